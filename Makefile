@@ -1,0 +1,59 @@
+# docchat: every set-up step lives here, so a fresh clone needs only `make dev` or `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help setup dev test lint unit integration e2e bench clean system-packages
+
+help:
+	@echo "make dev    set everything up and run docchat locally (http://localhost:7071)"
+	@echo "make test   set everything up and run lint plus every test"
+	@echo "make lint   ruff, and mypy strict on chat/ and signalr/"
+	@echo "make bench  run the benchmarks in bench/"
+
+setup: $(VENV)/.installed node_modules/.installed
+
+# Debian packages: the venv module for Python, Chromium for the browser tests.
+system-packages:
+	@bash devstack/system_packages.sh
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt | system-packages
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+local.settings.json:
+	cp local.settings.json.example $@
+
+dev: setup local.settings.json
+	$(PY) -m devstack
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy chat signalr
+
+test: lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+unit: setup
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+integration: setup
+	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
+
+e2e: setup
+	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
+
+bench: setup
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
