@@ -1,0 +1,162 @@
+"""Azure SignalR Service connection strings.
+
+A connection string names the service endpoint and how to authenticate against it, e.g.
+``Endpoint=https://x.service.signalr.net;AccessKey=...;Version=1.0;``. Parsing follows the
+service SDKs: keys are case-insensitive, values are taken after the first ``=``, and a
+malformed string fails loudly with a message that names the faulty part but never echoes
+the AccessKey.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
+
+__all__ = [
+    "ConnectionString",
+    "ConnectionStringError",
+    "parse_connection_string",
+    "replace_port",
+]
+
+#: AuthType values meaning Microsoft Entra ID (no AccessKey); anything else needs a key.
+ENTRA_AUTH_TYPES = frozenset({"aad", "azure", "azure.msi", "azure.app"})
+
+_KNOWN_KEYS = frozenset(
+    {
+        "endpoint",
+        "accesskey",
+        "version",
+        "port",
+        "clientendpoint",
+        "serverendpoint",
+        "authtype",
+        "clientid",
+        "clientsecret",
+        "tenantid",
+    }
+)
+_VERSION = re.compile(r"1\.\d+")
+
+
+class ConnectionStringError(ValueError):
+    """The connection string is malformed; the message says which part and why."""
+
+
+@dataclass(frozen=True)
+class ConnectionString:
+    """A parsed connection string. Secrets stay out of ``repr`` so it is safe to log."""
+
+    endpoint: str
+    access_key: str | None = field(default=None, repr=False)
+    version: str = "1.0"
+    port: int | None = None
+    client_endpoint: str | None = None
+    server_endpoint: str | None = None
+    auth_type: str | None = None
+    client_id: str | None = None
+    tenant_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+
+    @property
+    def uses_entra_id(self) -> bool:
+        """True when requests authenticate with Microsoft Entra ID instead of the AccessKey."""
+        return self.auth_type is not None and self.auth_type.lower() in ENTRA_AUTH_TYPES
+
+    @property
+    def service_url(self) -> str:
+        """The service endpoint with ``Port`` applied: the base of every audience."""
+        return self.endpoint if self.port is None else replace_port(self.endpoint, self.port)
+
+    @property
+    def client_url(self) -> str:
+        """Where clients connect: ``ClientEndpoint`` if set (a reverse proxy), else the service."""
+        return self.client_endpoint or self.service_url
+
+    @property
+    def server_url(self) -> str:
+        """Where REST calls go: ``ServerEndpoint`` if set, else the service."""
+        return self.server_endpoint or self.service_url
+
+
+def parse_connection_string(text: str) -> ConnectionString:
+    """Parse ``text`` into a :class:`ConnectionString` or raise :class:`ConnectionStringError`."""
+    if not text or not text.strip():
+        raise ConnectionStringError("connection string is empty")
+    values = _split_pairs(text)
+    if "endpoint" not in values:
+        raise ConnectionStringError("connection string has no Endpoint")
+    auth_type = values.get("authtype") or None
+    access_key = values.get("accesskey") or None
+    if access_key is None and (auth_type is None or auth_type.lower() not in ENTRA_AUTH_TYPES):
+        raise ConnectionStringError(
+            "connection string has no AccessKey (or AuthType=aad for Microsoft Entra ID)"
+        )
+    return ConnectionString(
+        endpoint=_absolute_url("Endpoint", values["endpoint"]),
+        access_key=access_key,
+        version=_version(values.get("version")),
+        port=_port(values.get("port")),
+        client_endpoint=_optional_url("ClientEndpoint", values.get("clientendpoint")),
+        server_endpoint=_optional_url("ServerEndpoint", values.get("serverendpoint")),
+        auth_type=auth_type,
+        client_id=values.get("clientid") or None,
+        tenant_id=values.get("tenantid") or None,
+        client_secret=values.get("clientsecret") or None,
+    )
+
+
+def _split_pairs(text: str) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for position, segment in enumerate(text.split(";"), start=1):
+        if not segment.strip():
+            continue
+        key, separator, value = segment.partition("=")
+        key = key.strip().lower()
+        if not separator or not key:
+            raise ConnectionStringError(
+                f"connection string part {position} is not of the form Key=Value"
+            )
+        if key in values:
+            raise ConnectionStringError(f"connection string repeats the key {key!r}")
+        if key in _KNOWN_KEYS:
+            values[key] = value.strip()
+    return values
+
+
+def _absolute_url(name: str, value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConnectionStringError(f"{name} must be an absolute http or https URL, got {value!r}")
+    return value.rstrip("/")
+
+
+def _optional_url(name: str, value: str | None) -> str | None:
+    return _absolute_url(name, value) if value else None
+
+
+def _version(value: str | None) -> str:
+    if not value:
+        return "1.0"
+    if not _VERSION.fullmatch(value):
+        raise ConnectionStringError(f"Version must look like 1.x, got {value!r}")
+    return value
+
+
+def _port(value: str | None) -> int | None:
+    if not value:
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise ConnectionStringError(f"Port must be a number from 1 to 65535, got {value!r}")
+    return int(value)
+
+
+def replace_port(url: str, port: int | None) -> str:
+    """``url`` with its port set to ``port``, or with no port at all when ``port`` is None."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:  # an IPv6 literal keeps its brackets
+        host = f"[{host}]"
+    netloc = host if port is None else f"{host}:{port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))

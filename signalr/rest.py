@@ -1,0 +1,314 @@
+"""A client for the Azure SignalR Service data-plane REST API (version 2022-06-01).
+
+One :class:`HubClient` talks to one hub. It keeps a pooled HTTP session, signs a fresh
+short-lived token per call (or asks a Microsoft Entra credential for one), and retries
+connection errors, 429 and 5xx with exponential backoff and jitter, honouring
+``Retry-After``. Sends are therefore at-least-once: a send whose answer was lost is sent
+again, so receivers should tolerate a duplicate.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from signalr.connection_string import ConnectionString
+from signalr.errors import (
+    NotFoundError,
+    PayloadTooLargeError,
+    ServiceError,
+    ServiceUnavailableError,
+)
+from signalr.tokens import server_token, validate_hub_name
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+
+__all__ = ["API_VERSION", "MAX_BODY_BYTES", "HubClient", "RetryPolicy"]
+
+API_VERSION = "2022-06-01"
+#: The service refuses larger request bodies; we refuse them before sending.
+MAX_BODY_BYTES = 1024 * 1024
+#: The scope of a Microsoft Entra token for the service's REST API.
+ENTRA_SCOPE = "https://signalr.azure.com/.default"
+_RETRY_STATUSES = (429, 500, 502, 503, 504)
+
+
+class RetryPolicy(Retry):
+    """urllib3's retry with our defaults: every method, 429/5xx, a bounded Retry-After."""
+
+    @classmethod
+    def default(
+        cls, attempts: int = 3, backoff: float = 0.2, max_wait: float = 10.0
+    ) -> RetryPolicy:
+        """``attempts`` retries after the first try, waits growing from ``backoff`` seconds."""
+        return cls(
+            total=attempts,
+            connect=attempts,
+            read=attempts,
+            status=attempts,
+            other=0,
+            redirect=0,
+            allowed_methods=None,
+            status_forcelist=_RETRY_STATUSES,
+            backoff_factor=backoff,
+            backoff_jitter=backoff,
+            backoff_max=max_wait,
+            retry_after_max=int(max_wait),
+            respect_retry_after_header=True,
+            raise_on_status=False,
+        )
+
+
+class HubClient:
+    """Send messages and manage connections, users and groups of one hub."""
+
+    def __init__(
+        self,
+        connection: ConnectionString,
+        hub: str,
+        *,
+        timeout: float | tuple[float, float] = (3.05, 10.0),
+        retry: Retry | None = None,
+        credential: TokenCredential | None = None,
+        pool_size: int = 16,
+    ) -> None:
+        if connection.uses_entra_id and credential is None:
+            raise ValueError("this connection string uses Microsoft Entra ID: pass a credential")
+        self.connection = connection
+        self.hub = validate_hub_name(hub)
+        self._timeout = timeout
+        self._credential = credential
+        self._base = f"{connection.server_url}/api/hubs/{quote(self.hub, safe='')}"
+        self._session = requests.Session()
+        adapter = HTTPAdapter(
+            pool_connections=1,
+            pool_maxsize=pool_size,
+            max_retries=retry or RetryPolicy.default(),
+        )
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self._session.close()
+
+    def __enter__(self) -> HubClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # Sending -------------------------------------------------------------------------------
+
+    def send_to_all(
+        self, target: str, arguments: Sequence[Any], *, excluded: Iterable[str] = ()
+    ) -> None:
+        """Invoke ``target`` on every client of the hub but the ``excluded`` connections."""
+        self._send(":send", target, arguments, {"excluded": list(excluded)})
+
+    def send_to_group(
+        self, group: str, target: str, arguments: Sequence[Any], *, excluded: Iterable[str] = ()
+    ) -> None:
+        """Invoke ``target`` on every connection in ``group`` but the ``excluded`` ones."""
+        self._send(
+            f"groups/{_segment(group)}/:send", target, arguments, {"excluded": list(excluded)}
+        )
+
+    def send_to_user(self, user_id: str, target: str, arguments: Sequence[Any]) -> None:
+        """Invoke ``target`` on every connection of ``user_id``."""
+        self._send(f"users/{_segment(user_id)}/:send", target, arguments)
+
+    def send_to_connection(self, connection_id: str, target: str, arguments: Sequence[Any]) -> None:
+        """Invoke ``target`` on one connection."""
+        self._send(f"connections/{_segment(connection_id)}/:send", target, arguments)
+
+    # Group membership ------------------------------------------------------------------------
+
+    def add_connection_to_group(self, group: str, connection_id: str) -> None:
+        """Add a connection to ``group``; raises :class:`NotFoundError` for an unknown one."""
+        self._call("PUT", _connection_in_group(group, connection_id))
+
+    def remove_connection_from_group(self, group: str, connection_id: str) -> None:
+        """Remove a connection from ``group``."""
+        self._call("DELETE", _connection_in_group(group, connection_id))
+
+    def remove_connection_from_all_groups(self, connection_id: str) -> None:
+        """Remove a connection from every group it is in."""
+        self._call("DELETE", f"connections/{_segment(connection_id)}/groups")
+
+    def add_user_to_group(self, group: str, user_id: str, *, ttl: int | None = None) -> None:
+        """Add every connection of ``user_id``, now and later, to ``group``.
+
+        Without ``ttl`` (seconds) the service keeps the membership for at most a year and
+        only the user's latest 100 such groups.
+        """
+        query = {} if ttl is None else {"ttl": str(ttl)}
+        self._call("PUT", _user_in_group(group, user_id), query)
+
+    def remove_user_from_group(self, group: str, user_id: str) -> None:
+        """Remove ``user_id`` from ``group``."""
+        self._call("DELETE", _user_in_group(group, user_id))
+
+    def remove_user_from_all_groups(self, user_id: str) -> None:
+        """Remove ``user_id`` from every group."""
+        self._call("DELETE", f"users/{_segment(user_id)}/groups")
+
+    # Existence -------------------------------------------------------------------------------
+
+    def connection_exists(self, connection_id: str) -> bool:
+        """Whether the connection is connected now."""
+        return self._exists(f"connections/{_segment(connection_id)}")
+
+    def group_exists(self, group: str) -> bool:
+        """Whether ``group`` has at least one connection."""
+        return self._exists(f"groups/{_segment(group)}")
+
+    def user_exists(self, user_id: str) -> bool:
+        """Whether ``user_id`` has at least one connection."""
+        return self._exists(f"users/{_segment(user_id)}")
+
+    def user_in_group(self, group: str, user_id: str) -> bool:
+        """Whether ``user_id`` is a member of ``group``."""
+        return self._exists(_user_in_group(group, user_id))
+
+    # Closing connections -----------------------------------------------------------------------
+
+    def close_connection(self, connection_id: str, *, reason: str | None = None) -> None:
+        """Close one connection, telling the client ``reason``."""
+        self._call("DELETE", f"connections/{_segment(connection_id)}", _reason(reason))
+
+    def close_all_connections(
+        self, *, excluded: Iterable[str] = (), reason: str | None = None
+    ) -> None:
+        """Close every connection of the hub but the ``excluded`` ones."""
+        self._close(":closeConnections", excluded, reason)
+
+    def close_group_connections(
+        self, group: str, *, excluded: Iterable[str] = (), reason: str | None = None
+    ) -> None:
+        """Close every connection in ``group`` but the ``excluded`` ones."""
+        self._close(f"groups/{_segment(group)}/:closeConnections", excluded, reason)
+
+    def close_user_connections(
+        self, user_id: str, *, excluded: Iterable[str] = (), reason: str | None = None
+    ) -> None:
+        """Close every connection of ``user_id`` but the ``excluded`` ones."""
+        self._close(f"users/{_segment(user_id)}/:closeConnections", excluded, reason)
+
+    # Service -----------------------------------------------------------------------------------
+
+    def is_healthy(self) -> bool:
+        """Whether the service answers its health check."""
+        url = f"{self.connection.server_url}/api/health"
+        try:
+            return self._request("HEAD", url, {}, None).status_code == 200
+        except ServiceUnavailableError:
+            return False
+
+    # Plumbing ----------------------------------------------------------------------------------
+
+    def _send(
+        self,
+        path: str,
+        target: str,
+        arguments: Sequence[Any],
+        query: dict[str, Any] | None = None,
+    ) -> None:
+        if not target:
+            raise ValueError("a message needs a target")
+        body = json.dumps(
+            {"target": target, "arguments": list(arguments)},
+            separators=(",", ":"),
+            ensure_ascii=False,
+        ).encode()
+        if len(body) > MAX_BODY_BYTES:
+            raise PayloadTooLargeError(
+                f"message body is {len(body)} bytes, the service accepts at most {MAX_BODY_BYTES}"
+            )
+        self._call("POST", path, query, body)
+
+    def _close(self, path: str, excluded: Iterable[str], reason: str | None) -> None:
+        self._call("POST", path, {"excluded": list(excluded), **_reason(reason)})
+
+    def _exists(self, path: str) -> bool:
+        try:
+            self._call("HEAD", path)
+        except NotFoundError:
+            return False
+        return True
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, Any] | None = None,
+        body: bytes | None = None,
+    ) -> None:
+        response = self._request(method, f"{self._base}/{path}", query or {}, body)
+        if response.status_code >= 400:
+            raise _service_error(response)
+
+    def _request(
+        self, method: str, url: str, query: dict[str, Any], body: bytes | None
+    ) -> requests.Response:
+        headers = {"Authorization": f"Bearer {self._token_for(url)}"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        params = {**{k: v for k, v in query.items() if v}, "api-version": API_VERSION}
+        try:
+            return self._session.request(
+                method, url, params=params, data=body, headers=headers, timeout=self._timeout
+            )
+        except requests.RequestException as error:
+            raise ServiceUnavailableError(
+                f"SignalR service unreachable for {method} {_path_of(url)}: {type(error).__name__}"
+            ) from error
+
+    def _token_for(self, url: str) -> str:
+        if self._credential is not None:
+            return self._credential.get_token(ENTRA_SCOPE).token
+        return server_token(self.connection, url)
+
+
+def _segment(value: str) -> str:
+    """Percent-escape one path segment: group ``document:42`` travels as ``document%3A42``."""
+    if not value:
+        raise ValueError("a connection id, user id or group name must not be empty")
+    return quote(value, safe="")
+
+
+def _connection_in_group(group: str, connection_id: str) -> str:
+    return f"groups/{_segment(group)}/connections/{_segment(connection_id)}"
+
+
+def _user_in_group(group: str, user_id: str) -> str:
+    return f"users/{_segment(user_id)}/groups/{_segment(group)}"
+
+
+def _reason(reason: str | None) -> dict[str, str]:
+    return {"reason": reason} if reason else {}
+
+
+def _path_of(url: str) -> str:
+    return url.split("?", 1)[0]
+
+
+def _service_error(response: requests.Response) -> ServiceError:
+    code = response.headers.get("x-ms-error-code")
+    message = response.reason or "error"
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        code = body.get("code") or code
+        message = body.get("message") or message
+    kind = NotFoundError if response.status_code == 404 else ServiceError
+    return kind(response.status_code, code, message)

@@ -1,0 +1,148 @@
+"""Access tokens for Azure SignalR Service: HS256 JWTs signed with the AccessKey.
+
+Two kinds exist. A *client* token lets one client connect to one hub (it is what negotiate
+hands out); a *server* token authorizes one REST call. The service checks the signature,
+``exp``/``nbf`` and that ``aud`` names the URL being used.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import jwt
+
+from signalr.connection_string import ConnectionString, replace_port
+
+__all__ = [
+    "DEFAULT_CLIENT_TOKEN_LIFETIME",
+    "MAX_TOKEN_LENGTH",
+    "SERVER_TOKEN_LIFETIME",
+    "ConnectionInfo",
+    "TokenError",
+    "client_connection_info",
+    "client_url",
+    "server_token",
+    "validate_hub_name",
+]
+
+DEFAULT_CLIENT_TOKEN_LIFETIME = timedelta(hours=1)
+#: Short on purpose: a leaked REST token is worth little.
+SERVER_TOKEN_LIFETIME = timedelta(minutes=5)
+#: The service refuses longer access tokens.
+MAX_TOKEN_LENGTH = 4096
+
+#: Claims the service reads itself. The Functions extension emits ``asrs.s.uid`` for the user
+#: id, the REST reference documents ``nameid``; we emit both so any service version agrees.
+USER_ID_CLAIMS = ("asrs.s.uid", "nameid")
+_RESERVED_CLAIMS = frozenset({"aud", "exp", "iat", "nbf", *USER_ID_CLAIMS})
+_SYSTEM_CLAIM_PREFIX = "asrs.s."
+#: Where a colliding user claim goes, as the official tooling does.
+_USER_CLAIM_PREFIX = "asrs.u."
+
+_HUB_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+
+class TokenError(ValueError):
+    """A token cannot be issued as asked (bad hub name, no AccessKey, too long...)."""
+
+
+@dataclass(frozen=True)
+class ConnectionInfo:
+    """Where a client connects and the token it presents: the negotiate response."""
+
+    url: str
+    access_token: str = field(repr=False)
+
+    def as_json_dict(self) -> dict[str, str]:
+        """The camelCase shape the SignalR clients and the Functions binding use."""
+        return {"url": self.url, "accessToken": self.access_token}
+
+
+def validate_hub_name(hub: str) -> str:
+    """Return ``hub`` if it is a valid hub name (a letter, then letters, digits or ``_``)."""
+    if not _HUB_NAME.fullmatch(hub):
+        raise TokenError(
+            f"hub name must start with a letter and hold only letters, digits and _: {hub!r}"
+        )
+    return hub
+
+
+def client_url(connection: ConnectionString, hub: str) -> str:
+    """The URL a client connects to for ``hub``; the service treats hub names case-insensitively."""
+    return f"{connection.client_url}/client/?hub={validate_hub_name(hub).lower()}"
+
+
+def client_connection_info(
+    connection: ConnectionString,
+    hub: str,
+    *,
+    user_id: str | None = None,
+    claims: Mapping[str, Any] | None = None,
+    lifetime: timedelta = DEFAULT_CLIENT_TOKEN_LIFETIME,
+    now: datetime | None = None,
+) -> ConnectionInfo:
+    """Issue what a client needs to connect to ``hub``, optionally as ``user_id``.
+
+    ``claims`` (e.g. copied from an id token) travel in the token; a claim that would clobber
+    one the service reads itself is kept under an ``asrs.u.`` prefix instead.
+    """
+    url = client_url(connection, hub)
+    audience = replace_port(f"{connection.service_url}/client/?hub={hub.lower()}", None)
+    payload = {_user_claim_name(name): value for name, value in (claims or {}).items()}
+    if user_id is not None:
+        if not user_id:
+            raise TokenError("user id must not be empty")
+        payload.update(dict.fromkeys(USER_ID_CLAIMS, user_id))
+    token = _sign(connection, payload, audience, lifetime, now)
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise TokenError(
+            f"access token is {len(token)} characters, the service accepts at most "
+            f"{MAX_TOKEN_LENGTH}: send fewer or shorter claims"
+        )
+    return ConnectionInfo(url=url, access_token=token)
+
+
+def server_token(
+    connection: ConnectionString,
+    request_url: str,
+    *,
+    lifetime: timedelta = SERVER_TOKEN_LIFETIME,
+    now: datetime | None = None,
+) -> str:
+    """Issue a token for one REST call to ``request_url`` (its audience omits the query)."""
+    parts = urlsplit(request_url)
+    audience = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    return _sign(connection, {}, audience, lifetime, now)
+
+
+def _sign(
+    connection: ConnectionString,
+    claims: dict[str, Any],
+    audience: str,
+    lifetime: timedelta,
+    now: datetime | None,
+) -> str:
+    if connection.access_key is None:
+        raise TokenError("this connection string uses Microsoft Entra ID: it has no AccessKey")
+    if lifetime <= timedelta(0):
+        raise TokenError("token lifetime must be positive")
+    issued = int((now or datetime.now(UTC)).timestamp())
+    payload = {
+        **claims,
+        "aud": audience,
+        "iat": issued,
+        "nbf": issued,
+        "exp": issued + int(lifetime.total_seconds()),
+    }
+    return jwt.encode(payload, connection.access_key, algorithm="HS256")
+
+
+def _user_claim_name(name: str) -> str:
+    if name in _RESERVED_CLAIMS or name.startswith(_SYSTEM_CLAIM_PREFIX):
+        return _USER_CLAIM_PREFIX + name
+    return name
