@@ -3,8 +3,9 @@
 A connection string names the service endpoint and how to authenticate against it, e.g.
 ``Endpoint=https://x.service.signalr.net;AccessKey=...;Version=1.0;``. Parsing follows the
 service SDKs: keys are case-insensitive, values are taken after the first ``=``, and a
-malformed string fails loudly with a message that names the faulty part but never echoes
-the AccessKey.
+malformed string fails loudly with a message that names the faulty part. Messages never
+echo a value: one mistyped separator (``,`` for ``;``) puts the AccessKey inside another
+value, so quoting values would leak it into logs.
 """
 
 from __future__ import annotations
@@ -37,7 +38,10 @@ _KNOWN_KEYS = frozenset(
         "tenantid",
     }
 )
-_VERSION = re.compile(r"1\.\d+")
+_VERSION = re.compile(r"1\.[0-9]+")
+_PORT = re.compile(r"[0-9]{1,5}")
+#: DNS names and IPv4 addresses; IPv6 literals are recognised by their colons.
+_HOST_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
 
 
 class ConnectionStringError(ValueError):
@@ -109,6 +113,7 @@ def parse_connection_string(text: str) -> ConnectionString:
 
 def _split_pairs(text: str) -> dict[str, str]:
     values: dict[str, str] = {}
+    seen: set[str] = set()
     for position, segment in enumerate(text.split(";"), start=1):
         if not segment.strip():
             continue
@@ -118,18 +123,39 @@ def _split_pairs(text: str) -> dict[str, str]:
             raise ConnectionStringError(
                 f"connection string part {position} is not of the form Key=Value"
             )
-        if key in values:
-            raise ConnectionStringError(f"connection string repeats the key {key!r}")
+        if key in seen:
+            # Unknown names are not echoed: a stray AccessKey with its "=" padding reads as one.
+            name = f"the key {key!r}" if key in _KNOWN_KEYS else "an earlier key"
+            raise ConnectionStringError(f"connection string part {position} repeats {name}")
+        seen.add(key)
         if key in _KNOWN_KEYS:
             values[key] = value.strip()
     return values
 
 
 def _absolute_url(name: str, value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConnectionStringError(f"{name} must be an absolute http or https URL, got {value!r}")
+    if not _is_http_url(value):
+        raise ConnectionStringError(
+            f"{name} must be an absolute http or https URL, such as https://host[:port][/path], "
+            "with no spaces, user info, query or fragment"
+        )
     return value.rstrip("/")
+
+
+def _is_http_url(value: str) -> bool:
+    if any(character.isspace() for character in value):
+        return False
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a malformed or out-of-range port
+    except ValueError:
+        return False
+    host = parts.hostname or ""
+    return (
+        parts.scheme in ("http", "https")
+        and (":" in host or bool(_HOST_NAME.fullmatch(host)))
+        and not ("@" in parts.netloc or parts.query or parts.fragment)
+    )
 
 
 def _optional_url(name: str, value: str | None) -> str | None:
@@ -140,15 +166,15 @@ def _version(value: str | None) -> str:
     if not value:
         return "1.0"
     if not _VERSION.fullmatch(value):
-        raise ConnectionStringError(f"Version must look like 1.x, got {value!r}")
+        raise ConnectionStringError("Version must look like 1.x, such as 1.0")
     return value
 
 
 def _port(value: str | None) -> int | None:
     if not value:
         return None
-    if not value.isdigit() or not 1 <= int(value) <= 65535:
-        raise ConnectionStringError(f"Port must be a number from 1 to 65535, got {value!r}")
+    if not _PORT.fullmatch(value) or not 1 <= int(value) <= 65535:
+        raise ConnectionStringError("Port must be a whole number from 1 to 65535")
     return int(value)
 
 
