@@ -7,6 +7,7 @@ hands out); a *server* token authorizes one REST call. The service checks the si
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -137,7 +138,7 @@ def _sign(
         "aud": audience,
         "iat": issued,
         "nbf": issued,
-        "exp": issued + int(lifetime.total_seconds()),
+        "exp": issued + math.ceil(lifetime.total_seconds()),
     }
     return jwt.encode(payload, connection.access_key, algorithm="HS256")
 
