@@ -5,6 +5,7 @@ from __future__ import annotations
 __all__ = [
     "NotFoundError",
     "PayloadTooLargeError",
+    "RetriesExhaustedError",
     "ServiceError",
     "ServiceUnavailableError",
     "SignalRError",
@@ -36,3 +37,11 @@ class ServiceError(SignalRError):
 
 class NotFoundError(ServiceError):
     """The connection, user or group named in the call does not exist (404)."""
+
+
+class RetriesExhaustedError(ServiceError, ServiceUnavailableError):
+    """The service kept answering 429 or 5xx until the retries ran out.
+
+    A :class:`ServiceError` (it carries the last answer's status, code and message) and a
+    :class:`ServiceUnavailableError` (the work was not done), so a handler for either fits.
+    """

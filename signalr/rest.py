@@ -10,6 +10,7 @@ again, so receivers should tolerate a duplicate.
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -22,6 +23,7 @@ from signalr.connection_string import ConnectionString
 from signalr.errors import (
     NotFoundError,
     PayloadTooLargeError,
+    RetriesExhaustedError,
     ServiceError,
     ServiceUnavailableError,
 )
@@ -47,7 +49,11 @@ class RetryPolicy(Retry):
     def default(
         cls, attempts: int = 3, backoff: float = 0.2, max_wait: float = 10.0
     ) -> RetryPolicy:
-        """``attempts`` retries after the first try, waits growing from ``backoff`` seconds."""
+        """``attempts`` retries after the first try, waits growing from ``backoff`` seconds.
+
+        A ``Retry-After`` answer is waited for instead, up to ``max_wait`` whole seconds; no
+        wait is longer than ``max_wait``.
+        """
         return cls(
             total=attempts,
             connect=attempts,
@@ -64,6 +70,18 @@ class RetryPolicy(Retry):
             respect_retry_after_header=True,
             raise_on_status=False,
         )
+
+    def get_backoff_time(self) -> float:
+        """``backoff_factor`` after the first failure, doubling after each further one, plus jitter.
+
+        urllib3 retries the first failure at once; against a service that is throttling or
+        failing, that is one request too eager.
+        """
+        if not self.history:
+            return 0.0
+        wait = self.backoff_factor * 2 ** (len(self.history) - 1)
+        wait += random.random() * self.backoff_jitter  # noqa: S311 - jitter, not a secret
+        return float(min(self.backoff_max, wait))
 
 
 class HubClient:
@@ -149,6 +167,8 @@ class HubClient:
         Without ``ttl`` (seconds) the service keeps the membership for at most a year and
         only the user's latest 100 such groups.
         """
+        if ttl is not None and ttl < 0:
+            raise ValueError("ttl is a number of seconds and cannot be negative")
         query = {} if ttl is None else {"ttl": str(ttl)}
         self._call("PUT", _user_in_group(group, user_id), query)
 
@@ -281,6 +301,10 @@ def _segment(value: str) -> str:
     """Percent-escape one path segment: group ``document:42`` travels as ``document%3A42``."""
     if not value:
         raise ValueError("a connection id, user id or group name must not be empty")
+    if value in (".", ".."):
+        # URL normalisation resolves these as path steps: a send to group ".." would
+        # reach the whole hub.
+        raise ValueError(f"{value!r} cannot be a connection id, user id or group name")
     return quote(value, safe="")
 
 
@@ -308,7 +332,18 @@ def _service_error(response: requests.Response) -> ServiceError:
     except ValueError:
         body = None
     if isinstance(body, dict):
-        code = body.get("code") or code
-        message = body.get("message") or message
-    kind = NotFoundError if response.status_code == 404 else ServiceError
-    return kind(response.status_code, code, message)
+        code = _text(body.get("code")) or code
+        message = _text(body.get("message")) or message
+    return _error_kind(response.status_code)(response.status_code, code, message)
+
+
+def _error_kind(status_code: int) -> type[ServiceError]:
+    if status_code == 404:
+        return NotFoundError
+    if status_code in _RETRY_STATUSES:
+        return RetriesExhaustedError
+    return ServiceError
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
