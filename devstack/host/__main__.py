@@ -1,0 +1,136 @@
+"""Run the dev host: ``python -m devstack.host [--port 7071] [--app function_app.py]
+[--settings local.settings.json] [--host 127.0.0.1] [--web DIR]``.
+
+Like ``func start``: the app settings go into the environment (a variable already set wins),
+the app is imported and indexed once, and its HTTP functions are listed with their URLs.
+Next to the app, ``host.json`` gives the route prefix, ``web/`` is served at ``/`` and the
+browser build of the SignalR client at ``/vendor/signalr.min.js``. Set-up problems are
+reported in one line; Ctrl-C or SIGTERM stops the host.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import errno
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from devstack.host.azure_guard import refusal_in_azure
+from devstack.host.cors import CorsPolicy
+from devstack.host.indexing import FunctionIndexError
+from devstack.host.keys import FUNCTION_KEY_SETTING
+from devstack.host.loading import FunctionAppLoadError, load_function_app
+from devstack.host.logs import configure_logging
+from devstack.host.routing import RouteError
+from devstack.host.server import FUNCTION_INDEX, HOST_OPTIONS, HostOptions, create_host_app
+from devstack.host.settings import (
+    SettingsError,
+    apply_to_environment,
+    read_local_settings,
+    read_route_prefix,
+)
+
+logger = logging.getLogger("devstack.host")
+
+#: The browser build of the official SignalR client, as installed by npm.
+SIGNALR_BROWSER_CLIENT = Path("node_modules/@microsoft/signalr/dist/browser/signalr.min.js")
+SIGNALR_CLIENT_URL = "/vendor/signalr.min.js"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve until interrupted; the exit status says whether start-up worked."""
+    args = _arguments(argv)
+    refusal = refusal_in_azure("the dev host")
+    if refusal:
+        print(refusal, file=sys.stderr)
+        return 2
+    configure_logging()
+    try:
+        app = _application(args)
+    except (SettingsError, FunctionAppLoadError, FunctionIndexError, RouteError) as error:
+        logger.error("%s", error, exc_info=_import_failure(error))
+        return 2
+    return asyncio.run(_serve(app, args.host, args.port))
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m devstack.host", description=__doc__)
+    parser.add_argument("--port", type=int, default=7071)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--app", type=Path, default=Path("function_app.py"))
+    parser.add_argument("--settings", type=Path, default=Path("local.settings.json"))
+    parser.add_argument("--web", type=Path, help="folder served at / (default: web/ by the app)")
+    return parser.parse_args(argv)
+
+
+def _application(args: argparse.Namespace) -> web.Application:
+    if not args.settings.exists():
+        raise SettingsError(
+            f"{args.settings} does not exist: copy local.settings.json.example to it"
+        )
+    settings = read_local_settings(args.settings)
+    for name in apply_to_environment(settings.values):
+        logger.info("Skipping '%s' from local settings: it is set in the environment", name)
+    folder = args.app.resolve().parent
+    web_root = args.web or folder / "web"
+    client = folder / SIGNALR_BROWSER_CLIENT
+    options = HostOptions(
+        route_prefix=read_route_prefix(folder / "host.json"),
+        function_key=os.environ.get(FUNCTION_KEY_SETTING),
+        cors=CorsPolicy.of(settings.cors_origins, settings.cors_credentials),
+        settings=os.environ,
+        app_directory=folder,
+        web_root=web_root if web_root.is_dir() else None,
+        static_files={SIGNALR_CLIENT_URL: client} if client.is_file() else {},
+    )
+    return create_host_app(load_function_app(args.app), options)
+
+
+def _import_failure(error: Exception) -> BaseException | None:
+    """The app's own exception when importing it failed: its traceback is the clue."""
+    return error.__cause__ if isinstance(error, FunctionAppLoadError) else None
+
+
+async def _serve(app: web.Application, host: str, port: int) -> int:
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as error:
+        await runner.cleanup()
+        if error.errno == errno.EADDRINUSE:
+            logger.error("port %d is in use: stop what listens there or pass --port", port)
+        else:
+            logger.error("cannot listen on %s:%d: %s", host, port, error.strerror)
+        return 1
+    _announce(app, f"http://{host}:{port}")
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopped.set)
+    await stopped.wait()
+    logger.info("stopping")
+    await runner.cleanup()
+    return 0
+
+
+def _announce(app: web.Application, base_url: str) -> None:
+    index = app[FUNCTION_INDEX]
+    prefix = "/".join(part for part in (base_url, app[HOST_OPTIONS].route_prefix) if part)
+    lines = [f"Dev host listening on {base_url}", "Functions:"]
+    for function in index.http_functions:
+        methods = ",".join(sorted(function.methods)) if function.methods else "ANY"
+        url = f"{prefix}/{function.route.lstrip('/')}"
+        lines.append(f"    {function.name}: [{methods}] {url} ({function.auth_level})")
+    lines.extend(f"    {name}: not HTTP-triggered, not run here" for name in index.skipped)
+    logger.info("\n".join(lines))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

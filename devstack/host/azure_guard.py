@@ -1,0 +1,21 @@
+"""Local conveniences refuse to run in Azure.
+
+App Service sets ``WEBSITE_INSTANCE_ID`` on every instance. The dev host trusts a single
+shared key and serves files from disk; neither belongs in a deployed app.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+__all__ = ["AZURE_MARKER", "refusal_in_azure"]
+
+AZURE_MARKER = "WEBSITE_INSTANCE_ID"
+
+
+def refusal_in_azure(program: str, environ: Mapping[str, str] = os.environ) -> str | None:
+    """A one-line refusal when running in Azure, else None."""
+    if not environ.get(AZURE_MARKER):
+        return None
+    return f"{program} is for local development only; {AZURE_MARKER} is set, so this is Azure"

@@ -1,0 +1,60 @@
+"""Binding expressions in binding properties, resolved per invocation as the host does.
+
+``%Name%`` is replaced by the app setting ``Name``. ``{headers.x}``, ``{query.x}`` and
+``{name}`` (a route parameter) are replaced by the value from the HTTP request that triggered
+the invocation; names ignore case. A name the request does not carry fails the invocation
+with the host's own message, e.g. ``Error while accessing 'x-user': property doesn't exist.``
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+__all__ = ["BindingData", "BindingExpressionError", "resolve_expressions"]
+
+_APP_SETTING = re.compile(r"%([^%\s]+)%")
+_EXPRESSION = re.compile(r"\{([^{}]+)\}")
+
+
+class BindingExpressionError(LookupError):
+    """An expression names something the invocation does not have."""
+
+
+@dataclass(frozen=True)
+class BindingData:
+    """What expressions may read from one HTTP request; lookups ignore case."""
+
+    headers: Mapping[str, str]
+    query: Mapping[str, str]
+    route: Mapping[str, str]
+
+    def lookup(self, name: str) -> str:
+        """The value ``name`` (``headers.x``, ``query.x`` or a route parameter) stands for."""
+        source, dot, key = name.partition(".")
+        if dot and source.lower() == "headers":
+            return _get(self.headers, key)
+        if dot and source.lower() == "query":
+            return _get(self.query, key)
+        return _get(self.route, name)
+
+
+def resolve_expressions(text: str, data: BindingData, settings: Mapping[str, str]) -> str:
+    """``text`` with every ``%setting%`` and ``{expression}`` replaced."""
+    with_settings = _APP_SETTING.sub(lambda found: _setting(settings, found[1]), text)
+    return _EXPRESSION.sub(lambda found: data.lookup(found[1].strip()), with_settings)
+
+
+def _get(values: Mapping[str, str], key: str) -> str:
+    wanted = key.lower()
+    for name, value in values.items():
+        if name.lower() == wanted:
+            return value
+    raise BindingExpressionError(f"Error while accessing '{key}': property doesn't exist.")
+
+
+def _setting(settings: Mapping[str, str], name: str) -> str:
+    if name not in settings:
+        raise BindingExpressionError(f"'%{name}%' does not resolve to an app setting value.")
+    return settings[name]

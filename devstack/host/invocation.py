@@ -1,0 +1,168 @@
+"""Invoke one HTTP function the way the host and the Python worker do.
+
+The order is the host's: bind the inputs (a failing binding expression fails the invocation
+before the function runs), call the function (sync ones in a thread pool, so requests
+overlap; coroutines on the event loop), then carry out every output binding the function
+set, and only then answer. Any failure is logged with the host's wording and raised as
+:class:`InvocationError`, which the server answers with 500 as the host does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import logging
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import azure.functions as func
+from aiohttp import web
+
+from devstack.host.bindings import BindingScope, InputBinding, OutputBinding
+from devstack.host.context import InvocationContext
+from devstack.host.expressions import BindingData
+from devstack.host.http_messages import UnsupportedAnswerError, to_web_response
+from devstack.host.indexing import CONTEXT, HttpFunction
+from devstack.host.logs import current_request_id
+
+__all__ = ["InvocationError", "Invoker", "OutputValue"]
+
+T = TypeVar("T")
+logger = logging.getLogger("devstack.host")
+
+
+class InvocationError(Exception):
+    """The invocation failed; the log holds why."""
+
+
+class OutputValue(func.Out[T]):
+    """An output parameter: the function sets a value, the host carries it out afterwards."""
+
+    def __init__(self) -> None:
+        self._value: T | None = None
+
+    def set(self, val: T) -> None:
+        self._value = val
+
+    def get(self) -> T:
+        return self._value  # type: ignore[return-value]
+
+
+class Invoker:
+    """Invokes functions of one app with the given binding implementations."""
+
+    def __init__(
+        self,
+        *,
+        inputs: Mapping[str, InputBinding],
+        outputs: Mapping[str, OutputBinding],
+        settings: Mapping[str, str],
+        executor: Executor,
+        app_directory: Path,
+    ) -> None:
+        self._inputs = inputs
+        self._outputs = outputs
+        self._settings = settings
+        self._executor = executor
+        self._app_directory = app_directory
+
+    async def invoke(self, function: HttpFunction, request: func.HttpRequest) -> web.Response:
+        """Run ``function`` for ``request``; return its HTTP answer."""
+        qualified = f"Functions.{function.name}"
+        logger.info("Executing '%s' (Id=%s)", qualified, current_request_id())
+        started = time.perf_counter()
+        try:
+            answer = await self._invoke(function, request)
+        except InvocationError as error:
+            logger.error("Exception while executing function: %s. %s", qualified, error)
+            self._log_executed(qualified, "Failed", started)
+            raise
+        self._log_executed(qualified, "Succeeded", started)
+        return answer
+
+    async def _invoke(self, function: HttpFunction, request: func.HttpRequest) -> web.Response:
+        scope = BindingScope(
+            BindingData(request.headers, request.params, request.route_params), self._settings
+        )
+        arguments: dict[str, Any] = {function.trigger_param: request}
+        arguments.update(self._bind_inputs(function, scope))
+        outputs = {spec.name: OutputValue[Any]() for spec in function.outputs}
+        arguments.update(outputs)
+        response = OutputValue[Any]()
+        if function.response_param:
+            arguments[function.response_param] = response
+        if function.takes_context:
+            arguments[CONTEXT] = InvocationContext(
+                current_request_id(), function.name, str(self._app_directory / function.name)
+            )
+        try:
+            answer = await self._call(function, arguments)
+        except Exception as error:
+            logger.exception("%s raised", function.name)
+            raise InvocationError(f"Result: Failure Exception: {_describe(error)}") from error
+        await self._in_thread(self._carry_out, function, outputs, scope)
+        try:
+            return to_web_response(response.get() if function.response_param else answer)
+        except UnsupportedAnswerError as error:
+            raise InvocationError(f"Result: Failure Exception: {error}") from error
+
+    def _bind_inputs(self, function: HttpFunction, scope: BindingScope) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for spec in function.inputs:
+            try:
+                value = self._inputs[spec.type].read(spec.properties, scope)
+            except Exception as error:
+                raise InvocationError(
+                    f"Exception binding parameter '{spec.name}': {_describe(error)}"
+                ) from error
+            values[spec.name] = value.encode() if spec.as_bytes else value
+        return values
+
+    def _carry_out(
+        self, function: HttpFunction, outputs: Mapping[str, OutputValue[Any]], scope: BindingScope
+    ) -> None:
+        for spec in function.outputs:
+            value = outputs[spec.name].get()
+            if value is None:
+                continue
+            try:
+                if isinstance(value, bytes):
+                    value = value.decode()
+                if not isinstance(value, str):
+                    raise TypeError(f"set a JSON string, not {type(value).__name__}")
+                self._outputs[spec.type].write(spec.properties, value, scope)
+            except Exception as error:
+                raise InvocationError(
+                    f"Error while handling parameter '{spec.name}' after function returned: "
+                    f"{_describe(error)}"
+                ) from error
+
+    async def _call(self, function: HttpFunction, arguments: dict[str, Any]) -> Any:
+        if function.is_async:
+            return await function.user_function(**arguments)
+        return await self._in_thread(function.user_function, **arguments)
+
+    async def _in_thread(self, target: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run ``target`` in the pool, in a copy of this context so logs keep the request id."""
+        context = contextvars.copy_context()
+        call = functools.partial(context.run, target, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+
+    @staticmethod
+    def _log_executed(qualified: str, outcome: str, started: float) -> None:
+        duration = round((time.perf_counter() - started) * 1000)
+        logger.info(
+            "Executed '%s' (%s, Id=%s, Duration=%dms)",
+            qualified,
+            outcome,
+            current_request_id(),
+            duration,
+        )
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"

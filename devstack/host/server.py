@@ -1,0 +1,175 @@
+"""The dev host's web application: routes, keys, CORS, bindings and static files together.
+
+:func:`create_host_app` indexes a function app once and returns an aiohttp application that
+serves its HTTP functions below the route prefix, ``/admin/host/ping`` for health checks (as
+the Functions host does), and static files everywhere else. Every answer carries
+``x-request-id``, the id in every log line written while serving it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiohttp import hdrs, web
+from aiohttp.typedefs import Handler
+from azure.functions.decorators.function_app import FunctionRegister
+
+from devstack.host.cors import CorsPolicy, cors_middleware
+from devstack.host.http_messages import to_function_request
+from devstack.host.indexing import FunctionIndex, HttpFunction, index_function_app
+from devstack.host.invocation import InvocationError, Invoker
+from devstack.host.keys import KEY_HEADER, KEY_QUERY, is_authorized
+from devstack.host.logs import install_request_ids, new_request_id
+from devstack.host.routing import MethodNotAllowed, RouteTable
+from devstack.host.signalr_bindings import (
+    CONNECTION_INFO_TYPE,
+    OUTPUT_TYPE,
+    ConnectionInfoBinding,
+    SignalROutputBinding,
+)
+from devstack.host.static import StaticFiles
+
+__all__ = ["FUNCTION_INDEX", "HOST_OPTIONS", "PING_PATH", "HostOptions", "create_host_app"]
+
+logger = logging.getLogger("devstack.host")
+
+PING_PATH = "/admin/host/ping"
+#: The Functions host accepts request bodies up to 100 MB.
+MAX_REQUEST_BYTES = 100 * 1024 * 1024
+FUNCTION_INDEX = web.AppKey("function_index", FunctionIndex)
+
+
+@dataclass(frozen=True)
+class HostOptions:
+    """How to serve one function app. The defaults are the Functions host's."""
+
+    route_prefix: str = "api"
+    function_key: str | None = None
+    cors: CorsPolicy = field(default_factory=CorsPolicy)
+    #: Where ``%Setting%`` expressions and connection settings are read.
+    settings: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    app_directory: Path = field(default_factory=Path.cwd)
+    web_root: Path | None = None
+    #: Single files at fixed URL paths, e.g. ``{"/vendor/x.js": Path(...)}``.
+    static_files: Mapping[str, Path] = field(default_factory=dict)
+    #: Threads for sync functions; None is the worker's default.
+    max_workers: int | None = None
+
+
+HOST_OPTIONS = web.AppKey("host_options", HostOptions)
+
+
+def create_host_app(function_app: FunctionRegister, options: HostOptions) -> web.Application:
+    """Index ``function_app`` (once) and build the application serving it."""
+    install_request_ids()
+    signalr_output = SignalROutputBinding()
+    index = index_function_app(function_app, inputs={CONNECTION_INFO_TYPE}, outputs={OUTPUT_TYPE})
+    executor = ThreadPoolExecutor(max_workers=options.max_workers, thread_name_prefix="function")
+    invoker = Invoker(
+        inputs={CONNECTION_INFO_TYPE: ConnectionInfoBinding()},
+        outputs={OUTPUT_TYPE: signalr_output},
+        settings=options.settings,
+        executor=executor,
+        app_directory=options.app_directory,
+    )
+    routes = RouteTable(
+        options.route_prefix,
+        ((function.route, function.methods, function) for function in index.http_functions),
+    )
+    dispatcher = _Dispatcher(
+        routes, invoker, StaticFiles(options.web_root, options.static_files), options
+    )
+    app = web.Application(
+        middlewares=[_request_ids, cors_middleware(options.cors)],
+        client_max_size=MAX_REQUEST_BYTES,
+    )
+    app[FUNCTION_INDEX] = index
+    app[HOST_OPTIONS] = options
+    app.router.add_route(hdrs.METH_ANY, "/{path:.*}", dispatcher.handle)
+
+    async def release(_: web.Application) -> None:
+        executor.shutdown(wait=False, cancel_futures=True)
+        signalr_output.close()
+
+    app.on_cleanup.append(release)
+    return app
+
+
+class _Dispatcher:
+    """Sends each request to its function, the health check, or a static file."""
+
+    def __init__(
+        self,
+        routes: RouteTable[HttpFunction],
+        invoker: Invoker,
+        static: StaticFiles,
+        options: HostOptions,
+    ) -> None:
+        self._routes = routes
+        self._invoker = invoker
+        self._static = static
+        self._function_key = options.function_key
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        raw_path = request.rel_url.raw_path
+        if raw_path == PING_PATH and request.method in (hdrs.METH_GET, hdrs.METH_POST):
+            return web.Response(status=200)
+        found = self._routes.resolve(request.method, raw_path)
+        if isinstance(found, MethodNotAllowed):
+            allowed = ", ".join(sorted(found.allowed))
+            message = f"{request.method} is not allowed here; use {allowed}"
+            return _error(405, message, Allow=allowed)
+        if found is not None:
+            return await self._call(request, found.target, found.params)
+        return self._static_file(request, raw_path)
+
+    async def _call(
+        self, request: web.Request, function: HttpFunction, params: dict[str, str]
+    ) -> web.StreamResponse:
+        if not is_authorized(request, function.auth_level, self._function_key):
+            return _error(
+                401,
+                f"this function needs the function key, as the {KEY_HEADER} header "
+                f"or the {KEY_QUERY} query parameter",
+            )
+        function_request = await to_function_request(request, params)
+        try:
+            return await self._invoker.invoke(function, function_request)
+        except InvocationError:
+            return _error(500, f"function {function.name} failed; the host log says why")
+
+    def _static_file(self, request: web.Request, raw_path: str) -> web.StreamResponse:
+        path = self._static.find(raw_path)
+        if path is None:
+            return _error(404, f"nothing is served at {request.path}")
+        if request.method not in (hdrs.METH_GET, hdrs.METH_HEAD):
+            return _error(405, f"{request.method} is not allowed here; use GET", Allow="GET, HEAD")
+        return self._static.response(path)
+
+
+@web.middleware
+async def _request_ids(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Give the request an id, log one line about it, and answer 500 if anything escapes."""
+    request_id = new_request_id()
+    started = time.perf_counter()
+    try:
+        response = await handler(request)
+    except web.HTTPException as error:
+        response = _error(error.status, error.reason)
+    except Exception:
+        logger.exception("unexpected error serving %s %s", request.method, request.path)
+        response = _error(500, "the dev host failed; its log says why")
+    response.headers["x-request-id"] = request_id
+    duration = round((time.perf_counter() - started) * 1000)
+    logger.info("%s %s -> %d (%dms)", request.method, request.path, response.status, duration)
+    return response
+
+
+def _error(status: int, message: str, **headers: str) -> web.Response:
+    return web.json_response({"error": message}, status=status, headers=headers)
