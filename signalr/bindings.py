@@ -66,8 +66,10 @@ class SignalRGroupAction(_BindingModel):
     @model_validator(mode="after")
     def _names_whom_and_where(self) -> SignalRGroupAction:
         if self.action == "removeAll":
-            if not self.user_id:
-                raise ValueError("removeAll needs a userId")
+            # The extension routes a connectionId first and has no removeAll for one, so it
+            # fails such an action at run time; failing it here says why sooner.
+            if not self.user_id or self.connection_id:
+                raise ValueError("removeAll needs a userId and no connectionId")
             return self
         if not (self.connection_id or self.user_id):
             raise ValueError(f"{self.action} needs a connectionId or a userId")
@@ -127,10 +129,8 @@ def _apply(client: HubClient, action: SignalRGroupAction) -> None:
     if action.connection_id:
         if action.action == "add":
             client.add_connection_to_group(group, action.connection_id)
-        elif action.action == "remove":
-            client.remove_connection_from_group(group, action.connection_id)
         else:
-            client.remove_connection_from_all_groups(action.connection_id)
+            client.remove_connection_from_group(group, action.connection_id)
     elif action.user_id:
         if action.action == "add":
             client.add_user_to_group(group, action.user_id)
