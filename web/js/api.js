@@ -1,0 +1,81 @@
+// docchat's HTTP API, as the page uses it. Every request carries the dev identity headers.
+
+import { identityHeaders } from './identity.js';
+
+export const HUB_URL = '/api';
+export const HISTORY_PAGE_SIZE = 50;
+
+// Codes the API uses when a message was stored but could not be broadcast live.
+const STORED_CODES = new Set(['stored', 'broadcast_failed']);
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+  }
+
+  /** True when the server kept the message even though the request failed. */
+  get messageWasStored() {
+    return STORED_CODES.has(this.code);
+  }
+}
+
+function documentPath(documentId, suffix) {
+  return `${HUB_URL}/documents/${encodeURIComponent(documentId)}/${suffix}`;
+}
+
+async function readError(response) {
+  try {
+    const body = await response.json();
+    if (body?.error) return new ApiError(response.status, body.error.code, body.error.message);
+  } catch {
+    // Not JSON (a proxy or a crash page): the status line is all there is.
+  }
+  return new ApiError(response.status, 'http_error', `${response.status} ${response.statusText}`);
+}
+
+export function createApi(currentUser) {
+  async function request(method, path, body) {
+    let response;
+    try {
+      response = await fetch(path, {
+        method,
+        headers: {
+          ...identityHeaders(currentUser()),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (error) {
+      throw new ApiError(0, 'network_error', `Cannot reach docchat (${error.message})`);
+    }
+    if (!response.ok) throw await readError(response);
+    return response.status === 204 ? null : response.json();
+  }
+
+  return {
+    join: (documentId, connectionId) =>
+      request('POST', documentPath(documentId, 'join'), { connectionId }),
+
+    leave: (documentId, connectionId) =>
+      request('POST', documentPath(documentId, 'leave'), { connectionId }),
+
+    sendMessage: (documentId, { id, text }) =>
+      request('POST', documentPath(documentId, 'messages'), { id, text }),
+
+    /** Newest first; pass the previous page's continuationToken for older messages. */
+    history(documentId, continuationToken = null) {
+      const query = new URLSearchParams({ limit: String(HISTORY_PAGE_SIZE) });
+      if (continuationToken) query.set('continuationToken', continuationToken);
+      return request('GET', `${documentPath(documentId, 'messages')}?${query}`);
+    },
+
+    /** Oldest first: the messages stored after the one that carried `cursor`. */
+    messagesAfter(documentId, cursor) {
+      const query = new URLSearchParams({ after: cursor, limit: String(HISTORY_PAGE_SIZE) });
+      return request('GET', `${documentPath(documentId, 'messages')}?${query}`);
+    },
+  };
+}

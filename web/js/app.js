@@ -1,0 +1,158 @@
+// Wires the page together: one live connection per dev user, one chat session per open document.
+
+import { createApi, HUB_URL } from './api.js';
+import { ChatSession, SYNC_STATE } from './chat-session.js';
+import { documentFromHash, documentHash, documentTitle, SAMPLE_DOCUMENTS } from './documents.js';
+import { identityHeaders, loadUser, saveUser } from './identity.js';
+import { CONNECTION_STATE, LiveConnection } from './live-connection.js';
+import { fillAvatar } from './views/avatar.js';
+import { createComposer } from './views/composer.js';
+import { renderConnectionState } from './views/connection-pill.js';
+import { createDocumentPicker } from './views/document-picker.js';
+import { createMessageList } from './views/message-list.js';
+import { createNotice } from './views/notice.js';
+import { createUserPicker } from './views/user-picker.js';
+
+const byId = (id) => document.getElementById(id);
+
+let user = loadUser();
+let connection = null;
+let session = null;
+const api = createApi(() => user);
+
+const pill = byId('connection-state');
+const chat = byId('chat');
+const notice = createNotice(byId('notice'));
+const messageList = createMessageList({
+  scroller: byId('messages'),
+  list: byId('message-list'),
+  empty: byId('empty-state'),
+  olderButton: byId('load-older'),
+  onRetry: (id) => session?.retry(id),
+  onLoadOlder: () => session?.loadOlder(),
+});
+const composer = createComposer({
+  form: byId('composer'),
+  textarea: byId('composer-text'),
+  button: byId('send-button'),
+  hint: byId('composer-hint'),
+  onSend: (text) => session?.send(text),
+});
+const userPicker = createUserPicker({
+  form: byId('user-form'),
+  select: byId('user-select'),
+  customSection: byId('custom-user'),
+  customInput: byId('custom-user-name'),
+  customHint: byId('custom-user-hint'),
+  onChange: switchUser,
+});
+const documentPicker = createDocumentPicker({
+  list: byId('document-list'),
+  form: byId('open-document-form'),
+  input: byId('document-id-input'),
+  hint: byId('document-id-hint'),
+});
+
+// Store changes come in bursts (a history page, a catch-up): draw once per burst.
+let renderQueued = false;
+function scheduleRender() {
+  if (renderQueued) return;
+  renderQueued = true;
+  queueMicrotask(() => {
+    renderQueued = false;
+    render();
+  });
+}
+
+function render() {
+  if (!session) return;
+  chat.dataset.sync = session.syncState;
+  messageList.render({
+    messages: session.store.ordered,
+    ownUserId: user.id,
+    loading: session.syncState === SYNC_STATE.LOADING,
+    hasOlder: session.hasOlder,
+    loadingOlder: session.loadingOlder,
+  });
+}
+
+function showUser() {
+  byId('current-user-name').textContent = user.name;
+  fillAvatar(byId('current-user-avatar'), user);
+  userPicker.show(user);
+}
+
+function connect() {
+  const created = new LiveConnection({
+    url: HUB_URL,
+    headers: identityHeaders(user),
+    onMessage: (message) => session?.receive(message),
+    onStateChange: (state) => {
+      if (created !== connection) return;
+      renderConnectionState(pill, state);
+      if (state !== CONNECTION_STATE.CONNECTED) session?.detach();
+    },
+    // A new connection id every time: re-join the open document and catch up.
+    onConnected: (connectionId) => {
+      if (created === connection) session?.sync(connectionId);
+    },
+  });
+  connection = created;
+  renderConnectionState(pill, created.state);
+  created.start();
+}
+
+function openDocument(documentId) {
+  if (session?.documentId === documentId) return;
+  session?.close(connection?.connectionId);
+  messageList.clear();
+  notice.show(null);
+  const created = new ChatSession({
+    documentId,
+    api,
+    user,
+    onChange: () => created === session && scheduleRender(),
+    onNotice: (message) => created === session && notice.show(message),
+  });
+  session = created;
+
+  const title = documentTitle(documentId);
+  byId('document-title').textContent = title;
+  byId('document-subtitle').textContent = title === documentId ? 'Document' : documentId;
+  document.title = `${title} · docchat`;
+  documentPicker.show(documentId);
+  composer.setAvailable(true);
+
+  session.sync(connection?.connectionId ?? null);
+  scheduleRender();
+}
+
+async function switchUser(next) {
+  if (next.id === user.id && next.name === user.name) return;
+  user = next;
+  saveUser(user);
+  showUser();
+  // The identity is fixed per connection (it goes into negotiate): start over as the new user.
+  const documentId = session?.documentId;
+  session?.close(null);
+  session = null;
+  const previous = connection;
+  connect();
+  if (documentId) openDocument(documentId);
+  await previous.stop();
+}
+
+function followHash() {
+  const documentId = documentFromHash();
+  if (documentId) {
+    openDocument(documentId);
+  } else {
+    window.history.replaceState(null, '', documentHash(SAMPLE_DOCUMENTS[0].id));
+    openDocument(SAMPLE_DOCUMENTS[0].id);
+  }
+}
+
+showUser();
+connect();
+window.addEventListener('hashchange', followHash);
+followHash();

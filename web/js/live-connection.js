@@ -1,0 +1,92 @@
+// The SignalR connection to hub "documents", kept alive for as long as the page wants it:
+// automatic reconnect retries forever, and if the connection still closes, a restart loop
+// starts it again. Every (re)connection has a new connection id, reported via onConnected
+// so the caller can re-join its document and catch up.
+
+import { backoffDelay, sleep } from './backoff.js';
+
+const { HubConnectionBuilder, LogLevel } = window.signalR;
+
+export const CONNECTION_STATE = Object.freeze({
+  CONNECTING: 'connecting',
+  CONNECTED: 'connected',
+  RECONNECTING: 'reconnecting',
+  OFFLINE: 'offline',
+});
+
+export class LiveConnection {
+  #hub;
+  #state = CONNECTION_STATE.CONNECTING;
+  #stopped = false;
+  #onStateChange;
+  #onConnected;
+
+  constructor({ url, headers, onMessage, onStateChange, onConnected }) {
+    this.#onStateChange = onStateChange;
+    this.#onConnected = onConnected;
+    this.#hub = new HubConnectionBuilder()
+      // The negotiate request (and every renegotiation) carries the dev identity headers.
+      .withUrl(url, { headers })
+      .withAutomaticReconnect({
+        nextRetryDelayInMilliseconds: ({ previousRetryCount }) => backoffDelay(previousRetryCount),
+      })
+      .configureLogging(LogLevel.Warning)
+      .build();
+    this.#hub.on('newMessage', onMessage);
+    this.#hub.onreconnecting(() => this.#setState(CONNECTION_STATE.RECONNECTING));
+    this.#hub.onreconnected((connectionId) => this.#connected(connectionId));
+    this.#hub.onclose(() => {
+      if (this.#stopped) return;
+      this.#setState(CONNECTION_STATE.OFFLINE);
+      this.#startLoop();
+    });
+  }
+
+  get state() {
+    return this.#state;
+  }
+
+  /** The current connection id, or null while not connected. */
+  get connectionId() {
+    return this.#state === CONNECTION_STATE.CONNECTED ? this.#hub.connectionId : null;
+  }
+
+  start() {
+    this.#startLoop();
+  }
+
+  async stop() {
+    this.#stopped = true;
+    await this.#hub.stop();
+  }
+
+  async #startLoop() {
+    for (let attempt = 0; !this.#stopped; attempt += 1) {
+      await sleep(backoffDelay(attempt));
+      if (this.#stopped) return;
+      try {
+        await this.#hub.start();
+      } catch {
+        this.#setState(CONNECTION_STATE.OFFLINE);
+        continue;
+      }
+      if (this.#stopped) {
+        await this.#hub.stop();
+        return;
+      }
+      this.#connected(this.#hub.connectionId);
+      return;
+    }
+  }
+
+  #connected(connectionId) {
+    this.#setState(CONNECTION_STATE.CONNECTED);
+    this.#onConnected(connectionId);
+  }
+
+  #setState(state) {
+    if (state === this.#state) return;
+    this.#state = state;
+    this.#onStateChange(state);
+  }
+}

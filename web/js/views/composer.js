@@ -1,0 +1,68 @@
+// The message box: Enter sends, Shift+Enter adds a line; Send is disabled, with a hint
+// saying why, while the text is empty or too long.
+
+export const MAX_MESSAGE_LENGTH = 4000;
+const COUNTER_FROM = MAX_MESSAGE_LENGTH - 500;
+
+// Counted in code points, as the server counts characters.
+function lengthOf(text) {
+  return [...text].length;
+}
+
+export function createComposer({ form, textarea, button, hint, onSend }) {
+  let available = false;
+
+  function check() {
+    const length = lengthOf(textarea.value.trim());
+    const over = length - MAX_MESSAGE_LENGTH;
+    if (!available) return { ok: false, hint: 'Open a document to chat' };
+    if (length === 0) return { ok: false, hint: 'Type a message' };
+    if (over > 0) {
+      const plural = over === 1 ? '' : 's';
+      return {
+        ok: false,
+        tooLong: true,
+        hint: `${over} character${plural} over the ${MAX_MESSAGE_LENGTH} limit`,
+      };
+    }
+    if (length >= COUNTER_FROM) return { ok: true, hint: `${-over} characters left` };
+    return { ok: true, hint: 'Enter to send · Shift+Enter for a new line' };
+  }
+
+  function refresh() {
+    const { ok, tooLong = false, hint: message } = check();
+    button.disabled = !ok;
+    textarea.setAttribute('aria-invalid', String(tooLong));
+    hint.textContent = message;
+    hint.classList.toggle('composer-hint-error', tooLong);
+  }
+
+  function submit() {
+    if (!check().ok) return;
+    const text = textarea.value.trim();
+    textarea.value = '';
+    refresh();
+    onSend(text);
+  }
+
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    submit();
+    textarea.focus();
+  });
+  textarea.addEventListener('input', refresh);
+  textarea.addEventListener('keydown', (event) => {
+    if (event.key !== 'Enter' || event.shiftKey || event.isComposing) return;
+    event.preventDefault();
+    submit();
+  });
+
+  refresh();
+  return {
+    setAvailable(value) {
+      available = value;
+      textarea.disabled = !value;
+      refresh();
+    },
+  };
+}

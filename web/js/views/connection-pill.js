@@ -1,0 +1,19 @@
+// The header pill that says whether live updates are flowing.
+
+import { CONNECTION_STATE } from '../live-connection.js';
+
+const LABELS = Object.freeze({
+  [CONNECTION_STATE.CONNECTING]: 'Connecting…',
+  [CONNECTION_STATE.CONNECTED]: 'Live',
+  [CONNECTION_STATE.RECONNECTING]: 'Reconnecting…',
+  [CONNECTION_STATE.OFFLINE]: 'Offline, retrying',
+});
+
+export function renderConnectionState(pill, state) {
+  pill.dataset.state = state;
+  pill.querySelector('.pill-label').textContent = LABELS[state];
+  pill.title =
+    state === CONNECTION_STATE.CONNECTED
+      ? 'Connected: new messages appear as they are sent'
+      : 'Not connected: messages sent meanwhile appear once the connection is back';
+}

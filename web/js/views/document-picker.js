@@ -1,0 +1,56 @@
+// The document list and the "open by id" box. Both only change the URL hash; the app
+// follows the hash.
+
+import { documentHash, isValidDocumentId, SAMPLE_DOCUMENTS } from '../documents.js';
+
+function documentLink(doc) {
+  const link = document.createElement('a');
+  link.className = 'document-link';
+  link.href = documentHash(doc.id);
+  link.dataset.testid = `document-link-${doc.id}`;
+  link.dataset.documentId = doc.id;
+  const title = document.createElement('span');
+  title.className = 'document-link-title';
+  title.textContent = doc.title;
+  const description = document.createElement('span');
+  description.className = 'document-link-description';
+  description.textContent = doc.description;
+  link.append(title, description);
+  const item = document.createElement('li');
+  item.append(link);
+  return item;
+}
+
+export function createDocumentPicker({ list, form, input, hint }) {
+  const hintText = hint.textContent;
+  list.append(...SAMPLE_DOCUMENTS.map(documentLink));
+
+  function setInvalid(invalid) {
+    input.setAttribute('aria-invalid', String(invalid));
+    hint.classList.toggle('field-hint-error', invalid);
+    hint.textContent = invalid ? `Not a valid document id. ${hintText}` : hintText;
+  }
+
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const id = input.value.trim();
+    if (!isValidDocumentId(id)) {
+      setInvalid(true);
+      input.focus();
+      return;
+    }
+    setInvalid(false);
+    input.value = '';
+    window.location.hash = documentHash(id);
+  });
+
+  return {
+    /** Marks the open document in the list. */
+    show(documentId) {
+      for (const link of list.querySelectorAll('a')) {
+        if (link.dataset.documentId === documentId) link.setAttribute('aria-current', 'page');
+        else link.removeAttribute('aria-current');
+      }
+    },
+  };
+}

@@ -1,0 +1,54 @@
+// The dev user picker: a preset user in one click, or any name typed in.
+
+import { isValidCustomName, PRESET_USERS, userFromName } from '../identity.js';
+
+const CUSTOM = 'custom';
+
+export function createUserPicker({ form, select, customSection, customInput, customHint, onChange }) {
+  const hintText = customHint.textContent;
+
+  select.append(
+    ...PRESET_USERS.map((user) => new Option(user.name, user.id)),
+    new Option('Someone else…', CUSTOM),
+  );
+
+  function showCustom(visible) {
+    customSection.hidden = !visible;
+    if (!visible) setInvalid(false);
+  }
+
+  function setInvalid(invalid) {
+    customInput.setAttribute('aria-invalid', String(invalid));
+    customHint.textContent = invalid ? `Not a usable name. ${hintText}` : hintText;
+    customHint.classList.toggle('field-hint-error', invalid);
+  }
+
+  select.addEventListener('change', () => {
+    const preset = PRESET_USERS.find((user) => user.id === select.value);
+    showCustom(!preset);
+    if (preset) onChange(preset);
+    else customInput.focus();
+  });
+
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (select.value !== CUSTOM) return;
+    if (!isValidCustomName(customInput.value)) {
+      setInvalid(true);
+      customInput.focus();
+      return;
+    }
+    setInvalid(false);
+    onChange(userFromName(customInput.value));
+  });
+
+  return {
+    /** Reflects the current user in the controls. */
+    show(user) {
+      const preset = PRESET_USERS.find((candidate) => candidate.id === user.id);
+      select.value = preset ? preset.id : CUSTOM;
+      showCustom(!preset);
+      if (!preset) customInput.value = user.name;
+    },
+  };
+}
