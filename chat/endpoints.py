@@ -1,0 +1,115 @@
+"""The HTTP endpoints for documents: join, leave, post and read messages.
+
+Each takes the process's :class:`~chat.runtime.Runtime` and a framework-neutral
+:class:`~chat.http.Request`, and returns a :class:`~chat.http.Response`. ``emit`` is the
+function's ``signalR`` output binding in bindings mode, and None in REST mode. The caller
+is authenticated before anything else, so an anonymous caller learns nothing but 401.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from chat.http import Request, Response, endpoint, json_object
+from chat.identity import User
+from chat.messages import Cursor, check_document_id
+from chat.models import (
+    HistoryQuery,
+    JoinRequest,
+    SendMessageRequest,
+    ServiceMessageRequest,
+    parse,
+)
+from chat.realtime import Emit
+from chat.runtime import Runtime
+from chat.service import Draft, Posted
+
+__all__ = [
+    "join_document",
+    "leave_document",
+    "list_messages",
+    "max_body_bytes",
+    "send_message",
+    "send_service_message",
+]
+
+_Message = TypeVar("_Message", bound=SendMessageRequest)
+#: Join and leave bodies hold one short connection id.
+MAX_MEMBERSHIP_BODY_BYTES = 4096
+
+
+def max_body_bytes(max_text_length: int) -> int:
+    """The largest message body worth reading: a JSON string escapes one character in at
+    most 12 bytes (a surrogate pair as two ``\\uXXXX``), and the other fields are short."""
+    return 12 * (max_text_length + 1024)
+
+
+@endpoint
+def join_document(runtime: Runtime, request: Request, emit: Emit | None = None) -> Response:
+    """``POST documents/{documentId}/join`` ``{"connectionId"}`` -> 204."""
+    user, document_id, body = _membership_request(runtime, request)
+    runtime.membership(emit).join(user, document_id, body.connection_id)
+    return Response(204)
+
+
+@endpoint
+def leave_document(runtime: Runtime, request: Request, emit: Emit | None = None) -> Response:
+    """``POST documents/{documentId}/leave`` ``{"connectionId"}`` -> 204."""
+    user, document_id, body = _membership_request(runtime, request)
+    runtime.membership(emit).leave(user, document_id, body.connection_id)
+    return Response(204)
+
+
+@endpoint
+def send_message(runtime: Runtime, request: Request, emit: Emit | None = None) -> Response:
+    """``POST documents/{documentId}/messages`` ``{"text", "id"?}`` -> 201, or 200 on a retry."""
+    user = runtime.authenticator.authenticate(request.headers)
+    document_id = _document_id(request)
+    body = _message_body(runtime, request, SendMessageRequest)
+    return _posted(runtime.posting(emit).post(user, document_id, Draft(body.text, body.id)))
+
+
+@endpoint
+def send_service_message(runtime: Runtime, request: Request, emit: Emit | None = None) -> Response:
+    """``POST service/documents/{documentId}/messages``: a backend posts as ``senderId``.
+
+    The Functions host has checked the function key before this runs.
+    """
+    document_id = _document_id(request)
+    body = _message_body(runtime, request, ServiceMessageRequest)
+    sender = User(body.sender_id, body.sender_name or body.sender_id)
+    posting = runtime.posting(emit)
+    return _posted(posting.post_for_service(sender, document_id, Draft(body.text, body.id)))
+
+
+@endpoint
+def list_messages(runtime: Runtime, request: Request) -> Response:
+    """``GET documents/{documentId}/messages``: newest first, or oldest first ``?after=``."""
+    user = runtime.authenticator.authenticate(request.headers)
+    document_id = _document_id(request)
+    query = parse(HistoryQuery, dict(request.params))
+    history = runtime.history()
+    if query.after is not None:
+        page = history.catch_up(user, document_id, Cursor.decode(query.after), query.limit)
+    else:
+        page = history.newest_first(user, document_id, query.limit, query.continuation_token)
+    return Response(200, page.to_json())
+
+
+def _membership_request(runtime: Runtime, request: Request) -> tuple[User, str, JoinRequest]:
+    user = runtime.authenticator.authenticate(request.headers)
+    document_id = _document_id(request)
+    return user, document_id, parse(JoinRequest, json_object(request, MAX_MEMBERSHIP_BODY_BYTES))
+
+
+def _document_id(request: Request) -> str:
+    return check_document_id(request.route_params.get("documentId", ""))
+
+
+def _message_body(runtime: Runtime, request: Request, model: type[_Message]) -> _Message:
+    limit = runtime.settings.max_message_length
+    return parse(model, json_object(request, max_body_bytes(limit)), max_text_length=limit)
+
+
+def _posted(posted: Posted) -> Response:
+    return Response(201 if posted.created else 200, posted.message.to_json())

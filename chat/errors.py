@@ -1,0 +1,154 @@
+"""Every way a chat request can fail on purpose, each with its HTTP status and error code.
+
+The use cases raise these; :mod:`chat.http` turns one into the JSON error body
+``{"error": {"code", "message"}}`` plus headers. Anything else that escapes is a bug and
+becomes a 500. Messages are written for the caller and never hold secrets.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = [
+    "ChatError",
+    "ConnectionNotFound",
+    "Forbidden",
+    "IdentityProviderUnavailable",
+    "InvalidJson",
+    "InvalidRequest",
+    "MessageIdConflict",
+    "NotDelivered",
+    "PayloadTooLarge",
+    "RealtimeUnavailable",
+    "StoreUnavailable",
+    "Unauthenticated",
+    "Unavailable",
+]
+
+#: How long a caller should wait before retrying after a 503, when the cause gives no hint.
+DEFAULT_RETRY_AFTER_SECONDS = 1
+
+
+class ChatError(Exception):
+    """A request that cannot be served as asked; ``status`` and ``code`` say why."""
+
+    status: ClassVar[int]
+    code: ClassVar[str]
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def body(self) -> dict[str, Any]:
+        """The JSON error body."""
+        return {"error": {"code": self.code, "message": self.message}}
+
+    def headers(self) -> dict[str, str]:
+        """Headers the response must carry besides the body."""
+        return {}
+
+
+class InvalidRequest(ChatError):
+    """The request is malformed; the message says which part and why."""
+
+    status = 400
+    code = "invalid_request"
+
+
+class InvalidJson(InvalidRequest):
+    """The body is not JSON, or not the JSON object expected."""
+
+    code = "invalid_json"
+
+
+class Unauthenticated(ChatError):
+    """The caller is not known: no identity, or one that does not check out."""
+
+    status = 401
+    code = "unauthenticated"
+
+    def __init__(self, message: str, *, challenge: str | None = None) -> None:
+        super().__init__(message)
+        self.challenge = challenge
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": self.challenge} if self.challenge else {}
+
+
+class Forbidden(ChatError):
+    """The caller is known but may not do this to this document."""
+
+    status = 403
+    code = "forbidden"
+
+
+class ConnectionNotFound(ChatError):
+    """The SignalR connection named in the request is not connected."""
+
+    status = 404
+    code = "connection_not_found"
+
+
+class MessageIdConflict(ChatError):
+    """The message id is taken in this document by a different message."""
+
+    status = 409
+    code = "message_id_conflict"
+
+
+class PayloadTooLarge(ChatError):
+    """The body is larger than any valid request could be."""
+
+    status = 413
+    code = "payload_too_large"
+
+
+class Unavailable(ChatError):
+    """A service docchat depends on failed; the same request may succeed later."""
+
+    status = 503
+    code = "unavailable"
+
+    def __init__(self, message: str, *, retry_after: int = DEFAULT_RETRY_AFTER_SECONDS) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
+class StoreUnavailable(Unavailable):
+    """The message store failed: nothing was stored or nothing could be read."""
+
+    code = "store_unavailable"
+
+
+class RealtimeUnavailable(Unavailable):
+    """SignalR failed: no group was changed, or no message was delivered."""
+
+    code = "realtime_unavailable"
+
+
+class IdentityProviderUnavailable(Unavailable):
+    """The identity provider's signing keys could not be fetched to check a token."""
+
+    code = "identity_provider_unavailable"
+
+
+class NotDelivered(Unavailable):
+    """The message is stored but SignalR failed to deliver it; sending it again delivers it."""
+
+    code = "message_not_delivered"
+
+    def __init__(self, message_id: str, *, retry_after: int = DEFAULT_RETRY_AFTER_SECONDS) -> None:
+        super().__init__(
+            "the message is stored but could not be delivered to listeners; "
+            "send it again with the same id to deliver it",
+            retry_after=retry_after,
+        )
+        self.message_id = message_id
+
+    def body(self) -> dict[str, Any]:
+        body = super().body()
+        body["error"].update(stored=True, id=self.message_id)
+        return body

@@ -1,0 +1,114 @@
+"""HTTP without a framework: requests in, ``(status, JSON body, headers)`` out.
+
+function_app.py converts the Functions host's objects to and from these, so everything
+here runs and is tested without azure.functions. :func:`endpoint` is where errors become
+responses: a :class:`~chat.errors.ChatError` becomes its 4xx/503, anything else is a bug,
+logged and answered with a bare 500 that reveals nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ParamSpec
+
+from chat.errors import ChatError, InvalidJson, PayloadTooLarge
+
+__all__ = ["Request", "Response", "endpoint", "json_object"]
+
+_log = logging.getLogger(__name__)
+_Params = ParamSpec("_Params")
+
+
+@dataclass(frozen=True)
+class Request:
+    """An HTTP request as the endpoints need it. Header names are lower case."""
+
+    method: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    params: Mapping[str, str] = field(default_factory=dict)
+    route_params: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+    @classmethod
+    def of(
+        cls,
+        method: str,
+        headers: Mapping[str, str],
+        params: Mapping[str, str],
+        route_params: Mapping[str, str],
+        body: bytes,
+    ) -> Request:
+        """A request whose header names are folded to lower case, as HTTP compares them."""
+        folded = {name.lower(): value for name, value in headers.items()}
+        return cls(method.upper(), folded, dict(params), dict(route_params), body)
+
+
+@dataclass(frozen=True)
+class Response:
+    """Status, a JSON-serialisable body (None for no body) and extra headers."""
+
+    status: int
+    body: Any = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def content(self) -> bytes:
+        """The body as UTF-8 JSON, or nothing."""
+        if self.body is None:
+            return b""
+        return json.dumps(self.body, ensure_ascii=False, separators=(",", ":")).encode()
+
+    @property
+    def content_type(self) -> str | None:
+        """The Content-Type of :attr:`content`, if there is any."""
+        return None if self.body is None else "application/json; charset=utf-8"
+
+
+def endpoint(handler: Callable[_Params, Response]) -> Callable[_Params, Response]:
+    """Answer every :class:`ChatError` the handler raises with its status and body."""
+
+    @functools.wraps(handler)
+    def answered(*args: _Params.args, **kwargs: _Params.kwargs) -> Response:
+        try:
+            return handler(*args, **kwargs)
+        except ChatError as error:
+            return Response(error.status, error.body(), error.headers())
+        except Exception:
+            _log.exception("%s failed: this is a bug", handler.__name__)
+            return Response(
+                500, {"error": {"code": "internal_error", "message": "something went wrong"}}
+            )
+
+    return answered
+
+
+def json_object(request: Request, max_bytes: int) -> dict[str, Any]:
+    """The request body as a JSON object, refusing bodies over ``max_bytes`` with 413."""
+    if len(request.body) > max_bytes:
+        raise PayloadTooLarge(f"the body is {len(request.body)} bytes; at most {max_bytes} fit")
+    if not request.body.strip():
+        raise InvalidJson("the body is empty: send a JSON object")
+    try:
+        value = json.loads(request.body)
+    except UnicodeDecodeError:
+        raise InvalidJson("the body is not UTF-8 text") from None
+    except json.JSONDecodeError as error:
+        raise InvalidJson(f"the body is not valid JSON: {error}") from None
+    if not isinstance(value, dict):
+        raise InvalidJson(f"the body must be a JSON object, not {_json_kind(value)}")
+    return value
+
+
+def _json_kind(value: object) -> str:
+    kinds = {
+        list: "an array",
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+    }
+    return kinds.get(type(value), "null")

@@ -1,0 +1,133 @@
+"""``DOCCHAT_AUTH=jwt``: callers present ``Authorization: Bearer`` tokens, checked with PyJWT.
+
+Tokens come from one issuer for one audience, signed HS256 with a shared secret or RS256
+with a public key or the issuer's JWKS. Negotiate also accepts a still-valid SignalR client
+token docchat issued, because the SignalR JS client re-sends it when it reconnects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+import jwt
+
+from chat.errors import IdentityProviderUnavailable, Unauthenticated
+from chat.identity import User, known_user
+from chat.messages import user_id_problem
+from chat.settings import HUB, JwtSettings
+from signalr.connection_string import ConnectionString, replace_port
+
+__all__ = ["BearerTokens", "BearerTokensOrSignalRToken", "bearer_token"]
+
+#: Clock skew tolerated between the identity provider and us.
+LEEWAY = timedelta(seconds=30)
+JWKS_TIMEOUT_SECONDS = 5.0
+#: Claims the SignalR service reads as the user id, as :mod:`signalr.tokens` emits them.
+_SIGNALR_USER_CLAIMS = ("asrs.s.uid", "nameid")
+#: Display-name claims in order of preference; ``sub`` is the fallback.
+_NAME_CLAIMS = ("name", "preferred_username")
+
+
+class BearerTokens:
+    """``Authorization: Bearer`` tokens from the configured issuer, checked with PyJWT."""
+
+    def __init__(self, settings: JwtSettings) -> None:
+        self._settings = settings
+        self._jwks = (
+            jwt.PyJWKClient(settings.jwks_url, cache_keys=True, timeout=JWKS_TIMEOUT_SECONDS)
+            if settings.jwks_url
+            else None
+        )
+
+    def authenticate(self, headers: Mapping[str, str]) -> User:
+        token = bearer_token(headers)
+        try:
+            claims = jwt.decode(
+                token,
+                self._key_for(token),
+                algorithms=[self._settings.algorithm],
+                issuer=self._settings.issuer,
+                audience=self._settings.audience,
+                leeway=LEEWAY,
+                options={"require": ["exp", "iss", "aud", "sub"]},
+            )
+        except jwt.PyJWTError as error:
+            raise _rejected(error) from None
+        subject = claims["sub"]
+        if not isinstance(subject, str):
+            raise _rejected("its sub claim is not a string")
+        return known_user(subject, _display_name(claims, subject))
+
+    def _key_for(self, token: str) -> str | jwt.PyJWK:
+        if self._jwks is None:
+            return self._settings.secret or self._settings.public_key or ""
+        try:
+            return self._jwks.get_signing_key_from_jwt(token)
+        except jwt.PyJWKClientConnectionError:
+            raise IdentityProviderUnavailable(
+                "the identity provider's signing keys cannot be fetched right now"
+            ) from None
+        except jwt.PyJWKClientError as error:
+            raise _rejected(error) from None
+
+
+class BearerTokensOrSignalRToken:
+    """For negotiate in ``jwt`` mode: an app token, or a SignalR client token we issued.
+
+    On reconnect the SignalR JS client sends its old client token to negotiate instead of
+    the app's token. We accept it while it is valid, for the same user, since we signed it.
+    """
+
+    def __init__(self, app_tokens: BearerTokens, signalr: ConnectionString) -> None:
+        self._app_tokens = app_tokens
+        self._access_key = signalr.access_key or ""
+        self._audience = replace_port(f"{signalr.service_url}/client/?hub={HUB}", None)
+
+    def authenticate(self, headers: Mapping[str, str]) -> User:
+        try:
+            return self._app_tokens.authenticate(headers)
+        except Unauthenticated as app_token_problem:
+            user = self._signalr_user(bearer_token(headers))
+            if user is None:
+                raise app_token_problem from None
+            return user
+
+    def _signalr_user(self, token: str) -> User | None:
+        try:
+            claims = jwt.decode(
+                token,
+                self._access_key,
+                algorithms=["HS256"],
+                audience=self._audience,
+                options={"require": ["exp", "aud"]},
+            )
+        except jwt.PyJWTError:
+            return None
+        user_id = next((claims[name] for name in _SIGNALR_USER_CLAIMS if name in claims), None)
+        if not isinstance(user_id, str) or user_id_problem(user_id):
+            return None
+        return User(user_id, user_id)
+
+
+def bearer_token(headers: Mapping[str, str]) -> str:
+    """The token of an ``Authorization: Bearer`` header, or raise :class:`Unauthenticated`."""
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated(
+            "sign in first: send Authorization: Bearer <token>", challenge="Bearer"
+        )
+    return token.strip()
+
+
+def _display_name(claims: Mapping[str, Any], fallback: str) -> str:
+    names = (claims.get(claim) for claim in _NAME_CLAIMS)
+    return next((name for name in names if isinstance(name, str) and name), fallback)
+
+
+def _rejected(reason: object) -> Unauthenticated:
+    return Unauthenticated(
+        f"the bearer token is not valid: {reason}",
+        challenge='Bearer error="invalid_token"',
+    )

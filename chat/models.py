@@ -1,0 +1,136 @@
+"""What callers may send: request bodies and query strings, checked with pydantic.
+
+Bodies are strict: JSON types must match exactly and unknown fields are refused, so a
+misspelt field fails loudly instead of being ignored. Every failure becomes one
+:class:`~chat.errors.InvalidRequest` whose message lists each faulty field and why.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic.alias_generators import to_camel
+from pydantic_core import ErrorDetails
+
+from chat.errors import InvalidRequest
+from chat.messages import message_id_problem, user_id_problem
+
+__all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "MAX_PAGE_SIZE",
+    "HistoryQuery",
+    "JoinRequest",
+    "SendMessageRequest",
+    "ServiceMessageRequest",
+    "parse",
+]
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 100
+MAX_CONNECTION_ID_LENGTH = 256
+MAX_SENDER_NAME_LENGTH = 255
+#: Generous for any token Cosmos DB or docchat issues, small enough to refuse junk early.
+MAX_TOKEN_LENGTH = 8192
+#: The validation context key that carries the configured message length limit.
+MAX_TEXT_LENGTH = "max_text_length"
+
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        extra="forbid",
+        strict=True,
+        frozen=True,
+        hide_input_in_errors=True,
+    )
+
+
+class JoinRequest(_Body):
+    """``{"connectionId"}``: the SignalR connection to add to or remove from a document."""
+
+    connection_id: str = Field(min_length=1, max_length=MAX_CONNECTION_ID_LENGTH)
+
+
+class SendMessageRequest(_Body):
+    """``{"text", "id"?}``: a message from the signed-in user; ``id`` makes retries safe."""
+
+    text: str
+    id: str | None = None
+
+    @field_validator("text")
+    @classmethod
+    def _text_fits(cls, text: str, info: ValidationInfo) -> str:
+        limit = (info.context or {})[MAX_TEXT_LENGTH]
+        if not 1 <= len(text) <= limit:
+            raise ValueError(f"must be 1 to {limit} characters, got {len(text)}")
+        if not text.strip():
+            raise ValueError("must not be only white space")
+        return text
+
+    @field_validator("id")
+    @classmethod
+    def _id_is_usable(cls, value: str | None) -> str | None:
+        return None if value is None else _unless(message_id_problem(value), value)
+
+
+class ServiceMessageRequest(SendMessageRequest):
+    """A message a backend service posts on behalf of ``senderId``."""
+
+    sender_id: str
+    sender_name: str | None = Field(default=None, min_length=1, max_length=MAX_SENDER_NAME_LENGTH)
+
+    @field_validator("sender_id")
+    @classmethod
+    def _sender_is_usable(cls, value: str) -> str:
+        return _unless(user_id_problem(value), value)
+
+
+class HistoryQuery(BaseModel):
+    """``?limit=&continuationToken=`` (newest first) or ``?limit=&after=`` (catch-up)."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, extra="ignore", frozen=True, hide_input_in_errors=True
+    )
+
+    limit: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+    continuation_token: str | None = Field(default=None, min_length=1, max_length=MAX_TOKEN_LENGTH)
+    after: str | None = Field(default=None, min_length=1, max_length=MAX_TOKEN_LENGTH)
+
+    @field_validator("after")
+    @classmethod
+    def _not_both(cls, after: str | None, info: ValidationInfo) -> str | None:
+        if after is not None and info.data.get("continuation_token") is not None:
+            raise ValueError("use either after or continuationToken, not both")
+        return after
+
+
+def parse(model: type[_Model], data: Any, *, max_text_length: int | None = None) -> _Model:
+    """Validate ``data`` as ``model`` or raise :class:`InvalidRequest` naming every fault."""
+    try:
+        return model.model_validate(data, context={MAX_TEXT_LENGTH: max_text_length})
+    except ValidationError as error:
+        raise InvalidRequest("; ".join(_describe(fault) for fault in error.errors())) from None
+
+
+def _describe(fault: ErrorDetails) -> str:
+    field = ".".join(str(part) for part in fault["loc"]) or "body"
+    if fault["type"] == "extra_forbidden":
+        return f"{field}: unknown field"
+    message = str(fault["msg"]).removeprefix("Value error, ")
+    return f"{field}: {message[:1].lower()}{message[1:]}"
+
+
+def _unless(problem: str | None, value: str) -> str:
+    if problem:
+        raise ValueError(problem)
+    return value

@@ -1,0 +1,116 @@
+"""How docchat reaches connected clients: group membership and broadcasts, in either mode.
+
+The use cases speak to :class:`Realtime`. In REST mode :class:`RestRealtime` calls the
+SignalR data-plane API at once and reports failures; in bindings mode
+:class:`BindingOutput` writes the ``signalR`` output binding's JSON, which the Functions host
+carries out after the function returns (so failures there never reach docchat).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from typing import TYPE_CHECKING, Any, Protocol
+
+from chat.errors import ConnectionNotFound, RealtimeUnavailable
+from signalr.bindings import OutputItem, SignalRGroupAction, SignalRMessage, dump_output
+from signalr.errors import NotFoundError, ServiceError, ServiceUnavailableError
+
+if TYPE_CHECKING:
+    from signalr.rest import HubClient
+
+__all__ = ["BindingOutput", "Emit", "Realtime", "RestRealtime"]
+
+#: Sets a function's ``signalR`` output binding (``func.Out[str].set``).
+Emit = Callable[[str], None]
+
+_log = logging.getLogger(__name__)
+
+
+class Realtime(Protocol):
+    """Adds connections to groups and invokes client methods on a group's connections."""
+
+    def add_to_group(self, group: str, connection_id: str) -> None:
+        """Make the connection hear the group; :class:`ConnectionNotFound` if it is gone."""
+        ...
+
+    def remove_from_group(self, group: str, connection_id: str) -> None:
+        """Stop the connection hearing the group; a connection already gone is fine."""
+        ...
+
+    def send_to_group(self, group: str, target: str, argument: Any) -> None:
+        """Invoke ``target(argument)`` on every connection in ``group``."""
+        ...
+
+
+class RestRealtime:
+    """Realtime through :class:`signalr.rest.HubClient`; failures raise at once."""
+
+    def __init__(self, hub: HubClient) -> None:
+        self._hub = hub
+
+    def add_to_group(self, group: str, connection_id: str) -> None:
+        try:
+            with _outages_reported():
+                self._hub.add_connection_to_group(group, connection_id)
+        except NotFoundError:
+            raise ConnectionNotFound(
+                "that SignalR connection is not connected: negotiate and connect first"
+            ) from None
+
+    def remove_from_group(self, group: str, connection_id: str) -> None:
+        with suppress(NotFoundError), _outages_reported():
+            self._hub.remove_connection_from_group(group, connection_id)
+
+    def send_to_group(self, group: str, target: str, argument: Any) -> None:
+        with _outages_reported():
+            self._hub.send_to_group(group, target, [argument])
+
+
+class BindingOutput:
+    """Realtime as ``signalR`` output-binding items, handed to ``emit`` as one JSON list.
+
+    A function's output binding holds one value, so each call re-emits every item so far.
+    """
+
+    def __init__(self, emit: Emit) -> None:
+        self._emit = emit
+        self._items: list[OutputItem] = []
+
+    def add_to_group(self, group: str, connection_id: str) -> None:
+        self._append(
+            SignalRGroupAction(action="add", group_name=group, connection_id=connection_id)
+        )
+
+    def remove_from_group(self, group: str, connection_id: str) -> None:
+        self._append(
+            SignalRGroupAction(action="remove", group_name=group, connection_id=connection_id)
+        )
+
+    def send_to_group(self, group: str, target: str, argument: Any) -> None:
+        self._append(SignalRMessage(target=target, arguments=[argument], group_name=group))
+
+    def _append(self, item: OutputItem) -> None:
+        self._items.append(item)
+        self._emit(dump_output(self._items))
+
+
+@contextmanager
+def _outages_reported() -> Iterator[None]:
+    """Turn an unreachable or failing service (5xx, 429) into :class:`RealtimeUnavailable`.
+
+    Other 4xx answers mean docchat sent something wrong: a bug, left to surface as one.
+    """
+    try:
+        yield
+    except ServiceUnavailableError as error:
+        _log.warning("SignalR unreachable: %s", error)
+        raise RealtimeUnavailable(
+            "the realtime service is unreachable; try again shortly"
+        ) from None
+    except ServiceError as error:
+        if error.status_code < 500 and error.status_code != 429:
+            raise
+        _log.warning("SignalR failed: %s", error)
+        raise RealtimeUnavailable("the realtime service failed; try again shortly") from None

@@ -1,0 +1,133 @@
+"""Where docchat's parts are built: once per process, and only when first needed.
+
+function_app.py makes one :class:`Runtime` at import. Clients (Cosmos DB, SignalR REST,
+JWKS) are built on first use and then reused by every invocation, and each is imported
+only then: negotiate never loads azure.cosmos, and a cold start pays only for what the
+first function needs. Replace :attr:`Runtime.access` to apply your own document rules.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+from chat.access import AllowAll, DocumentAccess
+from chat.identity import Authenticator, PrincipalHeaders
+from chat.settings import HUB, AuthMode, Settings
+
+if TYPE_CHECKING:
+    from chat.jwt_identity import BearerTokens
+    from chat.realtime import Emit, Realtime
+    from chat.service import HistoryService, MembershipService, PostingService
+    from chat.store import MessageStore
+    from signalr.connection_string import ConnectionString
+    from signalr.rest import HubClient
+
+__all__ = ["Runtime"]
+
+_Built = TypeVar("_Built")
+
+
+class _Once(Generic[_Built]):
+    """Builds a value on first :meth:`get`, exactly once even when threads race for it."""
+
+    def __init__(self, build: Callable[[], _Built]) -> None:
+        self._build = build
+        self._lock = threading.Lock()
+        self._value: _Built | None = None
+
+    def get(self) -> _Built:
+        if self._value is None:
+            with self._lock:
+                if self._value is None:
+                    self._value = self._build()
+        return self._value
+
+
+class Runtime:
+    """The settings plus the long-lived clients and policies built from them."""
+
+    def __init__(self, settings: Settings, access: DocumentAccess | None = None) -> None:
+        self.settings = settings
+        self.access: DocumentAccess = access or AllowAll()
+        self._app_tokens = _Once(self._build_app_tokens)
+        self._authenticator = _Once(self._build_authenticator)
+        self._negotiate_authenticator = _Once(self._build_negotiate_authenticator)
+        self._hub = _Once(self._build_hub_client)
+        self._store = _Once(self._build_store)
+
+    @property
+    def authenticator(self) -> Authenticator:
+        """Who is calling, by the configured ``DOCCHAT_AUTH``."""
+        return self._authenticator.get()
+
+    @property
+    def negotiate_authenticator(self) -> Authenticator:
+        """As :attr:`authenticator`, but in jwt mode also our own SignalR client tokens."""
+        return self._negotiate_authenticator.get()
+
+    @property
+    def signalr(self) -> ConnectionString:
+        """The SignalR connection string; only REST mode has (and needs) one."""
+        if self.settings.signalr is None:
+            raise RuntimeError("DOCCHAT_SIGNALR_MODE=bindings: the host talks to SignalR")
+        return self.settings.signalr
+
+    @property
+    def store(self) -> MessageStore:
+        """The Cosmos DB message store, its container created if missing."""
+        return self._store.get()
+
+    def realtime(self, emit: Emit | None) -> Realtime:
+        """Write to the function's ``signalR`` output binding via ``emit``, or else use REST."""
+        from chat.realtime import BindingOutput, RestRealtime
+
+        return BindingOutput(emit) if emit is not None else RestRealtime(self._hub.get())
+
+    def membership(self, emit: Emit | None) -> MembershipService:
+        """Join and leave, delivering group changes as :meth:`realtime` says."""
+        from chat.service import MembershipService
+
+        return MembershipService(self.access, self.realtime(emit))
+
+    def posting(self, emit: Emit | None) -> PostingService:
+        """Post messages, delivering them as :meth:`realtime` says."""
+        from chat.service import PostingService
+
+        return PostingService(access=self.access, store=self.store, realtime=self.realtime(emit))
+
+    def history(self) -> HistoryService:
+        """Read stored messages."""
+        from chat.service import HistoryService
+
+        return HistoryService(self.access, self.store)
+
+    def _build_app_tokens(self) -> BearerTokens:
+        from chat.jwt_identity import BearerTokens
+
+        if self.settings.jwt is None:
+            raise RuntimeError("DOCCHAT_AUTH is not jwt: there are no JWT settings")
+        return BearerTokens(self.settings.jwt)
+
+    def _build_authenticator(self) -> Authenticator:
+        if self.settings.auth is AuthMode.JWT:
+            return self._app_tokens.get()
+        return PrincipalHeaders()
+
+    def _build_negotiate_authenticator(self) -> Authenticator:
+        if self.settings.auth is not AuthMode.JWT:
+            return self.authenticator
+        from chat.jwt_identity import BearerTokensOrSignalRToken
+
+        return BearerTokensOrSignalRToken(self._app_tokens.get(), self.signalr)
+
+    def _build_hub_client(self) -> HubClient:
+        from signalr.rest import HubClient
+
+        return HubClient(self.signalr, HUB)
+
+    def _build_store(self) -> MessageStore:
+        from chat.cosmos_store import open_store
+
+        return open_store(self.settings)

@@ -1,0 +1,152 @@
+"""The chat use cases: join and leave a document, post messages, read the history.
+
+They are the same in both SignalR modes and under every authenticator; the edges
+(:mod:`chat.endpoints`) hand them a known user and validated input, and pick the
+:class:`~chat.realtime.Realtime` and :class:`~chat.store.MessageStore` to use.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from chat.access import Action, DocumentAccess
+from chat.errors import Forbidden, MessageIdConflict, NotDelivered, RealtimeUnavailable
+from chat.identity import User
+from chat.messages import Cursor, Message, Page, format_timestamp, group_of
+from chat.realtime import Realtime
+from chat.store import MessageStore
+
+__all__ = [
+    "NEW_MESSAGE",
+    "Draft",
+    "HistoryService",
+    "MembershipService",
+    "Posted",
+    "PostingService",
+]
+
+#: The client method every message is delivered to, with the message as its one argument.
+NEW_MESSAGE = "newMessage"
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A message as its sender wrote it; ``id`` (optional) makes retries safe."""
+
+    text: str
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class Posted:
+    """The stored message, and whether this request stored it (False: a retry)."""
+
+    message: Message
+    created: bool
+
+
+class MembershipService:
+    """Which connections hear a document: its SignalR group ``document:{id}``."""
+
+    def __init__(self, access: DocumentAccess, realtime: Realtime) -> None:
+        self._access = access
+        self._realtime = realtime
+
+    def join(self, user: User, document_id: str, connection_id: str) -> None:
+        """Let the connection hear the document's new messages, if the user may."""
+        _require(self._access, user, Action.JOIN, document_id)
+        self._realtime.add_to_group(group_of(document_id), connection_id)
+
+    def leave(self, user: User, document_id: str, connection_id: str) -> None:
+        """Stop the connection hearing the document; anyone may stop listening."""
+        self._realtime.remove_from_group(group_of(document_id), connection_id)
+
+
+class PostingService:
+    """New messages: each is stored first, then delivered to the document's group."""
+
+    def __init__(
+        self,
+        *,
+        access: DocumentAccess,
+        store: MessageStore,
+        realtime: Realtime,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    ) -> None:
+        self._access = access
+        self._store = store
+        self._realtime = realtime
+        self._clock = clock
+        self._new_id = new_id
+
+    def post(self, user: User, document_id: str, draft: Draft) -> Posted:
+        """Store the user's message and deliver it to the document, if the user may post."""
+        _require(self._access, user, Action.POST, document_id)
+        return self.post_for_service(user, document_id, draft)
+
+    def post_for_service(self, sender: User, document_id: str, draft: Draft) -> Posted:
+        """Store and deliver a message a trusted backend posts on ``sender``'s behalf.
+
+        A retry with the same id and text by the same sender stores nothing new and
+        delivers the stored message again, so a client that missed it gets it; any other
+        reuse of the id is a :class:`MessageIdConflict` that reveals nothing about it.
+        Raises :class:`NotDelivered` when the message is stored but delivery failed.
+        """
+        message = Message(
+            id=draft.id or self._new_id(),
+            document_id=document_id,
+            sender_id=sender.id,
+            sender_name=sender.name,
+            text=draft.text,
+            created_at=format_timestamp(self._clock()),
+        )
+        created = self._store.add(message)
+        if not created:
+            message = self._stored_twin(message)
+        try:
+            self._realtime.send_to_group(group_of(document_id), NEW_MESSAGE, message.to_json())
+        except RealtimeUnavailable as error:
+            raise NotDelivered(message.id, retry_after=error.retry_after) from error
+        return Posted(message, created)
+
+    def _stored_twin(self, message: Message) -> Message:
+        stored = self._store.get(message.document_id, message.id)
+        if stored is None or (stored.sender_id, stored.text) != (message.sender_id, message.text):
+            raise MessageIdConflict(
+                "this document already has a different message with this id: use a new id"
+            )
+        return stored
+
+
+class HistoryService:
+    """A document's stored messages, read back newest first or, to catch up, in order."""
+
+    def __init__(self, access: DocumentAccess, store: MessageStore) -> None:
+        self._access = access
+        self._store = store
+
+    def newest_first(
+        self, user: User, document_id: str, limit: int, continuation_token: str | None
+    ) -> Page:
+        """A page of the document's messages, newest first."""
+        _require(self._access, user, Action.READ, document_id)
+        return self._store.newest_first(document_id, limit, continuation_token)
+
+    def catch_up(self, user: User, document_id: str, after: Cursor, limit: int) -> Page:
+        """The messages after ``after``, oldest first; the token is the next ``after``.
+
+        The token is None once the document has no more, so a client repeats until then.
+        """
+        _require(self._access, user, Action.READ, document_id)
+        items = self._store.after(document_id, after, limit)
+        more = len(items) == limit
+        return Page(items, items[-1].cursor.encode() if more else None)
+
+
+def _require(access: DocumentAccess, user: User, action: Action, document_id: str) -> None:
+    if not access.allows(user, action, document_id):
+        raise Forbidden(f"you may not {action} in this document")

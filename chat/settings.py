@@ -1,0 +1,213 @@
+"""docchat's settings, read from the environment once at start-up.
+
+Every rule about what a valid configuration is lives here, so a wrong setting stops the app
+when it loads, with one message naming the setting, instead of failing the first request.
+Messages name settings and allowed values, never a secret's value. Only the standard library
+and :mod:`signalr.connection_string` are imported: this runs on every cold start.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+from signalr.connection_string import (
+    ConnectionString,
+    ConnectionStringError,
+    parse_connection_string,
+)
+
+__all__ = [
+    "HUB",
+    "SIGNALR_CONNECTION_SETTING",
+    "AuthMode",
+    "JwtSettings",
+    "Settings",
+    "SettingsError",
+    "SignalRMode",
+    "load_settings",
+]
+
+#: The one SignalR hub docchat uses.
+HUB = "documents"
+#: The app setting holding the SignalR connection string (the Functions extension's default).
+SIGNALR_CONNECTION_SETTING = "AzureSignalRConnectionString"
+DEFAULT_MAX_MESSAGE_LENGTH = 4000
+#: Above this a message no longer fits comfortably in one SignalR frame or Cosmos item.
+MAX_MAX_MESSAGE_LENGTH = 100_000
+#: HS256 keys shorter than the hash are guessable; PyJWT warns below this too.
+MIN_JWT_SECRET_BYTES = 32
+
+_Choice = TypeVar("_Choice", bound=enum.StrEnum)
+
+
+class SettingsError(ValueError):
+    """The configuration is invalid; the message names the setting and what is wrong."""
+
+
+class AuthMode(enum.StrEnum):
+    """How a caller's identity is established (``DOCCHAT_AUTH``)."""
+
+    APPSERVICE = "appservice"
+    JWT = "jwt"
+    DEV = "dev"
+
+
+class SignalRMode(enum.StrEnum):
+    """How docchat talks to SignalR (``DOCCHAT_SIGNALR_MODE``)."""
+
+    REST = "rest"
+    BINDINGS = "bindings"
+
+
+@dataclass(frozen=True)
+class JwtSettings:
+    """How bearer tokens are checked in ``jwt`` mode: exactly one key source is set."""
+
+    issuer: str
+    audience: str
+    secret: str | None = field(default=None, repr=False)
+    public_key: str | None = field(default=None, repr=False)
+    jwks_url: str | None = None
+
+    @property
+    def algorithm(self) -> str:
+        """HS256 for a shared secret, RS256 for a public key or a JWKS."""
+        return "HS256" if self.secret is not None else "RS256"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything docchat reads from its environment. Safe to log: secrets stay out of repr."""
+
+    auth: AuthMode
+    signalr_mode: SignalRMode
+    cosmos_endpoint: str
+    cosmos_key: str | None = field(default=None, repr=False)
+    cosmos_database: str = "docchat"
+    cosmos_container: str = "messages"
+    max_message_length: int = DEFAULT_MAX_MESSAGE_LENGTH
+    #: Parsed only in REST mode; in bindings mode the Functions host reads the setting.
+    signalr: ConnectionString | None = None
+    jwt: JwtSettings | None = None
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """Read and check the settings in ``environ``; raise :class:`SettingsError` if invalid."""
+    auth = _choice(environ, "DOCCHAT_AUTH", AuthMode, default=None)
+    mode = _choice(environ, "DOCCHAT_SIGNALR_MODE", SignalRMode, default=SignalRMode.REST)
+    _check_auth_fits(auth, mode, environ)
+    return Settings(
+        auth=auth,
+        signalr_mode=mode,
+        cosmos_endpoint=_url(environ, "COSMOS_ENDPOINT"),
+        cosmos_key=_optional(environ, "COSMOS_KEY"),
+        cosmos_database=_optional(environ, "COSMOS_DATABASE") or "docchat",
+        cosmos_container=_optional(environ, "COSMOS_CONTAINER") or "messages",
+        max_message_length=_max_message_length(environ),
+        signalr=_signalr_connection(environ) if mode is SignalRMode.REST else None,
+        jwt=_jwt_settings(environ) if auth is AuthMode.JWT else None,
+    )
+
+
+def _check_auth_fits(auth: AuthMode, mode: SignalRMode, environ: Mapping[str, str]) -> None:
+    if auth is AuthMode.DEV and _optional(environ, "WEBSITE_INSTANCE_ID"):
+        raise SettingsError(
+            "DOCCHAT_AUTH=dev trusts any caller's headers and is for local use only, "
+            "but this is running in Azure (WEBSITE_INSTANCE_ID is set): use appservice or jwt"
+        )
+    if mode is SignalRMode.BINDINGS and auth is AuthMode.JWT:
+        raise SettingsError(
+            "DOCCHAT_SIGNALR_MODE=bindings takes the SignalR user id from a request header "
+            "that the Functions host reads before docchat runs, so it needs DOCCHAT_AUTH="
+            "appservice or dev; with DOCCHAT_AUTH=jwt use DOCCHAT_SIGNALR_MODE=rest"
+        )
+
+
+def _choice(
+    environ: Mapping[str, str], name: str, kind: type[_Choice], *, default: _Choice | None
+) -> _Choice:
+    value = _optional(environ, name)
+    allowed = " or ".join(member.value for member in kind)
+    if value is None:
+        if default is None:
+            raise SettingsError(f"{name} is not set: set it to {allowed}")
+        return default
+    try:
+        return kind(value.lower())
+    except ValueError:
+        raise SettingsError(f"{name} must be {allowed}, got {value!r}") from None
+
+
+def _optional(environ: Mapping[str, str], name: str) -> str | None:
+    value = environ.get(name, "").strip()
+    return value or None
+
+
+def _required(environ: Mapping[str, str], name: str) -> str:
+    value = _optional(environ, name)
+    if value is None:
+        raise SettingsError(f"{name} is not set")
+    return value
+
+
+def _url(environ: Mapping[str, str], name: str) -> str:
+    value = _required(environ, name)
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(f"{name} must be an absolute http or https URL, got {value!r}")
+    return value
+
+
+def _max_message_length(environ: Mapping[str, str]) -> int:
+    name = "DOCCHAT_MAX_MESSAGE_LENGTH"
+    value = _optional(environ, name)
+    if value is None:
+        return DEFAULT_MAX_MESSAGE_LENGTH
+    if not value.isdigit() or not 1 <= int(value) <= MAX_MAX_MESSAGE_LENGTH:
+        raise SettingsError(
+            f"{name} must be a whole number from 1 to {MAX_MAX_MESSAGE_LENGTH}, got {value!r}"
+        )
+    return int(value)
+
+
+def _signalr_connection(environ: Mapping[str, str]) -> ConnectionString:
+    name = SIGNALR_CONNECTION_SETTING
+    try:
+        connection = parse_connection_string(_required(environ, name))
+    except ConnectionStringError as error:
+        raise SettingsError(f"{name}: {error}") from None
+    if connection.access_key is None:
+        raise SettingsError(
+            f"{name} has no AccessKey: DOCCHAT_SIGNALR_MODE=rest signs client tokens with it; "
+            "with Microsoft Entra ID use DOCCHAT_SIGNALR_MODE=bindings"
+        )
+    return connection
+
+
+def _jwt_settings(environ: Mapping[str, str]) -> JwtSettings:
+    sources = ("DOCCHAT_JWT_SECRET", "DOCCHAT_JWT_PUBLIC_KEY", "DOCCHAT_JWT_JWKS_URL")
+    given = [name for name in sources if _optional(environ, name)]
+    if len(given) != 1:
+        raise SettingsError(
+            f"DOCCHAT_AUTH=jwt needs exactly one of {', '.join(sources)}; "
+            f"{'none is' if not given else ' and '.join(given) + ' are'} set"
+        )
+    secret = _optional(environ, "DOCCHAT_JWT_SECRET")
+    if secret is not None and len(secret.encode()) < MIN_JWT_SECRET_BYTES:
+        raise SettingsError(f"DOCCHAT_JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes")
+    return JwtSettings(
+        issuer=_required(environ, "DOCCHAT_JWT_ISSUER"),
+        audience=_required(environ, "DOCCHAT_JWT_AUDIENCE"),
+        secret=secret,
+        public_key=_pem(_optional(environ, "DOCCHAT_JWT_PUBLIC_KEY")),
+        jwks_url=_url(environ, "DOCCHAT_JWT_JWKS_URL") if "DOCCHAT_JWT_JWKS_URL" in given else None,
+    )
+
+
+def _pem(value: str | None) -> str | None:
+    """App settings are one line, so a PEM key often arrives with literal ``\\n``."""
+    return None if value is None else value.replace("\\n", "\n")
