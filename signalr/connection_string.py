@@ -40,8 +40,9 @@ _KNOWN_KEYS = frozenset(
 )
 _VERSION = re.compile(r"1\.[0-9]+")
 _PORT = re.compile(r"[0-9]{1,5}")
-#: DNS names and IPv4 addresses; IPv6 literals are recognised by their colons.
-_HOST_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
+#: Host names (internationalised and container names too) and IPv4 addresses; IPv6 literals
+#: are recognised by their colons. What it shuts out is what a mistyped separator brings in.
+_HOST_NAME = re.compile(r"[\w.-]+")
 
 
 class ConnectionStringError(ValueError):

@@ -61,6 +61,8 @@ def test_values_are_split_on_the_first_equals_sign_only() -> None:
         ("http://127.0.0.1:8888", "http://127.0.0.1:8888"),
         ("http://[::1]:8888/", "http://[::1]:8888"),
         ("https://proxy.example.org/signalr/", "https://proxy.example.org/signalr"),
+        ("http://signalr_emulator:8888", "http://signalr_emulator:8888"),
+        ("https://bücher.example/", "https://bücher.example"),
     ],
 )
 def test_endpoint_is_an_http_url_without_its_trailing_slash(written: str, endpoint: str) -> None:
@@ -127,6 +129,7 @@ def test_client_and_server_endpoints_override_the_endpoint_for_their_own_use() -
         ("Endpoint", "https://"),
         ("Endpoint", ""),
         ("Endpoint", "https://docchat .service.signalr.net"),
+        ("Endpoint", "https://docchat,x=y.service.signalr.net"),
         ("Endpoint", "https://docchat.service.signalr.net:99999"),
         ("Endpoint", "https://docchat.service.signalr.net:port"),
         ("Endpoint", "https://[::1"),
