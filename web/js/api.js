@@ -5,20 +5,14 @@ import { identityHeaders } from './identity.js';
 export const HUB_URL = '/api';
 export const HISTORY_PAGE_SIZE = 50;
 
-// Codes the API uses when a message was stored but could not be broadcast live.
-const STORED_CODES = new Set(['stored', 'broadcast_failed']);
-
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  /** `stored`: the server kept the message although it could not broadcast it. */
+  constructor(status, code, message, { stored = false } = {}) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
-  }
-
-  /** True when the server kept the message even though the request failed. */
-  get messageWasStored() {
-    return STORED_CODES.has(this.code);
+    this.stored = stored;
   }
 }
 
@@ -29,7 +23,10 @@ function documentPath(documentId, suffix) {
 async function readError(response) {
   try {
     const body = await response.json();
-    if (body?.error) return new ApiError(response.status, body.error.code, body.error.message);
+    const { error } = body ?? {};
+    if (error) {
+      return new ApiError(response.status, error.code, error.message, { stored: error.stored === true });
+    }
   } catch {
     // Not JSON (a proxy or a crash page): the status line is all there is.
   }
