@@ -1,0 +1,188 @@
+"""A Python handle on ``browser_driver.mjs``: headless Chromium driven by playwright-core.
+
+The scenarios live in pytest because one of them stops and restarts the SignalR emulator
+mid-way, which only the Python side can do; the Node process keeps one browser running for
+the whole module (launching Chromium is the slow part) and answers one command at a time.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import queue
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+from typing import Any
+
+DRIVER = Path(__file__).with_name("browser_driver.mjs")
+CHROMIUM_ENV = "DOCCHAT_CHROMIUM"
+# Node waits up to 30 s for any page condition; allow for that plus the browser's own work.
+REPLY_TIMEOUT_S = 90.0
+
+
+class BrowserError(AssertionError):
+    """A browser command failed; the message says what the page showed instead."""
+
+
+def find_chromium() -> str:
+    """The Chromium executable: ``chromium`` on PATH, else the path in $DOCCHAT_CHROMIUM."""
+    found = shutil.which("chromium") or os.environ.get(CHROMIUM_ENV)
+    if not found or not Path(found).exists():
+        raise RuntimeError(
+            "Chromium is needed for the browser tests and was not found on PATH. "
+            "Install it with `sudo apt-get install -y chromium` (or run `make test` as root), "
+            f"or point ${CHROMIUM_ENV} at a Chromium executable."
+        )
+    return found
+
+
+def find_node() -> str:
+    """The ``node`` executable (Node 20+, with the npm packages installed by ``make setup``)."""
+    found = shutil.which("node")
+    if not found:
+        raise RuntimeError("Node.js 20 is needed for the browser tests; install `nodejs`.")
+    return found
+
+
+class Browser:
+    """One ``browser_driver.mjs`` process and its Chromium; :meth:`page` opens a tab."""
+
+    def __init__(self, base_url: str) -> None:
+        env = {**os.environ, "DOCCHAT_BASE_URL": base_url, CHROMIUM_ENV: find_chromium()}
+        self._process = subprocess.Popen(  # noqa: S603 (fixed argv: node and our script)
+            [find_node(), str(DRIVER)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        self._replies: queue.Queue[str | None] = queue.Queue()
+        self._stderr: collections.deque[str] = collections.deque(maxlen=50)
+        self._next_id = 0
+        threading.Thread(target=self._read_replies, daemon=True).start()
+        threading.Thread(target=self._read_stderr, daemon=True).start()
+
+    def _read_replies(self) -> None:
+        assert self._process.stdout is not None
+        for line in self._process.stdout:
+            self._replies.put(line)
+        self._replies.put(None)
+
+    def _read_stderr(self) -> None:
+        assert self._process.stderr is not None
+        for line in self._process.stderr:
+            self._stderr.append(line.rstrip())
+
+    def call(self, op: str, **args: Any) -> Any:
+        """Runs one driver operation and returns its result, or raises :class:`BrowserError`."""
+        self._next_id += 1
+        assert self._process.stdin is not None
+        self._process.stdin.write(json.dumps({"id": self._next_id, "op": op, "args": args}) + "\n")
+        self._process.stdin.flush()
+        try:
+            line = self._replies.get(timeout=REPLY_TIMEOUT_S)
+        except queue.Empty:
+            raise BrowserError(f"{op}: no reply within {REPLY_TIMEOUT_S} s") from None
+        if line is None:
+            raise BrowserError(f"{op}: the browser driver exited:\n" + "\n".join(self._stderr))
+        reply = json.loads(line)
+        if reply["id"] != self._next_id:
+            raise BrowserError(f"{op}: reply out of step: {line}")
+        if not reply["ok"]:
+            raise BrowserError(reply["error"])
+        return reply["result"]
+
+    def page(self, name: str, *, width: int = 1280, height: int = 800) -> Page:
+        """A new tab in its own browser context (its own localStorage: one user per tab)."""
+        self.call("newPage", page=name, width=width, height=height)
+        return Page(self, name)
+
+    def close(self) -> None:
+        """Ends the driver (closing stdin makes it close Chromium) and waits for it."""
+        assert self._process.stdin is not None
+        self._process.stdin.close()
+        try:
+            self._process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+
+
+class Page:
+    """One tab of the demo page, with the operations the scenarios need."""
+
+    def __init__(self, browser: Browser, name: str) -> None:
+        self._browser = browser
+        self.name = name
+
+    def _call(self, op: str, **args: Any) -> Any:
+        return self._browser.call(op, page=self.name, **args)
+
+    def open(self, user: str, document_id: str, *, via: str = "form") -> None:
+        """Loads the page, picks the dev user and opens the document (by link or id form)."""
+        self._call("goto")
+        self._call("chooseUser", user=user)
+        self._call("openDocument", documentId=document_id, via=via)
+        self.wait_live()
+
+    def wait_live(self) -> None:
+        """Waits until the page is connected, joined to its document and caught up."""
+        self._call("waitLive")
+
+    def wait_for_connection(self, *states: str) -> None:
+        self._call("waitForConnection", states=list(states))
+
+    def send(self, text: str) -> None:
+        """Sends with the composer and waits for the server's confirmation."""
+        self._call("send", text=text)
+
+    def wait_for_texts(self, *texts: str) -> None:
+        self._call("waitForTexts", texts=list(texts))
+
+    def wait_for_message_count(self, count: int) -> None:
+        self._call("waitForMessageCount", count=count)
+
+    def click(self, test_id: str) -> None:
+        self._call("click", testId=test_id)
+
+    def reload(self) -> None:
+        self._call("reload")
+
+    def composer_state(self, text: str) -> dict[str, Any]:
+        """Types ``text`` into the composer; returns whether Send is disabled and the hint."""
+        result: dict[str, Any] = self._call("composerState", text=text)
+        return result
+
+    def messages(self) -> list[dict[str, Any]]:
+        """The messages shown, top to bottom."""
+        result: list[dict[str, Any]] = self._call("messages")
+        return result
+
+    def texts(self) -> list[str]:
+        return [message["text"] for message in self.messages()]
+
+    def snapshot(self) -> dict[str, Any]:
+        """Connection state, sync state, title, user and notice as the page shows them."""
+        result: dict[str, Any] = self._call("snapshot")
+        return result
+
+    def live_messages(self) -> list[dict[str, Any]]:
+        """Every ``newMessage`` that arrived over this tab's SignalR WebSockets."""
+        result: list[dict[str, Any]] = self._call("liveMessages")
+        return result
+
+    def page_errors(self) -> list[str]:
+        """Uncaught exceptions in the page."""
+        result: list[str] = self._call("pageErrors")
+        return result
+
+    def screenshot(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._call("screenshot", path=str(path))
+
+    def close(self) -> None:
+        self._call("closePage")

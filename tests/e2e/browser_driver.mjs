@@ -1,0 +1,254 @@
+// Drives headless Chromium for the e2e tests, one command per line.
+//
+// The pytest side owns the scenario (it also has to stop and start the SignalR emulator
+// in the middle of one), so this process only does browser work: it reads JSON commands
+// {"id", "op", "args"} on stdin and answers each with one JSON line
+// {"id", "ok": true, "result"} or {"id", "ok": false, "error"} on stdout.
+// Every wait is on a page condition with a timeout; none sleeps.
+//
+// Environment: DOCCHAT_BASE_URL (the dev host), DOCCHAT_CHROMIUM (the browser executable).
+
+import { createInterface } from 'node:readline';
+import { chromium } from 'playwright-core';
+
+const BASE_URL = process.env.DOCCHAT_BASE_URL;
+const WAIT_MS = Number(process.env.DOCCHAT_E2E_WAIT_MS ?? 30000);
+const RECORD_SEPARATOR = '\u001e';
+const INVOCATION = 1;
+
+const browser = await chromium.launch({
+  executablePath: process.env.DOCCHAT_CHROMIUM,
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+});
+
+// name -> { context, page, liveMessages, pageErrors }
+const pages = new Map();
+
+function tab(name) {
+  const found = pages.get(name);
+  if (!found) throw new Error(`no page named ${name}`);
+  return found;
+}
+
+/** Records what arrives over the page's SignalR WebSocket, to prove what was (not) delivered. */
+function recordLiveMessages(page, liveMessages) {
+  page.on('websocket', (socket) => {
+    socket.on('framereceived', ({ payload }) => {
+      for (const frame of String(payload).split(RECORD_SEPARATOR)) {
+        if (!frame) continue;
+        let parsed;
+        try {
+          parsed = JSON.parse(frame);
+        } catch {
+          continue;
+        }
+        if (parsed.type === INVOCATION && parsed.target === 'newMessage') {
+          liveMessages.push(parsed.arguments[0]);
+        }
+      }
+    });
+  });
+}
+
+async function snapshot(page) {
+  return page.evaluate(() => ({
+    connection: document.querySelector('[data-testid=connection-state]')?.dataset.state,
+    sync: document.querySelector('[data-testid=chat]')?.dataset.sync,
+    documentTitle: document.querySelector('[data-testid=document-title]')?.textContent,
+    user: document.querySelector('#current-user-name')?.textContent,
+    notice: document.querySelector('[data-testid=notice]')?.hidden
+      ? null
+      : document.querySelector('[data-testid=notice]')?.textContent.trim(),
+    hash: window.location.hash,
+    loadOlderShown: !document.querySelector('[data-testid=load-older]').hidden,
+  }));
+}
+
+function readMessages(page) {
+  return page.$$eval('[data-testid=message]', (items) =>
+    items.map((item) => ({
+      id: item.dataset.id,
+      senderId: item.dataset.senderId,
+      sender: item.querySelector('[data-testid=message-sender]').textContent,
+      text: item.querySelector('[data-testid=message-text]').textContent,
+      status: item.dataset.status,
+      createdAt: item.dataset.createdAt,
+      own: item.classList.contains('message-own'),
+    })),
+  );
+}
+
+/** Waits for `predicate(args)` in the page; on timeout says what the page showed instead. */
+async function waitInPage(page, what, predicate, args) {
+  try {
+    await page.waitForFunction(predicate, args, { timeout: WAIT_MS });
+  } catch (error) {
+    if (error.name !== 'TimeoutError') throw error;
+    const shown = { ...(await snapshot(page)), messages: (await readMessages(page)).map((m) => m.text) };
+    throw new Error(`timed out after ${WAIT_MS} ms waiting for ${what}; page shows ${JSON.stringify(shown)}`);
+  }
+}
+
+function waitForTexts(page, texts) {
+  return waitInPage(
+    page,
+    `messages ${JSON.stringify(texts)}`,
+    (wanted) => {
+      const shown = new Set(
+        [...document.querySelectorAll('[data-testid=message-text]')].map((node) => node.textContent),
+      );
+      return wanted.every((text) => shown.has(text));
+    },
+    texts,
+  );
+}
+
+const operations = {
+  async newPage({ page: name, width = 1280, height = 800 }) {
+    const context = await browser.newContext({ baseURL: BASE_URL, viewport: { width, height } });
+    const page = await context.newPage();
+    const entry = { context, page, liveMessages: [], pageErrors: [] };
+    page.on('pageerror', (error) => entry.pageErrors.push(String(error)));
+    recordLiveMessages(page, entry.liveMessages);
+    pages.set(name, entry);
+  },
+
+  async goto({ page: name, hash = '' }) {
+    await tab(name).page.goto(`/${hash}`);
+  },
+
+  async reload({ page: name }) {
+    await tab(name).page.reload();
+  },
+
+  async chooseUser({ page: name, user }) {
+    const { page } = tab(name);
+    const presets = await page.$$eval('[data-testid=user-select] option', (options) =>
+      options.filter((option) => option.value !== 'custom').map((option) => option.textContent),
+    );
+    if (presets.includes(user)) {
+      await page.getByTestId('user-select').selectOption({ label: user });
+    } else {
+      await page.getByTestId('user-select').selectOption('custom');
+      await page.getByTestId('custom-user-name').fill(user);
+      await page.getByTestId('custom-user-apply').click();
+    }
+    await waitInPage(page, `user ${user}`, (wanted) => document.querySelector('#current-user-name').textContent === wanted, user);
+  },
+
+  async openDocument({ page: name, documentId, via }) {
+    const { page } = tab(name);
+    if (via === 'link') {
+      await page.getByTestId(`document-link-${documentId}`).click();
+    } else {
+      await page.getByTestId('document-id-input').fill(documentId);
+      await page.getByTestId('document-id-input').press('Enter');
+    }
+    await waitInPage(page, `document ${documentId} in the URL`, (id) => new URLSearchParams(window.location.hash.slice(1)).get('doc') === id, documentId);
+  },
+
+  /** Connected, joined to the open document and caught up. */
+  async waitLive({ page: name }) {
+    await waitInPage(
+      tab(name).page,
+      'a live, synced document',
+      () =>
+        document.querySelector('[data-testid=connection-state]').dataset.state === 'connected' &&
+        document.querySelector('[data-testid=chat]').dataset.sync === 'live',
+    );
+  },
+
+  async waitForConnection({ page: name, states }) {
+    await waitInPage(
+      tab(name).page,
+      `connection state in ${JSON.stringify(states)}`,
+      (wanted) => wanted.includes(document.querySelector('[data-testid=connection-state]').dataset.state),
+      states,
+    );
+  },
+
+  /** Types and sends a message with Enter; resolves once the server has confirmed it. */
+  async send({ page: name, text }) {
+    const { page } = tab(name);
+    const box = page.getByTestId('composer-input');
+    await box.fill(text);
+    await box.press('Enter');
+    await waitInPage(
+      page,
+      `confirmation of ${JSON.stringify(text)}`,
+      (wanted) =>
+        [...document.querySelectorAll('[data-testid=message]')].some(
+          (item) =>
+            item.dataset.status === 'sent' &&
+            item.querySelector('[data-testid=message-text]').textContent === wanted,
+        ),
+      text,
+    );
+  },
+
+  async waitForTexts({ page: name, texts }) {
+    await waitForTexts(tab(name).page, texts);
+  },
+
+  async waitForMessageCount({ page: name, count }) {
+    await waitInPage(
+      tab(name).page,
+      `${count} messages`,
+      (wanted) => document.querySelectorAll('[data-testid=message]').length === wanted,
+      count,
+    );
+  },
+
+  async click({ page: name, testId }) {
+    await tab(name).page.getByTestId(testId).click();
+  },
+
+  async composerState({ page: name, text }) {
+    const { page } = tab(name);
+    await page.getByTestId('composer-input').fill(text);
+    return {
+      sendDisabled: await page.getByTestId('send-button').isDisabled(),
+      hint: await page.getByTestId('composer-hint').textContent(),
+    };
+  },
+
+  messages: ({ page: name }) => readMessages(tab(name).page),
+  snapshot: ({ page: name }) => snapshot(tab(name).page),
+  liveMessages: ({ page: name }) => tab(name).liveMessages,
+  pageErrors: ({ page: name }) => tab(name).pageErrors,
+
+  async screenshot({ page: name, path }) {
+    await tab(name).page.screenshot({ path });
+  },
+
+  async closePage({ page: name }) {
+    await tab(name).context.close();
+    pages.delete(name);
+  },
+};
+
+function reply(message) {
+  process.stdout.write(`${JSON.stringify(message)}\n`);
+}
+
+const commands = createInterface({ input: process.stdin });
+for await (const line of commands) {
+  if (!line.trim()) continue;
+  const { id, op, args = {} } = JSON.parse(line);
+  try {
+    if (!Object.hasOwn(operations, op)) throw new Error(`unknown operation ${op}`);
+    reply({ id, ok: true, result: (await operations[op](args)) ?? null });
+  } catch (error) {
+    reply({ id, ok: false, error: `${op}: ${error.message}` });
+  }
+}
+await browser.close();
