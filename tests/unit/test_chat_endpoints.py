@@ -1,0 +1,373 @@
+"""The endpoints in-process, with fakes behind the runtime: statuses, bodies, every 4xx."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from chat import endpoints
+from chat.access import DocumentAccess
+from chat.http import Request, Response
+from chat.realtime import BindingOutput, Emit, Realtime
+from chat.runtime import Runtime
+from chat.settings import Settings
+from chat.store import MessageStore
+from signalr.bindings import SignalRGroupAction, SignalRMessage, parse_output
+from tests.fixtures.chat import (
+    BOB,
+    DenyAll,
+    InMemoryMessageStore,
+    RecordingRealtime,
+    make_request,
+    make_settings,
+)
+
+
+class FakeRuntime(Runtime):
+    """A runtime whose store and REST realtime are fakes; bindings mode stays real."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: InMemoryMessageStore,
+        realtime: RecordingRealtime,
+        access: DocumentAccess | None = None,
+    ) -> None:
+        super().__init__(settings, access)
+        self.fake_store = store
+        self.fake_realtime = realtime
+
+    @property
+    def store(self) -> MessageStore:
+        return self.fake_store
+
+    def realtime(self, emit: Emit | None) -> Realtime:
+        return BindingOutput(emit) if emit is not None else self.fake_realtime
+
+
+@pytest.fixture
+def store() -> InMemoryMessageStore:
+    return InMemoryMessageStore()
+
+
+@pytest.fixture
+def realtime() -> RecordingRealtime:
+    return RecordingRealtime()
+
+
+@pytest.fixture
+def runtime(store: InMemoryMessageStore, realtime: RecordingRealtime) -> FakeRuntime:
+    return FakeRuntime(make_settings(max_message_length=10), store, realtime)
+
+
+def error_of(response: Response) -> tuple[int, str, str]:
+    error = response.body["error"]
+    return response.status, error["code"], error["message"]
+
+
+def post(runtime: Runtime, body: Any = None, **options: Any) -> Response:
+    return endpoints.send_message(runtime, make_request(body=body, **options))
+
+
+def test_send_answers_201_with_the_stored_message_and_200_on_a_retry(
+    runtime: FakeRuntime, realtime: RecordingRealtime
+) -> None:
+    first = post(runtime, {"text": "hello", "id": "c-1"})
+    again = post(runtime, {"text": "hello", "id": "c-1"})
+
+    assert (first.status, again.status) == (201, 200)
+    assert first.body == again.body
+    assert set(first.body) == {
+        "id",
+        "documentId",
+        "senderId",
+        "senderName",
+        "text",
+        "createdAt",
+        "cursor",
+    }
+    assert first.body["senderId"] == "alice-id"
+    assert len(realtime.sent) == 2
+
+
+def test_send_generates_an_id_when_none_is_given(runtime: FakeRuntime) -> None:
+    first, second = post(runtime, {"text": "a"}), post(runtime, {"text": "a"})
+
+    assert first.body["id"] != second.body["id"]
+    assert (first.status, second.status) == (201, 201)
+
+
+def test_list_reads_newest_first_and_catches_up_oldest_first(runtime: FakeRuntime) -> None:
+    ids = [post(runtime, {"text": f"t{n}"}).body["id"] for n in range(3)]
+
+    newest = endpoints.list_messages(runtime, make_request("GET", params={"limit": "2"}))
+    assert [item["id"] for item in newest.body["items"]] == ids[:0:-1]
+    assert newest.body["continuationToken"] is not None
+    cursor = newest.body["items"][-1]["cursor"]
+    caught_up = endpoints.list_messages(runtime, make_request("GET", params={"after": cursor}))
+    assert caught_up.status == 200
+    assert [item["id"] for item in caught_up.body["items"]] == ids[2:]
+    assert caught_up.body["continuationToken"] is None
+
+
+def test_join_and_leave_answer_204(runtime: FakeRuntime, realtime: RecordingRealtime) -> None:
+    body = {"connectionId": "conn-1"}
+
+    joined = endpoints.join_document(runtime, make_request(body=body))
+    assert (joined.status, joined.content) == (204, b"")
+    assert realtime.groups == {"document:doc-1": {"conn-1"}}
+    assert endpoints.leave_document(runtime, make_request(body=body)).status == 204
+    assert realtime.groups == {"document:doc-1": set()}
+
+
+def test_in_bindings_mode_the_output_binding_gets_the_group_action_and_the_message(
+    runtime: FakeRuntime,
+) -> None:
+    written: list[str] = []
+
+    endpoints.join_document(runtime, make_request(body={"connectionId": "c"}), written.append)
+    (action,) = parse_output(written[-1])
+    assert action == SignalRGroupAction(
+        action="add", group_name="document:doc-1", connection_id="c"
+    )
+    sent = endpoints.send_message(runtime, make_request(body={"text": "hi"}), written.append)
+    (message,) = parse_output(written[-1])
+    assert message == SignalRMessage(
+        target="newMessage", arguments=[sent.body], group_name="document:doc-1"
+    )
+
+
+def test_a_backend_names_the_sender(runtime: FakeRuntime) -> None:
+    request = make_request(user=None, body={"text": "beep", "senderId": "bot", "senderName": "Bot"})
+
+    response = endpoints.send_service_message(runtime, request)
+
+    assert response.status == 201
+    assert (response.body["senderId"], response.body["senderName"]) == ("bot", "Bot")
+
+
+def test_a_backend_sender_name_defaults_to_its_id(runtime: FakeRuntime) -> None:
+    request = make_request(user=None, body={"text": "beep", "senderId": "bot"})
+
+    assert endpoints.send_service_message(runtime, request).body["senderName"] == "bot"
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "says"),
+    [
+        (b"", "invalid_json", "empty"),
+        (b"{", "invalid_json", "not valid JSON"),
+        (b'{"text": "\xff"}', "invalid_json", "UTF-8"),
+        (b"[]", "invalid_json", "not an array"),
+        (b'"hello"', "invalid_json", "not a string"),
+        ({"text": "hi", "sender": "x"}, "invalid_request", "sender: unknown field"),
+        ({"text": 5}, "invalid_request", "text: input should be a valid string"),
+        ({}, "invalid_request", "text: field required"),
+        ({"text": ""}, "invalid_request", "text: must be 1 to 10 characters"),
+        ({"text": "x" * 11}, "invalid_request", "text: must be 1 to 10 characters, got 11"),
+        ({"text": "  \n"}, "invalid_request", "text: must not be only white space"),
+        ({"text": "hi", "id": "a/b"}, "invalid_request", "id: must not contain /"),
+        ({"text": "hi", "id": ""}, "invalid_request", "id: must be 1 to 128"),
+        ({"text": "hi", "id": "x" * 129}, "invalid_request", "id: must be 1 to 128"),
+        ({"text": "hi", "id": 7}, "invalid_request", "id: input should be a valid string"),
+    ],
+)
+def test_send_refuses_bad_bodies_saying_what_is_wrong(
+    runtime: FakeRuntime,
+    realtime: RecordingRealtime,
+    body: bytes | dict[str, Any],
+    code: str,
+    says: str,
+) -> None:
+    status, error_code, message = error_of(post(runtime, body))
+
+    assert (status, error_code) == (400, code)
+    assert says in message
+    assert realtime.sent == []
+
+
+@pytest.mark.parametrize(
+    ("document_id", "says"),
+    [
+        ("", "documentId must be 1 to 255 characters, got 0"),
+        ("d" * 256, "documentId must be 1 to 255 characters, got 256"),
+        ("a\\b", "documentId must not contain"),
+        ("a?b", "documentId must not contain"),
+        ("a#b", "documentId must not contain"),
+        ("a\x00b", "documentId must not contain"),
+    ],
+)
+def test_every_endpoint_refuses_a_bad_document_id(
+    runtime: FakeRuntime, document_id: str, says: str
+) -> None:
+    for call in (
+        lambda: post(runtime, {"text": "hi"}, document_id=document_id),
+        lambda: endpoints.list_messages(runtime, make_request("GET", document_id=document_id)),
+        lambda: endpoints.join_document(
+            runtime, make_request(body={"connectionId": "c"}, document_id=document_id)
+        ),
+    ):
+        status, code, message = error_of(call())
+        assert (status, code) == (400, "invalid_request")
+        assert says in message
+
+
+def test_a_body_too_large_for_any_message_is_413(runtime: FakeRuntime) -> None:
+    limit = endpoints.max_body_bytes(10)
+
+    response = post(runtime, json.dumps({"text": "x" * limit}))
+
+    assert error_of(response)[:2] == (413, "payload_too_large")
+
+
+def test_a_join_body_too_large_is_413(runtime: FakeRuntime) -> None:
+    response = endpoints.join_document(
+        runtime, make_request(body={"connectionId": "c" * endpoints.MAX_MEMBERSHIP_BODY_BYTES})
+    )
+
+    assert error_of(response)[:2] == (413, "payload_too_large")
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ({}, "connectionId: field required"),
+        ({"connectionId": ""}, "connectionId: string should have at least 1 character"),
+        ({"connectionId": 1}, "connectionId: input should be a valid string"),
+        ({"connectionId": "c", "x": 1}, "x: unknown field"),
+    ],
+)
+def test_join_refuses_bad_bodies(runtime: FakeRuntime, body: dict[str, Any], says: str) -> None:
+    assert error_of(endpoints.join_document(runtime, make_request(body=body))) == (
+        400,
+        "invalid_request",
+        says,
+    )
+
+
+def test_joining_with_an_unknown_connection_is_404(runtime: FakeRuntime) -> None:
+    response = endpoints.join_document(runtime, make_request(body={"connectionId": "gone"}))
+
+    assert error_of(response)[:2] == (404, "connection_not_found")
+
+
+@pytest.mark.parametrize(
+    ("params", "says"),
+    [
+        ({"limit": "0"}, "limit: input should be greater than or equal to 1"),
+        ({"limit": "101"}, "limit: input should be less than or equal to 100"),
+        ({"limit": "ten"}, "limit: input should be a valid integer"),
+        ({"after": "not-a-cursor"}, "after is not a cursor docchat issued"),
+        ({"continuationToken": "%%%"}, "continuationToken is not one this endpoint issued"),
+        ({"after": "x", "continuationToken": "y"}, "use either after or continuationToken"),
+    ],
+)
+def test_list_refuses_bad_query_strings(
+    runtime: FakeRuntime, params: dict[str, str], says: str
+) -> None:
+    status, code, message = error_of(
+        endpoints.list_messages(runtime, make_request("GET", params=params))
+    )
+
+    assert (status, code) == (400, "invalid_request")
+    assert says in message
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ({"text": "hi"}, "senderId: field required"),
+        ({"text": "hi", "senderId": ""}, "senderId: must be 1 to 255 characters"),
+        ({"text": "hi", "senderId": "a\x07"}, "without control characters"),
+        ({"text": "hi", "senderId": "b", "senderName": ""}, "senderName: string should have"),
+    ],
+)
+def test_the_service_route_refuses_bad_senders(
+    runtime: FakeRuntime, body: dict[str, Any], says: str
+) -> None:
+    request = make_request(user=None, body=body)
+
+    status, _, message = error_of(endpoints.send_service_message(runtime, request))
+
+    assert status == 400
+    assert says in message
+
+
+def test_user_endpoints_answer_401_to_anonymous_callers(runtime: FakeRuntime) -> None:
+    anonymous: list[Request] = [
+        make_request(user=None, body={"text": "hi"}),
+        make_request("GET", user=None),
+        make_request(user=None, body={"connectionId": "conn-1"}),
+    ]
+    calls = [
+        endpoints.send_message,
+        endpoints.list_messages,
+        endpoints.join_document,
+        endpoints.leave_document,
+    ]
+
+    for call, request in zip(calls, [*anonymous, anonymous[2]], strict=True):
+        assert error_of(call(runtime, request))[:2] == (401, "unauthenticated")
+
+
+def test_anonymous_callers_get_401_before_any_validation(runtime: FakeRuntime) -> None:
+    response = post(runtime, b"not json", user=None, document_id="bad/id")
+
+    assert error_of(response)[:2] == (401, "unauthenticated")
+
+
+def test_the_access_hook_turns_a_user_away_with_403(
+    store: InMemoryMessageStore, realtime: RecordingRealtime
+) -> None:
+    runtime = FakeRuntime(make_settings(), store, realtime, access=DenyAll())
+
+    assert error_of(post(runtime, {"text": "hi"}))[:2] == (403, "forbidden")
+    list_response = endpoints.list_messages(runtime, make_request("GET"))
+    assert error_of(list_response)[:2] == (403, "forbidden")
+    join = endpoints.join_document(runtime, make_request(body={"connectionId": "conn-1"}))
+    assert error_of(join)[:2] == (403, "forbidden")
+
+
+def test_reusing_an_id_for_another_message_is_409(runtime: FakeRuntime) -> None:
+    post(runtime, {"text": "hello", "id": "c-1"})
+
+    response = post(runtime, {"text": "hello", "id": "c-1"}, user=BOB)
+
+    assert error_of(response)[:2] == (409, "message_id_conflict")
+
+
+def test_a_store_outage_is_503_with_retry_after_and_nothing_broadcast(
+    runtime: FakeRuntime, store: InMemoryMessageStore, realtime: RecordingRealtime
+) -> None:
+    store.down = True
+
+    response = post(runtime, {"text": "hello"})
+
+    assert error_of(response)[:2] == (503, "store_unavailable")
+    assert response.headers == {"Retry-After": "1"}
+    assert realtime.sent == []
+
+
+def test_a_delivery_outage_is_503_saying_the_message_is_stored(
+    runtime: FakeRuntime, store: InMemoryMessageStore, realtime: RecordingRealtime
+) -> None:
+    realtime.down = True
+
+    response = post(runtime, {"text": "hello", "id": "c-1"})
+
+    assert response.status == 503
+    assert response.headers == {"Retry-After": "7"}
+    assert response.body["error"]["stored"] is True
+    assert response.body["error"]["id"] == "c-1"
+    assert store.get("doc-1", "c-1") is not None
+
+
+def test_a_bug_is_a_bare_500(runtime: FakeRuntime, store: InMemoryMessageStore) -> None:
+    store.items = None  # type: ignore[assignment]
+
+    response = post(runtime, {"text": "hello"})
+
+    assert response.status == 500
+    assert response.body == {"error": {"code": "internal_error", "message": "something went wrong"}}

@@ -1,0 +1,228 @@
+"""The use cases on an in-memory store and a recording realtime: store, deliver, read back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import pytest
+
+from chat.access import AllowAll, DocumentAccess
+from chat.errors import (
+    ConnectionNotFound,
+    Forbidden,
+    MessageIdConflict,
+    NotDelivered,
+    StoreUnavailable,
+)
+from chat.identity import User
+from chat.messages import Cursor
+from chat.service import Draft, HistoryService, MembershipService, PostingService
+from tests.fixtures.chat import (
+    ALICE,
+    BOB,
+    DenyAll,
+    InMemoryMessageStore,
+    RecordingRealtime,
+    numbered_ids,
+    ticking_clock,
+)
+
+
+@pytest.fixture
+def store() -> InMemoryMessageStore:
+    return InMemoryMessageStore()
+
+
+@pytest.fixture
+def realtime() -> RecordingRealtime:
+    return RecordingRealtime()
+
+
+def posting_service(
+    store: InMemoryMessageStore,
+    realtime: RecordingRealtime,
+    *,
+    access: DocumentAccess | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> PostingService:
+    return PostingService(
+        access=access or AllowAll(),
+        store=store,
+        realtime=realtime,
+        clock=clock or ticking_clock(step=timedelta(milliseconds=1)),
+        new_id=numbered_ids(),
+    )
+
+
+def test_a_message_is_stored_then_broadcast_to_its_documents_group(
+    store: InMemoryMessageStore, realtime: RecordingRealtime
+) -> None:
+    posted = posting_service(store, realtime).post(ALICE, "doc-1", Draft("hello"))
+
+    assert posted.created
+    message = posted.message
+    assert (message.id, message.sender_id, message.sender_name, message.text) == (
+        "m0001",
+        "alice-id",
+        "Alice",
+        "hello",
+    )
+    assert message.created_at == "2026-11-22T11:17:19.123Z"
+    assert store.get("doc-1", "m0001") == message
+    assert realtime.sent == [("document:doc-1", "newMessage", message.to_json())]
+
+
+def test_the_same_id_again_stores_once_and_broadcasts_the_stored_message_again(
+    store: InMemoryMessageStore, realtime: RecordingRealtime
+) -> None:
+    service = posting_service(store, realtime)
+    first = service.post(ALICE, "doc-1", Draft("hello", id="client-1"))
+    again = service.post(ALICE, "doc-1", Draft("hello", id="client-1"))
+
+    assert (first.created, again.created) == (True, False)
+    assert again.message == first.message
+    assert len(store.items) == 1
+    assert [argument for _, _, argument in realtime.sent] == [first.message.to_json()] * 2
+
+
+def test_one_id_may_be_used_in_two_documents(
+    store: InMemoryMessageStore, realtime: RecordingRealtime
+) -> None:
+    service = posting_service(store, realtime)
+    service.post(ALICE, "doc-1", Draft("one", id="same"))
+
+    assert service.post(ALICE, "doc-2", Draft("two", id="same")).created
+
+
+@pytest.mark.parametrize(
+    ("sender", "text"), [(BOB, "hello"), (ALICE, "a different text")], ids=["sender", "text"]
+)
+def test_reusing_an_id_for_a_different_message_is_a_conflict_that_changes_nothing(
+    store: InMemoryMessageStore, realtime: RecordingRealtime, sender: User, text: str
+) -> None:
+    service = posting_service(store, realtime)
+    original = service.post(ALICE, "doc-1", Draft("hello", id="client-1")).message
+
+    with pytest.raises(MessageIdConflict) as raised:
+        service.post(sender, "doc-1", Draft(text, id="client-1"))
+
+    assert "hello" not in raised.value.message
+    assert store.get("doc-1", "client-1") == original
+    assert len(realtime.sent) == 1
+
+
+def test_when_the_store_fails_nothing_is_broadcast(
+    store: InMemoryMessageStore, realtime: RecordingRealtime
+) -> None:
+    store.down = True
+
+    with pytest.raises(StoreUnavailable):
+        posting_service(store, realtime).post(ALICE, "doc-1", Draft("hello"))
+
+    assert realtime.sent == []
+
+
+def test_when_delivery_fails_the_message_stays_stored_and_a_retry_delivers_it(
+    store: InMemoryMessageStore, realtime: RecordingRealtime
+) -> None:
+    service = posting_service(store, realtime)
+    realtime.down = True
+
+    with pytest.raises(NotDelivered) as raised:
+        service.post(ALICE, "doc-1", Draft("hello", id="client-1"))
+
+    assert raised.value.body()["error"] | {"message": ""} == {
+        "code": "message_not_delivered",
+        "message": "",
+        "stored": True,
+        "id": "client-1",
+    }
+    assert raised.value.headers() == {"Retry-After": "7"}
+    assert store.get("doc-1", "client-1") is not None
+    realtime.down = False
+    retried = service.post(ALICE, "doc-1", Draft("hello", id="client-1"))
+    assert not retried.created
+    assert realtime.sent == [("document:doc-1", "newMessage", retried.message.to_json())]
+
+
+def test_a_user_the_access_hook_refuses_cannot_post_read_or_join(
+    store: InMemoryMessageStore, realtime: RecordingRealtime
+) -> None:
+    with pytest.raises(Forbidden):
+        posting_service(store, realtime, access=DenyAll()).post(ALICE, "doc-1", Draft("hi"))
+    with pytest.raises(Forbidden):
+        HistoryService(DenyAll(), store).newest_first(ALICE, "doc-1", 10, None)
+    with pytest.raises(Forbidden):
+        HistoryService(DenyAll(), store).catch_up(ALICE, "doc-1", Cursor("x", "y"), 10)
+    with pytest.raises(Forbidden):
+        MembershipService(DenyAll(), realtime).join(ALICE, "doc-1", "conn-1")
+
+    assert (store.items, realtime.sent, realtime.groups) == ({}, [], {})
+
+
+def test_a_backend_posts_for_a_sender_without_asking_the_access_hook(
+    store: InMemoryMessageStore, realtime: RecordingRealtime
+) -> None:
+    service = posting_service(store, realtime, access=DenyAll())
+
+    posted = service.post_for_service(BOB, "doc-1", Draft("from the backend"))
+
+    assert (posted.message.sender_id, posted.message.sender_name) == ("bob-id", "Bob")
+
+
+def test_join_and_leave_change_the_documents_group(realtime: RecordingRealtime) -> None:
+    membership = MembershipService(AllowAll(), realtime)
+
+    membership.join(ALICE, "doc-1", "conn-1")
+    assert realtime.groups == {"document:doc-1": {"conn-1"}}
+    membership.leave(ALICE, "doc-1", "conn-1")
+    assert realtime.groups == {"document:doc-1": set()}
+
+
+def test_joining_with_a_connection_that_is_not_connected_fails(
+    realtime: RecordingRealtime,
+) -> None:
+    with pytest.raises(ConnectionNotFound):
+        MembershipService(AllowAll(), realtime).join(ALICE, "doc-1", "gone")
+
+
+def test_history_pages_newest_first_until_the_token_is_none(
+    store: InMemoryMessageStore, realtime: RecordingRealtime
+) -> None:
+    service = posting_service(store, realtime)
+    for n in range(5):
+        service.post(ALICE, "doc-1", Draft(f"text {n}"))
+    service.post(ALICE, "doc-2", Draft("elsewhere"))
+    history = HistoryService(AllowAll(), store)
+
+    seen, token, pages = [], None, 0
+    while True:
+        page = history.newest_first(ALICE, "doc-1", 2, token)
+        seen += [message.text for message in page.items]
+        pages += 1
+        token = page.continuation_token
+        if token is None:
+            break
+
+    assert seen == [f"text {n}" for n in reversed(range(5))]
+    assert pages == 3
+
+
+def test_catch_up_returns_exactly_the_messages_after_the_cursor_even_on_tied_timestamps(
+    store: InMemoryMessageStore, realtime: RecordingRealtime
+) -> None:
+    tied = posting_service(store, realtime, clock=ticking_clock(step=timedelta(0)))
+    posted = [tied.post(ALICE, "doc-1", Draft(f"text {n}")).message for n in range(7)]
+    assert len({message.created_at for message in posted}) == 1
+    history = HistoryService(AllowAll(), store)
+
+    caught_up, cursor = [], posted[1].cursor
+    while True:
+        page = history.catch_up(ALICE, "doc-1", cursor, 2)
+        caught_up += page.items
+        if page.continuation_token is None:
+            break
+        cursor = Cursor.decode(page.continuation_token)
+
+    assert caught_up == posted[2:]

@@ -1,0 +1,110 @@
+"""Settings: valid environments load, invalid ones fail with one clear, secret-free message."""
+
+from __future__ import annotations
+
+import pytest
+
+from chat.settings import AuthMode, SettingsError, SignalRMode, load_settings
+
+ACCESS_KEY = "settings-test-access-key-0123456789abcdef"
+JWT_SECRET = "a-jwt-secret-that-is-long-enough-for-hs256!"
+VALID = {
+    "DOCCHAT_AUTH": "dev",
+    "COSMOS_ENDPOINT": "https://127.0.0.1:8081",
+    "COSMOS_KEY": "cosmos-key-value",
+    "AzureSignalRConnectionString": f"Endpoint=http://127.0.0.1:8888;AccessKey={ACCESS_KEY};",
+}
+JWT = {
+    "DOCCHAT_AUTH": "jwt",
+    "DOCCHAT_JWT_ISSUER": "https://issuer.example",
+    "DOCCHAT_JWT_AUDIENCE": "docchat",
+    "DOCCHAT_JWT_SECRET": JWT_SECRET,
+}
+
+
+def test_defaults_fill_in_what_is_optional() -> None:
+    settings = load_settings(VALID)
+
+    assert settings.auth is AuthMode.DEV
+    assert settings.signalr_mode is SignalRMode.REST
+    assert (settings.cosmos_database, settings.cosmos_container) == ("docchat", "messages")
+    assert settings.max_message_length == 4000
+    assert settings.signalr is not None
+    assert settings.jwt is None
+
+
+def test_secrets_stay_out_of_repr() -> None:
+    text = repr(load_settings({**VALID, **JWT}))
+
+    for secret in (ACCESS_KEY, "cosmos-key-value", JWT_SECRET):
+        assert secret not in text
+
+
+def test_jwt_mode_reads_its_settings() -> None:
+    jwt = load_settings({**VALID, **JWT}).jwt
+
+    assert jwt is not None
+    assert (jwt.issuer, jwt.audience, jwt.algorithm) == (
+        "https://issuer.example",
+        "docchat",
+        "HS256",
+    )
+
+
+def test_a_public_key_means_rs256_and_its_escaped_newlines_are_restored() -> None:
+    key = "-----BEGIN PUBLIC KEY-----\\nAAAA\\n-----END PUBLIC KEY-----"
+    environ = {**VALID, **JWT, "DOCCHAT_JWT_SECRET": "", "DOCCHAT_JWT_PUBLIC_KEY": key}
+
+    jwt = load_settings(environ).jwt
+
+    assert jwt is not None
+    assert jwt.algorithm == "RS256"
+    assert jwt.public_key == "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----"
+
+
+def test_bindings_mode_needs_no_connection_string() -> None:
+    environ = {**VALID, "DOCCHAT_SIGNALR_MODE": "bindings", "AzureSignalRConnectionString": ""}
+
+    assert load_settings(environ).signalr is None
+
+
+@pytest.mark.parametrize(
+    ("changes", "says"),
+    [
+        ({"DOCCHAT_AUTH": ""}, "DOCCHAT_AUTH is not set: set it to appservice or jwt or dev"),
+        ({"DOCCHAT_AUTH": "open"}, "DOCCHAT_AUTH must be appservice or jwt or dev, got 'open'"),
+        ({"DOCCHAT_SIGNALR_MODE": "ws"}, "DOCCHAT_SIGNALR_MODE must be rest or bindings"),
+        ({"WEBSITE_INSTANCE_ID": "abc"}, "running in Azure (WEBSITE_INSTANCE_ID is set)"),
+        ({**JWT, "DOCCHAT_SIGNALR_MODE": "bindings"}, "it needs DOCCHAT_AUTH=appservice or dev"),
+        ({"COSMOS_ENDPOINT": ""}, "COSMOS_ENDPOINT is not set"),
+        ({"COSMOS_ENDPOINT": "localhost:8081"}, "COSMOS_ENDPOINT must be an absolute http"),
+        ({"DOCCHAT_MAX_MESSAGE_LENGTH": "0"}, "DOCCHAT_MAX_MESSAGE_LENGTH must be a whole number"),
+        ({"DOCCHAT_MAX_MESSAGE_LENGTH": "4k"}, "DOCCHAT_MAX_MESSAGE_LENGTH must be a whole number"),
+        ({"AzureSignalRConnectionString": ""}, "AzureSignalRConnectionString is not set"),
+        (
+            {"AzureSignalRConnectionString": "Endpoint=ftp://x;AccessKey=k"},
+            "AzureSignalRConnectionString: Endpoint must be an absolute http",
+        ),
+        (
+            {"AzureSignalRConnectionString": "Endpoint=https://x;AuthType=azure.msi"},
+            "has no AccessKey: DOCCHAT_SIGNALR_MODE=rest signs client tokens with it",
+        ),
+        ({**JWT, "DOCCHAT_JWT_ISSUER": ""}, "DOCCHAT_JWT_ISSUER is not set"),
+        ({**JWT, "DOCCHAT_JWT_SECRET": ""}, "needs exactly one of DOCCHAT_JWT_SECRET"),
+        (
+            {**JWT, "DOCCHAT_JWT_JWKS_URL": "https://issuer.example/keys"},
+            "DOCCHAT_JWT_SECRET and DOCCHAT_JWT_JWKS_URL are set",
+        ),
+        ({**JWT, "DOCCHAT_JWT_SECRET": "short"}, "DOCCHAT_JWT_SECRET must be at least 32 bytes"),
+    ],
+)
+def test_invalid_settings_fail_with_a_message_naming_the_setting(
+    changes: dict[str, str], says: str
+) -> None:
+    with pytest.raises(SettingsError) as raised:
+        load_settings({**VALID, **changes})
+
+    message = str(raised.value)
+    assert says in message
+    for secret in (ACCESS_KEY, "cosmos-key-value", JWT_SECRET, "short"):
+        assert secret not in message
