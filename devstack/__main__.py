@@ -1,0 +1,104 @@
+"""docchat locally, in one command: ``python -m devstack [--func] [--port 7071]``.
+
+What ``make dev`` runs. It creates local.settings.json from the example when missing, checks
+the prerequisites (each problem reported in one line with its fix), starts the local Cosmos
+DB, the SignalR emulator and the dev host (or, with ``--func``, Azurite and ``func start``),
+prints where everything is, and runs until Ctrl-C, which stops every child.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+from typing import NoReturn
+
+from devstack.host.settings import SettingsError, read_route_prefix
+from devstack.stack import PROJECT_ROOT, LocalStack, StackError
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the stack until interrupted; 1 when it cannot start."""
+    args = _arguments(argv)
+    root = PROJECT_ROOT
+    _create_local_settings(root, args.settings)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        stack = LocalStack(
+            root=root,
+            app=args.app,
+            settings_path=args.settings,
+            port=args.port,
+            signalr_port=args.signalr_port,
+            cosmos_port=args.cosmos_port,
+            use_func=args.func,
+            echo=True,
+        )
+    except SettingsError as error:
+        return _fail(str(error))
+    try:
+        stack.start()
+        print(_summary(stack, root), flush=True)
+        return _fail(f"{stack.wait_for_exit()}; stopping everything")
+    except StackError as error:
+        return _fail(str(error))
+    except KeyboardInterrupt:
+        print("devstack: stopping", flush=True)
+        return 0
+    finally:
+        stack.stop()
+
+
+def _fail(message: str) -> int:
+    """Report each line of ``message`` on stderr; the exit status for a failed start."""
+    for line in message.splitlines():
+        print(f"devstack: {line}", file=sys.stderr)
+    return 1
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
+    parser.add_argument("--func", action="store_true", help="run func start, not the dev host")
+    parser.add_argument("--port", type=int, default=7071, help="page and API")
+    parser.add_argument("--signalr-port", type=int, default=8888)
+    parser.add_argument("--cosmos-port", type=int, default=8081)
+    parser.add_argument("--app", type=Path, default=PROJECT_ROOT / "function_app.py")
+    parser.add_argument(
+        "--settings",
+        type=Path,
+        default=PROJECT_ROOT / "local.settings.json",
+        help="created from local.settings.json.example when missing",
+    )
+    return parser.parse_args(argv)
+
+
+def _create_local_settings(root: Path, settings: Path) -> None:
+    if not settings.exists():
+        shutil.copyfile(root / "local.settings.json.example", settings)
+        print(f"devstack: created {settings} from the example")
+
+
+def _summary(stack: LocalStack, root: Path) -> str:
+    prefix = read_route_prefix(root / "host.json")
+    host = "func start" if stack.use_func else "dev host"
+    rows = [
+        ("Page", f"{stack.base_url}/"),
+        ("API", f"{stack.base_url}/{prefix} ({host}; function key {stack.function_key})"),
+        ("SignalR", stack.signalr_connection_string),
+        ("Cosmos DB", stack.cosmos_endpoint),
+        ("Logs", f"{stack.log_dir.relative_to(root)}/"),
+    ]
+    lines = [f"  {name:<10} {value}" for name, value in rows]
+    return "\n".join(["docchat is running; Ctrl-C stops it.", *lines])
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> NoReturn:
+    """SIGTERM stops the stack the same way Ctrl-C does."""
+    raise KeyboardInterrupt
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,473 @@
+"""The whole local stack as child processes: Cosmos DB, the SignalR emulator and a host.
+
+:class:`LocalStack` starts each service as a child process in its own session, on the
+ports given (0 picks a free one ahead of time), with the app settings from
+local.settings.json (or the example next to it) and the endpoints overridden to match. It
+waits until each service answers its health check, copies each child's output to a log
+file (and, if asked, to stdout with a ``[name]`` prefix), and stops every child on
+:meth:`LocalStack.stop`, on leaving its ``with`` block and at interpreter exit: SIGTERM to
+the child's process group, SIGKILL if it outlives a grace period. ``python -m devstack``
+and the end-to-end tests both use it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import IO
+from urllib.parse import urlsplit
+
+from devstack.host.azure_guard import refusal_in_azure
+from devstack.host.keys import FUNCTION_KEY_SETTING
+from devstack.host.server import PING_PATH
+from devstack.host.settings import read_local_settings
+from signalr.connection_string import parse_connection_string
+
+__all__ = [
+    "PROJECT_ROOT",
+    "ChildProcess",
+    "LocalStack",
+    "StackError",
+    "free_port",
+    "missing_prerequisites",
+    "settings_file",
+]
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SIGNALR_SETTING = "AzureSignalRConnectionString"
+COSMOS_SETTING = "COSMOS_ENDPOINT"
+#: Ports Azurite serves for ``UseDevelopmentStorage=true`` (blob, queue, table).
+AZURITE_PORTS = (10000, 10001, 10002)
+#: npm packages the stack runs or serves; missing means ``npm ci`` did not run or failed.
+NODE_PACKAGES = ("@vercel/cosmosdb-server", "@microsoft/signalr")
+
+_COSMOS_READY = re.compile(r"cosmos listening on (\S+)")
+_SIGNALR_READY = re.compile(rf"{SIGNALR_SETTING}=(\S+)")
+_PROBE_TIMEOUT = 2.0
+_POLL_INTERVAL = 0.05
+_TAIL_LINES = 20
+
+
+class StackError(RuntimeError):
+    """The stack cannot start; the message is one line per problem, each with its fix."""
+
+
+def free_port() -> int:
+    """A loopback port free right now (the OS picks it)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def port_is_free(port: int) -> bool:
+    """Whether something may listen on ``port`` on loopback."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def settings_file(root: Path) -> Path:
+    """local.settings.json if present, else the example next to it."""
+    settings = root / "local.settings.json"
+    return settings if settings.exists() else root / "local.settings.json.example"
+
+
+def missing_prerequisites(
+    root: Path, ports: Mapping[str, int], *, use_func: bool = False
+) -> list[str]:
+    """One line per missing prerequisite of the stack, each saying how to fix it.
+
+    ``ports`` maps a service's name to the port it will use (0: a free one is picked);
+    ``use_func`` adds Core Tools and Azurite.
+    """
+    problems: list[str] = []
+    refusal = refusal_in_azure("the local stack")
+    if refusal:
+        problems.append(refusal)
+    if shutil.which("node") is None:
+        problems.append("node is not on PATH: install Node.js 20 and open a new shell")
+    for package in NODE_PACKAGES:
+        if not (root / "node_modules" / package / "package.json").is_file():
+            problems.append(f"node_modules lacks {package}: run `npm ci` in {root.name}/")
+            break
+    problems.extend(
+        f"port {port} ({name}) is in use: stop what listens there (`ss -ltnp 'sport = :{port}'`)"
+        " or choose another port"
+        for name, port in ports.items()
+        if port and not port_is_free(port)
+    )
+    if use_func and shutil.which("func") is None:
+        problems.append("func (Azure Functions Core Tools) is not on PATH: run without --func")
+    if use_func and _azurite_command(root) is None:
+        problems.append(
+            "Azurite (storage for func start) is not installed: run `npm install -g azurite`"
+        )
+    return problems
+
+
+@dataclass
+class ChildProcess:
+    """One service in its own session, its output copied line by line to a log file."""
+
+    name: str
+    command: Sequence[str]
+    log_path: Path
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    cwd: Path = PROJECT_ROOT
+    echo: bool = False
+    ready_line: re.Pattern[str] | None = None
+    _process: subprocess.Popen[str] | None = field(default=None, init=False, repr=False)
+    _reader: threading.Thread | None = field(default=None, init=False, repr=False)
+    _tail: deque[str] = field(default_factory=lambda: deque(maxlen=_TAIL_LINES), init=False)
+    _ready: threading.Event = field(default_factory=threading.Event, init=False)
+    _ready_match: re.Match[str] | None = field(default=None, init=False, repr=False)
+
+    def start(self) -> None:
+        """Start the process; its output goes to the log from now on."""
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._ready.clear()
+        self._process = subprocess.Popen(  # noqa: S603 (argv built by this module)
+            list(self.command),
+            cwd=self.cwd,
+            env={**self.env, "PYTHONUNBUFFERED": "1"},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+            start_new_session=True,
+        )
+        stdout = self._process.stdout
+        assert stdout is not None  # opened as a pipe just above
+        self._reader = threading.Thread(
+            target=self._copy_output, args=(stdout,), name=f"{self.name}-output", daemon=True
+        )
+        self._reader.start()
+
+    @property
+    def pid(self) -> int | None:
+        """The process id (also its process group's), while started."""
+        return self._process.pid if self._process else None
+
+    @property
+    def running(self) -> bool:
+        """Whether the process has started and not yet exited."""
+        return self._process is not None and self._process.poll() is None
+
+    def wait_for_ready_line(self, deadline: float) -> re.Match[str]:
+        """The match of ``ready_line`` in the output; fails if the child exits or times out."""
+        while not self._ready.wait(_POLL_INTERVAL):
+            self._fail_if_ended_or_late(deadline)
+        assert self._ready_match is not None  # set before the event
+        return self._ready_match
+
+    def wait_until(self, healthy: Callable[[], bool], deadline: float) -> None:
+        """Poll ``healthy`` until it holds; fails if the child exits or time runs out."""
+        while not healthy():
+            self._fail_if_ended_or_late(deadline)
+            time.sleep(_POLL_INTERVAL)
+
+    def stop(self, grace: float = 5.0) -> None:
+        """SIGTERM the child's process group, SIGKILL it after ``grace`` seconds."""
+        process = self._process
+        if process is None:
+            return
+        if process.poll() is None:
+            _signal_group(process, signal.SIGTERM)
+            try:
+                process.wait(grace)
+            except subprocess.TimeoutExpired:
+                _signal_group(process, signal.SIGKILL)
+                process.wait()
+        if self._reader is not None:
+            self._reader.join(grace)
+        self._process = None
+
+    def _copy_output(self, stdout: IO[str]) -> None:
+        with stdout, self.log_path.open("a", encoding="utf-8") as log:
+            for line in stdout:
+                log.write(line)
+                log.flush()
+                self._tail.append(line.rstrip())
+                if self.echo:
+                    sys.stdout.write(f"[{self.name}] {line}")
+                    sys.stdout.flush()
+                found = self.ready_line.search(line) if self.ready_line else None
+                if found and not self._ready.is_set():
+                    self._ready_match = found
+                    self._ready.set()
+
+    def describe_exit(self) -> str:
+        """One line: the exit code, the last line of output and where the full log is."""
+        code = self._process.returncode if self._process else None
+        return f"{self.name} exited (code {code}): {self._last_line()} (log: {self.log_path})"
+
+    def _last_line(self) -> str:
+        return self._tail[-1] if self._tail else "no output"
+
+    def _fail_if_ended_or_late(self, deadline: float) -> None:
+        if not self.running:
+            raise StackError(f"during start-up, {self.describe_exit()}")
+        if time.monotonic() > deadline:
+            raise StackError(
+                f"{self.name} did not become healthy in time: {self._last_line()} "
+                f"(log: {self.log_path})"
+            )
+
+
+class LocalStack:
+    """Cosmos DB, the SignalR emulator and the dev host (or ``func start``), as children.
+
+    ``root`` is the project (node_modules, the Cosmos launcher); ``app`` and
+    ``settings_path`` default to its function_app.py and :func:`settings_file`. Ports of 0
+    are picked free. ``settings_overrides`` win over the settings file, for the host too.
+    """
+
+    def __init__(
+        self,
+        *,
+        root: Path = PROJECT_ROOT,
+        app: Path | None = None,
+        settings_path: Path | None = None,
+        port: int = 0,
+        signalr_port: int = 0,
+        cosmos_port: int = 0,
+        use_func: bool = False,
+        settings_overrides: Mapping[str, str] | None = None,
+        log_dir: Path | None = None,
+        echo: bool = False,
+        timeout: float = 30.0,
+    ) -> None:
+        self.root = root
+        self.port = port or free_port()
+        self.signalr_port = signalr_port or free_port()
+        self.cosmos_port = cosmos_port or free_port()
+        self.use_func = use_func
+        self.app = app or root / "function_app.py"
+        self.settings_path = settings_path or settings_file(root)
+        self.log_dir = log_dir or root / ".devstack" / "logs"
+        self.echo = echo
+        self.timeout = timeout
+        self._overrides = dict(settings_overrides or {})
+        values = read_local_settings(self.settings_path).values
+        self.settings: dict[str, str] = {**values, **self._overrides}
+        self.cosmos_endpoint = ""
+        self._children: list[ChildProcess] = []
+        self._signalr: ChildProcess | None = None
+
+    @property
+    def children(self) -> tuple[ChildProcess, ...]:
+        """The running services, in start order."""
+        return tuple(self._children)
+
+    @property
+    def base_url(self) -> str:
+        """Where the page and the API are served, e.g. ``http://localhost:7071``."""
+        return f"http://localhost:{self.port}"
+
+    @property
+    def function_key(self) -> str:
+        """The key for ``function``-level routes (``x-functions-key`` or ``?code=``)."""
+        return self.settings.get(FUNCTION_KEY_SETTING, "")
+
+    @property
+    def signalr_connection_string(self) -> str:
+        """The emulator's connection string, as the app sees it."""
+        return self.settings[SIGNALR_SETTING]
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> LocalStack:
+        """Start every service and wait until each is healthy; on failure stop them all."""
+        problems = missing_prerequisites(self.root, self._ports(), use_func=self.use_func)
+        if problems:
+            raise StackError("\n".join(problems))
+        atexit.register(self.stop)
+        try:
+            self._start_cosmos()
+            self.start_signalr()
+            if self.use_func:
+                self._start_func()
+            else:
+                self._start_host()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _ports(self) -> dict[str, int]:
+        ports = {"dev host": self.port, "SignalR emulator": self.signalr_port}
+        ports["Cosmos DB"] = self.cosmos_port
+        if self.use_func:
+            ports.update({f"Azurite {port}": port for port in AZURITE_PORTS})
+        return ports
+
+    def stop(self) -> None:
+        """Stop every child, the last started first; safe to call twice."""
+        for child in reversed(self._children):
+            child.stop()
+        self._children.clear()
+        self._signalr = None
+        atexit.unregister(self.stop)
+
+    def wait_for_exit(self, poll: float = 0.5) -> str:
+        """Block until a child exits by itself; say which one, how, and its last output."""
+        while True:
+            for child in self._children:
+                if not child.running:
+                    return child.describe_exit()
+            time.sleep(poll)
+
+    def stop_signalr(self) -> None:
+        """Stop the SignalR emulator; its clients see their connections drop."""
+        if self._signalr is not None:
+            self._signalr.stop()
+
+    def start_signalr(self) -> None:
+        """Start the SignalR emulator on its port (again, after :meth:`stop_signalr`)."""
+        if self._signalr is None:
+            key = parse_connection_string(self.settings[SIGNALR_SETTING]).access_key or ""
+            port = str(self.signalr_port)
+            self._signalr = self._child(
+                "signalr",
+                [sys.executable, "-m", "devstack.signalr", "--port", port, "--access-key", key],
+                ready_line=_SIGNALR_READY,
+            )
+        elif self._signalr.running:
+            return
+        self._signalr.start()
+        deadline = time.monotonic() + self.timeout
+        connection_string = self._signalr.wait_for_ready_line(deadline)[1]
+        endpoint = parse_connection_string(connection_string).service_url
+        self._signalr.wait_until(lambda: _answers(f"{endpoint}/api/health", "HEAD"), deadline)
+        self.settings[SIGNALR_SETTING] = connection_string
+
+    def _start_cosmos(self) -> None:
+        launcher = self.root / "devstack" / "cosmos" / "server.js"
+        node = shutil.which("node") or "node"
+        cosmos = self._child(
+            "cosmos",
+            [node, str(launcher), "--port", str(self.cosmos_port), "--host", "127.0.0.1"],
+            ready_line=_COSMOS_READY,
+        )
+        cosmos.start()
+        deadline = time.monotonic() + self.timeout
+        self.cosmos_endpoint = cosmos.wait_for_ready_line(deadline)[1]
+        cosmos.wait_until(lambda: _answers(f"{self.cosmos_endpoint}/", "GET"), deadline)
+        self.settings[COSMOS_SETTING] = self.cosmos_endpoint
+
+    def _start_host(self) -> None:
+        app, settings = str(self.app), str(self.settings_path)
+        command = [sys.executable, "-m", "devstack.host", "--port", str(self.port)]
+        self._start_app_host("host", [*command, "--app", app, "--settings", settings], self.timeout)
+
+    def _start_func(self) -> None:
+        func = shutil.which("func") or "func"
+        azurite = _azurite_command(self.root) or ["azurite"]
+        location = self.root / ".devstack" / "azurite"
+        storage = self._child("azurite", [*azurite, "--location", str(location)])
+        storage.start()
+        deadline = time.monotonic() + self.timeout
+        storage.wait_until(lambda: _accepts_connections(AZURITE_PORTS[0]), deadline)
+        # Core Tools fetches the extension bundle on its first start: allow for that.
+        self._start_app_host("func", [func, "start", "--port", str(self.port)], 4 * self.timeout)
+
+    def _start_app_host(self, name: str, command: list[str], timeout: float) -> None:
+        endpoints = {key: self.settings[key] for key in (COSMOS_SETTING, SIGNALR_SETTING)}
+        host = self._child(name, command, env={**os.environ, **self._overrides, **endpoints})
+        host.start()
+        url = f"http://127.0.0.1:{self.port}{PING_PATH}"
+        host.wait_until(lambda: _answers(url, "GET"), time.monotonic() + timeout)
+
+    def _child(
+        self,
+        name: str,
+        command: list[str],
+        *,
+        ready_line: re.Pattern[str] | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> ChildProcess:
+        child = ChildProcess(
+            name=name,
+            command=command,
+            log_path=self.log_dir / f"{name}.log",
+            env=env if env is not None else dict(os.environ),
+            cwd=self.root,
+            echo=self.echo,
+            ready_line=ready_line,
+        )
+        self._children.append(child)
+        return child
+
+
+def _azurite_command(root: Path) -> list[str] | None:
+    local = root / "node_modules" / ".bin" / "azurite"
+    found = str(local) if local.exists() else shutil.which("azurite")
+    if found is None:
+        return None
+    # --skipApiVersionCheck: newer storage SDKs send versions it does not know yet;
+    # --disableTelemetry: without it Azurite ignores SIGTERM.
+    return [found, "--silent", "--skipApiVersionCheck", "--disableTelemetry"]
+
+
+def _accepts_connections(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=_PROBE_TIMEOUT).close()
+    except OSError:
+        return False
+    return True
+
+
+def _answers(url: str, method: str) -> bool:
+    """Whether ``url`` answers ``method`` with a 2xx (self-signed TLS accepted: loopback)."""
+    parts = urlsplit(url)
+    connection: http.client.HTTPConnection
+    if parts.scheme == "https":
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        connection = http.client.HTTPSConnection(
+            parts.netloc, timeout=_PROBE_TIMEOUT, context=context
+        )
+    else:
+        connection = http.client.HTTPConnection(parts.netloc, timeout=_PROBE_TIMEOUT)
+    try:
+        connection.request(method, parts.path or "/")
+        return 200 <= connection.getresponse().status < 300
+    except OSError:
+        return False
+    finally:
+        connection.close()
+
+
+def _signal_group(process: subprocess.Popen[str], signum: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signum)

@@ -1,0 +1,20 @@
+"""Auth levels: the app default (function), admin and anonymous."""
+
+import azure.functions as func
+
+app = func.FunctionApp()
+
+
+@app.route(route="guarded")
+def guarded(req: func.HttpRequest) -> str:
+    return "guarded"
+
+
+@app.route(route="admin", auth_level=func.AuthLevel.ADMIN)
+def admin(req: func.HttpRequest) -> str:
+    return "admin"
+
+
+@app.route(route="open", auth_level=func.AuthLevel.ANONYMOUS)
+def open_to_all(req: func.HttpRequest) -> str:
+    return "open"

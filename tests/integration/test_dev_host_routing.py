@@ -1,0 +1,171 @@
+"""The dev host routes like the Functions host: route prefix, templates, methods, answers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from tests.integration.host_apps.serving import serving
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[aiohttp.ClientSession]:
+    async with serving("routes_app") as base_url, aiohttp.ClientSession(base_url) as session:
+        yield session
+
+
+async def seen_by(response: aiohttp.ClientResponse) -> dict:
+    assert response.status == 200, await response.text()
+    return await response.json()
+
+
+async def test_functions_live_below_the_route_prefix(client: aiohttp.ClientSession) -> None:
+    async with client.get("/api/items/7") as response:
+        seen = await seen_by(response)
+    assert seen["function"] == "item_by_number"
+    assert seen["route"] == {"id": "7"}
+    async with client.get("/items/7") as response:
+        assert response.status == 404
+
+
+async def test_a_literal_segment_beats_a_parameter(client: aiohttp.ClientSession) -> None:
+    async with client.get("/API/Items/LATEST") as response:
+        assert (await seen_by(response))["function"] == "latest_item"
+
+
+async def test_a_constraint_decides_which_template_matches(client: aiohttp.ClientSession) -> None:
+    async with client.get("/api/items/pear") as response:
+        seen = await seen_by(response)
+    assert (seen["function"], seen["route"]) == ("item_by_name", {"name": "pear"})
+
+
+async def test_functions_share_a_template_by_method(client: aiohttp.ClientSession) -> None:
+    async with client.delete("/api/items/pear") as response:
+        assert (await seen_by(response))["function"] == "delete_item"
+    async with client.put("/api/items/pear") as response:
+        assert (await seen_by(response))["function"] == "item_by_name"
+
+
+async def test_a_method_no_function_takes_is_405_naming_the_allowed_ones(
+    client: aiohttp.ClientSession,
+) -> None:
+    async with client.post("/api/items/pear") as response:
+        assert response.status == 405
+        assert response.headers["Allow"] == "DELETE, GET, PUT"
+        assert "POST" in (await response.json())["error"]
+
+
+async def test_an_unknown_path_is_404_with_a_json_error(client: aiohttp.ClientSession) -> None:
+    async with client.get("/api/nowhere") as response:
+        assert response.status == 404
+        assert "/api/nowhere" in (await response.json())["error"]
+
+
+async def test_a_catch_all_takes_the_rest_of_the_path(client: aiohttp.ClientSession) -> None:
+    async with client.get("/api/files/docs/2024/notes.txt") as response:
+        assert (await seen_by(response))["route"] == {"path": "docs/2024/notes.txt"}
+
+
+async def test_an_optional_parameter_may_be_left_out(client: aiohttp.ClientSession) -> None:
+    async with client.get("/api/pages") as response:
+        assert (await seen_by(response))["route"] == {}
+    async with client.get("/api/pages/3") as response:
+        assert (await seen_by(response))["route"] == {"page": "3"}
+
+
+async def test_the_route_defaults_to_the_function_name(client: aiohttp.ClientSession) -> None:
+    async with client.post("/api/default_route") as response:
+        assert (await seen_by(response))["function"] == "default_route"
+
+
+async def test_the_function_gets_the_whole_request(client: aiohttp.ClientSession) -> None:
+    async with client.put(
+        "/api/items/pear?colour=green&colour=red&size=2",
+        data=b"the body",
+        headers={"X-Sample": "header value"},
+    ) as response:
+        seen = await seen_by(response)
+    assert seen["method"] == "PUT"
+    assert seen["url"].endswith("/api/items/pear?colour=green&colour=red&size=2")
+    assert seen["params"] == {"colour": "green", "size": "2"}
+    assert seen["header"] == "header value"
+    assert seen["body"] == "the body"
+
+
+async def test_a_str_answer_is_plain_text(client: aiohttp.ClientSession) -> None:
+    async with client.get("/api/answers/text") as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+        assert await response.text() == "plain words"
+
+
+async def test_no_answer_is_204(client: aiohttp.ClientSession) -> None:
+    async with client.get("/api/answers/nothing") as response:
+        assert response.status == 204
+
+
+async def test_an_http_response_keeps_status_headers_and_cookies(
+    client: aiohttp.ClientSession,
+) -> None:
+    async with client.post("/api/answers/created") as response:
+        assert response.status == 201
+        assert response.headers["x-made"] == "yes"
+        assert response.cookies["session"].value == "abc"
+        assert await response.text() == "made"
+
+
+async def test_an_http_output_parameter_is_the_answer(client: aiohttp.ClientSession) -> None:
+    async with client.get("/api/answers/out") as response:
+        assert response.status == 202
+        assert await response.text() == "set through func.Out"
+
+
+async def test_async_functions_are_awaited(client: aiohttp.ClientSession) -> None:
+    async with client.get("/api/answers/async") as response:
+        assert (await seen_by(response))["function"] == "async_answer"
+
+
+@pytest.mark.parametrize(
+    ("path", "logged"),
+    [
+        ("/api/answers/dict", "must return func.HttpResponse or str, not dict"),
+        ("/api/answers/raises", "the sample function broke on purpose"),
+    ],
+)
+async def test_a_failing_function_is_500_and_logged(
+    client: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture, path: str, logged: str
+) -> None:
+    with caplog.at_level(logging.INFO, logger="devstack.host"):
+        async with client.get(path) as response:
+            assert response.status == 500
+            assert "error" in await response.json()
+    assert logged in caplog.text
+    assert "(Failed, Id=" in caplog.text
+
+
+async def test_the_context_carries_the_request_id(client: aiohttp.ClientSession) -> None:
+    async with client.get("/api/context") as response:
+        assert await response.text() == f"with_context {response.headers['x-request-id']}"
+
+
+async def test_every_log_line_of_a_request_carries_its_id(
+    client: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO):
+        async with client.get("/api/answers/raises") as response:
+            request_id = response.headers["x-request-id"]
+    served = [record for record in caplog.records if record.name == "devstack.host"]
+    assert len(served) >= 4  # executing, the traceback, executed, the request line
+    assert {record.request_id for record in served} == {request_id}
+
+
+async def test_an_empty_route_prefix_serves_functions_at_the_root() -> None:
+    async with (
+        serving("routes_app", route_prefix="") as base_url,
+        aiohttp.ClientSession(base_url) as session,
+        session.get("/items/latest") as response,
+    ):
+        assert (await seen_by(response))["function"] == "latest_item"
