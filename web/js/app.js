@@ -118,7 +118,8 @@ function openDocument(documentId) {
 
   const title = documentTitle(documentId);
   byId('document-title').textContent = title;
-  byId('document-subtitle').textContent = title === documentId ? 'Document' : documentId;
+  // Sample documents show their id under the title; any other document's title is its id.
+  byId('document-subtitle').textContent = title === documentId ? '' : documentId;
   document.title = `${title} · docchat`;
   documentPicker.show(documentId);
   composer.setAvailable(true);
