@@ -21,6 +21,12 @@ function newMessageId() {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+// Worth retrying: network trouble, server trouble, throttling. A 4xx answer stays the same.
+function isTransient(error) {
+  const status = error instanceof ApiError ? error.status : 0;
+  return status === 0 || status === 408 || status === 429 || status >= 500;
+}
+
 export class ChatSession {
   store = new MessageStore();
   #api;
@@ -73,8 +79,14 @@ export class ChatSession {
         if (this.#historyLoaded) await this.#catchUp();
         else await this.#loadNewest();
       } catch (error) {
-        if (current()) this.#onNotice(`Couldn't update this document: ${error.message}. Retrying…`);
-        continue;
+        if (!current()) return;
+        if (isTransient(error)) {
+          this.#onNotice(`Couldn't update this document: ${error.message}. Retrying…`);
+          continue;
+        }
+        this.#onNotice(`Couldn't open this document: ${error.message}`);
+        this.#setSyncState(SYNC_STATE.OFFLINE);
+        return;
       }
       if (!current()) return;
       this.#onNotice(null);
