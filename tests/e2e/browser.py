@@ -96,7 +96,7 @@ class Browser:
             raise BrowserError(reply["error"])
         return reply["result"]
 
-    def page(self, name: str, *, width: int = 1280, height: int = 800) -> Page:
+    def page(self, name: str, *, width: int = 1120, height: int = 660) -> Page:
         """A new tab in its own browser context (its own localStorage: one user per tab)."""
         self.call("newPage", page=name, width=width, height=height)
         return Page(self, name)

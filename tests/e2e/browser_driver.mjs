@@ -113,7 +113,7 @@ function waitForTexts(page, texts) {
 }
 
 const operations = {
-  async newPage({ page: name, width = 1280, height = 800 }) {
+  async newPage({ page: name, width, height }) {
     const context = await browser.newContext({ baseURL: BASE_URL, viewport: { width, height } });
     const page = await context.newPage();
     const entry = { context, page, liveMessages: [], pageErrors: [] };
