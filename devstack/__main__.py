@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
             signalr_port=args.signalr_port,
             cosmos_port=args.cosmos_port,
             use_func=args.func,
+            log_dir=args.log_dir,
             echo=True,
         )
     except SettingsError as error:
@@ -72,6 +73,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         default=PROJECT_ROOT / "local.settings.json",
         help="created from local.settings.json.example when missing",
     )
+    parser.add_argument("--log-dir", type=Path, default=PROJECT_ROOT / ".devstack" / "logs")
     return parser.parse_args(argv)
 
 
@@ -89,10 +91,15 @@ def _summary(stack: LocalStack, root: Path) -> str:
         ("API", f"{stack.base_url}/{prefix} ({host}; function key {stack.function_key})"),
         ("SignalR", stack.signalr_connection_string),
         ("Cosmos DB", stack.cosmos_endpoint),
-        ("Logs", f"{stack.log_dir.relative_to(root)}/"),
+        ("Logs", f"{_shown(stack.log_dir, root)}/"),
     ]
     lines = [f"  {name:<10} {value}" for name, value in rows]
     return "\n".join(["docchat is running; Ctrl-C stops it.", *lines])
+
+
+def _shown(path: Path, root: Path) -> Path:
+    """``path`` relative to the project when inside it: shorter to read."""
+    return path.relative_to(root) if path.is_relative_to(root) else path
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> NoReturn:

@@ -140,9 +140,10 @@ class ChildProcess:
     _tail: deque[str] = field(default_factory=lambda: deque(maxlen=_TAIL_LINES), init=False)
     _ready: threading.Event = field(default_factory=threading.Event, init=False)
     _ready_match: re.Match[str] | None = field(default=None, init=False, repr=False)
+    _log_mode: str = field(default="w", init=False, repr=False)
 
     def start(self) -> None:
-        """Start the process; its output goes to the log from now on."""
+        """Start the process; its output goes to the log (emptied first, kept on restarts)."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._ready.clear()
         self._process = subprocess.Popen(  # noqa: S603 (argv built by this module)
@@ -159,9 +160,13 @@ class ChildProcess:
         stdout = self._process.stdout
         assert stdout is not None  # opened as a pipe just above
         self._reader = threading.Thread(
-            target=self._copy_output, args=(stdout,), name=f"{self.name}-output", daemon=True
+            target=self._copy_output,
+            args=(stdout, self._log_mode),
+            name=f"{self.name}-output",
+            daemon=True,
         )
         self._reader.start()
+        self._log_mode = "a"
 
     @property
     def pid(self) -> int | None:
@@ -202,8 +207,8 @@ class ChildProcess:
             self._reader.join(grace)
         self._process = None
 
-    def _copy_output(self, stdout: IO[str]) -> None:
-        with stdout, self.log_path.open("a", encoding="utf-8") as log:
+    def _copy_output(self, stdout: IO[str], mode: str) -> None:
+        with stdout, self.log_path.open(mode, encoding="utf-8") as log:
             for line in stdout:
                 log.write(line)
                 log.flush()

@@ -18,4 +18,7 @@ def refusal_in_azure(program: str, environ: Mapping[str, str] = os.environ) -> s
     """A one-line refusal when running in Azure, else None."""
     if not environ.get(AZURE_MARKER):
         return None
-    return f"{program} is for local development only; {AZURE_MARKER} is set, so this is Azure"
+    return (
+        f"{program} refuses to run in Azure ({AZURE_MARKER} is set): "
+        "it is for local development only"
+    )

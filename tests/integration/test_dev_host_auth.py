@@ -25,10 +25,13 @@ async def test_keyed_routes_take_the_key_as_header_or_code(path: str) -> None:
     ids=["no key", "wrong header", "wrong code"],
 )
 async def test_keyed_routes_refuse_a_missing_or_wrong_key_with_401(sent: dict) -> None:
-    async with serving("auth_app", function_key=KEY) as base_url, aiohttp.ClientSession() as http:
-        async with http.get(base_url + "/api/guarded", **sent) as response:
-            assert response.status == 401
-            body = await response.json()
+    async with (
+        serving("auth_app", function_key=KEY) as base_url,
+        aiohttp.ClientSession() as http,
+        http.get(base_url + "/api/guarded", **sent) as response,
+    ):
+        assert response.status == 401
+        body = await response.json()
     assert "x-functions-key" in body["error"]
     assert KEY not in str(body)
 

@@ -47,7 +47,9 @@ async def test_the_root_is_the_index_page(site: str) -> None:
     ("path", "kind", "text"),
     [("/app.js", "javascript", "console.log('app');"), ("/css/site.css", "text/css", "body {}")],
 )
-async def test_files_in_the_web_folder_are_served(site: str, path: str, kind: str, text: str) -> None:
+async def test_files_in_the_web_folder_are_served(
+    site: str, path: str, kind: str, text: str
+) -> None:
     status, content_type, body = await fetch(site, path)
     assert (status, body) == (200, text)
     assert kind in content_type

@@ -1,0 +1,11 @@
+"""Breaks a load rule: an output parameter not annotated func.Out."""
+
+import azure.functions as func
+
+app = func.FunctionApp()
+
+
+@app.route(route="send")
+@app.generic_output_binding(arg_name="messages", type="signalR", hubName="chat")
+def send(req: func.HttpRequest, messages: str) -> str:
+    return "never indexed"

@@ -1,0 +1,31 @@
+"""A whole-stack sample: negotiate and broadcast through the SignalR bindings, report settings."""
+
+import json
+import os
+
+import azure.functions as func
+
+app = func.FunctionApp()
+
+
+@app.route(route="negotiate", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@app.generic_input_binding(
+    arg_name="connection_info",
+    type="signalRConnectionInfo",
+    hubName="sample",
+    userId="{headers.x-sample-user}",
+)
+def negotiate(req: func.HttpRequest, connection_info: str) -> func.HttpResponse:
+    return func.HttpResponse(connection_info, mimetype="application/json")
+
+
+@app.route(route="broadcast", methods=["POST"])
+@app.generic_output_binding(arg_name="messages", type="signalR", hubName="sample")
+def broadcast(req: func.HttpRequest, messages: func.Out[str]) -> func.HttpResponse:
+    messages.set(json.dumps({"target": "said", "arguments": [req.get_body().decode()]}))
+    return func.HttpResponse(status_code=202)
+
+
+@app.route(route="settings/{name}", methods=["GET"])
+def setting(req: func.HttpRequest) -> str:
+    return os.environ.get(req.route_params["name"], "")

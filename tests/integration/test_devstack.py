@@ -1,0 +1,151 @@
+"""The local stack: LocalStack for tests, ``python -m devstack`` for people."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from azure.cosmos import CosmosClient
+
+from devstack.stack import PROJECT_ROOT, LocalStack, free_port, port_is_free
+from signalr.connection_string import parse_connection_string
+from signalr.rest import HubClient
+from tests.integration.host_apps.serving import app_path
+
+STACK_APP = app_path("stack_app")
+#: azure-cosmos skips TLS checks for a localhost endpoint by design, and urllib3 warns.
+pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    logs = tmp_path_factory.mktemp("logs")
+    overrides = {"SAMPLE_OVERRIDE": "from the test"}
+    with LocalStack(app=STACK_APP, log_dir=logs, settings_overrides=overrides) as running:
+        yield running
+
+
+def app_setting(stack: LocalStack, name: str) -> str:
+    answer = requests.get(
+        f"{stack.base_url}/api/settings/{name}",
+        headers={"x-functions-key": stack.function_key},
+        timeout=10,
+    )
+    assert answer.status_code == 200
+    return answer.text
+
+
+def signalr_is_healthy(stack: LocalStack) -> bool:
+    connection = parse_connection_string(stack.signalr_connection_string)
+    with HubClient(connection, "sample") as service:
+        return service.is_healthy()
+
+
+def test_the_app_sees_the_local_services_and_the_overrides(stack: LocalStack) -> None:
+    assert app_setting(stack, "COSMOS_ENDPOINT") == stack.cosmos_endpoint
+    assert app_setting(stack, "AzureSignalRConnectionString") == stack.signalr_connection_string
+    assert f":{stack.signalr_port};" in stack.signalr_connection_string
+    assert app_setting(stack, "SAMPLE_OVERRIDE") == "from the test"
+
+
+def test_every_service_answers(stack: LocalStack) -> None:
+    negotiated = requests.post(
+        f"{stack.base_url}/api/negotiate", headers={"x-sample-user": "ann"}, timeout=10
+    ).json()
+    assert negotiated["url"].startswith(f"http://localhost:{stack.signalr_port}/client/")
+    cosmos = CosmosClient(stack.cosmos_endpoint, stack.settings["COSMOS_KEY"])
+    assert cosmos.create_database_if_not_exists("probe").id == "probe"
+    assert signalr_is_healthy(stack)
+
+
+def test_the_emulator_restarts_on_the_same_port(stack: LocalStack) -> None:
+    connection_string = stack.signalr_connection_string
+    stack.stop_signalr()
+    assert not signalr_is_healthy(stack)
+    stack.start_signalr()
+    assert stack.signalr_connection_string == connection_string
+    assert signalr_is_healthy(stack)
+
+
+def test_children_log_to_files(stack: LocalStack) -> None:
+    assert "Dev host listening" in (stack.log_dir / "host.log").read_text()
+    assert "cosmos listening on" in (stack.log_dir / "cosmos.log").read_text()
+
+
+def test_stop_leaves_no_process_and_no_port(tmp_path: Path) -> None:
+    with LocalStack(app=STACK_APP, log_dir=tmp_path) as stack:
+        groups = [child.pid for child in stack.children]
+        ports = [stack.port, stack.signalr_port, stack.cosmos_port]
+    for group in groups:
+        assert group is not None
+        with pytest.raises(ProcessLookupError):
+            os.killpg(group, 0)
+    assert all(port_is_free(port) for port in ports)
+
+
+def run_devstack(tmp_path: Path, *arguments: str, path: str | None = None) -> subprocess.Popen[str]:
+    """``python -m devstack`` on the sample app, its settings and logs in ``tmp_path``."""
+    files = ["--settings", str(tmp_path / "local.settings.json"), "--log-dir", str(tmp_path)]
+    return subprocess.Popen(  # noqa: S603 (this interpreter, fixed arguments)
+        [sys.executable, "-m", "devstack", "--app", str(STACK_APP), *files, *arguments],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "PATH": path or os.environ["PATH"]},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_devstack_prints_where_everything_is_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    ports = {"--port": free_port(), "--signalr-port": free_port(), "--cosmos-port": free_port()}
+    process = run_devstack(tmp_path, *(str(part) for item in ports.items() for part in item))
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.startswith("docchat is running"):
+            break
+    else:
+        pytest.fail(f"devstack ended early: {process.communicate()[1]}")
+    table = [next(process.stdout) for _ in range(5)]
+    assert (tmp_path / "local.settings.json").read_text() == (
+        PROJECT_ROOT / "local.settings.json.example"
+    ).read_text()
+    assert f"http://localhost:{ports['--port']}/" in table[0]
+    assert f"Endpoint=http://localhost:{ports['--signalr-port']};" in table[2]
+    assert f":{ports['--cosmos-port']}" in table[3]
+    process.send_signal(signal.SIGINT)
+    _, errors = process.communicate(timeout=60)
+    assert process.returncode == 0, errors
+    assert all(port_is_free(port) for port in ports.values())
+
+
+def test_devstack_reports_a_port_in_use_in_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        _, errors = run_devstack(tmp_path, "--port", str(port)).communicate(timeout=60)
+    assert errors.splitlines() == [
+        f"devstack: port {port} (dev host) is in use: stop what listens there "
+        f"(`ss -ltnp 'sport = :{port}'`) or choose another port"
+    ]
+
+
+def test_devstack_func_without_core_tools_says_so_in_one_line(tmp_path: Path) -> None:
+    only_node = tmp_path / "bin"
+    only_node.mkdir()
+    (only_node / "node").symlink_to(shutil.which("node") or "node")
+    ports = ["--port", "0", "--signalr-port", "0", "--cosmos-port", "0"]
+    process = run_devstack(tmp_path, "--func", *ports, path=str(only_node))
+    _, errors = process.communicate(timeout=60)
+    lines = errors.splitlines()
+    assert process.returncode == 1
+    assert "devstack: func (Azure Functions Core Tools) is not on PATH: run without --func" in lines
+    assert all(line.startswith("devstack: ") for line in lines)
