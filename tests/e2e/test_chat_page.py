@@ -104,25 +104,25 @@ def test_history_is_there_after_a_reload_and_pages_back(
     for text in earlier:
         assert post_as_service(stack, document_id, text).status_code == 201
 
-    alice = open_page("alice")
-    alice.open("Alice", document_id)
+    dana = open_page("dana")
+    dana.open("Dana Whitaker", document_id)
     mine = "Picking this up again after the break."
-    alice.send(mine)
+    dana.send(mine)
     everything = [*earlier, mine]
 
-    alice.reload()
-    alice.wait_live()
-    shown = alice.snapshot()
-    assert (shown["documentTitle"], shown["user"]) == (document_id, "Alice")
-    alice.wait_for_texts(mine)
-    assert alice.texts() == everything[-HISTORY_PAGE_SIZE:]
+    dana.reload()
+    dana.wait_live()
+    shown = dana.snapshot()
+    assert (shown["documentTitle"], shown["user"]) == (document_id, "Dana Whitaker")
+    dana.wait_for_texts(mine)
+    assert dana.texts() == everything[-HISTORY_PAGE_SIZE:]
 
-    alice.click("load-older")
-    alice.wait_for_message_count(len(everything))
-    assert alice.texts() == everything
-    assert alice.snapshot()["loadOlderShown"] is False
-    senders = {message["senderId"] for message in alice.messages()}
-    assert senders == {BOT_ID, "alice"}
+    dana.click("load-older")
+    dana.wait_for_message_count(len(everything))
+    assert dana.texts() == everything
+    assert dana.snapshot()["loadOlderShown"] is False
+    senders = {(message["senderId"], message["own"]) for message in dana.messages()}
+    assert senders == {(BOT_ID, False), ("dev-dana-whitaker", True)}
 
 
 def test_composer_refuses_empty_and_overlong_text(open_page: OpenPage) -> None:
