@@ -1,0 +1,62 @@
+"""Fixtures for the chat integration tests: function_app loaded as a worker would load it,
+against the local Cosmos DB server and the SignalR emulator."""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import socket
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devstack.cosmos import EMULATOR_KEY
+from tests.fixtures.chat import FunctionsHost
+
+ROOT = Path(__file__).resolve().parents[2]
+_unique = itertools.count()
+
+LoadApp = Callable[..., FunctionsHost]
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@pytest.fixture
+def load_app(monkeypatch: pytest.MonkeyPatch, cosmos_server: Any, signalr_emulator: Any) -> LoadApp:
+    """Import function_app afresh under an environment, as a new worker process would.
+
+    Defaults: dev identity, REST mode, the emulator, a Cosmos container of its own per
+    test; keyword arguments override any setting.
+    """
+    container = f"chat-{next(_unique)}"
+
+    def load(**settings: str) -> FunctionsHost:
+        environment = {
+            "DOCCHAT_AUTH": "dev",
+            "DOCCHAT_SIGNALR_MODE": "rest",
+            "COSMOS_ENDPOINT": cosmos_server.endpoint,
+            "COSMOS_KEY": EMULATOR_KEY,
+            "COSMOS_CONTAINER": container,
+            "AzureSignalRConnectionString": signalr_emulator.connection_string,
+            **settings,
+        }
+        for name, value in environment.items():
+            monkeypatch.setenv(name, value)
+        spec = importlib.util.spec_from_file_location(
+            f"function_app_under_test_{next(_unique)}", ROOT / "function_app.py"
+        )
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return FunctionsHost(module, signalr_emulator.connection_string)
+
+    return load

@@ -1,0 +1,362 @@
+"""docchat's functions end to end: called as the worker calls them, against the local
+Cosmos DB server and the SignalR emulator, with real SignalR clients listening."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import azure.functions as func
+import pytest
+
+from chat.identity import User
+from tests.fixtures.chat import (
+    ALICE,
+    BOB,
+    DenyAll,
+    FunctionsHost,
+    HostFailedInvocation,
+    HubListener,
+)
+from tests.integration.conftest import LoadApp, closed_port
+
+CAROL = User("carol-id", "Carol")
+MODES = ["rest", "bindings"]
+
+
+def principal(user: User) -> dict[str, str]:
+    """The headers App Service Authentication (or a dev) sets for ``user``."""
+    return {"X-MS-CLIENT-PRINCIPAL-ID": user.id, "X-MS-CLIENT-PRINCIPAL-NAME": user.name}
+
+
+def body_of(response: func.HttpResponse) -> Any:
+    return json.loads(response.get_body())
+
+
+async def call(host: FunctionsHost, name: str, **request: Any) -> func.HttpResponse:
+    """Invoke a function on a worker thread, so listeners keep reading meanwhile."""
+    return await asyncio.to_thread(host.call, name, **request)
+
+
+async def post(
+    host: FunctionsHost, user: User, document_id: str, text: str, **fields: Any
+) -> func.HttpResponse:
+    return await call(
+        host,
+        "send_message",
+        document_id=document_id,
+        headers=principal(user),
+        body={"text": text, **fields},
+    )
+
+
+@pytest.fixture
+async def listeners() -> AsyncIterator[list[HubListener]]:
+    opened: list[HubListener] = []
+    yield opened
+    await asyncio.gather(*(listener.close() for listener in opened))
+
+
+@pytest.fixture
+def listen(listeners: list[HubListener]) -> Callable[..., Any]:
+    """Negotiate as ``user``, connect a real client, and join ``document_id``."""
+
+    async def connect(
+        host: FunctionsHost, user: User, document_id: str, headers: dict[str, str] | None = None
+    ) -> HubListener:
+        headers = headers or principal(user)
+        negotiated = await call(host, "negotiate", headers=headers)
+        assert negotiated.status_code == 200, negotiated.get_body()
+        info = body_of(negotiated)
+        listener = await HubListener.connect(info["url"], info["accessToken"])
+        listeners.append(listener)
+        joined = await call(
+            host,
+            "join_document",
+            document_id=document_id,
+            headers=headers,
+            body={"connectionId": listener.connection_id},
+        )
+        assert joined.status_code == 204, joined.get_body()
+        return listener
+
+    return connect
+
+
+async def received_message(listener: HubListener) -> dict[str, Any]:
+    target, arguments = await listener.next_invocation()
+    assert target == "newMessage"
+    (message,) = arguments
+    assert isinstance(message, dict)
+    return message
+
+
+async def nothing_before(listener: HubListener, host: FunctionsHost, document_id: str) -> None:
+    """Prove ``listener`` was sent nothing so far: a barrier message sent now to its
+    document must be the very next thing it receives (deliveries keep their order)."""
+    barrier = await call(
+        host,
+        "send_service_message",
+        document_id=document_id,
+        body={"text": "barrier", "senderId": "barrier-bot"},
+    )
+    assert barrier.status_code == 201
+    assert (await received_message(listener))["text"] == "barrier"
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_two_users_in_a_document_see_each_others_messages_and_others_see_nothing(
+    load_app: LoadApp, listen: Callable[..., Any], mode: str
+) -> None:
+    host = load_app(DOCCHAT_SIGNALR_MODE=mode)
+    alice = await listen(host, ALICE, "doc-shared")
+    bob = await listen(host, BOB, "doc-shared")
+    carol = await listen(host, CAROL, "doc-other")
+
+    sent = await post(host, ALICE, "doc-shared", "hi Bob")
+    assert sent.status_code == 201
+    stored = body_of(sent)
+    assert await received_message(bob) == stored
+    assert await received_message(alice) == stored
+    reply = body_of(await post(host, BOB, "doc-shared", "hi Alice"))
+    assert await received_message(alice) == reply
+    assert await received_message(bob) == reply
+
+    assert (stored["senderId"], stored["senderName"], stored["documentId"]) == (
+        "alice-id",
+        "Alice",
+        "doc-shared",
+    )
+    await nothing_before(carol, host, "doc-other")
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_retry_with_the_same_id_is_stored_once_and_delivered_again(
+    load_app: LoadApp, listen: Callable[..., Any], mode: str
+) -> None:
+    host = load_app(DOCCHAT_SIGNALR_MODE=mode)
+    bob = await listen(host, BOB, "doc-retry")
+
+    first = await post(host, ALICE, "doc-retry", "once", id="client-42")
+    again = await post(host, ALICE, "doc-retry", "once", id="client-42")
+
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert body_of(first) == body_of(again)
+    assert await received_message(bob) == await received_message(bob) == body_of(first)
+    history = await call(
+        host, "list_messages", method="GET", document_id="doc-retry", headers=principal(BOB)
+    )
+    assert [item["id"] for item in body_of(history)["items"]] == ["client-42"]
+
+
+async def test_a_client_that_missed_messages_catches_up_exactly(
+    load_app: LoadApp, listen: Callable[..., Any]
+) -> None:
+    host = load_app()
+    bob = await listen(host, BOB, "doc-gap")
+    seen = body_of(await post(host, ALICE, "doc-gap", "before the gap"))
+    assert await received_message(bob) == seen
+    left = await call(
+        host,
+        "leave_document",
+        document_id="doc-gap",
+        headers=principal(BOB),
+        body={"connectionId": bob.connection_id},
+    )
+    assert left.status_code == 204
+
+    missed = [body_of(await post(host, ALICE, "doc-gap", f"missed {n}")) for n in range(5)]
+    rejoined = await call(
+        host,
+        "join_document",
+        document_id="doc-gap",
+        headers=principal(BOB),
+        body={"connectionId": bob.connection_id},
+    )
+    assert rejoined.status_code == 204
+    await nothing_before(bob, host, "doc-gap")
+    caught_up: list[dict[str, Any]] = []
+    after = seen["cursor"]
+    while after is not None:
+        page = body_of(
+            await call(
+                host,
+                "list_messages",
+                method="GET",
+                document_id="doc-gap",
+                headers=principal(BOB),
+                params={"after": after, "limit": "2"},
+            )
+        )
+        caught_up += page["items"]
+        after = page["continuationToken"]
+
+    assert caught_up[:-1] == missed
+    assert caught_up[-1]["text"] == "barrier"
+
+
+async def test_history_pages_newest_first(load_app: LoadApp) -> None:
+    host = load_app()
+    posted = [body_of(await post(host, ALICE, "doc-pages", f"n{n}")) for n in range(5)]
+
+    pages: list[list[dict[str, Any]]] = []
+    token: str | None = None
+    while True:
+        params = {"limit": "2", **({"continuationToken": token} if token else {})}
+        page = body_of(
+            await call(
+                host,
+                "list_messages",
+                method="GET",
+                document_id="doc-pages",
+                headers=principal(BOB),
+                params=params,
+            )
+        )
+        pages.append(page["items"])
+        token = page["continuationToken"]
+        if token is None:
+            break
+
+    assert [item for page in pages for item in page] == posted[::-1]
+    assert [len(page) for page in pages][:2] == [2, 2]
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_backend_posts_for_a_named_sender(
+    load_app: LoadApp, listen: Callable[..., Any], mode: str
+) -> None:
+    host = load_app(DOCCHAT_SIGNALR_MODE=mode)
+    alice = await listen(host, ALICE, "doc-bot")
+
+    sent = await call(
+        host,
+        "send_service_message",
+        document_id="doc-bot",
+        body={"text": "build passed", "senderId": "ci-bot", "senderName": "CI"},
+    )
+
+    assert sent.status_code == 201
+    message = await received_message(alice)
+    assert (message["senderId"], message["senderName"], message["text"]) == (
+        "ci-bot",
+        "CI",
+        "build passed",
+    )
+
+
+async def test_in_bindings_mode_negotiate_returns_the_hosts_connection_info(
+    load_app: LoadApp,
+) -> None:
+    host = load_app(DOCCHAT_SIGNALR_MODE="bindings")
+
+    negotiated = await call(host, "negotiate", headers=principal(ALICE))
+
+    assert negotiated.status_code == 200
+    assert set(body_of(negotiated)) == {"url", "accessToken"}
+    with pytest.raises(HostFailedInvocation):
+        await call(host, "negotiate")
+
+
+def error_code(response: func.HttpResponse) -> tuple[int, str]:
+    return response.status_code, body_of(response)["error"]["code"]
+
+
+@pytest.mark.parametrize(
+    ("name", "request_", "expected"),
+    [
+        ("send_message", {"body": b"{"}, (400, "invalid_json")),
+        ("send_message", {"body": {"text": "hi", "extra": 1}}, (400, "invalid_request")),
+        ("send_message", {"body": {"text": ["hi"]}}, (400, "invalid_request")),
+        ("send_message", {"body": {"text": "x" * 4001}}, (400, "invalid_request")),
+        ("send_message", {"body": {"text": "hi"}, "document_id": "a\\b"}, (400, "invalid_request")),
+        ("send_message", {"body": b"x" * 100_000}, (413, "payload_too_large")),
+        ("send_message", {"body": {"text": "hi"}, "headers": {}}, (401, "unauthenticated")),
+        ("negotiate", {"headers": {}}, (401, "unauthenticated")),
+        ("join_document", {"body": {"connectionId": "gone"}}, (404, "connection_not_found")),
+        ("join_document", {"body": {}}, (400, "invalid_request")),
+        ("join_document", {"body": {"connectionId": "c"}, "headers": {}}, (401, "unauthenticated")),
+        ("leave_document", {"body": b"[]"}, (400, "invalid_json")),
+        ("list_messages", {"method": "GET", "params": {"limit": "0"}}, (400, "invalid_request")),
+        ("list_messages", {"method": "GET", "params": {"after": "x"}}, (400, "invalid_request")),
+        ("list_messages", {"method": "GET", "headers": {}}, (401, "unauthenticated")),
+        ("send_service_message", {"body": {"text": "hi"}}, (400, "invalid_request")),
+    ],
+)
+async def test_every_bad_request_gets_its_4xx(
+    load_app: LoadApp, name: str, request_: dict[str, Any], expected: tuple[int, str]
+) -> None:
+    host = load_app()
+    request = {"document_id": "doc-4xx", "headers": principal(ALICE), **request_}
+
+    response = await call(host, name, **request)
+
+    assert error_code(response) == expected
+    assert response.headers["Content-Type"] == "application/json; charset=utf-8"
+
+
+async def test_reusing_an_id_for_another_message_is_409(load_app: LoadApp) -> None:
+    host = load_app()
+    await post(host, ALICE, "doc-409", "mine", id="taken")
+
+    assert error_code(await post(host, BOB, "doc-409", "mine", id="taken")) == (
+        409,
+        "message_id_conflict",
+    )
+
+
+async def test_the_access_hook_answers_403(load_app: LoadApp) -> None:
+    host = load_app()
+    host.module.RUNTIME.access = DenyAll()
+
+    assert error_code(await post(host, ALICE, "doc-403", "hi")) == (403, "forbidden")
+    joined = await call(
+        host,
+        "join_document",
+        document_id="doc-403",
+        headers=principal(ALICE),
+        body={"connectionId": "c"},
+    )
+    assert error_code(joined) == (403, "forbidden")
+
+
+async def test_when_storing_fails_nothing_is_broadcast(
+    load_app: LoadApp, listen: Callable[..., Any]
+) -> None:
+    healthy = load_app()
+    bob = await listen(healthy, BOB, "doc-503")
+    store_down = load_app(COSMOS_ENDPOINT=f"https://127.0.0.1:{closed_port()}")
+
+    response = await post(store_down, ALICE, "doc-503", "lost?")
+
+    assert error_code(response) == (503, "store_unavailable")
+    assert response.headers["Retry-After"] == "1"
+    await nothing_before(bob, healthy, "doc-503")
+
+
+async def test_when_broadcasting_fails_the_message_is_stored_and_a_retry_delivers_it(
+    load_app: LoadApp, listen: Callable[..., Any], signalr_emulator: Any
+) -> None:
+    healthy = load_app()
+    bob = await listen(healthy, BOB, "doc-stored")
+    dead = signalr_emulator.connection_string.replace(
+        f":{signalr_emulator.port}", f":{closed_port()}"
+    )
+    signalr_down = load_app(AzureSignalRConnectionString=dead)
+
+    response = await post(signalr_down, ALICE, "doc-stored", "kept", id="kept-1")
+
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "1"
+    error = body_of(response)["error"]
+    assert (error["code"], error["stored"], error["id"]) == (
+        "message_not_delivered",
+        True,
+        "kept-1",
+    )
+    retried = await post(healthy, ALICE, "doc-stored", "kept", id="kept-1")
+    assert retried.status_code == 200
+    assert await received_message(bob) == body_of(retried)
+    await nothing_before(bob, healthy, "doc-stored")
