@@ -1,0 +1,162 @@
+"""The send-message function in-process, next to the two calls it wraps, in one run.
+
+Against the local Cosmos DB server and SignalR emulator, each round times, in turn:
+``send_message`` called as the worker calls it (authenticate, validate, store, broadcast,
+respond); a bare ``create_item`` of the same item; a bare REST group send of the same
+message. The overhead docchat adds is p50(send) over p50(create) + p50(REST send).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import statistics
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import azure.functions as func
+from azure.cosmos import CosmosClient
+
+from chat.cosmos_store import CLIENT_OPTIONS
+from chat.messages import Message, format_timestamp
+from devstack.cosmos import EMULATOR_KEY, start_cosmos_server
+from devstack.signalr import start_emulator
+from signalr.connection_string import parse_connection_string
+from signalr.rest import HubClient
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCUMENT = "bench-document"
+GROUP = f"document:{DOCUMENT}"
+CONTAINER = "bench-messages"
+USER = {"x-ms-client-principal-id": "bench-user", "x-ms-client-principal-name": "Bench"}
+
+
+@dataclass(frozen=True)
+class Timings:
+    """Seconds per call of each arm."""
+
+    send: list[float]
+    create: list[float]
+    rest_send: list[float]
+
+    @property
+    def ratio(self) -> float:
+        """p50 of send_message over the p50s of the calls it wraps (aim: at most 1.25)."""
+        return _p50(self.send) / (_p50(self.create) + _p50(self.rest_send))
+
+    def as_json(self) -> dict[str, Any]:
+        arms = {
+            "send_message": self.send,
+            "cosmos_create": self.create,
+            "rest_send": self.rest_send,
+        }
+        return {
+            **{
+                name: {"p50_ms": _p50(t) * 1e3, "p95_ms": _p95(t) * 1e3} for name, t in arms.items()
+            },
+            "ratio_p50": self.ratio,
+        }
+
+
+def measure(iterations: int, warmup: int) -> Timings:
+    """Start the local servers, warm every arm up, then time ``iterations`` rounds."""
+    with start_cosmos_server() as cosmos, start_emulator(port=0) as signalr:
+        send = _send_message_function(cosmos.endpoint, signalr.connection_string)
+        container = (
+            CosmosClient(cosmos.endpoint, EMULATOR_KEY, **CLIENT_OPTIONS)
+            .get_database_client("docchat")
+            .get_container_client(CONTAINER)
+        )
+        with HubClient(parse_connection_string(signalr.connection_string), "documents") as hub:
+            arms: list[Callable[[], object]] = [
+                send,
+                lambda: container.create_item(_message().stored_form()),
+                lambda: hub.send_to_group(GROUP, "newMessage", [_message().to_json()]),
+            ]
+            for _ in range(warmup):
+                for arm in arms:
+                    arm()
+            timings: list[list[float]] = [[], [], []]
+            for _ in range(iterations):
+                for arm, times in zip(arms, timings, strict=True):
+                    times.append(_timed(arm))
+    return Timings(*timings)
+
+
+def _send_message_function(cosmos_endpoint: str, signalr: str) -> Callable[[], object]:
+    with _environment(
+        DOCCHAT_AUTH="dev",
+        DOCCHAT_SIGNALR_MODE="rest",
+        COSMOS_ENDPOINT=cosmos_endpoint,
+        COSMOS_KEY=EMULATOR_KEY,
+        COSMOS_CONTAINER=CONTAINER,
+        AzureSignalRConnectionString=signalr,
+    ):
+        spec = importlib.util.spec_from_file_location("function_app", ROOT / "function_app.py")
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    (function,) = [f for f in module.app.get_functions() if f.get_function_name() == "send_message"]
+    user_function = function.get_user_function()
+
+    def send() -> object:
+        request = func.HttpRequest(
+            "POST",
+            f"http://localhost/api/documents/{DOCUMENT}/messages",
+            headers=USER,
+            route_params={"documentId": DOCUMENT},
+            body=json.dumps({"text": "benchmark message text"}).encode(),
+        )
+        response = user_function(req=request)
+        if response.status_code != 201:
+            raise RuntimeError(f"send_message answered {response.status_code}")
+        return response
+
+    return send
+
+
+@contextmanager
+def _environment(**values: str) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _message() -> Message:
+    return Message(
+        id=str(uuid.uuid4()),
+        document_id=DOCUMENT,
+        sender_id="bench-user",
+        sender_name="Bench",
+        text="benchmark message text",
+        created_at=format_timestamp(datetime.now(UTC)),
+    )
+
+
+def _timed(call: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    call()
+    return time.perf_counter() - started
+
+
+def _p50(times: list[float]) -> float:
+    return statistics.median(times)
+
+
+def _p95(times: list[float]) -> float:
+    return statistics.quantiles(times, n=20)[-1]
