@@ -1,0 +1,9 @@
+"""docchat's local stand-ins for Azure, so a fresh clone runs with no cloud and no Core Tools.
+
+- :mod:`devstack.cosmos`: a local Cosmos DB (NoSQL API) server.
+- :mod:`devstack.signalr`: a local Azure SignalR Service (serverless mode) emulator.
+- :mod:`devstack.host`: a local Functions host for function_app.py.
+- :mod:`devstack.stack`: all of them as child processes (:class:`~devstack.stack.LocalStack`).
+
+``python -m devstack`` (what ``make dev`` runs) starts the whole stack.
+"""

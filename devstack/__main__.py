@@ -3,7 +3,9 @@
 What ``make dev`` runs. It creates local.settings.json from the example when missing, checks
 the prerequisites (each problem reported in one line with its fix), starts the local Cosmos
 DB, the SignalR emulator and the dev host (or, with ``--func``, Azurite and ``func start``),
-prints where everything is, and runs until Ctrl-C, which stops every child.
+prints where everything is, and runs until Ctrl-C, which stops every child. The other
+options (``--signalr-port``, ``--cosmos-port``, ``--app``, ``--settings``, ``--log-dir``) let
+a second stack run beside a developer's, as the tests do.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
+from devstack.host.azure_guard import refusal_in_azure
 from devstack.host.settings import SettingsError, read_route_prefix
 from devstack.stack import PROJECT_ROOT, LocalStack, StackError
 
@@ -24,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run the stack until interrupted; 1 when it cannot start."""
     args = _arguments(argv)
     root = PROJECT_ROOT
+    refusal = refusal_in_azure("python -m devstack")
+    if refusal:
+        return _fail(refusal)
     _create_local_settings(root, args.settings)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
@@ -50,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         print("devstack: stopping", flush=True)
         return 0
     finally:
+        _ignore_interrupts()
         stack.stop()
 
 
@@ -100,6 +107,12 @@ def _summary(stack: LocalStack, root: Path) -> str:
 def _shown(path: Path, root: Path) -> Path:
     """``path`` relative to the project when inside it: shorter to read."""
     return path.relative_to(root) if path.is_relative_to(root) else path
+
+
+def _ignore_interrupts() -> None:
+    """A second Ctrl-C must not cut the clean stop short and leave children behind."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> NoReturn:

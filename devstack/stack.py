@@ -76,8 +76,10 @@ def free_port() -> int:
 
 
 def port_is_free(port: int) -> bool:
-    """Whether something may listen on ``port`` on loopback."""
+    """Whether a server may listen on ``port`` on loopback (as servers do, with SO_REUSEADDR:
+    connections of an earlier server still closing do not count)."""
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
@@ -107,7 +109,7 @@ def missing_prerequisites(
         problems.append("node is not on PATH: install Node.js 20 and open a new shell")
     for package in NODE_PACKAGES:
         if not (root / "node_modules" / package / "package.json").is_file():
-            problems.append(f"node_modules lacks {package}: run `npm ci` in {root.name}/")
+            problems.append(f"node_modules lacks {package}: run `npm ci` in {root}")
             break
     problems.extend(
         f"port {port} ({name}) is in use: stop what listens there (`ss -ltnp 'sport = :{port}'`)"

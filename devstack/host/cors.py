@@ -8,15 +8,13 @@ itself must be echoed (browsers refuse ``*`` with credentials).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from aiohttp import hdrs, web
-from aiohttp.typedefs import Handler
+from aiohttp.typedefs import Handler, Middleware
 
 __all__ = ["CorsPolicy", "cors_middleware"]
-
-Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 
 
 @dataclass(frozen=True)
@@ -42,7 +40,7 @@ class CorsPolicy:
         allowed = self.allow_origin_header(origin)
         if allowed is None:
             return {}
-        headers = {hdrs.ACCESS_CONTROL_ALLOW_ORIGIN: allowed}
+        headers: dict[str, str] = {hdrs.ACCESS_CONTROL_ALLOW_ORIGIN: allowed}
         if allowed != "*":
             headers[hdrs.VARY] = hdrs.ORIGIN
         if self.allow_credentials:

@@ -142,7 +142,8 @@ def _check_parameters(
 def _spec(
     name: str, binding: Binding, hints: Mapping[str, Any], supported: Collection[str]
 ) -> BindingSpec:
-    if binding.type not in supported:
+    kind = binding.type
+    if kind is None or kind not in supported:
         raise FunctionIndexError(
             f"function {name}: binding type {binding.type!r} ({binding.name}) is not supported "
             f"by the dev host (supported: {', '.join(sorted(supported))}); use func start"
@@ -154,12 +155,12 @@ def _spec(
                 f"function {name}: input {binding.name} must be annotated str or bytes"
             )
         wants_bytes = annotation is bytes or binding.data_type == DataType.BINARY.value
-        return BindingSpec(binding.name, binding.type, binding.get_dict_repr(), wants_bytes)
+        return BindingSpec(binding.name, kind, binding.get_dict_repr(), wants_bytes)
     if binding.name != RETURN and not _is_out(annotation):
         raise FunctionIndexError(
             f"function {name}: output {binding.name} must be annotated func.Out[...]"
         )
-    return BindingSpec(binding.name, binding.type, binding.get_dict_repr())
+    return BindingSpec(binding.name, kind, binding.get_dict_repr())
 
 
 def _is_input(binding: Binding) -> bool:

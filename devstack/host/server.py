@@ -119,7 +119,7 @@ class _Dispatcher:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         raw_path = request.rel_url.raw_path
         if raw_path == PING_PATH and request.method in (hdrs.METH_GET, hdrs.METH_POST):
-            return web.Response(status=200)
+            return web.Response(status=200, headers={"Cache-Control": "no-store, no-cache"})
         found = self._routes.resolve(request.method, raw_path)
         if isinstance(found, MethodNotAllowed):
             allowed = ", ".join(sorted(found.allowed))

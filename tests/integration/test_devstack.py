@@ -17,7 +17,7 @@ from azure.cosmos import CosmosClient
 
 from devstack.stack import PROJECT_ROOT, LocalStack, free_port, port_is_free
 from signalr.connection_string import parse_connection_string
-from signalr.rest import HubClient
+from signalr.rest import HubClient, RetryPolicy
 from tests.integration.host_apps.serving import app_path
 
 STACK_APP = app_path("stack_app")
@@ -45,7 +45,7 @@ def app_setting(stack: LocalStack, name: str) -> str:
 
 def signalr_is_healthy(stack: LocalStack) -> bool:
     connection = parse_connection_string(stack.signalr_connection_string)
-    with HubClient(connection, "sample") as service:
+    with HubClient(connection, "sample", retry=RetryPolicy.default(attempts=0)) as service:
         return service.is_healthy()
 
 
