@@ -15,7 +15,13 @@ import pytest
 import requests
 from azure.cosmos import CosmosClient
 
-from devstack.stack import PROJECT_ROOT, LocalStack, free_port, port_is_free
+from devstack.stack import (
+    PROJECT_ROOT,
+    LocalStack,
+    free_port,
+    missing_prerequisites,
+    port_is_free,
+)
 from signalr.connection_string import parse_connection_string
 from signalr.rest import HubClient, RetryPolicy
 from tests.integration.host_apps.serving import app_path
@@ -91,13 +97,16 @@ def test_stop_leaves_no_process_and_no_port(tmp_path: Path) -> None:
     assert all(port_is_free(port) for port in ports)
 
 
-def run_devstack(tmp_path: Path, *arguments: str, path: str | None = None) -> subprocess.Popen[str]:
-    """``python -m devstack`` on the sample app, its settings and logs in ``tmp_path``."""
+def run_devstack(
+    tmp_path: Path, *arguments: str, path: str | None = None, azure: str = ""
+) -> subprocess.Popen[str]:
+    """``python -m devstack`` on the sample app, its settings and logs in ``tmp_path``;
+    ``path`` replaces PATH, ``azure`` sets the variable App Service sets."""
     files = ["--settings", str(tmp_path / "local.settings.json"), "--log-dir", str(tmp_path)]
     return subprocess.Popen(  # noqa: S603 (this interpreter, fixed arguments)
         [sys.executable, "-m", "devstack", "--app", str(STACK_APP), *files, *arguments],
         cwd=PROJECT_ROOT,
-        env={**os.environ, "PATH": path or os.environ["PATH"]},
+        env={**os.environ, "PATH": path or os.environ["PATH"], "WEBSITE_INSTANCE_ID": azure},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -138,14 +147,52 @@ def test_devstack_reports_a_port_in_use_in_one_line(tmp_path: Path) -> None:
     ]
 
 
-def test_devstack_func_without_core_tools_says_so_in_one_line(tmp_path: Path) -> None:
-    only_node = tmp_path / "bin"
-    only_node.mkdir()
-    (only_node / "node").symlink_to(shutil.which("node") or "node")
-    ports = ["--port", "0", "--signalr-port", "0", "--cosmos-port", "0"]
-    process = run_devstack(tmp_path, "--func", *ports, path=str(only_node))
+def bin_folder(tmp_path: Path, *programs: str) -> str:
+    """A PATH holding only ``programs``."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    for program in programs:
+        (folder / program).symlink_to(shutil.which(program) or program)
+    return str(folder)
+
+
+FREE_PORTS = ("--port", "0", "--signalr-port", "0", "--cosmos-port", "0")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "programs", "line"),
+    [
+        (
+            ("--func",),
+            ("node",),
+            "func (Azure Functions Core Tools) is not on PATH: run without --func",
+        ),
+        ((), (), "node is not on PATH: install Node.js 20 and open a new shell"),
+    ],
+    ids=["no Core Tools", "no Node"],
+)
+def test_devstack_names_each_missing_program_in_one_line(
+    tmp_path: Path, arguments: tuple[str, ...], programs: tuple[str, ...], line: str
+) -> None:
+    path = bin_folder(tmp_path, *programs)
+    process = run_devstack(tmp_path, *FREE_PORTS, *arguments, path=path)
     _, errors = process.communicate(timeout=60)
     lines = errors.splitlines()
     assert process.returncode == 1
-    assert "devstack: func (Azure Functions Core Tools) is not on PATH: run without --func" in lines
+    assert f"devstack: {line}" in lines
     assert all(line.startswith("devstack: ") for line in lines)
+
+
+def test_devstack_refuses_to_run_in_azure(tmp_path: Path) -> None:
+    process = run_devstack(tmp_path, *FREE_PORTS, azure="an-instance")
+    _, errors = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert len(errors.splitlines()) == 1
+    assert "refuses to run in Azure" in errors
+    assert not (tmp_path / "local.settings.json").exists()
+
+
+def test_a_failed_npm_install_is_named_with_its_fix(tmp_path: Path) -> None:
+    assert missing_prerequisites(tmp_path, {}) == [
+        f"node_modules lacks @vercel/cosmosdb-server: run `npm ci` in {tmp_path}"
+    ]
