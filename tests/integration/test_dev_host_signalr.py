@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -13,8 +13,7 @@ import jwt
 import pytest
 from pysignalr.client import SignalRClient
 
-from devstack.signalr import RunningEmulator, start_emulator
-from signalr.connection_string import parse_connection_string
+from devstack.signalr import RunningEmulator
 from signalr.rest import HubClient
 from tests.integration.host_apps.serving import serving
 
@@ -34,11 +33,11 @@ def claims_of(connection_info: dict[str, str]) -> dict[str, Any]:
     )
 
 
-def settings_for(connection_string: str) -> dict[str, str]:
+def settings_for(connection_string: str, hub: str = "chat") -> dict[str, str]:
     return {
         "SAMPLE_SIGNALR": connection_string,
         "AzureSignalRConnectionString": connection_string,
-        "SAMPLE_HUB": "chat",
+        "SAMPLE_HUB": hub,
     }
 
 
@@ -113,7 +112,7 @@ async def test_a_missing_connection_setting_fails_naming_the_setting(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     async with (
-        serving("signalr_app", settings={}) as base_url,
+        serving("signalr_app", settings={"SAMPLE_HUB": "chat"}) as base_url,
         aiohttp.ClientSession(base_url) as http,
         http.post("/api/negotiate/anonymous") as response,
     ):
@@ -122,15 +121,10 @@ async def test_a_missing_connection_setting_fails_naming_the_setting(
 
 
 @pytest.fixture
-def emulator() -> Iterator[RunningEmulator]:
-    with start_emulator(access_key=KEY) as running:
-        yield running
-
-
-@pytest.fixture
-async def host_url(emulator: RunningEmulator) -> AsyncIterator[str]:
-    """The sample app bound to a running emulator."""
-    async with serving("signalr_app", settings=settings_for(emulator.connection_string)) as url:
+async def host_url(signalr_emulator: RunningEmulator, signalr_hub_name: str) -> AsyncIterator[str]:
+    """The sample app bound to the session's emulator, on a hub of the test's own."""
+    settings = settings_for(signalr_emulator.connection_string, signalr_hub_name)
+    async with serving("signalr_app", settings=settings) as url:
         yield url
 
 
@@ -190,9 +184,9 @@ async def test_output_messages_reach_connected_clients(
 
 
 async def test_group_actions_are_carried_out(
-    host: aiohttp.ClientSession, emulator: RunningEmulator
+    host: aiohttp.ClientSession, signalr_hub: HubClient
 ) -> None:
-    service = HubClient(parse_connection_string(emulator.connection_string), "chat")
+    service = signalr_hub
     join = {"action": "add", "groupName": "document:42", "userId": "carol"}
     assert await send(host, join) == 202
     assert await asyncio.to_thread(service.user_in_group, "document:42", "carol")

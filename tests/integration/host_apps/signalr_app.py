@@ -13,7 +13,7 @@ def answer(connection_info: str) -> func.HttpResponse:
 @app.generic_input_binding(
     arg_name="connection_info",
     type="signalRConnectionInfo",
-    hubName="chat",
+    hubName="%SAMPLE_HUB%",
     userId="{headers.x-ms-client-principal-id}",
     connectionStringSetting="SAMPLE_SIGNALR",
 )
@@ -33,7 +33,9 @@ def negotiate_by_query(req: func.HttpRequest, connection_info: str) -> func.Http
 
 
 @app.route(route="negotiate/anonymous", methods=["POST"])
-@app.generic_input_binding(arg_name="connection_info", type="signalRConnectionInfo", hubName="chat")
+@app.generic_input_binding(
+    arg_name="connection_info", type="signalRConnectionInfo", hubName="%SAMPLE_HUB%"
+)
 def negotiate_anonymously(req: func.HttpRequest, connection_info: bytes) -> func.HttpResponse:
     return answer(connection_info.decode())
 
@@ -42,7 +44,7 @@ def negotiate_anonymously(req: func.HttpRequest, connection_info: bytes) -> func
 @app.generic_input_binding(
     arg_name="connection_info",
     type="signalRConnectionInfo",
-    hubName="chat",
+    hubName="%SAMPLE_HUB%",
     idToken="{headers.authorization}",
     claimTypeList=["name", "aud"],
 )
@@ -51,14 +53,14 @@ def negotiate_with_claims(req: func.HttpRequest, connection_info: str) -> func.H
 
 
 @app.route(route="send", methods=["POST"])
-@app.generic_output_binding(arg_name="actions", type="signalR", hubName="chat")
+@app.generic_output_binding(arg_name="actions", type="signalR", hubName="%SAMPLE_HUB%")
 def send(req: func.HttpRequest, actions: func.Out[str]) -> func.HttpResponse:
     actions.set(req.get_body().decode())
     return func.HttpResponse(status_code=202)
 
 
 @app.route(route="send/not-json", methods=["POST"])
-@app.generic_output_binding(arg_name="actions", type="signalR", hubName="chat")
+@app.generic_output_binding(arg_name="actions", type="signalR", hubName="%SAMPLE_HUB%")
 def send_a_dict(req: func.HttpRequest, actions: func.Out[str]) -> func.HttpResponse:
     actions.set({"target": "said", "arguments": []})  # type: ignore[arg-type]
     return func.HttpResponse(status_code=202)
