@@ -210,4 +210,10 @@ def _jwt_settings(environ: Mapping[str, str]) -> JwtSettings:
 
 def _pem(value: str | None) -> str | None:
     """App settings are one line, so a PEM key often arrives with literal ``\\n``."""
-    return None if value is None else value.replace("\\n", "\n")
+    if value is None:
+        return None
+    if "-----BEGIN PUBLIC KEY-----" not in value:
+        raise SettingsError(
+            "DOCCHAT_JWT_PUBLIC_KEY must be a PEM public key (-----BEGIN PUBLIC KEY-----...)"
+        )
+    return value.replace("\\n", "\n")

@@ -20,6 +20,7 @@ from tests.fixtures.chat import (
     DenyAll,
     InMemoryMessageStore,
     RecordingRealtime,
+    in_timeline_order,
     make_request,
     make_settings,
 )
@@ -100,7 +101,8 @@ def test_send_generates_an_id_when_none_is_given(runtime: FakeRuntime) -> None:
 
 
 def test_list_reads_newest_first_and_catches_up_oldest_first(runtime: FakeRuntime) -> None:
-    ids = [post(runtime, {"text": f"t{n}"}).body["id"] for n in range(3)]
+    posted = [post(runtime, {"text": f"t{n}"}).body for n in range(3)]
+    ids = [message["id"] for message in in_timeline_order(posted)]
 
     newest = endpoints.list_messages(runtime, make_request("GET", params={"limit": "2"}))
     assert [item["id"] for item in newest.body["items"]] == ids[:0:-1]

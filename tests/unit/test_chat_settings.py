@@ -96,6 +96,10 @@ def test_bindings_mode_needs_no_connection_string() -> None:
             "DOCCHAT_JWT_SECRET and DOCCHAT_JWT_JWKS_URL are set",
         ),
         ({**JWT, "DOCCHAT_JWT_SECRET": "short"}, "DOCCHAT_JWT_SECRET must be at least 32 bytes"),
+        (
+            {**JWT, "DOCCHAT_JWT_SECRET": "", "DOCCHAT_JWT_PUBLIC_KEY": "ssh-rsa AAAA"},
+            "DOCCHAT_JWT_PUBLIC_KEY must be a PEM public key",
+        ),
     ],
 )
 def test_invalid_settings_fail_with_a_message_naming_the_setting(
