@@ -1,0 +1,261 @@
+"""One client connection: who it is, how it speaks, and its own queue and writer.
+
+Every connection drains its :class:`~devstack.signalr.outbox.Outbox` with its own writer task,
+so a broadcast only appends to queues and never waits for a socket: a slow or dead client
+delays nobody else, and one writer per connection keeps that connection's messages in order.
+A client that lets its queue overflow is closed with an error.
+
+With stateful reconnect, sequenced messages are also kept until the client acknowledges them;
+if the socket drops, the connection stays registered (messages keep accumulating) until the
+client comes back with the same connection token or the reconnect window passes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+
+from aiohttp import WSMsgType, web
+
+from devstack.signalr.invocation import Invocation
+from devstack.signalr.outbox import Outbox
+from devstack.signalr.protocol import ClientMessage, HubProtocol, MessageType, ProtocolError
+from devstack.signalr.settings import EmulatorSettings
+from devstack.signalr.stateful import IncomingSequence, ReplayBuffer
+
+__all__ = ["SERVERLESS_INVOCATION_ERROR", "ClientConnection"]
+
+log = logging.getLogger("devstack.signalr")
+
+#: What a client's own hub invocation gets back: in serverless mode without an upstream
+#: there is no hub code to run it.
+SERVERLESS_INVOCATION_ERROR = (
+    "Invocation of '{target}' failed: the hub is in serverless mode without an upstream, so "
+    "clients cannot invoke hub methods. Call an HTTP function instead."
+)
+_CLIENT_TIMEOUT_ERROR = "Server timeout elapsed without receiving a message from the client."
+_OVERFLOW_ERROR = (
+    "The client did not read its messages fast enough: {size} bytes were waiting for it."
+)
+
+
+class ClientConnection:
+    """A client connected to one hub."""
+
+    def __init__(
+        self,
+        *,
+        connection_id: str,
+        connection_token: str | None,
+        hub: str,
+        user_id: str | None,
+        protocol: HubProtocol,
+        stateful: bool,
+        settings: EmulatorSettings,
+        on_end: Callable[[ClientConnection, str], None],
+    ) -> None:
+        self.connection_id = connection_id
+        self.connection_token = connection_token
+        self.hub = hub
+        self.user_id = user_id
+        self.protocol = protocol
+        self.stateful = stateful
+        self.ended = False
+        self._settings = settings
+        self._on_end = on_end
+        self._replay = ReplayBuffer(settings.max_buffered_bytes) if stateful else None
+        self._incoming = IncomingSequence() if stateful else None
+        self._decoder = protocol.decoder()
+        self._socket: web.WebSocketResponse | None = None
+        self._transport: asyncio.Transport | None = None
+        self._outbox: Outbox | None = None
+        self._writer: asyncio.Task[None] | None = None
+        self._closing = False
+        self._close_reason: str | None = None
+        self._cut_timer: asyncio.TimerHandle | None = None
+        self._last_received = self._last_sent = self._detached_at = time.monotonic()
+
+    # Sockets -----------------------------------------------------------------------------
+
+    def attach(
+        self, socket: web.WebSocketResponse, transport: asyncio.Transport, handshake_reply: bytes
+    ) -> None:
+        """Start writing to ``socket``, the handshake reply first."""
+        outbox = Outbox(self._settings.max_buffered_bytes, [handshake_reply])
+        self._start_writer(socket, transport, outbox)
+
+    def resume(self, socket: web.WebSocketResponse, transport: asyncio.Transport) -> None:
+        """Take the client back on a new socket and resend what it has not acknowledged.
+
+        The sequence message comes first, so the client can skip what it already has.
+        """
+        assert self._replay is not None, "only stateful connections resume"
+        self._cut_socket()
+        self._decoder = self.protocol.decoder()
+        resend = [self.protocol.sequence(self._replay.first_unacknowledged), *self._replay.frames()]
+        self._start_writer(socket, transport, Outbox(self._settings.max_buffered_bytes, resend))
+
+    def socket_closed(self, socket: web.WebSocketResponse, *, by_client: bool) -> None:
+        """``socket`` is gone. ``by_client``: the client said goodbye with a close message.
+
+        A stateful connection that lost its socket unannounced waits for its client;
+        everything else ends.
+        """
+        if socket is not self._socket or self.ended:
+            return
+        self._stop_writer()
+        if self._replay is not None and not by_client and not self._closing:
+            self._detached_at = time.monotonic()
+            return
+        self._end(self._close_reason or ("closed by the client" if by_client else "socket lost"))
+
+    # Sending -----------------------------------------------------------------------------
+
+    def deliver(self, invocation: Invocation) -> None:
+        """Queue ``invocation`` for the client without waiting."""
+        frame = invocation.frame(self.protocol)
+        if frame is not None:
+            self._send(frame, sequenced=True)
+
+    def close(self, error: str | None, *, allow_reconnect: bool) -> None:
+        """Send a close message after what is queued, then close the socket.
+
+        A client that does not read it within the close grace is cut off.
+        """
+        self._request_close(error, allow_reconnect, discard_queued=False)
+
+    # Receiving ---------------------------------------------------------------------------
+
+    def receive(self, data: bytes) -> bool:
+        """Process bytes from the client; False once the client sent its close message."""
+        self._last_received = time.monotonic()
+        if self._closing:
+            return True
+        try:
+            messages = self._decoder.feed(data)
+        except ProtocolError as error:
+            self.close(str(error), allow_reconnect=False)
+            return True
+        return self._process(messages)
+
+    # Timers --------------------------------------------------------------------------------
+
+    def keep_alive(self, now: float) -> None:
+        """Ping an idle client, drop a silent one, end a detached one whose window passed."""
+        if self.ended or self._closing:
+            return
+        if self._outbox is None:
+            if now - self._detached_at > self._settings.reconnect_window:
+                self._end("the client did not reconnect in time")
+            return
+        if now - self._last_received > self._settings.client_timeout:
+            self.close(_CLIENT_TIMEOUT_ERROR, allow_reconnect=True)
+        elif now - self._last_sent >= self._settings.ping_interval:
+            self._outbox.put(self.protocol.ping())
+            self._last_sent = now
+
+    def end(self, reason: str) -> None:
+        """Drop the connection at once, without a close message."""
+        self._cut_socket()
+        self._end(reason)
+
+    # Plumbing ------------------------------------------------------------------------------
+
+    def _process(self, messages: list[ClientMessage]) -> bool:
+        received_sequenced = False
+        for message in messages:
+            if message.type == MessageType.CLOSE:
+                return False
+            if message.is_sequenced:
+                received_sequenced = True
+                if self._incoming is not None and not self._incoming.is_new():
+                    continue
+            self._handle(message)
+        if received_sequenced and self._incoming is not None:
+            self._send(self.protocol.ack(self._incoming.latest), sequenced=False)
+        return True
+
+    def _handle(self, message: ClientMessage) -> None:
+        if message.type == MessageType.ACK and self._replay is not None:
+            self._replay.acknowledge(message.sequence_id or 0)
+        elif message.type == MessageType.SEQUENCE and self._incoming is not None:
+            try:
+                self._incoming.restart_at(message.sequence_id or 0)
+            except ValueError as error:
+                self.close(str(error), allow_reconnect=False)
+        elif message.expects_completion:
+            assert message.invocation_id is not None
+            refusal = SERVERLESS_INVOCATION_ERROR.format(target=message.target)
+            frame = self.protocol.completion_error(message.invocation_id, refusal)
+            self._send(frame, sequenced=True)
+
+    def _send(self, frame: bytes, *, sequenced: bool) -> None:
+        if self._closing or self.ended:
+            return
+        if sequenced and self._replay is not None and not self._replay.add(frame):
+            self._overflow(self._replay.size)
+        elif self._outbox is not None and not self._outbox.put(frame):
+            self._overflow(self._outbox.size)
+
+    def _overflow(self, size: int) -> None:
+        error = _OVERFLOW_ERROR.format(size=size)
+        if self._outbox is None:
+            self._end(error)
+        else:
+            self._request_close(error, allow_reconnect=True, discard_queued=True)
+
+    def _request_close(
+        self, error: str | None, allow_reconnect: bool, discard_queued: bool
+    ) -> None:
+        if self._closing or self.ended:
+            return
+        self._closing = True
+        self._close_reason = f"closed by the service: {error or 'no error'}"
+        if self._outbox is None:
+            self._end(self._close_reason)
+            return
+        self._outbox.finish(
+            self.protocol.close(error, allow_reconnect), discard_queued=discard_queued
+        )
+        loop = asyncio.get_running_loop()
+        self._cut_timer = loop.call_later(self._settings.close_grace, self._cut_socket)
+
+    def _start_writer(
+        self, socket: web.WebSocketResponse, transport: asyncio.Transport, outbox: Outbox
+    ) -> None:
+        self._socket, self._transport, self._outbox = socket, transport, outbox
+        self._last_received = self._last_sent = time.monotonic()
+        self._writer = asyncio.create_task(self._write(socket, outbox))
+
+    def _stop_writer(self) -> None:
+        if self._writer is not None:
+            self._writer.cancel()
+        self._writer = self._outbox = None
+
+    async def _write(self, socket: web.WebSocketResponse, outbox: Outbox) -> None:
+        opcode = WSMsgType.BINARY if self.protocol.binary else WSMsgType.TEXT
+        limit = self._settings.max_frame_bytes
+        try:
+            while batch := await outbox.take(limit):
+                await socket.send_frame(batch[0] if len(batch) == 1 else b"".join(batch), opcode)
+                self._last_sent = time.monotonic()
+            await socket.close()
+        except ConnectionError:
+            log.debug("connection %s: the socket went away while writing", self.connection_id)
+
+    def _cut_socket(self) -> None:
+        """Abort the socket's transport: its reader and writer both end now."""
+        if self._transport is not None:
+            self._transport.abort()
+        self._stop_writer()
+
+    def _end(self, reason: str) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        self._stop_writer()
+        if self._cut_timer is not None:
+            self._cut_timer.cancel()
+        self._on_end(self, reason)

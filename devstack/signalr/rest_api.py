@@ -1,0 +1,284 @@
+"""The data-plane REST API, versions 2022-06-01 and v1, over one set of operations.
+
+The two versions differ in paths and success codes only, so each route below names an
+operation and the status it answers with. Every route under ``/api/hubs`` and
+``/api/v1/hubs`` first checks the hub name, the ``api-version`` (2022-06-01 routes), and the
+server token, whose audience must be this request's URL.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from devstack.signalr.auth import RequestTarget, bearer_token
+from devstack.signalr.emulator import EMULATOR, Emulator
+from devstack.signalr.errors import ApiError, ErrorCode
+from devstack.signalr.registry import HubRegistry
+from devstack.signalr.request_checks import application_hub, group_name, token_errors_as_http
+
+__all__ = ["rest_routes"]
+
+_V2 = "/api/hubs/{hub}"
+_V1 = "/api/v1/hubs/{hub}"
+_API_VERSION = re.compile(r"\d{4}-\d{2}-\d{2}(-preview)?")
+
+
+@dataclass(frozen=True)
+class RestCall:
+    """One authorized REST request, with accessors that validate what it names."""
+
+    request: web.Request
+    emulator: Emulator
+    hub: str
+
+    @property
+    def registry(self) -> HubRegistry[Any]:
+        """The connections of the addressed hub."""
+        return self.emulator.hub(self.hub)
+
+    @property
+    def group(self) -> str:
+        return group_name(self.request.match_info["group"])
+
+    @property
+    def user(self) -> str:
+        return self.request.match_info["user"]
+
+    @property
+    def connection_id(self) -> str:
+        return self.request.match_info["connection"]
+
+    @property
+    def excluded(self) -> frozenset[str]:
+        return frozenset(self.request.query.getall("excluded", ()))
+
+    @property
+    def reason(self) -> str | None:
+        return self.request.query.get("reason") or None
+
+    @property
+    def ttl(self) -> float | None:
+        value = self.request.query.get("ttl")
+        if value is None:
+            return None
+        if not value.isdigit():
+            raise ApiError(
+                400,
+                ErrorCode.INVALID_REQUEST,
+                "ttl must be a whole number of seconds",
+                target="ttl",
+            )
+        return float(value)
+
+    async def message(self) -> tuple[str, list[Any]]:
+        """The body's ``target`` and ``arguments`` (names match case-insensitively, as in .NET)."""
+        try:
+            body = json.loads(await self.request.read())
+        except ValueError:
+            raise _bad_message("the body must be JSON: {target, arguments}") from None
+        if not isinstance(body, dict):
+            raise _bad_message("the body must be a JSON object: {target, arguments}")
+        fields = {key.lower(): value for key, value in body.items()}
+        target, arguments = fields.get("target"), fields.get("arguments", [])
+        if not isinstance(target, str) or not target:
+            raise _bad_message("the message needs a non-empty string 'target'")
+        if not isinstance(arguments, list):
+            raise _bad_message("'arguments' must be a JSON array")
+        return target, arguments
+
+
+Operation = Callable[[RestCall], Awaitable[None]]
+
+
+def rest_routes() -> list[web.RouteDef]:
+    """Every REST route of both API versions, plus the health check."""
+    return [
+        web.get("/api/health", _healthy),  # HEAD too
+        *(
+            web.route(method, path, _endpoint(operation, status, versioned=path.startswith(_V2)))
+            for method, path, operation, status in _ROUTES
+        ),
+    ]
+
+
+async def _healthy(_: web.Request) -> web.Response:
+    return web.Response(status=200)
+
+
+def _endpoint(
+    operation: Operation, status: int, *, versioned: bool
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def handle(request: web.Request) -> web.Response:
+        await operation(_authorized_call(request, versioned=versioned))
+        return web.Response(status=status)
+
+    return handle
+
+
+def _authorized_call(request: web.Request, *, versioned: bool) -> RestCall:
+    emulator = request.app[EMULATOR]
+    hub = application_hub(request.match_info["hub"], request.query.get("application"))
+    if versioned:
+        _check_api_version(request.query.get("api-version"))
+    target = RequestTarget(request.scheme, request.host, request.raw_path)
+    with token_errors_as_http():
+        emulator.tokens.check_server_token(bearer_token(request.headers, {}), target)
+    return RestCall(request=request, emulator=emulator, hub=hub)
+
+
+def _check_api_version(value: str | None) -> None:
+    if value is None or not _API_VERSION.fullmatch(value):
+        raise ApiError(
+            400,
+            ErrorCode.INVALID_REQUEST,
+            "the api-version query parameter is required, e.g. api-version=2022-06-01",
+            target="api-version",
+        )
+
+
+def _bad_message(message: str) -> ApiError:
+    return ApiError(400, ErrorCode.INVALID_REQUEST, message, target="body")
+
+
+def _not_found(code: str, what: str) -> ApiError:
+    return ApiError(404, code, f"{what} does not exist")
+
+
+# Operations ----------------------------------------------------------------------------------
+
+
+async def send_to_all(call: RestCall) -> None:
+    target, arguments = await call.message()
+    call.emulator.send_to_all(call.hub, target, arguments, call.excluded)
+
+
+async def send_to_group(call: RestCall) -> None:
+    target, arguments = await call.message()
+    call.emulator.send_to_group(call.hub, call.group, target, arguments, call.excluded)
+
+
+async def send_to_user(call: RestCall) -> None:
+    target, arguments = await call.message()
+    call.emulator.send_to_user(call.hub, call.user, target, arguments)
+
+
+async def send_to_connection(call: RestCall) -> None:
+    target, arguments = await call.message()
+    call.emulator.send_to_connection(call.hub, call.connection_id, target, arguments)
+
+
+async def close_all(call: RestCall) -> None:
+    call.emulator.close_connections(call.registry.everyone(call.excluded), call.reason)
+
+
+async def close_group(call: RestCall) -> None:
+    call.emulator.close_connections(call.registry.in_group(call.group, call.excluded), call.reason)
+
+
+async def close_user(call: RestCall) -> None:
+    call.emulator.close_connections(call.registry.of_user(call.user, call.excluded), call.reason)
+
+
+async def close_connection(call: RestCall) -> None:
+    connection = call.registry.get(call.connection_id)
+    call.emulator.close_connections([connection] if connection else [], call.reason)
+
+
+async def connection_exists(call: RestCall) -> None:
+    if call.registry.get(call.connection_id) is None:
+        raise _not_found(ErrorCode.CONNECTION_NOT_EXISTED, "the connection")
+
+
+async def group_exists(call: RestCall) -> None:
+    if not call.registry.has_group(call.group):
+        raise _not_found(ErrorCode.GROUP_NOT_EXISTED, "the group")
+
+
+async def user_exists(call: RestCall) -> None:
+    if not call.registry.has_user(call.user):
+        raise _not_found(ErrorCode.USER_NOT_EXISTED, "the user")
+
+
+async def add_connection_to_group(call: RestCall) -> None:
+    if not call.registry.add_to_group(call.group, call.connection_id):
+        raise _not_found(ErrorCode.CONNECTION_TO_CHANGE_NOT_EXISTED, "the connection")
+
+
+async def remove_connection_from_group(call: RestCall) -> None:
+    if not call.registry.remove_from_group(call.group, call.connection_id):
+        raise _not_found(ErrorCode.CONNECTION_TO_CHANGE_NOT_EXISTED, "the connection")
+
+
+async def remove_connection_from_all_groups(call: RestCall) -> None:
+    call.registry.remove_from_all_groups(call.connection_id)
+
+
+async def add_user_to_group(call: RestCall) -> None:
+    call.registry.add_user_to_group(call.group, call.user, call.ttl)
+
+
+async def remove_user_from_group(call: RestCall) -> None:
+    call.registry.remove_user_from_group(call.group, call.user)
+
+
+async def user_in_group(call: RestCall) -> None:
+    if not call.registry.user_in_group(call.group, call.user):
+        raise _not_found(ErrorCode.USER_NOT_IN_GROUP, "the user's membership of the group")
+
+
+async def remove_user_from_all_groups(call: RestCall) -> None:
+    call.registry.remove_user_from_all_groups(call.user)
+
+
+_ROUTES: list[tuple[str, str, Operation, int]] = [
+    # 2022-06-01
+    ("POST", f"{_V2}/:send", send_to_all, 202),
+    ("POST", f"{_V2}/groups/{{group}}/:send", send_to_group, 202),
+    ("POST", f"{_V2}/users/{{user}}/:send", send_to_user, 202),
+    ("POST", f"{_V2}/connections/{{connection}}/:send", send_to_connection, 202),
+    ("POST", f"{_V2}/:closeConnections", close_all, 204),
+    ("POST", f"{_V2}/groups/{{group}}/:closeConnections", close_group, 204),
+    ("POST", f"{_V2}/users/{{user}}/:closeConnections", close_user, 204),
+    ("DELETE", f"{_V2}/connections/{{connection}}", close_connection, 200),
+    ("HEAD", f"{_V2}/connections/{{connection}}", connection_exists, 200),
+    ("HEAD", f"{_V2}/groups/{{group}}", group_exists, 200),
+    ("HEAD", f"{_V2}/users/{{user}}", user_exists, 200),
+    ("PUT", f"{_V2}/groups/{{group}}/connections/{{connection}}", add_connection_to_group, 200),
+    (
+        "DELETE",
+        f"{_V2}/groups/{{group}}/connections/{{connection}}",
+        remove_connection_from_group,
+        200,
+    ),
+    ("DELETE", f"{_V2}/connections/{{connection}}/groups", remove_connection_from_all_groups, 200),
+    ("PUT", f"{_V2}/users/{{user}}/groups/{{group}}", add_user_to_group, 200),
+    ("DELETE", f"{_V2}/users/{{user}}/groups/{{group}}", remove_user_from_group, 204),
+    ("HEAD", f"{_V2}/users/{{user}}/groups/{{group}}", user_in_group, 200),
+    ("DELETE", f"{_V2}/users/{{user}}/groups", remove_user_from_all_groups, 204),
+    # v1: no :send suffix; GET (aiohttp adds HEAD) for existence; 202 for user groups, closing
+    ("POST", _V1, send_to_all, 202),
+    ("POST", f"{_V1}/users/{{user}}", send_to_user, 202),
+    ("POST", f"{_V1}/connections/{{connection}}", send_to_connection, 202),
+    ("POST", f"{_V1}/groups/{{group}}", send_to_group, 202),
+    ("DELETE", f"{_V1}/connections/{{connection}}", close_connection, 202),
+    ("GET", f"{_V1}/connections/{{connection}}", connection_exists, 200),
+    ("GET", f"{_V1}/groups/{{group}}", group_exists, 200),
+    ("GET", f"{_V1}/users/{{user}}", user_exists, 200),
+    ("PUT", f"{_V1}/groups/{{group}}/connections/{{connection}}", add_connection_to_group, 200),
+    (
+        "DELETE",
+        f"{_V1}/groups/{{group}}/connections/{{connection}}",
+        remove_connection_from_group,
+        200,
+    ),
+    ("GET", f"{_V1}/groups/{{group}}/users/{{user}}", user_in_group, 200),
+    ("PUT", f"{_V1}/groups/{{group}}/users/{{user}}", add_user_to_group, 202),
+    ("DELETE", f"{_V1}/groups/{{group}}/users/{{user}}", remove_user_from_group, 202),
+    ("DELETE", f"{_V1}/users/{{user}}/groups", remove_user_from_all_groups, 200),
+]

@@ -1,0 +1,63 @@
+"""The emulator's tunable behaviour. Defaults are the real service's, so a test that shortens
+an interval says so explicitly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["DEFAULT_ACCESS_KEY", "MAX_REQUEST_BODY_BYTES", "EmulatorSettings"]
+
+#: The key local settings use; it guards nothing and is public on purpose.
+DEFAULT_ACCESS_KEY = "docchat-local-emulator-key-not-a-secret-0123456789"
+#: The service refuses larger REST bodies with 413.
+MAX_REQUEST_BODY_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class EmulatorSettings:
+    """How often the emulator pings, how long it waits, and how much it holds per client."""
+
+    #: Seconds of silence towards a client before the service pings it (the client's own
+    #: server timeout is 30 s).
+    ping_interval: float = 15.0
+    #: Seconds without any message from a client before the service drops it.
+    client_timeout: float = 30.0
+    #: Seconds a client has, after the WebSocket opens, to send its handshake.
+    handshake_timeout: float = 15.0
+    #: Seconds a stateful-reconnect connection whose socket dropped waits for its client.
+    reconnect_window: float = 30.0
+    #: Seconds a negotiated connection token stays usable before its WebSocket opens.
+    negotiation_lifetime: float = 30.0
+    #: Seconds a closing connection gets to flush before its socket is cut.
+    close_grace: float = 2.0
+    #: Bytes queued for one client (and, with stateful reconnect, sent but unacknowledged)
+    #: before the emulator gives up on it and closes it.
+    max_buffered_bytes: int = 8 * 1024 * 1024
+    #: Largest WebSocket message a client may send.
+    max_client_message_bytes: int = 1024 * 1024
+    #: Largest WebSocket frame the emulator writes when it coalesces queued messages; one
+    #: bigger message still goes out alone.
+    max_frame_bytes: int = 64 * 1024
+    #: permessage-deflate costs more CPU than it saves on loopback, and the service's clients
+    #: do not need it.
+    compress: bool = False
+
+    def __post_init__(self) -> None:
+        for name in (
+            "ping_interval",
+            "client_timeout",
+            "handshake_timeout",
+            "reconnect_window",
+            "negotiation_lifetime",
+            "close_grace",
+        ):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive")
+        if min(self.max_buffered_bytes, self.max_client_message_bytes, self.max_frame_bytes) < 1:
+            raise ValueError("byte limits must be positive")
+
+    @property
+    def keep_alive_tick(self) -> float:
+        """How often pings, client timeouts and expiries are checked: a fraction of the
+        shortest interval, so each fires at most a quarter late."""
+        return min(self.ping_interval, self.client_timeout, self.reconnect_window) / 4
