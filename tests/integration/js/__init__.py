@@ -1,0 +1,1 @@
+"""Node scripts that drive the official JavaScript clients, and their Python drivers."""
