@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -25,6 +26,14 @@ from tests.integration.conftest import LoadApp, closed_port
 
 CAROL = User("carol-id", "Carol")
 MODES = ["rest", "bindings"]
+
+
+#: Documents are named per run, so no other test on the shared emulator hears them.
+RUN = uuid.uuid4().hex[:8]
+
+
+def doc(name: str) -> str:
+    return f"doc-{name}-{RUN}"
 
 
 def principal(user: User) -> dict[str, str]:
@@ -111,43 +120,50 @@ async def nothing_before(listener: HubListener, host: FunctionsHost, document_id
 async def test_two_users_in_a_document_see_each_others_messages_and_others_see_nothing(
     load_app: LoadApp, listen: Callable[..., Any], mode: str
 ) -> None:
+    document = doc(f"shared-{mode}")
+    other_document = doc(f"other-{mode}")
     host = load_app(DOCCHAT_SIGNALR_MODE=mode)
-    alice = await listen(host, ALICE, "doc-shared")
-    bob = await listen(host, BOB, "doc-shared")
-    carol = await listen(host, CAROL, "doc-other")
+    alice = await listen(host, ALICE, document)
+    bob = await listen(host, BOB, document)
+    carol = await listen(host, CAROL, other_document)
 
-    sent = await post(host, ALICE, "doc-shared", "hi Bob")
+    sent = await post(host, ALICE, document, "hi Bob")
     assert sent.status_code == 201
     stored = body_of(sent)
     assert await received_message(bob) == stored
     assert await received_message(alice) == stored
-    reply = body_of(await post(host, BOB, "doc-shared", "hi Alice"))
+    reply = body_of(await post(host, BOB, document, "hi Alice"))
     assert await received_message(alice) == reply
     assert await received_message(bob) == reply
 
     assert (stored["senderId"], stored["senderName"], stored["documentId"]) == (
         "alice-id",
         "Alice",
-        "doc-shared",
+        document,
     )
-    await nothing_before(carol, host, "doc-other")
+    await nothing_before(carol, host, other_document)
 
 
 @pytest.mark.parametrize("mode", MODES)
 async def test_a_retry_with_the_same_id_is_stored_once_and_delivered_again(
     load_app: LoadApp, listen: Callable[..., Any], mode: str
 ) -> None:
+    document = doc(f"retry-{mode}")
     host = load_app(DOCCHAT_SIGNALR_MODE=mode)
-    bob = await listen(host, BOB, "doc-retry")
+    bob = await listen(host, BOB, document)
 
-    first = await post(host, ALICE, "doc-retry", "once", id="client-42")
-    again = await post(host, ALICE, "doc-retry", "once", id="client-42")
+    first = await post(host, ALICE, document, "once", id="client-42")
+    again = await post(host, ALICE, document, "once", id="client-42")
 
     assert (first.status_code, again.status_code) == (201, 200)
     assert body_of(first) == body_of(again)
     assert await received_message(bob) == await received_message(bob) == body_of(first)
     history = await call(
-        host, "list_messages", method="GET", document_id="doc-retry", headers=principal(BOB)
+        host,
+        "list_messages",
+        method="GET",
+        document_id=document,
+        headers=principal(BOB),
     )
     assert [item["id"] for item in body_of(history)["items"]] == ["client-42"]
 
@@ -155,29 +171,30 @@ async def test_a_retry_with_the_same_id_is_stored_once_and_delivered_again(
 async def test_a_client_that_missed_messages_catches_up_exactly(
     load_app: LoadApp, listen: Callable[..., Any]
 ) -> None:
+    document = doc("gap")
     host = load_app()
-    bob = await listen(host, BOB, "doc-gap")
-    seen = body_of(await post(host, ALICE, "doc-gap", "before the gap"))
+    bob = await listen(host, BOB, document)
+    seen = body_of(await post(host, ALICE, document, "before the gap"))
     assert await received_message(bob) == seen
     left = await call(
         host,
         "leave_document",
-        document_id="doc-gap",
+        document_id=document,
         headers=principal(BOB),
         body={"connectionId": bob.connection_id},
     )
     assert left.status_code == 204
 
-    missed = [body_of(await post(host, ALICE, "doc-gap", f"missed {n}")) for n in range(5)]
+    missed = [body_of(await post(host, ALICE, document, f"missed {n}")) for n in range(5)]
     rejoined = await call(
         host,
         "join_document",
-        document_id="doc-gap",
+        document_id=document,
         headers=principal(BOB),
         body={"connectionId": bob.connection_id},
     )
     assert rejoined.status_code == 204
-    await nothing_before(bob, host, "doc-gap")
+    await nothing_before(bob, host, document)
     caught_up: list[dict[str, Any]] = []
     after = seen["cursor"]
     while after is not None:
@@ -186,7 +203,7 @@ async def test_a_client_that_missed_messages_catches_up_exactly(
                 host,
                 "list_messages",
                 method="GET",
-                document_id="doc-gap",
+                document_id=document,
                 headers=principal(BOB),
                 params={"after": after, "limit": "2"},
             )
@@ -199,8 +216,9 @@ async def test_a_client_that_missed_messages_catches_up_exactly(
 
 
 async def test_history_pages_newest_first(load_app: LoadApp) -> None:
+    document = doc("pages")
     host = load_app()
-    posted = [body_of(await post(host, ALICE, "doc-pages", f"n{n}")) for n in range(5)]
+    posted = [body_of(await post(host, ALICE, document, f"n{n}")) for n in range(5)]
 
     pages: list[list[dict[str, Any]]] = []
     token: str | None = None
@@ -211,7 +229,7 @@ async def test_history_pages_newest_first(load_app: LoadApp) -> None:
                 host,
                 "list_messages",
                 method="GET",
-                document_id="doc-pages",
+                document_id=document,
                 headers=principal(BOB),
                 params=params,
             )
@@ -229,13 +247,14 @@ async def test_history_pages_newest_first(load_app: LoadApp) -> None:
 async def test_a_backend_posts_for_a_named_sender(
     load_app: LoadApp, listen: Callable[..., Any], mode: str
 ) -> None:
+    document = doc(f"bot-{mode}")
     host = load_app(DOCCHAT_SIGNALR_MODE=mode)
-    alice = await listen(host, ALICE, "doc-bot")
+    alice = await listen(host, ALICE, document)
 
     sent = await call(
         host,
         "send_service_message",
-        document_id="doc-bot",
+        document_id=document,
         body={"text": "build passed", "senderId": "ci-bot", "senderName": "CI"},
     )
 
@@ -289,8 +308,9 @@ def error_code(response: func.HttpResponse) -> tuple[int, str]:
 async def test_every_bad_request_gets_its_4xx(
     load_app: LoadApp, name: str, request_: dict[str, Any], expected: tuple[int, str]
 ) -> None:
+    document = doc("4xx")
     host = load_app()
-    request = {"document_id": "doc-4xx", "headers": principal(ALICE), **request_}
+    request = {"document_id": document, "headers": principal(ALICE), **request_}
 
     response = await call(host, name, **request)
 
@@ -299,12 +319,13 @@ async def test_every_bad_request_gets_its_4xx(
 
 
 async def test_leaving_with_a_connection_that_is_gone_is_fine(load_app: LoadApp) -> None:
+    document = doc("leave")
     host = load_app()
 
     left = await call(
         host,
         "leave_document",
-        document_id="doc-leave",
+        document_id=document,
         headers=principal(ALICE),
         body={"connectionId": "long-gone"},
     )
@@ -313,24 +334,26 @@ async def test_leaving_with_a_connection_that_is_gone_is_fine(load_app: LoadApp)
 
 
 async def test_reusing_an_id_for_another_message_is_409(load_app: LoadApp) -> None:
+    document = doc("409")
     host = load_app()
-    await post(host, ALICE, "doc-409", "mine", id="taken")
+    await post(host, ALICE, document, "mine", id="taken")
 
-    assert error_code(await post(host, BOB, "doc-409", "mine", id="taken")) == (
+    assert error_code(await post(host, BOB, document, "mine", id="taken")) == (
         409,
         "message_id_conflict",
     )
 
 
 async def test_the_access_hook_answers_403(load_app: LoadApp) -> None:
+    document = doc("403")
     host = load_app()
     host.module.RUNTIME.access = DenyAll()
 
-    assert error_code(await post(host, ALICE, "doc-403", "hi")) == (403, "forbidden")
+    assert error_code(await post(host, ALICE, document, "hi")) == (403, "forbidden")
     joined = await call(
         host,
         "join_document",
-        document_id="doc-403",
+        document_id=document,
         headers=principal(ALICE),
         body={"connectionId": "c"},
     )
@@ -340,28 +363,30 @@ async def test_the_access_hook_answers_403(load_app: LoadApp) -> None:
 async def test_when_storing_fails_nothing_is_broadcast(
     load_app: LoadApp, listen: Callable[..., Any]
 ) -> None:
+    document = doc("503")
     healthy = load_app()
-    bob = await listen(healthy, BOB, "doc-503")
+    bob = await listen(healthy, BOB, document)
     store_down = load_app(COSMOS_ENDPOINT=f"https://127.0.0.1:{closed_port()}")
 
-    response = await post(store_down, ALICE, "doc-503", "lost?")
+    response = await post(store_down, ALICE, document, "lost?")
 
     assert error_code(response) == (503, "store_unavailable")
     assert response.headers["Retry-After"] == "1"
-    await nothing_before(bob, healthy, "doc-503")
+    await nothing_before(bob, healthy, document)
 
 
 async def test_when_broadcasting_fails_the_message_is_stored_and_a_retry_delivers_it(
     load_app: LoadApp, listen: Callable[..., Any], signalr_emulator: Any
 ) -> None:
+    document = doc("stored")
     healthy = load_app()
-    bob = await listen(healthy, BOB, "doc-stored")
+    bob = await listen(healthy, BOB, document)
     dead = signalr_emulator.connection_string.replace(
         f":{signalr_emulator.port}", f":{closed_port()}"
     )
     signalr_down = load_app(AzureSignalRConnectionString=dead)
 
-    response = await post(signalr_down, ALICE, "doc-stored", "kept", id="kept-1")
+    response = await post(signalr_down, ALICE, document, "kept", id="kept-1")
 
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "1"
@@ -371,7 +396,7 @@ async def test_when_broadcasting_fails_the_message_is_stored_and_a_retry_deliver
         True,
         "kept-1",
     )
-    retried = await post(healthy, ALICE, "doc-stored", "kept", id="kept-1")
+    retried = await post(healthy, ALICE, document, "kept", id="kept-1")
     assert retried.status_code == 200
     assert await received_message(bob) == body_of(retried)
-    await nothing_before(bob, healthy, "doc-stored")
+    await nothing_before(bob, healthy, document)

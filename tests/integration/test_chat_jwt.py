@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 from typing import Any
 
 import jwt
@@ -16,6 +17,14 @@ from tests.integration.conftest import LoadApp
 ISSUER = "https://login.docchat.test"
 AUDIENCE = "docchat"
 SECRET = "jwt-integration-secret-0123456789abcdef"
+
+
+#: Documents are named per run, so no other test on the shared emulator hears them.
+RUN = uuid.uuid4().hex[:8]
+
+
+def doc(name: str) -> str:
+    return f"doc-{name}-{RUN}"
 
 
 def jwt_app(load_app: LoadApp) -> FunctionsHost:
@@ -43,7 +52,7 @@ async def test_the_user_is_the_tokens_subject_and_principal_headers_count_for_no
     load_app: LoadApp,
 ) -> None:
     host = jwt_app(load_app)
-    message = {"document_id": "doc-jwt", "body": {"text": "hello"}}
+    message = {"document_id": doc("jwt"), "body": {"text": "hello"}}
 
     status, body, _ = await call(host, "send_message", headers=bearer("u-1", "Uma"), **message)
     spoofed = {"X-MS-CLIENT-PRINCIPAL-ID": "u-1", "X-MS-CLIENT-PRINCIPAL-NAME": "Uma"}
@@ -69,7 +78,7 @@ async def test_a_reconnecting_client_negotiates_with_its_old_client_token(
         joined, _, _ = await call(
             host,
             "join_document",
-            document_id="doc-reconnect",
+            document_id=doc("reconnect"),
             headers=bearer("u-2", "Vic"),
             body={"connectionId": listener.connection_id},
         )
@@ -77,7 +86,7 @@ async def test_a_reconnecting_client_negotiates_with_its_old_client_token(
         _, sent, _ = await call(
             host,
             "send_message",
-            document_id="doc-reconnect",
+            document_id=doc("reconnect"),
             headers=bearer("u-3", "Wes"),
             body={"text": "welcome back"},
         )
@@ -95,7 +104,7 @@ async def test_the_client_token_is_good_for_negotiate_only(load_app: LoadApp) ->
     status, body, _ = await call(
         host,
         "send_message",
-        document_id="doc-jwt",
+        document_id=doc("jwt"),
         headers={"Authorization": f"Bearer {info['accessToken']}"},
         body={"text": "sneaky"},
     )
