@@ -88,19 +88,15 @@ class Invoker:
         scope = BindingScope(
             BindingData(request.headers, request.params, request.route_params), self._settings
         )
-        arguments: dict[str, Any] = {function.trigger_param: request}
-        arguments.update(self._bind_inputs(function, scope))
+        arguments = {function.trigger_param: request, **self._bind_inputs(function, scope)}
         outputs = {spec.name: OutputValue[Any]() for spec in function.outputs}
-        arguments.update(outputs)
         response = OutputValue[Any]()
         if function.response_param:
             arguments[function.response_param] = response
         if function.takes_context:
-            arguments[CONTEXT] = InvocationContext(
-                current_request_id(), function.name, str(self._app_directory / function.name)
-            )
+            arguments[CONTEXT] = self._context(function)
         try:
-            answer = await self._call(function, arguments)
+            answer = await self._call(function, {**arguments, **outputs})
         except Exception as error:
             logger.exception("%s raised", function.name)
             raise InvocationError(f"Result: Failure Exception: {_describe(error)}") from error
@@ -109,6 +105,10 @@ class Invoker:
             return to_web_response(response.get() if function.response_param else answer)
         except UnsupportedAnswerError as error:
             raise InvocationError(f"Result: Failure Exception: {error}") from error
+
+    def _context(self, function: HttpFunction) -> InvocationContext:
+        folder = str(self._app_directory / function.name)
+        return InvocationContext(current_request_id(), function.name, folder)
 
     def _bind_inputs(self, function: HttpFunction, scope: BindingScope) -> dict[str, Any]:
         values: dict[str, Any] = {}

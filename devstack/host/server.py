@@ -82,9 +82,8 @@ def create_host_app(function_app: FunctionRegister, options: HostOptions) -> web
         options.route_prefix,
         ((function.route, function.methods, function) for function in index.http_functions),
     )
-    dispatcher = _Dispatcher(
-        routes, invoker, StaticFiles(options.web_root, options.static_files), options
-    )
+    static = StaticFiles(options.web_root, options.static_files)
+    dispatcher = _Dispatcher(routes, invoker, static, options.function_key)
     app = web.Application(
         middlewares=[_request_ids, cors_middleware(options.cors)],
         client_max_size=MAX_REQUEST_BYTES,
@@ -109,12 +108,12 @@ class _Dispatcher:
         routes: RouteTable[HttpFunction],
         invoker: Invoker,
         static: StaticFiles,
-        options: HostOptions,
+        function_key: str | None,
     ) -> None:
         self._routes = routes
         self._invoker = invoker
         self._static = static
-        self._function_key = options.function_key
+        self._function_key = function_key
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         raw_path = request.rel_url.raw_path
