@@ -30,6 +30,8 @@ def main() -> None:
     print(f"{'import function_app':>32}: {imports.app * 1e3:7.1f} ms")
     print(f"{'eager runtime dependencies':>32}: {imports.eager * 1e3:7.1f} ms")
     print(_verdict("import function_app / eager imports", imports.ratio, COLD_START_AIM))
+    print(f"{'then, first negotiate imports':>32}: {imports.negotiate_first_call * 1e3:7.1f} ms")
+    print(f"{'then, first send imports':>32}: {imports.send_first_call * 1e3:7.1f} ms")
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(
         json.dumps({"send_path": timings.as_json(), "cold_start": imports.as_json()}, indent=2)

@@ -19,6 +19,9 @@ ROOT = Path(__file__).resolve().parents[2]
 #: requirements.txt's runtime dependencies other than azure-functions, imported eagerly.
 EAGER = "import azure.cosmos, azure.identity, jwt, pydantic, requests, urllib3"
 APP = "import function_app"
+#: What the first negotiate and the first send_message import on top (not in the aim).
+NEGOTIATE_FIRST_CALL = "import chat.negotiation"
+SEND_FIRST_CALL = "import chat.endpoints, chat.cosmos_store"
 #: A valid configuration; nothing is contacted by an import.
 ENVIRONMENT = {
     "DOCCHAT_AUTH": "dev",
@@ -29,6 +32,7 @@ ENVIRONMENT = {
 _TIMED = """
 import time
 import azure.functions
+{setup}
 started = time.perf_counter()
 {statement}
 print(time.perf_counter() - started)
@@ -41,6 +45,8 @@ class ColdStart:
 
     app: float
     eager: float
+    negotiate_first_call: float
+    send_first_call: float
 
     @property
     def ratio(self) -> float:
@@ -48,21 +54,29 @@ class ColdStart:
         return self.app / self.eager
 
     def as_json(self) -> dict[str, float]:
-        return {"app_s": self.app, "eager_s": self.eager, "ratio": self.ratio}
+        return {
+            "app_s": self.app,
+            "eager_s": self.eager,
+            "ratio": self.ratio,
+            "negotiate_first_call_s": self.negotiate_first_call,
+            "send_first_call_s": self.send_first_call,
+        }
 
 
 def measure(runs: int) -> ColdStart:
     """Import each ``runs`` times, alternating, and keep the medians."""
-    app, eager = [], []
+    cases = [("", APP), ("", EAGER), (APP, NEGOTIATE_FIRST_CALL), (APP, SEND_FIRST_CALL)]
+    times: list[list[float]] = [[] for _ in cases]
     for _ in range(runs):
-        app.append(_timed_import(APP))
-        eager.append(_timed_import(EAGER))
-    return ColdStart(statistics.median(app), statistics.median(eager))
+        for (setup, statement), samples in zip(cases, times, strict=True):
+            samples.append(_timed_import(setup, statement))
+    return ColdStart(*(statistics.median(samples) for samples in times))
 
 
-def _timed_import(statement: str) -> float:
+def _timed_import(setup: str, statement: str) -> float:
+    code = _TIMED.format(setup=setup, statement=statement)
     completed = subprocess.run(  # noqa: S603 - our own interpreter and fixed code
-        [sys.executable, "-c", _TIMED.format(statement=statement)],
+        [sys.executable, "-c", code],
         cwd=ROOT,
         env={**os.environ, **ENVIRONMENT, "PYTHONDONTWRITEBYTECODE": "1"},
         capture_output=True,
