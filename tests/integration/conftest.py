@@ -12,10 +12,13 @@ from typing import Any
 
 import pytest
 
-from devstack.cosmos import EMULATOR_KEY
 from tests.fixtures.chat import FunctionsHost
 
 ROOT = Path(__file__).resolve().parents[2]
+#: The well-known key of Microsoft's Cosmos DB emulator: public, and what local settings use.
+EMULATOR_KEY = (
+    "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw=="
+)
 _unique = itertools.count()
 
 LoadApp = Callable[..., FunctionsHost]
