@@ -62,6 +62,7 @@ class ClientConnection:
         self.user_id = user_id
         self.protocol = protocol
         self.stateful = stateful
+        #: Retired: the service closed it or it went away; nothing more is sent to it.
         self.ended = False
         self._settings = settings
         self._on_end = on_end
@@ -72,8 +73,6 @@ class ClientConnection:
         self._transport: asyncio.Transport | None = None
         self._outbox: Outbox | None = None
         self._writer: asyncio.Task[None] | None = None
-        self._closing = False
-        self._close_reason: str | None = None
         self._cut_timer: asyncio.TimerHandle | None = None
         self._last_received = self._last_sent = self._detached_at = time.monotonic()
 
@@ -103,13 +102,17 @@ class ClientConnection:
         A stateful connection that lost its socket unannounced waits for its client;
         everything else ends.
         """
-        if socket is not self._socket or self.ended:
+        if socket is not self._socket:
             return
         self._stop_writer()
-        if self._replay is not None and not by_client and not self._closing:
+        if self._cut_timer is not None:
+            self._cut_timer.cancel()
+        if self.ended:
+            return
+        if self._replay is not None and not by_client:
             self._detached_at = time.monotonic()
             return
-        self._end(self._close_reason or ("closed by the client" if by_client else "socket lost"))
+        self._retire("closed by the client" if by_client else "socket lost")
 
     # Sending -----------------------------------------------------------------------------
 
@@ -131,7 +134,7 @@ class ClientConnection:
     def receive(self, data: bytes) -> bool:
         """Process bytes from the client; False once the client sent its close message."""
         self._last_received = time.monotonic()
-        if self._closing:
+        if self.ended:
             return True
         try:
             messages = self._decoder.feed(data)
@@ -144,22 +147,17 @@ class ClientConnection:
 
     def keep_alive(self, now: float) -> None:
         """Ping an idle client, drop a silent one, end a detached one whose window passed."""
-        if self.ended or self._closing:
+        if self.ended:
             return
         if self._outbox is None:
             if now - self._detached_at > self._settings.reconnect_window:
-                self._end("the client did not reconnect in time")
+                self._retire("the client did not reconnect in time")
             return
         if now - self._last_received > self._settings.client_timeout:
             self.close(_CLIENT_TIMEOUT_ERROR, allow_reconnect=True)
         elif now - self._last_sent >= self._settings.ping_interval:
             self._outbox.put(self.protocol.ping())
             self._last_sent = now
-
-    def end(self, reason: str) -> None:
-        """Drop the connection at once, without a close message."""
-        self._cut_socket()
-        self._end(reason)
 
     # Plumbing ------------------------------------------------------------------------------
 
@@ -192,7 +190,7 @@ class ClientConnection:
             self._send(frame, sequenced=True)
 
     def _send(self, frame: bytes, *, sequenced: bool) -> None:
-        if self._closing or self.ended:
+        if self.ended:
             return
         if sequenced and self._replay is not None and not self._replay.add(frame):
             self._overflow(self._replay.size)
@@ -201,20 +199,16 @@ class ClientConnection:
 
     def _overflow(self, size: int) -> None:
         error = _OVERFLOW_ERROR.format(size=size)
-        if self._outbox is None:
-            self._end(error)
-        else:
-            self._request_close(error, allow_reconnect=True, discard_queued=True)
+        self._request_close(error, allow_reconnect=True, discard_queued=True)
 
     def _request_close(
         self, error: str | None, allow_reconnect: bool, discard_queued: bool
     ) -> None:
-        if self._closing or self.ended:
+        """Retire the connection now; its socket, if any, still gets the close message."""
+        if self.ended:
             return
-        self._closing = True
-        self._close_reason = f"closed by the service: {error or 'no error'}"
+        self._retire(f"closed by the service: {error or 'no error'}")
         if self._outbox is None:
-            self._end(self._close_reason)
             return
         self._outbox.finish(
             self.protocol.close(error, allow_reconnect), discard_queued=discard_queued
@@ -251,11 +245,7 @@ class ClientConnection:
             self._transport.abort()
         self._stop_writer()
 
-    def _end(self, reason: str) -> None:
-        if self.ended:
-            return
+    def _retire(self, reason: str) -> None:
+        """No longer addressable: unregistered and unsendable, even while a close flushes."""
         self.ended = True
-        self._stop_writer()
-        if self._cut_timer is not None:
-            self._cut_timer.cancel()
         self._on_end(self, reason)
