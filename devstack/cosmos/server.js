@@ -1,0 +1,120 @@
+#!/usr/bin/env node
+"use strict";
+/*
+ * Local Cosmos DB (NoSQL API) for docchat's dev stack and tests.
+ *
+ *   node devstack/cosmos/server.js --port 8081 --host 127.0.0.1 [--no-ssl] [--stop-with-stdin]
+ *
+ * Runs the npm package @vercel/cosmosdb-server, loaded unmodified, with the fixes in
+ * ./patches.js applied before its routes load. One process (never npx), in-memory data.
+ * When listening it prints exactly one line, `cosmos listening on <endpoint>`, which
+ * devstack/cosmos/__init__.py waits for. SIGINT/SIGTERM stop it cleanly, and so does
+ * the end of stdin with --stop-with-stdin: the Python wrapper holds stdin open, so the
+ * server never outlives a test run that was killed before it could stop it.
+ *
+ * Keep this file free of syntax newer than Node 12, so that an old node still gets
+ * the clear "install Node.js 20" message below rather than a SyntaxError.
+ */
+
+var PINNED_VERSION = "1.0.1"; // patches.js relies on this version's internals
+var MIN_NODE_MAJOR = 20;
+// The server accepts any key, so it must never be reachable from another machine.
+var LOOPBACK_HOSTS = ["127.0.0.1", "localhost"];
+var STOP_GRACE_MS = 3000;
+
+/** Print a one-line reason on stderr and exit: the Python wrapper shows that line. */
+function fail(message) {
+  process.stderr.write("cosmos: " + message + "\n");
+  process.exit(2);
+}
+
+/** Fail early on an old Node: the package and the patches need Node 20. */
+function checkNodeVersion() {
+  var major = Number(process.versions.node.split(".")[0]);
+  if (major < MIN_NODE_MAJOR) {
+    fail("Node.js " + process.versions.node + " is too old: install Node.js " + MIN_NODE_MAJOR);
+  }
+}
+
+/** Read --port, --host, --no-ssl and --stop-with-stdin; bind loopback only. */
+function parseOptions() {
+  var parsed = require("node:util").parseArgs({
+    options: {
+      port: { type: "string", default: "8081" },
+      host: { type: "string", default: "127.0.0.1" },
+      "no-ssl": { type: "boolean", default: false },
+      "stop-with-stdin": { type: "boolean", default: false },
+    },
+  }).values;
+  var port = Number(parsed.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    fail("--port must be 0-65535 (0 picks a free port), got " + parsed.port);
+  }
+  if (LOOPBACK_HOSTS.indexOf(parsed.host) < 0) {
+    fail("--host must be one of " + LOOPBACK_HOSTS.join(", ") + ": this server has no auth");
+  }
+  return {
+    port: port,
+    host: parsed.host,
+    tls: !parsed["no-ssl"],
+    stopWithStdin: parsed["stop-with-stdin"],
+  };
+}
+
+/** Find the installed package and insist on the pinned version. */
+function locatePackage() {
+  var path = require("node:path");
+  var manifest;
+  try {
+    manifest = require.resolve("@vercel/cosmosdb-server/package.json");
+  } catch (err) {
+    fail("@vercel/cosmosdb-server is not installed: run `npm ci` in the project root first");
+  }
+  var version = require(manifest).version;
+  if (version !== PINNED_VERSION) {
+    fail(
+      "@vercel/cosmosdb-server " + version + " found, " + PINNED_VERSION +
+        " expected (the patches depend on it): run `npm ci` in the project root",
+    );
+  }
+  return path.dirname(manifest);
+}
+
+/** Close the listener and every socket, then exit; force the exit if that hangs. */
+function stopOnSignals(server, stopWithStdin) {
+  function stop() {
+    server.close(function onClosed() {
+      process.stdout.write("cosmos stopped\n");
+      process.exit(0);
+    });
+    server.closeAllConnections();
+    setTimeout(function forceExit() {
+      process.exit(0);
+    }, STOP_GRACE_MS).unref();
+  }
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  if (stopWithStdin) {
+    process.stdin.once("end", stop);
+    process.stdin.resume();
+  }
+}
+
+/** Listen, then announce the endpoint on the one line the Python side parses. */
+function main() {
+  checkNodeVersion();
+  var options = parseOptions();
+  var createServer = require("./patches").loadPatchedServer(locatePackage());
+  var server = createServer({ tls: options.tls });
+  server.on("error", function onError(err) {
+    fail("cannot listen on " + options.host + ":" + options.port + ": " + err.message);
+  });
+  server.listen(options.port, options.host, function onListening() {
+    var scheme = options.tls ? "https" : "http";
+    var endpoint = scheme + "://" + options.host + ":" + server.address().port;
+    process.stdout.write("cosmos listening on " + endpoint + "\n");
+  });
+  stopOnSignals(server, options.stopWithStdin);
+}
+
+main();
