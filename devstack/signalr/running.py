@@ -51,7 +51,12 @@ class RunningEmulator:
         self.connection_string = connection_string(self.endpoint, access_key)
 
     def stop(self) -> None:
-        """Close every client (they may reconnect), stop listening, and end the thread."""
+        """Close every client (they may reconnect), stop listening, and end the thread.
+
+        Stopping a stopped emulator does nothing.
+        """
+        if not self._thread.is_alive():
+            return
         if self._loop is not None and self._stop_requested is not None:
             self._loop.call_soon_threadsafe(self._stop_requested.set)
         self._thread.join(timeout=_THREAD_TIMEOUT)
