@@ -114,16 +114,18 @@ async def _start(
 
 
 async def _pump(socket: web.WebSocketResponse, connection: ClientConnection) -> None:
-    """Feed the client's frames to its connection until the socket closes."""
+    """Feed the client's frames to its connection until the socket closes (or the server stops)."""
     by_client = False
-    async for message in socket:
-        if message.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
-            break
-        data = message.data.encode() if message.type is WSMsgType.TEXT else message.data
-        if not connection.receive(data):
-            by_client = True
-            break
-    connection.socket_closed(socket, by_client=by_client)
+    try:
+        async for message in socket:
+            if message.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+                break
+            data = message.data.encode() if message.type is WSMsgType.TEXT else message.data
+            if not connection.receive(data):
+                by_client = True
+                break
+    finally:
+        connection.socket_closed(socket, by_client=by_client)
 
 
 async def _handshake(

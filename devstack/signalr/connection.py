@@ -61,7 +61,6 @@ class ClientConnection:
         self.hub = hub
         self.user_id = user_id
         self.protocol = protocol
-        self.stateful = stateful
         #: Retired: the service closed it or it went away; nothing more is sent to it.
         self.ended = False
         self._settings = settings

@@ -49,16 +49,12 @@ class Outbox:
         if self._finished:
             return
         if discard_queued:
-            self.clear()
+            self._frames.clear()
+            self._size = 0
         self._frames.append(last_frame)
         self._size += len(last_frame)
         self._finished = True
         self._ready.set()
-
-    def clear(self) -> None:
-        """Drop everything queued."""
-        self._frames.clear()
-        self._size = 0
 
     async def take(self, max_bytes: int) -> list[bytes]:
         """Wait for frames and take as many as fit in ``max_bytes`` (at least one).

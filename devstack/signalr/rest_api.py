@@ -17,6 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from devstack.signalr.auth import RequestTarget, bearer_token
+from devstack.signalr.connection import ClientConnection
 from devstack.signalr.emulator import EMULATOR, Emulator
 from devstack.signalr.errors import ApiError, ErrorCode
 from devstack.signalr.registry import HubRegistry
@@ -38,7 +39,7 @@ class RestCall:
     hub: str
 
     @property
-    def registry(self) -> HubRegistry[Any]:
+    def registry(self) -> HubRegistry[ClientConnection]:
         """The connections of the addressed hub."""
         return self.emulator.hub(self.hub)
 

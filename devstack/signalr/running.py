@@ -33,10 +33,14 @@ def connection_string(endpoint: str, access_key: str) -> str:
 
 
 class RunningEmulator:
-    """An emulator serving from a background thread; stop it (or leave the ``with``) to end."""
+    """An emulator serving from a background thread; stop it (or leave the ``with``) to end.
+
+    The emulator itself stays private: its methods must run on its own loop. Code that wants
+    to send in-process should :func:`~devstack.signalr.server.serve` an Emulator on its loop.
+    """
 
     def __init__(self, emulator: Emulator, host: str, port: int, access_key: str) -> None:
-        self.emulator = emulator
+        self._emulator = emulator
         self._host = host
         self._access_key = access_key
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -78,7 +82,7 @@ class RunningEmulator:
         self._loop = asyncio.get_running_loop()
         self._stop_requested = asyncio.Event()
         try:
-            async with serve(self.emulator, self._host, port) as bound:
+            async with serve(self._emulator, self._host, port) as bound:
                 self._bound.set_result(bound)
                 await self._stop_requested.wait()
         except Exception as error:
