@@ -17,7 +17,8 @@ from chat.errors import IdentityProviderUnavailable, Unauthenticated
 from chat.identity import User, known_user
 from chat.messages import user_id_problem
 from chat.settings import HUB, JwtSettings
-from signalr.connection_string import ConnectionString, replace_port
+from signalr.connection_string import ConnectionString
+from signalr.tokens import client_audience
 
 __all__ = ["BearerTokens", "BearerTokensOrSignalRToken", "bearer_token"]
 
@@ -83,7 +84,7 @@ class BearerTokensOrSignalRToken:
     def __init__(self, app_tokens: BearerTokens, signalr: ConnectionString) -> None:
         self._app_tokens = app_tokens
         self._access_key = signalr.access_key or ""
-        self._audience = replace_port(f"{signalr.service_url}/client/?hub={HUB}", None)
+        self._audience = client_audience(signalr, HUB)
 
     def authenticate(self, headers: Mapping[str, str]) -> User:
         try:

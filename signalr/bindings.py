@@ -9,12 +9,13 @@ and any emulation of the binding share one path.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from signalr.rest import HubClient
+if TYPE_CHECKING:  # only carry_out needs the REST client; functions that emit JSON don't
+    from signalr.rest import HubClient
 
 __all__ = [
     "OutputItem",

@@ -25,6 +25,7 @@ __all__ = [
     "SERVER_TOKEN_LIFETIME",
     "ConnectionInfo",
     "TokenError",
+    "client_audience",
     "client_connection_info",
     "client_url",
     "server_token",
@@ -78,6 +79,15 @@ def client_url(connection: ConnectionString, hub: str) -> str:
     return f"{connection.client_url}/client/?hub={validate_hub_name(hub).lower()}"
 
 
+def client_audience(connection: ConnectionString, hub: str) -> str:
+    """The ``aud`` of a client token for ``hub``: the service's own URL, without the port.
+
+    It names the service even when clients connect through a ``ClientEndpoint`` proxy, as
+    the official SDK does, because the service checks the audience against itself.
+    """
+    return replace_port(f"{connection.service_url}/client/?hub={hub.lower()}", None)
+
+
 def client_connection_info(
     connection: ConnectionString,
     hub: str,
@@ -93,7 +103,7 @@ def client_connection_info(
     one the service reads itself is kept under an ``asrs.u.`` prefix instead.
     """
     url = client_url(connection, hub)
-    audience = replace_port(f"{connection.service_url}/client/?hub={hub.lower()}", None)
+    audience = client_audience(connection, hub)
     payload = {_user_claim_name(name): value for name, value in (claims or {}).items()}
     if user_id is not None:
         if not user_id:
