@@ -1,0 +1,1 @@
+"""Fan-out benchmark of the local SignalR emulator: ``python -m bench.signalr_fanout``."""

@@ -9,6 +9,8 @@ process's event loop, then measures three rounds:
    ``--concurrency`` requests in flight; reports broadcasts/s (all 202s back), deliveries/s,
    and p50/p99 latency from just before each POST to each client's receipt;
 3. REST, paced at ``--paced-rate`` broadcasts/s: the same latency at a light load.
+
+Prints one line per round and writes bench/results/signalr_fanout.json. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,7 @@ from signalr.tokens import client_connection_info
 
 HUB = "bench"
 CLIENTS_SCRIPT = Path(__file__).with_name("clients.mjs")
+RESULTS = Path(__file__).resolve().parents[1] / "results" / "signalr_fanout.json"
 #: Messages sent per turn of the event loop in the in-process round.
 CHUNK = 100
 #: A round that makes no progress for this long has failed.
@@ -200,15 +203,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.signalr_fanout", description=__doc__)
     parser.add_argument("--clients", type=int, default=100)
     parser.add_argument("--protocol", choices=["json", "messagepack"], default="json")
-    parser.add_argument("--messages", type=int, default=10_000, help="in-process broadcasts")
-    parser.add_argument("--rest-messages", type=int, default=5_000, help="flat-out REST broadcasts")
+    parser.add_argument("--messages", type=int, default=30_000, help="in-process broadcasts")
+    parser.add_argument(
+        "--rest-messages", type=int, default=10_000, help="flat-out REST broadcasts"
+    )
     parser.add_argument("--concurrency", type=int, default=8, help="REST requests in flight")
     parser.add_argument("--paced-rate", type=float, default=100.0, help="paced broadcasts/s")
     parser.add_argument("--paced-messages", type=int, default=500)
     arguments = parser.parse_args()
     print(f"{arguments.clients} {arguments.protocol} clients, emulator on 127.0.0.1")
-    for result in asyncio.run(run(arguments)):
+    rounds = asyncio.run(run(arguments))
+    for result in rounds:
         print(result.line())
+    RESULTS.parent.mkdir(exist_ok=True)
+    report = {"arguments": vars(arguments), "rounds": [asdict(result) for result in rounds]}
+    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
 
 
 if __name__ == "__main__":
