@@ -70,7 +70,7 @@ async def test_pysignalr_connects_through_the_redirect_and_receives(
     function_app: NegotiateEndpoint,
     signalr_hub: HubClient,
     signalr_hub_name: str,
-    protocol: type[Protocol],
+    protocol: type[JSONProtocol | MessagepackProtocol],
 ) -> None:
     url = function_app.url(signalr_hub_name, "py")
     async with PySignalRListener.running(url, protocol()) as listener:

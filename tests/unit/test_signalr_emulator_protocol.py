@@ -26,8 +26,8 @@ def json_records(frame: bytes) -> list[dict[str, object]]:
     return [json.loads(record) for record in frame.split(b"\x1e")[:-1]]
 
 
-def msgpack_frame(message: list[object]) -> bytes:
-    payload = msgpack.packb(message)
+def msgpack_frame(message: object) -> bytes:
+    payload: bytes = msgpack.packb(message)
     assert len(payload) < 128, "these tests use one-byte length prefixes"
     return bytes([len(payload)]) + payload
 

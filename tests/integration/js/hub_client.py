@@ -89,7 +89,8 @@ class NodeHubClient:
     async def invoke(self, target: str, *arguments: Any) -> str | None:
         """Invoke a hub method; the error it completed with (None on success)."""
         await self._command({"command": "invoke", "target": target, "arguments": list(arguments)})
-        return (await self.next_event("invoked"))["error"]
+        error: str | None = (await self.next_event("invoked"))["error"]
+        return error
 
     async def stop(self) -> None:
         """Stop the connection the way an app does, and wait for the process to end."""
