@@ -10,7 +10,6 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from typing import Any
 
 import pytest
 
@@ -24,11 +23,6 @@ from tests.integration.js.hub_client import EVENT_TIMEOUT, NodeHubClient
 RICH_ARGUMENTS = ["text", 42, 1.5, None, True, {"nested": ["é€ ✓", {"deep": []}]}]
 
 
-async def rest(call: Any, *arguments: Any, **options: Any) -> Any:
-    """Call the blocking REST client off the event loop, so the JS clients keep reporting."""
-    return await asyncio.to_thread(call, *arguments, **options)
-
-
 @pytest.mark.parametrize("protocol", ["json", "messagepack"])
 async def test_messages_from_every_rest_route_reach_exactly_their_clients(
     function_app: NegotiateEndpoint, signalr_hub: HubClient, signalr_hub_name: str, protocol: str
@@ -40,23 +34,27 @@ async def test_messages_from_every_rest_route_reach_exactly_their_clients(
         ) as alice,
         NodeHubClient.connect(function_app.url(signalr_hub_name, "bob"), protocol=protocol) as bob,
     ):
-        await rest(hub.send_to_all, "message", RICH_ARGUMENTS)
+        await asyncio.to_thread(hub.send_to_all, "message", RICH_ARGUMENTS)
         assert await alice.next_message() == ("message", RICH_ARGUMENTS)
         assert await bob.next_message() == ("message", RICH_ARGUMENTS)
 
-        await rest(hub.send_to_user, "alice", "message", ["to alice"])
-        await rest(hub.add_connection_to_group, "document:42", bob.connection_id)
-        await rest(hub.send_to_group, "document:42", "message", ["to the group"])
-        await rest(hub.send_to_connection, bob.connection_id, "message", ["to bob's connection"])
-        await rest(hub.send_to_all, "message", ["all but bob"], excluded=[bob.connection_id])
-        await rest(
+        await asyncio.to_thread(hub.send_to_user, "alice", "message", ["to alice"])
+        await asyncio.to_thread(hub.add_connection_to_group, "document:42", bob.connection_id)
+        await asyncio.to_thread(hub.send_to_group, "document:42", "message", ["to the group"])
+        await asyncio.to_thread(
+            hub.send_to_connection, bob.connection_id, "message", ["to bob's connection"]
+        )
+        await asyncio.to_thread(
+            hub.send_to_all, "message", ["all but bob"], excluded=[bob.connection_id]
+        )
+        await asyncio.to_thread(
             hub.send_to_group,
             "document:42",
             "message",
             ["group but bob"],
             excluded=[bob.connection_id],
         )
-        await rest(hub.send_to_all, "message", ["last"])
+        await asyncio.to_thread(hub.send_to_all, "message", ["last"])
 
         assert [await alice.next_message() for _ in range(3)] == [
             ("message", ["to alice"]),
@@ -77,7 +75,7 @@ async def test_a_clients_own_invocation_is_refused_and_the_connection_lives_on(
         error = await client.invoke("sendMessage", "hello")
         assert error is not None
         assert "serverless" in error
-        await rest(signalr_hub.send_to_all, "message", ["still connected"])
+        await asyncio.to_thread(signalr_hub.send_to_all, "message", ["still connected"])
         assert await client.next_message() == ("message", ["still connected"])
         await client.stop()
 
@@ -87,10 +85,12 @@ async def test_a_rest_close_tells_the_client_why_and_not_to_reconnect(
 ) -> None:
     url = function_app.url(signalr_hub_name)
     async with NodeHubClient.connect(url, automatic_reconnect=True) as client:
-        await rest(signalr_hub.close_connection, client.connection_id, reason="kicked out")
+        await asyncio.to_thread(
+            signalr_hub.close_connection, client.connection_id, reason="kicked out"
+        )
         closed = await client.next_event("closed")
         assert "kicked out" in closed["error"]
-    assert not await rest(signalr_hub.connection_exists, client.connection_id)
+    assert not await asyncio.to_thread(signalr_hub.connection_exists, client.connection_id)
 
 
 def free_port() -> int:
@@ -112,7 +112,7 @@ async def test_automatic_reconnect_after_the_service_restarts(signalr_hub_name: 
                 function_app.url(signalr_hub_name), automatic_reconnect=True
             ) as client,
         ):
-            await rest(first.stop)
+            await asyncio.to_thread(first.stop)
             reconnecting = await client.next_event("reconnecting")
             assert "restarting" in reconnecting["error"]
             second = await asyncio.to_thread(start_emulator, port)
@@ -120,13 +120,13 @@ async def test_automatic_reconnect_after_the_service_restarts(signalr_hub_name: 
             assert reconnected["connectionId"] != client.connection_id
             assert function_app.authorizations[-1] is not None, "the old token came along"
             with HubClient(connection, signalr_hub_name) as hub:
-                assert await rest(hub.connection_exists, reconnected["connectionId"])
-                await rest(hub.send_to_all, "message", ["after the restart"])
+                assert await asyncio.to_thread(hub.connection_exists, reconnected["connectionId"])
+                await asyncio.to_thread(hub.send_to_all, "message", ["after the restart"])
             assert await client.next_message() == ("message", ["after the restart"])
     finally:
         for emulator in (first, second):
             if emulator is not None:
-                await rest(emulator.stop)
+                await asyncio.to_thread(emulator.stop)
 
 
 class TcpRelay:
@@ -210,15 +210,15 @@ async def test_stateful_reconnect_delivers_unacknowledged_messages_exactly_once(
                 function_app.url(signalr_hub_name), stateful_reconnect=True
             ) as client,
         ):
-            await rest(signalr_hub.send_to_all, "message", ["seen before the drop"])
+            await asyncio.to_thread(signalr_hub.send_to_all, "message", ["seen before the drop"])
             assert await client.next_message() == ("message", ["seen before the drop"])
             relay.swallow_replies()
-            await rest(signalr_hub.send_to_all, "message", ["lost in the drop"])
+            await asyncio.to_thread(signalr_hub.send_to_all, "message", ["lost in the drop"])
             await relay.swallowed(b"lost in the drop")
             relay.cut()
             assert await client.next_message() == ("message", ["lost in the drop"])
-            assert await rest(signalr_hub.connection_exists, client.connection_id)
-            await rest(signalr_hub.send_to_all, "message", ["after the drop"])
+            assert await asyncio.to_thread(signalr_hub.connection_exists, client.connection_id)
+            await asyncio.to_thread(signalr_hub.send_to_all, "message", ["after the drop"])
             assert await client.next_message() == ("message", ["after the drop"])
             await client.stop()
         assert [event["event"] for event in client.events] == [
@@ -239,6 +239,6 @@ async def test_a_connection_string_with_the_default_key_works_end_to_end(
         function_app.url(signalr_hub_name, "zoe"), protocol="messagepack"
     ) as client:
         with HubClient(signalr_connection, signalr_hub_name) as hub:
-            await rest(hub.send_to_user, "zoe", "message", [{"id": "m1"}])
+            await asyncio.to_thread(hub.send_to_user, "zoe", "message", [{"id": "m1"}])
         assert await client.next_message() == ("message", [{"id": "m1"}])
         await client.stop()

@@ -28,11 +28,6 @@ ARGUMENTS = ["text", 7, 2.5, None, False, {"nested": ["é€ ✓"]}]
 TIMEOUT = 15.0
 
 
-async def rest(call: Any, *arguments: Any, **options: Any) -> Any:
-    """Call the blocking REST client off the event loop."""
-    return await asyncio.to_thread(call, *arguments, **options)
-
-
 class PySignalRListener:
     """A running pysignalr client and what it received."""
 
@@ -74,10 +69,12 @@ async def test_pysignalr_connects_through_the_redirect_and_receives(
 ) -> None:
     url = function_app.url(signalr_hub_name, "py")
     async with PySignalRListener.running(url, protocol()) as listener:
-        assert await rest(signalr_hub.user_exists, "py")
-        await rest(signalr_hub.send_to_user, "py", "message", ARGUMENTS)
-        await rest(signalr_hub.add_user_to_group, "document:42", "py")
-        await rest(signalr_hub.send_to_group, "document:42", "message", ["to the group"])
+        assert await asyncio.to_thread(signalr_hub.user_exists, "py")
+        await asyncio.to_thread(signalr_hub.send_to_user, "py", "message", ARGUMENTS)
+        await asyncio.to_thread(signalr_hub.add_user_to_group, "document:42", "py")
+        await asyncio.to_thread(
+            signalr_hub.send_to_group, "document:42", "message", ["to the group"]
+        )
         assert await asyncio.wait_for(listener.messages.get(), TIMEOUT) == ARGUMENTS
         assert await asyncio.wait_for(listener.messages.get(), TIMEOUT) == ["to the group"]
 
@@ -112,8 +109,8 @@ async def test_signalrcore_connects_through_the_redirect_with_messagepack(
     try:
         assert await asyncio.to_thread(opened.wait, TIMEOUT)
         assert type(connection.protocol).__name__ == "MessagePackHubProtocol"
-        await rest(signalr_hub.send_to_user, "core", "message", ARGUMENTS)
+        await asyncio.to_thread(signalr_hub.send_to_user, "core", "message", ARGUMENTS)
         assert await asyncio.to_thread(received.get, timeout=TIMEOUT) == ARGUMENTS
     finally:
-        await rest(signalr_hub.close_user_connections, "core", reason="test over")
+        await asyncio.to_thread(signalr_hub.close_user_connections, "core", reason="test over")
         assert await asyncio.to_thread(closed.wait, TIMEOUT)

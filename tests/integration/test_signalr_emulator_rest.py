@@ -32,11 +32,6 @@ async def connected(
         yield client
 
 
-async def rest(call: Callable[..., Any], *arguments: Any, **options: Any) -> Any:
-    """Call the blocking REST client off the event loop, so clients keep reading."""
-    return await asyncio.to_thread(call, *arguments, **options)
-
-
 def call(
     connection: ConnectionString,
     method: str,
@@ -109,25 +104,31 @@ async def test_connection_user_and_group_existence_follow_the_connection(
 ) -> None:
     async with connected(signalr_emulator, signalr_connection, signalr_hub_name, "alice") as alice:
         assert alice.connection_id is not None
-        assert await rest(signalr_hub.connection_exists, alice.connection_id)
-        assert await rest(signalr_hub.user_exists, "alice")
-        assert not await rest(signalr_hub.user_exists, "Alice")
-        assert not await rest(signalr_hub.group_exists, "document:42")
-        await rest(signalr_hub.add_connection_to_group, "document:42", alice.connection_id)
-        assert await rest(signalr_hub.group_exists, "document:42")
-        await rest(signalr_hub.remove_connection_from_group, "document:42", alice.connection_id)
-        assert not await rest(signalr_hub.group_exists, "document:42")
+        assert await asyncio.to_thread(signalr_hub.connection_exists, alice.connection_id)
+        assert await asyncio.to_thread(signalr_hub.user_exists, "alice")
+        assert not await asyncio.to_thread(signalr_hub.user_exists, "Alice")
+        assert not await asyncio.to_thread(signalr_hub.group_exists, "document:42")
+        await asyncio.to_thread(
+            signalr_hub.add_connection_to_group, "document:42", alice.connection_id
+        )
+        assert await asyncio.to_thread(signalr_hub.group_exists, "document:42")
+        await asyncio.to_thread(
+            signalr_hub.remove_connection_from_group, "document:42", alice.connection_id
+        )
+        assert not await asyncio.to_thread(signalr_hub.group_exists, "document:42")
         for group in ("a/b", "é€ ✓"):
-            await rest(signalr_hub.add_connection_to_group, group, alice.connection_id)
-        assert await rest(signalr_hub.group_exists, "a/b")
-        assert not await rest(signalr_hub.group_exists, "a")
-        await rest(signalr_hub.remove_connection_from_all_groups, alice.connection_id)
-        assert not await rest(signalr_hub.group_exists, "é€ ✓")
-        await rest(signalr_hub.add_connection_to_group, "document:42", alice.connection_id)
-        await rest(signalr_hub.close_connection, alice.connection_id)
-        assert not await rest(signalr_hub.connection_exists, alice.connection_id)
-        assert not await rest(signalr_hub.user_exists, "alice")
-        assert not await rest(signalr_hub.group_exists, "document:42")
+            await asyncio.to_thread(signalr_hub.add_connection_to_group, group, alice.connection_id)
+        assert await asyncio.to_thread(signalr_hub.group_exists, "a/b")
+        assert not await asyncio.to_thread(signalr_hub.group_exists, "a")
+        await asyncio.to_thread(signalr_hub.remove_connection_from_all_groups, alice.connection_id)
+        assert not await asyncio.to_thread(signalr_hub.group_exists, "é€ ✓")
+        await asyncio.to_thread(
+            signalr_hub.add_connection_to_group, "document:42", alice.connection_id
+        )
+        await asyncio.to_thread(signalr_hub.close_connection, alice.connection_id)
+        assert not await asyncio.to_thread(signalr_hub.connection_exists, alice.connection_id)
+        assert not await asyncio.to_thread(signalr_hub.user_exists, "alice")
+        assert not await asyncio.to_thread(signalr_hub.group_exists, "document:42")
         assert await alice.next_message() == {"type": 7}
 
 
@@ -138,7 +139,7 @@ async def test_hub_names_ignore_case(
 ) -> None:
     async with connected(signalr_emulator, signalr_connection, signalr_hub_name.lower()) as client:
         with HubClient(signalr_connection, signalr_hub_name.upper()) as shouting:
-            assert await rest(shouting.connection_exists, client.connection_id)
+            assert await asyncio.to_thread(shouting.connection_exists, client.connection_id)
 
 
 async def test_the_application_parameter_prefixes_the_hub(
@@ -149,9 +150,11 @@ async def test_the_application_parameter_prefixes_the_hub(
     async with connected(signalr_emulator, signalr_connection, f"app_{signalr_hub_name}") as client:
         path = f"/api/hubs/{signalr_hub_name}/connections/{client.connection_id}"
         params = {**API_VERSION, "application": "app"}
-        response = await rest(call, signalr_connection, "HEAD", path, params=params)
+        response = await asyncio.to_thread(call, signalr_connection, "HEAD", path, params=params)
         assert response.status_code == 200
-        response = await rest(call, signalr_connection, "HEAD", path, params=API_VERSION)
+        response = await asyncio.to_thread(
+            call, signalr_connection, "HEAD", path, params=API_VERSION
+        )
         assert response.status_code == 404
 
 
@@ -161,13 +164,13 @@ async def test_a_user_membership_puts_the_users_connections_in_the_group(
     signalr_hub: HubClient,
     signalr_hub_name: str,
 ) -> None:
-    await rest(signalr_hub.add_user_to_group, "document:42", "bob", ttl=3600)
-    assert await rest(signalr_hub.user_in_group, "document:42", "bob")
-    assert not await rest(signalr_hub.group_exists, "document:42")
+    await asyncio.to_thread(signalr_hub.add_user_to_group, "document:42", "bob", ttl=3600)
+    assert await asyncio.to_thread(signalr_hub.user_in_group, "document:42", "bob")
+    assert not await asyncio.to_thread(signalr_hub.group_exists, "document:42")
     async with connected(signalr_emulator, signalr_connection, signalr_hub_name, "bob"):
-        assert await rest(signalr_hub.group_exists, "document:42")
-        await rest(signalr_hub.remove_user_from_group, "document:42", "bob")
-        assert not await rest(signalr_hub.group_exists, "document:42")
+        assert await asyncio.to_thread(signalr_hub.group_exists, "document:42")
+        await asyncio.to_thread(signalr_hub.remove_user_from_group, "document:42", "bob")
+        assert not await asyncio.to_thread(signalr_hub.group_exists, "document:42")
 
 
 def test_user_memberships_are_added_and_removed(signalr_hub: HubClient) -> None:
@@ -234,7 +237,9 @@ async def test_v1_api_routes_and_status_codes(
     v1 = f"/api/v1/hubs/{signalr_hub_name}"
 
     async def status(method: str, path: str, **options: Any) -> int:
-        response = await rest(call, signalr_connection, method, f"{v1}{path}", **options)
+        response = await asyncio.to_thread(
+            call, signalr_connection, method, f"{v1}{path}", **options
+        )
         return int(response.status_code)
 
     async with connected(signalr_emulator, signalr_connection, signalr_hub_name, "erin") as erin:
