@@ -1,0 +1,23 @@
+"""Run every benchmark in turn: ``python -m bench`` (what ``make bench`` runs).
+
+Each runs in its own interpreter so one's imports and servers never colour another's
+figures; the first failure stops the run with its exit code.
+"""
+
+import subprocess
+import sys
+
+BENCHMARKS = ("bench.chat_path", "bench.signalr_fanout")
+
+
+def main() -> int:
+    for name in BENCHMARKS:
+        print(f"== {name}", flush=True)
+        code = subprocess.call([sys.executable, "-m", name])
+        if code:
+            return code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
