@@ -31,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     if refusal:
         return _fail(refusal)
     _create_local_settings(root, args.settings)
+    # Installed for SIGINT too: a shell that starts us in the background hands us SIGINT
+    # ignored, and Ctrl-C must stop the stack however it was started.
+    signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         stack = LocalStack(
@@ -116,7 +119,7 @@ def _ignore_interrupts() -> None:
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> NoReturn:
-    """SIGTERM stops the stack the same way Ctrl-C does."""
+    """SIGINT and SIGTERM both stop the stack as Ctrl-C does."""
     raise KeyboardInterrupt
 
 
