@@ -11,6 +11,7 @@ mode the SignalR edges are the host's ``signalRConnectionInfo`` input and ``sign
 output bindings; in REST mode docchat calls SignalR itself and declares no bindings.
 """
 
+import logging
 import os
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +21,9 @@ import azure.functions as func
 from chat.http import Request, Response
 from chat.runtime import Runtime
 from chat.settings import HUB, SIGNALR_CONNECTION_SETTING, SignalRMode, load_settings
+
+# The Azure SDKs log every HTTP request's headers at INFO: noise in Application Insights.
+logging.getLogger("azure").setLevel(logging.WARNING)
 
 RUNTIME = Runtime(load_settings(os.environ))
 BINDINGS = RUNTIME.settings.signalr_mode is SignalRMode.BINDINGS
