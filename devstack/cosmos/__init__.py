@@ -30,6 +30,7 @@ from typing import IO, Final
 __all__ = [
     "DEFAULT_PORT",
     "EMULATOR_KEY",
+    "LOCAL_TLS_WARNING",
     "CosmosServer",
     "CosmosServerError",
     "start_cosmos_server",
@@ -41,6 +42,11 @@ EMULATOR_KEY: Final = (
     "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw=="
 )
 DEFAULT_PORT: Final = 8081  # the emulator's port, so settings written for it work unchanged
+#: urllib3 warns on every request whose TLS check azure-cosmos skips, which it does on
+#: purpose for exactly these hosts: noise to filter where the local server is used.
+LOCAL_TLS_WARNING: Final = (
+    r"Unverified HTTPS request is being made to host '(127\.0\.0\.1|localhost)'"
+)
 
 _LAUNCHER: Final = Path(__file__).with_name("server.js")
 _PROJECT_ROOT: Final = _LAUNCHER.parents[2]  # where node_modules lives

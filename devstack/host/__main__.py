@@ -17,10 +17,12 @@ import logging
 import os
 import signal
 import sys
+import warnings
 from pathlib import Path
 
 from aiohttp import web
 
+from devstack.cosmos import LOCAL_TLS_WARNING
 from devstack.host.azure_guard import refusal_in_azure
 from devstack.host.cors import CorsPolicy
 from devstack.host.indexing import FunctionIndexError
@@ -51,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         print(refusal, file=sys.stderr)
         return 2
     configure_logging()
+    warnings.filterwarnings("ignore", message=LOCAL_TLS_WARNING)
     try:
         app = _application(args)
     except (SettingsError, FunctionAppLoadError, FunctionIndexError, RouteError) as error:
