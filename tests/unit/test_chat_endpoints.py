@@ -49,16 +49,6 @@ class FakeRuntime(Runtime):
 
 
 @pytest.fixture
-def store() -> InMemoryMessageStore:
-    return InMemoryMessageStore()
-
-
-@pytest.fixture
-def realtime() -> RecordingRealtime:
-    return RecordingRealtime()
-
-
-@pytest.fixture
 def runtime(store: InMemoryMessageStore, realtime: RecordingRealtime) -> FakeRuntime:
     return FakeRuntime(make_settings(max_message_length=10), store, realtime)
 

@@ -29,16 +29,6 @@ from tests.fixtures.chat import (
 )
 
 
-@pytest.fixture
-def store() -> InMemoryMessageStore:
-    return InMemoryMessageStore()
-
-
-@pytest.fixture
-def realtime() -> RecordingRealtime:
-    return RecordingRealtime()
-
-
 def posting_service(
     store: InMemoryMessageStore,
     realtime: RecordingRealtime,
