@@ -14,6 +14,7 @@ import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from pathlib import Path
 
 from aiohttp import hdrs, web
@@ -171,4 +172,7 @@ async def _request_ids(request: web.Request, handler: Handler) -> web.StreamResp
 
 
 def _error(status: int, message: str, **headers: str) -> web.Response:
-    return web.json_response({"error": message}, status=status, headers=headers)
+    """The host's own refusals in the app's error shape, so clients parse one form."""
+    code = HTTPStatus(status).phrase.lower().replace(" ", "_")
+    body = {"error": {"code": code, "message": message}}
+    return web.json_response(body, status=status, headers=headers)

@@ -32,7 +32,8 @@ async def test_keyed_routes_refuse_a_missing_or_wrong_key_with_401(sent: dict) -
     ):
         assert response.status == 401
         body = await response.json()
-    assert "x-functions-key" in body["error"]
+    assert body["error"]["code"] == "unauthorized"
+    assert "x-functions-key" in body["error"]["message"]
     assert KEY not in str(body)
 
 

@@ -55,13 +55,17 @@ async def test_a_method_no_function_takes_is_405_naming_the_allowed_ones(
     async with client.post("/api/items/pear") as response:
         assert response.status == 405
         assert response.headers["Allow"] == "DELETE, GET, PUT"
-        assert "POST" in (await response.json())["error"]
+        error = (await response.json())["error"]
+        assert error["code"] == "method_not_allowed"
+        assert "POST" in error["message"]
 
 
 async def test_an_unknown_path_is_404_with_a_json_error(client: aiohttp.ClientSession) -> None:
     async with client.get("/api/nowhere") as response:
         assert response.status == 404
-        assert "/api/nowhere" in (await response.json())["error"]
+        error = (await response.json())["error"]
+        assert error["code"] == "not_found"
+        assert "/api/nowhere" in error["message"]
 
 
 async def test_a_catch_all_takes_the_rest_of_the_path(client: aiohttp.ClientSession) -> None:
