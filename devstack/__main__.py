@@ -18,7 +18,7 @@ from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
-from devstack.host.azure_guard import refusal_in_azure
+from devstack.azure_guard import refusal_in_azure
 from devstack.host.settings import SettingsError, read_route_prefix
 from devstack.stack import PROJECT_ROOT, LocalStack, StackError
 

@@ -33,7 +33,7 @@ from types import TracebackType
 from typing import IO
 from urllib.parse import urlsplit
 
-from devstack.host.azure_guard import refusal_in_azure
+from devstack.azure_guard import refusal_in_azure
 from devstack.host.keys import FUNCTION_KEY_SETTING
 from devstack.host.server import PING_PATH
 from devstack.host.settings import read_local_settings

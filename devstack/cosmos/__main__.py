@@ -11,6 +11,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
+from devstack.azure_guard import refusal_in_azure
 from devstack.cosmos import (
     DEFAULT_PORT,
     EMULATOR_KEY,
@@ -42,6 +43,10 @@ def _exit_on_sigterm(signum: int, frame: object) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Start, print the settings, serve until Ctrl-C; errors as one line, not a traceback."""
     args = _parse_args(argv)
+    refusal = refusal_in_azure("the local Cosmos server")
+    if refusal:
+        print(refusal, file=sys.stderr)
+        return 2
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:

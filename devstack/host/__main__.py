@@ -22,8 +22,8 @@ from pathlib import Path
 
 from aiohttp import web
 
+from devstack.azure_guard import refusal_in_azure
 from devstack.cosmos import LOCAL_TLS_WARNING
-from devstack.host.azure_guard import refusal_in_azure
 from devstack.host.cors import CorsPolicy
 from devstack.host.indexing import FunctionIndexError
 from devstack.host.keys import FUNCTION_KEY_SETTING

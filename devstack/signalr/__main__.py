@@ -11,7 +11,9 @@ import argparse
 import asyncio
 import logging
 import signal
+import sys
 
+from devstack.azure_guard import refusal_in_azure
 from devstack.signalr.emulator import Emulator
 from devstack.signalr.running import connection_string, endpoint_url
 from devstack.signalr.server import serve
@@ -23,6 +25,9 @@ DEFAULT_PORT = 8888
 def main() -> None:
     """Parse the command line, then serve until told to stop."""
     arguments = _parser().parse_args()
+    refusal = refusal_in_azure("the SignalR emulator")
+    if refusal:
+        sys.exit(refusal)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -27,8 +27,6 @@ from signalr.rest import HubClient, RetryPolicy
 from tests.integration.host_apps.serving import app_path
 
 STACK_APP = app_path("stack_app")
-#: azure-cosmos skips TLS checks for a localhost endpoint by design, and urllib3 warns.
-pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,8 @@
 """Local conveniences refuse to run in Azure.
 
 App Service sets ``WEBSITE_INSTANCE_ID`` on every instance. The dev host trusts a single
-shared key and serves files from disk; neither belongs in a deployed app.
+shared key and serves files from disk, the SignalR emulator and the Cosmos server accept
+well-known keys: none of them belongs in a deployed app.
 """
 
 from __future__ import annotations
