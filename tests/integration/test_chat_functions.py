@@ -62,6 +62,23 @@ async def post(
     )
 
 
+async def membership(
+    host: FunctionsHost,
+    function: str,
+    document_id: str,
+    connection_id: str,
+    headers: dict[str, str],
+) -> func.HttpResponse:
+    """Call ``join_document`` or ``leave_document`` for one connection."""
+    return await call(
+        host,
+        function,
+        document_id=document_id,
+        headers=headers,
+        body={"connectionId": connection_id},
+    )
+
+
 @pytest.fixture
 async def listeners() -> AsyncIterator[list[HubListener]]:
     opened: list[HubListener] = []
@@ -82,12 +99,8 @@ def listen(listeners: list[HubListener]) -> Callable[..., Any]:
         info = body_of(negotiated)
         listener = await HubListener.connect(info["url"], info["accessToken"])
         listeners.append(listener)
-        joined = await call(
-            host,
-            "join_document",
-            document_id=document_id,
-            headers=headers,
-            body={"connectionId": listener.connection_id},
+        joined = await membership(
+            host, "join_document", document_id, listener.connection_id, headers
         )
         assert joined.status_code == 204, joined.get_body()
         return listener
@@ -176,23 +189,11 @@ async def test_a_client_that_missed_messages_catches_up_exactly(
     bob = await listen(host, BOB, document)
     seen = body_of(await post(host, ALICE, document, "before the gap"))
     assert await received_message(bob) == seen
-    left = await call(
-        host,
-        "leave_document",
-        document_id=document,
-        headers=principal(BOB),
-        body={"connectionId": bob.connection_id},
-    )
+    left = await membership(host, "leave_document", document, bob.connection_id, principal(BOB))
     assert left.status_code == 204
 
     missed = [body_of(await post(host, ALICE, document, f"missed {n}")) for n in range(5)]
-    rejoined = await call(
-        host,
-        "join_document",
-        document_id=document,
-        headers=principal(BOB),
-        body={"connectionId": bob.connection_id},
-    )
+    rejoined = await membership(host, "join_document", document, bob.connection_id, principal(BOB))
     assert rejoined.status_code == 204
     await nothing_before(bob, host, document)
     caught_up: list[dict[str, Any]] = []
@@ -322,13 +323,7 @@ async def test_leaving_with_a_connection_that_is_gone_is_fine(load_app: LoadApp)
     document = doc("leave")
     host = load_app()
 
-    left = await call(
-        host,
-        "leave_document",
-        document_id=document,
-        headers=principal(ALICE),
-        body={"connectionId": "long-gone"},
-    )
+    left = await membership(host, "leave_document", document, "long-gone", principal(ALICE))
 
     assert left.status_code == 204
 
@@ -350,13 +345,7 @@ async def test_the_access_hook_answers_403(load_app: LoadApp) -> None:
     host.module.RUNTIME.access = DenyAll()
 
     assert error_code(await post(host, ALICE, document, "hi")) == (403, "forbidden")
-    joined = await call(
-        host,
-        "join_document",
-        document_id=document,
-        headers=principal(ALICE),
-        body={"connectionId": "c"},
-    )
+    joined = await membership(host, "join_document", document, "c", principal(ALICE))
     assert error_code(joined) == (403, "forbidden")
 
 
