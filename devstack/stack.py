@@ -56,7 +56,7 @@ AZURITE_PORTS = (10000, 10001, 10002)
 #: npm packages the stack runs or serves; missing means ``npm ci`` did not run or failed.
 NODE_PACKAGES = ("@vercel/cosmosdb-server", "@microsoft/signalr")
 
-_COSMOS_READY = re.compile(r"cosmos listening on (\S+)")
+_COSMOS_READY = re.compile(rf"{COSMOS_SETTING}=(\S+)")
 _SIGNALR_READY = re.compile(rf"{SIGNALR_SETTING}=(\S+)")
 _PROBE_TIMEOUT = 2.0
 _POLL_INTERVAL = 0.05
@@ -372,17 +372,15 @@ class LocalStack:
         self.settings[SIGNALR_SETTING] = connection_string
 
     def _start_cosmos(self) -> None:
-        launcher = self.root / "devstack" / "cosmos" / "server.js"
-        node = shutil.which("node") or "node"
+        port = str(self.cosmos_port)
         cosmos = self._child(
             "cosmos",
-            [node, str(launcher), "--port", str(self.cosmos_port), "--host", "127.0.0.1"],
+            [sys.executable, "-m", "devstack.cosmos", "--port", port],
             ready_line=_COSMOS_READY,
         )
         cosmos.start()
-        deadline = time.monotonic() + self.timeout
-        self.cosmos_endpoint = cosmos.wait_for_ready_line(deadline)[1]
-        cosmos.wait_until(lambda: _answers(f"{self.cosmos_endpoint}/", "GET"), deadline)
+        # devstack.cosmos names its endpoint only once the server answers requests.
+        self.cosmos_endpoint = cosmos.wait_for_ready_line(time.monotonic() + self.timeout)[1]
         self.settings[COSMOS_SETTING] = self.cosmos_endpoint
 
     def _start_host(self) -> None:

@@ -81,7 +81,7 @@ def test_the_emulator_restarts_on_the_same_port(stack: LocalStack) -> None:
 
 def test_children_log_to_files(stack: LocalStack) -> None:
     assert "Dev host listening" in (stack.log_dir / "host.log").read_text()
-    assert "cosmos listening on" in (stack.log_dir / "cosmos.log").read_text()
+    assert "Local Cosmos DB ready at" in (stack.log_dir / "cosmos.log").read_text()
 
 
 def test_stop_leaves_no_process_and_no_port(tmp_path: Path) -> None:
