@@ -7,6 +7,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack
 from typing import Any
 
 import azure.functions as func
@@ -19,13 +20,14 @@ from tests.fixtures.chat import (
     DenyAll,
     FunctionsHost,
     HostFailedInvocation,
-    HubListener,
     in_timeline_order,
 )
 from tests.integration.conftest import LoadApp, closed_port
+from tests.integration.js.hub_client import NodeHubClient
 
 CAROL = User("carol-id", "Carol")
 MODES = ["rest", "bindings"]
+NEW = "newMessage"
 
 
 #: Documents are named per run, so no other test on the shared emulator hears them.
@@ -80,25 +82,26 @@ async def membership(
 
 
 @pytest.fixture
-async def listeners() -> AsyncIterator[list[HubListener]]:
-    opened: list[HubListener] = []
-    yield opened
-    await asyncio.gather(*(listener.close() for listener in opened))
+async def listeners() -> AsyncIterator[AsyncExitStack]:
+    """Every client a test connects, disconnected when it ends."""
+    async with AsyncExitStack() as opened:
+        yield opened
 
 
 @pytest.fixture
-def listen(listeners: list[HubListener]) -> Callable[..., Any]:
-    """Negotiate as ``user``, connect a real client, and join ``document_id``."""
+def listen(listeners: AsyncExitStack) -> Callable[..., Any]:
+    """Negotiate as ``user``, connect the official JS client, and join ``document_id``."""
 
     async def connect(
         host: FunctionsHost, user: User, document_id: str, headers: dict[str, str] | None = None
-    ) -> HubListener:
+    ) -> NodeHubClient:
         headers = headers or principal(user)
         negotiated = await call(host, "negotiate", headers=headers)
         assert negotiated.status_code == 200, negotiated.get_body()
         info = body_of(negotiated)
-        listener = await HubListener.connect(info["url"], info["accessToken"])
-        listeners.append(listener)
+        listener = await listeners.enter_async_context(
+            NodeHubClient.connect(info["url"], access_token=info["accessToken"], targets=[NEW])
+        )
         joined = await membership(
             host, "join_document", document_id, listener.connection_id, headers
         )
@@ -108,15 +111,15 @@ def listen(listeners: list[HubListener]) -> Callable[..., Any]:
     return connect
 
 
-async def received_message(listener: HubListener) -> dict[str, Any]:
-    target, arguments = await listener.next_invocation()
-    assert target == "newMessage"
+async def received_message(listener: NodeHubClient) -> dict[str, Any]:
+    target, arguments = await listener.next_message()
+    assert target == NEW
     (message,) = arguments
     assert isinstance(message, dict)
     return message
 
 
-async def nothing_before(listener: HubListener, host: FunctionsHost, document_id: str) -> None:
+async def nothing_before(listener: NodeHubClient, host: FunctionsHost, document_id: str) -> None:
     """Prove ``listener`` was sent nothing so far: a barrier message sent now to its
     document must be the very next thing it receives (deliveries keep their order)."""
     barrier = await call(

@@ -11,8 +11,9 @@ from typing import Any
 
 import jwt
 
-from tests.fixtures.chat import FunctionsHost, HubListener
+from tests.fixtures.chat import FunctionsHost
 from tests.integration.conftest import LoadApp
+from tests.integration.js.hub_client import NodeHubClient
 
 ISSUER = "https://login.docchat.test"
 AUDIENCE = "docchat"
@@ -73,8 +74,9 @@ async def test_a_reconnecting_client_negotiates_with_its_old_client_token(
 
     status, renewed, _ = await call(host, "negotiate", headers=old_token)
     assert status == 200
-    listener = await HubListener.connect(renewed["url"], renewed["accessToken"])
-    try:
+    async with NodeHubClient.connect(
+        renewed["url"], access_token=renewed["accessToken"], targets=["newMessage"]
+    ) as listener:
         joined, _, _ = await call(
             host,
             "join_document",
@@ -90,9 +92,7 @@ async def test_a_reconnecting_client_negotiates_with_its_old_client_token(
             headers=bearer("u-3", "Wes"),
             body={"text": "welcome back"},
         )
-        assert await listener.next_invocation() == ("newMessage", [sent])
-    finally:
-        await listener.close()
+        assert await listener.next_message() == ("newMessage", [sent])
     renewed_user = jwt.decode(renewed["accessToken"], options={"verify_signature": False})
     assert renewed_user["nameid"] == "u-2"
 

@@ -2,6 +2,8 @@
 //
 // Configuration: one JSON object in the SIGNALR_CLIENT environment variable:
 //   url                 where to negotiate (a function-app style endpoint)
+//   accessToken         optional: then url is the service's client URL and this its token,
+//                       as after following a negotiate redirect
 //   protocol            "json" (default) or "messagepack"
 //   targets             method names to listen for
 //   automaticReconnect  retry every 100 ms after a drop
@@ -36,8 +38,13 @@ const stderrLogger = {
   },
 };
 
+// With an accessToken, url is the service's client URL: where a negotiate redirect leads.
+const accessToken = config.accessToken;
 let builder = new signalR.HubConnectionBuilder()
-  .withUrl(config.url, { transport: signalR.HttpTransportType.WebSockets })
+  .withUrl(config.url, {
+    transport: signalR.HttpTransportType.WebSockets,
+    ...(accessToken ? { accessTokenFactory: () => accessToken } : {}),
+  })
   .configureLogging(stderrLogger);
 if (config.protocol === "messagepack") {
   builder = builder.withHubProtocol(new MessagePackHubProtocol());

@@ -34,14 +34,20 @@ class NodeHubClient:
         cls,
         url: str,
         *,
+        access_token: str | None = None,
         targets: Sequence[str] = ("message",),
         protocol: str = "json",
         automatic_reconnect: bool = False,
         stateful_reconnect: bool = False,
     ) -> AsyncIterator[NodeHubClient]:
-        """Start a client for the hub at ``url`` and wait until it is connected."""
+        """Start a client for the hub at ``url`` and wait until it is connected.
+
+        ``url`` is a negotiate endpoint, or with ``access_token`` the service's client URL
+        (what a negotiate response names): the client then negotiates with the service.
+        """
         config = {
             "url": url,
+            "accessToken": access_token,
             "targets": list(targets),
             "protocol": protocol,
             "automaticReconnect": automatic_reconnect,
