@@ -38,7 +38,7 @@ dev: setup local.settings.json
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy chat signalr devstack bench function_app.py
+	$(VENV)/bin/mypy chat signalr devstack bench tests function_app.py
 
 test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)

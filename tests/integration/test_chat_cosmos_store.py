@@ -5,6 +5,7 @@ its container, its indexing policy and its failures."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -132,7 +133,7 @@ def stopped_store() -> CosmosMessageStore:
 def test_writes_and_reads_on_an_unreachable_server_are_store_unavailable(
     stopped_store: CosmosMessageStore,
 ) -> None:
-    operations = [
+    operations: list[Callable[[], object]] = [
         lambda: stopped_store.add(message(1)),
         lambda: stopped_store.newest_first("doc-1", 3, None),
     ]

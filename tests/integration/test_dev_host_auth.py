@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import aiohttp
 import pytest
 
@@ -24,7 +26,9 @@ async def test_keyed_routes_take_the_key_as_header_or_code(path: str) -> None:
     [{}, {"headers": {"x-functions-key": "wrong"}}, {"params": {"code": KEY + "x"}}],
     ids=["no key", "wrong header", "wrong code"],
 )
-async def test_keyed_routes_refuse_a_missing_or_wrong_key_with_401(sent: dict) -> None:
+async def test_keyed_routes_refuse_a_missing_or_wrong_key_with_401(
+    sent: dict[str, Any],
+) -> None:
     async with (
         serving("auth_app", function_key=KEY) as base_url,
         aiohttp.ClientSession() as http,

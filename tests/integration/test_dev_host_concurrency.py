@@ -23,4 +23,4 @@ async def test_two_waiting_invocations_overlap(kind: str) -> None:
                 return response.status, await response.text()
 
         answers = await asyncio.gather(meet(), meet())
-    assert answers == [(200, "met"), (200, "met")]
+    assert list(answers) == [(200, "met"), (200, "met")]

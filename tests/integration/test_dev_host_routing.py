@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
@@ -17,9 +18,10 @@ async def client() -> AsyncIterator[aiohttp.ClientSession]:
         yield session
 
 
-async def seen_by(response: aiohttp.ClientResponse) -> dict:
+async def seen_by(response: aiohttp.ClientResponse) -> dict[str, Any]:
     assert response.status == 200, await response.text()
-    return await response.json()
+    seen: dict[str, Any] = await response.json()
+    return seen
 
 
 async def test_functions_live_below_the_route_prefix(client: aiohttp.ClientSession) -> None:
@@ -163,7 +165,7 @@ async def test_every_log_line_of_a_request_carries_its_id(
             request_id = response.headers["x-request-id"]
     served = [record for record in caplog.records if record.name == "devstack.host"]
     assert len(served) >= 4  # executing, the traceback, executed, the request line
-    assert {record.request_id for record in served} == {request_id}
+    assert {record.__dict__["request_id"] for record in served} == {request_id}
 
 
 async def test_an_empty_route_prefix_serves_functions_at_the_root() -> None:

@@ -54,7 +54,8 @@ async def offline_host() -> AsyncIterator[aiohttp.ClientSession]:
 async def negotiate(http: aiohttp.ClientSession, path: str, **request: Any) -> dict[str, str]:
     async with http.post(path, **request) as response:
         assert response.status == 200, await response.text()
-        return await response.json()
+        info: dict[str, str] = await response.json()
+        return info
 
 
 async def test_connection_info_is_the_extension_json_for_the_bound_user(

@@ -277,12 +277,13 @@ def test_a_send_needs_a_target(server: RecordingServer, hub: HubClient) -> None:
 def test_names_that_cannot_be_a_path_segment_are_refused_before_sending(
     server: RecordingServer, hub: HubClient, name: str
 ) -> None:
-    for perform in (
+    refused: tuple[Callable[[], None], ...] = (
         lambda: hub.send_to_group(name, "newMessage", []),
         lambda: hub.send_to_user(name, "newMessage", []),
         lambda: hub.add_connection_to_group("g", name),
         lambda: hub.close_connection(name),
-    ):
+    )
+    for perform in refused:
         with pytest.raises(ValueError, match="connection id, user id or group name"):
             perform()
 

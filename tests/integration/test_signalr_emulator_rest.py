@@ -139,6 +139,7 @@ async def test_hub_names_ignore_case(
 ) -> None:
     async with connected(signalr_emulator, signalr_connection, signalr_hub_name.lower()) as client:
         with HubClient(signalr_connection, signalr_hub_name.upper()) as shouting:
+            assert client.connection_id is not None
             assert await asyncio.to_thread(shouting.connection_exists, client.connection_id)
 
 

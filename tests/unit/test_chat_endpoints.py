@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -194,13 +195,14 @@ def test_send_refuses_bad_bodies_saying_what_is_wrong(
 def test_every_endpoint_refuses_a_bad_document_id(
     runtime: FakeRuntime, document_id: str, says: str
 ) -> None:
-    for call in (
+    calls: tuple[Callable[[], Response], ...] = (
         lambda: post(runtime, {"text": "hi"}, document_id=document_id),
         lambda: endpoints.list_messages(runtime, make_request("GET", document_id=document_id)),
         lambda: endpoints.join_document(
             runtime, make_request(body={"connectionId": "c"}, document_id=document_id)
         ),
-    ):
+    )
+    for call in calls:
         status, code, message = error_of(call())
         assert (status, code) == (400, "invalid_request")
         assert says in message

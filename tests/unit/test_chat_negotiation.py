@@ -50,6 +50,7 @@ def test_an_anonymous_caller_gets_401() -> None:
 
 def test_jwt_mode_takes_the_user_from_the_bearer_token_not_the_principal_headers() -> None:
     runtime = Runtime(make_settings(auth=AuthMode.JWT, jwt=JWT))
+    assert JWT.secret is not None
     app_token = jwt.encode(
         {"iss": JWT.issuer, "aud": JWT.audience, "sub": "token-user", "exp": 2**40},
         JWT.secret,

@@ -66,7 +66,7 @@ def no_answer(req: func.HttpRequest) -> None:
 
 
 @app.route(route="answers/dict")
-def dict_answer(req: func.HttpRequest) -> dict:
+def dict_answer(req: func.HttpRequest) -> dict[str, str]:
     return {"not": "allowed"}
 
 
