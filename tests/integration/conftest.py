@@ -3,18 +3,15 @@ against the local Cosmos DB server and the SignalR emulator."""
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import socket
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.fixtures.chat import FunctionsHost
+from tests.fixtures.chat import FunctionsHost, import_fresh_function_app
 
-ROOT = Path(__file__).resolve().parents[2]
 #: The well-known key of Microsoft's Cosmos DB emulator: public, and what local settings use.
 EMULATOR_KEY = (
     "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw=="
@@ -53,13 +50,6 @@ def load_app(monkeypatch: pytest.MonkeyPatch, cosmos_server: Any, signalr_emulat
         }
         for name, value in environment.items():
             monkeypatch.setenv(name, value)
-        spec = importlib.util.spec_from_file_location(
-            f"function_app_under_test_{next(_unique)}", ROOT / "function_app.py"
-        )
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return FunctionsHost(module, signalr_emulator.connection_string)
+        return FunctionsHost(import_fresh_function_app(), signalr_emulator.connection_string)
 
     return load

@@ -4,9 +4,7 @@ section 5) applied to every function, as the worker would at start-up."""
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
-import itertools
 import json
 import subprocess
 import sys
@@ -20,9 +18,9 @@ import azure.functions as func
 import pytest
 
 from chat.settings import SettingsError
+from tests.fixtures.chat import import_fresh_function_app
 
 ROOT = Path(__file__).resolve().parents[2]
-_fresh_names = itertools.count()
 BASE_ENVIRONMENT = {
     "DOCCHAT_AUTH": "dev",
     "COSMOS_ENDPOINT": "https://127.0.0.1:9",
@@ -62,14 +60,7 @@ def import_function_app(monkeypatch: pytest.MonkeyPatch, **environment: str) -> 
     """A fresh function_app module under ``environment``, as a new worker process would load."""
     for name, value in {**BASE_ENVIRONMENT, **environment}.items():
         monkeypatch.setenv(name, value)
-    spec = importlib.util.spec_from_file_location(
-        f"function_app_contract_{next(_fresh_names)}", ROOT / "function_app.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return import_fresh_function_app()
 
 
 def indexed(module: ModuleType) -> dict[str, Any]:
