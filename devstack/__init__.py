@@ -5,5 +5,6 @@
 - :mod:`devstack.host`: a local Functions host for function_app.py.
 - :mod:`devstack.stack`: all of them as child processes (:class:`~devstack.stack.LocalStack`).
 
-``python -m devstack`` (what ``make dev`` runs) starts the whole stack.
+``python -m devstack`` (what ``make dev`` runs) starts the whole stack and restarts a part
+that dies.
 """

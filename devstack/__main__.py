@@ -3,7 +3,9 @@
 What ``make dev`` runs. It creates local.settings.json from the example when missing, checks
 the prerequisites (each problem reported in one line with its fix), starts the local Cosmos
 DB, the SignalR emulator and the dev host (or, with ``--func``, Azurite and ``func start``),
-prints where everything is, and runs until Ctrl-C, which stops every child. The other
+prints where everything is, and runs until Ctrl-C, which stops every child. A child that
+dies by itself is started again on its port, with a line saying so; one that keeps dying
+right after starting stops the stack. The other
 options (``--signalr-port``, ``--cosmos-port``, ``--app``, ``--settings``, ``--log-dir``) let
 a second stack run beside a developer's, as the tests do.
 """
@@ -52,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         stack.start()
         print(_summary(stack, root), flush=True)
-        return _fail(f"{stack.wait_for_exit()}; stopping everything")
+        return _fail(f"{stack.supervise(_say)}; stopping everything")
     except StackError as error:
         return _fail(str(error))
     except KeyboardInterrupt:
@@ -61,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         _ignore_interrupts()
         stack.stop()
+
+
+def _say(line: str) -> None:
+    print(f"devstack: {line}", flush=True)
 
 
 def _fail(message: str) -> int:

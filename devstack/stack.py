@@ -6,8 +6,9 @@ local.settings.json (or the example next to it) and the endpoints overridden to 
 waits until each service answers its health check, copies each child's output to a log
 file (and, if asked, to stdout with a ``[name]`` prefix), and stops every child on
 :meth:`LocalStack.stop`, on leaving its ``with`` block and at interpreter exit: SIGTERM to
-the child's process group, SIGKILL if it outlives a grace period. ``python -m devstack``
-and the end-to-end tests both use it.
+the child's process group, SIGKILL if it outlives a grace period. :meth:`LocalStack.supervise`
+starts a child that dies by itself again, on the same port, within the bounds of a
+:class:`RestartPolicy`. ``python -m devstack`` and the end-to-end tests both use it.
 """
 
 from __future__ import annotations
@@ -39,9 +40,12 @@ from devstack.host.settings import read_local_settings
 from signalr.connection_string import parse_connection_string
 
 __all__ = [
+    "COSMOS_SETTING",
     "PROJECT_ROOT",
+    "SIGNALR_SETTING",
     "ChildProcess",
     "LocalStack",
+    "RestartPolicy",
     "StackError",
     "free_port",
     "missing_prerequisites",
@@ -61,6 +65,8 @@ _SIGNALR_READY = re.compile(rf"{SIGNALR_SETTING}=(\S+)")
 _PROBE_TIMEOUT = 2.0
 _POLL_INTERVAL = 0.05
 _TAIL_LINES = 20
+#: How long a dead child's port may stay taken while its process group is torn down.
+_PORT_RELEASE_TIMEOUT = 5.0
 
 
 class StackError(RuntimeError):
@@ -125,6 +131,35 @@ def missing_prerequisites(
     return problems
 
 
+@dataclass(frozen=True)
+class RestartPolicy:
+    """When a child that died by itself is started again, and when the stack gives up.
+
+    Why bounded: a child that dies right after every start (an app that no longer imports,
+    a port another program took) would otherwise restart in a tight loop, burying the one
+    line that says what is wrong under its own output and keeping a core busy. So a death
+    within ``window`` seconds of starting counts as a failed start. One says little (a crash,
+    a kill by hand): the child restarts at once. Each further one in a row waits twice as
+    long before the next start (``first_delay`` up to ``max_delay``), and after ``attempts``
+    of them the stack stops and says why. A death after a longer run is a fresh crash: the
+    child restarts at once and the count starts again.
+    """
+
+    window: float = 10.0
+    first_delay: float = 0.5
+    max_delay: float = 8.0
+    attempts: int = 5
+
+    def delay(self, failed_starts: int) -> float | None:
+        """Seconds to wait before starting again after ``failed_starts`` failed starts in a
+        row (0 for a fresh crash); None: give up."""
+        if failed_starts >= self.attempts:
+            return None
+        if failed_starts <= 1:
+            return 0.0
+        return min(self.first_delay * 2.0 ** (failed_starts - 2), self.max_delay)
+
+
 @dataclass
 class ChildProcess:
     """One service in its own session, its output copied line by line to a log file."""
@@ -179,6 +214,11 @@ class ChildProcess:
         """Whether the process has started and not yet exited."""
         return self._process is not None and self._process.poll() is None
 
+    @property
+    def exited(self) -> bool:
+        """Whether the process exited by itself: started, ended, and not stopped since."""
+        return self._process is not None and self._process.poll() is not None
+
     def wait_for_ready_line(self, deadline: float) -> re.Match[str]:
         """The match of ``ready_line`` in the output; fails if the child exits or times out."""
         while not self._ready.wait(_POLL_INTERVAL):
@@ -193,17 +233,19 @@ class ChildProcess:
             time.sleep(_POLL_INTERVAL)
 
     def stop(self, grace: float = 5.0) -> None:
-        """SIGTERM the child's process group, SIGKILL it after ``grace`` seconds."""
+        """SIGTERM the child's process group; SIGKILL what is left of the group once the child
+        has exited or ``grace`` seconds have passed."""
         process = self._process
         if process is None:
             return
         if process.poll() is None:
             _signal_group(process, signal.SIGTERM)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(grace)
-            except subprocess.TimeoutExpired:
-                _signal_group(process, signal.SIGKILL)
-                process.wait()
+        # Whatever outlives the child in its group (what a crashed child started: node for
+        # the Cosmos server) is an orphan that would keep the child's port.
+        _signal_group(process, signal.SIGKILL)
+        process.wait()
         if self._reader is not None:
             self._reader.join(grace)
         self._process = None
@@ -223,9 +265,15 @@ class ChildProcess:
                     self._ready.set()
 
     def describe_exit(self) -> str:
-        """One line: the exit code, the last line of output and where the full log is."""
+        """One line: the exit status, the last line of output and where the full log is."""
         code = self._process.returncode if self._process else None
-        return f"{self.name} exited (code {code}): {self._last_line()} (log: {self.log_path})"
+        if self._reader is not None:
+            self._reader.join(_PROBE_TIMEOUT)  # the child's last words may still be in the pipe
+        status = f"exited with status {code}"
+        if code is not None and code < 0:
+            with contextlib.suppress(ValueError):  # a signal Python has no name for
+                status += f" ({signal.Signals(-code).name})"
+        return f"{self.name} {status}: {self._last_line()} (log: {self.log_path})"
 
     def _last_line(self) -> str:
         return self._tail[-1] if self._tail else "no output"
@@ -240,12 +288,24 @@ class ChildProcess:
             )
 
 
+@dataclass
+class _Service:
+    """A child with the ports it serves and how to start it and wait until it answers."""
+
+    child: ChildProcess
+    ports: tuple[int, ...]
+    launch: Callable[[ChildProcess], None]
+    started_at: float = 0.0
+    failed_starts: int = 0
+
+
 class LocalStack:
     """Cosmos DB, the SignalR emulator and the dev host (or ``func start``), as children.
 
     ``root`` is the project (node_modules, the Cosmos launcher); ``app`` and
     ``settings_path`` default to its function_app.py and :func:`settings_file`. Ports of 0
     are picked free. ``settings_overrides`` win over the settings file, for the host too.
+    ``restarts`` bounds how :meth:`supervise` restarts children.
     """
 
     def __init__(
@@ -262,6 +322,7 @@ class LocalStack:
         log_dir: Path | None = None,
         echo: bool = False,
         timeout: float = 30.0,
+        restarts: RestartPolicy | None = None,
     ) -> None:
         self.root = root
         self.port = port or free_port()
@@ -273,17 +334,18 @@ class LocalStack:
         self.log_dir = log_dir or root / ".devstack" / "logs"
         self.echo = echo
         self.timeout = timeout
+        self.restarts = restarts or RestartPolicy()
         self._overrides = dict(settings_overrides or {})
         values = read_local_settings(self.settings_path).values
         self.settings: dict[str, str] = {**values, **self._overrides}
         self.cosmos_endpoint = ""
-        self._children: list[ChildProcess] = []
-        self._signalr: ChildProcess | None = None
+        self._services: list[_Service] = []
+        self._signalr: _Service | None = None
 
     @property
     def children(self) -> tuple[ChildProcess, ...]:
         """The running services, in start order."""
-        return tuple(self._children)
+        return tuple(service.child for service in self._services)
 
     @property
     def base_url(self) -> str:
@@ -333,42 +395,51 @@ class LocalStack:
 
     def stop(self) -> None:
         """Stop every child, the last started first; safe to call twice."""
-        for child in reversed(self._children):
-            child.stop()
-        self._children.clear()
+        for service in reversed(self._services):
+            service.child.stop()
+        self._services.clear()
         self._signalr = None
         atexit.unregister(self.stop)
 
-    def wait_for_exit(self, poll: float = 0.5) -> str:
-        """Block until a child exits by itself; say which one, how, and its last output."""
+    def supervise(self, report: Callable[[str], None], poll: float = 0.2) -> str:
+        """Start each child that exits by itself again, on its port, until one keeps dying.
+
+        ``report`` gets one line per restart; the result says which child gave up and why.
+        A child stopped on purpose (:meth:`stop_signalr`) stays stopped.
+        """
         while True:
-            for child in self._children:
-                if not child.running:
-                    return child.describe_exit()
+            for service in self._services:
+                if service.child.exited:
+                    gave_up = self._restart(service, report)
+                    if gave_up:
+                        return gave_up
             time.sleep(poll)
 
     def stop_signalr(self) -> None:
         """Stop the SignalR emulator; its clients see their connections drop."""
         if self._signalr is not None:
-            self._signalr.stop()
+            self._signalr.child.stop()
 
     def start_signalr(self) -> None:
         """Start the SignalR emulator on its port (again, after :meth:`stop_signalr`)."""
         if self._signalr is None:
             key = parse_connection_string(self.settings[SIGNALR_SETTING]).access_key or ""
             port = str(self.signalr_port)
-            self._signalr = self._child(
+            signalr = self._child(
                 "signalr",
                 [sys.executable, "-m", "devstack.signalr", "--port", port, "--access-key", key],
                 ready_line=_SIGNALR_READY,
             )
-        elif self._signalr.running:
-            return
-        self._signalr.start()
+            self._signalr = self._run(signalr, (self.signalr_port,), self._launch_signalr)
+        elif not self._signalr.child.running:
+            self._launch(self._signalr)
+
+    def _launch_signalr(self, signalr: ChildProcess) -> None:
+        signalr.start()
         deadline = time.monotonic() + self.timeout
-        connection_string = self._signalr.wait_for_ready_line(deadline)[1]
+        connection_string = signalr.wait_for_ready_line(deadline)[1]
         endpoint = parse_connection_string(connection_string).service_url
-        self._signalr.wait_until(lambda: _answers(f"{endpoint}/api/health", "HEAD"), deadline)
+        signalr.wait_until(lambda: _answers(f"{endpoint}/api/health", "HEAD"), deadline)
         self.settings[SIGNALR_SETTING] = connection_string
 
     def _start_cosmos(self) -> None:
@@ -378,6 +449,9 @@ class LocalStack:
             [sys.executable, "-m", "devstack.cosmos", "--port", port],
             ready_line=_COSMOS_READY,
         )
+        self._run(cosmos, (self.cosmos_port,), self._launch_cosmos)
+
+    def _launch_cosmos(self, cosmos: ChildProcess) -> None:
         cosmos.start()
         # devstack.cosmos names its endpoint only once the server answers requests.
         self.cosmos_endpoint = cosmos.wait_for_ready_line(time.monotonic() + self.timeout)[1]
@@ -393,18 +467,57 @@ class LocalStack:
         azurite = _azurite_command(self.root) or ["azurite"]
         location = self.root / ".devstack" / "azurite"
         storage = self._child("azurite", [*azurite, "--location", str(location)])
-        storage.start()
-        deadline = time.monotonic() + self.timeout
-        storage.wait_until(lambda: _accepts_connections(AZURITE_PORTS[0]), deadline)
+        listening = _started_when(lambda: _accepts_connections(AZURITE_PORTS[0]), self.timeout)
+        self._run(storage, AZURITE_PORTS, listening)
         # Core Tools fetches the extension bundle on its first start: allow for that.
         self._start_app_host("func", [func, "start", "--port", str(self.port)], 4 * self.timeout)
 
     def _start_app_host(self, name: str, command: list[str], timeout: float) -> None:
         endpoints = {key: self.settings[key] for key in (COSMOS_SETTING, SIGNALR_SETTING)}
+        # The same command and environment on every restart: the same port, endpoints and
+        # function key (a setting), so browsers and backend callers need not notice.
         host = self._child(name, command, env={**os.environ, **self._overrides, **endpoints})
-        host.start()
         url = f"http://127.0.0.1:{self.port}{PING_PATH}"
-        host.wait_until(lambda: _answers(url, "GET"), time.monotonic() + timeout)
+        self._run(host, (self.port,), _started_when(lambda: _answers(url, "GET"), timeout))
+
+    def _run(
+        self, child: ChildProcess, ports: tuple[int, ...], launch: Callable[[ChildProcess], None]
+    ) -> _Service:
+        """Launch ``child`` now, and again with ``launch`` whenever it dies by itself."""
+        service = _Service(child, ports, launch)
+        self._services.append(service)
+        self._launch(service)
+        return service
+
+    def _launch(self, service: _Service) -> None:
+        service.started_at = time.monotonic()
+        service.launch(service.child)
+
+    def _restart(self, service: _Service, report: Callable[[str], None]) -> str | None:
+        """Start a dead child again, after its back-off; a failed start counts as a death.
+        None once it runs again; else why the stack gives up on it."""
+        child, policy = service.child, self.restarts
+        reason = child.describe_exit()
+        while True:
+            briefly = time.monotonic() - service.started_at < policy.window
+            service.failed_starts = service.failed_starts + 1 if briefly else 0
+            delay = policy.delay(service.failed_starts)
+            if delay is None:
+                return (
+                    f"{reason}; {child.name} died {service.failed_starts} times in a row within "
+                    f"{policy.window:g} s of starting, so it is not restarted again"
+                )
+            later = f" in {delay:g} s" if delay else ""
+            report(f"{reason}; restarting it on port {service.ports[0]}{later}")
+            child.stop(grace=0)
+            time.sleep(delay)
+            _wait_for_ports(service.ports, time.monotonic() + _PORT_RELEASE_TIMEOUT)
+            try:
+                self._launch(service)
+            except StackError as error:
+                reason = str(error)
+            else:
+                return None
 
     def _child(
         self,
@@ -423,7 +536,6 @@ class LocalStack:
             echo=self.echo,
             ready_line=ready_line,
         )
-        self._children.append(child)
         return child
 
 
@@ -435,6 +547,23 @@ def _azurite_command(root: Path) -> list[str] | None:
     # --skipApiVersionCheck: newer storage SDKs send versions it does not know yet;
     # --disableTelemetry: without it Azurite ignores SIGTERM.
     return [found, "--silent", "--skipApiVersionCheck", "--disableTelemetry"]
+
+
+def _started_when(healthy: Callable[[], bool], timeout: float) -> Callable[[ChildProcess], None]:
+    """A launch: start the child, then wait until ``healthy`` holds."""
+
+    def launch(child: ChildProcess) -> None:
+        child.start()
+        child.wait_until(healthy, time.monotonic() + timeout)
+
+    return launch
+
+
+def _wait_for_ports(ports: Sequence[int], deadline: float) -> None:
+    """Wait until ``ports`` are free or ``deadline`` passes; a start on a taken port then
+    fails with the child's own message, and counts as a failed start."""
+    while not all(port_is_free(port) for port in ports) and time.monotonic() < deadline:
+        time.sleep(_POLL_INTERVAL)
 
 
 def _accepts_connections(port: int) -> bool:
