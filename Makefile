@@ -29,11 +29,18 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-local.settings.json:
-	cp local.settings.json.example $@
+# `make dev PORT=8071 SIGNALR_PORT=8889 COSMOS_PORT=8082` moves the stack; left empty,
+# python -m devstack's own defaults apply. Set here so that a PORT exported for another
+# program is ignored: only the command line changes them.
+PORT :=
+SIGNALR_PORT :=
+COSMOS_PORT :=
+DEV_PORTS = $(if $(PORT),--port $(PORT)) $(if $(SIGNALR_PORT),--signalr-port $(SIGNALR_PORT)) \
+	$(if $(COSMOS_PORT),--cosmos-port $(COSMOS_PORT))
 
-dev: setup local.settings.json
-	$(PY) -m devstack
+# python -m devstack creates local.settings.json when missing, with the ports it was given.
+dev: setup
+	$(PY) -m devstack $(DEV_PORTS)
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -1,11 +1,11 @@
 """docchat locally, in one command: ``python -m devstack [--func] [--port 7071]``.
 
-What ``make dev`` runs. It creates local.settings.json from the example when missing, checks
-the prerequisites (each problem reported in one line with its fix), starts the local Cosmos
-DB, the SignalR emulator and the dev host (or, with ``--func``, Azurite and ``func start``),
-prints where everything is, and runs until Ctrl-C, which stops every child. A child that
-dies by itself is started again on its port, with a line saying so; one that keeps dying
-right after starting stops the stack. The other
+What ``make dev`` runs. It creates local.settings.json from the example when missing (with
+the ports it was given), checks the prerequisites (each problem reported in one line with
+its fix), starts the local Cosmos DB, the SignalR emulator and the dev host (or, with
+``--func``, Azurite and ``func start``), prints where everything is, and runs until Ctrl-C,
+which stops every child. A child that dies by itself is started again on its port, with a
+line saying so; one that keeps dying right after starting stops the stack. The other
 options (``--signalr-port``, ``--cosmos-port``, ``--app``, ``--settings``, ``--log-dir``) let
 a second stack run beside a developer's, as the tests do.
 """
@@ -13,16 +13,25 @@ a second stack run beside a developer's, as the tests do.
 from __future__ import annotations
 
 import argparse
-import shutil
+import json
 import signal
 import sys
 from pathlib import Path
 from types import FrameType
-from typing import NoReturn
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 from devstack.azure_guard import refusal_in_azure
 from devstack.host.settings import SettingsError, read_route_prefix
-from devstack.stack import PROJECT_ROOT, LocalStack, StackError
+from devstack.stack import (
+    COSMOS_SETTING,
+    PROJECT_ROOT,
+    SIGNALR_SETTING,
+    LocalStack,
+    StackError,
+    free_port,
+)
+from signalr.connection_string import replace_port
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,7 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     refusal = refusal_in_azure("python -m devstack")
     if refusal:
         return _fail(refusal)
-    _create_local_settings(root, args.settings)
+    # Ports of 0 are picked here, not by the stack, so a new settings file names them.
+    port, signalr_port, cosmos_port = (
+        chosen or free_port() for chosen in (args.port, args.signalr_port, args.cosmos_port)
+    )
+    _create_local_settings(root, args.settings, port, signalr_port, cosmos_port)
     # Installed for SIGINT too: a shell that starts us in the background hands us SIGINT
     # ignored, and Ctrl-C must stop the stack however it was started.
     signal.signal(signal.SIGINT, _interrupt)
@@ -42,9 +55,9 @@ def main(argv: list[str] | None = None) -> int:
             root=root,
             app=args.app,
             settings_path=args.settings,
-            port=args.port,
-            signalr_port=args.signalr_port,
-            cosmos_port=args.cosmos_port,
+            port=port,
+            signalr_port=signalr_port,
+            cosmos_port=cosmos_port,
             use_func=args.func,
             log_dir=args.log_dir,
             echo=True,
@@ -93,10 +106,37 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _create_local_settings(root: Path, settings: Path) -> None:
-    if not settings.exists():
-        shutil.copyfile(root / "local.settings.json.example", settings)
-        print(f"devstack: created {settings} from the example")
+def _create_local_settings(root: Path, settings: Path, *ports: int) -> None:
+    """A missing settings file becomes the example moved to ``ports`` (host, SignalR,
+    Cosmos); an existing one is left alone, as the stack gives each child its endpoints."""
+    if settings.exists():
+        return
+    example = json.loads((root / "local.settings.json.example").read_text(encoding="utf-8"))
+    _move_to_ports(example, *ports)
+    settings.write_text(json.dumps(example, indent=2) + "\n", encoding="utf-8")
+    print(f"devstack: created {settings} from the example")
+
+
+def _move_to_ports(settings: dict[str, Any], port: int, signalr: int, cosmos: int) -> None:
+    values, host = settings["Values"], settings["Host"]
+    values[SIGNALR_SETTING] = _with_endpoint_port(values[SIGNALR_SETTING], signalr)
+    values[COSMOS_SETTING] = replace_port(values[COSMOS_SETTING], cosmos)
+    # Only the origins of the host itself move; others (a front-end dev server) stay.
+    origins = [origin.strip() for origin in host["CORS"].split(",")]
+    host["CORS"] = ",".join(
+        replace_port(origin, port) if urlsplit(origin).port == host["LocalHttpPort"] else origin
+        for origin in origins
+    )
+    host["LocalHttpPort"] = port
+
+
+def _with_endpoint_port(connection_string: str, port: int) -> str:
+    """The connection string with its Endpoint's port changed, the rest as it was."""
+    parts = []
+    for part in connection_string.split(";"):
+        key, _, value = part.partition("=")
+        parts.append(f"{key}={replace_port(value, port)}" if key.lower() == "endpoint" else part)
+    return ";".join(parts)
 
 
 def _summary(stack: LocalStack, root: Path) -> str:

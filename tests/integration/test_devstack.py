@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
 import signal
@@ -111,6 +113,18 @@ def run_devstack(
     )
 
 
+FREE_PORTS = ("--port", "0", "--signalr-port", "0", "--cosmos-port", "0")
+
+
+@contextlib.contextmanager
+def taken_port() -> Iterator[int]:
+    """A loopback port something listens on, for as long as the ``with`` block lasts."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        yield taken.getsockname()[1]
+
+
 def test_devstack_prints_where_everything_is_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     ports = {"--port": free_port(), "--signalr-port": free_port(), "--cosmos-port": free_port()}
     process = run_devstack(tmp_path, *(str(part) for item in ports.items() for part in item))
@@ -121,9 +135,6 @@ def test_devstack_prints_where_everything_is_and_stops_on_ctrl_c(tmp_path: Path)
     else:
         pytest.fail(f"devstack ended early: {process.communicate()[1]}")
     table = [next(process.stdout) for _ in range(5)]
-    assert (tmp_path / "local.settings.json").read_text() == (
-        PROJECT_ROOT / "local.settings.json.example"
-    ).read_text()
     assert f"http://localhost:{ports['--port']}/" in table[0]
     assert f"Endpoint=http://localhost:{ports['--signalr-port']};" in table[2]
     assert f":{ports['--cosmos-port']}" in table[3]
@@ -133,11 +144,38 @@ def test_devstack_prints_where_everything_is_and_stops_on_ctrl_c(tmp_path: Path)
     assert all(port_is_free(port) for port in ports.values())
 
 
+def test_a_new_settings_file_names_the_ports_devstack_was_given(tmp_path: Path) -> None:
+    port, signalr_port = free_port(), free_port()
+    # A port in use stops devstack right after it writes the settings: nothing need start.
+    with taken_port() as cosmos_port:
+        ports = ("--port", port, "--signalr-port", signalr_port, "--cosmos-port", cosmos_port)
+        run_devstack(tmp_path, *map(str, ports)).communicate(timeout=60)
+    written = json.loads((tmp_path / "local.settings.json").read_text())
+    example = json.loads((PROJECT_ROOT / "local.settings.json.example").read_text())
+    values, host = written["Values"], written["Host"]
+    assert values["AzureSignalRConnectionString"] == example["Values"][
+        "AzureSignalRConnectionString"
+    ].replace("localhost:8888;", f"localhost:{signalr_port};")
+    assert values["COSMOS_ENDPOINT"] == f"https://localhost:{cosmos_port}"
+    assert host["LocalHttpPort"] == port
+    assert host["CORS"] == f"http://localhost:{port},http://127.0.0.1:{port},http://localhost:5173"
+    moved = {"AzureSignalRConnectionString", "COSMOS_ENDPOINT"}
+    assert {k: v for k, v in values.items() if k not in moved} == {
+        k: v for k, v in example["Values"].items() if k not in moved
+    }
+
+
+def test_an_existing_settings_file_is_left_alone(tmp_path: Path) -> None:
+    settings = tmp_path / "local.settings.json"
+    shutil.copyfile(PROJECT_ROOT / "local.settings.json.example", settings)
+    before = settings.read_text()  # its ports are the defaults, not the ones given below
+    with taken_port() as port:
+        run_devstack(tmp_path, *FREE_PORTS, "--port", str(port)).communicate(timeout=60)
+    assert settings.read_text() == before
+
+
 def test_devstack_reports_a_port_in_use_in_one_line(tmp_path: Path) -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
+    with taken_port() as port:
         _, errors = run_devstack(tmp_path, "--port", str(port)).communicate(timeout=60)
     assert errors.splitlines() == [
         f"devstack: port {port} (dev host) is in use: stop what listens there "
@@ -152,9 +190,6 @@ def bin_folder(tmp_path: Path, *programs: str) -> str:
     for program in programs:
         (folder / program).symlink_to(shutil.which(program) or program)
     return str(folder)
-
-
-FREE_PORTS = ("--port", "0", "--signalr-port", "0", "--cosmos-port", "0")
 
 
 @pytest.mark.parametrize(
