@@ -6,8 +6,11 @@ export const HUB_URL = '/api';
 export const HISTORY_PAGE_SIZE = 50;
 
 export class ApiError extends Error {
-  /** `stored`: the server kept the message although it could not broadcast it. */
-  constructor(status, code, message, { stored = false } = {}) {
+  /**
+   * `stored`, for a failed send: true when the server kept the message although it could not
+   * broadcast it, false when it kept nothing, null when nobody knows (no answer, or no say).
+   */
+  constructor(status, code, message, { stored = null } = {}) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
@@ -25,7 +28,7 @@ async function readError(response) {
     const body = await response.json();
     const { error } = body ?? {};
     if (error) {
-      return new ApiError(response.status, error.code, error.message, { stored: error.stored === true });
+      return new ApiError(response.status, error.code, error.message, { stored: error.stored ?? null });
     }
   } catch {
     // Not JSON (a proxy or a crash page): the status line is all there is.
@@ -69,7 +72,10 @@ export function createApi(currentUser) {
       return request('GET', `${documentPath(documentId, 'messages')}?${query}`);
     },
 
-    /** Oldest first: the messages stored after the one that carried `cursor`. */
+    /**
+     * Oldest first: the messages stored (or changed) after `cursor`. A continuationToken means
+     * more remain: it is the cursor to ask after next.
+     */
     messagesAfter(documentId, cursor) {
       const query = new URLSearchParams({ after: cursor, limit: String(HISTORY_PAGE_SIZE) });
       return request('GET', `${documentPath(documentId, 'messages')}?${query}`);

@@ -1,5 +1,6 @@
 // One open document for one user: its messages, its group membership on the current
-// connection, paging back through history, and sending with retry.
+// connection, paging back through history, fetching what a live push showed is missing, and
+// sending one message at a time, in the order typed, with retry.
 
 import { ApiError } from './api.js';
 import { backoffDelay, sleep } from './backoff.js';
@@ -21,6 +22,9 @@ function newMessageId() {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+// A send that failed for a reason that may pass is tried again this often before it shows as failed.
+const SEND_RETRIES = 4;
+
 // Worth retrying: network trouble, server trouble, throttling. A 4xx answer stays the same.
 function isTransient(error) {
   const status = error instanceof ApiError ? error.status : 0;
@@ -37,9 +41,13 @@ export class ChatSession {
   // Bumped by every sync/detach, so a superseded sync stops instead of racing the new one.
   #generation = 0;
   #syncState = SYNC_STATE.OFFLINE;
-  #historyLoaded = false;
   #olderToken = null;
   #loadingOlder = false;
+  // The generation whose gap fill is running, so only one runs per connection.
+  #fillingFor = null;
+  // Ids of our messages waiting to be sent, oldest first; one is sent at a time.
+  #outbox = [];
+  #sending = false;
 
   constructor({ documentId, api, user, onChange, onNotice }) {
     this.documentId = documentId;
@@ -64,8 +72,8 @@ export class ChatSession {
 
   /**
    * Brings the document up to date: joins its group on `connectionId` (when given), then
-   * loads the newest page the first time or catches up on everything after the newest
-   * cursor seen. Retries until it succeeds or a newer sync/detach supersedes it.
+   * loads the newest page the first time or catches up on everything after the last
+   * contiguous message. Retries until it succeeds or a newer sync/detach supersedes it.
    */
   async sync(connectionId) {
     const generation = ++this.#generation;
@@ -76,8 +84,7 @@ export class ChatSession {
       if (!current()) return;
       try {
         if (connectionId) await this.#api.join(this.documentId, connectionId);
-        if (this.#historyLoaded) await this.#catchUp();
-        else await this.#loadNewest();
+        await this.#catchUp();
       } catch (error) {
         if (!current()) return;
         if (isTransient(error)) {
@@ -91,6 +98,8 @@ export class ChatSession {
       if (!current()) return;
       this.#onNotice(null);
       this.#setSyncState(connectionId ? SYNC_STATE.LIVE : SYNC_STATE.OFFLINE);
+      // Live pushes that came during the catch-up may have left a gap behind them.
+      this.#fillGaps();
       return;
     }
   }
@@ -102,7 +111,9 @@ export class ChatSession {
   }
 
   receive(message) {
-    if (message?.documentId === this.documentId) this.store.addFromServer([message]);
+    if (message?.documentId !== this.documentId) return;
+    this.store.addFromServer([message]);
+    this.#fillGaps();
   }
 
   async loadOlder() {
@@ -112,7 +123,7 @@ export class ChatSession {
     try {
       const page = await this.#api.history(this.documentId, this.#olderToken);
       if (this.#closed) return;
-      this.store.addFromServer(page.items ?? []);
+      this.store.addOlder(page.items ?? []);
       this.#olderToken = page.continuationToken ?? null;
     } catch (error) {
       this.#onNotice(`Couldn't load older messages: ${error.message}`);
@@ -122,7 +133,7 @@ export class ChatSession {
     }
   }
 
-  async send(text) {
+  send(text) {
     const id = newMessageId();
     this.store.addPending({
       id,
@@ -131,15 +142,14 @@ export class ChatSession {
       senderName: this.#user.name,
       text,
       createdAt: new Date().toISOString(),
-      cursor: null,
     });
-    await this.#deliver(id);
+    this.#enqueue(id);
   }
 
   /** Sends a failed message again with the same id, so the server stores it at most once. */
-  async retry(id) {
+  retry(id) {
     this.store.setStatus(id, STATUS.PENDING);
-    await this.#deliver(id);
+    this.#enqueue(id);
   }
 
   async close(connectionId) {
@@ -152,39 +162,99 @@ export class ChatSession {
     }
   }
 
+  #enqueue(id) {
+    this.#outbox.push(id);
+    if (!this.#sending) this.#sendQueued();
+  }
+
+  // One send at a time, so the server numbers our messages in the order they were typed.
+  async #sendQueued() {
+    this.#sending = true;
+    while (this.#outbox.length > 0 && !this.#closed) await this.#deliver(this.#outbox.shift());
+    this.#sending = false;
+  }
+
+  // Tries again by itself while the failure may pass: the same id never makes a copy, so
+  // this is safe whether the server stored the message (`stored: null`, unknown) or not.
   async #deliver(id) {
     const { text } = this.store.get(id);
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        this.store.addFromServer([await this.#api.sendMessage(this.documentId, { id, text })]);
+        return;
+      } catch (error) {
+        if (error instanceof ApiError && error.stored === true) {
+          this.store.setStatus(id, STATUS.STORED, error.message);
+          this.#fillGaps();
+          return;
+        }
+        if (!isTransient(error) || attempt >= SEND_RETRIES || this.#closed) {
+          this.store.setStatus(id, STATUS.FAILED, error.message);
+          return;
+        }
+      }
+      await sleep(backoffDelay(attempt + 1));
+    }
+  }
+
+  /**
+   * Catches up while the store lacks messages the server has (a gap under a held push, or
+   * our stored-but-not-broadcast ones), backing off while that lasts. Runs once per
+   * connection and only while live: a sync in progress catches up and then calls this.
+   */
+  async #fillGaps() {
+    const generation = this.#generation;
+    if (this.#fillingFor === generation || this.#syncState !== SYNC_STATE.LIVE) return;
+    this.#fillingFor = generation;
+    const current = () => !this.#closed && generation === this.#generation;
     try {
-      this.store.addFromServer([await this.#api.sendMessage(this.documentId, { id, text })]);
-    } catch (error) {
-      const stored = error instanceof ApiError && error.messageWasStored;
-      this.store.setStatus(id, stored ? STATUS.STORED : STATUS.FAILED, error.message);
+      for (let attempt = 0; current() && this.store.incomplete; attempt += 1) {
+        await sleep(backoffDelay(attempt));
+        if (!current()) return;
+        try {
+          await this.#catchUp();
+        } catch {
+          // The next round tries again; a lost connection brings a new sync anyway.
+        }
+      }
+    } finally {
+      if (this.#fillingFor === generation) this.#fillingFor = null;
     }
   }
 
   async #loadNewest() {
-    const hadServerMessages = this.store.newestCursor !== null;
     const page = await this.#api.history(this.documentId);
-    this.store.addFromServer(page.items ?? []);
-    if (!this.#historyLoaded || !hadServerMessages) {
-      this.#olderToken = page.continuationToken ?? null;
-    }
-    this.#historyLoaded = true;
+    this.store.startFrom(page.items ?? []);
+    this.#olderToken = page.continuationToken ?? null;
   }
 
+  /** Everything after the last contiguous message (all of it if the document was empty). */
   async #catchUp() {
-    let cursor = this.store.newestCursor;
-    if (cursor === null) {
+    if (!this.store.started) {
       await this.#loadNewest();
+      return;
+    }
+    let cursor = this.store.catchUpCursor;
+    if (cursor === null) {
+      await this.#loadAll();
       return;
     }
     for (;;) {
       const page = await this.#api.messagesAfter(this.documentId, cursor);
       this.store.addFromServer(page.items ?? []);
-      const newest = this.store.newestCursor;
-      if (!page.continuationToken || !page.items?.length || newest === cursor) return;
-      cursor = newest;
+      if (!page.continuationToken) return;
+      cursor = page.continuationToken;
     }
+  }
+
+  // There is no cursor before the first message: page back through all of history instead.
+  async #loadAll() {
+    let token = null;
+    do {
+      const page = await this.#api.history(this.documentId, token);
+      this.store.addFromServer(page.items ?? []);
+      token = page.continuationToken ?? null;
+    } while (token);
   }
 
   #setSyncState(state) {

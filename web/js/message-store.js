@@ -1,5 +1,8 @@
-// One document's messages: each id once, ordered by (createdAt, id), whichever way they arrived
-// (history page, catch-up, live push, or the reply to our own send).
+// One document's messages in seq order, gapless: each server message carries `seq` (1, 2, 3, …
+// per document, no gap, no repeat), so the store knows the highest seq up to which it holds
+// every message. A message that arrives ahead of a missing one is held back, not shown, until
+// the missing ones are fetched; then the held ones follow in order. An id that arrives again
+// replaces what the store had (the server copy settles our pending one; later, an edit).
 
 export const STATUS = Object.freeze({
   SENT: 'sent',
@@ -9,27 +12,40 @@ export const STATUS = Object.freeze({
   STORED: 'stored',
 });
 
-function compareMessages(a, b) {
-  const byTime = Date.parse(a.createdAt) - Date.parse(b.createdAt);
-  if (byTime !== 0) return byTime;
-  if (a.id === b.id) return 0;
-  return a.id < b.id ? -1 : 1;
-}
-
 function isServerMessage(value) {
   return (
     value !== null &&
     typeof value === 'object' &&
     typeof value.id === 'string' &&
     typeof value.text === 'string' &&
+    Number.isInteger(value.seq) &&
+    value.seq > 0 &&
+    typeof value.cursor === 'string' &&
+    value.cursor !== '' &&
     !Number.isNaN(Date.parse(value.createdAt))
   );
 }
 
+function newestOf(messages) {
+  let newest = null;
+  for (const message of messages) {
+    if (!newest || message.seq > newest.seq) newest = message;
+  }
+  return newest;
+}
+
 export class MessageStore {
+  // Shown messages: the server's from the oldest loaded page up to #top, plus our own
+  // not yet confirmed (no seq: they show last, in the order they were sent).
   #byId = new Map();
+  #sendOrder = new Map();
+  // seq -> server message that came ahead of a missing one.
+  #held = new Map();
+  // Every seq from the oldest loaded page up to #top is shown; null until the newest
+  // history page gave the start (0: the document was empty then).
+  #top = null;
+  #topCursor = null;
   #ordered = null;
-  #newestWithCursor = null;
   #listeners = new Set();
 
   subscribe(listener) {
@@ -45,33 +61,83 @@ export class MessageStore {
     return this.#byId.get(id);
   }
 
-  /** Messages in display order. */
+  /** Messages in display order: by seq, then our unconfirmed ones in send order. */
   get ordered() {
-    this.#ordered ??= [...this.#byId.values()].sort(compareMessages);
+    this.#ordered ??= [...this.#byId.values()].sort((a, b) => this.#compare(a, b));
     return this.#ordered;
   }
 
-  /** The cursor of the newest server message seen: where a catch-up starts. */
-  get newestCursor() {
-    return this.#newestWithCursor?.cursor ?? null;
+  /** Whether the newest history page has given the store its start. */
+  get started() {
+    return this.#top !== null;
   }
 
-  /** Adds or replaces server messages (a server copy also settles our pending one). */
-  addFromServer(messages) {
-    let changed = false;
-    for (const message of messages) {
-      if (!isServerMessage(message)) continue;
-      const known = this.#byId.get(message.id);
-      if (known?.status === STATUS.SENT && known.cursor === message.cursor) continue;
-      this.#byId.set(message.id, { ...message, status: STATUS.SENT });
-      this.#noteCursor(message);
-      changed = true;
+  /** Highest seq up to which every message is shown (0: none yet; null: not started). */
+  get contiguousSeq() {
+    return this.#top;
+  }
+
+  /**
+   * Where a catch-up starts: the cursor of the message at contiguousSeq, not of the newest
+   * one seen, so messages missing below a held one are fetched too. Null when there is none.
+   */
+  get catchUpCursor() {
+    return this.#topCursor;
+  }
+
+  /** How many server messages wait behind a missing one. */
+  get heldCount() {
+    return this.#held.size;
+  }
+
+  /** The server has messages the store lacks: a gap below held ones, or our stored ones. */
+  get incomplete() {
+    if (this.#top !== null && this.#held.size > 0) return true;
+    return [...this.#byId.values()].some((message) => message.status === STATUS.STORED);
+  }
+
+  /** Starts from the newest history page (newest first); the store holds no server message yet. */
+  startFrom(page) {
+    const messages = page.filter(isServerMessage);
+    for (const message of messages) this.#show(message);
+    const newest = newestOf(messages);
+    this.#top = newest?.seq ?? 0;
+    this.#topCursor = newest?.cursor ?? null;
+    for (const seq of this.#held.keys()) {
+      if (seq <= this.#top) this.#held.delete(seq);
     }
-    if (changed) this.#changed();
+    this.#releaseHeld();
+    this.#changed();
+  }
+
+  /** Adds an older history page: below everything shown, so it cannot leave a gap. */
+  addOlder(page) {
+    for (const message of page.filter(isServerMessage)) this.#show(message);
+    this.#changed();
+  }
+
+  /**
+   * Takes server messages from anywhere after the start (live push, catch-up, the reply to
+   * our send), in any order: shows each in turn once all before it are shown.
+   */
+  addFromServer(messages) {
+    for (const message of messages.filter(isServerMessage)) {
+      if (this.#top === null || message.seq > this.#top + 1) {
+        this.#held.set(message.seq, message);
+      } else if (message.seq === this.#top + 1) {
+        this.#extend(message);
+      } else if (this.#byId.has(message.id)) {
+        this.#show(message);
+      }
+      // Unknown and below the top: older than the oldest loaded page, which paging back brings.
+    }
+    this.#releaseHeld();
+    this.#changed();
   }
 
   /** Shows a message of ours before the server has confirmed it. */
   addPending(message) {
+    this.#sendOrder.set(message.id, this.#sendOrder.size);
     this.#byId.set(message.id, { ...message, status: STATUS.PENDING });
     this.#changed();
   }
@@ -84,10 +150,31 @@ export class MessageStore {
     this.#changed();
   }
 
-  #noteCursor(message) {
-    if (typeof message.cursor !== 'string' || !message.cursor) return;
-    const newest = this.#newestWithCursor;
-    if (!newest || compareMessages(message, newest) > 0) this.#newestWithCursor = message;
+  #show(message) {
+    this.#byId.set(message.id, { ...message, status: STATUS.SENT });
+  }
+
+  #extend(message) {
+    this.#show(message);
+    this.#top = message.seq;
+    this.#topCursor = message.cursor;
+  }
+
+  #releaseHeld() {
+    while (this.#top !== null && this.#held.has(this.#top + 1)) {
+      const next = this.#held.get(this.#top + 1);
+      this.#held.delete(next.seq);
+      this.#extend(next);
+    }
+  }
+
+  // Server messages by seq; ours without one after them all, in send order.
+  #compare(a, b) {
+    const aHasSeq = Number.isInteger(a.seq);
+    const bHasSeq = Number.isInteger(b.seq);
+    if (aHasSeq && bHasSeq) return a.seq - b.seq;
+    if (aHasSeq !== bHasSeq) return aHasSeq ? -1 : 1;
+    return this.#sendOrder.get(a.id) - this.#sendOrder.get(b.id);
   }
 
   #changed() {

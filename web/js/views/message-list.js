@@ -65,6 +65,8 @@ function renderMessage(message, { own, continued }) {
     status: message.status,
     createdAt: message.createdAt,
   });
+  // Only the server's copy has a seq; ours waiting for it has none.
+  if (Number.isInteger(message.seq)) item.dataset.seq = String(message.seq);
 
   const avatar = element('span', 'avatar');
   avatar.setAttribute('aria-hidden', 'true');
