@@ -140,6 +140,18 @@ class Page:
         """Sends with the composer and waits for the server's confirmation."""
         self._call("send", text=text)
 
+    def submit(self, text: str) -> None:
+        """Sends with the composer without waiting for the server, as a fast typist does."""
+        self._call("submit", text=text)
+
+    def wait_for_status(self, text: str, status: str) -> None:
+        """Waits until the message with ``text`` has ``status``: sent, pending, stored or failed."""
+        self._call("waitForStatus", text=text, status=status)
+
+    def wait_for_sent_count(self, count: int) -> None:
+        """Waits until exactly ``count`` messages are shown, each confirmed by the server."""
+        self._call("waitForSentCount", count=count)
+
     def wait_for_texts(self, *texts: str) -> None:
         self._call("waitForTexts", texts=list(texts))
 
@@ -164,6 +176,10 @@ class Page:
 
     def texts(self) -> list[str]:
         return [message["text"] for message in self.messages()]
+
+    def evaluate(self, expression: str) -> Any:
+        """The value of a JavaScript expression run in the page (a promise is awaited)."""
+        return self._call("evaluate", expression=expression)
 
     def snapshot(self) -> dict[str, Any]:
         """Connection state, sync state, title, user and notice as the page shows them."""

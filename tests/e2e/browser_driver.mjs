@@ -81,6 +81,7 @@ function readMessages(page) {
       sender: item.querySelector('[data-testid=message-sender]').textContent,
       text: item.querySelector('[data-testid=message-text]').textContent,
       status: item.dataset.status,
+      seq: item.dataset.seq === undefined ? null : Number(item.dataset.seq),
       createdAt: item.dataset.createdAt,
       own: item.classList.contains('message-own'),
     })),
@@ -195,6 +196,40 @@ const operations = {
     );
   },
 
+  /** Types and sends a message with Enter, without waiting for the server. */
+  async submit({ page: name, text }) {
+    const box = tab(name).page.getByTestId('composer-input');
+    await box.fill(text);
+    await box.press('Enter');
+  },
+
+  async waitForStatus({ page: name, text, status }) {
+    await waitInPage(
+      tab(name).page,
+      `${JSON.stringify(text)} with status ${status}`,
+      ([wanted, wantedStatus]) =>
+        [...document.querySelectorAll('[data-testid=message]')].some(
+          (item) =>
+            item.dataset.status === wantedStatus &&
+            item.querySelector('[data-testid=message-text]').textContent === wanted,
+        ),
+      [text, status],
+    );
+  },
+
+  /** Exactly `count` messages shown, each one the server's copy. */
+  async waitForSentCount({ page: name, count }) {
+    await waitInPage(
+      tab(name).page,
+      `${count} sent messages`,
+      (wanted) => {
+        const items = [...document.querySelectorAll('[data-testid=message]')];
+        return items.length === wanted && items.every((item) => item.dataset.status === 'sent');
+      },
+      count,
+    );
+  },
+
   async waitForTexts({ page: name, texts }) {
     await waitForTexts(tab(name).page, texts);
   },
@@ -222,6 +257,8 @@ const operations = {
   },
 
   messages: ({ page: name }) => readMessages(tab(name).page),
+  // A JavaScript expression, run in the page (tests of the page's own modules); its value.
+  evaluate: ({ page: name, expression }) => tab(name).page.evaluate(expression),
   snapshot: ({ page: name }) => snapshot(tab(name).page),
   liveMessages: ({ page: name }) => tab(name).liveMessages,
   pageErrors: ({ page: name }) => tab(name).pageErrors,

@@ -1,0 +1,220 @@
+"""The page is gapless: it shows every stored message once, in seq order, whatever happens.
+
+Messages reach the page by history, catch-up, live push and the replies to its own sends,
+in any order and with any one of them missing for a while. These tests check what the page
+ends up holding: the store's gap logic fed directly in the page, the page's own sends, and
+a page watching twenty services post at once while the SignalR emulator dies and comes back.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from devstack.stack import LocalStack
+from tests.e2e.browser import Page
+from tests.e2e.concurrent_senders import SenderRun
+
+pytestmark = pytest.mark.e2e
+
+OpenPage = Callable[[str], Page]
+
+SENDERS = 20
+PER_SENDER = 15
+# Every sender waits before these message numbers: the outage starts after the first five
+# of each and ends after the tenth, with posts racing both the kill and the restart.
+OUTAGE_STARTS_AT = 5
+OUTAGE_ENDS_AT = 10
+SETTLE_TIMEOUT_S = 120.0
+
+# Runs `steps` ([method, argument] pairs) on a fresh MessageStore from the page's own module;
+# after each step, what the store shows and knows.
+RUN_STORE_STEPS = """async (steps) => {
+  const { MessageStore } = await import('/js/message-store.js');
+  const store = new MessageStore();
+  return steps.map(([method, argument]) => {
+    store[method](argument);
+    return {
+      shown: store.ordered.map((message) => [message.seq ?? null, message.text, message.status]),
+      contiguousSeq: store.contiguousSeq,
+      catchUpCursor: store.catchUpCursor,
+      held: store.heldCount,
+      incomplete: store.incomplete,
+    };
+  });
+}"""
+
+
+def new_document_id(purpose: str) -> str:
+    """A document no other test touches."""
+    return f"{purpose}-{uuid.uuid4().hex[:8]}"
+
+
+def server_message(seq: int, text: str = "", *, message_id: str = "") -> dict[str, Any]:
+    """A message as the server sends it; ``text`` and ``message_id`` follow ``seq`` unless given."""
+    return {
+        "id": message_id or f"m{seq}",
+        "documentId": "store-test",
+        "senderId": "someone",
+        "senderName": "Someone",
+        "text": text or f"message {seq}",
+        "createdAt": f"2024-05-01T10:00:{seq:02d}.000Z",
+        "seq": seq,
+        "cursor": f"c{seq}",
+    }
+
+
+def run_store_steps(page: Page, steps: list[tuple[str, Any]]) -> list[dict[str, Any]]:
+    states: list[dict[str, Any]] = page.evaluate(f"({RUN_STORE_STEPS})({json.dumps(steps)})")
+    return states
+
+
+def shown_seqs(state: dict[str, Any]) -> list[int | None]:
+    return [seq for seq, _, _ in state["shown"]]
+
+
+def test_store_holds_a_message_that_arrives_ahead_of_a_gap_until_the_gap_is_filled(
+    open_page: OpenPage,
+) -> None:
+    page = open_page("store")
+    page.open("Alice", new_document_id("store"))
+    started, one, three, two, again = run_store_steps(
+        page,
+        [
+            ("startFrom", []),
+            ("addFromServer", [server_message(1)]),
+            ("addFromServer", [server_message(3)]),
+            ("addFromServer", [server_message(2)]),
+            # The same id again (an edit, later) replaces the copy the store has.
+            ("addFromServer", [server_message(2, "message 2, edited")]),
+        ],
+    )
+    assert (started["contiguousSeq"], started["catchUpCursor"]) == (0, None)
+    assert (shown_seqs(one), one["contiguousSeq"], one["catchUpCursor"]) == ([1], 1, "c1")
+
+    # Seq 3 waits behind the missing 2, and the catch-up starts after 1, not after 3.
+    assert shown_seqs(three) == [1]
+    assert (three["held"], three["incomplete"], three["catchUpCursor"]) == (1, True, "c1")
+
+    assert shown_seqs(two) == [1, 2, 3]
+    assert (two["held"], two["incomplete"], two["contiguousSeq"]) == (0, False, 3)
+    assert two["catchUpCursor"] == "c3"
+    assert again["shown"][1] == [2, "message 2, edited", "sent"]
+    assert len(again["shown"]) == 3
+
+
+def test_store_starts_from_the_newest_page_and_keeps_own_unconfirmed_messages_last(
+    open_page: OpenPage,
+) -> None:
+    page = open_page("store")
+    page.open("Alice", new_document_id("store"))
+    own = {"id": "mine", "documentId": "store-test", "senderId": "alice", "senderName": "Alice"}
+    early, started, older, pending, confirmed = run_store_steps(
+        page,
+        [
+            # A live push before the history page: held, nothing shown yet.
+            ("addFromServer", [server_message(12)]),
+            ("startFrom", [server_message(seq) for seq in (10, 9, 8)]),
+            ("addOlder", [server_message(seq) for seq in (7, 6)]),
+            ("addPending", {**own, "text": "mine", "createdAt": "2024-05-01T09:00:00.000Z"}),
+            ("addFromServer", [server_message(11, "mine", message_id="mine")]),
+        ],
+    )
+    assert (shown_seqs(early), early["held"], early["contiguousSeq"]) == ([], 1, None)
+    assert (shown_seqs(started), started["held"], started["incomplete"]) == ([8, 9, 10], 1, True)
+    assert started["catchUpCursor"] == "c10"
+    assert shown_seqs(older) == [6, 7, 8, 9, 10]
+    # Our message has no seq yet: it goes last, whatever its clock says.
+    assert pending["shown"][-1] == [None, "mine", "pending"]
+    # Its server copy fills the gap and releases the held 12.
+    assert shown_seqs(confirmed) == [6, 7, 8, 9, 10, 11, 12]
+    assert confirmed["shown"][5] == [11, "mine", "sent"]
+    assert (confirmed["contiguousSeq"], confirmed["held"]) == (12, 0)
+
+
+def test_back_to_back_sends_keep_the_order_they_were_typed_in(open_page: OpenPage) -> None:
+    alice = open_page("alice")
+    alice.open("Alice", new_document_id("burst"))
+    typed = [f"Point {number} of the agenda" for number in range(1, 9)]
+    for text in typed:
+        alice.submit(text)
+    alice.wait_for_sent_count(len(typed))
+    shown = alice.messages()
+    assert [message["text"] for message in shown] == typed
+    assert [message["seq"] for message in shown] == list(range(1, len(typed) + 1))
+
+
+def test_a_message_stored_but_not_broadcast_shows_as_saved_then_arrives(
+    stack: LocalStack, open_page: OpenPage
+) -> None:
+    document_id = new_document_id("saved")
+    alice = open_page("alice")
+    alice.open("Alice", document_id)
+    alice.send("Before the outage.")
+
+    text = "Written while live updates are down."
+    stack.stop_signalr()
+    try:
+        alice.wait_for_connection("reconnecting", "offline")
+        alice.submit(text)
+        alice.wait_for_status(text, "stored")
+    finally:
+        stack.start_signalr()
+    alice.wait_live()
+    alice.wait_for_status(text, "sent")
+    shown = alice.messages()
+    assert [(m["text"], m["seq"]) for m in shown] == [("Before the outage.", 1), (text, 2)]
+
+
+def test_twenty_senders_through_a_signalr_restart_leave_the_page_with_every_message_once(
+    stack: LocalStack, open_page: OpenPage
+) -> None:
+    document_id = new_document_id("gapless")
+    watcher = open_page("watcher")
+    watcher.open("Watcher", document_id)
+
+    outage_started, outage_ended = threading.Event(), threading.Event()
+    run = SenderRun(
+        stack,
+        document_id,
+        senders=SENDERS,
+        per_sender=PER_SENDER,
+        gates={OUTAGE_STARTS_AT: outage_started, OUTAGE_ENDS_AT: outage_ended},
+    )
+    run.start()
+    try:
+        # Kill the emulator while the last of the first five per sender are still going out.
+        run.wait_until_done(SENDERS * OUTAGE_STARTS_AT * 3 // 4, SETTLE_TIMEOUT_S)
+        stack.stop_signalr()
+        outage_started.set()
+        watcher.wait_for_connection("reconnecting", "offline")
+        # Restart it while the last posts of the outage are still going out.
+        run.wait_until_done(SENDERS * OUTAGE_ENDS_AT * 7 // 8, SETTLE_TIMEOUT_S)
+    finally:
+        stack.start_signalr()
+        outage_started.set()
+        outage_ended.set()
+    run.join(SETTLE_TIMEOUT_S)
+    assert (run.errors, run.unsettled) == ([], [])
+    assert len(run.sent) == run.total
+
+    watcher.wait_live()
+    watcher.wait_for_sent_count(run.total)
+    shown = watcher.messages()
+    assert sorted(m["id"] for m in shown) == sorted(sent.id for sent in run.sent)
+    assert [m["seq"] for m in shown] == list(range(1, run.total + 1))
+    seq_of = {m["id"]: m["seq"] for m in shown}
+    text_of = {m["id"]: m["text"] for m in shown}
+    assert all(text_of[sent.id] == sent.text for sent in run.sent)
+    # Where the reply said which seq the server gave, the page agrees.
+    assert all(seq_of[sent.id] == sent.seq for sent in run.sent if sent.seq is not None)
+    # Each sender posted one message after another, so its seqs rise in its own order.
+    for sender in range(SENDERS):
+        own = [seq_of[sent.id] for sent in run.sent if sent.sender == sender]
+        assert own == sorted(own), f"sender {sender}: seqs out of order {own}"
+    assert watcher.snapshot()["notice"] is None
