@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import TypeVar
 
 from chat.http import Request, Response, endpoint, json_object
-from chat.identity import User
-from chat.messages import Cursor, check_document_id
+from chat.identity import User, known_user
+from chat.messages import Cursor, OlderThan, check_document_id
 from chat.models import (
     HistoryQuery,
     JoinRequest,
@@ -77,7 +77,7 @@ def send_service_message(runtime: Runtime, request: Request, emit: Emit | None =
     """
     document_id = _document_id(request)
     body = _message_body(runtime, request, ServiceMessageRequest)
-    sender = User(body.sender_id, body.sender_name or body.sender_id)
+    sender = known_user(body.sender_id, body.sender_name or body.sender_id)
     posting = runtime.posting(emit)
     return _posted(posting.post_for_service(sender, document_id, Draft(body.text, body.id)))
 
@@ -92,7 +92,9 @@ def list_messages(runtime: Runtime, request: Request) -> Response:
     if query.after is not None:
         page = history.catch_up(user, document_id, Cursor.decode(query.after), query.limit)
     else:
-        page = history.newest_first(user, document_id, query.limit, query.continuation_token)
+        token = query.continuation_token
+        older_than = OlderThan.decode(token) if token is not None else None
+        page = history.newest_first(user, document_id, query.limit, older_than)
     return Response(200, page.to_json())
 
 

@@ -1,8 +1,21 @@
 """Every way a chat request can fail on purpose, each with its HTTP status and error code.
 
 The use cases raise these; :mod:`chat.http` turns one into the JSON error body
-``{"error": {"code", "message"}}`` plus headers. Anything else that escapes is a bug and
-becomes a 500. Messages are written for the caller and never hold secrets.
+``{"error": {"code", "message"}}`` plus headers. Anything else that escapes, such as
+:class:`Misconfigured`, fails the invocation: the host answers 500 and logs the traceback.
+Messages are written for the caller and never hold secrets.
+
+    ChatError                      4xx and 503 answers with a stable ``code``
+    ├── InvalidRequest (400) ── InvalidJson
+    ├── Unauthenticated (401), Forbidden (403), ConnectionNotFound (404)
+    ├── MessageIdConflict (409), PayloadTooLarge (413)
+    └── Unavailable (503, Retry-After)
+        ├── StoreUnavailable ── StoreOutcomeUnknown       raised by the store
+        ├── RealtimeUnavailable, IdentityProviderUnavailable
+        └── SendFailed (+ ``stored``: true, false or null)  what a sender is told
+            ├── NotStored, MaybeStored
+            └── NotDelivered
+    Misconfigured (RuntimeError)   a dependency refused docchat itself: a failed invocation
 """
 
 from __future__ import annotations
@@ -16,10 +29,15 @@ __all__ = [
     "IdentityProviderUnavailable",
     "InvalidJson",
     "InvalidRequest",
+    "MaybeStored",
     "MessageIdConflict",
+    "Misconfigured",
     "NotDelivered",
+    "NotStored",
     "PayloadTooLarge",
     "RealtimeUnavailable",
+    "SendFailed",
+    "StoreOutcomeUnknown",
     "StoreUnavailable",
     "Unauthenticated",
     "Unavailable",
@@ -135,20 +153,64 @@ class IdentityProviderUnavailable(Unavailable):
     code = "identity_provider_unavailable"
 
 
-class NotDelivered(Unavailable):
-    """The message is stored but SignalR failed to deliver it; sending it again delivers it."""
+class StoreOutcomeUnknown(StoreUnavailable):
+    """A write reached the store but no answer came back: it may or may not have happened."""
 
-    code = "message_not_delivered"
+    code = "store_outcome_unknown"
+
+
+class SendFailed(Unavailable):
+    """A message was not sent; :attr:`stored` says whether the store kept it (None: unknown).
+
+    Sending it again with the same id is always safe: it is never stored twice.
+    """
+
+    stored: ClassVar[bool | None]
+    explanation: ClassVar[str]
 
     def __init__(self, message_id: str, *, retry_after: int = DEFAULT_RETRY_AFTER_SECONDS) -> None:
-        super().__init__(
-            "the message is stored but could not be delivered to listeners; "
-            "send it again with the same id to deliver it",
-            retry_after=retry_after,
-        )
+        super().__init__(self.explanation, retry_after=retry_after)
         self.message_id = message_id
 
     def body(self) -> dict[str, Any]:
         body = super().body()
-        body["error"].update(stored=True, id=self.message_id)
+        body["error"].update(stored=self.stored, id=self.message_id)
         return body
+
+
+class NotStored(SendFailed):
+    """The store failed before keeping the message."""
+
+    code = "store_unavailable"
+    stored = False
+    explanation = "the message store is unavailable and nothing was stored; try again shortly"
+
+
+class MaybeStored(SendFailed):
+    """The store did not answer: the message may be kept or not."""
+
+    code = "store_outcome_unknown"
+    stored = None
+    explanation = (
+        "the message store did not answer, so the message may or may not be stored; "
+        "send it again with the same id: it is never stored twice"
+    )
+
+
+class NotDelivered(SendFailed):
+    """The message is stored but SignalR failed to deliver it; sending it again delivers it."""
+
+    code = "message_not_delivered"
+    stored = True
+    explanation = (
+        "the message is stored but could not be delivered to listeners; "
+        "send it again with the same id to deliver it"
+    )
+
+
+class Misconfigured(RuntimeError):
+    """A dependency refused docchat itself (bad key, missing role, missing container).
+
+    Not a :class:`ChatError`: no caller can fix it, so it fails the invocation (a 500) and
+    its message, logged by the host, names the setting or resource to fix, never a secret.
+    """

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from chat.errors import Unauthenticated
-from chat.messages import user_id_problem
+from chat.messages import showable_name, user_id_problem
 
 __all__ = ["Authenticator", "PrincipalHeaders", "User", "known_user"]
 
@@ -51,7 +51,10 @@ class PrincipalHeaders:
 
 
 def known_user(user_id: str, name: str) -> User:
-    """The :class:`User` with this id, or raise :class:`Unauthenticated` if it is unusable."""
+    """The :class:`User` with this id, or raise :class:`Unauthenticated` if it is unusable.
+
+    The name is for display only, so one that cannot be shown as given is made showable.
+    """
     if user_id_problem(user_id):
         raise Unauthenticated("the signed-in user's id is not usable")
-    return User(user_id, name)
+    return User(user_id, showable_name(name, user_id))

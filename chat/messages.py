@@ -1,16 +1,18 @@
-"""Chat messages as values: their ids, timestamps, JSON form and keyset cursors.
+"""Chat messages as values: their ids, timestamps, JSON form, cursors and page tokens.
 
-A message's place in a document is (``createdAt``, ``id``): the millisecond timestamp the
-server gave it, ties broken by id. A cursor is that pair, packed into an opaque URL-safe
-string, so "everything after the last message I saw" has no gap and no duplicate.
-Standard library only: these values travel through every layer.
+A message has two places in its document, both given by the store when it is written:
+``seq``, its number in the order messages were posted (1, 2, 3, ... with no gap, never
+changing), and ``position``, its place in the document's change stream (where it moves each
+time the message changes). A :class:`Cursor` is a position, so "everything after the last
+change I saw" has no gap and no duplicate; an :class:`OlderThan` token pages history back
+by seq. Both travel as opaque URL-safe strings. Standard library only: these values travel
+through every layer.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -20,17 +22,23 @@ from typing import Any
 from chat.errors import InvalidRequest
 
 __all__ = [
+    "MAX_DISPLAY_NAME_LENGTH",
     "MAX_DOCUMENT_ID_LENGTH",
     "MAX_MESSAGE_ID_LENGTH",
+    "RESERVED_ID_PREFIX",
     "Cursor",
     "Message",
+    "OlderThan",
     "Page",
     "check_document_id",
+    "display_name_problem",
     "format_timestamp",
     "group_of",
     "identifier_problem",
     "message_id_problem",
     "parse_timestamp",
+    "showable_name",
+    "text_problem",
     "to_milliseconds",
     "user_id_problem",
 ]
@@ -38,9 +46,25 @@ __all__ = [
 MAX_DOCUMENT_ID_LENGTH = 255
 MAX_MESSAGE_ID_LENGTH = 128
 MAX_USER_ID_LENGTH = 255
+MAX_DISPLAY_NAME_LENGTH = 100
+#: Ids starting with this are docchat's own items (a document's head), never a message's.
+RESERVED_ID_PREFIX = "_"
 #: Cosmos DB refuses these in ids; a document id also travels in URL paths.
 _RESERVED_CHARACTERS = frozenset("/\\?#")
+#: Control, format (zero-width), surrogate and private-use code points: none can be told
+#: apart on screen, and a lone surrogate cannot even be encoded as UTF-8. Unassigned code
+#: points pass: Python's Unicode tables lag behind the emoji people send.
+_UNPRINTABLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co"})
+#: Marks, formats (zero-width spaces, joiners, bidi controls) and separators show nothing
+#: alone; nor do these letters and symbols, used to fake an empty message.
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Mn", "Me", "Zs", "Zl", "Zp"})
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
+_CURSOR = "c1"
+_OLDER_THAN = "o1"
+_MAX_TOKEN_CHARACTERS = 64
+_TOKEN_ALPHABET = re.compile(r"[A-Za-z0-9_-]+")
+_TOKEN = re.compile(rb"(?P<kind>[a-z]\d):(?P<number>0|[1-9]\d{0,15})")
 
 
 def check_document_id(value: str) -> str:
@@ -55,21 +79,75 @@ def identifier_problem(value: str, max_length: int) -> str | None:
     """Why ``value`` cannot be a document or message id (Cosmos DB's rules), or None."""
     if not value or len(value) > max_length:
         return f"must be 1 to {max_length} characters, got {len(value)}"
-    if _RESERVED_CHARACTERS.intersection(value) or _has_control_character(value):
-        return "must not contain / \\ ? # or control characters"
+    if _RESERVED_CHARACTERS.intersection(value) or _has_unprintable(value):
+        return "must not contain / \\ ? # or control, zero-width or surrogate characters"
     return None
 
 
 def message_id_problem(value: str) -> str | None:
-    """Why ``value`` cannot be a message id, or None."""
+    """Why ``value`` cannot be a message id, or None. A leading ``_`` is docchat's own."""
+    if value.startswith(RESERVED_ID_PREFIX):
+        return f"must not start with {RESERVED_ID_PREFIX}"
     return identifier_problem(value, MAX_MESSAGE_ID_LENGTH)
 
 
 def user_id_problem(value: str) -> str | None:
     """Why ``value`` cannot be a user id, or None."""
-    if not value or len(value) > MAX_USER_ID_LENGTH or _has_control_character(value):
-        return f"must be 1 to {MAX_USER_ID_LENGTH} characters without control characters"
+    if not value or len(value) > MAX_USER_ID_LENGTH or _has_unprintable(value):
+        return (
+            f"must be 1 to {MAX_USER_ID_LENGTH} characters without control, zero-width or"
+            " surrogate characters"
+        )
     return None
+
+
+def display_name_problem(value: str) -> str | None:
+    """Why ``value`` cannot be shown as a sender's name, or None."""
+    if not 1 <= len(value) <= MAX_DISPLAY_NAME_LENGTH:
+        return f"must be 1 to {MAX_DISPLAY_NAME_LENGTH} characters, got {len(value)}"
+    return _printable_text_problem(value, allowed_controls="")
+
+
+def showable_name(name: str, fallback: str) -> str:
+    """``name`` as an identity provider gave it, made safe to show: unprintable characters
+    dropped and cut to :data:`MAX_DISPLAY_NAME_LENGTH`; ``fallback`` when nothing is left.
+
+    Names from a provider are corrected rather than refused: the caller cannot change them.
+    """
+    for candidate in (name, fallback):
+        kept = "".join(
+            c for c in candidate if unicodedata.category(c) not in _UNPRINTABLE_CATEGORIES
+        )
+        kept = kept.strip()[:MAX_DISPLAY_NAME_LENGTH]
+        if display_name_problem(kept) is None:
+            return kept
+    return "?"
+
+
+def text_problem(value: str, max_length: int) -> str | None:
+    """Why ``value`` cannot be a message's text, or None: line breaks and tabs are fine."""
+    if not 1 <= len(value) <= max_length:
+        return f"must be 1 to {max_length} characters, got {len(value)}"
+    return _printable_text_problem(value, allowed_controls="\n\t")
+
+
+def _printable_text_problem(value: str, allowed_controls: str) -> str | None:
+    for character in value:
+        category = unicodedata.category(character)
+        if category == "Cs":
+            return "must not contain lone surrogates (send UTF-16 pairs whole)"
+        if category in ("Cc", "Co") and character not in allowed_controls:
+            return f"must not contain the character U+{ord(character):04X}"
+    if not any(_is_visible(character) for character in value):
+        return "must contain at least one visible character"
+    return None
+
+
+def _is_visible(character: str) -> bool:
+    """Whether ``character`` puts ink on the screen by itself."""
+    if character in _BLANK_LETTERS or character.isspace():
+        return False
+    return unicodedata.category(character) not in _INVISIBLE_CATEGORIES
 
 
 def group_of(document_id: str) -> str:
@@ -98,33 +176,62 @@ def parse_timestamp(text: str) -> datetime:
 
 @dataclass(frozen=True)
 class Cursor:
-    """A position in a document's timeline: after every message up to and including this one."""
+    """A position in a document's change stream: after every change up to and including it.
 
-    created_at: str
-    message_id: str
+    Each stored message takes the next position; later changes to a message (edits,
+    deletions, reactions) will move it to a new one, so "everything after my cursor" stays
+    exactly what a client missed. Position 0 is before the first message.
+    """
+
+    position: int
 
     def encode(self) -> str:
         """The opaque, URL-safe form clients pass back as ``after``."""
-        raw = json.dumps([self.created_at, self.message_id], separators=(",", ":")).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return _pack(_CURSOR, self.position)
 
     @classmethod
     def decode(cls, text: str) -> Cursor:
         """Read a cursor a client sent back; raise :class:`InvalidRequest` if it is not one."""
-        try:
-            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-            created_at, message_id = json.loads(raw)
-            parse_timestamp(created_at)
-            if message_id_problem(message_id):
-                raise ValueError(message_id)
-        except (binascii.Error, UnicodeDecodeError, TypeError, ValueError):
-            raise InvalidRequest("after is not a cursor docchat issued") from None
-        return cls(created_at, message_id)
+        return cls(_unpack(_CURSOR, text, "after is not a cursor docchat issued"))
+
+
+@dataclass(frozen=True)
+class OlderThan:
+    """Where a newest-first history page left off: the messages before ``seq``."""
+
+    seq: int
+
+    def encode(self) -> str:
+        """The opaque, URL-safe form clients pass back as ``continuationToken``."""
+        return _pack(_OLDER_THAN, self.seq)
+
+    @classmethod
+    def decode(cls, text: str) -> OlderThan:
+        """Read a token a client sent back; raise :class:`InvalidRequest` if it is not one."""
+        return cls(_unpack(_OLDER_THAN, text, "continuationToken is not one docchat issued"))
+
+
+def _pack(kind: str, number: int) -> str:
+    return base64.urlsafe_b64encode(f"{kind}:{number}".encode()).decode().rstrip("=")
+
+
+def _unpack(kind: str, text: str, refusal: str) -> int:
+    """The number :func:`_pack` packed as ``kind``. No JSON: nothing a client sends can nest."""
+    if len(text) > _MAX_TOKEN_CHARACTERS or not _TOKEN_ALPHABET.fullmatch(text):
+        raise InvalidRequest(refusal)
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except binascii.Error:
+        raise InvalidRequest(refusal) from None
+    match = _TOKEN.fullmatch(raw)
+    if match is None or match["kind"] != kind.encode():
+        raise InvalidRequest(refusal)
+    return int(match["number"])
 
 
 @dataclass(frozen=True)
 class Message:
-    """A stored chat message."""
+    """A chat message: ``seq`` and ``position`` are 0 until the store gives it its place."""
 
     id: str
     document_id: str
@@ -132,11 +239,13 @@ class Message:
     sender_name: str
     text: str
     created_at: str
+    seq: int = 0
+    position: int = 0
 
     @property
     def cursor(self) -> Cursor:
-        """The position right after this message."""
-        return Cursor(self.created_at, self.id)
+        """The position right after this message's latest change."""
+        return Cursor(self.position)
 
     def stored_form(self) -> dict[str, Any]:
         """The item as the store keeps it."""
@@ -147,11 +256,15 @@ class Message:
             "senderName": self.sender_name,
             "text": self.text,
             "createdAt": self.created_at,
+            "seq": self.seq,
+            "position": self.position,
         }
 
     def to_json(self) -> dict[str, Any]:
-        """The API's and the broadcast's form: the stored fields plus the cursor."""
-        return {**self.stored_form(), "cursor": self.cursor.encode()}
+        """The API's and the broadcast's form: ``seq`` and the cursor, not the position."""
+        body = self.stored_form()
+        del body["position"]
+        return {**body, "cursor": self.cursor.encode()}
 
     @classmethod
     def from_stored(cls, item: dict[str, Any]) -> Message:
@@ -163,6 +276,8 @@ class Message:
             sender_name=item["senderName"],
             text=item["text"],
             created_at=item["createdAt"],
+            seq=item["seq"],
+            position=item["position"],
         )
 
 
@@ -181,5 +296,5 @@ class Page:
         }
 
 
-def _has_control_character(value: str) -> bool:
-    return any(unicodedata.category(character) == "Cc" for character in value)
+def _has_unprintable(value: str) -> bool:
+    return any(unicodedata.category(character) in _UNPRINTABLE_CATEGORIES for character in value)

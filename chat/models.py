@@ -7,6 +7,7 @@ misspelt field fails loudly instead of being ignored. Every failure becomes one
 
 from __future__ import annotations
 
+import re
 from typing import Any, TypeVar
 
 from pydantic import (
@@ -21,7 +22,12 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import ErrorDetails
 
 from chat.errors import InvalidRequest
-from chat.messages import message_id_problem, user_id_problem
+from chat.messages import (
+    display_name_problem,
+    message_id_problem,
+    text_problem,
+    user_id_problem,
+)
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
@@ -35,10 +41,11 @@ __all__ = [
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
-MAX_CONNECTION_ID_LENGTH = 256
-MAX_SENDER_NAME_LENGTH = 255
-#: Generous for any token Cosmos DB or docchat issues, small enough to refuse junk early.
-MAX_TOKEN_LENGTH = 8192
+#: Connection ids are service-issued printable ASCII; nothing else can name one.
+_CONNECTION_ID = re.compile(r"[!-~]{1,256}")
+CONNECTION_ID_RULE = "must be the id the service gave the connection: 1 to 256 printable ASCII"
+#: Generous for any token docchat issues, small enough to refuse junk early.
+MAX_TOKEN_LENGTH = 256
 #: The validation context key that carries the configured message length limit.
 MAX_TEXT_LENGTH = "max_text_length"
 
@@ -58,7 +65,14 @@ class _Body(BaseModel):
 class JoinRequest(_Body):
     """``{"connectionId"}``: the SignalR connection to add to or remove from a document."""
 
-    connection_id: str = Field(min_length=1, max_length=MAX_CONNECTION_ID_LENGTH)
+    connection_id: str
+
+    @field_validator("connection_id")
+    @classmethod
+    def _connection_id_is_usable(cls, value: str) -> str:
+        if not _CONNECTION_ID.fullmatch(value):
+            raise ValueError(CONNECTION_ID_RULE)
+        return value
 
 
 class SendMessageRequest(_Body):
@@ -70,12 +84,7 @@ class SendMessageRequest(_Body):
     @field_validator("text")
     @classmethod
     def _text_fits(cls, text: str, info: ValidationInfo) -> str:
-        limit = (info.context or {})[MAX_TEXT_LENGTH]
-        if not 1 <= len(text) <= limit:
-            raise ValueError(f"must be 1 to {limit} characters, got {len(text)}")
-        if not text.strip():
-            raise ValueError("must not be only white space")
-        return text
+        return _unless(text_problem(text, (info.context or {})[MAX_TEXT_LENGTH]), text)
 
     @field_validator("id")
     @classmethod
@@ -87,12 +96,17 @@ class ServiceMessageRequest(SendMessageRequest):
     """A message a backend service posts on behalf of ``senderId``."""
 
     sender_id: str
-    sender_name: str | None = Field(default=None, min_length=1, max_length=MAX_SENDER_NAME_LENGTH)
+    sender_name: str | None = None
 
     @field_validator("sender_id")
     @classmethod
     def _sender_is_usable(cls, value: str) -> str:
         return _unless(user_id_problem(value), value)
+
+    @field_validator("sender_name")
+    @classmethod
+    def _name_is_showable(cls, value: str | None) -> str | None:
+        return None if value is None else _unless(display_name_problem(value), value)
 
 
 class HistoryQuery(BaseModel):

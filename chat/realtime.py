@@ -13,14 +13,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any, Protocol
 
-from chat.errors import ConnectionNotFound, RealtimeUnavailable
+from chat.errors import ConnectionNotFound, Misconfigured, RealtimeUnavailable
 from signalr.bindings import OutputItem, SignalRGroupAction, SignalRMessage, dump_output
 from signalr.errors import NotFoundError, ServiceError, ServiceUnavailableError
 
 if TYPE_CHECKING:
+    from chat.breaker import Breaker
     from signalr.rest import HubClient
 
-__all__ = ["BindingOutput", "Emit", "Realtime", "RestRealtime"]
+__all__ = ["BindingOutput", "Emit", "Realtime", "RestRealtime", "realtime_outage"]
 
 #: Sets a function's ``signalR`` output binding (``func.Out[str].set``).
 Emit = Callable[[str], None]
@@ -45,14 +46,16 @@ class Realtime(Protocol):
 
 
 class RestRealtime:
-    """Realtime through :class:`signalr.rest.HubClient`; failures raise at once."""
+    """Realtime through :class:`signalr.rest.HubClient`; failures raise at once, and while
+    an outage is fresh, ``breaker`` fails calls without trying (see :mod:`chat.breaker`)."""
 
-    def __init__(self, hub: HubClient) -> None:
+    def __init__(self, hub: HubClient, breaker: Breaker) -> None:
         self._hub = hub
+        self._breaker = breaker
 
     def add_to_group(self, group: str, connection_id: str) -> None:
         try:
-            with _outages_reported():
+            with self._outages_reported():
                 self._hub.add_connection_to_group(group, connection_id)
         except NotFoundError:
             raise ConnectionNotFound(
@@ -60,12 +63,23 @@ class RestRealtime:
             ) from None
 
     def remove_from_group(self, group: str, connection_id: str) -> None:
-        with suppress(NotFoundError), _outages_reported():
+        with suppress(NotFoundError), self._outages_reported():
             self._hub.remove_connection_from_group(group, connection_id)
 
     def send_to_group(self, group: str, target: str, argument: Any) -> None:
-        with _outages_reported():
+        with self._outages_reported():
             self._hub.send_to_group(group, target, [argument])
+
+    @contextmanager
+    def _outages_reported(self) -> Iterator[None]:
+        self._breaker.check()
+        try:
+            with _outages_reported():
+                yield
+        except RealtimeUnavailable:
+            self._breaker.opened()
+            raise
+        self._breaker.closed()
 
 
 class BindingOutput:
@@ -96,9 +110,15 @@ class BindingOutput:
         self._emit(dump_output(self._items))
 
 
+def realtime_outage() -> RealtimeUnavailable:
+    """What a caller hears while SignalR is down."""
+    return RealtimeUnavailable("the realtime service is unreachable; try again shortly")
+
+
 @contextmanager
 def _outages_reported() -> Iterator[None]:
-    """Turn an unreachable or failing service (5xx, 429) into :class:`RealtimeUnavailable`.
+    """Turn an unreachable or failing service (5xx, 429) into :class:`RealtimeUnavailable`,
+    and a refusal of docchat's own credentials (401, 403) into :class:`Misconfigured`.
 
     Other 4xx answers mean docchat sent something wrong: a bug, left to surface as one.
     """
@@ -106,10 +126,15 @@ def _outages_reported() -> Iterator[None]:
         yield
     except ServiceUnavailableError as error:
         _log.warning("SignalR unreachable: %s", error)
-        raise RealtimeUnavailable(
-            "the realtime service is unreachable; try again shortly"
-        ) from None
+        raise realtime_outage() from None
     except ServiceError as error:
+        if error.status_code in (401, 403):
+            _log.error(
+                "SignalR refused docchat's credentials (%s): check the AccessKey in"
+                " AzureSignalRConnectionString, or the identity's SignalR role",
+                error.status_code,
+            )
+            raise Misconfigured(f"SignalR answered {error.status_code}") from None
         if error.status_code < 500 and error.status_code != 429:
             raise
         _log.warning("SignalR failed: %s", error)

@@ -17,6 +17,7 @@ from chat.identity import Authenticator, PrincipalHeaders
 from chat.settings import HUB, AuthMode, Settings
 
 if TYPE_CHECKING:
+    from chat.breaker import Breaker
     from chat.jwt_identity import BearerTokens
     from chat.realtime import Emit, Realtime
     from chat.service import HistoryService, MembershipService, PostingService
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
 __all__ = ["Runtime"]
 
 _Built = TypeVar("_Built")
+#: Connect and read timeouts (seconds) of a SignalR REST call: the service answers in
+#: milliseconds, and a caller is better served by a prompt 503 than a long wait.
+SIGNALR_TIMEOUTS = (0.5, 1.0)
 
 
 class _Once(Generic[_Built]):
@@ -56,6 +60,7 @@ class Runtime:
         self._negotiate_authenticator = _Once(self._build_negotiate_authenticator)
         self._hub = _Once(self._build_hub_client)
         self._store = _Once(self._build_store)
+        self._realtime_breaker = _Once(self._build_realtime_breaker)
 
     @property
     def authenticator(self) -> Authenticator:
@@ -83,7 +88,9 @@ class Runtime:
         """Write to the function's ``signalR`` output binding via ``emit``, or else use REST."""
         from chat.realtime import BindingOutput, RestRealtime
 
-        return BindingOutput(emit) if emit is not None else RestRealtime(self._hub.get())
+        if emit is not None:
+            return BindingOutput(emit)
+        return RestRealtime(self._hub.get(), self._realtime_breaker.get())
 
     def membership(self, emit: Emit | None) -> MembershipService:
         """Join and leave, delivering group changes as :meth:`realtime` says."""
@@ -123,9 +130,18 @@ class Runtime:
         return BearerTokensOrSignalRToken(self._app_tokens.get(), self.signalr)
 
     def _build_hub_client(self) -> HubClient:
-        from signalr.rest import HubClient
+        from signalr.rest import HubClient, RetryPolicy
 
-        return HubClient(self.signalr, HUB)
+        # Within the request's ~1.5 s budget: a refused connection is retried twice at
+        # once-ish, a read that times out is not retried (the send may have happened).
+        retry = RetryPolicy.default(attempts=2, backoff=0.1, max_wait=1.0).new(read=0)
+        return HubClient(self.signalr, HUB, timeout=SIGNALR_TIMEOUTS, retry=retry)
+
+    def _build_realtime_breaker(self) -> Breaker:
+        from chat.breaker import Breaker
+        from chat.realtime import realtime_outage
+
+        return Breaker(realtime_outage)
 
     def _build_store(self) -> MessageStore:
         from chat.cosmos_store import open_store

@@ -13,9 +13,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from chat.access import Action, DocumentAccess
-from chat.errors import Forbidden, MessageIdConflict, NotDelivered, RealtimeUnavailable
+from chat.errors import (
+    Forbidden,
+    MaybeStored,
+    MessageIdConflict,
+    NotDelivered,
+    NotStored,
+    RealtimeUnavailable,
+    StoreOutcomeUnknown,
+    StoreUnavailable,
+)
 from chat.identity import User
-from chat.messages import Cursor, Message, Page, format_timestamp, group_of
+from chat.messages import Cursor, Message, OlderThan, Page, format_timestamp, group_of
 from chat.realtime import Realtime
 from chat.store import MessageStore
 
@@ -42,7 +51,8 @@ class Draft:
 
 @dataclass(frozen=True)
 class Posted:
-    """The stored message, and whether this request stored it (False: a retry)."""
+    """The stored message (with its seq), and whether this request stored it (False: a
+    retry, answered with what the first try stored)."""
 
     message: Message
     created: bool
@@ -104,14 +114,26 @@ class PostingService:
             text=draft.text,
             created_at=format_timestamp(self._clock()),
         )
-        created = self._store.add(message)
-        if not created:
-            message = self._stored_twin(message)
+        stored = self._store_once(message)
         try:
-            self._realtime.send_to_group(group_of(document_id), NEW_MESSAGE, message.to_json())
+            self._realtime.send_to_group(
+                group_of(document_id), NEW_MESSAGE, stored.message.to_json()
+            )
         except RealtimeUnavailable as error:
             raise NotDelivered(message.id, retry_after=error.retry_after) from error
-        return Posted(message, created)
+        return stored
+
+    def _store_once(self, message: Message) -> Posted:
+        """Append ``message``, or find the twin an earlier try stored; say which it was."""
+        try:
+            appended = self._store.append(message)
+            if appended is not None:
+                return Posted(appended, created=True)
+            return Posted(self._stored_twin(message), created=False)
+        except StoreOutcomeUnknown as error:
+            raise MaybeStored(message.id, retry_after=error.retry_after) from error
+        except StoreUnavailable as error:
+            raise NotStored(message.id, retry_after=error.retry_after) from error
 
     def _stored_twin(self, message: Message) -> Message:
         stored = self._store.get(message.document_id, message.id)
@@ -130,21 +152,27 @@ class HistoryService:
         self._store = store
 
     def newest_first(
-        self, user: User, document_id: str, limit: int, continuation_token: str | None
+        self, user: User, document_id: str, limit: int, older_than: OlderThan | None
     ) -> Page:
-        """A page of the document's messages, newest first."""
+        """A page of the document's messages, newest first (highest seq first).
+
+        The token is None once there are no older messages.
+        """
         _require(self._access, user, Action.READ, document_id)
-        return self._store.newest_first(document_id, limit, continuation_token)
+        before = older_than.seq if older_than else None
+        items = self._store.newest_first(document_id, limit + 1, before)
+        more = len(items) > limit
+        return Page(items[:limit], OlderThan(items[limit - 1].seq).encode() if more else None)
 
     def catch_up(self, user: User, document_id: str, after: Cursor, limit: int) -> Page:
-        """The messages after ``after``, oldest first; the token is the next ``after``.
+        """The messages after ``after``, in stream order; the token is the next ``after``.
 
         The token is None once the document has no more, so a client repeats until then.
         """
         _require(self._access, user, Action.READ, document_id)
-        items = self._store.after(document_id, after, limit)
-        more = len(items) == limit
-        return Page(items, items[-1].cursor.encode() if more else None)
+        items = self._store.after(document_id, after.position, limit + 1)
+        more = len(items) > limit
+        return Page(items[:limit], items[limit - 1].cursor.encode() if more else None)
 
 
 def _require(access: DocumentAccess, user: User, action: Action, document_id: str) -> None:

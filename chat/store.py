@@ -1,37 +1,38 @@
 """Where messages are kept: the interface the use cases need from a message store.
 
 Implementations keep each document's messages together (Cosmos DB: one logical partition)
-and order them by (``createdAt``, ``id``). They raise
-:class:`~chat.errors.StoreUnavailable` when the store fails, so the caller can answer 503.
+and give each new message the document's next ``seq`` and ``position`` atomically with
+writing it, so every reader sees one order with no gap. They raise
+:class:`~chat.errors.StoreUnavailable` when the store fails (and
+:class:`~chat.errors.StoreOutcomeUnknown` when a write may or may not have happened), so
+the caller can answer 503.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from chat.messages import Cursor, Message, Page
+from chat.messages import Message
 
 __all__ = ["MessageStore"]
 
 
 class MessageStore(Protocol):
-    """A document's messages, each stored once per id."""
+    """A document's messages, each stored once per id, in the order they were appended."""
 
-    def add(self, message: Message) -> bool:
-        """Store ``message``; False, storing nothing, when its id is taken in its document."""
+    def append(self, message: Message) -> Message | None:
+        """Store ``message`` as its document's newest, returning it with its ``seq`` and
+        ``position``; None, storing nothing, when its id is taken in its document."""
         ...
 
     def get(self, document_id: str, message_id: str) -> Message | None:
         """The message with this id in this document, if any."""
         ...
 
-    def newest_first(self, document_id: str, limit: int, continuation_token: str | None) -> Page:
-        """Up to ``limit`` messages, newest first, from where ``continuation_token`` left off.
-
-        Raises :class:`~chat.errors.InvalidRequest` for a token this store did not issue.
-        """
+    def newest_first(self, document_id: str, limit: int, before_seq: int | None) -> list[Message]:
+        """Up to ``limit`` messages, newest first, all with a seq below ``before_seq``."""
         ...
 
-    def after(self, document_id: str, cursor: Cursor, limit: int) -> list[Message]:
-        """Up to ``limit`` messages that come after ``cursor``, oldest first."""
+    def after(self, document_id: str, position: int, limit: int) -> list[Message]:
+        """Up to ``limit`` messages whose position is past ``position``, in position order."""
         ...

@@ -111,6 +111,11 @@ class CosmosServer:
     def __exit__(self, *_: object) -> None:
         self.stop()
 
+    @property
+    def pid(self) -> int:
+        """The node process's id: tests pause it (SIGSTOP) to stand for a stalled service."""
+        return self._process.pid
+
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM lets the server close its sockets cleanly; kill only if that hangs."""
         _stop(self._process, self._pipes, timeout)

@@ -36,9 +36,23 @@ function loadPatchedServer(packageDir) {
   fixQuadraticQueries(queryLib);
   fixPartitionKeyHeaderInQueries(lib);
   fixTimeToLive(lib);
+  reportMissingOwners(lib); // last: it wraps the handlers the fixes above installed
   const cosmos = lib("index"); // loads lib/routes.js: must come after the handler fixes
   return ({ tls }) => createKeepAliveServer(cosmos, tls);
 }
+
+/** Handlers of the item routes `/dbs/:dbId/colls/:collId/docs...`. */
+const ITEM_HANDLERS = [
+  "batch-documents",
+  "create-document",
+  "delete-document",
+  "patch-document",
+  "query-documents",
+  "read-document",
+  "read-documents",
+  "replace-document",
+  "upsert-document",
+];
 
 /** Make `handler/<name>` answer with `handler` once routes.js loads. */
 function replaceHandler(lib, name, handler) {
@@ -470,6 +484,28 @@ function forgetItem(documents, item) {
     documents._index.delete(documents._getId(keyPath, value, partition));
   }
   documents._data.delete(item._rid);
+}
+
+// ---------------------------------------------------------------------------------
+// Fault 8 (not in the reference notes): an item request to a database or container that
+// does not exist answered 404 without a sub-status, or 400 or 500, depending on the route.
+// Cosmos DB answers 404 with sub-status 1003 ("owner resource does not exist"; the
+// sub-status table of Azure's "HTTP status codes for Azure Cosmos DB"), which is how a
+// client tells a deleted container from a missing item and creates the container again.
+// ---------------------------------------------------------------------------------
+function reportMissingOwners(lib) {
+  for (const name of ITEM_HANDLERS) {
+    const handler = lib(`handler/${name}`).default;
+    replaceHandler(lib, name, (account, req, res, params) => {
+      const database = account.database(params.dbId);
+      if (database.read() && database.collection(params.collId).read()) {
+        return handler(account, req, res, params);
+      }
+      res.statusCode = 404;
+      res.setHeader("x-ms-substatus", "1003");
+      return { code: "NotFound", message: "Owner resource does not exist" };
+    });
+  }
 }
 
 module.exports = { loadPatchedServer };

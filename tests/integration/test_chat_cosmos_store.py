@@ -1,27 +1,33 @@
 """The message store contract, held against the local Cosmos DB server and the in-memory
-fake the unit tests use (so the fake stays honest), plus what only Cosmos DB has:
-its container, its indexing policy and its failures."""
+fake the unit tests use (so the fake stays honest), plus what only Cosmos DB has: its
+container, its indexing policy, the per-document sequence under concurrent writers in
+several processes' worth of stores, and its failures."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+import os
+import signal
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 from azure.cosmos import CosmosClient
 
-from chat.cosmos_store import INDEXING_POLICY, CosmosMessageStore, open_store
-from chat.errors import InvalidRequest, StoreUnavailable
-from chat.messages import Cursor, Message
+from chat.cosmos_store import HEAD_ID, INDEXING_POLICY, CosmosMessageStore, open_store
+from chat.errors import StoreOutcomeUnknown, StoreUnavailable
+from chat.messages import Message
+from chat.settings import Settings
 from chat.store import MessageStore
-from devstack.cosmos import EMULATOR_KEY, start_cosmos_server
+from devstack.cosmos import EMULATOR_KEY, CosmosServer, start_cosmos_server
 from tests.fixtures.chat import InMemoryMessageStore, make_settings
+from tests.fixtures.waiting import eventually
 
 _containers = itertools.count()
 
 
-def cosmos_settings(endpoint: str) -> Any:
+def cosmos_settings(endpoint: str) -> Settings:
     return make_settings(
         cosmos_endpoint=endpoint,
         cosmos_key=EMULATOR_KEY,
@@ -37,70 +43,81 @@ def store(request: pytest.FixtureRequest) -> MessageStore:
     return open_store(cosmos_settings(cosmos_server.endpoint))
 
 
-def message(n: int, *, document_id: str = "doc-1", created_at: str | None = None) -> Message:
+def message(n: int, *, document_id: str = "doc-1") -> Message:
     return Message(
         id=f"m{n:03d}",
         document_id=document_id,
         sender_id="alice-id",
         sender_name="Alice",
         text=f"text {n}",
-        created_at=created_at or f"2026-11-22T11:17:{n // 1000:02d}.{n % 1000:03d}Z",
+        created_at=f"2026-11-22T11:17:{n // 1000:02d}.{n % 1000:03d}Z",
     )
 
 
-def test_a_message_is_stored_once_per_id_and_document(store: MessageStore) -> None:
-    assert store.add(message(1))
-    assert not store.add(message(1))
-    assert store.add(message(1, document_id="doc-2"))
+def seqs(messages: list[Message]) -> list[int]:
+    return [m.seq for m in messages]
 
-    assert store.get("doc-1", "m001") == message(1)
+
+def test_each_document_numbers_its_messages_from_one_without_gaps(store: MessageStore) -> None:
+    first = store.append(message(1))
+    second = store.append(message(2))
+    other = store.append(message(3, document_id="doc-2"))
+
+    assert first is not None
+    assert (first.seq, first.position) == (1, 1)
+    assert second is not None
+    assert (second.seq, second.position) == (2, 2)
+    assert other is not None
+    assert other.seq == 1
+    assert store.get("doc-1", "m002") == second
+
+
+def test_a_message_id_is_stored_once_per_document(store: MessageStore) -> None:
+    stored = store.append(message(1))
+
+    assert store.append(message(1)) is None
+    assert store.append(message(2)) is not None
+    assert store.get("doc-1", "m001") == stored
     assert store.get("doc-1", "m999") is None
     assert store.get("doc-3", "m001") is None
 
 
-def test_newest_first_pages_through_one_document_only(store: MessageStore) -> None:
-    for n in range(7):
-        store.add(message(n))
-    store.add(message(100, document_id="doc-2"))
+def test_newest_first_pages_back_by_seq_in_one_document_only(store: MessageStore) -> None:
+    for n in range(1, 8):
+        store.append(message(n))
+    store.append(message(99, document_id="doc-2"))
 
-    seen, token = [], None
-    for _ in range(10):
-        page = store.newest_first("doc-1", 3, token)
-        seen += [m.id for m in page.items]
-        token = page.continuation_token
-        if token is None:
-            break
-
-    assert seen == [f"m{n:03d}" for n in reversed(range(7))]
+    assert seqs(store.newest_first("doc-1", 3, None)) == [7, 6, 5]
+    assert seqs(store.newest_first("doc-1", 3, 5)) == [4, 3, 2]
+    assert seqs(store.newest_first("doc-1", 3, 2)) == [1]
+    assert store.newest_first("doc-9", 3, None) == []
 
 
-def test_after_a_cursor_comes_exactly_what_follows_it_ties_broken_by_id(
-    store: MessageStore,
-) -> None:
-    tied = "2026-11-22T11:17:19.123Z"
-    for n in (5, 3, 4, 1, 2):
-        store.add(message(n, created_at=tied))
-    store.add(message(0, created_at="2026-11-22T11:17:19.122Z"))
-    store.add(message(9, created_at="2026-11-22T11:17:19.124Z"))
-    store.add(message(7, created_at=tied, document_id="doc-2"))
+def test_after_a_position_returns_exactly_what_follows_in_order(store: MessageStore) -> None:
+    for n in range(1, 6):
+        store.append(message(n))
+    store.append(message(7, document_id="doc-2"))
 
-    after = store.after("doc-1", Cursor(tied, "m002"), 10)
-
-    assert [m.id for m in after] == ["m003", "m004", "m005", "m009"]
-    assert [m.id for m in store.after("doc-1", Cursor(tied, "m002"), 2)] == ["m003", "m004"]
+    assert [m.id for m in store.after("doc-1", 2, 10)] == ["m003", "m004", "m005"]
+    assert [m.id for m in store.after("doc-1", 0, 2)] == ["m001", "m002"]
+    assert store.after("doc-1", 5, 10) == []
 
 
-def test_a_token_it_did_not_issue_is_an_invalid_request(store: MessageStore) -> None:
-    with pytest.raises(InvalidRequest, match="continuationToken is not one"):
-        store.newest_first("doc-1", 3, "%%%not-base64%%%")
+def test_the_head_item_is_never_read_as_a_message(cosmos_server: CosmosServer) -> None:
+    store = open_store(cosmos_settings(cosmos_server.endpoint))
+    store.append(message(1))
+
+    assert [m.id for m in store.newest_first("doc-1", 10, None)] == ["m001"]
+    assert [m.id for m in store.after("doc-1", 0, 10)] == ["m001"]
+    assert HEAD_ID.startswith("_")
 
 
 def test_the_container_is_created_with_its_partition_key_and_indexing_policy(
-    cosmos_server: Any,
+    cosmos_server: CosmosServer,
 ) -> None:
     settings = cosmos_settings(cosmos_server.endpoint)
 
-    open_store(settings)
+    open_store(settings).get("doc-1", "m001")
 
     container = (
         CosmosClient(cosmos_server.endpoint, EMULATOR_KEY)
@@ -112,35 +129,78 @@ def test_the_container_is_created_with_its_partition_key_and_indexing_policy(
     policy = container["indexingPolicy"]
     assert policy["includedPaths"] == INDEXING_POLICY["includedPaths"]
     assert policy["excludedPaths"] == INDEXING_POLICY["excludedPaths"]
-    assert len(policy["compositeIndexes"]) == 2
 
 
-def test_opening_an_existing_container_keeps_its_messages(cosmos_server: Any) -> None:
+def test_stores_in_several_processes_continue_one_sequence(cosmos_server: CosmosServer) -> None:
+    """Each store stands for one host process: it remembers the head it wrote last, which
+    the other one's appends make stale; the ETag check catches that (412) and it retries."""
     settings = cosmos_settings(cosmos_server.endpoint)
-    open_store(settings).add(message(1))
+    one, two = open_store(settings), open_store(settings)
 
-    assert open_store(settings).get("doc-1", "m001") == message(1)
+    placed = [one.append(message(1)), two.append(message(2)), one.append(message(3))]
+
+    assert [m.seq for m in placed if m is not None] == [1, 2, 3]
+    assert two.append(message(1)) is None
+
+
+def test_concurrent_writers_in_two_stores_leave_no_gap_and_no_repeat(
+    cosmos_server: CosmosServer,
+) -> None:
+    settings = cosmos_settings(cosmos_server.endpoint)
+    stores = [open_store(settings), open_store(settings)]
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        placed = list(pool.map(lambda n: stores[n % 2].append(message(n)), range(1, 121)))
+
+    assert all(m is not None for m in placed)
+    assert sorted(m.seq for m in placed if m is not None) == list(range(1, 121))
+    newest = stores[0].newest_first("doc-1", 200, None)
+    assert seqs(newest) == list(range(120, 0, -1))
+    assert sorted(m.id for m in newest) == sorted(message(n).id for n in range(1, 121))
+
+
+def test_a_deleted_container_is_created_again_and_the_sequence_restarts(
+    cosmos_server: CosmosServer,
+) -> None:
+    """With key auth the app may create what is missing, as after a local server restart."""
+    settings = cosmos_settings(cosmos_server.endpoint)
+    store = open_store(settings)
+    store.append(message(1))
+    store.append(message(2))
+
+    CosmosClient(cosmos_server.endpoint, EMULATOR_KEY).get_database_client(
+        settings.cosmos_database
+    ).delete_container(settings.cosmos_container)
+
+    again = store.append(message(3))
+    assert again is not None
+    assert again.seq == 1
+    assert [m.id for m in store.newest_first("doc-1", 10, None)] == ["m003"]
 
 
 @pytest.fixture
 def stopped_store() -> CosmosMessageStore:
-    """A store whose Cosmos DB server has gone away after it was opened."""
+    """A store whose Cosmos DB server has gone away after it was used."""
     with start_cosmos_server() as server:
         store = open_store(cosmos_settings(server.endpoint))
+        store.get("doc-1", "m001")
     return store
 
 
-def test_writes_and_reads_on_an_unreachable_server_are_store_unavailable(
+def test_on_an_unreachable_server_nothing_is_written_and_nothing_read(
     stopped_store: CosmosMessageStore,
 ) -> None:
     operations: list[Callable[[], object]] = [
-        lambda: stopped_store.add(message(1)),
+        lambda: stopped_store.append(message(1)),
         lambda: stopped_store.newest_first("doc-1", 3, None),
+        lambda: stopped_store.after("doc-1", 0, 3),
+        lambda: stopped_store.get("doc-1", "m001"),
     ]
 
     for operation in operations:
         with pytest.raises(StoreUnavailable) as raised:
             operation()
+        assert not isinstance(raised.value, StoreOutcomeUnknown)
         assert raised.value.headers() == {"Retry-After": "1"}
 
 
@@ -149,4 +209,70 @@ def test_opening_an_unreachable_server_is_store_unavailable() -> None:
         endpoint = server.endpoint
 
     with pytest.raises(StoreUnavailable):
-        open_store(cosmos_settings(endpoint))
+        open_store(cosmos_settings(endpoint)).get("doc-1", "m001")
+
+
+@pytest.fixture
+def own_cosmos_server() -> Iterator[CosmosServer]:
+    """A server of the test's own, which it may stop (SIGSTOP) and let go on (SIGCONT)."""
+    with start_cosmos_server() as server:
+        yield server
+
+
+def _stalled(server: CosmosServer) -> Any:
+    pid = server.pid
+    os.kill(pid, signal.SIGSTOP)
+    return lambda: os.kill(pid, signal.SIGCONT)
+
+
+def test_a_stalled_server_leaves_a_write_unknown_and_the_retry_finds_it_committed(
+    own_cosmos_server: CosmosServer,
+) -> None:
+    """SIGSTOP freezes the server with the batch in its socket buffer: the store's budget
+    runs out with no answer (outcome unknown), then SIGCONT lets the batch commit. The
+    retry with the same id must find it stored, and the next message must follow it."""
+    store = open_store(cosmos_settings(own_cosmos_server.endpoint))
+    store.append(message(1))
+    resume = _stalled(own_cosmos_server)
+    try:
+        with pytest.raises(StoreOutcomeUnknown):
+            store.append(message(2))
+        with pytest.raises(StoreUnavailable):
+            store.newest_first("doc-1", 3, None)
+    finally:
+        resume()
+
+    committed = eventually(
+        lambda: store.get("doc-1", "m002"),
+        retrying_on=(StoreUnavailable,),
+        until=lambda found: found is not None,
+        what="the stalled batch to commit once the server went on",
+    )
+    assert committed is not None
+    assert committed.seq == 2
+    assert store.append(message(2)) is None
+    third = store.append(message(3))
+    assert third is not None
+    assert third.seq == 3
+
+
+def test_after_the_server_restarts_empty_the_store_recovers_on_its_own() -> None:
+    """The local server keeps everything in memory: a restart loses the container, which
+    the store must notice (404, sub-status 1003) and create again, with no app restart."""
+    with start_cosmos_server() as first:
+        store = open_store(cosmos_settings(first.endpoint))
+        store.append(message(1))
+        port = int(first.endpoint.rsplit(":", 1)[1])
+
+    with pytest.raises(StoreUnavailable):
+        store.append(message(2))
+
+    with start_cosmos_server(port=port):
+        placed = eventually(
+            lambda: store.append(message(2)),
+            retrying_on=(StoreUnavailable,),
+            what="the store to use the restarted server",
+        )
+        assert placed is not None
+        assert placed.seq == 1
+        assert [m.id for m in store.after("doc-1", 0, 10)] == ["m002"]

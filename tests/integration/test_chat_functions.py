@@ -20,7 +20,6 @@ from tests.fixtures.chat import (
     DenyAll,
     FunctionsHost,
     HostFailedInvocation,
-    in_timeline_order,
 )
 from tests.integration.conftest import LoadApp, closed_port
 from tests.integration.js.hub_client import NodeHubClient
@@ -215,7 +214,8 @@ async def test_a_client_that_missed_messages_catches_up_exactly(
         caught_up += page["items"]
         after = page["continuationToken"]
 
-    assert caught_up[:-1] == in_timeline_order(missed)
+    assert caught_up[:-1] == missed
+    assert [m["seq"] for m in caught_up] == list(range(seen["seq"] + 1, seen["seq"] + 7))
     assert caught_up[-1]["text"] == "barrier"
 
 
@@ -243,7 +243,8 @@ async def test_history_pages_newest_first(load_app: LoadApp) -> None:
         if token is None:
             break
 
-    assert [item for page in pages for item in page] == in_timeline_order(posted)[::-1]
+    assert [item for page in pages for item in page] == posted[::-1]
+    assert [item["seq"] for item in posted] == [1, 2, 3, 4, 5]
     assert [len(page) for page in pages][:2] == [2, 2]
 
 
@@ -363,6 +364,7 @@ async def test_when_storing_fails_nothing_is_broadcast(
     response = await post(store_down, ALICE, document, "lost?")
 
     assert error_code(response) == (503, "store_unavailable")
+    assert body_of(response)["error"]["stored"] is False
     assert response.headers["Retry-After"] == "1"
     await nothing_before(bob, healthy, document)
 

@@ -11,6 +11,7 @@ import pytest
 from chat import endpoints
 from chat.access import DocumentAccess
 from chat.http import Request, Response
+from chat.models import CONNECTION_ID_RULE
 from chat.realtime import BindingOutput, Emit, Realtime
 from chat.runtime import Runtime
 from chat.settings import Settings
@@ -21,7 +22,6 @@ from tests.fixtures.chat import (
     DenyAll,
     InMemoryMessageStore,
     RecordingRealtime,
-    in_timeline_order,
     make_request,
     make_settings,
 )
@@ -78,8 +78,10 @@ def test_send_answers_201_with_the_stored_message_and_200_on_a_retry(
         "senderName",
         "text",
         "createdAt",
+        "seq",
         "cursor",
     }
+    assert first.body["seq"] == 1
     assert first.body["senderId"] == "alice-id"
     assert len(realtime.sent) == 2
 
@@ -91,9 +93,15 @@ def test_send_generates_an_id_when_none_is_given(runtime: FakeRuntime) -> None:
     assert (first.status, second.status) == (201, 201)
 
 
+def test_messages_are_numbered_in_the_order_they_are_posted(runtime: FakeRuntime) -> None:
+    posted = [post(runtime, {"text": f"t{n}"}).body for n in range(3)]
+
+    assert [message["seq"] for message in posted] == [1, 2, 3]
+
+
 def test_list_reads_newest_first_and_catches_up_oldest_first(runtime: FakeRuntime) -> None:
     posted = [post(runtime, {"text": f"t{n}"}).body for n in range(3)]
-    ids = [message["id"] for message in in_timeline_order(posted)]
+    ids = [message["id"] for message in posted]
 
     newest = endpoints.list_messages(runtime, make_request("GET", params={"limit": "2"}))
     assert [item["id"] for item in newest.body["items"]] == ids[:0:-1]
@@ -160,7 +168,18 @@ def test_a_backend_sender_name_defaults_to_its_id(runtime: FakeRuntime) -> None:
         ({}, "invalid_request", "text: field required"),
         ({"text": ""}, "invalid_request", "text: must be 1 to 10 characters"),
         ({"text": "x" * 11}, "invalid_request", "text: must be 1 to 10 characters, got 11"),
-        ({"text": "  \n"}, "invalid_request", "text: must not be only white space"),
+        ({"text": "  \n"}, "invalid_request", "text: must contain at least one visible"),
+        ({"text": "\u200b\u200d\ufeff"}, "invalid_request", "at least one visible character"),
+        ({"text": "\u3164\u2800"}, "invalid_request", "at least one visible character"),
+        ({"text": "boom \ud800"}, "invalid_request", "text: must not contain lone surrogates"),
+        ({"text": "a\x1bb"}, "invalid_request", "must not contain the character U+001B"),
+        ({"text": "hi", "id": "_head"}, "invalid_request", "id: must not start with _"),
+        ({"text": "hi", "id": "a\u200bb"}, "invalid_request", "id: must not contain"),
+        ({"text": "hi", "id": "\udc00"}, "invalid_request", "id: must not contain"),
+        (b"[" * 3000 + b"]" * 3000, "invalid_json", "nests arrays or objects too deeply"),
+        (b'{"text": "hi", "id": ' + b"9" * 5000 + b"}", "invalid_json", "longer than 20 digits"),
+        (b'{"text": "hi", "id": 1e99999}', "invalid_request", "id: input should be a valid"),
+        (b'{"text": "\\ud800"}', "invalid_request", "lone surrogates"),
         ({"text": "hi", "id": "a/b"}, "invalid_request", "id: must not contain /"),
         ({"text": "hi", "id": ""}, "invalid_request", "id: must be 1 to 128"),
         ({"text": "hi", "id": "x" * 129}, "invalid_request", "id: must be 1 to 128"),
@@ -169,6 +188,7 @@ def test_a_backend_sender_name_defaults_to_its_id(runtime: FakeRuntime) -> None:
 )
 def test_send_refuses_bad_bodies_saying_what_is_wrong(
     runtime: FakeRuntime,
+    store: InMemoryMessageStore,
     realtime: RecordingRealtime,
     body: bytes | dict[str, Any],
     code: str,
@@ -179,6 +199,7 @@ def test_send_refuses_bad_bodies_saying_what_is_wrong(
     assert (status, error_code) == (400, code)
     assert says in message
     assert realtime.sent == []
+    assert store.items == {}
 
 
 @pytest.mark.parametrize(
@@ -190,6 +211,8 @@ def test_send_refuses_bad_bodies_saying_what_is_wrong(
         ("a?b", "documentId must not contain"),
         ("a#b", "documentId must not contain"),
         ("a\x00b", "documentId must not contain"),
+        ("a\ud800b", "documentId must not contain"),
+        ("a\u200bb", "documentId must not contain"),
     ],
 )
 def test_every_endpoint_refuses_a_bad_document_id(
@@ -228,7 +251,9 @@ def test_a_join_body_too_large_is_413(runtime: FakeRuntime) -> None:
     ("body", "says"),
     [
         ({}, "connectionId: field required"),
-        ({"connectionId": ""}, "connectionId: string should have at least 1 character"),
+        ({"connectionId": ""}, f"connectionId: {CONNECTION_ID_RULE}"),
+        ({"connectionId": "a b"}, f"connectionId: {CONNECTION_ID_RULE}"),
+        ({"connectionId": "\ud800"}, f"connectionId: {CONNECTION_ID_RULE}"),
         ({"connectionId": 1}, "connectionId: input should be a valid string"),
         ({"connectionId": "c", "x": 1}, "x: unknown field"),
     ],
@@ -253,8 +278,16 @@ def test_joining_with_an_unknown_connection_is_404(runtime: FakeRuntime) -> None
         ({"limit": "0"}, "limit: input should be greater than or equal to 1"),
         ({"limit": "101"}, "limit: input should be less than or equal to 100"),
         ({"limit": "ten"}, "limit: input should be a valid integer"),
+        ({"limit": "9" * 5000}, "limit: unable to parse input string as an integer"),
         ({"after": "not-a-cursor"}, "after is not a cursor docchat issued"),
-        ({"continuationToken": "%%%"}, "continuationToken is not one this endpoint issued"),
+        ({"after": "W1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tb"}, "after is not a cursor docchat issued"),
+        ({"after": "Yzox"[:3]}, "after is not a cursor docchat issued"),
+        ({"after": "bzox"}, "after is not a cursor docchat issued"),
+        ({"after": "é"}, "after is not a cursor docchat issued"),
+        ({"after": "\ud800"}, "after: input should be a valid string"),
+        ({"continuationToken": "%%%"}, "continuationToken is not one docchat issued"),
+        ({"continuationToken": "ünïcode"}, "continuationToken is not one docchat issued"),
+        ({"continuationToken": "Yzox"}, "continuationToken is not one docchat issued"),
         ({"after": "x", "continuationToken": "y"}, "use either after or continuationToken"),
     ],
 )
@@ -274,8 +307,11 @@ def test_list_refuses_bad_query_strings(
     [
         ({"text": "hi"}, "senderId: field required"),
         ({"text": "hi", "senderId": ""}, "senderId: must be 1 to 255 characters"),
-        ({"text": "hi", "senderId": "a\x07"}, "without control characters"),
-        ({"text": "hi", "senderId": "b", "senderName": ""}, "senderName: string should have"),
+        ({"text": "hi", "senderId": "a\x07"}, "without control, zero-width or surrogate"),
+        ({"text": "hi", "senderId": "b", "senderName": ""}, "senderName: must be 1 to 100"),
+        ({"text": "hi", "senderId": "b", "senderName": "n" * 101}, "must be 1 to 100 characters"),
+        ({"text": "hi", "senderId": "b", "senderName": "a\nb"}, "must not contain the character"),
+        ({"text": "hi", "senderId": "b", "senderName": "\u200b"}, "one visible character"),
     ],
 )
 def test_the_service_route_refuses_bad_senders(
@@ -332,16 +368,40 @@ def test_reusing_an_id_for_another_message_is_409(runtime: FakeRuntime) -> None:
     assert error_of(response)[:2] == (409, "message_id_conflict")
 
 
-def test_a_store_outage_is_503_with_retry_after_and_nothing_broadcast(
+def test_a_store_outage_is_503_saying_nothing_was_stored_and_nothing_broadcast(
     runtime: FakeRuntime, store: InMemoryMessageStore, realtime: RecordingRealtime
 ) -> None:
     store.down = True
 
-    response = post(runtime, {"text": "hello"})
+    response = post(runtime, {"text": "hello", "id": "c-1"})
 
     assert error_of(response)[:2] == (503, "store_unavailable")
     assert response.headers == {"Retry-After": "1"}
+    assert (response.body["error"]["stored"], response.body["error"]["id"]) == (False, "c-1")
     assert realtime.sent == []
+
+
+def test_a_write_with_no_answer_is_503_saying_the_outcome_is_unknown(
+    runtime: FakeRuntime, store: InMemoryMessageStore, realtime: RecordingRealtime
+) -> None:
+    store.unanswered = True
+
+    response = post(runtime, {"text": "hello", "id": "c-1"})
+
+    assert error_of(response)[:2] == (503, "store_outcome_unknown")
+    assert response.body["error"]["stored"] is None
+    assert realtime.sent == []
+
+
+def test_a_history_read_during_an_outage_is_503_without_a_stored_flag(
+    runtime: FakeRuntime, store: InMemoryMessageStore
+) -> None:
+    store.down = True
+
+    response = endpoints.list_messages(runtime, make_request("GET"))
+
+    assert error_of(response)[:2] == (503, "store_unavailable")
+    assert "stored" not in response.body["error"]
 
 
 def test_a_delivery_outage_is_503_saying_the_message_is_stored(
@@ -358,10 +418,11 @@ def test_a_delivery_outage_is_503_saying_the_message_is_stored(
     assert store.get("doc-1", "c-1") is not None
 
 
-def test_a_bug_is_a_bare_500(runtime: FakeRuntime, store: InMemoryMessageStore) -> None:
+def test_a_bug_fails_the_invocation_instead_of_answering(
+    runtime: FakeRuntime, store: InMemoryMessageStore
+) -> None:
+    """The host then logs the traceback and answers 500 itself, as a failed invocation."""
     store.items = None  # type: ignore[assignment]
 
-    response = post(runtime, {"text": "hello"})
-
-    assert response.status == 500
-    assert response.body == {"error": {"code": "internal_error", "message": "something went wrong"}}
+    with pytest.raises(TypeError):
+        post(runtime, {"text": "hello"})

@@ -11,9 +11,11 @@ from chat.errors import InvalidRequest
 from chat.messages import (
     Cursor,
     Message,
+    OlderThan,
     check_document_id,
     format_timestamp,
     parse_timestamp,
+    showable_name,
 )
 
 
@@ -45,19 +47,20 @@ def test_timestamp_strings_sort_as_their_moments_do() -> None:
     ]
 
 
-def test_a_cursor_is_url_safe_and_decodes_to_itself() -> None:
-    cursor = Cursor("2026-11-22T11:17:19.123Z", "id with spaces, ü and ~")
-
-    encoded = cursor.encode()
+@pytest.mark.parametrize("token", [Cursor(0), Cursor(7), Cursor(2**53), OlderThan(12)])
+def test_tokens_are_url_safe_and_decode_to_themselves(token: Cursor | OlderThan) -> None:
+    encoded = token.encode()
 
     assert encoded.replace("-", "").replace("_", "").isalnum()
-    assert Cursor.decode(encoded) == cursor
+    assert type(token).decode(encoded) == token
 
 
-def test_a_message_carries_its_cursor() -> None:
-    message = Message("m1", "d1", "u1", "U", "hi", "2026-11-22T11:17:19.123Z")
+def test_a_message_carries_its_cursor_and_seq_but_not_its_position() -> None:
+    message = Message("m1", "d1", "u1", "U", "hi", "2026-11-22T11:17:19.123Z", seq=3, position=5)
 
-    assert Cursor.decode(message.to_json()["cursor"]) == message.cursor
+    assert Cursor.decode(message.to_json()["cursor"]) == Cursor(5)
+    assert message.to_json()["seq"] == 3
+    assert "position" not in message.to_json()
     assert Message.from_stored({**message.stored_form(), "_ts": 1, "_etag": "e"}) == message
 
 
@@ -65,16 +68,42 @@ def test_a_message_carries_its_cursor() -> None:
     "raw",
     [
         b"",
-        b"[1, 2]",
-        b'["2026-11-22T11:17:19.123Z"]',
-        b'["yesterday", "m1"]',
-        b'["2026-11-22T11:17:19.123Z", "a/b"]',
+        b"c1",
+        b"c1:",
+        b"c1:-1",
+        b"c1:01",
+        b"c1:1.5",
+        b"c1:" + b"9" * 17,
+        b"o1:7",
+        b'["2026-11-22T11:17:19.123Z", "m1"]',
+        b"[" * 40,
         b"\xff\xfe",
     ],
 )
 def test_anything_else_is_not_a_cursor(raw: bytes) -> None:
     with pytest.raises(InvalidRequest, match="after is not a cursor docchat issued"):
-        Cursor.decode(base64.urlsafe_b64encode(raw).decode())
+        Cursor.decode(base64.urlsafe_b64encode(raw).decode().rstrip("="))
+
+
+@pytest.mark.parametrize("text", ["", "Yz", "a" * 65, "é", "Yzox=", "Yz ox", "\ud800"])
+def test_text_outside_the_token_alphabet_or_size_is_refused_before_decoding(text: str) -> None:
+    with pytest.raises(InvalidRequest):
+        Cursor.decode(text)
+    with pytest.raises(InvalidRequest):
+        OlderThan.decode(text)
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("Alice", "Alice"),
+        ("  Bob\u200b\x07 ", "Bob"),
+        ("n" * 300, "n" * 100),
+        ("\u200b\x00", "user-1"),
+    ],
+)
+def test_names_from_an_identity_provider_are_made_showable(name: str, shown: str) -> None:
+    assert showable_name(name, "user-1") == shown
 
 
 def test_a_document_id_may_hold_anything_but_the_reserved_characters() -> None:

@@ -11,12 +11,13 @@ from chat.access import AllowAll, DocumentAccess
 from chat.errors import (
     ConnectionNotFound,
     Forbidden,
+    MaybeStored,
     MessageIdConflict,
     NotDelivered,
-    StoreUnavailable,
+    NotStored,
 )
 from chat.identity import User
-from chat.messages import Cursor
+from chat.messages import Cursor, OlderThan
 from chat.service import Draft, HistoryService, MembershipService, PostingService
 from tests.fixtures.chat import (
     ALICE,
@@ -102,15 +103,41 @@ def test_reusing_an_id_for_a_different_message_is_a_conflict_that_changes_nothin
     assert len(realtime.sent) == 1
 
 
-def test_when_the_store_fails_nothing_is_broadcast(
+def test_when_the_store_fails_nothing_is_broadcast_and_the_sender_hears_not_stored(
     store: InMemoryMessageStore, realtime: RecordingRealtime
 ) -> None:
     store.down = True
 
-    with pytest.raises(StoreUnavailable):
-        posting_service(store, realtime).post(ALICE, "doc-1", Draft("hello"))
+    with pytest.raises(NotStored) as raised:
+        posting_service(store, realtime).post(ALICE, "doc-1", Draft("hello", id="c-1"))
 
+    assert raised.value.body()["error"]["stored"] is False
     assert realtime.sent == []
+
+
+def test_when_the_store_does_not_answer_the_sender_hears_it_may_be_stored(
+    store: InMemoryMessageStore, realtime: RecordingRealtime
+) -> None:
+    store.unanswered = True
+
+    with pytest.raises(MaybeStored) as raised:
+        posting_service(store, realtime).post(ALICE, "doc-1", Draft("hello", id="c-1"))
+
+    assert raised.value.body()["error"]["stored"] is None
+    assert realtime.sent == []
+
+
+def test_a_retry_answers_with_the_seq_the_first_try_got(
+    store: InMemoryMessageStore, realtime: RecordingRealtime
+) -> None:
+    service = posting_service(store, realtime)
+    first = service.post(ALICE, "doc-1", Draft("one", id="c-1"))
+    service.post(ALICE, "doc-1", Draft("two", id="c-2"))
+
+    again = service.post(ALICE, "doc-1", Draft("one", id="c-1"))
+
+    assert (first.message.seq, again.message.seq) == (1, 1)
+    assert not again.created
 
 
 def test_when_delivery_fails_the_message_stays_stored_and_a_retry_delivers_it(
@@ -144,7 +171,7 @@ def test_a_user_the_access_hook_refuses_cannot_post_read_or_join(
     with pytest.raises(Forbidden):
         HistoryService(DenyAll(), store).newest_first(ALICE, "doc-1", 10, None)
     with pytest.raises(Forbidden):
-        HistoryService(DenyAll(), store).catch_up(ALICE, "doc-1", Cursor("x", "y"), 10)
+        HistoryService(DenyAll(), store).catch_up(ALICE, "doc-1", Cursor(0), 10)
     with pytest.raises(Forbidden):
         MembershipService(DenyAll(), realtime).join(ALICE, "doc-1", "conn-1")
 
@@ -186,20 +213,22 @@ def test_history_pages_newest_first_until_the_token_is_none(
     service.post(ALICE, "doc-2", Draft("elsewhere"))
     history = HistoryService(AllowAll(), store)
 
-    seen, token, pages = [], None, 0
+    seen: list[int] = []
+    older_than: OlderThan | None = None
+    pages = 0
     while True:
-        page = history.newest_first(ALICE, "doc-1", 2, token)
-        seen += [message.text for message in page.items]
+        page = history.newest_first(ALICE, "doc-1", 2, older_than)
+        seen += [message.seq for message in page.items]
         pages += 1
-        token = page.continuation_token
-        if token is None:
+        if page.continuation_token is None:
             break
+        older_than = OlderThan.decode(page.continuation_token)
 
-    assert seen == [f"text {n}" for n in reversed(range(5))]
+    assert seen == [5, 4, 3, 2, 1]
     assert pages == 3
 
 
-def test_catch_up_returns_exactly_the_messages_after_the_cursor_even_on_tied_timestamps(
+def test_catch_up_returns_exactly_the_messages_after_the_cursor_whatever_their_timestamps(
     store: InMemoryMessageStore, realtime: RecordingRealtime
 ) -> None:
     tied = posting_service(store, realtime, clock=ticking_clock(step=timedelta(0)))

@@ -1,0 +1,64 @@
+"""Fail fast while a dependency is known to be down.
+
+The Functions worker runs a handful of invocations at once (its thread pool: 6 on two
+cores). If each of 20 concurrent sends waited out its own timeout against a stalled
+service, the last would hear its 503 after several rounds of timeouts, and every history
+read queued behind them would wait as long. A :class:`Breaker` remembers the last outage:
+for ``cooldown`` seconds after it, calls fail at once without touching the network; after
+that, calls go through again and the first success closes it.
+
+    breaker.check()           # raises the outage's error while open
+    try: call()
+    except Outage: breaker.opened(); raise
+    else: breaker.closed()
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+__all__ = ["Breaker"]
+
+#: Long enough to spare a stalled service the next wave of requests, short enough that a
+#: recovered one is used again almost at once.
+DEFAULT_COOLDOWN_SECONDS = 1.0
+
+
+class Breaker:
+    """Open for ``cooldown`` seconds after each outage; ``failure`` makes the fast error."""
+
+    def __init__(
+        self,
+        failure: Callable[[], Exception],
+        *,
+        cooldown: float = DEFAULT_COOLDOWN_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._failure = failure
+        self._cooldown = cooldown
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._open_until = 0.0
+
+    @property
+    def is_open(self) -> bool:
+        """Whether calls fail fast now."""
+        with self._lock:
+            return self._clock() < self._open_until
+
+    def check(self) -> None:
+        """Raise ``failure()`` while open; return at once otherwise."""
+        if self.is_open:
+            raise self._failure()
+
+    def opened(self) -> None:
+        """An outage was seen: fail fast for the next ``cooldown`` seconds."""
+        with self._lock:
+            self._open_until = self._clock() + self._cooldown
+
+    def closed(self) -> None:
+        """A call succeeded: the dependency is back."""
+        with self._lock:
+            self._open_until = 0.0
