@@ -154,7 +154,9 @@ export class MessageStore {
     this.#byId.set(message.id, { ...message, status: STATUS.SENT });
   }
 
+  // A copy held earlier for this seq is now stale: this one is shown instead.
   #extend(message) {
+    this.#held.delete(message.seq);
     this.#show(message);
     this.#top = message.seq;
     this.#topCursor = message.cursor;
@@ -162,9 +164,7 @@ export class MessageStore {
 
   #releaseHeld() {
     while (this.#top !== null && this.#held.has(this.#top + 1)) {
-      const next = this.#held.get(this.#top + 1);
-      this.#held.delete(next.seq);
-      this.#extend(next);
+      this.#extend(this.#held.get(this.#top + 1));
     }
   }
 
