@@ -12,6 +12,7 @@ import json
 import threading
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -48,6 +49,16 @@ RUN_STORE_STEPS = """async (steps) => {
     };
   });
 }"""
+
+
+SESSION_PROBE = Path(__file__).with_name("session_probe.js")
+
+
+def run_session_probe(page: Page, **scenario: Any) -> dict[str, Any]:
+    """Runs ``session_probe.js`` in the page with ``scenario``; its calls and final store."""
+    source = SESSION_PROBE.read_text().strip()
+    result: dict[str, Any] = page.evaluate(f"({source})({json.dumps(scenario)})")
+    return result
 
 
 def new_document_id(purpose: str) -> str:
@@ -89,7 +100,8 @@ def test_store_holds_a_message_that_arrives_ahead_of_a_gap_until_the_gap_is_fill
             ("startFrom", []),
             ("addFromServer", [server_message(1)]),
             ("addFromServer", [server_message(3)]),
-            ("addFromServer", [server_message(2)]),
+            # The catch-up after 1 brings 2 and 3 again: the held copy of 3 goes.
+            ("addFromServer", [server_message(2), server_message(3)]),
             # The same id again (an edit, later) replaces the copy the store has.
             ("addFromServer", [server_message(2, "message 2, edited")]),
         ],
@@ -135,6 +147,46 @@ def test_store_starts_from_the_newest_page_and_keeps_own_unconfirmed_messages_la
     assert shown_seqs(confirmed) == [6, 7, 8, 9, 10, 11, 12]
     assert confirmed["shown"][5] == [11, "mine", "sent"]
     assert (confirmed["contiguousSeq"], confirmed["held"]) == (12, 0)
+
+
+def test_session_fetches_a_gap_from_the_last_contiguous_message(open_page: OpenPage) -> None:
+    page = open_page("session")
+    page.open("Alice", new_document_id("session"))
+    # Two messages are stored after the session went live; only the second is pushed to it.
+    probe = run_session_probe(page, before=["one"], missed=["two", "three"], pushed=[1], sends=[])
+    assert probe["calls"] == [["after", "c1"]]
+    assert probe["shown"] == [[1, "one", "sent"], [2, "two", "sent"], [3, "three", "sent"]]
+
+
+def test_session_sends_one_at_a_time_and_retries_only_what_may_pass(open_page: OpenPage) -> None:
+    page = open_page("session")
+    page.open("Alice", new_document_id("session"))
+    sends = [
+        {"text": "unknown outcome", "failures": [{"status": 503, "stored": None}]},
+        {"text": "not stored", "failures": [{"status": 503, "stored": False}]},
+        {"text": "stored, not broadcast", "failures": [{"status": 503, "stored": True}]},
+        {"text": "refused", "failures": [{"status": 400, "stored": None}]},
+    ]
+    probe = run_session_probe(page, before=[], missed=[], pushed=[], sends=sends)
+    posted = [call[1:] for call in probe["calls"] if call[0] == "send"]
+    # In the order typed, each finished before the next went out; what may pass was tried
+    # again with the same id; the stored one was not sent again but fetched by a catch-up.
+    assert [text for text, _ in posted] == [
+        "unknown outcome",
+        "unknown outcome",
+        "not stored",
+        "not stored",
+        "stored, not broadcast",
+        "refused",
+    ]
+    assert len({message_id for _, message_id in posted}) == len(sends)
+    assert ["after", "c2"] in probe["calls"]
+    assert probe["shown"] == [
+        [1, "unknown outcome", "sent"],
+        [2, "not stored", "sent"],
+        [3, "stored, not broadcast", "sent"],
+        [None, "refused", "failed"],
+    ]
 
 
 def test_back_to_back_sends_keep_the_order_they_were_typed_in(open_page: OpenPage) -> None:
