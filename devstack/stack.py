@@ -219,6 +219,17 @@ class ChildProcess:
         """Whether the process exited by itself: started, ended, and not stopped since."""
         return self._process is not None and self._process.poll() is not None
 
+    def pause(self) -> None:
+        """Freeze the child and what it started (SIGSTOP to its group): a stalled service
+        that accepts connections and never answers."""
+        if self._process is not None:
+            _signal_group(self._process, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Let a paused child go on (SIGCONT); what it had received is then handled."""
+        if self._process is not None:
+            _signal_group(self._process, signal.SIGCONT)
+
     def wait_for_ready_line(self, deadline: float) -> re.Match[str]:
         """The match of ``ready_line`` in the output; fails if the child exits or times out."""
         while not self._ready.wait(_POLL_INTERVAL):
@@ -414,6 +425,24 @@ class LocalStack:
                     if gave_up:
                         return gave_up
             time.sleep(poll)
+
+    def child(self, name: str) -> ChildProcess:
+        """The running child called ``name`` (``cosmos``, ``signalr``, ``host``)."""
+        return self._service(name).child
+
+    def restart(self, name: str) -> None:
+        """Stop the child ``name`` and start it again on its port: for the in-memory Cosmos
+        server, that is a restart that loses every database."""
+        service = self._service(name)
+        service.child.stop()
+        _wait_for_ports(service.ports, time.monotonic() + _PORT_RELEASE_TIMEOUT)
+        self._launch(service)
+
+    def _service(self, name: str) -> _Service:
+        for service in self._services:
+            if service.child.name == name:
+                return service
+        raise KeyError(f"no child called {name!r}")
 
     def stop_signalr(self) -> None:
         """Stop the SignalR emulator; its clients see their connections drop."""

@@ -1,0 +1,231 @@
+"""docchat under concurrency and faults, over HTTP, as deployed: several dev host processes
+(the app scaled out) on one local Cosmos DB server and the SignalR emulator, which the
+tests stall (SIGSTOP), restart and misconfigure while many senders post."""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from devstack.host.server import PING_PATH
+from devstack.stack import ChildProcess, LocalStack, free_port
+from tests.fixtures.waiting import eventually
+
+RUN = uuid.uuid4().hex[:8]
+_documents = itertools.count()
+
+
+def new_document() -> str:
+    return f"resilience-{RUN}-{next(_documents)}"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    with LocalStack(log_dir=tmp_path_factory.mktemp("resilience-logs")) as running:
+        yield running
+
+
+@contextmanager
+def another_host(stack: LocalStack, log_dir: Path, **settings: str) -> Iterator[str]:
+    """One more dev host process for the same app and services: the app scaled out."""
+    port = free_port()
+    command = [sys.executable, "-m", "devstack.host", "--port", str(port)]
+    command += ["--app", str(stack.app), "--settings", str(stack.settings_path)]
+    environment = {**stack.settings, **settings}
+    host = ChildProcess(
+        name=f"host-{port}",
+        command=command,
+        log_path=log_dir / f"host-{port}.log",
+        env={**os.environ, **environment},
+        cwd=stack.root,
+    )
+    host.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        eventually(
+            lambda: requests.get(url + PING_PATH, timeout=1).ok,
+            retrying_on=(requests.ConnectionError,),
+            until=bool,
+            timeout=30,
+            what="the second host to answer",
+        )
+        yield url
+    finally:
+        host.stop()
+
+
+class Client:
+    """The HTTP API as a user (or, with ``service``, a backend) calls it."""
+
+    def __init__(self, base_url: str, stack: LocalStack) -> None:
+        self.base_url = base_url.replace("localhost", "127.0.0.1")
+        self._key = stack.function_key
+        self._session = requests.Session()
+
+    def post(self, document: str, text: str, message_id: str, sender: str = "alice") -> Any:
+        return self._session.post(
+            f"{self.base_url}/api/service/documents/{document}/messages",
+            json={"text": text, "id": message_id, "senderId": sender},
+            headers={"x-functions-key": self._key},
+            timeout=10,
+        )
+
+    def history(self, document: str, **params: str) -> Any:
+        return self._session.get(
+            f"{self.base_url}/api/documents/{document}/messages",
+            params={"limit": "100", **params},
+            headers={"x-ms-client-principal-id": "reader"},
+            timeout=10,
+        )
+
+    def everything(self, document: str) -> list[dict[str, Any]]:
+        """Every message of ``document``, oldest first, read with catch-up pages."""
+        items: list[dict[str, Any]] = []
+        after: str | None = "YzE6MA"  # the cursor before the first message
+        while after is not None:
+            page = self.history(document, after=after)
+            assert page.status_code == 200, page.text
+            items += page.json()["items"]
+            after = page.json()["continuationToken"]
+        return items
+
+
+def assert_each_once_in_seq_order(items: list[dict[str, Any]], ids: set[str]) -> None:
+    assert sorted(item["id"] for item in items) == sorted(ids)
+    assert [item["seq"] for item in items] == list(range(1, len(ids) + 1))
+
+
+def test_two_hosts_number_concurrent_messages_without_gap_or_repeat(
+    stack: LocalStack, tmp_path: Path
+) -> None:
+    document = new_document()
+    with another_host(stack, tmp_path) as second_url:
+        clients = [Client(stack.base_url, stack), Client(second_url, stack)]
+        ids = [f"m-{n}" for n in range(200)]
+
+        def send(n: int) -> Any:
+            return clients[n % 2].post(document, f"text {n}", ids[n], sender=f"s{n % 20}")
+
+        with ThreadPoolExecutor(max_workers=20) as senders:
+            answers = list(senders.map(send, range(len(ids))))
+
+    assert [answer.status_code for answer in answers] == [201] * len(ids)
+    assert sorted(answer.json()["seq"] for answer in answers) == list(range(1, len(ids) + 1))
+    assert_each_once_in_seq_order(clients[0].everything(document), set(ids))
+    newest = clients[0].history(document, limit="5").json()["items"]
+    assert [item["seq"] for item in newest] == [200, 199, 198, 197, 196]
+
+
+def test_with_cosmos_stalled_sends_are_503_not_stored_or_unknown_and_retries_store_once(
+    stack: LocalStack,
+) -> None:
+    """Writes caught in the stall may commit once the server goes on: the retry with the
+    same id must then find them, never store a copy, and leave the sequence whole."""
+    document = new_document()
+    client = Client(stack.base_url, stack)
+    assert client.post(document, "before", "before").status_code == 201
+    cosmos = stack.child("cosmos")
+    ids = [f"stalled-{n}" for n in range(20)]
+    cosmos.pause()
+    try:
+        with ThreadPoolExecutor(max_workers=20) as senders:
+            answers = list(senders.map(lambda i: client.post(document, i, i), ids))
+        read = client.history(document)
+    finally:
+        cosmos.resume()
+
+    assert {answer.status_code for answer in answers} == {503}
+    assert {answer.json()["error"]["stored"] for answer in answers} <= {False, None}
+    assert all(answer.headers["Retry-After"] for answer in answers)
+    assert read.status_code == 503
+    for message_id in ids:
+        retried = eventually(
+            functools.partial(client.post, document, message_id, message_id),
+            until=lambda answer: answer.status_code in (200, 201),
+            what=f"{message_id} to be stored after the stall",
+        )
+        assert retried.json()["id"] == message_id
+    assert_each_once_in_seq_order(client.everything(document), {"before", *ids})
+
+
+def test_after_cosmos_restarts_empty_the_app_recovers_without_a_host_restart(
+    stack: LocalStack,
+) -> None:
+    document = new_document()
+    client = Client(stack.base_url, stack)
+    assert client.post(document, "lost with the server", "old").status_code == 201
+
+    stack.restart("cosmos")
+
+    fresh = eventually(
+        lambda: client.post(document, "after the restart", "new"),
+        until=lambda answer: answer.status_code == 201,
+        what="the app to use the restarted Cosmos server",
+    )
+    assert fresh.json()["seq"] == 1
+    assert [item["id"] for item in client.everything(document)] == ["new"]
+
+
+def test_with_signalr_stalled_sends_are_stored_reads_still_answer_and_retries_deliver(
+    stack: LocalStack,
+) -> None:
+    document = new_document()
+    client = Client(stack.base_url, stack)
+    signalr = stack.child("signalr")
+    ids = [f"undelivered-{n}" for n in range(20)]
+    signalr.pause()
+    try:
+        with ThreadPoolExecutor(max_workers=20) as senders:
+            answers = list(senders.map(lambda i: client.post(document, i, i), ids))
+        read = client.history(document)
+    finally:
+        signalr.resume()
+
+    assert {answer.status_code for answer in answers} == {503}
+    assert {answer.json()["error"]["code"] for answer in answers} == {"message_not_delivered"}
+    assert {answer.json()["error"]["stored"] for answer in answers} == {True}
+    assert read.status_code == 200
+    stored = client.everything(document)
+    assert_each_once_in_seq_order(stored, set(ids))
+    retried = eventually(
+        lambda: client.post(document, ids[0], ids[0]),
+        until=lambda answer: answer.status_code == 200,
+        what="the retry to be delivered once SignalR answers again",
+    )
+    assert retried.json()["seq"] == next(m["seq"] for m in stored if m["id"] == ids[0])
+
+
+def test_a_refused_signalr_key_fails_the_invocation_and_the_log_names_the_setting(
+    stack: LocalStack, tmp_path: Path
+) -> None:
+    wrong_key = "wrong-key-0123456789-wrong-key-0123456789"
+    connection_string = stack.signalr_connection_string.replace(
+        stack.signalr_connection_string.split("AccessKey=")[1].split(";")[0], wrong_key
+    )
+    document = new_document()
+    with another_host(
+        stack, tmp_path, AzureSignalRConnectionString=connection_string
+    ) as misconfigured_url:
+        answer = Client(misconfigured_url, stack).post(document, "hello", "m-1")
+        log = eventually(
+            lambda: (tmp_path / f"host-{misconfigured_url.rsplit(':', 1)[1]}.log").read_text(),
+            until=lambda text: "AzureSignalRConnectionString" in text,
+            what="the host to log the failed invocation",
+        )
+
+    assert answer.status_code == 500
+    assert "Traceback" in log
+    assert "refused docchat's credentials (401)" in log
+    assert wrong_key not in log
+    assert wrong_key not in answer.text
