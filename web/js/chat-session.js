@@ -242,7 +242,8 @@ export class ChatSession {
     for (;;) {
       const page = await this.#api.messagesAfter(this.documentId, cursor);
       this.store.addFromServer(page.items ?? []);
-      if (!page.continuationToken) return;
+      // An empty page cannot move the cursor on: asking again would only loop.
+      if (!page.continuationToken || !page.items?.length) return;
       cursor = page.continuationToken;
     }
   }
