@@ -163,3 +163,36 @@ def send_service_message(req: func.HttpRequest, emit: Emit | None) -> func.HttpR
     from chat import endpoints
 
     return _respond(endpoints.send_service_message(RUNTIME, _request(req), emit))
+
+
+MEMBER = f"service/{DOCUMENT}/members/{{userId}}"
+
+
+@app.function_name("put_member")
+@app.route(route=MEMBER, methods=["PUT"], auth_level=func.AuthLevel.FUNCTION)
+@_signalr_output
+def put_member(req: func.HttpRequest, emit: Emit | None) -> func.HttpResponse:
+    """Make a user a reader or writer of the document (DOCCHAT_ACCESS=members)."""
+    from chat import endpoints
+
+    return _respond(endpoints.put_member(RUNTIME, _request(req), emit))
+
+
+@app.function_name("remove_member")
+@app.route(route=MEMBER, methods=["DELETE"], auth_level=func.AuthLevel.FUNCTION)
+@_signalr_output
+def remove_member(req: func.HttpRequest, emit: Emit | None) -> func.HttpResponse:
+    """End a user's membership; their connections stop hearing the document at once."""
+    from chat import endpoints
+
+    return _respond(endpoints.remove_member(RUNTIME, _request(req), emit))
+
+
+@app.function_name("list_members")
+@app.route(route=f"service/{DOCUMENT}/members", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@_signalr_output
+def list_members(req: func.HttpRequest, emit: Emit | None) -> func.HttpResponse:
+    """The document's members and their roles."""
+    from chat import endpoints
+
+    return _respond(endpoints.list_members(RUNTIME, _request(req), emit))

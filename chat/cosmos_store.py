@@ -1,7 +1,8 @@
-"""Messages in Azure Cosmos DB: one container, partitioned by ``/documentId``.
+"""Messages in Azure Cosmos DB, in the order each document received them.
 
-Every request names its partition, so reading a document's chat costs a few RU however many
-documents exist (a cross-partition query costs ~80 times more).
+Every query names its partition, so reading a document's chat costs a few RU however many
+documents exist (a cross-partition query costs ~80 times more). The container, its failures
+and its indexing policy are :mod:`chat.cosmos_container`'s.
 
 **Order.** Each document has a head item (id ``_head``, in the same logical partition) with
 the newest message's ``seq`` and ``position``. Appending is one transactional batch: create
@@ -13,87 +14,30 @@ heads it wrote, so an uncontended append is one request, and it appends to a doc
 thread at a time, so its own threads never race each other to a 412. The message goes first
 in the batch: a retry of a batch that did commit fails on the message's id (409), which is
 exactly "already stored", and is never mistaken for a stale head.
-
-**Failures.** Throttling, 5xx, timeouts and unreachability become
-:class:`~chat.errors.StoreUnavailable`, or :class:`~chat.errors.StoreOutcomeUnknown` when a
-write was sent and no answer came. 401 and 403 mean the key or the identity's data-plane role
-is wrong: :class:`~chat.errors.Misconfigured`. A database or container that is gone (404 with
-sub-status 1003) is created again with key auth; with Microsoft Entra auth the data plane
-cannot create it, so that too is :class:`~chat.errors.Misconfigured`. Every request has a
-time budget, retries included, so a caller hears 503 in about a second and a half, not after
-the SDK's default minute.
-
-**Indexing policy,** and its expected RU effect: only ``/documentId``, ``/seq`` and
-``/position`` are indexed, which the newest-first (by seq) and catch-up (by position)
-queries need. ``text`` is the bulk of a message and no query reads it. A ~1 KB write should
-so cost close to the ~5 RU of an unindexed write instead of the 5.7-8.6 RU of default
-indexing (all paths), and each page query stays the single-partition ~7.7 RU kind. A
-container that already exists keeps the policy it has.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import itertools
-import logging
-import math
 import random
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 
-from azure.core.exceptions import AzureError, ServiceRequestError
-from azure.cosmos import ContainerProxy, CosmosClient, PartitionKey
-from azure.cosmos.exceptions import (
-    CosmosBatchOperationError,
-    CosmosHttpResponseError,
-    CosmosResourceExistsError,
-    CosmosResourceNotFoundError,
-)
+from azure.cosmos import ContainerProxy
+from azure.cosmos.exceptions import CosmosBatchOperationError
 
-from chat.breaker import Breaker
-from chat.errors import (
-    DEFAULT_RETRY_AFTER_SECONDS,
-    Misconfigured,
-    StoreOutcomeUnknown,
-    StoreUnavailable,
-)
+from chat.cosmos_container import CosmosContainer, left
+from chat.errors import StoreUnavailable
 from chat.messages import RESERVED_ID_PREFIX, Message
-from chat.settings import Settings
 
-if TYPE_CHECKING:
-    from azure.core.credentials import TokenCredential
+__all__ = ["HEAD_ID", "CosmosMessageStore"]
 
-__all__ = ["HEAD_ID", "INDEXING_POLICY", "CosmosMessageStore", "open_store"]
-
-PARTITION_KEY_PATH = "/documentId"
 #: The id of each document's head item; message ids cannot start with the prefix.
 HEAD_ID = f"{RESERVED_ID_PREFIX}head"
-INDEXING_POLICY: dict[str, Any] = {
-    "indexingMode": "consistent",
-    "automatic": True,
-    "includedPaths": [{"path": "/documentId/?"}, {"path": "/seq/?"}, {"path": "/position/?"}],
-    "excludedPaths": [{"path": "/*"}],
-}
-#: How long one store call may take, retries included. Cosmos DB answers in milliseconds
-#: when healthy; past this the caller is better served by a 503 it can retry.
-REQUEST_BUDGET_SECONDS = 1.5
-#: Connect and read timeouts (seconds) of one HTTP request, and the SDK's own retries, kept
-#: inside the budget that every call also passes as ``timeout``: its default pause between
-#: connection retries is a whole second.
-CLIENT_OPTIONS: dict[str, Any] = {
-    "connection_timeout": 1,
-    "read_timeout": 1,
-    "retry_total": 3,
-    "retry_connect": 2,
-    "retry_read": 1,
-    "retry_backoff_factor": 0.1,
-    "retry_throttle_total": 3,
-    "retry_throttle_backoff_max": 1,
-}
 #: The head items a process remembers; a forgotten one costs one extra read.
 MAX_REMEMBERED_HEADS = 10_000
 #: Appends in one process to documents that share a stripe take turns.
@@ -107,24 +51,6 @@ AFTER_POSITION = (
 )
 #: Larger than any seq: "before this" means "from the newest".
 _NO_UPPER_BOUND = 2**53
-#: Cosmos DB's sub-status for "the database or container does not exist".
-_OWNER_MISSING = 1003
-#: Answers that say the request was refused, so nothing was written.
-_REFUSED_UNWRITTEN = frozenset({429})
-_log = logging.getLogger(__name__)
-_Result = TypeVar("_Result")
-
-
-def open_store(settings: Settings) -> CosmosMessageStore:
-    """The store for the configured account. It connects on first use, and opens the
-    container then (with key auth, creating it if missing), so an outage at that moment is
-    a 503 like any other and the next request tries again."""
-    return CosmosMessageStore(
-        lambda: CosmosClient(settings.cosmos_endpoint, _credential(settings), **CLIENT_OPTIONS),
-        settings.cosmos_database,
-        settings.cosmos_container,
-        can_create=settings.cosmos_key is not None,
-    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -192,32 +118,15 @@ class _Heads:
 
 
 class CosmosMessageStore:
-    """:class:`~chat.store.MessageStore` over one Cosmos DB container."""
+    """:class:`~chat.store.MessageStore` over the shared container."""
 
-    def __init__(
-        self,
-        connect: Callable[[], CosmosClient],
-        database: str,
-        container: str,
-        *,
-        can_create: bool,
-        budget: float = REQUEST_BUDGET_SECONDS,
-    ) -> None:
-        self._connect = connect
-        self._client: CosmosClient | None = None
-        self._database_name = database
-        self._container_name = container
-        self._can_create = can_create
-        self._budget = budget
+    def __init__(self, container: CosmosContainer) -> None:
+        self._container = container
         self._heads = _Heads()
-        self._breaker = Breaker(
-            lambda: StoreUnavailable("the message store is unavailable; try again shortly")
-        )
-        self._container_lock = threading.Lock()
-        self._container_proxy: ContainerProxy | None = None
+        container.on_recreate(self._heads.forget)
 
     def append(self, message: Message) -> Message | None:
-        deadline = time.monotonic() + self._budget
+        deadline = self._container.deadline()
         with self._heads.turn(message.document_id, deadline):
             while True:
                 head = self._heads.get(message.document_id) or self._read_head(
@@ -237,17 +146,17 @@ class CosmosMessageStore:
                 return placed
 
     def get(self, document_id: str, message_id: str) -> Message | None:
-        item = self._read_item(document_id, message_id, time.monotonic() + self._budget)
+        item = self._container.read_item(document_id, message_id, self._container.deadline())
         return None if item is None else Message.from_stored(item)
 
     def newest_first(self, document_id: str, limit: int, before_seq: int | None) -> list[Message]:
         before = _NO_UPPER_BOUND if before_seq is None else before_seq
-        return self._query(document_id, NEWEST_FIRST, {"@before": before}, limit)
+        items = self._container.query(document_id, NEWEST_FIRST, {"@before": before}, limit)
+        return [Message.from_stored(item) for item in items]
 
     def after(self, document_id: str, position: int, limit: int) -> list[Message]:
-        return self._query(document_id, AFTER_POSITION, {"@position": position}, limit)
-
-    # Requests --------------------------------------------------------------------------
+        items = self._container.query(document_id, AFTER_POSITION, {"@position": position}, limit)
+        return [Message.from_stored(item) for item in items]
 
     def _write(self, placed: Message, head: _Head, deadline: float) -> _Head:
         """Create the message and move the head, atomically; the new head's ETag back."""
@@ -255,122 +164,19 @@ class CosmosMessageStore:
 
         def batch(container: ContainerProxy) -> Any:
             return container.execute_item_batch(
-                operations, partition_key=placed.document_id, timeout=_left(deadline)
+                operations, partition_key=placed.document_id, timeout=left(deadline)
             )
 
         try:
-            results = self._call(batch, writing=True)
+            results = self._container.call(batch, writing=True)
         except StoreUnavailable:
             self._heads.forget(placed.document_id)  # it may have moved after all
             raise
         return _Head(placed.seq, placed.position, results[1]["eTag"])
 
     def _read_head(self, document_id: str, deadline: float) -> _Head:
-        item = self._read_item(document_id, HEAD_ID, deadline)
+        item = self._container.read_item(document_id, HEAD_ID, deadline)
         return _Head() if item is None else _Head.from_item(item)
-
-    def _read_item(self, document_id: str, item_id: str, deadline: float) -> dict[str, Any] | None:
-        def read(container: ContainerProxy) -> dict[str, Any] | None:
-            try:
-                return container.read_item(
-                    item_id, partition_key=document_id, timeout=_left(deadline)
-                )
-            except CosmosResourceNotFoundError as error:
-                if error.sub_status == _OWNER_MISSING:
-                    raise
-                return None
-
-        return self._call(read, writing=False)
-
-    def _query(
-        self, document_id: str, query: str, bounds: dict[str, int], limit: int
-    ) -> list[Message]:
-        deadline = time.monotonic() + self._budget
-        parameters: list[dict[str, object]] = [{"name": "@documentId", "value": document_id}]
-        parameters += [{"name": name, "value": value} for name, value in bounds.items()]
-
-        def run(container: ContainerProxy) -> list[dict[str, Any]]:
-            found = container.query_items(
-                query,
-                parameters=parameters,
-                partition_key=document_id,
-                max_item_count=limit,
-                timeout=_left(deadline),
-            )
-            return list(itertools.islice(found, limit))
-
-        return [Message.from_stored(item) for item in self._call(run, writing=False)]
-
-    def _call(self, request: Callable[[ContainerProxy], _Result], *, writing: bool) -> _Result:
-        """Run ``request`` on the container, creating it again (once) if it is gone; fail
-        fast while an outage is fresh (see :mod:`chat.breaker`)."""
-        self._breaker.check()
-        with _failures_reported(writing=writing, outage=self._breaker.opened):
-            try:
-                result = request(self._container())
-            except CosmosResourceNotFoundError as error:
-                if error.sub_status != _OWNER_MISSING:
-                    raise
-                self._recreate()
-                result = request(self._container())
-        self._breaker.closed()
-        return result
-
-    # The container ---------------------------------------------------------------------
-
-    def _container(self) -> ContainerProxy:
-        with self._container_lock:
-            if self._container_proxy is None:
-                self._container_proxy = self._ensure_container()
-            return self._container_proxy
-
-    def _recreate(self) -> None:
-        """The database or container is gone: make it again, forgetting every head."""
-        _log.warning(
-            "Cosmos DB container %s/%s is missing; creating it again",
-            self._database_name,
-            self._container_name,
-        )
-        with self._container_lock:
-            self._heads.forget()
-            self._container_proxy = self._ensure_container()
-
-    def _ensure_container(self) -> ContainerProxy:
-        if self._client is None:
-            self._client = self._connect()
-        client = self._client
-        if not self._can_create:
-            # Microsoft Entra identities get no control-plane rights on the data plane.
-            return client.get_database_client(self._database_name).get_container_client(
-                self._container_name
-            )
-        # Another process may create either between the SDK's check and its create (409):
-        # then the second try finds it.
-        for attempt in (1, 2):
-            try:
-                database = client.create_database_if_not_exists(self._database_name)
-                return database.create_container_if_not_exists(
-                    id=self._container_name,
-                    partition_key=PartitionKey(path=PARTITION_KEY_PATH),
-                    indexing_policy=INDEXING_POLICY,
-                )
-            except CosmosResourceExistsError:
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
-
-
-def _credential(settings: Settings) -> str | TokenCredential:
-    if settings.cosmos_key:
-        return settings.cosmos_key
-    from azure.identity import DefaultAzureCredential
-
-    return DefaultAzureCredential()
-
-
-def _left(deadline: float) -> float:
-    """Seconds until ``deadline``: each request's absolute timeout, retries included."""
-    return max(0.05, deadline - time.monotonic())
 
 
 def _failed_operation(error: CosmosBatchOperationError) -> tuple[int, int]:
@@ -392,67 +198,3 @@ def _wait_before_retrying(deadline: float) -> None:
     if time.monotonic() + pause >= deadline:
         raise StoreUnavailable("the document is busy with other writers; try again shortly")
     time.sleep(pause)
-
-
-@contextmanager
-def _failures_reported(*, writing: bool, outage: Callable[[], None]) -> Iterator[None]:
-    """Turn Cosmos DB's failures into docchat's: outages (reported to ``outage`` too),
-    unknown outcomes and misconfiguration."""
-    try:
-        yield
-    except CosmosBatchOperationError:
-        raise
-    except CosmosHttpResponseError as error:
-        if (error.status_code or 0) >= 500 or error.status_code == 408:
-            outage()
-        raise _translated(error, writing=writing) from None
-    except ServiceRequestError as error:
-        # Nothing was sent (connection refused, name not resolved): nothing was written.
-        _log.warning("Cosmos DB unreachable: %s", type(error).__name__)
-        outage()
-        raise StoreUnavailable("the message store is unreachable; try again shortly") from None
-    except AzureError as error:
-        _log.warning("Cosmos DB did not answer in time: %s", type(error).__name__)
-        outage()
-        raise _unanswered(writing) from None
-
-
-def _translated(error: CosmosHttpResponseError, *, writing: bool) -> Exception:
-    status = error.status_code or 0
-    if status in (401, 403):
-        _log.error(
-            "Cosmos DB refused docchat's credentials (%s, sub-status %s): check COSMOS_KEY, or"
-            " that the app's identity has the Cosmos DB Built-in Data Contributor role",
-            status,
-            error.sub_status,
-        )
-        return Misconfigured(f"Cosmos DB answered {status}: docchat's credentials are refused")
-    if status == 404:
-        _log.error("Cosmos DB database or container is missing and cannot be created here")
-        return Misconfigured(
-            "the Cosmos DB database or container does not exist; with Microsoft Entra auth"
-            " it must be created by the deployment (infra/), not by the app"
-        )
-    if status == 429 or status >= 500 or status == 408:
-        _log.warning("Cosmos DB answered %s (sub-status %s)", status, error.sub_status)
-        if writing and status not in _REFUSED_UNWRITTEN:
-            return _unanswered(writing=True, retry_after=_retry_after(error))
-        return StoreUnavailable(
-            "the message store is unavailable; try again shortly", retry_after=_retry_after(error)
-        )
-    return error  # any other 4xx: docchat asked wrongly, a bug
-
-
-def _unanswered(writing: bool, retry_after: int = DEFAULT_RETRY_AFTER_SECONDS) -> StoreUnavailable:
-    if writing:
-        return StoreOutcomeUnknown(
-            "the message store did not confirm the write", retry_after=retry_after
-        )
-    return StoreUnavailable("the message store did not answer in time", retry_after=retry_after)
-
-
-def _retry_after(error: CosmosHttpResponseError) -> int:
-    milliseconds = error.headers.get("x-ms-retry-after-ms")
-    if milliseconds and milliseconds.replace(".", "", 1).isdigit():
-        return max(1, math.ceil(float(milliseconds) / 1000))
-    return DEFAULT_RETRY_AFTER_SECONDS

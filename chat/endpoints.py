@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from chat.access import Role
+from chat.errors import InvalidRequest
 from chat.http import Request, Response, endpoint, json_object
 from chat.identity import User, known_user
-from chat.messages import Cursor, OlderThan, check_document_id
+from chat.messages import Cursor, OlderThan, check_document_id, user_id_problem
 from chat.models import (
     HistoryQuery,
     JoinRequest,
+    MemberRequest,
     SendMessageRequest,
     ServiceMessageRequest,
     parse,
@@ -27,8 +30,11 @@ from chat.service import Draft, Posted
 __all__ = [
     "join_document",
     "leave_document",
+    "list_members",
     "list_messages",
     "max_body_bytes",
+    "put_member",
+    "remove_member",
     "send_message",
     "send_service_message",
 ]
@@ -83,6 +89,32 @@ def send_service_message(runtime: Runtime, request: Request, emit: Emit | None =
 
 
 @endpoint
+def put_member(runtime: Runtime, request: Request, emit: Emit | None = None) -> Response:
+    """``PUT service/documents/{documentId}/members/{userId}`` ``{"role"}`` -> 201, or 200
+    when the user was a member already (with the role now given)."""
+    document_id, user_id = _document_id(request), _member_id(request)
+    body = parse(MemberRequest, json_object(request, MAX_MEMBERSHIP_BODY_BYTES))
+    created = runtime.member_admin(emit).put(document_id, user_id, Role(body.role))
+    return Response(201 if created else 200, {"userId": user_id, "role": body.role})
+
+
+@endpoint
+def remove_member(runtime: Runtime, request: Request, emit: Emit | None = None) -> Response:
+    """``DELETE service/documents/{documentId}/members/{userId}`` -> 204, member or not; the
+    user's connections stop hearing the document at once."""
+    runtime.member_admin(emit).remove(_document_id(request), _member_id(request))
+    return Response(204)
+
+
+@endpoint
+def list_members(runtime: Runtime, request: Request, emit: Emit | None = None) -> Response:
+    """``GET service/documents/{documentId}/members`` -> ``{"members": [{"userId", "role"}]}``."""
+    members = runtime.member_admin(emit).members(_document_id(request))
+    listed = [{"userId": user_id, "role": role.value} for user_id, role in sorted(members.items())]
+    return Response(200, {"members": listed})
+
+
+@endpoint
 def list_messages(runtime: Runtime, request: Request) -> Response:
     """``GET documents/{documentId}/messages``: newest first, or oldest first ``?after=``."""
     user = runtime.authenticator.authenticate(request.headers)
@@ -106,6 +138,14 @@ def _membership_request(runtime: Runtime, request: Request) -> tuple[User, str, 
 
 def _document_id(request: Request) -> str:
     return check_document_id(request.route_params.get("documentId", ""))
+
+
+def _member_id(request: Request) -> str:
+    user_id = request.route_params.get("userId", "")
+    problem = user_id_problem(user_id)
+    if problem:
+        raise InvalidRequest(f"userId {problem}")
+    return user_id
 
 
 def _message_body(runtime: Runtime, request: Request, model: type[_Message]) -> _Message:

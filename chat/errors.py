@@ -8,7 +8,8 @@ Messages are written for the caller and never hold secrets.
     ChatError                      4xx and 503 answers with a stable ``code``
     ├── InvalidRequest (400) ── InvalidJson
     ├── Unauthenticated (401), Forbidden (403), ConnectionNotFound (404)
-    ├── MessageIdConflict (409), PayloadTooLarge (413)
+    ├── MessageIdConflict, MembersNotEnabled (409), PayloadTooLarge (413)
+    ├── UnsupportedMediaType (415), RateLimited (429, Retry-After)
     └── Unavailable (503, Retry-After)
         ├── StoreUnavailable ── StoreOutcomeUnknown       raised by the store
         ├── RealtimeUnavailable, IdentityProviderUnavailable
@@ -30,17 +31,20 @@ __all__ = [
     "InvalidJson",
     "InvalidRequest",
     "MaybeStored",
+    "MembersNotEnabled",
     "MessageIdConflict",
     "Misconfigured",
     "NotDelivered",
     "NotStored",
     "PayloadTooLarge",
+    "RateLimited",
     "RealtimeUnavailable",
     "SendFailed",
     "StoreOutcomeUnknown",
     "StoreUnavailable",
     "Unauthenticated",
     "Unavailable",
+    "UnsupportedMediaType",
 ]
 
 #: How long a caller should wait before retrying after a 503, when the cause gives no hint.
@@ -114,11 +118,39 @@ class MessageIdConflict(ChatError):
     code = "message_id_conflict"
 
 
+class MembersNotEnabled(ChatError):
+    """Membership routes while every signed-in user may see every document."""
+
+    status = 409
+    code = "members_not_enabled"
+
+
 class PayloadTooLarge(ChatError):
     """The body is larger than any valid request could be."""
 
     status = 413
     code = "payload_too_large"
+
+
+class UnsupportedMediaType(ChatError):
+    """The body is not declared as JSON (a cross-site form cannot send it so)."""
+
+    status = 415
+    code = "unsupported_media_type"
+
+
+class RateLimited(ChatError):
+    """The caller posted faster than it may; :attr:`retry_after` says when it may again."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class Unavailable(ChatError):

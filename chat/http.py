@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec
 
-from chat.errors import ChatError, InvalidJson, PayloadTooLarge
+from chat.errors import ChatError, InvalidJson, PayloadTooLarge, UnsupportedMediaType
 
 __all__ = ["Request", "Response", "endpoint", "json_object"]
 
@@ -85,7 +85,14 @@ def endpoint(handler: Callable[_Params, Response]) -> Callable[_Params, Response
 
 
 def json_object(request: Request, max_bytes: int) -> dict[str, Any]:
-    """The request body as a JSON object, refusing bodies over ``max_bytes`` with 413."""
+    """The request body as a JSON object: 415 unless declared as JSON, 413 over ``max_bytes``.
+
+    Requiring ``Content-Type: application/json`` keeps cross-site HTML forms out: a browser
+    sends that type only after a CORS preflight, which other origins do not pass.
+    """
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise UnsupportedMediaType("send the body as JSON, with Content-Type: application/json")
     if len(request.body) > max_bytes:
         raise PayloadTooLarge(f"the body is {len(request.body)} bytes; at most {max_bytes} fit")
     if not request.body.strip():

@@ -1,31 +1,53 @@
 """Who is calling: the user behind a request, established by the configured authenticator.
 
-A user id never comes from a field the caller fills in. It comes from headers that App
-Service Authentication sets (``appservice``; ``dev`` trusts the same headers locally), or
-from a bearer token (``jwt``, in :mod:`chat.jwt_identity`, which is imported only then).
+A user id never comes from a field the caller fills in. It comes from the principal App
+Service Authentication passes on (``appservice``; ``dev`` trusts the id and name headers
+locally), or from a bearer token (``jwt``, in :mod:`chat.jwt_identity`, which is imported
+only then).
 """
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from chat.errors import Unauthenticated
 from chat.messages import showable_name, user_id_problem
 
-__all__ = ["Authenticator", "PrincipalHeaders", "User", "known_user"]
+__all__ = [
+    "SIGNED_IN_UNTIL_CLAIM",
+    "AppServicePrincipal",
+    "Authenticator",
+    "PrincipalHeaders",
+    "User",
+    "known_user",
+]
 
 PRINCIPAL_ID_HEADER = "x-ms-client-principal-id"
 PRINCIPAL_NAME_HEADER = "x-ms-client-principal-name"
+PRINCIPAL_HEADER = "x-ms-client-principal"
+#: The end of the sign-in (seconds since the epoch) that a SignalR client token docchat
+#: issues was issued within: a token renewed from it may not outlive it.
+SIGNED_IN_UNTIL_CLAIM = "docchat.signedInUntil"
+#: Generous for a principal with many group claims, small enough to refuse junk at once.
+MAX_PRINCIPAL_CHARACTERS = 32_768
 
 
 @dataclass(frozen=True)
 class User:
-    """An authenticated caller: ``id`` is stable and unique, ``name`` is for display."""
+    """An authenticated caller: ``id`` is stable and unique, ``name`` is for display.
+
+    ``signed_in_until`` (seconds since the epoch) is when the sign-in behind this request
+    ends, where the identity provider says so (a bearer token's ``exp``): nothing issued for
+    this request may outlive it.
+    """
 
     id: str
     name: str
+    signed_in_until: int | None = None
 
 
 class Authenticator(Protocol):
@@ -37,24 +59,70 @@ class Authenticator(Protocol):
 
 
 class PrincipalHeaders:
-    """``X-MS-CLIENT-PRINCIPAL-ID`` / ``-NAME``, as App Service Authentication sets them.
+    """``X-MS-CLIENT-PRINCIPAL-ID`` / ``-NAME``, as the ``dev`` mode's page sends them.
 
-    Only App Service Authentication makes these trustworthy: anywhere else the caller
-    chooses them, which is what ``dev`` mode is for, locally.
+    Anyone can send these headers, which is what ``dev`` mode is for, locally.
     """
 
     def authenticate(self, headers: Mapping[str, str]) -> User:
-        user_id = headers.get(PRINCIPAL_ID_HEADER, "")
-        if not user_id:
-            raise Unauthenticated("sign in first: the request carries no client principal")
+        user_id = _principal_id(headers)
         return known_user(user_id, headers.get(PRINCIPAL_NAME_HEADER) or user_id)
 
 
-def known_user(user_id: str, name: str) -> User:
+class AppServicePrincipal:
+    """The principal App Service Authentication passes on: ``X-MS-CLIENT-PRINCIPAL-ID`` and
+    ``X-MS-CLIENT-PRINCIPAL``, base64 JSON ``{"auth_typ", "name_typ", "claims": [{"typ",
+    "val"}]}`` whose ``name_typ`` claim is the display name.
+
+    App Service Authentication sets both on every signed-in request and strips any a client
+    sent; settings refuse this mode in Azure while it is off. A request without the
+    principal, or with one that does not decode, did not come through it.
+    """
+
+    def authenticate(self, headers: Mapping[str, str]) -> User:
+        user_id = _principal_id(headers)
+        principal = _decoded_principal(headers.get(PRINCIPAL_HEADER, ""))
+        name = _claim(principal, principal.get("name_typ")) or headers.get(PRINCIPAL_NAME_HEADER)
+        return known_user(user_id, name or user_id)
+
+
+def _principal_id(headers: Mapping[str, str]) -> str:
+    user_id = headers.get(PRINCIPAL_ID_HEADER, "")
+    if not user_id:
+        raise Unauthenticated("sign in first: the request carries no client principal")
+    if "," in user_id:
+        # A header sent twice reaches the app joined with commas: never guess which one.
+        raise Unauthenticated("the client principal id was sent more than once")
+    return user_id
+
+
+def _decoded_principal(encoded: str) -> dict[str, Any]:
+    if not encoded:
+        raise Unauthenticated("sign in first: the request carries no X-MS-CLIENT-PRINCIPAL")
+    try:
+        if len(encoded) > MAX_PRINCIPAL_CHARACTERS:
+            raise ValueError("too long")
+        principal = json.loads(base64.b64decode(encoded, validate=True))
+        if not isinstance(principal, dict) or not isinstance(principal.get("claims"), list):
+            raise ValueError("not a principal")
+    except (ValueError, RecursionError):
+        raise Unauthenticated("X-MS-CLIENT-PRINCIPAL is not a principal App Service sent") from None
+    return principal
+
+
+def _claim(principal: Mapping[str, Any], claim_type: object) -> str | None:
+    for claim in principal["claims"]:
+        if isinstance(claim, dict) and claim.get("typ") == claim_type:
+            value = claim.get("val")
+            return value if isinstance(value, str) else None
+    return None
+
+
+def known_user(user_id: str, name: str, signed_in_until: int | None = None) -> User:
     """The :class:`User` with this id, or raise :class:`Unauthenticated` if it is unusable.
 
     The name is for display only, so one that cannot be shown as given is made showable.
     """
     if user_id_problem(user_id):
         raise Unauthenticated("the signed-in user's id is not usable")
-    return User(user_id, showable_name(name, user_id))
+    return User(user_id, showable_name(name, user_id), signed_in_until)

@@ -14,7 +14,7 @@ from typing import Any
 import jwt
 
 from chat.errors import IdentityProviderUnavailable, Unauthenticated
-from chat.identity import User, known_user
+from chat.identity import SIGNED_IN_UNTIL_CLAIM, User, known_user
 from chat.messages import user_id_problem
 from chat.settings import HUB, JwtSettings
 from signalr.connection_string import ConnectionString
@@ -59,7 +59,7 @@ class BearerTokens:
         subject = claims["sub"]
         if not isinstance(subject, str):
             raise _rejected("its sub claim is not a string")
-        return known_user(subject, _display_name(claims, subject))
+        return known_user(subject, _display_name(claims, subject), int(claims["exp"]))
 
     def _key_for(self, token: str) -> str | jwt.PyJWK:
         if self._jwks is None:
@@ -78,7 +78,9 @@ class BearerTokensOrSignalRToken:
     """For negotiate in ``jwt`` mode: an app token, or a SignalR client token we issued.
 
     On reconnect the SignalR JS client sends its old client token to negotiate instead of
-    the app's token. We accept it while it is valid, for the same user, since we signed it.
+    the app's token. We accept it while it is valid, for the same user, since we signed it,
+    and only within the sign-in it was first issued for: it carries that sign-in's end
+    (:data:`SIGNED_IN_UNTIL_CLAIM`), which every token renewed from it keeps.
     """
 
     def __init__(self, app_tokens: BearerTokens, signalr: ConnectionString) -> None:
@@ -107,9 +109,10 @@ class BearerTokensOrSignalRToken:
         except jwt.PyJWTError:
             return None
         user_id = next((claims[name] for name in _SIGNALR_USER_CLAIMS if name in claims), None)
-        if not isinstance(user_id, str) or user_id_problem(user_id):
+        until = claims.get(SIGNED_IN_UNTIL_CLAIM)
+        if not isinstance(user_id, str) or user_id_problem(user_id) or not isinstance(until, int):
             return None
-        return User(user_id, user_id)
+        return known_user(user_id, user_id, until)
 
 
 def bearer_token(headers: Mapping[str, str]) -> str:

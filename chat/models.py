@@ -8,7 +8,7 @@ misspelt field fails loudly instead of being ignored. Every failure becomes one
 from __future__ import annotations
 
 import re
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -34,6 +34,7 @@ __all__ = [
     "MAX_PAGE_SIZE",
     "HistoryQuery",
     "JoinRequest",
+    "MemberRequest",
     "SendMessageRequest",
     "ServiceMessageRequest",
     "parse",
@@ -73,6 +74,12 @@ class JoinRequest(_Body):
         if not _CONNECTION_ID.fullmatch(value):
             raise ValueError(CONNECTION_ID_RULE)
         return value
+
+
+class MemberRequest(_Body):
+    """``{"role": "reader" | "writer"}``: what a member of a document may do."""
+
+    role: Literal["reader", "writer"]
 
 
 class SendMessageRequest(_Body):

@@ -44,6 +44,10 @@ class Realtime(Protocol):
         """Invoke ``target(argument)`` on every connection in ``group``."""
         ...
 
+    def stop_user_hearing(self, group: str, user_id: str) -> None:
+        """Make every connection of ``user_id`` stop hearing ``group`` now."""
+        ...
+
 
 class RestRealtime:
     """Realtime through :class:`signalr.rest.HubClient`; failures raise at once, and while
@@ -69,6 +73,12 @@ class RestRealtime:
     def send_to_group(self, group: str, target: str, argument: Any) -> None:
         with self._outages_reported():
             self._hub.send_to_group(group, target, [argument])
+
+    def stop_user_hearing(self, group: str, user_id: str) -> None:
+        """Close the user's connections: the service cannot tell which of them joined the
+        group. Clients reconnect at once, and re-join only what they may still see."""
+        with self._outages_reported():
+            self._hub.close_user_connections(user_id, reason=f"access to {group} changed")
 
     @contextmanager
     def _outages_reported(self) -> Iterator[None]:
@@ -104,6 +114,11 @@ class BindingOutput:
 
     def send_to_group(self, group: str, target: str, argument: Any) -> None:
         self._append(SignalRMessage(target=target, arguments=[argument], group_name=group))
+
+    def stop_user_hearing(self, group: str, user_id: str) -> None:
+        """The output binding cannot close connections: this removes the user from the
+        group, which the service applies to the user's connections."""
+        self._append(SignalRGroupAction(action="remove", group_name=group, user_id=user_id))
 
     def _append(self, item: OutputItem) -> None:
         self._items.append(item)

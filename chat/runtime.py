@@ -3,7 +3,7 @@
 function_app.py makes one :class:`Runtime` at import. Clients (Cosmos DB, SignalR REST,
 JWKS) are built on first use and then reused by every invocation, and each is imported
 only then: negotiate never loads azure.cosmos, and a cold start pays only for what the
-first function needs. Replace :attr:`Runtime.access` to apply your own document rules.
+first function needs. Pass ``access`` to apply your own document rules in code.
 """
 
 from __future__ import annotations
@@ -12,15 +12,17 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Generic, TypeVar
 
-from chat.access import AllowAll, DocumentAccess
-from chat.identity import Authenticator, PrincipalHeaders
-from chat.settings import HUB, AuthMode, Settings
+from chat.access import AllowAll, DocumentAccess, Memberships, MembersOnly
+from chat.identity import AppServicePrincipal, Authenticator, PrincipalHeaders
+from chat.ratelimit import PostingRate
+from chat.settings import HUB, AccessMode, AuthMode, Settings
 
 if TYPE_CHECKING:
     from chat.breaker import Breaker
+    from chat.cosmos_container import CosmosContainer
     from chat.jwt_identity import BearerTokens
     from chat.realtime import Emit, Realtime
-    from chat.service import HistoryService, MembershipService, PostingService
+    from chat.service import HistoryService, MemberAdmin, MembershipService, PostingService
     from chat.store import MessageStore
     from signalr.connection_string import ConnectionString
     from signalr.rest import HubClient
@@ -54,12 +56,16 @@ class Runtime:
 
     def __init__(self, settings: Settings, access: DocumentAccess | None = None) -> None:
         self.settings = settings
-        self.access: DocumentAccess = access or AllowAll()
+        self._access_in_code = access
+        self._access = _Once(self._build_access)
+        self._rate = PostingRate(settings.posts_per_minute, settings.post_burst)
         self._app_tokens = _Once(self._build_app_tokens)
         self._authenticator = _Once(self._build_authenticator)
         self._negotiate_authenticator = _Once(self._build_negotiate_authenticator)
         self._hub = _Once(self._build_hub_client)
+        self._container = _Once(self._build_container)
         self._store = _Once(self._build_store)
+        self._memberships = _Once(self._build_memberships)
         self._realtime_breaker = _Once(self._build_realtime_breaker)
 
     @property
@@ -80,9 +86,19 @@ class Runtime:
         return self.settings.signalr
 
     @property
+    def access(self) -> DocumentAccess:
+        """Who may do what: the policy given in code, else ``DOCCHAT_ACCESS``'s."""
+        return self._access.get()
+
+    @property
     def store(self) -> MessageStore:
         """The Cosmos DB message store, its container created if missing."""
         return self._store.get()
+
+    @property
+    def memberships(self) -> Memberships:
+        """Document members in Cosmos DB, in the messages' container."""
+        return self._memberships.get()
 
     def realtime(self, emit: Emit | None) -> Realtime:
         """Write to the function's ``signalR`` output binding via ``emit``, or else use REST."""
@@ -102,7 +118,17 @@ class Runtime:
         """Post messages, delivering them as :meth:`realtime` says."""
         from chat.service import PostingService
 
-        return PostingService(access=self.access, store=self.store, realtime=self.realtime(emit))
+        return PostingService(
+            access=self.access, store=self.store, realtime=self.realtime(emit), rate=self._rate
+        )
+
+    def member_admin(self, emit: Emit | None) -> MemberAdmin:
+        """Manage document members, telling the realtime service as :meth:`realtime` says."""
+        from chat.service import MemberAdmin
+
+        access = self.access
+        members_only = access if isinstance(access, MembersOnly) else None
+        return MemberAdmin(self.memberships, self.realtime(emit), members_only)
 
     def history(self) -> HistoryService:
         """Read stored messages."""
@@ -120,6 +146,8 @@ class Runtime:
     def _build_authenticator(self) -> Authenticator:
         if self.settings.auth is AuthMode.JWT:
             return self._app_tokens.get()
+        if self.settings.auth is AuthMode.APPSERVICE:
+            return AppServicePrincipal()
         return PrincipalHeaders()
 
     def _build_negotiate_authenticator(self) -> Authenticator:
@@ -132,9 +160,9 @@ class Runtime:
     def _build_hub_client(self) -> HubClient:
         from signalr.rest import HubClient, RetryPolicy
 
-        # Within the request's ~1.5 s budget: a refused connection is retried twice at
-        # once-ish, a read that times out is not retried (the send may have happened).
-        retry = RetryPolicy.default(attempts=2, backoff=0.1, max_wait=1.0).new(read=0)
+        # Each call ends within the request's ~1.5 s budget; which failures are retried is
+        # the SDK's rule per operation (see RetryPolicy): never a send that may have landed.
+        retry = RetryPolicy.default(attempts=2, backoff=0.1, max_wait=1.0, budget=1.5)
         return HubClient(self.signalr, HUB, timeout=SIGNALR_TIMEOUTS, retry=retry)
 
     def _build_realtime_breaker(self) -> Breaker:
@@ -143,7 +171,24 @@ class Runtime:
 
         return Breaker(realtime_outage)
 
-    def _build_store(self) -> MessageStore:
-        from chat.cosmos_store import open_store
+    def _build_access(self) -> DocumentAccess:
+        if self._access_in_code is not None:
+            return self._access_in_code
+        if self.settings.access is AccessMode.MEMBERS:
+            return MembersOnly(self.memberships)
+        return AllowAll()
 
-        return open_store(self.settings)
+    def _build_container(self) -> CosmosContainer:
+        from chat.cosmos_container import open_container
+
+        return open_container(self.settings)
+
+    def _build_store(self) -> MessageStore:
+        from chat.cosmos_store import CosmosMessageStore
+
+        return CosmosMessageStore(self._container.get())
+
+    def _build_memberships(self) -> Memberships:
+        from chat.cosmos_members import CosmosMemberships
+
+        return CosmosMemberships(self._container.get())

@@ -12,10 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from chat.access import Action, DocumentAccess
+from chat.access import Action, DocumentAccess, Memberships, MembersOnly, Role
 from chat.errors import (
     Forbidden,
     MaybeStored,
+    MembersNotEnabled,
     MessageIdConflict,
     NotDelivered,
     NotStored,
@@ -25,6 +26,7 @@ from chat.errors import (
 )
 from chat.identity import User
 from chat.messages import Cursor, Message, OlderThan, Page, format_timestamp, group_of
+from chat.ratelimit import PostingRate
 from chat.realtime import Realtime
 from chat.store import MessageStore
 
@@ -32,6 +34,7 @@ __all__ = [
     "NEW_MESSAGE",
     "Draft",
     "HistoryService",
+    "MemberAdmin",
     "MembershipService",
     "Posted",
     "PostingService",
@@ -86,16 +89,21 @@ class PostingService:
         realtime: Realtime,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        rate: PostingRate | None = None,
     ) -> None:
         self._access = access
         self._store = store
         self._realtime = realtime
+        self._rate = rate
         self._clock = clock
         self._new_id = new_id
 
     def post(self, user: User, document_id: str, draft: Draft) -> Posted:
-        """Store the user's message and deliver it to the document, if the user may post."""
+        """Store the user's message and deliver it to the document, if the user may post and
+        has not posted too fast."""
         _require(self._access, user, Action.POST, document_id)
+        if self._rate is not None:
+            self._rate.take(user.id)
         return self.post_for_service(user, document_id, draft)
 
     def post_for_service(self, sender: User, document_id: str, draft: Draft) -> Posted:
@@ -142,6 +150,45 @@ class PostingService:
                 "this document already has a different message with this id: use a new id"
             )
         return stored
+
+
+class MemberAdmin:
+    """Who is a member of a document, as a trusted backend manages it (``members`` mode)."""
+
+    def __init__(
+        self, memberships: Memberships, realtime: Realtime, access: MembersOnly | None
+    ) -> None:
+        self._memberships = memberships
+        self._realtime = realtime
+        self._access = access
+
+    def put(self, document_id: str, user_id: str, role: Role) -> bool:
+        """Make the user a member with ``role``; True if they were not one before."""
+        created = self._members_only().put(document_id, user_id, role)
+        self._forget(document_id, user_id)
+        return created
+
+    def remove(self, document_id: str, user_id: str) -> None:
+        """End the membership, and stop the user's connections hearing the document now."""
+        self._members_only().remove(document_id, user_id)
+        self._forget(document_id, user_id)
+        self._realtime.stop_user_hearing(group_of(document_id), user_id)
+
+    def members(self, document_id: str) -> dict[str, Role]:
+        """Every member and their role."""
+        return self._members_only().members(document_id)
+
+    def _members_only(self) -> Memberships:
+        if self._access is None:
+            raise MembersNotEnabled(
+                "DOCCHAT_ACCESS is open, so every signed-in user may see every document: "
+                "set DOCCHAT_ACCESS=members to manage members"
+            )
+        return self._memberships
+
+    def _forget(self, document_id: str, user_id: str) -> None:
+        if self._access is not None:
+            self._access.forget(document_id, user_id)
 
 
 class HistoryService:

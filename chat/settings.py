@@ -23,6 +23,7 @@ from signalr.connection_string import (
 __all__ = [
     "HUB",
     "SIGNALR_CONNECTION_SETTING",
+    "AccessMode",
     "AuthMode",
     "JwtSettings",
     "Settings",
@@ -38,10 +39,15 @@ SIGNALR_CONNECTION_SETTING = "AzureSignalRConnectionString"
 DEFAULT_MAX_MESSAGE_LENGTH = 4000
 #: Above this a message no longer fits comfortably in one SignalR frame or Cosmos item.
 MAX_MAX_MESSAGE_LENGTH = 100_000
+#: Posting allowance per user and instance: a steady rate plus a burst, enough for a person
+#: typing fast and pasting, far below what a script needs to flood a document.
+DEFAULT_POSTS_PER_MINUTE = 60
+DEFAULT_POST_BURST = 20
 #: HS256 keys shorter than the hash are guessable; PyJWT warns below this too.
 MIN_JWT_SECRET_BYTES = 32
 
 _Choice = TypeVar("_Choice", bound=enum.StrEnum)
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 class SettingsError(ValueError):
@@ -54,6 +60,13 @@ class AuthMode(enum.StrEnum):
     APPSERVICE = "appservice"
     JWT = "jwt"
     DEV = "dev"
+
+
+class AccessMode(enum.StrEnum):
+    """Who may see which document (``DOCCHAT_ACCESS``)."""
+
+    OPEN = "open"
+    MEMBERS = "members"
 
 
 class SignalRMode(enum.StrEnum):
@@ -86,10 +99,13 @@ class Settings:
     auth: AuthMode
     signalr_mode: SignalRMode
     cosmos_endpoint: str
+    access: AccessMode = AccessMode.OPEN
     cosmos_key: str | None = field(default=None, repr=False)
     cosmos_database: str = "docchat"
     cosmos_container: str = "messages"
     max_message_length: int = DEFAULT_MAX_MESSAGE_LENGTH
+    posts_per_minute: int = DEFAULT_POSTS_PER_MINUTE
+    post_burst: int = DEFAULT_POST_BURST
     #: Parsed only in REST mode; in bindings mode the Functions host reads the setting.
     signalr: ConnectionString | None = None
     jwt: JwtSettings | None = None
@@ -103,18 +119,37 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     return Settings(
         auth=auth,
         signalr_mode=mode,
+        access=_choice(environ, "DOCCHAT_ACCESS", AccessMode, default=None),
+        posts_per_minute=_whole_number(
+            environ, "DOCCHAT_POSTS_PER_MINUTE", DEFAULT_POSTS_PER_MINUTE, 0, 100_000
+        ),
+        post_burst=_whole_number(environ, "DOCCHAT_POST_BURST", DEFAULT_POST_BURST, 1, 10_000),
         cosmos_endpoint=_url(environ, "COSMOS_ENDPOINT"),
         cosmos_key=_optional(environ, "COSMOS_KEY"),
         cosmos_database=_optional(environ, "COSMOS_DATABASE") or "docchat",
         cosmos_container=_optional(environ, "COSMOS_CONTAINER") or "messages",
-        max_message_length=_max_message_length(environ),
+        max_message_length=_whole_number(
+            environ,
+            "DOCCHAT_MAX_MESSAGE_LENGTH",
+            DEFAULT_MAX_MESSAGE_LENGTH,
+            1,
+            MAX_MAX_MESSAGE_LENGTH,
+        ),
         signalr=_signalr_connection(environ) if mode is SignalRMode.REST else None,
         jwt=_jwt_settings(environ) if auth is AuthMode.JWT else None,
     )
 
 
 def _check_auth_fits(auth: AuthMode, mode: SignalRMode, environ: Mapping[str, str]) -> None:
-    if auth is AuthMode.DEV and _optional(environ, "WEBSITE_INSTANCE_ID"):
+    in_azure = _optional(environ, "WEBSITE_INSTANCE_ID") is not None
+    auth_enabled = (_optional(environ, "WEBSITE_AUTH_ENABLED") or "").lower() == "true"
+    if auth is AuthMode.APPSERVICE and in_azure and not auth_enabled:
+        raise SettingsError(
+            "DOCCHAT_AUTH=appservice trusts the X-MS-CLIENT-PRINCIPAL headers, which only App "
+            "Service Authentication makes trustworthy, but it is off (WEBSITE_AUTH_ENABLED is "
+            "not True): turn it on, or use DOCCHAT_AUTH=jwt"
+        )
+    if auth is AuthMode.DEV and in_azure:
         raise SettingsError(
             "DOCCHAT_AUTH=dev trusts any caller's headers and is for local use only, "
             "but this is running in Azure (WEBSITE_INSTANCE_ID is set): use appservice or jwt"
@@ -162,14 +197,15 @@ def _url(environ: Mapping[str, str], name: str) -> str:
     return value
 
 
-def _max_message_length(environ: Mapping[str, str]) -> int:
-    name = "DOCCHAT_MAX_MESSAGE_LENGTH"
+def _whole_number(
+    environ: Mapping[str, str], name: str, default: int, lowest: int, highest: int
+) -> int:
     value = _optional(environ, name)
     if value is None:
-        return DEFAULT_MAX_MESSAGE_LENGTH
-    if not value.isdigit() or not 1 <= int(value) <= MAX_MAX_MESSAGE_LENGTH:
+        return default
+    if not value.isdigit() or not lowest <= int(value) <= highest:
         raise SettingsError(
-            f"{name} must be a whole number from 1 to {MAX_MAX_MESSAGE_LENGTH}, got {value!r}"
+            f"{name} must be a whole number from {lowest} to {highest}, got {value!r}"
         )
     return int(value)
 
@@ -204,8 +240,17 @@ def _jwt_settings(environ: Mapping[str, str]) -> JwtSettings:
         audience=_required(environ, "DOCCHAT_JWT_AUDIENCE"),
         secret=secret,
         public_key=_pem(_optional(environ, "DOCCHAT_JWT_PUBLIC_KEY")),
-        jwks_url=_url(environ, "DOCCHAT_JWT_JWKS_URL") if "DOCCHAT_JWT_JWKS_URL" in given else None,
+        jwks_url=_jwks_url(environ) if "DOCCHAT_JWT_JWKS_URL" in given else None,
     )
+
+
+def _jwks_url(environ: Mapping[str, str]) -> str:
+    """Signing keys fetched over plain http could be swapped by anyone on the path."""
+    url = _url(environ, "DOCCHAT_JWT_JWKS_URL")
+    parts = urlsplit(url)
+    if parts.scheme != "https" and parts.hostname not in _LOOPBACK_HOSTS:
+        raise SettingsError("DOCCHAT_JWT_JWKS_URL must be https (http only on loopback)")
+    return url
 
 
 def _pem(value: str | None) -> str | None:

@@ -41,6 +41,7 @@ def load_app(monkeypatch: pytest.MonkeyPatch, cosmos_server: Any, signalr_emulat
     def load(**settings: str) -> FunctionsHost:
         environment = {
             "DOCCHAT_AUTH": "dev",
+            "DOCCHAT_ACCESS": "open",
             "DOCCHAT_SIGNALR_MODE": "rest",
             "COSMOS_ENDPOINT": cosmos_server.endpoint,
             "COSMOS_KEY": EMULATOR_KEY,

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from azure.cosmos import CosmosClient
 
-from chat.cosmos_store import HEAD_ID, INDEXING_POLICY, CosmosMessageStore, open_store
+from chat.cosmos_container import INDEXING_POLICY, open_container
+from chat.cosmos_store import HEAD_ID, CosmosMessageStore
 from chat.errors import StoreOutcomeUnknown, StoreUnavailable
 from chat.messages import Message
 from chat.settings import Settings
@@ -33,6 +34,11 @@ def cosmos_settings(endpoint: str) -> Settings:
         cosmos_key=EMULATOR_KEY,
         cosmos_container=f"store-contract-{next(_containers)}",
     )
+
+
+def open_store(settings: Settings) -> CosmosMessageStore:
+    """A store as one app process has it: its own client and container."""
+    return CosmosMessageStore(open_container(settings))
 
 
 @pytest.fixture(params=["memory", "cosmos"])

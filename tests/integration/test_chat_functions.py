@@ -17,7 +17,6 @@ from chat.identity import User
 from tests.fixtures.chat import (
     ALICE,
     BOB,
-    DenyAll,
     FunctionsHost,
     HostFailedInvocation,
 )
@@ -343,10 +342,9 @@ async def test_reusing_an_id_for_another_message_is_409(load_app: LoadApp) -> No
     )
 
 
-async def test_the_access_hook_answers_403(load_app: LoadApp) -> None:
+async def test_in_members_mode_a_non_member_gets_403(load_app: LoadApp) -> None:
     document = doc("403")
-    host = load_app()
-    host.module.RUNTIME.access = DenyAll()
+    host = load_app(DOCCHAT_ACCESS="members")
 
     assert error_code(await post(host, ALICE, document, "hi")) == (403, "forbidden")
     joined = await membership(host, "join_document", document, "c", principal(ALICE))
@@ -394,3 +392,45 @@ async def test_when_broadcasting_fails_the_message_is_stored_and_a_retry_deliver
     assert retried.status_code == 200
     assert await received_message(bob) == body_of(retried)
     await nothing_before(bob, healthy, document)
+
+
+async def member_route(
+    host: FunctionsHost, name: str, document_id: str, user: User, **request: Any
+) -> func.HttpResponse:
+    """Call a member route of ``document_id`` about ``user``, as a backend would."""
+    route = {"userId": user.id}
+    return await call(host, name, document_id=document_id, route_params=route, **request)
+
+
+async def test_in_members_mode_a_backend_grants_and_revokes_and_the_revoked_stop_hearing(
+    load_app: LoadApp, listen: Callable[..., Any]
+) -> None:
+    """Membership is kept in Cosmos DB; a revocation closes the user's connections at once,
+    and the user can neither read nor join again."""
+    document = doc("members")
+    host = load_app(DOCCHAT_ACCESS="members")
+    for user, role in ((ALICE, "writer"), (BOB, "reader")):
+        granted = await member_route(
+            host, "put_member", document, user, method="PUT", body={"role": role}
+        )
+        assert granted.status_code == 201
+    listed = await call(host, "list_members", method="GET", document_id=document)
+    assert body_of(listed)["members"] == [
+        {"userId": ALICE.id, "role": "writer"},
+        {"userId": BOB.id, "role": "reader"},
+    ]
+    bob = await listen(host, BOB, document)
+    assert error_code(await post(host, BOB, document, "may I?")) == (403, "forbidden")
+    seen = body_of(await post(host, ALICE, document, "hello Bob"))
+    assert await received_message(bob) == seen
+
+    revoked = await member_route(host, "remove_member", document, BOB, method="DELETE")
+
+    assert revoked.status_code == 204
+    assert (await bob.next_event("closed"))["event"] == "closed"
+    read = await call(
+        host, "list_messages", method="GET", document_id=document, headers=principal(BOB)
+    )
+    assert error_code(read) == (403, "forbidden")
+    rejoined = await membership(host, "join_document", document, "any", principal(BOB))
+    assert error_code(rejoined) == (403, "forbidden")

@@ -23,6 +23,7 @@ from tests.fixtures.chat import import_fresh_function_app
 ROOT = Path(__file__).resolve().parents[2]
 BASE_ENVIRONMENT = {
     "DOCCHAT_AUTH": "dev",
+    "DOCCHAT_ACCESS": "open",
     "COSMOS_ENDPOINT": "https://127.0.0.1:9",
     "COSMOS_KEY": "contract-test-key",
     "AzureSignalRConnectionString": (
@@ -52,8 +53,19 @@ ROUTES = {
     "send_message": ("documents/{documentId}/messages", ["POST"], "ANONYMOUS"),
     "list_messages": ("documents/{documentId}/messages", ["GET"], "ANONYMOUS"),
     "send_service_message": ("service/documents/{documentId}/messages", ["POST"], "FUNCTION"),
+    "put_member": ("service/documents/{documentId}/members/{userId}", ["PUT"], "FUNCTION"),
+    "remove_member": ("service/documents/{documentId}/members/{userId}", ["DELETE"], "FUNCTION"),
+    "list_members": ("service/documents/{documentId}/members", ["GET"], "FUNCTION"),
 }
-WITH_SIGNALR_OUTPUT = {"join_document", "leave_document", "send_message", "send_service_message"}
+WITH_SIGNALR_OUTPUT = {
+    "join_document",
+    "leave_document",
+    "send_message",
+    "send_service_message",
+    "put_member",
+    "remove_member",
+    "list_members",
+}
 
 
 def import_function_app(monkeypatch: pytest.MonkeyPatch, **environment: str) -> ModuleType:

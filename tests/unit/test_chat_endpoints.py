@@ -9,44 +9,19 @@ from typing import Any
 import pytest
 
 from chat import endpoints
-from chat.access import DocumentAccess
 from chat.http import Request, Response
 from chat.models import CONNECTION_ID_RULE
-from chat.realtime import BindingOutput, Emit, Realtime
 from chat.runtime import Runtime
-from chat.settings import Settings
-from chat.store import MessageStore
 from signalr.bindings import SignalRGroupAction, SignalRMessage, parse_output
 from tests.fixtures.chat import (
     BOB,
     DenyAll,
+    FakeRuntime,
     InMemoryMessageStore,
     RecordingRealtime,
     make_request,
     make_settings,
 )
-
-
-class FakeRuntime(Runtime):
-    """A runtime whose store and REST realtime are fakes; bindings mode stays real."""
-
-    def __init__(
-        self,
-        settings: Settings,
-        store: InMemoryMessageStore,
-        realtime: RecordingRealtime,
-        access: DocumentAccess | None = None,
-    ) -> None:
-        super().__init__(settings, access)
-        self.fake_store = store
-        self.fake_realtime = realtime
-
-    @property
-    def store(self) -> MessageStore:
-        return self.fake_store
-
-    def realtime(self, emit: Emit | None) -> Realtime:
-        return BindingOutput(emit) if emit is not None else self.fake_realtime
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from azure.core.exceptions import ServiceRequestError, ServiceResponseError
 from azure.cosmos.exceptions import CosmosHttpResponseError
 
 from chat.breaker import Breaker
-from chat.cosmos_store import _failures_reported
+from chat.cosmos_container import _failures_reported
 from chat.errors import Misconfigured, StoreOutcomeUnknown, StoreUnavailable
 
 SECRET = "C2y6yDjf5-not-a-real-key"
@@ -68,7 +68,7 @@ def test_a_write_that_was_never_sent_did_not_happen() -> None:
 def test_a_refusal_of_docchat_itself_is_misconfiguration_logged_without_secrets(
     status: int, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.ERROR, logger="chat.cosmos_store"):
+    with caplog.at_level(logging.ERROR, logger="chat.cosmos_container"):
         failure, _ = failure_of(http_error(status), writing=True)
 
     assert isinstance(failure, Misconfigured)

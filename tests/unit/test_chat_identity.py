@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from chat.errors import IdentityProviderUnavailable, Unauthenticated
-from chat.identity import PrincipalHeaders, User
+from chat.identity import SIGNED_IN_UNTIL_CLAIM, PrincipalHeaders, User
 from chat.jwt_identity import BearerTokens, BearerTokensOrSignalRToken
 from chat.settings import HUB, JwtSettings
 from signalr.connection_string import parse_connection_string
@@ -73,10 +73,12 @@ def test_principal_headers_without_a_usable_id_are_unauthenticated(
         PrincipalHeaders().authenticate(headers)
 
 
-def test_an_hs256_token_names_the_user_by_sub_and_name() -> None:
-    user = hs256().authenticate(bearer(token(name="Ann Example")))
+def test_an_hs256_token_names_the_user_by_sub_and_name_until_it_expires() -> None:
+    expires = datetime.now(UTC) + timedelta(minutes=5)
 
-    assert user == User("user-1", "Ann Example")
+    user = hs256().authenticate(bearer(token(name="Ann Example", exp=expires)))
+
+    assert user == User("user-1", "Ann Example", int(expires.timestamp()))
 
 
 def test_the_display_name_falls_back_to_preferred_username_then_sub() -> None:
@@ -184,11 +186,23 @@ def negotiate_tokens() -> BearerTokensOrSignalRToken:
     return BearerTokensOrSignalRToken(hs256(), SIGNALR)
 
 
-def test_negotiate_accepts_an_app_token_or_a_client_token_docchat_issued() -> None:
-    issued = client_connection_info(SIGNALR, HUB, user_id="user-7").access_token
+def test_negotiate_accepts_an_app_token_or_a_client_token_docchat_issued_within_a_sign_in() -> None:
+    until = int(datetime.now(UTC).timestamp()) + 600
+    issued = client_connection_info(
+        SIGNALR, HUB, user_id="user-7", claims={SIGNED_IN_UNTIL_CLAIM: until}
+    ).access_token
 
     assert negotiate_tokens().authenticate(bearer(token())).id == "user-1"
-    assert negotiate_tokens().authenticate(bearer(issued)).id == "user-7"
+    renewed = negotiate_tokens().authenticate(bearer(issued))
+    assert (renewed.id, renewed.signed_in_until) == ("user-7", until)
+
+
+def test_negotiate_refuses_a_client_token_that_names_no_sign_in() -> None:
+    """Without the bound, a client token could renew itself forever through negotiate."""
+    issued = client_connection_info(SIGNALR, HUB, user_id="user-7").access_token
+
+    with pytest.raises(Unauthenticated):
+        negotiate_tokens().authenticate(bearer(issued))
 
 
 @pytest.mark.parametrize(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from chat.settings import AuthMode, SettingsError, SignalRMode, load_settings
+from chat.settings import AccessMode, AuthMode, SettingsError, SignalRMode, load_settings
 
 ACCESS_KEY = "settings-test-access-key-0123456789abcdef"
 JWT_SECRET = "a-jwt-secret-that-is-long-enough-for-hs256!"
 VALID = {
     "DOCCHAT_AUTH": "dev",
+    "DOCCHAT_ACCESS": "open",
     "COSMOS_ENDPOINT": "https://127.0.0.1:8081",
     "COSMOS_KEY": "cosmos-key-value",
     "AzureSignalRConnectionString": f"Endpoint=http://127.0.0.1:8888;AccessKey={ACCESS_KEY};",
@@ -29,8 +30,40 @@ def test_defaults_fill_in_what_is_optional() -> None:
     assert settings.signalr_mode is SignalRMode.REST
     assert (settings.cosmos_database, settings.cosmos_container) == ("docchat", "messages")
     assert settings.max_message_length == 4000
+    assert (settings.posts_per_minute, settings.post_burst) == (60, 20)
     assert settings.signalr is not None
     assert settings.jwt is None
+
+
+def test_members_mode_and_the_posting_rate_are_read() -> None:
+    environ = {
+        **VALID,
+        "DOCCHAT_ACCESS": "Members",
+        "DOCCHAT_POSTS_PER_MINUTE": "0",
+        "DOCCHAT_POST_BURST": "5",
+    }
+
+    settings = load_settings(environ)
+
+    assert settings.access is AccessMode.MEMBERS
+    assert (settings.posts_per_minute, settings.post_burst) == (0, 5)
+
+
+def test_appservice_mode_runs_in_azure_only_behind_app_service_authentication() -> None:
+    in_azure = {**VALID, "DOCCHAT_AUTH": "appservice", "WEBSITE_INSTANCE_ID": "abc"}
+
+    assert load_settings({**in_azure, "WEBSITE_AUTH_ENABLED": "True"}).auth is AuthMode.APPSERVICE
+    with pytest.raises(SettingsError, match="App Service Authentication"):
+        load_settings(in_azure)
+
+
+def test_a_jwks_url_on_loopback_may_be_plain_http() -> None:
+    environ = {**VALID, **JWT, "DOCCHAT_JWT_SECRET": ""}
+
+    jwt = load_settings({**environ, "DOCCHAT_JWT_JWKS_URL": "http://127.0.0.1:9/keys"}).jwt
+
+    assert jwt is not None
+    assert jwt.jwks_url == "http://127.0.0.1:9/keys"
 
 
 def test_secrets_stay_out_of_repr() -> None:
@@ -73,6 +106,14 @@ def test_bindings_mode_needs_no_connection_string() -> None:
     [
         ({"DOCCHAT_AUTH": ""}, "DOCCHAT_AUTH is not set: set it to appservice or jwt or dev"),
         ({"DOCCHAT_AUTH": "open"}, "DOCCHAT_AUTH must be appservice or jwt or dev, got 'open'"),
+        ({"DOCCHAT_ACCESS": ""}, "DOCCHAT_ACCESS is not set: set it to open or members"),
+        ({"DOCCHAT_ACCESS": "all"}, "DOCCHAT_ACCESS must be open or members, got 'all'"),
+        ({"DOCCHAT_POSTS_PER_MINUTE": "-1"}, "DOCCHAT_POSTS_PER_MINUTE must be a whole number"),
+        ({"DOCCHAT_POST_BURST": "0"}, "DOCCHAT_POST_BURST must be a whole number from 1"),
+        (
+            {"DOCCHAT_AUTH": "appservice", "WEBSITE_INSTANCE_ID": "abc"},
+            "App Service Authentication makes trustworthy, but it is off",
+        ),
         ({"DOCCHAT_SIGNALR_MODE": "ws"}, "DOCCHAT_SIGNALR_MODE must be rest or bindings"),
         ({"WEBSITE_INSTANCE_ID": "abc"}, "running in Azure (WEBSITE_INSTANCE_ID is set)"),
         ({**JWT, "DOCCHAT_SIGNALR_MODE": "bindings"}, "it needs DOCCHAT_AUTH=appservice or dev"),
@@ -96,6 +137,10 @@ def test_bindings_mode_needs_no_connection_string() -> None:
             "DOCCHAT_JWT_SECRET and DOCCHAT_JWT_JWKS_URL are set",
         ),
         ({**JWT, "DOCCHAT_JWT_SECRET": "short"}, "DOCCHAT_JWT_SECRET must be at least 32 bytes"),
+        (
+            {**JWT, "DOCCHAT_JWT_SECRET": "", "DOCCHAT_JWT_JWKS_URL": "http://issuer.example/k"},
+            "DOCCHAT_JWT_JWKS_URL must be https",
+        ),
         (
             {**JWT, "DOCCHAT_JWT_SECRET": "", "DOCCHAT_JWT_PUBLIC_KEY": "ssh-rsa AAAA"},
             "DOCCHAT_JWT_PUBLIC_KEY must be a PEM public key",

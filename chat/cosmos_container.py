@@ -1,0 +1,321 @@
+"""The one Cosmos DB container docchat keeps everything in, and how its failures read.
+
+Messages, each document's head item and its members all live in the document's logical
+partition (``/documentId``), so every request names one partition. :class:`CosmosContainer`
+is shared by :mod:`chat.cosmos_store` and :mod:`chat.cosmos_members`; it owns the one
+client, the container (created again after it was deleted, with key auth), the breaker and
+the translation of Cosmos DB's failures.
+
+**Failures.** Throttling, 5xx, timeouts and unreachability become
+:class:`~chat.errors.StoreUnavailable`, or :class:`~chat.errors.StoreOutcomeUnknown` when a
+write was sent and no answer came. 401 and 403 mean the key or the identity's data-plane role
+is wrong: :class:`~chat.errors.Misconfigured`. A database or container that is gone (404 with
+sub-status 1003) is created again with key auth; with Microsoft Entra auth the data plane
+cannot create it, so that too is :class:`~chat.errors.Misconfigured`. Every request has a
+time budget, retries included, so a caller hears 503 in about a second and a half, not after
+the SDK's default minute; while an outage is fresh, :mod:`chat.breaker` fails calls at once.
+
+**Indexing policy,** and its expected RU effect: only ``/documentId``, ``/seq``,
+``/position`` and ``/role`` are indexed, which the newest-first (by seq), catch-up (by
+position) and member-list queries need. ``text`` is the bulk of a message and no query reads
+it. A ~1 KB write should so cost close to the ~5 RU of an unindexed write instead of the
+5.7-8.6 RU of default indexing (all paths), and each page query stays the single-partition
+~7.7 RU kind. A container that already exists keeps the policy it has.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from azure.core.exceptions import AzureError, ServiceRequestError
+from azure.cosmos import ContainerProxy, CosmosClient, PartitionKey
+from azure.cosmos.exceptions import (
+    CosmosBatchOperationError,
+    CosmosHttpResponseError,
+    CosmosResourceExistsError,
+    CosmosResourceNotFoundError,
+)
+
+from chat.breaker import Breaker
+from chat.errors import (
+    DEFAULT_RETRY_AFTER_SECONDS,
+    Misconfigured,
+    StoreOutcomeUnknown,
+    StoreUnavailable,
+)
+from chat.settings import Settings
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+
+__all__ = [
+    "INDEXING_POLICY",
+    "CosmosContainer",
+    "left",
+    "open_container",
+    "raise_if_container_missing",
+]
+
+PARTITION_KEY_PATH = "/documentId"
+INDEXING_POLICY: dict[str, Any] = {
+    "indexingMode": "consistent",
+    "automatic": True,
+    "includedPaths": [
+        {"path": "/documentId/?"},
+        {"path": "/seq/?"},
+        {"path": "/position/?"},
+        {"path": "/role/?"},
+    ],
+    "excludedPaths": [{"path": "/*"}],
+}
+#: How long one store call may take, retries included. Cosmos DB answers in milliseconds
+#: when healthy; past this the caller is better served by a 503 it can retry.
+REQUEST_BUDGET_SECONDS = 1.5
+#: Connect and read timeouts (seconds) of one HTTP request, and the SDK's own retries, kept
+#: inside the budget that every call also passes as ``timeout``: its default pause between
+#: connection retries is a whole second.
+CLIENT_OPTIONS: dict[str, Any] = {
+    "connection_timeout": 1,
+    "read_timeout": 1,
+    "retry_total": 3,
+    "retry_connect": 2,
+    "retry_read": 1,
+    "retry_backoff_factor": 0.1,
+    "retry_throttle_total": 3,
+    "retry_throttle_backoff_max": 1,
+}
+#: Cosmos DB's sub-status for "the database or container does not exist".
+OWNER_MISSING = 1003
+#: Answers that say the request was refused, so nothing was written.
+_REFUSED_UNWRITTEN = frozenset({429})
+_log = logging.getLogger(__name__)
+_Result = TypeVar("_Result")
+
+
+def open_container(settings: Settings) -> CosmosContainer:
+    """The container for the configured account. It connects on first use, and opens the
+    container then (with key auth, creating it if missing), so an outage at that moment is
+    a 503 like any other and the next request tries again."""
+    return CosmosContainer(
+        lambda: CosmosClient(settings.cosmos_endpoint, _credential(settings), **CLIENT_OPTIONS),
+        settings.cosmos_database,
+        settings.cosmos_container,
+        can_create=settings.cosmos_key is not None,
+    )
+
+
+class CosmosContainer:
+    """Runs requests on the container within a time budget, reporting failures as docchat's."""
+
+    def __init__(
+        self,
+        connect: Callable[[], CosmosClient],
+        database: str,
+        container: str,
+        *,
+        can_create: bool,
+        budget: float = REQUEST_BUDGET_SECONDS,
+    ) -> None:
+        self._connect = connect
+        self._client: CosmosClient | None = None
+        self._database_name = database
+        self._container_name = container
+        self._can_create = can_create
+        self.budget = budget
+        self._breaker = Breaker(
+            lambda: StoreUnavailable("the message store is unavailable; try again shortly")
+        )
+        self._container_lock = threading.Lock()
+        self._container_proxy: ContainerProxy | None = None
+        self._on_recreate: list[Callable[[], None]] = []
+
+    def deadline(self) -> float:
+        """When a request starting now must be done."""
+        return time.monotonic() + self.budget
+
+    def on_recreate(self, forget: Callable[[], None]) -> None:
+        """Call ``forget`` whenever the container was created again (what was known is gone)."""
+        self._on_recreate.append(forget)
+
+    def read_item(self, document_id: str, item_id: str, deadline: float) -> dict[str, Any] | None:
+        """The item, or None if the document has no item with this id."""
+
+        def read(container: ContainerProxy) -> dict[str, Any] | None:
+            try:
+                return container.read_item(
+                    item_id, partition_key=document_id, timeout=left(deadline)
+                )
+            except CosmosResourceNotFoundError as error:
+                raise_if_container_missing(error)
+                return None
+
+        return self.call(read, writing=False)
+
+    def query(
+        self, document_id: str, query: str, bounds: dict[str, object], limit: int
+    ) -> list[dict[str, Any]]:
+        """Up to ``limit`` items of one document that ``query`` finds, with its parameters."""
+        deadline = self.deadline()
+        parameters: list[dict[str, object]] = [{"name": "@documentId", "value": document_id}]
+        parameters += [{"name": name, "value": value} for name, value in bounds.items()]
+
+        def run(container: ContainerProxy) -> list[dict[str, Any]]:
+            found = container.query_items(
+                query,
+                parameters=parameters,
+                partition_key=document_id,
+                max_item_count=limit,
+                timeout=left(deadline),
+            )
+            return list(itertools.islice(found, limit))
+
+        return self.call(run, writing=False)
+
+    def call(self, request: Callable[[ContainerProxy], _Result], *, writing: bool) -> _Result:
+        """Run ``request`` on the container, creating it again (once) if it is gone; fail
+        fast while an outage is fresh (see :mod:`chat.breaker`)."""
+        self._breaker.check()
+        with _failures_reported(writing=writing, outage=self._breaker.opened):
+            try:
+                result = request(self._container())
+            except CosmosResourceNotFoundError as error:
+                if error.sub_status != OWNER_MISSING:
+                    raise
+                self._recreate()
+                result = request(self._container())
+        self._breaker.closed()
+        return result
+
+    # The container ---------------------------------------------------------------------
+
+    def _container(self) -> ContainerProxy:
+        with self._container_lock:
+            if self._container_proxy is None:
+                self._container_proxy = self._ensure_container()
+            return self._container_proxy
+
+    def _recreate(self) -> None:
+        """The database or container is gone: make it again, and tell who knew its items."""
+        _log.warning(
+            "Cosmos DB container %s/%s is missing; creating it again",
+            self._database_name,
+            self._container_name,
+        )
+        with self._container_lock:
+            self._container_proxy = self._ensure_container()
+        for forget in self._on_recreate:
+            forget()
+
+    def _ensure_container(self) -> ContainerProxy:
+        if self._client is None:
+            self._client = self._connect()
+        client = self._client
+        if not self._can_create:
+            # Microsoft Entra identities get no control-plane rights on the data plane.
+            return client.get_database_client(self._database_name).get_container_client(
+                self._container_name
+            )
+        # Another process may create either between the SDK's check and its create (409):
+        # then the second try finds it.
+        for attempt in (1, 2):
+            try:
+                database = client.create_database_if_not_exists(self._database_name)
+                return database.create_container_if_not_exists(
+                    id=self._container_name,
+                    partition_key=PartitionKey(path=PARTITION_KEY_PATH),
+                    indexing_policy=INDEXING_POLICY,
+                )
+            except CosmosResourceExistsError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+
+def _credential(settings: Settings) -> str | TokenCredential:
+    if settings.cosmos_key:
+        return settings.cosmos_key
+    from azure.identity import DefaultAzureCredential
+
+    return DefaultAzureCredential()
+
+
+def raise_if_container_missing(error: CosmosResourceNotFoundError) -> None:
+    """A 404 about an item is an answer; one about the container is for :meth:`call`."""
+    if error.sub_status == OWNER_MISSING:
+        raise error
+
+
+def left(deadline: float) -> float:
+    """Seconds until ``deadline``: each request's absolute timeout, retries included."""
+    return max(0.05, deadline - time.monotonic())
+
+
+@contextmanager
+def _failures_reported(*, writing: bool, outage: Callable[[], None]) -> Iterator[None]:
+    """Turn Cosmos DB's failures into docchat's: outages (reported to ``outage`` too),
+    unknown outcomes and misconfiguration."""
+    try:
+        yield
+    except CosmosBatchOperationError:
+        raise
+    except CosmosHttpResponseError as error:
+        if (error.status_code or 0) >= 500 or error.status_code == 408:
+            outage()
+        raise _translated(error, writing=writing) from None
+    except ServiceRequestError as error:
+        # Nothing was sent (connection refused, name not resolved): nothing was written.
+        _log.warning("Cosmos DB unreachable: %s", type(error).__name__)
+        outage()
+        raise StoreUnavailable("the message store is unreachable; try again shortly") from None
+    except AzureError as error:
+        _log.warning("Cosmos DB did not answer in time: %s", type(error).__name__)
+        outage()
+        raise _unanswered(writing) from None
+
+
+def _translated(error: CosmosHttpResponseError, *, writing: bool) -> Exception:
+    status = error.status_code or 0
+    if status in (401, 403):
+        _log.error(
+            "Cosmos DB refused docchat's credentials (%s, sub-status %s): check COSMOS_KEY, or"
+            " that the app's identity has the Cosmos DB Built-in Data Contributor role",
+            status,
+            error.sub_status,
+        )
+        return Misconfigured(f"Cosmos DB answered {status}: docchat's credentials are refused")
+    if status == 404:
+        _log.error("Cosmos DB database or container is missing and cannot be created here")
+        return Misconfigured(
+            "the Cosmos DB database or container does not exist; with Microsoft Entra auth"
+            " it must be created by the deployment (infra/), not by the app"
+        )
+    if status == 429 or status >= 500 or status == 408:
+        _log.warning("Cosmos DB answered %s (sub-status %s)", status, error.sub_status)
+        if writing and status not in _REFUSED_UNWRITTEN:
+            return _unanswered(writing=True, retry_after=_retry_after(error))
+        return StoreUnavailable(
+            "the message store is unavailable; try again shortly", retry_after=_retry_after(error)
+        )
+    return error  # any other 4xx: docchat asked wrongly, a bug
+
+
+def _unanswered(writing: bool, retry_after: int = DEFAULT_RETRY_AFTER_SECONDS) -> StoreUnavailable:
+    if writing:
+        return StoreOutcomeUnknown(
+            "the message store did not confirm the write", retry_after=retry_after
+        )
+    return StoreUnavailable("the message store did not answer in time", retry_after=retry_after)
+
+
+def _retry_after(error: CosmosHttpResponseError) -> int:
+    milliseconds = error.headers.get("x-ms-retry-after-ms")
+    if milliseconds and milliseconds.replace(".", "", 1).isdigit():
+        return max(1, math.ceil(float(milliseconds) / 1000))
+    return DEFAULT_RETRY_AFTER_SECONDS

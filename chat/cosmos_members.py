@@ -1,0 +1,79 @@
+"""Document members in Azure Cosmos DB: one item per member, in the document's partition.
+
+A member item is ``{"id": "_member:<sha256 of the user id>", "documentId", "userId",
+"role"}``. The id is a hash because user ids may hold characters Cosmos DB refuses in ids;
+the ``_`` prefix is reserved, so no message can take it. Checking a role is a point read
+(~1 RU); listing is a single-partition query on the indexed ``/role``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from azure.cosmos import ContainerProxy
+from azure.cosmos.exceptions import CosmosResourceExistsError, CosmosResourceNotFoundError
+
+from chat.access import Role
+from chat.cosmos_container import CosmosContainer, left, raise_if_container_missing
+from chat.messages import RESERVED_ID_PREFIX
+
+__all__ = ["MAX_MEMBERS_LISTED", "CosmosMemberships"]
+
+#: A member list is one response: past this many, a backend should keep its own list.
+MAX_MEMBERS_LISTED = 1000
+MEMBERS = "SELECT * FROM c WHERE c.documentId = @documentId AND IS_DEFINED(c.role)"
+
+
+class CosmosMemberships:
+    """:class:`~chat.access.Memberships` over the shared container."""
+
+    def __init__(self, container: CosmosContainer) -> None:
+        self._container = container
+
+    def role(self, document_id: str, user_id: str) -> Role | None:
+        deadline = self._container.deadline()
+        item = self._container.read_item(document_id, _member_id(user_id), deadline)
+        return None if item is None else Role(item["role"])
+
+    def put(self, document_id: str, user_id: str, role: Role) -> bool:
+        deadline = self._container.deadline()
+        item = {
+            "id": _member_id(user_id),
+            "documentId": document_id,
+            "userId": user_id,
+            "role": role.value,
+        }
+
+        def create_or_replace(container: ContainerProxy) -> bool:
+            try:
+                container.create_item(item, timeout=left(deadline))
+            except CosmosResourceExistsError:
+                container.replace_item(item["id"], item, timeout=left(deadline))
+                return False
+            return True
+
+        return self._container.call(create_or_replace, writing=True)
+
+    def remove(self, document_id: str, user_id: str) -> bool:
+        deadline = self._container.deadline()
+
+        def delete(container: ContainerProxy) -> bool:
+            try:
+                container.delete_item(
+                    _member_id(user_id), partition_key=document_id, timeout=left(deadline)
+                )
+            except CosmosResourceNotFoundError as error:
+                raise_if_container_missing(error)
+                return False
+            return True
+
+        return self._container.call(delete, writing=True)
+
+    def members(self, document_id: str) -> dict[str, Role]:
+        items = self._container.query(document_id, MEMBERS, {}, MAX_MEMBERS_LISTED)
+        return {item["userId"]: Role(item["role"]) for item in items}
+
+
+def _member_id(user_id: str) -> str:
+    digest = hashlib.sha256(user_id.encode()).hexdigest()
+    return f"{RESERVED_ID_PREFIX}member:{digest}"

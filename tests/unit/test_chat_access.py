@@ -1,0 +1,132 @@
+"""Who may see which document: roles, the members policy and its cache, member
+administration, and the posting rate (pure logic, on in-memory fakes)."""
+
+from __future__ import annotations
+
+import pytest
+
+from chat.access import Action, MembersOnly, Role
+from chat.errors import MembersNotEnabled, RateLimited
+from chat.ratelimit import PostingRate
+from chat.service import MemberAdmin
+from tests.fixtures.chat import ALICE, InMemoryMemberships, RecordingRealtime
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.parametrize(
+    ("role", "action", "allowed"),
+    [
+        (Role.READER, Action.JOIN, True),
+        (Role.READER, Action.READ, True),
+        (Role.READER, Action.POST, False),
+        (Role.WRITER, Action.POST, True),
+    ],
+)
+def test_readers_join_and_read_and_writers_also_post(
+    role: Role, action: Action, allowed: bool
+) -> None:
+    memberships = InMemoryMemberships()
+    memberships.put("doc-1", ALICE.id, role)
+
+    assert MembersOnly(memberships).allows(ALICE, action, "doc-1") is allowed
+
+
+def test_a_non_member_may_do_nothing() -> None:
+    policy = MembersOnly(InMemoryMemberships())
+
+    assert not any(policy.allows(ALICE, action, "doc-1") for action in Action)
+
+
+def test_a_role_is_read_once_per_period_and_a_revocation_elsewhere_counts_after_it() -> None:
+    memberships, clock = InMemoryMemberships(), FakeClock()
+    memberships.put("doc-1", ALICE.id, Role.WRITER)
+    policy = MembersOnly(memberships, ttl=10, clock=clock)
+
+    assert policy.allows(ALICE, Action.POST, "doc-1")
+    memberships.remove("doc-1", ALICE.id)  # by another instance
+    clock.now += 9.9
+    assert policy.allows(ALICE, Action.POST, "doc-1")
+    assert memberships.reads == 1
+    clock.now += 0.2
+    assert not policy.allows(ALICE, Action.POST, "doc-1")
+
+
+def admin(
+    memberships: InMemoryMemberships, realtime: RecordingRealtime
+) -> tuple[MemberAdmin, MembersOnly]:
+    policy = MembersOnly(memberships, ttl=600)
+    return MemberAdmin(memberships, realtime, policy), policy
+
+
+def test_a_revocation_here_counts_at_once_and_the_users_connections_stop_hearing() -> None:
+    memberships, realtime = InMemoryMemberships(), RecordingRealtime()
+    members, policy = admin(memberships, realtime)
+    assert members.put("doc-1", ALICE.id, Role.WRITER)
+    assert policy.allows(ALICE, Action.READ, "doc-1")
+
+    members.remove("doc-1", ALICE.id)
+
+    assert not policy.allows(ALICE, Action.READ, "doc-1")
+    assert realtime.stopped_users == [("document:doc-1", ALICE.id)]
+
+
+def test_a_role_change_counts_at_once_and_putting_again_is_not_new() -> None:
+    memberships, realtime = InMemoryMemberships(), RecordingRealtime()
+    members, policy = admin(memberships, realtime)
+    members.put("doc-1", ALICE.id, Role.WRITER)
+    assert policy.allows(ALICE, Action.POST, "doc-1")
+
+    assert not members.put("doc-1", ALICE.id, Role.READER)
+
+    assert not policy.allows(ALICE, Action.POST, "doc-1")
+    assert members.members("doc-1") == {ALICE.id: Role.READER}
+
+
+def test_in_open_mode_members_cannot_be_managed() -> None:
+    members = MemberAdmin(InMemoryMemberships(), RecordingRealtime(), None)
+
+    with pytest.raises(MembersNotEnabled):
+        members.put("doc-1", ALICE.id, Role.READER)
+    with pytest.raises(MembersNotEnabled):
+        members.members("doc-1")
+
+
+def test_a_user_may_post_a_burst_then_at_the_steady_rate() -> None:
+    clock = FakeClock()
+    rate = PostingRate(per_minute=60, burst=3, clock=clock)
+    for _ in range(3):
+        rate.take("alice")
+
+    with pytest.raises(RateLimited) as raised:
+        rate.take("alice")
+
+    assert raised.value.headers() == {"Retry-After": "1"}
+    rate.take("bob")
+    clock.now += 1.0
+    rate.take("alice")
+
+
+def test_a_refused_post_spends_nothing() -> None:
+    clock = FakeClock()
+    rate = PostingRate(per_minute=60, burst=1, clock=clock)
+    rate.take("alice")
+    for _ in range(5):
+        with pytest.raises(RateLimited):
+            rate.take("alice")
+
+    clock.now += 1.0
+    rate.take("alice")
+
+
+def test_a_rate_of_zero_means_no_limit() -> None:
+    rate = PostingRate(per_minute=0, burst=1)
+
+    for _ in range(100):
+        rate.take("alice")

@@ -1,0 +1,236 @@
+"""The endpoints against abuse: JSON only, the posting rate, members mode and its routes,
+App Service's principal, and SignalR tokens bounded by the sign-in (in-process, on fakes)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from typing import Any
+
+import jwt
+import pytest
+
+from chat import endpoints, negotiation
+from chat.access import Role
+from chat.errors import Unauthenticated
+from chat.http import Response
+from chat.identity import SIGNED_IN_UNTIL_CLAIM, AppServicePrincipal, User
+from chat.settings import AccessMode, AuthMode
+from tests.fixtures.chat import (
+    ALICE,
+    FakeRuntime,
+    InMemoryMemberships,
+    InMemoryMessageStore,
+    RecordingRealtime,
+    make_request,
+    make_settings,
+)
+
+
+def error_of(response: Response) -> tuple[int, str]:
+    return response.status, response.body["error"]["code"]
+
+
+def members_runtime(**settings: Any) -> tuple[FakeRuntime, InMemoryMemberships]:
+    memberships = InMemoryMemberships()
+    runtime = FakeRuntime(
+        make_settings(access=AccessMode.MEMBERS, **settings),
+        InMemoryMessageStore(),
+        RecordingRealtime(),
+        memberships=memberships,
+    )
+    return runtime, memberships
+
+
+@pytest.mark.parametrize(
+    "content_type", [None, "text/plain", "application/x-www-form-urlencoded", "application/jsonx"]
+)
+def test_a_body_not_declared_as_json_is_415_and_stores_nothing(content_type: str | None) -> None:
+    store = InMemoryMessageStore()
+    runtime = FakeRuntime(make_settings(), store, RecordingRealtime())
+    headers = {} if content_type is None else {"content-type": content_type}
+    request = make_request(body=json.dumps({"text": "hi"}).encode(), headers=headers)
+    request = request.__class__(
+        request.method,
+        {k: v for k, v in request.headers.items() if k != "content-type"} | headers,
+        request.params,
+        request.route_params,
+        request.body,
+    )
+
+    assert error_of(endpoints.send_message(runtime, request)) == (415, "unsupported_media_type")
+    assert store.items == {}
+
+
+def test_json_with_a_charset_is_json() -> None:
+    runtime = FakeRuntime(make_settings(), InMemoryMessageStore(), RecordingRealtime())
+    request = make_request(
+        body={"text": "hi"}, headers={"content-type": "Application/JSON; charset=utf-8"}
+    )
+
+    assert endpoints.send_message(runtime, request).status == 201
+
+
+def test_posting_too_fast_is_429_with_retry_after_and_stores_nothing() -> None:
+    store = InMemoryMessageStore()
+    runtime = FakeRuntime(make_settings(post_burst=2), store, RecordingRealtime())
+    for n in range(2):
+        assert endpoints.send_message(runtime, make_request(body={"text": f"{n}"})).status == 201
+
+    refused = endpoints.send_message(runtime, make_request(body={"text": "one too many"}))
+
+    assert error_of(refused) == (429, "rate_limited")
+    assert refused.headers["Retry-After"] == "1"
+    assert len(store.items) == 2
+
+
+def member_request(method: str, user_id: str = ALICE.id, body: Any = None) -> Any:
+    request = make_request(method, user=None, body=body)
+    return request.__class__(
+        request.method,
+        request.headers,
+        request.params,
+        {**request.route_params, "userId": user_id},
+        request.body,
+    )
+
+
+def test_a_backend_adds_lists_changes_and_removes_members() -> None:
+    runtime, memberships = members_runtime()
+
+    added = endpoints.put_member(runtime, member_request("PUT", body={"role": "reader"}))
+    again = endpoints.put_member(runtime, member_request("PUT", body={"role": "writer"}))
+    listed = endpoints.list_members(runtime, make_request("GET", user=None))
+    removed = endpoints.remove_member(runtime, member_request("DELETE"))
+    removed_again = endpoints.remove_member(runtime, member_request("DELETE"))
+
+    assert (added.status, added.body) == (201, {"userId": ALICE.id, "role": "reader"})
+    assert again.status == 200
+    assert listed.body == {"members": [{"userId": ALICE.id, "role": "writer"}]}
+    assert (removed.status, removed_again.status) == (204, 204)
+    assert memberships.roles == {}
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ({"role": "owner"}, "role: input should be 'reader' or 'writer'"),
+        ({}, "role: field required"),
+        ({"role": "reader", "x": 1}, "x: unknown field"),
+    ],
+)
+def test_a_member_body_is_checked(body: dict[str, Any], says: str) -> None:
+    runtime, memberships = members_runtime()
+
+    response = endpoints.put_member(runtime, member_request("PUT", body=body))
+
+    assert error_of(response) == (400, "invalid_request")
+    assert says in response.body["error"]["message"]
+    assert memberships.roles == {}
+
+
+def test_a_member_id_is_checked() -> None:
+    runtime, _ = members_runtime()
+
+    response = endpoints.put_member(runtime, member_request("PUT", "a\x00b", {"role": "reader"}))
+
+    assert error_of(response) == (400, "invalid_request")
+
+
+def test_in_members_mode_a_reader_reads_but_may_not_post_and_others_get_403() -> None:
+    runtime, memberships = members_runtime()
+    memberships.put("doc-1", ALICE.id, Role.READER)
+
+    assert endpoints.list_messages(runtime, make_request("GET")).status == 200
+    posted = endpoints.send_message(runtime, make_request(body={"text": "hi"}))
+    assert error_of(posted) == (403, "forbidden")
+    other = make_request("GET", user=User("mallory", "Mallory"))
+    assert error_of(endpoints.list_messages(runtime, other)) == (403, "forbidden")
+
+
+def test_member_routes_in_open_mode_are_409() -> None:
+    runtime = FakeRuntime(make_settings(), InMemoryMessageStore(), RecordingRealtime())
+
+    response = endpoints.put_member(runtime, member_request("PUT", body={"role": "reader"}))
+
+    assert error_of(response) == (409, "members_not_enabled")
+
+
+def principal(claims: list[dict[str, str]], name_typ: str = "name") -> str:
+    value = {"auth_typ": "aad", "name_typ": name_typ, "role_typ": "roles", "claims": claims}
+    return base64.b64encode(json.dumps(value).encode()).decode()
+
+
+def test_app_service_names_the_user_from_its_principal() -> None:
+    headers = {
+        "x-ms-client-principal-id": "oid-1",
+        "x-ms-client-principal": principal([{"typ": "name", "val": "Ann Example"}]),
+    }
+
+    assert AppServicePrincipal().authenticate(headers) == User("oid-1", "Ann Example")
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"x-ms-client-principal-id": "oid-1"},
+        {"x-ms-client-principal-id": "oid-1", "x-ms-client-principal": "not base64!"},
+        {"x-ms-client-principal-id": "oid-1", "x-ms-client-principal": "W10="},
+        {"x-ms-client-principal-id": "oid-1", "x-ms-client-principal": "A" * 40_000},
+        {"x-ms-client-principal-id": "oid-1, oid-2", "x-ms-client-principal": principal([])},
+        {"x-ms-client-principal": principal([])},
+    ],
+    ids=["no principal", "not base64", "not an object", "too long", "sent twice", "no id"],
+)
+def test_app_service_mode_refuses_a_principal_app_service_did_not_send(
+    headers: dict[str, str],
+) -> None:
+    with pytest.raises(Unauthenticated):
+        AppServicePrincipal().authenticate(headers)
+
+
+def test_dev_mode_refuses_an_id_header_sent_twice() -> None:
+    runtime = FakeRuntime(make_settings(), InMemoryMessageStore(), RecordingRealtime())
+    request = make_request("GET", headers={"x-ms-client-principal-id": "alice, mallory"})
+    request = request.__class__(
+        request.method,
+        {**request.headers, "x-ms-client-principal-id": "alice, mallory"},
+        request.params,
+        request.route_params,
+        request.body,
+    )
+
+    assert error_of(endpoints.list_messages(runtime, request)) == (401, "unauthenticated")
+
+
+class SignedIn:
+    """An authenticator that returns one user, signed in until a given moment."""
+
+    def __init__(self, until: int) -> None:
+        self.user = User("user-1", "User", until)
+
+    def authenticate(self, headers: object) -> User:
+        return self.user
+
+
+def negotiate_until(until: int) -> Response:
+    runtime = FakeRuntime(
+        make_settings(auth=AuthMode.JWT), InMemoryMessageStore(), RecordingRealtime()
+    )
+    runtime._negotiate_authenticator._value = SignedIn(until)
+    return negotiation.negotiate(runtime, make_request("POST", user=None))
+
+
+def test_a_client_token_ends_with_the_sign_in_and_names_its_end() -> None:
+    until = int(time.time()) + 120
+
+    token = negotiate_until(until).body["accessToken"]
+
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims[SIGNED_IN_UNTIL_CLAIM] == until
+    assert claims["exp"] <= until
+
+
+def test_after_the_sign_in_ended_negotiate_is_401() -> None:
+    assert error_of(negotiate_until(int(time.time()) - 1)) == (401, "unauthenticated")
