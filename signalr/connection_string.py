@@ -35,10 +35,13 @@ _KNOWN_KEYS = frozenset(
         "authtype",
         "clientid",
         "clientsecret",
+        "clientcert",
         "tenantid",
     }
 )
-_VERSION = re.compile(r"1\.[0-9]+")
+#: The SDK's rule for Version (azure-signalr Common/Utilities/ConnectionStringParser.cs
+#: ValidVersionRegex): 1.x with an optional suffix, so ``1.0-preview`` is valid.
+_VERSION = re.compile(r"1\.\d+(?:[\w.-]+)?")
 _PORT = re.compile(r"[0-9]{1,5}")
 #: Host names (internationalised and container names too) and IPv4 addresses; IPv6 literals
 #: are recognised by their colons. What it shuts out is what a mistyped separator brings in.
@@ -98,6 +101,8 @@ def parse_connection_string(text: str) -> ConnectionString:
         raise ConnectionStringError(
             "connection string has no AccessKey (or AuthType=aad for Microsoft Entra ID)"
         )
+    if auth_type is not None and auth_type.lower() == "azure.app":
+        _check_app_credential(values)
     return ConnectionString(
         endpoint=_absolute_url("Endpoint", values["endpoint"]),
         access_key=access_key,
@@ -110,6 +115,16 @@ def parse_connection_string(text: str) -> ConnectionString:
         tenant_id=values.get("tenantid") or None,
         client_secret=values.get("clientsecret") or None,
     )
+
+
+def _check_app_credential(values: dict[str, str]) -> None:
+    """``AuthType=azure.app`` names an app registration: the SDK's parser (BuildAzureAppAccessKey)
+    requires its ClientId and TenantId, and a ClientSecret or ClientCert."""
+    for key, name in (("clientid", "ClientId"), ("tenantid", "TenantId")):
+        if not values.get(key):
+            raise ConnectionStringError(f"AuthType=azure.app needs {name}")
+    if not (values.get("clientsecret") or values.get("clientcert")):
+        raise ConnectionStringError("AuthType=azure.app needs ClientSecret or ClientCert")
 
 
 def _split_pairs(text: str) -> dict[str, str]:
@@ -167,7 +182,7 @@ def _version(value: str | None) -> str:
     if not value:
         return "1.0"
     if not _VERSION.fullmatch(value):
-        raise ConnectionStringError("Version must look like 1.x, such as 1.0")
+        raise ConnectionStringError("Version must look like 1.x, such as 1.0 or 1.0-preview")
     return value
 
 

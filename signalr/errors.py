@@ -40,7 +40,7 @@ class NotFoundError(ServiceError):
 
 
 class RetriesExhaustedError(ServiceError, ServiceUnavailableError):
-    """The service kept answering 429 or 5xx until the retries ran out.
+    """The service answered 429 or 5xx, after whatever retries the policy allowed.
 
     A :class:`ServiceError` (it carries the last answer's status, code and message) and a
     :class:`ServiceUnavailableError` (the work was not done), so a handler for either fits.

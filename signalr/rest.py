@@ -1,23 +1,25 @@
 """A client for the Azure SignalR Service data-plane REST API (version 2022-06-01).
 
-One :class:`HubClient` talks to one hub. It keeps a pooled HTTP session, signs a fresh
-short-lived token per call (or asks a Microsoft Entra credential for one), and retries
-connection errors, 429 and 5xx with exponential backoff and jitter, honouring
-``Retry-After``. Sends are therefore at-least-once: a send whose answer was lost is sent
-again, so receivers should tolerate a duplicate.
+One :class:`HubClient` talks to one hub. It keeps a pooled HTTP session and signs a fresh
+short-lived token per call (or asks a Microsoft Entra credential for one). By default it does
+not retry, as neither the Management SDK without ``RetryOptions`` nor the Functions extension
+does; a :class:`RetryPolicy` turns retries on, each operation by its own rule, within a time
+budget.
 """
 
 from __future__ import annotations
 
 import json
 import random
+import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
+from urllib3.exceptions import ConnectTimeoutError
 
 from signalr.connection_string import ConnectionString
 from signalr.errors import (
@@ -27,61 +29,86 @@ from signalr.errors import (
     ServiceError,
     ServiceUnavailableError,
 )
-from signalr.tokens import server_token, validate_hub_name
+from signalr.tokens import API_VERSION, server_token, validate_hub_name
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
 
 __all__ = ["API_VERSION", "MAX_BODY_BYTES", "HubClient", "RetryPolicy"]
 
-API_VERSION = "2022-06-01"
 #: The service refuses larger request bodies; we refuse them before sending.
 MAX_BODY_BYTES = 1024 * 1024
 #: The scope of a Microsoft Entra token for the service's REST API.
 ENTRA_SCOPE = "https://signalr.azure.com/.default"
-_RETRY_STATUSES = (429, 500, 502, 503, 504)
+#: Answers that mean the service could not do the work now (rather than refusing it).
+_UNAVAILABLE_STATUSES = (429, 500, 502, 503, 504)
 
 
-class RetryPolicy(Retry):
-    """urllib3's retry with our defaults: every method, 429/5xx, a bounded Retry-After."""
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Which failures a call retries, how often, how long it waits, and its time budget.
+
+    The rules are the Management SDK's (azure-signalr Management/DependencyInjectionExtensions.cs
+    and Resilient/RetryHttpMessageHandler.cs), per kind of operation:
+
+    - a message send is retried only on a status above 500: the service answers 500 for a
+      send that timed out inside it, which may have been delivered, so retrying it would
+      risk a duplicate; a read timeout or a dropped connection is not retried for the same
+      reason;
+    - every other operation (group membership, existence checks, closing) is idempotent, so
+      it is also retried on 500, 408, a read timeout and a dropped connection.
+
+    Either kind is retried when the connection could not even be opened: nothing was sent.
+    429 is never retried (the SDK does not either): within a request's budget a throttled
+    service does not recover, and the caller can say "try again later" sooner.
+    """
+
+    attempts: int
+    backoff: float
+    max_wait: float
+    budget: float | None
 
     @classmethod
     def default(
-        cls, attempts: int = 3, backoff: float = 0.2, max_wait: float = 10.0
+        cls,
+        attempts: int = 3,
+        backoff: float = 0.2,
+        max_wait: float = 10.0,
+        budget: float | None = None,
     ) -> RetryPolicy:
         """``attempts`` retries after the first try, waits growing from ``backoff`` seconds.
 
-        A ``Retry-After`` answer is waited for instead, up to ``max_wait`` whole seconds; no
-        wait is longer than ``max_wait``.
+        A ``Retry-After`` answer is waited for instead, up to ``max_wait`` seconds; no wait is
+        longer than ``max_wait``. With a ``budget`` (seconds) a call, retries and waits
+        included, ends within it: no retry starts that could not finish in time, and each
+        try's timeouts are cut to what is left.
         """
-        return cls(
-            total=attempts,
-            connect=attempts,
-            read=attempts,
-            status=attempts,
-            other=0,
-            redirect=0,
-            allowed_methods=None,
-            status_forcelist=_RETRY_STATUSES,
-            backoff_factor=backoff,
-            backoff_jitter=backoff,
-            backoff_max=max_wait,
-            retry_after_max=int(max_wait),
-            respect_retry_after_header=True,
-            raise_on_status=False,
-        )
+        if attempts < 0 or backoff < 0 or max_wait < 0 or (budget is not None and budget <= 0):
+            raise ValueError("retry attempts, waits and budget cannot be negative")
+        return cls(attempts=attempts, backoff=backoff, max_wait=max_wait, budget=budget)
 
-    def get_backoff_time(self) -> float:
-        """``backoff_factor`` after the first failure, doubling after each further one, plus jitter.
+    def retries_status(self, status: int, *, message: bool) -> bool:
+        """Whether an answer with ``status`` is worth another try."""
+        if message:
+            return status > 500
+        return status >= 500 or status == 408
 
-        urllib3 retries the first failure at once; against a service that is throttling or
-        failing, that is one request too eager.
-        """
-        if not self.history:
-            return 0.0
-        wait = self.backoff_factor * 2 ** (len(self.history) - 1)
-        wait += random.random() * self.backoff_jitter  # noqa: S311 - jitter, not a secret
-        return float(min(self.backoff_max, wait))
+    def retries_error(self, error: requests.RequestException, *, message: bool) -> bool:
+        """Whether a call that failed with ``error`` (no answer) is worth another try."""
+        return _never_sent(error) or not message
+
+    def wait(self, failures: int, retry_after: str | None = None) -> float:
+        """Seconds to wait after ``failures`` failed tries: ``backoff`` doubling, plus up to
+        ``backoff`` of jitter, or what ``Retry-After`` asks; never more than ``max_wait``."""
+        if retry_after is not None and retry_after.strip().isdigit():
+            return float(min(int(retry_after), self.max_wait))
+        wait = self.backoff * 2 ** (failures - 1)
+        wait += random.random() * self.backoff  # noqa: S311 - jitter, not a secret
+        return float(min(self.max_wait, wait))
+
+
+#: The HubClient default: no retries, as the SDK without RetryOptions and the extension.
+NO_RETRY = RetryPolicy.default(attempts=0)
 
 
 class HubClient:
@@ -93,7 +120,7 @@ class HubClient:
         hub: str,
         *,
         timeout: float | tuple[float, float] = (3.05, 10.0),
-        retry: Retry | None = None,
+        retry: RetryPolicy = NO_RETRY,
         credential: TokenCredential | None = None,
         pool_size: int = 16,
     ) -> None:
@@ -101,15 +128,14 @@ class HubClient:
             raise ValueError("this connection string uses Microsoft Entra ID: pass a credential")
         self.connection = connection
         self.hub = validate_hub_name(hub)
-        self._timeout = timeout
+        self._timeout = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+        self._retry = retry
         self._credential = credential
-        self._base = f"{connection.server_url}/api/hubs/{quote(self.hub, safe='')}"
+        # Lower-cased as the SDK sends it (RestApiProvider.cs): hub names ignore case.
+        self._base = f"{connection.server_url}/api/hubs/{quote(self.hub.lower(), safe='')}"
         self._session = requests.Session()
-        adapter = HTTPAdapter(
-            pool_connections=1,
-            pool_maxsize=pool_size,
-            max_retries=retry or RetryPolicy.default(),
-        )
+        # No retries inside urllib3: _request retries, by the operation's own rule.
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
 
@@ -228,7 +254,7 @@ class HubClient:
         """Whether the service answers its health check."""
         url = f"{self.connection.server_url}/api/health"
         try:
-            return self._request("HEAD", url, {}, None).status_code == 200
+            return self._request("HEAD", url, {}, None, message=False).status_code == 200
         except ServiceUnavailableError:
             return False
 
@@ -252,7 +278,7 @@ class HubClient:
             raise PayloadTooLargeError(
                 f"message body is {len(body)} bytes, the service accepts at most {MAX_BODY_BYTES}"
             )
-        self._call("POST", path, query, body)
+        self._call("POST", path, query, body, message=True)
 
     def _close(self, path: str, excluded: Iterable[str], reason: str | None) -> None:
         self._call("POST", path, {"excluded": list(excluded), **_reason(reason)})
@@ -270,31 +296,88 @@ class HubClient:
         path: str,
         query: dict[str, Any] | None = None,
         body: bytes | None = None,
+        *,
+        message: bool = False,
     ) -> None:
-        response = self._request(method, f"{self._base}/{path}", query or {}, body)
+        response = self._request(method, f"{self._base}/{path}", query or {}, body, message=message)
         if response.status_code >= 400:
             raise _service_error(response)
 
     def _request(
-        self, method: str, url: str, query: dict[str, Any], body: bytes | None
+        self, method: str, url: str, query: dict[str, Any], body: bytes | None, *, message: bool
+    ) -> requests.Response:
+        """Send, and send again while the policy says so and the budget allows."""
+        policy = self._retry
+        deadline = None if policy.budget is None else time.monotonic() + policy.budget
+        failures = 0
+        while True:
+            timeout = _within(self._timeout, deadline)
+            try:
+                response = self._send_once(method, url, query, body, timeout)
+            except requests.RequestException as error:
+                failures += 1
+                if not policy.retries_error(error, message=message) or not self._may_retry(
+                    failures, policy.wait(failures), deadline
+                ):
+                    raise ServiceUnavailableError(
+                        f"SignalR service unreachable for {method} {_path_of(url)}: "
+                        f"{type(error).__name__}"
+                    ) from error
+                continue
+            if not policy.retries_status(response.status_code, message=message):
+                return response
+            failures += 1
+            if not self._may_retry(
+                failures, policy.wait(failures, response.headers.get("Retry-After")), deadline
+            ):
+                return response
+
+    def _may_retry(self, failures: int, wait: float, deadline: float | None) -> bool:
+        """Wait and say yes, unless the retries are used up or the wait would end past the
+        deadline (with no time left for the try itself)."""
+        if failures > self._retry.attempts:
+            return False
+        if deadline is not None and time.monotonic() + wait >= deadline:
+            return False
+        time.sleep(wait)
+        return True
+
+    def _send_once(
+        self,
+        method: str,
+        url: str,
+        query: dict[str, Any],
+        body: bytes | None,
+        timeout: tuple[float, float],
     ) -> requests.Response:
         headers = {"Authorization": f"Bearer {self._token_for(url)}"}
         if body is not None:
             headers["Content-Type"] = "application/json"
         params = {**{k: v for k, v in query.items() if v}, "api-version": API_VERSION}
-        try:
-            return self._session.request(
-                method, url, params=params, data=body, headers=headers, timeout=self._timeout
-            )
-        except requests.RequestException as error:
-            raise ServiceUnavailableError(
-                f"SignalR service unreachable for {method} {_path_of(url)}: {type(error).__name__}"
-            ) from error
+        return self._session.request(
+            method, url, params=params, data=body, headers=headers, timeout=timeout
+        )
 
     def _token_for(self, url: str) -> str:
         if self._credential is not None:
             return self._credential.get_token(ENTRA_SCOPE).token
         return server_token(self.connection, url)
+
+
+def _within(timeout: tuple[float, float], deadline: float | None) -> tuple[float, float]:
+    """``timeout`` cut to what is left before ``deadline``."""
+    if deadline is None:
+        return timeout
+    left = max(deadline - time.monotonic(), 0.001)
+    return (min(timeout[0], left), min(timeout[1], left))
+
+
+def _never_sent(error: requests.RequestException) -> bool:
+    """Whether ``error`` happened before the request left: no connection was opened."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(reason, ConnectTimeoutError)  # refused and unresolvable hosts included
 
 
 def _segment(value: str) -> str:
@@ -340,7 +423,7 @@ def _service_error(response: requests.Response) -> ServiceError:
 def _error_kind(status_code: int) -> type[ServiceError]:
     if status_code == 404:
         return NotFoundError
-    if status_code in _RETRY_STATUSES:
+    if status_code in _UNAVAILABLE_STATUSES:
         return RetriesExhaustedError
     return ServiceError
 

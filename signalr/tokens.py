@@ -13,13 +13,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import jwt
 
 from signalr.connection_string import ConnectionString, replace_port
 
 __all__ = [
+    "API_VERSION",
     "DEFAULT_CLIENT_TOKEN_LIFETIME",
     "MAX_TOKEN_LENGTH",
     "SERVER_TOKEN_LIFETIME",
@@ -28,10 +29,13 @@ __all__ = [
     "client_audience",
     "client_connection_info",
     "client_url",
+    "rest_audience",
     "server_token",
     "validate_hub_name",
 ]
 
+#: The data-plane REST API version docchat speaks; REST audiences name it.
+API_VERSION = "2022-06-01"
 DEFAULT_CLIENT_TOKEN_LIFETIME = timedelta(hours=1)
 #: Short on purpose: a leaked REST token is worth little.
 SERVER_TOKEN_LIFETIME = timedelta(minutes=5)
@@ -41,12 +45,33 @@ MAX_TOKEN_LENGTH = 4096
 #: Claims the service reads itself. The Functions extension emits ``asrs.s.uid`` for the user
 #: id, the REST reference documents ``nameid``; we emit both so any service version agrees.
 USER_ID_CLAIMS = ("asrs.s.uid", "nameid")
-_RESERVED_CLAIMS = frozenset({"aud", "exp", "iat", "nbf", *USER_ID_CLAIMS})
+#: The claims the SDK renames when a caller's claims carry them (azure-signalr
+#: Common/Utilities/ClaimsUtility.cs SystemClaims, and the extension's AzureSignalRClient.cs),
+#: plus the user id claims we set ourselves. ClaimsUtility also renames a second ``sub``; a
+#: mapping holds one, which it keeps as it is.
+_RESERVED_CLAIMS = frozenset(
+    {
+        "aud",
+        "exp",
+        "iat",
+        "nbf",
+        "iss",
+        "actort",
+        "acr",
+        "azp",
+        "c_hash",
+        "jti",
+        "nonce",
+        *USER_ID_CLAIMS,
+    }
+)
 _SYSTEM_CLAIM_PREFIX = "asrs.s."
 #: Where a colliding user claim goes, as the official tooling does.
 _USER_CLAIM_PREFIX = "asrs.u."
 
-_HUB_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+#: The service's hub name rule: the swagger's pattern (azure-signalr docs/swagger/V20220601.json,
+#: and the emulator's Common/ParameterValidator.cs): a letter, then up to 127 of these.
+_HUB_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_`,.\[\]]{0,127}")
 
 
 class TokenError(ValueError):
@@ -66,10 +91,12 @@ class ConnectionInfo:
 
 
 def validate_hub_name(hub: str) -> str:
-    """Return ``hub`` if it is a valid hub name (a letter, then letters, digits or ``_``)."""
+    """Return ``hub`` if it is a valid hub name: a letter, then letters, digits or
+    `` _`,.[] ``, 128 characters at most."""
     if not _HUB_NAME.fullmatch(hub):
         raise TokenError(
-            f"hub name must start with a letter and hold only letters, digits and _: {hub!r}"
+            "hub name must start with a letter, hold only letters, digits and _`,.[] and be "
+            f"at most 128 characters long: {hub[:140]!r}"
         )
     return hub
 
@@ -125,10 +152,22 @@ def server_token(
     lifetime: timedelta = SERVER_TOKEN_LIFETIME,
     now: datetime | None = None,
 ) -> str:
-    """Issue a token for one REST call to ``request_url`` (its audience omits the query)."""
-    parts = urlsplit(request_url)
-    audience = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-    return _sign(connection, {}, audience, lifetime, now)
+    """Issue a token for one REST call to ``request_url``; see :func:`rest_audience`."""
+    return _sign(connection, {}, rest_audience(connection, request_url), lifetime, now)
+
+
+def rest_audience(connection: ConnectionString, request_url: str) -> str:
+    """The ``aud`` of a REST token: the service's own origin without a port, the request's
+    path, and ``?api-version=``, whatever host and port the call goes to.
+
+    That is what the Management SDK signs (azure-signalr Management/RestApiProvider.cs, with
+    the audience base from Common/Endpoints/ServiceEndpoint.cs): a ``ServerEndpoint`` proxy
+    or a ``Port`` changes where calls go, never what the service checks the token against.
+    """
+    service = urlsplit(connection.service_url)
+    path = urlsplit(request_url).path
+    audience = f"{service.scheme}://{service.netloc}{path}?api-version={API_VERSION}"
+    return replace_port(audience, None)
 
 
 def _sign(

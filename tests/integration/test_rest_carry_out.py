@@ -1,4 +1,6 @@
-"""carry_out performs each output-binding item as the right REST call, on a real loopback server."""
+"""carry_out performs each output-binding item as the right REST call, on a real loopback server,
+as the Functions extension does (azure-sdk-for-net sdk/signalr/
+Microsoft.Azure.WebJobs.Extensions.SignalRService/src/Bindings/SignalRAsyncCollector.cs)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import pytest
 from signalr.bindings import carry_out, parse_output
 from signalr.connection_string import parse_connection_string
 from signalr.errors import NotFoundError
-from signalr.rest import HubClient, RetryPolicy
+from signalr.rest import HubClient
 from tests.integration.recording_server import (
     RecordingServer,
     Reply,
@@ -29,7 +31,7 @@ def server(recording_server: RecordingServer) -> RecordingServer:  # noqa: F811
 @pytest.fixture
 def hub(server: RecordingServer) -> Iterator[HubClient]:
     connection = parse_connection_string(f"Endpoint={server.url};AccessKey={KEY}")
-    with HubClient(connection, "chat", retry=RetryPolicy.default(attempts=0)) as client:
+    with HubClient(connection, "chat") as client:
         yield client
 
 
@@ -127,8 +129,45 @@ def test_a_list_is_carried_out_in_order(server: RecordingServer, hub: HubClient)
     ]
 
 
+def test_snake_case_routing_is_ignored_so_the_message_goes_to_everyone(
+    server: RecordingServer, hub: HubClient
+) -> None:
+    """Newtonsoft knows no user_id (SignalRMessage.cs): Azure broadcasts such a message."""
+    carry_out(hub, parse_output('{"target": "t", "arguments": [], "user_id": "alice"}'))
+
+    assert server.requests[0].path == f"{HUB}/:send"
+
+
+def test_remove_all_for_a_connection_does_nothing_as_in_the_extension(
+    server: RecordingServer, hub: HubClient
+) -> None:
+    """SignalRAsyncCollector.cs routes a connection id first, with no removeAll case for it."""
+    carry_out(hub, parse_output('{"action": "removeAll", "connectionId": "c", "userId": "u"}'))
+
+    assert server.requests == []
+
+
+def test_adding_a_connection_that_is_gone_succeeds_as_rest_hub_lifetime_manager_treats_it(
+    server: RecordingServer, hub: HubClient
+) -> None:
+    """azure-signalr Management/RestHubLifetimeManager.cs AddToGroupAsync: a 404 with
+    Error.Connection.NotExisted is an expected answer, so the binding does not fail."""
+    gone = {"x-ms-error-code": "Error.Connection.NotExisted"}
+    server.answer(Reply(404, headers=gone), Reply(202))
+
+    carry_out(
+        hub,
+        parse_output(
+            '[{"action": "add", "groupName": "g", "connectionId": "gone"},'
+            ' {"target": "after", "arguments": []}]'
+        ),
+    )
+
+    assert len(server.requests) == 2
+
+
 def test_a_failing_item_raises_and_stops_the_rest(server: RecordingServer, hub: HubClient) -> None:
-    server.answer(Reply(202), Reply(404))
+    server.answer(Reply(202), Reply(404, headers={"x-ms-error-code": "Error.Group.Other"}))
     items = parse_output(
         json.dumps(
             [

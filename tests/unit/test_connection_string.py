@@ -79,12 +79,18 @@ def test_version_defaults_to_1_0() -> None:
     assert parse_connection_string(f"Endpoint={ENDPOINT};AccessKey={KEY}").version == "1.0"
 
 
-@pytest.mark.parametrize("version", ["1.0", "1.1", "1.10"])
-def test_version_1_x_is_accepted(version: str) -> None:
+@pytest.mark.parametrize(
+    "version", ["1.0", "1.1", "1.10", "1.0-preview", "1.0.0", "1.1_beta", "1.\u0663"]
+)
+def test_version_1_x_with_a_suffix_is_accepted_by_the_sdks_regex(version: str) -> None:
+    """azure-signalr Common/Utilities/ConnectionStringParser.cs: ^1\\.\\d+(?:[\\w-.]+)?$ (.NET's
+    \\d and \\w are Unicode-aware, as Python's are)."""
     assert parse_with(f"Version={version}").version == version
 
 
-@pytest.mark.parametrize("version", ["2.0", "1", "1.", "1.x", "v1.0", "1.0.0", "1.\u0663", "0.9"])
+@pytest.mark.parametrize(
+    "version", ["2.0", "1", "1.", "1.x", "v1.0", "0.9", "1.0 preview", "1.0+build"]
+)
 def test_a_version_other_than_1_x_is_refused(version: str) -> None:
     with pytest.raises(ConnectionStringError, match=r"Version must look like 1\.x"):
         parse_with(f"Version={version}")
@@ -151,11 +157,12 @@ def test_a_setting_that_is_not_an_absolute_http_url_is_refused(setting: str, val
 
 
 @pytest.mark.parametrize(
-    "auth_type", ["aad", "azure", "azure.msi", "azure.app", "AAD", "Azure.MSI"]
+    "auth_type", ["aad", "azure", "azure.msi", "azure.app", "AAD", "Azure.MSI", "Azure.App"]
 )
 def test_entra_auth_types_need_no_access_key(auth_type: str) -> None:
     parsed = parse_connection_string(
-        f"Endpoint={ENDPOINT};AuthType={auth_type};ClientId=app-1;TenantId=t-1;Version=1.0"
+        f"Endpoint={ENDPOINT};AuthType={auth_type};ClientId=app-1;TenantId=t-1;"
+        "ClientSecret=s;Version=1.0"
     )
 
     assert parsed.uses_entra_id
@@ -247,12 +254,38 @@ def test_the_error_type_is_a_value_error() -> None:
     assert issubclass(ConnectionStringError, ValueError)
 
 
+@pytest.mark.parametrize(
+    ("credential", "missing"),
+    [
+        ("TenantId=t-1;ClientSecret=s", "ClientId"),
+        ("ClientId=app-1;ClientSecret=s", "TenantId"),
+        ("ClientId=app-1;TenantId=t-1", "ClientSecret or ClientCert"),
+        ("ClientId=;TenantId=t-1;ClientSecret=s", "ClientId"),
+    ],
+)
+def test_azure_app_needs_its_app_registration_as_the_sdks_parser_requires(
+    credential: str, missing: str
+) -> None:
+    """azure-signalr Common/Utilities/ConnectionStringParser.cs BuildAzureAppAccessKey."""
+    with pytest.raises(ConnectionStringError, match=f"AuthType=azure.app needs {missing}"):
+        parse_connection_string(f"Endpoint={ENDPOINT};AuthType=azure.app;{credential}")
+
+
+def test_azure_app_may_use_a_certificate() -> None:
+    parsed = parse_connection_string(
+        f"Endpoint={ENDPOINT};AuthType=azure.app;ClientId=a;TenantId=t;ClientCert=/c.pem"
+    )
+
+    assert parsed.uses_entra_id
+
+
 # Secrets ------------------------------------------------------------------------------------
 
 
 def test_repr_and_str_hide_the_access_key_and_client_secret() -> None:
     parsed = parse_connection_string(
-        f"Endpoint={ENDPOINT};AccessKey={KEY};AuthType=azure.app;ClientSecret=hunter2-secret"
+        f"Endpoint={ENDPOINT};AccessKey={KEY};AuthType=azure.app;ClientSecret=hunter2-secret;"
+        "ClientId=app-1;TenantId=t-1"
     )
 
     for shown in (repr(parsed), str(parsed)):

@@ -175,6 +175,26 @@ def test_extra_claims_travel_but_cannot_clobber_reserved_ones() -> None:
     assert "asrs.s.custom" not in claims
 
 
+@pytest.mark.parametrize(
+    "name", ["iss", "actort", "acr", "azp", "c_hash", "jti", "nonce", "aud", "exp", "iat", "nbf"]
+)
+def test_every_claim_the_sdk_reserves_is_renamed_as_claims_utility_renames_it(name: str) -> None:
+    """azure-signalr src/Microsoft.Azure.SignalR.Common/Utilities/ClaimsUtility.cs SystemClaims."""
+    token = client_connection_info(connection(), "chat", claims={name: "theirs"}, now=NOW)
+
+    claims = claims_of(token.access_token, CLIENT_AUDIENCE)
+
+    assert claims[f"asrs.u.{name}"] == "theirs"
+    assert claims.get(name) != "theirs"
+
+
+def test_sub_stays_as_it_is_as_claims_utility_keeps_the_first_sub() -> None:
+    """ClaimsUtility.cs keeps the first sub (the service's user id when no other is set)."""
+    token = client_connection_info(connection(), "chat", claims={"sub": "alice"}, now=NOW)
+
+    assert claims_of(token.access_token, CLIENT_AUDIENCE)["sub"] == "alice"
+
+
 def test_reserved_claims_are_protected_even_without_a_user_id() -> None:
     token = client_connection_info(connection(), "chat", claims={"nameid": "mallory"}).access_token
 
@@ -195,14 +215,20 @@ def test_a_token_just_under_the_limit_is_issued() -> None:
     assert 3500 < len(info.access_token) <= MAX_TOKEN_LENGTH
 
 
-@pytest.mark.parametrize("hub", ["", "1chat", "_chat", "chat-room", "chat room", "ch@t", "chät"])
-def test_an_invalid_hub_name_is_refused(hub: str) -> None:
+@pytest.mark.parametrize(
+    "hub",
+    ["", "1chat", "_chat", ".chat", "chat-room", "chat room", "ch@t", "chät", "c" * 129, "a/b"],
+)
+def test_an_invalid_hub_name_is_refused_by_the_swagger_pattern(hub: str) -> None:
+    """azure-signalr docs/swagger/V20220601.json: ^[A-Za-z][A-Za-z0-9_`,.[\\]]{0,127}$."""
     with pytest.raises(TokenError, match="hub name must start with a letter"):
         client_connection_info(connection(), hub)
 
 
-@pytest.mark.parametrize("hub", ["a", "Chat", "chat_2", "DocChat_Hub"])
-def test_valid_hub_names_pass(hub: str) -> None:
+@pytest.mark.parametrize(
+    "hub", ["a", "Chat", "chat_2", "DocChat_Hub", "a.b,c`d[e]", "c" * 128, "Hub1_[x]."]
+)
+def test_valid_hub_names_of_the_swagger_pattern_pass(hub: str) -> None:
     assert validate_hub_name(hub) == hub
 
 
@@ -226,19 +252,41 @@ def test_connection_info_has_the_binding_shape_and_hides_the_token_from_repr() -
 # Server tokens -------------------------------------------------------------------------------
 
 
-def test_server_token_audience_is_the_request_url_without_its_query() -> None:
+def test_server_token_audience_is_the_path_and_api_version_as_rest_api_provider_signs() -> None:
+    """azure-signalr src/Microsoft.Azure.SignalR.Management/RestApiProvider.cs: the audience is
+    the path with ``?api-version=`` and no other query."""
     url = f"{ENDPOINT}/api/hubs/chat/groups/document%3A42/:send"
 
     token = server_token(connection(), f"{url}?api-version=2022-06-01&excluded=a", now=NOW)
-    claims = claims_of(token, url)
+    claims = claims_of(token, f"{url}?api-version=2022-06-01")
 
-    assert claims["aud"] == url
     assert claims["iat"] == claims["nbf"] == NOW_SECONDS
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "ServerEndpoint=http://10.0.0.7:8080/",
+        "Port=8443",
+        "ServerEndpoint=https://proxy.example.org:444;Port=8443",
+    ],
+)
+def test_server_token_audience_names_the_service_host_without_a_port_as_service_endpoint_does(
+    extra: str,
+) -> None:
+    """azure-signalr Common/Endpoints/ServiceEndpoint.cs BuildAudienceBaseUrlEndWithSlash:
+    {scheme}://{host}/ of the Endpoint, whatever ServerEndpoint or Port say."""
+    ported = connection(extra)
+
+    token = server_token(ported, f"{ported.server_url}/api/hubs/chat/:send", now=NOW)
+
+    claims_of(token, f"{ENDPOINT}/api/hubs/chat/:send?api-version=2022-06-01")
 
 
 def test_server_tokens_are_short_lived() -> None:
     claims = claims_of(
-        server_token(connection(), f"{ENDPOINT}/api/health", now=NOW), f"{ENDPOINT}/api/health"
+        server_token(connection(), f"{ENDPOINT}/api/health", now=NOW),
+        f"{ENDPOINT}/api/health?api-version=2022-06-01",
     )
 
     assert claims["exp"] == NOW_SECONDS + 300
