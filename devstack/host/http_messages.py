@@ -1,48 +1,61 @@
 """Translate between aiohttp's HTTP messages and the ones Azure Functions code sees.
 
-Requests become ``func.HttpRequest`` (the full URL, headers, first value of each query
-parameter, route parameters, body bytes). What a function answers is encoded by the
+Requests become ``func.HttpRequest`` as the host hands them to the Python worker
+(azure-functions-host, GrpcMessageConversionExtensions.ToRpcHttp): header names in lower
+case, a repeated header or query parameter as its values joined with ``,`` (ASP.NET's
+``StringValues.ToString()``), and a query parameter whose value is empty left out, as the
+host does for workers that do not ask for nullable values (the Python worker does not; the
+host's test HttpObjects_Query pins it). What a function answers is encoded by the
 ``azure.functions`` library's own HTTP converter, so a ``str`` is a 200 ``text/plain``
-answer and anything but a ``str`` or ``func.HttpResponse`` fails exactly as in Azure.
+answer and anything but a ``str`` or ``func.HttpResponse``, ``None`` included, fails exactly
+as in Azure.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import azure.functions as func
 from aiohttp import web
 from azure.functions.http import HttpResponseConverter
-from multidict import CIMultiDict
+from multidict import CIMultiDict, MultiMapping
 
-__all__ = ["UnsupportedAnswerError", "to_function_request", "to_web_response"]
+__all__ = ["UnsupportedAnswerError", "by_name", "to_function_request", "to_web_response"]
 
 
 class UnsupportedAnswerError(TypeError):
     """The function answered something that is not an HTTP response."""
 
 
-async def to_function_request(
-    request: web.Request, route_params: dict[str, str]
+def by_name(values: MultiMapping[str], combine: Callable[[list[str]], str]) -> dict[str, str]:
+    """Each name once, ignoring case as ASP.NET's collections do, its values combined."""
+    folded: CIMultiDict[str] = CIMultiDict(values)
+    combined: CIMultiDict[str] = CIMultiDict()
+    for name in folded:
+        if name not in combined:
+            combined[name] = combine(folded.getall(name))
+    return dict(combined)
+
+
+def to_function_request(
+    request: web.Request, route_params: Mapping[str, str], body: bytes
 ) -> func.HttpRequest:
     """The ``func.HttpRequest`` the worker would build for ``request``."""
-    params: dict[str, str] = {}
-    for name, value in request.query.items():
-        params.setdefault(name, value)
+    headers = by_name(request.headers, ",".join)
+    query = by_name(request.query, ",".join)
     return func.HttpRequest(
         method=request.method,
         url=str(request.url),
-        headers={name: ", ".join(request.headers.getall(name)) for name in request.headers},
-        params=params,
-        route_params=route_params,
-        body=await request.read(),
+        headers={name.lower(): value for name, value in headers.items()},
+        params={name: value for name, value in query.items() if value},
+        route_params=dict(route_params),
+        body=body,
     )
 
 
 def to_web_response(answer: object) -> web.Response:
-    """The HTTP response for what a function returned; ``None`` is 204 No Content."""
-    if answer is None:
-        return web.Response(status=204)
+    """The HTTP response for what a function returned."""
     try:
         datum = HttpResponseConverter.encode(answer, expected_type=None)
     except NotImplementedError:

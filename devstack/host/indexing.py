@@ -1,17 +1,15 @@
 """Index a function app once, checking it with the Python worker's load rules.
 
 Indexing turns each decorated function into an :class:`HttpFunction`: its route, methods,
-auth level and bindings, plus how to call it. The checks are the worker's, so an app the dev
-host accepts also loads in Azure: every binding names a parameter and every parameter a
-binding (``context`` aside), outputs are annotated ``func.Out[...]``, generic inputs ``str``
-or ``bytes``. One faulty function fails the whole app, as in Azure. Functions with triggers
-other than HTTP are listed as skipped: the dev host only serves HTTP.
+auth level and bindings, plus how to call it. The checks are the worker's
+(:mod:`devstack.host.load_rules`), so an app the dev host accepts also loads in Azure. One
+faulty function fails the whole app, as in Azure. Functions with triggers other than HTTP
+are listed as skipped: the dev host only serves HTTP.
 """
 
 from __future__ import annotations
 
 import inspect
-import typing
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +17,14 @@ from typing import Any
 import azure.functions as func
 from azure.functions.decorators.core import Binding, BindingDirection, DataType
 from azure.functions.decorators.function_app import Function, FunctionRegister
+
+from devstack.host.load_rules import (
+    RETURN,
+    FunctionIndexError,
+    check_function,
+    has_return,
+    type_hints,
+)
 
 __all__ = [
     "HTTP_OUTPUT",
@@ -31,12 +37,6 @@ __all__ = [
 
 HTTP_TRIGGER = "httpTrigger"
 HTTP_OUTPUT = "http"
-RETURN = "$return"
-CONTEXT = "context"
-
-
-class FunctionIndexError(Exception):
-    """A function breaks a load rule; the message names the function and the rule."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,8 @@ class HttpFunction:
     outputs: tuple[BindingSpec, ...]
     response_param: str | None
     takes_context: bool
+    #: Whether a returned value goes anywhere; if not, returning one fails the invocation.
+    has_return: bool
     user_function: Callable[..., Any]
 
     @property
@@ -99,18 +101,14 @@ def _http_function(
 ) -> HttpFunction:
     name = function.get_function_name() or ""
     user_function = function.get_user_function()
-    bindings = [binding for binding in function.get_bindings() if binding is not trigger]
-    hints = _type_hints(user_function)
-    _check_parameters(name, user_function, [trigger, *bindings])
+    every_binding = list(function.get_bindings())
+    bindings = [binding for binding in every_binding if binding is not trigger]
+    hints = type_hints(name, user_function)
+    parameters = list(inspect.signature(user_function).parameters)
+    takes_context = check_function(name, parameters, every_binding, hints)
     response = [b for b in bindings if b.type == HTTP_OUTPUT]
     if len(response) != 1:
         raise FunctionIndexError(f"function {name}: an HTTP function needs one http output")
-    input_specs = [_spec(name, b, hints, inputs) for b in bindings if _is_input(b)]
-    output_specs = [
-        _spec(name, b, hints, outputs)
-        for b in bindings
-        if not _is_input(b) and b.type != HTTP_OUTPUT
-    ]
     methods = getattr(trigger, "methods", None)
     return HttpFunction(
         name=name,
@@ -118,25 +116,17 @@ def _http_function(
         methods=None if methods is None else frozenset(str(m.value) for m in methods),
         auth_level=str(getattr(trigger, "auth_level", func.AuthLevel.FUNCTION).value),
         trigger_param=trigger.name,
-        inputs=tuple(input_specs),
-        outputs=tuple(output_specs),
+        inputs=tuple(_spec(name, b, hints, inputs) for b in bindings if _is_input(b)),
+        outputs=tuple(
+            _spec(name, b, hints, outputs)
+            for b in bindings
+            if not _is_input(b) and b.type != HTTP_OUTPUT
+        ),
         response_param=None if response[0].name == RETURN else response[0].name,
-        takes_context=CONTEXT in inspect.signature(user_function).parameters,
+        takes_context=takes_context,
+        has_return=has_return(every_binding),
         user_function=user_function,
     )
-
-
-def _check_parameters(
-    name: str, user_function: Callable[..., Any], bindings: list[Binding]
-) -> None:
-    parameters = set(inspect.signature(user_function).parameters) - {CONTEXT}
-    named = {binding.name for binding in bindings} - {RETURN}
-    if named - parameters:
-        missing = ", ".join(sorted(named - parameters))
-        raise FunctionIndexError(f"function {name}: bindings without a parameter: {missing}")
-    if parameters - named:
-        extra = ", ".join(sorted(parameters - named))
-        raise FunctionIndexError(f"function {name}: parameters without a binding: {extra}")
 
 
 def _spec(
@@ -148,33 +138,9 @@ def _spec(
             f"function {name}: binding type {binding.type!r} ({binding.name}) is not supported "
             f"by the dev host (supported: {', '.join(sorted(supported))}); use func start"
         )
-    annotation = hints.get(binding.name)
-    if _is_input(binding):
-        if annotation not in (None, str, bytes):
-            raise FunctionIndexError(
-                f"function {name}: input {binding.name} must be annotated str or bytes"
-            )
-        wants_bytes = annotation is bytes or binding.data_type == DataType.BINARY.value
-        return BindingSpec(binding.name, kind, binding.get_dict_repr(), wants_bytes)
-    if binding.name != RETURN and not _is_out(annotation):
-        raise FunctionIndexError(
-            f"function {name}: output {binding.name} must be annotated func.Out[...]"
-        )
-    return BindingSpec(binding.name, kind, binding.get_dict_repr())
+    wants_bytes = hints.get(binding.name) is bytes or binding.data_type == DataType.BINARY.value
+    return BindingSpec(binding.name, kind, binding.get_dict_repr(), wants_bytes)
 
 
 def _is_input(binding: Binding) -> bool:
     return binding.direction == BindingDirection.IN.value
-
-
-def _is_out(annotation: object) -> bool:
-    origin = typing.get_origin(annotation) or annotation
-    return isinstance(origin, type) and issubclass(origin, func.Out)
-
-
-def _type_hints(user_function: Callable[..., Any]) -> dict[str, Any]:
-    """The parameter annotations, evaluated; any that cannot be evaluated count as absent."""
-    try:
-        return typing.get_type_hints(user_function)
-    except (NameError, TypeError):
-        return {}

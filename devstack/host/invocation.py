@@ -5,6 +5,11 @@ before the function runs), call the function (sync ones in a thread pool, so req
 overlap; coroutines on the event loop), then carry out every output binding the function
 set, and only then answer. Any failure is logged with the host's wording and raised as
 :class:`InvocationError`, which the server answers with 500 as the host does.
+
+What the function returns is checked as the worker's dispatcher checks it
+(``_handle__invocation_request``): a value returned where nothing takes it fails, and an
+HTTP answer through ``$return`` must be a ``str`` or ``func.HttpResponse``: ``None`` fails
+too (the worker's TestHttpFunctionsStein.test_no_return expects 500).
 """
 
 from __future__ import annotations
@@ -25,8 +30,10 @@ from aiohttp import web
 from devstack.host.bindings import BindingScope, InputBinding, OutputBinding
 from devstack.host.context import InvocationContext
 from devstack.host.expressions import BindingData
+from devstack.host.generic_values import encode_generic
 from devstack.host.http_messages import UnsupportedAnswerError, to_web_response
-from devstack.host.indexing import CONTEXT, HttpFunction
+from devstack.host.indexing import HttpFunction
+from devstack.host.load_rules import CONTEXT
 from devstack.host.logs import current_request_id
 
 __all__ = ["InvocationError", "Invoker", "OutputValue"]
@@ -70,13 +77,15 @@ class Invoker:
         self._executor = executor
         self._app_directory = app_directory
 
-    async def invoke(self, function: HttpFunction, request: func.HttpRequest) -> web.Response:
-        """Run ``function`` for ``request``; return its HTTP answer."""
+    async def invoke(
+        self, function: HttpFunction, request: func.HttpRequest, data: BindingData
+    ) -> web.Response:
+        """Run ``function`` for ``request``, whose binding data is ``data``; return its answer."""
         qualified = f"Functions.{function.name}"
         logger.info("Executing '%s' (Id=%s)", qualified, current_request_id())
         started = time.perf_counter()
         try:
-            answer = await self._invoke(function, request)
+            answer = await self._invoke(function, request, data)
         except InvocationError as error:
             logger.error("Exception while executing function: %s. %s", qualified, error)
             self._log_executed(qualified, "Failed", started)
@@ -84,10 +93,10 @@ class Invoker:
         self._log_executed(qualified, "Succeeded", started)
         return answer
 
-    async def _invoke(self, function: HttpFunction, request: func.HttpRequest) -> web.Response:
-        scope = BindingScope(
-            BindingData(request.headers, request.params, request.route_params), self._settings
-        )
+    async def _invoke(
+        self, function: HttpFunction, request: func.HttpRequest, data: BindingData
+    ) -> web.Response:
+        scope = BindingScope(data, self._settings)
         arguments = {function.trigger_param: request, **self._bind_inputs(function, scope)}
         outputs = {spec.name: OutputValue[Any]() for spec in function.outputs}
         response = OutputValue[Any]()
@@ -100,9 +109,14 @@ class Invoker:
         except Exception as error:
             logger.exception("%s raised", function.name)
             raise InvocationError(f"Result: Failure Exception: {_describe(error)}") from error
+        if answer is not None and not function.has_return:
+            raise InvocationError(
+                f"Result: Failure Exception: RuntimeError: function {function.name!r} "
+                "without a $return binding returned a non-None value"
+            )
         await self._in_thread(self._carry_out, function, outputs, scope)
         try:
-            return to_web_response(response.get() if function.response_param else answer)
+            return _answer(function, response, answer)
         except UnsupportedAnswerError as error:
             raise InvocationError(f"Result: Failure Exception: {error}") from error
 
@@ -130,11 +144,8 @@ class Invoker:
             if value is None:
                 continue
             try:
-                if isinstance(value, bytes):
-                    value = value.decode()
-                if not isinstance(value, str):
-                    raise TypeError(f"set a JSON string, not {type(value).__name__}")
-                self._outputs[spec.type].write(spec.properties, value, scope)
+                text = encode_generic(spec.type, value)
+                self._outputs[spec.type].write(spec.properties, text, scope)
             except Exception as error:
                 raise InvocationError(
                     f"Error while handling parameter '{spec.name}' after function returned: "
@@ -162,6 +173,14 @@ class Invoker:
             current_request_id(),
             duration,
         )
+
+
+def _answer(function: HttpFunction, response: OutputValue[Any], returned: object) -> web.Response:
+    if function.response_param is None:
+        return to_web_response(returned)
+    # An http output parameter left unset: 204, as a function that answers nothing.
+    answer = response.get()
+    return web.Response(status=204) if answer is None else to_web_response(answer)
 
 
 def _describe(error: BaseException) -> str:

@@ -35,6 +35,7 @@ from devstack.host.signalr_bindings import (
     SignalROutputBinding,
 )
 from devstack.host.static import StaticFiles
+from devstack.host.trigger_data import http_binding_data
 
 __all__ = ["FUNCTION_INDEX", "HOST_OPTIONS", "PING_PATH", "HostOptions", "create_host_app"]
 
@@ -138,9 +139,11 @@ class _Dispatcher:
                 f"this function needs the function key, as the {KEY_HEADER} header "
                 f"or the {KEY_QUERY} query parameter",
             )
-        function_request = await to_function_request(request, params)
+        body = await request.read()
+        function_request = to_function_request(request, params, body)
+        data = http_binding_data(request, params, body)
         try:
-            return await self._invoker.invoke(function, function_request)
+            return await self._invoker.invoke(function, function_request, data)
         except InvocationError:
             return _error(500, f"function {function.name} failed; the host log says why")
 

@@ -1,4 +1,6 @@
-"""Indexing applies the Python worker's load rules: one faulty function fails the app."""
+"""Indexing applies the Python worker's load rules (azure-functions-python-worker,
+azure_functions_worker/functions.py, Registry.add_indexed_function): one faulty function
+fails the app, and what the worker loads, the dev host loads."""
 
 from __future__ import annotations
 
@@ -15,17 +17,62 @@ from tests.integration.host_apps.serving import APPS, app_path
 @pytest.mark.parametrize(
     ("app", "message"),
     [
-        (
+        pytest.param(
             "unbound_binding_app",
             "function negotiate: bindings without a parameter: connection_info",
+            id="validate_function_params: a binding without a parameter",
         ),
-        ("plain_output_app", "function send: output messages must be annotated func.Out[...]"),
-        ("cosmos_input_app", "binding type 'cosmosDB' (item) is not supported by the dev host"),
+        pytest.param(
+            "plain_output_app",
+            'function send: binding messages is declared to have the "out" direction, but its '
+            "annotation in Python is not a subclass of azure.functions.Out",
+            id="validate_function_params: an output annotated str",
+        ),
+        pytest.param(
+            "int_output_app",
+            'function send: type of messages binding "signalR" does not match its Python '
+            'annotation "int"',
+            id="GenericBinding.check_output_type_annotation: func.Out[int]",
+        ),
+        pytest.param(
+            "dict_return_app",
+            "function answer: has invalid non-type return annotation dict[str, str]",
+            id="get_function_return_type: -> dict",
+        ),
+        pytest.param(
+            "none_return_app",
+            'function answer: Python return annotation "NoneType" does not match binding type '
+            '"http"',
+            id="get_function_return_type: -> None",
+        ),
+        pytest.param(
+            "str_context_app",
+            'function answer: the "context" parameter is expected to be of type '
+            "azure.functions.Context, got <class 'str'>",
+            id="is_context_required: context: str",
+        ),
+        pytest.param(
+            "cosmos_input_app",
+            "binding type 'cosmosDB' (item) is not supported by the dev host",
+            id="a binding the dev host does not carry out",
+        ),
     ],
 )
-def test_an_app_breaking_a_load_rule_is_refused_with_the_reason(app: str, message: str) -> None:
+def test_an_app_breaking_a_worker_load_rule_is_refused_with_the_reason(
+    app: str, message: str
+) -> None:
     with pytest.raises(FunctionIndexError, match=re.escape(message)):
         create_host_app(load_function_app(app_path(app)), HostOptions())
+
+
+def test_an_output_without_an_annotation_loads_as_in_the_worker() -> None:
+    """functions.py: only an annotated output must be func.Out; the worker passes every
+    output an Out either way."""
+    index = create_host_app(load_function_app(app_path("signalr_app")), HostOptions())[
+        FUNCTION_INDEX
+    ]
+    send_as = next(function for function in index.http_functions if function.name == "send_as")
+    assert [output.name for output in send_as.outputs] == ["actions"]
 
 
 def test_functions_without_an_http_trigger_are_listed_as_skipped() -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from multidict import CIMultiDict
 
 from tests.integration.host_apps.serving import serving
 
@@ -87,17 +88,20 @@ async def test_the_route_defaults_to_the_function_name(client: aiohttp.ClientSes
         assert (await seen_by(response))["function"] == "default_route"
 
 
-async def test_the_function_gets_the_whole_request(client: aiohttp.ClientSession) -> None:
-    async with client.put(
-        "/api/items/pear?colour=green&colour=red&size=2",
-        data=b"the body",
-        headers={"X-Sample": "header value"},
-    ) as response:
-        seen = await seen_by(response)
+async def test_the_request_reaches_the_function_as_the_host_converts_it(
+    client: aiohttp.ClientSession,
+) -> None:
+    """azure-functions-host, GrpcMessageConversionExtensions.ToRpcHttp: repeated values joined
+    with "," (StringValues.ToString), empty query values left out (its test HttpObjects_Query:
+    the Python worker does not ask for nullable values)."""
+    query = "colour=green&colour=red&size=2&empty=&flag"
+    headers = CIMultiDict([("X-Sample", "header value"), ("X-Sample", "second")])
+    async with client.put(f"/api/items/pear?{query}", data=b"the body", headers=headers) as answer:
+        seen = await seen_by(answer)
     assert seen["method"] == "PUT"
-    assert seen["url"].endswith("/api/items/pear?colour=green&colour=red&size=2")
-    assert seen["params"] == {"colour": "green", "size": "2"}
-    assert seen["header"] == "header value"
+    assert seen["url"].endswith(f"/api/items/pear?{query}")
+    assert seen["params"] == {"colour": "green,red", "size": "2"}
+    assert seen["header"] == "header value,second"
     assert seen["body"] == "the body"
 
 
@@ -106,11 +110,6 @@ async def test_a_str_answer_is_plain_text(client: aiohttp.ClientSession) -> None
         assert response.status == 200
         assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
         assert await response.text() == "plain words"
-
-
-async def test_no_answer_is_204(client: aiohttp.ClientSession) -> None:
-    async with client.get("/api/answers/nothing") as response:
-        assert response.status == 204
 
 
 async def test_an_http_response_keeps_status_headers_and_cookies(
@@ -137,8 +136,24 @@ async def test_async_functions_are_awaited(client: aiohttp.ClientSession) -> Non
 @pytest.mark.parametrize(
     ("path", "logged"),
     [
-        ("/api/answers/dict", "must return func.HttpResponse or str, not dict"),
-        ("/api/answers/raises", "the sample function broke on purpose"),
+        pytest.param(
+            "/api/answers/dict",
+            "must return func.HttpResponse or str, not dict",
+            id="HttpResponseConverter.encode: a dict",
+        ),
+        pytest.param(
+            "/api/answers/nothing",
+            "must return func.HttpResponse or str, not NoneType",
+            id="worker TestHttpFunctionsStein.test_no_return: None is 500",
+        ),
+        pytest.param(
+            "/api/answers/out-and-return",
+            "function 'out_and_return' without a $return binding returned a non-None value",
+            id="worker dispatcher: a value returned where nothing takes it",
+        ),
+        pytest.param(
+            "/api/answers/raises", "the sample function broke on purpose", id="an exception"
+        ),
     ],
 )
 async def test_a_failing_function_is_500_and_logged(

@@ -195,14 +195,34 @@ async def test_group_actions_are_carried_out(
     assert not await asyncio.to_thread(service.user_in_group, "document:42", "carol")
 
 
+@pytest.mark.parametrize("kind", ["str", "bytes", "dict", "list"])
+async def test_a_generic_output_may_be_set_to_str_bytes_dict_or_list(
+    host: aiohttp.ClientSession, host_url: str, kind: str
+) -> None:
+    """azure-functions-python-worker, bindings/generic.py GenericBinding.encode and
+    datumdef.py datum_as_proto: dict and list go as JSON, whatever the annotation."""
+    message = {"target": "said", "arguments": [kind]}
+    body = json.dumps([message] if kind == "list" else message)
+    async with Listener(host_url, "alice") as alice:
+        async with host.post(f"/api/send/as/{kind}", data=body) as response:
+            assert response.status == 202
+        assert await alice.next_message() == [kind]
+
+
 @pytest.mark.parametrize(
     ("path", "body", "logged"),
     [
         ("/api/send", '{"arguments": []}', "target"),
-        ("/api/send", "not json", "Invalid JSON"),
-        ("/api/send/not-json", "", "set a JSON string, not dict"),
+        ("/api/send", "not json", "not JSON"),
+        ("/api/send/as/int", "5", "is not a JSON object"),
+        ("/api/send/as/set", "x", 'unsupported type "signalR" for Python type "set"'),
     ],
-    ids=["no target", "not JSON", "a dict"],
+    ids=[
+        "no target",
+        "not JSON",
+        "an int: the worker sends it, the extension cannot read it as a message",
+        "a set: GenericBinding.encode refuses it",
+    ],
 )
 async def test_a_bad_output_fails_the_invocation(
     host: aiohttp.ClientSession,

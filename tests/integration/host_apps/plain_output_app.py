@@ -1,4 +1,4 @@
-"""Breaks a load rule: an output parameter not annotated func.Out."""
+"""Breaks a load rule: an output parameter annotated str, not func.Out[str] or nothing."""
 
 import azure.functions as func
 

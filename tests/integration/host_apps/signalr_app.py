@@ -1,5 +1,9 @@
 """The SignalR Service bindings, each way the extension is configured."""
 
+import json
+from collections.abc import Callable
+from typing import Any
+
 import azure.functions as func
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
@@ -59,8 +63,20 @@ def send(req: func.HttpRequest, actions: func.Out[str]) -> func.HttpResponse:
     return func.HttpResponse(status_code=202)
 
 
-@app.route(route="send/not-json", methods=["POST"])
+#: How send_as turns the body into the Python value it sets, by the route's kind.
+AS_KIND: dict[str, Callable[[str], Any]] = {
+    "str": str,
+    "bytes": str.encode,
+    "dict": json.loads,
+    "list": json.loads,
+    "int": int,
+    "set": lambda text: {text},
+}
+
+
+@app.route(route="send/as/{kind}", methods=["POST"])
 @app.generic_output_binding(arg_name="actions", type="signalR", hubName="%SAMPLE_HUB%")
-def send_a_dict(req: func.HttpRequest, actions: func.Out[str]) -> func.HttpResponse:
-    actions.set({"target": "said", "arguments": []})  # type: ignore[arg-type]
+def send_as(req: func.HttpRequest, actions) -> func.HttpResponse:  # type: ignore[no-untyped-def]
+    """Sets the body as the kind of value the route names; the output has no annotation."""
+    actions.set(AS_KIND[req.route_params["kind"]](req.get_body().decode()))
     return func.HttpResponse(status_code=202)
