@@ -4,8 +4,9 @@
 Like ``func start``: the app settings go into the environment (a variable already set wins),
 the app is imported and indexed once, and its HTTP functions are listed with their URLs.
 Next to the app, ``host.json`` gives the route prefix, ``web/`` is served at ``/`` and the
-browser build of the SignalR client at ``/vendor/signalr.min.js``. Set-up problems are
-reported in one line; Ctrl-C or SIGTERM stops the host.
+browser build of the SignalR client at ``/vendor/signalr.min.js``. The app setting
+``FUNCTIONS_REQUEST_BODY_SIZE_LIMIT`` caps request bodies (:mod:`devstack.host.limits`).
+Set-up problems are reported in one line; Ctrl-C or SIGTERM stops the host.
 """
 
 from __future__ import annotations
@@ -27,10 +28,17 @@ from devstack.cosmos import LOCAL_TLS_WARNING
 from devstack.host.cors import CorsPolicy
 from devstack.host.indexing import FunctionIndexError
 from devstack.host.keys import FUNCTION_KEY_SETTING
+from devstack.host.limits import RequestLimits
 from devstack.host.loading import FunctionAppLoadError, load_function_app
 from devstack.host.logs import configure_logging
 from devstack.host.routing import RouteError
-from devstack.host.server import FUNCTION_INDEX, HOST_OPTIONS, HostOptions, create_host_app
+from devstack.host.server import (
+    FUNCTION_INDEX,
+    HOST_OPTIONS,
+    HostOptions,
+    create_host_app,
+    host_runner,
+)
 from devstack.host.settings import (
     SettingsError,
     apply_to_environment,
@@ -91,8 +99,16 @@ def _application(args: argparse.Namespace) -> web.Application:
         app_directory=folder,
         web_root=web_root if web_root.is_dir() else None,
         static_files={SIGNALR_CLIENT_URL: client} if client.is_file() else {},
+        limits=_limits(),
     )
     return create_host_app(load_function_app(args.app), options)
+
+
+def _limits() -> RequestLimits:
+    try:
+        return RequestLimits.from_settings(os.environ)
+    except ValueError as error:
+        raise SettingsError(str(error)) from None
 
 
 def _import_failure(error: Exception) -> BaseException | None:
@@ -101,7 +117,7 @@ def _import_failure(error: Exception) -> BaseException | None:
 
 
 async def _serve(app: web.Application, host: str, port: int) -> int:
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    runner = host_runner(app)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()
@@ -126,13 +142,14 @@ async def _serve(app: web.Application, host: str, port: int) -> int:
 def _announce(app: web.Application, base_url: str) -> None:
     index = app[FUNCTION_INDEX]
     prefix = "/".join(part for part in (base_url, app[HOST_OPTIONS].route_prefix) if part)
-    lines = [f"Dev host listening on {base_url}", "Functions:"]
+    # One record a line: the log escapes line breaks inside a record.
+    logger.info("Dev host listening on %s", base_url)
     for function in index.http_functions:
         methods = ",".join(sorted(function.methods)) if function.methods else "ANY"
         url = f"{prefix}/{function.route.lstrip('/')}"
-        lines.append(f"    {function.name}: [{methods}] {url} ({function.auth_level})")
-    lines.extend(f"    {name}: not HTTP-triggered, not run here" for name in index.skipped)
-    logger.info("\n".join(lines))
+        logger.info("Function %s: [%s] %s (%s)", function.name, methods, url, function.auth_level)
+    for name in index.skipped:
+        logger.info("Function %s: not HTTP-triggered, not run here", name)
 
 
 if __name__ == "__main__":

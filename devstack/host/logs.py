@@ -1,13 +1,19 @@
-"""Request ids in every log line.
+"""Request ids in every log line, and one line per record.
 
 Each request gets an id, kept in a context variable for the request's task and copied into
 the thread that runs a sync function. A log record factory stamps every record, the user
 function's own included, with the id as ``record.request_id`` (``-`` outside a request).
+
+Messages carry what clients send (paths, headers, whatever a function logs), so the log
+escapes control characters in them: a path with ``%0a`` or a value with ``\r\n`` shows as
+``\n`` or ``\r\n`` and cannot start a line that looks like a record of its own. A
+traceback keeps its lines, each indented, so only records start at the margin.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import uuid
 from contextvars import ContextVar
@@ -16,8 +22,10 @@ from typing import Any
 __all__ = [
     "LOG_FORMAT",
     "NO_REQUEST",
+    "OneLineFormatter",
     "configure_logging",
     "current_request_id",
+    "escape_controls",
     "install_request_ids",
     "new_request_id",
 ]
@@ -26,6 +34,9 @@ NO_REQUEST = "-"
 LOG_FORMAT = "%(asctime)s %(levelname)-7s [%(request_id)s] %(name)s: %(message)s"
 
 _REQUEST_ID: ContextVar[str] = ContextVar("devstack_request_id", default=NO_REQUEST)
+#: C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_INDENT = "    "
 _installed = False
 
 
@@ -57,7 +68,32 @@ def install_request_ids() -> None:
     _installed = True
 
 
+def escape_controls(text: str) -> str:
+    """``text`` with each control character written as its Python escape, e.g. ``\\n``."""
+    return _CONTROL.sub(lambda found: found[0].encode("unicode_escape").decode("ascii"), text)
+
+
+class OneLineFormatter(logging.Formatter):
+    """Writes a record's message on one line, and its traceback indented below it."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = escape_controls(record.message)
+        return super().formatMessage(record)
+
+    def formatException(self, ei: Any) -> str:
+        return _indented(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:
+        return _indented(super().formatStack(stack_info))
+
+
+def _indented(text: str) -> str:
+    return "\n".join(_INDENT + escape_controls(line) for line in text.splitlines())
+
+
 def configure_logging(level: int = logging.INFO) -> None:
     """Log to stderr, one line per record, each with its request id."""
     install_request_ids()
-    logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr, force=True)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(OneLineFormatter(LOG_FORMAT))
+    logging.basicConfig(level=level, handlers=[handler], force=True)

@@ -2,7 +2,8 @@
 
 :func:`create_host_app` indexes a function app once and returns an aiohttp application that
 serves its HTTP functions below the route prefix, ``/admin/host/ping`` for health checks (as
-the Functions host does), and static files everywhere else. Every answer carries
+the Functions host does), and static files everywhere else; :func:`host_runner` serves it
+with the header timeout of :mod:`devstack.host.limits`. Every answer carries
 ``x-request-id``, the id in every log line written while serving it.
 """
 
@@ -26,6 +27,7 @@ from devstack.host.http_messages import to_function_request
 from devstack.host.indexing import FunctionIndex, HttpFunction, index_function_app
 from devstack.host.invocation import InvocationError, Invoker
 from devstack.host.keys import KEY_HEADER, KEY_QUERY, is_authorized
+from devstack.host.limits import BodyRefused, RequestLimits
 from devstack.host.logs import install_request_ids, new_request_id
 from devstack.host.routing import MethodNotAllowed, RouteTable
 from devstack.host.signalr_bindings import (
@@ -37,13 +39,18 @@ from devstack.host.signalr_bindings import (
 from devstack.host.static import StaticFiles
 from devstack.host.trigger_data import http_binding_data
 
-__all__ = ["FUNCTION_INDEX", "HOST_OPTIONS", "PING_PATH", "HostOptions", "create_host_app"]
+__all__ = [
+    "FUNCTION_INDEX",
+    "HOST_OPTIONS",
+    "PING_PATH",
+    "HostOptions",
+    "create_host_app",
+    "host_runner",
+]
 
 logger = logging.getLogger("devstack.host")
 
 PING_PATH = "/admin/host/ping"
-#: The Functions host accepts request bodies up to 100 MB.
-MAX_REQUEST_BYTES = 100 * 1024 * 1024
 FUNCTION_INDEX = web.AppKey("function_index", FunctionIndex)
 
 
@@ -62,6 +69,7 @@ class HostOptions:
     static_files: Mapping[str, Path] = field(default_factory=dict)
     #: Threads for sync functions; None is the worker's default.
     max_workers: int | None = None
+    limits: RequestLimits = field(default_factory=RequestLimits)
 
 
 HOST_OPTIONS = web.AppKey("host_options", HostOptions)
@@ -85,10 +93,10 @@ def create_host_app(function_app: FunctionRegister, options: HostOptions) -> web
         ((function.route, function.methods, function) for function in index.http_functions),
     )
     static = StaticFiles(options.web_root, options.static_files)
-    dispatcher = _Dispatcher(routes, invoker, static, options.function_key)
+    dispatcher = _Dispatcher(routes, invoker, static, options)
     app = web.Application(
         middlewares=[_request_ids, cors_middleware(options.cors)],
-        client_max_size=MAX_REQUEST_BYTES,
+        client_max_size=options.limits.max_body_bytes,
     )
     app[FUNCTION_INDEX] = index
     app[HOST_OPTIONS] = options
@@ -102,6 +110,12 @@ def create_host_app(function_app: FunctionRegister, options: HostOptions) -> web
     return app
 
 
+def host_runner(app: web.Application) -> web.AppRunner:
+    """A runner serving ``app`` (from :func:`create_host_app`) within its request limits."""
+    options = app[HOST_OPTIONS].limits.server_options()
+    return web.AppRunner(app, access_log=None, handle_signals=False, **options)
+
+
 class _Dispatcher:
     """Sends each request to its function, the health check, or a static file."""
 
@@ -110,12 +124,13 @@ class _Dispatcher:
         routes: RouteTable[HttpFunction],
         invoker: Invoker,
         static: StaticFiles,
-        function_key: str | None,
+        options: HostOptions,
     ) -> None:
         self._routes = routes
         self._invoker = invoker
         self._static = static
-        self._function_key = function_key
+        self._function_key = options.function_key
+        self._limits = options.limits
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         raw_path = request.rel_url.raw_path
@@ -139,7 +154,13 @@ class _Dispatcher:
                 f"this function needs the function key, as the {KEY_HEADER} header "
                 f"or the {KEY_QUERY} query parameter",
             )
-        body = await request.read()
+        try:
+            body = await self._limits.read_body(request)
+        except BodyRefused as refused:
+            response = _error(refused.status, refused.message)
+            # The rest of the body is never read: the connection cannot carry another request.
+            response.force_close()
+            return response
         function_request = to_function_request(request, params, body)
         data = http_binding_data(request, params, body)
         try:

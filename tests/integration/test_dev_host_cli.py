@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
-from devstack.stack import PROJECT_ROOT, free_port
+from devstack.host.limits import BODY_LIMIT_SETTING
+from devstack.stack import free_port
+from tests.integration.host_apps.process import start_host, wait_until_listening
 from tests.integration.host_apps.serving import app_path
 
 FUNCTION_KEY = "cli-test-key"
+BODY_LIMIT = 64
 
 
 @pytest.fixture
@@ -30,17 +31,6 @@ def settings(tmp_path: Path) -> Path:
     }
     path.write_text(json.dumps({"IsEncrypted": False, "Values": values}))
     return path
-
-
-def start_host(*arguments: str, **environment: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(  # noqa: S603 (this interpreter, fixed arguments)
-        [sys.executable, "-m", "devstack.host", *arguments],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, **environment},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 def errors_of(process: subprocess.Popen[str]) -> tuple[int, list[str]]:
@@ -60,29 +50,32 @@ def running_host(settings: Path) -> Iterator[str]:
         "--settings",
         str(settings),
         PRESET_SETTING="from the environment",
+        **{BODY_LIMIT_SETTING: str(BODY_LIMIT)},
     )
-    assert process.stderr is not None
-    for line in process.stderr:
-        if "Dev host listening" in line:
-            break
-    else:
-        pytest.fail(f"the host ended before listening (status {process.wait()})")
+    wait_until_listening(process)
     yield f"http://127.0.0.1:{port}"
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
 
 
-def setting(base_url: str, name: str) -> str:
-    answer = requests.get(
-        f"{base_url}/api/settings/{name}", headers={"x-functions-key": FUNCTION_KEY}, timeout=10
+def setting(base_url: str, name: str, body: bytes = b"") -> requests.Response:
+    return requests.get(
+        f"{base_url}/api/settings/{name}",
+        headers={"x-functions-key": FUNCTION_KEY},
+        data=body,
+        timeout=10,
     )
-    assert answer.status_code == 200
-    return answer.text
 
 
 def test_local_settings_reach_the_environment_but_the_environment_wins(running_host: str) -> None:
-    assert setting(running_host, "SAMPLE_SETTING") == "from the file"
-    assert setting(running_host, "PRESET_SETTING") == "from the environment"
+    assert setting(running_host, "SAMPLE_SETTING").text == "from the file"
+    assert setting(running_host, "PRESET_SETTING").text == "from the environment"
+
+
+def test_the_body_cap_is_the_app_setting_the_functions_host_reads(running_host: str) -> None:
+    """azure-functions-host, HttpRequestBodySizeMiddleware: FUNCTIONS_REQUEST_BODY_SIZE_LIMIT."""
+    assert setting(running_host, "SAMPLE_SETTING", b"x" * BODY_LIMIT).status_code == 200
+    assert setting(running_host, "SAMPLE_SETTING", b"x" * (BODY_LIMIT + 1)).status_code == 413
 
 
 def test_a_port_in_use_is_one_line(settings: Path) -> None:
@@ -107,8 +100,9 @@ def test_a_port_in_use_is_one_line(settings: Path) -> None:
         ((), {"WEBSITE_INSTANCE_ID": "an-azure-instance"}, "refuses to run in Azure"),
         (("--app", str(app_path("unbound_binding_app"))), {}, "bindings without a parameter"),
         (("--settings", "no-such-file.json"), {}, "copy local.settings.json.example to it"),
+        ((), {BODY_LIMIT_SETTING: "lots"}, f"{BODY_LIMIT_SETTING} must be a positive number"),
     ],
-    ids=["in Azure", "broken app", "no settings"],
+    ids=["in Azure", "broken app", "no settings", "a body cap that is no number"],
 )
 def test_a_set_up_problem_is_one_line(
     settings: Path, arguments: tuple[str, ...], environment: dict[str, str], says: str

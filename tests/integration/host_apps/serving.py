@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from devstack.host.loading import load_function_app
-from devstack.host.server import HostOptions, create_host_app
+from devstack.host.server import HostOptions, create_host_app, host_runner
 
 APPS = Path(__file__).parent
 
@@ -24,7 +24,7 @@ def app_path(name: str) -> Path:
 async def serving(name: str, **options: Any) -> AsyncIterator[str]:
     """Run the dev host for sample app ``name``; yield its base URL."""
     app = create_host_app(load_function_app(app_path(name)), HostOptions(**options))
-    runner = web.AppRunner(app, access_log=None)
+    runner = host_runner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

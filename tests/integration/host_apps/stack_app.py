@@ -1,6 +1,8 @@
-"""A whole-stack sample: negotiate and broadcast through the SignalR bindings, report settings."""
+"""A whole-stack sample: negotiate and broadcast through the SignalR bindings, report settings,
+log what a caller sent."""
 
 import json
+import logging
 import os
 
 import azure.functions as func
@@ -29,3 +31,9 @@ def broadcast(req: func.HttpRequest, messages: func.Out[str]) -> func.HttpRespon
 @app.route(route="settings/{name}", methods=["GET"])
 def setting(req: func.HttpRequest) -> str:
     return os.environ.get(req.route_params["name"], "")
+
+
+@app.route(route="notes", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+def note(req: func.HttpRequest) -> str:
+    logging.getLogger("stack_app").info("note: %s", req.headers.get("x-note"))
+    return "noted"
