@@ -1,8 +1,9 @@
 """A local host for a Python (v2 programming model) function app, for machines without Core Tools.
 
-It does what the Functions host does for an HTTP app: indexes the app once, routes with the
-route prefix and the route templates, enforces methods and auth levels, resolves binding
-expressions, carries out the SignalR Service bindings through :mod:`signalr`, answers CORS,
-and logs a request id on every line. ``python -m devstack.host`` runs it;
+It does what the Functions host and the Python worker do for an HTTP app: indexes the app
+once under the worker's load rules, routes with the route prefix and the route templates,
+enforces methods and auth levels, caps bodies and read times, resolves binding expressions,
+carries out the SignalR Service bindings through :mod:`signalr`, answers CORS, and logs a
+request id on every line, one line per record. ``python -m devstack.host`` runs it;
 :func:`~devstack.host.server.create_host_app` builds it in-process (tests do).
 """
