@@ -37,6 +37,8 @@ from devstack.azure_guard import refusal_in_azure
 from devstack.host.keys import FUNCTION_KEY_SETTING
 from devstack.host.server import PING_PATH
 from devstack.host.settings import read_local_settings
+from devstack.signalr.running import connection_string as signalr_connection_string
+from devstack.signalr.settings import ACCESS_KEY_VARIABLE
 from signalr.connection_string import parse_connection_string
 
 __all__ = [
@@ -454,10 +456,12 @@ class LocalStack:
         if self._signalr is None:
             key = parse_connection_string(self.settings[SIGNALR_SETTING]).access_key or ""
             port = str(self.signalr_port)
+            # The key goes by environment: a command line is visible to anyone with ps.
             signalr = self._child(
                 "signalr",
-                [sys.executable, "-m", "devstack.signalr", "--port", port, "--access-key", key],
+                [sys.executable, "-m", "devstack.signalr", "--port", port],
                 ready_line=_SIGNALR_READY,
+                env={**os.environ, ACCESS_KEY_VARIABLE: key},
             )
             self._signalr = self._run(signalr, (self.signalr_port,), self._launch_signalr)
         elif not self._signalr.child.running:
@@ -466,10 +470,12 @@ class LocalStack:
     def _launch_signalr(self, signalr: ChildProcess) -> None:
         signalr.start()
         deadline = time.monotonic() + self.timeout
-        connection_string = signalr.wait_for_ready_line(deadline)[1]
-        endpoint = parse_connection_string(connection_string).service_url
+        # The emulator's banner masks the key; the key is the one this stack gave it.
+        banner = signalr.wait_for_ready_line(deadline)[1]
+        endpoint = parse_connection_string(banner).service_url
         signalr.wait_until(lambda: _answers(f"{endpoint}/api/health", "HEAD"), deadline)
-        self.settings[SIGNALR_SETTING] = connection_string
+        key = signalr.env[ACCESS_KEY_VARIABLE]
+        self.settings[SIGNALR_SETTING] = signalr_connection_string(endpoint, key)
 
     def _start_cosmos(self) -> None:
         port = str(self.cosmos_port)

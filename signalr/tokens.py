@@ -96,7 +96,7 @@ def validate_hub_name(hub: str) -> str:
     if not _HUB_NAME.fullmatch(hub):
         raise TokenError(
             "hub name must start with a letter, hold only letters, digits and _`,.[] and be "
-            f"at most 128 characters long: {hub[:140]!r}"
+            f"at most 128 characters long: {hub[:40]!r}{'...' if len(hub) > 40 else ''}"
         )
     return hub
 

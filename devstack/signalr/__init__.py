@@ -5,7 +5,8 @@ client WebSocket with the JSON and MessagePack hub protocols (pings, close messa
 reconnect), the data-plane REST API (2022-06-01 and v1) with the service's status codes and
 error bodies, and token checks as strict as the service's.
 
-From a shell: ``python -m devstack.signalr [--port 8888] [--access-key KEY]``. In a test::
+From a shell: ``DEVSTACK_SIGNALR_ACCESS_KEY=KEY python -m devstack.signalr [--port 8888]``
+(without the variable, the public local key). In a test::
 
     with start_emulator() as signalr:
         connection = parse_connection_string(signalr.connection_string)
@@ -20,9 +21,10 @@ In asyncio code, serve an :class:`Emulator` on the running loop and send in-proc
 from devstack.signalr.emulator import Emulator
 from devstack.signalr.running import RunningEmulator, start_emulator
 from devstack.signalr.server import serve
-from devstack.signalr.settings import DEFAULT_ACCESS_KEY, EmulatorSettings
+from devstack.signalr.settings import ACCESS_KEY_VARIABLE, DEFAULT_ACCESS_KEY, EmulatorSettings
 
 __all__ = [
+    "ACCESS_KEY_VARIABLE",
     "DEFAULT_ACCESS_KEY",
     "Emulator",
     "EmulatorSettings",

@@ -1,6 +1,7 @@
 """Access-token checks, as strict as the service's.
 
-Every token must be an HS256 JWT signed with the AccessKey, unexpired (``exp`` is required),
+Every token must be an HS256 or HS512 JWT signed with the AccessKey (the two algorithms the
+SDK signs with: azure-signalr Common/AccessTokenAlgorithm.cs), unexpired (``exp`` is required),
 already valid (``nbf``), and meant for the URL it is used on (``aud``). Audiences are compared
 the way the service and its SDKs produce them: the port is ignored (tokens are minted for the
 endpoint without it), a query string is ignored on REST calls (the .NET SDK signs it, the docs
@@ -30,8 +31,14 @@ __all__ = [
 
 #: The service refuses longer access tokens.
 MAX_TOKEN_LENGTH = 4096
-#: The user id claim the Functions extension writes, then the one the REST reference documents.
-USER_ID_CLAIMS = ("asrs.s.uid", "nameid")
+#: The service's own user id claim, which the SDK and the Functions extension write.
+SYSTEM_USER_ID_CLAIM = "asrs.s.uid"
+#: Without it, the first of the claims JWT bearer auth maps to NameIdentifier names the user
+#: (azure-signalr Emulator/Common/HttpContextExtenstions.cs GetUserIdentifier, over the inbound
+#: mapping in Common/Auth/ClaimTypeMapping.cs): ``nameid``, and ``sub`` too.
+NAME_IDENTIFIER_CLAIMS = frozenset({"nameid", "sub"})
+#: The algorithms the SDK can sign with.
+_ALGORITHMS = ["HS256", "HS512"]
 
 _PERCENT_ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
 _HUB_SEGMENT = re.compile(r"(/hubs/)([^/]+)")
@@ -104,7 +111,7 @@ class TokenValidator:
             claims: dict[str, Any] = jwt.decode(
                 token,
                 self._key,
-                algorithms=["HS256"],
+                algorithms=_ALGORITHMS,
                 options={"require": ["exp"], "verify_aud": False},
             )
         except jwt.InvalidTokenError as error:
@@ -138,16 +145,18 @@ def _reason(error: jwt.InvalidTokenError) -> str:
     if isinstance(error, jwt.MissingRequiredClaimError):
         return f"the access token has no {error.claim!r} claim"
     if isinstance(error, jwt.InvalidAlgorithmError):
-        return "the access token must be signed with HS256"
+        return "the access token must be signed with HS256 or HS512"
     if isinstance(error, jwt.DecodeError):
         return "the access token is not a well-formed JWT"
     return f"the access token is invalid: {error}"
 
 
 def _user_id(claims: Mapping[str, Any]) -> str | None:
-    for name in USER_ID_CLAIMS:
-        value = claims.get(name)
-        if isinstance(value, str) and value:
+    system = claims.get(SYSTEM_USER_ID_CLAIM)
+    if isinstance(system, str) and system:
+        return system
+    for name, value in claims.items():  # in the token's order, as FindFirst reads them
+        if name in NAME_IDENTIFIER_CLAIMS and isinstance(value, str) and value:
             return value
     return None
 

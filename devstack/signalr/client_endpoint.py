@@ -6,6 +6,12 @@ WebSocket straight away without ``id`` (pysignalr, signalrcore). Both present th
 token, from the ``Authorization`` header (Node, Python) or the ``access_token`` query
 (browsers, which cannot set WebSocket headers). A WebSocket whose ``id`` names a stateful
 connection that lost its socket resumes that connection instead of starting a new one.
+
+Only the WebSockets transport is served, and negotiate offers only it. A client that comes
+for Server-Sent Events or long polling anyway gets the refusal ASP.NET Core's connection
+dispatcher gives for a transport an endpoint does not allow (dotnet/aspnetcore
+src/SignalR/common/Http.Connections/src/Internal/HttpConnectionDispatcher.cs): 404,
+``text/plain``, ``{transport} transport not supported by this end point type``.
 """
 
 from __future__ import annotations
@@ -65,6 +71,9 @@ async def client_socket(request: web.Request) -> web.StreamResponse:
     emulator = request.app[EMULATOR]
     hub = hub_name(request.query.get("hub"))
     identity = _client_identity(emulator, request, hub)
+    socket = _socket(emulator)
+    if not socket.can_prepare(request).ok:
+        return _transport_not_supported(request)
     token = request.query.get("id")
     resumed = emulator.resumable(token) if token else None
     negotiation = None
@@ -73,7 +82,7 @@ async def client_socket(request: web.Request) -> web.StreamResponse:
     elif token:
         negotiation = _claim(emulator, token)
         _check_same_client(negotiation.hub, negotiation.user_id, hub, identity)
-    socket = await _open_socket(request, emulator)
+    await socket.prepare(request)
     try:
         if resumed is not None:
             resumed.resume(socket, _transport(request))
@@ -157,20 +166,22 @@ async def _refuse(socket: web.WebSocketResponse, error: str) -> None:
         await socket.send_frame(handshake_error(error), WSMsgType.TEXT)
 
 
-async def _open_socket(request: web.Request, emulator: Emulator) -> web.WebSocketResponse:
-    socket = web.WebSocketResponse(
+def _socket(emulator: Emulator) -> web.WebSocketResponse:
+    return web.WebSocketResponse(
         compress=emulator.settings.compress,
         max_msg_size=emulator.settings.max_client_message_bytes,
         timeout=emulator.settings.close_grace,
     )
-    if not socket.can_prepare(request).ok:
-        raise ApiError(
-            400,
-            ErrorCode.INVALID_REQUEST,
-            "this endpoint only speaks WebSockets: negotiate offers no other transport",
-        )
-    await socket.prepare(request)
-    return socket
+
+
+def _transport_not_supported(request: web.Request) -> web.Response:
+    """How ASP.NET Core refuses a transport it does not serve; it tells Server-Sent Events
+    from long polling by the Accept header."""
+    event_stream = "text/event-stream" in request.headers.get("Accept", "")
+    transport = "ServerSentEvents" if event_stream else "LongPolling"
+    return web.Response(
+        status=404, text=f"{transport} transport not supported by this end point type"
+    )
 
 
 def _client_identity(emulator: Emulator, request: web.Request, hub: str) -> Identity:

@@ -25,16 +25,10 @@ from devstack.signalr.protocol import ClientMessage, HubProtocol, MessageType, P
 from devstack.signalr.settings import EmulatorSettings
 from devstack.signalr.stateful import IncomingSequence, ReplayBuffer
 
-__all__ = ["SERVERLESS_INVOCATION_ERROR", "ClientConnection"]
+__all__ = ["ClientConnection"]
 
 log = logging.getLogger("devstack.signalr")
 
-#: What a client's own hub invocation gets back: in serverless mode without an upstream
-#: there is no hub code to run it.
-SERVERLESS_INVOCATION_ERROR = (
-    "Invocation of '{target}' failed: the hub is in serverless mode without an upstream, so "
-    "clients cannot invoke hub methods. Call an HTTP function instead."
-)
 _CLIENT_TIMEOUT_ERROR = "Server timeout elapsed without receiving a message from the client."
 _OVERFLOW_ERROR = (
     "The client did not read its messages fast enough: {size} bytes were waiting for it."
@@ -67,7 +61,7 @@ class ClientConnection:
         self._on_end = on_end
         self._replay = ReplayBuffer(settings.max_buffered_bytes) if stateful else None
         self._incoming = IncomingSequence() if stateful else None
-        self._decoder = protocol.decoder()
+        self._decoder = protocol.decoder(settings.max_client_message_bytes)
         self._socket: web.WebSocketResponse | None = None
         self._transport: asyncio.Transport | None = None
         self._outbox: Outbox | None = None
@@ -91,7 +85,7 @@ class ClientConnection:
         """
         assert self._replay is not None, "only stateful connections resume"
         self._cut_socket()
-        self._decoder = self.protocol.decoder()
+        self._decoder = self.protocol.decoder(self._settings.max_client_message_bytes)
         resend = [self.protocol.sequence(self._replay.first_unacknowledged), *self._replay.frames()]
         self._start_writer(socket, transport, Outbox(self._settings.max_buffered_bytes, resend))
 
@@ -182,11 +176,18 @@ class ClientConnection:
                 self._incoming.restart_at(message.sequence_id or 0)
             except ValueError as error:
                 self.close(str(error), allow_reconnect=False)
-        elif message.expects_completion:
-            assert message.invocation_id is not None
-            refusal = SERVERLESS_INVOCATION_ERROR.format(target=message.target)
-            frame = self.protocol.completion_error(message.invocation_id, refusal)
-            self._send(frame, sequenced=True)
+        elif message.is_invocation:
+            # Serverless without an upstream: the service ignores the event, and a client
+            # that waits for a completion waits on (azure-signalr Emulator/HubEmulator/
+            # HttpServerlessMessageHandler.cs: "Upstream for this event is not set, ignore").
+            log.info(
+                "connection %s invoked %r: ignored, the hub has no upstream%s",
+                self.connection_id,
+                message.target,
+                " (the client waits for a completion that never comes)"
+                if message.invocation_id
+                else "",
+            )
 
     def _send(self, frame: bytes, *, sequenced: bool) -> None:
         if self.ended:

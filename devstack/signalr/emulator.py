@@ -99,9 +99,11 @@ class Emulator:
     def close_connections(
         self, connections: Collection[ClientConnection], reason: str | None
     ) -> None:
-        """Close each connection with ``reason``; clients are told not to reconnect."""
+        """Close each connection with ``reason``; clients are told they may reconnect, as the
+        service tells them (azure-signalr Emulator/Controllers/SignalRServiceEmulatorWebApi.cs
+        SendCloseAsync): closing one connection is not a ban on its user."""
         for connection in connections:
-            connection.close(reason, allow_reconnect=False)
+            connection.close(reason, allow_reconnect=True)
 
     def close_everyone(self) -> None:
         """Shut down: every client is told the service restarts and may reconnect."""

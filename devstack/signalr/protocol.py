@@ -84,25 +84,34 @@ class ClientMessage:
         return self.type in SEQUENCED_TYPES
 
     @property
-    def expects_completion(self) -> bool:
-        """A blocking invocation: the client waits for a completion with its id."""
-        return bool(self.invocation_id) and self.type in (
-            MessageType.INVOCATION,
-            MessageType.STREAM_INVOCATION,
-        )
+    def is_invocation(self) -> bool:
+        """The client invokes a hub method (blocking when it has an invocation id)."""
+        return self.type in (MessageType.INVOCATION, MessageType.STREAM_INVOCATION)
 
 
 class MessageDecoder(ABC):
-    """Turns a client's byte stream into messages, keeping a partial message for later."""
+    """Turns a client's byte stream into messages, keeping a partial message for later.
 
-    def __init__(self) -> None:
+    A partial message is kept up to ``max_message_bytes``: past that, one still waiting for its
+    terminator (or the rest of its declared length) is refused, as ASP.NET Core's hub server
+    refuses a message over MaximumReceiveMessageSize (dotnet/aspnetcore
+    src/SignalR/server/Core/src/HubConnectionHandler.cs). Without the cap a client could
+    make the service buffer without end.
+    """
+
+    def __init__(self, max_message_bytes: int) -> None:
         self._pending = b""
+        self._max_message_bytes = max_message_bytes
 
     def feed(self, data: bytes) -> list[ClientMessage]:
         """Decode every complete message in what arrived so far."""
         buffer = self._pending + data if self._pending else data
         messages, consumed = self._split(buffer)
         self._pending = buffer[consumed:]
+        if len(self._pending) > self._max_message_bytes:
+            raise ProtocolError(
+                f"The maximum message size of {self._max_message_bytes}B was exceeded."
+            )
         return messages
 
     @abstractmethod
@@ -122,10 +131,6 @@ class HubProtocol(ABC):
         """A non-blocking invocation of ``target`` on the client."""
 
     @abstractmethod
-    def completion_error(self, invocation_id: str, error: str) -> bytes:
-        """The failed completion of the client's invocation ``invocation_id``."""
-
-    @abstractmethod
     def ping(self) -> bytes:
         """A keep-alive."""
 
@@ -142,8 +147,8 @@ class HubProtocol(ABC):
         """Stateful reconnect: the next sequenced message is number ``sequence_id``."""
 
     @abstractmethod
-    def decoder(self) -> MessageDecoder:
-        """A fresh decoder for one connection's incoming stream."""
+    def decoder(self, max_message_bytes: int) -> MessageDecoder:
+        """A fresh decoder for one connection's incoming stream; see :class:`MessageDecoder`."""
 
 
 class JsonHubProtocol(HubProtocol):
@@ -155,11 +160,6 @@ class JsonHubProtocol(HubProtocol):
     def invocation(self, target: str, arguments: Sequence[Any]) -> bytes:
         return _json_frame(
             {"type": MessageType.INVOCATION, "target": target, "arguments": arguments}
-        )
-
-    def completion_error(self, invocation_id: str, error: str) -> bytes:
-        return _json_frame(
-            {"type": MessageType.COMPLETION, "invocationId": invocation_id, "error": error}
         )
 
     def ping(self) -> bytes:
@@ -179,8 +179,8 @@ class JsonHubProtocol(HubProtocol):
     def sequence(self, sequence_id: int) -> bytes:
         return _json_frame({"type": MessageType.SEQUENCE, "sequenceId": sequence_id})
 
-    def decoder(self) -> MessageDecoder:
-        return _JsonDecoder()
+    def decoder(self, max_message_bytes: int) -> MessageDecoder:
+        return _JsonDecoder(max_message_bytes)
 
 
 class MessagePackHubProtocol(HubProtocol):
@@ -191,10 +191,6 @@ class MessagePackHubProtocol(HubProtocol):
 
     def invocation(self, target: str, arguments: Sequence[Any]) -> bytes:
         return _msgpack_frame([MessageType.INVOCATION, {}, None, target, arguments, []])
-
-    def completion_error(self, invocation_id: str, error: str) -> bytes:
-        error_result = 1
-        return _msgpack_frame([MessageType.COMPLETION, {}, invocation_id, error_result, error])
 
     def ping(self) -> bytes:
         return _msgpack_frame([MessageType.PING])
@@ -208,8 +204,8 @@ class MessagePackHubProtocol(HubProtocol):
     def sequence(self, sequence_id: int) -> bytes:
         return _msgpack_frame([MessageType.SEQUENCE, sequence_id])
 
-    def decoder(self) -> MessageDecoder:
-        return _MessagePackDecoder()
+    def decoder(self, max_message_bytes: int) -> MessageDecoder:
+        return _MessagePackDecoder(max_message_bytes)
 
 
 #: The protocols a client may name in its handshake.

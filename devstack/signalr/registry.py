@@ -184,7 +184,15 @@ class HubRegistry(Generic[M]):
     # User membership -------------------------------------------------------------------
 
     def add_user_to_group(self, group: str, user: str, ttl: float | None = None) -> None:
-        """Put ``user`` (all its connections, now and later) in ``group`` for ``ttl`` seconds."""
+        """Put ``user`` (all its connections, now and later) in ``group`` for ``ttl`` seconds.
+
+        A ttl of 0 puts only the user's connections of now in the group, as the swagger says
+        (azure-signalr docs/swagger/V20220601.json, AddUserToGroup's ttl).
+        """
+        if ttl == 0:
+            for member in self.of_user(user):
+                self.add_to_group(group, member.connection_id)
+            return
         self._user_groups.add(user, group, ttl)
 
     def remove_user_from_group(self, group: str, user: str) -> None:

@@ -21,7 +21,7 @@ MAX_GROUP_NAME_LENGTH = 1024
 
 
 def hub_name(value: str | None) -> str:
-    """``value`` if it is a valid hub name: a letter, then letters, digits or ``_``."""
+    """``value`` if it is a valid hub name: the swagger's rule, at most 128 characters."""
     return _name("hub", value)
 
 
@@ -32,12 +32,14 @@ def application_hub(hub: str, application: str | None) -> str:
 
 
 def group_name(value: str) -> str:
-    """``value`` if it is a valid group name: 1 to 1024 characters."""
-    if not 1 <= len(value) <= MAX_GROUP_NAME_LENGTH:
+    """``value`` if it is a valid group name: 1 to 1024 characters, not whitespace only (the
+    swagger's minLength, maxLength and pattern; azure-signalr docs/swagger/V20220601.json)."""
+    if not 1 <= len(value) <= MAX_GROUP_NAME_LENGTH or value.isspace():
         raise ApiError(
             400,
             ErrorCode.INVALID_REQUEST,
-            f"a group name must be 1 to {MAX_GROUP_NAME_LENGTH} characters long",
+            f"a group name must be 1 to {MAX_GROUP_NAME_LENGTH} characters long and not "
+            "whitespace only",
             target="group",
         )
     return value
@@ -59,6 +61,11 @@ def token_errors_as_http() -> Iterator[None]:
         raise ApiError(413, ErrorCode.PAYLOAD_TOO_LARGE, str(error)) from None
 
 
+def _shown(value: str) -> str:
+    """``value`` quoted for an error message, cut short: a refusal should not echo a flood."""
+    return repr(value) if len(value) <= 40 else repr(value[:40]) + "..."
+
+
 def _bearer_challenge(reason: str) -> str:
     return f'Bearer error="invalid_token", error_description="{reason}"'
 
@@ -72,7 +79,7 @@ def _name(kind: str, value: str | None) -> str:
         raise ApiError(
             400,
             ErrorCode.INVALID_REQUEST,
-            f"invalid {kind} name {value!r}: it must start with a letter and hold only letters, "
-            "digits and _",
+            f"invalid {kind} name {_shown(value)}: it must start with a letter, hold only "
+            "letters, digits and _`,.[] and be at most 128 characters long",
             target=kind,
         ) from None

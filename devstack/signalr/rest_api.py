@@ -27,7 +27,12 @@ __all__ = ["rest_routes"]
 
 _V2 = "/api/hubs/{hub}"
 _V1 = "/api/v1/hubs/{hub}"
+#: aiohttp serves HEAD with every GET: the Management SDK checks existence with either.
+_EXISTENCE = "GET"
 _API_VERSION = re.compile(r"\d{4}-\d{2}-\d{2}(-preview)?")
+#: ``ttl`` is an int32 number of seconds (the swagger's type), written in ASCII digits.
+_TTL = re.compile(r"[0-9]{1,10}")
+_MAX_TTL = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -64,18 +69,18 @@ class RestCall:
         return self.request.query.get("reason") or None
 
     @property
-    def ttl(self) -> float | None:
+    def ttl(self) -> int | None:
         value = self.request.query.get("ttl")
         if value is None:
             return None
-        if not value.isdigit():
+        if not _TTL.fullmatch(value) or int(value) > _MAX_TTL:
             raise ApiError(
                 400,
                 ErrorCode.INVALID_REQUEST,
-                "ttl must be a whole number of seconds",
+                f"ttl must be a whole number of seconds from 0 to {_MAX_TTL}",
                 target="ttl",
             )
-        return float(value)
+        return int(value)
 
     async def message(self) -> tuple[str, list[Any]]:
         """The body's ``target`` and ``arguments`` (names match case-insensitively, as in .NET)."""
@@ -98,9 +103,10 @@ Operation = Callable[[RestCall], Awaitable[None]]
 
 
 def rest_routes() -> list[web.RouteDef]:
-    """Every REST route of both API versions, plus the health check."""
+    """Every REST route of both API versions, plus the health checks."""
     return [
         web.get("/api/health", _healthy),  # HEAD too
+        web.get("/api/v1/health", _healthy),  # as Microsoft's emulator serves it
         *(
             web.route(method, path, _endpoint(operation, status, versioned=path.startswith(_V2)))
             for method, path, operation, status in _ROUTES
@@ -238,7 +244,7 @@ async def remove_user_from_all_groups(call: RestCall) -> None:
 
 
 _ROUTES: list[tuple[str, str, Operation, int]] = [
-    # 2022-06-01
+    # 2022-06-01 (docs/swagger/V20220601.json)
     ("POST", f"{_V2}/:send", send_to_all, 202),
     ("POST", f"{_V2}/groups/{{group}}/:send", send_to_group, 202),
     ("POST", f"{_V2}/users/{{user}}/:send", send_to_user, 202),
@@ -247,9 +253,9 @@ _ROUTES: list[tuple[str, str, Operation, int]] = [
     ("POST", f"{_V2}/groups/{{group}}/:closeConnections", close_group, 204),
     ("POST", f"{_V2}/users/{{user}}/:closeConnections", close_user, 204),
     ("DELETE", f"{_V2}/connections/{{connection}}", close_connection, 200),
-    ("HEAD", f"{_V2}/connections/{{connection}}", connection_exists, 200),
-    ("HEAD", f"{_V2}/groups/{{group}}", group_exists, 200),
-    ("HEAD", f"{_V2}/users/{{user}}", user_exists, 200),
+    (_EXISTENCE, f"{_V2}/connections/{{connection}}", connection_exists, 200),
+    (_EXISTENCE, f"{_V2}/groups/{{group}}", group_exists, 200),
+    (_EXISTENCE, f"{_V2}/users/{{user}}", user_exists, 200),
     ("PUT", f"{_V2}/groups/{{group}}/connections/{{connection}}", add_connection_to_group, 200),
     (
         "DELETE",
@@ -260,17 +266,30 @@ _ROUTES: list[tuple[str, str, Operation, int]] = [
     ("DELETE", f"{_V2}/connections/{{connection}}/groups", remove_connection_from_all_groups, 200),
     ("PUT", f"{_V2}/users/{{user}}/groups/{{group}}", add_user_to_group, 200),
     ("DELETE", f"{_V2}/users/{{user}}/groups/{{group}}", remove_user_from_group, 204),
-    ("HEAD", f"{_V2}/users/{{user}}/groups/{{group}}", user_in_group, 200),
+    (_EXISTENCE, f"{_V2}/users/{{user}}/groups/{{group}}", user_in_group, 200),
     ("DELETE", f"{_V2}/users/{{user}}/groups", remove_user_from_all_groups, 204),
-    # v1: no :send suffix; GET (aiohttp adds HEAD) for existence; 202 for user groups, closing
+    # Aliases Microsoft's emulator serves too (Emulator/Common/SignalRServiceWebApiDefinition.cs):
+    # sends without ":send", and a connection's group addressed from the connection.
+    ("POST", _V2, send_to_all, 202),
+    ("POST", f"{_V2}/groups/{{group}}", send_to_group, 202),
+    ("POST", f"{_V2}/users/{{user}}", send_to_user, 202),
+    ("POST", f"{_V2}/connections/{{connection}}", send_to_connection, 202),
+    ("PUT", f"{_V2}/connections/{{connection}}/groups/{{group}}", add_connection_to_group, 200),
+    (
+        "DELETE",
+        f"{_V2}/connections/{{connection}}/groups/{{group}}",
+        remove_connection_from_group,
+        200,
+    ),
+    # v1: no :send suffix; GET (and HEAD) for existence; 202 for user groups, closing
     ("POST", _V1, send_to_all, 202),
     ("POST", f"{_V1}/users/{{user}}", send_to_user, 202),
     ("POST", f"{_V1}/connections/{{connection}}", send_to_connection, 202),
     ("POST", f"{_V1}/groups/{{group}}", send_to_group, 202),
     ("DELETE", f"{_V1}/connections/{{connection}}", close_connection, 202),
-    ("GET", f"{_V1}/connections/{{connection}}", connection_exists, 200),
-    ("GET", f"{_V1}/groups/{{group}}", group_exists, 200),
-    ("GET", f"{_V1}/users/{{user}}", user_exists, 200),
+    (_EXISTENCE, f"{_V1}/connections/{{connection}}", connection_exists, 200),
+    (_EXISTENCE, f"{_V1}/groups/{{group}}", group_exists, 200),
+    (_EXISTENCE, f"{_V1}/users/{{user}}", user_exists, 200),
     ("PUT", f"{_V1}/groups/{{group}}/connections/{{connection}}", add_connection_to_group, 200),
     (
         "DELETE",
@@ -278,7 +297,7 @@ _ROUTES: list[tuple[str, str, Operation, int]] = [
         remove_connection_from_group,
         200,
     ),
-    ("GET", f"{_V1}/groups/{{group}}/users/{{user}}", user_in_group, 200),
+    (_EXISTENCE, f"{_V1}/groups/{{group}}/users/{{user}}", user_in_group, 200),
     ("PUT", f"{_V1}/groups/{{group}}/users/{{user}}", add_user_to_group, 202),
     ("DELETE", f"{_V1}/groups/{{group}}/users/{{user}}", remove_user_from_group, 202),
     ("DELETE", f"{_V1}/users/{{user}}/groups", remove_user_from_all_groups, 200),

@@ -5,10 +5,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["DEFAULT_ACCESS_KEY", "MAX_REQUEST_BODY_BYTES", "EmulatorSettings"]
+__all__ = [
+    "ACCESS_KEY_VARIABLE",
+    "DEFAULT_ACCESS_KEY",
+    "MAX_REQUEST_BODY_BYTES",
+    "EmulatorSettings",
+]
 
 #: The key local settings use; it guards nothing and is public on purpose.
 DEFAULT_ACCESS_KEY = "docchat-local-emulator-key-not-a-secret-0123456789"
+#: The environment variable ``python -m devstack.signalr`` reads its AccessKey from.
+ACCESS_KEY_VARIABLE = "DEVSTACK_SIGNALR_ACCESS_KEY"
 #: The service refuses larger REST bodies with 413.
 MAX_REQUEST_BODY_BYTES = 1024 * 1024
 

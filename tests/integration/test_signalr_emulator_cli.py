@@ -1,9 +1,11 @@
-"""``python -m devstack.signalr`` as a parent process runs it: read the connection string from
-the first line, use the service, stop it with a signal."""
+"""``python -m devstack.signalr`` as a parent process runs it: read the endpoint from the first
+line (its key masked), use the service, stop it with a signal. The key comes by environment,
+never on the command line, where ``ps`` shows it to every user."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -11,8 +13,10 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from devstack.signalr import DEFAULT_ACCESS_KEY
-from signalr.connection_string import parse_connection_string
+from devstack.signalr import ACCESS_KEY_VARIABLE, DEFAULT_ACCESS_KEY
+from devstack.signalr.running import connection_string
+from signalr.connection_string import ConnectionString, parse_connection_string
+from signalr.errors import ServiceError
 from signalr.rest import HubClient
 
 PREFIX = "AzureSignalRConnectionString="
@@ -20,12 +24,18 @@ TIMEOUT = 15.0
 
 
 @asynccontextmanager
-async def emulator_process(*arguments: str) -> AsyncIterator[asyncio.subprocess.Process]:
+async def emulator_process(
+    *arguments: str, key: str | None = None
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    env = {name: value for name, value in os.environ.items() if name != ACCESS_KEY_VARIABLE}
+    if key is not None:
+        env[ACCESS_KEY_VARIABLE] = key
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "devstack.signalr",
         *arguments,
+        env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -42,6 +52,12 @@ async def first_line(process: asyncio.subprocess.Process) -> str:
     return (await asyncio.wait_for(process.stdout.readline(), TIMEOUT)).decode().rstrip("\n")
 
 
+def with_key(banner: str, key: str) -> ConnectionString:
+    """The connection string a parent builds from the banner's endpoint and the key it gave."""
+    endpoint = parse_connection_string(banner.removeprefix(PREFIX)).endpoint
+    return parse_connection_string(connection_string(endpoint, key))
+
+
 @pytest.mark.parametrize("stop_with", [signal.SIGTERM, signal.SIGINT])
 async def test_the_cli_prints_its_connection_string_serves_and_stops_on_a_signal(
     stop_with: signal.Signals,
@@ -49,9 +65,9 @@ async def test_the_cli_prints_its_connection_string_serves_and_stops_on_a_signal
     async with emulator_process("--port", "0") as process:
         line = await first_line(process)
         assert line.startswith(PREFIX)
-        connection = parse_connection_string(line.removeprefix(PREFIX))
+        assert parse_connection_string(line.removeprefix(PREFIX)).access_key == "***"
+        connection = with_key(line, DEFAULT_ACCESS_KEY)
         assert connection.endpoint.startswith("http://localhost:")
-        assert connection.access_key == DEFAULT_ACCESS_KEY
         with HubClient(connection, "cli") as hub:
             assert await asyncio.to_thread(hub.is_healthy)
             await asyncio.to_thread(hub.send_to_all, "message", ["logged"])
@@ -64,10 +80,23 @@ async def test_the_cli_prints_its_connection_string_serves_and_stops_on_a_signal
         assert DEFAULT_ACCESS_KEY not in logs
 
 
-async def test_the_cli_takes_the_access_key_to_check_tokens_with() -> None:
+async def test_the_cli_takes_its_key_from_the_environment_and_never_shows_it() -> None:
     key = "a-key-of-this-test-only-0123456789-0123456789"
-    async with emulator_process("--port", "0", "--access-key", key) as process:
-        connection = parse_connection_string((await first_line(process)).removeprefix(PREFIX))
-        assert connection.access_key == key
-        with HubClient(connection, "cli") as hub:
+    async with emulator_process("--port", "0", key=key) as process:
+        banner = await first_line(process)
+        assert key not in banner
+        with HubClient(with_key(banner, key), "cli") as hub:
             await asyncio.to_thread(hub.send_to_all, "message", [])
+        with HubClient(with_key(banner, DEFAULT_ACCESS_KEY), "cli") as hub:
+            assert await asyncio.to_thread(hub.is_healthy)
+            with pytest.raises(ServiceError, match="401"):
+                await asyncio.to_thread(hub.send_to_all, "message", [])
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), TIMEOUT) == 0
+        assert process.stderr is not None
+        assert key not in (await process.stderr.read()).decode()
+
+
+async def test_the_cli_takes_no_key_on_its_command_line() -> None:
+    async with emulator_process("--access-key", "visible-to-ps") as process:
+        assert await asyncio.wait_for(process.wait(), TIMEOUT) == 2

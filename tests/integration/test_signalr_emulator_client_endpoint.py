@@ -267,13 +267,24 @@ async def test_a_negotiated_connection_is_only_for_its_user(
     assert refused.value.status == 401
 
 
-async def test_a_plain_get_of_the_socket_url_is_400(
-    service: Served, http: aiohttp.ClientSession
+@pytest.mark.parametrize(
+    ("accept", "transport"),
+    [("text/event-stream", "ServerSentEvents"), ("*/*", "LongPolling")],
+)
+async def test_other_transports_are_refused_as_http_connection_dispatcher_refuses_them(
+    service: Served, http: aiohttp.ClientSession, accept: str, transport: str
 ) -> None:
+    """dotnet/aspnetcore src/SignalR/common/Http.Connections/src/Internal/
+    HttpConnectionDispatcher.cs: a transport the endpoint does not allow is a plain-text 404."""
+    negotiated = await negotiate_with(http, service.endpoint, HUB, bearer(service.token()))
+    [offered] = negotiated["availableTransports"]
+    assert offered["transport"] == "WebSockets"
     url = f"{service.endpoint}/client/"
-    async with http.get(url, params={"hub": HUB}, headers=bearer(service.token())) as reply:
-        assert reply.status == 400
-        assert "WebSockets" in (await reply.json())["message"]
+    headers = {**bearer(service.token()), "Accept": accept}
+    async with http.get(url, params={"hub": HUB}, headers=headers) as reply:
+        assert reply.status == 404
+        assert reply.content_type == "text/plain"
+        assert await reply.text() == f"{transport} transport not supported by this end point type"
 
 
 @pytest.mark.parametrize(
@@ -329,17 +340,17 @@ async def test_a_silent_client_is_dropped_after_the_client_timeout() -> None:
         assert len(running.emulator.hub(HUB)) == 0
 
 
-async def test_a_clients_own_invocation_completes_with_an_error(service: Served) -> None:
+async def test_a_clients_own_invocation_is_ignored_as_serverless_without_upstream(
+    service: Served,
+) -> None:
+    """azure-signalr Emulator/HubEmulator/HttpServerlessMessageHandler.cs: with no upstream
+    for the event the service ignores it; no completion comes, the connection lives on."""
     async with WireClient.connect(service.endpoint, HUB, service.token()) as client:
         await client.send({"type": 1, "target": "fireAndForget", "arguments": []})
         await client.send(
             {"type": 1, "invocationId": "7", "target": "sendMessage", "arguments": ["hi"]}
         )
-        completion = await client.next_message()
-        assert completion["type"] == 3
-        assert completion["invocationId"] == "7"
-        assert "'sendMessage'" in completion["error"]
-        assert "serverless" in completion["error"]
+        await client.send({"type": 6})
         service.emulator.send_to_all(HUB, "barrier", [])
         assert (await client.next_message())["target"] == "barrier"
 
@@ -356,6 +367,24 @@ async def test_unknown_message_types_are_ignored_and_garbage_closes(service: Ser
         assert "not valid JSON" in close["error"]
         assert "allowReconnect" not in close
         await client.closed()
+
+
+async def test_a_message_still_waiting_for_its_separator_is_limited_as_in_hub_connection_handler() -> (
+    None
+):
+    """dotnet/aspnetcore src/SignalR/server/Core/src/HubConnectionHandler.cs: a message over
+    the size limit closes the connection, however many frames it came in."""
+    async with (
+        served(max_client_message_bytes=1024) as running,
+        WireClient.connect(running.endpoint, HUB, running.token()) as client,
+    ):
+        for _ in range(3):
+            await client.socket.send_str('{"type":1,"target":"t","arguments":["' + "x" * 500)
+        close = await client.next_message()
+        assert close["type"] == 7
+        assert close["error"] == "The maximum message size of 1024B was exceeded."
+        await client.closed()
+        assert len(running.emulator.hub(HUB)) == 0
 
 
 async def test_a_client_message_over_the_limit_closes_the_socket() -> None:
@@ -432,9 +461,14 @@ async def test_rest_close_calls_close_exactly_the_connections_they_name(
             excluded=[dan.connection_id or ""],
             reason="all closed",
         )
-        assert await ann.next_message() == {"type": 7, "error": "user closed"}
-        assert await ben.next_message() == {"type": 7, "error": "group closed"}
-        assert await cat.next_message() == {"type": 7, "error": "all closed"}
+        # Clients may reconnect, as the service tells them (azure-signalr Emulator/Controllers/
+        # SignalRServiceEmulatorWebApi.cs SendCloseAsync: CloseMessage(reason, true)).
+        for client, reason in ((ann, "user closed"), (ben, "group closed"), (cat, "all closed")):
+            assert await client.next_message() == {
+                "type": 7,
+                "error": reason,
+                "allowReconnect": True,
+            }
         await asyncio.to_thread(signalr_hub.send_to_all, "message", ["still here"])
         assert (await dan.next_message())["arguments"] == ["still here"]
 
@@ -466,22 +500,17 @@ async def test_a_stateful_client_gets_back_only_what_it_did_not_acknowledge(
         assert [(await first.next_message())["arguments"] for _ in range(3)] == [[1], [2], [3]]
         await first.send({"type": 8, "sequenceId": 1})
         await first.send({"type": 1, "invocationId": "a", "target": "t", "arguments": []})
-        assert (await first.next_message())["type"] == 3
         assert await first.next_message() == {"type": 8, "sequenceId": 1}
     connection_id, connection_token = first.connection_id, first.connection_token
     assert service.emulator.hub(HUB).get(connection_id or "") is not None
     service.emulator.send_to_user(HUB, "sam", "message", [4])
     async with WireClient.connect(service.endpoint, HUB, token, resume=connection_token) as second:
         assert await second.next_message() == {"type": 9, "sequenceId": 2}
-        assert [(await second.next_message())["arguments"] for _ in range(2)] == [[2], [3]]
-        completion = await second.next_message()
-        assert completion["invocationId"] == "a"
-        assert (await second.next_message())["arguments"] == [4]
+        assert [(await second.next_message())["arguments"] for _ in range(3)] == [[2], [3], [4]]
         await second.send({"type": 9, "sequenceId": 1})
         await second.send({"type": 1, "invocationId": "a", "target": "t", "arguments": []})
-        await second.send({"type": 1, "invocationId": "b", "target": "t", "arguments": []})
         assert await second.next_message() == {"type": 8, "sequenceId": 1}  # the resent "a"
-        assert (await second.next_message())["invocationId"] == "b"
+        await second.send({"type": 1, "invocationId": "b", "target": "t", "arguments": []})
         assert await second.next_message() == {"type": 8, "sequenceId": 2}
         assert service.emulator.hub(HUB).get(connection_id or "") is not None
 

@@ -68,28 +68,21 @@ async def test_messages_from_every_rest_route_reach_exactly_their_clients(
         ]
 
 
-async def test_a_clients_own_invocation_is_refused_and_the_connection_lives_on(
+async def test_a_rest_close_lets_the_client_reconnect_as_the_service_does(
     function_app: NegotiateEndpoint, signalr_hub: HubClient, signalr_hub_name: str
 ) -> None:
-    async with NodeHubClient.connect(function_app.url(signalr_hub_name)) as client:
-        error = await client.invoke("sendMessage", "hello")
-        assert error is not None
-        assert "serverless" in error
-        await asyncio.to_thread(signalr_hub.send_to_all, "message", ["still connected"])
-        assert await client.next_message() == ("message", ["still connected"])
-        await client.stop()
-
-
-async def test_a_rest_close_tells_the_client_why_and_not_to_reconnect(
-    function_app: NegotiateEndpoint, signalr_hub: HubClient, signalr_hub_name: str
-) -> None:
+    """azure-signalr Emulator/Controllers/SignalRServiceEmulatorWebApi.cs SendCloseAsync:
+    CloseMessage(reason, allowReconnect: true), so a client with automatic reconnect comes
+    back on a new connection."""
     url = function_app.url(signalr_hub_name)
     async with NodeHubClient.connect(url, automatic_reconnect=True) as client:
         await asyncio.to_thread(
             signalr_hub.close_connection, client.connection_id, reason="kicked out"
         )
-        closed = await client.next_event("closed")
-        assert "kicked out" in closed["error"]
+        reconnecting = await client.next_event("reconnecting")
+        assert "kicked out" in reconnecting["error"]
+        reconnected = await client.next_event("reconnected")
+    assert reconnected["connectionId"] != client.connection_id
     assert not await asyncio.to_thread(signalr_hub.connection_exists, client.connection_id)
 
 

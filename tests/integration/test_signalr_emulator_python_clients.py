@@ -79,9 +79,11 @@ async def test_pysignalr_connects_through_the_redirect_and_receives(
         assert await asyncio.wait_for(listener.messages.get(), TIMEOUT) == ["to the group"]
 
 
-async def test_pysignalr_invocation_gets_the_serverless_error(
-    function_app: NegotiateEndpoint, signalr_hub_name: str
+async def test_pysignalr_invocation_is_ignored_as_serverless_without_upstream(
+    function_app: NegotiateEndpoint, signalr_hub: HubClient, signalr_hub_name: str
 ) -> None:
+    """azure-signalr Emulator/HubEmulator/HttpServerlessMessageHandler.cs: no upstream, so the
+    service ignores the invocation: no completion, no error, and the connection lives on."""
     url = function_app.url(signalr_hub_name)
     async with PySignalRListener.running(url, JSONProtocol()) as listener:
         completed = asyncio.Event()
@@ -90,8 +92,10 @@ async def test_pysignalr_invocation_gets_the_serverless_error(
             completed.set()
 
         await listener.client.send("sendMessage", [{"text": "hi"}], on_invocation=on_completion)
-        assert "serverless" in await asyncio.wait_for(listener.errors.get(), TIMEOUT)
-        await asyncio.wait_for(completed.wait(), TIMEOUT)
+        await asyncio.to_thread(signalr_hub.send_to_all, "message", ["still connected"])
+        assert await asyncio.wait_for(listener.messages.get(), TIMEOUT) == ["still connected"]
+        assert not completed.is_set()
+        assert listener.errors.empty()
 
 
 async def test_signalrcore_connects_through_the_redirect_with_messagepack(

@@ -129,7 +129,7 @@ async def test_connection_user_and_group_existence_follow_the_connection(
         assert not await asyncio.to_thread(signalr_hub.connection_exists, alice.connection_id)
         assert not await asyncio.to_thread(signalr_hub.user_exists, "alice")
         assert not await asyncio.to_thread(signalr_hub.group_exists, "document:42")
-        assert await alice.next_message() == {"type": 7}
+        assert await alice.next_message() == {"type": 7, "allowReconnect": True}
 
 
 async def test_hub_names_ignore_case(
@@ -267,7 +267,7 @@ async def test_v1_api_routes_and_status_codes(
         for _ in range(3):
             assert await erin.next_message() == {"type": 1, **MESSAGE}
         assert await status("DELETE", connection, params={"reason": "done"}) == 202
-        assert await erin.next_message() == {"type": 7, "error": "done"}
+        assert await erin.next_message() == {"type": 7, "error": "done", "allowReconnect": True}
     assert await status("GET", "/connections/not-connected") == 404
     assert await status("PUT", "/groups/g/connections/not-connected") == 404
 
@@ -362,12 +362,118 @@ def test_bad_requests_are_400_saying_what_is_wrong(
     assert_error(response, 400, "Error.Request.Invalid", says)
 
 
-def test_a_ttl_that_is_not_whole_seconds_is_400(
-    signalr_connection: ConnectionString, signalr_hub_name: str
+@pytest.mark.parametrize(
+    "ttl", ["-1", "1.5", "+5", " 5", "", "\u0663", "\u00b2", "2147483648", "99999999999"]
+)
+def test_a_ttl_that_is_not_int32_seconds_is_400(
+    signalr_connection: ConnectionString, signalr_hub_name: str, ttl: str
+) -> None:
+    """azure-signalr docs/swagger/V20220601.json: ttl is an int32 number of seconds."""
+    path = f"/api/hubs/{signalr_hub_name}/users/u/groups/g"
+    response = call(signalr_connection, "PUT", path, params={**API_VERSION, "ttl": ttl})
+    assert_error(response, 400, "Error.Request.Invalid", "ttl")
+
+
+@pytest.mark.parametrize("ttl", ["0", "60", "2147483647"])
+def test_int32_ttls_are_accepted(
+    signalr_connection: ConnectionString, signalr_hub_name: str, ttl: str
 ) -> None:
     path = f"/api/hubs/{signalr_hub_name}/users/u/groups/g"
-    response = call(signalr_connection, "PUT", path, params={**API_VERSION, "ttl": "-1"})
-    assert_error(response, 400, "Error.Request.Invalid", "ttl")
+    response = call(signalr_connection, "PUT", path, params={**API_VERSION, "ttl": ttl})
+    assert response.status_code == 200
+
+
+async def test_a_zero_ttl_adds_only_the_users_connections_of_now_as_the_swagger_says(
+    signalr_emulator: RunningEmulator,
+    signalr_connection: ConnectionString,
+    signalr_hub: HubClient,
+    signalr_hub_name: str,
+) -> None:
+    """azure-signalr docs/swagger/V20220601.json: "If ttl = 0, only the current connected
+    connections of the target user will be added to the target group"."""
+    async with connected(signalr_emulator, signalr_connection, signalr_hub_name, "zed") as now:
+        await asyncio.to_thread(signalr_hub.add_user_to_group, "g0", "zed", ttl=0)
+        assert not await asyncio.to_thread(signalr_hub.user_in_group, "g0", "zed")
+        async with connected(
+            signalr_emulator, signalr_connection, signalr_hub_name, "zed"
+        ) as later:
+            await asyncio.to_thread(signalr_hub.send_to_group, "g0", "message", ["now only"])
+            await asyncio.to_thread(signalr_hub.send_to_user, "zed", "message", ["barrier"])
+            assert (await now.next_message())["arguments"] == ["now only"]
+            assert (await later.next_message())["arguments"] == ["barrier"]
+
+
+@pytest.mark.parametrize("hub", ["a" * 128, "a.b,c`d[e]_1"])
+def test_hub_names_of_the_swagger_pattern_are_served(
+    signalr_connection: ConnectionString, hub: str
+) -> None:
+    """azure-signalr docs/swagger/V20220601.json: ^[A-Za-z][A-Za-z0-9_`,.[\\]]{0,127}$."""
+    with HubClient(signalr_connection, hub) as client:
+        client.send_to_all("message", [])
+
+
+@pytest.mark.parametrize("hub", ["a" * 129, "1chat", "chat-room"])
+def test_hub_names_outside_the_swagger_pattern_are_400(
+    signalr_connection: ConnectionString, hub: str
+) -> None:
+    response = call(signalr_connection, "POST", f"/api/hubs/{hub}/:send", params=API_VERSION)
+    assert_error(response, 400, "Error.Request.Invalid", "at most 128 characters")
+    assert "a" * 129 not in response.text
+
+
+@pytest.mark.parametrize("group", ["%20", "%20%09"])
+def test_a_whitespace_only_group_is_400_as_the_swagger_pattern_says(
+    signalr_connection: ConnectionString, signalr_hub_name: str, group: str
+) -> None:
+    """azure-signalr docs/swagger/V20220601.json: group names match ^(?!\\s+$).+$."""
+    path = f"/api/hubs/{signalr_hub_name}/groups/{group}/:send"
+    response = call(signalr_connection, "POST", path, params=API_VERSION, json=MESSAGE)
+    assert_error(response, 400, "Error.Request.Invalid", "whitespace")
+
+
+# Existence checks by GET and the aliases Microsoft's emulator serves ----------------------
+
+
+async def test_existence_checks_answer_get_as_the_management_sdk_asks(
+    signalr_emulator: RunningEmulator,
+    signalr_connection: ConnectionString,
+    signalr_hub: HubClient,
+    signalr_hub_name: str,
+) -> None:
+    """azure-signalr Management/RestHubLifetimeManager.cs IsUserInGroup checks by GET; the
+    emulator's Common/SignalRServiceWebApiDefinition.cs serves GET and HEAD on each check."""
+    hub = f"/api/hubs/{signalr_hub_name}"
+    async with connected(signalr_emulator, signalr_connection, signalr_hub_name, "gil") as gil:
+        await asyncio.to_thread(signalr_hub.add_connection_to_group, "g", gil.connection_id)
+        await asyncio.to_thread(signalr_hub.add_user_to_group, "ug", "gil")
+        for path in (f"/connections/{gil.connection_id}", "/users/gil", "/groups/g"):
+            assert call(signalr_connection, "GET", hub + path, params=API_VERSION).ok
+        assert call(signalr_connection, "GET", f"{hub}/users/gil/groups/ug", params=API_VERSION).ok
+    gone = call(signalr_connection, "GET", f"{hub}/users/gil", params=API_VERSION)
+    assert_error(gone, 404, "Warning.User.NotExisted")
+
+
+async def test_the_aliases_of_microsofts_emulator_are_served(
+    signalr_emulator: RunningEmulator,
+    signalr_connection: ConnectionString,
+    signalr_hub: HubClient,
+    signalr_hub_name: str,
+) -> None:
+    """azure-signalr Emulator/Common/SignalRServiceWebApiDefinition.cs: /api/v1/health, sends
+    without ":send", and a connection's group addressed from the connection."""
+    hub = f"/api/hubs/{signalr_hub_name}"
+    assert call(signalr_connection, "GET", "/api/v1/health", token="").status_code == 200
+    assert call(signalr_connection, "HEAD", "/api/v1/health", token="").status_code == 200
+    async with connected(signalr_emulator, signalr_connection, signalr_hub_name, "ida") as ida:
+        in_group = f"{hub}/connections/{ida.connection_id}/groups/g"
+        assert call(signalr_connection, "PUT", in_group, params=API_VERSION).status_code == 200
+        for path in ("", "/users/ida", f"/connections/{ida.connection_id}", "/groups/g"):
+            sent = call(signalr_connection, "POST", hub + path, params=API_VERSION, json=MESSAGE)
+            assert sent.status_code == 202
+        for _ in range(4):
+            assert await ida.next_message() == {"type": 1, **MESSAGE}
+        assert call(signalr_connection, "DELETE", in_group, params=API_VERSION).status_code == 200
+        assert not await asyncio.to_thread(signalr_hub.group_exists, "g")
 
 
 def test_unknown_routes_and_methods_answer_in_the_services_shape(

@@ -48,13 +48,28 @@ def test_an_anonymous_client_token_has_no_user() -> None:
     ("claims", "user"),
     [
         ({"asrs.s.uid": "functions", "nameid": "rest"}, "functions"),
+        ({"asrs.s.uid": "functions", "sub": "subject"}, "functions"),
         ({"nameid": "rest"}, "rest"),
+        ({"sub": "subject"}, "subject"),
+        ({"sub": "subject", "nameid": "rest"}, "subject"),
+        ({"nameid": "rest", "sub": "subject"}, "rest"),
         ({"asrs.s.uid": "", "nameid": "rest"}, "rest"),
     ],
 )
-def test_the_user_comes_from_asrs_s_uid_else_nameid(claims: dict[str, object], user: str) -> None:
+def test_the_user_is_asrs_s_uid_else_the_first_name_identifier_as_in_http_context_extensions(
+    claims: dict[str, object], user: str
+) -> None:
+    """azure-signalr Emulator/Common/HttpContextExtenstions.cs GetUserIdentifier: asrs.s.uid,
+    else FindFirst(NameIdentifier), which both nameid and sub map to (ClaimTypeMapping.cs)."""
     token = forged({"aud": "http://localhost/client/?hub=chat", **claims})
     assert VALIDATOR.client_identity(token, CLIENT).user_id == user
+
+
+@pytest.mark.parametrize("algorithm", ["HS256", "HS512"])
+def test_tokens_signed_as_the_sdk_can_sign_them_pass(algorithm: str) -> None:
+    """azure-signalr Common/AccessTokenAlgorithm.cs: the SDK signs HS256 or HS512."""
+    token = forged({"aud": "http://localhost/client/?hub=chat"}, algorithm=algorithm)
+    assert VALIDATOR.client_identity(token, CLIENT).claims["aud"]
 
 
 @pytest.mark.parametrize(
@@ -150,7 +165,7 @@ def test_a_list_of_audiences_passes_if_one_matches() -> None:
             "signature",
         ),
         (jwt.encode({"aud": "http://localhost/client/"}, KEY, algorithm="HS256"), "no 'exp' claim"),
-        (forged({"aud": "http://localhost/client/"}, algorithm="HS512"), "HS256"),
+        (forged({"aud": "http://localhost/client/"}, algorithm="HS384"), "HS256 or HS512"),
         ("not.a.jwt", "well-formed"),
     ],
 )

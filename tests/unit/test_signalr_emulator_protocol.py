@@ -19,6 +19,7 @@ from devstack.signalr.protocol import (
 
 JSON = JsonHubProtocol()
 MSGPACK = MessagePackHubProtocol()
+LIMIT = 1024 * 1024
 
 
 def json_records(frame: bytes) -> list[dict[str, object]]:
@@ -35,9 +36,6 @@ def msgpack_frame(message: object) -> bytes:
 def test_json_server_messages_are_the_documented_objects() -> None:
     assert json_records(JSON.invocation("news", [1, {"a": "é"}])) == [
         {"type": 1, "target": "news", "arguments": [1, {"a": "é"}]}
-    ]
-    assert json_records(JSON.completion_error("7", "no")) == [
-        {"type": 3, "invocationId": "7", "error": "no"}
     ]
     assert json_records(JSON.ping()) == [{"type": 6}]
     assert json_records(JSON.close(None, allow_reconnect=False)) == [{"type": 7}]
@@ -56,7 +54,6 @@ def test_messagepack_server_messages_are_length_prefixed_arrays() -> None:
     frame = MSGPACK.invocation("news", [1, "x"])
     assert frame[0] == len(frame) - 1
     assert msgpack.unpackb(frame[1:]) == [1, {}, None, "news", [1, "x"], []]
-    assert msgpack.unpackb(MSGPACK.completion_error("7", "no")[1:]) == [3, {}, "7", 1, "no"]
     assert msgpack.unpackb(MSGPACK.ping()[1:]) == [6]
     assert msgpack.unpackb(MSGPACK.close("bye", allow_reconnect=True)[1:]) == [7, "bye", True]
     assert msgpack.unpackb(MSGPACK.close(None, allow_reconnect=False)[1:]) == [7, None, False]
@@ -70,11 +67,11 @@ def test_messagepack_length_prefix_is_a_varint_for_long_messages() -> None:
     assert frame[0] & 0x80
     assert not frame[1] & 0x80
     assert (frame[0] & 0x7F) | (frame[1] << 7) == payload_length
-    assert MSGPACK.decoder().feed(MSGPACK.invocation("t", ["x" * 300]))[0].target == "t"
+    assert MSGPACK.decoder(LIMIT).feed(MSGPACK.invocation("t", ["x" * 300]))[0].target == "t"
 
 
 def test_json_decoder_reads_every_message_and_keeps_a_partial_one() -> None:
-    decoder = JSON.decoder()
+    decoder = JSON.decoder(LIMIT)
     stream = (
         b'{"type":6}\x1e{"type":1,"invocationId":"1","target":"send","arguments":[]}\x1e'
         b'{"type":8,"sequenceId":3}\x1e'
@@ -88,7 +85,7 @@ def test_json_decoder_reads_every_message_and_keeps_a_partial_one() -> None:
 
 
 def test_messagepack_decoder_reads_every_message_and_keeps_a_partial_one() -> None:
-    decoder = MSGPACK.decoder()
+    decoder = MSGPACK.decoder(LIMIT)
     stream = (
         msgpack_frame([6])
         + msgpack_frame([1, {}, "2", "send", ["x"], []])
@@ -107,21 +104,43 @@ def test_messagepack_decoder_reads_every_message_and_keeps_a_partial_one() -> No
 
 
 @pytest.mark.parametrize(
-    ("message", "expects_completion", "sequenced"),
+    ("message", "invocation", "sequenced"),
     [
         (ClientMessage(type=MessageType.INVOCATION, invocation_id="1", target="t"), True, True),
-        (ClientMessage(type=MessageType.INVOCATION, target="t"), False, True),
+        (ClientMessage(type=MessageType.INVOCATION, target="t"), True, True),
         (ClientMessage(type=MessageType.STREAM_INVOCATION, invocation_id="2"), True, True),
         (ClientMessage(type=MessageType.COMPLETION, invocation_id="3"), False, True),
         (ClientMessage(type=MessageType.PING), False, False),
         (ClientMessage(type=MessageType.ACK, sequence_id=1), False, False),
     ],
 )
-def test_which_client_messages_need_an_answer_and_are_counted(
-    message: ClientMessage, expects_completion: bool, sequenced: bool
+def test_which_client_messages_invoke_the_hub_and_are_counted(
+    message: ClientMessage, invocation: bool, sequenced: bool
 ) -> None:
-    assert message.expects_completion is expects_completion
+    assert message.is_invocation is invocation
     assert message.is_sequenced is sequenced
+
+
+@pytest.mark.parametrize(
+    ("protocol", "start"),
+    [(JSON, b'{"type":1,"target":"t","arguments":["'), (MSGPACK, b"\xff\xff\x7f\x96")],
+)
+def test_a_message_still_waiting_for_its_end_is_refused_past_the_limit_as_in_hub_connection_handler(
+    protocol: JsonHubProtocol | MessagePackHubProtocol, start: bytes
+) -> None:
+    """dotnet/aspnetcore src/SignalR/server/Core/src/HubConnectionHandler.cs: a message over
+    MaximumReceiveMessageSize fails the connection with this error."""
+    decoder = protocol.decoder(64)
+    assert decoder.feed(start) == []
+    decoder.feed(b"x" * (64 - len(start)))
+
+    with pytest.raises(ProtocolError, match="The maximum message size of 64B was exceeded"):
+        decoder.feed(b"x")
+
+
+def test_complete_messages_of_any_number_pass_the_limit() -> None:
+    decoder = JSON.decoder(16)
+    assert len(decoder.feed(b'{"type":6}\x1e' * 100)) == 100
 
 
 @pytest.mark.parametrize(
@@ -129,7 +148,7 @@ def test_which_client_messages_need_an_answer_and_are_counted(
 )
 def test_json_decoder_refuses_what_is_not_a_hub_message(record: bytes) -> None:
     with pytest.raises(ProtocolError):
-        JSON.decoder().feed(record)
+        JSON.decoder(LIMIT).feed(record)
 
 
 @pytest.mark.parametrize(
@@ -138,12 +157,12 @@ def test_json_decoder_refuses_what_is_not_a_hub_message(record: bytes) -> None:
 )
 def test_messagepack_decoder_refuses_what_is_not_a_hub_message(data: bytes) -> None:
     with pytest.raises(ProtocolError):
-        MSGPACK.decoder().feed(data)
+        MSGPACK.decoder(LIMIT).feed(data)
 
 
 def test_messagepack_decoder_refuses_a_length_prefix_over_five_bytes() -> None:
     with pytest.raises(ProtocolError, match="five bytes"):
-        MSGPACK.decoder().feed(b"\xff\xff\xff\xff\xff\x01")
+        MSGPACK.decoder(LIMIT).feed(b"\xff\xff\xff\xff\xff\x01")
 
 
 def test_handshake_names_the_protocol_and_returns_what_follows() -> None:
