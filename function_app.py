@@ -196,3 +196,12 @@ def list_members(req: func.HttpRequest, emit: Emit | None) -> func.HttpResponse:
     from chat import endpoints
 
     return _respond(endpoints.list_members(RUNTIME, _request(req), emit))
+
+
+@app.function_name("openapi")
+@app.route(route="openapi.json", methods=["GET"])
+def openapi(req: func.HttpRequest) -> func.HttpResponse:
+    """The OpenAPI 3.1 description of this API."""
+    from chat.openapi import openapi_document
+
+    return _respond(openapi_document(RUNTIME.settings))

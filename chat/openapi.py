@@ -1,0 +1,340 @@
+"""docchat's HTTP API as an OpenAPI 3.1 description, served at ``GET /api/openapi.json``.
+
+Built from the settings, so the limits it states are the ones this app enforces. A contract
+test holds it against the functions the app registers, and schemathesis fuzzes the running
+app from it (tests/integration/test_openapi_fuzz.py): every answer must be one it lists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chat.http import Response
+from chat.messages import (
+    MAX_DISPLAY_NAME_LENGTH,
+    MAX_DOCUMENT_ID_LENGTH,
+    MAX_MESSAGE_ID_LENGTH,
+    MAX_USER_ID_LENGTH,
+)
+from chat.models import MAX_PAGE_SIZE, MAX_TOKEN_LENGTH
+from chat.settings import Settings
+
+__all__ = ["OPERATIONS", "describe", "openapi_document"]
+
+_JSON = "application/json"
+_REF = "#/components/schemas/"
+#: Every operation: (path, method) -> the function that serves it.
+OPERATIONS = {
+    ("/negotiate", "get"): "negotiate",
+    ("/negotiate", "post"): "negotiate",
+    ("/documents/{documentId}/join", "post"): "join_document",
+    ("/documents/{documentId}/leave", "post"): "leave_document",
+    ("/documents/{documentId}/messages", "post"): "send_message",
+    ("/documents/{documentId}/messages", "get"): "list_messages",
+    ("/service/documents/{documentId}/messages", "post"): "send_service_message",
+    ("/service/documents/{documentId}/members", "get"): "list_members",
+    ("/service/documents/{documentId}/members/{userId}", "put"): "put_member",
+    ("/service/documents/{documentId}/members/{userId}", "delete"): "remove_member",
+    ("/openapi.json", "get"): "openapi",
+}
+
+
+def describe(settings: Settings) -> dict[str, Any]:
+    """The OpenAPI document for an app running with ``settings``."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "docchat",
+            "version": "1",
+            "description": "Real-time chat for every document: history in Azure Cosmos DB, "
+            "live delivery through Azure SignalR Service (hub `documents`).",
+        },
+        "servers": [{"url": "/api"}],
+        "paths": _paths(),
+        "components": {
+            "schemas": _schemas(settings),
+            "securitySchemes": _security_schemes(),
+            "parameters": _parameters(),
+        },
+    }
+
+
+def openapi_document(settings: Settings) -> Response:
+    """``GET openapi.json`` -> 200, this description."""
+    return Response(200, describe(settings))
+
+
+def _paths() -> dict[str, Any]:
+    document = [{"$ref": "#/components/parameters/documentId"}]
+    member = [*document, {"$ref": "#/components/parameters/userId"}]
+    user: list[dict[str, list[str]]] = [{"principal": []}, {"bearer": []}]
+    service: list[dict[str, list[str]]] = [{"functionKey": []}]
+    return {
+        "/negotiate": {
+            method: _operation(
+                "negotiate",
+                "Where and how the signed-in user's client connects to SignalR.",
+                user,
+                ok=(200, "NegotiateResponse"),
+                errors=(401, 503),
+            )
+            for method in ("get", "post")
+        },
+        "/documents/{documentId}/join": {
+            "post": _operation(
+                "join_document",
+                "Add a SignalR connection to the document's group.",
+                user,
+                document,
+                body="JoinRequest",
+                ok=(204, None),
+                errors=(400, 401, 403, 404, 413, 415, 503),
+            )
+        },
+        "/documents/{documentId}/leave": {
+            "post": _operation(
+                "leave_document",
+                "Remove a SignalR connection from the document's group.",
+                user,
+                document,
+                body="JoinRequest",
+                ok=(204, None),
+                errors=(400, 401, 404, 413, 415, 503),
+            )
+        },
+        "/documents/{documentId}/messages": {
+            "post": _operation(
+                "send_message",
+                "Store a message as the document's next and broadcast it (200: a retry).",
+                user,
+                document,
+                body="SendMessageRequest",
+                ok=(201, "Message"),
+                also_ok=200,
+                errors=(400, 401, 403, 404, 409, 413, 415, 429, 503),
+            ),
+            "get": _operation(
+                "list_messages",
+                "Newest first by seq, or with `after` exactly what followed a cursor.",
+                user,
+                [*document, *_history_parameters()],
+                ok=(200, "Page"),
+                errors=(400, 401, 403, 404, 503),
+            ),
+        },
+        "/service/documents/{documentId}/messages": {
+            "post": _operation(
+                "send_service_message",
+                "A backend posts a message for a named sender.",
+                service,
+                document,
+                body="ServiceMessageRequest",
+                ok=(201, "Message"),
+                also_ok=200,
+                errors=(400, 401, 404, 409, 413, 415, 503),
+            )
+        },
+        "/service/documents/{documentId}/members": {
+            "get": _operation(
+                "list_members",
+                "The document's members and roles (DOCCHAT_ACCESS=members).",
+                service,
+                document,
+                ok=(200, "MemberList"),
+                errors=(400, 401, 404, 409, 503),
+            )
+        },
+        "/service/documents/{documentId}/members/{userId}": {
+            "put": _operation(
+                "put_member",
+                "Make the user a reader or writer of the document (200: they were a member).",
+                service,
+                member,
+                body="MemberRequest",
+                ok=(201, "Member"),
+                also_ok=200,
+                errors=(400, 401, 404, 409, 413, 415, 503),
+            ),
+            "delete": _operation(
+                "remove_member",
+                "End the membership; the user's connections stop hearing the document.",
+                service,
+                member,
+                ok=(204, None),
+                errors=(400, 401, 404, 409, 503),
+            ),
+        },
+        "/openapi.json": {
+            "get": {
+                "operationId": "openapi",
+                "summary": "This description.",
+                "responses": {"200": {"description": "OK", "content": {_JSON: {}}}},
+            }
+        },
+    }
+
+
+def _operation(
+    operation_id: str,
+    summary: str,
+    security: list[dict[str, list[str]]],
+    parameters: list[dict[str, Any]] | None = None,
+    *,
+    body: str | None = None,
+    ok: tuple[int, str | None],
+    also_ok: int | None = None,
+    errors: tuple[int, ...],
+) -> dict[str, Any]:
+    status, schema = ok
+    responses = {str(status): _response(schema)}
+    if also_ok is not None:
+        responses[str(also_ok)] = _response(schema)
+    responses.update({str(code): _error_response(code) for code in errors})
+    operation: dict[str, Any] = {
+        "operationId": operation_id,
+        "summary": summary,
+        "security": security,
+        "parameters": parameters or [],
+        "responses": responses,
+    }
+    if body is not None:
+        content = {_JSON: {"schema": {"$ref": _REF + body}}}
+        operation["requestBody"] = {"required": True, "content": content}
+    return operation
+
+
+def _response(schema: str | None) -> dict[str, Any]:
+    if schema is None:
+        return {"description": "Done; no body."}
+    return {"description": "OK", "content": {_JSON: {"schema": {"$ref": _REF + schema}}}}
+
+
+def _error_response(status: int) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": _ERROR_MEANINGS[status],
+        "content": {_JSON: {"schema": {"$ref": _REF + "Error"}}},
+    }
+    if status in (429, 503):
+        retry_after = {"schema": {"type": "string", "pattern": "^[0-9]+$"}, "required": True}
+        response["headers"] = {"Retry-After": retry_after}
+    return response
+
+
+_ERROR_MEANINGS = {
+    400: "The request is malformed; the message says which part and why.",
+    401: "The caller is not signed in, or the function key is wrong.",
+    403: "The caller may not do this in this document.",
+    404: "No such route (a documentId holding / cannot be routed), or the SignalR "
+    "connection is not connected.",
+    409: "The message id is taken by another message, or members are not enabled.",
+    413: "The body is larger than any valid request.",
+    415: "The body is not declared as application/json.",
+    429: "The caller posts too fast; Retry-After says when it may again.",
+    503: "Cosmos DB or SignalR is down; `stored` says what happened to a message.",
+}
+
+
+def _history_parameters() -> list[dict[str, Any]]:
+    token = {"type": "string", "minLength": 1, "maxLength": MAX_TOKEN_LENGTH}
+    return [
+        {
+            "name": "limit",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+        },
+        {"name": "continuationToken", "in": "query", "schema": token},
+        {"name": "after", "in": "query", "schema": token},
+    ]
+
+
+def _parameters() -> dict[str, Any]:
+    def path(name: str, max_length: int) -> dict[str, Any]:
+        schema = {"type": "string", "minLength": 1, "maxLength": max_length}
+        return {"name": name, "in": "path", "required": True, "schema": schema}
+
+    return {
+        "documentId": path("documentId", MAX_DOCUMENT_ID_LENGTH),
+        "userId": path("userId", MAX_USER_ID_LENGTH),
+    }
+
+
+def _security_schemes() -> dict[str, Any]:
+    def header(name: str, description: str) -> dict[str, str]:
+        return {"type": "apiKey", "in": "header", "name": name, "description": description}
+
+    return {
+        "principal": header(
+            "X-MS-CLIENT-PRINCIPAL-ID",
+            "DOCCHAT_AUTH=appservice (set by App Service Authentication) or dev (local only).",
+        ),
+        "bearer": {"type": "http", "scheme": "bearer", "description": "DOCCHAT_AUTH=jwt."},
+        "functionKey": header("x-functions-key", "The function key of backend routes."),
+    }
+
+
+def _schemas(settings: Settings) -> dict[str, Any]:
+    text = {"type": "string", "minLength": 1, "maxLength": settings.max_message_length}
+    message_id = {"type": "string", "minLength": 1, "maxLength": MAX_MESSAGE_ID_LENGTH}
+    name = {"type": "string", "minLength": 1, "maxLength": MAX_DISPLAY_NAME_LENGTH}
+    user_id = {"type": "string", "minLength": 1, "maxLength": MAX_USER_ID_LENGTH}
+    role = {"type": "string", "enum": ["reader", "writer"]}
+    return {
+        "JoinRequest": _object(
+            {"connectionId": {"type": "string", "pattern": "^[!-~]{1,256}$"}}, ["connectionId"]
+        ),
+        "SendMessageRequest": _object({"text": text, "id": message_id}, ["text"]),
+        "ServiceMessageRequest": _object(
+            {"text": text, "id": message_id, "senderId": user_id, "senderName": name},
+            ["text", "senderId"],
+        ),
+        "MemberRequest": _object({"role": role}, ["role"]),
+        "Member": _object({"userId": user_id, "role": role}, ["userId", "role"]),
+        "MemberList": _object(
+            {"members": {"type": "array", "items": {"$ref": _REF + "Member"}}}, ["members"]
+        ),
+        "Message": _object(
+            {
+                "id": {"type": "string"},
+                "documentId": {"type": "string"},
+                "senderId": {"type": "string"},
+                "senderName": {"type": "string"},
+                "text": {"type": "string"},
+                "createdAt": {"type": "string", "format": "date-time"},
+                "seq": {"type": "integer", "minimum": 1},
+                "cursor": {"type": "string"},
+            },
+            ["id", "documentId", "senderId", "senderName", "text", "createdAt", "seq", "cursor"],
+        ),
+        "Page": _object(
+            {
+                "items": {"type": "array", "items": {"$ref": _REF + "Message"}},
+                "continuationToken": {"type": ["string", "null"]},
+            },
+            ["items", "continuationToken"],
+        ),
+        "NegotiateResponse": _object(
+            {"url": {"type": "string"}, "accessToken": {"type": "string"}}, ["url", "accessToken"]
+        ),
+        "Error": _object({"error": _error_detail()}, ["error"]),
+    }
+
+
+def _error_detail() -> dict[str, Any]:
+    return _object(
+        {
+            "code": {"type": "string"},
+            "message": {"type": "string"},
+            "stored": {"type": ["boolean", "null"]},
+            "id": {"type": "string"},
+        },
+        ["code", "message"],
+    )
+
+
+def _object(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": False,
+    }

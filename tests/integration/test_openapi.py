@@ -1,0 +1,111 @@
+"""The OpenAPI description: it names exactly the functions the app registers, the app serves
+it, and schemathesis fuzzes the running dev stack from it in two configurations (dev
+identity with open access; bearer tokens with per-document members). Every answer must be
+one the description lists, with the body and headers it lists, and none may be a 5xx."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+
+from chat.openapi import OPERATIONS
+from devstack.stack import LocalStack
+from tests.fixtures.chat import import_fresh_function_app
+
+ISSUER, AUDIENCE = "https://issuer.test", "docchat-fuzz"
+JWT_SECRET = "fuzzing-secret-that-is-long-enough-for-hs256"
+CHECKS = (
+    "not_a_server_error,status_code_conformance,content_type_conformance,"
+    "response_schema_conformance,response_headers_conformance"
+)
+#: Per operation: with 10 operations and both configurations, well over 1,000 requests.
+EXAMPLES_PER_OPERATION = "50"
+
+
+def registered_operations(monkeypatch: pytest.MonkeyPatch) -> dict[tuple[str, str], str]:
+    monkeypatch.setenv("DOCCHAT_AUTH", "dev")
+    monkeypatch.setenv("DOCCHAT_ACCESS", "open")
+    monkeypatch.setenv("COSMOS_ENDPOINT", "https://127.0.0.1:9")
+    monkeypatch.setenv(
+        "AzureSignalRConnectionString",
+        "Endpoint=http://127.0.0.1:9;AccessKey=openapi-test-access-key-0123456789;",
+    )
+    operations = {}
+    for function in import_fresh_function_app().app.get_functions():
+        bindings = function.get_bindings_dict()["bindings"]
+        trigger = next(binding for binding in bindings if binding["type"] == "httpTrigger")
+        for method in trigger["methods"]:
+            key = ("/" + trigger["route"], str(getattr(method, "value", method)).lower())
+            operations[key] = function.get_function_name()
+    return operations
+
+
+def test_the_description_names_exactly_the_registered_functions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert registered_operations(monkeypatch) == OPERATIONS
+
+
+@pytest.fixture(scope="module", params=["dev-open", "jwt-members"])
+def fuzzed_stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[LocalStack, list[str]]]:
+    """The whole local stack in one configuration, and the headers that sign a request in."""
+    settings = {"DOCCHAT_POST_BURST": "10000"}
+    if request.param == "jwt-members":
+        settings |= {
+            "DOCCHAT_AUTH": "jwt",
+            "DOCCHAT_ACCESS": "members",
+            "DOCCHAT_JWT_ISSUER": ISSUER,
+            "DOCCHAT_JWT_AUDIENCE": AUDIENCE,
+            "DOCCHAT_JWT_SECRET": JWT_SECRET,
+        }
+    logs = tmp_path_factory.mktemp(f"fuzz-{request.param}")
+    with LocalStack(log_dir=logs, settings_overrides=settings) as stack:
+        yield stack, _identity_headers(request.param, stack)
+
+
+def _identity_headers(configuration: str, stack: LocalStack) -> list[str]:
+    headers = [f"x-functions-key: {stack.function_key}"]
+    if configuration == "jwt-members":
+        claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": "fuzzer", "exp": time.time() + 3600}
+        token = jwt.encode(claims, JWT_SECRET, algorithm="HS256")
+        return [*headers, f"Authorization: Bearer {token}"]
+    return [*headers, "x-ms-client-principal-id: fuzzer"]
+
+
+def test_every_answer_to_generated_requests_is_documented_and_none_is_a_5xx(
+    fuzzed_stack: tuple[LocalStack, list[str]], tmp_path: Path
+) -> None:
+    stack, headers = fuzzed_stack
+    har = tmp_path / "requests.har"
+    command = [
+        *(sys.executable, "-m", "schemathesis.cli", "run"),
+        f"{stack.base_url.replace('localhost', '127.0.0.1')}/api/openapi.json",
+        *("--checks", CHECKS, "--max-examples", EXAMPLES_PER_OPERATION, "--seed", "20261129"),
+        *("--generation-database", "none", "--no-color"),
+        *("--report", "har", "--report-har-path", str(har)),
+        *(part for header in headers for part in ("-H", header)),
+    ]
+
+    run = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)  # noqa: S603
+
+    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
+    statuses = _statuses(har)
+    print(f"schemathesis: {sum(statuses.values())} requests, statuses {dict(statuses)}")
+    assert sum(statuses.values()) >= 500
+    assert not [status for status in statuses if status >= 500]
+
+
+def _statuses(har: Path) -> Counter[int]:
+    entries: list[dict[str, Any]] = json.loads(har.read_text())["log"]["entries"]
+    return Counter(entry["response"]["status"] for entry in entries)
