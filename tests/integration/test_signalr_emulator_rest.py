@@ -444,7 +444,7 @@ async def test_existence_checks_answer_get_as_the_management_sdk_asks(
     emulator's Common/SignalRServiceWebApiDefinition.cs serves GET and HEAD on each check."""
     hub = f"/api/hubs/{signalr_hub_name}"
     async with connected(signalr_emulator, signalr_connection, signalr_hub_name, "gil") as gil:
-        await asyncio.to_thread(signalr_hub.add_connection_to_group, "g", gil.connection_id)
+        await asyncio.to_thread(signalr_hub.add_connection_to_group, "g", gil.connection_id or "")
         await asyncio.to_thread(signalr_hub.add_user_to_group, "ug", "gil")
         for path in (f"/connections/{gil.connection_id}", "/users/gil", "/groups/g"):
             assert call(signalr_connection, "GET", hub + path, params=API_VERSION).ok
