@@ -7,7 +7,13 @@ figures; the first failure stops the run with its exit code.
 import subprocess
 import sys
 
-BENCHMARKS = ("bench.chat_path", "bench.signalr_fanout")
+BENCHMARKS = (
+    "bench.chat_path",
+    "bench.signalr_fanout",
+    "bench.soak",
+    "bench.outages",
+    "bench.catch_up",
+)
 
 
 def main() -> int:

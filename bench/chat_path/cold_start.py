@@ -25,6 +25,7 @@ SEND_FIRST_CALL = "import chat.endpoints, chat.cosmos_store"
 #: A valid configuration; nothing is contacted by an import.
 ENVIRONMENT = {
     "DOCCHAT_AUTH": "dev",
+    "DOCCHAT_ACCESS": "open",
     "DOCCHAT_SIGNALR_MODE": "rest",
     "COSMOS_ENDPOINT": "https://127.0.0.1:8081",
     "AzureSignalRConnectionString": "Endpoint=http://127.0.0.1:8888;AccessKey=bench-key-0123456789abcdef;",

@@ -1,0 +1,1 @@
+"""Time to 503 with a dependency down: ``python -m bench.outages``."""

@@ -1,0 +1,1 @@
+"""Soak of the whole local stack: ``python -m bench.soak``."""
