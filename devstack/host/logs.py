@@ -7,7 +7,9 @@ function's own included, with the id as ``record.request_id`` (``-`` outside a r
 Messages carry what clients send (paths, headers, whatever a function logs), so the log
 escapes control characters in them: a path with ``%0a`` or a value with ``\r\n`` shows as
 ``\n`` or ``\r\n`` and cannot start a line that looks like a record of its own. A
-traceback keeps its lines, each indented, so only records start at the margin.
+traceback keeps its lines (its last one is the clue ``make dev`` shows when the host dies),
+but one that starts with a digit, as every record's timestamp does, is indented: only
+records start like records.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ _REQUEST_ID: ContextVar[str] = ContextVar("devstack_request_id", default=NO_REQU
 #: C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _INDENT = "    "
+_LIKE_A_RECORD = re.compile(r"^(?=\d)", re.MULTILINE)
 _installed = False
 
 
@@ -74,21 +77,22 @@ def escape_controls(text: str) -> str:
 
 
 class OneLineFormatter(logging.Formatter):
-    """Writes a record's message on one line, and its traceback indented below it."""
+    """Writes a record's message on one line; its traceback below it cannot pose as one."""
 
     def formatMessage(self, record: logging.LogRecord) -> str:
         record.message = escape_controls(record.message)
         return super().formatMessage(record)
 
     def formatException(self, ei: Any) -> str:
-        return _indented(super().formatException(ei))
+        return _unlike_records(super().formatException(ei))
 
     def formatStack(self, stack_info: str) -> str:
-        return _indented(super().formatStack(stack_info))
+        return _unlike_records(super().formatStack(stack_info))
 
 
-def _indented(text: str) -> str:
-    return "\n".join(_INDENT + escape_controls(line) for line in text.splitlines())
+def _unlike_records(text: str) -> str:
+    lines = "\n".join(escape_controls(line) for line in text.splitlines())
+    return _LIKE_A_RECORD.sub(_INDENT, lines)
 
 
 def configure_logging(level: int = logging.INFO) -> None:

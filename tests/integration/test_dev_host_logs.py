@@ -56,6 +56,8 @@ def test_no_client_input_starts_a_log_line(host: tuple[int, subprocess.Popen[str
     for separator in ("\u0085", "\u2028"):
         note = f"one{separator}{FORGED}".encode()
         requests.post(f"{base_url}/api/notes", headers={"x-note": note}, timeout=10)
+    # An exception whose message a client wrote: the host logs its traceback.
+    requests.post(f"{base_url}/api/fail", data=f"one\n{FORGED}".encode(), timeout=10)
     # A raw CR LF inside a header: the parser refuses it and logs the offending bytes.
     with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
         raw.sendall(f"GET / HTTP/1.1\r\nHost: dev\r\nX-Note: one\r\n{FORGED}\r\n\r\n".encode())
@@ -67,3 +69,4 @@ def test_no_client_input_starts_a_log_line(host: tuple[int, subprocess.Popen[str
     assert any(f"/api/nowhere\\n{FORGED}" in line for line in lines)
     assert any(f"note: one\\x85{FORGED}" in line for line in lines)
     assert any(f"note: one\\u2028{FORGED}" in line for line in lines)
+    assert f"    {FORGED}" in lines  # the traceback's line, indented

@@ -1,5 +1,5 @@
 """A whole-stack sample: negotiate and broadcast through the SignalR bindings, report settings,
-log what a caller sent."""
+log what a caller sent, fail with what a caller sent."""
 
 import json
 import logging
@@ -37,3 +37,8 @@ def setting(req: func.HttpRequest) -> str:
 def note(req: func.HttpRequest) -> str:
     logging.getLogger("stack_app").info("note: %s", req.headers.get("x-note"))
     return "noted"
+
+
+@app.route(route="fail", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+def fail(req: func.HttpRequest) -> str:
+    raise ValueError(req.get_body().decode())
