@@ -46,8 +46,7 @@ def main() -> None:
             f"sends while down: {figures['answers']}"
         )
     RESULTS.mkdir(exist_ok=True)
-    name = "catch_up.json" if options.retry_cap_ms is None else "catch_up_capped.json"
-    (RESULTS / name).write_text(
+    (RESULTS / "catch_up.json").write_text(
         json.dumps({"arguments": vars(options), "rounds": rounds}, indent=2) + "\n"
     )
 
@@ -61,7 +60,6 @@ async def _rounds(stack: LocalStack, options: argparse.Namespace) -> list[dict[s
             "baseUrl": stack.base_url,
             "document": DOCUMENT,
             "user": "catch-up-reader",
-            "retryCapMs": options.retry_cap_ms,
         }
         async with NodeProcess.start(CLIENT_SCRIPT, "BENCH_CATCH_UP", config) as client:
             await client.expect("connected", EVENT_TIMEOUT)
@@ -139,12 +137,6 @@ def _parser() -> argparse.ArgumentParser:
         nargs="+",
         default=[1.0, 2.0, 3.0, 5.0, 8.0, 12.0, 20.0],
         help="seconds down",
-    )
-    parser.add_argument(
-        "--retry-cap-ms",
-        type=float,
-        default=None,
-        help="cap the page's retry delays (default: the page's own policy, up to 10 s)",
     )
     parser.add_argument("--missed", type=int, default=5, help="messages posted while down")
     return parser

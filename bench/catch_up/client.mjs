@@ -1,10 +1,9 @@
 // A listener configured like the demo page (web/js/live-connection.js, chat-session.js): the
 // official @microsoft/signalr client negotiating through the dev host, automatic reconnect
-// on the page's own backoff (web/js/backoff.js), and on every (re)connection a sync that
-// joins the document and fetches everything after its cursor, retried on the same backoff.
+// on the page's own reconnect policy (web/js/backoff.js), and on every (re)connection a sync
+// that joins the document and fetches everything after its cursor, retried as the page does.
 //
-// Configuration: JSON in BENCH_CATCH_UP: {baseUrl, document, user, retryCapMs}; retryCapMs
-// (null: none) caps the page's delays, to try a shorter policy than the page's.
+// Configuration: JSON in BENCH_CATCH_UP: {baseUrl, document, user}.
 // stdin commands (JSON lines): {"command": "expect", "seq": n} asks for an event once the
 // client holds every message 1..n.
 // stdout events (JSON lines), times in wall-clock ms: connected {at}, reconnecting {at},
@@ -13,13 +12,12 @@
 import * as readline from "node:readline";
 import { performance } from "node:perf_hooks";
 import * as signalR from "@microsoft/signalr";
-import { backoffDelay, sleep } from "../../web/js/backoff.js";
+import { backoffDelay, reconnectDelay, sleep } from "../../web/js/backoff.js";
 
 const config = JSON.parse(process.env.BENCH_CATCH_UP);
 const headers = { "x-ms-client-principal-id": config.user, "x-ms-client-principal-name": config.user };
 const documentPath = `${config.baseUrl}/api/documents/${encodeURIComponent(config.document)}`;
 
-const delay = (attempt) => Math.min(config.retryCapMs ?? Infinity, backoffDelay(attempt));
 const now = () => performance.timeOrigin + performance.now();
 const emit = (event, fields = {}) => process.stdout.write(JSON.stringify({ event, at: now(), ...fields }) + "\n");
 
@@ -55,7 +53,7 @@ async function call(method, url, body) {
 async function sync(connectionId) {
   const mine = ++generation;
   for (let attempt = 0; mine === generation; attempt += 1) {
-    await sleep(delay(attempt));
+    await sleep(backoffDelay(attempt));
     try {
       await call("POST", `${documentPath}/join`, { connectionId });
       for (;;) {
@@ -75,7 +73,10 @@ async function sync(connectionId) {
 
 const hub = new signalR.HubConnectionBuilder()
   .withUrl(`${config.baseUrl}/api`, { headers })
-  .withAutomaticReconnect({ nextRetryDelayInMilliseconds: ({ previousRetryCount }) => delay(previousRetryCount) })
+  .withAutomaticReconnect({
+    nextRetryDelayInMilliseconds: ({ previousRetryCount, elapsedMilliseconds }) =>
+      reconnectDelay(previousRetryCount, elapsedMilliseconds),
+  })
   .configureLogging(signalR.LogLevel.None)
   .build();
 hub.on("newMessage", hold);

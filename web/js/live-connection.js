@@ -3,7 +3,7 @@
 // starts it again. Every (re)connection has a new connection id, reported via onConnected
 // so the caller can re-join its document and catch up.
 
-import { backoffDelay, sleep } from './backoff.js';
+import { reconnectDelay, sleep } from './backoff.js';
 
 const { HubConnectionBuilder, LogLevel } = window.signalR;
 
@@ -28,7 +28,8 @@ export class LiveConnection {
       // The negotiate request (and every renegotiation) carries the dev identity headers.
       .withUrl(url, { headers })
       .withAutomaticReconnect({
-        nextRetryDelayInMilliseconds: ({ previousRetryCount }) => backoffDelay(previousRetryCount),
+        nextRetryDelayInMilliseconds: ({ previousRetryCount, elapsedMilliseconds }) =>
+          reconnectDelay(previousRetryCount, elapsedMilliseconds),
       })
       .configureLogging(LogLevel.Warning)
       .build();
@@ -61,8 +62,9 @@ export class LiveConnection {
   }
 
   async #startLoop() {
+    const began = Date.now();
     for (let attempt = 0; !this.#stopped; attempt += 1) {
-      await sleep(backoffDelay(attempt));
+      await sleep(reconnectDelay(attempt, Date.now() - began));
       if (this.#stopped) return;
       try {
         await this.#hub.start();
