@@ -56,6 +56,7 @@ ROUTES = {
     "put_member": ("service/documents/{documentId}/members/{userId}", ["PUT"], "FUNCTION"),
     "remove_member": ("service/documents/{documentId}/members/{userId}", ["DELETE"], "FUNCTION"),
     "list_members": ("service/documents/{documentId}/members", ["GET"], "FUNCTION"),
+    "openapi": ("openapi.json", ["GET"], "ANONYMOUS"),
 }
 WITH_SIGNALR_OUTPUT = {
     "join_document",
