@@ -369,7 +369,7 @@ async def test_unknown_message_types_are_ignored_and_garbage_closes(service: Ser
         await client.closed()
 
 
-async def test_a_message_still_waiting_for_its_separator_is_limited_as_in_hub_connection_handler() -> (
+async def test_a_message_waiting_for_its_separator_is_limited_as_in_hub_connection_handler() -> (
     None
 ):
     """dotnet/aspnetcore src/SignalR/server/Core/src/HubConnectionHandler.cs: a message over
