@@ -1,0 +1,93 @@
+// Cosmos DB for NoSQL, serverless and keyless, with the one container docchat keeps
+// everything in. docchat's identity has data-plane rights only, which cannot create a
+// database or container, so they are made here exactly as chat/cosmos_container.py
+// would make them with a key (tests/infra holds the two to each other).
+
+param name string
+param location string
+param tags object
+param databaseName string
+param containerName string
+
+resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
+  name: name
+  location: location
+  tags: tags
+  kind: 'GlobalDocumentDB'
+  properties: {
+    databaseAccountOfferType: 'Standard'
+    locations: [
+      {
+        locationName: location
+        failoverPriority: 0
+      }
+    ]
+    capabilities: [
+      {
+        name: 'EnableServerless'
+      }
+    ]
+    // Entra only: no account keys, and no control-plane writes through the data plane.
+    disableLocalAuth: true
+    disableKeyBasedMetadataWriteAccess: true
+    minimalTlsVersion: 'Tls12'
+    // checkov:skip=CKV_AZURE_99:The Flex Consumption app has no fixed outbound addresses without a virtual network; access is Entra-only (disableLocalAuth).
+    // checkov:skip=CKV_AZURE_101:Reached from the app without a virtual network; the endpoint takes Entra tokens only.
+    publicNetworkAccess: 'Enabled'
+  }
+}
+
+resource database 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases@2024-11-15' = {
+  parent: account
+  name: databaseName
+  properties: {
+    resource: {
+      id: databaseName
+    }
+  }
+}
+
+// Same partition key and indexing policy as chat.cosmos_container (PARTITION_KEY_PATH,
+// INDEXING_POLICY): only the paths the queries filter or sort on are indexed.
+resource container 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers@2024-11-15' = {
+  parent: database
+  name: containerName
+  properties: {
+    resource: {
+      id: containerName
+      partitionKey: {
+        paths: [
+          '/documentId'
+        ]
+        kind: 'Hash'
+        version: 2
+      }
+      indexingPolicy: {
+        indexingMode: 'consistent'
+        automatic: true
+        includedPaths: [
+          {
+            path: '/documentId/?'
+          }
+          {
+            path: '/seq/?'
+          }
+          {
+            path: '/position/?'
+          }
+          {
+            path: '/role/?'
+          }
+        ]
+        excludedPaths: [
+          {
+            path: '/*'
+          }
+        ]
+      }
+    }
+  }
+}
+
+output name string = account.name
+output endpoint string = account.properties.documentEndpoint

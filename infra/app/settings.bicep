@@ -1,0 +1,84 @@
+// Every app setting the function app gets, and nothing else: the deployment replaces the
+// app's settings with exactly this object (tests/infra checks it against chat.settings).
+// Keyless throughout: each connection is an endpoint plus the user-assigned identity.
+
+@allowed(['appservice', 'jwt'])
+param authMode string
+@allowed(['open', 'members'])
+param accessMode string
+@allowed(['rest', 'bindings'])
+param signalrMode string
+@allowed(['signalr', 'webpubsub'])
+param realtimeBackend string
+
+param identityClientId string
+param storageBlobEndpoint string
+param appInsightsConnectionString string
+param cosmosEndpoint string
+param cosmosDatabase string
+param cosmosContainer string
+param realtimeServiceUri string
+
+param jwtIssuer string
+param jwtAudience string
+param jwtJwksUrl string
+
+param maxMessageLength int
+param postsPerMinute int
+param postBurst int
+
+// Read by the Functions host and the Azure SDKs, not by docchat. No FUNCTIONS_WORKER_RUNTIME
+// or FUNCTIONS_EXTENSION_VERSION: Flex Consumption takes the runtime from functionAppConfig
+// and refuses those settings.
+var runtimeSettings = {
+  // Host storage (secrets, leases) over Entra: blob only, docchat has no queue or timer.
+  AzureWebJobsStorage__blobServiceUri: storageBlobEndpoint
+  AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__clientId: identityClientId
+  APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString
+  // Application Insights refuses keyed ingestion (disableLocalAuth), so telemetry signs in.
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+  // DefaultAzureCredential (Cosmos DB without COSMOS_KEY) picks the user-assigned identity
+  // by this; the app has no system-assigned identity to fall back on.
+  AZURE_CLIENT_ID: identityClientId
+}
+
+// chat.settings. No COSMOS_KEY: without one docchat signs in with the identity.
+var docchatSettings = {
+  DOCCHAT_AUTH: authMode
+  DOCCHAT_ACCESS: accessMode
+  DOCCHAT_SIGNALR_MODE: signalrMode
+  DOCCHAT_MAX_MESSAGE_LENGTH: string(maxMessageLength)
+  DOCCHAT_POSTS_PER_MINUTE: string(postsPerMinute)
+  DOCCHAT_POST_BURST: string(postBurst)
+  COSMOS_ENDPOINT: cosmosEndpoint
+  COSMOS_DATABASE: cosmosDatabase
+  COSMOS_CONTAINER: cosmosContainer
+}
+
+// The issuer's published keys: no shared secret to keep in app settings.
+var jwtSettings = authMode == 'jwt' ? {
+  DOCCHAT_JWT_ISSUER: jwtIssuer
+  DOCCHAT_JWT_AUDIENCE: jwtAudience
+  DOCCHAT_JWT_JWKS_URL: jwtJwksUrl
+} : {}
+
+// The SignalR extension's identity-based connection (extension 1.7.0 and later).
+var signalrSettings = realtimeBackend == 'signalr' ? {
+  AzureSignalRConnectionString__serviceUri: realtimeServiceUri
+  AzureSignalRConnectionString__credential: 'managedidentity'
+  AzureSignalRConnectionString__clientId: identityClientId
+} : {}
+
+// ---- Web PubSub (issue 13): named as the Web PubSub extension reads them. chat.settings
+// does not read these yet; align this block with it when DOCCHAT_REALTIME lands.
+var webPubSubSettings = realtimeBackend == 'webpubsub' ? {
+  DOCCHAT_REALTIME: 'webpubsub'
+  WebPubSubConnectionString__serviceUri: realtimeServiceUri
+  WebPubSubConnectionString__credential: 'managedidentity'
+  WebPubSubConnectionString__clientId: identityClientId
+  WebPubSubHub: 'documents'
+} : {}
+// ---- end of the Web PubSub block
+
+output appSettings object = union(runtimeSettings, docchatSettings, jwtSettings, signalrSettings, webPubSubSettings)
