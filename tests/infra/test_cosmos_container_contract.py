@@ -1,0 +1,53 @@
+"""The container infra/ creates is the one chat.cosmos_container would create with a key:
+with Entra auth docchat cannot create it, so any difference would stay for good."""
+
+from typing import Any
+
+from azure.cosmos import PartitionKey
+
+from chat.cosmos_container import INDEXING_POLICY, PARTITION_KEY_PATH
+from tests.infra.bicep import INFRA, Opaque, Template
+
+COSMOS = Template(INFRA / "app" / "cosmos.bicep")
+
+
+def container_resource() -> dict[str, Any]:
+    body = COSMOS.resource("container", {})
+    assert isinstance(body, dict)
+    resource = body["properties"]["resource"]
+    assert isinstance(resource, dict)
+    return resource
+
+
+def test_the_partition_key_is_the_codes() -> None:
+    assert container_resource()["partitionKey"] == dict(PartitionKey(path=PARTITION_KEY_PATH))
+
+
+def test_the_indexing_policy_is_the_codes() -> None:
+    assert container_resource()["indexingPolicy"] == INDEXING_POLICY
+
+
+def test_the_container_is_named_as_the_app_is_told() -> None:
+    """main.bicep hands the same names to the container and to COSMOS_DATABASE/_CONTAINER."""
+    assert container_resource()["id"] == Opaque("containerName")
+    database = COSMOS.resource("database", {})
+    assert isinstance(database, dict)
+    assert database["properties"]["resource"]["id"] == Opaque("databaseName")
+
+    main = Template(INFRA / "main.bicep")
+    names = {"cosmosDatabaseName": "db-x", "cosmosContainerName": "container-x"}
+    cosmos, settings = main.module("cosmos", names), main.module("settings", names)
+    assert isinstance(cosmos, dict)
+    assert isinstance(settings, dict)
+    given = cosmos["params"]["databaseName"], cosmos["params"]["containerName"]
+    told = settings["params"]["cosmosDatabase"], settings["params"]["cosmosContainer"]
+    assert given == told == ("db-x", "container-x")
+
+
+def test_the_account_is_serverless_and_keyless() -> None:
+    account = COSMOS.resource("account", {})
+    assert isinstance(account, dict)
+    properties = account["properties"]
+    assert properties["capabilities"] == [{"name": "EnableServerless"}]
+    assert properties["disableLocalAuth"] is True
+    assert properties["disableKeyBasedMetadataWriteAccess"] is True
