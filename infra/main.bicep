@@ -34,8 +34,8 @@ param realtimeSku string = 'Standard_S1'
 @description('Units of the real-time service (1,000 concurrent connections each on Standard).')
 param realtimeUnits int = 1
 
-@description('Browser origins allowed to call the app and the real-time service, e.g. https://chat.example.com.')
-param webOrigins array = []
+@description('Comma-separated browser origins allowed to call the app and the real-time service, e.g. https://chat.example.com.')
+param webOrigins string = ''
 
 @description('authMode=appservice: the Entra app registration (client) id users sign in with.')
 param authClientId string = ''
@@ -82,6 +82,7 @@ var functionAppName = 'func-${token}'
 var signalrName = 'sigr-${token}'
 var webPubSubName = 'wps-${token}'
 var deploymentContainer = 'app-package-${token}'
+var webOriginList = empty(webOrigins) ? [] : split(webOrigins, ',')
 // Known before the service exists, so the app's settings and the service's upstream (which
 // needs the app) do not depend on each other. Public Azure cloud host names.
 var signalrUri = 'https://${signalrName}.service.signalr.net'
@@ -217,7 +218,7 @@ module api 'app/api.bicep' = {
     identityId: identity.outputs.resourceId
     deploymentContainerUrl: '${storage.outputs.serviceEndpoints.blob}${deploymentContainer}'
     appSettings: settings.outputs.appSettings
-    allowedOrigins: webOrigins
+    allowedOrigins: webOriginList
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     authMode: authMode
@@ -250,7 +251,7 @@ module signalr 'app/signalr.bicep' = if (realtimeBackend == 'signalr') {
     // The app's own origin too, for a page served next to it.
     allowedOrigins: union([
       'https://${api.outputs.defaultHostname}'
-    ], webOrigins)
+    ], webOriginList)
     principalId: identity.outputs.principalId
   }
 }
