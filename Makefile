@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup dev test lint unit integration e2e bench clean system-packages
+.PHONY: help setup dev test lint unit integration devstack e2e bench clean system-packages
 
 help:
 	@echo "make dev    set everything up and run docchat locally (http://localhost:7071)"
@@ -55,6 +55,9 @@ unit: setup
 
 integration: setup
 	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
+
+devstack: setup
+	$(PY) -m pytest tests/devstack $(PYTEST_ARGS)
 
 e2e: setup
 	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)

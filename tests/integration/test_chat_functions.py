@@ -21,7 +21,7 @@ from tests.fixtures.chat import (
     HostFailedInvocation,
 )
 from tests.integration.conftest import LoadApp, closed_port
-from tests.integration.js.hub_client import NodeHubClient
+from tests.fixtures.hub_client import NodeHubClient
 
 CAROL = User("carol-id", "Carol")
 MODES = ["rest", "bindings"]

@@ -13,7 +13,7 @@ import jwt
 
 from tests.fixtures.chat import FunctionsHost
 from tests.integration.conftest import LoadApp
-from tests.integration.js.hub_client import NodeHubClient
+from tests.fixtures.hub_client import NodeHubClient
 
 ISSUER = "https://login.docchat.test"
 AUDIENCE = "docchat"

@@ -11,7 +11,7 @@ import pytest
 from devstack.host.indexing import FunctionIndexError
 from devstack.host.loading import FunctionAppLoadError, load_function_app
 from devstack.host.server import FUNCTION_INDEX, HostOptions, create_host_app
-from tests.integration.host_apps.serving import APPS, app_path
+from tests.devstack.host_apps.serving import APPS, app_path
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from pysignalr.client import SignalRClient
 
 from devstack.signalr import RunningEmulator
 from signalr.rest import HubClient
-from tests.integration.host_apps.serving import serving
+from tests.devstack.host_apps.serving import serving
 
 KEY = "sample-access-key-for-the-binding-tests-0123456789"
 OFFLINE = f"Endpoint=http://localhost:8888;AccessKey={KEY};Version=1.0;"

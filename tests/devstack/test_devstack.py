@@ -26,7 +26,7 @@ from devstack.stack import (
 )
 from signalr.connection_string import parse_connection_string
 from signalr.rest import HubClient, RetryPolicy
-from tests.integration.host_apps.serving import app_path
+from tests.devstack.host_apps.serving import app_path
 
 STACK_APP = app_path("stack_app")
 

@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 from multidict import CIMultiDict
 
-from tests.integration.host_apps.serving import serving
+from tests.devstack.host_apps.serving import serving
 
 
 @pytest.fixture

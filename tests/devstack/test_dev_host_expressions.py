@@ -17,7 +17,7 @@ import jwt
 import pytest
 from multidict import CIMultiDict
 
-from tests.integration.host_apps.serving import serving
+from tests.devstack.host_apps.serving import serving
 
 SETTINGS = {
     "AzureSignalRConnectionString": (

@@ -18,8 +18,8 @@ import pytest
 import requests
 
 from devstack.stack import free_port
-from tests.integration.host_apps.process import start_host, wait_until_listening
-from tests.integration.host_apps.serving import app_path
+from tests.devstack.host_apps.process import start_host, wait_until_listening
+from tests.devstack.host_apps.serving import app_path
 
 FORGED = "2001-01-01 00:00:00,000 ERROR   [-] devstack.host: forged"
 

@@ -11,7 +11,7 @@ from yarl import URL
 
 from devstack.host.__main__ import SIGNALR_BROWSER_CLIENT, SIGNALR_CLIENT_URL
 from devstack.stack import PROJECT_ROOT
-from tests.integration.host_apps.serving import serving
+from tests.devstack.host_apps.serving import serving
 
 SIGNALR_CLIENT = PROJECT_ROOT / SIGNALR_BROWSER_CLIENT
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import aiohttp
 
 from devstack.host.cors import CorsPolicy
-from tests.integration.host_apps.serving import serving
+from tests.devstack.host_apps.serving import serving
 
 PAGE = "http://page.test:5173"
 PREFLIGHT = {

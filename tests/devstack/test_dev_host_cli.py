@@ -14,8 +14,8 @@ import requests
 
 from devstack.host.limits import BODY_LIMIT_SETTING
 from devstack.stack import free_port
-from tests.integration.host_apps.process import start_host, wait_until_listening
-from tests.integration.host_apps.serving import app_path
+from tests.devstack.host_apps.process import start_host, wait_until_listening
+from tests.devstack.host_apps.serving import app_path
 
 FUNCTION_KEY = "cli-test-key"
 BODY_LIMIT = 64

@@ -19,7 +19,7 @@ import pytest
 from yarl import URL
 
 from devstack.host.limits import BODY_LIMIT_SETTING, RequestLimits
-from tests.integration.host_apps.serving import serving
+from tests.devstack.host_apps.serving import serving
 
 CAP = 1024
 LIMITS = RequestLimits(max_body_bytes=CAP, header_timeout=0.5, body_timeout=0.5)

@@ -18,7 +18,7 @@ from devstack.signalr.running import connection_string
 from signalr.connection_string import ConnectionString, parse_connection_string
 from signalr.rest import HubClient
 from tests.fixtures.signalr_emulator import NegotiateEndpoint, serve_negotiate
-from tests.integration.js.hub_client import EVENT_TIMEOUT, NodeHubClient
+from tests.fixtures.hub_client import EVENT_TIMEOUT, NodeHubClient
 
 RICH_ARGUMENTS = ["text", 42, 1.5, None, True, {"nested": ["é€ ✓", {"deep": []}]}]
 

@@ -18,7 +18,7 @@ import requests
 import urllib3
 
 from devstack.stack import PROJECT_ROOT, LocalStack, RestartPolicy, free_port, port_is_free
-from tests.integration.host_apps.serving import app_path
+from tests.devstack.host_apps.serving import app_path
 
 STACK_APP = app_path("stack_app")
 #: The module each child runs (``python -m``), by the name devstack gives it.

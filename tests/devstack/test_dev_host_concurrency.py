@@ -11,7 +11,7 @@ import asyncio
 import aiohttp
 import pytest
 
-from tests.integration.host_apps.serving import serving
+from tests.devstack.host_apps.serving import serving
 
 
 @pytest.mark.parametrize("kind", ["sync", "async"])

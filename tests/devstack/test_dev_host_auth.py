@@ -7,7 +7,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.integration.host_apps.serving import serving
+from tests.devstack.host_apps.serving import serving
 
 KEY = "sample-function-key"
 

@@ -1,1 +1,0 @@
-"""Node scripts that drive the official JavaScript clients, and their Python drivers."""
