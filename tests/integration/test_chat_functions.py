@@ -20,8 +20,8 @@ from tests.fixtures.chat import (
     FunctionsHost,
     HostFailedInvocation,
 )
-from tests.integration.conftest import LoadApp, closed_port
 from tests.fixtures.hub_client import NodeHubClient
+from tests.integration.conftest import LoadApp, closed_port
 
 CAROL = User("carol-id", "Carol")
 MODES = ["rest", "bindings"]

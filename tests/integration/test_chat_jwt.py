@@ -12,8 +12,8 @@ from typing import Any
 import jwt
 
 from tests.fixtures.chat import FunctionsHost
-from tests.integration.conftest import LoadApp
 from tests.fixtures.hub_client import NodeHubClient
+from tests.integration.conftest import LoadApp
 
 ISSUER = "https://login.docchat.test"
 AUDIENCE = "docchat"
