@@ -3,6 +3,11 @@
 The AccessKey comes from the environment variable ``DEVSTACK_SIGNALR_ACCESS_KEY`` (the public
 local key when unset), never from the command line, which any user can read with ``ps``.
 
+Client events go upstream by the rules given as ``--upstream`` (repeatable, first match wins;
+syntax in :mod:`devstack.signalr.upstream_rules`), then by those in the environment variable
+``DEVSTACK_SIGNALR_UPSTREAM``, one a line: where a URL carries a function key (``?code=``),
+the variable keeps it off the command line too. Without any rule, client events go nowhere.
+
 The first line on stdout is the connection string (``AzureSignalRConnectionString=...``) with
 the port actually bound and the key masked, so a parent process can start it with ``--port 0``
 and read where it listens without the key reaching a terminal or a log; logs follow on stderr.
@@ -22,8 +27,11 @@ from devstack.signalr.emulator import Emulator
 from devstack.signalr.running import connection_string, endpoint_url
 from devstack.signalr.server import serve
 from devstack.signalr.settings import ACCESS_KEY_VARIABLE, DEFAULT_ACCESS_KEY
+from devstack.signalr.upstream_rules import UpstreamRule, parse_upstream_rule
 
 DEFAULT_PORT = 8888
+#: Upstream rules, one a line, after those of ``--upstream``.
+UPSTREAM_VARIABLE = "DEVSTACK_SIGNALR_UPSTREAM"
 #: What the banner shows in place of the AccessKey.
 MASKED_KEY = "***"
 
@@ -38,7 +46,13 @@ def main() -> None:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     access_key = os.environ.get(ACCESS_KEY_VARIABLE) or DEFAULT_ACCESS_KEY
-    asyncio.run(_serve_until_stopped(arguments.host, arguments.port, access_key))
+    texts = [*arguments.upstream, *os.environ.get(UPSTREAM_VARIABLE, "").splitlines()]
+    try:
+        upstream = [parse_upstream_rule(text) for text in texts if text.strip()]
+    except ValueError as error:
+        sys.exit(f"python -m devstack.signalr: {error}")
+    emulator = Emulator(access_key, upstream=upstream)
+    asyncio.run(_serve_until_stopped(emulator, arguments.host, arguments.port))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,20 +63,45 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free port")
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on")
+    parser.add_argument(
+        "--upstream",
+        action="append",
+        default=[],
+        metavar="URL_TEMPLATE [hub=P] [category=P] [event=P]",
+        help="send client events matching the patterns (default *) to the URL; repeatable, "
+        f"the first match wins; more rules may come one a line in {UPSTREAM_VARIABLE}",
+    )
     return parser
 
 
-async def _serve_until_stopped(host: str, port: int, access_key: str) -> None:
+async def _serve_until_stopped(emulator: Emulator, host: str, port: int) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with serve(Emulator(access_key), host, port) as bound:
+    async with serve(emulator, host, port) as bound:
         url = endpoint_url(host, bound)
         print(f"AzureSignalRConnectionString={connection_string(url, MASKED_KEY)}", flush=True)
-        logging.getLogger("devstack.signalr").info("listening on %s:%d", host, bound)
+        logger = logging.getLogger("devstack.signalr")
+        logger.info("listening on %s:%d", host, bound)
+        for rule in emulator.upstream.rules:
+            logger.info("upstream: %s", _described(rule))
         await stop.wait()
     logging.getLogger("devstack.signalr").info("stopped")
+
+
+def _described(rule: UpstreamRule) -> str:
+    """A rule for the log: its URL without the query (a function key may be there)."""
+    url, query = rule.url_template.partition("?")[::2]
+    patterns = " ".join(
+        f"{name}={','.join(sorted(values))}"
+        for name, values in (
+            ("hub", rule.hubs),
+            ("category", rule.categories),
+            ("event", rule.events),
+        )
+    )
+    return f"{url}{'?' + MASKED_KEY if query else ''} {patterns}"
 
 
 if __name__ == "__main__":

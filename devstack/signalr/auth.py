@@ -11,6 +11,7 @@ names the problem but never echoes the token.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ __all__ = [
     "TokenValidator",
     "Unauthorized",
     "bearer_token",
+    "claim_strings",
 ]
 
 #: The service refuses longer access tokens.
@@ -133,6 +135,21 @@ def bearer_token(headers: Mapping[str, str], query: Mapping[str, str]) -> str:
     raise Unauthorized(
         "no access token: send 'Authorization: Bearer <token>' or the access_token query parameter"
     )
+
+
+def claim_strings(claims: Mapping[str, Any]) -> tuple[str, ...]:
+    """The token's claims as upstream hears them: ``type: value`` each, as .NET's
+    ``Claim.ToString()`` writes them (azure-signalr Emulator/HubEmulator/
+    HttpUpstreamPropertiesFeature.cs), a JSON array as one claim per item."""
+    return tuple(
+        f"{name}: {_claim_text(item)}"
+        for name, value in claims.items()
+        for item in (value if isinstance(value, list) else [value])
+    )
+
+
+def _claim_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def _reason(error: jwt.InvalidTokenError) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from devstack.signalr.auth import Identity, RequestTarget, bearer_token
+from devstack.signalr.auth import Identity, RequestTarget, bearer_token, claim_strings
 from devstack.signalr.connection import ClientConnection
 from devstack.signalr.emulator import EMULATOR, Emulator, Negotiation
 from devstack.signalr.errors import ApiError, ErrorCode
@@ -88,7 +88,7 @@ async def client_socket(request: web.Request) -> web.StreamResponse:
             resumed.resume(socket, _transport(request))
             await _pump(socket, resumed)
         else:
-            await _start(request, socket, emulator, hub, identity.user_id, negotiation)
+            await _start(request, socket, emulator, hub, identity, negotiation)
     finally:
         await socket.close()
     return socket
@@ -99,7 +99,7 @@ async def _start(
     socket: web.WebSocketResponse,
     emulator: Emulator,
     hub: str,
-    user_id: str | None,
+    identity: Identity,
     negotiation: Negotiation | None,
 ) -> None:
     handshake, rest = await _handshake(socket, emulator.settings.handshake_timeout)
@@ -107,7 +107,9 @@ async def _start(
         return
     connection = emulator.open_connection(
         hub=hub,
-        user_id=user_id,
+        user_id=identity.user_id,
+        claims=claim_strings(identity.claims),
+        query=f"?{request.query_string}" if request.query_string else "",
         protocol=handshake.protocol,
         stateful=bool(
             negotiation and negotiation.stateful and handshake.supports_stateful_reconnect
@@ -116,7 +118,8 @@ async def _start(
         connection_token=negotiation.connection_token if negotiation else None,
     )
     connection.attach(socket, _transport(request), handshake_ok())
-    if rest and not connection.receive(rest):
+    await connection.announce_upstream()
+    if rest and not await _receive(connection, rest):
         connection.socket_closed(socket, by_client=True)
         return
     await _pump(socket, connection)
@@ -130,11 +133,19 @@ async def _pump(socket: web.WebSocketResponse, connection: ClientConnection) -> 
             if message.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
                 break
             data = message.data.encode() if message.type is WSMsgType.TEXT else message.data
-            if not connection.receive(data):
+            if not await _receive(connection, data):
                 by_client = True
                 break
     finally:
         connection.socket_closed(socket, by_client=by_client)
+
+
+async def _receive(connection: ClientConnection, data: bytes) -> bool:
+    """Process one frame, its invocations upstream included, before the next is read; False
+    once the client sent its close message."""
+    open_ = connection.receive(data)
+    await connection.forward_upstream()
+    return open_
 
 
 async def _handshake(

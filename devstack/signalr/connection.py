@@ -8,6 +8,12 @@ A client that lets its queue overflow is closed with an error.
 With stateful reconnect, sequenced messages are also kept until the client acknowledges them;
 if the socket drops, the connection stays registered (messages keep accumulating) until the
 client comes back with the same connection token or the reconnect window passes.
+
+Hub invocations from the client go upstream (:mod:`devstack.signalr.upstream`) one at a time:
+the reader forwards what a frame carried before it reads the next frame, as the service reads
+nothing more from a client while its invocation is upstream, and the client timeout waits
+meanwhile (azure-signalr Emulator/HubEmulator/HubProxyHandler.cs DispatchMessagesAsync stops
+and restarts it around each message).
 """
 
 from __future__ import annotations
@@ -24,12 +30,15 @@ from devstack.signalr.outbox import Outbox
 from devstack.signalr.protocol import ClientMessage, HubProtocol, MessageType, ProtocolError
 from devstack.signalr.settings import EmulatorSettings
 from devstack.signalr.stateful import IncomingSequence, ReplayBuffer
+from devstack.signalr.upstream import ConnectionEvents
 
 __all__ = ["ClientConnection"]
 
 log = logging.getLogger("devstack.signalr")
 
 _CLIENT_TIMEOUT_ERROR = "Server timeout elapsed without receiving a message from the client."
+#: What upstream hears when a socket ends without a close message.
+_SOCKET_LOST_ERROR = "The connection was lost without a close message."
 _OVERFLOW_ERROR = (
     "The client did not read its messages fast enough: {size} bytes were waiting for it."
 )
@@ -48,6 +57,7 @@ class ClientConnection:
         protocol: HubProtocol,
         stateful: bool,
         settings: EmulatorSettings,
+        upstream: ConnectionEvents,
         on_end: Callable[[ClientConnection, str], None],
     ) -> None:
         self.connection_id = connection_id
@@ -58,7 +68,11 @@ class ClientConnection:
         #: Retired: the service closed it or it went away; nothing more is sent to it.
         self.ended = False
         self._settings = settings
+        self._upstream = upstream
         self._on_end = on_end
+        #: Invocations received and not yet forwarded upstream.
+        self._to_forward: list[ClientMessage] = []
+        self._forwarding = False
         self._replay = ReplayBuffer(settings.max_buffered_bytes) if stateful else None
         self._incoming = IncomingSequence() if stateful else None
         self._decoder = protocol.decoder(settings.max_client_message_bytes)
@@ -105,7 +119,10 @@ class ClientConnection:
         if self._replay is not None and not by_client:
             self._detached_at = time.monotonic()
             return
-        self._retire("closed by the client" if by_client else "socket lost")
+        if by_client:
+            self._retire("closed by the client", error=None)
+        else:
+            self._retire("socket lost", error=_SOCKET_LOST_ERROR)
 
     # Sending -----------------------------------------------------------------------------
 
@@ -136,6 +153,30 @@ class ClientConnection:
             return True
         return self._process(messages)
 
+    async def announce_upstream(self) -> None:
+        """Tell upstream the connection opened, before it hears any of its messages
+        (HubProxyHandler.cs RunHubAsync). The client timeout waits meanwhile."""
+        self._forwarding = True
+        try:
+            await self._upstream.connected()
+        finally:
+            self._forwarding = False
+            self._last_received = time.monotonic()
+
+    async def forward_upstream(self) -> None:
+        """Send upstream, in order, the invocations received so far; write back what a
+        blocking one gets. The client timeout waits meanwhile."""
+        self._forwarding = True
+        try:
+            while self._to_forward and not self.ended:
+                message = self._to_forward.pop(0)
+                frame = await self._upstream.invoke(message, self.protocol)
+                if frame is not None:
+                    self._send(frame, sequenced=True)
+        finally:
+            self._forwarding = False
+            self._last_received = time.monotonic()
+
     # Timers --------------------------------------------------------------------------------
 
     def keep_alive(self, now: float) -> None:
@@ -144,7 +185,9 @@ class ClientConnection:
             return
         if self._outbox is None:
             if now - self._detached_at > self._settings.reconnect_window:
-                self._retire("the client did not reconnect in time")
+                self._retire("the client did not reconnect in time", error=_SOCKET_LOST_ERROR)
+            return
+        if self._forwarding:
             return
         if now - self._last_received > self._settings.client_timeout:
             self.close(_CLIENT_TIMEOUT_ERROR, allow_reconnect=True)
@@ -176,17 +219,13 @@ class ClientConnection:
                 self._incoming.restart_at(message.sequence_id or 0)
             except ValueError as error:
                 self.close(str(error), allow_reconnect=False)
+        elif message.goes_upstream:
+            self._to_forward.append(message)
         elif message.is_invocation:
-            # Serverless without an upstream: the service ignores the event, and a client
-            # that waits for a completion waits on (azure-signalr Emulator/HubEmulator/
-            # HttpServerlessMessageHandler.cs: "Upstream for this event is not set, ignore").
             log.info(
-                "connection %s invoked %r: ignored, the hub has no upstream%s",
+                "connection %s started a stream %r: ignored, as the service ignores it",
                 self.connection_id,
                 message.target,
-                " (the client waits for a completion that never comes)"
-                if message.invocation_id
-                else "",
             )
 
     def _send(self, frame: bytes, *, sequenced: bool) -> None:
@@ -207,7 +246,7 @@ class ClientConnection:
         """Retire the connection now; its socket, if any, still gets the close message."""
         if self.ended:
             return
-        self._retire(f"closed by the service: {error or 'no error'}")
+        self._retire(f"closed by the service: {error or 'no error'}", error=error)
         if self._outbox is None:
             return
         self._outbox.finish(
@@ -245,7 +284,10 @@ class ClientConnection:
             self._transport.abort()
         self._stop_writer()
 
-    def _retire(self, reason: str) -> None:
-        """No longer addressable: unregistered and unsendable, even while a close flushes."""
+    def _retire(self, reason: str, *, error: str | None) -> None:
+        """No longer addressable: unregistered and unsendable, even while a close flushes.
+        Upstream hears of it with ``error`` (None for a clean close)."""
         self.ended = True
+        self._to_forward.clear()
         self._on_end(self, reason)
+        self._upstream.disconnected(error)

@@ -24,6 +24,8 @@ from devstack.signalr.invocation import Invocation
 from devstack.signalr.protocol import HubProtocol
 from devstack.signalr.registry import HubRegistry
 from devstack.signalr.settings import DEFAULT_ACCESS_KEY, EmulatorSettings
+from devstack.signalr.upstream import Caller, Upstream
+from devstack.signalr.upstream_rules import UpstreamRule
 
 __all__ = ["EMULATOR", "Emulator", "Negotiation"]
 
@@ -48,10 +50,15 @@ class Emulator:
     """Azure SignalR Service in serverless mode, held in memory."""
 
     def __init__(
-        self, access_key: str = DEFAULT_ACCESS_KEY, settings: EmulatorSettings | None = None
+        self,
+        access_key: str = DEFAULT_ACCESS_KEY,
+        settings: EmulatorSettings | None = None,
+        upstream: Sequence[UpstreamRule] = (),
     ) -> None:
         self.settings = settings or EmulatorSettings()
         self.tokens = TokenValidator(access_key)
+        #: Where client events go; with no rules, nowhere.
+        self.upstream = Upstream(upstream, [access_key], self.settings.upstream_timeout)
         self._hubs: dict[str, HubRegistry[ClientConnection]] = {}
         self._negotiations: dict[str, Negotiation] = {}
         self._resumable: dict[str, ClientConnection] = {}
@@ -153,16 +160,23 @@ class Emulator:
         stateful: bool,
         connection_id: str | None = None,
         connection_token: str | None = None,
+        claims: tuple[str, ...] = (),
+        query: str = "",
     ) -> ClientConnection:
-        """Register a connection whose handshake succeeded; REST calls can reach it now."""
+        """Register a connection whose handshake succeeded; REST calls can reach it now.
+
+        ``claims`` and ``query`` (the connect request's, with its ``?``) are for upstream.
+        """
+        connection_id = connection_id or secrets.token_urlsafe(16)
         connection = ClientConnection(
-            connection_id=connection_id or secrets.token_urlsafe(16),
+            connection_id=connection_id,
             connection_token=connection_token,
             hub=hub,
             user_id=user_id,
             protocol=protocol,
             stateful=stateful,
             settings=self.settings,
+            upstream=self.upstream.events_of(Caller(connection_id, hub, user_id, claims, query)),
             on_end=self._forget,
         )
         self.hub(hub).add(connection)

@@ -12,10 +12,11 @@ message may span frames, so decoding is incremental.
 
 from __future__ import annotations
 
+import base64
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, ClassVar
 
@@ -31,9 +32,13 @@ __all__ = [
     "MessagePackHubProtocol",
     "MessageType",
     "ProtocolError",
+    "bytes_as_base64",
 ]
 
 RECORD_SEPARATOR = b"\x1e"
+#: The result kinds of a MessagePack completion (dotnet/aspnetcore
+#: src/SignalR/docs/specs/HubProtocol.md, "Completion Message Encoding").
+_ERROR_RESULT, _VOID_RESULT, _NON_VOID_RESULT = 1, 2, 3
 #: A varint length prefix never needs more than five bytes (messages are under 2 GB).
 _MAX_VARINT_BYTES = 5
 
@@ -77,6 +82,8 @@ class ClientMessage:
     invocation_id: str | None = None
     target: str | None = None
     sequence_id: int | None = None
+    #: The message as the client encoded it, without its framing: what upstream receives.
+    payload: bytes = field(default=b"", compare=False, repr=False)
 
     @property
     def is_sequenced(self) -> bool:
@@ -87,6 +94,12 @@ class ClientMessage:
     def is_invocation(self) -> bool:
         """The client invokes a hub method (blocking when it has an invocation id)."""
         return self.type in (MessageType.INVOCATION, MessageType.STREAM_INVOCATION)
+
+    @property
+    def goes_upstream(self) -> bool:
+        """Only plain invocations travel upstream; the service drops stream invocations
+        (azure-signalr Emulator/HubEmulator/HubProxyHandler.cs forwards InvocationMessage)."""
+        return self.type == MessageType.INVOCATION and self.target is not None
 
 
 class MessageDecoder(ABC):
@@ -125,10 +138,21 @@ class HubProtocol(ABC):
     name: ClassVar[str]
     #: Binary protocols travel in binary WebSocket frames, text ones in text frames.
     binary: ClassVar[bool]
+    #: How an upstream request names a body in this protocol.
+    content_type: ClassVar[str]
 
     @abstractmethod
     def invocation(self, target: str, arguments: Sequence[Any]) -> bytes:
         """A non-blocking invocation of ``target`` on the client."""
+
+    @abstractmethod
+    def completion(self, invocation_id: str, *, error: str | None = None) -> bytes:
+        """The end of a blocking invocation: without a result, or failed with ``error``."""
+
+    @abstractmethod
+    def result(self, invocation_id: str, value: Any) -> bytes:
+        """The end of a blocking invocation with ``value`` as its result (``bytes`` travel
+        as base64 in JSON, as .NET serializes a ``byte[]``)."""
 
     @abstractmethod
     def ping(self) -> bytes:
@@ -156,10 +180,22 @@ class JsonHubProtocol(HubProtocol):
 
     name = "json"
     binary = False
+    content_type = "application/json"
 
     def invocation(self, target: str, arguments: Sequence[Any]) -> bytes:
         return _json_frame(
             {"type": MessageType.INVOCATION, "target": target, "arguments": arguments}
+        )
+
+    def completion(self, invocation_id: str, *, error: str | None = None) -> bytes:
+        message: dict[str, Any] = {"type": MessageType.COMPLETION, "invocationId": invocation_id}
+        if error is not None:
+            message["error"] = error
+        return _json_frame(message)
+
+    def result(self, invocation_id: str, value: Any) -> bytes:
+        return _json_frame(
+            {"type": MessageType.COMPLETION, "invocationId": invocation_id, "result": value}
         )
 
     def ping(self) -> bytes:
@@ -188,9 +224,18 @@ class MessagePackHubProtocol(HubProtocol):
 
     name = "messagepack"
     binary = True
+    content_type = "application/x-msgpack"
 
     def invocation(self, target: str, arguments: Sequence[Any]) -> bytes:
         return _msgpack_frame([MessageType.INVOCATION, {}, None, target, arguments, []])
+
+    def completion(self, invocation_id: str, *, error: str | None = None) -> bytes:
+        if error is None:
+            return _msgpack_frame([MessageType.COMPLETION, {}, invocation_id, _VOID_RESULT])
+        return _msgpack_frame([MessageType.COMPLETION, {}, invocation_id, _ERROR_RESULT, error])
+
+    def result(self, invocation_id: str, value: Any) -> bytes:
+        return _msgpack_frame([MessageType.COMPLETION, {}, invocation_id, _NON_VOID_RESULT, value])
 
     def ping(self) -> bytes:
         return _msgpack_frame([MessageType.PING])
@@ -215,8 +260,15 @@ PROTOCOLS: dict[str, HubProtocol] = {
 
 
 def _json_frame(message: dict[str, Any]) -> bytes:
-    text = json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+    text = json.dumps(message, separators=(",", ":"), ensure_ascii=False, default=bytes_as_base64)
     return text.encode() + RECORD_SEPARATOR
+
+
+def bytes_as_base64(value: object) -> str:
+    """``json.dumps``'s ``default``: bytes as base64 text, as .NET writes a ``byte[]``."""
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def _msgpack_frame(message: list[Any]) -> bytes:
@@ -254,6 +306,7 @@ def _from_json(record: bytes) -> ClientMessage:
         invocation_id=_text_or_none(message.get("invocationId")),
         target=_text_or_none(message.get("target")),
         sequence_id=_int_or_none(message.get("sequenceId")),
+        payload=record,
     )
 
 
@@ -297,6 +350,7 @@ def _from_msgpack(payload: bytes) -> ClientMessage:
         type=kind,
         invocation_id=_text_or_none(_item(message, 2)),
         target=_text_or_none(_item(message, 3)),
+        payload=payload,
     )
 
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
+from collections.abc import Sequence
 
 from devstack.signalr.emulator import Emulator
 from devstack.signalr.server import serve
 from devstack.signalr.settings import DEFAULT_ACCESS_KEY, EmulatorSettings
+from devstack.signalr.upstream_rules import UpstreamRule
 
 __all__ = ["RunningEmulator", "connection_string", "endpoint_url", "start_emulator"]
 
@@ -91,6 +93,9 @@ def start_emulator(
     host: str = "127.0.0.1",
     *,
     settings: EmulatorSettings | None = None,
+    upstream: Sequence[UpstreamRule] = (),
 ) -> RunningEmulator:
-    """Start an emulator on ``host:port`` (0 picks a free port) in a background thread."""
-    return RunningEmulator(Emulator(access_key, settings), host, port, access_key)
+    """Start an emulator on ``host:port`` (0 picks a free port) in a background thread;
+    client events go to the first of the ``upstream`` rules that takes them."""
+    emulator = Emulator(access_key, settings, upstream)
+    return RunningEmulator(emulator, host, port, access_key)

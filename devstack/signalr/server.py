@@ -61,4 +61,6 @@ async def serve(emulator: Emulator, host: str = "127.0.0.1", port: int = 0) -> A
         if keep_alive is not None:
             keep_alive.cancel()
         emulator.close_everyone()
+        # The disconnected events of everyone just closed get the close grace to go out.
+        await emulator.upstream.close(emulator.settings.close_grace)
         await runner.cleanup()

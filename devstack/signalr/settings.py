@@ -45,6 +45,9 @@ class EmulatorSettings:
     #: Largest WebSocket frame the emulator writes when it coalesces queued messages; one
     #: bigger message still goes out alone.
     max_frame_bytes: int = 64 * 1024
+    #: Seconds one upstream request may take, answer included: HttpClient's default timeout,
+    #: which bounds the requests of Microsoft's emulator (it does not retry).
+    upstream_timeout: float = 100.0
     #: permessage-deflate costs more CPU than it saves on loopback, and the service's clients
     #: do not need it.
     compress: bool = False
@@ -57,6 +60,7 @@ class EmulatorSettings:
             "reconnect_window",
             "negotiation_lifetime",
             "close_grace",
+            "upstream_timeout",
         ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
