@@ -35,6 +35,7 @@ from devstack.host.routing import RouteError
 from devstack.host.server import (
     FUNCTION_INDEX,
     HOST_OPTIONS,
+    SIGNALR_WEBHOOK_PATH,
     HostOptions,
     create_host_app,
     host_runner,
@@ -148,8 +149,18 @@ def _announce(app: web.Application, base_url: str) -> None:
         methods = ",".join(sorted(function.methods)) if function.methods else "ANY"
         url = f"{prefix}/{function.route.lstrip('/')}"
         logger.info("Function %s: [%s] %s (%s)", function.name, methods, url, function.auth_level)
+    for triggered in index.signalr_functions:
+        trigger = triggered.trigger
+        event = f"{trigger.get('hubName')}/{trigger.get('category')}/{trigger.get('event')}"
+        logger.info(
+            "Function %s: signalRTrigger %s at %s%s",
+            triggered.name,
+            event,
+            base_url,
+            SIGNALR_WEBHOOK_PATH,
+        )
     for name in index.skipped:
-        logger.info("Function %s: not HTTP-triggered, not run here", name)
+        logger.info("Function %s: neither HTTP- nor SignalR-triggered, not run here", name)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-__all__ = ["BindingData", "BindingExpressionError", "resolve_expressions"]
+__all__ = ["BindingData", "BindingExpressionError", "resolve_app_settings", "resolve_expressions"]
 
 #: The function key's query parameter: the extension keeps it out of bare names.
 _KEY_QUERY = "code"
@@ -39,6 +39,12 @@ class BindingData:
     #: Top-level properties of a JSON object body that are neither objects nor arrays.
     body: Mapping[str, str]
 
+    @classmethod
+    def of_names(cls, values: Mapping[str, str]) -> BindingData:
+        """Binding data of a trigger that only names values (a ``signalRTrigger``'s
+        ``parameterNames``): bare names only, no headers, query or body."""
+        return cls(headers={}, query={}, route=values, body={})
+
     def lookup(self, name: str) -> str:
         """The value ``name`` (``headers.x``, ``query.x`` or a bare name) stands for."""
         source, dot, key = name.partition(".")
@@ -56,8 +62,14 @@ class BindingData:
 
 def resolve_expressions(text: str, data: BindingData, settings: Mapping[str, str]) -> str:
     """``text`` with every ``%setting%`` and ``{expression}`` replaced."""
-    with_settings = _APP_SETTING.sub(lambda found: _setting(settings, found[1]), text)
+    with_settings = resolve_app_settings(text, settings)
     return _EXPRESSION.sub(lambda found: data.lookup(found[1].strip()), with_settings)
+
+
+def resolve_app_settings(text: str, settings: Mapping[str, str]) -> str:
+    """``text`` with every ``%setting%`` replaced: all a trigger's properties may hold when the
+    host reads them at start-up."""
+    return _APP_SETTING.sub(lambda found: _setting(settings, found[1]), text)
 
 
 def _get(values: Mapping[str, str], key: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-__all__ = ["encode_generic"]
+__all__ = ["encode_generic", "returned_value"]
 
 
 def encode_generic(binding_type: str, value: object) -> str:
@@ -31,3 +31,15 @@ def encode_generic(binding_type: str, value: object) -> str:
         f'unable to encode outgoing TypedData: unsupported type "{binding_type}" for Python '
         f'type "{type(value).__name__}"'
     )
+
+
+def returned_value(function_name: str, value: object) -> object:
+    """What the host receives for ``value`` returned through a generic binding's implicit
+    output (a ``signalRTrigger``'s result): the same encodings, decoded as the host decodes
+    them (azure-functions-host GrpcMessageConversionExtensions.ToObject: JSON becomes a JSON
+    value, bytes stay bytes); ``None`` is no value. TypeError for any other type."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bytes | bytearray):
+        return bytes(value)
+    return json.loads(encode_generic(f"$return of {function_name}", value))

@@ -1,10 +1,11 @@
 """Index a function app once, checking it with the Python worker's load rules.
 
-Indexing turns each decorated function into an :class:`HttpFunction`: its route, methods,
-auth level and bindings, plus how to call it. The checks are the worker's
+Indexing turns each decorated function into an :class:`HttpFunction` (its route, methods,
+auth level and bindings, plus how to call it) or, for a SignalR Service trigger, a
+:class:`SignalRTriggerFunction`. The checks are the worker's
 (:mod:`devstack.host.load_rules`), so an app the dev host accepts also loads in Azure. One
-faulty function fails the whole app, as in Azure. Functions with triggers other than HTTP
-are listed as skipped: the dev host only serves HTTP.
+faulty function fails the whole app, as in Azure. Functions with other triggers are listed as
+skipped: the dev host does not run them.
 """
 
 from __future__ import annotations
@@ -28,15 +29,19 @@ from devstack.host.load_rules import (
 
 __all__ = [
     "HTTP_OUTPUT",
+    "SIGNALR_TRIGGER",
     "BindingSpec",
     "FunctionIndex",
     "FunctionIndexError",
     "HttpFunction",
+    "IndexedFunction",
+    "SignalRTriggerFunction",
     "index_function_app",
 ]
 
 HTTP_TRIGGER = "httpTrigger"
 HTTP_OUTPUT = "http"
+SIGNALR_TRIGGER = "signalRTrigger"
 
 
 @dataclass(frozen=True)
@@ -50,17 +55,13 @@ class BindingSpec:
 
 
 @dataclass(frozen=True)
-class HttpFunction:
-    """An HTTP-triggered function and everything needed to invoke it."""
+class IndexedFunction:
+    """A function and everything needed to invoke it, whatever its trigger."""
 
     name: str
-    route: str
-    methods: frozenset[str] | None
-    auth_level: str
     trigger_param: str
     inputs: tuple[BindingSpec, ...]
     outputs: tuple[BindingSpec, ...]
-    response_param: str | None
     takes_context: bool
     #: Whether a returned value goes anywhere; if not, returning one fails the invocation.
     has_return: bool
@@ -73,10 +74,30 @@ class HttpFunction:
 
 
 @dataclass(frozen=True)
+class HttpFunction(IndexedFunction):
+    """An HTTP-triggered function."""
+
+    route: str
+    methods: frozenset[str] | None
+    auth_level: str
+    response_param: str | None
+
+
+@dataclass(frozen=True)
+class SignalRTriggerFunction(IndexedFunction):
+    """A function with a ``signalRTrigger``: its trigger's properties as declared (camelCase,
+    ``%setting%`` not yet resolved) and whether its parameter takes bytes."""
+
+    trigger: Mapping[str, Any]
+    trigger_as_bytes: bool
+
+
+@dataclass(frozen=True)
 class FunctionIndex:
-    """The indexed app: the HTTP functions, and the names of functions not served."""
+    """The indexed app: the functions the dev host runs, and the names of the others."""
 
     http_functions: tuple[HttpFunction, ...]
+    signalr_functions: tuple[SignalRTriggerFunction, ...]
     skipped: tuple[str, ...]
 
 
@@ -86,19 +107,53 @@ def index_function_app(
     """Index ``app`` once, accepting only the binding types in ``inputs`` and ``outputs``."""
     functions = app.get_functions()
     http: list[HttpFunction] = []
+    signalr: list[SignalRTriggerFunction] = []
     skipped: list[str] = []
     for function in functions:
         trigger = function.get_trigger()
-        if trigger is None or trigger.type != HTTP_TRIGGER:
+        kind = trigger.type if trigger is not None else None
+        if trigger is not None and kind == HTTP_TRIGGER:
+            http.append(_http_function(function, trigger, inputs, outputs))
+        elif trigger is not None and kind == SIGNALR_TRIGGER:
+            signalr.append(_signalr_function(function, trigger, inputs, outputs))
+        else:
             skipped.append(function.get_function_name() or "")
-            continue
-        http.append(_http_function(function, trigger, inputs, outputs))
-    return FunctionIndex(tuple(http), tuple(skipped))
+    return FunctionIndex(tuple(http), tuple(signalr), tuple(skipped))
 
 
 def _http_function(
     function: Function, trigger: Binding, inputs: Collection[str], outputs: Collection[str]
 ) -> HttpFunction:
+    common, _ = _indexed(function, trigger, inputs, outputs)
+    response = [b for b in function.get_bindings() if b.type == HTTP_OUTPUT]
+    if len(response) != 1:
+        raise FunctionIndexError(
+            f"function {common['name']}: an HTTP function needs one http output"
+        )
+    methods = getattr(trigger, "methods", None)
+    return HttpFunction(
+        **common,
+        route=getattr(trigger, "route", None) or common["name"],
+        methods=None if methods is None else frozenset(str(m.value) for m in methods),
+        auth_level=str(getattr(trigger, "auth_level", func.AuthLevel.FUNCTION).value),
+        response_param=None if response[0].name == RETURN else response[0].name,
+    )
+
+
+def _signalr_function(
+    function: Function, trigger: Binding, inputs: Collection[str], outputs: Collection[str]
+) -> SignalRTriggerFunction:
+    common, hints = _indexed(function, trigger, inputs, outputs)
+    return SignalRTriggerFunction(
+        **common, trigger=trigger.get_dict_repr(), trigger_as_bytes=_wants_bytes(trigger, hints)
+    )
+
+
+def _indexed(
+    function: Function, trigger: Binding, inputs: Collection[str], outputs: Collection[str]
+) -> tuple[dict[str, Any], Mapping[str, Any]]:
+    """What every kind of function has (as keyword arguments), checked by the load rules;
+    and the function's type hints."""
     name = function.get_function_name() or ""
     user_function = function.get_user_function()
     every_binding = list(function.get_bindings())
@@ -106,27 +161,20 @@ def _http_function(
     hints = type_hints(name, user_function)
     parameters = list(inspect.signature(user_function).parameters)
     takes_context = check_function(name, parameters, every_binding, hints)
-    response = [b for b in bindings if b.type == HTTP_OUTPUT]
-    if len(response) != 1:
-        raise FunctionIndexError(f"function {name}: an HTTP function needs one http output")
-    methods = getattr(trigger, "methods", None)
-    return HttpFunction(
-        name=name,
-        route=getattr(trigger, "route", None) or name,
-        methods=None if methods is None else frozenset(str(m.value) for m in methods),
-        auth_level=str(getattr(trigger, "auth_level", func.AuthLevel.FUNCTION).value),
-        trigger_param=trigger.name,
-        inputs=tuple(_spec(name, b, hints, inputs) for b in bindings if _is_input(b)),
-        outputs=tuple(
+    common = {
+        "name": name,
+        "trigger_param": trigger.name,
+        "inputs": tuple(_spec(name, b, hints, inputs) for b in bindings if _is_input(b)),
+        "outputs": tuple(
             _spec(name, b, hints, outputs)
             for b in bindings
             if not _is_input(b) and b.type != HTTP_OUTPUT
         ),
-        response_param=None if response[0].name == RETURN else response[0].name,
-        takes_context=takes_context,
-        has_return=has_return(every_binding),
-        user_function=user_function,
-    )
+        "takes_context": takes_context,
+        "has_return": has_return(every_binding),
+        "user_function": user_function,
+    }
+    return common, hints
 
 
 def _spec(
@@ -138,8 +186,11 @@ def _spec(
             f"function {name}: binding type {binding.type!r} ({binding.name}) is not supported "
             f"by the dev host (supported: {', '.join(sorted(supported))}); use func start"
         )
-    wants_bytes = hints.get(binding.name) is bytes or binding.data_type == DataType.BINARY.value
-    return BindingSpec(binding.name, kind, binding.get_dict_repr(), wants_bytes)
+    return BindingSpec(binding.name, kind, binding.get_dict_repr(), _wants_bytes(binding, hints))
+
+
+def _wants_bytes(binding: Binding, hints: Mapping[str, Any]) -> bool:
+    return hints.get(binding.name) is bytes or binding.data_type == DataType.BINARY.value
 
 
 def _is_input(binding: Binding) -> bool:

@@ -1,4 +1,5 @@
-"""Invoke one HTTP function the way the host and the Python worker do.
+"""Invoke one function the way the host and the Python worker do: an HTTP function for its
+request, a function of another trigger (``signalRTrigger``) for its trigger value.
 
 The order is the host's: bind the inputs (a failing binding expression fails the invocation
 before the function runs), call the function (sync ones in a thread pool, so requests
@@ -15,11 +16,13 @@ too (the worker's TestHttpFunctionsStein.test_no_return expects 500).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 import logging
 import time
-from collections.abc import Callable, Mapping
+import traceback
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,9 +33,9 @@ from aiohttp import web
 from devstack.host.bindings import BindingScope, InputBinding, OutputBinding
 from devstack.host.context import InvocationContext
 from devstack.host.expressions import BindingData
-from devstack.host.generic_values import encode_generic
+from devstack.host.generic_values import encode_generic, returned_value
 from devstack.host.http_messages import UnsupportedAnswerError, to_web_response
-from devstack.host.indexing import HttpFunction
+from devstack.host.indexing import HttpFunction, IndexedFunction
 from devstack.host.load_rules import CONTEXT
 from devstack.host.logs import current_request_id
 
@@ -43,7 +46,18 @@ logger = logging.getLogger("devstack.host")
 
 
 class InvocationError(Exception):
-    """The invocation failed; the log holds why."""
+    """The invocation failed; the log holds why.
+
+    ``detail`` is what the host's failed result says to a trigger that reports failures (the
+    SignalR extension puts it in an invocation's error completion): for an exception the
+    function raised, the text of the host's RpcException (azure-functions-host
+    src/WebJobs.Script/Workers/Rpc/RpcException.cs: ``Result: {result}\nException:
+    {message}\nStack: {stack}``); otherwise the message itself.
+    """
+
+    def __init__(self, message: str, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.detail = detail or message
 
 
 class OutputValue(func.Out[T]):
@@ -81,50 +95,77 @@ class Invoker:
         self, function: HttpFunction, request: func.HttpRequest, data: BindingData
     ) -> web.Response:
         """Run ``function`` for ``request``, whose binding data is ``data``; return its answer."""
+        response = OutputValue[Any]()
+        extra = {function.response_param: response} if function.response_param else {}
+        with self._logged(function):
+            answer = await self._run(function, request, data, extra)
+            try:
+                return _answer(function, response, answer)
+            except UnsupportedAnswerError as error:
+                raise InvocationError(f"Result: Failure Exception: {error}") from error
+
+    async def invoke_trigger(
+        self, function: IndexedFunction, value: str | bytes, data: BindingData
+    ) -> Any:
+        """Run ``function`` with its trigger value; what it returned, as the host receives a
+        return value through the trigger's implicit output (:func:`returned_value`)."""
+        with self._logged(function):
+            answer = await self._run(function, value, data, {})
+            try:
+                return returned_value(function.name, answer)
+            except TypeError as error:
+                raise InvocationError(
+                    f"Result: Failure Exception: {_describe(error)}", _rpc_failure(error)
+                ) from error
+
+    @contextlib.contextmanager
+    def _logged(self, function: IndexedFunction) -> Iterator[None]:
+        """The host's lines around an invocation: executing, then succeeded or failed."""
         qualified = f"Functions.{function.name}"
         logger.info("Executing '%s' (Id=%s)", qualified, current_request_id())
         started = time.perf_counter()
         try:
-            answer = await self._invoke(function, request, data)
+            yield
         except InvocationError as error:
             logger.error("Exception while executing function: %s. %s", qualified, error)
             self._log_executed(qualified, "Failed", started)
             raise
         self._log_executed(qualified, "Succeeded", started)
-        return answer
 
-    async def _invoke(
-        self, function: HttpFunction, request: func.HttpRequest, data: BindingData
-    ) -> web.Response:
+    async def _run(
+        self,
+        function: IndexedFunction,
+        trigger_value: object,
+        data: BindingData,
+        extra: Mapping[str, OutputValue[Any]],
+    ) -> Any:
+        """Bind, call, carry out the outputs; what the function returned. ``extra`` are output
+        parameters the trigger itself reads afterwards (an HTTP answer)."""
         scope = BindingScope(data, self._settings)
-        arguments = {function.trigger_param: request, **self._bind_inputs(function, scope)}
+        arguments = {function.trigger_param: trigger_value, **self._bind_inputs(function, scope)}
         outputs = {spec.name: OutputValue[Any]() for spec in function.outputs}
-        response = OutputValue[Any]()
-        if function.response_param:
-            arguments[function.response_param] = response
         if function.takes_context:
             arguments[CONTEXT] = self._context(function)
         try:
-            answer = await self._call(function, {**arguments, **outputs})
+            answer = await self._call(function, {**arguments, **extra, **outputs})
         except Exception as error:
             logger.exception("%s raised", function.name)
-            raise InvocationError(f"Result: Failure Exception: {_describe(error)}") from error
+            raise InvocationError(
+                f"Result: Failure Exception: {_describe(error)}", _rpc_failure(error)
+            ) from error
         if answer is not None and not function.has_return:
             raise InvocationError(
                 f"Result: Failure Exception: RuntimeError: function {function.name!r} "
                 "without a $return binding returned a non-None value"
             )
         await self._in_thread(self._carry_out, function, outputs, scope)
-        try:
-            return _answer(function, response, answer)
-        except UnsupportedAnswerError as error:
-            raise InvocationError(f"Result: Failure Exception: {error}") from error
+        return answer
 
-    def _context(self, function: HttpFunction) -> InvocationContext:
+    def _context(self, function: IndexedFunction) -> InvocationContext:
         folder = str(self._app_directory / function.name)
         return InvocationContext(current_request_id(), function.name, folder)
 
-    def _bind_inputs(self, function: HttpFunction, scope: BindingScope) -> dict[str, Any]:
+    def _bind_inputs(self, function: IndexedFunction, scope: BindingScope) -> dict[str, Any]:
         values: dict[str, Any] = {}
         for spec in function.inputs:
             try:
@@ -137,7 +178,10 @@ class Invoker:
         return values
 
     def _carry_out(
-        self, function: HttpFunction, outputs: Mapping[str, OutputValue[Any]], scope: BindingScope
+        self,
+        function: IndexedFunction,
+        outputs: Mapping[str, OutputValue[Any]],
+        scope: BindingScope,
     ) -> None:
         for spec in function.outputs:
             value = outputs[spec.name].get()
@@ -152,7 +196,7 @@ class Invoker:
                     f"{_describe(error)}"
                 ) from error
 
-    async def _call(self, function: HttpFunction, arguments: dict[str, Any]) -> Any:
+    async def _call(self, function: IndexedFunction, arguments: dict[str, Any]) -> Any:
         if function.is_async:
             return await function.user_function(**arguments)
         return await self._in_thread(function.user_function, **arguments)
@@ -185,3 +229,10 @@ def _answer(function: HttpFunction, response: OutputValue[Any], returned: object
 
 def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
+
+
+def _rpc_failure(error: BaseException) -> str:
+    """How the host words an exception the worker reported: its type and message as the
+    worker's dispatcher gives them, then the traceback."""
+    stack = "".join(traceback.format_tb(error.__traceback__))
+    return f"Result: Failure\nException: {_describe(error)}\nStack: {stack}"

@@ -1,10 +1,11 @@
 """The dev host's web application: routes, keys, CORS, bindings and static files together.
 
 :func:`create_host_app` indexes a function app once and returns an aiohttp application that
-serves its HTTP functions below the route prefix, ``/admin/host/ping`` for health checks (as
-the Functions host does), and static files everywhere else; :func:`host_runner` serves it
-with the header timeout of :mod:`devstack.host.limits`. Every answer carries
-``x-request-id``, the id in every log line written while serving it.
+serves its HTTP functions below the route prefix, its ``signalRTrigger`` functions at
+``/runtime/webhooks/signalr`` (:mod:`devstack.host.signalr_webhook`), ``/admin/host/ping``
+for health checks (as the Functions host does), and static files everywhere else;
+:func:`host_runner` serves it with the header timeout of :mod:`devstack.host.limits`. Every
+answer carries ``x-request-id``, the id in every log line written while serving it.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from devstack.host.cors import CorsPolicy, cors_middleware
 from devstack.host.http_messages import to_function_request
 from devstack.host.indexing import FunctionIndex, HttpFunction, index_function_app
 from devstack.host.invocation import InvocationError, Invoker
-from devstack.host.keys import KEY_HEADER, KEY_QUERY, is_authorized
+from devstack.host.keys import KEY_HEADER, KEY_QUERY, SYSTEM, is_authorized
 from devstack.host.limits import BodyRefused, RequestLimits
 from devstack.host.logs import install_request_ids, new_request_id
 from devstack.host.routing import MethodNotAllowed, RouteTable
@@ -36,6 +37,8 @@ from devstack.host.signalr_bindings import (
     ConnectionInfoBinding,
     SignalROutputBinding,
 )
+from devstack.host.signalr_triggers import TriggerTable
+from devstack.host.signalr_webhook import SignalRWebhook, WebhookRefusal
 from devstack.host.static import StaticFiles
 from devstack.host.trigger_data import http_binding_data
 
@@ -43,6 +46,7 @@ __all__ = [
     "FUNCTION_INDEX",
     "HOST_OPTIONS",
     "PING_PATH",
+    "SIGNALR_WEBHOOK_PATH",
     "HostOptions",
     "create_host_app",
     "host_runner",
@@ -51,6 +55,10 @@ __all__ = [
 logger = logging.getLogger("devstack.host")
 
 PING_PATH = "/admin/host/ping"
+#: Where the SignalR extension's webhook is (the host's ``runtime/webhooks/{extensionName}``).
+SIGNALR_WEBHOOK_PATH = "/runtime/webhooks/signalr"
+#: The verbs the host maps to an extension's webhook (HostController.ExtensionWebHookHandler).
+_WEBHOOK_METHODS = frozenset({hdrs.METH_GET, hdrs.METH_POST, hdrs.METH_DELETE, hdrs.METH_OPTIONS})
 FUNCTION_INDEX = web.AppKey("function_index", FunctionIndex)
 
 
@@ -93,7 +101,10 @@ def create_host_app(function_app: FunctionRegister, options: HostOptions) -> web
         ((function.route, function.methods, function) for function in index.http_functions),
     )
     static = StaticFiles(options.web_root, options.static_files)
-    dispatcher = _Dispatcher(routes, invoker, static, options)
+    webhook = SignalRWebhook(
+        TriggerTable(index.signalr_functions, options.settings), invoker, options.settings
+    )
+    dispatcher = _Dispatcher(routes, invoker, webhook, static, options)
     app = web.Application(
         middlewares=[_request_ids, cors_middleware(options.cors)],
         client_max_size=options.limits.max_body_bytes,
@@ -123,11 +134,13 @@ class _Dispatcher:
         self,
         routes: RouteTable[HttpFunction],
         invoker: Invoker,
+        webhook: SignalRWebhook,
         static: StaticFiles,
         options: HostOptions,
     ) -> None:
         self._routes = routes
         self._invoker = invoker
+        self._webhook = webhook
         self._static = static
         self._function_key = options.function_key
         self._limits = options.limits
@@ -136,6 +149,8 @@ class _Dispatcher:
         raw_path = request.rel_url.raw_path
         if raw_path == PING_PATH and request.method in (hdrs.METH_GET, hdrs.METH_POST):
             return web.Response(status=200, headers={"Cache-Control": "no-store, no-cache"})
+        if _is_signalr_webhook(raw_path):
+            return await self._signalr_webhook(request)
         found = self._routes.resolve(request.method, raw_path)
         if isinstance(found, MethodNotAllowed):
             allowed = ", ".join(sorted(found.allowed))
@@ -154,19 +169,48 @@ class _Dispatcher:
                 f"this function needs the function key, as the {KEY_HEADER} header "
                 f"or the {KEY_QUERY} query parameter",
             )
-        try:
-            body = await self._limits.read_body(request)
-        except BodyRefused as refused:
-            response = _error(refused.status, refused.message)
-            # The rest of the body is never read: the connection cannot carry another request.
-            response.force_close()
-            return response
+        body = await self._body(request)
+        if isinstance(body, web.Response):
+            return body
         function_request = to_function_request(request, params, body)
         data = http_binding_data(request, params, body)
         try:
             return await self._invoker.invoke(function, function_request, data)
         except InvocationError:
             return _error(500, f"function {function.name} failed; the host log says why")
+
+    async def _signalr_webhook(self, request: web.Request) -> web.StreamResponse:
+        """The extension's webhook. Azure requires the ``signalr_extension`` system key; the
+        local key stands in for it when set, and without one the webhook is open, as Core
+        Tools leaves webhooks open locally."""
+        if request.method not in _WEBHOOK_METHODS:
+            allowed = ", ".join(sorted(_WEBHOOK_METHODS))
+            return _error(
+                405, f"{request.method} is not allowed here; use {allowed}", Allow=allowed
+            )
+        if self._function_key and not is_authorized(request, SYSTEM, self._function_key):
+            return _error(
+                401,
+                f"the SignalR webhook needs the function key, as the {KEY_QUERY} query "
+                f"parameter (or the {KEY_HEADER} header)",
+            )
+        body = await self._body(request)
+        if isinstance(body, web.Response):
+            return body
+        try:
+            return await self._webhook.answer(request, body)
+        except WebhookRefusal as refusal:
+            return _error(refusal.status, str(refusal))
+
+    async def _body(self, request: web.Request) -> bytes | web.Response:
+        """The request's body, or the refusal of one too big or too slow."""
+        try:
+            return await self._limits.read_body(request)
+        except BodyRefused as refused:
+            response = _error(refused.status, refused.message)
+            # The rest of the body is never read: the connection cannot carry another request.
+            response.force_close()
+            return response
 
     def _static_file(self, request: web.Request, raw_path: str) -> web.StreamResponse:
         path = self._static.find(raw_path)
@@ -193,6 +237,13 @@ async def _request_ids(request: web.Request, handler: Handler) -> web.StreamResp
     duration = round((time.perf_counter() - started) * 1000)
     logger.info("%s %s -> %d (%dms)", request.method, request.path, response.status, duration)
     return response
+
+
+def _is_signalr_webhook(raw_path: str) -> bool:
+    """``runtime/webhooks/signalr`` and anything below it (the host's ``{*extra}``), in any
+    case, as ASP.NET routes match."""
+    path = raw_path.partition("?")[0].lower()
+    return path == SIGNALR_WEBHOOK_PATH or path.startswith(SIGNALR_WEBHOOK_PATH + "/")
 
 
 def _error(status: int, message: str, **headers: str) -> web.Response:
