@@ -146,6 +146,7 @@ def _summary(stack: LocalStack, root: Path) -> str:
         ("Page", f"{stack.base_url}/"),
         ("API", f"{stack.base_url}/{prefix} ({host}; function key {stack.function_key})"),
         ("SignalR", stack.signalr_connection_string),
+        ("Upstream", f"client events to {stack.signalr_upstream.partition('?')[0]}"),
         ("Cosmos DB", stack.cosmos_endpoint),
         ("Logs", f"{_shown(stack.log_dir, root)}/"),
     ]

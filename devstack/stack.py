@@ -31,14 +31,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from devstack.azure_guard import refusal_in_azure
 from devstack.host.keys import FUNCTION_KEY_SETTING
-from devstack.host.server import PING_PATH
+from devstack.host.server import PING_PATH, SIGNALR_WEBHOOK_PATH
 from devstack.host.settings import read_local_settings
 from devstack.signalr.running import connection_string as signalr_connection_string
-from devstack.signalr.settings import ACCESS_KEY_VARIABLE
+from devstack.signalr.settings import ACCESS_KEY_VARIABLE, UPSTREAM_VARIABLE
 from signalr.connection_string import parse_connection_string
 
 __all__ = [
@@ -371,6 +371,13 @@ class LocalStack:
         return self.settings.get(FUNCTION_KEY_SETTING, "")
 
     @property
+    def signalr_upstream(self) -> str:
+        """Where the emulator sends client events: the app host's SignalR webhook, with the
+        function key standing in for the ``signalr_extension`` system key when one is set."""
+        url = f"http://127.0.0.1:{self.port}{SIGNALR_WEBHOOK_PATH}"
+        return f"{url}?code={quote(self.function_key)}" if self.function_key else url
+
+    @property
     def signalr_connection_string(self) -> str:
         """The emulator's connection string, as the app sees it."""
         return self.settings[SIGNALR_SETTING]
@@ -456,12 +463,17 @@ class LocalStack:
         if self._signalr is None:
             key = parse_connection_string(self.settings[SIGNALR_SETTING]).access_key or ""
             port = str(self.signalr_port)
-            # The key goes by environment: a command line is visible to anyone with ps.
+            # The keys go by environment (the function key in the upstream URL too): a command
+            # line is visible to anyone with ps.
             signalr = self._child(
                 "signalr",
                 [sys.executable, "-m", "devstack.signalr", "--port", port],
                 ready_line=_SIGNALR_READY,
-                env={**os.environ, ACCESS_KEY_VARIABLE: key},
+                env={
+                    **os.environ,
+                    ACCESS_KEY_VARIABLE: key,
+                    UPSTREAM_VARIABLE: self.signalr_upstream,
+                },
             )
             self._signalr = self._run(signalr, (self.signalr_port,), self._launch_signalr)
         elif not self._signalr.child.running:

@@ -26,12 +26,10 @@ from devstack.azure_guard import refusal_in_azure
 from devstack.signalr.emulator import Emulator
 from devstack.signalr.running import connection_string, endpoint_url
 from devstack.signalr.server import serve
-from devstack.signalr.settings import ACCESS_KEY_VARIABLE, DEFAULT_ACCESS_KEY
+from devstack.signalr.settings import ACCESS_KEY_VARIABLE, DEFAULT_ACCESS_KEY, UPSTREAM_VARIABLE
 from devstack.signalr.upstream_rules import UpstreamRule, parse_upstream_rule
 
 DEFAULT_PORT = 8888
-#: Upstream rules, one a line, after those of ``--upstream``.
-UPSTREAM_VARIABLE = "DEVSTACK_SIGNALR_UPSTREAM"
 #: What the banner shows in place of the AccessKey.
 MASKED_KEY = "***"
 

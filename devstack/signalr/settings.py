@@ -9,6 +9,7 @@ __all__ = [
     "ACCESS_KEY_VARIABLE",
     "DEFAULT_ACCESS_KEY",
     "MAX_REQUEST_BODY_BYTES",
+    "UPSTREAM_VARIABLE",
     "EmulatorSettings",
 ]
 
@@ -16,6 +17,8 @@ __all__ = [
 DEFAULT_ACCESS_KEY = "docchat-local-emulator-key-not-a-secret-0123456789"
 #: The environment variable ``python -m devstack.signalr`` reads its AccessKey from.
 ACCESS_KEY_VARIABLE = "DEVSTACK_SIGNALR_ACCESS_KEY"
+#: The environment variable with upstream rules, one a line, after those of ``--upstream``.
+UPSTREAM_VARIABLE = "DEVSTACK_SIGNALR_UPSTREAM"
 #: The service refuses larger REST bodies with 413.
 MAX_REQUEST_BODY_BYTES = 1024 * 1024
 
