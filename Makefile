@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make dev    set everything up and run docchat locally (http://localhost:7071)"
 	@echo "make test   set everything up and run lint plus every test"
-	@echo "make lint   ruff, and mypy (strict on chat/ and signalr/)"
+	@echo "make lint   ruff, and mypy (strict on the deployed packages)"
 	@echo "make bench  run the benchmarks in bench/"
 
 setup: $(VENV)/.installed node_modules/.installed
@@ -45,7 +45,7 @@ dev: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy chat signalr devstack bench tests function_app.py
+	$(VENV)/bin/mypy chat signalr realtime functions devstack bench tests function_app.py
 
 test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -1,8 +1,8 @@
 """The HTTP endpoints for documents: join, leave, post and read messages.
 
-Each takes the process's :class:`~chat.runtime.Runtime` and a framework-neutral
-:class:`~chat.http.Request`, and returns a :class:`~chat.http.Response`. ``emit`` is the
-function's ``signalR`` output binding in bindings mode, and None in REST mode. The caller
+Each takes the process's :class:`~chat.runtime.Runtime`, a framework-neutral
+:class:`~chat.http.Request` and, where it reaches connected clients, the invocation's
+:class:`~chat.realtime.Realtime`; it returns a :class:`~chat.http.Response`. The caller
 is authenticated before anything else, so an anonymous caller learns nothing but 401.
 """
 
@@ -14,8 +14,7 @@ from chat.access import Role
 from chat.errors import InvalidRequest
 from chat.http import Request, Response, endpoint, json_object
 from chat.identity import User, known_user
-from chat.messages import Cursor, OlderThan, check_document_id, user_id_problem
-from chat.models import (
+from chat.inputs import (
     HistoryQuery,
     JoinRequest,
     MemberRequest,
@@ -23,7 +22,8 @@ from chat.models import (
     ServiceMessageRequest,
     parse,
 )
-from chat.realtime import Emit
+from chat.messages import Cursor, OlderThan, check_document_id, user_id_problem
+from chat.realtime import Realtime
 from chat.runtime import Runtime
 from chat.service import Draft, Posted
 
@@ -51,32 +51,32 @@ def max_body_bytes(max_text_length: int) -> int:
 
 
 @endpoint
-def join_document(runtime: Runtime, request: Request, emit: Emit | None = None) -> Response:
+def join_document(runtime: Runtime, request: Request, realtime: Realtime) -> Response:
     """``POST documents/{documentId}/join`` ``{"connectionId"}`` -> 204."""
     user, document_id, body = _membership_request(runtime, request)
-    runtime.membership(emit).join(user, document_id, body.connection_id)
+    runtime.membership(realtime).join(user, document_id, body.connection_id)
     return Response(204)
 
 
 @endpoint
-def leave_document(runtime: Runtime, request: Request, emit: Emit | None = None) -> Response:
+def leave_document(runtime: Runtime, request: Request, realtime: Realtime) -> Response:
     """``POST documents/{documentId}/leave`` ``{"connectionId"}`` -> 204."""
     user, document_id, body = _membership_request(runtime, request)
-    runtime.membership(emit).leave(user, document_id, body.connection_id)
+    runtime.membership(realtime).leave(user, document_id, body.connection_id)
     return Response(204)
 
 
 @endpoint
-def send_message(runtime: Runtime, request: Request, emit: Emit | None = None) -> Response:
+def send_message(runtime: Runtime, request: Request, realtime: Realtime) -> Response:
     """``POST documents/{documentId}/messages`` ``{"text", "id"?}`` -> 201, or 200 on a retry."""
     user = runtime.authenticator.authenticate(request.headers)
     document_id = _document_id(request)
     body = _message_body(runtime, request, SendMessageRequest)
-    return _posted(runtime.posting(emit).post(user, document_id, Draft(body.text, body.id)))
+    return _posted(runtime.posting(realtime).post(user, document_id, Draft(body.text, body.id)))
 
 
 @endpoint
-def send_service_message(runtime: Runtime, request: Request, emit: Emit | None = None) -> Response:
+def send_service_message(runtime: Runtime, request: Request, realtime: Realtime) -> Response:
     """``POST service/documents/{documentId}/messages``: a backend posts as ``senderId``.
 
     The Functions host has checked the function key before this runs.
@@ -84,32 +84,32 @@ def send_service_message(runtime: Runtime, request: Request, emit: Emit | None =
     document_id = _document_id(request)
     body = _message_body(runtime, request, ServiceMessageRequest)
     sender = known_user(body.sender_id, body.sender_name or body.sender_id)
-    posting = runtime.posting(emit)
+    posting = runtime.posting(realtime)
     return _posted(posting.post_for_service(sender, document_id, Draft(body.text, body.id)))
 
 
 @endpoint
-def put_member(runtime: Runtime, request: Request, emit: Emit | None = None) -> Response:
+def put_member(runtime: Runtime, request: Request) -> Response:
     """``PUT service/documents/{documentId}/members/{userId}`` ``{"role"}`` -> 201, or 200
     when the user was a member already (with the role now given)."""
     document_id, user_id = _document_id(request), _member_id(request)
     body = parse(MemberRequest, json_object(request, MAX_MEMBERSHIP_BODY_BYTES))
-    created = runtime.member_admin(emit).put(document_id, user_id, Role(body.role))
+    created = runtime.member_admin().put(document_id, user_id, Role(body.role))
     return Response(201 if created else 200, {"userId": user_id, "role": body.role})
 
 
 @endpoint
-def remove_member(runtime: Runtime, request: Request, emit: Emit | None = None) -> Response:
+def remove_member(runtime: Runtime, request: Request, realtime: Realtime) -> Response:
     """``DELETE service/documents/{documentId}/members/{userId}`` -> 204, member or not; the
     user's connections stop hearing the document at once."""
-    runtime.member_admin(emit).remove(_document_id(request), _member_id(request))
+    runtime.member_admin().remove(_document_id(request), _member_id(request), realtime)
     return Response(204)
 
 
 @endpoint
-def list_members(runtime: Runtime, request: Request, emit: Emit | None = None) -> Response:
+def list_members(runtime: Runtime, request: Request) -> Response:
     """``GET service/documents/{documentId}/members`` -> ``{"members": [{"userId", "role"}]}``."""
-    members = runtime.member_admin(emit).members(_document_id(request))
+    members = runtime.member_admin().members(_document_id(request))
     listed = [{"userId": user_id, "role": role.value} for user_id, role in sorted(members.items())]
     return Response(200, {"members": listed})
 

@@ -9,13 +9,15 @@ Messages are written for the caller and never hold secrets.
     ├── InvalidRequest (400) ── InvalidJson
     ├── Unauthenticated (401), Forbidden (403), ConnectionNotFound (404)
     ├── MessageIdConflict, MembersNotEnabled (409), PayloadTooLarge (413)
-    ├── UnsupportedMediaType (415), RateLimited (429, Retry-After)
-    └── Unavailable (503, Retry-After)
-        ├── StoreUnavailable ── StoreOutcomeUnknown       raised by the store
-        ├── RealtimeUnavailable, IdentityProviderUnavailable
-        └── SendFailed (+ ``stored``: true, false or null)  what a sender is told
-            ├── NotStored, MaybeStored
-            └── NotDelivered
+    ├── UnsupportedMediaType (415)
+    └── RetryLater (Retry-After)
+        ├── RateLimited (429)
+        └── Unavailable (503)
+            ├── StoreUnavailable ── StoreOutcomeUnknown       raised by the store
+            ├── RealtimeUnavailable, IdentityProviderUnavailable
+            └── SendFailed (+ ``stored``: true, false or null)  what a sender is told
+                ├── NotStored, MaybeStored
+                └── NotDelivered
     Misconfigured (RuntimeError)   a dependency refused docchat itself: a failed invocation
 """
 
@@ -39,6 +41,7 @@ __all__ = [
     "PayloadTooLarge",
     "RateLimited",
     "RealtimeUnavailable",
+    "RetryLater",
     "SendFailed",
     "StoreOutcomeUnknown",
     "StoreUnavailable",
@@ -139,25 +142,8 @@ class UnsupportedMediaType(ChatError):
     code = "unsupported_media_type"
 
 
-class RateLimited(ChatError):
-    """The caller posted faster than it may; :attr:`retry_after` says when it may again."""
-
-    status = 429
-    code = "rate_limited"
-
-    def __init__(self, message: str, *, retry_after: int) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(self.retry_after)}
-
-
-class Unavailable(ChatError):
-    """A service docchat depends on failed; the same request may succeed later."""
-
-    status = 503
-    code = "unavailable"
+class RetryLater(ChatError):
+    """The same request may succeed later; ``Retry-After`` says when to try."""
 
     def __init__(self, message: str, *, retry_after: int = DEFAULT_RETRY_AFTER_SECONDS) -> None:
         super().__init__(message)
@@ -165,6 +151,20 @@ class Unavailable(ChatError):
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)}
+
+
+class RateLimited(RetryLater):
+    """The caller posted faster than it may."""
+
+    status = 429
+    code = "rate_limited"
+
+
+class Unavailable(RetryLater):
+    """A service docchat depends on failed."""
+
+    status = 503
+    code = "unavailable"
 
 
 class StoreUnavailable(Unavailable):

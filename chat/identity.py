@@ -18,7 +18,6 @@ from chat.errors import Unauthenticated
 from chat.messages import showable_name, user_id_problem
 
 __all__ = [
-    "SIGNED_IN_UNTIL_CLAIM",
     "AppServicePrincipal",
     "Authenticator",
     "PrincipalHeaders",
@@ -29,9 +28,6 @@ __all__ = [
 PRINCIPAL_ID_HEADER = "x-ms-client-principal-id"
 PRINCIPAL_NAME_HEADER = "x-ms-client-principal-name"
 PRINCIPAL_HEADER = "x-ms-client-principal"
-#: The end of the sign-in (seconds since the epoch) that a SignalR client token docchat
-#: issues was issued within: a token renewed from it may not outlive it.
-SIGNED_IN_UNTIL_CLAIM = "docchat.signedInUntil"
 #: Generous for a principal with many group claims, small enough to refuse junk at once.
 MAX_PRINCIPAL_CHARACTERS = 32_768
 

@@ -1,8 +1,8 @@
 """``DOCCHAT_AUTH=jwt``: callers present ``Authorization: Bearer`` tokens, checked with PyJWT.
 
 Tokens come from one issuer for one audience, signed HS256 with a shared secret or RS256
-with a public key or the issuer's JWKS. Negotiate also accepts a still-valid SignalR client
-token docchat issued, because the SignalR JS client re-sends it when it reconnects.
+with a public key or the issuer's JWKS. (Negotiate also accepts a client token the
+real-time backend issued: see :class:`~chat.realtime.Negotiator`.)
 """
 
 from __future__ import annotations
@@ -14,19 +14,14 @@ from typing import Any
 import jwt
 
 from chat.errors import IdentityProviderUnavailable, Unauthenticated
-from chat.identity import SIGNED_IN_UNTIL_CLAIM, User, known_user
-from chat.messages import user_id_problem
-from chat.settings import HUB, JwtSettings
-from signalr.connection_string import ConnectionString
-from signalr.tokens import client_audience
+from chat.identity import User, known_user
+from chat.settings import JwtSettings
 
-__all__ = ["BearerTokens", "BearerTokensOrSignalRToken", "bearer_token"]
+__all__ = ["BearerTokens", "bearer_token"]
 
 #: Clock skew tolerated between the identity provider and us.
 LEEWAY = timedelta(seconds=30)
 JWKS_TIMEOUT_SECONDS = 5.0
-#: Claims the SignalR service reads as the user id, as :mod:`signalr.tokens` emits them.
-_SIGNALR_USER_CLAIMS = ("asrs.s.uid", "nameid")
 #: Display-name claims in order of preference; ``sub`` is the fallback.
 _NAME_CLAIMS = ("name", "preferred_username")
 
@@ -72,47 +67,6 @@ class BearerTokens:
             ) from None
         except jwt.PyJWKClientError as error:
             raise _rejected(error) from None
-
-
-class BearerTokensOrSignalRToken:
-    """For negotiate in ``jwt`` mode: an app token, or a SignalR client token we issued.
-
-    On reconnect the SignalR JS client sends its old client token to negotiate instead of
-    the app's token. We accept it while it is valid, for the same user, since we signed it,
-    and only within the sign-in it was first issued for: it carries that sign-in's end
-    (:data:`SIGNED_IN_UNTIL_CLAIM`), which every token renewed from it keeps.
-    """
-
-    def __init__(self, app_tokens: BearerTokens, signalr: ConnectionString) -> None:
-        self._app_tokens = app_tokens
-        self._access_key = signalr.access_key or ""
-        self._audience = client_audience(signalr, HUB)
-
-    def authenticate(self, headers: Mapping[str, str]) -> User:
-        try:
-            return self._app_tokens.authenticate(headers)
-        except Unauthenticated as app_token_problem:
-            user = self._signalr_user(bearer_token(headers))
-            if user is None:
-                raise app_token_problem from None
-            return user
-
-    def _signalr_user(self, token: str) -> User | None:
-        try:
-            claims = jwt.decode(
-                token,
-                self._access_key,
-                algorithms=["HS256"],
-                audience=self._audience,
-                options={"require": ["exp", "aud"]},
-            )
-        except jwt.PyJWTError:
-            return None
-        user_id = next((claims[name] for name in _SIGNALR_USER_CLAIMS if name in claims), None)
-        until = claims.get(SIGNED_IN_UNTIL_CLAIM)
-        if not isinstance(user_id, str) or user_id_problem(user_id) or not isinstance(until, int):
-            return None
-        return known_user(user_id, user_id, until)
 
 
 def bearer_token(headers: Mapping[str, str]) -> str:

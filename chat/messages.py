@@ -17,7 +17,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar, Self
 
 from chat.errors import InvalidRequest
 
@@ -33,7 +33,6 @@ __all__ = [
     "check_document_id",
     "display_name_problem",
     "format_timestamp",
-    "group_of",
     "identifier_problem",
     "message_id_problem",
     "parse_timestamp",
@@ -150,11 +149,6 @@ def _is_visible(character: str) -> bool:
     return unicodedata.category(character) not in _INVISIBLE_CATEGORIES
 
 
-def group_of(document_id: str) -> str:
-    """The SignalR group whose connections hear a document's messages."""
-    return f"document:{document_id}"
-
-
 def to_milliseconds(moment: datetime) -> datetime:
     """``moment`` in UTC, cut to whole milliseconds: the precision messages are ordered by."""
     moment = moment.astimezone(UTC)
@@ -175,40 +169,50 @@ def parse_timestamp(text: str) -> datetime:
 
 
 @dataclass(frozen=True)
-class Cursor:
+class _Token:
+    """A number travelling as an opaque URL-safe string, marked with its kind."""
+
+    number: int
+
+    kind: ClassVar[str]
+    refusal: ClassVar[str]
+
+    def encode(self) -> str:
+        """The opaque form clients pass back."""
+        return _pack(self.kind, self.number)
+
+    @classmethod
+    def decode(cls, text: str) -> Self:
+        """Read a token a client sent back; raise :class:`InvalidRequest` if it is not one."""
+        return cls(_unpack(cls.kind, text, cls.refusal))
+
+
+class Cursor(_Token):
     """A position in a document's change stream: after every change up to and including it.
 
     Each stored message takes the next position; later changes to a message (edits,
     deletions, reactions) will move it to a new one, so "everything after my cursor" stays
-    exactly what a client missed. Position 0 is before the first message.
+    exactly what a client missed. Position 0 is before the first message. Passed as ``after``.
     """
 
-    position: int
+    kind = _CURSOR
+    refusal = "after is not a cursor docchat issued"
 
-    def encode(self) -> str:
-        """The opaque, URL-safe form clients pass back as ``after``."""
-        return _pack(_CURSOR, self.position)
-
-    @classmethod
-    def decode(cls, text: str) -> Cursor:
-        """Read a cursor a client sent back; raise :class:`InvalidRequest` if it is not one."""
-        return cls(_unpack(_CURSOR, text, "after is not a cursor docchat issued"))
+    @property
+    def position(self) -> int:
+        return self.number
 
 
-@dataclass(frozen=True)
-class OlderThan:
-    """Where a newest-first history page left off: the messages before ``seq``."""
+class OlderThan(_Token):
+    """Where a newest-first history page left off: the messages before ``seq``. Passed as
+    ``continuationToken``."""
 
-    seq: int
+    kind = _OLDER_THAN
+    refusal = "continuationToken is not one docchat issued"
 
-    def encode(self) -> str:
-        """The opaque, URL-safe form clients pass back as ``continuationToken``."""
-        return _pack(_OLDER_THAN, self.seq)
-
-    @classmethod
-    def decode(cls, text: str) -> OlderThan:
-        """Read a token a client sent back; raise :class:`InvalidRequest` if it is not one."""
-        return cls(_unpack(_OLDER_THAN, text, "continuationToken is not one docchat issued"))
+    @property
+    def seq(self) -> int:
+        return self.number
 
 
 def _pack(kind: str, number: int) -> str:

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from chat.http import Response
+from chat.http import Request, Response
+from chat.inputs import MAX_PAGE_SIZE, MAX_TOKEN_LENGTH
 from chat.messages import (
     MAX_DISPLAY_NAME_LENGTH,
     MAX_DOCUMENT_ID_LENGTH,
     MAX_MESSAGE_ID_LENGTH,
     MAX_USER_ID_LENGTH,
 )
-from chat.models import MAX_PAGE_SIZE, MAX_TOKEN_LENGTH
+from chat.runtime import Runtime
 from chat.settings import Settings
 
 __all__ = ["OPERATIONS", "describe", "openapi_document"]
@@ -59,9 +60,9 @@ def describe(settings: Settings) -> dict[str, Any]:
     }
 
 
-def openapi_document(settings: Settings) -> Response:
-    """``GET openapi.json`` -> 200, this description."""
-    return Response(200, describe(settings))
+def openapi_document(runtime: Runtime, request: Request) -> Response:
+    """``GET openapi.json`` -> 200, this description (anonymous: it holds no secret)."""
+    return Response(200, describe(runtime.settings))
 
 
 def _paths() -> dict[str, Any]:

@@ -25,9 +25,9 @@ from chat.errors import (
     StoreUnavailable,
 )
 from chat.identity import User
-from chat.messages import Cursor, Message, OlderThan, Page, format_timestamp, group_of
+from chat.messages import Cursor, Message, OlderThan, Page, format_timestamp
 from chat.ratelimit import PostingRate
-from chat.realtime import Realtime
+from chat.realtime import Realtime, group_of
 from chat.store import MessageStore
 
 __all__ = [
@@ -155,11 +155,8 @@ class PostingService:
 class MemberAdmin:
     """Who is a member of a document, as a trusted backend manages it (``members`` mode)."""
 
-    def __init__(
-        self, memberships: Memberships, realtime: Realtime, access: MembersOnly | None
-    ) -> None:
+    def __init__(self, memberships: Memberships, access: MembersOnly | None) -> None:
         self._memberships = memberships
-        self._realtime = realtime
         self._access = access
 
     def put(self, document_id: str, user_id: str, role: Role) -> bool:
@@ -168,11 +165,11 @@ class MemberAdmin:
         self._forget(document_id, user_id)
         return created
 
-    def remove(self, document_id: str, user_id: str) -> None:
+    def remove(self, document_id: str, user_id: str, realtime: Realtime) -> None:
         """End the membership, and stop the user's connections hearing the document now."""
         self._members_only().remove(document_id, user_id)
         self._forget(document_id, user_id)
-        self._realtime.stop_user_hearing(group_of(document_id), user_id)
+        realtime.stop_user_hearing(group_of(document_id), user_id)
 
     def members(self, document_id: str) -> dict[str, Role]:
         """Every member and their role."""

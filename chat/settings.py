@@ -3,7 +3,8 @@
 Every rule about what a valid configuration is lives here, so a wrong setting stops the app
 when it loads, with one message naming the setting, instead of failing the first request.
 Messages name settings and allowed values, never a secret's value. Only the standard library
-and :mod:`signalr.connection_string` are imported: this runs on every cold start.
+is imported: this runs on every cold start. The real-time backend's settings are
+:mod:`realtime.settings`'s, read with the same helpers.
 """
 
 from __future__ import annotations
@@ -14,28 +15,18 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from signalr.connection_string import (
-    ConnectionString,
-    ConnectionStringError,
-    parse_connection_string,
-)
-
 __all__ = [
-    "HUB",
-    "SIGNALR_CONNECTION_SETTING",
     "AccessMode",
     "AuthMode",
     "JwtSettings",
     "Settings",
     "SettingsError",
-    "SignalRMode",
     "load_settings",
+    "optional_setting",
+    "required_setting",
+    "setting_choice",
 ]
 
-#: The one SignalR hub docchat uses.
-HUB = "documents"
-#: The app setting holding the SignalR connection string (the Functions extension's default).
-SIGNALR_CONNECTION_SETTING = "AzureSignalRConnectionString"
 DEFAULT_MAX_MESSAGE_LENGTH = 4000
 #: Above this a message no longer fits comfortably in one SignalR frame or Cosmos item.
 MAX_MAX_MESSAGE_LENGTH = 100_000
@@ -69,13 +60,6 @@ class AccessMode(enum.StrEnum):
     MEMBERS = "members"
 
 
-class SignalRMode(enum.StrEnum):
-    """How docchat talks to SignalR (``DOCCHAT_SIGNALR_MODE``)."""
-
-    REST = "rest"
-    BINDINGS = "bindings"
-
-
 @dataclass(frozen=True)
 class JwtSettings:
     """How bearer tokens are checked in ``jwt`` mode: exactly one key source is set."""
@@ -97,7 +81,6 @@ class Settings:
     """Everything docchat reads from its environment. Safe to log: secrets stay out of repr."""
 
     auth: AuthMode
-    signalr_mode: SignalRMode
     cosmos_endpoint: str
     access: AccessMode = AccessMode.OPEN
     cosmos_key: str | None = field(default=None, repr=False)
@@ -106,28 +89,24 @@ class Settings:
     max_message_length: int = DEFAULT_MAX_MESSAGE_LENGTH
     posts_per_minute: int = DEFAULT_POSTS_PER_MINUTE
     post_burst: int = DEFAULT_POST_BURST
-    #: Parsed only in REST mode; in bindings mode the Functions host reads the setting.
-    signalr: ConnectionString | None = None
     jwt: JwtSettings | None = None
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
     """Read and check the settings in ``environ``; raise :class:`SettingsError` if invalid."""
-    auth = _choice(environ, "DOCCHAT_AUTH", AuthMode, default=None)
-    mode = _choice(environ, "DOCCHAT_SIGNALR_MODE", SignalRMode, default=SignalRMode.REST)
-    _check_auth_fits(auth, mode, environ)
+    auth = setting_choice(environ, "DOCCHAT_AUTH", AuthMode, default=None)
+    _check_auth_fits(auth, environ)
     return Settings(
         auth=auth,
-        signalr_mode=mode,
-        access=_choice(environ, "DOCCHAT_ACCESS", AccessMode, default=None),
+        access=setting_choice(environ, "DOCCHAT_ACCESS", AccessMode, default=None),
         posts_per_minute=_whole_number(
             environ, "DOCCHAT_POSTS_PER_MINUTE", DEFAULT_POSTS_PER_MINUTE, 0, 100_000
         ),
         post_burst=_whole_number(environ, "DOCCHAT_POST_BURST", DEFAULT_POST_BURST, 1, 10_000),
         cosmos_endpoint=_url(environ, "COSMOS_ENDPOINT"),
-        cosmos_key=_optional(environ, "COSMOS_KEY"),
-        cosmos_database=_optional(environ, "COSMOS_DATABASE") or "docchat",
-        cosmos_container=_optional(environ, "COSMOS_CONTAINER") or "messages",
+        cosmos_key=optional_setting(environ, "COSMOS_KEY"),
+        cosmos_database=optional_setting(environ, "COSMOS_DATABASE") or "docchat",
+        cosmos_container=optional_setting(environ, "COSMOS_CONTAINER") or "messages",
         max_message_length=_whole_number(
             environ,
             "DOCCHAT_MAX_MESSAGE_LENGTH",
@@ -135,14 +114,13 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             1,
             MAX_MAX_MESSAGE_LENGTH,
         ),
-        signalr=_signalr_connection(environ) if mode is SignalRMode.REST else None,
         jwt=_jwt_settings(environ) if auth is AuthMode.JWT else None,
     )
 
 
-def _check_auth_fits(auth: AuthMode, mode: SignalRMode, environ: Mapping[str, str]) -> None:
-    in_azure = _optional(environ, "WEBSITE_INSTANCE_ID") is not None
-    auth_enabled = (_optional(environ, "WEBSITE_AUTH_ENABLED") or "").lower() == "true"
+def _check_auth_fits(auth: AuthMode, environ: Mapping[str, str]) -> None:
+    in_azure = optional_setting(environ, "WEBSITE_INSTANCE_ID") is not None
+    auth_enabled = (optional_setting(environ, "WEBSITE_AUTH_ENABLED") or "").lower() == "true"
     if auth is AuthMode.APPSERVICE and in_azure and not auth_enabled:
         raise SettingsError(
             "DOCCHAT_AUTH=appservice trusts the X-MS-CLIENT-PRINCIPAL headers, which only App "
@@ -154,18 +132,13 @@ def _check_auth_fits(auth: AuthMode, mode: SignalRMode, environ: Mapping[str, st
             "DOCCHAT_AUTH=dev trusts any caller's headers and is for local use only, "
             "but this is running in Azure (WEBSITE_INSTANCE_ID is set): use appservice or jwt"
         )
-    if mode is SignalRMode.BINDINGS and auth is AuthMode.JWT:
-        raise SettingsError(
-            "DOCCHAT_SIGNALR_MODE=bindings takes the SignalR user id from a request header "
-            "that the Functions host reads before docchat runs, so it needs DOCCHAT_AUTH="
-            "appservice or dev; with DOCCHAT_AUTH=jwt use DOCCHAT_SIGNALR_MODE=rest"
-        )
 
 
-def _choice(
+def setting_choice(
     environ: Mapping[str, str], name: str, kind: type[_Choice], *, default: _Choice | None
 ) -> _Choice:
-    value = _optional(environ, name)
+    """One of ``kind``'s values, in any case; ``default`` when unset (None: required)."""
+    value = optional_setting(environ, name)
     allowed = " or ".join(member.value for member in kind)
     if value is None:
         if default is None:
@@ -177,20 +150,22 @@ def _choice(
         raise SettingsError(f"{name} must be {allowed}, got {value!r}") from None
 
 
-def _optional(environ: Mapping[str, str], name: str) -> str | None:
+def optional_setting(environ: Mapping[str, str], name: str) -> str | None:
+    """The setting without surrounding blanks, or None when unset or blank."""
     value = environ.get(name, "").strip()
     return value or None
 
 
-def _required(environ: Mapping[str, str], name: str) -> str:
-    value = _optional(environ, name)
+def required_setting(environ: Mapping[str, str], name: str) -> str:
+    """The setting, or :class:`SettingsError` naming it when unset."""
+    value = optional_setting(environ, name)
     if value is None:
         raise SettingsError(f"{name} is not set")
     return value
 
 
 def _url(environ: Mapping[str, str], name: str) -> str:
-    value = _required(environ, name)
+    value = required_setting(environ, name)
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise SettingsError(f"{name} must be an absolute http or https URL, got {value!r}")
@@ -200,7 +175,7 @@ def _url(environ: Mapping[str, str], name: str) -> str:
 def _whole_number(
     environ: Mapping[str, str], name: str, default: int, lowest: int, highest: int
 ) -> int:
-    value = _optional(environ, name)
+    value = optional_setting(environ, name)
     if value is None:
         return default
     if not value.isdigit() or not lowest <= int(value) <= highest:
@@ -210,36 +185,22 @@ def _whole_number(
     return int(value)
 
 
-def _signalr_connection(environ: Mapping[str, str]) -> ConnectionString:
-    name = SIGNALR_CONNECTION_SETTING
-    try:
-        connection = parse_connection_string(_required(environ, name))
-    except ConnectionStringError as error:
-        raise SettingsError(f"{name}: {error}") from None
-    if connection.access_key is None:
-        raise SettingsError(
-            f"{name} has no AccessKey: DOCCHAT_SIGNALR_MODE=rest signs client tokens with it; "
-            "with Microsoft Entra ID use DOCCHAT_SIGNALR_MODE=bindings"
-        )
-    return connection
-
-
 def _jwt_settings(environ: Mapping[str, str]) -> JwtSettings:
     sources = ("DOCCHAT_JWT_SECRET", "DOCCHAT_JWT_PUBLIC_KEY", "DOCCHAT_JWT_JWKS_URL")
-    given = [name for name in sources if _optional(environ, name)]
+    given = [name for name in sources if optional_setting(environ, name)]
     if len(given) != 1:
         raise SettingsError(
             f"DOCCHAT_AUTH=jwt needs exactly one of {', '.join(sources)}; "
             f"{'none is' if not given else ' and '.join(given) + ' are'} set"
         )
-    secret = _optional(environ, "DOCCHAT_JWT_SECRET")
+    secret = optional_setting(environ, "DOCCHAT_JWT_SECRET")
     if secret is not None and len(secret.encode()) < MIN_JWT_SECRET_BYTES:
         raise SettingsError(f"DOCCHAT_JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes")
     return JwtSettings(
-        issuer=_required(environ, "DOCCHAT_JWT_ISSUER"),
-        audience=_required(environ, "DOCCHAT_JWT_AUDIENCE"),
+        issuer=required_setting(environ, "DOCCHAT_JWT_ISSUER"),
+        audience=required_setting(environ, "DOCCHAT_JWT_AUDIENCE"),
         secret=secret,
-        public_key=_pem(_optional(environ, "DOCCHAT_JWT_PUBLIC_KEY")),
+        public_key=_pem(optional_setting(environ, "DOCCHAT_JWT_PUBLIC_KEY")),
         jwks_url=_jwks_url(environ) if "DOCCHAT_JWT_JWKS_URL" in given else None,
     )
 

@@ -1,6 +1,7 @@
 """The app settings infra/ gives the function app are exactly the ones docchat reads.
 
-chat.settings is the authority on what docchat reads: each combination of modes is loaded
+The app's start-up is the authority on what docchat reads (chat.settings and
+realtime.settings, through functions.create_app): each combination of modes is loaded
 through an environment that records every name asked for, and the template, evaluated for
 the same modes, must set exactly those, apart from the names listed below with the reason.
 A new setting in chat.settings, or one the template sets that nothing reads, fails here.
@@ -11,7 +12,9 @@ from collections.abc import Iterator, Mapping
 import pytest
 
 from chat import settings as chat_settings
-from chat.settings import SIGNALR_CONNECTION_SETTING, SettingsError, load_settings
+from chat.settings import SettingsError
+from functions import create_app
+from realtime.settings import HUB, SIGNALR_CONNECTION_SETTING
 from tests.infra.bicep import INFRA, Opaque, Template
 
 SETTINGS = Template(INFRA / "app" / "settings.bicep")
@@ -84,7 +87,7 @@ class RecordingEnviron(Mapping[str, str]):
         return self._values[name]
 
     def __iter__(self) -> Iterator[str]:
-        raise AssertionError("chat.settings must name each setting it reads")
+        raise AssertionError("the settings must name each setting they read")
 
     def __len__(self) -> int:
         return len(self._values)
@@ -104,12 +107,12 @@ def template_settings(
 
 
 def read_by_docchat(template: Mapping[str, object], auth: str) -> set[str]:
-    """Load chat.settings from the template's values (samples where Azure fills them in)
-    as App Service runs it, and return every name it read."""
+    """Start the app on the template's values (samples where Azure fills them in) as App
+    Service runs it, and return every name it read."""
     values = {**SAMPLE_VALUES, "WEBSITE_AUTH_ENABLED": str(auth == "appservice")}
     values |= {name: value for name, value in template.items() if isinstance(value, str)}
     environ = RecordingEnviron(values)
-    load_settings(environ)
+    create_app(environ)
     return environ.read
 
 
@@ -143,7 +146,7 @@ def test_the_web_pubsub_block_replaces_the_signalr_connection() -> None:
     web_pubsub = template_settings("appservice", "rest", "open", backend="webpubsub")
     assert set(web_pubsub) == set(signalr) - SIGNALR_SECTION | WEB_PUBSUB_BLOCK
     assert web_pubsub["DOCCHAT_REALTIME"] == "webpubsub"
-    assert web_pubsub["WebPubSubHub"] == chat_settings.HUB
+    assert web_pubsub["WebPubSubHub"] == HUB
 
 
 def test_chat_settings_reads_no_web_pubsub_setting_yet() -> None:
@@ -155,11 +158,7 @@ def test_chat_settings_reads_no_web_pubsub_setting_yet() -> None:
 
 
 def test_the_templates_defaults_are_docchats() -> None:
-    defaults = chat_settings.Settings(
-        auth=chat_settings.AuthMode.JWT,
-        signalr_mode=chat_settings.SignalRMode.REST,
-        cosmos_endpoint="https://x",
-    )
+    defaults = chat_settings.Settings(auth=chat_settings.AuthMode.JWT, cosmos_endpoint="https://x")
     assert MAIN.default("maxMessageLength") == chat_settings.DEFAULT_MAX_MESSAGE_LENGTH
     assert MAIN.default("postsPerMinute") == chat_settings.DEFAULT_POSTS_PER_MINUTE
     assert MAIN.default("postBurst") == chat_settings.DEFAULT_POST_BURST
@@ -173,4 +172,4 @@ def test_docchat_refuses_the_one_combination_the_template_could_still_be_given()
     values = {**SAMPLE_VALUES, "WEBSITE_AUTH_ENABLED": "False"}
     values |= {name: value for name, value in template.items() if isinstance(value, str)}
     with pytest.raises(SettingsError, match="DOCCHAT_SIGNALR_MODE=bindings"):
-        load_settings(values)
+        create_app(values)

@@ -1,24 +1,22 @@
-"""Fixtures for the chat integration tests: function_app loaded as a worker would load it,
-against the local Cosmos DB server and the SignalR emulator."""
+"""Fixtures for the chat integration tests: function_app served by the dev host as a worker
+would load it, against the local Cosmos DB server and the SignalR emulator."""
 
 from __future__ import annotations
 
 import itertools
 import socket
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
 from typing import Any
 
 import pytest
 
-from tests.fixtures.chat import FunctionsHost, import_fresh_function_app
+from devstack.cosmos import EMULATOR_KEY
+from tests.fixtures.functions_host import HostedApp, serve_function_app
 
-#: The well-known key of Microsoft's Cosmos DB emulator: public, and what local settings use.
-EMULATOR_KEY = (
-    "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw=="
-)
 _unique = itertools.count()
 
-LoadApp = Callable[..., FunctionsHost]
+LoadApp = Callable[..., Awaitable[HostedApp]]
 
 
 def closed_port() -> int:
@@ -30,27 +28,26 @@ def closed_port() -> int:
 
 
 @pytest.fixture
-def load_app(monkeypatch: pytest.MonkeyPatch, cosmos_server: Any, signalr_emulator: Any) -> LoadApp:
-    """Import function_app afresh under an environment, as a new worker process would.
+async def load_app(cosmos_server: Any, signalr_emulator: Any) -> AsyncIterator[LoadApp]:
+    """Serve function_app afresh under an environment, as a new worker process would load it.
 
-    Defaults: dev identity, REST mode, the emulator, a Cosmos container of its own per
-    test; keyword arguments override any setting.
+    Defaults: dev identity, open access, REST mode, the emulator, a Cosmos container of its
+    own per test; keyword arguments override any setting.
     """
     container = f"chat-{next(_unique)}"
+    async with AsyncExitStack() as served:
 
-    def load(**settings: str) -> FunctionsHost:
-        environment = {
-            "DOCCHAT_AUTH": "dev",
-            "DOCCHAT_ACCESS": "open",
-            "DOCCHAT_SIGNALR_MODE": "rest",
-            "COSMOS_ENDPOINT": cosmos_server.endpoint,
-            "COSMOS_KEY": EMULATOR_KEY,
-            "COSMOS_CONTAINER": container,
-            "AzureSignalRConnectionString": signalr_emulator.connection_string,
-            **settings,
-        }
-        for name, value in environment.items():
-            monkeypatch.setenv(name, value)
-        return FunctionsHost(import_fresh_function_app(), signalr_emulator.connection_string)
+        async def load(**settings: str) -> HostedApp:
+            environment = {
+                "DOCCHAT_AUTH": "dev",
+                "DOCCHAT_ACCESS": "open",
+                "DOCCHAT_SIGNALR_MODE": "rest",
+                "COSMOS_ENDPOINT": cosmos_server.endpoint,
+                "COSMOS_KEY": EMULATOR_KEY,
+                "COSMOS_CONTAINER": container,
+                "AzureSignalRConnectionString": signalr_emulator.connection_string,
+                **settings,
+            }
+            return await served.enter_async_context(serve_function_app(environment))
 
-    return load
+        yield load

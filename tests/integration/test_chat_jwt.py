@@ -3,7 +3,6 @@ takes back the SignalR client token docchat issued, as a reconnecting JS client 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 import uuid
@@ -11,7 +10,7 @@ from typing import Any
 
 import jwt
 
-from tests.fixtures.chat import FunctionsHost
+from tests.fixtures.functions_host import HostedApp
 from tests.fixtures.hub_client import NodeHubClient
 from tests.integration.conftest import LoadApp
 
@@ -28,8 +27,8 @@ def doc(name: str) -> str:
     return f"doc-{name}-{RUN}"
 
 
-def jwt_app(load_app: LoadApp) -> FunctionsHost:
-    return load_app(
+async def jwt_app(load_app: LoadApp) -> HostedApp:
+    return await load_app(
         DOCCHAT_AUTH="jwt",
         DOCCHAT_JWT_ISSUER=ISSUER,
         DOCCHAT_JWT_AUDIENCE=AUDIENCE,
@@ -43,8 +42,9 @@ def bearer(subject: str, name: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def call(host: FunctionsHost, name: str, **request: Any) -> Any:
-    response = await asyncio.to_thread(host.call, name, **request)
+async def call(host: HostedApp, name: str, **request: Any) -> Any:
+    """Status, JSON body (None for none) and headers."""
+    response = await host.call(name, **request)
     body = json.loads(response.get_body()) if response.get_body() else None
     return response.status_code, body, response.headers
 
@@ -52,7 +52,7 @@ async def call(host: FunctionsHost, name: str, **request: Any) -> Any:
 async def test_the_user_is_the_tokens_subject_and_principal_headers_count_for_nothing(
     load_app: LoadApp,
 ) -> None:
-    host = jwt_app(load_app)
+    host = await jwt_app(load_app)
     message = {"document_id": doc("jwt"), "body": {"text": "hello"}}
 
     status, body, _ = await call(host, "send_message", headers=bearer("u-1", "Uma"), **message)
@@ -67,7 +67,7 @@ async def test_the_user_is_the_tokens_subject_and_principal_headers_count_for_no
 async def test_a_reconnecting_client_negotiates_with_its_old_client_token(
     load_app: LoadApp,
 ) -> None:
-    host = jwt_app(load_app)
+    host = await jwt_app(load_app)
     status, first, _ = await call(host, "negotiate", headers=bearer("u-2", "Vic"))
     assert status == 200
     old_token = {"Authorization": f"Bearer {first['accessToken']}"}
@@ -98,7 +98,7 @@ async def test_a_reconnecting_client_negotiates_with_its_old_client_token(
 
 
 async def test_the_client_token_is_good_for_negotiate_only(load_app: LoadApp) -> None:
-    host = jwt_app(load_app)
+    host = await jwt_app(load_app)
     _, info, _ = await call(host, "negotiate", headers=bearer("u-4", "Xia"))
 
     status, body, _ = await call(

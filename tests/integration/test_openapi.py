@@ -1,7 +1,8 @@
-"""The OpenAPI description: it names exactly the functions the app registers, the app serves
-it, and schemathesis fuzzes the running dev stack from it in two configurations (dev
-identity with open access; bearer tokens with per-document members). Every answer must be
-one the description lists, with the body and headers it lists, and none may be a 5xx."""
+"""The OpenAPI description against the running dev stack: schemathesis fuzzes it from the
+description in two configurations (dev identity with open access; bearer tokens with
+per-document members). Every answer must be one the description lists, with the body and
+headers it lists, and none may be a 5xx. (That the description names exactly the functions
+the app registers is test_function_app_contract's.)"""
 
 from __future__ import annotations
 
@@ -17,9 +18,7 @@ from typing import Any
 import jwt
 import pytest
 
-from chat.openapi import OPERATIONS
 from devstack.stack import LocalStack
-from tests.fixtures.chat import import_fresh_function_app
 
 ISSUER, AUDIENCE = "https://issuer.test", "docchat-fuzz"
 JWT_SECRET = "fuzzing-secret-that-is-long-enough-for-hs256"
@@ -29,30 +28,6 @@ CHECKS = (
 )
 #: Per operation: with 10 operations and both configurations, well over 1,000 requests.
 EXAMPLES_PER_OPERATION = "50"
-
-
-def registered_operations(monkeypatch: pytest.MonkeyPatch) -> dict[tuple[str, str], str]:
-    monkeypatch.setenv("DOCCHAT_AUTH", "dev")
-    monkeypatch.setenv("DOCCHAT_ACCESS", "open")
-    monkeypatch.setenv("COSMOS_ENDPOINT", "https://127.0.0.1:9")
-    monkeypatch.setenv(
-        "AzureSignalRConnectionString",
-        "Endpoint=http://127.0.0.1:9;AccessKey=openapi-test-access-key-0123456789;",
-    )
-    operations = {}
-    for function in import_fresh_function_app().app.get_functions():
-        bindings = function.get_bindings_dict()["bindings"]
-        trigger = next(binding for binding in bindings if binding["type"] == "httpTrigger")
-        for method in trigger["methods"]:
-            key = ("/" + trigger["route"], str(getattr(method, "value", method)).lower())
-            operations[key] = function.get_function_name()
-    return operations
-
-
-def test_the_description_names_exactly_the_registered_functions(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    assert registered_operations(monkeypatch) == OPERATIONS
 
 
 @pytest.fixture(scope="module", params=["dev-open", "jwt-members"])

@@ -62,7 +62,7 @@ def admin(
     memberships: InMemoryMemberships, realtime: RecordingRealtime
 ) -> tuple[MemberAdmin, MembersOnly]:
     policy = MembersOnly(memberships, ttl=600)
-    return MemberAdmin(memberships, realtime, policy), policy
+    return MemberAdmin(memberships, policy), policy
 
 
 def test_a_revocation_here_counts_at_once_and_the_users_connections_stop_hearing() -> None:
@@ -71,7 +71,7 @@ def test_a_revocation_here_counts_at_once_and_the_users_connections_stop_hearing
     assert members.put("doc-1", ALICE.id, Role.WRITER)
     assert policy.allows(ALICE, Action.READ, "doc-1")
 
-    members.remove("doc-1", ALICE.id)
+    members.remove("doc-1", ALICE.id, realtime)
 
     assert not policy.allows(ALICE, Action.READ, "doc-1")
     assert realtime.stopped_users == [("document:doc-1", ALICE.id)]
@@ -90,7 +90,7 @@ def test_a_role_change_counts_at_once_and_putting_again_is_not_new() -> None:
 
 
 def test_in_open_mode_members_cannot_be_managed() -> None:
-    members = MemberAdmin(InMemoryMemberships(), RecordingRealtime(), None)
+    members = MemberAdmin(InMemoryMemberships(), None)
 
     with pytest.raises(MembersNotEnabled):
         members.put("doc-1", ALICE.id, Role.READER)

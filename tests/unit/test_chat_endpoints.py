@@ -10,23 +10,25 @@ import pytest
 
 from chat import endpoints
 from chat.http import Request, Response
-from chat.models import CONNECTION_ID_RULE
+from chat.inputs import CONNECTION_ID_RULE
+from chat.realtime import Realtime
 from chat.runtime import Runtime
+from realtime.signalr_bindings import BindingOutput
 from signalr.bindings import SignalRGroupAction, SignalRMessage, parse_output
 from tests.fixtures.chat import (
     BOB,
     DenyAll,
-    FakeRuntime,
     InMemoryMessageStore,
     RecordingRealtime,
+    fake_runtime,
     make_request,
     make_settings,
 )
 
 
 @pytest.fixture
-def runtime(store: InMemoryMessageStore, realtime: RecordingRealtime) -> FakeRuntime:
-    return FakeRuntime(make_settings(max_message_length=10), store, realtime)
+def runtime(store: InMemoryMessageStore) -> Runtime:
+    return fake_runtime(make_settings(max_message_length=10), store=store)
 
 
 def error_of(response: Response) -> tuple[int, str, str]:
@@ -34,15 +36,15 @@ def error_of(response: Response) -> tuple[int, str, str]:
     return response.status, error["code"], error["message"]
 
 
-def post(runtime: Runtime, body: Any = None, **options: Any) -> Response:
-    return endpoints.send_message(runtime, make_request(body=body, **options))
+def post(runtime: Runtime, realtime: Realtime, body: Any = None, **options: Any) -> Response:
+    return endpoints.send_message(runtime, make_request(body=body, **options), realtime)
 
 
 def test_send_answers_201_with_the_stored_message_and_200_on_a_retry(
-    runtime: FakeRuntime, realtime: RecordingRealtime
+    runtime: Runtime, realtime: RecordingRealtime
 ) -> None:
-    first = post(runtime, {"text": "hello", "id": "c-1"})
-    again = post(runtime, {"text": "hello", "id": "c-1"})
+    first = post(runtime, realtime, {"text": "hello", "id": "c-1"})
+    again = post(runtime, realtime, {"text": "hello", "id": "c-1"})
 
     assert (first.status, again.status) == (201, 200)
     assert first.body == again.body
@@ -61,21 +63,27 @@ def test_send_answers_201_with_the_stored_message_and_200_on_a_retry(
     assert len(realtime.sent) == 2
 
 
-def test_send_generates_an_id_when_none_is_given(runtime: FakeRuntime) -> None:
-    first, second = post(runtime, {"text": "a"}), post(runtime, {"text": "a"})
+def test_send_generates_an_id_when_none_is_given(
+    runtime: Runtime, realtime: RecordingRealtime
+) -> None:
+    first, second = post(runtime, realtime, {"text": "a"}), post(runtime, realtime, {"text": "a"})
 
     assert first.body["id"] != second.body["id"]
     assert (first.status, second.status) == (201, 201)
 
 
-def test_messages_are_numbered_in_the_order_they_are_posted(runtime: FakeRuntime) -> None:
-    posted = [post(runtime, {"text": f"t{n}"}).body for n in range(3)]
+def test_messages_are_numbered_in_the_order_they_are_posted(
+    runtime: Runtime, realtime: RecordingRealtime
+) -> None:
+    posted = [post(runtime, realtime, {"text": f"t{n}"}).body for n in range(3)]
 
     assert [message["seq"] for message in posted] == [1, 2, 3]
 
 
-def test_list_reads_newest_first_and_catches_up_oldest_first(runtime: FakeRuntime) -> None:
-    posted = [post(runtime, {"text": f"t{n}"}).body for n in range(3)]
+def test_list_reads_newest_first_and_catches_up_oldest_first(
+    runtime: Runtime, realtime: RecordingRealtime
+) -> None:
+    posted = [post(runtime, realtime, {"text": f"t{n}"}).body for n in range(3)]
     ids = [message["id"] for message in posted]
 
     newest = endpoints.list_messages(runtime, make_request("GET", params={"limit": "2"}))
@@ -88,46 +96,50 @@ def test_list_reads_newest_first_and_catches_up_oldest_first(runtime: FakeRuntim
     assert caught_up.body["continuationToken"] is None
 
 
-def test_join_and_leave_answer_204(runtime: FakeRuntime, realtime: RecordingRealtime) -> None:
+def test_join_and_leave_answer_204(runtime: Runtime, realtime: RecordingRealtime) -> None:
     body = {"connectionId": "conn-1"}
 
-    joined = endpoints.join_document(runtime, make_request(body=body))
+    joined = endpoints.join_document(runtime, make_request(body=body), realtime)
     assert (joined.status, joined.content) == (204, b"")
     assert realtime.groups == {"document:doc-1": {"conn-1"}}
-    assert endpoints.leave_document(runtime, make_request(body=body)).status == 204
+    assert endpoints.leave_document(runtime, make_request(body=body), realtime).status == 204
     assert realtime.groups == {"document:doc-1": set()}
 
 
 def test_in_bindings_mode_the_output_binding_gets_the_group_action_and_the_message(
-    runtime: FakeRuntime,
+    runtime: Runtime,
 ) -> None:
     written: list[str] = []
 
-    endpoints.join_document(runtime, make_request(body={"connectionId": "c"}), written.append)
+    joining = BindingOutput(written.append)
+    endpoints.join_document(runtime, make_request(body={"connectionId": "c"}), joining)
     (action,) = parse_output(written[-1])
     assert action == SignalRGroupAction(
         action="add", group_name="document:doc-1", connection_id="c"
     )
-    sent = endpoints.send_message(runtime, make_request(body={"text": "hi"}), written.append)
+    sending = BindingOutput(written.append)  # each invocation has its own output binding
+    sent = endpoints.send_message(runtime, make_request(body={"text": "hi"}), sending)
     (message,) = parse_output(written[-1])
     assert message == SignalRMessage(
         target="newMessage", arguments=[sent.body], group_name="document:doc-1"
     )
 
 
-def test_a_backend_names_the_sender(runtime: FakeRuntime) -> None:
+def test_a_backend_names_the_sender(runtime: Runtime, realtime: RecordingRealtime) -> None:
     request = make_request(user=None, body={"text": "beep", "senderId": "bot", "senderName": "Bot"})
 
-    response = endpoints.send_service_message(runtime, request)
+    response = endpoints.send_service_message(runtime, request, realtime)
 
     assert response.status == 201
     assert (response.body["senderId"], response.body["senderName"]) == ("bot", "Bot")
 
 
-def test_a_backend_sender_name_defaults_to_its_id(runtime: FakeRuntime) -> None:
+def test_a_backend_sender_name_defaults_to_its_id(
+    runtime: Runtime, realtime: RecordingRealtime
+) -> None:
     request = make_request(user=None, body={"text": "beep", "senderId": "bot"})
 
-    assert endpoints.send_service_message(runtime, request).body["senderName"] == "bot"
+    assert endpoints.send_service_message(runtime, request, realtime).body["senderName"] == "bot"
 
 
 @pytest.mark.parametrize(
@@ -162,14 +174,14 @@ def test_a_backend_sender_name_defaults_to_its_id(runtime: FakeRuntime) -> None:
     ],
 )
 def test_send_refuses_bad_bodies_saying_what_is_wrong(
-    runtime: FakeRuntime,
+    runtime: Runtime,
     store: InMemoryMessageStore,
     realtime: RecordingRealtime,
     body: bytes | dict[str, Any],
     code: str,
     says: str,
 ) -> None:
-    status, error_code, message = error_of(post(runtime, body))
+    status, error_code, message = error_of(post(runtime, realtime, body))
 
     assert (status, error_code) == (400, code)
     assert says in message
@@ -191,13 +203,13 @@ def test_send_refuses_bad_bodies_saying_what_is_wrong(
     ],
 )
 def test_every_endpoint_refuses_a_bad_document_id(
-    runtime: FakeRuntime, document_id: str, says: str
+    runtime: Runtime, realtime: RecordingRealtime, document_id: str, says: str
 ) -> None:
     calls: tuple[Callable[[], Response], ...] = (
-        lambda: post(runtime, {"text": "hi"}, document_id=document_id),
+        lambda: post(runtime, realtime, {"text": "hi"}, document_id=document_id),
         lambda: endpoints.list_messages(runtime, make_request("GET", document_id=document_id)),
         lambda: endpoints.join_document(
-            runtime, make_request(body={"connectionId": "c"}, document_id=document_id)
+            runtime, make_request(body={"connectionId": "c"}, document_id=document_id), realtime
         ),
     )
     for call in calls:
@@ -206,18 +218,19 @@ def test_every_endpoint_refuses_a_bad_document_id(
         assert says in message
 
 
-def test_a_body_too_large_for_any_message_is_413(runtime: FakeRuntime) -> None:
+def test_a_body_too_large_for_any_message_is_413(
+    runtime: Runtime, realtime: RecordingRealtime
+) -> None:
     limit = endpoints.max_body_bytes(10)
 
-    response = post(runtime, json.dumps({"text": "x" * limit}))
+    response = post(runtime, realtime, json.dumps({"text": "x" * limit}))
 
     assert error_of(response)[:2] == (413, "payload_too_large")
 
 
-def test_a_join_body_too_large_is_413(runtime: FakeRuntime) -> None:
-    response = endpoints.join_document(
-        runtime, make_request(body={"connectionId": "c" * endpoints.MAX_MEMBERSHIP_BODY_BYTES})
-    )
+def test_a_join_body_too_large_is_413(runtime: Runtime, realtime: RecordingRealtime) -> None:
+    body = {"connectionId": "c" * endpoints.MAX_MEMBERSHIP_BODY_BYTES}
+    response = endpoints.join_document(runtime, make_request(body=body), realtime)
 
     assert error_of(response)[:2] == (413, "payload_too_large")
 
@@ -233,16 +246,22 @@ def test_a_join_body_too_large_is_413(runtime: FakeRuntime) -> None:
         ({"connectionId": "c", "x": 1}, "x: unknown field"),
     ],
 )
-def test_join_refuses_bad_bodies(runtime: FakeRuntime, body: dict[str, Any], says: str) -> None:
-    assert error_of(endpoints.join_document(runtime, make_request(body=body))) == (
+def test_join_refuses_bad_bodies(
+    runtime: Runtime, realtime: RecordingRealtime, body: dict[str, Any], says: str
+) -> None:
+    assert error_of(endpoints.join_document(runtime, make_request(body=body), realtime)) == (
         400,
         "invalid_request",
         says,
     )
 
 
-def test_joining_with_an_unknown_connection_is_404(runtime: FakeRuntime) -> None:
-    response = endpoints.join_document(runtime, make_request(body={"connectionId": "gone"}))
+def test_joining_with_an_unknown_connection_is_404(
+    runtime: Runtime, realtime: RecordingRealtime
+) -> None:
+    response = endpoints.join_document(
+        runtime, make_request(body={"connectionId": "gone"}), realtime
+    )
 
     assert error_of(response)[:2] == (404, "connection_not_found")
 
@@ -267,7 +286,7 @@ def test_joining_with_an_unknown_connection_is_404(runtime: FakeRuntime) -> None
     ],
 )
 def test_list_refuses_bad_query_strings(
-    runtime: FakeRuntime, params: dict[str, str], says: str
+    runtime: Runtime, realtime: RecordingRealtime, params: dict[str, str], says: str
 ) -> None:
     status, code, message = error_of(
         endpoints.list_messages(runtime, make_request("GET", params=params))
@@ -290,35 +309,39 @@ def test_list_refuses_bad_query_strings(
     ],
 )
 def test_the_service_route_refuses_bad_senders(
-    runtime: FakeRuntime, body: dict[str, Any], says: str
+    runtime: Runtime, realtime: RecordingRealtime, body: dict[str, Any], says: str
 ) -> None:
     request = make_request(user=None, body=body)
 
-    status, _, message = error_of(endpoints.send_service_message(runtime, request))
+    status, _, message = error_of(endpoints.send_service_message(runtime, request, realtime))
 
     assert status == 400
     assert says in message
 
 
-def test_user_endpoints_answer_401_to_anonymous_callers(runtime: FakeRuntime) -> None:
+def test_user_endpoints_answer_401_to_anonymous_callers(
+    runtime: Runtime, realtime: RecordingRealtime
+) -> None:
     anonymous: list[Request] = [
         make_request(user=None, body={"text": "hi"}),
         make_request("GET", user=None),
         make_request(user=None, body={"connectionId": "conn-1"}),
     ]
-    calls = [
-        endpoints.send_message,
-        endpoints.list_messages,
-        endpoints.join_document,
-        endpoints.leave_document,
+    calls: list[Callable[[Request], Response]] = [
+        lambda request: endpoints.send_message(runtime, request, realtime),
+        lambda request: endpoints.list_messages(runtime, request),
+        lambda request: endpoints.join_document(runtime, request, realtime),
+        lambda request: endpoints.leave_document(runtime, request, realtime),
     ]
 
     for call, request in zip(calls, [*anonymous, anonymous[2]], strict=True):
-        assert error_of(call(runtime, request))[:2] == (401, "unauthenticated")
+        assert error_of(call(request))[:2] == (401, "unauthenticated")
 
 
-def test_anonymous_callers_get_401_before_any_validation(runtime: FakeRuntime) -> None:
-    response = post(runtime, b"not json", user=None, document_id="bad/id")
+def test_anonymous_callers_get_401_before_any_validation(
+    runtime: Runtime, realtime: RecordingRealtime
+) -> None:
+    response = post(runtime, realtime, b"not json", user=None, document_id="bad/id")
 
     assert error_of(response)[:2] == (401, "unauthenticated")
 
@@ -326,29 +349,31 @@ def test_anonymous_callers_get_401_before_any_validation(runtime: FakeRuntime) -
 def test_the_access_hook_turns_a_user_away_with_403(
     store: InMemoryMessageStore, realtime: RecordingRealtime
 ) -> None:
-    runtime = FakeRuntime(make_settings(), store, realtime, access=DenyAll())
+    runtime = fake_runtime(store=store, access=DenyAll())
 
-    assert error_of(post(runtime, {"text": "hi"}))[:2] == (403, "forbidden")
+    assert error_of(post(runtime, realtime, {"text": "hi"}))[:2] == (403, "forbidden")
     list_response = endpoints.list_messages(runtime, make_request("GET"))
     assert error_of(list_response)[:2] == (403, "forbidden")
-    join = endpoints.join_document(runtime, make_request(body={"connectionId": "conn-1"}))
+    join = endpoints.join_document(runtime, make_request(body={"connectionId": "conn-1"}), realtime)
     assert error_of(join)[:2] == (403, "forbidden")
 
 
-def test_reusing_an_id_for_another_message_is_409(runtime: FakeRuntime) -> None:
-    post(runtime, {"text": "hello", "id": "c-1"})
+def test_reusing_an_id_for_another_message_is_409(
+    runtime: Runtime, realtime: RecordingRealtime
+) -> None:
+    post(runtime, realtime, {"text": "hello", "id": "c-1"})
 
-    response = post(runtime, {"text": "hello", "id": "c-1"}, user=BOB)
+    response = post(runtime, realtime, {"text": "hello", "id": "c-1"}, user=BOB)
 
     assert error_of(response)[:2] == (409, "message_id_conflict")
 
 
 def test_a_store_outage_is_503_saying_nothing_was_stored_and_nothing_broadcast(
-    runtime: FakeRuntime, store: InMemoryMessageStore, realtime: RecordingRealtime
+    runtime: Runtime, store: InMemoryMessageStore, realtime: RecordingRealtime
 ) -> None:
     store.down = True
 
-    response = post(runtime, {"text": "hello", "id": "c-1"})
+    response = post(runtime, realtime, {"text": "hello", "id": "c-1"})
 
     assert error_of(response)[:2] == (503, "store_unavailable")
     assert response.headers == {"Retry-After": "1"}
@@ -357,11 +382,11 @@ def test_a_store_outage_is_503_saying_nothing_was_stored_and_nothing_broadcast(
 
 
 def test_a_write_with_no_answer_is_503_saying_the_outcome_is_unknown(
-    runtime: FakeRuntime, store: InMemoryMessageStore, realtime: RecordingRealtime
+    runtime: Runtime, store: InMemoryMessageStore, realtime: RecordingRealtime
 ) -> None:
     store.unanswered = True
 
-    response = post(runtime, {"text": "hello", "id": "c-1"})
+    response = post(runtime, realtime, {"text": "hello", "id": "c-1"})
 
     assert error_of(response)[:2] == (503, "store_outcome_unknown")
     assert response.body["error"]["stored"] is None
@@ -369,7 +394,7 @@ def test_a_write_with_no_answer_is_503_saying_the_outcome_is_unknown(
 
 
 def test_a_history_read_during_an_outage_is_503_without_a_stored_flag(
-    runtime: FakeRuntime, store: InMemoryMessageStore
+    runtime: Runtime, realtime: RecordingRealtime, store: InMemoryMessageStore
 ) -> None:
     store.down = True
 
@@ -380,11 +405,11 @@ def test_a_history_read_during_an_outage_is_503_without_a_stored_flag(
 
 
 def test_a_delivery_outage_is_503_saying_the_message_is_stored(
-    runtime: FakeRuntime, store: InMemoryMessageStore, realtime: RecordingRealtime
+    runtime: Runtime, store: InMemoryMessageStore, realtime: RecordingRealtime
 ) -> None:
     realtime.down = True
 
-    response = post(runtime, {"text": "hello", "id": "c-1"})
+    response = post(runtime, realtime, {"text": "hello", "id": "c-1"})
 
     assert response.status == 503
     assert response.headers == {"Retry-After": "7"}
@@ -394,10 +419,10 @@ def test_a_delivery_outage_is_503_saying_the_message_is_stored(
 
 
 def test_a_bug_fails_the_invocation_instead_of_answering(
-    runtime: FakeRuntime, store: InMemoryMessageStore
+    runtime: Runtime, realtime: RecordingRealtime, store: InMemoryMessageStore
 ) -> None:
     """The host then logs the traceback and answers 500 itself, as a failed invocation."""
     store.items = None  # type: ignore[assignment]
 
     with pytest.raises(TypeError):
-        post(runtime, {"text": "hello"})
+        post(runtime, realtime, {"text": "hello"})

@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import jwt
@@ -14,17 +16,24 @@ import pytest
 from chat import endpoints, negotiation
 from chat.access import Role
 from chat.errors import Unauthenticated
-from chat.http import Response
-from chat.identity import SIGNED_IN_UNTIL_CLAIM, AppServicePrincipal, User
+from chat.http import Request, Response
+from chat.identity import AppServicePrincipal, User
+from chat.runtime import Runtime
 from chat.settings import AccessMode, AuthMode
+from realtime.signalr_tokens import SIGNED_IN_UNTIL_CLAIM, SignedTokens
+from signalr.connection_string import parse_connection_string
 from tests.fixtures.chat import (
     ALICE,
-    FakeRuntime,
     InMemoryMemberships,
     InMemoryMessageStore,
     RecordingRealtime,
+    fake_runtime,
     make_request,
     make_settings,
+)
+
+SIGNALR = parse_connection_string(
+    "Endpoint=http://127.0.0.1:8888;AccessKey=hardening-test-access-key-0123456789;"
 )
 
 
@@ -32,15 +41,14 @@ def error_of(response: Response) -> tuple[int, str]:
     return response.status, response.body["error"]["code"]
 
 
-def members_runtime(**settings: Any) -> tuple[FakeRuntime, InMemoryMemberships]:
+def send(runtime: Runtime, request: Request) -> Response:
+    return endpoints.send_message(runtime, request, RecordingRealtime())
+
+
+def members_runtime() -> tuple[Runtime, InMemoryMemberships]:
     memberships = InMemoryMemberships()
-    runtime = FakeRuntime(
-        make_settings(access=AccessMode.MEMBERS, **settings),
-        InMemoryMessageStore(),
-        RecordingRealtime(),
-        memberships=memberships,
-    )
-    return runtime, memberships
+    settings = make_settings(access=AccessMode.MEMBERS)
+    return fake_runtime(settings, memberships=memberships), memberships
 
 
 @pytest.mark.parametrize(
@@ -48,52 +56,52 @@ def members_runtime(**settings: Any) -> tuple[FakeRuntime, InMemoryMemberships]:
 )
 def test_a_body_not_declared_as_json_is_415_and_stores_nothing(content_type: str | None) -> None:
     store = InMemoryMessageStore()
-    runtime = FakeRuntime(make_settings(), store, RecordingRealtime())
-    headers = {} if content_type is None else {"content-type": content_type}
-    request = make_request(body=json.dumps({"text": "hi"}).encode(), headers=headers)
-    request = request.__class__(
-        request.method,
-        {k: v for k, v in request.headers.items() if k != "content-type"} | headers,
-        request.params,
-        request.route_params,
-        request.body,
+    runtime = fake_runtime(store=store)
+    request = make_request(body={"text": "hi"})
+    sent = {k: v for k, v in request.headers.items() if k != "content-type"}
+    request = replace(
+        request, headers=sent | ({} if content_type is None else {"content-type": content_type})
     )
 
-    assert error_of(endpoints.send_message(runtime, request)) == (415, "unsupported_media_type")
+    assert error_of(send(runtime, request)) == (
+        415,
+        "unsupported_media_type",
+    )
     assert store.items == {}
 
 
 def test_json_with_a_charset_is_json() -> None:
-    runtime = FakeRuntime(make_settings(), InMemoryMessageStore(), RecordingRealtime())
+    runtime = fake_runtime()
     request = make_request(
         body={"text": "hi"}, headers={"content-type": "Application/JSON; charset=utf-8"}
     )
 
-    assert endpoints.send_message(runtime, request).status == 201
+    assert send(runtime, request).status == 201
 
 
 def test_posting_too_fast_is_429_with_retry_after_and_stores_nothing() -> None:
     store = InMemoryMessageStore()
-    runtime = FakeRuntime(make_settings(post_burst=2), store, RecordingRealtime())
+    runtime = fake_runtime(make_settings(post_burst=2), store=store)
     for n in range(2):
-        assert endpoints.send_message(runtime, make_request(body={"text": f"{n}"})).status == 201
+        assert (
+            endpoints.send_message(
+                runtime, make_request(body={"text": f"{n}"}), RecordingRealtime()
+            ).status
+            == 201
+        )
 
-    refused = endpoints.send_message(runtime, make_request(body={"text": "one too many"}))
+    refused = endpoints.send_message(
+        runtime, make_request(body={"text": "one too many"}), RecordingRealtime()
+    )
 
     assert error_of(refused) == (429, "rate_limited")
     assert refused.headers["Retry-After"] == "1"
     assert len(store.items) == 2
 
 
-def member_request(method: str, user_id: str = ALICE.id, body: Any = None) -> Any:
+def member_request(method: str, user_id: str = ALICE.id, body: Any = None) -> Request:
     request = make_request(method, user=None, body=body)
-    return request.__class__(
-        request.method,
-        request.headers,
-        request.params,
-        {**request.route_params, "userId": user_id},
-        request.body,
-    )
+    return replace(request, route_params={**request.route_params, "userId": user_id})
 
 
 def test_a_backend_adds_lists_changes_and_removes_members() -> None:
@@ -102,8 +110,8 @@ def test_a_backend_adds_lists_changes_and_removes_members() -> None:
     added = endpoints.put_member(runtime, member_request("PUT", body={"role": "reader"}))
     again = endpoints.put_member(runtime, member_request("PUT", body={"role": "writer"}))
     listed = endpoints.list_members(runtime, make_request("GET", user=None))
-    removed = endpoints.remove_member(runtime, member_request("DELETE"))
-    removed_again = endpoints.remove_member(runtime, member_request("DELETE"))
+    removed = endpoints.remove_member(runtime, member_request("DELETE"), RecordingRealtime())
+    removed_again = endpoints.remove_member(runtime, member_request("DELETE"), RecordingRealtime())
 
     assert (added.status, added.body) == (201, {"userId": ALICE.id, "role": "reader"})
     assert again.status == 200
@@ -143,14 +151,14 @@ def test_in_members_mode_a_reader_reads_but_may_not_post_and_others_get_403() ->
     memberships.put("doc-1", ALICE.id, Role.READER)
 
     assert endpoints.list_messages(runtime, make_request("GET")).status == 200
-    posted = endpoints.send_message(runtime, make_request(body={"text": "hi"}))
+    posted = send(runtime, make_request(body={"text": "hi"}))
     assert error_of(posted) == (403, "forbidden")
     other = make_request("GET", user=User("mallory", "Mallory"))
     assert error_of(endpoints.list_messages(runtime, other)) == (403, "forbidden")
 
 
 def test_member_routes_in_open_mode_are_409() -> None:
-    runtime = FakeRuntime(make_settings(), InMemoryMessageStore(), RecordingRealtime())
+    runtime = fake_runtime()
 
     response = endpoints.put_member(runtime, member_request("PUT", body={"role": "reader"}))
 
@@ -191,15 +199,9 @@ def test_app_service_mode_refuses_a_principal_app_service_did_not_send(
 
 
 def test_dev_mode_refuses_an_id_header_sent_twice() -> None:
-    runtime = FakeRuntime(make_settings(), InMemoryMessageStore(), RecordingRealtime())
-    request = make_request("GET", headers={"x-ms-client-principal-id": "alice, mallory"})
-    request = request.__class__(
-        request.method,
-        {**request.headers, "x-ms-client-principal-id": "alice, mallory"},
-        request.params,
-        request.route_params,
-        request.body,
-    )
+    runtime = fake_runtime()
+    request = make_request("GET")
+    request = replace(request, headers={**request.headers, "x-ms-client-principal-id": "a, b"})
 
     assert error_of(endpoints.list_messages(runtime, request)) == (401, "unauthenticated")
 
@@ -210,16 +212,13 @@ class SignedIn:
     def __init__(self, until: int) -> None:
         self.user = User("user-1", "User", until)
 
-    def authenticate(self, headers: object) -> User:
+    def authenticate(self, headers: Mapping[str, str]) -> User:
         return self.user
 
 
 def negotiate_until(until: int) -> Response:
-    runtime = FakeRuntime(
-        make_settings(auth=AuthMode.JWT), InMemoryMessageStore(), RecordingRealtime()
-    )
-    runtime._negotiate_authenticator._value = SignedIn(until)
-    return negotiation.negotiate(runtime, make_request("POST", user=None))
+    runtime = fake_runtime(make_settings(auth=AuthMode.JWT), authenticator=SignedIn(until))
+    return negotiation.negotiate(runtime, make_request("POST", user=None), SignedTokens(SIGNALR))
 
 
 def test_a_client_token_ends_with_the_sign_in_and_names_its_end() -> None:

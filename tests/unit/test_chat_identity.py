@@ -1,5 +1,5 @@
-"""Who is calling: principal headers, bearer tokens (HS256, RS256, JWKS) and, on negotiate
-in jwt mode, docchat's own SignalR client tokens."""
+"""Who is calling: principal headers and bearer tokens (HS256, RS256, JWKS). (The SignalR
+client tokens negotiate takes back are test_realtime_signalr_tokens'.)"""
 
 from __future__ import annotations
 
@@ -17,9 +17,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from chat.errors import IdentityProviderUnavailable, Unauthenticated
-from chat.identity import SIGNED_IN_UNTIL_CLAIM, PrincipalHeaders, User
-from chat.jwt_identity import BearerTokens, BearerTokensOrSignalRToken
-from chat.settings import HUB, JwtSettings
+from chat.identity import PrincipalHeaders, User
+from chat.jwt_identity import BearerTokens
+from chat.settings import JwtSettings
+from realtime.settings import HUB
 from signalr.connection_string import parse_connection_string
 from signalr.tokens import client_connection_info
 
@@ -180,52 +181,6 @@ def test_an_unreachable_jwks_is_503_not_401() -> None:
 
     with pytest.raises(IdentityProviderUnavailable):
         tokens.authenticate(bearer(token(PRIVATE_KEY, "RS256")))
-
-
-def negotiate_tokens() -> BearerTokensOrSignalRToken:
-    return BearerTokensOrSignalRToken(hs256(), SIGNALR)
-
-
-def test_negotiate_accepts_an_app_token_or_a_client_token_docchat_issued_within_a_sign_in() -> None:
-    until = int(datetime.now(UTC).timestamp()) + 600
-    issued = client_connection_info(
-        SIGNALR, HUB, user_id="user-7", claims={SIGNED_IN_UNTIL_CLAIM: until}
-    ).access_token
-
-    assert negotiate_tokens().authenticate(bearer(token())).id == "user-1"
-    renewed = negotiate_tokens().authenticate(bearer(issued))
-    assert (renewed.id, renewed.signed_in_until) == ("user-7", until)
-
-
-def test_negotiate_refuses_a_client_token_that_names_no_sign_in() -> None:
-    """Without the bound, a client token could renew itself forever through negotiate."""
-    issued = client_connection_info(SIGNALR, HUB, user_id="user-7").access_token
-
-    with pytest.raises(Unauthenticated):
-        negotiate_tokens().authenticate(bearer(issued))
-
-
-@pytest.mark.parametrize(
-    "foreign",
-    [
-        client_connection_info(SIGNALR, "otherhub", user_id="user-7").access_token,
-        client_connection_info(SIGNALR, HUB).access_token,
-        client_connection_info(
-            parse_connection_string(
-                "Endpoint=http://127.0.0.1:8888;AccessKey=some-other-signalr-key-0123456789abcdef;"
-            ),
-            HUB,
-            user_id="user-7",
-        ).access_token,
-        client_connection_info(
-            SIGNALR, HUB, user_id="user-7", now=datetime.now(UTC) - timedelta(hours=2)
-        ).access_token,
-    ],
-    ids=["other hub", "no user", "other key", "expired"],
-)
-def test_negotiate_refuses_client_tokens_that_are_not_ours_and_valid(foreign: str) -> None:
-    with pytest.raises(Unauthenticated, match="the bearer token is not valid"):
-        negotiate_tokens().authenticate(bearer(foreign))
 
 
 def test_other_endpoints_do_not_accept_a_signalr_client_token() -> None:

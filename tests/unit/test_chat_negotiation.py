@@ -1,32 +1,34 @@
-"""Negotiate in-process: a token for the caller in REST mode, the binding's in bindings mode."""
+"""Negotiate in-process: whoever is signed in gets the backend's connection, within the
+sign-in; a client token the backend issued renews it only in jwt mode."""
 
 from __future__ import annotations
 
 import json
+import time
 
 import jwt
 
 from chat.negotiation import negotiate
-from chat.runtime import Runtime
 from chat.settings import AuthMode, JwtSettings
-from tests.fixtures.chat import make_request, make_settings
+from realtime.signalr_bindings import ConnectionInfo
+from realtime.signalr_tokens import SIGNED_IN_UNTIL_CLAIM, SignedTokens
+from signalr.connection_string import parse_connection_string
+from tests.fixtures.chat import fake_runtime, make_request, make_settings
 
 JWT = JwtSettings("https://issuer.test", "docchat", secret="negotiation-test-secret-0123456789ab")
+ACCESS_KEY = "negotiation-test-access-key-0123456789abcdef"
+SIGNALR = parse_connection_string(f"Endpoint=http://127.0.0.1:8888;AccessKey={ACCESS_KEY};")
 
 
 def test_rest_mode_signs_a_client_token_for_the_authenticated_user() -> None:
-    settings = make_settings()
-
-    response = negotiate(Runtime(settings), make_request(headers={"authorization": "Bearer old"}))
+    response = negotiate(fake_runtime(), make_request(), SignedTokens(SIGNALR))
 
     assert response.status == 200
     assert response.headers == {"Cache-Control": "no-store"}
     assert response.body["url"] == "http://127.0.0.1:8888/client/?hub=documents"
-    assert settings.signalr is not None
-    assert settings.signalr.access_key is not None
     claims = jwt.decode(
         response.body["accessToken"],
-        settings.signalr.access_key,
+        ACCESS_KEY,
         algorithms=["HS256"],
         audience="http://127.0.0.1/client/?hub=documents",
     )
@@ -36,34 +38,48 @@ def test_rest_mode_signs_a_client_token_for_the_authenticated_user() -> None:
 def test_bindings_mode_returns_the_connection_info_the_host_issued() -> None:
     info = {"url": "https://x/client/?hub=documents", "accessToken": "from-the-host"}
 
-    response = negotiate(Runtime(make_settings()), make_request(), json.dumps(info))
+    response = negotiate(fake_runtime(), make_request(), ConnectionInfo(json.dumps(info)))
 
     assert (response.status, response.body) == (200, info)
 
 
 def test_an_anonymous_caller_gets_401() -> None:
-    response = negotiate(Runtime(make_settings()), make_request(user=None))
+    response = negotiate(fake_runtime(), make_request(user=None), SignedTokens(SIGNALR))
 
     assert response.status == 401
     assert response.body["error"]["code"] == "unauthenticated"
 
 
-def test_jwt_mode_takes_the_user_from_the_bearer_token_not_the_principal_headers() -> None:
-    runtime = Runtime(make_settings(auth=AuthMode.JWT, jwt=JWT))
+def app_token(subject: str, expires: int) -> str:
     assert JWT.secret is not None
-    app_token = jwt.encode(
-        {"iss": JWT.issuer, "aud": JWT.audience, "sub": "token-user", "exp": 2**40},
-        JWT.secret,
-        algorithm="HS256",
-    )
+    claims = {"iss": JWT.issuer, "aud": JWT.audience, "sub": subject, "exp": expires}
+    return jwt.encode(claims, JWT.secret, algorithm="HS256")
 
-    spoofed = negotiate(runtime, make_request())
-    signed_in = negotiate(runtime, make_request(headers={"authorization": f"Bearer {app_token}"}))
+
+def test_jwt_mode_takes_the_user_from_the_bearer_token_and_renews_within_the_sign_in() -> None:
+    runtime = fake_runtime(make_settings(auth=AuthMode.JWT, jwt=JWT))
+    signed_in_until = int(time.time()) + 600
+    bearer = {"authorization": f"Bearer {app_token('token-user', signed_in_until)}"}
+
+    spoofed = negotiate(runtime, make_request(), SignedTokens(SIGNALR))
+    signed_in = negotiate(runtime, make_request(headers=bearer), SignedTokens(SIGNALR))
+    reconnecting = {"authorization": f"Bearer {signed_in.body['accessToken']}"}
+    renewed = negotiate(runtime, make_request(headers=reconnecting), SignedTokens(SIGNALR))
 
     assert spoofed.status == 401
-    reconnect = negotiate(
-        runtime, make_request(headers={"authorization": f"Bearer {signed_in.body['accessToken']}"})
-    )
-    for response in (signed_in, reconnect):
+    for response in (signed_in, renewed):
         claims = jwt.decode(response.body["accessToken"], options={"verify_signature": False})
         assert claims["nameid"] == "token-user"
+        assert claims[SIGNED_IN_UNTIL_CLAIM] == signed_in_until
+        assert claims["exp"] <= signed_in_until
+
+
+def test_outside_jwt_mode_a_client_token_renews_nothing() -> None:
+    issued = negotiate(fake_runtime(), make_request(), SignedTokens(SIGNALR)).body
+    reconnecting = {"authorization": f"Bearer {issued['accessToken']}"}
+
+    response = negotiate(
+        fake_runtime(), make_request(user=None, headers=reconnecting), SignedTokens(SIGNALR)
+    )
+
+    assert response.status == 401

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chat.settings import AccessMode, AuthMode, SettingsError, SignalRMode, load_settings
+from chat.settings import AccessMode, AuthMode, SettingsError, load_settings
 
 ACCESS_KEY = "settings-test-access-key-0123456789abcdef"
 JWT_SECRET = "a-jwt-secret-that-is-long-enough-for-hs256!"
@@ -27,11 +27,9 @@ def test_defaults_fill_in_what_is_optional() -> None:
     settings = load_settings(VALID)
 
     assert settings.auth is AuthMode.DEV
-    assert settings.signalr_mode is SignalRMode.REST
     assert (settings.cosmos_database, settings.cosmos_container) == ("docchat", "messages")
     assert settings.max_message_length == 4000
     assert (settings.posts_per_minute, settings.post_burst) == (60, 20)
-    assert settings.signalr is not None
     assert settings.jwt is None
 
 
@@ -95,12 +93,6 @@ def test_a_public_key_means_rs256_and_its_escaped_newlines_are_restored() -> Non
     assert jwt.public_key == "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----"
 
 
-def test_bindings_mode_needs_no_connection_string() -> None:
-    environ = {**VALID, "DOCCHAT_SIGNALR_MODE": "bindings", "AzureSignalRConnectionString": ""}
-
-    assert load_settings(environ).signalr is None
-
-
 @pytest.mark.parametrize(
     ("changes", "says"),
     [
@@ -114,22 +106,11 @@ def test_bindings_mode_needs_no_connection_string() -> None:
             {"DOCCHAT_AUTH": "appservice", "WEBSITE_INSTANCE_ID": "abc"},
             "App Service Authentication makes trustworthy, but it is off",
         ),
-        ({"DOCCHAT_SIGNALR_MODE": "ws"}, "DOCCHAT_SIGNALR_MODE must be rest or bindings"),
         ({"WEBSITE_INSTANCE_ID": "abc"}, "running in Azure (WEBSITE_INSTANCE_ID is set)"),
-        ({**JWT, "DOCCHAT_SIGNALR_MODE": "bindings"}, "it needs DOCCHAT_AUTH=appservice or dev"),
         ({"COSMOS_ENDPOINT": ""}, "COSMOS_ENDPOINT is not set"),
         ({"COSMOS_ENDPOINT": "localhost:8081"}, "COSMOS_ENDPOINT must be an absolute http"),
         ({"DOCCHAT_MAX_MESSAGE_LENGTH": "0"}, "DOCCHAT_MAX_MESSAGE_LENGTH must be a whole number"),
         ({"DOCCHAT_MAX_MESSAGE_LENGTH": "4k"}, "DOCCHAT_MAX_MESSAGE_LENGTH must be a whole number"),
-        ({"AzureSignalRConnectionString": ""}, "AzureSignalRConnectionString is not set"),
-        (
-            {"AzureSignalRConnectionString": "Endpoint=ftp://x;AccessKey=k"},
-            "AzureSignalRConnectionString: Endpoint must be an absolute http",
-        ),
-        (
-            {"AzureSignalRConnectionString": "Endpoint=https://x;AuthType=azure.msi"},
-            "has no AccessKey: DOCCHAT_SIGNALR_MODE=rest signs client tokens with it",
-        ),
         ({**JWT, "DOCCHAT_JWT_ISSUER": ""}, "DOCCHAT_JWT_ISSUER is not set"),
         ({**JWT, "DOCCHAT_JWT_SECRET": ""}, "needs exactly one of DOCCHAT_JWT_SECRET"),
         (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chat.realtime import BindingOutput
+from realtime.signalr_bindings import BindingOutput
 from signalr.bindings import SignalRGroupAction, SignalRMessage, parse_output
 
 

@@ -1,0 +1,34 @@
+"""docchat's Azure Functions, as Blueprints: the wiring between the host and chat.
+
+The backend and its mode are decided once, at start-up, from the settings; each surface is
+a Blueprint built for them.
+
+- :mod:`functions.http_api`: the HTTP API (negotiate, documents, messages, members).
+- :mod:`functions.edge`: the host's requests and responses, and the backend's bindings.
+
+:func:`create_app` builds the app function_app.py exposes to the host.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import azure.functions as func
+
+from chat.runtime import Runtime
+from chat.settings import load_settings
+from functions.http_api import http_api
+from realtime import load_backend
+from realtime.settings import load_realtime_settings
+
+__all__ = ["create_app"]
+
+
+def create_app(environ: Mapping[str, str], runtime: Runtime | None = None) -> func.FunctionApp:
+    """The function app for ``environ``; a wrong setting raises
+    :class:`~chat.settings.SettingsError` naming it, so the app stops at start-up."""
+    settings = load_settings(environ)
+    backend = load_backend(load_realtime_settings(environ, settings.auth))
+    app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+    app.register_functions(http_api(runtime or Runtime(settings), backend))
+    return app

@@ -1,0 +1,99 @@
+"""The Azure SignalR Service through the Functions SignalR bindings.
+
+``DOCCHAT_SIGNALR_MODE=bindings``: negotiate reads the host's ``signalRConnectionInfo``
+input, issued for the App Service principal header, and group changes and sends are items
+of the ``signalR`` output binding, which the host carries out after the function returns
+(so failures there never reach docchat: they fail the invocation).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from chat.identity import User
+from chat.realtime import Negotiator, Realtime
+from realtime.backend import BindingDeclaration
+from realtime.settings import HUB, SIGNALR_CONNECTION_SETTING
+from signalr.bindings import OutputItem, SignalRGroupAction, SignalRMessage, dump_output
+
+__all__ = ["BindingOutput", "ConnectionInfo", "SignalRBindings"]
+
+#: Sets a function's ``signalR`` output binding (``func.Out[str].set``).
+Emit = Callable[[str], None]
+
+
+class SignalRBindings:
+    """The backend for bindings mode: the declarations, and per invocation the values."""
+
+    output: BindingDeclaration | None = BindingDeclaration(
+        "signalR",
+        {"hubName": HUB, "connectionStringSetting": SIGNALR_CONNECTION_SETTING},
+    )
+    connection_input: BindingDeclaration | None = BindingDeclaration(
+        "signalRConnectionInfo",
+        {
+            "hubName": HUB,
+            "connectionStringSetting": SIGNALR_CONNECTION_SETTING,
+            "userId": "{headers.x-ms-client-principal-id}",
+        },
+    )
+
+    def realtime(self, output: Emit | None = None) -> Realtime:
+        """Items for this invocation's output binding."""
+        if output is None:
+            raise ValueError("bindings mode needs the function's signalR output binding")
+        return BindingOutput(output)
+
+    def negotiator(self, connection_input: str | None = None) -> Negotiator:
+        """What the host issued for this invocation's principal."""
+        if connection_input is None:
+            raise ValueError("bindings mode needs the function's signalRConnectionInfo input")
+        return ConnectionInfo(connection_input)
+
+
+class ConnectionInfo:
+    """The ``signalRConnectionInfo`` input's JSON, as the negotiate response."""
+
+    def __init__(self, binding_value: str) -> None:
+        self._value = json.loads(binding_value)
+
+    def connection_for(self, user: User) -> dict[str, Any]:
+        return {"url": str(self._value["url"]), "accessToken": str(self._value["accessToken"])}
+
+    def renewed_user(self, headers: Mapping[str, str]) -> User | None:
+        return None  # the host issues tokens for a principal header, never from a token
+
+
+class BindingOutput:
+    """Realtime as ``signalR`` output-binding items, handed to ``emit`` as one JSON list.
+
+    A function's output binding holds one value, so each call re-emits every item so far.
+    """
+
+    def __init__(self, emit: Emit) -> None:
+        self._emit = emit
+        self._items: list[OutputItem] = []
+
+    def add_to_group(self, group: str, connection_id: str) -> None:
+        self._append(
+            SignalRGroupAction(action="add", group_name=group, connection_id=connection_id)
+        )
+
+    def remove_from_group(self, group: str, connection_id: str) -> None:
+        self._append(
+            SignalRGroupAction(action="remove", group_name=group, connection_id=connection_id)
+        )
+
+    def send_to_group(self, group: str, event: str, payload: Any) -> None:
+        self._append(SignalRMessage(target=event, arguments=[payload], group_name=group))
+
+    def stop_user_hearing(self, group: str, user_id: str) -> None:
+        """The output binding cannot close connections: this removes the user from the
+        group, which the service applies to the user's connections."""
+        self._append(SignalRGroupAction(action="remove", group_name=group, user_id=user_id))
+
+    def _append(self, item: OutputItem) -> None:
+        self._items.append(item)
+        self._emit(dump_output(self._items))

@@ -1,0 +1,95 @@
+"""Group membership and sends through the SignalR REST API (REST mode).
+
+Failures are heard at once: an unreachable or failing service is a 503
+(:class:`~chat.errors.RealtimeUnavailable`), a refusal of docchat's own credentials is
+:class:`~chat.errors.Misconfigured`, and while an outage is fresh a breaker fails calls
+without trying (see :mod:`chat.breaker`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from typing import TYPE_CHECKING, Any
+
+from chat.breaker import Breaker
+from chat.errors import ConnectionNotFound, Misconfigured, RealtimeUnavailable
+from chat.realtime import realtime_outage
+from signalr.errors import NotFoundError, ServiceError, ServiceUnavailableError
+
+if TYPE_CHECKING:
+    from signalr.rest import HubClient
+
+__all__ = ["RestRealtime"]
+
+_log = logging.getLogger(__name__)
+
+
+class RestRealtime:
+    """:class:`~chat.realtime.Realtime` through :class:`signalr.rest.HubClient`; failures
+    raise at once, and while an outage is fresh, ``breaker`` fails calls without trying."""
+
+    def __init__(self, hub: HubClient, breaker: Breaker) -> None:
+        self._hub = hub
+        self._breaker = breaker
+
+    def add_to_group(self, group: str, connection_id: str) -> None:
+        try:
+            with self._outages_reported():
+                self._hub.add_connection_to_group(group, connection_id)
+        except NotFoundError:
+            raise ConnectionNotFound(
+                "that SignalR connection is not connected: negotiate and connect first"
+            ) from None
+
+    def remove_from_group(self, group: str, connection_id: str) -> None:
+        with suppress(NotFoundError), self._outages_reported():
+            self._hub.remove_connection_from_group(group, connection_id)
+
+    def send_to_group(self, group: str, event: str, payload: Any) -> None:
+        with self._outages_reported():
+            self._hub.send_to_group(group, event, [payload])
+
+    def stop_user_hearing(self, group: str, user_id: str) -> None:
+        """Close the user's connections: the service cannot tell which of them joined the
+        group. Clients reconnect at once, and re-join only what they may still see."""
+        with self._outages_reported():
+            self._hub.close_user_connections(user_id, reason=f"access to {group} changed")
+
+    @contextmanager
+    def _outages_reported(self) -> Iterator[None]:
+        self._breaker.check()
+        try:
+            with _outages_reported():
+                yield
+        except RealtimeUnavailable:
+            self._breaker.opened()
+            raise
+        self._breaker.closed()
+
+
+@contextmanager
+def _outages_reported() -> Iterator[None]:
+    """Turn an unreachable or failing service (5xx, 429) into :class:`RealtimeUnavailable`,
+    and a refusal of docchat's own credentials (401, 403) into :class:`Misconfigured`.
+
+    Other 4xx answers mean docchat sent something wrong: a bug, left to surface as one.
+    """
+    try:
+        yield
+    except ServiceUnavailableError as error:
+        _log.warning("SignalR unreachable: %s", error)
+        raise realtime_outage() from None
+    except ServiceError as error:
+        if error.status_code in (401, 403):
+            _log.error(
+                "SignalR refused docchat's credentials (%s): check the AccessKey in"
+                " AzureSignalRConnectionString, or the identity's SignalR role",
+                error.status_code,
+            )
+            raise Misconfigured(f"SignalR answered {error.status_code}") from None
+        if error.status_code < 500 and error.status_code != 429:
+            raise
+        _log.warning("SignalR failed: %s", error)
+        raise RealtimeUnavailable("the realtime service failed; try again shortly") from None

@@ -1,0 +1,61 @@
+"""The Azure SignalR Service over its REST API, with tokens docchat signs itself.
+
+``DOCCHAT_SIGNALR_MODE=rest``: docchat calls the data-plane API at once and hears every
+failure (:mod:`realtime.signalr_calls`), and signs client tokens with the connection
+string's AccessKey (:mod:`realtime.signalr_tokens`). Each is imported on first use: a
+cold start pays for neither requests nor PyJWT until a function needs them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from chat.breaker import Breaker
+from chat.realtime import Negotiator, Realtime, realtime_outage
+from chat.runtime import Once
+from realtime.backend import BindingDeclaration
+from realtime.settings import HUB
+from signalr.connection_string import ConnectionString
+
+if TYPE_CHECKING:
+    from signalr.rest import HubClient
+
+__all__ = ["SignalRRest"]
+
+#: Connect and read timeouts (seconds) of a REST call: the service answers in milliseconds,
+#: and a caller is better served by a prompt 503 than a long wait.
+TIMEOUTS = (0.5, 1.0)
+#: Each call, retries included, ends within the request's budget.
+BUDGET_SECONDS = 1.5
+
+
+class SignalRRest:
+    """The backend for REST mode: no bindings; one REST client and breaker per process."""
+
+    output: BindingDeclaration | None = None
+    connection_input: BindingDeclaration | None = None
+
+    def __init__(self, connection: ConnectionString) -> None:
+        self._connection = connection
+        self._hub = Once(self._build_hub_client)
+        self._breaker = Breaker(realtime_outage)
+
+    def realtime(self, output: object = None) -> Realtime:
+        """The REST client, shared by every invocation."""
+        from realtime.signalr_calls import RestRealtime
+
+        return RestRealtime(self._hub.get(), self._breaker)
+
+    def negotiator(self, connection_input: object = None) -> Negotiator:
+        """Tokens signed here with the AccessKey."""
+        from realtime.signalr_tokens import SignedTokens
+
+        return SignedTokens(self._connection)
+
+    def _build_hub_client(self) -> HubClient:
+        from signalr.rest import HubClient, RetryPolicy
+
+        # Which failures are retried is the SDK's rule per operation (see RetryPolicy):
+        # never a send that may have landed.
+        retry = RetryPolicy.default(attempts=2, backoff=0.1, max_wait=1.0, budget=BUDGET_SECONDS)
+        return HubClient(self._connection, HUB, timeout=TIMEOUTS, retry=retry)

@@ -1,0 +1,60 @@
+"""What may import what, read from the source (lazy imports inside functions count too).
+
+    functions/  the wiring: may import chat, realtime, azure.functions
+    realtime/   the adapters: may import chat and the backend libraries, not the wiring
+    chat/       the domain: no backend library, no adapter, no wiring, no azure.functions
+    signalr/    a library: knows nothing of docchat
+Nothing deployed imports the local stand-ins, the tests or the benchmarks.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+LOCAL_ONLY = {"devstack", "tests", "bench"}
+FORBIDDEN = {
+    "chat": {"signalr", "webpubsub", "realtime", "functions", "function_app", "azure.functions"},
+    "signalr": {"chat", "webpubsub", "realtime", "functions", "function_app", "azure.functions"},
+    "realtime": {"functions", "function_app", "azure.functions"},
+    "functions": {"function_app"},
+}
+
+
+def imported_by(package: str) -> dict[str, set[str]]:
+    """Each module file of ``package`` and the modules it imports."""
+    found: dict[str, set[str]] = {}
+    for path in sorted((ROOT / package).rglob("*.py")):
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module)
+        found[str(path.relative_to(ROOT))] = names
+    return found
+
+
+def reaches(name: str, forbidden: set[str]) -> bool:
+    return any(name == banned or name.startswith(banned + ".") for banned in forbidden)
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_each_layer_imports_only_what_it_may(package: str) -> None:
+    forbidden = FORBIDDEN[package] | LOCAL_ONLY
+    offences = {
+        module: sorted(name for name in names if reaches(name, forbidden))
+        for module, names in imported_by(package).items()
+    }
+
+    assert {module: names for module, names in offences.items() if names} == {}
+
+
+def test_the_layers_cover_every_deployed_package() -> None:
+    """A new product package must get its row above, or it escapes these rules."""
+    packages = {path.parent.name for path in ROOT.glob("*/__init__.py")}
+
+    assert packages - LOCAL_ONLY == set(FORBIDDEN)
