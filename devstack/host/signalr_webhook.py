@@ -175,7 +175,8 @@ class SignalRWebhook:
             )
             logger.error("Functions.%s not run: %s", function.name, error)
             return _Outcome(succeeded=False, error=error)
-        data = BindingData.of_names(dict(zip(names, map(_as_text, arguments or ()), strict=True)))
+        # No parameter names, or as many as there are arguments (checked above).
+        data = BindingData.of_names(dict(zip(names, map(_as_text, arguments or ()), strict=False)))
         text = json.dumps(context, default=bytes_as_base64)
         value = text.encode() if function.trigger_as_bytes else text
         try:

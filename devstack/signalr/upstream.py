@@ -125,7 +125,7 @@ class Upstream:
             # Without the query: it may carry the function key (?code=).
             where = url.partition("?")[0]
             log.warning(
-                "upstream %s to %s failed: %s", operation, where, error or type(error).__name__
+                "upstream %s to %s failed: %s", operation, where, str(error) or type(error).__name__
             )
             return 500, b""
 

@@ -88,3 +88,40 @@ def test_functions_without_an_http_trigger_are_listed_as_skipped() -> None:
 def test_a_script_without_a_function_app_is_refused() -> None:
     with pytest.raises(FunctionAppLoadError, match="defines no FunctionApp"):
         load_function_app(APPS / "serving.py")
+
+
+@pytest.mark.parametrize(
+    ("app", "message"),
+    [
+        pytest.param(
+            "duplicate_trigger_app",
+            "function typing_again: Duplicated key parameter hub: Chat, category: messages, "
+            "event: TYPING",
+            id="SignalRTriggerDispatcher.Map: one function per event, ignoring case",
+        ),
+        pytest.param(
+            "dict_trigger_app",
+            'function typing: type of invocation binding "signalRTrigger" does not match its '
+            'Python annotation "dict"',
+            id="GenericBinding.check_input_type_annotation: a trigger annotated dict",
+        ),
+    ],
+)
+def test_signalr_triggers_the_extension_or_the_worker_refuses_fail_start_up(
+    app: str, message: str
+) -> None:
+    with pytest.raises(FunctionIndexError, match=re.escape(message)):
+        create_host_app(load_function_app(app_path(app)), HostOptions())
+
+
+def test_signalr_triggered_functions_are_indexed_with_their_trigger() -> None:
+    index = create_host_app(
+        load_function_app(app_path("upstream_app")), HostOptions(settings={"UPSTREAM_HUB": "chat"})
+    )[FUNCTION_INDEX]
+    names = [function.name for function in index.signalr_functions]
+    assert names == ["connected", "disconnected", "typing", "echo", "fail"]
+    typing = index.signalr_functions[2]
+    assert typing.trigger["parameterNames"] == ["documentId"]
+    assert typing.has_return, "a generic trigger has an implicit output (bindings/meta.py)"
+    assert index.signalr_functions[1].trigger_as_bytes
+    assert index.skipped == ()

@@ -100,3 +100,11 @@ async def test_the_cli_takes_its_key_from_the_environment_and_never_shows_it() -
 async def test_the_cli_takes_no_key_on_its_command_line() -> None:
     async with emulator_process("--access-key", "visible-to-ps") as process:
         assert await asyncio.wait_for(process.wait(), TIMEOUT) == 2
+
+
+async def test_a_bad_upstream_rule_stops_start_up_naming_it() -> None:
+    """Utils.GetUpstreamUrl refuses a template that is not an absolute URI; here at start-up."""
+    async with emulator_process("--port", "0", "--upstream", "webhooks/{event}") as process:
+        assert await asyncio.wait_for(process.wait(), TIMEOUT) != 0
+        assert process.stderr is not None
+        assert "webhooks/{event}" in (await process.stderr.read()).decode()
