@@ -17,6 +17,7 @@ import pytest
 import requests
 from azure.cosmos import CosmosClient
 
+from devstack.host.keys import FUNCTION_KEY_SETTING
 from devstack.stack import (
     PROJECT_ROOT,
     LocalStack,
@@ -134,10 +135,11 @@ def test_devstack_prints_where_everything_is_and_stops_on_ctrl_c(tmp_path: Path)
             break
     else:
         pytest.fail(f"devstack ended early: {process.communicate()[1]}")
-    table = [next(process.stdout) for _ in range(5)]
+    table = [next(process.stdout) for _ in range(6)]
     assert f"http://localhost:{ports['--port']}/" in table[0]
     assert f"Endpoint=http://localhost:{ports['--signalr-port']};" in table[2]
-    assert f":{ports['--cosmos-port']}" in table[3]
+    assert f"127.0.0.1:{ports['--port']}/runtime/webhooks/signalr\n" in table[3], "no key shown"
+    assert f":{ports['--cosmos-port']}" in table[4]
     process.send_signal(signal.SIGINT)
     _, errors = process.communicate(timeout=60)
     assert process.returncode == 0, errors
@@ -229,3 +231,12 @@ def test_a_failed_npm_install_is_named_with_its_fix(tmp_path: Path) -> None:
     assert missing_prerequisites(tmp_path, {}) == [
         f"node_modules lacks @vercel/cosmosdb-server: run `npm ci` in {tmp_path}"
     ]
+
+
+def test_the_emulator_sends_upstream_to_the_app_host_with_the_function_key() -> None:
+    """The URL Functions documents for upstream: the host's webhook, ?code= its system key
+    (for which the local function key stands in)."""
+    stack = LocalStack(port=7999, settings_overrides={FUNCTION_KEY_SETTING: "a key/with+signs"})
+    assert stack.signalr_upstream == (
+        "http://127.0.0.1:7999/runtime/webhooks/signalr?code=a%20key/with%2Bsigns"
+    )
