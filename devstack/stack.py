@@ -34,10 +34,10 @@ from typing import IO
 from urllib.parse import quote, urlsplit
 
 from devstack.azure_guard import refusal_in_azure
+from devstack.emulator_core.running import connection_string as signalr_connection_string
 from devstack.host.keys import FUNCTION_KEY_SETTING
 from devstack.host.server import PING_PATH, SIGNALR_WEBHOOK_PATH
 from devstack.host.settings import read_local_settings
-from devstack.signalr.running import connection_string as signalr_connection_string
 from devstack.signalr.settings import ACCESS_KEY_VARIABLE, UPSTREAM_VARIABLE
 from signalr.connection_string import parse_connection_string
 

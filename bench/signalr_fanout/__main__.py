@@ -27,8 +27,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from devstack.emulator_core.running import connection_string, endpoint_url
 from devstack.signalr import DEFAULT_ACCESS_KEY, Emulator, serve
-from devstack.signalr.running import connection_string, endpoint_url
 from signalr.connection_string import parse_connection_string
 from signalr.tokens import client_connection_info
 

@@ -18,8 +18,9 @@ In asyncio code, serve an :class:`Emulator` on the running loop and send in-proc
         emulator.send_to_all("chat", "newMessage", [{"text": "hi"}])
 """
 
+from devstack.emulator_core.running import RunningEmulator
 from devstack.signalr.emulator import Emulator
-from devstack.signalr.running import RunningEmulator, start_emulator
+from devstack.signalr.running import start_emulator
 from devstack.signalr.server import serve
 from devstack.signalr.settings import ACCESS_KEY_VARIABLE, DEFAULT_ACCESS_KEY, EmulatorSettings
 

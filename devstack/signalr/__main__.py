@@ -19,48 +19,54 @@ import argparse
 import asyncio
 import logging
 import os
-import signal
-import sys
 
-from devstack.azure_guard import refusal_in_azure
+from devstack.emulator_core.cli import (
+    access_key,
+    base_parser,
+    masked_url,
+    refuse_in_azure,
+    serve_until_signalled,
+)
 from devstack.signalr.emulator import Emulator
-from devstack.signalr.running import connection_string, endpoint_url
 from devstack.signalr.server import serve
 from devstack.signalr.settings import ACCESS_KEY_VARIABLE, DEFAULT_ACCESS_KEY, UPSTREAM_VARIABLE
 from devstack.signalr.upstream_rules import UpstreamRule, parse_upstream_rule
 
 DEFAULT_PORT = 8888
-#: What the banner shows in place of the AccessKey.
-MASKED_KEY = "***"
+SETTING = "AzureSignalRConnectionString"
+logger = logging.getLogger("devstack.signalr")
 
 
 def main() -> None:
     """Parse the command line, then serve until told to stop."""
     arguments = _parser().parse_args()
-    refusal = refusal_in_azure("the SignalR emulator")
-    if refusal:
-        sys.exit(refusal)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    access_key = os.environ.get(ACCESS_KEY_VARIABLE) or DEFAULT_ACCESS_KEY
+    refuse_in_azure("the SignalR emulator")
     texts = [*arguments.upstream, *os.environ.get(UPSTREAM_VARIABLE, "").splitlines()]
     try:
         upstream = [parse_upstream_rule(text) for text in texts if text.strip()]
     except ValueError as error:
-        sys.exit(f"python -m devstack.signalr: {error}")
-    emulator = Emulator(access_key, upstream=upstream)
-    asyncio.run(_serve_until_stopped(emulator, arguments.host, arguments.port))
+        raise SystemExit(f"python -m devstack.signalr: {error}") from None
+    emulator = Emulator(access_key(ACCESS_KEY_VARIABLE, DEFAULT_ACCESS_KEY), upstream=upstream)
+    for rule in emulator.upstream.rules:
+        logger.info("upstream: %s", _described(rule))
+    asyncio.run(
+        serve_until_signalled(
+            lambda host, port: serve(emulator, host, port),
+            arguments.host,
+            arguments.port,
+            SETTING,
+            logger,
+        )
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m devstack.signalr",
-        description="A local Azure SignalR Service in serverless mode. The AccessKey tokens "
-        f"are checked against comes from {ACCESS_KEY_VARIABLE} (default: the public local key).",
+    parser = base_parser(
+        "python -m devstack.signalr",
+        "A local Azure SignalR Service in serverless mode. The AccessKey tokens are checked "
+        f"against comes from {ACCESS_KEY_VARIABLE} (default: the public local key).",
+        DEFAULT_PORT,
     )
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free port")
-    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on")
     parser.add_argument(
         "--upstream",
         action="append",
@@ -72,25 +78,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _serve_until_stopped(emulator: Emulator, host: str, port: int) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    async with serve(emulator, host, port) as bound:
-        url = endpoint_url(host, bound)
-        print(f"AzureSignalRConnectionString={connection_string(url, MASKED_KEY)}", flush=True)
-        logger = logging.getLogger("devstack.signalr")
-        logger.info("listening on %s:%d", host, bound)
-        for rule in emulator.upstream.rules:
-            logger.info("upstream: %s", _described(rule))
-        await stop.wait()
-    logging.getLogger("devstack.signalr").info("stopped")
-
-
 def _described(rule: UpstreamRule) -> str:
     """A rule for the log: its URL without the query (a function key may be there)."""
-    url, query = rule.url_template.partition("?")[::2]
     patterns = " ".join(
         f"{name}={','.join(sorted(values))}"
         for name, values in (
@@ -99,7 +88,7 @@ def _described(rule: UpstreamRule) -> str:
             ("event", rule.events),
         )
     )
-    return f"{url}{'?' + MASKED_KEY if query else ''} {patterns}"
+    return f"{masked_url(rule.url_template)} {patterns}"
 
 
 if __name__ == "__main__":

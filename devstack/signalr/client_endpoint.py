@@ -22,13 +22,14 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from devstack.signalr.auth import Identity, RequestTarget, bearer_token, claim_strings
+from devstack.emulator_core.errors import ApiError, ErrorCode
+from devstack.emulator_core.request_checks import hub_name, token_errors_as_http
+from devstack.emulator_core.tokens import RequestTarget, bearer_token
+from devstack.signalr.auth import Identity, claim_strings
 from devstack.signalr.connection import ClientConnection
 from devstack.signalr.emulator import EMULATOR, Emulator, Negotiation
-from devstack.signalr.errors import ApiError, ErrorCode
 from devstack.signalr.handshake import Handshake, handshake_error, handshake_ok, read_handshake
 from devstack.signalr.protocol import ProtocolError
-from devstack.signalr.request_checks import hub_name, token_errors_as_http
 
 __all__ = ["client_routes"]
 

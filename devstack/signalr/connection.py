@@ -1,9 +1,8 @@
 """One client connection: who it is, how it speaks, and its own queue and writer.
 
-Every connection drains its :class:`~devstack.signalr.outbox.Outbox` with its own writer task,
-so a broadcast only appends to queues and never waits for a socket: a slow or dead client
-delays nobody else, and one writer per connection keeps that connection's messages in order.
-A client that lets its queue overflow is closed with an error.
+Every connection writes through its own :class:`~devstack.emulator_core.writer.SocketWriter`,
+so a broadcast never waits for a socket. A client that lets its queue overflow is closed with
+an error.
 
 With stateful reconnect, sequenced messages are also kept until the client acknowledges them;
 if the socket drops, the connection stays registered (messages keep accumulating) until the
@@ -23,10 +22,11 @@ import logging
 import time
 from collections.abc import Callable
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
+from devstack.emulator_core.outbox import Outbox
+from devstack.emulator_core.writer import SocketWriter
 from devstack.signalr.invocation import Invocation
-from devstack.signalr.outbox import Outbox
 from devstack.signalr.protocol import ClientMessage, HubProtocol, MessageType, ProtocolError
 from devstack.signalr.settings import EmulatorSettings
 from devstack.signalr.stateful import IncomingSequence, ReplayBuffer
@@ -76,12 +76,9 @@ class ClientConnection:
         self._replay = ReplayBuffer(settings.max_buffered_bytes) if stateful else None
         self._incoming = IncomingSequence() if stateful else None
         self._decoder = protocol.decoder(settings.max_client_message_bytes)
-        self._socket: web.WebSocketResponse | None = None
-        self._transport: asyncio.Transport | None = None
-        self._outbox: Outbox | None = None
-        self._writer: asyncio.Task[None] | None = None
+        self._writer: SocketWriter | None = None
         self._cut_timer: asyncio.TimerHandle | None = None
-        self._last_received = self._last_sent = self._detached_at = time.monotonic()
+        self._last_received = self._detached_at = time.monotonic()
 
     # Sockets -----------------------------------------------------------------------------
 
@@ -109,9 +106,10 @@ class ClientConnection:
         A stateful connection that lost its socket unannounced waits for its client;
         everything else ends.
         """
-        if socket is not self._socket:
+        if self._writer is None or not self._writer.writes_to(socket):
             return
-        self._stop_writer()
+        self._writer.stop()
+        self._writer = None
         if self._cut_timer is not None:
             self._cut_timer.cancel()
         if self.ended:
@@ -183,7 +181,7 @@ class ClientConnection:
         """Ping an idle client, drop a silent one, end a detached one whose window passed."""
         if self.ended:
             return
-        if self._outbox is None:
+        if self._writer is None:
             if now - self._detached_at > self._settings.reconnect_window:
                 self._retire("the client did not reconnect in time", error=_SOCKET_LOST_ERROR)
             return
@@ -191,9 +189,9 @@ class ClientConnection:
             return
         if now - self._last_received > self._settings.client_timeout:
             self.close(_CLIENT_TIMEOUT_ERROR, allow_reconnect=True)
-        elif now - self._last_sent >= self._settings.ping_interval:
-            self._outbox.put(self.protocol.ping())
-            self._last_sent = now
+        elif now - self._writer.last_sent >= self._settings.ping_interval:
+            self._writer.put(self.protocol.ping())
+            self._writer.last_sent = now
 
     # Plumbing ------------------------------------------------------------------------------
 
@@ -233,8 +231,8 @@ class ClientConnection:
             return
         if sequenced and self._replay is not None and not self._replay.add(frame):
             self._overflow(self._replay.size)
-        elif self._outbox is not None and not self._outbox.put(frame):
-            self._overflow(self._outbox.size)
+        elif self._writer is not None and not self._writer.put(frame):
+            self._overflow(self._writer.outbox.size)
 
     def _overflow(self, size: int) -> None:
         error = _OVERFLOW_ERROR.format(size=size)
@@ -247,9 +245,9 @@ class ClientConnection:
         if self.ended:
             return
         self._retire(f"closed by the service: {error or 'no error'}", error=error)
-        if self._outbox is None:
+        if self._writer is None:
             return
-        self._outbox.finish(
+        self._writer.finish(
             self.protocol.close(error, allow_reconnect), discard_queued=discard_queued
         )
         loop = asyncio.get_running_loop()
@@ -258,31 +256,20 @@ class ClientConnection:
     def _start_writer(
         self, socket: web.WebSocketResponse, transport: asyncio.Transport, outbox: Outbox
     ) -> None:
-        self._socket, self._transport, self._outbox = socket, transport, outbox
-        self._last_received = self._last_sent = time.monotonic()
-        self._writer = asyncio.create_task(self._write(socket, outbox))
-
-    def _stop_writer(self) -> None:
-        if self._writer is not None:
-            self._writer.cancel()
-        self._writer = self._outbox = None
-
-    async def _write(self, socket: web.WebSocketResponse, outbox: Outbox) -> None:
-        opcode = WSMsgType.BINARY if self.protocol.binary else WSMsgType.TEXT
-        limit = self._settings.max_frame_bytes
-        try:
-            while batch := await outbox.take(limit):
-                await socket.send_frame(batch[0] if len(batch) == 1 else b"".join(batch), opcode)
-                self._last_sent = time.monotonic()
-            await socket.close()
-        except ConnectionError:
-            log.debug("connection %s: the socket went away while writing", self.connection_id)
+        self._writer = SocketWriter(
+            socket,
+            transport,
+            outbox,
+            binary=self.protocol.binary,
+            max_frame_bytes=self._settings.max_frame_bytes,
+        )
+        self._last_received = time.monotonic()
 
     def _cut_socket(self) -> None:
-        """Abort the socket's transport: its reader and writer both end now."""
-        if self._transport is not None:
-            self._transport.abort()
-        self._stop_writer()
+        """Abort the socket: its reader and writer both end now."""
+        if self._writer is not None:
+            self._writer.cut()
+            self._writer = None
 
     def _retire(self, reason: str, *, error: str | None) -> None:
         """No longer addressable: unregistered and unsendable, even while a close flushes.

@@ -18,11 +18,11 @@ from typing import Any
 
 from aiohttp import web
 
+from devstack.emulator_core.registry import HubRegistry
 from devstack.signalr.auth import TokenValidator
 from devstack.signalr.connection import ClientConnection
 from devstack.signalr.invocation import Invocation
 from devstack.signalr.protocol import HubProtocol
-from devstack.signalr.registry import HubRegistry
 from devstack.signalr.settings import DEFAULT_ACCESS_KEY, EmulatorSettings
 from devstack.signalr.upstream import Caller, Upstream
 from devstack.signalr.upstream_rules import UpstreamRule

@@ -16,12 +16,12 @@ from typing import Any
 
 from aiohttp import web
 
-from devstack.signalr.auth import RequestTarget, bearer_token
+from devstack.emulator_core.errors import ApiError, ErrorCode
+from devstack.emulator_core.registry import HubRegistry
+from devstack.emulator_core.request_checks import application_hub, group_name, token_errors_as_http
+from devstack.emulator_core.tokens import RequestTarget, bearer_token
 from devstack.signalr.connection import ClientConnection
 from devstack.signalr.emulator import EMULATOR, Emulator
-from devstack.signalr.errors import ApiError, ErrorCode
-from devstack.signalr.registry import HubRegistry
-from devstack.signalr.request_checks import application_hub, group_name, token_errors_as_http
 
 __all__ = ["rest_routes"]
 

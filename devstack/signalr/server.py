@@ -15,11 +15,10 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from devstack.emulator_core.middleware import MAX_REQUEST_BODY_BYTES, MIDDLEWARES
 from devstack.signalr.client_endpoint import client_routes
 from devstack.signalr.emulator import EMULATOR, Emulator
-from devstack.signalr.middleware import MIDDLEWARES
 from devstack.signalr.rest_api import rest_routes
-from devstack.signalr.settings import MAX_REQUEST_BODY_BYTES
 
 __all__ = ["build_app", "serve"]
 

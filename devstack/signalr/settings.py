@@ -8,7 +8,6 @@ from dataclasses import dataclass
 __all__ = [
     "ACCESS_KEY_VARIABLE",
     "DEFAULT_ACCESS_KEY",
-    "MAX_REQUEST_BODY_BYTES",
     "UPSTREAM_VARIABLE",
     "EmulatorSettings",
 ]
@@ -19,8 +18,6 @@ DEFAULT_ACCESS_KEY = "docchat-local-emulator-key-not-a-secret-0123456789"
 ACCESS_KEY_VARIABLE = "DEVSTACK_SIGNALR_ACCESS_KEY"
 #: The environment variable with upstream rules, one a line, after those of ``--upstream``.
 UPSTREAM_VARIABLE = "DEVSTACK_SIGNALR_UPSTREAM"
-#: The service refuses larger REST bodies with 413.
-MAX_REQUEST_BODY_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)

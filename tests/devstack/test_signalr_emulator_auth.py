@@ -7,14 +7,14 @@ from datetime import UTC, datetime
 import jwt
 import pytest
 
-from devstack.signalr.auth import (
+from devstack.emulator_core.tokens import (
     MAX_TOKEN_LENGTH,
     RequestTarget,
     TokenTooLong,
-    TokenValidator,
     Unauthorized,
     bearer_token,
 )
+from devstack.signalr.auth import TokenValidator
 from signalr.connection_string import parse_connection_string
 from signalr.tokens import client_connection_info, server_token
 

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from devstack.signalr.outbox import Outbox
+from devstack.emulator_core.outbox import Outbox
 from devstack.signalr.stateful import IncomingSequence, ReplayBuffer
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from devstack.emulator_core.running import connection_string, endpoint_url
 from devstack.signalr import (
     DEFAULT_ACCESS_KEY,
     Emulator,
@@ -26,7 +27,6 @@ from devstack.signalr import (
     serve,
     start_emulator,
 )
-from devstack.signalr.running import connection_string, endpoint_url
 from signalr.connection_string import ConnectionString, parse_connection_string
 from signalr.rest import HubClient
 from signalr.tokens import client_connection_info

@@ -13,8 +13,8 @@ from contextlib import asynccontextmanager, suppress
 
 import pytest
 
+from devstack.emulator_core.running import connection_string
 from devstack.signalr import DEFAULT_ACCESS_KEY, RunningEmulator, start_emulator
-from devstack.signalr.running import connection_string
 from signalr.connection_string import ConnectionString, parse_connection_string
 from signalr.rest import HubClient
 from tests.fixtures.hub_client import EVENT_TIMEOUT, NodeHubClient

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from devstack.signalr.registry import (
+from devstack.emulator_core.registry import (
     MAX_PERMANENT_USER_GROUPS,
     PERMANENT_MEMBERSHIP_SECONDS,
     HubRegistry,

@@ -19,8 +19,8 @@ from typing import Any
 import aiohttp
 import pytest
 
+from devstack.emulator_core.running import connection_string
 from devstack.signalr import DEFAULT_ACCESS_KEY, start_emulator
-from devstack.signalr.running import connection_string
 from devstack.signalr.upstream import connection_signature
 from devstack.signalr.upstream_rules import parse_upstream_rule
 from signalr.connection_string import parse_connection_string

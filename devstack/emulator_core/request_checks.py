@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from devstack.signalr.auth import TokenTooLong, Unauthorized
-from devstack.signalr.errors import ApiError, ErrorCode
+from devstack.emulator_core.errors import ApiError, ErrorCode
+from devstack.emulator_core.tokens import TokenTooLong, Unauthorized
 from signalr.tokens import TokenError, validate_hub_name
 
 __all__ = [

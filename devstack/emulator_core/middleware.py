@@ -12,12 +12,14 @@ import time
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from devstack.signalr.errors import ApiError, ErrorCode, error_response
-from devstack.signalr.settings import MAX_REQUEST_BODY_BYTES
+from devstack.emulator_core.errors import ApiError, ErrorCode, error_response
 
-__all__ = ["MIDDLEWARES"]
+__all__ = ["MAX_REQUEST_BODY_BYTES", "MIDDLEWARES"]
 
-log = logging.getLogger("devstack.signalr")
+log = logging.getLogger("devstack.emulator")
+
+#: The services refuse larger REST bodies with 413.
+MAX_REQUEST_BODY_BYTES = 1024 * 1024
 
 #: Browsers negotiate cross-origin with credentials; WebSockets need no CORS.
 _CORS_PREFIX = "/client/"

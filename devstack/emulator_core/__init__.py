@@ -1,0 +1,4 @@
+"""What the local service emulators (:mod:`devstack.signalr`, :mod:`devstack.webpubsub`) share:
+the registry of connections and groups, per-connection outboxes and socket writers, token
+checks, the service's error shape and HTTP middleware, name checks, and running a server in a
+background thread or until a signal. Each emulator adds its own protocols on top."""

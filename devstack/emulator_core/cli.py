@@ -1,0 +1,77 @@
+"""What ``python -m devstack.signalr`` and ``python -m devstack.webpubsub`` share: the AccessKey
+from the environment (never the command line, which any user can read with ``ps``), log
+lines on stderr, and serving until SIGINT or SIGTERM after a banner on stdout.
+
+The banner is the connection string with the port actually bound and the key masked, so a
+parent process can start an emulator with ``--port 0`` and read where it listens without
+the key reaching a terminal or a log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+
+from devstack.azure_guard import refusal_in_azure
+from devstack.emulator_core.running import Serving, connection_string, endpoint_url
+
+__all__ = [
+    "MASKED_KEY",
+    "access_key",
+    "base_parser",
+    "masked_url",
+    "refuse_in_azure",
+    "serve_until_signalled",
+]
+
+#: What the banner shows in place of the AccessKey.
+MASKED_KEY = "***"
+
+
+def refuse_in_azure(what: str) -> None:
+    """Exit at once when running in Azure; otherwise set up logging."""
+    refusal = refusal_in_azure(what)
+    if refusal:
+        sys.exit(refusal)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+def access_key(variable: str, default: str) -> str:
+    """The AccessKey from ``variable``, or the public local key."""
+    return os.environ.get(variable) or default
+
+
+def base_parser(prog: str, description: str, default_port: int) -> argparse.ArgumentParser:
+    """``--port`` and ``--host``; the emulator adds its own options."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--port", type=int, default=default_port, help="0 picks a free port")
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on")
+    return parser
+
+
+def masked_url(url: str) -> str:
+    """A URL for the log: its query (where a function key may be) masked."""
+    path, query = url.partition("?")[::2]
+    return f"{path}{'?' + MASKED_KEY if query else ''}"
+
+
+async def serve_until_signalled(
+    serving: Serving, host: str, port: int, setting: str, logger: logging.Logger
+) -> None:
+    """Serve, print ``{setting}=<connection string with the key masked>``, and stop on a signal."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with serving(host, port) as bound:
+        url = endpoint_url(host, bound)
+        print(f"{setting}={connection_string(url, MASKED_KEY)}", flush=True)
+        logger.info("listening on %s:%d", host, bound)
+        await stop.wait()
+    logger.info("stopped")

@@ -1,0 +1,79 @@
+"""One socket's writer: a task that drains the connection's :class:`Outbox` into it.
+
+Every connection writes through its own writer, so a broadcast only appends to queues and
+never waits for a socket: a slow or dead client delays nobody else, and one writer per socket
+keeps that connection's messages in order. When the outbox is finished and drained the writer
+closes the socket with the close code it was given.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from aiohttp import WSCloseCode, WSMsgType, web
+
+from devstack.emulator_core.outbox import Outbox
+
+__all__ = ["SocketWriter"]
+
+log = logging.getLogger("devstack.emulator")
+
+
+class SocketWriter:
+    """Writes one outbox to one socket until either ends."""
+
+    def __init__(
+        self,
+        socket: web.WebSocketResponse,
+        transport: asyncio.Transport,
+        outbox: Outbox,
+        *,
+        binary: bool,
+        max_frame_bytes: int,
+    ) -> None:
+        self.outbox = outbox
+        #: When a frame last left (or the writer started): keep-alive reads it.
+        self.last_sent = time.monotonic()
+        self._socket = socket
+        self._transport = transport
+        self._opcode = WSMsgType.BINARY if binary else WSMsgType.TEXT
+        self._max_frame_bytes = max_frame_bytes
+        self._close_code: int = WSCloseCode.OK
+        self._task = asyncio.create_task(self._write())
+
+    def writes_to(self, socket: web.WebSocketResponse) -> bool:
+        """Whether this writer's socket is ``socket``."""
+        return socket is self._socket
+
+    def put(self, frame: bytes) -> bool:
+        """Queue ``frame``; False if the outbox is full."""
+        return self.outbox.put(frame)
+
+    def finish(
+        self, last_frame: bytes, *, discard_queued: bool, code: int = WSCloseCode.OK
+    ) -> None:
+        """Write ``last_frame`` after what is queued (or instead of it), then close with
+        ``code``."""
+        self._close_code = code
+        self.outbox.finish(last_frame, discard_queued=discard_queued)
+
+    def stop(self) -> None:
+        """Stop writing; the socket is left as it is."""
+        self._task.cancel()
+
+    def cut(self) -> None:
+        """Abort the socket's transport: its reader and this writer both end now."""
+        self._transport.abort()
+        self.stop()
+
+    async def _write(self) -> None:
+        try:
+            while batch := await self.outbox.take(self._max_frame_bytes):
+                frame = batch[0] if len(batch) == 1 else b"".join(batch)
+                await self._socket.send_frame(frame, self._opcode)
+                self.last_sent = time.monotonic()
+            await self._socket.close(code=self._close_code)
+        except ConnectionError:
+            log.debug("a socket went away while its writer wrote to it")
