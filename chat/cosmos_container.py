@@ -16,11 +16,12 @@ time budget, retries included, so a caller hears 503 in about a second and a hal
 the SDK's default minute; while an outage is fresh, :mod:`chat.breaker` fails calls at once.
 
 **Indexing policy,** and its expected RU effect: only ``/documentId``, ``/seq``,
-``/position`` and ``/role`` are indexed, which the newest-first (by seq), catch-up (by
-position) and member-list queries need. ``text`` is the bulk of a message and no query reads
-it. A ~1 KB write should so cost close to the ~5 RU of an unindexed write instead of the
-5.7-8.6 RU of default indexing (all paths), and each page query stays the single-partition
-~7.7 RU kind. A container that already exists keeps the policy it has.
+``/position``, ``/role`` and ``/connectionId`` are indexed, which the newest-first (by seq),
+catch-up (by position), member-list and presence queries need. ``text`` is the bulk of a
+message and no query reads it. A ~1 KB write should so cost close to the ~5 RU of an
+unindexed write instead of the 5.7-8.6 RU of default indexing (all paths), and each page
+query stays the single-partition ~7.7 RU kind. A container that already exists keeps the
+policy it has.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
 
 __all__ = [
+    "DEFAULT_TTL",
     "INDEXING_POLICY",
     "CosmosContainer",
     "left",
@@ -72,9 +74,12 @@ INDEXING_POLICY: dict[str, Any] = {
         {"path": "/seq/?"},
         {"path": "/position/?"},
         {"path": "/role/?"},
+        {"path": "/connectionId/?"},
     ],
     "excludedPaths": [{"path": "/*"}],
 }
+#: Time to live on, with no default: only items that carry a ``ttl`` expire (presence).
+DEFAULT_TTL = -1
 #: How long one store call may take, retries included. Cosmos DB answers in milliseconds
 #: when healthy; past this the caller is better served by a 503 it can retry.
 REQUEST_BUDGET_SECONDS = 1.5
@@ -231,6 +236,7 @@ class CosmosContainer:
                     id=self._container_name,
                     partition_key=PartitionKey(path=PARTITION_KEY_PATH),
                     indexing_policy=INDEXING_POLICY,
+                    default_ttl=DEFAULT_TTL,
                 )
             except CosmosResourceExistsError:
                 if attempt == 2:

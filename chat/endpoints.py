@@ -23,6 +23,7 @@ from chat.inputs import (
     parse,
 )
 from chat.messages import Cursor, OlderThan, check_document_id, user_id_problem
+from chat.presence import user_json
 from chat.realtime import Realtime
 from chat.runtime import Runtime
 from chat.service import Draft, Posted
@@ -33,6 +34,7 @@ __all__ = [
     "list_members",
     "list_messages",
     "max_body_bytes",
+    "presence",
     "put_member",
     "remove_member",
     "send_message",
@@ -64,6 +66,15 @@ def leave_document(runtime: Runtime, request: Request, realtime: Realtime) -> Re
     user, document_id, body = _membership_request(runtime, request)
     runtime.membership(realtime).leave(user, document_id, body.connection_id)
     return Response(204)
+
+
+@endpoint
+def presence(runtime: Runtime, request: Request, realtime: Realtime) -> Response:
+    """``GET documents/{documentId}/presence`` -> ``{"users": [{"id", "name"}]}``: who has a
+    live connection in the document."""
+    user = runtime.authenticator.authenticate(request.headers)
+    users = runtime.membership(realtime).who(user, _document_id(request))
+    return Response(200, {"users": [user_json(present) for present in users]})
 
 
 @endpoint

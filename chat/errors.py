@@ -14,7 +14,7 @@ Messages are written for the caller and never hold secrets.
         ├── RateLimited (429)
         └── Unavailable (503)
             ├── StoreUnavailable ── StoreOutcomeUnknown       raised by the store
-            ├── RealtimeUnavailable, IdentityProviderUnavailable
+            ├── RealtimeUnavailable, IdentityProviderUnavailable, ConnectionNotYetKnown
             └── SendFailed (+ ``stored``: true, false or null)  what a sender is told
                 ├── NotStored, MaybeStored
                 └── NotDelivered
@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 __all__ = [
     "ChatError",
     "ConnectionNotFound",
+    "ConnectionNotYetKnown",
     "Forbidden",
     "IdentityProviderUnavailable",
     "InvalidJson",
@@ -177,6 +178,12 @@ class RealtimeUnavailable(Unavailable):
     """SignalR failed: no group was changed, or no message was delivered."""
 
     code = "realtime_unavailable"
+
+
+class ConnectionNotYetKnown(Unavailable):
+    """The realtime service has not yet reported whose the connection is."""
+
+    code = "connection_not_yet_known"
 
 
 class IdentityProviderUnavailable(Unavailable):

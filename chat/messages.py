@@ -67,8 +67,13 @@ _TOKEN = re.compile(rb"(?P<kind>[a-z]\d):(?P<number>0|[1-9]\d{0,15})")
 
 
 def check_document_id(value: str) -> str:
-    """Return ``value`` if it can name a document, else raise :class:`InvalidRequest`."""
+    """Return ``value`` if it can name a document, else raise :class:`InvalidRequest`.
+
+    A leading ``_`` is docchat's own: its partitions for connections start so.
+    """
     problem = identifier_problem(value, MAX_DOCUMENT_ID_LENGTH)
+    if problem is None and value.startswith(RESERVED_ID_PREFIX):
+        problem = f"must not start with {RESERVED_ID_PREFIX}"
     if problem:
         raise InvalidRequest(f"documentId {problem}")
     return value

@@ -32,6 +32,7 @@ OPERATIONS = {
     ("/documents/{documentId}/leave", "post"): "leave_document",
     ("/documents/{documentId}/messages", "post"): "send_message",
     ("/documents/{documentId}/messages", "get"): "list_messages",
+    ("/documents/{documentId}/presence", "get"): "presence",
     ("/service/documents/{documentId}/messages", "post"): "send_service_message",
     ("/service/documents/{documentId}/members", "get"): "list_members",
     ("/service/documents/{documentId}/members/{userId}", "put"): "put_member",
@@ -122,6 +123,16 @@ def _paths() -> dict[str, Any]:
                 ok=(200, "Page"),
                 errors=(400, 401, 403, 404, 503),
             ),
+        },
+        "/documents/{documentId}/presence": {
+            "get": _operation(
+                "presence",
+                "The users with a live connection that has joined the document.",
+                user,
+                document,
+                ok=(200, "Presence"),
+                errors=(400, 401, 403, 404, 503),
+            )
         },
         "/service/documents/{documentId}/messages": {
             "post": _operation(
@@ -313,6 +324,10 @@ def _schemas(settings: Settings) -> dict[str, Any]:
             },
             ["items", "continuationToken"],
         ),
+        "Presence": _object(
+            {"users": {"type": "array", "items": {"$ref": _REF + "User"}}}, ["users"]
+        ),
+        "User": _object({"id": {"type": "string"}, "name": {"type": "string"}}, ["id", "name"]),
         "NegotiateResponse": _object(
             {"url": {"type": "string"}, "accessToken": {"type": "string"}}, ["url", "accessToken"]
         ),

@@ -35,8 +35,16 @@ class Realtime(Protocol):
         """Deliver ``event`` with ``payload`` to every connection in ``group``."""
         ...
 
+    def send_to_connections(self, connection_ids: list[str], event: str, payload: Any) -> None:
+        """Deliver ``event`` with ``payload`` to each of these connections."""
+        ...
+
     def stop_user_hearing(self, group: str, user_id: str) -> None:
         """Make every connection of ``user_id`` stop hearing ``group`` now."""
+        ...
+
+    def is_connected(self, connection_id: str) -> bool | None:
+        """Whether the connection is still connected; None when this backend cannot tell."""
         ...
 
 

@@ -15,12 +15,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from chat.access import AllowAll, DocumentAccess, Memberships, MembersOnly
+from chat.events import TYPING_PER_MINUTE
 from chat.identity import AppServicePrincipal, Authenticator, PrincipalHeaders
 from chat.ratelimit import PostingRate
 from chat.settings import AccessMode, AuthMode, Settings
 
 if TYPE_CHECKING:
     from chat.cosmos_container import CosmosContainer
+    from chat.events import EventService
+    from chat.presence import Connections
     from chat.realtime import Realtime
     from chat.service import HistoryService, MemberAdmin, MembershipService, PostingService
     from chat.store import MessageStore
@@ -59,6 +62,7 @@ class Runtime:
         access: DocumentAccess | None = None,
         store: MessageStore | None = None,
         memberships: Memberships | None = None,
+        connections: Connections | None = None,
         authenticator: Authenticator | None = None,
     ) -> None:
         self.settings = settings
@@ -66,6 +70,8 @@ class Runtime:
         self._container = Once(self._build_container)
         self._store = Once(lambda: store or self._build_store())
         self._memberships = Once(lambda: memberships or self._build_memberships())
+        self._connections = Once(lambda: connections or self._build_connections())
+        self._typing_rate = PostingRate(TYPING_PER_MINUTE, burst=1)
         self._access = Once(lambda: access or self._build_access())
         self._authenticator = Once(lambda: authenticator or self._build_authenticator())
 
@@ -89,11 +95,22 @@ class Runtime:
         """Document members: in Cosmos DB, in the messages' container."""
         return self._memberships.get()
 
+    @property
+    def connections(self) -> Connections:
+        """Connection owners and presence: in Cosmos DB, in the messages' container."""
+        return self._connections.get()
+
     def membership(self, realtime: Realtime) -> MembershipService:
-        """Join and leave, through ``realtime``."""
+        """Join, leave and presence, through ``realtime``."""
         from chat.service import MembershipService
 
-        return MembershipService(self.access, realtime)
+        return MembershipService(self.access, realtime, self.connections)
+
+    def events(self, realtime: Realtime) -> EventService:
+        """What the realtime service reports, answered through ``realtime``."""
+        from chat.events import EventService
+
+        return EventService(self.connections, realtime, self._typing_rate)
 
     def posting(self, realtime: Realtime) -> PostingService:
         """Post messages, delivering them through ``realtime``."""
@@ -149,3 +166,8 @@ class Runtime:
         from chat.cosmos_members import CosmosMemberships
 
         return CosmosMemberships(self._container.get())
+
+    def _build_connections(self) -> Connections:
+        from chat.cosmos_presence import CosmosConnections
+
+        return CosmosConnections(self._container.get())

@@ -7,6 +7,7 @@ They are the same in both SignalR modes and under every authenticator; the edges
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from datetime import UTC, datetime
 
 from chat.access import Action, DocumentAccess, Memberships, MembersOnly, Role
 from chat.errors import (
+    ConnectionNotFound,
+    ConnectionNotYetKnown,
     Forbidden,
     MaybeStored,
     MembersNotEnabled,
@@ -26,6 +29,7 @@ from chat.errors import (
 )
 from chat.identity import User
 from chat.messages import Cursor, Message, OlderThan, Page, format_timestamp
+from chat.presence import Connections, Present, announce, live_presence, users_of
 from chat.ratelimit import PostingRate
 from chat.realtime import Realtime, group_of
 from chat.store import MessageStore
@@ -42,6 +46,10 @@ __all__ = [
 
 #: The client method every message is delivered to, with the message as its one argument.
 NEW_MESSAGE = "newMessage"
+#: How long a join waits for the service's ``connected`` event: it usually arrives within
+#: milliseconds of the connection, and the client retries a 503.
+OWNER_WAIT_SECONDS = 1.0
+OWNER_POLL_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -62,20 +70,76 @@ class Posted:
 
 
 class MembershipService:
-    """Which connections hear a document: its SignalR group ``document:{id}``."""
+    """Which connections hear a document (its group) and are present in it.
 
-    def __init__(self, access: DocumentAccess, realtime: Realtime) -> None:
+    Only a connection's owner may join or leave with it. A client joins the moment its
+    connection starts, which may be before the service's ``connected`` event has told
+    docchat whose it is: a join waits briefly for it, then answers 503 to retry, so the
+    rightful owner is never refused and the caller is never taken at its word.
+    """
+
+    def __init__(
+        self,
+        access: DocumentAccess,
+        realtime: Realtime,
+        connections: Connections,
+        *,
+        owner_wait: float = OWNER_WAIT_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self._access = access
         self._realtime = realtime
+        self._connections = connections
+        self._owner_wait = owner_wait
+        self._clock = clock
+        self._sleep = sleep
 
     def join(self, user: User, document_id: str, connection_id: str) -> None:
-        """Let the connection hear the document's new messages, if the user may."""
+        """Let the user's connection hear the document and be present in it."""
         _require(self._access, user, Action.JOIN, document_id)
+        self._require_owner(user, connection_id, self._owner_of_soon(connection_id))
         self._realtime.add_to_group(group_of(document_id), connection_id)
+        self._connections.enter(document_id, Present(connection_id, user))
+        announce(self._connections, self._realtime, document_id)
 
     def leave(self, user: User, document_id: str, connection_id: str) -> None:
-        """Stop the connection hearing the document; anyone may stop listening."""
+        """Stop the user's connection hearing the document. A connection docchat does not
+        know (gone, or never connected) hears nothing to stop."""
+        owner = self._connections.owner(connection_id)
+        if owner is None:
+            return
+        self._require_owner(user, connection_id, owner)
         self._realtime.remove_from_group(group_of(document_id), connection_id)
+        self._connections.leave(document_id, connection_id)
+        announce(self._connections, self._realtime, document_id)
+
+    def who(self, user: User, document_id: str) -> list[User]:
+        """The users with a live connection in the document, if the user may read it."""
+        _require(self._access, user, Action.READ, document_id)
+        return users_of(live_presence(self._connections, self._realtime, document_id))
+
+    def _owner_of_soon(self, connection_id: str) -> str:
+        owner = self._connections.owner(connection_id)
+        if owner is not None:
+            return owner
+        if self._realtime.is_connected(connection_id) is False:
+            raise ConnectionNotFound(
+                "that connection is not connected: negotiate and connect first"
+            )
+        deadline = self._clock() + self._owner_wait
+        while (owner := self._connections.owner(connection_id)) is None:
+            if self._clock() >= deadline:
+                raise ConnectionNotYetKnown(
+                    "the realtime service has not yet reported this connection: try again"
+                )
+            self._sleep(OWNER_POLL_SECONDS)
+        return owner
+
+    @staticmethod
+    def _require_owner(user: User, connection_id: str, owner: str) -> None:
+        if owner != user.id:
+            raise Forbidden("that connection is not yours: join and leave with your own")
 
 
 class PostingService:

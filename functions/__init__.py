@@ -4,6 +4,7 @@ The backend and its mode are decided once, at start-up, from the settings; each 
 a Blueprint built for them.
 
 - :mod:`functions.http_api`: the HTTP API (negotiate, documents, messages, members).
+- :mod:`functions.realtime_events`: the real-time service's reports (connections, typing).
 - :mod:`functions.edge`: the host's requests and responses, and the backend's bindings.
 
 :func:`create_app` builds the app function_app.py exposes to the host.
@@ -18,6 +19,7 @@ import azure.functions as func
 from chat.runtime import Runtime
 from chat.settings import load_settings
 from functions.http_api import http_api
+from functions.realtime_events import realtime_events
 from realtime import load_backend
 from realtime.settings import load_realtime_settings
 
@@ -29,6 +31,8 @@ def create_app(environ: Mapping[str, str], runtime: Runtime | None = None) -> fu
     :class:`~chat.settings.SettingsError` naming it, so the app stops at start-up."""
     settings = load_settings(environ)
     backend = load_backend(load_realtime_settings(environ, settings.auth))
+    runtime = runtime or Runtime(settings)
     app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
-    app.register_functions(http_api(runtime or Runtime(settings), backend))
+    app.register_functions(http_api(runtime, backend))
+    app.register_functions(realtime_events(runtime, backend))
     return app

@@ -62,6 +62,7 @@ ROUTES = (
         "send_message", f"{DOCUMENT}/messages", ("POST",), "endpoints:send_message", Seam.REALTIME
     ),
     Route("list_messages", f"{DOCUMENT}/messages", ("GET",), "endpoints:list_messages"),
+    Route("presence", f"{DOCUMENT}/presence", ("GET",), "endpoints:presence", Seam.REALTIME),
     Route(
         "send_service_message",
         f"{SERVICE_DOCUMENT}/messages",

@@ -8,9 +8,11 @@ what it is told and asks for nothing else, so a new backend is a new adapter, no
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from chat.events import InboundEvent
 from chat.realtime import Negotiator, Realtime
 
 __all__ = ["Backend", "BindingDeclaration"]
@@ -35,6 +37,8 @@ class Backend(Protocol):
     output: BindingDeclaration | None
     #: The input binding negotiate must declare, if any.
     connection_input: BindingDeclaration | None
+    #: The trigger of each function that hears the service's reports: name -> trigger.
+    event_triggers: Mapping[str, BindingDeclaration]
 
     def realtime(self, output: Any = None) -> Realtime:
         """The seam for one invocation; ``output`` sets its declared output binding."""
@@ -42,4 +46,8 @@ class Backend(Protocol):
 
     def negotiator(self, connection_input: Any = None) -> Negotiator:
         """The seam for one negotiate; ``connection_input`` is its declared input's value."""
+        ...
+
+    def inbound(self, trigger_value: str) -> InboundEvent:
+        """The report a trigger function was invoked with, as chat's event."""
         ...

@@ -12,10 +12,12 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from chat.events import InboundEvent
 from chat.identity import User
 from chat.realtime import Negotiator, Realtime
 from realtime.backend import BindingDeclaration
 from realtime.settings import HUB, SIGNALR_CONNECTION_SETTING
+from realtime.signalr_events import SIGNALR_TRIGGERS, inbound_event
 from signalr.bindings import OutputItem, SignalRGroupAction, SignalRMessage, dump_output
 
 __all__ = ["BindingOutput", "ConnectionInfo", "SignalRBindings"]
@@ -39,12 +41,17 @@ class SignalRBindings:
             "userId": "{headers.x-ms-client-principal-id}",
         },
     )
+    event_triggers: Mapping[str, BindingDeclaration] = SIGNALR_TRIGGERS
 
     def realtime(self, output: Emit | None = None) -> Realtime:
         """Items for this invocation's output binding."""
         if output is None:
             raise ValueError("bindings mode needs the function's signalR output binding")
         return BindingOutput(output)
+
+    def inbound(self, trigger_value: str) -> InboundEvent:
+        """The service's report, as the SignalR extension passes it on."""
+        return inbound_event(trigger_value)
 
     def negotiator(self, connection_input: str | None = None) -> Negotiator:
         """What the host issued for this invocation's principal."""
@@ -88,6 +95,16 @@ class BindingOutput:
 
     def send_to_group(self, group: str, event: str, payload: Any) -> None:
         self._append(SignalRMessage(target=event, arguments=[payload], group_name=group))
+
+    def send_to_connections(self, connection_ids: list[str], event: str, payload: Any) -> None:
+        for connection_id in connection_ids:
+            self._append(
+                SignalRMessage(target=event, arguments=[payload], connection_id=connection_id)
+            )
+
+    def is_connected(self, connection_id: str) -> bool | None:
+        """The output binding cannot ask: presence relies on disconnect events and expiry."""
+        return None
 
     def stop_user_hearing(self, group: str, user_id: str) -> None:
         """The output binding cannot close connections: this removes the user from the

@@ -9,7 +9,10 @@ without trying (see :mod:`chat.breaker`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
@@ -21,18 +24,47 @@ from signalr.errors import NotFoundError, ServiceError, ServiceUnavailableError
 if TYPE_CHECKING:
     from signalr.rest import HubClient
 
-__all__ = ["RestRealtime"]
+__all__ = ["Liveness", "RestRealtime"]
+
+#: How long an answer to "is this connection connected?" is trusted.
+LIVENESS_SECONDS = 10.0
+#: Connections whose liveness a process remembers.
+MAX_REMEMBERED = 10_000
 
 _log = logging.getLogger(__name__)
+
+
+class Liveness:
+    """Recent answers of the service about connections, per process, bounded."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._known: OrderedDict[str, tuple[float, bool]] = OrderedDict()
+
+    def get(self, connection_id: str) -> bool | None:
+        with self._lock:
+            known = self._known.get(connection_id)
+        if known is None or known[0] < self._clock():
+            return None
+        return known[1]
+
+    def put(self, connection_id: str, connected: bool) -> None:
+        with self._lock:
+            self._known[connection_id] = (self._clock() + LIVENESS_SECONDS, connected)
+            self._known.move_to_end(connection_id)
+            if len(self._known) > MAX_REMEMBERED:
+                self._known.popitem(last=False)
 
 
 class RestRealtime:
     """:class:`~chat.realtime.Realtime` through :class:`signalr.rest.HubClient`; failures
     raise at once, and while an outage is fresh, ``breaker`` fails calls without trying."""
 
-    def __init__(self, hub: HubClient, breaker: Breaker) -> None:
+    def __init__(self, hub: HubClient, breaker: Breaker, liveness: Liveness) -> None:
         self._hub = hub
         self._breaker = breaker
+        self._liveness = liveness
 
     def add_to_group(self, group: str, connection_id: str) -> None:
         try:
@@ -50,6 +82,26 @@ class RestRealtime:
     def send_to_group(self, group: str, event: str, payload: Any) -> None:
         with self._outages_reported():
             self._hub.send_to_group(group, event, [payload])
+
+    def send_to_connections(self, connection_ids: list[str], event: str, payload: Any) -> None:
+        for connection_id in connection_ids:
+            with suppress(NotFoundError), self._outages_reported():
+                self._hub.send_to_connection(connection_id, event, [payload])
+
+    def is_connected(self, connection_id: str) -> bool | None:
+        """Asked of the service, and remembered for a few seconds: a document's presence is
+        checked on every change, and its connections rarely go unreported. None while the
+        service cannot be asked."""
+        known = self._liveness.get(connection_id)
+        if known is not None:
+            return known
+        try:
+            with self._outages_reported():
+                connected = self._hub.connection_exists(connection_id)
+        except RealtimeUnavailable:
+            return None  # presence may be stale while the service is down, not refused
+        self._liveness.put(connection_id, connected)
+        return connected
 
     def stop_user_hearing(self, group: str, user_id: str) -> None:
         """Close the user's connections: the service cannot tell which of them joined the

@@ -8,16 +8,20 @@ cold start pays for neither requests nor PyJWT until a function needs them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from chat.breaker import Breaker
+from chat.events import InboundEvent
 from chat.realtime import Negotiator, Realtime, realtime_outage
 from chat.runtime import Once
 from realtime.backend import BindingDeclaration
 from realtime.settings import HUB
+from realtime.signalr_events import SIGNALR_TRIGGERS, inbound_event
 from signalr.connection_string import ConnectionString
 
 if TYPE_CHECKING:
+    from realtime.signalr_calls import Liveness
     from signalr.rest import HubClient
 
 __all__ = ["SignalRRest"]
@@ -34,23 +38,35 @@ class SignalRRest:
 
     output: BindingDeclaration | None = None
     connection_input: BindingDeclaration | None = None
+    event_triggers: Mapping[str, BindingDeclaration] = SIGNALR_TRIGGERS
 
     def __init__(self, connection: ConnectionString) -> None:
         self._connection = connection
         self._hub = Once(self._build_hub_client)
         self._breaker = Breaker(realtime_outage)
+        self._liveness = Once(self._build_liveness)
 
     def realtime(self, output: object = None) -> Realtime:
         """The REST client, shared by every invocation."""
         from realtime.signalr_calls import RestRealtime
 
-        return RestRealtime(self._hub.get(), self._breaker)
+        return RestRealtime(self._hub.get(), self._breaker, self._liveness.get())
+
+    def inbound(self, trigger_value: str) -> InboundEvent:
+        """The service's report, as the SignalR extension passes it on."""
+        return inbound_event(trigger_value)
 
     def negotiator(self, connection_input: object = None) -> Negotiator:
         """Tokens signed here with the AccessKey."""
         from realtime.signalr_tokens import SignedTokens
 
         return SignedTokens(self._connection)
+
+    @staticmethod
+    def _build_liveness() -> Liveness:
+        from realtime.signalr_calls import Liveness
+
+        return Liveness()
 
     def _build_hub_client(self) -> HubClient:
         from signalr.rest import HubClient, RetryPolicy

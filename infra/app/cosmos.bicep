@@ -55,6 +55,8 @@ resource container 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/container
   properties: {
     resource: {
       id: containerName
+      // On, with no default: only the items that carry a ttl (presence, owners) expire.
+      defaultTtl: -1
       partitionKey: {
         paths: [
           '/documentId'
@@ -77,6 +79,9 @@ resource container 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/container
           }
           {
             path: '/role/?'
+          }
+          {
+            path: '/connectionId/?'
           }
         ]
         excludedPaths: [

@@ -5,7 +5,7 @@ from typing import Any
 
 from azure.cosmos import PartitionKey
 
-from chat.cosmos_container import INDEXING_POLICY, PARTITION_KEY_PATH
+from chat.cosmos_container import DEFAULT_TTL, INDEXING_POLICY, PARTITION_KEY_PATH
 from tests.infra.bicep import INFRA, Opaque, Template
 
 COSMOS = Template(INFRA / "app" / "cosmos.bicep")
@@ -25,6 +25,10 @@ def test_the_partition_key_is_the_codes() -> None:
 
 def test_the_indexing_policy_is_the_codes() -> None:
     assert container_resource()["indexingPolicy"] == INDEXING_POLICY
+
+
+def test_time_to_live_is_on_as_in_the_code() -> None:
+    assert container_resource()["defaultTtl"] == DEFAULT_TTL
 
 
 def test_the_container_is_named_as_the_app_is_told() -> None:

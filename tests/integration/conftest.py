@@ -6,13 +6,19 @@ from __future__ import annotations
 import itertools
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, ExitStack
 from typing import Any
 
 import pytest
 
+from chat.identity import User
 from devstack.cosmos import EMULATOR_KEY
-from tests.fixtures.functions_host import HostedApp, serve_function_app
+from devstack.signalr import start_emulator
+from devstack.emulator_core.upstream_rules import parse_upstream_rule
+from devstack.stack import free_port
+from tests.fixtures.functions_host import FUNCTION_KEY, HostedApp, serve_function_app
+from tests.fixtures.hub_client import NodeHubClient
+from tests.integration.chat_calls import NEW, body_of, membership, principal
 
 _unique = itertools.count()
 
@@ -28,26 +34,78 @@ def closed_port() -> int:
 
 
 @pytest.fixture
-async def load_app(cosmos_server: Any, signalr_emulator: Any) -> AsyncIterator[LoadApp]:
-    """Serve function_app afresh under an environment, as a new worker process would load it.
+async def load_app(cosmos_server: Any) -> AsyncIterator[LoadApp]:
+    """Serve function_app afresh under an environment, as a new worker process would load it,
+    with a SignalR emulator of its own whose upstream calls it, as the service calls the
+    app's webhook.
 
-    Defaults: dev identity, open access, REST mode, the emulator, a Cosmos container of its
-    own per test; keyword arguments override any setting.
+    Defaults: dev identity, open access, REST mode, a Cosmos container of its own per test;
+    keyword arguments override any setting.
     """
     container = f"chat-{next(_unique)}"
-    async with AsyncExitStack() as served:
+    with ExitStack() as emulators:
+        async with AsyncExitStack() as served:
 
-        async def load(**settings: str) -> HostedApp:
-            environment = {
-                "DOCCHAT_AUTH": "dev",
-                "DOCCHAT_ACCESS": "open",
-                "DOCCHAT_SIGNALR_MODE": "rest",
-                "COSMOS_ENDPOINT": cosmos_server.endpoint,
-                "COSMOS_KEY": EMULATOR_KEY,
-                "COSMOS_CONTAINER": container,
-                "AzureSignalRConnectionString": signalr_emulator.connection_string,
-                **settings,
-            }
-            return await served.enter_async_context(serve_function_app(environment))
+            async def load(**settings: str) -> HostedApp:
+                port = free_port()
+                webhook = f"http://127.0.0.1:{port}/runtime/webhooks/signalr?code={FUNCTION_KEY}"
+                emulator = emulators.enter_context(
+                    start_emulator(upstream=[parse_upstream_rule(webhook)])
+                )
+                environment = {
+                    "DOCCHAT_AUTH": "dev",
+                    "DOCCHAT_ACCESS": "open",
+                    "DOCCHAT_SIGNALR_MODE": "rest",
+                    "COSMOS_ENDPOINT": cosmos_server.endpoint,
+                    "COSMOS_KEY": EMULATOR_KEY,
+                    "COSMOS_CONTAINER": container,
+                    "AzureSignalRConnectionString": emulator.connection_string,
+                    **settings,
+                }
+                hosted = await served.enter_async_context(serve_function_app(environment, port))
+                hosted.emulator = emulator
+                return hosted
 
-        yield load
+            yield load
+
+
+@pytest.fixture
+async def listeners() -> AsyncIterator[AsyncExitStack]:
+    """Every client a test connects, disconnected when it ends."""
+    async with AsyncExitStack() as opened:
+        yield opened
+
+
+@pytest.fixture
+def listen(listeners: AsyncExitStack) -> Callable[..., Any]:
+    """Negotiate as ``user``, connect the official JS client (hearing ``targets``, in
+    ``protocol``), and join ``document_id``."""
+
+    async def connect(
+        host: HostedApp,
+        user: User,
+        document_id: str,
+        headers: dict[str, str] | None = None,
+        *,
+        targets: tuple[str, ...] = (NEW,),
+        protocol: str = "json",
+    ) -> NodeHubClient:
+        headers = headers or principal(user)
+        negotiated = await host.call("negotiate", headers=headers)
+        assert negotiated.status_code == 200, negotiated.get_body()
+        info = body_of(negotiated)
+        listener = await listeners.enter_async_context(
+            NodeHubClient.connect(
+                info["url"],
+                access_token=info["accessToken"],
+                targets=list(targets),
+                protocol=protocol,
+            )
+        )
+        joined = await membership(
+            host, "join_document", document_id, listener.connection_id, headers
+        )
+        assert joined.status_code == 204, joined.get_body()
+        return listener
+
+    return connect

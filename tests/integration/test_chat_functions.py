@@ -3,10 +3,7 @@ Cosmos DB server and the SignalR emulator, with real SignalR clients listening."
 
 from __future__ import annotations
 
-import json
-import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -14,104 +11,18 @@ import pytest
 from chat.identity import User
 from tests.fixtures.chat import ALICE, BOB
 from tests.fixtures.functions_host import Answer, HostedApp
-from tests.fixtures.hub_client import NodeHubClient
+from tests.integration.chat_calls import (
+    CAROL,
+    MODES,
+    body_of,
+    doc,
+    membership,
+    nothing_before,
+    post,
+    principal,
+    received_message,
+)
 from tests.integration.conftest import LoadApp, closed_port
-
-CAROL = User("carol-id", "Carol")
-MODES = ["rest", "bindings"]
-NEW = "newMessage"
-
-
-#: Documents are named per run, so no other test on the shared emulator hears them.
-RUN = uuid.uuid4().hex[:8]
-
-
-def doc(name: str) -> str:
-    return f"doc-{name}-{RUN}"
-
-
-def principal(user: User) -> dict[str, str]:
-    """The headers App Service Authentication (or a dev) sets for ``user``."""
-    return {"X-MS-CLIENT-PRINCIPAL-ID": user.id, "X-MS-CLIENT-PRINCIPAL-NAME": user.name}
-
-
-def body_of(response: Answer) -> Any:
-    return json.loads(response.get_body())
-
-
-async def post(host: HostedApp, user: User, document_id: str, text: str, **fields: Any) -> Answer:
-    return await host.call(
-        "send_message",
-        document_id=document_id,
-        headers=principal(user),
-        body={"text": text, **fields},
-    )
-
-
-async def membership(
-    host: HostedApp,
-    function: str,
-    document_id: str,
-    connection_id: str,
-    headers: dict[str, str],
-) -> Answer:
-    """Call ``join_document`` or ``leave_document`` for one connection."""
-    return await host.call(
-        function,
-        document_id=document_id,
-        headers=headers,
-        body={"connectionId": connection_id},
-    )
-
-
-@pytest.fixture
-async def listeners() -> AsyncIterator[AsyncExitStack]:
-    """Every client a test connects, disconnected when it ends."""
-    async with AsyncExitStack() as opened:
-        yield opened
-
-
-@pytest.fixture
-def listen(listeners: AsyncExitStack) -> Callable[..., Any]:
-    """Negotiate as ``user``, connect the official JS client, and join ``document_id``."""
-
-    async def connect(
-        host: HostedApp, user: User, document_id: str, headers: dict[str, str] | None = None
-    ) -> NodeHubClient:
-        headers = headers or principal(user)
-        negotiated = await host.call("negotiate", headers=headers)
-        assert negotiated.status_code == 200, negotiated.get_body()
-        info = body_of(negotiated)
-        listener = await listeners.enter_async_context(
-            NodeHubClient.connect(info["url"], access_token=info["accessToken"], targets=[NEW])
-        )
-        joined = await membership(
-            host, "join_document", document_id, listener.connection_id, headers
-        )
-        assert joined.status_code == 204, joined.get_body()
-        return listener
-
-    return connect
-
-
-async def received_message(listener: NodeHubClient) -> dict[str, Any]:
-    target, arguments = await listener.next_message()
-    assert target == NEW
-    (message,) = arguments
-    assert isinstance(message, dict)
-    return message
-
-
-async def nothing_before(listener: NodeHubClient, host: HostedApp, document_id: str) -> None:
-    """Prove ``listener`` was sent nothing so far: a barrier message sent now to its
-    document must be the very next thing it receives (deliveries keep their order)."""
-    barrier = await host.call(
-        "send_service_message",
-        document_id=document_id,
-        body={"text": "barrier", "senderId": "barrier-bot"},
-    )
-    assert barrier.status_code == 201
-    assert (await received_message(listener))["text"] == "barrier"
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -348,14 +259,13 @@ async def test_when_storing_fails_nothing_is_broadcast(
 
 
 async def test_when_broadcasting_fails_the_message_is_stored_and_a_retry_delivers_it(
-    load_app: LoadApp, listen: Callable[..., Any], signalr_emulator: Any
+    load_app: LoadApp, listen: Callable[..., Any]
 ) -> None:
     document = doc("stored")
     healthy = await load_app()
     bob = await listen(healthy, BOB, document)
-    dead = signalr_emulator.connection_string.replace(
-        f":{signalr_emulator.port}", f":{closed_port()}"
-    )
+    emulator = healthy.emulator
+    dead = emulator.connection_string.replace(f":{emulator.port}", f":{closed_port()}")
     signalr_down = await load_app(AzureSignalRConnectionString=dead)
 
     response = await post(signalr_down, ALICE, document, "kept", id="kept-1")

@@ -44,6 +44,7 @@ REACHING_CLIENTS = {
     "send_message",
     "send_service_message",
     "remove_member",
+    "presence",
 }
 
 
@@ -92,6 +93,27 @@ def test_in_bindings_mode_each_function_declares_exactly_what_the_extension_need
         assert outputs == ([(OUTPUT_TYPE, SIGNALR)] if name in REACHING_CLIENTS else []), name
         principal = {**SIGNALR, "userId": "{headers.x-ms-client-principal-id}"}
         assert inputs == ([(CONNECTION_INFO_TYPE, principal)] if name == "negotiate" else [])
+
+
+@pytest.mark.parametrize("mode", ["rest", "bindings"])
+def test_the_service_reports_reach_one_trigger_function_each(mode: str) -> None:
+    app = create_app({**BASE_ENVIRONMENT, "DOCCHAT_SIGNALR_MODE": mode})
+    index = index_function_app(app, inputs={CONNECTION_INFO_TYPE}, outputs={OUTPUT_TYPE})
+
+    triggers = {
+        function.name: (function.trigger["category"], function.trigger["event"])
+        for function in index.signalr_functions
+    }
+    assert triggers == {
+        "on_connected": ("connections", "connected"),
+        "on_disconnected": ("connections", "disconnected"),
+        "on_typing": ("messages", "typing"),
+    }
+    for function in index.signalr_functions:
+        assert function.trigger["hubName"] == "documents"
+        assert declared(function.outputs) == (
+            [(OUTPUT_TYPE, SIGNALR)] if mode == "bindings" else []
+        )
 
 
 def test_indexing_happens_once_per_app() -> None:

@@ -18,6 +18,7 @@ from signalr.bindings import SignalRGroupAction, SignalRMessage, parse_output
 from tests.fixtures.chat import (
     BOB,
     DenyAll,
+    InMemoryConnections,
     InMemoryMessageStore,
     RecordingRealtime,
     fake_runtime,
@@ -112,10 +113,15 @@ def test_in_bindings_mode_the_output_binding_gets_the_group_action_and_the_messa
     written: list[str] = []
 
     joining = BindingOutput(written.append)
-    endpoints.join_document(runtime, make_request(body={"connectionId": "c"}), joining)
-    (action,) = parse_output(written[-1])
+    endpoints.join_document(runtime, make_request(body={"connectionId": "conn-1"}), joining)
+    action, presence = parse_output(written[-1])
     assert action == SignalRGroupAction(
-        action="add", group_name="document:doc-1", connection_id="c"
+        action="add", group_name="document:doc-1", connection_id="conn-1"
+    )
+    assert presence == SignalRMessage(
+        target="presence",
+        arguments=[{"documentId": "doc-1", "users": [{"id": "alice-id", "name": "Alice"}]}],
+        group_name="document:doc-1",
     )
     sending = BindingOutput(written.append)  # each invocation has its own output binding
     sent = endpoints.send_message(runtime, make_request(body={"text": "hi"}), sending)
@@ -256,9 +262,10 @@ def test_join_refuses_bad_bodies(
     )
 
 
-def test_joining_with_an_unknown_connection_is_404(
-    runtime: Runtime, realtime: RecordingRealtime
+def test_joining_with_a_connection_the_service_no_longer_has_is_404(
+    realtime: RecordingRealtime,
 ) -> None:
+    runtime = fake_runtime(connections=InMemoryConnections({"gone": "alice-id"}))
     response = endpoints.join_document(
         runtime, make_request(body={"connectionId": "gone"}), realtime
     )

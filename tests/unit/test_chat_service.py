@@ -21,13 +21,22 @@ from chat.messages import Cursor, OlderThan
 from chat.service import Draft, HistoryService, MembershipService, PostingService
 from tests.fixtures.chat import (
     ALICE,
+    ALICE_CONNECTIONS,
     BOB,
     DenyAll,
+    InMemoryConnections,
     InMemoryMessageStore,
     RecordingRealtime,
     numbered_ids,
     ticking_clock,
 )
+
+
+def membership(
+    realtime: RecordingRealtime, *, access: DocumentAccess | None = None
+) -> MembershipService:
+    connections = InMemoryConnections(ALICE_CONNECTIONS)
+    return MembershipService(access or AllowAll(), realtime, connections)
 
 
 def posting_service(
@@ -173,7 +182,7 @@ def test_a_user_the_access_hook_refuses_cannot_post_read_or_join(
     with pytest.raises(Forbidden):
         HistoryService(DenyAll(), store).catch_up(ALICE, "doc-1", Cursor(0), 10)
     with pytest.raises(Forbidden):
-        MembershipService(DenyAll(), realtime).join(ALICE, "doc-1", "conn-1")
+        membership(realtime, access=DenyAll()).join(ALICE, "doc-1", "conn-1")
 
     assert (store.items, realtime.sent, realtime.groups) == ({}, [], {})
 
@@ -189,19 +198,21 @@ def test_a_backend_posts_for_a_sender_without_asking_the_access_hook(
 
 
 def test_join_and_leave_change_the_documents_group(realtime: RecordingRealtime) -> None:
-    membership = MembershipService(AllowAll(), realtime)
+    members = membership(realtime)
 
-    membership.join(ALICE, "doc-1", "conn-1")
+    members.join(ALICE, "doc-1", "conn-1")
     assert realtime.groups == {"document:doc-1": {"conn-1"}}
-    membership.leave(ALICE, "doc-1", "conn-1")
+    members.leave(ALICE, "doc-1", "conn-1")
     assert realtime.groups == {"document:doc-1": set()}
 
 
 def test_joining_with_a_connection_that_is_not_connected_fails(
     realtime: RecordingRealtime,
 ) -> None:
+    realtime.connected.discard("conn-2")
+
     with pytest.raises(ConnectionNotFound):
-        MembershipService(AllowAll(), realtime).join(ALICE, "doc-1", "gone")
+        membership(realtime).join(ALICE, "doc-1", "conn-2")
 
 
 def test_history_pages_newest_first_until_the_token_is_none(

@@ -1,0 +1,149 @@
+"""Connection owners and presence in Azure Cosmos DB, in the messages' container.
+
+- A connection's owner is the item ``owner`` in the connection's own logical partition
+  (``_connection:<connection id>``, a document id no client can name), with the documents
+  it joined: a point read for each join, and one read and one delete per disconnect.
+- A presence entry is the item ``_presence:<sha256 of the connection id>`` in the
+  document's partition (connection ids may hold characters Cosmos DB refuses in ids);
+  a document's presence is one single-partition query on the indexed ``/connectionId``.
+
+Both expire (``ttl``) a day after they were last written: the service does not promise to
+report every disconnect, and an entry nobody cleans up must not stay forever. Expired
+items are never returned, even before Cosmos DB removes them.
+
+Expected RU (1 KB items): connect ~6 (one upsert); join ~1 (owner read) + ~6 (presence
+upsert) + ~7 (patching the owner) + the presence query ~3; typing ~3 (one query); a
+presence read ~3; disconnect ~1 + ~6 + ~6 per document joined.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from azure.cosmos import ContainerProxy
+from azure.cosmos.exceptions import CosmosResourceNotFoundError
+
+from chat.cosmos_container import CosmosContainer, left, raise_if_container_missing
+from chat.identity import User
+from chat.messages import RESERVED_ID_PREFIX
+from chat.presence import Present
+
+__all__ = ["CONNECTION_TTL_SECONDS", "CosmosConnections"]
+
+#: How long an owner or presence entry outlives its last write.
+CONNECTION_TTL_SECONDS = 24 * 3600
+#: A document's presence is one response: past this many connections, the rest are left out.
+MAX_PRESENT = 1000
+OWNER_ID = "owner"
+PRESENT = "SELECT * FROM c WHERE c.documentId = @documentId AND IS_DEFINED(c.connectionId)"
+
+
+class CosmosConnections:
+    """:class:`~chat.presence.Connections` over the shared container."""
+
+    def __init__(self, container: CosmosContainer) -> None:
+        self._container = container
+
+    def own(self, connection_id: str, user_id: str) -> None:
+        item = {
+            "id": OWNER_ID,
+            "documentId": _partition_of(connection_id),
+            "userId": user_id,
+            "joined": {},
+            "ttl": CONNECTION_TTL_SECONDS,
+        }
+        self._upsert(item)
+
+    def owner(self, connection_id: str) -> str | None:
+        item = self._read_owner(connection_id)
+        return None if item is None else str(item["userId"])
+
+    def forget(self, connection_id: str) -> list[str]:
+        item = self._read_owner(connection_id)
+        if item is None:
+            return []
+        self._delete(_partition_of(connection_id), OWNER_ID)
+        return sorted(document for document, hears in item.get("joined", {}).items() if hears)
+
+    def enter(self, document_id: str, present: Present) -> None:
+        self._upsert(
+            {
+                "id": _presence_id(present.connection_id),
+                "documentId": document_id,
+                "connectionId": present.connection_id,
+                "userId": present.user.id,
+                "userName": present.user.name,
+                "ttl": CONNECTION_TTL_SECONDS,
+            }
+        )
+        self._patch_joined(present.connection_id, document_id, joined=True)
+
+    def leave(self, document_id: str, connection_id: str) -> None:
+        self._delete(document_id, _presence_id(connection_id))
+        self._patch_joined(connection_id, document_id, joined=False)
+
+    def present(self, document_id: str) -> list[Present]:
+        items = self._container.query(document_id, PRESENT, {}, MAX_PRESENT)
+        return [
+            Present(item["connectionId"], User(item["userId"], item["userName"])) for item in items
+        ]
+
+    # Requests --------------------------------------------------------------------------
+
+    def _read_owner(self, connection_id: str) -> dict[str, Any] | None:
+        deadline = self._container.deadline()
+        return self._container.read_item(_partition_of(connection_id), OWNER_ID, deadline)
+
+    def _upsert(self, item: dict[str, Any]) -> None:
+        deadline = self._container.deadline()
+
+        def upsert(container: ContainerProxy) -> None:
+            container.upsert_item(item, timeout=left(deadline))
+
+        self._container.call(upsert, writing=True)
+
+    def _delete(self, partition: str, item_id: str) -> None:
+        deadline = self._container.deadline()
+
+        def delete(container: ContainerProxy) -> None:
+            try:
+                container.delete_item(item_id, partition_key=partition, timeout=left(deadline))
+            except CosmosResourceNotFoundError as error:
+                raise_if_container_missing(error)
+
+        self._container.call(delete, writing=True)
+
+    def _patch_joined(self, connection_id: str, document_id: str, *, joined: bool) -> None:
+        """Note on the owner which documents the connection hears, for its disconnect; a
+        connection whose owner is gone (disconnected meanwhile) has nothing to note."""
+        # "set" either way: removing a key that is not there would be refused.
+        path = f"/joined/{_pointer_escaped(document_id)}"
+        operation = {"op": "set", "path": path, "value": joined}
+        deadline = self._container.deadline()
+
+        def patch(container: ContainerProxy) -> None:
+            try:
+                container.patch_item(
+                    OWNER_ID,
+                    partition_key=_partition_of(connection_id),
+                    patch_operations=[operation],
+                    timeout=left(deadline),
+                )
+            except CosmosResourceNotFoundError as error:
+                raise_if_container_missing(error)
+
+        self._container.call(patch, writing=True)
+
+
+def _partition_of(connection_id: str) -> str:
+    return f"{RESERVED_ID_PREFIX}connection:{connection_id}"
+
+
+def _presence_id(connection_id: str) -> str:
+    return f"{RESERVED_ID_PREFIX}presence:{hashlib.sha256(connection_id.encode()).hexdigest()}"
+
+
+def _pointer_escaped(key: str) -> str:
+    """``key`` as one JSON Pointer segment (RFC 6901: ``~`` and ``/`` escaped)."""
+    return key.replace("~", "~0").replace("/", "~1")

@@ -1,0 +1,65 @@
+"""The functions that hear the real-time service's reports, as a Blueprint.
+
+The backend names a trigger for each report docchat handles (a connection opened or closed,
+a client said it is typing); each function turns its trigger's value into chat's event
+(:meth:`realtime.backend.Backend.inbound`) and hands it to :mod:`chat.events`, with the
+invocation's real-time seam for what it tells the clients. The host checks the service's
+signature before any of this runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import azure.functions as func
+
+from chat.realtime import Realtime
+from chat.runtime import Runtime
+from realtime.backend import Backend, BindingDeclaration
+
+__all__ = ["realtime_events"]
+
+
+def realtime_events(runtime: Runtime, backend: Backend) -> func.Blueprint:
+    """A function per report the backend sends, serving ``runtime``."""
+    # azure-functions leaves Blueprint's constructor unannotated.
+    events = func.Blueprint()  # type: ignore[no-untyped-call]
+    for name, trigger in backend.event_triggers.items():
+        _register(events, name, trigger, runtime, backend)
+    return events
+
+
+def _register(
+    events: func.Blueprint,
+    name: str,
+    trigger: BindingDeclaration,
+    runtime: Runtime,
+    backend: Backend,
+) -> None:
+    def handle(invocation: str, realtime: Realtime) -> None:
+        runtime.events(realtime).handle(backend.inbound(invocation))
+
+    function = _with_realtime(events, backend, handle)
+    function.__name__ = function.__qualname__ = name
+    triggered = events.generic_trigger(arg_name="invocation", **trigger.binding())(function)
+    events.function_name(name)(triggered)
+
+
+def _with_realtime(
+    events: func.Blueprint, backend: Backend, handle: Callable[[str, Realtime], None]
+) -> Callable[..., None]:
+    """The trigger function: with the backend's output binding when it has one."""
+    output = backend.output
+    if output is None:
+
+        def on_event(invocation: str) -> None:
+            handle(invocation, backend.realtime())
+
+        return on_event
+
+    def on_event_with_output(invocation: str, realtime_output: func.Out[str]) -> None:
+        handle(invocation, backend.realtime(realtime_output.set))
+
+    declare = events.generic_output_binding(arg_name="realtime_output", **output.binding())
+    result: Callable[..., None] = declare(on_event_with_output)
+    return result

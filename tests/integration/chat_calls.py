@@ -1,0 +1,78 @@
+"""Calling docchat's functions as clients do, for the chat integration tests: principals,
+posts, joins, and what a listening official SignalR client heard."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from chat.identity import User
+from tests.fixtures.functions_host import Answer, HostedApp
+from tests.fixtures.hub_client import NodeHubClient
+
+CAROL = User("carol-id", "Carol")
+MODES = ["rest", "bindings"]
+NEW = "newMessage"
+
+
+#: Documents are named per run, so no other test sees them.
+RUN = uuid.uuid4().hex[:8]
+
+
+def doc(name: str) -> str:
+    return f"doc-{name}-{RUN}"
+
+
+def principal(user: User) -> dict[str, str]:
+    """The headers App Service Authentication (or a dev) sets for ``user``."""
+    return {"X-MS-CLIENT-PRINCIPAL-ID": user.id, "X-MS-CLIENT-PRINCIPAL-NAME": user.name}
+
+
+def body_of(response: Answer) -> Any:
+    return json.loads(response.get_body())
+
+
+async def post(host: HostedApp, user: User, document_id: str, text: str, **fields: Any) -> Answer:
+    return await host.call(
+        "send_message",
+        document_id=document_id,
+        headers=principal(user),
+        body={"text": text, **fields},
+    )
+
+
+async def membership(
+    host: HostedApp,
+    function: str,
+    document_id: str,
+    connection_id: str,
+    headers: dict[str, str],
+) -> Answer:
+    """Call ``join_document`` or ``leave_document`` for one connection."""
+    return await host.call(
+        function,
+        document_id=document_id,
+        headers=headers,
+        body={"connectionId": connection_id},
+    )
+
+
+async def received_message(listener: NodeHubClient) -> dict[str, Any]:
+    target, arguments = await listener.next_message()
+    assert target == NEW
+    (message,) = arguments
+    assert isinstance(message, dict)
+    return message
+
+
+async def nothing_before(listener: NodeHubClient, host: HostedApp, document_id: str) -> None:
+    """Prove ``listener`` was sent nothing so far: a barrier message sent now to its
+    document must be the very next thing it receives (deliveries keep their order)."""
+    barrier = await host.call(
+        "send_service_message",
+        document_id=document_id,
+        body={"text": "barrier", "senderId": "barrier-bot"},
+    )
+    assert barrier.status_code == 201
+    assert (await received_message(listener))["text"] == "barrier"

@@ -1,0 +1,93 @@
+"""The connections store contract, held against the local Cosmos DB server and the
+in-memory fake the unit tests use (so the fake stays honest)."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from azure.cosmos import CosmosClient
+
+from chat.cosmos_container import open_container
+from chat.cosmos_presence import CONNECTION_TTL_SECONDS, CosmosConnections
+from chat.identity import User
+from chat.presence import Connections, Present
+from devstack.cosmos import EMULATOR_KEY, CosmosServer
+from tests.fixtures.chat import ALICE, BOB, InMemoryConnections, make_settings
+
+_containers = itertools.count()
+ODD_CONNECTION = "c/1?#\\~x"  # printable ASCII Cosmos DB refuses in ids
+
+
+@pytest.fixture(params=["memory", "cosmos"])
+def connections(request: pytest.FixtureRequest) -> Connections:
+    if request.param == "memory":
+        return InMemoryConnections()
+    server: CosmosServer = request.getfixturevalue("cosmos_server")
+    settings = make_settings(
+        cosmos_endpoint=server.endpoint,
+        cosmos_key=EMULATOR_KEY,
+        cosmos_container=f"presence-contract-{next(_containers)}",
+    )
+    return CosmosConnections(open_container(settings))
+
+
+def test_an_owner_is_remembered_until_the_connection_is_forgotten(
+    connections: Connections,
+) -> None:
+    connections.own(ODD_CONNECTION, ALICE.id)
+
+    assert connections.owner(ODD_CONNECTION) == ALICE.id
+    assert connections.owner("other") is None
+    assert connections.forget(ODD_CONNECTION) == []
+    assert connections.owner(ODD_CONNECTION) is None
+
+
+def test_presence_is_per_document_and_forgetting_names_the_documents_joined(
+    connections: Connections,
+) -> None:
+    connections.own(ODD_CONNECTION, ALICE.id)
+    connections.own("b-1", BOB.id)
+    for document in ("doc-1", "doc~2"):
+        connections.enter(document, Present(ODD_CONNECTION, ALICE))
+    connections.enter("doc-1", Present("b-1", BOB))
+    connections.leave("doc~2", "b-1")  # never joined: fine
+
+    assert sorted(p.connection_id for p in connections.present("doc-1")) == sorted(
+        [ODD_CONNECTION, "b-1"]
+    )
+    assert connections.present("doc~2") == [Present(ODD_CONNECTION, ALICE)]
+    assert connections.forget(ODD_CONNECTION) == ["doc-1", "doc~2"]
+
+
+def test_leaving_removes_one_connection_and_its_note_on_the_owner(
+    connections: Connections,
+) -> None:
+    connections.own("a-1", ALICE.id)
+    connections.enter("doc-1", Present("a-1", User(ALICE.id, "Alice Renamed")))
+    connections.enter("doc-2", Present("a-1", ALICE))
+
+    connections.leave("doc-1", "a-1")
+
+    assert connections.present("doc-1") == []
+    assert connections.forget("a-1") == ["doc-2"]
+
+
+def test_owner_and_presence_items_expire_by_themselves(cosmos_server: CosmosServer) -> None:
+    settings = make_settings(
+        cosmos_endpoint=cosmos_server.endpoint,
+        cosmos_key=EMULATOR_KEY,
+        cosmos_container=f"presence-ttl-{next(_containers)}",
+    )
+    store = CosmosConnections(open_container(settings))
+    store.own("a-1", ALICE.id)
+    store.enter("doc-1", Present("a-1", ALICE))
+
+    container = (
+        CosmosClient(cosmos_server.endpoint, EMULATOR_KEY)
+        .get_database_client(settings.cosmos_database)
+        .get_container_client(settings.cosmos_container)
+    )
+    assert container.read()["defaultTtl"] == -1
+    items = list(container.query_items("SELECT * FROM c", enable_cross_partition_query=True))
+    assert {item["ttl"] for item in items} == {CONNECTION_TTL_SECONDS}

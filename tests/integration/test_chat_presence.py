@@ -1,0 +1,122 @@
+"""Presence, typing and connection ownership through the whole path: the official JS client
+(JSON and MessagePack) on the SignalR emulator, whose upstream calls the app's
+signalRTrigger functions through the dev host's webhook, and the local Cosmos DB server."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from chat.cosmos_container import open_container
+from chat.cosmos_presence import CosmosConnections
+from chat.identity import User
+from chat.presence import Present
+from chat.settings import load_settings
+from tests.fixtures.chat import ALICE, BOB
+from tests.fixtures.functions_host import HostedApp
+from tests.fixtures.hub_client import NodeHubClient
+from tests.integration.chat_calls import CAROL, MODES, body_of, doc, membership, principal
+from tests.integration.conftest import LoadApp
+
+PRESENCE, TYPING = "presence", "typing"
+PROTOCOLS = ["json", "messagepack"]
+
+
+def users(*people: User) -> list[dict[str, str]]:
+    return [{"id": person.id, "name": person.name} for person in people]
+
+
+async def presence_of(host: HostedApp, document: str, viewer: User = CAROL) -> Any:
+    answer = await host.call(
+        "presence", method="GET", document_id=document, headers=principal(viewer)
+    )
+    assert answer.status_code == 200, answer.get_body()
+    return body_of(answer)["users"]
+
+
+async def next_of(listener: NodeHubClient, target: str) -> Any:
+    """The argument of the next message ``listener`` hears, which must be for ``target``."""
+    heard, arguments = await listener.next_message()
+    assert heard == target, (heard, arguments)
+    (argument,) = arguments
+    return argument
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+@pytest.mark.parametrize("mode", MODES)
+async def test_each_user_sees_who_is_in_the_document_and_who_is_typing(
+    load_app: LoadApp, listen: Callable[..., Any], mode: str, protocol: str
+) -> None:
+    document = doc(f"presence-{mode}-{protocol}")
+    host = await load_app(DOCCHAT_SIGNALR_MODE=mode)
+    hears = (PRESENCE, TYPING)
+    alice = await listen(host, ALICE, document, targets=hears, protocol=protocol)
+    assert await next_of(alice, PRESENCE) == {"documentId": document, "users": users(ALICE)}
+    bob = await listen(host, BOB, document, targets=hears, protocol=protocol)
+
+    both = {"documentId": document, "users": users(ALICE, BOB)}
+    assert await next_of(alice, PRESENCE) == both
+    assert await next_of(bob, PRESENCE) == both
+    assert await presence_of(host, document) == users(ALICE, BOB)
+
+    await bob.send(TYPING, document)
+    typing = {"documentId": document, "user": users(BOB)[0]}
+    assert await next_of(alice, TYPING) == typing
+    await bob.stop()
+    assert await next_of(alice, PRESENCE) == {"documentId": document, "users": users(ALICE)}
+
+
+async def test_typing_never_reaches_the_typist_or_another_document(
+    load_app: LoadApp, listen: Callable[..., Any]
+) -> None:
+    document, elsewhere = doc("typing"), doc("typing-elsewhere")
+    host = await load_app()
+    alice = await listen(host, ALICE, document, targets=(TYPING,))
+    alice_again = await listen(host, ALICE, document, targets=(TYPING,))
+    carol = await listen(host, CAROL, elsewhere, targets=(TYPING,))
+    bob = await listen(host, BOB, document, targets=(TYPING,))
+
+    await alice.send(TYPING, document)
+    assert (await next_of(bob, TYPING))["user"] == users(ALICE)[0]
+    await bob.send(TYPING, document)
+
+    for listener in (alice, alice_again):
+        assert (await next_of(listener, TYPING))["user"] == users(BOB)[0]
+    await carol.send(TYPING, elsewhere)  # alone there: nobody hears it
+    await alice.send(TYPING, elsewhere)  # not joined there: dropped
+    for listener in (alice, alice_again, carol, bob):
+        await listener.stop()  # fails if anything else was heard before the close
+
+
+async def test_only_a_connections_owner_joins_or_leaves_with_it(
+    load_app: LoadApp, listen: Callable[..., Any]
+) -> None:
+    document = doc("ownership")
+    host = await load_app()
+    bob = await listen(host, BOB, document)
+
+    for function in ("join_document", "leave_document"):
+        answer = await membership(host, function, document, bob.connection_id, principal(ALICE))
+        assert answer.status_code == 403, answer.get_body()
+    assert await presence_of(host, document) == users(BOB)
+
+
+async def test_a_lost_disconnect_converges_when_the_document_is_next_looked_at(
+    load_app: LoadApp, listen: Callable[..., Any], cosmos_server: Any
+) -> None:
+    """The service does not promise every disconnect event: a connection that joined and
+    went without one (written here as such) is dropped on the next look, since the service
+    says it is not connected."""
+    document = doc("lost-disconnect")
+    host = await load_app()
+    await listen(host, ALICE, document)
+    settings = load_settings(host.environment)
+    store = CosmosConnections(open_container(settings))
+    store.own("ghost-connection", BOB.id)
+    store.enter(document, Present("ghost-connection", BOB))
+
+    assert await presence_of(host, document) == users(ALICE)
+    assert [p.connection_id for p in store.present(document)] != ["ghost-connection"]
+    assert "ghost-connection" not in {p.connection_id for p in store.present(document)}
