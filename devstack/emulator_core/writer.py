@@ -2,8 +2,10 @@
 
 Every connection writes through its own writer, so a broadcast only appends to queues and
 never waits for a socket: a slow or dead client delays nobody else, and one writer per socket
-keeps that connection's messages in order. When the outbox is finished and drained the writer
-closes the socket with the close code it was given.
+keeps that connection's messages in order. A burst taken at once leaves as one WebSocket frame
+where the protocol frames its own messages (SignalR's record separators and length prefixes)
+and as one frame per message where the frame is the message (Web PubSub's JSON). When the
+outbox is finished and drained the writer closes the socket with the close code it was given.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class SocketWriter:
         *,
         binary: bool,
         max_frame_bytes: int,
+        coalesce: bool = True,
     ) -> None:
         self.outbox = outbox
         #: When a frame last left (or the writer started): keep-alive reads it.
@@ -40,6 +43,7 @@ class SocketWriter:
         self._transport = transport
         self._opcode = WSMsgType.BINARY if binary else WSMsgType.TEXT
         self._max_frame_bytes = max_frame_bytes
+        self._coalesce = coalesce
         self._close_code: int = WSCloseCode.OK
         self._task = asyncio.create_task(self._write())
 
@@ -71,8 +75,9 @@ class SocketWriter:
     async def _write(self) -> None:
         try:
             while batch := await self.outbox.take(self._max_frame_bytes):
-                frame = batch[0] if len(batch) == 1 else b"".join(batch)
-                await self._socket.send_frame(frame, self._opcode)
+                frames = [b"".join(batch)] if self._coalesce and len(batch) > 1 else batch
+                for frame in frames:
+                    await self._socket.send_frame(frame, self._opcode)
                 self.last_sent = time.monotonic()
             await self._socket.close(code=self._close_code)
         except ConnectionError:

@@ -4,7 +4,7 @@ The AccessKey comes from the environment variable ``DEVSTACK_SIGNALR_ACCESS_KEY`
 local key when unset), never from the command line, which any user can read with ``ps``.
 
 Client events go upstream by the rules given as ``--upstream`` (repeatable, first match wins;
-syntax in :mod:`devstack.signalr.upstream_rules`), then by those in the environment variable
+syntax in :mod:`devstack.emulator_core.upstream_rules`), then by those in the environment variable
 ``DEVSTACK_SIGNALR_UPSTREAM``, one a line: where a URL carries a function key (``?code=``),
 the variable keeps it off the command line too. Without any rule, client events go nowhere.
 
@@ -27,10 +27,10 @@ from devstack.emulator_core.cli import (
     refuse_in_azure,
     serve_until_signalled,
 )
+from devstack.emulator_core.upstream_rules import UpstreamRule, parse_upstream_rule
 from devstack.signalr.emulator import Emulator
 from devstack.signalr.server import serve
 from devstack.signalr.settings import ACCESS_KEY_VARIABLE, DEFAULT_ACCESS_KEY, UPSTREAM_VARIABLE
-from devstack.signalr.upstream_rules import UpstreamRule, parse_upstream_rule
 
 DEFAULT_PORT = 8888
 SETTING = "AzureSignalRConnectionString"

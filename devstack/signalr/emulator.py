@@ -19,13 +19,13 @@ from typing import Any
 from aiohttp import web
 
 from devstack.emulator_core.registry import HubRegistry
+from devstack.emulator_core.upstream_rules import UpstreamRule
 from devstack.signalr.auth import TokenValidator
 from devstack.signalr.connection import ClientConnection
 from devstack.signalr.invocation import Invocation
 from devstack.signalr.protocol import HubProtocol
 from devstack.signalr.settings import DEFAULT_ACCESS_KEY, EmulatorSettings
 from devstack.signalr.upstream import Caller, Upstream
-from devstack.signalr.upstream_rules import UpstreamRule
 
 __all__ = ["EMULATOR", "Emulator", "Negotiation"]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from devstack.emulator_core.running import RunningEmulator
+from devstack.emulator_core.upstream_rules import UpstreamRule
 from devstack.signalr.emulator import Emulator
 from devstack.signalr.server import serve
 from devstack.signalr.settings import DEFAULT_ACCESS_KEY, EmulatorSettings
-from devstack.signalr.upstream_rules import UpstreamRule
 
 __all__ = ["start_emulator"]
 

@@ -32,8 +32,8 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from devstack.emulator_core.upstream_rules import UpstreamRule, first_upstream_url
 from devstack.signalr.protocol import ClientMessage, HubProtocol
-from devstack.signalr.upstream_rules import UpstreamRule, first_upstream_url
 
 __all__ = ["Caller", "ConnectionEvents", "Upstream", "connection_signature"]
 

@@ -15,12 +15,12 @@ import msgpack
 import pytest
 from aiohttp import web
 
-from devstack.signalr import EmulatorSettings, start_emulator
-from devstack.signalr.upstream_rules import (
+from devstack.emulator_core.upstream_rules import (
     UpstreamRule,
     first_upstream_url,
     parse_upstream_rule,
 )
+from devstack.signalr import EmulatorSettings, start_emulator
 from signalr.connection_string import parse_connection_string
 from tests.fixtures.hub_client import NodeHubClient
 from tests.fixtures.signalr_emulator import serve_negotiate

@@ -1,5 +1,11 @@
 """Upstream settings: which URL, if any, hears an event of a hub.
 
+Both services configure their upstream the same way: SignalR's categories are
+``connections`` and ``messages``; Web PubSub's event handlers take system events
+(``connect``, ``connected``, ``disconnected``) and user events, so its emulator calls those
+categories ``system`` and ``user`` (Azure docs howto-develop-eventhandler: URL template with
+``{hub}`` and ``{event}``, system events, user event pattern, first match wins).
+
 An upstream setting is an ordered list of rules, each a URL template and three patterns (hub,
 category, event); the first rule whose patterns all match an event is used, and an event no
 rule matches is not sent (azure-signalr Emulator/Upstreams/HttpUpstreamTrigger.cs
