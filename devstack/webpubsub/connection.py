@@ -139,6 +139,11 @@ class Connection:
         loop = asyncio.get_running_loop()
         self._cut_timer = loop.call_later(self._settings.close_grace, self._cut)
 
+    def drop_socket(self) -> None:
+        """Abort the socket without a close frame, as a network failure would; a reliable
+        client may then recover the connection."""
+        self._cut()
+
     def keep_alive(self, now: float) -> None:
         """End a detached connection whose reconnect window has passed."""
         detached = self._writer is None and not self.ended

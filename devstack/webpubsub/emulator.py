@@ -90,6 +90,13 @@ class WebPubSubEmulator:
         for connection in connections:
             connection.close(reason or "Closed by the server.")
 
+    def drop_socket(self, hub: str, connection_id: str) -> bool:
+        """Cut a connection's socket as a network failure would; False if not connected."""
+        connection = self.hub(hub).get(connection_id)
+        if connection is not None:
+            connection.drop_socket()
+        return connection is not None
+
     def close_everyone(self) -> None:
         for registry in list(self._hubs.values()):
             self.close_connections(registry.everyone(), SHUTDOWN_REASON)
