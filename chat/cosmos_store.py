@@ -23,9 +23,9 @@ import random
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from azure.cosmos import ContainerProxy
 from azure.cosmos.exceptions import CosmosBatchOperationError
@@ -42,6 +42,11 @@ HEAD_ID = f"{RESERVED_ID_PREFIX}head"
 MAX_REMEMBERED_HEADS = 10_000
 #: Appends in one process to documents that share a stripe take turns.
 LOCK_STRIPES = 64
+#: The messages after a seq that count as unread: not deleted, not the reader's own.
+COUNTED_AFTER = (
+    "SELECT c.seq FROM c WHERE c.documentId = @documentId AND c.seq > @seq"
+    " AND c.senderId != @sender AND c.deleted = false"
+)
 NEWEST_FIRST = (
     "SELECT * FROM c WHERE c.documentId = @documentId AND c.seq < @before ORDER BY c.seq DESC"
 )
@@ -49,6 +54,7 @@ AFTER_POSITION = (
     "SELECT * FROM c WHERE c.documentId = @documentId AND c.position > @position"
     " ORDER BY c.position ASC"
 )
+_Written = TypeVar("_Written")
 #: Larger than any seq: "before this" means "from the newest".
 _NO_UPPER_BOUND = 2**53
 
@@ -65,14 +71,9 @@ class _Head:
     def from_item(cls, item: dict[str, Any]) -> _Head:
         return cls(item["lastSeq"], item["lastPosition"], item["_etag"])
 
-    def write_after(self, message: Message) -> tuple[Any, ...]:
-        """The batch operation that moves this head to ``message``'s numbers."""
-        item = {
-            "id": HEAD_ID,
-            "documentId": message.document_id,
-            "lastSeq": message.seq,
-            "lastPosition": message.position,
-        }
+    def moved_to(self, document_id: str, seq: int, position: int) -> tuple[Any, ...]:
+        """The batch operation that moves this head to these numbers, if it is unchanged."""
+        item = {"id": HEAD_ID, "documentId": document_id, "lastSeq": seq, "lastPosition": position}
         if self.etag is None:
             return ("create", (item,))
         return ("replace", (HEAD_ID, item), {"if_match_etag": self.etag})
@@ -126,24 +127,22 @@ class CosmosMessageStore:
         container.on_recreate(self._heads.forget)
 
     def append(self, message: Message) -> Message | None:
-        deadline = self._container.deadline()
-        with self._heads.turn(message.document_id, deadline):
-            while True:
-                head = self._heads.get(message.document_id) or self._read_head(
-                    message.document_id, deadline
-                )
-                placed = dataclasses.replace(message, seq=head.seq + 1, position=head.position + 1)
-                try:
-                    written = self._write(placed, head, deadline)
-                except CosmosBatchOperationError as error:
-                    if _failed_operation(error) == (0, 409):
-                        return None  # the message's id is taken: stored before
-                    self._heads.forget(message.document_id)
-                    _raise_unless_stale_head(error)
-                    _wait_before_retrying(deadline)
-                    continue
-                self._heads.put(message.document_id, written)
-                return placed
+        return self._in_turn(message.document_id, lambda deadline: self._append(message, deadline))
+
+    def change(
+        self, document_id: str, message_id: str, change: Callable[[Message], Message]
+    ) -> Message | None:
+        def attempt(deadline: float) -> Message | None:
+            return self._change(document_id, message_id, change, deadline)
+
+        return self._in_turn(document_id, attempt)
+
+    def latest_seq(self, document_id: str) -> int:
+        return self._head(document_id, self._container.deadline()).seq
+
+    def count_after(self, document_id: str, seq: int, excluding_sender: str, cap: int) -> int:
+        bounds: dict[str, object] = {"@seq": seq, "@sender": excluding_sender}
+        return len(self._container.query(document_id, COUNTED_AFTER, bounds, cap))
 
     def get(self, document_id: str, message_id: str) -> Message | None:
         item = self._container.read_item(document_id, message_id, self._container.deadline())
@@ -158,25 +157,85 @@ class CosmosMessageStore:
         items = self._container.query(document_id, AFTER_POSITION, {"@position": position}, limit)
         return [Message.from_stored(item) for item in items]
 
-    def _write(self, placed: Message, head: _Head, deadline: float) -> _Head:
-        """Create the message and move the head, atomically; the new head's ETag back."""
-        operations = [("create", (placed.stored_form(),)), head.write_after(placed)]
+    # Writes ----------------------------------------------------------------------------
+
+    def _in_turn(self, document_id: str, attempt: Callable[[float], _Written]) -> _Written:
+        """Run ``attempt`` in the document's turn, again while another writer's change makes
+        its head stale, until the budget runs out."""
+        deadline = self._container.deadline()
+        with self._heads.turn(document_id, deadline):
+            while True:
+                try:
+                    return attempt(deadline)
+                except _Stale:
+                    self._heads.forget(document_id)
+                    _wait_before_retrying(deadline)
+
+    def _append(self, message: Message, deadline: float) -> Message | None:
+        head = self._head(message.document_id, deadline)
+        placed = dataclasses.replace(message, seq=head.seq + 1, position=head.position + 1)
+        create = ("create", (placed.stored_form(),))
+        try:
+            self._commit(placed, head, create, placed.seq, deadline)
+        except CosmosBatchOperationError as error:
+            if _failed_operation(error) == (0, 409):
+                return None  # the message's id is taken: stored before
+            raise _stale_or(error) from None
+        return placed
+
+    def _change(
+        self,
+        document_id: str,
+        message_id: str,
+        change: Callable[[Message], Message],
+        deadline: float,
+    ) -> Message | None:
+        item = self._container.read_item(document_id, message_id, deadline)
+        if item is None or message_id.startswith(RESERVED_ID_PREFIX):
+            return None
+        current = Message.from_stored(item)
+        changed = change(current)
+        if changed == current:
+            return current
+        head = self._head(document_id, deadline)
+        placed = dataclasses.replace(changed, position=head.position + 1)
+        replace = ("replace", (message_id, placed.stored_form()), {"if_match_etag": item["_etag"]})
+        try:
+            self._commit(placed, head, replace, head.seq, deadline)
+        except CosmosBatchOperationError as error:
+            raise _stale_or(error) from None
+        return placed
+
+    def _commit(
+        self, placed: Message, head: _Head, operation: tuple[Any, ...], seq: int, deadline: float
+    ) -> None:
+        """Write ``operation`` and move the head to ``seq`` and ``placed``'s position,
+        atomically; remember the new head."""
+        document_id = placed.document_id
+        operations = [operation, head.moved_to(document_id, seq, placed.position)]
 
         def batch(container: ContainerProxy) -> Any:
             return container.execute_item_batch(
-                operations, partition_key=placed.document_id, timeout=left(deadline)
+                operations, partition_key=document_id, timeout=left(deadline)
             )
 
         try:
             results = self._container.call(batch, writing=True)
         except StoreUnavailable:
-            self._heads.forget(placed.document_id)  # it may have moved after all
+            self._heads.forget(document_id)  # it may have moved after all
             raise
-        return _Head(placed.seq, placed.position, results[1]["eTag"])
+        self._heads.put(document_id, _Head(seq, placed.position, results[1]["eTag"]))
 
-    def _read_head(self, document_id: str, deadline: float) -> _Head:
+    def _head(self, document_id: str, deadline: float) -> _Head:
+        known = self._heads.get(document_id)
+        if known is not None:
+            return known
         item = self._container.read_item(document_id, HEAD_ID, deadline)
         return _Head() if item is None else _Head.from_item(item)
+
+
+class _Stale(Exception):
+    """Another writer changed what this write was conditioned on: read again and retry."""
 
 
 def _failed_operation(error: CosmosBatchOperationError) -> tuple[int, int]:
@@ -185,11 +244,13 @@ def _failed_operation(error: CosmosBatchOperationError) -> tuple[int, int]:
     return index, int(error.operation_responses[index].get("statusCode", 0))
 
 
-def _raise_unless_stale_head(error: CosmosBatchOperationError) -> None:
-    """The head operation failing (412, or 404/409 when it vanished or appeared) means
-    another writer moved it first; any other failure is docchat's mistake."""
-    if _failed_operation(error) not in ((1, 412), (1, 404), (1, 409)):
-        raise error
+def _stale_or(error: CosmosBatchOperationError) -> Exception:
+    """A failed precondition (412; or the head vanished or appeared, 404/409) means another
+    writer moved first: :class:`_Stale`. Any other failure is docchat's mistake."""
+    index, status = _failed_operation(error)
+    if status == 412 or (index == 1 and status in (404, 409)):
+        return _Stale()
+    return error
 
 
 def _wait_before_retrying(deadline: float) -> None:

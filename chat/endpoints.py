@@ -15,33 +15,48 @@ from chat.errors import InvalidRequest
 from chat.http import Request, Response, endpoint, json_object
 from chat.identity import User, known_user
 from chat.inputs import (
+    EditRequest,
     HistoryQuery,
     JoinRequest,
     MemberRequest,
+    ReadRequest,
     SendMessageRequest,
     ServiceMessageRequest,
     parse,
 )
-from chat.messages import Cursor, OlderThan, check_document_id, user_id_problem
+from chat.messages import (
+    Cursor,
+    OlderThan,
+    check_document_id,
+    emoji_problem,
+    message_id_problem,
+    user_id_problem,
+)
 from chat.presence import user_json
 from chat.realtime import Realtime
 from chat.runtime import Runtime
 from chat.service import Draft, Posted
 
 __all__ = [
+    "add_reaction",
+    "delete_message",
+    "edit_message",
     "join_document",
     "leave_document",
     "list_members",
     "list_messages",
+    "mark_read",
     "max_body_bytes",
     "presence",
     "put_member",
+    "read_status",
     "remove_member",
+    "remove_reaction",
     "send_message",
     "send_service_message",
 ]
 
-_Message = TypeVar("_Message", bound=SendMessageRequest)
+_Message = TypeVar("_Message", bound=EditRequest)
 #: Join and leave bodies hold one short connection id.
 MAX_MEMBERSHIP_BODY_BYTES = 4096
 
@@ -100,6 +115,65 @@ def send_service_message(runtime: Runtime, request: Request, realtime: Realtime)
 
 
 @endpoint
+def edit_message(runtime: Runtime, request: Request, realtime: Realtime) -> Response:
+    """``PATCH documents/{documentId}/messages/{messageId}`` ``{"text"}`` -> 200, the message
+    with ``editedAt``; the author only."""
+    user, document_id, message_id = _message_request(runtime, request)
+    body = _message_body(runtime, request, EditRequest)
+    edited = runtime.editing(realtime).edit(user, document_id, message_id, body.text)
+    return Response(200, edited.to_json())
+
+
+@endpoint
+def delete_message(runtime: Runtime, request: Request, realtime: Realtime) -> Response:
+    """``DELETE documents/{documentId}/messages/{messageId}`` -> 200, the tombstone; the
+    author only, and deleting again is fine."""
+    user, document_id, message_id = _message_request(runtime, request)
+    tombstone = runtime.editing(realtime).delete(user, document_id, message_id)
+    return Response(200, tombstone.to_json())
+
+
+@endpoint
+def add_reaction(runtime: Runtime, request: Request, realtime: Realtime) -> Response:
+    """``PUT documents/{documentId}/messages/{messageId}/reactions/{emoji}`` -> 200, the
+    message."""
+    user, document_id, message_id = _message_request(runtime, request)
+    emoji = _emoji(request)
+    return Response(
+        200, runtime.editing(realtime).react(user, document_id, message_id, emoji).to_json()
+    )
+
+
+@endpoint
+def remove_reaction(runtime: Runtime, request: Request, realtime: Realtime) -> Response:
+    """``DELETE documents/{documentId}/messages/{messageId}/reactions/{emoji}`` -> 200, the
+    message."""
+    user, document_id, message_id = _message_request(runtime, request)
+    emoji = _emoji(request)
+    unreacted = runtime.editing(realtime).unreact(user, document_id, message_id, emoji)
+    return Response(200, unreacted.to_json())
+
+
+@endpoint
+def mark_read(runtime: Runtime, request: Request) -> Response:
+    """``PUT documents/{documentId}/read`` ``{"seq"}`` -> 200 ``{"seq", "unread"}``: how far
+    the user has read (never backwards)."""
+    user = runtime.authenticator.authenticate(request.headers)
+    document_id = _document_id(request)
+    body = parse(ReadRequest, json_object(request, MAX_MEMBERSHIP_BODY_BYTES))
+    reading = runtime.reading()
+    reading.mark_read(user, document_id, body.seq)
+    return _read_status(*reading.status(user, document_id))
+
+
+@endpoint
+def read_status(runtime: Runtime, request: Request) -> Response:
+    """``GET documents/{documentId}/read`` -> 200 ``{"seq", "unread"}``."""
+    user = runtime.authenticator.authenticate(request.headers)
+    return _read_status(*runtime.reading().status(user, _document_id(request)))
+
+
+@endpoint
 def put_member(runtime: Runtime, request: Request) -> Response:
     """``PUT service/documents/{documentId}/members/{userId}`` ``{"role"}`` -> 201, or 200
     when the user was a member already (with the role now given)."""
@@ -149,6 +223,27 @@ def _membership_request(runtime: Runtime, request: Request) -> tuple[User, str, 
 
 def _document_id(request: Request) -> str:
     return check_document_id(request.route_params.get("documentId", ""))
+
+
+def _message_request(runtime: Runtime, request: Request) -> tuple[User, str, str]:
+    user = runtime.authenticator.authenticate(request.headers)
+    message_id = request.route_params.get("messageId", "")
+    problem = message_id_problem(message_id)
+    if problem:
+        raise InvalidRequest(f"messageId {problem}")
+    return user, _document_id(request), message_id
+
+
+def _emoji(request: Request) -> str:
+    emoji = request.route_params.get("emoji", "")
+    problem = emoji_problem(emoji)
+    if problem:
+        raise InvalidRequest(f"emoji {problem}")
+    return emoji
+
+
+def _read_status(seq: int, unread: int) -> Response:
+    return Response(200, {"seq": seq, "unread": unread})
 
 
 def _member_id(request: Request) -> str:

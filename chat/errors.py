@@ -7,8 +7,9 @@ Messages are written for the caller and never hold secrets.
 
     ChatError                      4xx and 503 answers with a stable ``code``
     ├── InvalidRequest (400) ── InvalidJson
-    ├── Unauthenticated (401), Forbidden (403), ConnectionNotFound (404)
-    ├── MessageIdConflict, MembersNotEnabled (409), PayloadTooLarge (413)
+    ├── Unauthenticated (401), Forbidden (403), ConnectionNotFound, MessageNotFound (404)
+    ├── MessageIdConflict, MessageDeleted, TooManyReactions, MembersNotEnabled (409)
+    ├── PayloadTooLarge (413)
     ├── UnsupportedMediaType (415)
     └── RetryLater (Retry-After)
         ├── RateLimited (429)
@@ -35,7 +36,9 @@ __all__ = [
     "InvalidRequest",
     "MaybeStored",
     "MembersNotEnabled",
+    "MessageDeleted",
     "MessageIdConflict",
+    "MessageNotFound",
     "Misconfigured",
     "NotDelivered",
     "NotStored",
@@ -46,6 +49,7 @@ __all__ = [
     "SendFailed",
     "StoreOutcomeUnknown",
     "StoreUnavailable",
+    "TooManyReactions",
     "Unauthenticated",
     "Unavailable",
     "UnsupportedMediaType",
@@ -120,6 +124,27 @@ class MessageIdConflict(ChatError):
 
     status = 409
     code = "message_id_conflict"
+
+
+class MessageNotFound(ChatError):
+    """The document has no message with that id."""
+
+    status = 404
+    code = "message_not_found"
+
+
+class MessageDeleted(ChatError):
+    """The message was deleted: it cannot be edited or reacted to."""
+
+    status = 409
+    code = "message_deleted"
+
+
+class TooManyReactions(ChatError):
+    """The message has as many reactions as it may hold."""
+
+    status = 409
+    code = "too_many_reactions"
 
 
 class MembersNotEnabled(ChatError):

@@ -32,9 +32,11 @@ from chat.messages import (
 __all__ = [
     "DEFAULT_PAGE_SIZE",
     "MAX_PAGE_SIZE",
+    "EditRequest",
     "HistoryQuery",
     "JoinRequest",
     "MemberRequest",
+    "ReadRequest",
     "SendMessageRequest",
     "ServiceMessageRequest",
     "parse",
@@ -82,16 +84,27 @@ class MemberRequest(_Body):
     role: Literal["reader", "writer"]
 
 
-class SendMessageRequest(_Body):
-    """``{"text", "id"?}``: a message from the signed-in user; ``id`` makes retries safe."""
+class EditRequest(_Body):
+    """``{"text"}``: a message's new text."""
 
     text: str
-    id: str | None = None
 
     @field_validator("text")
     @classmethod
     def _text_fits(cls, text: str, info: ValidationInfo) -> str:
         return _unless(text_problem(text, (info.context or {})[MAX_TEXT_LENGTH]), text)
+
+
+class ReadRequest(_Body):
+    """``{"seq"}``: the user has read the document up to this message."""
+
+    seq: int = Field(ge=0, le=2**53)
+
+
+class SendMessageRequest(EditRequest):
+    """``{"text", "id"?}``: a message from the signed-in user; ``id`` makes retries safe."""
+
+    id: str | None = None
 
     @field_validator("id")
     @classmethod

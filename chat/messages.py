@@ -32,6 +32,7 @@ __all__ = [
     "Page",
     "check_document_id",
     "display_name_problem",
+    "emoji_problem",
     "format_timestamp",
     "identifier_problem",
     "message_id_problem",
@@ -46,6 +47,11 @@ MAX_DOCUMENT_ID_LENGTH = 255
 MAX_MESSAGE_ID_LENGTH = 128
 MAX_USER_ID_LENGTH = 255
 MAX_DISPLAY_NAME_LENGTH = 100
+#: Long enough for the longest ZWJ family or flag sequences.
+MAX_EMOJI_CHARACTERS = 32
+_ZERO_WIDTH_JOINER = "\u200d"
+_VARIATION_SELECTORS = frozenset("\ufe0e\ufe0f")
+_KEYCAP = "\u20e3"
 #: Ids starting with this are docchat's own items (a document's head), never a message's.
 RESERVED_ID_PREFIX = "_"
 #: Cosmos DB refuses these in ids; a document id also travels in URL paths.
@@ -154,6 +160,46 @@ def _is_visible(character: str) -> bool:
     return unicodedata.category(character) not in _INVISIBLE_CATEGORIES
 
 
+def emoji_problem(value: str) -> str | None:
+    """Why ``value`` is not one emoji (one grapheme: a symbol, optionally with variation
+    selectors, a skin tone, a keycap or tags, or several joined with ZWJ; or a flag), or
+    None. The standard library has no grapheme rules, so this is the emoji subset of them."""
+    if not 1 <= len(value) <= MAX_EMOJI_CHARACTERS:
+        return "must be one emoji"
+    if len(value) == 2 and all(_is_regional_indicator(c) for c in value):
+        return None  # a flag
+    if all(_is_emoji_part(part) for part in value.split(_ZERO_WIDTH_JOINER)):
+        return None
+    return "must be one emoji"
+
+
+def _is_emoji_part(part: str) -> bool:
+    if not part or not all(_is_emoji_modifier(c) for c in part[1:]):
+        return False
+    base = part[0]
+    keycap = base in "0123456789#*" and part.endswith(_KEYCAP)
+    return keycap or unicodedata.category(base) == "So" or _is_unassigned_emoji(base)
+
+
+def _is_emoji_modifier(character: str) -> bool:
+    code = ord(character)
+    return (
+        character in _VARIATION_SELECTORS
+        or character == _KEYCAP
+        or 0x1F3FB <= code <= 0x1F3FF  # skin tones
+        or 0xE0020 <= code <= 0xE007F  # tags (subdivision flags)
+    )
+
+
+def _is_regional_indicator(character: str) -> bool:
+    return 0x1F1E6 <= ord(character) <= 0x1F1FF
+
+
+def _is_unassigned_emoji(character: str) -> bool:
+    """Emoji newer than Python's Unicode tables are unassigned to them."""
+    return unicodedata.category(character) == "Cn" and 0x1F000 <= ord(character) <= 0x1FAFF
+
+
 def to_milliseconds(moment: datetime) -> datetime:
     """``moment`` in UTC, cut to whole milliseconds: the precision messages are ordered by."""
     moment = moment.astimezone(UTC)
@@ -240,7 +286,11 @@ def _unpack(kind: str, text: str, refusal: str) -> int:
 
 @dataclass(frozen=True)
 class Message:
-    """A chat message: ``seq`` and ``position`` are 0 until the store gives it its place."""
+    """A chat message: ``seq`` and ``position`` are 0 until the store gives it its place.
+
+    ``reactions`` pairs each emoji with the users who reacted with it, in the order the
+    emojis were first used. A deleted message is a tombstone: no text, no reactions.
+    """
 
     id: str
     document_id: str
@@ -250,6 +300,9 @@ class Message:
     created_at: str
     seq: int = 0
     position: int = 0
+    edited_at: str | None = None
+    deleted: bool = False
+    reactions: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def cursor(self) -> Cursor:
@@ -267,17 +320,25 @@ class Message:
             "createdAt": self.created_at,
             "seq": self.seq,
             "position": self.position,
+            "editedAt": self.edited_at,
+            "deleted": self.deleted,
+            "reactions": {emoji: list(users) for emoji, users in self.reactions},
         }
 
     def to_json(self) -> dict[str, Any]:
-        """The API's and the broadcast's form: ``seq`` and the cursor, not the position."""
+        """The API's and the broadcast's form: ``seq`` and the cursor, not the position; a
+        tombstone without its text."""
         body = self.stored_form()
         del body["position"]
+        if self.deleted:
+            del body["text"]
         return {**body, "cursor": self.cursor.encode()}
 
     @classmethod
     def from_stored(cls, item: dict[str, Any]) -> Message:
-        """Read an item written from :meth:`stored_form`; the store's own fields are ignored."""
+        """Read an item written from :meth:`stored_form` (or before edits existed); the
+        store's own fields are ignored."""
+        reactions = item.get("reactions") or {}
         return cls(
             id=item["id"],
             document_id=item["documentId"],
@@ -287,6 +348,9 @@ class Message:
             created_at=item["createdAt"],
             seq=item["seq"],
             position=item["position"],
+            edited_at=item.get("editedAt"),
+            deleted=bool(item.get("deleted", False)),
+            reactions=tuple((emoji, tuple(users)) for emoji, users in reactions.items()),
         )
 
 

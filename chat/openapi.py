@@ -14,6 +14,7 @@ from chat.inputs import MAX_PAGE_SIZE, MAX_TOKEN_LENGTH
 from chat.messages import (
     MAX_DISPLAY_NAME_LENGTH,
     MAX_DOCUMENT_ID_LENGTH,
+    MAX_EMOJI_CHARACTERS,
     MAX_MESSAGE_ID_LENGTH,
     MAX_USER_ID_LENGTH,
 )
@@ -33,6 +34,14 @@ OPERATIONS = {
     ("/documents/{documentId}/messages", "post"): "send_message",
     ("/documents/{documentId}/messages", "get"): "list_messages",
     ("/documents/{documentId}/presence", "get"): "presence",
+    ("/documents/{documentId}/messages/{messageId}", "patch"): "edit_message",
+    ("/documents/{documentId}/messages/{messageId}", "delete"): "delete_message",
+    ("/documents/{documentId}/messages/{messageId}/reactions/{emoji}", "put"): "add_reaction",
+    ("/documents/{documentId}/messages/{messageId}/reactions/{emoji}", "delete"): (
+        "remove_reaction"
+    ),
+    ("/documents/{documentId}/read", "put"): "mark_read",
+    ("/documents/{documentId}/read", "get"): "read_status",
     ("/service/documents/{documentId}/messages", "post"): "send_service_message",
     ("/service/documents/{documentId}/members", "get"): "list_members",
     ("/service/documents/{documentId}/members/{userId}", "put"): "put_member",
@@ -69,6 +78,8 @@ def openapi_document(runtime: Runtime, request: Request) -> Response:
 def _paths() -> dict[str, Any]:
     document = [{"$ref": "#/components/parameters/documentId"}]
     member = [*document, {"$ref": "#/components/parameters/userId"}]
+    message = [*document, {"$ref": "#/components/parameters/messageId"}]
+    reaction = [*message, {"$ref": "#/components/parameters/emoji"}]
     user: list[dict[str, list[str]]] = [{"principal": []}, {"bearer": []}]
     service: list[dict[str, list[str]]] = [{"functionKey": []}]
     return {
@@ -133,6 +144,58 @@ def _paths() -> dict[str, Any]:
                 ok=(200, "Presence"),
                 errors=(400, 401, 403, 404, 503),
             )
+        },
+        "/documents/{documentId}/messages/{messageId}": {
+            "patch": _operation(
+                "edit_message",
+                "Change your own message's text; it is marked edited.",
+                user,
+                message,
+                body="EditRequest",
+                ok=(200, "Message"),
+                errors=(400, 401, 403, 404, 409, 413, 415, 429, 503),
+            ),
+            "delete": _operation(
+                "delete_message",
+                "Delete your own message: history keeps a tombstone without its text.",
+                user,
+                message,
+                ok=(200, "Message"),
+                errors=(400, 401, 403, 404, 429, 503),
+            ),
+        },
+        "/documents/{documentId}/messages/{messageId}/reactions/{emoji}": {
+            method: _operation(
+                name,
+                summary,
+                user,
+                reaction,
+                ok=(200, "Message"),
+                errors=(400, 401, 403, 404, 409, 429, 503),
+            )
+            for method, name, summary in (
+                ("put", "add_reaction", "React to a message with one emoji."),
+                ("delete", "remove_reaction", "Take your reaction back."),
+            )
+        },
+        "/documents/{documentId}/read": {
+            "put": _operation(
+                "mark_read",
+                "Record how far you have read (it never moves backwards).",
+                user,
+                document,
+                body="ReadRequest",
+                ok=(200, "ReadStatus"),
+                errors=(400, 401, 403, 404, 413, 415, 503),
+            ),
+            "get": _operation(
+                "read_status",
+                "How far you have read, and how many messages after it are unread.",
+                user,
+                document,
+                ok=(200, "ReadStatus"),
+                errors=(400, 401, 403, 404, 503),
+            ),
         },
         "/service/documents/{documentId}/messages": {
             "post": _operation(
@@ -236,9 +299,10 @@ _ERROR_MEANINGS = {
     400: "The request is malformed; the message says which part and why.",
     401: "The caller is not signed in, or the function key is wrong.",
     403: "The caller may not do this in this document.",
-    404: "No such route (a documentId holding / cannot be routed), or the SignalR "
+    404: "No such route (an id holding / cannot be routed), no such message, or the SignalR "
     "connection is not connected.",
-    409: "The message id is taken by another message, or members are not enabled.",
+    409: "The message id is taken by another message, the message was deleted, it has all "
+    "the reactions it may hold, or members are not enabled.",
     413: "The body is larger than any valid request.",
     415: "The body is not declared as application/json.",
     429: "The caller posts too fast; Retry-After says when it may again.",
@@ -267,6 +331,8 @@ def _parameters() -> dict[str, Any]:
     return {
         "documentId": path("documentId", MAX_DOCUMENT_ID_LENGTH),
         "userId": path("userId", MAX_USER_ID_LENGTH),
+        "messageId": path("messageId", MAX_MESSAGE_ID_LENGTH),
+        "emoji": path("emoji", MAX_EMOJI_CHARACTERS),
     }
 
 
@@ -300,6 +366,14 @@ def _schemas(settings: Settings) -> dict[str, Any]:
             ["text", "senderId"],
         ),
         "MemberRequest": _object({"role": role}, ["role"]),
+        "EditRequest": _object({"text": text}, ["text"]),
+        "ReadRequest": _object(
+            {"seq": {"type": "integer", "minimum": 0, "maximum": 2**53}}, ["seq"]
+        ),
+        "ReadStatus": _object(
+            {"seq": {"type": "integer", "minimum": 0}, "unread": {"type": "integer", "minimum": 0}},
+            ["seq", "unread"],
+        ),
         "Member": _object({"userId": user_id, "role": role}, ["userId", "role"]),
         "MemberList": _object(
             {"members": {"type": "array", "items": {"$ref": _REF + "Member"}}}, ["members"]
@@ -310,12 +384,30 @@ def _schemas(settings: Settings) -> dict[str, Any]:
                 "documentId": {"type": "string"},
                 "senderId": {"type": "string"},
                 "senderName": {"type": "string"},
-                "text": {"type": "string"},
+                "text": {"type": "string", "description": "absent once deleted"},
                 "createdAt": {"type": "string", "format": "date-time"},
                 "seq": {"type": "integer", "minimum": 1},
                 "cursor": {"type": "string"},
+                "editedAt": {"type": ["string", "null"], "format": "date-time"},
+                "deleted": {"type": "boolean"},
+                "reactions": {
+                    "type": "object",
+                    "description": "each emoji and the ids of the users who reacted with it",
+                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                },
             },
-            ["id", "documentId", "senderId", "senderName", "text", "createdAt", "seq", "cursor"],
+            [
+                "id",
+                "documentId",
+                "senderId",
+                "senderName",
+                "createdAt",
+                "seq",
+                "cursor",
+                "editedAt",
+                "deleted",
+                "reactions",
+            ],
         ),
         "Page": _object(
             {

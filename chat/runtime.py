@@ -22,8 +22,10 @@ from chat.settings import AccessMode, AuthMode, Settings
 
 if TYPE_CHECKING:
     from chat.cosmos_container import CosmosContainer
+    from chat.editing import EditingService
     from chat.events import EventService
     from chat.presence import Connections
+    from chat.reading import ReadingService, ReadMarkers
     from chat.realtime import Realtime
     from chat.service import HistoryService, MemberAdmin, MembershipService, PostingService
     from chat.store import MessageStore
@@ -63,6 +65,7 @@ class Runtime:
         store: MessageStore | None = None,
         memberships: Memberships | None = None,
         connections: Connections | None = None,
+        read_markers: ReadMarkers | None = None,
         authenticator: Authenticator | None = None,
     ) -> None:
         self.settings = settings
@@ -71,6 +74,7 @@ class Runtime:
         self._store = Once(lambda: store or self._build_store())
         self._memberships = Once(lambda: memberships or self._build_memberships())
         self._connections = Once(lambda: connections or self._build_connections())
+        self._read_markers = Once(lambda: read_markers or self._build_read_markers())
         self._typing_rate = PostingRate(TYPING_PER_MINUTE, burst=1)
         self._access = Once(lambda: access or self._build_access())
         self._authenticator = Once(lambda: authenticator or self._build_authenticator())
@@ -105,6 +109,20 @@ class Runtime:
         from chat.service import MembershipService
 
         return MembershipService(self.access, realtime, self.connections)
+
+    def editing(self, realtime: Realtime) -> EditingService:
+        """Edit, delete and react to messages, telling the document through ``realtime``."""
+        from chat.editing import EditingService
+
+        return EditingService(
+            access=self.access, store=self.store, realtime=realtime, rate=self._rate
+        )
+
+    def reading(self) -> ReadingService:
+        """Read markers and unread counts."""
+        from chat.reading import ReadingService
+
+        return ReadingService(self.access, self.store, self._read_markers.get())
 
     def events(self, realtime: Realtime) -> EventService:
         """What the realtime service reports, answered through ``realtime``."""
@@ -166,6 +184,11 @@ class Runtime:
         from chat.cosmos_members import CosmosMemberships
 
         return CosmosMemberships(self._container.get())
+
+    def _build_read_markers(self) -> ReadMarkers:
+        from chat.cosmos_reading import CosmosReadMarkers
+
+        return CosmosReadMarkers(self._container.get())
 
     def _build_connections(self) -> Connections:
         from chat.cosmos_presence import CosmosConnections

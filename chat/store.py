@@ -2,7 +2,8 @@
 
 Implementations keep each document's messages together (Cosmos DB: one logical partition)
 and give each new message the document's next ``seq`` and ``position`` atomically with
-writing it, so every reader sees one order with no gap. They raise
+writing it, so every reader sees one order with no gap; a change (edit, deletion,
+reaction) takes the next position, so a catch-up sees each change once. They raise
 :class:`~chat.errors.StoreUnavailable` when the store fails (and
 :class:`~chat.errors.StoreOutcomeUnknown` when a write may or may not have happened), so
 the caller can answer 503.
@@ -10,6 +11,7 @@ the caller can answer 503.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from chat.messages import Message
@@ -23,6 +25,23 @@ class MessageStore(Protocol):
     def append(self, message: Message) -> Message | None:
         """Store ``message`` as its document's newest, returning it with its ``seq`` and
         ``position``; None, storing nothing, when its id is taken in its document."""
+        ...
+
+    def change(
+        self, document_id: str, message_id: str, change: Callable[[Message], Message]
+    ) -> Message | None:
+        """Apply ``change`` to the stored message and store the result as the document's
+        newest change (same ``seq``, next ``position``), atomically; None if there is no
+        such message. When ``change`` returns the message unchanged, nothing is written."""
+        ...
+
+    def latest_seq(self, document_id: str) -> int:
+        """The seq of the document's newest message (0 for none)."""
+        ...
+
+    def count_after(self, document_id: str, seq: int, excluding_sender: str, cap: int) -> int:
+        """How many messages after ``seq`` are neither deleted nor ``excluding_sender``'s,
+        counting at most ``cap``."""
         ...
 
     def get(self, document_id: str, message_id: str) -> Message | None:

@@ -29,6 +29,8 @@ __all__ = ["ROUTES", "Route", "Seam", "http_api"]
 DOCUMENT = "documents/{documentId}"
 SERVICE_DOCUMENT = f"service/{DOCUMENT}"
 MEMBER = f"{SERVICE_DOCUMENT}/members/{{userId}}"
+MESSAGE = f"{DOCUMENT}/messages/{{messageId}}"
+REACTION = f"{MESSAGE}/reactions/{{emoji}}"
 
 
 class Seam(enum.Enum):
@@ -63,6 +65,12 @@ ROUTES = (
     ),
     Route("list_messages", f"{DOCUMENT}/messages", ("GET",), "endpoints:list_messages"),
     Route("presence", f"{DOCUMENT}/presence", ("GET",), "endpoints:presence", Seam.REALTIME),
+    Route("edit_message", MESSAGE, ("PATCH",), "endpoints:edit_message", Seam.REALTIME),
+    Route("delete_message", MESSAGE, ("DELETE",), "endpoints:delete_message", Seam.REALTIME),
+    Route("add_reaction", REACTION, ("PUT",), "endpoints:add_reaction", Seam.REALTIME),
+    Route("remove_reaction", REACTION, ("DELETE",), "endpoints:remove_reaction", Seam.REALTIME),
+    Route("mark_read", f"{DOCUMENT}/read", ("PUT",), "endpoints:mark_read"),
+    Route("read_status", f"{DOCUMENT}/read", ("GET",), "endpoints:read_status"),
     Route(
         "send_service_message",
         f"{SERVICE_DOCUMENT}/messages",

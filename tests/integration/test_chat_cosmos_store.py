@@ -10,6 +10,7 @@ import os
 import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -282,3 +283,57 @@ def test_after_the_server_restarts_empty_the_store_recovers_on_its_own() -> None
         assert placed is not None
         assert placed.seq == 1
         assert [m.id for m in store.after("doc-1", 0, 10)] == ["m002"]
+
+
+def test_a_change_keeps_the_seq_takes_the_next_position_and_shows_in_catch_up_once(
+    store: MessageStore,
+) -> None:
+    for n in range(1, 4):
+        store.append(message(n))
+
+    changed = store.change("doc-1", "m001", lambda m: replace(m, text="changed"))
+    unchanged = store.change("doc-1", "m002", lambda m: m)
+
+    assert changed is not None
+    assert (changed.seq, changed.position, changed.text) == (1, 4, "changed")
+    assert unchanged is not None
+    assert unchanged.position == 2
+    assert [m.id for m in store.after("doc-1", 1, 10)] == ["m002", "m003", "m001"]
+    assert store.change("doc-1", "nope", lambda m: m) is None
+    assert store.latest_seq("doc-1") == 3
+    appended = store.append(message(4))
+    assert appended is not None
+    assert (appended.seq, appended.position) == (4, 5)
+
+
+def test_concurrent_changes_and_appends_in_two_stores_leave_each_position_once(
+    cosmos_server: CosmosServer,
+) -> None:
+    settings = cosmos_settings(cosmos_server.endpoint)
+    stores = [open_store(settings), open_store(settings)]
+    for n in range(1, 11):
+        stores[0].append(message(n))
+
+    def work(n: int) -> None:
+        store = stores[n % 2]
+        if n % 3:
+            store.append(message(100 + n))
+        else:
+            store.change("doc-1", f"m{n % 10 + 1:03d}", lambda m: replace(m, text=f"{m.text}!"))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(work, range(60)))
+
+    everything = stores[0].after("doc-1", 0, 500)
+    positions = [m.position for m in everything]
+    assert positions == sorted(set(positions))
+    assert sorted(m.seq for m in everything) == list(range(1, len(everything) + 1))
+
+
+def test_unread_counts_others_live_messages_only(store: MessageStore) -> None:
+    for n in range(1, 6):
+        store.append(replace(message(n), sender_id="alice-id" if n == 5 else "bob-id"))
+    store.change("doc-1", "m003", lambda m: replace(m, deleted=True, text=""))
+
+    assert store.count_after("doc-1", 1, "alice-id", 100) == 2
+    assert store.count_after("doc-1", 0, "alice-id", 2) == 2

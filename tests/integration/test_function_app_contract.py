@@ -45,6 +45,10 @@ REACHING_CLIENTS = {
     "send_service_message",
     "remove_member",
     "presence",
+    "edit_message",
+    "delete_message",
+    "add_reaction",
+    "remove_reaction",
 }
 
 

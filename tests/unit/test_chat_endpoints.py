@@ -58,6 +58,9 @@ def test_send_answers_201_with_the_stored_message_and_200_on_a_retry(
         "createdAt",
         "seq",
         "cursor",
+        "editedAt",
+        "deleted",
+        "reactions",
     }
     assert first.body["seq"] == 1
     assert first.body["senderId"] == "alice-id"

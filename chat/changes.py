@@ -1,0 +1,84 @@
+"""Changes to a posted message, as pure functions: edit, delete, react, unreact.
+
+Each takes the message as stored and returns it changed, or raises the
+:class:`~chat.errors.ChatError` that says why it may not change; the store then writes it as
+the document's newest change (its ``seq`` stays, its position moves). A change that changes
+nothing returns the message itself, and nothing is written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from chat.errors import Forbidden, MessageDeleted, TooManyReactions
+from chat.identity import User
+from chat.messages import Message
+
+__all__ = [
+    "MAX_REACTING_USERS",
+    "MAX_REACTIONS",
+    "deleted",
+    "edited",
+    "with_reaction",
+    "without_reaction",
+]
+
+#: Distinct emojis on one message, and users listed under one: a message stays one item.
+MAX_REACTIONS = 20
+MAX_REACTING_USERS = 500
+
+
+def edited(message: Message, user: User, text: str, at: str) -> Message:
+    """``message`` with ``text``, if ``user`` wrote it and it is not deleted."""
+    _require_author(message, user, "edit")
+    _require_not_deleted(message)
+    if text == message.text:
+        return message
+    return dataclasses.replace(message, text=text, edited_at=at)
+
+
+def deleted(message: Message, user: User) -> Message:
+    """``message`` as a tombstone, if ``user`` wrote it; deleting twice changes nothing."""
+    _require_author(message, user, "delete")
+    if message.deleted:
+        return message
+    return dataclasses.replace(message, text="", deleted=True, reactions=())
+
+
+def with_reaction(message: Message, user: User, emoji: str) -> Message:
+    """``message`` with ``user``'s ``emoji`` reaction (already there: unchanged)."""
+    _require_not_deleted(message)
+    reactions = dict(message.reactions)
+    users = reactions.get(emoji, ())
+    if user.id in users:
+        return message
+    if emoji not in reactions and len(reactions) >= MAX_REACTIONS:
+        raise TooManyReactions(f"a message takes at most {MAX_REACTIONS} different reactions")
+    if len(users) >= MAX_REACTING_USERS:
+        raise TooManyReactions(f"a reaction lists at most {MAX_REACTING_USERS} users")
+    reactions[emoji] = (*users, user.id)
+    return dataclasses.replace(message, reactions=tuple(reactions.items()))
+
+
+def without_reaction(message: Message, user: User, emoji: str) -> Message:
+    """``message`` without ``user``'s ``emoji`` reaction (none there: unchanged)."""
+    reactions = dict(message.reactions)
+    users = reactions.get(emoji, ())
+    if user.id not in users:
+        return message
+    remaining = tuple(other for other in users if other != user.id)
+    if remaining:
+        reactions[emoji] = remaining
+    else:
+        del reactions[emoji]
+    return dataclasses.replace(message, reactions=tuple(reactions.items()))
+
+
+def _require_author(message: Message, user: User, action: str) -> None:
+    if message.sender_id != user.id:
+        raise Forbidden(f"only the author may {action} a message")
+
+
+def _require_not_deleted(message: Message) -> None:
+    if message.deleted:
+        raise MessageDeleted("the message was deleted")

@@ -1,0 +1,126 @@
+"""Edits, deletions, reactions and read markers end to end: served by the dev host, stored in
+the local Cosmos DB server, heard live by the official JS client, and found by catch-up."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from tests.fixtures.chat import ALICE, BOB
+from tests.fixtures.functions_host import Answer, HostedApp
+from tests.integration.chat_calls import body_of, doc, post, principal
+from tests.integration.conftest import LoadApp
+
+EVENTS = ("newMessage", "messageUpdated", "messageDeleted")
+
+
+async def on_message(
+    host: HostedApp, name: str, document: str, message_id: str, **request: Any
+) -> Answer:
+    route = {"messageId": message_id, **request.pop("route", {})}
+    return await host.call(name, document_id=document, route_params=route, **request)
+
+
+async def heard(listener: Any) -> tuple[str, dict[str, Any]]:
+    target, (argument,) = await listener.next_message()
+    return target, argument
+
+
+async def test_an_edit_a_reaction_and_a_deletion_are_heard_live_and_found_by_catch_up(
+    load_app: LoadApp, listen: Callable[..., Any]
+) -> None:
+    document = doc("editing")
+    host = await load_app()
+    bob = await listen(host, BOB, document, targets=EVENTS)
+    first = body_of(await post(host, ALICE, document, "helo"))
+    await post(host, ALICE, document, "second")
+    assert [(await heard(bob))[0] for _ in range(2)] == ["newMessage", "newMessage"]
+
+    edited = await on_message(
+        host,
+        "edit_message",
+        document,
+        first["id"],
+        headers=principal(ALICE),
+        body={"text": "hello"},
+    )
+    reacted = await on_message(
+        host, "add_reaction", document, first["id"], headers=principal(BOB), route={"emoji": "👍"}
+    )
+    refused = await on_message(
+        host, "delete_message", document, first["id"], headers=principal(BOB)
+    )
+    deleted = await on_message(
+        host, "delete_message", document, first["id"], headers=principal(ALICE)
+    )
+
+    assert (edited.status_code, body_of(edited)["text"], body_of(edited)["seq"]) == (
+        200,
+        "hello",
+        1,
+    )
+    assert body_of(edited)["editedAt"] is not None
+    assert body_of(reacted)["reactions"] == {"👍": [BOB.id]}
+    assert refused.status_code == 403
+    assert await heard(bob) == ("messageUpdated", body_of(edited))
+    assert await heard(bob) == ("messageUpdated", body_of(reacted))
+    assert await heard(bob) == ("messageDeleted", body_of(deleted))
+    caught_up = await host.call(
+        "list_messages",
+        method="GET",
+        document_id=document,
+        headers=principal(BOB),
+        params={"after": first["cursor"]},
+    )
+    items = body_of(caught_up)["items"]
+    assert [(item["id"], item["seq"]) for item in items] == [
+        (items[0]["id"], 2),
+        (first["id"], 1),
+    ]
+    assert items[1]["deleted"] is True
+    assert "text" not in items[1]
+
+
+async def test_a_reaction_must_be_one_emoji(load_app: LoadApp) -> None:
+    document = doc("emoji")
+    host = await load_app()
+    message = body_of(await post(host, ALICE, document, "react to me"))
+
+    for emoji in ("x", "👍👍", ":)"):
+        answer = await on_message(
+            host,
+            "add_reaction",
+            document,
+            message["id"],
+            headers=principal(BOB),
+            route={"emoji": emoji},
+        )
+        assert answer.status_code == 400, (emoji, answer.get_body())
+        assert "emoji must be one emoji" in body_of(answer)["error"]["message"]
+
+
+async def test_read_markers_count_what_is_left_and_never_go_back(load_app: LoadApp) -> None:
+    document = doc("read")
+    host = await load_app()
+    for n in range(3):
+        await post(host, BOB, document, f"from bob {n}")
+    await post(host, ALICE, document, "from alice")
+
+    async def read(method: str, **request: Any) -> Any:
+        answer = await host.call(
+            "mark_read" if method == "PUT" else "read_status",
+            method=method,
+            document_id=document,
+            headers=principal(ALICE),
+            **request,
+        )
+        assert answer.status_code == 200, answer.get_body()
+        return body_of(answer)
+
+    assert await read("GET") == {"seq": 0, "unread": 3}
+    assert await read("PUT", body={"seq": 2}) == {"seq": 2, "unread": 1}
+    assert await read("PUT", body={"seq": 1}) == {"seq": 2, "unread": 1}
+    too_far = await host.call(
+        "mark_read", method="PUT", document_id=document, headers=principal(ALICE), body={"seq": 9}
+    )
+    assert too_far.status_code == 400

@@ -1,0 +1,157 @@
+"""Edits, deletions, reactions and read markers as use cases, on in-memory fakes: who may,
+what the document hears, what catch-up returns, and what unread counts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from chat.access import AllowAll
+from chat.changes import MAX_REACTIONS
+from chat.editing import EditingService
+from chat.errors import Forbidden, MessageDeleted, MessageNotFound, TooManyReactions
+from chat.messages import Message
+from chat.reading import ReadingService
+from chat.service import Draft, PostingService
+from tests.fixtures.chat import (
+    ALICE,
+    BOB,
+    DenyAll,
+    InMemoryMessageStore,
+    RecordingRealtime,
+    numbered_ids,
+    ticking_clock,
+)
+
+EDITED_AT = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+class DictMarkers:
+    def __init__(self) -> None:
+        self.seqs: dict[tuple[str, str], int] = {}
+
+    def read_up_to(self, document_id: str, user_id: str) -> int:
+        return self.seqs.get((document_id, user_id), 0)
+
+    def advance(self, document_id: str, user_id: str, seq: int) -> int:
+        key = (document_id, user_id)
+        self.seqs[key] = max(self.seqs.get(key, 0), seq)
+        return self.seqs[key]
+
+
+def setup() -> tuple[InMemoryMessageStore, RecordingRealtime, EditingService, PostingService]:
+    store, realtime = InMemoryMessageStore(), RecordingRealtime()
+    editing = EditingService(
+        access=AllowAll(), store=store, realtime=realtime, clock=lambda: EDITED_AT
+    )
+    posting = PostingService(
+        access=AllowAll(),
+        store=store,
+        realtime=realtime,
+        clock=ticking_clock(),
+        new_id=numbered_ids(),
+    )
+    return store, realtime, editing, posting
+
+
+def post(posting: PostingService, text: str, author: str = "alice") -> Message:
+    user = ALICE if author == "alice" else BOB
+    return posting.post(user, "doc-1", Draft(text)).message
+
+
+def test_an_edit_keeps_the_seq_moves_the_message_on_and_tells_the_document() -> None:
+    store, realtime, editing, posting = setup()
+    first, second = post(posting, "helo"), post(posting, "world")
+
+    edited = editing.edit(ALICE, "doc-1", first.id, "hello")
+
+    assert (edited.seq, edited.text, edited.edited_at) == (1, "hello", "2026-11-22T12:00:00.000Z")
+    assert edited.position > second.position
+    assert realtime.sent[-1] == ("document:doc-1", "messageUpdated", edited.to_json())
+    caught_up = store.after("doc-1", second.position, 10)
+    assert caught_up == [edited]
+
+
+def test_only_the_author_edits_or_deletes() -> None:
+    _, realtime, editing, posting = setup()
+    mine = post(posting, "mine")
+
+    with pytest.raises(Forbidden):
+        editing.edit(BOB, "doc-1", mine.id, "hijacked")
+    with pytest.raises(Forbidden):
+        editing.delete(BOB, "doc-1", mine.id)
+    assert [target for _, target, _ in realtime.sent] == ["newMessage"]
+
+
+def test_a_deletion_leaves_a_tombstone_once() -> None:
+    _, realtime, editing, posting = setup()
+    message = post(posting, "oops")
+    editing.react(BOB, "doc-1", message.id, "👍")
+
+    tombstone = editing.delete(ALICE, "doc-1", message.id)
+    again = editing.delete(ALICE, "doc-1", message.id)
+
+    assert again == tombstone
+    assert tombstone.to_json()["deleted"] is True
+    assert "text" not in tombstone.to_json()
+    assert tombstone.reactions == ()
+    assert [target for _, target, _ in realtime.sent].count("messageDeleted") == 1
+    with pytest.raises(MessageDeleted):
+        editing.edit(ALICE, "doc-1", message.id, "back")
+    with pytest.raises(MessageDeleted):
+        editing.react(BOB, "doc-1", message.id, "👍")
+
+
+def test_reactions_list_who_reacted_with_what_and_come_and_go() -> None:
+    _, realtime, editing, posting = setup()
+    message = post(posting, "vote")
+
+    editing.react(ALICE, "doc-1", message.id, "👍")
+    editing.react(BOB, "doc-1", message.id, "👍")
+    editing.react(BOB, "doc-1", message.id, "🎉")
+    again = editing.react(BOB, "doc-1", message.id, "🎉")
+    after = editing.unreact(ALICE, "doc-1", message.id, "👍")
+
+    assert again.to_json()["reactions"] == {"👍": ["alice-id", "bob-id"], "🎉": ["bob-id"]}
+    assert after.to_json()["reactions"] == {"👍": ["bob-id"], "🎉": ["bob-id"]}
+    assert [target for _, target, _ in realtime.sent].count("messageUpdated") == 4
+
+
+def test_reactions_are_bounded() -> None:
+    _, _, editing, posting = setup()
+    message = post(posting, "popular")
+    emojis = [chr(0x1F600 + n) for n in range(MAX_REACTIONS + 1)]
+    for emoji in emojis[:-1]:
+        editing.react(ALICE, "doc-1", message.id, emoji)
+
+    with pytest.raises(TooManyReactions):
+        editing.react(ALICE, "doc-1", message.id, emojis[-1])
+
+
+def test_changing_a_message_that_is_not_there_is_404_and_the_policy_applies() -> None:
+    store, realtime, _, _ = setup()
+    denied = EditingService(access=DenyAll(), store=store, realtime=realtime)
+    editing = EditingService(access=AllowAll(), store=store, realtime=realtime)
+
+    with pytest.raises(MessageNotFound):
+        editing.edit(ALICE, "doc-1", "nope", "x")
+    with pytest.raises(Forbidden):
+        denied.react(ALICE, "doc-1", "nope", "👍")
+
+
+def test_unread_counts_others_live_messages_after_the_marker_which_never_goes_back() -> None:
+    store, _, editing, posting = setup()
+    reading = ReadingService(AllowAll(), store, DictMarkers())
+    post(posting, "1")
+    post(posting, "2", author="bob")
+    doomed = post(posting, "3", author="bob")
+    post(posting, "4", author="bob")
+    post(posting, "5")
+    editing.delete(BOB, "doc-1", doomed.id)
+
+    assert reading.status(ALICE, "doc-1") == (0, 2)
+    assert reading.mark_read(ALICE, "doc-1", 3) == 3
+    assert reading.mark_read(ALICE, "doc-1", 2) == 3
+    assert reading.status(ALICE, "doc-1") == (3, 1)
+    assert reading.status(BOB, "doc-1") == (0, 2)
