@@ -1,8 +1,8 @@
 """Index a function app once, checking it with the Python worker's load rules.
 
 Indexing turns each decorated function into an :class:`HttpFunction` (its route, methods,
-auth level and bindings, plus how to call it) or, for a SignalR Service trigger, a
-:class:`SignalRTriggerFunction`. The checks are the worker's
+auth level and bindings, plus how to call it) or, for a SignalR Service or Web PubSub
+trigger, a :class:`TriggerFunction`. The checks are the worker's
 (:mod:`devstack.host.load_rules`), so an app the dev host accepts also loads in Azure. One
 faulty function fails the whole app, as in Azure. Functions with other triggers are listed as
 skipped: the dev host does not run them.
@@ -30,18 +30,20 @@ from devstack.host.load_rules import (
 __all__ = [
     "HTTP_OUTPUT",
     "SIGNALR_TRIGGER",
+    "WEBPUBSUB_TRIGGER",
     "BindingSpec",
     "FunctionIndex",
     "FunctionIndexError",
     "HttpFunction",
     "IndexedFunction",
-    "SignalRTriggerFunction",
+    "TriggerFunction",
     "index_function_app",
 ]
 
 HTTP_TRIGGER = "httpTrigger"
 HTTP_OUTPUT = "http"
 SIGNALR_TRIGGER = "signalRTrigger"
+WEBPUBSUB_TRIGGER = "webPubSubTrigger"
 
 
 @dataclass(frozen=True)
@@ -84,9 +86,10 @@ class HttpFunction(IndexedFunction):
 
 
 @dataclass(frozen=True)
-class SignalRTriggerFunction(IndexedFunction):
-    """A function with a ``signalRTrigger``: its trigger's properties as declared (camelCase,
-    ``%setting%`` not yet resolved) and whether its parameter takes bytes."""
+class TriggerFunction(IndexedFunction):
+    """A function with a ``signalRTrigger`` or ``webPubSubTrigger``: its trigger's properties
+    as declared (camelCase, ``%setting%`` not yet resolved) and whether its parameter takes
+    bytes."""
 
     trigger: Mapping[str, Any]
     trigger_as_bytes: bool
@@ -97,7 +100,8 @@ class FunctionIndex:
     """The indexed app: the functions the dev host runs, and the names of the others."""
 
     http_functions: tuple[HttpFunction, ...]
-    signalr_functions: tuple[SignalRTriggerFunction, ...]
+    signalr_functions: tuple[TriggerFunction, ...]
+    webpubsub_functions: tuple[TriggerFunction, ...]
     skipped: tuple[str, ...]
 
 
@@ -107,18 +111,23 @@ def index_function_app(
     """Index ``app`` once, accepting only the binding types in ``inputs`` and ``outputs``."""
     functions = app.get_functions()
     http: list[HttpFunction] = []
-    signalr: list[SignalRTriggerFunction] = []
+    triggered: dict[str, list[TriggerFunction]] = {SIGNALR_TRIGGER: [], WEBPUBSUB_TRIGGER: []}
     skipped: list[str] = []
     for function in functions:
         trigger = function.get_trigger()
         kind = trigger.type if trigger is not None else None
         if trigger is not None and kind == HTTP_TRIGGER:
             http.append(_http_function(function, trigger, inputs, outputs))
-        elif trigger is not None and kind == SIGNALR_TRIGGER:
-            signalr.append(_signalr_function(function, trigger, inputs, outputs))
+        elif trigger is not None and kind in triggered:
+            triggered[kind].append(_trigger_function(function, trigger, inputs, outputs))
         else:
             skipped.append(function.get_function_name() or "")
-    return FunctionIndex(tuple(http), tuple(signalr), tuple(skipped))
+    return FunctionIndex(
+        tuple(http),
+        tuple(triggered[SIGNALR_TRIGGER]),
+        tuple(triggered[WEBPUBSUB_TRIGGER]),
+        tuple(skipped),
+    )
 
 
 def _http_function(
@@ -140,11 +149,11 @@ def _http_function(
     )
 
 
-def _signalr_function(
+def _trigger_function(
     function: Function, trigger: Binding, inputs: Collection[str], outputs: Collection[str]
-) -> SignalRTriggerFunction:
+) -> TriggerFunction:
     common, hints = _indexed(function, trigger, inputs, outputs)
-    return SignalRTriggerFunction(
+    return TriggerFunction(
         **common, trigger=trigger.get_dict_repr(), trigger_as_bytes=_wants_bytes(trigger, hints)
     )
 

@@ -2,7 +2,9 @@
 
 :func:`create_host_app` indexes a function app once and returns an aiohttp application that
 serves its HTTP functions below the route prefix, its ``signalRTrigger`` functions at
-``/runtime/webhooks/signalr`` (:mod:`devstack.host.signalr_webhook`), ``/admin/host/ping``
+``/runtime/webhooks/signalr`` (:mod:`devstack.host.signalr_webhook`), its ``webPubSubTrigger``
+functions at ``/runtime/webhooks/webpubsub`` (:mod:`devstack.host.webpubsub_webhook`),
+``/admin/host/ping``
 for health checks (as the Functions host does), and static files everywhere else;
 :func:`host_runner` serves it with the header timeout of :mod:`devstack.host.limits`. Every
 answer carries ``x-request-id``, the id in every log line written while serving it.
@@ -18,11 +20,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
+from typing import Protocol
 
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 from azure.functions.decorators.function_app import FunctionRegister
 
+from devstack.host.bindings import InputBinding, OutputBinding
 from devstack.host.cors import CorsPolicy, cors_middleware
 from devstack.host.http_messages import to_function_request
 from devstack.host.indexing import FunctionIndex, HttpFunction, index_function_app
@@ -41,12 +45,24 @@ from devstack.host.signalr_triggers import TriggerTable
 from devstack.host.signalr_webhook import SignalRWebhook, WebhookRefusal
 from devstack.host.static import StaticFiles
 from devstack.host.trigger_data import http_binding_data
+from devstack.host.webpubsub_bindings import (
+    CONNECTION_TYPE as WEBPUBSUB_CONNECTION_TYPE,
+)
+from devstack.host.webpubsub_bindings import (
+    OUTPUT_TYPE as WEBPUBSUB_OUTPUT_TYPE,
+)
+from devstack.host.webpubsub_bindings import (
+    WebPubSubConnectionBinding,
+    WebPubSubOutputBinding,
+)
+from devstack.host.webpubsub_webhook import WebPubSubWebhook
 
 __all__ = [
     "FUNCTION_INDEX",
     "HOST_OPTIONS",
     "PING_PATH",
     "SIGNALR_WEBHOOK_PATH",
+    "WEBPUBSUB_WEBHOOK_PATH",
     "HostOptions",
     "create_host_app",
     "host_runner",
@@ -57,6 +73,7 @@ logger = logging.getLogger("devstack.host")
 PING_PATH = "/admin/host/ping"
 #: Where the SignalR extension's webhook is (the host's ``runtime/webhooks/{extensionName}``).
 SIGNALR_WEBHOOK_PATH = "/runtime/webhooks/signalr"
+WEBPUBSUB_WEBHOOK_PATH = "/runtime/webhooks/webpubsub"
 #: The verbs the host maps to an extension's webhook (HostController.ExtensionWebHookHandler).
 _WEBHOOK_METHODS = frozenset({hdrs.METH_GET, hdrs.METH_POST, hdrs.METH_DELETE, hdrs.METH_OPTIONS})
 FUNCTION_INDEX = web.AppKey("function_index", FunctionIndex)
@@ -87,11 +104,19 @@ def create_host_app(function_app: FunctionRegister, options: HostOptions) -> web
     """Index ``function_app`` (once) and build the application serving it."""
     install_request_ids()
     signalr_output = SignalROutputBinding()
-    index = index_function_app(function_app, inputs={CONNECTION_INFO_TYPE}, outputs={OUTPUT_TYPE})
+    inputs: dict[str, InputBinding] = {
+        CONNECTION_INFO_TYPE: ConnectionInfoBinding(),
+        WEBPUBSUB_CONNECTION_TYPE: WebPubSubConnectionBinding(),
+    }
+    outputs: dict[str, OutputBinding] = {
+        OUTPUT_TYPE: signalr_output,
+        WEBPUBSUB_OUTPUT_TYPE: WebPubSubOutputBinding(),
+    }
+    index = index_function_app(function_app, inputs=set(inputs), outputs=set(outputs))
     executor = ThreadPoolExecutor(max_workers=options.max_workers, thread_name_prefix="function")
     invoker = Invoker(
-        inputs={CONNECTION_INFO_TYPE: ConnectionInfoBinding()},
-        outputs={OUTPUT_TYPE: signalr_output},
+        inputs=inputs,
+        outputs=outputs,
         settings=options.settings,
         executor=executor,
         app_directory=options.app_directory,
@@ -101,10 +126,15 @@ def create_host_app(function_app: FunctionRegister, options: HostOptions) -> web
         ((function.route, function.methods, function) for function in index.http_functions),
     )
     static = StaticFiles(options.web_root, options.static_files)
-    webhook = SignalRWebhook(
-        TriggerTable(index.signalr_functions, options.settings), invoker, options.settings
-    )
-    dispatcher = _Dispatcher(routes, invoker, webhook, static, options)
+    webhooks: dict[str, Webhook] = {
+        SIGNALR_WEBHOOK_PATH: SignalRWebhook(
+            TriggerTable(index.signalr_functions, options.settings), invoker, options.settings
+        ),
+        WEBPUBSUB_WEBHOOK_PATH: WebPubSubWebhook(
+            index.webpubsub_functions, invoker, options.settings
+        ),
+    }
+    dispatcher = _Dispatcher(routes, invoker, webhooks, static, options)
     app = web.Application(
         middlewares=[_request_ids, cors_middleware(options.cors)],
         client_max_size=options.limits.max_body_bytes,
@@ -134,13 +164,13 @@ class _Dispatcher:
         self,
         routes: RouteTable[HttpFunction],
         invoker: Invoker,
-        webhook: SignalRWebhook,
+        webhooks: Mapping[str, Webhook],
         static: StaticFiles,
         options: HostOptions,
     ) -> None:
         self._routes = routes
         self._invoker = invoker
-        self._webhook = webhook
+        self._webhooks = webhooks
         self._static = static
         self._function_key = options.function_key
         self._limits = options.limits
@@ -149,8 +179,9 @@ class _Dispatcher:
         raw_path = request.rel_url.raw_path
         if raw_path == PING_PATH and request.method in (hdrs.METH_GET, hdrs.METH_POST):
             return web.Response(status=200, headers={"Cache-Control": "no-store, no-cache"})
-        if _is_signalr_webhook(raw_path):
-            return await self._signalr_webhook(request)
+        webhook = _webhook_path(raw_path, self._webhooks)
+        if webhook is not None:
+            return await self._webhook(request, webhook)
         found = self._routes.resolve(request.method, raw_path)
         if isinstance(found, MethodNotAllowed):
             allowed = ", ".join(sorted(found.allowed))
@@ -179,8 +210,8 @@ class _Dispatcher:
         except InvocationError:
             return _error(500, f"function {function.name} failed; the host log says why")
 
-    async def _signalr_webhook(self, request: web.Request) -> web.StreamResponse:
-        """The extension's webhook. Azure requires the ``signalr_extension`` system key; the
+    async def _webhook(self, request: web.Request, path: str) -> web.StreamResponse:
+        """An extension's webhook. Azure requires the ``<name>_extension`` system key; the
         local key stands in for it when set, and without one the webhook is open, as Core
         Tools leaves webhooks open locally."""
         if request.method not in _WEBHOOK_METHODS:
@@ -191,14 +222,14 @@ class _Dispatcher:
         if self._function_key and not is_authorized(request, SYSTEM, self._function_key):
             return _error(
                 401,
-                f"the SignalR webhook needs the function key, as the {KEY_QUERY} query "
+                f"the webhook needs the function key, as the {KEY_QUERY} query "
                 f"parameter (or the {KEY_HEADER} header)",
             )
         body = await self._body(request)
         if isinstance(body, web.Response):
             return body
         try:
-            return await self._webhook.answer(request, body)
+            return await self._webhooks[path].answer(request, body)
         except WebhookRefusal as refusal:
             return _error(refusal.status, str(refusal))
 
@@ -239,11 +270,17 @@ async def _request_ids(request: web.Request, handler: Handler) -> web.StreamResp
     return response
 
 
-def _is_signalr_webhook(raw_path: str) -> bool:
-    """``runtime/webhooks/signalr`` and anything below it (the host's ``{*extra}``), in any
-    case, as ASP.NET routes match."""
+def _webhook_path(raw_path: str, webhooks: Mapping[str, Webhook]) -> str | None:
+    """The webhook ``runtime/webhooks/<name>`` or anything below it (the host's ``{*extra}``)
+    addresses, in any case, as ASP.NET routes match."""
     path = raw_path.partition("?")[0].lower()
-    return path == SIGNALR_WEBHOOK_PATH or path.startswith(SIGNALR_WEBHOOK_PATH + "/")
+    return next((hook for hook in webhooks if path == hook or path.startswith(hook + "/")), None)
+
+
+class Webhook(Protocol):
+    """An extension's webhook: answers a request, or raises WebhookRefusal."""
+
+    async def answer(self, request: web.Request, body: bytes) -> web.Response: ...
 
 
 def _error(status: int, message: str, **headers: str) -> web.Response:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from devstack.host.expressions import BindingExpressionError, resolve_app_settings
-from devstack.host.indexing import FunctionIndexError, SignalRTriggerFunction
+from devstack.host.indexing import FunctionIndexError, TriggerFunction
 from devstack.host.signalr_bindings import DEFAULT_CONNECTION_SETTING
 
 __all__ = ["CONNECTED", "CONNECTIONS", "DISCONNECTED", "MESSAGES", "SignalRTrigger", "TriggerTable"]
@@ -28,7 +28,7 @@ CONNECTED, DISCONNECTED = "connected", "disconnected"
 class SignalRTrigger:
     """A function and the event it is for, its properties resolved."""
 
-    function: SignalRTriggerFunction
+    function: TriggerFunction
     hub: str
     #: ``connections`` or ``messages``, in lower case.
     category: str
@@ -42,9 +42,7 @@ class SignalRTrigger:
 class TriggerTable:
     """Every ``signalRTrigger`` function of an app, by the event it is for."""
 
-    def __init__(
-        self, functions: Iterable[SignalRTriggerFunction], settings: Mapping[str, str]
-    ) -> None:
+    def __init__(self, functions: Iterable[TriggerFunction], settings: Mapping[str, str]) -> None:
         self._triggers: dict[tuple[str, str, str], SignalRTrigger] = {}
         for function in functions:
             trigger = _resolved(function, settings)
@@ -69,7 +67,7 @@ def _key(hub: str, category: str, event: str) -> tuple[str, str, str]:
     return hub.lower(), category.lower(), event.lower()
 
 
-def _resolved(function: SignalRTriggerFunction, settings: Mapping[str, str]) -> SignalRTrigger:
+def _resolved(function: TriggerFunction, settings: Mapping[str, str]) -> SignalRTrigger:
     properties = function.trigger
 
     def text(name: str, default: str = "") -> str:
