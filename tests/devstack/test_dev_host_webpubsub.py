@@ -47,7 +47,8 @@ async def test_connect_answer_sets_roles_and_groups_and_user_events_are_answered
     emulator, http, _ = stack
     info = await negotiate(http, "alice")
     assert set(info) == {"baseUrl", "url", "accessToken"}
-    assert info["baseUrl"].startswith("ws://") and info["baseUrl"].endswith("/client/hubs/chat")
+    assert info["baseUrl"].startswith("ws://")
+    assert info["baseUrl"].endswith("/client/hubs/chat")
     async with NodeWebPubSubClient.connect(info["url"]) as alice:
         assert alice.user_id == "alice"
         # The connect answer's roles allow joining; its groups are joined already.

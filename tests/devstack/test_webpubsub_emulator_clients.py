@@ -42,10 +42,8 @@ def service(emulator: WebPubSubEmulator) -> WebPubSubServiceClient:
     )
 
 
-def client_url(
-    service: WebPubSubServiceClient, user: str, roles: list[str] = BOTH, **kwargs: object
-) -> str:
-    url: str = service.get_client_access_token(user_id=user, roles=roles, **kwargs)["url"]
+def client_url(service: WebPubSubServiceClient, user: str, roles: list[str] = BOTH) -> str:
+    url: str = service.get_client_access_token(user_id=user, roles=roles)["url"]
     return url
 
 
