@@ -14,7 +14,9 @@ help:
 	@echo "make lint   ruff, and mypy (strict on the deployed packages)"
 	@echo "make bench  run the benchmarks in bench/"
 
-setup: $(VENV)/.installed node_modules/.installed
+CHECKOV_VENV := .venv-checkov
+
+setup: $(VENV)/.installed $(CHECKOV_VENV)/.installed node_modules/.installed
 
 # Debian packages: the venv module for Python, Chromium for the browser tests.
 system-packages:
@@ -23,6 +25,12 @@ system-packages:
 $(VENV)/.installed: requirements.txt requirements-dev.txt | system-packages
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+# checkov cannot share .venv (it pins packaging<24, pytest needs >=24): its own venv.
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt | system-packages
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -66,4 +74,4 @@ bench: setup
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
