@@ -21,9 +21,9 @@ SKIP_WITH_REASON = re.compile(r"checkov:skip=(CKV\w*_\d+):\s*\S")
 @pytest.fixture(scope="module")
 def report() -> dict[str, Any]:
     assert CHECKOV.exists(), "checkov is missing: run make setup (it makes .venv-checkov)"
+    options = ["--framework", "bicep", "--skip-download", "--compact", "--output", "json"]
     run = subprocess.run(  # noqa: S603 - our own pinned checkov over our own templates
-        [str(CHECKOV), "--directory", str(INFRA), "--framework", "bicep", "--skip-download"]
-        + ["--compact", "--output", "json"],
+        [str(CHECKOV), "--directory", str(INFRA), *options],
         capture_output=True,
         text=True,
         timeout=300,
