@@ -21,6 +21,7 @@ async ({ before, missed, pushed, sends }) => {
   const failures = new Map(sends.map((send) => [send.text, [...send.failures]]));
   const api = {
     join: async () => null,
+    presence: async () => ({ users: [] }),
     history: async () => ({ items: [...stored].reverse(), continuationToken: null }),
     messagesAfter: async (_, cursor) => {
       calls.push(['after', cursor]);

@@ -65,6 +65,9 @@ export function createApi(currentUser) {
     sendMessage: (documentId, { id, text }) =>
       request('POST', documentPath(documentId, 'messages'), { id, text }),
 
+    /** `{users: [{id, name}]}`: who has the document open now. */
+    presence: (documentId) => request('GET', documentPath(documentId, 'presence')),
+
     /** Newest first; pass the previous page's continuationToken for older messages. */
     history(documentId, continuationToken = null) {
       const query = new URLSearchParams({ limit: String(HISTORY_PAGE_SIZE) });

@@ -5,12 +5,15 @@ import { ChatSession, SYNC_STATE } from './chat-session.js';
 import { documentFromHash, documentHash, documentTitle, SAMPLE_DOCUMENTS } from './documents.js';
 import { identityHeaders, loadUser, saveUser } from './identity.js';
 import { CONNECTION_STATE, LiveConnection } from './live-connection.js';
+import { createTypingSignal } from './typing-signal.js';
 import { fillAvatar } from './views/avatar.js';
 import { createComposer } from './views/composer.js';
 import { renderConnectionState } from './views/connection-pill.js';
 import { createDocumentPicker } from './views/document-picker.js';
 import { createMessageList } from './views/message-list.js';
 import { createNotice } from './views/notice.js';
+import { createPresenceList } from './views/presence-list.js';
+import { createTypingIndicator } from './views/typing-indicator.js';
 import { createUserPicker } from './views/user-picker.js';
 
 const byId = (id) => document.getElementById(id);
@@ -31,12 +34,19 @@ const messageList = createMessageList({
   onRetry: (id) => session?.retry(id),
   onLoadOlder: () => session?.loadOlder(),
 });
+const presenceList = createPresenceList(byId('presence-list'));
+const typingIndicator = createTypingIndicator(byId('typing-indicator'));
+// Only a joined connection's typing reaches anyone; the server drops the rest.
+const typingSignal = createTypingSignal(
+  () => session?.syncState === SYNC_STATE.LIVE && connection.send('typing', session.documentId),
+);
 const composer = createComposer({
   form: byId('composer'),
   textarea: byId('composer-text'),
   button: byId('send-button'),
   hint: byId('composer-hint'),
   onSend: (text) => session?.send(text),
+  onInput: (text) => typingSignal.typed(text),
 });
 const userPicker = createUserPicker({
   form: byId('user-form'),
@@ -74,6 +84,8 @@ function render() {
     hasOlder: session.hasOlder,
     loadingOlder: session.loadingOlder,
   });
+  presenceList.render(session.presence.users, user.id);
+  typingIndicator.render(session.presence.typists);
 }
 
 function showUser() {
@@ -86,7 +98,11 @@ function connect() {
   const created = new LiveConnection({
     url: HUB_URL,
     headers: identityHeaders(user),
-    onMessage: (message) => session?.receive(message),
+    handlers: {
+      newMessage: (message) => session?.receive(message),
+      presence: (event) => session?.receivePresence(event),
+      typing: (event) => session?.receiveTyping(event),
+    },
     onStateChange: (state) => {
       if (created !== connection) return;
       renderConnectionState(pill, state);

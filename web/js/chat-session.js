@@ -1,10 +1,11 @@
 // One open document for one user: its messages, its group membership on the current
-// connection, paging back through history, fetching what a live push showed is missing, and
-// sending one message at a time, in the order typed, with retry.
+// connection, paging back through history, fetching what a live push showed is missing,
+// sending one message at a time, in the order typed, with retry, and who is here and typing.
 
 import { ApiError } from './api.js';
 import { backoffDelay, sleep } from './backoff.js';
 import { MessageStore, STATUS } from './message-store.js';
+import { PresenceState } from './presence.js';
 
 export const SYNC_STATE = Object.freeze({
   LOADING: 'loading',
@@ -56,6 +57,7 @@ export class ChatSession {
     this.#onChange = onChange;
     this.#onNotice = onNotice;
     this.store.subscribe(onChange);
+    this.presence = new PresenceState(onChange);
   }
 
   get syncState() {
@@ -73,7 +75,8 @@ export class ChatSession {
   /**
    * Brings the document up to date: joins its group on `connectionId` (when given), then
    * loads the newest page the first time or catches up on everything after the last
-   * contiguous message. Retries until it succeeds or a newer sync/detach supersedes it.
+   * contiguous message, and loads who is here (presence events may have been missed while
+   * not joined). Retries until it succeeds or a newer sync/detach supersedes it.
    */
   async sync(connectionId) {
     const generation = ++this.#generation;
@@ -85,6 +88,10 @@ export class ChatSession {
       try {
         if (connectionId) await this.#api.join(this.documentId, connectionId);
         await this.#catchUp();
+        await this.presence.load(async () => {
+          const { users } = await this.#api.presence(this.documentId);
+          return users ?? [];
+        });
       } catch (error) {
         if (!current()) return;
         if (isTransient(error)) {
@@ -112,8 +119,20 @@ export class ChatSession {
 
   receive(message) {
     if (message?.documentId !== this.documentId) return;
+    // What they were typing has arrived.
+    this.presence.stoppedTyping(message.senderId);
     this.store.addFromServer([message]);
     this.#fillGaps();
+  }
+
+  /** A `presence` event: who has the document open now. */
+  receivePresence(event) {
+    if (event?.documentId === this.documentId) this.presence.update(event.users ?? []);
+  }
+
+  /** A `typing` event: someone else in the document is typing. */
+  receiveTyping(event) {
+    if (event?.documentId === this.documentId && event.user) this.presence.typed(event.user);
   }
 
   async loadOlder() {
@@ -154,6 +173,7 @@ export class ChatSession {
 
   async close(connectionId) {
     this.#closed = true;
+    this.presence.clear();
     if (!connectionId) return;
     try {
       await this.#api.leave(this.documentId, connectionId);

@@ -1,7 +1,8 @@
 // The SignalR connection to hub "documents", kept alive for as long as the page wants it:
 // automatic reconnect retries forever, and if the connection still closes, a restart loop
 // starts it again. Every (re)connection has a new connection id, reported via onConnected
-// so the caller can re-join its document and catch up.
+// so the caller can re-join its document and catch up. `handlers` receive the server's
+// events by name (newMessage, presence, typing).
 
 import { reconnectDelay, sleep } from './backoff.js';
 
@@ -21,7 +22,7 @@ export class LiveConnection {
   #onStateChange;
   #onConnected;
 
-  constructor({ url, headers, onMessage, onStateChange, onConnected }) {
+  constructor({ url, headers, handlers, onStateChange, onConnected }) {
     this.#onStateChange = onStateChange;
     this.#onConnected = onConnected;
     this.#hub = new HubConnectionBuilder()
@@ -33,7 +34,7 @@ export class LiveConnection {
       })
       .configureLogging(LogLevel.Warning)
       .build();
-    this.#hub.on('newMessage', onMessage);
+    for (const [event, handler] of Object.entries(handlers)) this.#hub.on(event, handler);
     this.#hub.onreconnecting(() => this.#setState(CONNECTION_STATE.RECONNECTING));
     this.#hub.onreconnected((connectionId) => this.#connected(connectionId));
     this.#hub.onclose(() => {
@@ -54,6 +55,18 @@ export class LiveConnection {
 
   start() {
     this.#startLoop();
+  }
+
+  /**
+   * Sends a client event to the server if connected, and says whether it did. Best effort:
+   * nothing waits for a connection, and a send the connection loses is lost.
+   */
+  send(method, ...args) {
+    if (this.#state !== CONNECTION_STATE.CONNECTED) return false;
+    this.#hub.send(method, ...args).catch(() => {
+      // The connection went meanwhile; onreconnecting/onclose already tell the page.
+    });
+    return true;
   }
 
   async stop() {

@@ -1,5 +1,5 @@
 // The message box: Enter sends, Shift+Enter adds a line; Send is disabled, with a hint
-// saying why, while the text is empty or too long.
+// saying why, while the text is empty or too long. onInput hears every edit (typing).
 
 export const MAX_MESSAGE_LENGTH = 4000;
 const COUNTER_FROM = MAX_MESSAGE_LENGTH - 500;
@@ -9,7 +9,7 @@ function lengthOf(text) {
   return [...text].length;
 }
 
-export function createComposer({ form, textarea, button, hint, onSend }) {
+export function createComposer({ form, textarea, button, hint, onSend, onInput }) {
   let available = false;
 
   function check() {
@@ -50,7 +50,10 @@ export function createComposer({ form, textarea, button, hint, onSend }) {
     submit();
     textarea.focus();
   });
-  textarea.addEventListener('input', refresh);
+  textarea.addEventListener('input', () => {
+    refresh();
+    onInput(textarea.value);
+  });
   textarea.addEventListener('keydown', (event) => {
     if (event.key !== 'Enter' || event.shiftKey || event.isComposing) return;
     event.preventDefault();
