@@ -9,52 +9,22 @@ without trying (see :mod:`chat.breaker`).
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
 from chat.breaker import Breaker
 from chat.errors import ConnectionNotFound, Misconfigured, RealtimeUnavailable
 from chat.realtime import realtime_outage
+from realtime.liveness import Liveness
 from signalr.errors import NotFoundError, ServiceError, ServiceUnavailableError
 
 if TYPE_CHECKING:
     from signalr.rest import HubClient
 
-__all__ = ["Liveness", "RestRealtime"]
-
-#: How long an answer to "is this connection connected?" is trusted.
-LIVENESS_SECONDS = 10.0
-#: Connections whose liveness a process remembers.
-MAX_REMEMBERED = 10_000
+__all__ = ["RestRealtime"]
 
 _log = logging.getLogger(__name__)
-
-
-class Liveness:
-    """Recent answers of the service about connections, per process, bounded."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._known: OrderedDict[str, tuple[float, bool]] = OrderedDict()
-
-    def get(self, connection_id: str) -> bool | None:
-        with self._lock:
-            known = self._known.get(connection_id)
-        if known is None or known[0] < self._clock():
-            return None
-        return known[1]
-
-    def put(self, connection_id: str, connected: bool) -> None:
-        with self._lock:
-            self._known[connection_id] = (self._clock() + LIVENESS_SECONDS, connected)
-            self._known.move_to_end(connection_id)
-            if len(self._known) > MAX_REMEMBERED:
-                self._known.popitem(last=False)
 
 
 class RestRealtime:

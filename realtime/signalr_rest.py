@@ -16,12 +16,12 @@ from chat.events import InboundEvent
 from chat.realtime import Negotiator, Realtime, realtime_outage
 from chat.runtime import Once
 from realtime.backend import BindingDeclaration
+from realtime.liveness import Liveness
 from realtime.settings import HUB
 from realtime.signalr_events import SIGNALR_TRIGGERS, inbound_event
 from signalr.connection_string import ConnectionString
 
 if TYPE_CHECKING:
-    from realtime.signalr_calls import Liveness
     from signalr.rest import HubClient
 
 __all__ = ["SignalRRest"]
@@ -44,13 +44,13 @@ class SignalRRest:
         self._connection = connection
         self._hub = Once(self._build_hub_client)
         self._breaker = Breaker(realtime_outage)
-        self._liveness = Once(self._build_liveness)
+        self._liveness = Liveness()
 
     def realtime(self, output: object = None) -> Realtime:
         """The REST client, shared by every invocation."""
         from realtime.signalr_calls import RestRealtime
 
-        return RestRealtime(self._hub.get(), self._breaker, self._liveness.get())
+        return RestRealtime(self._hub.get(), self._breaker, self._liveness)
 
     def inbound(self, trigger_value: str) -> InboundEvent:
         """The service's report, as the SignalR extension passes it on."""
@@ -61,12 +61,6 @@ class SignalRRest:
         from realtime.signalr_tokens import SignedTokens
 
         return SignedTokens(self._connection)
-
-    @staticmethod
-    def _build_liveness() -> Liveness:
-        from realtime.signalr_calls import Liveness
-
-        return Liveness()
 
     def _build_hub_client(self) -> HubClient:
         from signalr.rest import HubClient, RetryPolicy
