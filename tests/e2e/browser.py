@@ -169,6 +169,35 @@ class Page:
         result: dict[str, Any] = self._call("composerState", text=text)
         return result
 
+    def type_text(self, text: str, *, delay_ms: int = 0) -> float:
+        """Types ``text`` key by key into the composer; when it began (the driver's clock, ms)."""
+        started: float = self._call("typeText", text=text, delayMs=delay_ms)
+        return started
+
+    def presence(self) -> list[dict[str, str]]:
+        """The users shown as here, in order: ``{id, label}`` (the name on hover)."""
+        result: list[dict[str, str]] = self._call("presence")
+        return result
+
+    def wait_for_presence(self, *user_ids: str) -> float:
+        """Waits until exactly these users show as here; when they did (the driver's clock, ms)."""
+        shown: float = self._call("waitForPresence", userIds=list(user_ids))
+        return shown
+
+    def typing_line(self) -> dict[str, str]:
+        """The typing line: its ``text``, and how it is announced (``live``)."""
+        result: dict[str, str] = self._call("typingLine")
+        return result
+
+    def wait_for_typing(self, text: str) -> float:
+        """Waits until the typing line reads ``text`` ("" for nobody); when it did (ms)."""
+        shown: float = self._call("waitForTyping", text=text)
+        return shown
+
+    def wait_for_events(self, way: str, target: str, count: int) -> None:
+        """Waits until ``count`` invocations of ``target`` were ``way`` ("sent"/"received")."""
+        self._call("waitForEvents", way=way, target=target, count=count)
+
     def messages(self) -> list[dict[str, Any]]:
         """The messages shown, top to bottom."""
         result: list[dict[str, Any]] = self._call("messages")
@@ -191,6 +220,16 @@ class Page:
         result: list[dict[str, Any]] = self._call("liveMessages")
         return result
 
+    def live_events(self, target: str) -> list[dict[str, Any]]:
+        """Every ``target`` event that arrived over SignalR: ``{arguments, at}`` (driver ms)."""
+        result: list[dict[str, Any]] = self._call("liveEvents", target=target)
+        return result
+
+    def sent_events(self, target: str) -> list[dict[str, Any]]:
+        """Every ``target`` invocation the page sent over SignalR: ``{arguments, at}``."""
+        result: list[dict[str, Any]] = self._call("sentEvents", target=target)
+        return result
+
     def page_errors(self) -> list[str]:
         """Uncaught exceptions in the page."""
         result: list[str] = self._call("pageErrors")
@@ -200,5 +239,7 @@ class Page:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._call("screenshot", path=str(path))
 
-    def close(self) -> None:
-        self._call("closePage")
+    def close(self) -> float | None:
+        """Closes the tab; when closing began (the driver's clock, ms), None if it was closed."""
+        closed_at: float | None = self._call("closePage")
+        return closed_at

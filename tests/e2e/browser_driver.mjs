@@ -8,6 +8,7 @@
 //
 // Environment: DOCCHAT_BASE_URL (the dev host), DOCCHAT_CHROMIUM (the browser executable).
 
+import { EventEmitter } from 'node:events';
 import { createInterface } from 'node:readline';
 import { chromium } from 'playwright-core';
 
@@ -30,7 +31,7 @@ const browser = await chromium.launch({
   ],
 });
 
-// name -> { context, page, liveMessages, pageErrors }
+// name -> { context, page, received, sent, frames, pageErrors, closed }
 const pages = new Map();
 
 function tab(name) {
@@ -39,24 +40,64 @@ function tab(name) {
   return found;
 }
 
-/** Records what arrives over the page's SignalR WebSocket, to prove what was (not) delivered. */
-function recordLiveMessages(page, liveMessages) {
+/** The SignalR invocations in one WebSocket payload. */
+function invocations(payload) {
+  const found = [];
+  for (const frame of String(payload).split(RECORD_SEPARATOR)) {
+    if (!frame) continue;
+    try {
+      const parsed = JSON.parse(frame);
+      if (parsed.type === INVOCATION) found.push(parsed);
+    } catch {
+      // Not a JSON hub message: nothing the scenarios ask about.
+    }
+  }
+  return found;
+}
+
+/**
+ * Records the invocations over the page's SignalR WebSockets, both ways, with when they
+ * passed (this process's clock), to prove what was (not) delivered, and how soon.
+ */
+function recordLiveEvents(page, entry) {
+  const record = (list) => ({ payload }) => {
+    for (const { target, arguments: args } of invocations(payload)) {
+      list.push({ target, arguments: args, at: Date.now() });
+      entry.frames.emit('frame');
+    }
+  };
   page.on('websocket', (socket) => {
-    socket.on('framereceived', ({ payload }) => {
-      for (const frame of String(payload).split(RECORD_SEPARATOR)) {
-        if (!frame) continue;
-        let parsed;
-        try {
-          parsed = JSON.parse(frame);
-        } catch {
-          continue;
-        }
-        if (parsed.type === INVOCATION && parsed.target === 'newMessage') {
-          liveMessages.push(parsed.arguments[0]);
-        }
-      }
-    });
+    socket.on('framereceived', record(entry.received));
+    socket.on('framesent', record(entry.sent));
   });
+}
+
+function eventsFor(list, target) {
+  return list.filter((event) => event.target === target);
+}
+
+/** Waits until `done()` holds, checking after every recorded frame. */
+function untilFrames(entry, what, done) {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (!done()) return;
+      clearTimeout(timer);
+      entry.frames.off('frame', check);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      entry.frames.off('frame', check);
+      reject(new Error(`timed out after ${WAIT_MS} ms waiting for ${what}`));
+    }, WAIT_MS);
+    entry.frames.on('frame', check);
+    check();
+  });
+}
+
+function readPresence(page) {
+  return page.$$eval('[data-testid=presence-user]', (items) =>
+    items.map((item) => ({ id: item.dataset.userId, label: item.title })),
+  );
 }
 
 async function snapshot(page) {
@@ -117,9 +158,9 @@ const operations = {
   async newPage({ page: name, width, height }) {
     const context = await browser.newContext({ baseURL: BASE_URL, viewport: { width, height } });
     const page = await context.newPage();
-    const entry = { context, page, liveMessages: [], pageErrors: [] };
+    const entry = { context, page, received: [], sent: [], frames: new EventEmitter(), pageErrors: [], closed: false };
     page.on('pageerror', (error) => entry.pageErrors.push(String(error)));
-    recordLiveMessages(page, entry.liveMessages);
+    recordLiveEvents(page, entry);
     pages.set(name, entry);
   },
 
@@ -256,20 +297,75 @@ const operations = {
     };
   },
 
+  /** Types `text` key by key into the composer, as a person does; when it started. */
+  async typeText({ page: name, text, delayMs }) {
+    const startedAt = Date.now();
+    await tab(name).page.getByTestId('composer-input').pressSequentially(text, { delay: delayMs });
+    return startedAt;
+  },
+
+  /** Exactly these users shown as present (in any order); when the page showed them. */
+  async waitForPresence({ page: name, userIds }) {
+    await waitInPage(
+      tab(name).page,
+      `presence of ${JSON.stringify(userIds)}`,
+      (wanted) => {
+        const shown = [...document.querySelectorAll('[data-testid=presence-user]')].map((item) => item.dataset.userId);
+        return JSON.stringify(shown.sort()) === JSON.stringify([...wanted].sort());
+      },
+      userIds,
+    );
+    return Date.now();
+  },
+
+  /** The typing line reads exactly `text` ('' for none); when the page showed it. */
+  async waitForTyping({ page: name, text }) {
+    await waitInPage(
+      tab(name).page,
+      `typing line ${JSON.stringify(text)}`,
+      (wanted) => document.querySelector('[data-testid=typing-indicator]').textContent === wanted,
+      text,
+    );
+    return Date.now();
+  },
+
+  /** Waits until the page has `way` ('sent' or 'received') `count` invocations of `target`. */
+  async waitForEvents({ page: name, way, target, count }) {
+    const entry = tab(name);
+    await untilFrames(entry, `${count} ${target} ${way}`, () => eventsFor(entry[way], target).length >= count);
+  },
+
+  presence: ({ page: name }) => readPresence(tab(name).page),
+  typingLine: ({ page: name }) =>
+    tab(name).page.$eval('[data-testid=typing-indicator]', (line) => ({
+      text: line.textContent,
+      live: line.getAttribute('aria-live'),
+    })),
   messages: ({ page: name }) => readMessages(tab(name).page),
   // A JavaScript expression, run in the page (tests of the page's own modules); its value.
   evaluate: ({ page: name, expression }) => tab(name).page.evaluate(expression),
   snapshot: ({ page: name }) => snapshot(tab(name).page),
-  liveMessages: ({ page: name }) => tab(name).liveMessages,
+  liveMessages: ({ page: name }) => eventsFor(tab(name).received, 'newMessage').map((event) => event.arguments[0]),
+  // Every invocation of `target` received ({at, arguments}), or sent by the page.
+  liveEvents: ({ page: name, target }) => eventsFor(tab(name).received, target),
+  sentEvents: ({ page: name, target }) => eventsFor(tab(name).sent, target),
   pageErrors: ({ page: name }) => tab(name).pageErrors,
 
   async screenshot({ page: name, path }) {
     await tab(name).page.screenshot({ path });
   },
 
+  /**
+   * Closes the tab, as a person closing it does; when the closing began. Closing it again
+   * does nothing, and what it recorded (errors, frames) stays readable.
+   */
   async closePage({ page: name }) {
-    await tab(name).context.close();
-    pages.delete(name);
+    const entry = tab(name);
+    if (entry.closed) return null;
+    entry.closed = true;
+    const closedAt = Date.now();
+    await entry.context.close();
+    return closedAt;
   },
 };
 
