@@ -21,7 +21,6 @@ from chat.settings import load_settings
 from functions.http_api import http_api
 from functions.realtime_events import realtime_events
 from realtime import load_backend
-from realtime.settings import load_realtime_settings
 
 __all__ = ["create_app"]
 
@@ -30,7 +29,7 @@ def create_app(environ: Mapping[str, str], runtime: Runtime | None = None) -> fu
     """The function app for ``environ``; a wrong setting raises
     :class:`~chat.settings.SettingsError` naming it, so the app stops at start-up."""
     settings = load_settings(environ)
-    backend = load_backend(load_realtime_settings(environ, settings.auth))
+    backend = load_backend(environ, settings.auth)
     runtime = runtime or Runtime(settings)
     app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
     app.register_functions(http_api(runtime, backend))

@@ -36,12 +36,13 @@ def _register(
     runtime: Runtime,
     backend: Backend,
 ) -> None:
-    def handle(invocation: str, realtime: Realtime) -> None:
-        runtime.events(realtime).handle(backend.inbound(invocation))
+    def handle(request: str, realtime: Realtime) -> None:
+        runtime.events(realtime).handle(backend.inbound(request))
 
     function = _with_realtime(events, backend, handle)
     function.__name__ = function.__qualname__ = name
-    triggered = events.generic_trigger(arg_name="invocation", **trigger.binding())(function)
+    # "request": the Web PubSub extension hands over the value named so (SignalR's any).
+    triggered = events.generic_trigger(arg_name="request", **trigger.binding())(function)
     events.function_name(name)(triggered)
 
 
@@ -52,13 +53,13 @@ def _with_realtime(
     output = backend.output
     if output is None:
 
-        def on_event(invocation: str) -> None:
-            handle(invocation, backend.realtime())
+        def on_event(request: str) -> None:
+            handle(request, backend.realtime())
 
         return on_event
 
-    def on_event_with_output(invocation: str, realtime_output: func.Out[str]) -> None:
-        handle(invocation, backend.realtime(realtime_output.set))
+    def on_event_with_output(request: str, realtime_output: func.Out[str]) -> None:
+        handle(request, backend.realtime(realtime_output.set))
 
     declare = events.generic_output_binding(arg_name="realtime_output", **output.binding())
     result: Callable[..., None] = declare(on_event_with_output)

@@ -8,20 +8,52 @@ one per backend and mode, and read the backend's settings.
 - :mod:`realtime.backend`: what every adapter offers the function edge.
 - :mod:`realtime.signalr_rest`: Azure SignalR Service by REST, tokens signed here.
 - :mod:`realtime.signalr_bindings`: Azure SignalR Service through the Functions bindings.
+- :mod:`realtime.webpubsub_settings`, :mod:`realtime.webpubsub_rest`,
+  :mod:`realtime.webpubsub_bindings`, :mod:`realtime.webpubsub_events`: Azure Web PubSub,
+  likewise (``DOCCHAT_REALTIME=webpubsub``).
+- :mod:`realtime.liveness`: what the service said about connections lately.
 
 :func:`load_backend` picks the adapter the settings name.
 """
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Mapping
+
+from chat.settings import AuthMode, setting_choice
 from realtime.backend import Backend
-from realtime.settings import RealtimeSettings, SignalRMode
+from realtime.settings import RealtimeSettings, SignalRMode, load_realtime_settings
+from realtime.webpubsub_settings import WebPubSubMode, load_webpubsub_settings
 
-__all__ = ["load_backend"]
+__all__ = ["RealtimeBackend", "load_backend"]
 
 
-def load_backend(settings: RealtimeSettings) -> Backend:
+class RealtimeBackend(enum.StrEnum):
+    """Which real-time service docchat uses (``DOCCHAT_REALTIME``)."""
+
+    SIGNALR = "signalr"
+    WEBPUBSUB = "webpubsub"
+
+
+def load_backend(environ: Mapping[str, str], auth: AuthMode) -> Backend:
     """The adapter for the configured backend and mode (imported only then)."""
+    kind = setting_choice(
+        environ, "DOCCHAT_REALTIME", RealtimeBackend, default=RealtimeBackend.SIGNALR
+    )
+    if kind is RealtimeBackend.WEBPUBSUB:
+        settings = load_webpubsub_settings(environ, auth)
+        if settings.mode is WebPubSubMode.BINDINGS:
+            from realtime.webpubsub_bindings import WebPubSubBindings
+
+            return WebPubSubBindings(settings)
+        from realtime.webpubsub_rest import WebPubSubRest
+
+        return WebPubSubRest(settings)
+    return _signalr(load_realtime_settings(environ, auth))
+
+
+def _signalr(settings: RealtimeSettings) -> Backend:
     if settings.signalr_mode is SignalRMode.BINDINGS:
         from realtime.signalr_bindings import SignalRBindings
 

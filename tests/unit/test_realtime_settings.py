@@ -21,7 +21,7 @@ def test_rest_mode_is_the_default_and_reads_the_connection_string() -> None:
     assert settings.signalr_mode is SignalRMode.REST
     assert settings.connection is not None
     assert ACCESS_KEY not in repr(settings)
-    assert isinstance(load_backend(settings), SignalRRest)
+    assert isinstance(load_backend(VALID, AuthMode.DEV), SignalRRest)
 
 
 def test_bindings_mode_needs_no_connection_string() -> None:
@@ -30,7 +30,7 @@ def test_bindings_mode_needs_no_connection_string() -> None:
     settings = load_realtime_settings(environ, AuthMode.APPSERVICE)
 
     assert (settings.signalr_mode, settings.connection) == (SignalRMode.BINDINGS, None)
-    assert isinstance(load_backend(settings), SignalRBindings)
+    assert isinstance(load_backend(environ, AuthMode.APPSERVICE), SignalRBindings)
 
 
 @pytest.mark.parametrize(

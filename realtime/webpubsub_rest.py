@@ -1,0 +1,194 @@
+"""Azure Web PubSub through its official service SDK (``azure-messaging-webpubsubservice``).
+
+``DOCCHAT_WEBPUBSUB_MODE=rest``: docchat calls the data-plane API at once and hears every
+failure, and the SDK signs client access tokens with the AccessKey. Every event a client
+receives is one JSON message ``{"event": <name>, "data": <payload>}``, the names and
+payloads the same as on SignalR. The SDK is imported on first use.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
+from typing import TYPE_CHECKING, Any
+
+from chat.breaker import Breaker
+from chat.errors import ConnectionNotFound, Misconfigured, RealtimeUnavailable
+from chat.events import InboundEvent
+from chat.identity import User
+from chat.realtime import Negotiator, Realtime, realtime_outage
+from chat.runtime import Once
+from realtime.backend import BindingDeclaration
+from realtime.liveness import Liveness
+from realtime.webpubsub_events import inbound_event, webpubsub_triggers
+from realtime.webpubsub_settings import WebPubSubSettings
+
+if TYPE_CHECKING:
+    from azure.core.exceptions import HttpResponseError
+    from azure.messaging.webpubsubservice import WebPubSubServiceClient
+
+__all__ = ["WebPubSubRest"]
+
+#: Connect and read timeouts (seconds) of a REST call, and the SDK's own retries, inside the
+#: request's ~1.5 s budget: a refused connection is retried at once, nothing else.
+CLIENT_OPTIONS: dict[str, Any] = {
+    "connection_timeout": 0.5,
+    "read_timeout": 1.0,
+    "retry_total": 1,
+    "retry_backoff_factor": 0.1,
+    "retry_on_status_codes": [],
+}
+#: Client access tokens last an hour (the SDK's default), or less when the sign-in ends sooner.
+TOKEN_MINUTES = 60
+_JSON = "application/json"
+_log = logging.getLogger(__name__)
+
+
+class WebPubSubRest:
+    """The backend for REST mode: no bindings; one SDK client and breaker per process."""
+
+    output: BindingDeclaration | None = None
+    connection_input: BindingDeclaration | None = None
+
+    def __init__(self, settings: WebPubSubSettings) -> None:
+        self._settings = settings
+        self.event_triggers: Mapping[str, BindingDeclaration] = webpubsub_triggers(settings.hub)
+        self._client = Once(self._build_client)
+        self._breaker = Breaker(realtime_outage)
+        self._liveness = Liveness()
+
+    def realtime(self, output: object = None) -> Realtime:
+        """The SDK client, shared by every invocation."""
+        return WebPubSubCalls(self._client.get(), self._breaker, self._liveness)
+
+    def negotiator(self, connection_input: object = None) -> Negotiator:
+        """Client access URLs the SDK signs."""
+        return ClientAccessUrls(self._client.get())
+
+    def inbound(self, trigger_value: str) -> InboundEvent:
+        """The service's report, as the Web PubSub extension passes it on."""
+        return inbound_event(trigger_value)
+
+    def _build_client(self) -> WebPubSubServiceClient:
+        from azure.messaging.webpubsubservice import WebPubSubServiceClient
+
+        connection = self._settings.connection_string or ""
+        return WebPubSubServiceClient.from_connection_string(
+            connection, hub=self._settings.hub, **CLIENT_OPTIONS
+        )
+
+
+class ClientAccessUrls:
+    """``{"url"}``: the client access URL with its token, as ``getClientAccessUrl`` wants."""
+
+    def __init__(self, client: WebPubSubServiceClient) -> None:
+        self._client = client
+
+    def connection_for(self, user: User) -> dict[str, Any]:
+        minutes = TOKEN_MINUTES
+        if user.signed_in_until is not None:
+            left = user.signed_in_until - time.time()
+            minutes = max(1, min(TOKEN_MINUTES, math.floor(left / 60)))
+        token = self._client.get_client_access_token(user_id=user.id, minutes_to_expire=minutes)
+        return {"url": str(token["url"])}
+
+    def renewed_user(self, headers: Mapping[str, str]) -> User | None:
+        return None  # the client reconnects with its reconnection token, never through negotiate
+
+
+class WebPubSubCalls:
+    """:class:`~chat.realtime.Realtime` through the service SDK."""
+
+    def __init__(
+        self, client: WebPubSubServiceClient, breaker: Breaker, liveness: Liveness
+    ) -> None:
+        self._client = client
+        self._breaker = breaker
+        self._liveness = liveness
+
+    def add_to_group(self, group: str, connection_id: str) -> None:
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            with self._outages_reported():
+                self._client.add_connection_to_group(group, connection_id)
+        except ResourceNotFoundError:
+            raise ConnectionNotFound(
+                "that connection is not connected: negotiate and connect first"
+            ) from None
+
+    def remove_from_group(self, group: str, connection_id: str) -> None:
+        from azure.core.exceptions import ResourceNotFoundError
+
+        with suppress(ResourceNotFoundError), self._outages_reported():
+            self._client.remove_connection_from_group(group, connection_id)
+
+    def send_to_group(self, group: str, event: str, payload: Any) -> None:
+        with self._outages_reported():
+            self._client.send_to_group(group, _message(event, payload), content_type=_JSON)
+
+    def send_to_connections(self, connection_ids: list[str], event: str, payload: Any) -> None:
+        message = _message(event, payload)
+        for connection_id in connection_ids:
+            with self._outages_reported():
+                self._client.send_to_connection(connection_id, message, content_type=_JSON)
+
+    def stop_user_hearing(self, group: str, user_id: str) -> None:
+        """Close the user's connections, as on SignalR: clients reconnect at once, and
+        re-join only what they may still see."""
+        with self._outages_reported():
+            self._client.close_user_connections(user_id, reason=f"access to {group} changed")
+
+    def is_connected(self, connection_id: str) -> bool | None:
+        known = self._liveness.get(connection_id)
+        if known is not None:
+            return known
+        try:
+            with self._outages_reported():
+                connected = self._client.connection_exists(connection_id)
+        except RealtimeUnavailable:
+            return None
+        self._liveness.put(connection_id, connected)
+        return connected
+
+    @contextmanager
+    def _outages_reported(self) -> Iterator[None]:
+        from azure.core.exceptions import (
+            HttpResponseError,
+            ServiceRequestError,
+            ServiceResponseError,
+        )
+
+        self._breaker.check()
+        try:
+            yield
+        except (ServiceRequestError, ServiceResponseError) as error:
+            _log.warning("Web PubSub unreachable: %s", type(error).__name__)
+            self._breaker.opened()
+            raise realtime_outage() from None
+        except HttpResponseError as error:
+            raise self._translated(error) from None
+        self._breaker.closed()
+
+    def _translated(self, error: HttpResponseError) -> Exception:
+        status = int(error.status_code or 0)
+        if status in (401, 403):
+            _log.error(
+                "Web PubSub refused docchat's credentials (%s): check the AccessKey in"
+                " WebPubSubConnectionString, or the identity's Web PubSub role",
+                status,
+            )
+            return Misconfigured(f"Web PubSub answered {status}")
+        if status == 429 or status >= 500 or status == 0:
+            _log.warning("Web PubSub failed: %s", status)
+            self._breaker.opened()
+            return RealtimeUnavailable("the realtime service failed; try again shortly")
+        return error
+
+
+def _message(event: str, payload: Any) -> str:
+    return json.dumps({"event": event, "data": payload}, ensure_ascii=False)
