@@ -8,7 +8,6 @@ payloads the same as on SignalR. The SDK is imported on first use.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import time
@@ -190,5 +189,7 @@ class WebPubSubCalls:
         return error
 
 
-def _message(event: str, payload: Any) -> str:
-    return json.dumps({"event": event, "data": payload}, ensure_ascii=False)
+def _message(event: str, payload: Any) -> dict[str, Any]:
+    # An object, not its text: with application/json the SDK serializes the body itself, so
+    # a str or bytes would reach clients as a JSON string or base64.
+    return {"event": event, "data": payload}

@@ -13,14 +13,17 @@ import pytest
 
 from chat.identity import User
 from devstack.cosmos import EMULATOR_KEY
-from devstack.signalr import start_emulator
 from devstack.emulator_core.upstream_rules import parse_upstream_rule
+from devstack.signalr import start_emulator
 from devstack.stack import free_port
+from devstack.webpubsub import start_emulator as start_webpubsub
 from tests.fixtures.functions_host import FUNCTION_KEY, HostedApp, serve_function_app
 from tests.fixtures.hub_client import NodeHubClient
 from tests.integration.chat_calls import NEW, body_of, membership, principal
 
 _unique = itertools.count()
+#: Web PubSub's events docchat handles, and the handler check the service makes first.
+WEBPUBSUB_EVENTS = "connected,disconnected,typing,validate"
 
 LoadApp = Callable[..., Awaitable[HostedApp]]
 
@@ -36,8 +39,9 @@ def closed_port() -> int:
 @pytest.fixture
 async def load_app(cosmos_server: Any) -> AsyncIterator[LoadApp]:
     """Serve function_app afresh under an environment, as a new worker process would load it,
-    with a SignalR emulator of its own whose upstream calls it, as the service calls the
-    app's webhook.
+    with a real-time emulator of its own (SignalR, or Web PubSub when the settings say
+    ``DOCCHAT_REALTIME=webpubsub``) whose events call it, as the service calls the app's
+    webhook.
 
     Defaults: dev identity, open access, REST mode, a Cosmos container of its own per test;
     keyword arguments override any setting.
@@ -48,10 +52,14 @@ async def load_app(cosmos_server: Any) -> AsyncIterator[LoadApp]:
 
             async def load(**settings: str) -> HostedApp:
                 port = free_port()
-                webhook = f"http://127.0.0.1:{port}/runtime/webhooks/signalr?code={FUNCTION_KEY}"
-                emulator = emulators.enter_context(
-                    start_emulator(upstream=[parse_upstream_rule(webhook)])
-                )
+                backend = settings.get("DOCCHAT_REALTIME", "signalr")
+                rule = f"http://127.0.0.1:{port}/runtime/webhooks/{backend}?code={FUNCTION_KEY}"
+                start = start_emulator
+                if backend == "webpubsub":
+                    # The handler takes what docchat has functions for, as infra/ sets it.
+                    rule += f" event={WEBPUBSUB_EVENTS}"
+                    start = start_webpubsub
+                emulator = emulators.enter_context(start(upstream=[parse_upstream_rule(rule)]))
                 environment = {
                     "DOCCHAT_AUTH": "dev",
                     "DOCCHAT_ACCESS": "open",
@@ -60,6 +68,7 @@ async def load_app(cosmos_server: Any) -> AsyncIterator[LoadApp]:
                     "COSMOS_KEY": EMULATOR_KEY,
                     "COSMOS_CONTAINER": container,
                     "AzureSignalRConnectionString": emulator.connection_string,
+                    "WebPubSubConnectionString": emulator.connection_string,
                     **settings,
                 }
                 hosted = await served.enter_async_context(serve_function_app(environment, port))

@@ -1,0 +1,101 @@
+"""docchat on Azure Web PubSub, end to end: the official ``@azure/web-pubsub-client`` on the
+local Web PubSub emulator, whose CloudEvents call the app's webPubSubTrigger functions
+through the dev host's webhook, in REST mode (the official service SDK) and bindings mode
+(webPubSubConnection and webPubSub): the same chat, presence and typing as on SignalR."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from typing import Any
+
+import pytest
+
+from chat.identity import User
+from tests.fixtures.chat import ALICE, BOB
+from tests.fixtures.functions_host import HostedApp
+from tests.fixtures.webpubsub_client import NodeWebPubSubClient
+from tests.integration.chat_calls import body_of, doc, membership, post, principal
+from tests.integration.conftest import LoadApp
+
+MODES = ["rest", "bindings"]
+
+
+@pytest.fixture
+async def clients() -> AsyncIterator[AsyncExitStack]:
+    async with AsyncExitStack() as opened:
+        yield opened
+
+
+async def connect(
+    clients: AsyncExitStack, host: HostedApp, user: User, document: str
+) -> NodeWebPubSubClient:
+    """Negotiate, connect the official client with the URL negotiate gave, and join."""
+    negotiated = await host.call("negotiate", headers=principal(user))
+    assert negotiated.status_code == 200, negotiated.get_body()
+    assert set(body_of(negotiated)) == {"url"}
+    client = await clients.enter_async_context(
+        NodeWebPubSubClient.connect(body_of(negotiated)["url"])
+    )
+    assert client.user_id == user.id
+    joined = await membership(
+        host, "join_document", document, client.connection_id, principal(user)
+    )
+    assert joined.status_code == 204, joined.get_body()
+    return client
+
+
+async def heard(client: NodeWebPubSubClient, event: str) -> Any:
+    """The data of the next docchat event, which must be ``event`` (presence may come first).
+
+    Group sends reach subprotocol clients as group messages and sends to one connection as
+    server messages; either way docchat's JSON ``{event, data}`` is the message's data.
+    """
+    while True:
+        message = await client.next_event()
+        if message["event"] not in ("group-message", "server-message"):
+            continue
+        assert message["dataType"] == "json", message
+        if message["data"]["event"] == event:
+            return message["data"]["data"]
+        assert message["data"]["event"] == "presence", message
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_messages_presence_and_typing_reach_the_document_on_web_pubsub(
+    load_app: LoadApp, clients: AsyncExitStack, mode: str
+) -> None:
+    document = doc(f"webpubsub-{mode}")
+    host = await load_app(DOCCHAT_REALTIME="webpubsub", DOCCHAT_WEBPUBSUB_MODE=mode)
+    alice = await connect(clients, host, ALICE, document)
+    bob = await connect(clients, host, BOB, document)
+
+    posted = body_of(await post(host, ALICE, document, "hello on Web PubSub"))
+
+    assert await heard(bob, "newMessage") == posted
+    assert await heard(alice, "newMessage") == posted
+    presence = await host.call(
+        "presence", method="GET", document_id=document, headers=principal(ALICE)
+    )
+    assert body_of(presence)["users"] == [
+        {"id": ALICE.id, "name": ALICE.name},
+        {"id": BOB.id, "name": BOB.name},
+    ]
+    sent = await bob.command("sendEvent", event="typing", data={"documentId": document})
+    assert sent["error"] is None
+    assert await heard(alice, "typing") == {
+        "documentId": document,
+        "user": {"id": BOB.id, "name": BOB.name},
+    }
+
+
+async def test_only_the_connections_owner_joins_with_it_on_web_pubsub(
+    load_app: LoadApp, clients: AsyncExitStack
+) -> None:
+    document = doc("webpubsub-owner")
+    host = await load_app(DOCCHAT_REALTIME="webpubsub")
+    bob = await connect(clients, host, BOB, document)
+
+    answer = await membership(host, "join_document", document, bob.connection_id, principal(ALICE))
+
+    assert answer.status_code == 403
