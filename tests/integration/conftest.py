@@ -54,12 +54,13 @@ async def load_app(cosmos_server: Any) -> AsyncIterator[LoadApp]:
                 port = free_port()
                 backend = settings.get("DOCCHAT_REALTIME", "signalr")
                 rule = f"http://127.0.0.1:{port}/runtime/webhooks/{backend}?code={FUNCTION_KEY}"
-                start = start_emulator
                 if backend == "webpubsub":
                     # The handler takes what docchat has functions for, as infra/ sets it.
                     rule += f" event={WEBPUBSUB_EVENTS}"
-                    start = start_webpubsub
-                emulator = emulators.enter_context(start(upstream=[parse_upstream_rule(rule)]))
+                    started = start_webpubsub(upstream=[parse_upstream_rule(rule)])
+                else:
+                    started = start_emulator(upstream=[parse_upstream_rule(rule)])
+                emulator = emulators.enter_context(started)
                 environment = {
                     "DOCCHAT_AUTH": "dev",
                     "DOCCHAT_ACCESS": "open",
