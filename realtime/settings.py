@@ -10,10 +10,11 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from chat.settings import AuthMode, SettingsError, required_setting, setting_choice
+from chat.settings import AuthMode, SettingsError, optional_setting, setting_choice
 from signalr.connection_string import (
     ConnectionString,
     ConnectionStringError,
+    identity_connection,
     parse_connection_string,
 )
 
@@ -40,7 +41,8 @@ class SignalRMode(enum.StrEnum):
 
 @dataclass(frozen=True)
 class RealtimeSettings:
-    """The backend and how to reach it; ``connection`` only in REST mode (it signs tokens)."""
+    """The backend and how to reach it; ``connection`` only in REST mode (with an AccessKey,
+    or Microsoft Entra ID)."""
 
     signalr_mode: SignalRMode
     connection: ConnectionString | None = field(default=None, repr=False)
@@ -61,14 +63,44 @@ def load_realtime_settings(environ: Mapping[str, str], auth: AuthMode) -> Realti
 
 
 def _signalr_connection(environ: Mapping[str, str]) -> ConnectionString:
+    """The connection string, or the extension's identity-based settings (used when the plain
+    value is absent: Functions OptionsSetupFromConfig). Setting both is refused: the
+    extension would quietly ignore the identity."""
     name = SIGNALR_CONNECTION_SETTING
+    text = optional_setting(environ, name)
+    service_uri = optional_setting(environ, f"{name}__serviceUri")
+    if text is not None and service_uri is not None:
+        raise SettingsError(
+            f"set {name} (a connection string) or {name}__serviceUri (Microsoft Entra ID), not both"
+        )
+    if service_uri is not None:
+        return _identity_connection(environ, service_uri)
+    if text is None:
+        raise SettingsError(f"{name} is not set (nor {name}__serviceUri for Microsoft Entra ID)")
     try:
-        connection = parse_connection_string(required_setting(environ, name))
+        return parse_connection_string(text)
     except ConnectionStringError as error:
         raise SettingsError(f"{name}: {error}") from None
-    if connection.access_key is None:
+
+
+def _identity_connection(environ: Mapping[str, str], service_uri: str) -> ConnectionString:
+    """``__credential=managedidentity`` (with ``__clientId`` for a user-assigned identity),
+    or neither for ``DefaultAzureCredential``, as the extension reads them; anything it would
+    quietly ignore is refused instead."""
+    name = SIGNALR_CONNECTION_SETTING
+    credential = optional_setting(environ, f"{name}__credential")
+    client_id = optional_setting(environ, f"{name}__clientId")
+    managed = credential is not None and credential.lower() == "managedidentity"
+    if credential is not None and not managed:
         raise SettingsError(
-            f"{name} has no AccessKey: DOCCHAT_SIGNALR_MODE=rest signs client tokens with it; "
-            "with Microsoft Entra ID use DOCCHAT_SIGNALR_MODE=bindings"
+            f"{name}__credential must be managedidentity, or unset for DefaultAzureCredential"
         )
-    return connection
+    if client_id is not None and not managed:
+        raise SettingsError(
+            f"{name}__clientId names a user-assigned managed identity: "
+            f"set {name}__credential=managedidentity too"
+        )
+    try:
+        return identity_connection(service_uri, managed_identity=managed, client_id=client_id)
+    except ConnectionStringError as error:
+        raise SettingsError(f"{name}__serviceUri: {error}") from None

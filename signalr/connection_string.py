@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 __all__ = [
     "ConnectionString",
     "ConnectionStringError",
+    "identity_connection",
     "parse_connection_string",
     "replace_port",
 ]
@@ -66,6 +67,8 @@ class ConnectionString:
     client_id: str | None = None
     tenant_id: str | None = None
     client_secret: str | None = field(default=None, repr=False)
+    #: With ``AuthType=azure.app``: the path of the app registration's certificate.
+    client_cert: str | None = None
 
     @property
     def uses_entra_id(self) -> bool:
@@ -114,6 +117,21 @@ def parse_connection_string(text: str) -> ConnectionString:
         client_id=values.get("clientid") or None,
         tenant_id=values.get("tenantid") or None,
         client_secret=values.get("clientsecret") or None,
+        client_cert=values.get("clientcert") or None,
+    )
+
+
+def identity_connection(
+    service_uri: str, *, managed_identity: bool = False, client_id: str | None = None
+) -> ConnectionString:
+    """The connection the Functions extension's identity-based settings describe
+    (``<name>__serviceUri``, ``__credential``, ``__clientId``): Microsoft Entra ID against
+    ``service_uri``, through a managed identity (user-assigned with ``client_id``) or, as the
+    extension falls back to, ``DefaultAzureCredential``."""
+    return ConnectionString(
+        endpoint=_absolute_url("serviceUri", service_uri),
+        auth_type="azure.msi" if managed_identity else "azure",
+        client_id=client_id,
     )
 
 

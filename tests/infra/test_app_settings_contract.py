@@ -31,7 +31,7 @@ RUNTIME = {
     "AZURE_CLIENT_ID",
 }
 #: The SignalR connection in the extension's identity-based form: the extension reads it in
-#: bindings mode, and it is the keyless form of the connection docchat reads in rest mode.
+#: bindings mode, and docchat in rest mode (after finding no plain connection string).
 SIGNALR_SECTION = {
     f"{SIGNALR_CONNECTION_SETTING}__serviceUri",
     f"{SIGNALR_CONNECTION_SETTING}__credential",
@@ -59,10 +59,8 @@ SAMPLE_VALUES = {
     "DOCCHAT_JWT_ISSUER": "https://login.example/tenant/v2.0",
     "DOCCHAT_JWT_AUDIENCE": "api://docchat",
     "DOCCHAT_JWT_JWKS_URL": "https://login.example/tenant/discovery/v2.0/keys",
-    SIGNALR_CONNECTION_SETTING: (
-        "Endpoint=https://sigr-x.service.signalr.net;AccessKey=sample-key-0123456789abcdef;"
-        "Version=1.0;"
-    ),
+    f"{SIGNALR_CONNECTION_SETTING}__serviceUri": "https://sigr-x.service.signalr.net",
+    f"{SIGNALR_CONNECTION_SETTING}__clientId": "sample-client-id",
     "WEBSITE_INSTANCE_ID": "0123abcd",
 }
 
@@ -126,6 +124,7 @@ def test_the_template_sets_exactly_what_docchat_reads(auth: str, mode: str, acce
         not_in_template |= OTHER_JWT_KEYS
     if mode == "rest":
         not_in_template |= {SIGNALR_CONNECTION_SETTING}
+        assert read >= SIGNALR_SECTION
     assert read - set(template) == not_in_template
     assert set(template) == (read - not_in_template) | RUNTIME | SIGNALR_SECTION
 

@@ -10,6 +10,7 @@ from realtime import load_backend
 from realtime.settings import SignalRMode, load_realtime_settings
 from realtime.signalr_bindings import SignalRBindings
 from realtime.signalr_rest import SignalRRest
+from signalr.connection_string import ConnectionString
 
 ACCESS_KEY = "realtime-settings-test-key-0123456789abcdef"
 VALID = {"AzureSignalRConnectionString": f"Endpoint=http://127.0.0.1:8888;AccessKey={ACCESS_KEY};"}
@@ -57,9 +58,10 @@ def test_bindings_mode_needs_no_connection_string() -> None:
             "AzureSignalRConnectionString: Endpoint must be an absolute http",
         ),
         (
-            {"AzureSignalRConnectionString": "Endpoint=https://x;AuthType=azure.msi"},
+            {"AzureSignalRConnectionString__serviceUri": "https://x.service.signalr.net"},
             AuthMode.DEV,
-            "has no AccessKey: DOCCHAT_SIGNALR_MODE=rest signs client tokens with it",
+            "set AzureSignalRConnectionString (a connection string) or "
+            "AzureSignalRConnectionString__serviceUri (Microsoft Entra ID), not both",
         ),
     ],
 )
@@ -71,3 +73,72 @@ def test_invalid_settings_fail_with_a_message_naming_the_setting(
 
     assert says in str(raised.value)
     assert ACCESS_KEY not in str(raised.value)
+
+
+IDENTITY = {
+    "AzureSignalRConnectionString__serviceUri": "https://sigr-x.service.signalr.net/",
+    "AzureSignalRConnectionString__credential": "ManagedIdentity",
+    "AzureSignalRConnectionString__clientId": "0b0c0d0e-client-id",
+}
+
+
+def keyless(environ: dict[str, str]) -> ConnectionString:
+    connection = load_realtime_settings(environ, AuthMode.JWT).connection
+    assert connection is not None
+    return connection
+
+
+def test_the_extensions_identity_based_settings_name_a_user_assigned_managed_identity() -> None:
+    connection = keyless(IDENTITY)
+
+    assert connection.uses_entra_id
+    assert (connection.endpoint, connection.access_key) == (
+        "https://sigr-x.service.signalr.net",
+        None,
+    )
+    assert (connection.auth_type, connection.client_id) == ("azure.msi", "0b0c0d0e-client-id")
+
+
+def test_a_service_uri_alone_means_default_azure_credential_as_in_the_extension() -> None:
+    connection = keyless({"AzureSignalRConnectionString__serviceUri": "https://x"})
+
+    assert (connection.auth_type, connection.client_id) == ("azure", None)
+
+
+def test_an_authtype_connection_string_is_keyless_too() -> None:
+    text = "Endpoint=https://x;AuthType=azure.msi;ClientId=abc"
+    connection = keyless({"AzureSignalRConnectionString": text})
+
+    assert (connection.uses_entra_id, connection.client_id) == (True, "abc")
+
+
+@pytest.mark.parametrize(
+    ("changes", "says"),
+    [
+        (
+            {"AzureSignalRConnectionString__credential": "clientsecret"},
+            "__credential must be managedidentity, or unset for DefaultAzureCredential",
+        ),
+        (
+            {"AzureSignalRConnectionString__credential": ""},
+            "__clientId names a user-assigned managed identity: set "
+            "AzureSignalRConnectionString__credential=managedidentity too",
+        ),
+        (
+            {"AzureSignalRConnectionString__serviceUri": "sigr-x.service.signalr.net"},
+            "AzureSignalRConnectionString__serviceUri: serviceUri must be an absolute http",
+        ),
+        (
+            {"AzureSignalRConnectionString__serviceUri": " "},
+            "AzureSignalRConnectionString is not set (nor "
+            "AzureSignalRConnectionString__serviceUri for Microsoft Entra ID)",
+        ),
+    ],
+)
+def test_identity_settings_the_extension_would_ignore_or_misread_are_refused(
+    changes: dict[str, str], says: str
+) -> None:
+    with pytest.raises(SettingsError) as raised:
+        load_realtime_settings({**IDENTITY, **changes}, AuthMode.DEV)
+
+    assert says in str(raised.value)
