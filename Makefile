@@ -33,8 +33,11 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt | system-packages
 	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
 	@touch $@
 
+# Then the browser bundle of @azure/web-pubsub-client (its dist has bare imports), which the
+# dev host serves at /vendor/web-pubsub-client.js; npm ci empties node_modules, so both go together.
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+	npm run --silent bundle
 	@touch $@
 
 # `make dev PORT=8071 SIGNALR_PORT=8889 COSMOS_PORT=8082` moves the stack; left empty,

@@ -4,7 +4,8 @@
 Like ``func start``: the app settings go into the environment (a variable already set wins),
 the app is imported and indexed once, and its HTTP functions are listed with their URLs.
 Next to the app, ``host.json`` gives the route prefix, ``web/`` is served at ``/`` and the
-browser build of the SignalR client at ``/vendor/signalr.min.js``. The app setting
+browser build of the SignalR client at ``/vendor/signalr.min.js`` (and the Web PubSub client's
+bundle, which ``npm run bundle`` makes, at ``/vendor/web-pubsub-client.js``). The app setting
 ``FUNCTIONS_REQUEST_BODY_SIZE_LIMIT`` caps request bodies (:mod:`devstack.host.limits`).
 Set-up problems are reported in one line; Ctrl-C or SIGTERM stops the host.
 """
@@ -52,6 +53,9 @@ logger = logging.getLogger("devstack.host")
 #: The browser build of the official SignalR client, as installed by npm.
 SIGNALR_BROWSER_CLIENT = Path("node_modules/@microsoft/signalr/dist/browser/signalr.min.js")
 SIGNALR_CLIENT_URL = "/vendor/signalr.min.js"
+#: The official Web PubSub client bundled for browsers (``npm run bundle``; the Makefile runs it).
+WEBPUBSUB_BROWSER_CLIENT = Path("node_modules/.bundles/web-pubsub-client.js")
+WEBPUBSUB_CLIENT_URL = "/vendor/web-pubsub-client.js"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,7 +95,10 @@ def _application(args: argparse.Namespace) -> web.Application:
         logger.info("Skipping '%s' from local settings: it is set in the environment", name)
     folder = args.app.resolve().parent
     web_root = args.web or folder / "web"
-    client = folder / SIGNALR_BROWSER_CLIENT
+    clients = {
+        SIGNALR_CLIENT_URL: folder / SIGNALR_BROWSER_CLIENT,
+        WEBPUBSUB_CLIENT_URL: folder / WEBPUBSUB_BROWSER_CLIENT,
+    }
     options = HostOptions(
         route_prefix=read_route_prefix(folder / "host.json"),
         function_key=os.environ.get(FUNCTION_KEY_SETTING),
@@ -99,7 +106,7 @@ def _application(args: argparse.Namespace) -> web.Application:
         settings=os.environ,
         app_directory=folder,
         web_root=web_root if web_root.is_dir() else None,
-        static_files={SIGNALR_CLIENT_URL: client} if client.is_file() else {},
+        static_files={url: path for url, path in clients.items() if path.is_file()},
         limits=_limits(),
     )
     return create_host_app(load_function_app(args.app), options)
