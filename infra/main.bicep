@@ -20,9 +20,9 @@ param authMode string = 'appservice'
 @allowed(['open', 'members'])
 param accessMode string = 'open'
 
-@description('How docchat talks to SignalR (DOCCHAT_SIGNALR_MODE).')
+@description('How docchat talks to the real-time service: through the Functions bindings or its REST API (DOCCHAT_SIGNALR_MODE, or DOCCHAT_WEBPUBSUB_MODE).')
 @allowed(['rest', 'bindings'])
-param signalrMode string = 'bindings'
+param realtimeMode string = 'bindings'
 
 @description('The real-time service: Azure SignalR Service or Azure Web PubSub.')
 @allowed(['signalr', 'webpubsub'])
@@ -189,7 +189,7 @@ module settings 'app/settings.bicep' = {
   params: {
     authMode: authMode
     accessMode: accessMode
-    signalrMode: signalrMode
+    realtimeMode: realtimeMode
     realtimeBackend: realtimeBackend
     identityClientId: identity.outputs.clientId
     storageBlobEndpoint: storage.outputs.serviceEndpoints.blob

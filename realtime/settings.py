@@ -24,6 +24,7 @@ __all__ = [
     "RealtimeSettings",
     "SignalRMode",
     "load_realtime_settings",
+    "service_connection",
 ]
 
 #: The one hub docchat uses.
@@ -59,14 +60,14 @@ def load_realtime_settings(environ: Mapping[str, str], auth: AuthMode) -> Realti
                 "appservice or dev; with DOCCHAT_AUTH=jwt use DOCCHAT_SIGNALR_MODE=rest"
             )
         return RealtimeSettings(mode)
-    return RealtimeSettings(mode, _signalr_connection(environ))
+    return RealtimeSettings(mode, service_connection(environ, SIGNALR_CONNECTION_SETTING))
 
 
-def _signalr_connection(environ: Mapping[str, str]) -> ConnectionString:
-    """The connection string, or the extension's identity-based settings (used when the plain
-    value is absent: Functions OptionsSetupFromConfig). Setting both is refused: the
-    extension would quietly ignore the identity."""
-    name = SIGNALR_CONNECTION_SETTING
+def service_connection(environ: Mapping[str, str], name: str) -> ConnectionString:
+    """The connection string in setting ``name``, or the extension's identity-based settings
+    under ``name__`` (used when the plain value is absent: Functions
+    OptionsSetupFromConfig). Setting both is refused: the extension would quietly ignore the
+    identity. SignalR's and Web PubSub's extensions read them alike."""
     text = optional_setting(environ, name)
     service_uri = optional_setting(environ, f"{name}__serviceUri")
     if text is not None and service_uri is not None:
@@ -74,7 +75,7 @@ def _signalr_connection(environ: Mapping[str, str]) -> ConnectionString:
             f"set {name} (a connection string) or {name}__serviceUri (Microsoft Entra ID), not both"
         )
     if service_uri is not None:
-        return _identity_connection(environ, service_uri)
+        return _identity_connection(environ, name, service_uri)
     if text is None:
         raise SettingsError(f"{name} is not set (nor {name}__serviceUri for Microsoft Entra ID)")
     try:
@@ -83,11 +84,12 @@ def _signalr_connection(environ: Mapping[str, str]) -> ConnectionString:
         raise SettingsError(f"{name}: {error}") from None
 
 
-def _identity_connection(environ: Mapping[str, str], service_uri: str) -> ConnectionString:
+def _identity_connection(
+    environ: Mapping[str, str], name: str, service_uri: str
+) -> ConnectionString:
     """``__credential=managedidentity`` (with ``__clientId`` for a user-assigned identity),
     or neither for ``DefaultAzureCredential``, as the extension reads them; anything it would
     quietly ignore is refused instead."""
-    name = SIGNALR_CONNECTION_SETTING
     credential = optional_setting(environ, f"{name}__credential")
     client_id = optional_setting(environ, f"{name}__clientId")
     managed = credential is not None and credential.lower() == "managedidentity"

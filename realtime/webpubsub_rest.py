@@ -1,7 +1,8 @@
 """Azure Web PubSub through its official service SDK (``azure-messaging-webpubsubservice``).
 
 ``DOCCHAT_WEBPUBSUB_MODE=rest``: docchat calls the data-plane API at once and hears every
-failure, and the SDK signs client access tokens with the AccessKey. Every event a client
+failure. The SDK signs client access tokens with the AccessKey, or, keyless, asks the
+service for them with the app's Microsoft Entra identity. Every event a client
 receives is one JSON message ``{"event": <name>, "data": <payload>}``, the names and
 payloads the same as on SignalR. The SDK is imported on first use.
 """
@@ -25,8 +26,10 @@ from realtime.backend import BindingDeclaration
 from realtime.liveness import Liveness
 from realtime.webpubsub_events import inbound_event, webpubsub_triggers
 from realtime.webpubsub_settings import WebPubSubSettings
+from signalr.connection_string import ConnectionString
 
 if TYPE_CHECKING:
+    from azure.core.credentials import AzureKeyCredential, TokenCredential
     from azure.core.exceptions import HttpResponseError
     from azure.messaging.webpubsubservice import WebPubSubServiceClient
 
@@ -75,9 +78,13 @@ class WebPubSubRest:
     def _build_client(self) -> WebPubSubServiceClient:
         from azure.messaging.webpubsubservice import WebPubSubServiceClient
 
-        connection = self._settings.connection_string or ""
-        return WebPubSubServiceClient.from_connection_string(
-            connection, hub=self._settings.hub, **CLIENT_OPTIONS
+        connection = self._settings.connection
+        assert connection is not None  # load_webpubsub_settings requires it in REST mode
+        return WebPubSubServiceClient(
+            endpoint=connection.server_url,
+            hub=self._settings.hub,
+            credential=_credential(connection),
+            **CLIENT_OPTIONS,
         )
 
 
@@ -187,6 +194,18 @@ class WebPubSubCalls:
             self._breaker.opened()
             return RealtimeUnavailable("the realtime service failed; try again shortly")
         return error
+
+
+def _credential(connection: ConnectionString) -> AzureKeyCredential | TokenCredential:
+    """The AccessKey, with which the SDK signs client tokens itself; or the identity, with
+    which it asks the service's :generateToken for them."""
+    if connection.access_key is not None:
+        from azure.core.credentials import AzureKeyCredential
+
+        return AzureKeyCredential(connection.access_key)
+    from signalr.entra import credential_for
+
+    return credential_for(connection)
 
 
 def _message(event: str, payload: Any) -> dict[str, Any]:

@@ -7,13 +7,9 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from chat.settings import (
-    AuthMode,
-    SettingsError,
-    optional_setting,
-    required_setting,
-    setting_choice,
-)
+from chat.settings import AuthMode, SettingsError, optional_setting, setting_choice
+from realtime.settings import service_connection
+from signalr.connection_string import ConnectionString
 
 __all__ = [
     "WEBPUBSUB_CONNECTION_SETTING",
@@ -38,11 +34,12 @@ class WebPubSubMode(enum.StrEnum):
 
 @dataclass(frozen=True)
 class WebPubSubSettings:
-    """The mode, the hub, and (REST mode) the connection string the service SDK reads."""
+    """The mode, the hub, and (REST mode) the connection: an AccessKey, or Microsoft Entra
+    ID through the extension's identity-based settings."""
 
     mode: WebPubSubMode
     hub: str = DEFAULT_HUB
-    connection_string: str | None = field(default=None, repr=False)
+    connection: ConnectionString | None = field(default=None, repr=False)
 
 
 def load_webpubsub_settings(environ: Mapping[str, str], auth: AuthMode) -> WebPubSubSettings:
@@ -59,10 +56,5 @@ def load_webpubsub_settings(environ: Mapping[str, str], auth: AuthMode) -> WebPu
                 "or dev; with DOCCHAT_AUTH=jwt use DOCCHAT_WEBPUBSUB_MODE=rest"
             )
         return WebPubSubSettings(mode, hub)
-    connection = required_setting(environ, WEBPUBSUB_CONNECTION_SETTING)
-    if "accesskey=" not in connection.lower() or "endpoint=" not in connection.lower():
-        raise SettingsError(
-            f"{WEBPUBSUB_CONNECTION_SETTING} needs an Endpoint and an AccessKey: "
-            "DOCCHAT_WEBPUBSUB_MODE=rest signs client tokens with it"
-        )
-    return WebPubSubSettings(mode, hub, connection)
+    # Web PubSub connection strings have SignalR's shape (Endpoint, AccessKey, Port, AuthType).
+    return WebPubSubSettings(mode, hub, service_connection(environ, WEBPUBSUB_CONNECTION_SETTING))

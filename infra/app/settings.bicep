@@ -6,8 +6,9 @@
 param authMode string
 @allowed(['open', 'members'])
 param accessMode string
+@description('How docchat talks to the real-time service: DOCCHAT_SIGNALR_MODE or DOCCHAT_WEBPUBSUB_MODE.')
 @allowed(['rest', 'bindings'])
-param signalrMode string
+param realtimeMode string
 @allowed(['signalr', 'webpubsub'])
 param realtimeBackend string
 
@@ -45,9 +46,9 @@ var runtimeSettings = {
 
 // chat.settings. No COSMOS_KEY: without one docchat signs in with the identity.
 var docchatSettings = {
+  DOCCHAT_REALTIME: realtimeBackend
   DOCCHAT_AUTH: authMode
   DOCCHAT_ACCESS: accessMode
-  DOCCHAT_SIGNALR_MODE: signalrMode
   DOCCHAT_MAX_MESSAGE_LENGTH: string(maxMessageLength)
   DOCCHAT_POSTS_PER_MINUTE: string(postsPerMinute)
   DOCCHAT_POST_BURST: string(postBurst)
@@ -65,20 +66,19 @@ var jwtSettings = authMode == 'jwt' ? {
 
 // The SignalR extension's identity-based connection (extension 1.7.0 and later).
 var signalrSettings = realtimeBackend == 'signalr' ? {
+  DOCCHAT_SIGNALR_MODE: realtimeMode
   AzureSignalRConnectionString__serviceUri: realtimeServiceUri
   AzureSignalRConnectionString__credential: 'managedidentity'
   AzureSignalRConnectionString__clientId: identityClientId
 } : {}
 
-// ---- Web PubSub (issue 13): named as the Web PubSub extension reads them. chat.settings
-// does not read these yet; align this block with it when DOCCHAT_REALTIME lands.
+// Web PubSub's connection, named as the Web PubSub extension reads it (identity-based).
 var webPubSubSettings = realtimeBackend == 'webpubsub' ? {
-  DOCCHAT_REALTIME: 'webpubsub'
+  DOCCHAT_WEBPUBSUB_MODE: realtimeMode
   WebPubSubConnectionString__serviceUri: realtimeServiceUri
   WebPubSubConnectionString__credential: 'managedidentity'
   WebPubSubConnectionString__clientId: identityClientId
   WebPubSubHub: 'documents'
 } : {}
-// ---- end of the Web PubSub block
 
 output appSettings object = union(runtimeSettings, docchatSettings, jwtSettings, signalrSettings, webPubSubSettings)

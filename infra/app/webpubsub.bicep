@@ -55,9 +55,11 @@ resource documents 'Microsoft.SignalRService/webPubSub/hubs@2024-03-01' = {
     eventHandlers: [
       {
         urlTemplate: 'https://${functionApp.properties.defaultHostName}/runtime/webhooks/webpubsub?code=${listKeys('${functionApp.id}/host/default', '2022-03-01').systemKeys.webpubsub_extension}'
-        userEventPattern: '*'
+        // Only the events docchat has functions for. No blocking connect: the user id and
+        // roles are in the token negotiate signs, and the extension answers an event no
+        // function takes with an error, which would refuse every connection.
+        userEventPattern: 'typing'
         systemEvents: [
-          'connect'
           'connected'
           'disconnected'
         ]

@@ -15,6 +15,7 @@ from chat import settings as chat_settings
 from chat.settings import SettingsError
 from functions import create_app
 from realtime.settings import HUB, SIGNALR_CONNECTION_SETTING
+from realtime.webpubsub_settings import WEBPUBSUB_CONNECTION_SETTING
 from tests.infra.bicep import INFRA, Opaque, Template
 
 SETTINGS = Template(INFRA / "app" / "settings.bicep")
@@ -30,27 +31,25 @@ RUNTIME = {
     "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
     "AZURE_CLIENT_ID",
 }
-#: The SignalR connection in the extension's identity-based form: the extension reads it in
-#: bindings mode, and docchat in rest mode (after finding no plain connection string).
-SIGNALR_SECTION = {
-    f"{SIGNALR_CONNECTION_SETTING}__serviceUri",
-    f"{SIGNALR_CONNECTION_SETTING}__credential",
-    f"{SIGNALR_CONNECTION_SETTING}__clientId",
+#: Each backend's mode setting, connection setting, and its connection in the extension's
+#: identity-based form: the extension reads the section in bindings mode, and docchat in rest
+#: mode (after finding no plain connection string).
+BACKENDS = {
+    "signalr": ("DOCCHAT_SIGNALR_MODE", SIGNALR_CONNECTION_SETTING),
+    "webpubsub": ("DOCCHAT_WEBPUBSUB_MODE", WEBPUBSUB_CONNECTION_SETTING),
 }
+
+
+def identity_section(connection: str) -> set[str]:
+    return {f"{connection}__serviceUri", f"{connection}__credential", f"{connection}__clientId"}
+
+
 #: Set by App Service itself in Azure, never by the template.
 PLATFORM = {"WEBSITE_INSTANCE_ID", "WEBSITE_AUTH_ENABLED"}
 #: Keyless: without a key docchat signs in to Cosmos DB with the identity.
 NO_KEY = {"COSMOS_KEY"}
 #: jwt mode takes the issuer's JWKS URL: no shared secret or copied key in app settings.
 OTHER_JWT_KEYS = {"DOCCHAT_JWT_SECRET", "DOCCHAT_JWT_PUBLIC_KEY"}
-#: The Web PubSub block (issue 13): names as the Web PubSub extension reads them.
-WEB_PUBSUB_BLOCK = {
-    "DOCCHAT_REALTIME",
-    "WebPubSubConnectionString__serviceUri",
-    "WebPubSubConnectionString__credential",
-    "WebPubSubConnectionString__clientId",
-    "WebPubSubHub",
-}
 #: A valid value for each setting the template leaves to the deployment.
 SAMPLE_VALUES = {
     "COSMOS_ENDPOINT": "https://cosmos-x.documents.azure.com:443/",
@@ -61,11 +60,14 @@ SAMPLE_VALUES = {
     "DOCCHAT_JWT_JWKS_URL": "https://login.example/tenant/discovery/v2.0/keys",
     f"{SIGNALR_CONNECTION_SETTING}__serviceUri": "https://sigr-x.service.signalr.net",
     f"{SIGNALR_CONNECTION_SETTING}__clientId": "sample-client-id",
+    f"{WEBPUBSUB_CONNECTION_SETTING}__serviceUri": "https://wps-x.webpubsub.azure.com",
+    f"{WEBPUBSUB_CONNECTION_SETTING}__clientId": "sample-client-id",
     "WEBSITE_INSTANCE_ID": "0123abcd",
 }
 
 COMBINATIONS = [
-    (auth, mode, access)
+    (backend, auth, mode, access)
+    for backend in BACKENDS
     for auth in ("appservice", "jwt")
     for mode in ("rest", "bindings")
     for access in ("open", "members")
@@ -91,13 +93,11 @@ class RecordingEnviron(Mapping[str, str]):
         return len(self._values)
 
 
-def template_settings(
-    auth: str, mode: str, access: str, backend: str = "signalr"
-) -> dict[str, object]:
+def template_settings(backend: str, auth: str, mode: str, access: str) -> dict[str, object]:
     """The app settings main.bicep's defaults and these modes give the function app."""
     limits = ("maxMessageLength", "postsPerMinute", "postBurst")
     params: dict[str, object] = {name: MAIN.default(name) for name in limits}
-    params |= {"authMode": auth, "signalrMode": mode, "accessMode": access}
+    params |= {"authMode": auth, "realtimeMode": mode, "accessMode": access}
     params["realtimeBackend"] = backend
     result = SETTINGS.output("appSettings", params)
     assert isinstance(result, dict)
@@ -114,46 +114,41 @@ def read_by_docchat(template: Mapping[str, object], auth: str) -> set[str]:
     return environ.read
 
 
-@pytest.mark.parametrize(("auth", "mode", "access"), COMBINATIONS)
-def test_the_template_sets_exactly_what_docchat_reads(auth: str, mode: str, access: str) -> None:
-    template = template_settings(auth, mode, access)
+@pytest.mark.parametrize(("backend", "auth", "mode", "access"), COMBINATIONS)
+def test_the_template_sets_exactly_what_docchat_reads(
+    backend: str, auth: str, mode: str, access: str
+) -> None:
+    template = template_settings(backend, auth, mode, access)
     read = read_by_docchat(template, auth)
+    _, connection = BACKENDS[backend]
 
     not_in_template = PLATFORM | NO_KEY
     if auth == "jwt":
         not_in_template |= OTHER_JWT_KEYS
     if mode == "rest":
-        not_in_template |= {SIGNALR_CONNECTION_SETTING}
-        assert read >= SIGNALR_SECTION
+        not_in_template |= {connection}
+        assert read >= identity_section(connection)
     assert read - set(template) == not_in_template
-    assert set(template) == (read - not_in_template) | RUNTIME | SIGNALR_SECTION
+    assert set(template) == (read - not_in_template) | RUNTIME | identity_section(connection)
 
 
-@pytest.mark.parametrize(("auth", "mode", "access"), COMBINATIONS)
-def test_the_template_sets_each_mode_as_chosen(auth: str, mode: str, access: str) -> None:
-    template = template_settings(auth, mode, access)
-    assert (template["DOCCHAT_AUTH"], template["DOCCHAT_SIGNALR_MODE"]) == (auth, mode)
+@pytest.mark.parametrize(("backend", "auth", "mode", "access"), COMBINATIONS)
+def test_the_template_sets_each_mode_as_chosen(
+    backend: str, auth: str, mode: str, access: str
+) -> None:
+    template = template_settings(backend, auth, mode, access)
+    mode_setting, connection = BACKENDS[backend]
+    assert template["DOCCHAT_REALTIME"] == backend
+    assert (template["DOCCHAT_AUTH"], template[mode_setting]) == (auth, mode)
     assert template["DOCCHAT_ACCESS"] == access
-    assert template[f"{SIGNALR_CONNECTION_SETTING}__credential"] == "managedidentity"
+    assert template[f"{connection}__credential"] == "managedidentity"
     # Each connection names the one identity; the values come from the deployment.
-    for name in ("AzureWebJobsStorage__clientId", "AZURE_CLIENT_ID"):
+    for name in (f"{connection}__clientId", "AzureWebJobsStorage__clientId", "AZURE_CLIENT_ID"):
         assert template[name] == Opaque("identityClientId")
 
 
-def test_the_web_pubsub_block_replaces_the_signalr_connection() -> None:
-    signalr = template_settings("appservice", "rest", "open", backend="signalr")
-    web_pubsub = template_settings("appservice", "rest", "open", backend="webpubsub")
-    assert set(web_pubsub) == set(signalr) - SIGNALR_SECTION | WEB_PUBSUB_BLOCK
-    assert web_pubsub["DOCCHAT_REALTIME"] == "webpubsub"
-    assert web_pubsub["WebPubSubHub"] == HUB
-
-
-def test_chat_settings_reads_no_web_pubsub_setting_yet() -> None:
-    """When this fails, issue 13 has landed: align the template's Web PubSub block with
-    the names chat.settings reads, then turn this into a contract like the one above."""
-    template = template_settings("appservice", "rest", "open", backend="webpubsub")
-    read = read_by_docchat(template, "appservice")
-    assert not read & WEB_PUBSUB_BLOCK
+def test_web_pubsub_gets_the_hub_docchat_uses() -> None:
+    assert template_settings("webpubsub", "appservice", "rest", "open")["WebPubSubHub"] == HUB
 
 
 def test_the_templates_defaults_are_docchats() -> None:
@@ -165,10 +160,14 @@ def test_the_templates_defaults_are_docchats() -> None:
     assert MAIN.default("cosmosContainerName") == defaults.cosmos_container
 
 
-def test_docchat_refuses_the_one_combination_the_template_could_still_be_given() -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_docchat_refuses_the_one_combination_the_template_could_still_be_given(
+    backend: str,
+) -> None:
     """bindings mode with jwt is refused at start-up, so docs/deploy.md rules it out."""
-    template = template_settings("jwt", "bindings", "open")
+    template = template_settings(backend, "jwt", "bindings", "open")
     values = {**SAMPLE_VALUES, "WEBSITE_AUTH_ENABLED": "False"}
     values |= {name: value for name, value in template.items() if isinstance(value, str)}
-    with pytest.raises(SettingsError, match="DOCCHAT_SIGNALR_MODE=bindings"):
+    mode_setting, _ = BACKENDS[backend]
+    with pytest.raises(SettingsError, match=f"{mode_setting}=bindings"):
         create_app(values)

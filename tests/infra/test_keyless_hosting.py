@@ -56,7 +56,9 @@ def test_web_pubsub_sends_the_hubs_events_to_the_extension() -> None:
     [handler] = hub["properties"]["eventHandlers"]
     assert "/runtime/webhooks/webpubsub?code=" in handler["urlTemplate"].expression
     assert "systemKeys.webpubsub_extension" in handler["urlTemplate"].expression
-    assert handler["systemEvents"] == ["connect", "connected", "disconnected"]
+    # Exactly what the app's webPubSubTrigger functions take (as the tests' emulators send).
+    assert handler["systemEvents"] == ["connected", "disconnected"]
+    assert handler["userEventPattern"] == "typing"
 
 
 def test_the_app_runs_python_3_11_on_flex_consumption_with_one_identity() -> None:

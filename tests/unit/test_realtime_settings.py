@@ -3,6 +3,8 @@ secret-free message."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from chat.settings import AuthMode, SettingsError
@@ -10,6 +12,9 @@ from realtime import load_backend
 from realtime.settings import SignalRMode, load_realtime_settings
 from realtime.signalr_bindings import SignalRBindings
 from realtime.signalr_rest import SignalRRest
+from realtime.webpubsub_bindings import WebPubSubBindings
+from realtime.webpubsub_rest import WebPubSubRest
+from realtime.webpubsub_settings import WebPubSubMode, load_webpubsub_settings
 from signalr.connection_string import ConnectionString
 
 ACCESS_KEY = "realtime-settings-test-key-0123456789abcdef"
@@ -142,3 +147,64 @@ def test_identity_settings_the_extension_would_ignore_or_misread_are_refused(
         load_realtime_settings({**IDENTITY, **changes}, AuthMode.DEV)
 
     assert says in str(raised.value)
+
+
+WEB_PUBSUB = {
+    "DOCCHAT_REALTIME": "webpubsub",
+    "WebPubSubConnectionString": f"Endpoint=http://127.0.0.1:8888;AccessKey={ACCESS_KEY};",
+}
+
+
+def test_web_pubsub_is_chosen_by_setting_with_rest_mode_and_hub_documents_by_default() -> None:
+    settings = load_webpubsub_settings(WEB_PUBSUB, AuthMode.DEV)
+
+    assert (settings.mode, settings.hub) == (WebPubSubMode.REST, "documents")
+    assert settings.connection is not None
+    assert settings.connection.access_key == ACCESS_KEY
+    assert ACCESS_KEY not in repr(settings)
+    assert isinstance(load_backend(WEB_PUBSUB, AuthMode.DEV), WebPubSubRest)
+
+
+def test_web_pubsub_reads_the_extensions_identity_based_settings_too() -> None:
+    environ = {
+        "DOCCHAT_REALTIME": "webpubsub",
+        "WebPubSubConnectionString__serviceUri": "https://wps-x.webpubsub.azure.com",
+        "WebPubSubConnectionString__credential": "managedidentity",
+        "WebPubSubConnectionString__clientId": "client-id",
+        "WebPubSubHub": "chat",
+    }
+
+    settings = load_webpubsub_settings(environ, AuthMode.APPSERVICE)
+
+    assert settings.hub == "chat"
+    assert settings.connection == ConnectionString(
+        endpoint="https://wps-x.webpubsub.azure.com", auth_type="azure.msi", client_id="client-id"
+    )
+
+
+def test_web_pubsub_bindings_mode_needs_no_connection() -> None:
+    environ = {"DOCCHAT_REALTIME": "webpubsub", "DOCCHAT_WEBPUBSUB_MODE": "bindings"}
+
+    assert isinstance(load_backend(environ, AuthMode.APPSERVICE), WebPubSubBindings)
+
+
+@pytest.mark.parametrize(
+    ("changes", "auth", "says"),
+    [
+        ({"DOCCHAT_REALTIME": "pusher"}, AuthMode.DEV, "DOCCHAT_REALTIME must be signalr or"),
+        ({"DOCCHAT_WEBPUBSUB_MODE": "bindings"}, AuthMode.JWT, "DOCCHAT_WEBPUBSUB_MODE=rest"),
+        ({"WebPubSubConnectionString": ""}, AuthMode.DEV, "WebPubSubConnectionString is not set"),
+        (
+            {"WebPubSubConnectionString__serviceUri": "https://wps-x.webpubsub.azure.com"},
+            AuthMode.DEV,
+            "set WebPubSubConnectionString (a connection string) or",
+        ),
+    ],
+)
+def test_invalid_web_pubsub_settings_fail_with_a_message_naming_the_setting(
+    changes: dict[str, str], auth: AuthMode, says: str
+) -> None:
+    with pytest.raises(SettingsError, match=re.escape(says)) as refused:
+        load_backend({**WEB_PUBSUB, **changes}, auth)
+
+    assert ACCESS_KEY not in str(refused.value)
