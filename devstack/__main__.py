@@ -2,12 +2,13 @@
 
 What ``make dev`` runs. It creates local.settings.json from the example when missing (with
 the ports it was given), checks the prerequisites (each problem reported in one line with
-its fix), starts the local Cosmos DB, the SignalR emulator and the dev host (or, with
-``--func``, Azurite and ``func start``), prints where everything is, and runs until Ctrl-C,
+its fix), starts the local Cosmos DB, the SignalR emulator (the Web PubSub one when the
+app setting ``DOCCHAT_REALTIME`` is ``webpubsub``) and the dev host (or, with ``--func``,
+Azurite and ``func start``), prints where everything is, and runs until Ctrl-C,
 which stops every child. A child that dies by itself is started again on its port, with a
 line saying so; one that keeps dying right after starting stops the stack. The other
-options (``--signalr-port``, ``--cosmos-port``, ``--app``, ``--settings``, ``--log-dir``) let
-a second stack run beside a developer's, as the tests do.
+options (``--signalr-port``, ``--webpubsub-port``, ``--cosmos-port``, ``--app``,
+``--settings``, ``--log-dir``) let a second stack run beside a developer's, as the tests do.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
             port=port,
             signalr_port=signalr_port,
             cosmos_port=cosmos_port,
+            webpubsub_port=args.webpubsub_port or free_port(),
             use_func=args.func,
             log_dir=args.log_dir,
             echo=True,
@@ -95,6 +97,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=7071, help="page and API")
     parser.add_argument("--signalr-port", type=int, default=8888)
     parser.add_argument("--cosmos-port", type=int, default=8081)
+    parser.add_argument("--webpubsub-port", type=int, default=8080, help="with webpubsub")
     parser.add_argument("--app", type=Path, default=PROJECT_ROOT / "function_app.py")
     parser.add_argument(
         "--settings",
@@ -145,13 +148,21 @@ def _summary(stack: LocalStack, root: Path) -> str:
     rows = [
         ("Page", f"{stack.base_url}/"),
         ("API", f"{stack.base_url}/{prefix} ({host}; function key {stack.function_key})"),
-        ("SignalR", stack.signalr_connection_string),
-        ("Upstream", f"client events to {stack.signalr_upstream.partition('?')[0]}"),
+        *_realtime_rows(stack),
         ("Cosmos DB", stack.cosmos_endpoint),
         ("Logs", f"{_shown(stack.log_dir, root)}/"),
     ]
     lines = [f"  {name:<10} {value}" for name, value in rows]
     return "\n".join(["docchat is running; Ctrl-C stops it.", *lines])
+
+
+def _realtime_rows(stack: LocalStack) -> list[tuple[str, str]]:
+    """The real-time emulator's connection string and where it sends client events."""
+    if stack.uses_webpubsub:
+        events = f"events to {stack.webpubsub_upstream.partition('?')[0]}"
+        return [("Web PubSub", stack.webpubsub_connection_string), ("Upstream", events)]
+    events = f"client events to {stack.signalr_upstream.partition('?')[0]}"
+    return [("SignalR", stack.signalr_connection_string), ("Upstream", events)]
 
 
 def _shown(path: Path, root: Path) -> Path:

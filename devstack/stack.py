@@ -1,4 +1,5 @@
-"""The whole local stack as child processes: Cosmos DB, the SignalR emulator and a host.
+"""The whole local stack as child processes: Cosmos DB, the SignalR emulator (or, with the
+app setting ``DOCCHAT_REALTIME=webpubsub``, the Web PubSub emulator) and a host.
 
 :class:`LocalStack` starts each service as a child process in its own session, on the
 ports given (0 picks a free one ahead of time), with the app settings from
@@ -35,16 +36,19 @@ from urllib.parse import quote, urlsplit
 
 from devstack.azure_guard import refusal_in_azure
 from devstack.emulator_core.running import connection_string as signalr_connection_string
+from devstack.host.__main__ import WEBPUBSUB_BROWSER_CLIENT
 from devstack.host.keys import FUNCTION_KEY_SETTING
-from devstack.host.server import PING_PATH, SIGNALR_WEBHOOK_PATH
+from devstack.host.server import PING_PATH, SIGNALR_WEBHOOK_PATH, WEBPUBSUB_WEBHOOK_PATH
 from devstack.host.settings import read_local_settings
 from devstack.signalr.settings import ACCESS_KEY_VARIABLE, UPSTREAM_VARIABLE
+from devstack.webpubsub import settings as webpubsub_settings
 from signalr.connection_string import parse_connection_string
 
 __all__ = [
     "COSMOS_SETTING",
     "PROJECT_ROOT",
     "SIGNALR_SETTING",
+    "WEBPUBSUB_SETTING",
     "ChildProcess",
     "LocalStack",
     "RestartPolicy",
@@ -57,6 +61,12 @@ __all__ = [
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SIGNALR_SETTING = "AzureSignalRConnectionString"
 COSMOS_SETTING = "COSMOS_ENDPOINT"
+WEBPUBSUB_SETTING = "WebPubSubConnectionString"
+#: The app setting that picks the real-time backend; ``webpubsub`` swaps the emulators.
+REALTIME_SETTING = "DOCCHAT_REALTIME"
+#: The Web PubSub events docchat has functions for, and the handler check the service makes
+#: first: the event handler's events as infra/ configures them.
+WEBPUBSUB_EVENTS = "connected,disconnected,typing,validate"
 #: Ports Azurite serves for ``UseDevelopmentStorage=true`` (blob, queue, table).
 AZURITE_PORTS = (10000, 10001, 10002)
 #: npm packages the stack runs or serves; missing means ``npm ci`` did not run or failed.
@@ -64,6 +74,7 @@ NODE_PACKAGES = ("@vercel/cosmosdb-server", "@microsoft/signalr")
 
 _COSMOS_READY = re.compile(rf"{COSMOS_SETTING}=(\S+)")
 _SIGNALR_READY = re.compile(rf"{SIGNALR_SETTING}=(\S+)")
+_WEBPUBSUB_READY = re.compile(rf"{WEBPUBSUB_SETTING}=(\S+)")
 _PROBE_TIMEOUT = 2.0
 _POLL_INTERVAL = 0.05
 _TAIL_LINES = 20
@@ -101,12 +112,12 @@ def settings_file(root: Path) -> Path:
 
 
 def missing_prerequisites(
-    root: Path, ports: Mapping[str, int], *, use_func: bool = False
+    root: Path, ports: Mapping[str, int], *, use_func: bool = False, webpubsub: bool = False
 ) -> list[str]:
     """One line per missing prerequisite of the stack, each saying how to fix it.
 
     ``ports`` maps a service's name to the port it will use (0: a free one is picked);
-    ``use_func`` adds Core Tools and Azurite.
+    ``use_func`` adds Core Tools and Azurite; ``webpubsub`` the page's Web PubSub client.
     """
     problems: list[str] = []
     refusal = refusal_in_azure("the local stack")
@@ -118,6 +129,10 @@ def missing_prerequisites(
         if not (root / "node_modules" / package / "package.json").is_file():
             problems.append(f"node_modules lacks {package}: run `npm ci` in {root}")
             break
+    if webpubsub and not (root / WEBPUBSUB_BROWSER_CLIENT).is_file():
+        problems.append(
+            f"the page's Web PubSub client is not bundled: run `npm run bundle` in {root}"
+        )
     problems.extend(
         f"port {port} ({name}) is in use: stop what listens there (`ss -ltnp 'sport = :{port}'`)"
         " or choose another port"
@@ -330,6 +345,7 @@ class LocalStack:
         port: int = 0,
         signalr_port: int = 0,
         cosmos_port: int = 0,
+        webpubsub_port: int = 0,
         use_func: bool = False,
         settings_overrides: Mapping[str, str] | None = None,
         log_dir: Path | None = None,
@@ -341,6 +357,7 @@ class LocalStack:
         self.port = port or free_port()
         self.signalr_port = signalr_port or free_port()
         self.cosmos_port = cosmos_port or free_port()
+        self.webpubsub_port = webpubsub_port or free_port()
         self.use_func = use_func
         self.app = app or root / "function_app.py"
         self.settings_path = settings_path or settings_file(root)
@@ -351,6 +368,14 @@ class LocalStack:
         self._overrides = dict(settings_overrides or {})
         values = read_local_settings(self.settings_path).values
         self.settings: dict[str, str] = {**values, **self._overrides}
+        # Which emulator the app needs: as the host reads the setting (the environment wins
+        # over the settings file), with the stack's overrides over both.
+        self.realtime = (
+            self._overrides.get(REALTIME_SETTING)
+            or os.environ.get(REALTIME_SETTING)
+            or values.get(REALTIME_SETTING)
+            or "signalr"
+        )
         self.cosmos_endpoint = ""
         self._services: list[_Service] = []
         self._signalr: _Service | None = None
@@ -382,6 +407,24 @@ class LocalStack:
         """The emulator's connection string, as the app sees it."""
         return self.settings[SIGNALR_SETTING]
 
+    @property
+    def uses_webpubsub(self) -> bool:
+        """Whether the app's real-time backend is Web PubSub (``DOCCHAT_REALTIME=webpubsub``)."""
+        return self.realtime == "webpubsub"
+
+    @property
+    def webpubsub_upstream(self) -> str:
+        """The Web PubSub emulator's event handler rule: the app host's webhook (the function
+        key standing in for ``webpubsub_extension``'s) for the events docchat handles."""
+        url = f"http://127.0.0.1:{self.port}{WEBPUBSUB_WEBHOOK_PATH}"
+        url = f"{url}?code={quote(self.function_key)}" if self.function_key else url
+        return f"{url} event={WEBPUBSUB_EVENTS}"
+
+    @property
+    def webpubsub_connection_string(self) -> str:
+        """The Web PubSub emulator's connection string, as the app sees it."""
+        return self.settings[WEBPUBSUB_SETTING]
+
     def __enter__(self) -> LocalStack:
         return self.start()
 
@@ -390,13 +433,18 @@ class LocalStack:
 
     def start(self) -> LocalStack:
         """Start every service and wait until each is healthy; on failure stop them all."""
-        problems = missing_prerequisites(self.root, self._ports(), use_func=self.use_func)
+        problems = missing_prerequisites(
+            self.root, self._ports(), use_func=self.use_func, webpubsub=self.uses_webpubsub
+        )
         if problems:
             raise StackError("\n".join(problems))
         atexit.register(self.stop)
         try:
             self._start_cosmos()
-            self.start_signalr()
+            if self.uses_webpubsub:
+                self._start_webpubsub()
+            else:
+                self.start_signalr()
             if self.use_func:
                 self._start_func()
             else:
@@ -407,7 +455,11 @@ class LocalStack:
         return self
 
     def _ports(self) -> dict[str, int]:
-        ports = {"dev host": self.port, "SignalR emulator": self.signalr_port}
+        ports = {"dev host": self.port}
+        if self.uses_webpubsub:
+            ports["Web PubSub emulator"] = self.webpubsub_port
+        else:
+            ports["SignalR emulator"] = self.signalr_port
         ports["Cosmos DB"] = self.cosmos_port
         if self.use_func:
             ports.update({f"Azurite {port}": port for port in AZURITE_PORTS})
@@ -489,6 +541,31 @@ class LocalStack:
         key = signalr.env[ACCESS_KEY_VARIABLE]
         self.settings[SIGNALR_SETTING] = signalr_connection_string(endpoint, key)
 
+    def _start_webpubsub(self) -> None:
+        """Start the Web PubSub emulator, its events going to the app host's webhook."""
+        current = self.settings.get(WEBPUBSUB_SETTING)
+        key = parse_connection_string(current).access_key if current else None
+        webpubsub = self._child(
+            "webpubsub",
+            [sys.executable, "-m", "devstack.webpubsub", "--port", str(self.webpubsub_port)],
+            ready_line=_WEBPUBSUB_READY,
+            env={  # by environment, as for SignalR: keys stay out of ps
+                **os.environ,
+                webpubsub_settings.ACCESS_KEY_VARIABLE: key
+                or webpubsub_settings.DEFAULT_ACCESS_KEY,
+                webpubsub_settings.UPSTREAM_VARIABLE: self.webpubsub_upstream,
+            },
+        )
+        self._run(webpubsub, (self.webpubsub_port,), self._launch_webpubsub)
+
+    def _launch_webpubsub(self, webpubsub: ChildProcess) -> None:
+        webpubsub.start()
+        deadline = time.monotonic() + self.timeout
+        endpoint = parse_connection_string(webpubsub.wait_for_ready_line(deadline)[1]).service_url
+        webpubsub.wait_until(lambda: _answers(f"{endpoint}/api/health", "HEAD"), deadline)
+        key = webpubsub.env[webpubsub_settings.ACCESS_KEY_VARIABLE]
+        self.settings[WEBPUBSUB_SETTING] = signalr_connection_string(endpoint, key)
+
     def _start_cosmos(self) -> None:
         port = str(self.cosmos_port)
         cosmos = self._child(
@@ -520,7 +597,8 @@ class LocalStack:
         self._start_app_host("func", [func, "start", "--port", str(self.port)], 4 * self.timeout)
 
     def _start_app_host(self, name: str, command: list[str], timeout: float) -> None:
-        endpoints = {key: self.settings[key] for key in (COSMOS_SETTING, SIGNALR_SETTING)}
+        realtime = WEBPUBSUB_SETTING if self.uses_webpubsub else SIGNALR_SETTING
+        endpoints = {key: self.settings[key] for key in (COSMOS_SETTING, realtime)}
         # The same command and environment on every restart: the same port, endpoints and
         # function key (a setting), so browsers and backend callers need not notice.
         host = self._child(name, command, env={**os.environ, **self._overrides, **endpoints})
