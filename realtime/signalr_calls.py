@@ -17,12 +17,17 @@ from chat.breaker import Breaker
 from chat.errors import ConnectionNotFound, Misconfigured, RealtimeUnavailable
 from chat.realtime import realtime_outage
 from realtime.liveness import Liveness
-from signalr.errors import NotFoundError, ServiceError, ServiceUnavailableError
+from signalr.errors import (
+    CredentialError,
+    NotFoundError,
+    ServiceError,
+    ServiceUnavailableError,
+)
 
 if TYPE_CHECKING:
     from signalr.rest import HubClient
 
-__all__ = ["RestRealtime"]
+__all__ = ["RestRealtime", "outages_reported"]
 
 _log = logging.getLogger(__name__)
 
@@ -38,7 +43,7 @@ class RestRealtime:
 
     def add_to_group(self, group: str, connection_id: str) -> None:
         try:
-            with self._outages_reported():
+            with outages_reported(self._breaker):
                 self._hub.add_connection_to_group(group, connection_id)
         except NotFoundError:
             raise ConnectionNotFound(
@@ -46,16 +51,16 @@ class RestRealtime:
             ) from None
 
     def remove_from_group(self, group: str, connection_id: str) -> None:
-        with suppress(NotFoundError), self._outages_reported():
+        with suppress(NotFoundError), outages_reported(self._breaker):
             self._hub.remove_connection_from_group(group, connection_id)
 
     def send_to_group(self, group: str, event: str, payload: Any) -> None:
-        with self._outages_reported():
+        with outages_reported(self._breaker):
             self._hub.send_to_group(group, event, [payload])
 
     def send_to_connections(self, connection_ids: list[str], event: str, payload: Any) -> None:
         for connection_id in connection_ids:
-            with suppress(NotFoundError), self._outages_reported():
+            with suppress(NotFoundError), outages_reported(self._breaker):
                 self._hub.send_to_connection(connection_id, event, [payload])
 
     def is_connected(self, connection_id: str) -> bool | None:
@@ -66,7 +71,7 @@ class RestRealtime:
         if known is not None:
             return known
         try:
-            with self._outages_reported():
+            with outages_reported(self._breaker):
                 connected = self._hub.connection_exists(connection_id)
         except RealtimeUnavailable:
             return None  # presence may be stale while the service is down, not refused
@@ -76,30 +81,41 @@ class RestRealtime:
     def stop_user_hearing(self, group: str, user_id: str) -> None:
         """Close the user's connections: the service cannot tell which of them joined the
         group. Clients reconnect at once, and re-join only what they may still see."""
-        with self._outages_reported():
+        with outages_reported(self._breaker):
             self._hub.close_user_connections(user_id, reason=f"access to {group} changed")
-
-    @contextmanager
-    def _outages_reported(self) -> Iterator[None]:
-        self._breaker.check()
-        try:
-            with _outages_reported():
-                yield
-        except RealtimeUnavailable:
-            self._breaker.opened()
-            raise
-        self._breaker.closed()
 
 
 @contextmanager
-def _outages_reported() -> Iterator[None]:
+def outages_reported(breaker: Breaker) -> Iterator[None]:
+    """Fail at once while ``breaker`` says an outage is fresh; otherwise report failures as
+    :func:`_failures_translated` does, and tell ``breaker`` how the call went."""
+    breaker.check()
+    try:
+        with _failures_translated():
+            yield
+    except RealtimeUnavailable:
+        breaker.opened()
+        raise
+    breaker.closed()
+
+
+@contextmanager
+def _failures_translated() -> Iterator[None]:
     """Turn an unreachable or failing service (5xx, 429) into :class:`RealtimeUnavailable`,
-    and a refusal of docchat's own credentials (401, 403) into :class:`Misconfigured`.
+    and a refusal of docchat's own credentials (401, 403, or no Entra token at all) into
+    :class:`Misconfigured`.
 
     Other 4xx answers mean docchat sent something wrong: a bug, left to surface as one.
     """
     try:
         yield
+    except CredentialError as error:
+        _log.error(
+            "%s: check AzureSignalRConnectionString__credential and __clientId, and that the "
+            "identity exists here",
+            error,
+        )
+        raise Misconfigured("no Microsoft Entra token for SignalR") from None
     except ServiceUnavailableError as error:
         _log.warning("SignalR unreachable: %s", error)
         raise realtime_outage() from None

@@ -1,9 +1,10 @@
-"""The Azure SignalR Service over its REST API, with tokens docchat signs itself.
+"""The Azure SignalR Service over its REST API.
 
 ``DOCCHAT_SIGNALR_MODE=rest``: docchat calls the data-plane API at once and hears every
-failure (:mod:`realtime.signalr_calls`), and signs client tokens with the connection
-string's AccessKey (:mod:`realtime.signalr_tokens`). Each is imported on first use: a
-cold start pays for neither requests nor PyJWT until a function needs them.
+failure (:mod:`realtime.signalr_calls`). Client tokens (:mod:`realtime.signalr_tokens`) are
+signed with the connection string's AccessKey, or, with Microsoft Entra ID, made by the
+service. Each is imported on first use: a cold start pays for neither requests nor PyJWT
+(nor azure-identity) until a function needs them.
 """
 
 from __future__ import annotations
@@ -57,9 +58,11 @@ class SignalRRest:
         return inbound_event(trigger_value)
 
     def negotiator(self, connection_input: object = None) -> Negotiator:
-        """Tokens signed here with the AccessKey."""
-        from realtime.signalr_tokens import SignedTokens
+        """Tokens signed here with the AccessKey, or made by the service without one."""
+        from realtime.signalr_tokens import ServiceTokens, SignedTokens
 
+        if self._connection.access_key is None:
+            return ServiceTokens(self._hub.get(), self._breaker)
         return SignedTokens(self._connection)
 
     def _build_hub_client(self) -> HubClient:

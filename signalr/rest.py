@@ -1,7 +1,8 @@
 """A client for the Azure SignalR Service data-plane REST API (version 2022-06-01).
 
 One :class:`HubClient` talks to one hub. It keeps a pooled HTTP session and signs a fresh
-short-lived token per call (or asks a Microsoft Entra credential for one). By default it does
+short-lived token per call, or, for a connection without an AccessKey, presents a Microsoft
+Entra token (:mod:`signalr.entra`); the service then makes client tokens too. By default it does
 not retry, as neither the Management SDK without ``RetryOptions`` nor the Functions extension
 does; a :class:`RetryPolicy` turns retries on, each operation by its own rule, within a time
 budget.
@@ -14,6 +15,7 @@ import random
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -29,17 +31,27 @@ from signalr.errors import (
     ServiceError,
     ServiceUnavailableError,
 )
-from signalr.tokens import API_VERSION, server_token, validate_hub_name
+from signalr.tokens import (
+    API_VERSION,
+    DEFAULT_CLIENT_TOKEN_LIFETIME,
+    ConnectionInfo,
+    TokenError,
+    client_url,
+    server_token,
+    validate_hub_name,
+)
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
+
+    from signalr.entra import EntraTokens
 
 __all__ = ["API_VERSION", "MAX_BODY_BYTES", "HubClient", "RetryPolicy"]
 
 #: The service refuses larger request bodies; we refuse them before sending.
 MAX_BODY_BYTES = 1024 * 1024
-#: The scope of a Microsoft Entra token for the service's REST API.
-ENTRA_SCOPE = "https://signalr.azure.com/.default"
+#: ``:generateToken`` came with this version of the API (its 2024-12-01 reference).
+GENERATE_TOKEN_API_VERSION = "2024-12-01"  # noqa: S105 - a version, not a secret
 #: Answers that mean the service could not do the work now (rather than refusing it).
 _UNAVAILABLE_STATUSES = (429, 500, 502, 503, 504)
 
@@ -112,7 +124,12 @@ NO_RETRY = RetryPolicy.default(attempts=0)
 
 
 class HubClient:
-    """Send messages and manage connections, users and groups of one hub."""
+    """Send messages and manage connections, users and groups of one hub.
+
+    A ``credential`` makes every call present its Microsoft Entra token; without one, a
+    connection without an AccessKey gets the credential it names
+    (:func:`signalr.entra.credential_for`).
+    """
 
     def __init__(
         self,
@@ -124,13 +141,11 @@ class HubClient:
         credential: TokenCredential | None = None,
         pool_size: int = 16,
     ) -> None:
-        if connection.uses_entra_id and credential is None:
-            raise ValueError("this connection string uses Microsoft Entra ID: pass a credential")
         self.connection = connection
         self.hub = validate_hub_name(hub)
         self._timeout = timeout if isinstance(timeout, tuple) else (timeout, timeout)
         self._retry = retry
-        self._credential = credential
+        self._entra = _entra_tokens(connection, credential)
         # Lower-cased as the SDK sends it (RestApiProvider.cs): hub names ignore case.
         self._base = f"{connection.server_url}/api/hubs/{quote(self.hub.lower(), safe='')}"
         self._session = requests.Session()
@@ -248,6 +263,28 @@ class HubClient:
         """Close every connection of ``user_id`` but the ``excluded`` ones."""
         self._close(f"users/{_segment(user_id)}/:closeConnections", excluded, reason)
 
+    # Client tokens -----------------------------------------------------------------------------
+
+    def client_connection_info(
+        self, *, user_id: str | None = None, lifetime: timedelta = DEFAULT_CLIENT_TOKEN_LIFETIME
+    ) -> ConnectionInfo:
+        """What a client needs to connect to the hub, with a token the service makes
+        (``POST :generateToken``): no AccessKey needed. The service counts whole minutes, so
+        the token lives ``lifetime`` rounded down, and at least a minute."""
+        minutes = int(lifetime.total_seconds() // 60)
+        if minutes < 1:
+            raise TokenError("the service issues client tokens for one minute or more")
+        query: dict[str, Any] = {"minutesToExpire": str(minutes)}
+        if user_id is not None:
+            if not user_id:
+                raise TokenError("user id must not be empty")
+            query["userId"] = user_id
+        response = self._call(
+            "POST", ":generateToken", query, api_version=GENERATE_TOKEN_API_VERSION
+        )
+        token = _json_field(response, "token")
+        return ConnectionInfo(url=client_url(self.connection, self.hub), access_token=token)
+
     # Service -----------------------------------------------------------------------------------
 
     def is_healthy(self) -> bool:
@@ -298,10 +335,15 @@ class HubClient:
         body: bytes | None = None,
         *,
         message: bool = False,
-    ) -> None:
-        response = self._request(method, f"{self._base}/{path}", query or {}, body, message=message)
+        api_version: str = API_VERSION,
+    ) -> requests.Response:
+        url = f"{self._base}/{path}"
+        response = self._request(
+            method, url, {**(query or {}), "api-version": api_version}, body, message=message
+        )
         if response.status_code >= 400:
             raise _service_error(response)
+        return response
 
     def _request(
         self, method: str, url: str, query: dict[str, Any], body: bytes | None, *, message: bool
@@ -353,15 +395,28 @@ class HubClient:
         headers = {"Authorization": f"Bearer {self._token_for(url)}"}
         if body is not None:
             headers["Content-Type"] = "application/json"
-        params = {**{k: v for k, v in query.items() if v}, "api-version": API_VERSION}
+        params = {k: v for k, v in query.items() if v}
+        params.setdefault("api-version", API_VERSION)  # last, unless the caller named one
         return self._session.request(
             method, url, params=params, data=body, headers=headers, timeout=timeout
         )
 
     def _token_for(self, url: str) -> str:
-        if self._credential is not None:
-            return self._credential.get_token(ENTRA_SCOPE).token
+        if self._entra is not None:
+            return self._entra.bearer()
         return server_token(self.connection, url)
+
+
+def _entra_tokens(
+    connection: ConnectionString, credential: TokenCredential | None
+) -> EntraTokens | None:
+    """Where a client's Entra tokens come from: ``credential``, else the one a connection
+    without an AccessKey names; None when calls sign with the key."""
+    if credential is None and not connection.uses_entra_id:
+        return None
+    from signalr.entra import EntraTokens, credential_for
+
+    return EntraTokens(credential or credential_for(connection))
 
 
 def _within(timeout: tuple[float, float], deadline: float | None) -> tuple[float, float]:
@@ -426,6 +481,17 @@ def _error_kind(status_code: int) -> type[ServiceError]:
     if status_code in _UNAVAILABLE_STATUSES:
         return RetriesExhaustedError
     return ServiceError
+
+
+def _json_field(response: requests.Response, name: str) -> str:
+    """The non-empty string ``name`` of a JSON answer; a :class:`ServiceError` otherwise."""
+    try:
+        value = response.json().get(name)
+    except (ValueError, AttributeError):
+        value = None
+    if not isinstance(value, str) or not value:
+        raise ServiceError(response.status_code, None, f"the answer has no {name!r}")
+    return value
 
 
 def _text(value: object) -> str | None:

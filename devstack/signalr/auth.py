@@ -8,15 +8,18 @@ the claims as .NET writes them.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import jwt
+
 from devstack.emulator_core import tokens
 from devstack.emulator_core.tokens import RequestTarget, Unauthorized, audience_matches, same_origin
 
-__all__ = ["Identity", "TokenValidator", "claim_strings"]
+__all__ = ["Identity", "TokenValidator", "claim_strings", "issue_client_token"]
 
 #: The service's own user id claim, which the SDK and the Functions extension write.
 SYSTEM_USER_ID_CLAIM = "asrs.s.uid"
@@ -46,6 +49,19 @@ class TokenValidator(tokens.TokenValidator):
                 f"{target.hub!r}"
             )
         return Identity(user_id=_user_id(claims), claims=claims)
+
+
+def issue_client_token(
+    access_key: str, audience: str, user_id: str | None, lifetime_seconds: int
+) -> str:
+    """A client token the service makes itself: HS256 with the AccessKey, its user in the
+    service's own claim."""
+    now = int(time.time())
+    claims: dict[str, Any] = {"aud": audience, "iat": now, "nbf": now}
+    claims["exp"] = now + lifetime_seconds
+    if user_id is not None:
+        claims[SYSTEM_USER_ID_CLAIM] = user_id
+    return jwt.encode(claims, access_key, algorithm="HS256")
 
 
 def claim_strings(claims: Mapping[str, Any]) -> tuple[str, ...]:

@@ -19,9 +19,11 @@ from typing import Any
 from aiohttp import web
 
 from devstack.emulator_core.registry import HubRegistry
+from devstack.emulator_core.tokens import RequestTarget
 from devstack.emulator_core.upstream_rules import UpstreamRule
-from devstack.signalr.auth import TokenValidator
+from devstack.signalr.auth import TokenValidator, issue_client_token
 from devstack.signalr.connection import ClientConnection
+from devstack.signalr.entra import RestTokens
 from devstack.signalr.invocation import Invocation
 from devstack.signalr.protocol import HubProtocol
 from devstack.signalr.settings import DEFAULT_ACCESS_KEY, EmulatorSettings
@@ -57,6 +59,11 @@ class Emulator:
     ) -> None:
         self.settings = settings or EmulatorSettings()
         self.tokens = TokenValidator(access_key)
+        #: Who may call the REST API: the AccessKey's tokens, and Entra's if configured.
+        self.rest_tokens = RestTokens(
+            self.tokens, self.settings.entra_public_key, self.settings.entra_issuer
+        )
+        self._access_key = access_key
         #: Where client events go; with no rules, nowhere.
         self.upstream = Upstream(upstream, [access_key], self.settings.upstream_timeout)
         self._hubs: dict[str, HubRegistry[ClientConnection]] = {}
@@ -100,6 +107,16 @@ class Emulator:
         """Invoke ``target`` on one connection; returns 1, or 0 if it is not connected."""
         connection = self.hub(hub).get(connection_id)
         return _deliver([connection] if connection else [], Invocation(target, arguments))
+
+    # Client tokens ---------------------------------------------------------------------------
+
+    def client_token(
+        self, hub: str, user_id: str | None, minutes: int, target: RequestTarget
+    ) -> str:
+        """A token for a client of ``hub`` on the host ``target`` names, as ``:generateToken``
+        makes it: signed with the AccessKey, so the client endpoint takes it as any other."""
+        audience = f"{target.scheme}://{target.hostname}/client/?hub={hub.lower()}"
+        return issue_client_token(self._access_key, audience, user_id, minutes * 60)
 
     # Closing -------------------------------------------------------------------------------
 

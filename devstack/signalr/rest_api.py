@@ -33,6 +33,8 @@ _API_VERSION = re.compile(r"\d{4}-\d{2}-\d{2}(-preview)?")
 #: ``ttl`` is an int32 number of seconds (the swagger's type), written in ASCII digits.
 _TTL = re.compile(r"[0-9]{1,10}")
 _MAX_TTL = 2**31 - 1
+#: ``minutesToExpire`` is an int32 number of minutes, written in ASCII digits.
+_MINUTES = re.compile(r"[0-9]{1,9}")
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,19 @@ class RestCall:
             )
         return int(value)
 
+    @property
+    def minutes_to_expire(self) -> int:
+        """``minutesToExpire`` of ``:generateToken``: whole minutes, 60 when absent."""
+        value = self.request.query.get("minutesToExpire", "60")
+        if not _MINUTES.fullmatch(value) or int(value) < 1:
+            raise ApiError(
+                400,
+                ErrorCode.INVALID_REQUEST,
+                "minutesToExpire must be a whole number of minutes, at least 1",
+                target="minutesToExpire",
+            )
+        return int(value)
+
     async def message(self) -> tuple[str, list[Any]]:
         """The body's ``target`` and ``arguments`` (names match case-insensitively, as in .NET)."""
         try:
@@ -99,7 +114,8 @@ class RestCall:
         return target, arguments
 
 
-Operation = Callable[[RestCall], Awaitable[None]]
+#: An operation; what it returns, if anything, is the answer's JSON body.
+Operation = Callable[[RestCall], Awaitable[dict[str, Any] | None]]
 
 
 def rest_routes() -> list[web.RouteDef]:
@@ -122,8 +138,10 @@ def _endpoint(
     operation: Operation, status: int, *, versioned: bool
 ) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def handle(request: web.Request) -> web.Response:
-        await operation(_authorized_call(request, versioned=versioned))
-        return web.Response(status=status)
+        body = await operation(_authorized_call(request, versioned=versioned))
+        if body is None:
+            return web.Response(status=status)
+        return web.json_response(body, status=status)
 
     return handle
 
@@ -133,10 +151,13 @@ def _authorized_call(request: web.Request, *, versioned: bool) -> RestCall:
     hub = application_hub(request.match_info["hub"], request.query.get("application"))
     if versioned:
         _check_api_version(request.query.get("api-version"))
-    target = RequestTarget(request.scheme, request.host, request.raw_path)
     with token_errors_as_http():
-        emulator.tokens.check_server_token(bearer_token(request.headers, {}), target)
+        emulator.rest_tokens.check(bearer_token(request.headers, {}), _target(request))
     return RestCall(request=request, emulator=emulator, hub=hub)
+
+
+def _target(request: web.Request) -> RequestTarget:
+    return RequestTarget(request.scheme, request.host, request.raw_path)
 
 
 def _check_api_version(value: str | None) -> None:
@@ -158,6 +179,13 @@ def _not_found(code: str, what: str) -> ApiError:
 
 
 # Operations ----------------------------------------------------------------------------------
+
+
+async def generate_token(call: RestCall) -> dict[str, Any]:
+    """``{"token"}`` for a client of the hub, as ``userId`` if given (2024-12-01)."""
+    user = call.request.query.get("userId") or None
+    minutes = call.minutes_to_expire
+    return {"token": call.emulator.client_token(call.hub, user, minutes, _target(call.request))}
 
 
 async def send_to_all(call: RestCall) -> None:
@@ -244,7 +272,8 @@ async def remove_user_from_all_groups(call: RestCall) -> None:
 
 
 _ROUTES: list[tuple[str, str, Operation, int]] = [
-    # 2022-06-01 (docs/swagger/V20220601.json)
+    # 2022-06-01 (docs/swagger/V20220601.json), and :generateToken from 2024-12-01
+    ("POST", f"{_V2}/:generateToken", generate_token, 200),
     ("POST", f"{_V2}/:send", send_to_all, 202),
     ("POST", f"{_V2}/groups/{{group}}/:send", send_to_group, 202),
     ("POST", f"{_V2}/users/{{user}}/:send", send_to_user, 202),

@@ -5,14 +5,17 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any, NamedTuple
 
 import jwt
 import pytest
 from azure.core.credentials import AccessToken
+from azure.core.exceptions import ClientAuthenticationError
 
 from signalr.connection_string import ConnectionString, parse_connection_string, replace_port
 from signalr.errors import (
+    CredentialError,
     NotFoundError,
     PayloadTooLargeError,
     RetriesExhaustedError,
@@ -394,11 +397,58 @@ def test_an_entra_connection_authenticates_with_the_credentials_token(
     assert credential.scopes == [("https://signalr.azure.com/.default",)]
 
 
-def test_an_entra_connection_without_a_credential_is_refused(server: RecordingServer) -> None:
-    entra = parse_connection_string(f"Endpoint={server.url};AuthType=aad")
+class RefusingCredential:
+    """A credential Microsoft Entra ID turns down, as an unknown managed identity is."""
 
-    with pytest.raises(ValueError, match="credential"):
-        HubClient(entra, "chat")
+    def get_token(self, *scopes: str, **_: Any) -> AccessToken:
+        raise ClientAuthenticationError("ManagedIdentityCredential: identity not found")
+
+
+def test_a_credential_that_gets_no_token_is_a_credential_error_and_sends_nothing(
+    server: RecordingServer,
+) -> None:
+    entra = parse_connection_string(f"Endpoint={server.url};AuthType=azure.msi")
+
+    with (
+        HubClient(entra, "chat", credential=RefusingCredential()) as client,
+        pytest.raises(CredentialError, match="identity not found"),
+    ):
+        client.send_to_all("t", [])
+
+    assert server.requests == []
+
+
+def test_generate_token_asks_the_service_for_whole_minutes_as_the_user(
+    server: RecordingServer,
+) -> None:
+    server.answer(Reply.json(200, {"token": "made-by-the-service"}))
+    entra = parse_connection_string(f"Endpoint={server.url};AuthType=azure")
+
+    with HubClient(entra, "Chat", credential=RecordingCredential()) as client:
+        info = client.client_connection_info(user_id="a b", lifetime=timedelta(seconds=150))
+
+    [request] = server.requests
+    assert (request.method, request.path) == ("POST", "/api/hubs/chat/:generateToken")
+    assert request.query == {
+        "userId": ["a b"],
+        "minutesToExpire": ["2"],
+        "api-version": ["2024-12-01"],
+    }
+    assert (info.url, info.access_token) == (
+        f"{server.url}/client/?hub=chat",
+        "made-by-the-service",
+    )
+
+
+def test_an_answer_without_a_token_is_a_service_error(server: RecordingServer) -> None:
+    server.answer(Reply.json(200, {"accessToken": "not where the API puts it"}))
+    entra = parse_connection_string(f"Endpoint={server.url};AuthType=azure")
+
+    with (
+        HubClient(entra, "chat", credential=RecordingCredential()) as client,
+        pytest.raises(ServiceError, match="no 'token'"),
+    ):
+        client.client_connection_info(user_id="u")
 
 
 # Existence checks ------------------------------------------------------------------------------
