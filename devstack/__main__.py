@@ -150,10 +150,18 @@ def _summary(stack: LocalStack, root: Path) -> str:
         ("API", f"{stack.base_url}/{prefix} ({host}; function key {stack.function_key})"),
         *_realtime_rows(stack),
         ("Cosmos DB", stack.cosmos_endpoint),
+        *_storage_rows(stack),
         ("Logs", f"{_shown(stack.log_dir, root)}/"),
     ]
     lines = [f"  {name:<10} {value}" for name, value in rows]
     return "\n".join(["docchat is running; Ctrl-C stops it.", *lines])
+
+
+def _storage_rows(stack: LocalStack) -> list[tuple[str, str]]:
+    """Azurite, under ``func start`` only (the dev host needs no storage)."""
+    if not stack.use_func:
+        return []
+    return [("Storage", f"Azurite in memory on ports {', '.join(map(str, stack.azurite_ports))}")]
 
 
 def _realtime_rows(stack: LocalStack) -> list[tuple[str, str]]:

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import IO
 from urllib.parse import quote, urlsplit
 
+from devstack import azurite
 from devstack.azure_guard import refusal_in_azure
 from devstack.emulator_core.running import connection_string as signalr_connection_string
 from devstack.host.__main__ import WEBPUBSUB_BROWSER_CLIENT
@@ -67,8 +68,8 @@ REALTIME_SETTING = "DOCCHAT_REALTIME"
 #: The Web PubSub events docchat has functions for, and the handler check the service makes
 #: first: the event handler's events as infra/ configures them.
 WEBPUBSUB_EVENTS = "connected,disconnected,typing,validate"
-#: Ports Azurite serves for ``UseDevelopmentStorage=true`` (blob, queue, table).
-AZURITE_PORTS = (10000, 10001, 10002)
+#: The Functions host's storage, which Azurite stands in for under ``func start``.
+STORAGE_SETTING = "AzureWebJobsStorage"
 #: npm packages the stack runs or serves; missing means ``npm ci`` did not run or failed.
 NODE_PACKAGES = ("@vercel/cosmosdb-server", "@microsoft/signalr")
 
@@ -141,9 +142,9 @@ def missing_prerequisites(
     )
     if use_func and shutil.which("func") is None:
         problems.append("func (Azure Functions Core Tools) is not on PATH: run without --func")
-    if use_func and _azurite_command(root) is None:
+    if use_func and not azurite.installed() and shutil.which("npm") is None:
         problems.append(
-            "Azurite (storage for func start) is not installed: run `npm install -g azurite`"
+            "npm is not on PATH: Azurite (storage for func start) installs with it on first use"
         )
     return problems
 
@@ -347,6 +348,7 @@ class LocalStack:
         cosmos_port: int = 0,
         webpubsub_port: int = 0,
         use_func: bool = False,
+        azurite_ports: tuple[int, int, int] = azurite.AZURITE_PORTS,
         settings_overrides: Mapping[str, str] | None = None,
         log_dir: Path | None = None,
         echo: bool = False,
@@ -359,6 +361,7 @@ class LocalStack:
         self.cosmos_port = cosmos_port or free_port()
         self.webpubsub_port = webpubsub_port or free_port()
         self.use_func = use_func
+        self.azurite_ports = azurite_ports
         self.app = app or root / "function_app.py"
         self.settings_path = settings_path or settings_file(root)
         self.log_dir = log_dir or root / ".devstack" / "logs"
@@ -462,7 +465,7 @@ class LocalStack:
             ports["SignalR emulator"] = self.signalr_port
         ports["Cosmos DB"] = self.cosmos_port
         if self.use_func:
-            ports.update({f"Azurite {port}": port for port in AZURITE_PORTS})
+            ports.update({f"Azurite {port}": port for port in self.azurite_ports})
         return ports
 
     def stop(self) -> None:
@@ -588,17 +591,27 @@ class LocalStack:
 
     def _start_func(self) -> None:
         func = shutil.which("func") or "func"
-        azurite = _azurite_command(self.root) or ["azurite"]
-        location = self.root / ".devstack" / "azurite"
-        storage = self._child("azurite", [*azurite, "--location", str(location)])
-        listening = _started_when(lambda: _accepts_connections(AZURITE_PORTS[0]), self.timeout)
-        self._run(storage, AZURITE_PORTS, listening)
+        self.start_azurite()
         # Core Tools fetches the extension bundle on its first start: allow for that.
         self._start_app_host("func", [func, "start", "--port", str(self.port)], 4 * self.timeout)
 
+    def start_azurite(self) -> None:
+        """Start Azurite in memory on its ports (installing it first if need be), and point
+        ``AzureWebJobsStorage`` at it."""
+        try:
+            azurite.ensure_installed()
+        except azurite.InstallError as error:
+            raise StackError(str(error)) from None
+        ports = self.azurite_ports
+        storage = self._child("azurite", azurite.command(ports))
+        listening = _started_when(lambda: all(map(_accepts_connections, ports)), self.timeout)
+        self._run(storage, ports, listening)
+        self.settings[STORAGE_SETTING] = azurite.connection_string(ports)
+
     def _start_app_host(self, name: str, command: list[str], timeout: float) -> None:
         realtime = WEBPUBSUB_SETTING if self.uses_webpubsub else SIGNALR_SETTING
-        endpoints = {key: self.settings[key] for key in (COSMOS_SETTING, realtime)}
+        names = (COSMOS_SETTING, realtime, STORAGE_SETTING)
+        endpoints = {key: self.settings[key] for key in names if key in self.settings}
         # The same command and environment on every restart: the same port, endpoints and
         # function key (a setting), so browsers and backend callers need not notice.
         host = self._child(name, command, env={**os.environ, **self._overrides, **endpoints})
@@ -662,16 +675,6 @@ class LocalStack:
             ready_line=ready_line,
         )
         return child
-
-
-def _azurite_command(root: Path) -> list[str] | None:
-    local = root / "node_modules" / ".bin" / "azurite"
-    found = str(local) if local.exists() else shutil.which("azurite")
-    if found is None:
-        return None
-    # --skipApiVersionCheck: newer storage SDKs send versions it does not know yet;
-    # --disableTelemetry: without it Azurite ignores SIGTERM.
-    return [found, "--silent", "--skipApiVersionCheck", "--disableTelemetry"]
 
 
 def _started_when(healthy: Callable[[], bool], timeout: float) -> Callable[[ChildProcess], None]:
