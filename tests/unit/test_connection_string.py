@@ -7,9 +7,11 @@ import pytest
 from signalr.connection_string import (
     ConnectionString,
     ConnectionStringError,
+    identity_connection,
     parse_connection_string,
     replace_port,
 )
+from signalr.entra import credential_for
 
 KEY = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn0123="
 ENDPOINT = "https://docchat.service.signalr.net"
@@ -337,3 +339,32 @@ def test_an_error_never_contains_the_key(text: str) -> None:
 )
 def test_replace_port_sets_or_removes_the_port(url: str, port: int | None, expected: str) -> None:
     assert replace_port(url, port) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Endpoint=https://x;AuthType=azure.msi;ClientId=abc", "ManagedIdentityCredential"),
+        ("Endpoint=https://x;AuthType=aad", "DefaultAzureCredential"),
+        ("Endpoint=https://x;AuthType=azure", "DefaultAzureCredential"),
+        (
+            "Endpoint=https://x;AuthType=azure.app;ClientId=c;TenantId=t;ClientSecret=s",
+            "ClientSecretCredential",
+        ),
+    ],
+)
+def test_an_entra_connection_names_its_credential_as_the_sdks_parser_builds_it(
+    text: str, kind: str
+) -> None:
+    assert type(credential_for(parse_connection_string(text))).__name__ == kind
+
+
+def test_the_identity_based_settings_form_is_a_connection_without_a_key() -> None:
+    connection = identity_connection("https://x/", managed_identity=True, client_id="abc")
+
+    assert (connection.endpoint, connection.uses_entra_id, connection.access_key) == (
+        "https://x",
+        True,
+        None,
+    )
+    assert type(credential_for(connection)).__name__ == "ManagedIdentityCredential"
