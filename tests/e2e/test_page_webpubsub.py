@@ -1,0 +1,58 @@
+"""The page's main scenarios again with Azure Web PubSub as the real-time backend.
+
+Chatting both ways, presence and typing: the same tests as in test_chat_page and
+test_page_presence, run here against a stack of this module's own with
+``DOCCHAT_REALTIME=webpubsub``: the Web PubSub emulator instead of SignalR's, the page on the
+official ``@azure/web-pubsub-client`` (it picks the client from what negotiate answers),
+presence and typing through the emulator's event handler calls.
+The browser driver reads both backends' WebSocket frames as ``{target, arguments}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from devstack.stack import LocalStack
+from tests.e2e.scenario import OpenPage, new_document_id
+
+# Collected here too, so they run with this module's stack.
+from tests.e2e.test_chat_page import (
+    test_two_users_chat_both_ways_and_another_document_hears_nothing,
+)
+from tests.e2e.test_page_presence import (
+    test_two_users_see_each_other_here_and_typing_and_leaving,
+    test_typing_is_sent_only_for_text_and_at_most_every_few_seconds,
+)
+
+__all__ = [
+    "test_two_users_chat_both_ways_and_another_document_hears_nothing",
+    "test_two_users_see_each_other_here_and_typing_and_leaving",
+    "test_typing_is_sent_only_for_text_and_at_most_every_few_seconds",
+]
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """Cosmos DB, the Web PubSub emulator and the dev host, fresh for the module."""
+    overrides = {"DOCCHAT_REALTIME": "webpubsub"}
+    logs = tmp_path_factory.mktemp("devstack-logs")
+    with LocalStack(log_dir=logs, settings_overrides=overrides) as running:
+        assert running.uses_webpubsub
+        yield running
+
+
+def test_the_page_talks_web_pubsub(open_page: OpenPage) -> None:
+    """The page's socket is Web PubSub's: the events arrive as its JSON messages."""
+    page = open_page("erin")
+    page.open("Erin", new_document_id("wps"))
+    assert (
+        page.evaluate(
+            "performance.getEntriesByName(location.origin + '/vendor/web-pubsub-client.js').length"
+        )
+        == 1
+    )
+    assert page.live_events("presence"), "no presence event over Web PubSub"

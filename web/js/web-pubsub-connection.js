@@ -1,0 +1,144 @@
+// The Azure Web PubSub connection to hub "documents", with LiveConnection's interface (state,
+// connectionId, start, send, stop, onConnected, handlers by event name) and its reconnect
+// policy: the official @azure/web-pubsub-client (bundled for browsers by `npm run bundle`,
+// served at /vendor/web-pubsub-client.js) negotiates through the app for every new
+// connection, since a client access URL holds a token that expires.
+//
+// The client's own reconnecting is off and the plain JSON subprotocol is used: a dropped
+// connection becomes a new one with a new connection id, reported through onConnected, so
+// the page re-joins and catches up exactly as it does after SignalR reconnects. Every server
+// event arrives as a JSON message {event, data} (a group or a server message alike).
+
+import { reconnectDelay, sleep } from './backoff.js';
+import { CONNECTION_STATE } from './live-connection.js';
+
+const CLIENT_URL = '/vendor/web-pubsub-client.js';
+
+/** Whether a negotiate answer is Web PubSub's: a client access URL alone (SignalR's also
+ * has an accessToken). */
+export function isWebPubSubNegotiation(negotiated) {
+  return typeof negotiated?.url === 'string' && !('accessToken' in negotiated);
+}
+
+/** POSTs to `${url}/negotiate` with `headers`; the answer's JSON, or an error. */
+export async function negotiate(url, headers) {
+  const response = await fetch(`${url}/negotiate`, { method: 'POST', headers });
+  if (!response.ok) throw new Error(`negotiate answered ${response.status}`);
+  return response.json();
+}
+
+export class WebPubSubConnection {
+  #url;
+  #headers;
+  #handlers;
+  #client = null;
+  #connectionId = null;
+  #running = false;
+  #state = CONNECTION_STATE.CONNECTING;
+  #stopped = false;
+  #onStateChange;
+  #onConnected;
+
+  constructor({ url, headers, handlers, onStateChange, onConnected }) {
+    this.#url = url;
+    this.#headers = headers;
+    this.#handlers = handlers;
+    this.#onStateChange = onStateChange;
+    this.#onConnected = onConnected;
+  }
+
+  get state() {
+    return this.#state;
+  }
+
+  /** The current connection id, or null while not connected. */
+  get connectionId() {
+    return this.#state === CONNECTION_STATE.CONNECTED ? this.#connectionId : null;
+  }
+
+  start() {
+    this.#startLoop(CONNECTION_STATE.OFFLINE);
+  }
+
+  /**
+   * Sends a client event if connected, and says whether it did: `send('typing', documentId)`
+   * is the user event typing with {documentId} as its JSON data. Best effort, as
+   * LiveConnection's: nothing waits for a connection, and a send the connection loses is lost.
+   */
+  send(event, documentId) {
+    if (this.#state !== CONNECTION_STATE.CONNECTED) return false;
+    this.#client
+      .sendEvent(event, { documentId }, 'json', { fireAndForget: true })
+      .catch(() => {
+        // The connection went meanwhile; the disconnected event already tells the page.
+      });
+    return true;
+  }
+
+  async stop() {
+    this.#stopped = true;
+    const client = this.#client;
+    if (!client || !this.#running) return;
+    const stopped = new Promise((resolve) => client.on('stopped', resolve));
+    client.stop();
+    await stopped;
+  }
+
+  // Starts the client until it connects, waiting between attempts as LiveConnection does;
+  // a failed attempt shows `failedState` (offline at first, reconnecting after a drop).
+  async #startLoop(failedState) {
+    const began = Date.now();
+    for (let attempt = 0; !this.#stopped; attempt += 1) {
+      await sleep(reconnectDelay(attempt, Date.now() - began));
+      if (this.#stopped) return;
+      try {
+        const client = this.#client ?? (await this.#createClient());
+        await client.start();
+      } catch {
+        this.#setState(failedState);
+        continue;
+      }
+      this.#running = true;
+      if (this.#stopped) {
+        this.#client.stop();
+      }
+      return;
+    }
+  }
+
+  async #createClient() {
+    const { WebPubSubClient, WebPubSubJsonProtocol } = await import(CLIENT_URL);
+    const client = new WebPubSubClient(
+      { getClientAccessUrl: async () => (await negotiate(this.#url, this.#headers)).url },
+      { protocol: WebPubSubJsonProtocol(), autoReconnect: false, autoRejoinGroups: false },
+    );
+    client.on('connected', ({ connectionId }) => {
+      if (this.#stopped) return;
+      this.#connectionId = connectionId;
+      this.#setState(CONNECTION_STATE.CONNECTED);
+      this.#onConnected(connectionId);
+    });
+    client.on('group-message', ({ message }) => this.#dispatch(message.data));
+    client.on('server-message', ({ message }) => this.#dispatch(message.data));
+    client.on('disconnected', () => {
+      if (!this.#stopped) this.#setState(CONNECTION_STATE.RECONNECTING);
+    });
+    client.on('stopped', () => {
+      this.#running = false;
+      if (!this.#stopped) this.#startLoop(CONNECTION_STATE.RECONNECTING);
+    });
+    this.#client = client;
+    return client;
+  }
+
+  #dispatch(message) {
+    const handler = message && this.#handlers[message.event];
+    if (handler) handler(message.data);
+  }
+
+  #setState(state) {
+    if (state === this.#state) return;
+    this.#state = state;
+    this.#onStateChange(state);
+  }
+}
