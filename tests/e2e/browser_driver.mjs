@@ -40,14 +40,24 @@ function tab(name) {
   return found;
 }
 
-/** The SignalR invocations in one WebSocket payload. */
+/**
+ * The invocations in one WebSocket payload, as SignalR's {target, arguments}: SignalR hub
+ * messages, or Web PubSub's JSON subprotocol messages (a server event {event, data} arrives
+ * as a message's data; the page's typing goes as the user event with data {documentId}).
+ */
 function invocations(payload) {
   const found = [];
   for (const frame of String(payload).split(RECORD_SEPARATOR)) {
     if (!frame) continue;
     try {
       const parsed = JSON.parse(frame);
-      if (parsed.type === INVOCATION) found.push(parsed);
+      if (parsed.type === INVOCATION) {
+        found.push(parsed);
+      } else if (parsed.type === 'message' && typeof parsed.data?.event === 'string') {
+        found.push({ target: parsed.data.event, arguments: [parsed.data.data] });
+      } else if (parsed.type === 'event' && typeof parsed.event === 'string') {
+        found.push({ target: parsed.event, arguments: [parsed.data?.documentId] });
+      }
     } catch {
       // Not a JSON hub message: nothing the scenarios ask about.
     }
@@ -56,8 +66,8 @@ function invocations(payload) {
 }
 
 /**
- * Records the invocations over the page's SignalR WebSockets, both ways, with when they
- * passed (this process's clock), to prove what was (not) delivered, and how soon.
+ * Records the invocations over the page's SignalR or Web PubSub WebSockets, both ways, with
+ * when they passed (this process's clock), to prove what was (not) delivered, and how soon.
  */
 function recordLiveEvents(page, entry) {
   const record = (list) => ({ payload }) => {

@@ -4,7 +4,8 @@ import { createApi, HUB_URL } from './api.js';
 import { ChatSession, SYNC_STATE } from './chat-session.js';
 import { documentFromHash, documentHash, documentTitle, SAMPLE_DOCUMENTS } from './documents.js';
 import { identityHeaders, loadUser, saveUser } from './identity.js';
-import { CONNECTION_STATE, LiveConnection } from './live-connection.js';
+import { CONNECTION_STATE } from './live-connection.js';
+import { RealtimeConnection } from './realtime-connection.js';
 import { createTypingSignal } from './typing-signal.js';
 import { fillAvatar } from './views/avatar.js';
 import { createComposer } from './views/composer.js';
@@ -95,7 +96,7 @@ function showUser() {
 }
 
 function connect() {
-  const created = new LiveConnection({
+  const created = new RealtimeConnection({
     url: HUB_URL,
     headers: identityHeaders(user),
     handlers: {
