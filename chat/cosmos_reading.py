@@ -1,8 +1,9 @@
 """Read markers in Azure Cosmos DB: one item per reader, in the document's partition.
 
-The item is ``{"id": "_read:<sha256 of the user id>", "documentId", "userId", "seq"}``:
+The item is ``{"id": "_read:<sha256 of the user id>", "documentId", "userId", "readSeq"}``:
 a point read (~1 RU) to know it, and a conditional write (~6 RU, ETag-checked, retried if
-another tab moved it meanwhile) to advance it.
+another tab moved it meanwhile) to advance it. The field is not ``seq``: the queries for
+messages select items by ``seq`` in the same partition.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from chat.messages import RESERVED_ID_PREFIX
 
 __all__ = ["CosmosReadMarkers"]
 
+READ_SEQ = "readSeq"
 #: Tries of a marker that other writers keep moving: two tabs, not a crowd.
 MAX_TRIES = 3
 
@@ -31,13 +33,13 @@ class CosmosReadMarkers:
 
     def read_up_to(self, document_id: str, user_id: str) -> int:
         item = self._read(document_id, user_id)
-        return 0 if item is None else int(item["seq"])
+        return 0 if item is None else int(item[READ_SEQ])
 
     def advance(self, document_id: str, user_id: str, seq: int) -> int:
         for _ in range(MAX_TRIES):
             item = self._read(document_id, user_id)
-            if item is not None and int(item["seq"]) >= seq:
-                return int(item["seq"])
+            if item is not None and int(item[READ_SEQ]) >= seq:
+                return int(item[READ_SEQ])
             if self._write(document_id, user_id, seq, item):
                 return seq
         return self.read_up_to(document_id, user_id)
@@ -55,7 +57,7 @@ class CosmosReadMarkers:
             "id": _marker_id(user_id),
             "documentId": document_id,
             "userId": user_id,
-            "seq": seq,
+            READ_SEQ: seq,
         }
 
         def write(container: ContainerProxy) -> bool:

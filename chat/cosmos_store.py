@@ -42,6 +42,9 @@ HEAD_ID = f"{RESERVED_ID_PREFIX}head"
 MAX_REMEMBERED_HEADS = 10_000
 #: Appends in one process to documents that share a stripe take turns.
 LOCK_STRIPES = 64
+# Only message items have ``seq`` and ``position``: the other items of a document's partition
+# (head, members, read markers, presence) name theirs otherwise, so these queries find
+# messages alone.
 #: The messages after a seq that count as unread: not deleted, not the reader's own.
 COUNTED_AFTER = (
     "SELECT c.seq FROM c WHERE c.documentId = @documentId AND c.seq > @seq"

@@ -124,3 +124,33 @@ async def test_read_markers_count_what_is_left_and_never_go_back(load_app: LoadA
         "mark_read", method="PUT", document_id=document, headers=principal(ALICE), body={"seq": 9}
     )
     assert too_far.status_code == 400
+
+
+async def test_read_markers_stay_out_of_history_and_of_other_readers_counts(
+    load_app: LoadApp,
+) -> None:
+    """Read markers share the document's partition with its messages (found by fuzzing:
+    a marker once came back as a message and the listing failed)."""
+    document = doc("read-history")
+    host = await load_app()
+    for n in range(2):
+        await post(host, BOB, document, f"from bob {n}")
+    for reader in (ALICE, BOB):
+        marked = await host.call(
+            "mark_read",
+            method="PUT",
+            document_id=document,
+            headers=principal(reader),
+            body={"seq": 2},
+        )
+        assert marked.status_code == 200, marked.get_body()
+
+    history = await host.call(
+        "list_messages", method="GET", document_id=document, headers=principal(ALICE)
+    )
+    status = await host.call(
+        "read_status", method="GET", document_id=document, headers=principal(BOB)
+    )
+
+    assert [m["text"] for m in body_of(history)["items"]] == ["from bob 1", "from bob 0"]
+    assert body_of(status) == {"seq": 2, "unread": 0}
