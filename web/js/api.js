@@ -23,6 +23,14 @@ function documentPath(documentId, suffix) {
   return `${HUB_URL}/documents/${encodeURIComponent(documentId)}/${suffix}`;
 }
 
+function messagePath(documentId, messageId, suffix = '') {
+  return documentPath(documentId, `messages/${encodeURIComponent(messageId)}${suffix}`);
+}
+
+function reactionPath(documentId, messageId, emoji) {
+  return messagePath(documentId, messageId, `/reactions/${encodeURIComponent(emoji)}`);
+}
+
 async function readError(response) {
   try {
     const body = await response.json();
@@ -65,6 +73,17 @@ export function createApi(currentUser) {
     sendMessage: (documentId, { id, text }) =>
       request('POST', documentPath(documentId, 'messages'), { id, text }),
 
+    /** Each answers the message as it is now (a deletion: its tombstone). */
+    editMessage: (documentId, messageId, text) =>
+      request('PATCH', messagePath(documentId, messageId), { text }),
+    deleteMessage: (documentId, messageId) => request('DELETE', messagePath(documentId, messageId)),
+    addReaction: (documentId, messageId, emoji) =>
+      request('PUT', reactionPath(documentId, messageId, emoji)),
+    removeReaction: (documentId, messageId, emoji) =>
+      request('DELETE', reactionPath(documentId, messageId, emoji)),
+    /** `{seq, unread}`: how far the user has read, and how many messages after it are unread. */
+    readStatus: (documentId) => request('GET', documentPath(documentId, 'read')),
+    markRead: (documentId, seq) => request('PUT', documentPath(documentId, 'read'), { seq }),
     /** `{users: [{id, name}]}`: who has the document open now. */
     presence: (documentId) => request('GET', documentPath(documentId, 'presence')),
 

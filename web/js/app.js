@@ -1,4 +1,5 @@
-// Wires the page together: one live connection per dev user, one chat session per open document.
+// Wires the page together: one live connection per dev user, one chat session per open
+// document (or a notice when the link names no valid one).
 
 import { createApi, HUB_URL } from './api.js';
 import { ChatSession, SYNC_STATE } from './chat-session.js';
@@ -15,6 +16,7 @@ import { createMessageList } from './views/message-list.js';
 import { createNotice } from './views/notice.js';
 import { createPresenceList } from './views/presence-list.js';
 import { createTypingIndicator } from './views/typing-indicator.js';
+import { createSidebarToggle } from './views/sidebar-toggle.js';
 import { createUserPicker } from './views/user-picker.js';
 
 const byId = (id) => document.getElementById(id);
@@ -32,9 +34,15 @@ const messageList = createMessageList({
   list: byId('message-list'),
   empty: byId('empty-state'),
   olderButton: byId('load-older'),
+  jumpButton: byId('jump-to-new'),
   onRetry: (id) => session?.retry(id),
   onLoadOlder: () => session?.loadOlder(),
+  onEdit: (id, text) => session?.edit(id, text),
+  onDelete: (id) => session?.remove(id),
+  onReact: (id, emoji, on) => session?.react(id, emoji, on),
+  onScroll: () => markSeen(),
 });
+const sidebar = createSidebarToggle({ app: byId('app'), toggle: byId('sidebar-toggle'), sidebar: byId('sidebar') });
 const presenceList = createPresenceList(byId('presence-list'));
 const typingIndicator = createTypingIndicator(byId('typing-indicator'));
 // Only a joined connection's typing reaches anyone; the server drops the rest.
@@ -78,15 +86,28 @@ function scheduleRender() {
 function render() {
   if (!session) return;
   chat.dataset.sync = session.syncState;
+  const messages = session.store.ordered;
+  const unread = session.read.unreadIn(messages, user.id);
   messageList.render({
-    messages: session.store.ordered,
+    messages,
     ownUserId: user.id,
     loading: session.syncState === SYNC_STATE.LOADING,
     hasOlder: session.hasOlder,
     loadingOlder: session.loadingOlder,
+    dividerAfter: session.read.dividerAfter,
+    unread,
   });
   presenceList.render(session.presence.users, user.id);
   typingIndicator.render(session.presence.typists);
+  const title = `${documentTitle(session.documentId)} · docchat`;
+  document.title = unread > 0 ? `(${unread}) ${title}` : title;
+  markSeen();
+}
+
+// The newest messages are read once they are on screen: the tab shown, scrolled down to them.
+function markSeen() {
+  if (!session || document.visibilityState !== 'visible' || !messageList.atBottom()) return;
+  session.read.saw(session.store.contiguousSeq ?? 0);
 }
 
 function showUser() {
@@ -101,6 +122,8 @@ function connect() {
     headers: identityHeaders(user),
     handlers: {
       newMessage: (message) => session?.receive(message),
+      messageUpdated: (message) => session?.receiveChange(message),
+      messageDeleted: (message) => session?.receiveChange(message),
       presence: (event) => session?.receivePresence(event),
       typing: (event) => session?.receiveTyping(event),
     },
@@ -119,11 +142,20 @@ function connect() {
   created.start();
 }
 
+// Leaves the open document, if any, and empties what it showed.
+function closeDocument() {
+  session?.close(connection?.connectionId);
+  session = null;
+  messageList.clear();
+  presenceList.render([], user.id);
+  typingIndicator.render([]);
+  notice.show(null);
+}
+
 function openDocument(documentId) {
   if (session?.documentId === documentId) return;
-  session?.close(connection?.connectionId);
-  messageList.clear();
-  notice.show(null);
+  closeDocument();
+  sidebar.close();
   const created = new ChatSession({
     documentId,
     api,
@@ -137,7 +169,6 @@ function openDocument(documentId) {
   byId('document-title').textContent = title;
   // Sample documents show their id under the title; any other document's title is its id.
   byId('document-subtitle').textContent = title === documentId ? '' : documentId;
-  document.title = `${title} · docchat`;
   documentPicker.show(documentId);
   composer.setAvailable(true);
 
@@ -160,10 +191,24 @@ async function switchUser(next) {
   await previous.stop();
 }
 
+// A link that names no valid document says so, rather than opening some other document.
+function showInvalidLink(problem) {
+  closeDocument();
+  chat.dataset.sync = SYNC_STATE.OFFLINE;
+  byId('document-title').textContent = 'No document open';
+  byId('document-subtitle').textContent = '';
+  document.title = 'Invalid link · docchat';
+  documentPicker.show(null);
+  composer.setAvailable(false);
+  notice.show(`This link does not name a valid document: its id ${problem}. Pick a document from the list, or open one by id.`);
+}
+
 function followHash() {
-  const documentId = documentFromHash();
-  if (documentId) {
-    openDocument(documentId);
+  const linked = documentFromHash();
+  if (linked?.problem) {
+    showInvalidLink(linked.problem);
+  } else if (linked) {
+    openDocument(linked.id);
   } else {
     window.history.replaceState(null, '', documentHash(SAMPLE_DOCUMENTS[0].id));
     openDocument(SAMPLE_DOCUMENTS[0].id);
@@ -173,4 +218,5 @@ function followHash() {
 showUser();
 connect();
 window.addEventListener('hashchange', followHash);
+document.addEventListener('visibilitychange', markSeen);
 followHash();

@@ -1,11 +1,13 @@
 // One open document for one user: its messages, its group membership on the current
 // connection, paging back through history, fetching what a live push showed is missing,
-// sending one message at a time, in the order typed, with retry, and who is here and typing.
+// sending one message at a time, in the order typed, with retry, changing messages (edit,
+// delete, react), how far the user has read, and who is here and typing.
 
 import { ApiError } from './api.js';
 import { backoffDelay, sleep } from './backoff.js';
 import { MessageStore, STATUS } from './message-store.js';
 import { PresenceState } from './presence.js';
+import { ReadMarker } from './read-marker.js';
 
 export const SYNC_STATE = Object.freeze({
   LOADING: 'loading',
@@ -58,6 +60,7 @@ export class ChatSession {
     this.#onNotice = onNotice;
     this.store.subscribe(onChange);
     this.presence = new PresenceState(onChange);
+    this.read = new ReadMarker({ report: (seq) => api.markRead(documentId, seq), onChange });
   }
 
   get syncState() {
@@ -87,6 +90,8 @@ export class ChatSession {
       if (!current()) return;
       try {
         if (connectionId) await this.#api.join(this.documentId, connectionId);
+        // Before the messages show, so the page never reports one read before the divider is placed.
+        if (!this.read.loaded) this.read.opened((await this.#api.readStatus(this.documentId)).seq);
         await this.#catchUp();
         await this.presence.load(async () => {
           const { users } = await this.#api.presence(this.documentId);
@@ -117,10 +122,17 @@ export class ChatSession {
     this.#setSyncState(SYNC_STATE.OFFLINE);
   }
 
+  /** A `newMessage` event. */
   receive(message) {
     if (message?.documentId !== this.documentId) return;
     // What they were typing has arrived.
     this.presence.stoppedTyping(message.senderId);
+    this.receiveChange(message);
+  }
+
+  /** A `messageUpdated` or `messageDeleted` event: the message as it is now. */
+  receiveChange(message) {
+    if (message?.documentId !== this.documentId) return;
     this.store.addFromServer([message]);
     this.#fillGaps();
   }
@@ -171,14 +183,41 @@ export class ChatSession {
     this.#enqueue(id);
   }
 
+  edit(id, text) {
+    return this.#change('edit the message', () => this.#api.editMessage(this.documentId, id, text));
+  }
+
+  remove(id) {
+    return this.#change('delete the message', () => this.#api.deleteMessage(this.documentId, id));
+  }
+
+  /** Adds the user's `emoji` reaction (`on`) or takes it back. */
+  react(id, emoji, on) {
+    const change = on ? this.#api.addReaction : this.#api.removeReaction;
+    return this.#change('change the reaction', () => change(this.documentId, id, emoji));
+  }
+
   async close(connectionId) {
     this.#closed = true;
     this.presence.clear();
+    this.read.close();
     if (!connectionId) return;
     try {
       await this.#api.leave(this.documentId, connectionId);
     } catch {
       // Best effort: the membership ends with the connection anyway.
+    }
+  }
+
+  // The answer is the message as it is now; a change the server kept but could not broadcast
+  // comes with the next catch-up.
+  async #change(what, request) {
+    try {
+      this.store.addFromServer([await request()]);
+    } catch (error) {
+      if (this.#closed) return;
+      this.#onNotice(`Couldn't ${what}: ${error.message}`);
+      if (error instanceof ApiError && error.stored === true) this.#fillGaps();
     }
   }
 
@@ -261,21 +300,24 @@ export class ChatSession {
     }
     for (;;) {
       const page = await this.#api.messagesAfter(this.documentId, cursor);
-      this.store.addFromServer(page.items ?? []);
+      this.store.addCaughtUp(page.items ?? []);
       // An empty page cannot move the cursor on: asking again would only loop.
       if (!page.continuationToken || !page.items?.length) return;
       cursor = page.continuationToken;
     }
   }
 
-  // There is no cursor before the first message: page back through all of history instead.
+  // There is no cursor before the first message: page back through all of history instead,
+  // and add it only once it is all there (only then is the stream whole up to its latest).
   async #loadAll() {
+    const items = [];
     let token = null;
     do {
       const page = await this.#api.history(this.documentId, token);
-      this.store.addFromServer(page.items ?? []);
+      items.push(...(page.items ?? []));
       token = page.continuationToken ?? null;
     } while (token);
+    this.store.addCaughtUp(items);
   }
 
   #setSyncState(state) {

@@ -1,8 +1,13 @@
-// One document's messages in seq order, gapless: each server message carries `seq` (1, 2, 3, …
-// per document, no gap, no repeat), so the store knows the highest seq up to which it holds
-// every message. A message that arrives ahead of a missing one is held back, not shown, until
-// the missing ones are fetched; then the held ones follow in order. An id that arrives again
-// replaces what the store had (the server copy settles our pending one; later, an edit).
+// One document's messages in seq order, gapless. Each server message carries two numbers:
+// `seq` (1, 2, 3, … per document, no gap, no repeat, never changing) and its cursor's place in
+// the document's change stream (cursor.js), which every new message, edit, deletion and
+// reaction takes in turn. seq keeps the list gapless: a message that arrives ahead of a
+// missing one is held back until the missing ones are fetched. The stream position orders
+// two states of one message (an id that comes again replaces the copy the store has, unless
+// that copy is the later one) and says where a catch-up must start: after the last position
+// up to which the store holds the whole stream.
+
+import { cursorPosition } from './cursor.js';
 
 export const STATUS = Object.freeze({
   SENT: 'sent',
@@ -17,13 +22,19 @@ function isServerMessage(value) {
     value !== null &&
     typeof value === 'object' &&
     typeof value.id === 'string' &&
-    typeof value.text === 'string' &&
+    // A deleted message is a tombstone: no text.
+    (typeof value.text === 'string' || value.deleted === true) &&
     Number.isInteger(value.seq) &&
     value.seq > 0 &&
-    typeof value.cursor === 'string' &&
-    value.cursor !== '' &&
+    Number.isInteger(cursorPosition(value.cursor)) &&
     !Number.isNaN(Date.parse(value.createdAt))
   );
+}
+
+/** The later of two states of one message; ours not yet confirmed (no cursor) is the earlier. */
+function later(known, message) {
+  if (known?.cursor === undefined) return message;
+  return cursorPosition(message.cursor) >= cursorPosition(known.cursor) ? message : known;
 }
 
 function newestOf(messages) {
@@ -44,7 +55,10 @@ export class MessageStore {
   // Every seq from the oldest loaded page up to #top is shown; null until the newest
   // history page gave the start (0: the document was empty then).
   #top = null;
-  #topCursor = null;
+  // The store holds the change stream's every change up to this {position, cursor} (cursor
+  // null before the first); positions seen above it wait here until those between arrive.
+  #whole = null;
+  #seenAbove = new Map();
   #ordered = null;
   #listeners = new Set();
 
@@ -78,11 +92,12 @@ export class MessageStore {
   }
 
   /**
-   * Where a catch-up starts: the cursor of the message at contiguousSeq, not of the newest
-   * one seen, so messages missing below a held one are fetched too. Null when there is none.
+   * Where a catch-up starts: the highest position up to which the store holds every change,
+   * not the newest one seen, so changes missing below one seen are fetched too. Null when
+   * there is none yet (a catch-up then reads all of history).
    */
   get catchUpCursor() {
-    return this.#topCursor;
+    return this.#whole?.cursor ?? null;
   }
 
   /** How many server messages wait behind a missing one. */
@@ -90,22 +105,32 @@ export class MessageStore {
     return this.#held.size;
   }
 
-  /** The server has messages the store lacks: a gap below held ones, or our stored ones. */
+  /**
+   * The server has what the store lacks: a message below held ones, a change below one seen,
+   * or our stored-but-not-broadcast ones.
+   */
   get incomplete() {
-    if (this.#top !== null && this.#held.size > 0) return true;
+    if (this.#top !== null && (this.#held.size > 0 || this.#seenAbove.size > 0)) return true;
     return [...this.#byId.values()].some((message) => message.status === STATUS.STORED);
   }
 
-  /** Starts from the newest history page (newest first); the store holds no server message yet. */
+  /**
+   * Starts from the newest history page (newest first); the store holds no server message
+   * yet. The page shows each of its messages as it is now, so the stream is whole up to its
+   * latest change.
+   */
   startFrom(page) {
     const messages = page.filter(isServerMessage);
     for (const message of messages) this.#show(message);
-    const newest = newestOf(messages);
-    this.#top = newest?.seq ?? 0;
-    this.#topCursor = newest?.cursor ?? null;
-    for (const seq of this.#held.keys()) {
-      if (seq <= this.#top) this.#held.delete(seq);
+    this.#top = newestOf(messages)?.seq ?? 0;
+    this.#whole = { position: 0, cursor: null };
+    for (const [seq, message] of this.#held) {
+      if (seq > this.#top) continue;
+      this.#held.delete(seq);
+      // A change pushed before the page came may be later than the page's copy.
+      if (this.#byId.has(message.id)) this.#show(message);
     }
+    this.#cover(messages);
     this.#releaseHeld();
     this.#changed();
   }
@@ -117,21 +142,20 @@ export class MessageStore {
   }
 
   /**
-   * Takes server messages from anywhere after the start (live push, catch-up, the reply to
-   * our send), in any order: shows each in turn once all before it are shown.
+   * Takes server messages from anywhere after the start (live push, the reply to our send
+   * or change), in any order: shows each in turn once all before it are shown.
    */
   addFromServer(messages) {
-    for (const message of messages.filter(isServerMessage)) {
-      if (this.#top === null || message.seq > this.#top + 1) {
-        this.#held.set(message.seq, message);
-      } else if (message.seq === this.#top + 1) {
-        this.#extend(message);
-      } else if (this.#byId.has(message.id)) {
-        this.#show(message);
-      }
-      // Unknown and below the top: older than the oldest loaded page, which paging back brings.
-    }
-    this.#releaseHeld();
+    this.#add(messages);
+    this.#changed();
+  }
+
+  /**
+   * Takes a catch-up page (or all of history): every change after the cursor asked from, up
+   * to the page's latest, each message as it is now. The stream is whole up to there.
+   */
+  addCaughtUp(messages) {
+    this.#cover(this.#add(messages));
     this.#changed();
   }
 
@@ -150,21 +174,66 @@ export class MessageStore {
     this.#changed();
   }
 
-  #show(message) {
-    this.#byId.set(message.id, { ...message, status: STATUS.SENT });
+  #add(messages) {
+    const valid = messages.filter(isServerMessage);
+    for (const message of valid) {
+      this.#see(message);
+      if (this.#top === null || message.seq > this.#top + 1) {
+        this.#held.set(message.seq, later(this.#held.get(message.seq), message));
+      } else if (message.seq === this.#top + 1) {
+        this.#extend(message);
+      } else if (this.#byId.has(message.id)) {
+        this.#show(message);
+      }
+      // Unknown and below the top: older than the oldest loaded page, which paging back brings.
+    }
+    this.#releaseHeld();
+    return valid;
   }
 
-  // A copy held earlier for this seq is now stale: this one is shown instead.
+  #show(message) {
+    this.#byId.set(message.id, { ...later(this.#byId.get(message.id), message), status: STATUS.SENT });
+  }
+
+  // A copy held earlier for this seq is shown instead if it is the later one.
   #extend(message) {
+    const held = this.#held.get(message.seq);
     this.#held.delete(message.seq);
-    this.#show(message);
+    this.#show(later(held, message));
     this.#top = message.seq;
-    this.#topCursor = message.cursor;
   }
 
   #releaseHeld() {
     while (this.#top !== null && this.#held.has(this.#top + 1)) {
       this.#extend(this.#held.get(this.#top + 1));
+    }
+  }
+
+  #see(message) {
+    const position = cursorPosition(message.cursor);
+    if (this.#whole === null || position > this.#whole.position) {
+      this.#seenAbove.set(position, message.cursor);
+    }
+    this.#extendWhole();
+  }
+
+  // Everything up to the latest of `messages` is held: the stream is whole up to there.
+  #cover(messages) {
+    for (const message of messages) {
+      const position = cursorPosition(message.cursor);
+      if (position > this.#whole.position) this.#whole = { position, cursor: message.cursor };
+    }
+    for (const position of this.#seenAbove.keys()) {
+      if (position <= this.#whole.position) this.#seenAbove.delete(position);
+    }
+    this.#extendWhole();
+  }
+
+  #extendWhole() {
+    if (this.#whole === null) return;
+    for (let next = this.#whole.position + 1; this.#seenAbove.has(next); next += 1) {
+      this.#whole = { position: next, cursor: this.#seenAbove.get(next) };
+      this.#seenAbove.delete(next);
     }
   }
 

@@ -1,6 +1,8 @@
 // The message box: Enter sends, Shift+Enter adds a line; Send is disabled, with a hint
 // saying why, while the text is empty or too long. onInput hears every edit (typing).
 
+import { countOf } from '../words.js';
+
 export const MAX_MESSAGE_LENGTH = 4000;
 const COUNTER_FROM = MAX_MESSAGE_LENGTH - 500;
 
@@ -18,14 +20,9 @@ export function createComposer({ form, textarea, button, hint, onSend, onInput }
     if (!available) return { ok: false, hint: 'Open a document to chat' };
     if (length === 0) return { ok: false, hint: 'Type a message' };
     if (over > 0) {
-      const plural = over === 1 ? '' : 's';
-      return {
-        ok: false,
-        tooLong: true,
-        hint: `${over} character${plural} over the ${MAX_MESSAGE_LENGTH} limit`,
-      };
+      return { ok: false, tooLong: true, hint: `${countOf(over, 'character')} over the ${MAX_MESSAGE_LENGTH} limit` };
     }
-    if (length >= COUNTER_FROM) return { ok: true, hint: `${-over} characters left` };
+    if (length >= COUNTER_FROM) return { ok: true, hint: `${countOf(-over, 'character')} left` };
     return { ok: true, hint: 'Enter to send · Shift+Enter for a new line' };
   }
 

@@ -1,7 +1,8 @@
 // The document list and the "open by id" box. Both only change the URL hash; the app
 // follows the hash.
 
-import { documentHash, isValidDocumentId, SAMPLE_DOCUMENTS } from '../documents.js';
+import { documentIdProblem } from '../document-id.js';
+import { documentHash, SAMPLE_DOCUMENTS } from '../documents.js';
 
 function documentLink(doc) {
   const link = document.createElement('a');
@@ -25,21 +26,21 @@ export function createDocumentPicker({ list, form, input, hint }) {
   const hintText = hint.textContent;
   list.append(...SAMPLE_DOCUMENTS.map(documentLink));
 
-  function setInvalid(invalid) {
-    input.setAttribute('aria-invalid', String(invalid));
-    hint.classList.toggle('field-hint-error', invalid);
-    hint.textContent = invalid ? `Not a valid document id. ${hintText}` : hintText;
+  function setProblem(problem) {
+    input.setAttribute('aria-invalid', String(problem !== null));
+    hint.classList.toggle('field-hint-error', problem !== null);
+    hint.textContent = problem ? `Not a document id: it ${problem}. ${hintText}` : hintText;
   }
 
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const id = input.value.trim();
-    if (!isValidDocumentId(id)) {
-      setInvalid(true);
+    const problem = documentIdProblem(id);
+    setProblem(problem);
+    if (problem) {
       input.focus();
       return;
     }
-    setInvalid(false);
     input.value = '';
     window.location.hash = documentHash(id);
   });

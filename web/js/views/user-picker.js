@@ -1,4 +1,5 @@
-// The dev user picker: a preset user in one click, or any name typed in.
+// The dev user picker: a preset user or any name typed in, taken on "Switch" (a click or
+// Enter), so arrowing through the list never changes who you are on the way.
 
 import { isValidCustomName, PRESET_USERS, userFromName } from '../identity.js';
 
@@ -23,16 +24,21 @@ export function createUserPicker({ form, select, customSection, customInput, cus
     customHint.classList.toggle('field-hint-error', invalid);
   }
 
-  select.addEventListener('change', () => {
-    const preset = PRESET_USERS.find((user) => user.id === select.value);
-    showCustom(!preset);
-    if (preset) onChange(preset);
-    else customInput.focus();
+  select.addEventListener('change', () => showCustom(select.value === CUSTOM));
+  // A list box takes Enter as its own otherwise; here Enter means "Switch".
+  select.addEventListener('keydown', (event) => {
+    if (event.key !== 'Enter') return;
+    event.preventDefault();
+    form.requestSubmit();
   });
 
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    if (select.value !== CUSTOM) return;
+    const preset = PRESET_USERS.find((user) => user.id === select.value);
+    if (preset) {
+      onChange(preset);
+      return;
+    }
     if (!isValidCustomName(customInput.value)) {
       setInvalid(true);
       customInput.focus();

@@ -1,0 +1,22 @@
+// The document-id rule, the API's own (chat/messages.py, check_document_id): 1 to 255
+// characters, none of / \ ? #, no control, format (zero-width, bidi), surrogate or
+// private-use character, and no leading _ (docchat's own partitions start so). The page
+// checks links and the "open by id" box with it, so it never asks for an id the API refuses.
+
+export const MAX_DOCUMENT_ID_LENGTH = 255;
+const RESERVED = /[/\\?#]/;
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}]/u;
+
+/** Why `id` cannot name a document ("is empty", ...), or null when it can. */
+export function documentIdProblem(id) {
+  // Counted in code points, as the API counts characters.
+  const length = [...id].length;
+  if (length === 0) return 'is empty';
+  if (length > MAX_DOCUMENT_ID_LENGTH) {
+    return `is ${length} characters long, over the ${MAX_DOCUMENT_ID_LENGTH} allowed`;
+  }
+  if (RESERVED.test(id)) return 'contains / \\ ? or #';
+  if (UNPRINTABLE.test(id)) return 'contains an invisible or control character';
+  if (id.startsWith('_')) return 'starts with _';
+  return null;
+}

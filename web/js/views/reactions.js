@@ -1,0 +1,71 @@
+// A message's reactions as chips ("👍 2"; pressed when one of them is yours: clicking takes
+// it back, else adds yours) and the small picker of common ones.
+
+import { button, element } from './element.js';
+
+export const QUICK_REACTIONS = Object.freeze([
+  ['👍', 'thumbs up'],
+  ['❤️', 'heart'],
+  ['😂', 'laughing'],
+  ['🎉', 'party popper'],
+  ['😮', 'surprised'],
+  ['👀', 'eyes'],
+]);
+
+function reactedBy(message, emoji, userId) {
+  return (message.reactions?.[emoji] ?? []).includes(userId);
+}
+
+function whoReacted(users, ownUserId) {
+  const others = users.filter((id) => id !== ownUserId).length;
+  if (others === users.length) return others === 1 ? '1 person' : `${others} people`;
+  if (others === 0) return 'You';
+  return `You and ${others} other${others === 1 ? '' : 's'}`;
+}
+
+function chip(message, emoji, users, ownUserId) {
+  const mine = users.includes(ownUserId);
+  const node = button('', 'reaction', {
+    react: emoji,
+    on: String(!mine),
+    messageId: message.id,
+    testid: 'reaction',
+    focus: `reaction:${emoji}`,
+  });
+  node.setAttribute('aria-pressed', String(mine));
+  node.setAttribute('aria-label', `${emoji} ${users.length}`);
+  node.title = `${whoReacted(users, ownUserId)} reacted with ${emoji}`;
+  node.append(element('span', 'reaction-emoji', emoji), element('span', 'reaction-count', String(users.length)));
+  return node;
+}
+
+/** The chips, or null when nobody has reacted. */
+export function reactionChips(message, ownUserId) {
+  const entries = Object.entries(message.reactions ?? {}).filter(([, users]) => users.length > 0);
+  if (entries.length === 0) return null;
+  const row = element('div', 'reactions');
+  row.append(...entries.map(([emoji, users]) => chip(message, emoji, users, ownUserId)));
+  return row;
+}
+
+export function reactionPicker(message, ownUserId) {
+  const picker = element('div', 'reaction-picker');
+  picker.id = `reactions-for-${message.id}`;
+  picker.setAttribute('role', 'group');
+  picker.setAttribute('aria-label', 'Pick a reaction');
+  picker.append(
+    ...QUICK_REACTIONS.map(([emoji, name]) => {
+      const mine = reactedBy(message, emoji, ownUserId);
+      const node = button(emoji, 'reaction-choice', {
+        react: emoji,
+        on: String(!mine),
+        messageId: message.id,
+        testid: 'reaction-choice',
+        focus: `choice:${emoji}`,
+      });
+      node.setAttribute('aria-label', `${mine ? 'Take back' : 'React with'} ${name}`);
+      return node;
+    }),
+  );
+  return picker;
+}

@@ -1,0 +1,5 @@
+// Counts in words: "1 character", "2 characters".
+
+export function countOf(count, singular, plural = `${singular}s`) {
+  return `${count} ${count === 1 ? singular : plural}`;
+}
