@@ -27,6 +27,9 @@ def main() -> None:
         if isinstance(arm, dict):
             print(f"{name:>16}: p50 {arm['p50_ms']:7.2f} ms   p95 {arm['p95_ms']:7.2f} ms")
     print(_verdict("send_message / (batch + REST send) at p50", timings.ratio, SEND_AIM))
+    cpu = timings.as_json()
+    print(f"{'CPU per send, p50':>32}: {cpu['cpu_per_send_ms']:7.2f} ms")
+    print(f"{'CPU per negotiate, p50':>32}: {cpu['cpu_per_negotiate_ms']:7.2f} ms")
     print(f"{'import function_app':>32}: {imports.app * 1e3:7.1f} ms")
     print(f"{'eager runtime dependencies':>32}: {imports.eager * 1e3:7.1f} ms")
     print(_verdict("import function_app / eager imports", imports.ratio, COLD_START_AIM))

@@ -6,6 +6,11 @@ seq, broadcast, respond); the bare transactional batch the store issues for it (
 message, replace the document's head if its ETag matches), on another document; a bare
 REST group send of the same message. The overhead docchat adds is p50(send) over
 p50(batch) + p50(REST send).
+
+It also takes the CPU time of the calling thread for each send and for each negotiate (a
+REST-mode negotiate signs a client token: CPU only) — the figures docs/capacity.md prices
+executions with. The SignalR emulator runs on threads of its own and the Cosmos DB server
+in its own process, so their work is not counted.
 """
 
 from __future__ import annotations
@@ -49,11 +54,13 @@ HEADERS = {
 
 @dataclass(frozen=True)
 class Timings:
-    """Seconds per call of each arm."""
+    """Seconds per call of each arm, and CPU seconds per send and per negotiate."""
 
     send: list[float]
     batch: list[float]
     rest_send: list[float]
+    send_cpu: list[float]
+    negotiate_cpu: list[float]
 
     @property
     def ratio(self) -> float:
@@ -71,13 +78,16 @@ class Timings:
                 name: {"p50_ms": _p50(t) * 1e3, "p95_ms": _p95(t) * 1e3} for name, t in arms.items()
             },
             "ratio_p50": self.ratio,
+            "cpu_per_send_ms": _p50(self.send_cpu) * 1e3,
+            "cpu_per_negotiate_ms": _p50(self.negotiate_cpu) * 1e3,
         }
 
 
 def measure(iterations: int, warmup: int) -> Timings:
     """Start the local servers, warm every arm up, then time ``iterations`` rounds."""
     with start_cosmos_server() as cosmos, start_emulator(port=0) as signalr:
-        send = _send_message_function(cosmos.endpoint, signalr.connection_string)
+        functions = _function_app(cosmos.endpoint, signalr.connection_string)
+        send, negotiate = _send(functions["send_message"]), _negotiate(functions["negotiate"])
         send()  # creates the container, so the bare arm can use it
         container = (
             CosmosClient(cosmos.endpoint, EMULATOR_KEY, **CLIENT_OPTIONS)
@@ -91,16 +101,22 @@ def measure(iterations: int, warmup: int) -> Timings:
                 lambda: hub.send_to_group(GROUP, "newMessage", [_message().to_json()]),
             ]
             for _ in range(warmup):
-                for arm in arms:
+                for arm in [*arms, negotiate]:
                     arm()
             timings: list[list[float]] = [[], [], []]
+            send_cpu: list[float] = []
+            negotiate_cpu: list[float] = []
             for _ in range(iterations):
                 for arm, times in zip(arms, timings, strict=True):
                     times.append(_timed(arm))
-    return Timings(*timings)
+                send_cpu.append(_cpu(send))
+                negotiate_cpu.append(_cpu(negotiate))
+    send_times, batch_times, rest_times = timings
+    return Timings(send_times, batch_times, rest_times, send_cpu, negotiate_cpu)
 
 
-def _send_message_function(cosmos_endpoint: str, signalr: str) -> Callable[[], object]:
+def _function_app(cosmos_endpoint: str, signalr: str) -> dict[str, Callable[..., Any]]:
+    """function_app loaded as the worker loads it, for these servers: its functions by name."""
     with _environment(
         DOCCHAT_AUTH="dev",
         DOCCHAT_ACCESS="open",
@@ -118,9 +134,10 @@ def _send_message_function(cosmos_endpoint: str, signalr: str) -> Callable[[], o
         assert spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-    (function,) = [f for f in module.app.get_functions() if f.get_function_name() == "send_message"]
-    user_function = function.get_user_function()
+    return {f.get_function_name(): f.get_user_function() for f in module.app.get_functions()}
 
+
+def _send(user_function: Callable[..., Any]) -> Callable[[], object]:
     def send() -> object:
         request = func.HttpRequest(
             "POST",
@@ -129,12 +146,25 @@ def _send_message_function(cosmos_endpoint: str, signalr: str) -> Callable[[], o
             route_params={"documentId": DOCUMENT},
             body=json.dumps({"text": "benchmark message text"}).encode(),
         )
-        response = user_function(req=request)
-        if response.status_code != 201:
-            raise RuntimeError(f"send_message answered {response.status_code}")
-        return response
+        return _expect(201, user_function(req=request))
 
     return send
+
+
+def _negotiate(user_function: Callable[..., Any]) -> Callable[[], object]:
+    def negotiate() -> object:
+        request = func.HttpRequest(
+            "POST", "http://localhost/api/negotiate", headers=HEADERS, body=b""
+        )
+        return _expect(200, user_function(req=request))
+
+    return negotiate
+
+
+def _expect(status: int, response: func.HttpResponse) -> func.HttpResponse:
+    if response.status_code != status:
+        raise RuntimeError(f"the function answered {response.status_code}, not {status}")
+    return response
 
 
 class _BareAppend:
@@ -193,6 +223,12 @@ def _timed(call: Callable[[], object]) -> float:
     started = time.perf_counter()
     call()
     return time.perf_counter() - started
+
+
+def _cpu(call: Callable[[], object]) -> float:
+    started = time.thread_time()
+    call()
+    return time.thread_time() - started
 
 
 def _p50(times: list[float]) -> float:
