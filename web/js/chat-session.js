@@ -90,6 +90,11 @@ export class ChatSession {
       if (!current()) return;
       try {
         if (connectionId) await this.#api.join(this.documentId, connectionId);
+        if (this.#closed && connectionId) {
+          // Closed while the join was on its way: close()'s leave may have overtaken it.
+          await this.#api.leave(this.documentId, connectionId).catch(() => {});
+          return;
+        }
         // Before the messages show, so the page never reports one read before the divider is placed.
         if (!this.read.loaded) this.read.opened((await this.#api.readStatus(this.documentId)).seq);
         await this.#catchUp();
