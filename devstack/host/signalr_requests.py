@@ -83,16 +83,19 @@ def invocation_context(request: web.Request) -> dict[str, Any] | None:
     }
 
 
-def access_keys(connection_string: str | None) -> list[str] | None:
-    """The AccessKey a connection string holds, as a list; None when it holds none, for the
-    extension does not validate identity-based connections. A missing setting gives no keys:
-    every signature is then refused."""
+def access_keys(settings: Mapping[str, str], name: str) -> list[str] | None:
+    """The AccessKey the connection setting ``name`` holds, as a list; None when it holds
+    none, for the extension does not validate identity-based connections (a connection
+    string without a key, or only ``name__serviceUri``: the extension's
+    ServiceEndpoint reads the section). A missing setting gives no keys: every signature
+    is then refused."""
+    connection_string = settings.get(name)
     if connection_string is None:
-        return []
+        return None if f"{name}__serviceUri" in settings else []
     # The extension's own reading (TryGetAccessKey), lenient where the SDK's parser is not.
     for part in connection_string.split(";"):
-        name, equals, value = part.partition("=")
-        if equals and name.strip().lower() == "accesskey":
+        name_part, equals, value = part.partition("=")
+        if equals and name_part.strip().lower() == "accesskey":
             return [value.strip()]
     return None
 

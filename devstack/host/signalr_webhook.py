@@ -154,7 +154,7 @@ class SignalRWebhook:
     def _check_signature(
         self, trigger: SignalRTrigger, request: web.Request, context: dict[str, Any]
     ) -> None:
-        keys = access_keys(self._settings.get(trigger.connection_setting))
+        keys = access_keys(self._settings, trigger.connection_setting)
         if keys is not None and not signature_matches(
             request.headers, context["ConnectionId"], keys
         ):

@@ -86,21 +86,7 @@ def keyless_settings(cosmos_server: Any, endpoint: str, form: str = "identity") 
     }
 
 
-@pytest.mark.parametrize(
-    "form",
-    [
-        pytest.param(
-            "identity",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="the dev host refuses every upstream signature when the connection "
-                "setting has no plain value, where the extension skips the check for an "
-                "identity-based connection (devstack/host/signalr_webhook.py)",
-            ),
-        ),
-        "authtype",
-    ],
-)
+@pytest.mark.parametrize("form", ["identity", "authtype"])
 async def test_negotiate_connect_join_send_and_receive_without_an_access_key(
     cosmos_server: Any, stack: KeylessStack, identity: ManagedIdentityEndpoint, form: str
 ) -> None:
