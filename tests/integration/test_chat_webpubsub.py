@@ -99,3 +99,28 @@ async def test_only_the_connections_owner_joins_with_it_on_web_pubsub(
     answer = await membership(host, "join_document", document, bob.connection_id, principal(ALICE))
 
     assert answer.status_code == 403
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_document_is_heard_only_by_its_joined_connections_on_web_pubsub(
+    load_app: LoadApp, clients: AsyncExitStack, mode: str
+) -> None:
+    """Isolation between documents, and leave: a connection that left hears nothing of
+    the document until it joins again, and none hears another document."""
+    document, other = doc(f"webpubsub-isolated-{mode}"), doc(f"webpubsub-other-{mode}")
+    host = await load_app(DOCCHAT_REALTIME="webpubsub", DOCCHAT_WEBPUBSUB_MODE=mode)
+    alice = await connect(clients, host, ALICE, document)
+    bob = await connect(clients, host, BOB, other)
+
+    first = body_of(await post(host, ALICE, document, "only for this document"))
+    left = await membership(host, "leave_document", document, alice.connection_id, principal(ALICE))
+    await post(host, ALICE, document, "while alice is away")
+    await membership(host, "join_document", document, alice.connection_id, principal(ALICE))
+    back = body_of(await post(host, ALICE, document, "alice is back"))
+    last = body_of(await post(host, BOB, other, "only for the other document"))
+
+    assert left.status_code == 204, left.get_body()
+    # Each connection hears in order, so a message it should not hear would come first.
+    assert await heard(alice, "newMessage") == first
+    assert await heard(alice, "newMessage") == back
+    assert await heard(bob, "newMessage") == last
