@@ -16,7 +16,7 @@ from tests.fixtures.chat import ALICE, BOB
 from tests.fixtures.functions_host import HostedApp
 from tests.fixtures.webpubsub_client import NodeWebPubSubClient
 from tests.integration.chat_calls import body_of, doc, membership, post, principal
-from tests.integration.conftest import LoadApp
+from tests.integration.conftest import LoadApp, closed_port
 
 MODES = ["rest", "bindings"]
 
@@ -124,3 +124,54 @@ async def test_a_document_is_heard_only_by_its_joined_connections_on_web_pubsub(
     assert await heard(alice, "newMessage") == first
     assert await heard(alice, "newMessage") == back
     assert await heard(bob, "newMessage") == last
+
+
+async def test_hostile_typing_events_are_ignored_and_a_good_one_still_arrives(
+    load_app: LoadApp, clients: AsyncExitStack
+) -> None:
+    """A client may send any event data: none of it fails the trigger (the client's ack
+    says so) or reaches anyone, and the next well-formed typing is heard."""
+    document = doc("webpubsub-hostile")
+    host = await load_app(DOCCHAT_REALTIME="webpubsub")
+    alice = await connect(clients, host, ALICE, document)
+    bob = await connect(clients, host, BOB, document)
+    hostile: list[tuple[Any, str]] = [
+        ("not json at all", "text"),
+        ({"documentId": 5}, "json"),
+        ({"documentId": "\ud800"}, "json"),
+        ({"documentId": "d" * 10_000}, "json"),
+        ({"documentId": doc("webpubsub-not-joined")}, "json"),
+        ([document], "json"),
+    ]
+
+    for data, data_type in hostile:
+        sent = await bob.command("sendEvent", event="typing", data=data, dataType=data_type)
+        assert sent["error"] is None, (data, sent)
+    good = await bob.command("sendEvent", event="typing", data={"documentId": document})
+
+    assert good["error"] is None
+    assert await heard(alice, "typing") == {
+        "documentId": document,
+        "user": {"id": BOB.id, "name": BOB.name},
+    }
+
+
+async def test_while_web_pubsub_is_down_a_message_is_stored_and_a_retry_delivers_it(
+    load_app: LoadApp, clients: AsyncExitStack
+) -> None:
+    document = doc("webpubsub-down")
+    healthy = await load_app(DOCCHAT_REALTIME="webpubsub")
+    bob = await connect(clients, healthy, BOB, document)
+    emulator = healthy.emulator
+    dead = emulator.connection_string.replace(f":{emulator.port}", f":{closed_port()}")
+    down = await load_app(DOCCHAT_REALTIME="webpubsub", WebPubSubConnectionString=dead)
+
+    refused = await post(down, ALICE, document, "kept", id="kept-on-web-pubsub")
+    retried = await post(healthy, ALICE, document, "kept", id="kept-on-web-pubsub")
+
+    assert refused.status_code == 503
+    assert refused.headers["Retry-After"] == "1"
+    error = body_of(refused)["error"]
+    assert (error["code"], error["stored"]) == ("message_not_delivered", True)
+    assert retried.status_code == 200
+    assert await heard(bob, "newMessage") == body_of(retried)
