@@ -10,6 +10,7 @@ import sys
 BENCHMARKS = (
     "bench.chat_path",
     "bench.signalr_fanout",
+    "bench.webpubsub_fanout",
     "bench.soak",
     "bench.outages",
     "bench.catch_up",

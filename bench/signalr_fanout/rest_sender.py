@@ -1,10 +1,8 @@
-"""The sending side of the REST round: broadcasts through the emulator's REST API.
+"""The sending side of the REST rounds: broadcasts through the emulator's REST API.
 
-Runs in its own process (``python -m bench.signalr_fanout.rest_sender``) so the client's
-CPU does not share the emulator's event loop, as a function app calling the service would
-not. It POSTs ``count`` broadcasts of ``tick(sentAtMs)`` with ``concurrency`` requests in
-flight, optionally paced to ``rate`` per second, then prints one JSON line:
-``{"sent", "startedAt", "finishedAt", "failures"}`` (wall-clock seconds).
+``python -m bench.signalr_fanout.rest_sender --connection-string=... --hub=... --count=n``
+POSTs ``n`` broadcasts of ``tick(sentAtMs)`` to ``/api/hubs/{hub}/:send`` from one aiohttp
+session (see :mod:`bench.fanout.sending` for the other options and what it prints).
 """
 
 from __future__ import annotations
@@ -12,54 +10,41 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import time
 
 import aiohttp
 
+from bench.fanout.sending import parser, send_from_tasks
 from signalr.connection_string import parse_connection_string
 from signalr.tokens import server_token
 
 _TIMEOUT = aiohttp.ClientTimeout(total=10)
 
 
-async def send(connection_string: str, hub: str, count: int, concurrency: int, rate: float) -> None:
-    """Broadcast ``count`` ticks and print what happened."""
-    connection = parse_connection_string(connection_string)
-    url = f"{connection.server_url}/api/hubs/{hub}/:send"
+async def send(arguments: argparse.Namespace) -> None:
+    """Broadcast every tick from one session, reusing one server token."""
+    connection = parse_connection_string(arguments.connection_string)
+    url = f"{connection.server_url}/api/hubs/{arguments.hub}/:send"
     headers = {
         "Authorization": f"Bearer {server_token(connection, url)}",
         "Content-Type": "application/json",
     }
     params = {"api-version": "2022-06-01"}
-    next_index = iter(range(count))
-    failures = 0
-    started = time.time()
-
-    async def worker(session: aiohttp.ClientSession) -> None:
-        nonlocal failures
-        for index in next_index:
-            if rate > 0:
-                await asyncio.sleep(max(0.0, started + index / rate - time.time()))
-            body = json.dumps({"target": "tick", "arguments": [time.time() * 1000]})
-            async with session.post(url, params=params, data=body, headers=headers) as response:
-                failures += response.status != 202
-
     async with aiohttp.ClientSession(timeout=_TIMEOUT) as session:
-        await asyncio.gather(*(worker(session) for _ in range(concurrency)))
-    report = {"sent": count, "startedAt": started, "finishedAt": time.time(), "failures": failures}
-    print(json.dumps(report), flush=True)
+
+        async def broadcast(sent_at: float) -> str | None:
+            body = json.dumps({"target": "tick", "arguments": [sent_at]})
+            async with session.post(url, params=params, data=body, headers=headers) as response:
+                return None if response.status == 202 else f"HTTP {response.status}"
+
+        await send_from_tasks(arguments, broadcast)
 
 
 def main() -> None:
     """Parse the command line and send."""
-    parser = argparse.ArgumentParser(prog="python -m bench.signalr_fanout.rest_sender")
-    parser.add_argument("--connection-string", required=True)
-    parser.add_argument("--hub", required=True)
-    parser.add_argument("--count", type=int, required=True)
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--rate", type=float, default=0.0, help="per second; 0: flat out")
-    args = parser.parse_args()
-    asyncio.run(send(args.connection_string, args.hub, args.count, args.concurrency, args.rate))
+    command_line = parser("python -m bench.signalr_fanout.rest_sender")
+    command_line.add_argument("--connection-string", required=True)
+    command_line.add_argument("--hub", required=True)
+    asyncio.run(send(command_line.parse_args()))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""Fan-out benchmark of the local Web PubSub emulator; see ``__main__``."""
