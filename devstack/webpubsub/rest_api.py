@@ -10,16 +10,15 @@ service's ``ErrorDetail`` with ``x-ms-error-code`` (:mod:`devstack.emulator_core
 
 from __future__ import annotations
 
-import re
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
+from devstack.emulator_core import rest_calls
 from devstack.emulator_core.errors import ApiError, ErrorCode
-from devstack.emulator_core.registry import HubRegistry
 from devstack.emulator_core.request_checks import group_name, hub_name, token_errors_as_http
-from devstack.emulator_core.tokens import RequestTarget, bearer_token
+from devstack.emulator_core.tokens import bearer_token
 from devstack.webpubsub.auth import client_url
 from devstack.webpubsub.connection import Connection
 from devstack.webpubsub.emulator import EMULATOR, WebPubSubEmulator
@@ -29,42 +28,13 @@ from devstack.webpubsub.permissions import PERMISSIONS
 __all__ = ["rest_routes"]
 
 _HUB = "/api/hubs/{hub}"
-_API_VERSION = re.compile(r"\d{4}-\d{2}-\d{2}(-preview)?")
 #: ``minutesToExpire`` of ``:generateToken``: at least 1, default 60.
 _DEFAULT_MINUTES = 60
 
 
 @dataclass(frozen=True)
-class RestCall:
-    """One authorized REST request, with accessors that validate what it names."""
-
-    request: web.Request
-    emulator: WebPubSubEmulator
-    hub: str
-
-    @property
-    def registry(self) -> HubRegistry[Connection]:
-        return self.emulator.hub(self.hub)
-
-    @property
-    def group(self) -> str:
-        return group_name(self.request.match_info["group"])
-
-    @property
-    def user(self) -> str:
-        return self.request.match_info["user"]
-
-    @property
-    def connection_id(self) -> str:
-        return self.request.match_info["connection"]
-
-    @property
-    def excluded(self) -> frozenset[str]:
-        return frozenset(self.request.query.getall("excluded", ()))
-
-    @property
-    def reason(self) -> str | None:
-        return self.request.query.get("reason") or None
+class RestCall(rest_calls.RestCall[WebPubSubEmulator, Connection]):
+    """A Web PubSub REST call: also a permission, the connection it concerns and a payload."""
 
     @property
     def permission(self) -> tuple[str, str | None]:
@@ -83,7 +53,7 @@ class RestCall:
         """The named connection; 404 if it is not connected."""
         connection = self.registry.get(self.connection_id)
         if connection is None:
-            raise _not_found(ErrorCode.CONNECTION_TO_CHANGE_NOT_EXISTED, "the connection")
+            raise rest_calls.not_found(ErrorCode.CONNECTION_TO_CHANGE_NOT_EXISTED, "the connection")
         return connection
 
     async def payload(self) -> Payload:
@@ -95,53 +65,26 @@ class RestCall:
             raise ApiError(400, ErrorCode.INVALID_REQUEST, str(error), target="body") from None
 
 
-Operation = Callable[[RestCall], Awaitable[web.Response | None]]
-
-
 def rest_routes() -> list[web.RouteDef]:
     """Every REST route, plus the health check (HEAD and GET answer 200)."""
     return [
-        web.get("/api/health", _healthy),
+        web.get("/api/health", rest_calls.healthy),
         *(
-            web.route(method, _HUB + path, _endpoint(operation, status))
+            web.route(method, _HUB + path, rest_calls.endpoint(operation, status, _authorized_call))
             for method, path, operation, status in _ROUTES
         ),
     ]
 
 
-async def _healthy(_: web.Request) -> web.Response:
-    return web.Response(status=200)
-
-
-def _endpoint(
-    operation: Operation, status: int
-) -> Callable[[web.Request], Awaitable[web.Response]]:
-    async def handle(request: web.Request) -> web.Response:
-        answer = await operation(_authorized_call(request))
-        return answer if answer is not None else web.Response(status=status)
-
-    return handle
-
-
 def _authorized_call(request: web.Request) -> RestCall:
     emulator = request.app[EMULATOR]
     hub = hub_name(request.match_info["hub"])
-    version = request.query.get("api-version")
-    if version is None or not _API_VERSION.fullmatch(version):
-        raise ApiError(
-            400,
-            ErrorCode.INVALID_REQUEST,
-            "the api-version query parameter is required, e.g. api-version=2024-12-01",
-            target="api-version",
-        )
-    target = RequestTarget(request.scheme, request.host, request.raw_path)
+    rest_calls.check_api_version(request.query.get("api-version"), "2024-12-01")
     with token_errors_as_http():
-        emulator.tokens.check_server_token(bearer_token(request.headers, {}), target)
+        emulator.tokens.check_server_token(
+            bearer_token(request.headers, {}), rest_calls.request_target(request)
+        )
     return RestCall(request=request, emulator=emulator, hub=hub)
-
-
-def _not_found(code: str, what: str) -> ApiError:
-    return ApiError(404, code, f"{what} does not exist")
 
 
 # Operations ----------------------------------------------------------------------------------
@@ -163,49 +106,9 @@ async def send_to_connection(call: RestCall) -> None:
     call.emulator.send_to_connection(call.hub, call.connection_id, await call.payload())
 
 
-async def close_all(call: RestCall) -> None:
-    call.emulator.close_connections(call.registry.everyone(call.excluded), call.reason)
-
-
-async def close_group(call: RestCall) -> None:
-    call.emulator.close_connections(call.registry.in_group(call.group, call.excluded), call.reason)
-
-
-async def close_user(call: RestCall) -> None:
-    call.emulator.close_connections(call.registry.of_user(call.user, call.excluded), call.reason)
-
-
-async def close_connection(call: RestCall) -> None:
-    connection = call.registry.get(call.connection_id)
-    call.emulator.close_connections([connection] if connection else [], call.reason)
-
-
-async def connection_exists(call: RestCall) -> None:
-    if call.registry.get(call.connection_id) is None:
-        raise _not_found(ErrorCode.CONNECTION_NOT_EXISTED, "the connection")
-
-
-async def group_exists(call: RestCall) -> None:
-    if not call.registry.has_group(call.group):
-        raise _not_found(ErrorCode.GROUP_NOT_EXISTED, "the group")
-
-
-async def user_exists(call: RestCall) -> None:
-    if not call.registry.has_user(call.user):
-        raise _not_found(ErrorCode.USER_NOT_EXISTED, "the user")
-
-
-async def add_connection_to_group(call: RestCall) -> None:
-    if not call.registry.add_to_group(call.group, call.connection_id):
-        raise _not_found(ErrorCode.CONNECTION_TO_CHANGE_NOT_EXISTED, "the connection")
-
-
 async def remove_connection_from_group(call: RestCall) -> None:
+    """204 whether or not the connection is there (SignalR answers 404 when it is not)."""
     call.registry.remove_from_group(call.group, call.connection_id)
-
-
-async def remove_connection_from_all_groups(call: RestCall) -> None:
-    call.registry.remove_from_all_groups(call.connection_id)
 
 
 async def add_user_to_group(call: RestCall) -> None:
@@ -213,7 +116,7 @@ async def add_user_to_group(call: RestCall) -> None:
     emulator answers); unlike SignalR, later connections of the user do not."""
     group, connections = call.group, call.registry.of_user(call.user)
     if not connections:
-        raise _not_found(ErrorCode.USER_NOT_EXISTED, "the user")
+        raise rest_calls.not_found(ErrorCode.USER_NOT_EXISTED, "the user")
     for connection in connections:
         call.registry.add_to_group(group, connection.connection_id)
 
@@ -240,10 +143,10 @@ async def revoke_permission(call: RestCall) -> None:
 async def has_permission(call: RestCall) -> None:
     connection = call.registry.get(call.connection_id)
     if connection is None or not connection.permissions.has(*call.permission):
-        raise _not_found(ErrorCode.CONNECTION_NOT_EXISTED, "the permission")
+        raise rest_calls.not_found(ErrorCode.CONNECTION_NOT_EXISTED, "the permission")
 
 
-async def generate_token(call: RestCall) -> web.Response:
+async def generate_token(call: RestCall) -> dict[str, Any]:
     """``{"token": ...}`` for the client URL of this hub on the host the call came to."""
     query = call.request.query
     minutes_text = query.get("minutesToExpire", str(_DEFAULT_MINUTES))
@@ -262,24 +165,29 @@ async def generate_token(call: RestCall) -> web.Response:
         groups,
         int(minutes_text),
     )
-    return web.json_response({"token": token})
+    return {"token": token}
 
 
-_ROUTES: list[tuple[str, str, Operation, int]] = [
+_ROUTES: list[tuple[str, str, rest_calls.Operation[RestCall], int]] = [
     ("POST", "/:send", send_to_all, 202),
     ("POST", "/groups/{group}/:send", send_to_group, 202),
     ("POST", "/users/{user}/:send", send_to_user, 202),
     ("POST", "/connections/{connection}/:send", send_to_connection, 202),
-    ("POST", "/:closeConnections", close_all, 204),
-    ("POST", "/groups/{group}/:closeConnections", close_group, 204),
-    ("POST", "/users/{user}/:closeConnections", close_user, 204),
-    ("DELETE", "/connections/{connection}", close_connection, 204),
-    ("HEAD", "/connections/{connection}", connection_exists, 200),
-    ("HEAD", "/groups/{group}", group_exists, 200),
-    ("HEAD", "/users/{user}", user_exists, 200),
-    ("PUT", "/groups/{group}/connections/{connection}", add_connection_to_group, 200),
+    ("POST", "/:closeConnections", rest_calls.close_all, 204),
+    ("POST", "/groups/{group}/:closeConnections", rest_calls.close_group, 204),
+    ("POST", "/users/{user}/:closeConnections", rest_calls.close_user, 204),
+    ("DELETE", "/connections/{connection}", rest_calls.close_connection, 204),
+    ("HEAD", "/connections/{connection}", rest_calls.connection_exists, 200),
+    ("HEAD", "/groups/{group}", rest_calls.group_exists, 200),
+    ("HEAD", "/users/{user}", rest_calls.user_exists, 200),
+    ("PUT", "/groups/{group}/connections/{connection}", rest_calls.add_connection_to_group, 200),
     ("DELETE", "/groups/{group}/connections/{connection}", remove_connection_from_group, 204),
-    ("DELETE", "/connections/{connection}/groups", remove_connection_from_all_groups, 204),
+    (
+        "DELETE",
+        "/connections/{connection}/groups",
+        rest_calls.remove_connection_from_all_groups,
+        204,
+    ),
     ("PUT", "/users/{user}/groups/{group}", add_user_to_group, 200),
     ("DELETE", "/users/{user}/groups/{group}", remove_user_from_group, 204),
     ("DELETE", "/users/{user}/groups", remove_user_from_all_groups, 204),
