@@ -16,22 +16,15 @@ and read where it listens without the key reaching a terminal or a log; logs fol
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
-import os
 
-from devstack.emulator_core.cli import (
-    access_key,
-    base_parser,
-    masked_url,
-    refuse_in_azure,
-    serve_until_signalled,
-)
-from devstack.emulator_core.upstream_rules import UpstreamRule, parse_upstream_rule
+from devstack.emulator_core import cli
+from devstack.emulator_core.upstream_rules import UpstreamRule
 from devstack.signalr.emulator import Emulator
 from devstack.signalr.server import serve
 from devstack.signalr.settings import ACCESS_KEY_VARIABLE, DEFAULT_ACCESS_KEY, UPSTREAM_VARIABLE
 
+PROG = "python -m devstack.signalr"
 DEFAULT_PORT = 8888
 SETTING = "AzureSignalRConnectionString"
 logger = logging.getLogger("devstack.signalr")
@@ -40,42 +33,25 @@ logger = logging.getLogger("devstack.signalr")
 def main() -> None:
     """Parse the command line, then serve until told to stop."""
     arguments = _parser().parse_args()
-    refuse_in_azure("the SignalR emulator")
-    texts = [*arguments.upstream, *os.environ.get(UPSTREAM_VARIABLE, "").splitlines()]
-    try:
-        upstream = [parse_upstream_rule(text) for text in texts if text.strip()]
-    except ValueError as error:
-        raise SystemExit(f"python -m devstack.signalr: {error}") from None
-    emulator = Emulator(access_key(ACCESS_KEY_VARIABLE, DEFAULT_ACCESS_KEY), upstream=upstream)
+    cli.refuse_in_azure("the SignalR emulator")
+    upstream = cli.upstream_rules(arguments.upstream, UPSTREAM_VARIABLE, PROG)
+    emulator = Emulator(cli.access_key(ACCESS_KEY_VARIABLE, DEFAULT_ACCESS_KEY), upstream=upstream)
     for rule in emulator.upstream.rules:
         logger.info("upstream: %s", _described(rule))
-    asyncio.run(
-        serve_until_signalled(
-            lambda host, port: serve(emulator, host, port),
-            arguments.host,
-            arguments.port,
-            SETTING,
-            logger,
-        )
+    cli.run_until_signalled(
+        lambda host, port: serve(emulator, host, port), arguments, SETTING, logger
     )
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = base_parser(
-        "python -m devstack.signalr",
+    return cli.base_parser(
+        PROG,
         "A local Azure SignalR Service in serverless mode. The AccessKey tokens are checked "
         f"against comes from {ACCESS_KEY_VARIABLE} (default: the public local key).",
         DEFAULT_PORT,
-    )
-    parser.add_argument(
-        "--upstream",
-        action="append",
-        default=[],
-        metavar="URL_TEMPLATE [hub=P] [category=P] [event=P]",
-        help="send client events matching the patterns (default *) to the URL; repeatable, "
+        "send client events matching the patterns (default *) to the URL; repeatable, "
         f"the first match wins; more rules may come one a line in {UPSTREAM_VARIABLE}",
     )
-    return parser
 
 
 def _described(rule: UpstreamRule) -> str:
@@ -88,7 +64,7 @@ def _described(rule: UpstreamRule) -> str:
             ("event", rule.events),
         )
     )
-    return f"{masked_url(rule.url_template)} {patterns}"
+    return f"{cli.masked_url(rule.url_template)} {patterns}"
 
 
 if __name__ == "__main__":
