@@ -32,7 +32,8 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from devstack.emulator_core.upstream_rules import UpstreamRule, first_upstream_url
+from devstack.emulator_core.upstream import ConnectionTurns, UpstreamSender
+from devstack.emulator_core.upstream_rules import first_upstream_url
 from devstack.signalr.protocol import ClientMessage, HubProtocol
 
 __all__ = ["Caller", "ConnectionEvents", "Upstream", "connection_signature"]
@@ -73,41 +74,16 @@ def connection_signature(connection_id: str, access_keys: Sequence[str]) -> str:
     )
 
 
-class Upstream:
+class Upstream(UpstreamSender):
     """Sends one emulator's upstream requests; every method must run on its event loop."""
-
-    def __init__(
-        self, rules: Sequence[UpstreamRule], access_keys: Sequence[str], timeout: float
-    ) -> None:
-        self.rules = tuple(rules)
-        self._access_keys = tuple(access_keys)
-        self._timeout = timeout
-        self._client: aiohttp.ClientSession | None = None
-        self._closed = False
-        self._background: set[asyncio.Task[None]] = set()
 
     def events_of(self, caller: Caller) -> ConnectionEvents:
         """The upstream events of one connection, sent in order."""
         return ConnectionEvents(self, caller)
 
-    async def close(self, grace: float) -> None:
-        """Give pending disconnected events ``grace`` seconds, then stop sending."""
-        if self._background:
-            _, late = await asyncio.wait(self._background, timeout=grace)
-            for task in late:
-                task.cancel()
-        self._closed = True
-        if self._client is not None:
-            await self._client.close()
-
     def url(self, hub: str, category: str, event: str) -> str | None:
         """Where ``event`` goes; None when no rule takes it."""
         return first_upstream_url(self.rules, hub, category, event)
-
-    def in_background(self, work: asyncio.Task[None]) -> None:
-        """Keep ``work`` until it ends, so shutting down can wait for it."""
-        self._background.add(work)
-        work.add_done_callback(self._background.discard)
 
     async def post(
         self, url: str, caller: Caller, category: str, event: str, body: bytes, content_type: str
@@ -153,23 +129,14 @@ class Upstream:
         return headers
 
     def _session(self) -> aiohttp.ClientSession:
-        # One timeout for the whole exchange, answer included: HttpClient's default of 100 s
-        # bounds the emulator's requests (no retries), and a bound is what keeps one stuck app
-        # from holding a connection's events for ever.
+        # Nothing goes out once closed: a late event fails as a request that could not be sent.
         if self._closed:
             raise aiohttp.ClientConnectionError("the emulator is stopping")
-        if self._client is None:
-            self._client = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self._timeout))
-        return self._client
+        return super()._session()
 
 
-class ConnectionEvents:
+class ConnectionEvents(ConnectionTurns[Upstream, Caller]):
     """One connection's upstream events, sent one at a time in the order they happened."""
-
-    def __init__(self, upstream: Upstream, caller: Caller) -> None:
-        self._upstream = upstream
-        self._caller = caller
-        self._turn = asyncio.Lock()
 
     async def connected(self) -> None:
         """Tell upstream the connection opened; its answer is only logged (a refusal does

@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 import aiohttp
 
 from devstack.emulator_core.cli import masked_url
+from devstack.emulator_core.upstream import ConnectionTurns, UpstreamSender
 from devstack.emulator_core.upstream_rules import UpstreamRule, first_upstream_url
 
 __all__ = ["SYSTEM", "USER", "Answer", "Caller", "ConnectionEvents", "Upstream"]
@@ -68,20 +69,16 @@ class Answer:
         return 200 <= self.status < 300
 
 
-class Upstream:
+class Upstream(UpstreamSender):
     """Sends one emulator's event requests; every method must run on its event loop."""
 
     def __init__(
         self, rules: Sequence[UpstreamRule], access_keys: Sequence[str], timeout: float
     ) -> None:
-        self.rules = tuple(rules)
+        super().__init__(rules, access_keys, timeout)
         #: The host name the service's events come from, as its clients' Endpoint names it.
         self.origin = "localhost"
-        self._access_keys = tuple(access_keys)
-        self._timeout = timeout
-        self._client: aiohttp.ClientSession | None = None
         self._validated: dict[str, asyncio.Task[bool]] = {}
-        self._background: set[asyncio.Task[None]] = set()
         self._ids = itertools.count()
 
     def handles(self, hub: str, kind: str, event: str) -> bool:
@@ -90,19 +87,6 @@ class Upstream:
 
     def events_of(self, caller: Caller) -> ConnectionEvents:
         return ConnectionEvents(self, caller)
-
-    async def close(self, grace: float) -> None:
-        """Give pending events ``grace`` seconds, then stop sending."""
-        if self._background:
-            _, late = await asyncio.wait(self._background, timeout=grace)
-            for task in late:
-                task.cancel()
-        if self._client is not None:
-            await self._client.close()
-
-    def in_background(self, work: asyncio.Task[None]) -> None:
-        self._background.add(work)
-        work.add_done_callback(self._background.discard)
 
     async def post(
         self, caller: Caller, kind: str, event: str, body: bytes, content_type: str
@@ -170,19 +154,9 @@ class Upstream:
             )
         return headers
 
-    def _session(self) -> aiohttp.ClientSession:
-        if self._client is None:
-            self._client = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self._timeout))
-        return self._client
 
-
-class ConnectionEvents:
+class ConnectionEvents(ConnectionTurns[Upstream, Caller]):
     """One connection's events, sent one at a time in the order they happened."""
-
-    def __init__(self, upstream: Upstream, caller: Caller) -> None:
-        self._upstream = upstream
-        self._caller = caller
-        self._turn = asyncio.Lock()
 
     async def send(self, kind: str, event: str, body: bytes, content_type: str) -> Answer | None:
         """A blocking event (``connect``, user events): the handler's answer."""
