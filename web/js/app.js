@@ -70,6 +70,7 @@ const documentPicker = createDocumentPicker({
   form: byId('open-document-form'),
   input: byId('document-id-input'),
   hint: byId('document-id-hint'),
+  onPick: () => sidebar.close(),
 });
 
 // Store changes come in bursts (a history page, a catch-up): draw once per burst.

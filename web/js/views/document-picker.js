@@ -22,9 +22,13 @@ function documentLink(doc) {
   return item;
 }
 
-export function createDocumentPicker({ list, form, input, hint }) {
+/** `onPick()` hears every valid pick, also of the document already open. */
+export function createDocumentPicker({ list, form, input, hint, onPick }) {
   const hintText = hint.textContent;
   list.append(...SAMPLE_DOCUMENTS.map(documentLink));
+  list.addEventListener('click', (event) => {
+    if (event.target.closest('a')) onPick();
+  });
 
   function setProblem(problem) {
     input.setAttribute('aria-invalid', String(problem !== null));
@@ -43,6 +47,7 @@ export function createDocumentPicker({ list, form, input, hint }) {
     }
     input.value = '';
     window.location.hash = documentHash(id);
+    onPick();
   });
 
   return {
