@@ -96,9 +96,12 @@ class Browser:
             raise BrowserError(reply["error"])
         return reply["result"]
 
-    def page(self, name: str, *, width: int = 1120, height: int = 660) -> Page:
-        """A new tab in its own browser context (its own localStorage: one user per tab)."""
-        self.call("newPage", page=name, width=width, height=height)
+    def page(
+        self, name: str, *, width: int = 1120, height: int = 660, color_scheme: str = "light"
+    ) -> Page:
+        """A new tab in its own browser context (its own localStorage: one user per tab), with
+        this viewport and ``prefers-color-scheme`` ("light" or "dark")."""
+        self.call("newPage", page=name, width=width, height=height, colorScheme=color_scheme)
         return Page(self, name)
 
     def close(self) -> None:
@@ -128,6 +131,10 @@ class Page:
         self._call("chooseUser", user=user)
         self._call("openDocument", documentId=document_id, via=via)
         self.wait_live()
+
+    def goto(self, hash_: str = "") -> None:
+        """Loads the page at ``/`` with this URL hash (``#doc=...``)."""
+        self._call("goto", hash=hash_)
 
     def wait_live(self) -> None:
         """Waits until the page is connected, joined to its document and caught up."""
@@ -160,6 +167,30 @@ class Page:
 
     def click(self, test_id: str) -> None:
         self._call("click", testId=test_id)
+
+    def click_in_message(self, message_id: str, selector: str) -> None:
+        """Clicks what ``selector`` finds in the message with this id, pointing at it first."""
+        self._call("clickInMessage", messageId=message_id, selector=selector)
+
+    def fill(self, selector: str, text: str) -> None:
+        self._call("fill", selector=selector, text=text)
+
+    def press(self, selector: str, key: str) -> None:
+        """Presses ``key`` (a Playwright key name) in what ``selector`` finds."""
+        self._call("press", selector=selector, key=key)
+
+    def wait_for(self, what: str, expression: str) -> None:
+        """Waits until the JavaScript ``expression`` holds in the page; ``what`` names it."""
+        self._call("waitFor", what=what, expression=expression)
+
+    def wait_for_api_call(self, method: str, path: str, body: Any) -> None:
+        """Waits until the page made ``method path`` with this JSON body and it succeeded."""
+        self._call("waitForApiCall", method=method, path=path, body=body)
+
+    def accessibility_violations(self) -> list[dict[str, Any]]:
+        """axe-core's serious and critical violations: ``{id, impact, help, targets}``."""
+        result: list[dict[str, Any]] = self._call("accessibilityViolations")
+        return result
 
     def reload(self) -> None:
         self._call("reload")

@@ -9,8 +9,13 @@
 // Environment: DOCCHAT_BASE_URL (the dev host), DOCCHAT_CHROMIUM (the browser executable).
 
 import { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { chromium } from 'playwright-core';
+
+const AXE_SCRIPT = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+// What the accessibility checks fail on: axe-core's two worst impacts.
+const BLOCKING_IMPACTS = new Set(['serious', 'critical']);
 
 const BASE_URL = process.env.DOCCHAT_BASE_URL;
 const WAIT_MS = Number(process.env.DOCCHAT_E2E_WAIT_MS ?? 30000);
@@ -82,6 +87,17 @@ function recordLiveEvents(page, entry) {
   });
 }
 
+/** Records the page's finished API calls: {method, path, body, status}. */
+function recordApiCalls(page, entry) {
+  page.on('requestfinished', async (request) => {
+    const { pathname } = new URL(request.url());
+    if (!pathname.startsWith('/api/')) return;
+    const response = await request.response();
+    entry.apiCalls.push({ method: request.method(), path: pathname, body: request.postData(), status: response?.status() });
+    entry.frames.emit('frame');
+  });
+}
+
 function eventsFor(list, target) {
   return list.filter((event) => event.target === target);
 }
@@ -128,6 +144,20 @@ function readMessages(page) {
   return page.$$eval('[data-testid=message]', (items) =>
     items.map((item) => ({
       id: item.dataset.id,
+      edited: item.dataset.edited === 'true',
+      deleted: item.dataset.deleted === 'true',
+      reactions: [...item.querySelectorAll('[data-testid=reaction]')].map((chip) => ({
+        emoji: chip.dataset.react,
+        count: Number(chip.querySelector('.reaction-count').textContent),
+        mine: chip.getAttribute('aria-pressed') === 'true',
+      })),
+      links: [...item.querySelectorAll('[data-testid=message-text] a')].map((link) => ({
+        href: link.getAttribute('href'),
+        text: link.textContent,
+        target: link.target,
+        rel: link.rel,
+      })),
+      actions: [...item.querySelectorAll('.message-actions button')].map((button) => button.textContent),
       senderId: item.dataset.senderId,
       sender: item.querySelector('[data-testid=message-sender]').textContent,
       text: item.querySelector('[data-testid=message-text]').textContent,
@@ -164,13 +194,29 @@ function waitForTexts(page, texts) {
   );
 }
 
+/** On a phone the settings fold away behind a button: opens them if they are folded. */
+async function showSettings(page) {
+  const toggle = page.getByTestId('sidebar-toggle');
+  if ((await toggle.isVisible()) && (await toggle.getAttribute('aria-expanded')) === 'false') await toggle.click();
+}
+
 const operations = {
-  async newPage({ page: name, width, height }) {
-    const context = await browser.newContext({ baseURL: BASE_URL, viewport: { width, height } });
+  async newPage({ page: name, width, height, colorScheme }) {
+    const context = await browser.newContext({ baseURL: BASE_URL, viewport: { width, height }, colorScheme });
     const page = await context.newPage();
-    const entry = { context, page, received: [], sent: [], frames: new EventEmitter(), pageErrors: [], closed: false };
+    const entry = {
+      context,
+      page,
+      received: [],
+      sent: [],
+      apiCalls: [],
+      frames: new EventEmitter(),
+      pageErrors: [],
+      closed: false,
+    };
     page.on('pageerror', (error) => entry.pageErrors.push(String(error)));
     recordLiveEvents(page, entry);
+    recordApiCalls(page, entry);
     pages.set(name, entry);
   },
 
@@ -184,6 +230,7 @@ const operations = {
 
   async chooseUser({ page: name, user }) {
     const { page } = tab(name);
+    await showSettings(page);
     const presets = await page.$$eval('[data-testid=user-select] option', (options) =>
       options.filter((option) => option.value !== 'custom').map((option) => option.textContent),
     );
@@ -192,13 +239,14 @@ const operations = {
     } else {
       await page.getByTestId('user-select').selectOption('custom');
       await page.getByTestId('custom-user-name').fill(user);
-      await page.getByTestId('custom-user-apply').click();
     }
+    await page.getByTestId('user-apply').click();
     await waitInPage(page, `user ${user}`, (wanted) => document.querySelector('#current-user-name').textContent === wanted, user);
   },
 
   async openDocument({ page: name, documentId, via }) {
     const { page } = tab(name);
+    await showSettings(page);
     if (via === 'link') {
       await page.getByTestId(`document-link-${documentId}`).click();
     } else {
@@ -298,6 +346,38 @@ const operations = {
     await tab(name).page.getByTestId(testId).click();
   },
 
+  /** Clicks what `selector` finds in the message with this id (hovering it first, as a person does). */
+  async clickInMessage({ page: name, messageId, selector }) {
+    const { page } = tab(name);
+    const message = page.locator(`[data-testid=message][data-id="${messageId}"]`);
+    await message.hover();
+    await message.locator(selector).click();
+  },
+
+  async fill({ page: name, selector, text }) {
+    await tab(name).page.locator(selector).fill(text);
+  },
+
+  /** Presses `key` in what `selector` finds (focusing it first). */
+  async press({ page: name, selector, key }) {
+    await tab(name).page.locator(selector).press(key);
+  },
+
+  /** Waits until a JavaScript expression holds in the page. */
+  async waitFor({ page: name, what, expression }) {
+    await waitInPage(tab(name).page, what, expression);
+  },
+
+  /** axe-core's serious and critical violations in the page as it is now. */
+  async accessibilityViolations({ page: name }) {
+    const { page } = tab(name);
+    await page.addScriptTag({ path: AXE_SCRIPT });
+    const { violations } = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+    return violations
+      .filter((violation) => BLOCKING_IMPACTS.has(violation.impact))
+      .map(({ id, impact, help, nodes }) => ({ id, impact, help, targets: nodes.map((node) => node.target.join(' ')) }));
+  },
+
   async composerState({ page: name, text }) {
     const { page } = tab(name);
     await page.getByTestId('composer-input').fill(text);
@@ -343,6 +423,18 @@ const operations = {
   async waitForEvents({ page: name, way, target, count }) {
     const entry = tab(name);
     await untilFrames(entry, `${count} ${target} ${way}`, () => eventsFor(entry[way], target).length >= count);
+  },
+
+  /** Waits until the page has made an API call `method path` with this JSON body, answered 2xx. */
+  async waitForApiCall({ page: name, method, path, body }) {
+    const entry = tab(name);
+    const made = (call) =>
+      call.method === method &&
+      call.path === path &&
+      JSON.stringify(JSON.parse(call.body ?? 'null')) === JSON.stringify(body) &&
+      call.status >= 200 &&
+      call.status < 300;
+    await untilFrames(entry, `${method} ${path} ${JSON.stringify(body)}`, () => entry.apiCalls.some(made));
   },
 
   presence: ({ page: name }) => readPresence(tab(name).page),

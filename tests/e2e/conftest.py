@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from devstack.stack import LocalStack
 from tests.e2e.browser import Browser, Page
+from tests.e2e.scenario import OpenPage
 
 
 @pytest.fixture(scope="module")
@@ -26,15 +27,17 @@ def browser(stack: LocalStack) -> Iterator[Browser]:
 
 
 @pytest.fixture
-def open_page(browser: Browser) -> Iterator[Callable[[str], Page]]:
+def open_page(browser: Browser) -> Iterator[OpenPage]:
     """Opens named tabs (each its own browser context) and closes them after the test.
 
     A test whose pages threw an uncaught exception fails here, even if it saw what it wanted.
     """
     opened: list[Page] = []
 
-    def open_one(name: str) -> Page:
-        page = browser.page(name)
+    def open_one(
+        name: str, *, width: int = 1120, height: int = 660, color_scheme: str = "light"
+    ) -> Page:
+        page = browser.page(name, width=width, height=height, color_scheme=color_scheme)
         opened.append(page)
         return page
 

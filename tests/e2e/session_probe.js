@@ -9,12 +9,15 @@
 async ({ before, missed, pushed, sends }) => {
   const { ChatSession } = await import('/js/chat-session.js');
   const { ApiError } = await import('/js/api.js');
+  const { cursorPosition } = await import('/js/cursor.js');
+  // The server's cursor for a stream position: base64url of "c1:<position>".
+  const cursorAt = (position) => btoa(`c1:${position}`).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
   const stored = [];
   const calls = [];
   const keep = (id, text) => {
     const seq = stored.length + 1;
     const createdAt = new Date().toISOString();
-    const message = { id, documentId: 'probe', senderId: 'alice', senderName: 'Alice', text, createdAt, seq, cursor: `c${seq}` };
+    const message = { id, documentId: 'probe', senderId: 'alice', senderName: 'Alice', text, createdAt, seq, cursor: cursorAt(seq) };
     stored.push(message);
     return message;
   };
@@ -22,10 +25,11 @@ async ({ before, missed, pushed, sends }) => {
   const api = {
     join: async () => null,
     presence: async () => ({ users: [] }),
+    readStatus: async () => ({ seq: 0, unread: 0 }),
     history: async () => ({ items: [...stored].reverse(), continuationToken: null }),
     messagesAfter: async (_, cursor) => {
-      calls.push(['after', cursor]);
-      return { items: stored.slice(Number(cursor.slice(1))), continuationToken: null };
+      calls.push(['after', cursorPosition(cursor)]);
+      return { items: stored.slice(cursorPosition(cursor)), continuationToken: null };
     },
     sendMessage: async (_, { id, text }) => {
       calls.push(['send', text, id]);

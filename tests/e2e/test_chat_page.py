@@ -8,37 +8,17 @@ delivery from a history or catch-up fetch.
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Callable
-from pathlib import Path
-
 import pytest
 
 from devstack.stack import LocalStack
 from tests.e2e.browser import Page
+from tests.e2e.scenario import OpenPage, new_document_id
 from tests.e2e.service_route import BOT_ID, post_as_service
 
 pytestmark = pytest.mark.e2e
 
-OpenPage = Callable[[str], Page]
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOT_ENV = "DOCCHAT_UPDATE_SCREENSHOT"
 HISTORY_PAGE_SIZE = 50
 MAX_MESSAGE_LENGTH = 4000
-
-
-def screenshot_path() -> Path:
-    """docs/demo.png when asked to refresh the README's screenshot, else a git-ignored copy."""
-    if os.environ.get(SCREENSHOT_ENV) == "1":
-        return PROJECT_ROOT / "docs" / "demo.png"
-    return Path(__file__).with_name("artifacts") / "demo.png"
-
-
-def new_document_id(purpose: str) -> str:
-    """A document no other test touches."""
-    return f"{purpose}-{uuid.uuid4().hex[:8]}"
 
 
 def live_texts(page: Page) -> list[str]:
@@ -59,7 +39,6 @@ def test_two_users_chat_both_ways_and_another_document_hears_nothing(
     bob.wait_for_texts(opening)
     bob.send(reply)
     alice.wait_for_texts(reply)
-    alice.screenshot(screenshot_path())
 
     # Both sides write without waiting to see the other's message arrive.
     quick = [
@@ -135,7 +114,10 @@ def test_composer_refuses_empty_and_overlong_text(open_page: OpenPage) -> None:
     assert too_long["sendDisabled"] is True
     assert too_long["hint"].startswith("1 character over")
     longest = alice.composer_state("x" * MAX_MESSAGE_LENGTH)
-    assert longest["sendDisabled"] is False
+    assert longest == {"sendDisabled": False, "hint": "0 characters left"}
+    nearly = alice.composer_state("x" * (MAX_MESSAGE_LENGTH - 1))
+    assert nearly["hint"] == "1 character left"
+    assert alice.composer_state("x" * (MAX_MESSAGE_LENGTH - 2))["hint"] == "2 characters left"
 
 
 def test_page_reconnects_rejoins_and_catches_up_after_a_signalr_outage(

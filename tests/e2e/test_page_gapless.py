@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import json
 import threading
-import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from chat.messages import Cursor
 from devstack.stack import LocalStack
 from tests.e2e.browser import Page
 from tests.e2e.concurrent_senders import SenderRun
+from tests.e2e.scenario import OpenPage, new_document_id
 
 pytestmark = pytest.mark.e2e
-
-OpenPage = Callable[[str], Page]
 
 SENDERS = 20
 PER_SENDER = 15
@@ -61,13 +59,16 @@ def run_session_probe(page: Page, **scenario: Any) -> dict[str, Any]:
     return result
 
 
-def new_document_id(purpose: str) -> str:
-    """A document no other test touches."""
-    return f"{purpose}-{uuid.uuid4().hex[:8]}"
+def cursor(position: int) -> str:
+    """The cursor the server gives for this stream position."""
+    return Cursor(position).encode()
 
 
-def server_message(seq: int, text: str = "", *, message_id: str = "") -> dict[str, Any]:
-    """A message as the server sends it; ``text`` and ``message_id`` follow ``seq`` unless given."""
+def server_message(
+    seq: int, text: str = "", *, message_id: str = "", position: int = 0
+) -> dict[str, Any]:
+    """A message as the server sends it; ``text``, ``message_id`` and its stream ``position``
+    follow ``seq`` unless given."""
     return {
         "id": message_id or f"m{seq}",
         "documentId": "store-test",
@@ -76,7 +77,10 @@ def server_message(seq: int, text: str = "", *, message_id: str = "") -> dict[st
         "text": text or f"message {seq}",
         "createdAt": f"2024-05-01T10:00:{seq:02d}.000Z",
         "seq": seq,
-        "cursor": f"c{seq}",
+        "cursor": cursor(position or seq),
+        "editedAt": None,
+        "deleted": False,
+        "reactions": {},
     }
 
 
@@ -107,17 +111,56 @@ def test_store_holds_a_message_that_arrives_ahead_of_a_gap_until_the_gap_is_fill
         ],
     )
     assert (started["contiguousSeq"], started["catchUpCursor"]) == (0, None)
-    assert (shown_seqs(one), one["contiguousSeq"], one["catchUpCursor"]) == ([1], 1, "c1")
+    assert (shown_seqs(one), one["contiguousSeq"], one["catchUpCursor"]) == ([1], 1, cursor(1))
 
     # Seq 3 waits behind the missing 2, and the catch-up starts after 1, not after 3.
     assert shown_seqs(three) == [1]
-    assert (three["held"], three["incomplete"], three["catchUpCursor"]) == (1, True, "c1")
+    assert (three["held"], three["incomplete"], three["catchUpCursor"]) == (1, True, cursor(1))
 
     assert shown_seqs(two) == [1, 2, 3]
     assert (two["held"], two["incomplete"], two["contiguousSeq"]) == (0, False, 3)
-    assert two["catchUpCursor"] == "c3"
+    assert two["catchUpCursor"] == cursor(3)
     assert again["shown"][1] == [2, "message 2, edited", "sent"]
     assert len(again["shown"]) == 3
+
+
+def test_store_replaces_changed_messages_by_id_and_catches_up_from_below_a_missed_change(
+    open_page: OpenPage,
+) -> None:
+    page = open_page("store")
+    page.open("Alice", new_document_id("store"))
+    reacted = {**server_message(2, position=3), "reactions": {"👍": ["bob"]}}
+    edited = {
+        **server_message(1, "message 1, edited", position=4),
+        "editedAt": "2024-05-01T10:01:00.000Z",
+    }
+    tombstone = {**server_message(3, position=6), "deleted": True}
+    del tombstone["text"]
+    started, change, new, caught_up, stale, deleted = run_store_steps(
+        page,
+        [
+            ("startFrom", [server_message(2), server_message(1)]),
+            # Live: the edit at position 4; the reaction at 3 never came.
+            ("addFromServer", [edited]),
+            ("addFromServer", [server_message(3, position=5)]),
+            # The catch-up after 2 brings every change since, each message as it is now.
+            ("addCaughtUp", [reacted, edited, server_message(3, position=5)]),
+            # A copy older than the one shown changes nothing.
+            ("addFromServer", [server_message(1)]),
+            ("addFromServer", [tombstone]),
+        ],
+    )
+    assert started["catchUpCursor"] == cursor(2)
+    # The edit replaced message 1 in place; the catch-up must still start below the missed 3.
+    assert change["shown"] == [[1, "message 1, edited", "sent"], [2, "message 2", "sent"]]
+    assert (change["catchUpCursor"], change["incomplete"]) == (cursor(2), True)
+    # A new message moves the seq on, not the catch-up past the missing change.
+    assert (new["contiguousSeq"], new["catchUpCursor"], new["incomplete"]) == (3, cursor(2), True)
+    assert (caught_up["catchUpCursor"], caught_up["incomplete"]) == (cursor(5), False)
+    assert shown_seqs(caught_up) == [1, 2, 3]
+    assert stale["shown"][0] == [1, "message 1, edited", "sent"]
+    assert deleted["shown"][2] == [3, None, "sent"]
+    assert (deleted["catchUpCursor"], deleted["incomplete"]) == (cursor(6), False)
 
 
 def test_store_starts_from_the_newest_page_and_keeps_own_unconfirmed_messages_last(
@@ -139,7 +182,7 @@ def test_store_starts_from_the_newest_page_and_keeps_own_unconfirmed_messages_la
     )
     assert (shown_seqs(early), early["held"], early["contiguousSeq"]) == ([], 1, None)
     assert (shown_seqs(started), started["held"], started["incomplete"]) == ([8, 9, 10], 1, True)
-    assert started["catchUpCursor"] == "c10"
+    assert started["catchUpCursor"] == cursor(10)
     assert shown_seqs(older) == [6, 7, 8, 9, 10]
     # Our message has no seq yet: it goes last, whatever its clock says.
     assert pending["shown"][-1] == [None, "mine", "pending"]
@@ -154,7 +197,7 @@ def test_session_fetches_a_gap_from_the_last_contiguous_message(open_page: OpenP
     page.open("Alice", new_document_id("session"))
     # Two messages are stored after the session went live; only the second is pushed to it.
     probe = run_session_probe(page, before=["one"], missed=["two", "three"], pushed=[1], sends=[])
-    assert probe["calls"] == [["after", "c1"]]
+    assert probe["calls"] == [["after", 1]]
     assert probe["shown"] == [[1, "one", "sent"], [2, "two", "sent"], [3, "three", "sent"]]
 
 
@@ -180,7 +223,7 @@ def test_session_sends_one_at_a_time_and_retries_only_what_may_pass(open_page: O
         "refused",
     ]
     assert len({message_id for _, message_id in posted}) == len(sends)
-    assert ["after", "c2"] in probe["calls"]
+    assert ["after", 2] in probe["calls"]
     assert probe["shown"] == [
         [1, "unknown outcome", "sent"],
         [2, "not stored", "sent"],

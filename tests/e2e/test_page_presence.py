@@ -13,7 +13,7 @@ import itertools
 import pytest
 
 from tests.e2e.browser import Page
-from tests.e2e.scenario import OpenPage, new_document_id
+from tests.e2e.scenario import OpenPage, new_document_id, open_together
 
 pytestmark = pytest.mark.e2e
 
@@ -98,9 +98,7 @@ def test_two_users_see_each_other_here_and_typing_and_leaving(open_page: OpenPag
 
 def test_typing_is_sent_only_for_text_and_at_most_every_few_seconds(open_page: OpenPage) -> None:
     document_id = new_document_id("throttle")
-    alice, bob = open_page("alice"), open_page("bob")
-    alice.open("Alice", document_id)
-    bob.open("Bob", document_id)
+    alice, bob = open_together(open_page, document_id, "Alice", "Bob")
 
     # Blank input says nothing: the first typing event goes with the first real character.
     bob.type_text("  ")
