@@ -16,6 +16,7 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 __all__ = [
+    "LOOPBACK_HOSTS",
     "AccessMode",
     "AuthMode",
     "JwtSettings",
@@ -38,7 +39,8 @@ DEFAULT_POST_BURST = 20
 MIN_JWT_SECRET_BYTES = 32
 
 _Choice = TypeVar("_Choice", bound=enum.StrEnum)
-_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+#: Hosts on this machine: the only ones plain http may carry keys or tokens to.
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 class SettingsError(ValueError):
@@ -209,7 +211,7 @@ def _jwks_url(environ: Mapping[str, str]) -> str:
     """Signing keys fetched over plain http could be swapped by anyone on the path."""
     url = _url(environ, "DOCCHAT_JWT_JWKS_URL")
     parts = urlsplit(url)
-    if parts.scheme != "https" and parts.hostname not in _LOOPBACK_HOSTS:
+    if parts.scheme != "https" and parts.hostname not in LOOPBACK_HOSTS:
         raise SettingsError("DOCCHAT_JWT_JWKS_URL must be https (http only on loopback)")
     return url
 

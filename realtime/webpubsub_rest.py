@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from chat.breaker import Breaker
 from chat.errors import ConnectionNotFound, Misconfigured, RealtimeUnavailable
@@ -22,6 +23,7 @@ from chat.events import InboundEvent
 from chat.identity import User
 from chat.realtime import Negotiator, Realtime, realtime_outage
 from chat.runtime import Once
+from chat.settings import LOOPBACK_HOSTS
 from realtime.backend import BindingDeclaration
 from realtime.liveness import Liveness
 from realtime.webpubsub_events import inbound_event, webpubsub_triggers
@@ -46,6 +48,8 @@ CLIENT_OPTIONS: dict[str, Any] = {
 }
 #: Client access tokens last an hour (the SDK's default), or less when the sign-in ends sooner.
 TOKEN_MINUTES = 60
+#: What a Microsoft Entra token for Web PubSub's REST API is for (the SDK's own scope).
+ENTRA_SCOPE = "https://webpubsub.azure.com/.default"
 _JSON = "application/json"
 _log = logging.getLogger(__name__)
 
@@ -80,11 +84,13 @@ class WebPubSubRest:
 
         connection = self._settings.connection
         assert connection is not None  # load_webpubsub_settings requires it in REST mode
+        credential = _credential(connection)
         return WebPubSubServiceClient(
             endpoint=connection.server_url,
             hub=self._settings.hub,
-            credential=_credential(connection),
+            credential=credential,
             **CLIENT_OPTIONS,
+            **_loopback_bearer(connection.server_url, credential),
         )
 
 
@@ -206,6 +212,28 @@ def _credential(connection: ConnectionString) -> AzureKeyCredential | TokenCrede
     from signalr.entra import credential_for
 
     return credential_for(connection)
+
+
+def _loopback_bearer(
+    endpoint: str, credential: AzureKeyCredential | TokenCredential
+) -> dict[str, Any]:
+    """azure-core sends bearer tokens over https only; a local emulator speaks plain http
+    on this machine, so there (and only there) the check is lifted."""
+    from azure.core.credentials import AzureKeyCredential
+
+    parts = urlsplit(endpoint)
+    if isinstance(credential, AzureKeyCredential) or parts.scheme != "http":
+        return {}
+    if parts.hostname not in LOOPBACK_HOSTS:
+        return {}
+    from azure.core.pipeline.policies import BearerTokenCredentialPolicy
+
+    class LoopbackBearer(BearerTokenCredentialPolicy[Any, Any]):
+        def on_request(self, request: Any) -> None:
+            request.context["enforce_https"] = False
+            super().on_request(request)
+
+    return {"authentication_policy": LoopbackBearer(credential, ENTRA_SCOPE)}
 
 
 def _message(event: str, payload: Any) -> dict[str, Any]:

@@ -4,16 +4,17 @@ sdk/webpubsub/Microsoft.Azure.WebJobs.Extensions.WebPubSub/src/Trigger/
 WebPubSubTriggerDispatcher.cs, Config/RequestValidator.cs, Utilities.cs).
 
 ``OPTIONS`` (or ``GET``) is the abuse-protection check: 200 with ``WebHook-Allowed-Origin: *``
-when a ``WebHook-Request-Origin`` host is the host of a configured connection's Endpoint,
-else 400. An event needs its ``ce-*`` headers (400), a function for its hub, type and name
-(404, ignoring case), a ``ce-signature`` with the AccessKey's HMAC of the connection id (401;
-no key configured, no check), and POST (400). The function gets the request as JSON text by
-its binding name: ``request`` for all of it, or one of its properties
-(WebPubSubTriggerBinding.GetValueByName). Its returned dict answers ``connect`` and user
-events (Utilities.BuildValidResponse): ``{"code": "unauthorized"|"userError"|...,
-"errorMessage"}`` is 401, 400 or 500; a ``connect`` answer's ``userId``, ``groups``, ``roles``
-and ``subprotocol`` go back as JSON; a user event's ``data`` with the Content-Type of its
-``dataType`` (binary when unset). A failed function is 500 with its message.
+when a ``WebHook-Request-Origin`` host is the host of a configured connection's Endpoint (or
+identity-based ``<setting>__serviceUri``), else 400. An event needs its ``ce-*`` headers (400),
+a function for its hub, type and name (404, ignoring case), a ``ce-signature`` with the
+AccessKey's HMAC of the connection id (401; no key configured, no check), and POST (400). The
+function gets the request as JSON text by its binding name: ``request`` for all of it, or one
+of its properties (WebPubSubTriggerBinding.GetValueByName). Its returned dict answers
+``connect`` and user events (Utilities.BuildValidResponse): ``{"code":
+"unauthorized"|"userError"|..., "errorMessage"}`` is 401, 400 or 500; a ``connect`` answer's
+``userId``, ``groups``, ``roles`` and ``subprotocol`` go back as JSON; a user event's ``data``
+with the Content-Type of its ``dataType`` (binary when unset). A failed function is 500 with
+its message.
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ class WebPubSubWebhook:
 
     def _abuse_check(self, request: web.Request) -> web.Response:
         allowed = {
-            (urlsplit(_endpoint(self._settings.get(setting, ""))).hostname or "").lower()
+            (urlsplit(self._endpoint(setting)).hostname or "").lower()
             for trigger in self._triggers.values()
             for setting in trigger.connection_settings
         }
@@ -109,6 +110,14 @@ class WebPubSubWebhook:
         if any(origin.strip().lower() in allowed for origin in origins):
             return web.Response(status=200, headers={"WebHook-Allowed-Origin": "*"})
         return web.Response(status=400)
+
+    def _endpoint(self, setting: str) -> str:
+        """The connection's Endpoint, or its identity-based ``__serviceUri`` (which has no
+        AccessKey, so its events go unsigned-checked, as in the extension)."""
+        text = self._settings.get(setting)
+        if text is None:
+            return self._settings.get(f"{setting}__serviceUri", "")
+        return _endpoint(text)
 
     def _access_key(self, setting: str) -> str | None:
         parts = _parts(self._settings.get(setting, ""))

@@ -18,12 +18,12 @@ from typing import Any
 
 from aiohttp import web
 
+from devstack.emulator_core.entra import RestTokens
 from devstack.emulator_core.registry import HubRegistry
 from devstack.emulator_core.tokens import RequestTarget
 from devstack.emulator_core.upstream_rules import UpstreamRule
 from devstack.signalr.auth import TokenValidator, issue_client_token
 from devstack.signalr.connection import ClientConnection
-from devstack.signalr.entra import RestTokens
 from devstack.signalr.invocation import Invocation
 from devstack.signalr.protocol import HubProtocol
 from devstack.signalr.settings import DEFAULT_ACCESS_KEY, EmulatorSettings
@@ -34,6 +34,10 @@ __all__ = ["EMULATOR", "Emulator", "Negotiation"]
 log = logging.getLogger("devstack.signalr")
 
 SHUTDOWN_ERROR = "The service is restarting."
+
+
+#: The resource of an Entra token for the service (the SDKs' scope, without ``/.default``).
+ENTRA_AUDIENCE = "https://signalr.azure.com"
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,7 @@ class Emulator:
         self.tokens = TokenValidator(access_key)
         #: Who may call the REST API: the AccessKey's tokens, and Entra's if configured.
         self.rest_tokens = RestTokens(
-            self.tokens, self.settings.entra_public_key, self.settings.entra_issuer
+            self.tokens, ENTRA_AUDIENCE, self.settings.entra_public_key, self.settings.entra_issuer
         )
         self._access_key = access_key
         #: Where client events go; with no rules, nowhere.

@@ -52,7 +52,7 @@ class EmulatorSettings:
     #: do not need it.
     compress: bool = False
     #: The public key (PEM) of a local Microsoft Entra issuer whose RS256 tokens the REST API
-    #: accepts (:mod:`devstack.signalr.entra`); None accepts AccessKey tokens only.
+    #: accepts (:mod:`devstack.emulator_core.entra`); None accepts AccessKey tokens only.
     entra_public_key: str | None = None
     #: The ``iss`` those tokens must carry; None accepts any issuer the key signs for.
     entra_issuer: str | None = None

@@ -18,6 +18,7 @@ from collections.abc import Collection, Sequence
 
 from aiohttp import web
 
+from devstack.emulator_core.entra import RestTokens
 from devstack.emulator_core.registry import HubRegistry
 from devstack.emulator_core.upstream_rules import UpstreamRule
 from devstack.webpubsub import protocol
@@ -33,6 +34,8 @@ __all__ = ["EMULATOR", "WebPubSubEmulator"]
 log = logging.getLogger("devstack.webpubsub")
 
 SHUTDOWN_REASON = "The service is restarting."
+#: The resource of an Entra token for the service (the SDK's scope, without ``/.default``).
+ENTRA_AUDIENCE = "https://webpubsub.azure.com"
 
 
 class WebPubSubEmulator:
@@ -46,6 +49,10 @@ class WebPubSubEmulator:
     ) -> None:
         self.settings = settings or WebPubSubSettings()
         self.tokens = TokenValidator(access_key)
+        #: Who may call the REST API: the AccessKey's tokens, and Entra's if configured.
+        self.rest_tokens = RestTokens(
+            self.tokens, ENTRA_AUDIENCE, self.settings.entra_public_key, self.settings.entra_issuer
+        )
         self.upstream = Upstream(upstream, [access_key], self.settings.upstream_timeout)
         self._hubs: dict[str, HubRegistry[Connection]] = {}
         self._recoverable: dict[str, Connection] = {}

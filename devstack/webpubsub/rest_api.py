@@ -81,7 +81,7 @@ def _authorized_call(request: web.Request) -> RestCall:
     hub = hub_name(request.match_info["hub"])
     rest_calls.check_api_version(request.query.get("api-version"), "2024-12-01")
     with token_errors_as_http():
-        emulator.tokens.check_server_token(
+        emulator.rest_tokens.check(
             bearer_token(request.headers, {}), rest_calls.request_target(request)
         )
     return RestCall(request=request, emulator=emulator, hub=hub)

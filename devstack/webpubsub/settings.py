@@ -44,6 +44,11 @@ class WebPubSubSettings:
     #: which bounds the requests of Microsoft's preview emulator).
     upstream_timeout: float = 100.0
     compress: bool = False
+    #: The public key (PEM) of a local Microsoft Entra issuer whose RS256 tokens the REST API
+    #: accepts (:mod:`devstack.emulator_core.entra`); None accepts AccessKey tokens only.
+    entra_public_key: str | None = None
+    #: The ``iss`` those tokens must carry; None accepts any issuer the key signs for.
+    entra_issuer: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("reconnect_window", "close_grace", "upstream_timeout"):

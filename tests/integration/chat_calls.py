@@ -10,6 +10,7 @@ from typing import Any
 from chat.identity import User
 from tests.fixtures.functions_host import Answer, HostedApp
 from tests.fixtures.hub_client import NodeHubClient
+from tests.fixtures.webpubsub_client import NodeWebPubSubClient
 
 CAROL = User("carol-id", "Carol")
 MODES = ["rest", "bindings"]
@@ -76,3 +77,19 @@ async def nothing_before(listener: NodeHubClient, host: HostedApp, document_id: 
     )
     assert barrier.status_code == 201
     assert (await received_message(listener))["text"] == "barrier"
+
+
+async def webpubsub_event(client: NodeWebPubSubClient, event: str) -> Any:
+    """The data of the next docchat event, which must be ``event`` (presence may come first).
+
+    Group sends reach subprotocol clients as group messages and sends to one connection as
+    server messages; either way docchat's JSON ``{event, data}`` is the message's data.
+    """
+    while True:
+        message = await client.next_event()
+        if message["event"] not in ("group-message", "server-message"):
+            continue
+        assert message["dataType"] == "json", message
+        if message["data"]["event"] == event:
+            return message["data"]["data"]
+        assert message["data"]["event"] == "presence", message

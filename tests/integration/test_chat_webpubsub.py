@@ -15,7 +15,14 @@ from chat.identity import User
 from tests.fixtures.chat import ALICE, BOB
 from tests.fixtures.functions_host import HostedApp
 from tests.fixtures.webpubsub_client import NodeWebPubSubClient
-from tests.integration.chat_calls import body_of, doc, membership, post, principal
+from tests.integration.chat_calls import (
+    body_of,
+    doc,
+    membership,
+    post,
+    principal,
+    webpubsub_event,
+)
 from tests.integration.conftest import LoadApp, closed_port
 
 MODES = ["rest", "bindings"]
@@ -45,22 +52,6 @@ async def connect(
     return client
 
 
-async def heard(client: NodeWebPubSubClient, event: str) -> Any:
-    """The data of the next docchat event, which must be ``event`` (presence may come first).
-
-    Group sends reach subprotocol clients as group messages and sends to one connection as
-    server messages; either way docchat's JSON ``{event, data}`` is the message's data.
-    """
-    while True:
-        message = await client.next_event()
-        if message["event"] not in ("group-message", "server-message"):
-            continue
-        assert message["dataType"] == "json", message
-        if message["data"]["event"] == event:
-            return message["data"]["data"]
-        assert message["data"]["event"] == "presence", message
-
-
 @pytest.mark.parametrize("mode", MODES)
 async def test_messages_presence_and_typing_reach_the_document_on_web_pubsub(
     load_app: LoadApp, clients: AsyncExitStack, mode: str
@@ -72,8 +63,8 @@ async def test_messages_presence_and_typing_reach_the_document_on_web_pubsub(
 
     posted = body_of(await post(host, ALICE, document, "hello on Web PubSub"))
 
-    assert await heard(bob, "newMessage") == posted
-    assert await heard(alice, "newMessage") == posted
+    assert await webpubsub_event(bob, "newMessage") == posted
+    assert await webpubsub_event(alice, "newMessage") == posted
     presence = await host.call(
         "presence", method="GET", document_id=document, headers=principal(ALICE)
     )
@@ -83,7 +74,7 @@ async def test_messages_presence_and_typing_reach_the_document_on_web_pubsub(
     ]
     sent = await bob.command("sendEvent", event="typing", data={"documentId": document})
     assert sent["error"] is None
-    assert await heard(alice, "typing") == {
+    assert await webpubsub_event(alice, "typing") == {
         "documentId": document,
         "user": {"id": BOB.id, "name": BOB.name},
     }
@@ -121,9 +112,9 @@ async def test_a_document_is_heard_only_by_its_joined_connections_on_web_pubsub(
 
     assert left.status_code == 204, left.get_body()
     # Each connection hears in order, so a message it should not hear would come first.
-    assert await heard(alice, "newMessage") == first
-    assert await heard(alice, "newMessage") == back
-    assert await heard(bob, "newMessage") == last
+    assert await webpubsub_event(alice, "newMessage") == first
+    assert await webpubsub_event(alice, "newMessage") == back
+    assert await webpubsub_event(bob, "newMessage") == last
 
 
 async def test_hostile_typing_events_are_ignored_and_a_good_one_still_arrives(
@@ -150,7 +141,7 @@ async def test_hostile_typing_events_are_ignored_and_a_good_one_still_arrives(
     good = await bob.command("sendEvent", event="typing", data={"documentId": document})
 
     assert good["error"] is None
-    assert await heard(alice, "typing") == {
+    assert await webpubsub_event(alice, "typing") == {
         "documentId": document,
         "user": {"id": BOB.id, "name": BOB.name},
     }
@@ -174,4 +165,4 @@ async def test_while_web_pubsub_is_down_a_message_is_stored_and_a_retry_delivers
     error = body_of(refused)["error"]
     assert (error["code"], error["stored"]) == ("message_not_delivered", True)
     assert retried.status_code == 200
-    assert await heard(bob, "newMessage") == body_of(retried)
+    assert await webpubsub_event(bob, "newMessage") == body_of(retried)

@@ -1,12 +1,13 @@
-"""Who may call the REST API: an AccessKey token, or a Microsoft Entra token from a local
+"""Who may call a REST API: an AccessKey token, or a Microsoft Entra token from a local
 test issuer.
 
-The service takes, besides tokens signed with its AccessKey, an Entra access token for the
-resource ``https://signalr.azure.com`` (what the scope ``https://signalr.azure.com/.default``
-yields), and then asks Azure RBAC whether the identity holds a SignalR role. The emulator
-checks such a token against the public key (PEM) of an issuer the tests run, and the issuer
-(``iss``) when one is set: RS256 signature, audience, expiry. RBAC has no local stand-in, so
-any identity the issuer vouches for may do everything.
+Both services take, besides tokens signed with their AccessKey, an Entra access token for
+their resource (``https://signalr.azure.com``, ``https://webpubsub.azure.com``: what the
+SDKs' scope ``<resource>/.default`` yields), and then ask Azure RBAC whether the identity
+holds one of their roles. The emulators check such a token against the public key (PEM) of
+an issuer the tests run, and the issuer (``iss``) when one is set: RS256 signature,
+audience, expiry. RBAC has no local stand-in, so any identity the issuer vouches for may do
+everything.
 """
 
 from __future__ import annotations
@@ -17,13 +18,10 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-from devstack.emulator_core.tokens import RequestTarget, Unauthorized
-from devstack.signalr.auth import TokenValidator
+from devstack.emulator_core.tokens import RequestTarget, TokenValidator, Unauthorized
 
-__all__ = ["ENTRA_AUDIENCE", "RestTokens"]
+__all__ = ["RestTokens"]
 
-#: The audience of an Entra token for the service (the resource its scope names).
-ENTRA_AUDIENCE = "https://signalr.azure.com"
 #: What Entra signs access tokens with.
 _ENTRA_ALGORITHM = "RS256"
 
@@ -33,9 +31,15 @@ class RestTokens:
     is signed as Entra signs (RS256) and an issuer's key is configured."""
 
     def __init__(
-        self, keys: TokenValidator, entra_public_key: str | None, entra_issuer: str | None
+        self,
+        keys: TokenValidator,
+        audience: str,
+        entra_public_key: str | None,
+        entra_issuer: str | None,
     ) -> None:
         self._keys = keys
+        #: The service's resource, the audience of an Entra token for it.
+        self._audience = audience
         # Parsed now, so a malformed key stops the emulator at start rather than at a call.
         self._entra_key = None if entra_public_key is None else _rsa_key(entra_public_key)
         self._issuer = entra_issuer
@@ -48,7 +52,7 @@ class RestTokens:
         if self._entra_key is None:
             raise Unauthorized(
                 "Microsoft Entra tokens are not accepted: the emulator has no Entra issuer key "
-                "(EmulatorSettings.entra_public_key)"
+                "(its settings' entra_public_key)"
             )
         required = ["exp", "aud", *(["iss"] if self._issuer else [])]
         try:
@@ -56,7 +60,7 @@ class RestTokens:
                 token,
                 self._entra_key,
                 algorithms=[_ENTRA_ALGORITHM],
-                audience=ENTRA_AUDIENCE,
+                audience=self._audience,
                 issuer=self._issuer,
                 options={"require": required},
             )
