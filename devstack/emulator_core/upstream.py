@@ -51,7 +51,10 @@ class UpstreamSender:
     def _session(self) -> aiohttp.ClientSession:
         # One timeout for the whole exchange, answer included: HttpClient's default of 100 s
         # bounds the emulator's requests (no retries), and a bound is what keeps one stuck app
-        # from holding a connection's events for ever.
+        # from holding a connection's events for ever. Nothing goes out once closed: a late
+        # event fails as a request that could not be sent.
+        if self._closed:
+            raise aiohttp.ClientConnectionError("the emulator is stopping")
         if self._client is None:
             self._client = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self._timeout))
         return self._client

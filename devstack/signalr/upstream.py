@@ -128,12 +128,6 @@ class Upstream(UpstreamSender):
             )
         return headers
 
-    def _session(self) -> aiohttp.ClientSession:
-        # Nothing goes out once closed: a late event fails as a request that could not be sent.
-        if self._closed:
-            raise aiohttp.ClientConnectionError("the emulator is stopping")
-        return super()._session()
-
 
 class ConnectionEvents(ConnectionTurns[Upstream, Caller]):
     """One connection's upstream events, sent one at a time in the order they happened."""
