@@ -508,6 +508,24 @@ class LocalStack:
                 return service
         raise KeyError(f"no child called {name!r}")
 
+    def stop_realtime(self) -> None:
+        """Stop the real-time emulator (SignalR's, or Web PubSub's); clients lose their
+        connections, as in an outage of the service."""
+        if self.uses_webpubsub:
+            self.child("webpubsub").stop()
+        else:
+            self.stop_signalr()
+
+    def start_realtime(self) -> None:
+        """Start the real-time emulator on its port again, after :meth:`stop_realtime`."""
+        if not self.uses_webpubsub:
+            self.start_signalr()
+            return
+        service = self._service("webpubsub")
+        if not service.child.running:
+            _wait_for_ports(service.ports, time.monotonic() + _PORT_RELEASE_TIMEOUT)
+            self._launch(service)
+
     def stop_signalr(self) -> None:
         """Stop the SignalR emulator; its clients see their connections drop."""
         if self._signalr is not None:

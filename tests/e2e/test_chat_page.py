@@ -120,7 +120,7 @@ def test_composer_refuses_empty_and_overlong_text(open_page: OpenPage) -> None:
     assert alice.composer_state("x" * (MAX_MESSAGE_LENGTH - 2))["hint"] == "2 characters left"
 
 
-def test_page_reconnects_rejoins_and_catches_up_after_a_signalr_outage(
+def test_page_reconnects_rejoins_and_catches_up_after_a_realtime_service_outage(
     stack: LocalStack, open_page: OpenPage
 ) -> None:
     document_id = new_document_id("outage")
@@ -130,7 +130,7 @@ def test_page_reconnects_rejoins_and_catches_up_after_a_signalr_outage(
     alice.send(before)
 
     missed = ["Build 1432 failed: 2 tests red.", "Build 1433 passed."]
-    stack.stop_signalr()
+    stack.stop_realtime()
     try:
         alice.wait_for_connection("reconnecting", "offline")
         for text in missed:
@@ -138,7 +138,7 @@ def test_page_reconnects_rejoins_and_catches_up_after_a_signalr_outage(
             assert response.status_code == 503, response.text
             assert response.json()["error"]["stored"] is True
     finally:
-        stack.start_signalr()
+        stack.start_realtime()
 
     alice.wait_live()
     alice.wait_for_texts(*missed)

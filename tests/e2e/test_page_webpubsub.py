@@ -1,11 +1,11 @@
 """The page's main scenarios again with Azure Web PubSub as the real-time backend.
 
-Chatting both ways, presence and typing: the same tests as in test_chat_page and
-test_page_presence, run here against a stack of this module's own with
-``DOCCHAT_REALTIME=webpubsub``: the Web PubSub emulator instead of SignalR's, the page on the
-official ``@azure/web-pubsub-client`` (it picks the client from what negotiate answers),
-presence and typing through the emulator's event handler calls.
-The browser driver reads both backends' WebSocket frames as ``{target, arguments}``.
+Chatting both ways, history after a reload, an outage of the service, presence and typing: the
+same tests as in test_chat_page and test_page_presence, run here against a stack of this
+module's own with ``DOCCHAT_REALTIME=webpubsub``: the Web PubSub emulator instead of SignalR's,
+the page on the official ``@azure/web-pubsub-client`` (it picks the client from what negotiate
+answers), presence and typing through the emulator's event handler calls. The browser driver
+reads both backends' WebSocket frames as ``{target, arguments}``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from tests.e2e.scenario import OpenPage, new_document_id
 
 # Collected here too, so they run with this module's stack.
 from tests.e2e.test_chat_page import (
+    test_history_is_there_after_a_reload_and_pages_back,
+    test_page_reconnects_rejoins_and_catches_up_after_a_realtime_service_outage,
     test_two_users_chat_both_ways_and_another_document_hears_nothing,
 )
 from tests.e2e.test_page_presence import (
@@ -27,6 +29,8 @@ from tests.e2e.test_page_presence import (
 )
 
 __all__ = [
+    "test_history_is_there_after_a_reload_and_pages_back",
+    "test_page_reconnects_rejoins_and_catches_up_after_a_realtime_service_outage",
     "test_two_users_chat_both_ways_and_another_document_hears_nothing",
     "test_two_users_see_each_other_here_and_typing_and_leaving",
     "test_typing_is_sent_only_for_text_and_at_most_every_few_seconds",
