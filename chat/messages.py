@@ -326,10 +326,10 @@ class Message:
         }
 
     def to_json(self) -> dict[str, Any]:
-        """The API's and the broadcast's form: ``seq`` and the cursor, not the position; a
-        tombstone without its text."""
+        """The API's and the broadcast's form: the stored fields and the cursor (``position``
+        too, which orders two states of one message for a client); a tombstone without its
+        text."""
         body = self.stored_form()
-        del body["position"]
         if self.deleted:
             del body["text"]
         return {**body, "cursor": self.cursor.encode()}

@@ -387,7 +387,17 @@ def _schemas(settings: Settings) -> dict[str, Any]:
                 "text": {"type": "string", "description": "absent once deleted"},
                 "createdAt": {"type": "string", "format": "date-time"},
                 "seq": {"type": "integer", "minimum": 1},
-                "cursor": {"type": "string"},
+                "position": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "description": "the message's latest place in its document's change "
+                    "stream: every new message, edit, deletion and reaction takes the next one, "
+                    "so of two states of one message the larger position is the later",
+                },
+                "cursor": {
+                    "type": "string",
+                    "description": "opaque; `after` it lists every change after this state",
+                },
                 "editedAt": {"type": ["string", "null"], "format": "date-time"},
                 "deleted": {"type": "boolean"},
                 "reactions": {
@@ -403,6 +413,7 @@ def _schemas(settings: Settings) -> dict[str, Any]:
                 "senderName",
                 "createdAt",
                 "seq",
+                "position",
                 "cursor",
                 "editedAt",
                 "deleted",

@@ -9,15 +9,15 @@
 async ({ before, missed, pushed, sends }) => {
   const { ChatSession } = await import('/js/chat-session.js');
   const { ApiError } = await import('/js/api.js');
-  const { cursorPosition } = await import('/js/cursor.js');
-  // The server's cursor for a stream position: base64url of "c1:<position>".
-  const cursorAt = (position) => btoa(`c1:${position}`).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  // The stand-in's cursors are its own, as the server's are opaque: the stream position.
+  const cursorAt = (position) => `probe-${position}`;
+  const cursorPosition = (cursor) => Number(cursor.slice('probe-'.length));
   const stored = [];
   const calls = [];
   const keep = (id, text) => {
     const seq = stored.length + 1;
     const createdAt = new Date().toISOString();
-    const message = { id, documentId: 'probe', senderId: 'alice', senderName: 'Alice', text, createdAt, seq, cursor: cursorAt(seq) };
+    const message = { id, documentId: 'probe', senderId: 'alice', senderName: 'Alice', text, createdAt, seq, position: seq, cursor: cursorAt(seq) };
     stored.push(message);
     return message;
   };

@@ -77,6 +77,7 @@ def server_message(
         "text": text or f"message {seq}",
         "createdAt": f"2024-05-01T10:00:{seq:02d}.000Z",
         "seq": seq,
+        "position": position or seq,
         "cursor": cursor(position or seq),
         "editedAt": None,
         "deleted": False,

@@ -57,6 +57,7 @@ def test_send_answers_201_with_the_stored_message_and_200_on_a_retry(
         "text",
         "createdAt",
         "seq",
+        "position",
         "cursor",
         "editedAt",
         "deleted",

@@ -55,12 +55,11 @@ def test_tokens_are_url_safe_and_decode_to_themselves(token: Cursor | OlderThan)
     assert type(token).decode(encoded) == token
 
 
-def test_a_message_carries_its_cursor_and_seq_but_not_its_position() -> None:
+def test_a_message_carries_its_seq_its_stream_position_and_a_cursor_there() -> None:
     message = Message("m1", "d1", "u1", "U", "hi", "2026-11-22T11:17:19.123Z", seq=3, position=5)
 
     assert Cursor.decode(message.to_json()["cursor"]) == Cursor(5)
-    assert message.to_json()["seq"] == 3
-    assert "position" not in message.to_json()
+    assert (message.to_json()["seq"], message.to_json()["position"]) == (3, 5)
     assert Message.from_stored({**message.stored_form(), "_ts": 1, "_etag": "e"}) == message
 
 

@@ -1,13 +1,11 @@
 // One document's messages in seq order, gapless. Each server message carries two numbers:
-// `seq` (1, 2, 3, … per document, no gap, no repeat, never changing) and its cursor's place in
-// the document's change stream (cursor.js), which every new message, edit, deletion and
-// reaction takes in turn. seq keeps the list gapless: a message that arrives ahead of a
+// `seq` (1, 2, 3, … per document, no gap, no repeat, never changing) and `position`, its place
+// in the document's change stream, which every new message, edit, deletion and reaction takes
+// in turn. seq keeps the list gapless: a message that arrives ahead of a
 // missing one is held back until the missing ones are fetched. The stream position orders
 // two states of one message (an id that comes again replaces the copy the store has, unless
 // that copy is the later one) and says where a catch-up must start: after the last position
 // up to which the store holds the whole stream.
-
-import { cursorPosition } from './cursor.js';
 
 export const STATUS = Object.freeze({
   SENT: 'sent',
@@ -26,7 +24,8 @@ function isServerMessage(value) {
     (typeof value.text === 'string' || value.deleted === true) &&
     Number.isInteger(value.seq) &&
     value.seq > 0 &&
-    Number.isInteger(cursorPosition(value.cursor)) &&
+    Number.isInteger(value.position) &&
+    typeof value.cursor === 'string' &&
     !Number.isNaN(Date.parse(value.createdAt))
   );
 }
@@ -34,7 +33,7 @@ function isServerMessage(value) {
 /** The later of two states of one message; ours not yet confirmed (no cursor) is the earlier. */
 function later(known, message) {
   if (known?.cursor === undefined) return message;
-  return cursorPosition(message.cursor) >= cursorPosition(known.cursor) ? message : known;
+  return message.position >= known.position ? message : known;
 }
 
 function newestOf(messages) {
@@ -210,7 +209,7 @@ export class MessageStore {
   }
 
   #see(message) {
-    const position = cursorPosition(message.cursor);
+    const { position } = message;
     if (this.#whole === null || position > this.#whole.position) {
       this.#seenAbove.set(position, message.cursor);
     }
@@ -220,7 +219,7 @@ export class MessageStore {
   // Everything up to the latest of `messages` is held: the stream is whole up to there.
   #cover(messages) {
     for (const message of messages) {
-      const position = cursorPosition(message.cursor);
+      const { position } = message;
       if (position > this.#whole.position) this.#whole = { position, cursor: message.cursor };
     }
     for (const position of this.#seenAbove.keys()) {
