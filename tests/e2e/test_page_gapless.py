@@ -254,20 +254,20 @@ def test_a_message_stored_but_not_broadcast_shows_as_saved_then_arrives(
     alice.send("Before the outage.")
 
     text = "Written while live updates are down."
-    stack.stop_signalr()
+    stack.stop_realtime()
     try:
         alice.wait_for_connection("reconnecting", "offline")
         alice.submit(text)
         alice.wait_for_status(text, "stored")
     finally:
-        stack.start_signalr()
+        stack.start_realtime()
     alice.wait_live()
     alice.wait_for_status(text, "sent")
     shown = alice.messages()
     assert [(m["text"], m["seq"]) for m in shown] == [("Before the outage.", 1), (text, 2)]
 
 
-def test_twenty_senders_through_a_signalr_restart_leave_the_page_with_every_message_once(
+def test_twenty_senders_through_a_realtime_service_restart_leave_the_page_with_every_message_once(
     stack: LocalStack, open_page: OpenPage
 ) -> None:
     document_id = new_document_id("gapless")
@@ -286,13 +286,13 @@ def test_twenty_senders_through_a_signalr_restart_leave_the_page_with_every_mess
     try:
         # Kill the emulator while the last of the first five per sender are still going out.
         run.wait_until_done(SENDERS * OUTAGE_STARTS_AT * 3 // 4, SETTLE_TIMEOUT_S)
-        stack.stop_signalr()
+        stack.stop_realtime()
         outage_started.set()
         watcher.wait_for_connection("reconnecting", "offline")
         # Restart it while the last posts of the outage are still going out.
         run.wait_until_done(SENDERS * OUTAGE_ENDS_AT * 7 // 8, SETTLE_TIMEOUT_S)
     finally:
-        stack.start_signalr()
+        stack.start_realtime()
         outage_started.set()
         outage_ended.set()
     run.join(SETTLE_TIMEOUT_S)

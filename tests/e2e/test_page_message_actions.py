@@ -146,7 +146,7 @@ def test_changes_made_while_a_page_is_offline_arrive_with_its_catch_up(
     first, second, third = (response.json()["id"] for response in posted)
     bob.wait_for_texts("Draft one", "Draft two", "Draft three")
 
-    stack.stop_signalr()
+    stack.stop_realtime()
     try:
         bob.wait_for_connection("reconnecting", "offline")
         changes = [
@@ -160,7 +160,7 @@ def test_changes_made_while_a_page_is_offline_arrive_with_its_catch_up(
             kept = answer.status_code == 200 or answer.json()["error"]["stored"] is True
             assert kept, answer.text
     finally:
-        stack.start_signalr()
+        stack.start_realtime()
 
     bob.wait_live()
     wait_for_text(bob, first, "Final one")

@@ -1,6 +1,8 @@
 """The page's main scenarios again with Azure Web PubSub as the real-time backend.
 
-Chatting both ways, history after a reload, an outage of the service, presence and typing: the
+Chatting both ways, edits, deletions and reactions live and by catch-up, history after a
+reload, outages of the service (twenty senders through a restart among them), presence and
+typing: the
 same tests as in test_chat_page and test_page_presence, run here against a stack of this
 module's own with ``DOCCHAT_REALTIME=webpubsub``: the Web PubSub emulator instead of SignalR's,
 the page on the official ``@azure/web-pubsub-client`` (it picks the client from what negotiate
@@ -23,14 +25,26 @@ from tests.e2e.test_chat_page import (
     test_page_reconnects_rejoins_and_catches_up_after_a_realtime_service_outage,
     test_two_users_chat_both_ways_and_another_document_hears_nothing,
 )
+from tests.e2e.test_page_gapless import (
+    test_a_message_stored_but_not_broadcast_shows_as_saved_then_arrives,
+    test_twenty_senders_through_a_realtime_service_restart_leave_the_page_with_every_message_once,
+)
+from tests.e2e.test_page_message_actions import (
+    test_changes_made_while_a_page_is_offline_arrive_with_its_catch_up,
+    test_edit_delete_and_react_reach_the_other_page_live,
+)
 from tests.e2e.test_page_presence import (
     test_two_users_see_each_other_here_and_typing_and_leaving,
     test_typing_is_sent_only_for_text_and_at_most_every_few_seconds,
 )
 
 __all__ = [
+    "test_a_message_stored_but_not_broadcast_shows_as_saved_then_arrives",
+    "test_changes_made_while_a_page_is_offline_arrive_with_its_catch_up",
+    "test_edit_delete_and_react_reach_the_other_page_live",
     "test_history_is_there_after_a_reload_and_pages_back",
     "test_page_reconnects_rejoins_and_catches_up_after_a_realtime_service_outage",
+    "test_twenty_senders_through_a_realtime_service_restart_leave_the_page_with_every_message_once",
     "test_two_users_chat_both_ways_and_another_document_hears_nothing",
     "test_two_users_see_each_other_here_and_typing_and_leaving",
     "test_typing_is_sent_only_for_text_and_at_most_every_few_seconds",
