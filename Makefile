@@ -40,14 +40,16 @@ node_modules/.installed: package.json package-lock.json
 	npm run --silent bundle
 	@touch $@
 
-# `make dev PORT=8071 SIGNALR_PORT=8889 COSMOS_PORT=8082` moves the stack; left empty,
-# python -m devstack's own defaults apply. Set here so that a PORT exported for another
+# `make dev PORT=8071 SIGNALR_PORT=8889 COSMOS_PORT=8082 WEBPUBSUB_PORT=8090` moves the
+# stack; left empty, python -m devstack's own defaults apply. Set here so that a PORT exported for another
 # program is ignored: only the command line changes them.
 PORT :=
 SIGNALR_PORT :=
 COSMOS_PORT :=
+WEBPUBSUB_PORT :=
 DEV_PORTS = $(if $(PORT),--port $(PORT)) $(if $(SIGNALR_PORT),--signalr-port $(SIGNALR_PORT)) \
-	$(if $(COSMOS_PORT),--cosmos-port $(COSMOS_PORT))
+	$(if $(COSMOS_PORT),--cosmos-port $(COSMOS_PORT)) \
+	$(if $(WEBPUBSUB_PORT),--webpubsub-port $(WEBPUBSUB_PORT))
 
 # python -m devstack creates local.settings.json when missing, with the ports it was given.
 dev: setup
