@@ -17,7 +17,8 @@ from devstack.emulator_core.running import connection_string
 from devstack.signalr import DEFAULT_ACCESS_KEY, RunningEmulator, start_emulator
 from signalr.connection_string import ConnectionString, parse_connection_string
 from signalr.rest import HubClient
-from tests.fixtures.hub_client import EVENT_TIMEOUT, NodeHubClient
+from tests.fixtures.hub_client import NodeHubClient
+from tests.fixtures.node_process import EVENT_TIMEOUT
 from tests.fixtures.signalr_emulator import NegotiateEndpoint, serve_negotiate
 
 RICH_ARGUMENTS = ["text", 42, 1.5, None, True, {"nested": ["é€ ✓", {"deep": []}]}]
