@@ -3,11 +3,15 @@
 chat/ names no backend and signalr/ knows nothing about chat; these modules join the two,
 one per backend and mode, and read the backend's settings.
 
-- :mod:`realtime.settings`: ``DOCCHAT_SIGNALR_MODE`` and the connection string, checked at
+- :mod:`realtime.settings`: ``DOCCHAT_SIGNALR_MODE`` and the connection (a connection
+  string, or the extension's identity-based settings, for either service), checked at
   start-up.
 - :mod:`realtime.backend`: what every adapter offers the function edge.
-- :mod:`realtime.signalr_rest`: Azure SignalR Service by REST, tokens signed here.
-- :mod:`realtime.signalr_bindings`: Azure SignalR Service through the Functions bindings.
+- :mod:`realtime.signalr_rest`: Azure SignalR Service by REST, client tokens signed here with
+  the key, or made by the service (``:generateToken``) when keyless
+  (:mod:`realtime.signalr_tokens`, :mod:`realtime.signalr_calls`).
+- :mod:`realtime.signalr_bindings`: Azure SignalR Service through the Functions bindings;
+  :mod:`realtime.signalr_events`: its trigger events.
 - :mod:`realtime.webpubsub_settings`, :mod:`realtime.webpubsub_rest`,
   :mod:`realtime.webpubsub_bindings`, :mod:`realtime.webpubsub_events`: Azure Web PubSub,
   likewise (``DOCCHAT_REALTIME=webpubsub``).
