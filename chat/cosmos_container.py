@@ -227,21 +227,21 @@ class CosmosContainer:
             return client.get_database_client(self._database_name).get_container_client(
                 self._container_name
             )
-        # Another process may create either between the SDK's check and its create (409):
-        # then the second try finds it.
-        for attempt in (1, 2):
-            try:
-                database = client.create_database_if_not_exists(self._database_name)
-                return database.create_container_if_not_exists(
-                    id=self._container_name,
-                    partition_key=PartitionKey(path=PARTITION_KEY_PATH),
-                    indexing_policy=INDEXING_POLICY,
-                    default_ttl=DEFAULT_TTL,
-                )
-            except CosmosResourceExistsError:
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        # Another process may create either between the SDK's check and its create: the
+        # 409 then says it exists, so it is used as it is (the same code made it).
+        try:
+            database = client.create_database_if_not_exists(self._database_name)
+        except CosmosResourceExistsError:
+            database = client.get_database_client(self._database_name)
+        try:
+            return database.create_container_if_not_exists(
+                id=self._container_name,
+                partition_key=PartitionKey(path=PARTITION_KEY_PATH),
+                indexing_policy=INDEXING_POLICY,
+                default_ttl=DEFAULT_TTL,
+            )
+        except CosmosResourceExistsError:
+            return database.get_container_client(self._container_name)
 
 
 def _credential(settings: Settings) -> str | TokenCredential:

@@ -337,3 +337,23 @@ def test_unread_counts_others_live_messages_only(store: MessageStore) -> None:
 
     assert store.count_after("doc-1", 1, "alice-id", 100) == 2
     assert store.count_after("doc-1", 0, "alice-id", 2) == 2
+
+
+def test_processes_that_first_write_at_once_all_create_or_find_the_container(
+    cosmos_server: CosmosServer,
+) -> None:
+    """Hosts starting together race to create the database and the container: a lost race
+    (409 after the SDK's check said missing) is the other's success, never a failure. Found
+    as a 500 when two hosts took their first sends at the same moment."""
+    settings = make_settings(
+        cosmos_endpoint=cosmos_server.endpoint,
+        cosmos_key=EMULATOR_KEY,
+        cosmos_database=f"race-{next(_containers)}",
+        cosmos_container="messages",
+    )
+    stores = [open_store(settings) for _ in range(8)]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        placed = list(pool.map(lambda n: stores[n].append(message(n + 1)), range(8)))
+
+    assert sorted(m.seq for m in placed if m is not None) == list(range(1, 9))
