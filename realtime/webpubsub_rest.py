@@ -64,16 +64,16 @@ class WebPubSubRest:
         self._settings = settings
         self.event_triggers: Mapping[str, BindingDeclaration] = webpubsub_triggers(settings.hub)
         self._client = Once(self._build_client)
-        self._breaker = Breaker(realtime_outage)
+        self._outages = Outages(Breaker(realtime_outage))
         self._liveness = Liveness()
 
     def realtime(self, output: object = None) -> Realtime:
         """The SDK client, shared by every invocation."""
-        return WebPubSubCalls(self._client.get(), self._breaker, self._liveness)
+        return WebPubSubCalls(self._client.get(), self._outages, self._liveness)
 
     def negotiator(self, connection_input: object = None) -> Negotiator:
-        """Client access URLs the SDK signs."""
-        return ClientAccessUrls(self._client.get())
+        """Client access URLs the SDK signs (or, keyless, asks the service for)."""
+        return ClientAccessUrls(self._client.get(), self._outages)
 
     def inbound(self, trigger_value: str) -> InboundEvent:
         """The service's report, as the Web PubSub extension passes it on."""
@@ -97,15 +97,17 @@ class WebPubSubRest:
 class ClientAccessUrls:
     """``{"url"}``: the client access URL with its token, as ``getClientAccessUrl`` wants."""
 
-    def __init__(self, client: WebPubSubServiceClient) -> None:
+    def __init__(self, client: WebPubSubServiceClient, outages: Outages) -> None:
         self._client = client
+        self._outages = outages
 
     def connection_for(self, user: User) -> dict[str, Any]:
         minutes = TOKEN_MINUTES
         if user.signed_in_until is not None:
             left = user.signed_in_until - time.time()
             minutes = max(1, min(TOKEN_MINUTES, math.floor(left / 60)))
-        token = self._client.get_client_access_token(user_id=user.id, minutes_to_expire=minutes)
+        with self._outages.reported():
+            token = self._client.get_client_access_token(user_id=user.id, minutes_to_expire=minutes)
         return {"url": str(token["url"])}
 
     def renewed_user(self, headers: Mapping[str, str]) -> User | None:
@@ -116,17 +118,17 @@ class WebPubSubCalls:
     """:class:`~chat.realtime.Realtime` through the service SDK."""
 
     def __init__(
-        self, client: WebPubSubServiceClient, breaker: Breaker, liveness: Liveness
+        self, client: WebPubSubServiceClient, outages: Outages, liveness: Liveness
     ) -> None:
         self._client = client
-        self._breaker = breaker
+        self._outages = outages
         self._liveness = liveness
 
     def add_to_group(self, group: str, connection_id: str) -> None:
         from azure.core.exceptions import ResourceNotFoundError
 
         try:
-            with self._outages_reported():
+            with self._outages.reported():
                 self._client.add_connection_to_group(group, connection_id)
         except ResourceNotFoundError:
             raise ConnectionNotFound(
@@ -136,23 +138,23 @@ class WebPubSubCalls:
     def remove_from_group(self, group: str, connection_id: str) -> None:
         from azure.core.exceptions import ResourceNotFoundError
 
-        with suppress(ResourceNotFoundError), self._outages_reported():
+        with suppress(ResourceNotFoundError), self._outages.reported():
             self._client.remove_connection_from_group(group, connection_id)
 
     def send_to_group(self, group: str, event: str, payload: Any) -> None:
-        with self._outages_reported():
+        with self._outages.reported():
             self._client.send_to_group(group, _message(event, payload), content_type=_JSON)
 
     def send_to_connections(self, connection_ids: list[str], event: str, payload: Any) -> None:
         message = _message(event, payload)
         for connection_id in connection_ids:
-            with self._outages_reported():
+            with self._outages.reported():
                 self._client.send_to_connection(connection_id, message, content_type=_JSON)
 
     def stop_user_hearing(self, group: str, user_id: str) -> None:
         """Close the user's connections, as on SignalR: clients reconnect at once, and
         re-join only what they may still see."""
-        with self._outages_reported():
+        with self._outages.reported():
             self._client.close_user_connections(user_id, reason=f"access to {group} changed")
 
     def is_connected(self, connection_id: str) -> bool | None:
@@ -160,16 +162,24 @@ class WebPubSubCalls:
         if known is not None:
             return known
         try:
-            with self._outages_reported():
+            with self._outages.reported():
                 connected = self._client.connection_exists(connection_id)
         except RealtimeUnavailable:
             return None
         self._liveness.put(connection_id, connected)
         return connected
 
+
+class Outages:
+    """The SDK's failures as chat's errors, behind one breaker per process."""
+
+    def __init__(self, breaker: Breaker) -> None:
+        self._breaker = breaker
+
     @contextmanager
-    def _outages_reported(self) -> Iterator[None]:
+    def reported(self) -> Iterator[None]:
         from azure.core.exceptions import (
+            ClientAuthenticationError,
             HttpResponseError,
             ServiceRequestError,
             ServiceResponseError,
@@ -182,6 +192,10 @@ class WebPubSubCalls:
             _log.warning("Web PubSub unreachable: %s", type(error).__name__)
             self._breaker.opened()
             raise realtime_outage() from None
+        except ClientAuthenticationError as error:
+            if error.response is None:  # the credential, not the service, failed
+                raise _misconfigured("no Microsoft Entra token for Web PubSub") from None
+            raise self._translated(error) from None
         except HttpResponseError as error:
             raise self._translated(error) from None
         self._breaker.closed()
@@ -189,17 +203,21 @@ class WebPubSubCalls:
     def _translated(self, error: HttpResponseError) -> Exception:
         status = int(error.status_code or 0)
         if status in (401, 403):
-            _log.error(
-                "Web PubSub refused docchat's credentials (%s): check the AccessKey in"
-                " WebPubSubConnectionString, or the identity's Web PubSub role",
-                status,
-            )
-            return Misconfigured(f"Web PubSub answered {status}")
+            return _misconfigured(f"Web PubSub answered {status}")
         if status == 429 or status >= 500 or status == 0:
             _log.warning("Web PubSub failed: %s", status)
             self._breaker.opened()
             return RealtimeUnavailable("the realtime service failed; try again shortly")
         return error
+
+
+def _misconfigured(what: str) -> Misconfigured:
+    _log.error(
+        "%s: check the AccessKey in WebPubSubConnectionString, or the identity"
+        " (WebPubSubConnectionString__clientId) and its Web PubSub role",
+        what,
+    )
+    return Misconfigured(what)
 
 
 def _credential(connection: ConnectionString) -> AzureKeyCredential | TokenCredential:
@@ -221,10 +239,10 @@ def _loopback_bearer(
     on this machine, so there (and only there) the check is lifted."""
     from azure.core.credentials import AzureKeyCredential
 
+    if isinstance(credential, AzureKeyCredential):
+        return {}  # the key signs the requests; no bearer token goes anywhere
     parts = urlsplit(endpoint)
-    if isinstance(credential, AzureKeyCredential) or parts.scheme != "http":
-        return {}
-    if parts.hostname not in LOOPBACK_HOSTS:
+    if parts.scheme != "http" or parts.hostname not in LOOPBACK_HOSTS:
         return {}
     from azure.core.pipeline.policies import BearerTokenCredentialPolicy
 

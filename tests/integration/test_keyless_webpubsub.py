@@ -28,7 +28,7 @@ from tests.integration.chat_calls import (
     principal,
     webpubsub_event,
 )
-from tests.integration.conftest import WEBPUBSUB_EVENTS
+from tests.integration.conftest import WEBPUBSUB_EVENTS, closed_port
 
 CLIENT_ID = "7d1e-docchat-webpubsub-identity"
 ISSUER = LocalIssuer()
@@ -94,3 +94,34 @@ async def test_negotiate_connect_join_send_and_receive_without_an_access_key(
     assert {(asked["resource"], asked["client_id"]) for asked in identity.requests} == {
         ("https://webpubsub.azure.com", CLIENT_ID)
     }
+
+
+async def test_keyless_negotiate_is_503_while_the_service_is_down_and_500_without_an_identity(
+    cosmos_server: Any,
+    identity: ManagedIdentityEndpoint,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Keyless, negotiate calls the service (:generateToken): its outage is a 503 to retry,
+    while an identity that cannot get a token is a misconfiguration (a failed invocation)."""
+    settings = {
+        "DOCCHAT_AUTH": "dev",
+        "DOCCHAT_ACCESS": "open",
+        "DOCCHAT_REALTIME": "webpubsub",
+        "COSMOS_ENDPOINT": cosmos_server.endpoint,
+        "COSMOS_KEY": EMULATOR_KEY,
+        "WebPubSubConnectionString__serviceUri": f"http://127.0.0.1:{closed_port()}",
+        "WebPubSubConnectionString__credential": "managedidentity",
+        "WebPubSubConnectionString__clientId": CLIENT_ID,
+    }
+    async with serve_function_app(settings) as host:
+        down = await host.call("negotiate", headers=principal(ALICE))
+    for name in identity.environment:
+        monkeypatch.delenv(name)
+    async with serve_function_app(settings) as host:
+        no_identity = await host.call("negotiate", headers=principal(ALICE))
+
+    assert down.status_code == 503
+    assert down.headers["Retry-After"] == "1"
+    assert no_identity.status_code == 500
+    assert "no Microsoft Entra token for Web PubSub" in caplog.text
