@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack, ExitStack
 from typing import Any
 
@@ -17,6 +17,7 @@ from devstack.emulator_core.upstream_rules import parse_upstream_rule
 from devstack.signalr import start_emulator
 from devstack.stack import free_port
 from devstack.webpubsub import start_emulator as start_webpubsub
+from tests.fixtures.entra_issuer import LocalIssuer, ManagedIdentityEndpoint, serve_managed_identity
 from tests.fixtures.functions_host import FUNCTION_KEY, HostedApp, serve_function_app
 from tests.fixtures.hub_client import NodeHubClient
 from tests.integration.chat_calls import NEW, body_of, membership, principal
@@ -26,6 +27,11 @@ _unique = itertools.count()
 WEBPUBSUB_EVENTS = "connected,disconnected,typing,validate"
 
 LoadApp = Callable[..., Awaitable[HostedApp]]
+
+#: The local Microsoft Entra issuer the keyless tests' emulators trust, and the client id of
+#: the app's user-assigned managed identity.
+ISSUER = LocalIssuer()
+IDENTITY_CLIENT_ID = "5f0c0a52-docchat-identity"
 
 
 def closed_port() -> int:
@@ -119,3 +125,12 @@ def listen(listeners: AsyncExitStack) -> Callable[..., Any]:
         return listener
 
     return connect
+
+
+@pytest.fixture
+def identity(monkeypatch: pytest.MonkeyPatch) -> Iterator[ManagedIdentityEndpoint]:
+    """The app's managed identity, as App Service announces it to the process."""
+    with serve_managed_identity(ISSUER, IDENTITY_CLIENT_ID) as endpoint:
+        for name, value in endpoint.environment.items():
+            monkeypatch.setenv(name, value)
+        yield endpoint

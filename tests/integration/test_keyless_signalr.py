@@ -17,18 +17,13 @@ from devstack.cosmos import EMULATOR_KEY
 from devstack.emulator_core.upstream_rules import parse_upstream_rule
 from devstack.signalr import EmulatorSettings, RunningEmulator, start_emulator
 from devstack.stack import free_port
-from tests.fixtures.entra_issuer import (
-    LocalIssuer,
-    ManagedIdentityEndpoint,
-    serve_managed_identity,
-)
+from tests.fixtures.entra_issuer import ManagedIdentityEndpoint
 from tests.fixtures.functions_host import FUNCTION_KEY, serve_function_app
 from tests.fixtures.hub_client import NodeHubClient
 from tests.integration.chat_calls import NEW, body_of, doc, membership, post, principal
+from tests.integration.conftest import IDENTITY_CLIENT_ID, ISSUER
 
-CLIENT_ID = "5f0c0a52-docchat-identity"
 ADA = User("ada-id", "Ada")
-ISSUER = LocalIssuer()
 
 
 @dataclass(frozen=True)
@@ -50,15 +45,6 @@ def stack() -> Iterator[KeylessStack]:
         yield KeylessStack(port, emulator)
 
 
-@pytest.fixture
-def identity(monkeypatch: pytest.MonkeyPatch) -> Iterator[ManagedIdentityEndpoint]:
-    """The app's managed identity, as App Service announces it to the process."""
-    with serve_managed_identity(ISSUER, CLIENT_ID) as endpoint:
-        for name, value in endpoint.environment.items():
-            monkeypatch.setenv(name, value)
-        yield endpoint
-
-
 def keyless_settings(cosmos_server: Any, endpoint: str, form: str = "identity") -> dict[str, str]:
     """REST mode without a key: the identity-based settings infra/ sets, or the same
     identity as an ``AuthType`` connection string."""
@@ -66,12 +52,12 @@ def keyless_settings(cosmos_server: Any, endpoint: str, form: str = "identity") 
         {
             "AzureSignalRConnectionString__serviceUri": endpoint,
             "AzureSignalRConnectionString__credential": "managedidentity",
-            "AzureSignalRConnectionString__clientId": CLIENT_ID,
+            "AzureSignalRConnectionString__clientId": IDENTITY_CLIENT_ID,
         }
         if form == "identity"
         else {
             "AzureSignalRConnectionString": (
-                f"Endpoint={endpoint};AuthType=azure.msi;ClientId={CLIENT_ID};Version=1.0;"
+                f"Endpoint={endpoint};AuthType=azure.msi;ClientId={IDENTITY_CLIENT_ID};Version=1.0;"
             )
         }
     )
@@ -117,7 +103,10 @@ async def test_negotiate_connect_join_send_and_receive_without_an_access_key(
     assert "docchat.signedInUntil" not in claims
     # One token from the identity, for the service's resource, kept for every later call.
     [asked] = identity.requests
-    assert (asked["resource"], asked["client_id"]) == ("https://signalr.azure.com", CLIENT_ID)
+    assert (asked["resource"], asked["client_id"]) == (
+        "https://signalr.azure.com",
+        IDENTITY_CLIENT_ID,
+    )
 
 
 async def test_a_reconnecting_clients_old_token_renews_nothing_without_the_key(

@@ -17,7 +17,7 @@ from devstack.emulator_core.upstream_rules import parse_upstream_rule
 from devstack.stack import free_port
 from devstack.webpubsub import WebPubSubSettings, start_emulator
 from tests.fixtures.chat import ALICE
-from tests.fixtures.entra_issuer import LocalIssuer, ManagedIdentityEndpoint, serve_managed_identity
+from tests.fixtures.entra_issuer import ManagedIdentityEndpoint
 from tests.fixtures.functions_host import FUNCTION_KEY, serve_function_app
 from tests.fixtures.webpubsub_client import NodeWebPubSubClient
 from tests.integration.chat_calls import (
@@ -28,19 +28,12 @@ from tests.integration.chat_calls import (
     principal,
     webpubsub_event,
 )
-from tests.integration.conftest import WEBPUBSUB_EVENTS, closed_port
-
-CLIENT_ID = "7d1e-docchat-webpubsub-identity"
-ISSUER = LocalIssuer()
-
-
-@pytest.fixture
-def identity(monkeypatch: pytest.MonkeyPatch) -> Iterator[ManagedIdentityEndpoint]:
-    """The app's managed identity, as App Service announces it to the process."""
-    with serve_managed_identity(ISSUER, CLIENT_ID) as endpoint:
-        for name, value in endpoint.environment.items():
-            monkeypatch.setenv(name, value)
-        yield endpoint
+from tests.integration.conftest import (
+    IDENTITY_CLIENT_ID,
+    ISSUER,
+    WEBPUBSUB_EVENTS,
+    closed_port,
+)
 
 
 @pytest.fixture
@@ -58,21 +51,26 @@ def emulator(app_port: int) -> Iterator[RunningEmulator]:
         yield running
 
 
-async def test_negotiate_connect_join_send_and_receive_without_an_access_key(
-    cosmos_server: Any, identity: ManagedIdentityEndpoint, emulator: RunningEmulator, app_port: int
-) -> None:
-    document = doc("keyless-webpubsub")
-    settings = {
+def keyless_settings(cosmos_server: Any, service_uri: str) -> dict[str, str]:
+    """REST mode with the identity-based settings infra/ sets, and no key anywhere."""
+    return {
         "DOCCHAT_AUTH": "dev",
         "DOCCHAT_ACCESS": "open",
         "DOCCHAT_REALTIME": "webpubsub",
         "COSMOS_ENDPOINT": cosmos_server.endpoint,
         "COSMOS_KEY": EMULATOR_KEY,
         "COSMOS_CONTAINER": "keyless-webpubsub",
-        "WebPubSubConnectionString__serviceUri": emulator.endpoint,
+        "WebPubSubConnectionString__serviceUri": service_uri,
         "WebPubSubConnectionString__credential": "managedidentity",
-        "WebPubSubConnectionString__clientId": CLIENT_ID,
+        "WebPubSubConnectionString__clientId": IDENTITY_CLIENT_ID,
     }
+
+
+async def test_negotiate_connect_join_send_and_receive_without_an_access_key(
+    cosmos_server: Any, identity: ManagedIdentityEndpoint, emulator: RunningEmulator, app_port: int
+) -> None:
+    document = doc("keyless-webpubsub")
+    settings = keyless_settings(cosmos_server, emulator.endpoint)
     async with serve_function_app(settings, app_port) as host:
         negotiated = await host.call("negotiate", headers=principal(ALICE))
         assert negotiated.status_code == 200, negotiated.get_body()
@@ -92,7 +90,7 @@ async def test_negotiate_connect_join_send_and_receive_without_an_access_key(
     assert jwt.decode(token, options={"verify_signature": False})["sub"] == ALICE.id
     # Every call signed in with the identity, for Web PubSub's resource.
     assert {(asked["resource"], asked["client_id"]) for asked in identity.requests} == {
-        ("https://webpubsub.azure.com", CLIENT_ID)
+        ("https://webpubsub.azure.com", IDENTITY_CLIENT_ID)
     }
 
 
@@ -104,16 +102,7 @@ async def test_keyless_negotiate_is_503_while_the_service_is_down_and_500_withou
 ) -> None:
     """Keyless, negotiate calls the service (:generateToken): its outage is a 503 to retry,
     while an identity that cannot get a token is a misconfiguration (a failed invocation)."""
-    settings = {
-        "DOCCHAT_AUTH": "dev",
-        "DOCCHAT_ACCESS": "open",
-        "DOCCHAT_REALTIME": "webpubsub",
-        "COSMOS_ENDPOINT": cosmos_server.endpoint,
-        "COSMOS_KEY": EMULATOR_KEY,
-        "WebPubSubConnectionString__serviceUri": f"http://127.0.0.1:{closed_port()}",
-        "WebPubSubConnectionString__credential": "managedidentity",
-        "WebPubSubConnectionString__clientId": CLIENT_ID,
-    }
+    settings = keyless_settings(cosmos_server, f"http://127.0.0.1:{closed_port()}")
     async with serve_function_app(settings) as host:
         down = await host.call("negotiate", headers=principal(ALICE))
     for name in identity.environment:
