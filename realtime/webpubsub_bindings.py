@@ -16,7 +16,7 @@ from chat.events import InboundEvent
 from chat.identity import User
 from chat.realtime import Negotiator, Realtime
 from realtime.backend import BindingDeclaration
-from realtime.webpubsub_events import inbound_event, webpubsub_triggers
+from realtime.webpubsub_events import inbound_event, outbound_message, webpubsub_triggers
 from realtime.webpubsub_settings import WEBPUBSUB_CONNECTION_SETTING, WebPubSubSettings
 
 __all__ = ["ConnectionUrl", "OutputActions", "WebPubSubBindings"]
@@ -108,5 +108,5 @@ class OutputActions:
 
 def _json_data(event: str, payload: Any) -> dict[str, str]:
     """The extension wants ``data`` as a string for ``dataType: json`` (CheckDataType)."""
-    data = json.dumps({"event": event, "data": payload}, ensure_ascii=False)
+    data = json.dumps(outbound_message(event, payload), ensure_ascii=False)
     return {"data": data, "dataType": "json"}

@@ -1,4 +1,5 @@
-"""What Web PubSub reports through its event handler, as chat's events.
+"""What Web PubSub reports through its event handler, as chat's events; and the one message
+shape of every event docchat sends its clients.
 
 The Functions Web PubSub extension hands a ``webPubSubTrigger`` function named ``request``
 the whole request as JSON: ``{"connectionContext": {"eventType", "eventName",
@@ -16,7 +17,7 @@ from chat.events import TYPING, ClientEvent, Connected, Disconnected, InboundEve
 from realtime.backend import BindingDeclaration
 from realtime.webpubsub_settings import WEBPUBSUB_CONNECTION_SETTING
 
-__all__ = ["inbound_event", "webpubsub_triggers"]
+__all__ = ["inbound_event", "outbound_message", "webpubsub_triggers"]
 
 
 def webpubsub_triggers(hub: str) -> dict[str, BindingDeclaration]:
@@ -36,6 +37,12 @@ def webpubsub_triggers(hub: str) -> dict[str, BindingDeclaration]:
         "on_disconnected": trigger("system", "disconnected"),
         "on_typing": trigger("user", TYPING),
     }
+
+
+def outbound_message(event: str, payload: Any) -> dict[str, Any]:
+    """What a client receives for ``event``: one JSON message ``{"event", "data"}``, the
+    names and payloads the same as on SignalR."""
+    return {"event": event, "data": payload}
 
 
 def inbound_event(request: str) -> InboundEvent:

@@ -26,7 +26,7 @@ from chat.runtime import Once
 from chat.settings import LOOPBACK_HOSTS
 from realtime.backend import BindingDeclaration
 from realtime.liveness import Liveness
-from realtime.webpubsub_events import inbound_event, webpubsub_triggers
+from realtime.webpubsub_events import inbound_event, outbound_message, webpubsub_triggers
 from realtime.webpubsub_settings import WebPubSubSettings
 from signalr.connection_string import ConnectionString
 
@@ -142,11 +142,14 @@ class WebPubSubCalls:
             self._client.remove_connection_from_group(group, connection_id)
 
     def send_to_group(self, group: str, event: str, payload: Any) -> None:
+        # The object, not its text: with application/json the SDK serializes the body itself,
+        # so a str or bytes would reach clients as a JSON string or base64.
+        message = outbound_message(event, payload)
         with self._outages.reported():
-            self._client.send_to_group(group, _message(event, payload), content_type=_JSON)
+            self._client.send_to_group(group, message, content_type=_JSON)
 
     def send_to_connections(self, connection_ids: list[str], event: str, payload: Any) -> None:
-        message = _message(event, payload)
+        message = outbound_message(event, payload)
         for connection_id in connection_ids:
             with self._outages.reported():
                 self._client.send_to_connection(connection_id, message, content_type=_JSON)
@@ -252,9 +255,3 @@ def _loopback_bearer(
             super().on_request(request)
 
     return {"authentication_policy": LoopbackBearer(credential, ENTRA_SCOPE)}
-
-
-def _message(event: str, payload: Any) -> dict[str, Any]:
-    # An object, not its text: with application/json the SDK serializes the body itself, so
-    # a str or bytes would reach clients as a JSON string or base64.
-    return {"event": event, "data": payload}
