@@ -499,6 +499,10 @@ class LocalStack:
         server, that is a restart that loses every database."""
         service = self._service(name)
         service.child.stop()
+        self._relaunch(service)
+
+    def _relaunch(self, service: _Service) -> None:
+        """Start a stopped child again on its ports, once the old one has let them go."""
         _wait_for_ports(service.ports, time.monotonic() + _PORT_RELEASE_TIMEOUT)
         self._launch(service)
 
@@ -523,8 +527,7 @@ class LocalStack:
             return
         service = self._service("webpubsub")
         if not service.child.running:
-            _wait_for_ports(service.ports, time.monotonic() + _PORT_RELEASE_TIMEOUT)
-            self._launch(service)
+            self._relaunch(service)
 
     def stop_signalr(self) -> None:
         """Stop the SignalR emulator; its clients see their connections drop."""

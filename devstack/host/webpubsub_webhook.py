@@ -102,7 +102,7 @@ class WebPubSubWebhook:
 
     def _abuse_check(self, request: web.Request) -> web.Response:
         allowed = {
-            (urlsplit(self._endpoint(setting)).hostname or "").lower()
+            (urlsplit(self._service_url(setting)).hostname or "").lower()
             for trigger in self._triggers.values()
             for setting in trigger.connection_settings
         }
@@ -111,7 +111,7 @@ class WebPubSubWebhook:
             return web.Response(status=200, headers={"WebHook-Allowed-Origin": "*"})
         return web.Response(status=400)
 
-    def _endpoint(self, setting: str) -> str:
+    def _service_url(self, setting: str) -> str:
         """The connection's Endpoint, or its identity-based ``__serviceUri`` (which has no
         AccessKey, so its events go unsigned-checked, as in the extension)."""
         text = self._settings.get(setting)
