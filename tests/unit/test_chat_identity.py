@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -87,23 +87,30 @@ def test_the_display_name_falls_back_to_preferred_username_then_sub() -> None:
     assert hs256().authenticate(bearer(token())).name == "user-1"
 
 
+# Each token is made when its test runs (a lambda), not when the tests are collected: a
+# token made at collection could expire before a slow suite reaches it.
 @pytest.mark.parametrize(
     ("bad_token", "says"),
     [
-        (token(iss="https://elsewhere.test"), "Invalid issuer"),
-        (token(aud="another-api"), "Audience doesn't match"),
-        (token(exp=datetime.now(UTC) - timedelta(minutes=5)), "Signature has expired"),
-        (token(sub=None), 'missing the "sub" claim'),
-        (token(exp=None), 'missing the "exp" claim'),
-        (token(key="another-secret-that-is-also-32-bytes-long"), "Signature verification"),
-        (token(key=PRIVATE_KEY, algorithm="RS256"), "The specified alg value is not allowed"),
-        (token(sub=42), "Subject must be a string"),
-        ("not.a.jwt", "Invalid header"),
+        (lambda: token(iss="https://elsewhere.test"), "Invalid issuer"),
+        (lambda: token(aud="another-api"), "Audience doesn't match"),
+        (lambda: token(exp=datetime.now(UTC) - timedelta(minutes=5)), "Signature has expired"),
+        (lambda: token(sub=None), 'missing the "sub" claim'),
+        (lambda: token(exp=None), 'missing the "exp" claim'),
+        (lambda: token(key="another-secret-that-is-also-32-bytes-long"), "Signature verification"),
+        (
+            lambda: token(key=PRIVATE_KEY, algorithm="RS256"),
+            "The specified alg value is not allowed",
+        ),
+        (lambda: token(sub=42), "Subject must be a string"),
+        (lambda: "not.a.jwt", "Invalid header"),
     ],
 )
-def test_tokens_that_do_not_check_out_are_unauthenticated(bad_token: str, says: str) -> None:
+def test_tokens_that_do_not_check_out_are_unauthenticated(
+    bad_token: Callable[[], str], says: str
+) -> None:
     with pytest.raises(Unauthenticated) as raised:
-        hs256().authenticate(bearer(bad_token))
+        hs256().authenticate(bearer(bad_token()))
 
     assert says in raised.value.message
     assert raised.value.headers() == {"WWW-Authenticate": 'Bearer error="invalid_token"'}
