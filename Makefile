@@ -9,7 +9,8 @@ PYTEST_ARGS ?=
 .PHONY: help setup dev test lint unit integration devstack e2e bench clean system-packages
 
 help:
-	@echo "make dev    set everything up and run docchat locally (http://localhost:7071)"
+	@echo "make dev    set everything up and run docchat locally (http://localhost:7071;"
+	@echo "            INSTANCES=3 for three app instances behind one front door)"
 	@echo "make test   set everything up and run lint plus every test"
 	@echo "make lint   ruff, and mypy (strict on the deployed packages)"
 	@echo "make bench  run the benchmarks in bench/"
@@ -50,10 +51,16 @@ WEBPUBSUB_PORT :=
 DEV_PORTS = $(if $(PORT),--port $(PORT)) $(if $(SIGNALR_PORT),--signalr-port $(SIGNALR_PORT)) \
 	$(if $(COSMOS_PORT),--cosmos-port $(COSMOS_PORT)) \
 	$(if $(WEBPUBSUB_PORT),--webpubsub-port $(WEBPUBSUB_PORT))
+# `make dev INSTANCES=3` runs three dev hosts behind a round-robin front door on PORT, as
+# Azure scales the app out; `LATENCY_MS=5` adds Azure's round trip to every answer of Cosmos DB
+# and of the real-time REST API.
+INSTANCES :=
+LATENCY_MS :=
+DEV_TOPOLOGY = $(if $(INSTANCES),--instances $(INSTANCES)) $(if $(LATENCY_MS),--latency-ms $(LATENCY_MS))
 
 # python -m devstack creates local.settings.json when missing, with the ports it was given.
 dev: setup
-	$(PY) -m devstack $(DEV_PORTS)
+	$(PY) -m devstack $(DEV_PORTS) $(DEV_TOPOLOGY)
 
 lint: setup
 	$(VENV)/bin/ruff check .

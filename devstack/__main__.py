@@ -6,7 +6,10 @@ its fix), starts the local Cosmos DB, the SignalR emulator (the Web PubSub one w
 app setting ``DOCCHAT_REALTIME`` is ``webpubsub``) and the dev host (or, with ``--func``,
 Azurite and ``func start``), prints where everything is, and runs until Ctrl-C,
 which stops every child. A child that dies by itself is started again on its port, with a
-line saying so; one that keeps dying right after starting stops the stack. The other
+line saying so; one that keeps dying right after starting stops the stack. ``--instances N``
+runs N dev hosts behind a round-robin front door on ``--port``, as Azure scales the app out;
+``--latency-ms N`` makes Cosmos DB and the real-time REST API answer N ms later, as Azure's
+round trips would. The other
 options (``--signalr-port``, ``--webpubsub-port``, ``--cosmos-port``, ``--app``,
 ``--settings``, ``--log-dir``) let a second stack run beside a developer's, as the tests do.
 """
@@ -17,6 +20,7 @@ import argparse
 import json
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn
@@ -63,8 +67,10 @@ def main(argv: list[str] | None = None) -> int:
             use_func=args.func,
             log_dir=args.log_dir,
             echo=True,
+            instances=args.instances,
+            latency_ms=args.latency_ms,
         )
-    except SettingsError as error:
+    except (SettingsError, ValueError) as error:
         return _fail(str(error))
     try:
         stack.start()
@@ -98,6 +104,18 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--signalr-port", type=int, default=8888)
     parser.add_argument("--cosmos-port", type=int, default=8081)
     parser.add_argument("--webpubsub-port", type=int, default=8080, help="with webpubsub")
+    parser.add_argument(
+        "--instances",
+        type=_whole_number(1),
+        default=1,
+        help="dev host processes behind one front door on --port (default 1: no front door)",
+    )
+    parser.add_argument(
+        "--latency-ms",
+        type=_whole_number(0),
+        default=0,
+        help="added to every answer of Cosmos DB and the real-time REST API (default 0)",
+    )
     parser.add_argument("--app", type=Path, default=PROJECT_ROOT / "function_app.py")
     parser.add_argument(
         "--settings",
@@ -107,6 +125,21 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--log-dir", type=Path, default=PROJECT_ROOT / ".devstack" / "logs")
     return parser.parse_args(argv)
+
+
+def _whole_number(least: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``least``, else a message saying so."""
+
+    def parse(text: str) -> int:
+        try:
+            number = int(text)
+        except ValueError:
+            number = least - 1
+        if number < least:
+            raise argparse.ArgumentTypeError(f"must be a whole number from {least}, not {text!r}")
+        return number
+
+    return parse
 
 
 def _create_local_settings(root: Path, settings: Path, *ports: int) -> None:
@@ -145,6 +178,9 @@ def _with_endpoint_port(connection_string: str, port: int) -> str:
 def _summary(stack: LocalStack, root: Path) -> str:
     prefix = read_route_prefix(root / "host.json")
     host = "func start" if stack.use_func else "dev host"
+    if stack.instances > 1:
+        ports = ", ".join(map(str, stack.instance_ports))
+        host = f"front door, round robin over {stack.instances} dev hosts on ports {ports}"
     rows = [
         ("Page", f"{stack.base_url}/"),
         ("API", f"{stack.base_url}/{prefix} ({host}; function key {stack.function_key})"),

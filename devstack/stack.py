@@ -10,6 +10,14 @@ file (and, if asked, to stdout with a ``[name]`` prefix), and stops every child 
 the child's process group, SIGKILL if it outlives a grace period. :meth:`LocalStack.supervise`
 starts a child that dies by itself again, on the same port, within the bounds of a
 :class:`RestartPolicy`. ``python -m devstack`` and the end-to-end tests both use it.
+
+With ``instances`` above 1 the app runs as Azure runs it, scaled out: that many dev host
+processes, each on a port of its own, behind the front door (:mod:`devstack.frontdoor`) on
+``port``, which hands each request to the next instance, with no affinity; the real-time
+emulator's upstream calls go through it too. Each instance is a child like any other, so a
+dead one is restarted on its port while the front door sends its turns to the others. With
+``latency_ms`` the Cosmos DB server and the emulator's REST API answer that much later, as
+a round trip to Azure would.
 """
 
 from __future__ import annotations
@@ -334,7 +342,9 @@ class LocalStack:
     ``root`` is the project (node_modules, the Cosmos launcher); ``app`` and
     ``settings_path`` default to its function_app.py and :func:`settings_file`. Ports of 0
     are picked free. ``settings_overrides`` win over the settings file, for the host too.
-    ``restarts`` bounds how :meth:`supervise` restarts children.
+    ``restarts`` bounds how :meth:`supervise` restarts children. ``instances`` dev hosts
+    serve the app (behind a front door on ``port`` when more than one), and ``latency_ms``
+    delays every answer of Cosmos DB and of the emulator's REST API.
     """
 
     def __init__(
@@ -354,9 +364,23 @@ class LocalStack:
         echo: bool = False,
         timeout: float = 30.0,
         restarts: RestartPolicy | None = None,
+        instances: int = 1,
+        latency_ms: int = 0,
     ) -> None:
+        if isinstance(instances, bool) or not isinstance(instances, int) or instances < 1:
+            raise ValueError(f"instances must be a whole number from 1, not {instances!r}")
+        if instances > 1 and use_func:
+            raise ValueError("several instances need the dev host: func start runs one")
+        if isinstance(latency_ms, bool) or not isinstance(latency_ms, int) or latency_ms < 0:
+            raise ValueError(f"latency_ms must be a whole number from 0, not {latency_ms!r}")
         self.root = root
         self.port = port or free_port()
+        self.instances = instances
+        self.latency_ms = latency_ms
+        #: Where each app instance listens: ``port`` itself when there is one (no front door).
+        self.instance_ports = (
+            (self.port,) if instances == 1 else tuple(free_port() for _ in range(instances))
+        )
         self.signalr_port = signalr_port or free_port()
         self.cosmos_port = cosmos_port or free_port()
         self.webpubsub_port = webpubsub_port or free_port()
@@ -458,7 +482,11 @@ class LocalStack:
         return self
 
     def _ports(self) -> dict[str, int]:
-        ports = {"dev host": self.port}
+        ports = {"dev host" if self.instances == 1 else "front door": self.port}
+        if self.instances > 1:
+            ports.update(
+                {f"instance {n}": port for n, port in enumerate(self.instance_ports, start=1)}
+            )
         if self.uses_webpubsub:
             ports["Web PubSub emulator"] = self.webpubsub_port
         else:
@@ -491,7 +519,8 @@ class LocalStack:
             time.sleep(poll)
 
     def child(self, name: str) -> ChildProcess:
-        """The running child called ``name`` (``cosmos``, ``signalr``, ``host``)."""
+        """The running child called ``name``: ``cosmos``, ``signalr`` or ``webpubsub``, and
+        ``host``; with several instances ``host-1``, ``host-2``... and ``frontdoor``."""
         return self._service(name).child
 
     def restart(self, name: str) -> None:
@@ -543,7 +572,7 @@ class LocalStack:
             # line is visible to anyone with ps.
             signalr = self._child(
                 "signalr",
-                [sys.executable, "-m", "devstack.signalr", "--port", port],
+                [sys.executable, "-m", "devstack.signalr", "--port", port, *self._latency()],
                 ready_line=_SIGNALR_READY,
                 env={
                     **os.environ,
@@ -571,7 +600,14 @@ class LocalStack:
         key = parse_connection_string(current).access_key if current else None
         webpubsub = self._child(
             "webpubsub",
-            [sys.executable, "-m", "devstack.webpubsub", "--port", str(self.webpubsub_port)],
+            [
+                sys.executable,
+                "-m",
+                "devstack.webpubsub",
+                "--port",
+                str(self.webpubsub_port),
+                *self._latency(),
+            ],
             ready_line=_WEBPUBSUB_READY,
             env={  # by environment, as for SignalR: keys stay out of ps
                 **os.environ,
@@ -590,11 +626,15 @@ class LocalStack:
         key = webpubsub.env[webpubsub_settings.ACCESS_KEY_VARIABLE]
         self.settings[WEBPUBSUB_SETTING] = signalr_connection_string(endpoint, key)
 
+    def _latency(self) -> list[str]:
+        """The stand-ins' option for Azure's round trip, when one is asked for."""
+        return [f"--latency-ms={self.latency_ms}"] if self.latency_ms else []
+
     def _start_cosmos(self) -> None:
         port = str(self.cosmos_port)
         cosmos = self._child(
             "cosmos",
-            [sys.executable, "-m", "devstack.cosmos", "--port", port],
+            [sys.executable, "-m", "devstack.cosmos", "--port", port, *self._latency()],
             ready_line=_COSMOS_READY,
         )
         self._run(cosmos, (self.cosmos_port,), self._launch_cosmos)
@@ -606,15 +646,32 @@ class LocalStack:
         self.settings[COSMOS_SETTING] = self.cosmos_endpoint
 
     def _start_host(self) -> None:
+        """One dev host on ``port``; or one per instance, and the front door on ``port``."""
+        if self.instances == 1:
+            self._start_instance("host", self.port)
+            return
+        for number, port in enumerate(self.instance_ports, start=1):
+            self._start_instance(f"host-{number}", port)
+        instances = [f"--instance=http://127.0.0.1:{port}" for port in self.instance_ports]
+        command = [sys.executable, "-m", "devstack.frontdoor", "--port", str(self.port)]
+        front_door = self._child("frontdoor", [*command, *instances])
+        url = f"http://127.0.0.1:{self.port}{PING_PATH}"
+        self._run(
+            front_door, (self.port,), _started_when(lambda: _answers(url, "GET"), self.timeout)
+        )
+
+    def _start_instance(self, name: str, port: int) -> None:
         app, settings = str(self.app), str(self.settings_path)
-        command = [sys.executable, "-m", "devstack.host", "--port", str(self.port)]
-        self._start_app_host("host", [*command, "--app", app, "--settings", settings], self.timeout)
+        command = [sys.executable, "-m", "devstack.host", "--port", str(port)]
+        command += ["--app", app, "--settings", settings]
+        self._start_app_host(name, command, port, self.timeout)
 
     def _start_func(self) -> None:
         func = shutil.which("func") or "func"
         self.start_azurite()
         # Core Tools fetches the extension bundle on its first start: allow for that.
-        self._start_app_host("func", [func, "start", "--port", str(self.port)], 4 * self.timeout)
+        command = [func, "start", "--port", str(self.port)]
+        self._start_app_host("func", command, self.port, 4 * self.timeout)
 
     def start_azurite(self) -> None:
         """Start Azurite in memory on its ports (installing it first if need be), and point
@@ -629,15 +686,15 @@ class LocalStack:
         self._run(storage, ports, listening)
         self.settings[STORAGE_SETTING] = azurite.connection_string(ports)
 
-    def _start_app_host(self, name: str, command: list[str], timeout: float) -> None:
+    def _start_app_host(self, name: str, command: list[str], port: int, timeout: float) -> None:
         realtime = WEBPUBSUB_SETTING if self.uses_webpubsub else SIGNALR_SETTING
         names = (COSMOS_SETTING, realtime, STORAGE_SETTING)
         endpoints = {key: self.settings[key] for key in names if key in self.settings}
         # The same command and environment on every restart: the same port, endpoints and
         # function key (a setting), so browsers and backend callers need not notice.
         host = self._child(name, command, env={**os.environ, **self._overrides, **endpoints})
-        url = f"http://127.0.0.1:{self.port}{PING_PATH}"
-        self._run(host, (self.port,), _started_when(lambda: _answers(url, "GET"), timeout))
+        url = f"http://127.0.0.1:{port}{PING_PATH}"
+        self._run(host, (port,), _started_when(lambda: _answers(url, "GET"), timeout))
 
     def _run(
         self, child: ChildProcess, ports: tuple[int, ...], launch: Callable[[ChildProcess], None]

@@ -32,6 +32,12 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--host", default="127.0.0.1", help="loopback name to bind (default: %(default)s)"
     )
     parser.add_argument("--no-tls", action="store_true", help="serve plain http instead of https")
+    parser.add_argument(
+        "--latency-ms",
+        type=int,
+        default=0,
+        help="milliseconds each request waits, as a round trip to Azure (default: 0)",
+    )
     return parser.parse_args(argv)
 
 
@@ -50,7 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
-        server = start_cosmos_server(args.port, args.host, tls=not args.no_tls)
+        server = start_cosmos_server(
+            args.port, args.host, tls=not args.no_tls, latency_ms=args.latency_ms
+        )
     except CosmosServerError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -4,13 +4,16 @@
  * Local Cosmos DB (NoSQL API) for docchat's dev stack and tests.
  *
  *   node devstack/cosmos/server.js --port 8081 --host 127.0.0.1 [--no-ssl] [--stop-with-stdin]
+ *     [--latency-ms N]
  *
  * Runs the npm package @vercel/cosmosdb-server, loaded unmodified, with the fixes in
  * ./patches.js applied before its routes load. One process (never npx), in-memory data.
  * When listening it prints exactly one line, `cosmos listening on <endpoint>`, which
  * devstack/cosmos/__init__.py waits for. SIGINT/SIGTERM stop it cleanly, and so does
  * the end of stdin with --stop-with-stdin: the Python wrapper holds stdin open, so the
- * server never outlives a test run that was killed before it could stop it.
+ * server never outlives a test run that was killed before it could stop it. With
+ * --latency-ms N each request waits N ms before it is handled, as a round trip to Azure
+ * would take (on loopback it takes a fraction of a millisecond).
  *
  * Keep this file free of syntax newer than Node 12, so that an old node still gets
  * the clear "install Node.js 20" message below rather than a SyntaxError.
@@ -36,7 +39,7 @@ function checkNodeVersion() {
   }
 }
 
-/** Read --port, --host, --no-ssl and --stop-with-stdin; bind loopback only. */
+/** Read --port, --host, --no-ssl, --stop-with-stdin and --latency-ms; bind loopback only. */
 function parseOptions() {
   var parsed = require("node:util").parseArgs({
     options: {
@@ -44,8 +47,13 @@ function parseOptions() {
       host: { type: "string", default: "127.0.0.1" },
       "no-ssl": { type: "boolean", default: false },
       "stop-with-stdin": { type: "boolean", default: false },
+      "latency-ms": { type: "string", default: "0" },
     },
   }).values;
+  var latencyMs = Number(parsed["latency-ms"]);
+  if (!Number.isInteger(latencyMs) || latencyMs < 0) {
+    fail("--latency-ms must be a whole number from 0, got " + parsed["latency-ms"]);
+  }
   var port = Number(parsed.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     fail("--port must be 0-65535 (0 picks a free port), got " + parsed.port);
@@ -58,6 +66,7 @@ function parseOptions() {
     host: parsed.host,
     tls: !parsed["no-ssl"],
     stopWithStdin: parsed["stop-with-stdin"],
+    latencyMs: latencyMs,
   };
 }
 
@@ -100,12 +109,30 @@ function stopOnSignals(server, stopWithStdin) {
   }
 }
 
+/** Hold each request latencyMs before its handlers see it: the way to Azure and back. */
+function delayRequests(server, latencyMs) {
+  if (latencyMs === 0) {
+    return;
+  }
+  var handlers = server.listeners("request");
+  server.removeAllListeners("request");
+  server.on("request", function delayed(req, res) {
+    // The body waits in the paused request stream until a handler reads it.
+    setTimeout(function handle() {
+      handlers.forEach(function call(handler) {
+        handler.call(server, req, res);
+      });
+    }, latencyMs);
+  });
+}
+
 /** Listen, then announce the endpoint on the one line the Python side parses. */
 function main() {
   checkNodeVersion();
   var options = parseOptions();
   var createServer = require("./patches").loadPatchedServer(locatePackage());
   var server = createServer({ tls: options.tls });
+  delayRequests(server, options.latencyMs);
   server.on("error", function onError(err) {
     fail("cannot listen on " + options.host + ":" + options.port + ": " + err.message);
   });

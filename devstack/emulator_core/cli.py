@@ -17,6 +17,8 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Callable
+from typing import TypeVar
 
 from devstack.azure_guard import refusal_in_azure
 from devstack.emulator_core.running import Serving, connection_string, endpoint_url
@@ -30,8 +32,11 @@ __all__ = [
     "refuse_in_azure",
     "run_until_signalled",
     "serve_until_signalled",
+    "settings_of",
     "upstream_rules",
 ]
+
+S = TypeVar("S")
 
 #: What the banner shows in place of the AccessKey.
 MASKED_KEY = "***"
@@ -55,10 +60,17 @@ def access_key(variable: str, default: str) -> str:
 def base_parser(
     prog: str, description: str, default_port: int, upstream_help: str
 ) -> argparse.ArgumentParser:
-    """``--port``, ``--host`` and ``--upstream``; the emulator may add its own options."""
+    """``--port``, ``--host``, ``--latency-ms`` and ``--upstream``; the emulator may add its
+    own options."""
     parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--port", type=int, default=default_port, help="0 picks a free port")
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on")
+    parser.add_argument(
+        "--latency-ms",
+        type=int,
+        default=0,
+        help="milliseconds each REST call waits, as a round trip to Azure (default 0)",
+    )
     parser.add_argument(
         "--upstream",
         action="append",
@@ -75,6 +87,15 @@ def upstream_rules(given: list[str], variable: str, prog: str) -> list[UpstreamR
     texts = [*given, *os.environ.get(variable, "").splitlines()]
     try:
         return [parse_upstream_rule(text) for text in texts if text.strip()]
+    except ValueError as error:
+        raise SystemExit(f"{prog}: {error}") from None
+
+
+def settings_of(kind: Callable[..., S], arguments: argparse.Namespace, prog: str) -> S:
+    """The emulator's settings with the command line's (``--latency-ms``); a value they
+    refuse ends ``prog`` with why."""
+    try:
+        return kind(latency_ms=arguments.latency_ms)
     except ValueError as error:
         raise SystemExit(f"{prog}: {error}") from None
 

@@ -16,6 +16,7 @@ from typing import Protocol, TypeVar
 
 from aiohttp import web
 
+from devstack.emulator_core.latency import delay_rest_calls
 from devstack.emulator_core.middleware import MAX_REQUEST_BODY_BYTES, MIDDLEWARES
 
 __all__ = ["ServedEmulator", "build_app", "serve_app"]
@@ -29,6 +30,9 @@ E = TypeVar("E")
 class _Settings(Protocol):
     @property
     def close_grace(self) -> float: ...
+
+    @property
+    def latency_ms(self) -> int: ...
 
 
 class _Upstream(Protocol):
@@ -49,9 +53,13 @@ class ServedEmulator(Protocol):
     def close_everyone(self) -> None: ...
 
 
-def build_app(key: web.AppKey[E], emulator: E, routes: list[web.RouteDef]) -> web.Application:
-    """The aiohttp application serving ``routes`` for ``emulator`` (stored under ``key``)."""
-    app = web.Application(client_max_size=MAX_REQUEST_BODY_BYTES, middlewares=MIDDLEWARES)
+def build_app(
+    key: web.AppKey[E], emulator: E, routes: list[web.RouteDef], latency_ms: int = 0
+) -> web.Application:
+    """The aiohttp application serving ``routes`` for ``emulator`` (stored under ``key``);
+    REST calls wait ``latency_ms`` first (:mod:`devstack.emulator_core.latency`)."""
+    middlewares = [delay_rest_calls(latency_ms), *MIDDLEWARES] if latency_ms else MIDDLEWARES
+    app = web.Application(client_max_size=MAX_REQUEST_BODY_BYTES, middlewares=middlewares)
     app[key] = emulator
     app.add_routes(routes)
     return app

@@ -22,7 +22,12 @@ from devstack.emulator_core import cli
 from devstack.emulator_core.upstream_rules import UpstreamRule
 from devstack.signalr.emulator import Emulator
 from devstack.signalr.server import serve
-from devstack.signalr.settings import ACCESS_KEY_VARIABLE, DEFAULT_ACCESS_KEY, UPSTREAM_VARIABLE
+from devstack.signalr.settings import (
+    ACCESS_KEY_VARIABLE,
+    DEFAULT_ACCESS_KEY,
+    UPSTREAM_VARIABLE,
+    EmulatorSettings,
+)
 
 PROG = "python -m devstack.signalr"
 DEFAULT_PORT = 8888
@@ -35,7 +40,9 @@ def main() -> None:
     arguments = _parser().parse_args()
     cli.refuse_in_azure("the SignalR emulator")
     upstream = cli.upstream_rules(arguments.upstream, UPSTREAM_VARIABLE, PROG)
-    emulator = Emulator(cli.access_key(ACCESS_KEY_VARIABLE, DEFAULT_ACCESS_KEY), upstream=upstream)
+    key = cli.access_key(ACCESS_KEY_VARIABLE, DEFAULT_ACCESS_KEY)
+    settings = cli.settings_of(EmulatorSettings, arguments, PROG)
+    emulator = Emulator(key, settings, upstream=upstream)
     for rule in emulator.upstream.rules:
         logger.info("upstream: %s", _described(rule))
     cli.run_until_signalled(

@@ -18,7 +18,9 @@ __all__ = ["build_app", "serve"]
 
 def build_app(emulator: Emulator) -> web.Application:
     """The aiohttp application for ``emulator``: client endpoints and the REST API."""
-    return serving.build_app(EMULATOR, emulator, client_routes() + rest_routes())
+    return serving.build_app(
+        EMULATOR, emulator, client_routes() + rest_routes(), emulator.settings.latency_ms
+    )
 
 
 @contextlib.asynccontextmanager

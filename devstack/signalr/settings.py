@@ -51,6 +51,9 @@ class EmulatorSettings:
     #: permessage-deflate costs more CPU than it saves on loopback, and the service's clients
     #: do not need it.
     compress: bool = False
+    #: Milliseconds each REST call waits before it is handled: a round trip to Azure
+    #: (``--latency-ms``; :mod:`devstack.emulator_core.latency`).
+    latency_ms: int = 0
     #: The public key (PEM) of a local Microsoft Entra issuer whose RS256 tokens the REST API
     #: accepts (:mod:`devstack.emulator_core.entra`); None accepts AccessKey tokens only.
     entra_public_key: str | None = None
@@ -58,6 +61,8 @@ class EmulatorSettings:
     entra_issuer: str | None = None
 
     def __post_init__(self) -> None:
+        if self.latency_ms < 0:
+            raise ValueError("latency_ms must not be negative")
         for name in (
             "ping_interval",
             "client_timeout",

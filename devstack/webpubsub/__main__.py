@@ -17,7 +17,12 @@ import logging
 from devstack.emulator_core import cli
 from devstack.webpubsub.emulator import WebPubSubEmulator
 from devstack.webpubsub.server import serve
-from devstack.webpubsub.settings import ACCESS_KEY_VARIABLE, DEFAULT_ACCESS_KEY, UPSTREAM_VARIABLE
+from devstack.webpubsub.settings import (
+    ACCESS_KEY_VARIABLE,
+    DEFAULT_ACCESS_KEY,
+    UPSTREAM_VARIABLE,
+    WebPubSubSettings,
+)
 
 PROG = "python -m devstack.webpubsub"
 DEFAULT_PORT = 8080
@@ -31,7 +36,8 @@ def main() -> None:
     cli.refuse_in_azure("the Web PubSub emulator")
     upstream = cli.upstream_rules(arguments.upstream, UPSTREAM_VARIABLE, PROG)
     key = cli.access_key(ACCESS_KEY_VARIABLE, DEFAULT_ACCESS_KEY)
-    emulator = WebPubSubEmulator(key, upstream=upstream)
+    settings = cli.settings_of(WebPubSubSettings, arguments, PROG)
+    emulator = WebPubSubEmulator(key, settings, upstream=upstream)
     for rule in emulator.upstream.rules:
         logger.info("event handler: %s", cli.masked_url(rule.url_template))
     cli.run_until_signalled(

@@ -20,7 +20,9 @@ __all__ = ["build_app", "serve"]
 
 
 def build_app(emulator: WebPubSubEmulator) -> web.Application:
-    return serving.build_app(EMULATOR, emulator, client_routes() + rest_routes())
+    return serving.build_app(
+        EMULATOR, emulator, client_routes() + rest_routes(), emulator.settings.latency_ms
+    )
 
 
 @contextlib.asynccontextmanager

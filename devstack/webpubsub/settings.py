@@ -44,6 +44,9 @@ class WebPubSubSettings:
     #: which bounds the requests of Microsoft's preview emulator).
     upstream_timeout: float = 100.0
     compress: bool = False
+    #: Milliseconds each REST call waits before it is handled: a round trip to Azure
+    #: (``--latency-ms``; :mod:`devstack.emulator_core.latency`).
+    latency_ms: int = 0
     #: The public key (PEM) of a local Microsoft Entra issuer whose RS256 tokens the REST API
     #: accepts (:mod:`devstack.emulator_core.entra`); None accepts AccessKey tokens only.
     entra_public_key: str | None = None
@@ -51,6 +54,8 @@ class WebPubSubSettings:
     entra_issuer: str | None = None
 
     def __post_init__(self) -> None:
+        if self.latency_ms < 0:
+            raise ValueError("latency_ms must not be negative")
         for name in ("reconnect_window", "close_grace", "upstream_timeout"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")

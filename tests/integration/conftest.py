@@ -7,6 +7,7 @@ import itertools
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack, ExitStack
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +19,12 @@ from devstack.signalr import start_emulator
 from devstack.stack import free_port
 from devstack.webpubsub import start_emulator as start_webpubsub
 from tests.fixtures.entra_issuer import LocalIssuer, ManagedIdentityEndpoint, serve_managed_identity
-from tests.fixtures.functions_host import FUNCTION_KEY, HostedApp, serve_function_app
+from tests.fixtures.functions_host import (
+    FUNCTION_KEY,
+    HostedApp,
+    serve_function_app,
+    serve_function_app_instances,
+)
 from tests.fixtures.hub_client import NodeHubClient
 from tests.integration.chat_calls import NEW, body_of, membership, principal
 
@@ -42,12 +48,21 @@ def closed_port() -> int:
     return port
 
 
+#: What the tests that must hold on a scaled-out app run on: one instance (in-process), and
+#: two dev host processes behind the front door, as Azure runs the app on several instances.
+INSTANCES = [pytest.param(1, id="1-instance"), pytest.param(2, id="2-instances")]
+
+
 @pytest.fixture
-async def load_app(cosmos_server: Any) -> AsyncIterator[LoadApp]:
+async def load_app(cosmos_server: Any, tmp_path: Path) -> AsyncIterator[LoadApp]:
     """Serve function_app afresh under an environment, as a new worker process would load it,
     with a real-time emulator of its own (SignalR, or Web PubSub when the settings say
     ``DOCCHAT_REALTIME=webpubsub``) whose events call it, as the service calls the app's
     webhook.
+
+    ``load(instances=1, **settings)``: with ``instances`` above 1 the app runs in that many
+    dev host processes behind the front door (round robin, no affinity), and the emulator's
+    events go through the front door too; the :class:`HostedApp` is the same.
 
     Defaults: dev identity, open access, REST mode, a Cosmos container of its own per test;
     keyword arguments override any setting.
@@ -56,7 +71,7 @@ async def load_app(cosmos_server: Any) -> AsyncIterator[LoadApp]:
     with ExitStack() as emulators:
         async with AsyncExitStack() as served:
 
-            async def load(**settings: str) -> HostedApp:
+            async def load(*, instances: int = 1, **settings: str) -> HostedApp:
                 port = free_port()
                 backend = settings.get("DOCCHAT_REALTIME", "signalr")
                 rule = f"http://127.0.0.1:{port}/runtime/webhooks/{backend}?code={FUNCTION_KEY}"
@@ -78,11 +93,25 @@ async def load_app(cosmos_server: Any) -> AsyncIterator[LoadApp]:
                     "WebPubSubConnectionString": emulator.connection_string,
                     **settings,
                 }
-                hosted = await served.enter_async_context(serve_function_app(environment, port))
+                serving = (
+                    serve_function_app(environment, port)
+                    if instances == 1
+                    else serve_function_app_instances(
+                        environment, port, instances, _log_dir(tmp_path, port)
+                    )
+                )
+                hosted = await served.enter_async_context(serving)
                 hosted.emulator = emulator
                 return hosted
 
             yield load
+
+
+def _log_dir(tmp_path: Path, port: int) -> Path:
+    """A folder for the logs of the app served on ``port`` (a test may load several)."""
+    folder = tmp_path / f"app-{port}"
+    folder.mkdir()
+    return folder
 
 
 @pytest.fixture

@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from tests.fixtures.chat import ALICE, BOB
 from tests.fixtures.functions_host import Answer, HostedApp
 from tests.integration.chat_calls import body_of, doc, post, principal
-from tests.integration.conftest import LoadApp
+from tests.integration.conftest import INSTANCES, LoadApp
 
 EVENTS = ("newMessage", "messageUpdated", "messageDeleted")
 
@@ -99,9 +101,12 @@ async def test_a_reaction_must_be_one_emoji(load_app: LoadApp) -> None:
         assert "emoji must be one emoji" in body_of(answer)["error"]["message"]
 
 
-async def test_read_markers_count_what_is_left_and_never_go_back(load_app: LoadApp) -> None:
-    document = doc("read")
-    host = await load_app()
+@pytest.mark.parametrize("instances", INSTANCES)
+async def test_read_markers_count_what_is_left_and_never_go_back(
+    load_app: LoadApp, instances: int
+) -> None:
+    document = doc(f"read-{instances}")
+    host = await load_app(instances=instances)
     for n in range(3):
         await post(host, BOB, document, f"from bob {n}")
     await post(host, ALICE, document, "from alice")
@@ -124,6 +129,27 @@ async def test_read_markers_count_what_is_left_and_never_go_back(load_app: LoadA
         "mark_read", method="PUT", document_id=document, headers=principal(ALICE), body={"seq": 9}
     )
     assert too_far.status_code == 400
+
+
+async def test_every_instance_accepts_a_read_marker_for_the_newest_message(
+    load_app: LoadApp,
+) -> None:
+    """Whichever instance stored a message, any instance takes a marker up to it: the
+    front door sends a client's next request anywhere (round robin, no affinity)."""
+    document = doc("read-anywhere")
+    host = await load_app(instances=2)
+    for n in range(3):
+        await post(host, BOB, document, f"from bob {n}")
+
+    for index in range(len(host.instance_urls)):
+        answer = await host.instance(index).call(
+            "mark_read",
+            method="PUT",
+            document_id=document,
+            headers=principal(ALICE),
+            body={"seq": 3},
+        )
+        assert (answer.status_code, body_of(answer)) == (200, {"seq": 3, "unread": 0}), index
 
 
 async def test_read_markers_stay_out_of_history_and_of_other_readers_counts(

@@ -22,16 +22,24 @@ from tests.integration.chat_calls import (
     principal,
     received_message,
 )
-from tests.integration.conftest import LoadApp, closed_port
+from tests.integration.conftest import INSTANCES, LoadApp, closed_port
+
+#: Each mode on one instance, and one of them on two behind the front door.
+MODES_AND_INSTANCES = [
+    pytest.param("rest", 1, id="rest-1-instance"),
+    pytest.param("bindings", 1, id="bindings-1-instance"),
+]
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    ("mode", "instances"), [*MODES_AND_INSTANCES, pytest.param("rest", 2, id="rest-2-instances")]
+)
 async def test_two_users_in_a_document_see_each_others_messages_and_others_see_nothing(
-    load_app: LoadApp, listen: Callable[..., Any], mode: str
+    load_app: LoadApp, listen: Callable[..., Any], mode: str, instances: int
 ) -> None:
-    document = doc(f"shared-{mode}")
-    other_document = doc(f"other-{mode}")
-    host = await load_app(DOCCHAT_SIGNALR_MODE=mode)
+    document = doc(f"shared-{mode}-{instances}")
+    other_document = doc(f"other-{mode}-{instances}")
+    host = await load_app(instances=instances, DOCCHAT_SIGNALR_MODE=mode)
     alice = await listen(host, ALICE, document)
     bob = await listen(host, BOB, document)
     carol = await listen(host, CAROL, other_document)
@@ -53,12 +61,15 @@ async def test_two_users_in_a_document_see_each_others_messages_and_others_see_n
     await nothing_before(carol, host, other_document)
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    ("mode", "instances"),
+    [*MODES_AND_INSTANCES, pytest.param("bindings", 2, id="bindings-2-instances")],
+)
 async def test_a_retry_with_the_same_id_is_stored_once_and_delivered_again(
-    load_app: LoadApp, listen: Callable[..., Any], mode: str
+    load_app: LoadApp, listen: Callable[..., Any], mode: str, instances: int
 ) -> None:
-    document = doc(f"retry-{mode}")
-    host = await load_app(DOCCHAT_SIGNALR_MODE=mode)
+    document = doc(f"retry-{mode}-{instances}")
+    host = await load_app(instances=instances, DOCCHAT_SIGNALR_MODE=mode)
     bob = await listen(host, BOB, document)
 
     first = await post(host, ALICE, document, "once", id="client-42")
@@ -76,11 +87,12 @@ async def test_a_retry_with_the_same_id_is_stored_once_and_delivered_again(
     assert [item["id"] for item in body_of(history)["items"]] == ["client-42"]
 
 
+@pytest.mark.parametrize("instances", INSTANCES)
 async def test_a_client_that_missed_messages_catches_up_exactly(
-    load_app: LoadApp, listen: Callable[..., Any]
+    load_app: LoadApp, listen: Callable[..., Any], instances: int
 ) -> None:
-    document = doc("gap")
-    host = await load_app()
+    document = doc(f"gap-{instances}")
+    host = await load_app(instances=instances)
     bob = await listen(host, BOB, document)
     seen = body_of(await post(host, ALICE, document, "before the gap"))
     assert await received_message(bob) == seen
@@ -111,9 +123,10 @@ async def test_a_client_that_missed_messages_catches_up_exactly(
     assert caught_up[-1]["text"] == "barrier"
 
 
-async def test_history_pages_newest_first(load_app: LoadApp) -> None:
-    document = doc("pages")
-    host = await load_app()
+@pytest.mark.parametrize("instances", INSTANCES)
+async def test_history_pages_newest_first(load_app: LoadApp, instances: int) -> None:
+    document = doc(f"pages-{instances}")
+    host = await load_app(instances=instances)
     posted = [body_of(await post(host, ALICE, document, f"n{n}")) for n in range(5)]
 
     pages: list[list[dict[str, Any]]] = []
@@ -292,13 +305,14 @@ async def member_route(
     return await host.call(name, document_id=document_id, route_params=route, **request)
 
 
+@pytest.mark.parametrize("instances", INSTANCES)
 async def test_in_members_mode_a_backend_grants_and_revokes_and_the_revoked_stop_hearing(
-    load_app: LoadApp, listen: Callable[..., Any]
+    load_app: LoadApp, listen: Callable[..., Any], instances: int
 ) -> None:
     """Membership is kept in Cosmos DB; a revocation closes the user's connections at once,
     and the user can neither read nor join again."""
-    document = doc("members")
-    host = await load_app(DOCCHAT_ACCESS="members")
+    document = doc(f"members-{instances}")
+    host = await load_app(instances=instances, DOCCHAT_ACCESS="members")
     for user, role in ((ALICE, "writer"), (BOB, "reader")):
         granted = await member_route(
             host, "put_member", document, user, method="PUT", body={"role": role}

@@ -18,7 +18,7 @@ from tests.fixtures.chat import ALICE, BOB
 from tests.fixtures.functions_host import HostedApp
 from tests.fixtures.hub_client import NodeHubClient
 from tests.integration.chat_calls import CAROL, MODES, body_of, doc, membership, principal
-from tests.integration.conftest import LoadApp
+from tests.integration.conftest import INSTANCES, LoadApp
 
 PRESENCE, TYPING = "presence", "typing"
 PROTOCOLS = ["json", "messagepack"]
@@ -44,13 +44,24 @@ async def next_of(listener: NodeHubClient, target: str) -> Any:
     return argument
 
 
-@pytest.mark.parametrize("protocol", PROTOCOLS)
-@pytest.mark.parametrize("mode", MODES)
+#: Every mode with every protocol on one instance; two of them on two behind the front door.
+PRESENCE_CASES = [
+    *(
+        pytest.param(mode, protocol, 1, id=f"{mode}-{protocol}-1-instance")
+        for mode in MODES
+        for protocol in PROTOCOLS
+    ),
+    pytest.param("rest", "json", 2, id="rest-json-2-instances"),
+    pytest.param("bindings", "messagepack", 2, id="bindings-messagepack-2-instances"),
+]
+
+
+@pytest.mark.parametrize(("mode", "protocol", "instances"), PRESENCE_CASES)
 async def test_each_user_sees_who_is_in_the_document_and_who_is_typing(
-    load_app: LoadApp, listen: Callable[..., Any], mode: str, protocol: str
+    load_app: LoadApp, listen: Callable[..., Any], mode: str, protocol: str, instances: int
 ) -> None:
-    document = doc(f"presence-{mode}-{protocol}")
-    host = await load_app(DOCCHAT_SIGNALR_MODE=mode)
+    document = doc(f"presence-{mode}-{protocol}-{instances}")
+    host = await load_app(instances=instances, DOCCHAT_SIGNALR_MODE=mode)
     hears = (PRESENCE, TYPING)
     alice = await listen(host, ALICE, document, targets=hears, protocol=protocol)
     assert await next_of(alice, PRESENCE) == {"documentId": document, "users": users(ALICE)}
@@ -68,11 +79,12 @@ async def test_each_user_sees_who_is_in_the_document_and_who_is_typing(
     assert await next_of(alice, PRESENCE) == {"documentId": document, "users": users(ALICE)}
 
 
+@pytest.mark.parametrize("instances", INSTANCES)
 async def test_typing_never_reaches_the_typist_or_another_document(
-    load_app: LoadApp, listen: Callable[..., Any]
+    load_app: LoadApp, listen: Callable[..., Any], instances: int
 ) -> None:
-    document, elsewhere = doc("typing"), doc("typing-elsewhere")
-    host = await load_app()
+    document, elsewhere = doc(f"typing-{instances}"), doc(f"typing-elsewhere-{instances}")
+    host = await load_app(instances=instances)
     alice = await listen(host, ALICE, document, targets=(TYPING,))
     alice_again = await listen(host, ALICE, document, targets=(TYPING,))
     carol = await listen(host, CAROL, elsewhere, targets=(TYPING,))

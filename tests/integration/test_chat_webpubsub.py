@@ -52,12 +52,20 @@ async def connect(
     return client
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    ("mode", "instances"),
+    [
+        *(pytest.param(mode, 1, id=f"{mode}-1-instance") for mode in MODES),
+        pytest.param("rest", 2, id="rest-2-instances"),
+    ],
+)
 async def test_messages_presence_and_typing_reach_the_document_on_web_pubsub(
-    load_app: LoadApp, clients: AsyncExitStack, mode: str
+    load_app: LoadApp, clients: AsyncExitStack, mode: str, instances: int
 ) -> None:
-    document = doc(f"webpubsub-{mode}")
-    host = await load_app(DOCCHAT_REALTIME="webpubsub", DOCCHAT_WEBPUBSUB_MODE=mode)
+    document = doc(f"webpubsub-{mode}-{instances}")
+    host = await load_app(
+        instances=instances, DOCCHAT_REALTIME="webpubsub", DOCCHAT_WEBPUBSUB_MODE=mode
+    )
     alice = await connect(clients, host, ALICE, document)
     bob = await connect(clients, host, BOB, document)
 
