@@ -508,15 +508,17 @@ class LocalStack:
         """Start each child that exits by itself again, on its port, until one keeps dying.
 
         ``report`` gets one line per restart; the result says which child gave up and why.
-        A child stopped on purpose (:meth:`stop_signalr`) stays stopped.
+        A child stopped on purpose (:meth:`stop_signalr`) stays stopped. Once :meth:`stop` has
+        run (from another thread: a test that supervises in the background), it returns.
         """
-        while True:
-            for service in self._services:
+        while self._services:
+            for service in tuple(self._services):
                 if service.child.exited:
                     gave_up = self._restart(service, report)
                     if gave_up:
                         return gave_up
             time.sleep(poll)
+        return "the stack was stopped"
 
     def child(self, name: str) -> ChildProcess:
         """The running child called ``name``: ``cosmos``, ``signalr`` or ``webpubsub``, and

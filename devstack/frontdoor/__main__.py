@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from devstack.azure_guard import refusal_in_azure
-from devstack.frontdoor.proxy import FrontDoor
+from devstack.frontdoor.proxy import FrontDoor, server
 
 PROG = "python -m devstack.frontdoor"
 READY_PREFIX = "Front door listening on "
@@ -61,12 +61,7 @@ def _parser() -> argparse.ArgumentParser:
 
 async def _serve(front_door: FrontDoor, host: str, port: int) -> int:
     await front_door.start()
-    # No access log (one line per request would drown the hosts' own lines), and bodies go
-    # on compressed as they came.
-    runner = web.ServerRunner(
-        web.Server(front_door.handle, access_log=None, auto_decompress=False),
-        handle_signals=False,
-    )
+    runner = web.ServerRunner(server(front_door), handle_signals=False)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port, reuse_address=True).start()

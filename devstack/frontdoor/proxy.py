@@ -29,7 +29,7 @@ from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-__all__ = ["ANSWER_TIMEOUT", "FrontDoor", "forwarded_headers"]
+__all__ = ["ANSWER_TIMEOUT", "FrontDoor", "forwarded_headers", "server"]
 
 logger = logging.getLogger("devstack.frontdoor")
 
@@ -141,6 +141,13 @@ class FrontDoor:
             data=body,
             allow_redirects=False,
         )
+
+
+def server(front_door: FrontDoor) -> web.Server:
+    """The HTTP server for ``front_door``: aiohttp's low-level one, so no router or
+    middleware sees (or normalizes) a path; no access log (one line per request would drown
+    the instances' own); bodies go on compressed as they came."""
+    return web.Server(front_door.handle, access_log=None, auto_decompress=False)
 
 
 async def _relay(request: web.BaseRequest, upstream: aiohttp.ClientResponse) -> web.StreamResponse:
