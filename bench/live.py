@@ -26,9 +26,14 @@ _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 
 @contextmanager
-def running_stack(benchmark: str) -> Iterator[LocalStack]:
-    """The whole local stack, fresh and empty, stopped on leaving."""
-    with LocalStack(log_dir=RESULTS / "logs" / benchmark) as stack:
+def running_stack(
+    benchmark: str, *, instances: int = 1, latency_ms: int = 0
+) -> Iterator[LocalStack]:
+    """The whole local stack, fresh and empty, stopped on leaving: the app on ``instances``
+    dev hosts (behind the front door when more than one), with ``latency_ms`` added to each
+    answer of Cosmos DB and the real-time REST API, as a round trip to Azure would."""
+    logs = RESULTS / "logs" / benchmark
+    with LocalStack(log_dir=logs, instances=instances, latency_ms=latency_ms) as stack:
         yield stack
 
 

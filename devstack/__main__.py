@@ -186,11 +186,19 @@ def _summary(stack: LocalStack, root: Path) -> str:
         ("API", f"{stack.base_url}/{prefix} ({host}; function key {stack.function_key})"),
         *_realtime_rows(stack),
         ("Cosmos DB", stack.cosmos_endpoint),
+        *_latency_rows(stack),
         *_storage_rows(stack),
         ("Logs", f"{_shown(stack.log_dir, root)}/"),
     ]
     lines = [f"  {name:<10} {value}" for name, value in rows]
     return "\n".join(["docchat is running; Ctrl-C stops it.", *lines])
+
+
+def _latency_rows(stack: LocalStack) -> list[tuple[str, str]]:
+    """The round trip added to the stand-ins' answers, when one was asked for."""
+    if not stack.latency_ms:
+        return []
+    return [("Latency", f"{stack.latency_ms} ms added to each Cosmos DB and REST API answer")]
 
 
 def _storage_rows(stack: LocalStack) -> list[tuple[str, str]]:

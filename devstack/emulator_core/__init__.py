@@ -3,6 +3,6 @@ the registry of connections and groups, per-connection outboxes and socket write
 checks (AccessKey tokens in ``tokens``, a local Microsoft Entra issuer's in ``entra``), the
 service's error shape and HTTP middleware, name checks, the REST calls and the
 operations both services answer alike (``rest_calls``), the aiohttp app and server
-(``serving``), upstream rules and sending (``upstream_rules``, ``upstream``), the command line
-(``cli``), and running a server in a background thread or until a signal. Each emulator adds
-its own protocols on top."""
+(``serving``), Azure's round trip added to REST calls (``latency``), upstream rules and
+sending (``upstream_rules``, ``upstream``), the command line (``cli``), and running a server
+in a background thread or until a signal. Each emulator adds its own protocols on top."""
