@@ -104,6 +104,11 @@ class FrontDoor:
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
         """Forward ``request`` to the next instance that accepts it; stream its answer back."""
         headers = forwarded_headers(request)
+        if headers.get("Expect", "").lower() == "100-continue":
+            # The client waits for this before it sends the body; the body then comes whole,
+            # so the instance is not asked to wait for it again.
+            await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            del headers["Expect"]
         body = request.content if request.body_exists else None
         for instance in self._next_round():
             try:

@@ -151,6 +151,23 @@ async def test_a_chunked_body_is_streamed_on_whole(two_instances: str) -> None:
     assert headers_named(seen, "Content-Length") == []
 
 
+async def test_a_client_that_expects_100_continue_is_told_to_go_on(two_instances: str) -> None:
+    """The client waits for ``100 Continue`` before its body (RFC 9110 10.1.1), as curl does
+    for a large one: the front door says it, so the body is not held back."""
+    address = two_instances.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(address[0], int(address[1]))
+    head = "POST /api/x HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n"
+    writer.write(head.encode())
+    assert await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5) == (
+        b"HTTP/1.1 100 Continue\r\n\r\n"
+    )
+    writer.write(b"body")
+    status = await asyncio.wait_for(reader.readline(), 5)
+    writer.close()
+
+    assert status.startswith(b"HTTP/1.1 200")
+
+
 async def test_x_forwarded_headers_say_who_asked_and_hop_by_hop_ones_stay_behind(
     two_instances: str,
 ) -> None:
