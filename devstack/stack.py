@@ -406,6 +406,11 @@ class LocalStack:
         self.cosmos_endpoint = ""
         self._services: list[_Service] = []
         self._signalr: _Service | None = None
+        #: Held by :meth:`supervise` while it looks at or restarts children, and by
+        #: :meth:`stop`: a stop from another thread never races a restart (which would leave
+        #: a child nobody stops).
+        self._supervision = threading.Lock()
+        self._stopped = False
 
     @property
     def children(self) -> tuple[ChildProcess, ...]:
@@ -465,6 +470,7 @@ class LocalStack:
         )
         if problems:
             raise StackError("\n".join(problems))
+        self._stopped = False
         atexit.register(self.stop)
         try:
             self._start_cosmos()
@@ -498,10 +504,12 @@ class LocalStack:
 
     def stop(self) -> None:
         """Stop every child, the last started first; safe to call twice."""
-        for service in reversed(self._services):
-            service.child.stop()
-        self._services.clear()
-        self._signalr = None
+        with self._supervision:
+            self._stopped = True
+            for service in reversed(self._services):
+                service.child.stop()
+            self._services.clear()
+            self._signalr = None
         atexit.unregister(self.stop)
 
     def supervise(self, report: Callable[[str], None], poll: float = 0.2) -> str:
@@ -511,14 +519,16 @@ class LocalStack:
         A child stopped on purpose (:meth:`stop_signalr`) stays stopped. Once :meth:`stop` has
         run (from another thread: a test that supervises in the background), it returns.
         """
-        while self._services:
-            for service in tuple(self._services):
-                if service.child.exited:
-                    gave_up = self._restart(service, report)
-                    if gave_up:
-                        return gave_up
+        while True:
+            with self._supervision:
+                if self._stopped:
+                    return "the stack was stopped"
+                for service in self._services:
+                    if service.child.exited:
+                        gave_up = self._restart(service, report)
+                        if gave_up:
+                            return gave_up
             time.sleep(poll)
-        return "the stack was stopped"
 
     def child(self, name: str) -> ChildProcess:
         """The running child called ``name``: ``cosmos``, ``signalr`` or ``webpubsub``, and
