@@ -21,7 +21,7 @@ import requests
 import urllib3
 
 from devstack.host.server import PING_PATH
-from devstack.stack import PROJECT_ROOT, LocalStack, RestartPolicy
+from devstack.stack import PROJECT_ROOT, LocalStack, RestartPolicy, free_port, port_is_free
 from signalr.connection_string import parse_connection_string
 from tests.devstack.host_apps.serving import app_path
 from tests.fixtures.hub_client import NodeHubClient
@@ -144,6 +144,42 @@ def test_the_stand_ins_answer_after_the_latency_asked_for(stack: LocalStack) -> 
         elapsed = time.perf_counter() - started
         assert answer.ok, url
         assert elapsed >= LATENCY_MS / 1000, (url, elapsed)
+
+
+def test_devstack_runs_several_instances_behind_the_front_door_until_ctrl_c(
+    tmp_path: Path,
+) -> None:
+    """What ``make dev INSTANCES=2 LATENCY_MS=1`` runs, from start to Ctrl-C."""
+    ports = {name: free_port() for name in ("--port", "--signalr-port", "--cosmos-port")}
+    arguments = [*itertools.chain(*((name, str(port)) for name, port in ports.items()))]
+    arguments += ["--instances", "2", "--latency-ms", "1", "--app", str(TOPOLOGY_APP)]
+    arguments += ["--settings", str(tmp_path / "s.json"), "--log-dir", str(tmp_path)]
+    process = subprocess.Popen(  # noqa: S603 (this interpreter, fixed arguments)
+        [sys.executable, "-m", "devstack", *arguments],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if line.startswith("docchat is running"):
+                break
+        summary = "".join(process.stdout.readline() for _ in range(3))
+        with requests.Session() as session:
+            base_url = f"http://127.0.0.1:{ports['--port']}"
+            pids = {served_by(session, base_url) for _ in range(2)}
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=60)
+
+    assert "round robin over 2 dev hosts" in summary, "".join(lines) + summary
+    assert len(pids) == 2
+    assert process.returncode == 0
+    assert all(port_is_free(port) for port in ports.values())
 
 
 def devstack_says(tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
