@@ -602,7 +602,8 @@ class LocalStack:
         # The emulator's banner masks the key; the key is the one this stack gave it.
         banner = signalr.wait_for_ready_line(deadline)[1]
         endpoint = parse_connection_string(banner).service_url
-        signalr.wait_until(lambda: _answers(f"{endpoint}/api/health", "HEAD"), deadline)
+        health = f"{endpoint}/api/health"
+        signalr.wait_until(lambda: _answers(health, "HEAD", self._latency_s), deadline)
         key = signalr.env[ACCESS_KEY_VARIABLE]
         self.settings[SIGNALR_SETTING] = signalr_connection_string(endpoint, key)
 
@@ -634,9 +635,14 @@ class LocalStack:
         webpubsub.start()
         deadline = time.monotonic() + self.timeout
         endpoint = parse_connection_string(webpubsub.wait_for_ready_line(deadline)[1]).service_url
-        webpubsub.wait_until(lambda: _answers(f"{endpoint}/api/health", "HEAD"), deadline)
+        health = f"{endpoint}/api/health"
+        webpubsub.wait_until(lambda: _answers(health, "HEAD", self._latency_s), deadline)
         key = webpubsub.env[webpubsub_settings.ACCESS_KEY_VARIABLE]
         self.settings[WEBPUBSUB_SETTING] = signalr_connection_string(endpoint, key)
+
+    @property
+    def _latency_s(self) -> float:
+        return self.latency_ms / 1000
 
     def _latency(self) -> list[str]:
         """The stand-ins' option for Azure's round trip, when one is asked for."""
@@ -792,19 +798,19 @@ def _accepts_connections(port: int) -> bool:
     return True
 
 
-def _answers(url: str, method: str) -> bool:
-    """Whether ``url`` answers ``method`` with a 2xx (self-signed TLS accepted: loopback)."""
+def _answers(url: str, method: str, latency: float = 0.0) -> bool:
+    """Whether ``url`` answers ``method`` with a 2xx (self-signed TLS accepted: loopback),
+    allowing ``latency`` seconds more than a loopback answer takes."""
+    timeout = _PROBE_TIMEOUT + latency
     parts = urlsplit(url)
     connection: http.client.HTTPConnection
     if parts.scheme == "https":
         context = ssl.create_default_context()
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
-        connection = http.client.HTTPSConnection(
-            parts.netloc, timeout=_PROBE_TIMEOUT, context=context
-        )
+        connection = http.client.HTTPSConnection(parts.netloc, timeout=timeout, context=context)
     else:
-        connection = http.client.HTTPConnection(parts.netloc, timeout=_PROBE_TIMEOUT)
+        connection = http.client.HTTPConnection(parts.netloc, timeout=timeout)
     try:
         connection.request(method, parts.path or "/")
         return 200 <= connection.getresponse().status < 300

@@ -157,7 +157,9 @@ def start_cosmos_server(
     )
     pipes = _ServerPipes(process)
     try:
-        endpoint = _wait_until_healthy(process, pipes, time.monotonic() + timeout)
+        endpoint = _wait_until_healthy(
+            process, pipes, time.monotonic() + timeout, latency_ms / 1000
+        )
     except BaseException:
         _stop(process, pipes, timeout=5.0)
         raise
@@ -165,11 +167,12 @@ def start_cosmos_server(
 
 
 def _wait_until_healthy(
-    process: subprocess.Popen[str], pipes: _ServerPipes, deadline: float
+    process: subprocess.Popen[str], pipes: _ServerPipes, deadline: float, latency: float
 ) -> str:
-    """Wait for the launcher's ready line, then for a real answer on `GET /`."""
+    """Wait for the launcher's ready line, then for a real answer on `GET /` (which comes
+    `latency` seconds later than on loopback)."""
     endpoint = _read_endpoint(process, pipes, deadline)
-    while not _answers(endpoint):
+    while not _answers(endpoint, latency):
         _check_alive(process, pipes)
         if time.monotonic() > deadline:
             raise CosmosServerError(f"local Cosmos server at {endpoint} never answered")
@@ -202,7 +205,7 @@ def _check_alive(process: subprocess.Popen[str], pipes: _ServerPipes) -> None:
     raise CosmosServerError(f"local Cosmos server exited with code {code}: {pipes.errors()}")
 
 
-def _answers(endpoint: str) -> bool:
+def _answers(endpoint: str, latency: float) -> bool:
     """One `GET /` (the account document): proves the server really serves requests."""
     scheme, _, address = endpoint.partition("://")
     host, _, port = address.rpartition(":")
@@ -214,10 +217,10 @@ def _answers(endpoint: str) -> bool:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
         connection = http.client.HTTPSConnection(
-            host, int(port), timeout=_PROBE_TIMEOUT_S, context=context
+            host, int(port), timeout=_PROBE_TIMEOUT_S + latency, context=context
         )
     else:
-        connection = http.client.HTTPConnection(host, int(port), timeout=_PROBE_TIMEOUT_S)
+        connection = http.client.HTTPConnection(host, int(port), timeout=_PROBE_TIMEOUT_S + latency)
     try:
         connection.request("GET", "/")
         return connection.getresponse().status == http.client.OK
