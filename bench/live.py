@@ -3,14 +3,20 @@ its processes, the Node processes that hold the JS clients, and posting messages
 
 The stack is :class:`devstack.stack.LocalStack`: the local Cosmos server, the SignalR
 emulator and the dev host as child processes on free loopback ports, logging to
-``bench/results/logs/<benchmark>/``.
+``bench/results/logs/<benchmark>/``. What the scale-out benchmarks add: the ``--instances`` and
+``--latency-ms`` options, reading a document's whole history back, the CPU time of the app's
+host processes, and the REST calls the emulator served (counted from its log, one line each).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
+import re
+import statistics
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -19,10 +25,26 @@ from urllib.parse import quote
 
 import aiohttp
 
+from chat.messages import Cursor
 from devstack.stack import LocalStack
 
 RESULTS = Path(__file__).resolve().parent / "results"
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+#: One emulator log line per HTTP call: ``... GET /api/hubs/documents/... 202 0.4 ms``.
+_REST_CALL = re.compile(r" (GET|HEAD|POST|PUT|PATCH|DELETE) (/api/\S+) (\d{3}) ")
+_HEALTH_PATH = "/api/health"
+#: The emulator log is complete once no line has come for this long.
+_LOG_QUIET_SECONDS = 1.0
+
+
+def add_stack_options(parser: argparse.ArgumentParser, instances: int = 2) -> None:
+    """``--instances`` (app host processes behind the front door) and ``--latency-ms``
+    (added to each answer of Cosmos DB and the real-time REST API)."""
+    parser.add_argument("--instances", type=int, default=instances, help="app host processes")
+    parser.add_argument(
+        "--latency-ms", type=int, default=0, help="added to each Cosmos DB and service REST answer"
+    )
 
 
 @contextmanager
@@ -35,6 +57,105 @@ def running_stack(
     logs = RESULTS / "logs" / benchmark
     with LocalStack(log_dir=logs, instances=instances, latency_ms=latency_ms) as stack:
         yield stack
+
+
+def host_cpu_seconds(stack: LocalStack) -> float:
+    """The CPU time (user + system) the app's host processes have used so far, whole process
+    groups; the front door is not counted (Azure's front end is not the app's)."""
+    hosts = (child for child in stack.children if child.name.startswith("host") and child.pid)
+    return sum(_group_cpu_seconds(child.pid) for child in hosts if child.pid)
+
+
+def _group_cpu_seconds(group: int) -> float:
+    ticks = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # it ended while we looked
+        # After the command: state, ppid, pgrp, ... utime and stime are the 12th and 13th.
+        if int(fields[2]) == group:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / _CLOCK_TICKS
+
+
+class RestCalls:
+    """The service REST calls the real-time emulator has served, read from its log (the
+    emulators log one line per HTTP call); the health checks are left out."""
+
+    def __init__(self, stack: LocalStack) -> None:
+        name = "webpubsub" if stack.uses_webpubsub else "signalr"
+        self._log = stack.child(name).log_path
+        self._read = 0
+        self.by_kind: dict[str, int] = {}
+
+    async def settle(self) -> dict[str, int]:
+        """Wait until the log has been quiet for a moment; the calls logged since the last
+        settle, by kind (method, path with its names as ``*``, status)."""
+        calls: dict[str, int] = {}
+        quiet_since = time.monotonic()
+        while time.monotonic() - quiet_since < _LOG_QUIET_SECONDS:
+            await asyncio.sleep(0.1)
+            with self._log.open("rb") as log:
+                log.seek(self._read)
+                data = log.read()
+            complete = data[: data.rfind(b"\n") + 1]
+            if not complete:
+                continue
+            self._read += len(complete)
+            quiet_since = time.monotonic()
+            for found in _REST_CALL.finditer(complete.decode("utf-8", errors="replace")):
+                if found[2] != _HEALTH_PATH:
+                    kind = f"{found[1]} {_kind_of(found[2])} {found[3]}"
+                    calls[kind] = calls.get(kind, 0) + 1
+        for kind, count in calls.items():
+            self.by_kind[kind] = self.by_kind.get(kind, 0) + count
+        return calls
+
+
+def _kind_of(path: str) -> str:
+    """``/api/hubs/documents/groups/doc-1/connections/abc`` as
+    ``/api/hubs/*/groups/*/connections/*``: the operation without its names."""
+    parts = path.split("/")
+    named = {"hubs", "groups", "connections", "users", "permissions"}
+    return "/".join(
+        "*" if index > 0 and parts[index - 1] in named else part for index, part in enumerate(parts)
+    )
+
+
+def total(calls: dict[str, int]) -> int:
+    return sum(calls.values())
+
+
+def percentiles_ms(seconds: list[float]) -> dict[str, float | None]:
+    """p50, p95 and p99 of ``seconds``, in ms (None without two samples)."""
+    if len(seconds) < 2:
+        only = seconds[0] * 1e3 if seconds else None
+        return {"p50": only, "p95": only, "p99": only}
+    cuts = statistics.quantiles(seconds, n=100)
+    return {"p50": cuts[49] * 1e3, "p95": cuts[94] * 1e3, "p99": cuts[98] * 1e3}
+
+
+async def read_history(
+    session: aiohttp.ClientSession, stack: LocalStack, document: str, reader: str
+) -> list[dict[str, Any]]:
+    """Every message of ``document``, oldest first, read back as the user ``reader`` through
+    the catch-up route (``?after=`` from position 0, page by page)."""
+    url = f"{stack.base_url}/api/documents/{quote(document, safe='')}/messages"
+    headers = {"x-ms-client-principal-id": reader, "x-ms-client-principal-name": reader}
+    after: str | None = Cursor(0).encode()
+    messages: list[dict[str, Any]] = []
+    while after:
+        params = {"after": after, "limit": "100"}
+        async with session.get(url, params=params, headers=headers) as response:
+            if response.status != 200:
+                raise RuntimeError(f"reading {document} answered {response.status}")
+            page = await response.json()
+        messages.extend(page["items"])
+        after = page.get("continuationToken")
+    return messages
 
 
 def stack_rss_mb(stack: LocalStack) -> dict[str, float]:
