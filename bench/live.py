@@ -26,7 +26,7 @@ from urllib.parse import quote
 import aiohttp
 
 from chat.messages import Cursor
-from devstack.stack import LocalStack
+from devstack.stack import REALTIME_SETTING, LocalStack
 
 RESULTS = Path(__file__).resolve().parent / "results"
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
@@ -34,28 +34,43 @@ _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 #: One emulator log line per HTTP call: ``... GET /api/hubs/documents/... 202 0.4 ms``.
 _REST_CALL = re.compile(r" (GET|HEAD|POST|PUT|PATCH|DELETE) (/api/\S+) (\d{3}) ")
 _HEALTH_PATH = "/api/health"
+#: The real-time backends, as the app setting DOCCHAT_REALTIME names them.
+BACKENDS = ("signalr", "webpubsub")
+#: The page-like clients (both backends) the scale-out benchmarks drive.
+PAGE_CLIENTS = Path(__file__).with_name("page_clients.mjs")
 #: The emulator log is complete once no line has come for this long.
 _LOG_QUIET_SECONDS = 1.0
 
 
-def add_stack_options(parser: argparse.ArgumentParser, instances: int = 2) -> None:
+def add_stack_options(
+    parser: argparse.ArgumentParser, instances: int = 2, backend: bool = False
+) -> None:
     """``--instances`` (app host processes behind the front door) and ``--latency-ms``
-    (added to each answer of Cosmos DB and the real-time REST API)."""
+    (added to each answer of Cosmos DB and the real-time REST API); with ``backend``,
+    ``--backend`` too (signalr or webpubsub)."""
     parser.add_argument("--instances", type=int, default=instances, help="app host processes")
     parser.add_argument(
         "--latency-ms", type=int, default=0, help="added to each Cosmos DB and service REST answer"
     )
+    if backend:
+        parser.add_argument("--backend", choices=BACKENDS, default=BACKENDS[0])
 
 
 @contextmanager
 def running_stack(
-    benchmark: str, *, instances: int = 1, latency_ms: int = 0
+    benchmark: str, *, instances: int = 1, latency_ms: int = 0, backend: str = "signalr"
 ) -> Iterator[LocalStack]:
     """The whole local stack, fresh and empty, stopped on leaving: the app on ``instances``
     dev hosts (behind the front door when more than one), with ``latency_ms`` added to each
-    answer of Cosmos DB and the real-time REST API, as a round trip to Azure would."""
+    answer of Cosmos DB and the real-time REST API, as a round trip to Azure would; the
+    real-time ``backend`` is ``signalr`` or ``webpubsub`` (the app setting and the emulator)."""
     logs = RESULTS / "logs" / benchmark
-    with LocalStack(log_dir=logs, instances=instances, latency_ms=latency_ms) as stack:
+    with LocalStack(
+        log_dir=logs,
+        instances=instances,
+        latency_ms=latency_ms,
+        settings_overrides={REALTIME_SETTING: backend},
+    ) as stack:
         yield stack
 
 

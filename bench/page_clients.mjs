@@ -1,0 +1,256 @@
+// Many page-like clients of one document in one Node process, on either backend: the
+// official @microsoft/signalr client (the page's LiveConnection: automatic reconnect on the
+// page's policy, and a restart loop once it closes) or the official @azure/web-pubsub-client
+// (the page's WebPubSubConnection: the JSON subprotocol, negotiating through the app for every
+// new connection, its own reconnect off and a new connection on the page's policy). On every
+// (re)connection each does the page's sync (chat-session.js): join, catch up on everything
+// after its cursor, load who is here; retried on the page's back-off. Presence and typing go
+// through the page's own PresenceState (web/js/presence.js).
+//
+// Configuration: JSON in BENCH_CLIENTS: {baseUrl, backend: "signalr"|"webpubsub", document,
+// users: [id...], connectAtOnce}. Each user is signed in by dev identity headers.
+// stdin commands (JSON lines):
+//   {"command": "type", "clients": [index...]}   each named client sends one typing event
+//   {"command": "presence", "users": n}          emit presence once every client shows n users
+//   {"command": "expect", "seq": n}              emit caughtUp once every client holds 1..n
+//   {"command": "stats"}                         emit stats
+// stdout events (JSON lines, times in wall-clock ms): ready {at, clients}, presence {at},
+// caughtUp {at}, stats {...}.
+
+import * as readline from "node:readline";
+import { performance } from "node:perf_hooks";
+import * as signalR from "@microsoft/signalr";
+import { WebPubSubClient, WebPubSubJsonProtocol } from "@azure/web-pubsub-client";
+import { backoffDelay, reconnectDelay, sleep } from "../web/js/backoff.js";
+import { PresenceState } from "../web/js/presence.js";
+
+const config = JSON.parse(process.env.BENCH_CLIENTS);
+const documentPath = `${config.baseUrl}/api/documents/${encodeURIComponent(config.document)}`;
+
+const now = () => performance.timeOrigin + performance.now();
+const emit = (event, fields = {}) => process.stdout.write(JSON.stringify({ event, at: now(), ...fields }) + "\n");
+
+const counts = { joins: 0, joinFailures: 0, syncs: 0, connections: 0, typingHeard: 0, typingSent: 0, messagesHeard: 0 };
+let presenceWanted = null;
+let seqWanted = null;
+
+class PageClient {
+  held = new Set();
+  cursor = null;
+  connectionId = null;
+  #generation = 0;
+
+  constructor(user) {
+    this.user = user;
+    this.headers = { "x-ms-client-principal-id": user, "x-ms-client-principal-name": user };
+    this.presence = new PresenceState(() => checkPresence());
+  }
+
+  async call(method, url, body) {
+    const response = await fetch(url, {
+      method,
+      headers: { ...this.headers, ...(body ? { "content-type": "application/json" } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    if (!response.ok) throw new Error(`${method} ${url} answered ${response.status}`);
+    return response.status === 204 ? null : response.json();
+  }
+
+  onEvent(name, data) {
+    if (data?.documentId !== undefined && data.documentId !== config.document) return;
+    if (name === "newMessage") {
+      counts.messagesHeard += 1;
+      this.hold(data);
+    } else if (name === "presence") {
+      this.presence.update(data.users ?? []);
+    } else if (name === "typing") {
+      counts.typingHeard += 1;
+      if (data.user) this.presence.typed(data.user);
+    }
+  }
+
+  hold(message) {
+    this.held.add(message.seq);
+    if (message.cursor && (!this.cursor || message.seq >= this.maxSeq)) {
+      this.cursor = message.cursor;
+      this.maxSeq = message.seq;
+    }
+    checkCaughtUp();
+  }
+
+  // The page's sync: join, catch up after the cursor, load who is here; retried.
+  async sync(connectionId) {
+    this.connectionId = connectionId;
+    const mine = ++this.#generation;
+    for (let attempt = 0; mine === this.#generation; attempt += 1) {
+      await sleep(backoffDelay(attempt));
+      try {
+        await this.call("POST", `${documentPath}/join`, { connectionId });
+        counts.joins += 1;
+        await this.catchUp();
+        await this.presence.load(async () => (await this.call("GET", `${documentPath}/presence`)).users ?? []);
+      } catch {
+        counts.joinFailures += 1;
+        continue;
+      }
+      counts.syncs += 1;
+      return;
+    }
+  }
+
+  async catchUp() {
+    if (!this.cursor) {
+      const page = await this.call("GET", `${documentPath}/messages?limit=100`);
+      page.items.reverse().forEach((message) => this.hold(message));
+      if (!this.cursor) return; // nothing stored yet
+    }
+    for (;;) {
+      const page = await this.call("GET", `${documentPath}/messages?after=${encodeURIComponent(this.cursor)}`);
+      page.items.forEach((message) => this.hold(message));
+      if (!page.continuationToken || !page.items.length) return;
+    }
+  }
+
+  typing() {
+    if (!this.connectionId) return;
+    counts.typingSent += 1;
+    this.sendTyping();
+  }
+
+  holdsUpTo(seq) {
+    for (let next = 1; next <= seq; next += 1) if (!this.held.has(next)) return false;
+    return true;
+  }
+}
+
+class SignalRClient extends PageClient {
+  async start() {
+    this.hub = new signalR.HubConnectionBuilder()
+      .withUrl(`${config.baseUrl}/api`, { headers: this.headers, transport: signalR.HttpTransportType.WebSockets })
+      .withAutomaticReconnect({
+        nextRetryDelayInMilliseconds: ({ previousRetryCount, elapsedMilliseconds }) =>
+          reconnectDelay(previousRetryCount, elapsedMilliseconds),
+      })
+      .configureLogging(signalR.LogLevel.None)
+      .build();
+    for (const name of ["newMessage", "presence", "typing"]) this.hub.on(name, (data) => this.onEvent(name, data));
+    this.hub.onreconnecting(() => (this.connectionId = null));
+    this.hub.onreconnected((connectionId) => this.connected(connectionId));
+    this.hub.onclose(() => this.startLoop());
+    await this.startLoop();
+  }
+
+  async startLoop() {
+    this.connectionId = null;
+    const began = Date.now();
+    for (let attempt = 0; ; attempt += 1) {
+      await sleep(reconnectDelay(attempt, Date.now() - began));
+      try {
+        await this.hub.start();
+      } catch {
+        continue;
+      }
+      return this.connected(this.hub.connectionId);
+    }
+  }
+
+  connected(connectionId) {
+    counts.connections += 1;
+    return this.sync(connectionId);
+  }
+
+  sendTyping() {
+    this.hub.send("typing", config.document).catch(() => {});
+  }
+}
+
+class WebPubSubPageClient extends PageClient {
+  async start() {
+    this.client = new WebPubSubClient(
+      {
+        getClientAccessUrl: async () => (await this.call("POST", `${config.baseUrl}/api/negotiate`)).url,
+      },
+      { protocol: WebPubSubJsonProtocol(), autoReconnect: false, autoRejoinGroups: false },
+    );
+    let first;
+    const connected = new Promise((resolve) => (first = resolve));
+    this.client.on("connected", ({ connectionId }) => {
+      counts.connections += 1;
+      first(this.sync(connectionId));
+    });
+    const dispatch = ({ message }) => message.data && this.onEvent(message.data.event, message.data.data);
+    this.client.on("group-message", dispatch);
+    this.client.on("server-message", dispatch);
+    this.client.on("disconnected", () => (this.connectionId = null));
+    this.client.on("stopped", () => this.startLoop());
+    this.startLoop();
+    await connected;
+  }
+
+  async startLoop() {
+    this.connectionId = null;
+    const began = Date.now();
+    for (let attempt = 0; ; attempt += 1) {
+      await sleep(reconnectDelay(attempt, Date.now() - began));
+      try {
+        await this.client.start();
+        return;
+      } catch {
+        continue;
+      }
+    }
+  }
+
+  sendTyping() {
+    this.client.sendEvent("typing", { documentId: config.document }, "json", { fireAndForget: true }).catch(() => {});
+  }
+}
+
+function checkPresence() {
+  if (presenceWanted === null) return;
+  if (clients.length < config.users.length) return;
+  if (clients.every((client) => client.presence.users.length === presenceWanted)) {
+    presenceWanted = null;
+    emit("presence");
+  }
+}
+
+function checkCaughtUp() {
+  if (seqWanted === null || clients.length < config.users.length) return;
+  if (clients.every((client) => client.holdsUpTo(seqWanted))) {
+    seqWanted = null;
+    emit("caughtUp");
+  }
+}
+
+const Client = config.backend === "webpubsub" ? WebPubSubPageClient : SignalRClient;
+const clients = [];
+for (let first = 0; first < config.users.length; first += config.connectAtOnce) {
+  const batch = config.users.slice(first, first + config.connectAtOnce).map((user) => new Client(user));
+  clients.push(...batch);
+  await Promise.all(batch.map((client) => client.start()));
+}
+emit("ready", { clients: clients.length });
+
+readline.createInterface({ input: process.stdin }).on("line", (line) => {
+  const command = JSON.parse(line);
+  if (command.command === "type") {
+    for (const index of command.clients) clients[index].typing();
+  } else if (command.command === "presence") {
+    presenceWanted = command.users;
+    checkPresence();
+  } else if (command.command === "expect") {
+    seqWanted = command.seq;
+    checkCaughtUp();
+  } else if (command.command === "stats") {
+    const cpu = process.cpuUsage();
+    const presenceSizes = clients.map((client) => client.presence.users.length);
+    emit("stats", {
+      ...counts,
+      connected: clients.filter((client) => client.connectionId).length,
+      presenceMin: Math.min(...presenceSizes),
+      presenceMax: Math.max(...presenceSizes),
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    });
+  }
+});
