@@ -14,6 +14,9 @@ BENCHMARKS = (
     "bench.soak",
     "bench.outages",
     "bench.catch_up",
+    "bench.hot_document",
+    "bench.big_room",
+    "bench.reconnect_storm",
 )
 
 

@@ -36,6 +36,8 @@ _REST_CALL = re.compile(r" (GET|HEAD|POST|PUT|PATCH|DELETE) (/api/\S+) (\d{3}) "
 _HEALTH_PATH = "/api/health"
 #: The real-time backends, as the app setting DOCCHAT_REALTIME names them.
 BACKENDS = ("signalr", "webpubsub")
+#: The catch-up cursor of position 0: before a document's first message.
+FIRST_CURSOR = Cursor(0).encode()
 #: The page-like clients (both backends) the scale-out benchmarks drive.
 PAGE_CLIENTS = Path(__file__).with_name("page_clients.mjs")
 #: The emulator log is complete once no line has come for this long.
@@ -160,7 +162,7 @@ async def read_history(
     the catch-up route (``?after=`` from position 0, page by page)."""
     url = f"{stack.base_url}/api/documents/{quote(document, safe='')}/messages"
     headers = {"x-ms-client-principal-id": reader, "x-ms-client-principal-name": reader}
-    after: str | None = Cursor(0).encode()
+    after: str | None = FIRST_CURSOR
     messages: list[dict[str, Any]] = []
     while after:
         params = {"after": after, "limit": "100"}
@@ -259,3 +261,23 @@ class NodeProcess:
         if event["event"] != wanted:
             raise RuntimeError(f"expected {wanted!r} from Node, got {event}")
         return event
+
+
+async def all_ready(processes: list[NodeProcess], within: float) -> list[dict[str, Any]]:
+    """Each page-clients process's ``ready`` event (every client connected and synced),
+    within ``within`` seconds in all; else an error saying how far each got."""
+    deadline = time.monotonic() + within
+    events = []
+    for index, node in enumerate(processes):
+        try:
+            events.append(await node.expect("ready", max(0.0, deadline - time.monotonic())))
+        except TimeoutError:
+            stats = []
+            for waiting in processes[index:]:
+                await waiting.send({"command": "stats"})
+                stats.append(await waiting.expect("stats", 10.0))
+            raise RuntimeError(
+                f"the clients did not all connect and sync within {within:g} s; those still "
+                f"connecting: {stats}"
+            ) from None
+    return events

@@ -8,7 +8,8 @@
 // through the page's own PresenceState (web/js/presence.js).
 //
 // Configuration: JSON in BENCH_CLIENTS: {baseUrl, backend: "signalr"|"webpubsub", document,
-// users: [id...], connectAtOnce}. Each user is signed in by dev identity headers.
+// users: [id...], connectAtOnce, startCursor}. Each user is signed in by dev identity headers;
+// startCursor is the cursor of position 0 (before the first message).
 // stdin commands (JSON lines):
 //   {"command": "type", "clients": [index...]}   each named client sends one typing event
 //   {"command": "presence", "users": n}          emit presence once every client shows n users
@@ -30,13 +31,14 @@ const documentPath = `${config.baseUrl}/api/documents/${encodeURIComponent(confi
 const now = () => performance.timeOrigin + performance.now();
 const emit = (event, fields = {}) => process.stdout.write(JSON.stringify({ event, at: now(), ...fields }) + "\n");
 
-const counts = { joins: 0, joinFailures: 0, syncs: 0, connections: 0, typingHeard: 0, typingSent: 0, messagesHeard: 0 };
+const counts = { joins: 0, syncFailures: 0, syncs: 0, connections: 0, typingHeard: 0, typingSent: 0, messagesHeard: 0 };
 let presenceWanted = null;
 let seqWanted = null;
 
 class PageClient {
-  held = new Set();
-  cursor = null;
+  // seq -> the message's cursor, for every message held; `contiguous` holds 1..contiguous.
+  held = new Map();
+  contiguous = 0;
   connectionId = null;
   #generation = 0;
 
@@ -70,11 +72,8 @@ class PageClient {
   }
 
   hold(message) {
-    this.held.add(message.seq);
-    if (message.cursor && (!this.cursor || message.seq >= this.maxSeq)) {
-      this.cursor = message.cursor;
-      this.maxSeq = message.seq;
-    }
+    this.held.set(message.seq, message.cursor);
+    while (this.held.has(this.contiguous + 1)) this.contiguous += 1;
     checkCaughtUp();
   }
 
@@ -90,7 +89,7 @@ class PageClient {
         await this.catchUp();
         await this.presence.load(async () => (await this.call("GET", `${documentPath}/presence`)).users ?? []);
       } catch {
-        counts.joinFailures += 1;
+        counts.syncFailures += 1;
         continue;
       }
       counts.syncs += 1;
@@ -98,16 +97,15 @@ class PageClient {
     }
   }
 
+  // Everything after the last contiguous message, as the page's catch-up (and gap filling)
+  // reads it: from the start (config.startCursor, position 0) when nothing is held.
   async catchUp() {
-    if (!this.cursor) {
-      const page = await this.call("GET", `${documentPath}/messages?limit=100`);
-      page.items.reverse().forEach((message) => this.hold(message));
-      if (!this.cursor) return; // nothing stored yet
-    }
+    let after = this.contiguous ? this.held.get(this.contiguous) : config.startCursor;
     for (;;) {
-      const page = await this.call("GET", `${documentPath}/messages?after=${encodeURIComponent(this.cursor)}`);
+      const page = await this.call("GET", `${documentPath}/messages?after=${encodeURIComponent(after)}&limit=100`);
       page.items.forEach((message) => this.hold(message));
-      if (!page.continuationToken || !page.items.length) return;
+      if (!page.continuationToken) return;
+      after = page.continuationToken;
     }
   }
 
@@ -118,8 +116,7 @@ class PageClient {
   }
 
   holdsUpTo(seq) {
-    for (let next = 1; next <= seq; next += 1) if (!this.held.has(next)) return false;
-    return true;
+    return this.contiguous >= seq;
   }
 }
 
@@ -223,15 +220,7 @@ function checkCaughtUp() {
   }
 }
 
-const Client = config.backend === "webpubsub" ? WebPubSubPageClient : SignalRClient;
 const clients = [];
-for (let first = 0; first < config.users.length; first += config.connectAtOnce) {
-  const batch = config.users.slice(first, first + config.connectAtOnce).map((user) => new Client(user));
-  clients.push(...batch);
-  await Promise.all(batch.map((client) => client.start()));
-}
-emit("ready", { clients: clients.length });
-
 readline.createInterface({ input: process.stdin }).on("line", (line) => {
   const command = JSON.parse(line);
   if (command.command === "type") {
@@ -245,8 +234,10 @@ readline.createInterface({ input: process.stdin }).on("line", (line) => {
   } else if (command.command === "stats") {
     const cpu = process.cpuUsage();
     const presenceSizes = clients.map((client) => client.presence.users.length);
+    if (!presenceSizes.length) presenceSizes.push(0);
     emit("stats", {
       ...counts,
+      clients: clients.length,
       connected: clients.filter((client) => client.connectionId).length,
       presenceMin: Math.min(...presenceSizes),
       presenceMax: Math.max(...presenceSizes),
@@ -254,3 +245,11 @@ readline.createInterface({ input: process.stdin }).on("line", (line) => {
     });
   }
 });
+
+const Client = config.backend === "webpubsub" ? WebPubSubPageClient : SignalRClient;
+for (let first = 0; first < config.users.length; first += config.connectAtOnce) {
+  const batch = config.users.slice(first, first + config.connectAtOnce).map((user) => new Client(user));
+  clients.push(...batch);
+  await Promise.all(batch.map((client) => client.start()));
+}
+emit("ready", { clients: clients.length });

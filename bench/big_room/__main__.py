@@ -29,11 +29,13 @@ from typing import Any
 import aiohttp
 
 from bench.live import (
+    FIRST_CURSOR,
     PAGE_CLIENTS,
     RESULTS,
     NodeProcess,
     RestCalls,
     add_stack_options,
+    all_ready,
     host_cpu_seconds,
     post_message,
     running_stack,
@@ -86,7 +88,7 @@ async def _run(stack: LocalStack, options: argparse.Namespace) -> dict[str, Any]
             )
             for share in shares
         ]
-        ready = await asyncio.gather(*(node.expect("ready", JOIN_TIMEOUT) for node in processes))
+        ready = await all_ready(processes, JOIN_TIMEOUT)
         last_join = max(event["at"] for event in ready) / 1000
         presence = await _presence_time(processes, options.clients, last_join)
         join_cpu = host_cpu_seconds(stack) - cpu_before
@@ -114,6 +116,7 @@ def _config(stack: LocalStack, users: list[str], options: argparse.Namespace) ->
         "document": DOCUMENT,
         "users": users,
         "connectAtOnce": options.connect_at_once,
+        "startCursor": FIRST_CURSOR,
     }
 
 
