@@ -25,6 +25,7 @@ from chat.errors import InvalidRequest
 from chat.messages import (
     display_name_problem,
     message_id_problem,
+    path_segment_problem,
     text_problem,
     user_id_problem,
 )
@@ -44,7 +45,8 @@ __all__ = [
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
-#: Connection ids are service-issued printable ASCII; nothing else can name one.
+#: Connection ids are service-issued printable ASCII; nothing else can name one. They reach
+#: the services' ``connections/{id}`` paths, so the path rule applies too.
 _CONNECTION_ID = re.compile(r"[!-~]{1,256}")
 CONNECTION_ID_RULE = "must be the id the service gave the connection: 1 to 256 printable ASCII"
 #: Generous for any token docchat issues, small enough to refuse junk early.
@@ -75,7 +77,7 @@ class JoinRequest(_Body):
     def _connection_id_is_usable(cls, value: str) -> str:
         if not _CONNECTION_ID.fullmatch(value):
             raise ValueError(CONNECTION_ID_RULE)
-        return value
+        return _unless(path_segment_problem(value), value)
 
 
 class MemberRequest(_Body):
@@ -105,6 +107,14 @@ class SendMessageRequest(EditRequest):
     """``{"text", "id"?}``: a message from the signed-in user; ``id`` makes retries safe."""
 
     id: str | None = None
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_is_a_string_when_given(cls, value: object) -> object:
+        # Runs only for an id that was sent: leave it out for none, as the spec says.
+        if value is None:
+            raise ValueError("must be a string; leave id out to let docchat pick one")
+        return value
 
     @field_validator("id")
     @classmethod

@@ -357,3 +357,33 @@ def test_processes_that_first_write_at_once_all_create_or_find_the_container(
         placed = list(pool.map(lambda n: stores[n].append(message(n + 1)), range(8)))
 
     assert sorted(m.seq for m in placed if m is not None) == list(range(1, 9))
+
+
+@pytest.mark.parametrize("legacy_id", [".", ".."])
+def test_a_message_stored_under_a_path_step_id_is_read_and_changed_as_itself(
+    store: MessageStore, legacy_id: str
+) -> None:
+    # Issue 26, finding 2: ids "." and ".." were once accepted. azure-cosmos puts an id in
+    # docs/{id} unescaped and urllib3 resolves path steps, so a point read of "." read the
+    # whole feed and ".." the container. Other items must never answer for them.
+    for n in range(3):
+        store.append(message(n))
+    store.append(replace(message(9, document_id="doc-2"), id=legacy_id))
+    legacy = store.append(replace(message(7), id=legacy_id))
+    assert legacy is not None
+
+    assert store.get("doc-1", legacy_id) == legacy
+    assert store.get("doc-3", legacy_id) is None
+    other_step = ".." if legacy_id == "." else "."
+    assert store.get("doc-1", other_step) is None
+
+    tombstone = store.change("doc-1", legacy_id, lambda m: replace(m, deleted=True, text=""))
+    assert tombstone is not None
+    assert tombstone.deleted
+    assert store.get("doc-1", legacy_id) == tombstone
+    assert [m.id for m in store.newest_first("doc-1", 10, None)] == [
+        legacy_id,
+        "m002",
+        "m001",
+        "m000",
+    ]
