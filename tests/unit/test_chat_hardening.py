@@ -170,13 +170,40 @@ def principal(claims: list[dict[str, str]], name_typ: str = "name") -> str:
     return base64.b64encode(json.dumps(value).encode()).decode()
 
 
+OID = "http://schemas.microsoft.com/identity/claims/objectidentifier"
+NAME_ID = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier"
+
+
 def test_app_service_names_the_user_from_its_principal() -> None:
-    headers = {
-        "x-ms-client-principal-id": "oid-1",
-        "x-ms-client-principal": principal([{"typ": "name", "val": "Ann Example"}]),
-    }
+    claims = [{"typ": OID, "val": "oid-1"}, {"typ": "name", "val": "Ann Example"}]
+    headers = {"x-ms-client-principal-id": "oid-1", "x-ms-client-principal": principal(claims)}
 
     assert AppServicePrincipal().authenticate(headers) == User("oid-1", "Ann Example")
+
+
+def test_app_service_takes_the_id_from_the_claims_not_the_id_header() -> None:
+    claims = [{"typ": NAME_ID, "val": "github|42"}, {"typ": "name", "val": "Octo"}]
+
+    user = AppServicePrincipal().authenticate({"x-ms-client-principal": principal(claims)})
+
+    assert user == User("github|42", "Octo")
+
+
+def test_a_forged_id_header_beside_a_principal_is_unauthenticated() -> None:
+    # Issue 26, finding 5: X-MS-CLIENT-PRINCIPAL-ID "admin" with any principal got 201 as admin.
+    claims = [{"typ": OID, "val": "oid-1"}, {"typ": "name", "val": "Ann Example"}]
+    headers = {"x-ms-client-principal-id": "admin", "x-ms-client-principal": principal(claims)}
+
+    with pytest.raises(Unauthenticated, match="does not match"):
+        AppServicePrincipal().authenticate(headers)
+
+
+def test_a_principal_without_an_id_claim_is_unauthenticated() -> None:
+    claims = [{"typ": "name", "val": "admin"}]
+    headers = {"x-ms-client-principal-id": "admin", "x-ms-client-principal": principal(claims)}
+
+    with pytest.raises(Unauthenticated, match="names no user"):
+        AppServicePrincipal().authenticate(headers)
 
 
 @pytest.mark.parametrize(
