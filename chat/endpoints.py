@@ -20,6 +20,7 @@ from chat.inputs import (
     HistoryQuery,
     JoinRequest,
     MemberRequest,
+    MembersQuery,
     ReadRequest,
     SendMessageRequest,
     ServiceMessageRequest,
@@ -27,6 +28,7 @@ from chat.inputs import (
 )
 from chat.messages import (
     Cursor,
+    MembersAfter,
     OlderThan,
     check_document_id,
     emoji_problem,
@@ -196,10 +198,17 @@ def remove_member(runtime: Runtime, request: Request, realtime: Realtime) -> Res
 
 @endpoint
 def list_members(runtime: Runtime, request: Request) -> Response:
-    """``GET service/documents/{documentId}/members`` -> ``{"members": [{"userId", "role"}]}``."""
-    members = runtime.member_admin().members(_document_id(request))
-    listed = [{"userId": user_id, "role": role.value} for user_id, role in sorted(members.items())]
-    return Response(200, {"members": listed})
+    """``GET service/documents/{documentId}/members?limit=&continuationToken=`` -> ``{"members":
+    [{"userId", "role"}], "continuationToken"}``: a page, and the token of the next (None
+    after the last)."""
+    document_id = _document_id(request)
+    query = parse(MembersQuery, dict(request.params))
+    token = query.continuation_token
+    after = MembersAfter.decode(token).key if token is not None else None
+    page = runtime.member_admin().members(document_id, query.limit, after)
+    listed = [{"userId": user_id, "role": role.value} for user_id, role in page.members]
+    following = MembersAfter(page.next_after).encode() if page.next_after else None
+    return Response(200, {"members": listed, "continuationToken": following})
 
 
 @endpoint

@@ -37,6 +37,7 @@ __all__ = [
     "HistoryQuery",
     "JoinRequest",
     "MemberRequest",
+    "MembersQuery",
     "ReadRequest",
     "SendMessageRequest",
     "ServiceMessageRequest",
@@ -45,6 +46,8 @@ __all__ = [
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
+#: Members come in larger pages: a backend reconciling its list reads them all.
+MAX_MEMBERS_PAGE_SIZE = 1000
 #: Connection ids are service-issued printable ASCII; nothing else can name one. They reach
 #: the services' ``connections/{id}`` paths, so the path rule applies too.
 _CONNECTION_ID = re.compile(r"[!-~]{1,256}")
@@ -156,6 +159,17 @@ class HistoryQuery(BaseModel):
         if after is not None and info.data.get("continuation_token") is not None:
             raise ValueError("use either after or continuationToken, not both")
         return after
+
+
+class MembersQuery(BaseModel):
+    """``?limit=&continuationToken=``: a page of a document's members."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, extra="ignore", frozen=True, hide_input_in_errors=True
+    )
+
+    limit: int = Field(default=MAX_MEMBERS_PAGE_SIZE, ge=1, le=MAX_MEMBERS_PAGE_SIZE)
+    continuation_token: str | None = Field(default=None, min_length=1, max_length=MAX_TOKEN_LENGTH)
 
 
 def parse(model: type[_Model], data: Any, *, max_text_length: int | None = None) -> _Model:

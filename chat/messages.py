@@ -30,6 +30,7 @@ __all__ = [
     "MAX_MESSAGE_ID_LENGTH",
     "RESERVED_ID_PREFIX",
     "Cursor",
+    "MembersAfter",
     "Message",
     "OlderThan",
     "Page",
@@ -80,6 +81,9 @@ _OLDER_THAN = "o1"
 _MAX_TOKEN_CHARACTERS = 64
 _TOKEN_ALPHABET = re.compile(r"[A-Za-z0-9_-]+")
 _TOKEN = re.compile(rb"(?P<kind>[a-z]\d):(?P<number>0|[1-9]\d{0,15})")
+_MEMBERS_AFTER = "m1"
+_MAX_KEY_TOKEN_CHARACTERS = 96
+_KEY_TOKEN = re.compile(rb"(?P<kind>[a-z]\d):(?P<key>[0-9a-f]{1,64})")
 
 
 def check_document_id(value: str) -> str:
@@ -278,22 +282,46 @@ class OlderThan(_Token):
         return self.number
 
 
-def _pack(kind: str, number: int) -> str:
-    return base64.urlsafe_b64encode(f"{kind}:{number}".encode()).decode().rstrip("=")
+def _pack(kind: str, value: int | str) -> str:
+    return base64.urlsafe_b64encode(f"{kind}:{value}".encode()).decode().rstrip("=")
 
 
 def _unpack(kind: str, text: str, refusal: str) -> int:
     """The number :func:`_pack` packed as ``kind``. No JSON: nothing a client sends can nest."""
-    if len(text) > _MAX_TOKEN_CHARACTERS or not _TOKEN_ALPHABET.fullmatch(text):
-        raise InvalidRequest(refusal)
-    try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except binascii.Error:
-        raise InvalidRequest(refusal) from None
-    match = _TOKEN.fullmatch(raw)
+    match = _TOKEN.fullmatch(_unpacked(text, _MAX_TOKEN_CHARACTERS, refusal))
     if match is None or match["kind"] != kind.encode():
         raise InvalidRequest(refusal)
     return int(match["number"])
+
+
+def _unpacked(text: str, max_characters: int, refusal: str) -> bytes:
+    if len(text) > max_characters or not _TOKEN_ALPHABET.fullmatch(text):
+        raise InvalidRequest(refusal)
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except binascii.Error:
+        raise InvalidRequest(refusal) from None
+
+
+@dataclass(frozen=True)
+class MembersAfter:
+    """Where a member list page left off: after the member the store keys ``key`` (see
+    :class:`~chat.access.MemberPage`). Passed as ``continuationToken``."""
+
+    key: str
+
+    def encode(self) -> str:
+        """The opaque form clients pass back."""
+        return _pack(_MEMBERS_AFTER, self.key)
+
+    @classmethod
+    def decode(cls, text: str) -> MembersAfter:
+        """Read a token a client sent back; raise :class:`InvalidRequest` if it is not one."""
+        refusal = "continuationToken is not one docchat issued for members"
+        match = _KEY_TOKEN.fullmatch(_unpacked(text, _MAX_KEY_TOKEN_CHARACTERS, refusal))
+        if match is None or match["kind"] != _MEMBERS_AFTER.encode():
+            raise InvalidRequest(refusal)
+        return cls(match["key"].decode())
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from chat.http import Request, Response
-from chat.inputs import MAX_PAGE_SIZE, MAX_TOKEN_LENGTH
+from chat.inputs import MAX_MEMBERS_PAGE_SIZE, MAX_PAGE_SIZE, MAX_TOKEN_LENGTH
 from chat.messages import (
     MAX_DISPLAY_NAME_LENGTH,
     MAX_DOCUMENT_ID_LENGTH,
@@ -212,9 +212,9 @@ def _paths() -> dict[str, Any]:
         "/service/documents/{documentId}/members": {
             "get": _operation(
                 "list_members",
-                "The document's members and roles (DOCCHAT_ACCESS=members).",
+                "The document's members and roles (DOCCHAT_ACCESS=members), a page at a time.",
                 service,
-                document,
+                [*document, *_members_parameters()],
                 ok=(200, "MemberList"),
                 errors=(400, 401, 404, 409, 503),
             )
@@ -311,16 +311,23 @@ _ERROR_MEANINGS = {
 
 
 def _history_parameters() -> list[dict[str, Any]]:
-    token = {"type": "string", "minLength": 1, "maxLength": MAX_TOKEN_LENGTH}
-    return [
-        {
-            "name": "limit",
-            "in": "query",
-            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
-        },
-        {"name": "continuationToken", "in": "query", "schema": token},
-        {"name": "after", "in": "query", "schema": token},
-    ]
+    return [*_page_parameters(MAX_PAGE_SIZE), _query("after", _TOKEN)]
+
+
+def _members_parameters() -> list[dict[str, Any]]:
+    return _page_parameters(MAX_MEMBERS_PAGE_SIZE)
+
+
+def _page_parameters(max_size: int) -> list[dict[str, Any]]:
+    limit = {"type": "integer", "minimum": 1, "maximum": max_size}
+    return [_query("limit", limit), _query("continuationToken", _TOKEN)]
+
+
+def _query(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "schema": schema}
+
+
+_TOKEN = {"type": "string", "minLength": 1, "maxLength": MAX_TOKEN_LENGTH}
 
 
 def _parameters() -> dict[str, Any]:
@@ -376,7 +383,11 @@ def _schemas(settings: Settings) -> dict[str, Any]:
         ),
         "Member": _object({"userId": user_id, "role": role}, ["userId", "role"]),
         "MemberList": _object(
-            {"members": {"type": "array", "items": {"$ref": _REF + "Member"}}}, ["members"]
+            {
+                "members": {"type": "array", "items": {"$ref": _REF + "Member"}},
+                "continuationToken": {"type": ["string", "null"]},
+            },
+            ["members", "continuationToken"],
         ),
         "Message": _object(
             {

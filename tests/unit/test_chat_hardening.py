@@ -115,9 +115,37 @@ def test_a_backend_adds_lists_changes_and_removes_members() -> None:
 
     assert (added.status, added.body) == (201, {"userId": ALICE.id, "role": "reader"})
     assert again.status == 200
-    assert listed.body == {"members": [{"userId": ALICE.id, "role": "writer"}]}
+    assert listed.body == {
+        "members": [{"userId": ALICE.id, "role": "writer"}],
+        "continuationToken": None,
+    }
     assert (removed.status, removed_again.status) == (204, 204)
     assert memberships.roles == {}
+
+
+def test_the_member_list_pages_with_a_continuation_token() -> None:
+    runtime, memberships = members_runtime()
+    for n in range(5):
+        memberships.put("doc-1", f"u{n}", Role.READER)
+
+    listed: list[str] = []
+    params = {"limit": "2"}
+    for _ in range(3):
+        page = endpoints.list_members(runtime, make_request("GET", user=None, params=params))
+        assert page.status == 200
+        listed += [member["userId"] for member in page.body["members"]]
+        params = {"limit": "2", "continuationToken": page.body["continuationToken"]}
+
+    assert params["continuationToken"] is None
+    assert sorted(listed) == [f"u{n}" for n in range(5)]
+
+
+@pytest.mark.parametrize("token", ["", "bm90IG9uZQ", "YzE6MQ", "x" * 300])
+def test_a_member_list_token_docchat_did_not_issue_is_400(token: str) -> None:
+    runtime, _ = members_runtime()
+    request = make_request("GET", user=None, params={"continuationToken": token})
+
+    assert error_of(endpoints.list_members(runtime, request)) == (400, "invalid_request")
 
 
 @pytest.mark.parametrize(
