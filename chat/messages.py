@@ -374,6 +374,18 @@ class Message:
             del body["text"]
         return {**body, "cursor": self.cursor.encode()}
 
+    def reactions_json(self) -> dict[str, Any]:
+        """A reaction's broadcast (``reactionsChanged``): which message, its new place in
+        the change stream, and its reactions as they are now; its text is not sent again."""
+        return {
+            "id": self.id,
+            "documentId": self.document_id,
+            "seq": self.seq,
+            "position": self.position,
+            "cursor": self.cursor.encode(),
+            "reactions": {emoji: list(users) for emoji, users in self.reactions},
+        }
+
     @classmethod
     def from_stored(cls, item: dict[str, Any]) -> Message:
         """Read an item written from :meth:`stored_form` (or before edits existed); the
