@@ -113,11 +113,8 @@ class SendMessageRequest(EditRequest):
 
     @field_validator("id", mode="before")
     @classmethod
-    def _id_is_a_string_when_given(cls, value: object) -> object:
-        # Runs only for an id that was sent: leave it out for none, as the spec says.
-        if value is None:
-            raise ValueError("must be a string; leave id out to let docchat pick one")
-        return value
+    def _id_is_not_null(cls, value: object) -> object:
+        return _not_null(value)
 
     @field_validator("id")
     @classmethod
@@ -135,6 +132,11 @@ class ServiceMessageRequest(SendMessageRequest):
     @classmethod
     def _sender_is_usable(cls, value: str) -> str:
         return _unless(user_id_problem(value), value)
+
+    @field_validator("sender_name", mode="before")
+    @classmethod
+    def _name_is_not_null(cls, value: object) -> object:
+        return _not_null(value)
 
     @field_validator("sender_name")
     @classmethod
@@ -186,6 +188,15 @@ def _describe(fault: ErrorDetails) -> str:
         return f"{field}: unknown field"
     message = str(fault["msg"]).removeprefix("Value error, ")
     return f"{field}: {message[:1].lower()}{message[1:]}"
+
+
+def _not_null(value: object) -> object:
+    """An optional field that was sent must hold a value, as the OpenAPI document says:
+    ``null`` is refused, leaving the field out is how to send none. (Validators run only
+    for fields that were sent.)"""
+    if value is None:
+        raise ValueError("must be a string, not null: leave the field out instead")
+    return value
 
 
 def _unless(problem: str | None, value: str) -> str:

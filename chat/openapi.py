@@ -112,7 +112,7 @@ def _paths() -> dict[str, Any]:
                 document,
                 body="JoinRequest",
                 ok=(204, None),
-                errors=(400, 401, 404, 413, 415, 503),
+                errors=(400, 401, 403, 404, 413, 415, 503),
             )
         },
         "/documents/{documentId}/messages": {
@@ -125,6 +125,7 @@ def _paths() -> dict[str, Any]:
                 ok=(201, "Message"),
                 also_ok=200,
                 errors=(400, 401, 403, 404, 409, 413, 415, 429, 503),
+                links=_MESSAGE_LINKS,
             ),
             "get": _operation(
                 "list_messages",
@@ -229,6 +230,7 @@ def _paths() -> dict[str, Any]:
                 ok=(201, "Member"),
                 also_ok=200,
                 errors=(400, 401, 404, 409, 413, 415, 503),
+                links=_MEMBER_LINKS,
             ),
             "delete": _operation(
                 "remove_member",
@@ -259,11 +261,12 @@ def _operation(
     ok: tuple[int, str | None],
     also_ok: int | None = None,
     errors: tuple[int, ...],
+    links: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     status, schema = ok
-    responses = {str(status): _response(schema)}
+    responses = {str(status): _response(schema, links)}
     if also_ok is not None:
-        responses[str(also_ok)] = _response(schema)
+        responses[str(also_ok)] = _response(schema, links)
     responses.update({str(code): _error_response(code) for code in errors})
     operation: dict[str, Any] = {
         "operationId": operation_id,
@@ -278,10 +281,31 @@ def _operation(
     return operation
 
 
-def _response(schema: str | None) -> dict[str, Any]:
+def _response(schema: str | None, links: dict[str, Any] | None = None) -> dict[str, Any]:
     if schema is None:
         return {"description": "Done; no body."}
-    return {"description": "OK", "content": {_JSON: {"schema": {"$ref": _REF + schema}}}}
+    response = {"description": "OK", "content": {_JSON: {"schema": {"$ref": _REF + schema}}}}
+    if links:
+        response["links"] = links
+    return response
+
+
+def _link(operation_id: str, **parameters: str) -> dict[str, Any]:
+    return {"operationId": operation_id, "parameters": parameters}
+
+
+#: What a client does next with a message it posted (schemathesis's stateful phase follows
+#: these): change it, react to it, read it back.
+_MESSAGE_LINKS = {
+    name: _link(name, documentId="$request.path.documentId", messageId="$response.body#/id")
+    for name in ("edit_message", "delete_message", "add_reaction", "remove_reaction")
+} | {"list_messages": _link("list_messages", documentId="$request.path.documentId")}
+#: A member just put can be removed.
+_MEMBER_LINKS = {
+    "remove_member": _link(
+        "remove_member", documentId="$request.path.documentId", userId="$response.body#/userId"
+    )
+}
 
 
 def _error_response(status: int) -> dict[str, Any]:
