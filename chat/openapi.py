@@ -357,7 +357,13 @@ _TOKEN = {"type": "string", "minLength": 1, "maxLength": MAX_TOKEN_LENGTH}
 def _parameters() -> dict[str, Any]:
     def path(name: str, max_length: int) -> dict[str, Any]:
         schema = {"type": "string", "minLength": 1, "maxLength": max_length}
-        return {"name": name, "in": "path", "required": True, "schema": schema}
+        return {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": schema,
+            "description": _ID_RULE,
+        }
 
     return {
         "documentId": path("documentId", MAX_DOCUMENT_ID_LENGTH),
@@ -365,6 +371,15 @@ def _parameters() -> dict[str, Any]:
         "messageId": path("messageId", MAX_MESSAGE_ID_LENGTH),
         "emoji": path("emoji", MAX_EMOJI_CHARACTERS),
     }
+
+
+#: The one rule for ids (chat.messages.path_segment_problem), in words: JSON Schema cannot
+#: say "unchanged under NFC".
+_ID_RULE = (
+    "Not . or .., no leading or trailing whitespace, none of / \\ ? #, no control, "
+    "line-separator, surrogate or U+FFFD characters, no percent-escapes (%XX), and in Unicode "
+    "NFC; anything else is 400."
+)
 
 
 def _security_schemes() -> dict[str, Any]:
