@@ -8,29 +8,35 @@ import itertools
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from azure.cosmos import CosmosClient
+
 from chat.access import Role
-from chat.cosmos_container import open_container
+from chat.cosmos_container import CosmosContainer
 from chat.cosmos_members import CosmosMemberships
 from chat.inputs import MAX_MEMBERS_PAGE_SIZE
 from devstack.cosmos import EMULATOR_KEY
-from tests.fixtures.chat import make_settings
 
 _containers = itertools.count()
 
 
 def memberships(cosmos_server: Any) -> CosmosMemberships:
-    settings = make_settings(
-        cosmos_endpoint=cosmos_server.endpoint,
-        cosmos_key=EMULATOR_KEY,
-        cosmos_container=f"members-{next(_containers)}",
+    """Members in a container of their own. The time budget is long: the test writes a
+    thousand members at once on a shared machine, and its subject is paging, not outages."""
+    name = f"members-{next(_containers)}"
+    container = CosmosContainer(
+        lambda: CosmosClient(cosmos_server.endpoint, EMULATOR_KEY),
+        "docchat-members",
+        name,
+        can_create=True,
+        budget=60,
     )
-    return CosmosMemberships(open_container(settings))
+    return CosmosMemberships(container)
 
 
 def test_more_members_than_one_page_are_all_listed_once(cosmos_server: Any) -> None:
     members = memberships(cosmos_server)
     users = [f"user-{n:04d}" for n in range(MAX_MEMBERS_PAGE_SIZE + 1)]
-    with ThreadPoolExecutor(8) as pool:
+    with ThreadPoolExecutor(4) as pool:
         list(pool.map(lambda user: members.put("doc-1", user, Role.READER), users))
     members.put("doc-2", "elsewhere", Role.WRITER)
 

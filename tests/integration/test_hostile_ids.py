@@ -17,9 +17,13 @@ from typing import Any
 
 import pytest
 
+from chat.cosmos_container import open_container
+from chat.cosmos_store import CosmosMessageStore
+from chat.messages import Message
+from chat.settings import load_settings
 from tests.fixtures.chat import ALICE
 from tests.fixtures.functions_host import Answer, HostedApp
-from tests.integration.chat_calls import body_of, doc, principal
+from tests.integration.chat_calls import body_of, doc, post, principal
 from tests.integration.conftest import LoadApp
 
 #: Ids docchat refuses wherever they appear.
@@ -198,3 +202,42 @@ async def test_a_path_that_is_not_utf8_is_400_and_names_no_document(
         "list_messages", method="GET", document_id="\ufffd", headers=principal(ALICE)
     )
     assert replacement.status_code == 400
+
+
+@pytest.mark.parametrize("legacy_id", [".", "..", " spaced "])
+async def test_a_message_stored_under_an_id_the_rule_now_refuses_can_still_be_deleted(
+    load_app: LoadApp, legacy_id: str
+) -> None:
+    # Finding 2: "." and ".." were stored (201), then every request about them failed or
+    # read something else. The author can still delete such a message, and nothing else.
+    host = await load_app()
+    document = doc("legacy")
+    for text in ("before", "after"):
+        assert (await post(host, ALICE, document, text)).status_code == 201
+    store = CosmosMessageStore(open_container(load_settings(host.environment)))
+    legacy = Message(legacy_id, document, ALICE.id, ALICE.name, "old", "2026-01-01T00:00:00.000Z")
+    assert store.append(legacy) is not None
+
+    edited = await host.call(
+        "edit_message",
+        document_id=document,
+        route_params={"messageId": legacy_id},
+        headers=principal(ALICE),
+        **TEXT,
+    )
+    deleted = await host.call(
+        "delete_message",
+        document_id=document,
+        route_params={"messageId": legacy_id},
+        headers=principal(ALICE),
+    )
+
+    assert edited.status_code == 400
+    assert deleted.status_code == 200, deleted.get_body()
+    assert (body_of(deleted)["id"], body_of(deleted)["deleted"]) == (legacy_id, True)
+    listed = await host.call("list_messages", document_id=document, headers=principal(ALICE))
+    assert [(m["text"] if not m["deleted"] else None) for m in body_of(listed)["items"]] == [
+        None,
+        "after",
+        "before",
+    ]
