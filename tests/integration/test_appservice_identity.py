@@ -1,6 +1,7 @@
 """``DOCCHAT_AUTH=appservice`` served as in Azure (issue 26, finding 5): the user is the one
-the signed principal's claims name, never the one ``X-MS-CLIENT-PRINCIPAL-ID`` names. (That the mode does not start where App
-Service Authentication is not proven on is test_chat_settings'.)"""
+the signed principal's claims name, never the one ``X-MS-CLIENT-PRINCIPAL-ID`` names. (That
+the mode does not start where App Service Authentication is not proven on is
+test_chat_settings'.)"""
 
 from __future__ import annotations
 
