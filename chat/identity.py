@@ -80,12 +80,13 @@ class AppServicePrincipal:
     "val"}]}``. The user id is its object-id claim (Microsoft Entra ID), else its
     name-identifier claim (other providers); the name is the ``name_typ`` claim.
 
-    ``X-MS-CLIENT-PRINCIPAL-ID`` is never the source: it is only a summary of the same
-    principal, so one that names someone else means the headers were not both App
-    Service's (401). App Service Authentication sets the principal on every signed-in
-    request and strips any a client sent; settings refuse this mode wherever it is not
-    proven on. A request without the principal, or with one that does not decode, did not
-    come through it.
+    ``X-MS-CLIENT-PRINCIPAL-ID`` is never the source. App Service sets it beside the
+    principal as a summary of the same user, and the bindings (``DOCCHAT_*_MODE=bindings``)
+    issue connections for it, so it must be there and name the same user: one missing or
+    naming someone else means the headers were not both App Service's (401). App Service
+    Authentication sets both on every signed-in request and strips any a client sent;
+    settings refuse this mode wherever it is not proven on. A request without the
+    principal, or with one that does not decode, did not come through it.
     """
 
     def authenticate(self, headers: Mapping[str, str]) -> User:
@@ -93,8 +94,7 @@ class AppServicePrincipal:
         user_id = next(filter(None, (_claim(principal, typ) for typ in USER_ID_CLAIMS)), None)
         if user_id is None:
             raise Unauthenticated("the client principal names no user (no object id claim)")
-        summary = headers.get(PRINCIPAL_ID_HEADER)
-        if summary is not None and summary != user_id:
+        if _principal_id(headers) != user_id:
             raise Unauthenticated("the client principal id does not match its claims")
         name = _claim(principal, principal.get("name_typ")) or user_id
         return known_user(user_id, name)

@@ -211,10 +211,11 @@ def test_app_service_names_the_user_from_its_principal() -> None:
 
 def test_app_service_takes_the_id_from_the_claims_not_the_id_header() -> None:
     claims = [{"typ": NAME_ID, "val": "github|42"}, {"typ": "name", "val": "Octo"}]
+    headers = {"x-ms-client-principal-id": "github|42", "x-ms-client-principal": principal(claims)}
 
-    user = AppServicePrincipal().authenticate({"x-ms-client-principal": principal(claims)})
-
-    assert user == User("github|42", "Octo")
+    assert AppServicePrincipal().authenticate(headers) == User("github|42", "Octo")
+    with pytest.raises(Unauthenticated):
+        AppServicePrincipal().authenticate({"x-ms-client-principal": principal(claims)})
 
 
 def test_a_forged_id_header_beside_a_principal_is_unauthenticated() -> None:
