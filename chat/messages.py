@@ -20,8 +20,6 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar, Self
 from urllib.parse import unquote
 
-import emoji as emoji_data
-
 from chat.errors import InvalidRequest
 
 __all__ = [
@@ -211,7 +209,11 @@ def _is_visible(character: str) -> bool:
 def emoji_problem(value: str) -> str | None:
     """Why ``value`` is not exactly one emoji as Unicode's emoji data lists them (fully
     qualified or not; flags, keycaps, skin tones and ZWJ sequences included), or None."""
-    if not 1 <= len(value) <= MAX_EMOJI_CHARACTERS or not emoji_data.is_emoji(value):
+    # Imported here: its tables take a noticeable part of a cold start, and only reactions
+    # need them.
+    import emoji
+
+    if not 1 <= len(value) <= MAX_EMOJI_CHARACTERS or not emoji.is_emoji(value):
         return "must be one emoji"
     return path_segment_problem(value)
 
