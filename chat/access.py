@@ -13,6 +13,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from chat.identity import User
@@ -22,6 +23,7 @@ __all__ = [
     "Action",
     "AllowAll",
     "DocumentAccess",
+    "MemberPage",
     "MembersOnly",
     "Memberships",
     "Role",
@@ -77,9 +79,20 @@ class Memberships(Protocol):
         """End the user's membership; False if there was none."""
         ...
 
-    def members(self, document_id: str) -> dict[str, Role]:
-        """Every member of the document and their role."""
+    def members(self, document_id: str, limit: int, after: str | None) -> MemberPage:
+        """Up to ``limit`` members of the document and their roles, in an order the store
+        keeps, starting after the key ``after`` (None: from the start) that a page before
+        gave as :attr:`MemberPage.next_after`."""
         ...
+
+
+@dataclass(frozen=True)
+class MemberPage:
+    """Some members, and where the next page starts: a key made of ``[0-9a-f]``, or None
+    when these were the last."""
+
+    members: list[tuple[str, Role]]
+    next_after: str | None
 
 
 class AllowAll:

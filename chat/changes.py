@@ -9,6 +9,7 @@ nothing returns the message itself, and nothing is written.
 from __future__ import annotations
 
 import dataclasses
+import json
 
 from chat.errors import Forbidden, MessageDeleted, TooManyReactions
 from chat.identity import User
@@ -17,6 +18,7 @@ from chat.messages import Message
 __all__ = [
     "MAX_REACTING_USERS",
     "MAX_REACTIONS",
+    "MAX_REACTIONS_BYTES",
     "deleted",
     "edited",
     "with_reaction",
@@ -26,6 +28,9 @@ __all__ = [
 #: Distinct emojis on one message, and users listed under one: a message stays one item.
 MAX_REACTIONS = 20
 MAX_REACTING_USERS = 500
+#: The reactions of one message as UTF-8 JSON: counts alone allow 20 x 500 ids of 255
+#: characters (MBs); this keeps a message, and every page and catch-up holding it, small.
+MAX_REACTIONS_BYTES = 32 * 1024
 
 
 def edited(message: Message, user: User, text: str, at: str) -> Message:
@@ -57,7 +62,19 @@ def with_reaction(message: Message, user: User, emoji: str) -> Message:
     if len(users) >= MAX_REACTING_USERS:
         raise TooManyReactions(f"a reaction lists at most {MAX_REACTING_USERS} users")
     reactions[emoji] = (*users, user.id)
+    if _json_bytes(reactions) > MAX_REACTIONS_BYTES:
+        raise TooManyReactions(f"a message's reactions take at most {MAX_REACTIONS_BYTES} bytes")
     return dataclasses.replace(message, reactions=tuple(reactions.items()))
+
+
+def _json_bytes(reactions: dict[str, tuple[str, ...]]) -> int:
+    """The size the reactions take in the stored item and on the wire."""
+    as_json = json.dumps(
+        {emoji: list(users) for emoji, users in reactions.items()},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return len(as_json.encode())
 
 
 def without_reaction(message: Message, user: User, emoji: str) -> Message:

@@ -59,6 +59,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_TTL",
     "INDEXING_POLICY",
+    "PATH_STEPS",
     "CosmosContainer",
     "left",
     "open_container",
@@ -96,6 +97,8 @@ CLIENT_OPTIONS: dict[str, Any] = {
     "retry_throttle_total": 3,
     "retry_throttle_backoff_max": 1,
 }
+#: Ids that are path steps: never sent in a URL (see :func:`_read_by_body`).
+PATH_STEPS = frozenset({".", ".."})
 #: Cosmos DB's sub-status for "the database or container does not exist".
 OWNER_MISSING = 1003
 #: Answers that say the request was refused, so nothing was written.
@@ -153,6 +156,8 @@ class CosmosContainer:
         """The item, or None if the document has no item with this id."""
 
         def read(container: ContainerProxy) -> dict[str, Any] | None:
+            if item_id in PATH_STEPS:
+                return _read_by_body(container, document_id, item_id, deadline)
             try:
                 return container.read_item(
                     item_id, partition_key=document_id, timeout=left(deadline)
@@ -242,6 +247,25 @@ class CosmosContainer:
             )
         except CosmosResourceExistsError:
             return database.get_container_client(self._container_name)
+
+
+def _read_by_body(
+    container: ContainerProxy, document_id: str, item_id: str, deadline: float
+) -> dict[str, Any] | None:
+    """Read an item whose id is a path step, naming it in a batch's body instead of the
+    URL: azure-cosmos puts ids in ``docs/{id}`` unescaped, and urllib3 resolves ``.`` and
+    ``..`` there (``docs/.`` reads the whole feed, ``docs/..`` the container). Ids like these
+    are refused today; items stored before must still be found."""
+    try:
+        results = container.execute_item_batch(
+            [("read", (item_id,))], partition_key=document_id, timeout=left(deadline)
+        )
+    except CosmosBatchOperationError as error:
+        if int(error.operation_responses[0].get("statusCode", 0)) == 404:
+            return None
+        raise
+    item: dict[str, Any] = results[0]["resourceBody"]
+    return item
 
 
 def _credential(settings: Settings) -> str | TokenCredential:

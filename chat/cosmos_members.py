@@ -3,7 +3,8 @@
 A member item is ``{"id": "_member:<sha256 of the user id>", "documentId", "userId",
 "role"}``. The id is a hash because user ids may hold characters Cosmos DB refuses in ids;
 the ``_`` prefix is reserved, so no message can take it. Checking a role is a point read
-(~1 RU); listing is a single-partition query on the indexed ``/role``.
+(~1 RU); listing is a single-partition query on the indexed ``/role``, in pages ordered by
+the item id (always indexed), each page starting after the last id the one before had.
 """
 
 from __future__ import annotations
@@ -13,15 +14,17 @@ import hashlib
 from azure.cosmos import ContainerProxy
 from azure.cosmos.exceptions import CosmosResourceExistsError, CosmosResourceNotFoundError
 
-from chat.access import Role
+from chat.access import MemberPage, Role
 from chat.cosmos_container import CosmosContainer, left, raise_if_container_missing
 from chat.messages import RESERVED_ID_PREFIX
 
-__all__ = ["MAX_MEMBERS_LISTED", "CosmosMemberships"]
+__all__ = ["CosmosMemberships"]
 
-#: A member list is one response: past this many, a backend should keep its own list.
-MAX_MEMBERS_LISTED = 1000
-MEMBERS = "SELECT * FROM c WHERE c.documentId = @documentId AND IS_DEFINED(c.role)"
+MEMBERS = (
+    "SELECT * FROM c WHERE c.documentId = @documentId AND IS_DEFINED(c.role)"
+    " AND c.id > @after ORDER BY c.id"
+)
+_MEMBER_PREFIX = f"{RESERVED_ID_PREFIX}member:"
 
 
 class CosmosMemberships:
@@ -69,11 +72,15 @@ class CosmosMemberships:
 
         return self._container.call(delete, writing=True)
 
-    def members(self, document_id: str) -> dict[str, Role]:
-        items = self._container.query(document_id, MEMBERS, {}, MAX_MEMBERS_LISTED)
-        return {item["userId"]: Role(item["role"]) for item in items}
+    def members(self, document_id: str, limit: int, after: str | None) -> MemberPage:
+        bounds: dict[str, object] = {"@after": _MEMBER_PREFIX + (after or "")}
+        items = self._container.query(document_id, MEMBERS, bounds, limit + 1)
+        listed = [(item["userId"], Role(item["role"])) for item in items[:limit]]
+        more = len(items) > limit
+        return MemberPage(
+            listed, items[limit - 1]["id"].removeprefix(_MEMBER_PREFIX) if more else None
+        )
 
 
 def _member_id(user_id: str) -> str:
-    digest = hashlib.sha256(user_id.encode()).hexdigest()
-    return f"{RESERVED_ID_PREFIX}member:{digest}"
+    return _MEMBER_PREFIX + hashlib.sha256(user_id.encode()).hexdigest()

@@ -2,7 +2,9 @@
 
 Each change is written as the document's newest change (:meth:`MessageStore.change`), so a
 client catching up hears it once, then told to the document live: ``messageUpdated`` with
-the whole message, or ``messageDeleted``. Changes count against the posting rate.
+the whole message, ``messageDeleted``, or for a reaction ``reactionsChanged`` with the
+message's reactions alone (:meth:`~chat.messages.Message.reactions_json`): a popular
+message is not sent whole again for every reaction. Changes count against the posting rate.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from chat.ratelimit import PostingRate
 from chat.realtime import Realtime, group_of
 from chat.store import MessageStore
 
-__all__ = ["MESSAGE_DELETED", "MESSAGE_UPDATED", "EditingService"]
+__all__ = ["MESSAGE_DELETED", "MESSAGE_UPDATED", "REACTIONS_CHANGED", "EditingService"]
 
 MESSAGE_UPDATED = "messageUpdated"
 MESSAGE_DELETED = "messageDeleted"
+REACTIONS_CHANGED = "reactionsChanged"
 
 
 class EditingService:
@@ -54,12 +57,14 @@ class EditingService:
 
     def react(self, user: User, document_id: str, message_id: str, emoji: str) -> Message:
         """The message with the user's ``emoji`` reaction."""
-        return self._change(user, document_id, message_id, lambda m: with_reaction(m, user, emoji))
+        return self._change(
+            user, document_id, message_id, lambda m: with_reaction(m, user, emoji), reaction=True
+        )
 
     def unreact(self, user: User, document_id: str, message_id: str, emoji: str) -> Message:
         """The message without the user's ``emoji`` reaction."""
         return self._change(
-            user, document_id, message_id, lambda m: without_reaction(m, user, emoji)
+            user, document_id, message_id, lambda m: without_reaction(m, user, emoji), reaction=True
         )
 
     def _change(
@@ -68,6 +73,8 @@ class EditingService:
         document_id: str,
         message_id: str,
         change: Callable[[Message], Message],
+        *,
+        reaction: bool = False,
     ) -> Message:
         if not self._access.allows(user, Action.POST, document_id):
             raise Forbidden("you may not change messages in this document")
@@ -87,12 +94,16 @@ class EditingService:
         if stored is None:
             raise MessageNotFound("this document has no message with that id")
         if did_change:
-            self._tell(stored)
+            self._tell(stored, reaction=reaction)
         return stored
 
-    def _tell(self, message: Message) -> None:
-        event = MESSAGE_DELETED if message.deleted else MESSAGE_UPDATED
+    def _tell(self, message: Message, *, reaction: bool) -> None:
+        if reaction:
+            event, payload = REACTIONS_CHANGED, message.reactions_json()
+        else:
+            event = MESSAGE_DELETED if message.deleted else MESSAGE_UPDATED
+            payload = message.to_json()
         try:
-            self._realtime.send_to_group(group_of(message.document_id), event, message.to_json())
+            self._realtime.send_to_group(group_of(message.document_id), event, payload)
         except RealtimeUnavailable as error:
             raise NotDelivered(message.id, retry_after=error.retry_after) from error

@@ -8,6 +8,7 @@ is authenticated before anything else, so an anonymous caller learns nothing but
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TypeVar
 
 from chat.access import Role
@@ -19,6 +20,7 @@ from chat.inputs import (
     HistoryQuery,
     JoinRequest,
     MemberRequest,
+    MembersQuery,
     ReadRequest,
     SendMessageRequest,
     ServiceMessageRequest,
@@ -26,9 +28,11 @@ from chat.inputs import (
 )
 from chat.messages import (
     Cursor,
+    MembersAfter,
     OlderThan,
     check_document_id,
     emoji_problem,
+    legacy_message_id_problem,
     message_id_problem,
     user_id_problem,
 )
@@ -127,8 +131,9 @@ def edit_message(runtime: Runtime, request: Request, realtime: Realtime) -> Resp
 @endpoint
 def delete_message(runtime: Runtime, request: Request, realtime: Realtime) -> Response:
     """``DELETE documents/{documentId}/messages/{messageId}`` -> 200, the tombstone; the
-    author only, and deleting again is fine."""
-    user, document_id, message_id = _message_request(runtime, request)
+    author only, and deleting again is fine. A message stored under an id today's rule
+    refuses (``.``, `` x``) can still be deleted."""
+    user, document_id, message_id = _message_request(runtime, request, legacy_message_id_problem)
     tombstone = runtime.editing(realtime).delete(user, document_id, message_id)
     return Response(200, tombstone.to_json())
 
@@ -193,10 +198,17 @@ def remove_member(runtime: Runtime, request: Request, realtime: Realtime) -> Res
 
 @endpoint
 def list_members(runtime: Runtime, request: Request) -> Response:
-    """``GET service/documents/{documentId}/members`` -> ``{"members": [{"userId", "role"}]}``."""
-    members = runtime.member_admin().members(_document_id(request))
-    listed = [{"userId": user_id, "role": role.value} for user_id, role in sorted(members.items())]
-    return Response(200, {"members": listed})
+    """``GET service/documents/{documentId}/members?limit=&continuationToken=`` -> ``{"members":
+    [{"userId", "role"}], "continuationToken"}``: a page, and the token of the next (None
+    after the last)."""
+    document_id = _document_id(request)
+    query = parse(MembersQuery, dict(request.params))
+    token = query.continuation_token
+    after = MembersAfter.decode(token).key if token is not None else None
+    page = runtime.member_admin().members(document_id, query.limit, after)
+    listed = [{"userId": user_id, "role": role.value} for user_id, role in page.members]
+    following = MembersAfter(page.next_after).encode() if page.next_after else None
+    return Response(200, {"members": listed, "continuationToken": following})
 
 
 @endpoint
@@ -225,10 +237,12 @@ def _document_id(request: Request) -> str:
     return check_document_id(request.route_params.get("documentId", ""))
 
 
-def _message_request(runtime: Runtime, request: Request) -> tuple[User, str, str]:
+def _message_request(
+    runtime: Runtime, request: Request, rule: Callable[[str], str | None] = message_id_problem
+) -> tuple[User, str, str]:
     user = runtime.authenticator.authenticate(request.headers)
     message_id = request.route_params.get("messageId", "")
-    problem = message_id_problem(message_id)
+    problem = rule(message_id)
     if problem:
         raise InvalidRequest(f"messageId {problem}")
     return user, _document_id(request), message_id

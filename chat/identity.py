@@ -28,6 +28,15 @@ __all__ = [
 PRINCIPAL_ID_HEADER = "x-ms-client-principal-id"
 PRINCIPAL_NAME_HEADER = "x-ms-client-principal-name"
 PRINCIPAL_HEADER = "x-ms-client-principal"
+#: The claims that identify the user, in the order tried: App Service maps Microsoft Entra
+#: ID's ``oid`` and every provider's ``sub`` to these long names (the short ones are kept
+#: for principals built without the mapping).
+USER_ID_CLAIMS = (
+    "http://schemas.microsoft.com/identity/claims/objectidentifier",
+    "oid",
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier",
+    "sub",
+)
 #: Generous for a principal with many group claims, small enough to refuse junk at once.
 MAX_PRINCIPAL_CHARACTERS = 32_768
 
@@ -66,20 +75,29 @@ class PrincipalHeaders:
 
 
 class AppServicePrincipal:
-    """The principal App Service Authentication passes on: ``X-MS-CLIENT-PRINCIPAL-ID`` and
+    """The principal App Service Authentication signs the user in with:
     ``X-MS-CLIENT-PRINCIPAL``, base64 JSON ``{"auth_typ", "name_typ", "claims": [{"typ",
-    "val"}]}`` whose ``name_typ`` claim is the display name.
+    "val"}]}``. The user id is its object-id claim (Microsoft Entra ID), else its
+    name-identifier claim (other providers); the name is the ``name_typ`` claim.
 
-    App Service Authentication sets both on every signed-in request and strips any a client
-    sent; settings refuse this mode in Azure while it is off. A request without the
+    ``X-MS-CLIENT-PRINCIPAL-ID`` is never the source. App Service sets it beside the
+    principal as a summary of the same user, and the bindings (``DOCCHAT_*_MODE=bindings``)
+    issue connections for it, so it must be there and name the same user: one missing or
+    naming someone else means the headers were not both App Service's (401). App Service
+    Authentication sets both on every signed-in request and strips any a client sent;
+    settings refuse this mode wherever it is not proven on. A request without the
     principal, or with one that does not decode, did not come through it.
     """
 
     def authenticate(self, headers: Mapping[str, str]) -> User:
-        user_id = _principal_id(headers)
         principal = _decoded_principal(headers.get(PRINCIPAL_HEADER, ""))
-        name = _claim(principal, principal.get("name_typ")) or headers.get(PRINCIPAL_NAME_HEADER)
-        return known_user(user_id, name or user_id)
+        user_id = next(filter(None, (_claim(principal, typ) for typ in USER_ID_CLAIMS)), None)
+        if user_id is None:
+            raise Unauthenticated("the client principal names no user (no object id claim)")
+        if _principal_id(headers) != user_id:
+            raise Unauthenticated("the client principal id does not match its claims")
+        name = _claim(principal, principal.get("name_typ")) or user_id
+        return known_user(user_id, name)
 
 
 def _principal_id(headers: Mapping[str, str]) -> str:

@@ -25,6 +25,7 @@ from chat.errors import InvalidRequest
 from chat.messages import (
     display_name_problem,
     message_id_problem,
+    path_segment_problem,
     text_problem,
     user_id_problem,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "HistoryQuery",
     "JoinRequest",
     "MemberRequest",
+    "MembersQuery",
     "ReadRequest",
     "SendMessageRequest",
     "ServiceMessageRequest",
@@ -44,7 +46,10 @@ __all__ = [
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
-#: Connection ids are service-issued printable ASCII; nothing else can name one.
+#: Members come in larger pages: a backend reconciling its list reads them all.
+MAX_MEMBERS_PAGE_SIZE = 1000
+#: Connection ids are service-issued printable ASCII; nothing else can name one. They reach
+#: the services' ``connections/{id}`` paths, so the path rule applies too.
 _CONNECTION_ID = re.compile(r"[!-~]{1,256}")
 CONNECTION_ID_RULE = "must be the id the service gave the connection: 1 to 256 printable ASCII"
 #: Generous for any token docchat issues, small enough to refuse junk early.
@@ -75,7 +80,7 @@ class JoinRequest(_Body):
     def _connection_id_is_usable(cls, value: str) -> str:
         if not _CONNECTION_ID.fullmatch(value):
             raise ValueError(CONNECTION_ID_RULE)
-        return value
+        return _unless(path_segment_problem(value), value)
 
 
 class MemberRequest(_Body):
@@ -106,6 +111,11 @@ class SendMessageRequest(EditRequest):
 
     id: str | None = None
 
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_is_not_null(cls, value: object) -> object:
+        return _not_null(value)
+
     @field_validator("id")
     @classmethod
     def _id_is_usable(cls, value: str | None) -> str | None:
@@ -122,6 +132,11 @@ class ServiceMessageRequest(SendMessageRequest):
     @classmethod
     def _sender_is_usable(cls, value: str) -> str:
         return _unless(user_id_problem(value), value)
+
+    @field_validator("sender_name", mode="before")
+    @classmethod
+    def _name_is_not_null(cls, value: object) -> object:
+        return _not_null(value)
 
     @field_validator("sender_name")
     @classmethod
@@ -148,6 +163,17 @@ class HistoryQuery(BaseModel):
         return after
 
 
+class MembersQuery(BaseModel):
+    """``?limit=&continuationToken=``: a page of a document's members."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, extra="ignore", frozen=True, hide_input_in_errors=True
+    )
+
+    limit: int = Field(default=MAX_MEMBERS_PAGE_SIZE, ge=1, le=MAX_MEMBERS_PAGE_SIZE)
+    continuation_token: str | None = Field(default=None, min_length=1, max_length=MAX_TOKEN_LENGTH)
+
+
 def parse(model: type[_Model], data: Any, *, max_text_length: int | None = None) -> _Model:
     """Validate ``data`` as ``model`` or raise :class:`InvalidRequest` naming every fault."""
     try:
@@ -162,6 +188,15 @@ def _describe(fault: ErrorDetails) -> str:
         return f"{field}: unknown field"
     message = str(fault["msg"]).removeprefix("Value error, ")
     return f"{field}: {message[:1].lower()}{message[1:]}"
+
+
+def _not_null(value: object) -> object:
+    """An optional field that was sent must hold a value, as the OpenAPI document says:
+    ``null`` is refused, leaving the field out is how to send none. (Validators run only
+    for fields that were sent.)"""
+    if value is None:
+        raise ValueError("must be a string, not null: leave the field out instead")
+    return value
 
 
 def _unless(problem: str | None, value: str) -> str:

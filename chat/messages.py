@@ -18,6 +18,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Self
+from urllib.parse import unquote
 
 from chat.errors import InvalidRequest
 
@@ -27,6 +28,7 @@ __all__ = [
     "MAX_MESSAGE_ID_LENGTH",
     "RESERVED_ID_PREFIX",
     "Cursor",
+    "MembersAfter",
     "Message",
     "OlderThan",
     "Page",
@@ -35,8 +37,10 @@ __all__ = [
     "emoji_problem",
     "format_timestamp",
     "identifier_problem",
+    "legacy_message_id_problem",
     "message_id_problem",
     "parse_timestamp",
+    "path_segment_problem",
     "showable_name",
     "text_problem",
     "to_milliseconds",
@@ -49,13 +53,18 @@ MAX_USER_ID_LENGTH = 255
 MAX_DISPLAY_NAME_LENGTH = 100
 #: Long enough for the longest ZWJ family or flag sequences.
 MAX_EMOJI_CHARACTERS = 32
-_ZERO_WIDTH_JOINER = "\u200d"
-_VARIATION_SELECTORS = frozenset("\ufe0e\ufe0f")
-_KEYCAP = "\u20e3"
 #: Ids starting with this are docchat's own items (a document's head), never a message's.
 RESERVED_ID_PREFIX = "_"
 #: Cosmos DB refuses these in ids; a document id also travels in URL paths.
 _RESERVED_CHARACTERS = frozenset("/\\?#")
+#: Path steps: HTTP clients and servers (urllib3, Kestrel after decoding %2E) resolve them,
+#: so ``users/../groups`` would name another resource.
+_DOT_SEGMENTS = frozenset({".", ".."})
+#: Controls, surrogates and line/paragraph separators (U+2028/2029): stripped, refused or
+#: rewritten on the way through a path, a header or a log line.
+_NEVER_IN_A_SEGMENT = frozenset({"Cc", "Cs", "Zl", "Zp"})
+#: What a decoder puts where it met bytes that were not UTF-8; noncharacters likewise.
+_DECODING_ARTIFACTS = frozenset("\ufffd\ufffe\uffff")
 #: Control, format (zero-width), surrogate and private-use code points: none can be told
 #: apart on screen, and a lone surrogate cannot even be encoded as UTF-8. Unassigned code
 #: points pass: Python's Unicode tables lag behind the emoji people send.
@@ -70,6 +79,9 @@ _OLDER_THAN = "o1"
 _MAX_TOKEN_CHARACTERS = 64
 _TOKEN_ALPHABET = re.compile(r"[A-Za-z0-9_-]+")
 _TOKEN = re.compile(rb"(?P<kind>[a-z]\d):(?P<number>0|[1-9]\d{0,15})")
+_MEMBERS_AFTER = "m1"
+_MAX_KEY_TOKEN_CHARACTERS = 96
+_KEY_TOKEN = re.compile(rb"(?P<kind>[a-z]\d):(?P<key>[0-9a-f]{1,64})")
 
 
 def check_document_id(value: str) -> str:
@@ -85,13 +97,40 @@ def check_document_id(value: str) -> str:
     return value
 
 
+def path_segment_problem(value: str) -> str | None:
+    """Why ``value`` cannot travel as one URL path segment and come out as itself, or None.
+
+    This is the one rule for every id that reaches a path (document, message, user,
+    connection and group ids, and emojis): docchat's own routes, Cosmos DB's
+    ``docs/{id}``, SignalR's and Web PubSub's ``users/{id}`` and ``groups/{id}``.
+    """
+    if value in _DOT_SEGMENTS:
+        return "must not be . or .."
+    if value != value.strip():
+        return "must not begin or end with whitespace"
+    if _RESERVED_CHARACTERS.intersection(value):
+        return "must not contain / \\ ? or #"
+    for character in value:
+        if character in _DECODING_ARTIFACTS or unicodedata.category(character) in (
+            _NEVER_IN_A_SEGMENT
+        ):
+            return f"must not contain the character U+{ord(character):04X}"
+    if unquote(value) != value:
+        return "must not contain percent-escapes (%XX): send the characters themselves"
+    if unicodedata.normalize("NFC", value) != value:
+        return "must be in Unicode normalisation form C (NFC)"
+    return None
+
+
 def identifier_problem(value: str, max_length: int) -> str | None:
-    """Why ``value`` cannot be a document or message id (Cosmos DB's rules), or None."""
+    """Why ``value`` cannot be a document, message or user id, or None: the path rule
+    (:func:`path_segment_problem`), Cosmos DB's id rules, and nothing invisible."""
     if not value or len(value) > max_length:
         return f"must be 1 to {max_length} characters, got {len(value)}"
-    if _RESERVED_CHARACTERS.intersection(value) or _has_unprintable(value):
-        return "must not contain / \\ ? # or control, zero-width or surrogate characters"
-    return None
+    problem = path_segment_problem(value)
+    if problem is None and _has_unprintable(value):
+        return "must not contain control, zero-width or private-use characters"
+    return problem
 
 
 def message_id_problem(value: str) -> str | None:
@@ -101,14 +140,21 @@ def message_id_problem(value: str) -> str | None:
     return identifier_problem(value, MAX_MESSAGE_ID_LENGTH)
 
 
-def user_id_problem(value: str) -> str | None:
-    """Why ``value`` cannot be a user id, or None."""
-    if not value or len(value) > MAX_USER_ID_LENGTH or _has_unprintable(value):
-        return (
-            f"must be 1 to {MAX_USER_ID_LENGTH} characters without control, zero-width or"
-            " surrogate characters"
-        )
+def legacy_message_id_problem(value: str) -> str | None:
+    """Why ``value`` cannot name a message stored before :func:`path_segment_problem`
+    existed (when ``.``, ``..`` and ids with edge spaces were taken), or None: such
+    messages can still be deleted."""
+    if value.startswith(RESERVED_ID_PREFIX) or not 1 <= len(value) <= MAX_MESSAGE_ID_LENGTH:
+        return f"must be 1 to {MAX_MESSAGE_ID_LENGTH} characters, not starting with _"
+    if _RESERVED_CHARACTERS.intersection(value) or _has_unprintable(value):
+        return "must not contain / \\ ? # or control, zero-width or surrogate characters"
     return None
+
+
+def user_id_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a user id, or None: user ids reach SignalR's and Web
+    PubSub's ``users/{id}`` paths, so they follow the same rule as every other id."""
+    return identifier_problem(value, MAX_USER_ID_LENGTH)
 
 
 def display_name_problem(value: str) -> str | None:
@@ -161,43 +207,15 @@ def _is_visible(character: str) -> bool:
 
 
 def emoji_problem(value: str) -> str | None:
-    """Why ``value`` is not one emoji (one grapheme: a symbol, optionally with variation
-    selectors, a skin tone, a keycap or tags, or several joined with ZWJ; or a flag), or
-    None. The standard library has no grapheme rules, so this is the emoji subset of them."""
-    if not 1 <= len(value) <= MAX_EMOJI_CHARACTERS:
+    """Why ``value`` is not exactly one emoji as Unicode's emoji data lists them (fully
+    qualified or not; flags, keycaps, skin tones and ZWJ sequences included), or None."""
+    # Imported here: its tables take a noticeable part of a cold start, and only reactions
+    # need them.
+    import emoji
+
+    if not 1 <= len(value) <= MAX_EMOJI_CHARACTERS or not emoji.is_emoji(value):
         return "must be one emoji"
-    if len(value) == 2 and all(_is_regional_indicator(c) for c in value):
-        return None  # a flag
-    if all(_is_emoji_part(part) for part in value.split(_ZERO_WIDTH_JOINER)):
-        return None
-    return "must be one emoji"
-
-
-def _is_emoji_part(part: str) -> bool:
-    if not part or not all(_is_emoji_modifier(c) for c in part[1:]):
-        return False
-    base = part[0]
-    keycap = base in "0123456789#*" and part.endswith(_KEYCAP)
-    return keycap or unicodedata.category(base) == "So" or _is_unassigned_emoji(base)
-
-
-def _is_emoji_modifier(character: str) -> bool:
-    code = ord(character)
-    return (
-        character in _VARIATION_SELECTORS
-        or character == _KEYCAP
-        or 0x1F3FB <= code <= 0x1F3FF  # skin tones
-        or 0xE0020 <= code <= 0xE007F  # tags (subdivision flags)
-    )
-
-
-def _is_regional_indicator(character: str) -> bool:
-    return 0x1F1E6 <= ord(character) <= 0x1F1FF
-
-
-def _is_unassigned_emoji(character: str) -> bool:
-    """Emoji newer than Python's Unicode tables are unassigned to them."""
-    return unicodedata.category(character) == "Cn" and 0x1F000 <= ord(character) <= 0x1FAFF
+    return path_segment_problem(value)
 
 
 def to_milliseconds(moment: datetime) -> datetime:
@@ -266,22 +284,46 @@ class OlderThan(_Token):
         return self.number
 
 
-def _pack(kind: str, number: int) -> str:
-    return base64.urlsafe_b64encode(f"{kind}:{number}".encode()).decode().rstrip("=")
+def _pack(kind: str, value: int | str) -> str:
+    return base64.urlsafe_b64encode(f"{kind}:{value}".encode()).decode().rstrip("=")
 
 
 def _unpack(kind: str, text: str, refusal: str) -> int:
     """The number :func:`_pack` packed as ``kind``. No JSON: nothing a client sends can nest."""
-    if len(text) > _MAX_TOKEN_CHARACTERS or not _TOKEN_ALPHABET.fullmatch(text):
-        raise InvalidRequest(refusal)
-    try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except binascii.Error:
-        raise InvalidRequest(refusal) from None
-    match = _TOKEN.fullmatch(raw)
+    match = _TOKEN.fullmatch(_unpacked(text, _MAX_TOKEN_CHARACTERS, refusal))
     if match is None or match["kind"] != kind.encode():
         raise InvalidRequest(refusal)
     return int(match["number"])
+
+
+def _unpacked(text: str, max_characters: int, refusal: str) -> bytes:
+    if len(text) > max_characters or not _TOKEN_ALPHABET.fullmatch(text):
+        raise InvalidRequest(refusal)
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except binascii.Error:
+        raise InvalidRequest(refusal) from None
+
+
+@dataclass(frozen=True)
+class MembersAfter:
+    """Where a member list page left off: after the member the store keys ``key`` (see
+    :class:`~chat.access.MemberPage`). Passed as ``continuationToken``."""
+
+    key: str
+
+    def encode(self) -> str:
+        """The opaque form clients pass back."""
+        return _pack(_MEMBERS_AFTER, self.key)
+
+    @classmethod
+    def decode(cls, text: str) -> MembersAfter:
+        """Read a token a client sent back; raise :class:`InvalidRequest` if it is not one."""
+        refusal = "continuationToken is not one docchat issued for members"
+        match = _KEY_TOKEN.fullmatch(_unpacked(text, _MAX_KEY_TOKEN_CHARACTERS, refusal))
+        if match is None or match["kind"] != _MEMBERS_AFTER.encode():
+            raise InvalidRequest(refusal)
+        return cls(match["key"].decode())
 
 
 @dataclass(frozen=True)
@@ -333,6 +375,18 @@ class Message:
         if self.deleted:
             del body["text"]
         return {**body, "cursor": self.cursor.encode()}
+
+    def reactions_json(self) -> dict[str, Any]:
+        """A reaction's broadcast (``reactionsChanged``): which message, its new place in
+        the change stream, and its reactions as they are now; its text is not sent again."""
+        return {
+            "id": self.id,
+            "documentId": self.document_id,
+            "seq": self.seq,
+            "position": self.position,
+            "cursor": self.cursor.encode(),
+            "reactions": {emoji: list(users) for emoji, users in self.reactions},
+        }
 
     @classmethod
     def from_stored(cls, item: dict[str, Any]) -> Message:

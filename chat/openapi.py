@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from chat.http import Request, Response
-from chat.inputs import MAX_PAGE_SIZE, MAX_TOKEN_LENGTH
+from chat.inputs import MAX_MEMBERS_PAGE_SIZE, MAX_PAGE_SIZE, MAX_TOKEN_LENGTH
 from chat.messages import (
     MAX_DISPLAY_NAME_LENGTH,
     MAX_DOCUMENT_ID_LENGTH,
@@ -112,7 +112,7 @@ def _paths() -> dict[str, Any]:
                 document,
                 body="JoinRequest",
                 ok=(204, None),
-                errors=(400, 401, 404, 413, 415, 503),
+                errors=(400, 401, 403, 404, 413, 415, 503),
             )
         },
         "/documents/{documentId}/messages": {
@@ -125,6 +125,7 @@ def _paths() -> dict[str, Any]:
                 ok=(201, "Message"),
                 also_ok=200,
                 errors=(400, 401, 403, 404, 409, 413, 415, 429, 503),
+                links=_MESSAGE_LINKS,
             ),
             "get": _operation(
                 "list_messages",
@@ -212,9 +213,9 @@ def _paths() -> dict[str, Any]:
         "/service/documents/{documentId}/members": {
             "get": _operation(
                 "list_members",
-                "The document's members and roles (DOCCHAT_ACCESS=members).",
+                "The document's members and roles (DOCCHAT_ACCESS=members), a page at a time.",
                 service,
-                document,
+                [*document, *_members_parameters()],
                 ok=(200, "MemberList"),
                 errors=(400, 401, 404, 409, 503),
             )
@@ -229,6 +230,7 @@ def _paths() -> dict[str, Any]:
                 ok=(201, "Member"),
                 also_ok=200,
                 errors=(400, 401, 404, 409, 413, 415, 503),
+                links=_MEMBER_LINKS,
             ),
             "delete": _operation(
                 "remove_member",
@@ -259,11 +261,12 @@ def _operation(
     ok: tuple[int, str | None],
     also_ok: int | None = None,
     errors: tuple[int, ...],
+    links: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     status, schema = ok
-    responses = {str(status): _response(schema)}
+    responses = {str(status): _response(schema, links)}
     if also_ok is not None:
-        responses[str(also_ok)] = _response(schema)
+        responses[str(also_ok)] = _response(schema, links)
     responses.update({str(code): _error_response(code) for code in errors})
     operation: dict[str, Any] = {
         "operationId": operation_id,
@@ -278,10 +281,31 @@ def _operation(
     return operation
 
 
-def _response(schema: str | None) -> dict[str, Any]:
+def _response(schema: str | None, links: dict[str, Any] | None = None) -> dict[str, Any]:
     if schema is None:
         return {"description": "Done; no body."}
-    return {"description": "OK", "content": {_JSON: {"schema": {"$ref": _REF + schema}}}}
+    response = {"description": "OK", "content": {_JSON: {"schema": {"$ref": _REF + schema}}}}
+    if links:
+        response["links"] = links
+    return response
+
+
+def _link(operation_id: str, **parameters: str) -> dict[str, Any]:
+    return {"operationId": operation_id, "parameters": parameters}
+
+
+#: What a client does next with a message it posted (schemathesis's stateful phase follows
+#: these): change it, react to it, read it back.
+_MESSAGE_LINKS = {
+    name: _link(name, documentId="$request.path.documentId", messageId="$response.body#/id")
+    for name in ("edit_message", "delete_message", "add_reaction", "remove_reaction")
+} | {"list_messages": _link("list_messages", documentId="$request.path.documentId")}
+#: A member just put can be removed.
+_MEMBER_LINKS = {
+    "remove_member": _link(
+        "remove_member", documentId="$request.path.documentId", userId="$response.body#/userId"
+    )
+}
 
 
 def _error_response(status: int) -> dict[str, Any]:
@@ -311,22 +335,35 @@ _ERROR_MEANINGS = {
 
 
 def _history_parameters() -> list[dict[str, Any]]:
-    token = {"type": "string", "minLength": 1, "maxLength": MAX_TOKEN_LENGTH}
-    return [
-        {
-            "name": "limit",
-            "in": "query",
-            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
-        },
-        {"name": "continuationToken", "in": "query", "schema": token},
-        {"name": "after", "in": "query", "schema": token},
-    ]
+    return [*_page_parameters(MAX_PAGE_SIZE), _query("after", _TOKEN)]
+
+
+def _members_parameters() -> list[dict[str, Any]]:
+    return _page_parameters(MAX_MEMBERS_PAGE_SIZE)
+
+
+def _page_parameters(max_size: int) -> list[dict[str, Any]]:
+    limit = {"type": "integer", "minimum": 1, "maximum": max_size}
+    return [_query("limit", limit), _query("continuationToken", _TOKEN)]
+
+
+def _query(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "schema": schema}
+
+
+_TOKEN = {"type": "string", "minLength": 1, "maxLength": MAX_TOKEN_LENGTH}
 
 
 def _parameters() -> dict[str, Any]:
     def path(name: str, max_length: int) -> dict[str, Any]:
         schema = {"type": "string", "minLength": 1, "maxLength": max_length}
-        return {"name": name, "in": "path", "required": True, "schema": schema}
+        return {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": schema,
+            "description": _ID_RULE,
+        }
 
     return {
         "documentId": path("documentId", MAX_DOCUMENT_ID_LENGTH),
@@ -334,6 +371,15 @@ def _parameters() -> dict[str, Any]:
         "messageId": path("messageId", MAX_MESSAGE_ID_LENGTH),
         "emoji": path("emoji", MAX_EMOJI_CHARACTERS),
     }
+
+
+#: The one rule for ids (chat.messages.path_segment_problem), in words: JSON Schema cannot
+#: say "unchanged under NFC".
+_ID_RULE = (
+    "Not . or .., no leading or trailing whitespace, none of / \\ ? #, no control, "
+    "line-separator, surrogate or U+FFFD characters, no percent-escapes (%XX), and in Unicode "
+    "NFC; anything else is 400."
+)
 
 
 def _security_schemes() -> dict[str, Any]:
@@ -376,7 +422,11 @@ def _schemas(settings: Settings) -> dict[str, Any]:
         ),
         "Member": _object({"userId": user_id, "role": role}, ["userId", "role"]),
         "MemberList": _object(
-            {"members": {"type": "array", "items": {"$ref": _REF + "Member"}}}, ["members"]
+            {
+                "members": {"type": "array", "items": {"$ref": _REF + "Member"}},
+                "continuationToken": {"type": ["string", "null"]},
+            },
+            ["members", "continuationToken"],
         ),
         "Message": _object(
             {

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from chat.access import Action, DocumentAccess, Memberships, MembersOnly, Role
+from chat.access import Action, DocumentAccess, MemberPage, Memberships, MembersOnly, Role
 from chat.errors import (
     ConnectionNotFound,
     ConnectionNotYetKnown,
@@ -235,9 +235,9 @@ class MemberAdmin:
         self._forget(document_id, user_id)
         realtime.stop_user_hearing(group_of(document_id), user_id)
 
-    def members(self, document_id: str) -> dict[str, Role]:
-        """Every member and their role."""
-        return self._members_only().members(document_id)
+    def members(self, document_id: str, limit: int, after: str | None = None) -> MemberPage:
+        """A page of the members and their roles (see :meth:`Memberships.members`)."""
+        return self._members_only().members(document_id, limit, after)
 
     def _members_only(self) -> Memberships:
         if self._access is None:

@@ -122,18 +122,27 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
 
 def _check_auth_fits(auth: AuthMode, environ: Mapping[str, str]) -> None:
     in_azure = optional_setting(environ, "WEBSITE_INSTANCE_ID") is not None
-    auth_enabled = (optional_setting(environ, "WEBSITE_AUTH_ENABLED") or "").lower() == "true"
-    if auth is AuthMode.APPSERVICE and in_azure and not auth_enabled:
+    auth_enabled = _app_service_authentication_on(environ)
+    if auth is AuthMode.APPSERVICE and not auth_enabled:
         raise SettingsError(
-            "DOCCHAT_AUTH=appservice trusts the X-MS-CLIENT-PRINCIPAL headers, which only App "
-            "Service Authentication makes trustworthy, but it is off (WEBSITE_AUTH_ENABLED is "
-            "not True): turn it on, or use DOCCHAT_AUTH=jwt"
+            "DOCCHAT_AUTH=appservice trusts the X-MS-CLIENT-PRINCIPAL header, which only App "
+            "Service Authentication makes trustworthy, but nothing proves it is on here "
+            "(App Service sets WEBSITE_AUTH_ENABLED=True while it is): turn it on, or use "
+            "DOCCHAT_AUTH=jwt"
         )
     if auth is AuthMode.DEV and in_azure:
         raise SettingsError(
             "DOCCHAT_AUTH=dev trusts any caller's headers and is for local use only, "
             "but this is running in Azure (WEBSITE_INSTANCE_ID is set): use appservice or jwt"
         )
+
+
+def _app_service_authentication_on(environ: Mapping[str, str]) -> bool:
+    """Whether App Service says its Authentication is on: it sets WEBSITE_AUTH_ENABLED to
+    ``True`` then, as AzureAD/microsoft-identity-web's AppServicesAuthenticationInformation
+    reads it. Anywhere else (another host, a container, a laptop) nothing strips a forged
+    principal header, so the mode must not start."""
+    return (optional_setting(environ, "WEBSITE_AUTH_ENABLED") or "").lower() == "true"
 
 
 def setting_choice(

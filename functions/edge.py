@@ -10,6 +10,7 @@ bound for this invocation. No other module knows a binding's name or type.
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import parse_qsl, urlsplit
 
 import azure.functions as func
 
@@ -25,8 +26,19 @@ Decorator = Callable[[HttpHandler], HttpHandler]
 def request_of(req: func.HttpRequest) -> Request:
     """The framework-neutral request chat's endpoints take."""
     return Request.of(
-        req.method, dict(req.headers), dict(req.params), dict(req.route_params), req.get_body()
+        req.method, dict(req.headers), _query(req), dict(req.route_params), req.get_body()
     )
+
+
+def _query(req: func.HttpRequest) -> dict[str, str]:
+    """The query parameters, with those sent empty kept as ``""``: the host leaves them out
+    of ``params`` (azure-functions-host, GrpcMessageConversionExtensions.ToRpcHttp), which
+    would take ``continuationToken=`` for "from the start" where the API says 400."""
+    params = dict(req.params)
+    for name, value in parse_qsl(urlsplit(req.url).query, keep_blank_values=True):
+        if not value:
+            params.setdefault(name, value)
+    return params
 
 
 def respond(response: Response) -> func.HttpResponse:

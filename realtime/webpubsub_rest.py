@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from azure.core.exceptions import HttpResponseError
     from azure.messaging.webpubsubservice import WebPubSubServiceClient
 
-__all__ = ["WebPubSubRest"]
+__all__ = ["WebPubSubRest", "refuse_path_steps"]
 
 #: Connect and read timeouts (seconds) of a REST call, and the SDK's own retries, inside the
 #: request's ~1.5 s budget: a refused connection is retried at once, nothing else.
@@ -91,6 +91,7 @@ class WebPubSubRest:
             credential=credential,
             **CLIENT_OPTIONS,
             **_loopback_bearer(connection.server_url, credential),
+            raw_request_hook=refuse_path_steps,
         )
 
 
@@ -221,6 +222,18 @@ def _misconfigured(what: str) -> Misconfigured:
         what,
     )
     return Misconfigured(what)
+
+
+def refuse_path_steps(request: Any) -> None:
+    """Stop a request whose path holds a ``.`` or ``..`` segment before it is sent.
+
+    The SDK escapes ids with ``quote(id, safe="")``, which leaves dots alone, and urllib3
+    resolves path steps: closing the connections of user ``..`` would have closed every
+    connection in the hub (``users/../:closeConnections``). docchat's id rule refuses such
+    ids at the edge; this makes sure none slips through another way, as signalr/ does."""
+    path = urlsplit(request.http_request.url).path
+    if any(segment in (".", "..") for segment in path.split("/")):
+        raise ValueError("a Web PubSub id must not be . or ..: it would name another resource")
 
 
 def _credential(connection: ConnectionString) -> AzureKeyCredential | TokenCredential:

@@ -191,7 +191,7 @@ class RouteTable(Generic[T]):
 
     def resolve(self, method: str, raw_path: str) -> RouteMatch[T] | MethodNotAllowed | None:
         """Resolve ``raw_path`` (still percent-encoded, so ``%2F`` stays inside a segment)."""
-        path = [unquote(part) for part in raw_path.split("/") if part]
+        path = [_decoded(part) for part in raw_path.split("/") if part]
         if [part.lower() for part in path[: len(self.prefix)]] != [
             part.lower() for part in self.prefix
         ]:
@@ -206,6 +206,17 @@ class RouteTable(Generic[T]):
                 return RouteMatch(route.target, params)
             allowed |= route.methods
         return MethodNotAllowed(frozenset(allowed)) if allowed else None
+
+
+def _decoded(segment: str) -> str:
+    """One path segment percent-decoded as UTF-8; a segment whose escapes are not UTF-8
+    stays as it came, escapes and all, as Kestrel leaves them (dotnet/aspnetcore,
+    src/Shared/UrlDecoder/UrlDecoder.cs: an invalid sequence is copied undecoded), never
+    U+FFFD: ``%FF`` and ``%FE`` must not both name the document ``"\ufffd"``."""
+    try:
+        return unquote(segment, errors="strict")
+    except UnicodeDecodeError:
+        return segment
 
 
 def _methods(methods: Iterable[str] | None) -> frozenset[str] | None:

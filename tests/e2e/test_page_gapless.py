@@ -44,6 +44,7 @@ RUN_STORE_STEPS = """async (steps) => {
       catchUpCursor: store.catchUpCursor,
       held: store.heldCount,
       incomplete: store.incomplete,
+      reactions: store.ordered.map((message) => message.reactions ?? null),
     };
   });
 }"""
@@ -162,6 +163,44 @@ def test_store_replaces_changed_messages_by_id_and_catches_up_from_below_a_misse
     assert stale["shown"][0] == [1, "message 1, edited", "sent"]
     assert deleted["shown"][2] == [3, None, "sent"]
     assert (deleted["catchUpCursor"], deleted["incomplete"]) == (cursor(6), False)
+
+
+def test_store_merges_a_reactions_change_and_catches_up_a_message_it_does_not_show(
+    open_page: OpenPage,
+) -> None:
+    # Issue 26, finding 7: a reaction is broadcast as the reactions alone (reactionsChanged).
+    page = open_page("store")
+    page.open("Alice", new_document_id("store"))
+
+    def reactions(seq: int, position: int, who: dict[str, list[str]]) -> dict[str, Any]:
+        return {
+            "id": f"m{seq}",
+            "documentId": "store-test",
+            "seq": seq,
+            "position": position,
+            "cursor": cursor(position),
+            "reactions": who,
+        }
+
+    started, reacted, stale, unknown, caught_up = run_store_steps(
+        page,
+        [
+            ("startFrom", [server_message(2), server_message(1)]),
+            ("addReactions", reactions(1, 3, {"👍": ["bob"]})),
+            # An older state of the reactions changes nothing.
+            ("addReactions", reactions(1, 2, {})),
+            # Message 9 is not shown: its position stays unseen until a catch-up brings it.
+            ("addReactions", reactions(9, 4, {"🎉": ["carol"]})),
+            ("addCaughtUp", [{**server_message(1, position=3), "reactions": {"👍": ["bob"]}}]),
+        ],
+    )
+    assert started["reactions"] == [{}, {}]
+    assert reacted["shown"] == [[1, "message 1", "sent"], [2, "message 2", "sent"]]
+    assert reacted["reactions"] == [{"👍": ["bob"]}, {}]
+    assert (reacted["catchUpCursor"], reacted["incomplete"]) == (cursor(3), False)
+    assert stale["reactions"] == [{"👍": ["bob"]}, {}]
+    assert (unknown["catchUpCursor"], len(unknown["shown"])) == (cursor(3), 2)
+    assert caught_up["reactions"] == [{"👍": ["bob"]}, {}]
 
 
 def test_store_starts_from_the_newest_page_and_keeps_own_unconfirmed_messages_last(

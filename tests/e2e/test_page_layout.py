@@ -50,6 +50,18 @@ DOCUMENT_IDS = [
     "private\ue000use",
     "lone\ud800surrogate",
     "line\nbreak",
+    # Issue 26: ids a path would change.
+    ".",
+    "..",
+    "...",
+    " lead",
+    "trail ",
+    "line\u2028separator",
+    "\ufffd",
+    "%2E%2E",
+    "50% off",
+    "e\u0301",
+    "\u00e9",
 ]
 
 

@@ -1,6 +1,7 @@
 """Editing, deleting and reacting in the demo page, and read markers, between real users.
 
-Each change travels as the server's ``messageUpdated``/``messageDeleted`` event to the others
+Each change travels as the server's ``messageUpdated``/``messageDeleted`` event (a reaction:
+``reactionsChanged``, the reactions alone) to the others
 in the document, or, for a page that was offline, comes with its catch-up: the WebSocket
 frames each tab received tell the two apart.
 """
@@ -119,7 +120,9 @@ def test_edit_delete_and_react_reach_the_other_page_live(open_page: OpenPage) ->
     tombstone = next(message for message in bob.messages() if message["id"] == markup)
     assert (tombstone["deleted"], tombstone["actions"], tombstone["reactions"]) == (True, [], [])
 
-    assert live_ids(bob, "messageUpdated") >= {ship, plan}
+    assert live_ids(bob, "messageUpdated") == {ship}
+    assert live_ids(bob, "reactionsChanged") == {plan}
+    assert all("text" not in event["arguments"][0] for event in bob.live_events("reactionsChanged"))
     assert live_ids(bob, "messageDeleted") == {markup}
 
     # The link is a link (sentence punctuation left out), the markup only text.
@@ -173,6 +176,7 @@ def test_changes_made_while_a_page_is_offline_arrive_with_its_catch_up(
     ]
     # None of it came live: the catch-up brought it.
     assert bob.live_events("messageUpdated") == bob.live_events("messageDeleted") == []
+    assert bob.live_events("reactionsChanged") == []
 
 
 def read_status(stack: LocalStack, user_id: str, document_id: str) -> dict[str, int]:

@@ -15,11 +15,13 @@ from typing import Any
 
 import pytest
 from azure.cosmos import CosmosClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from chat.cosmos_container import INDEXING_POLICY, open_container
 from chat.cosmos_store import HEAD_ID, CosmosMessageStore
 from chat.errors import StoreOutcomeUnknown, StoreUnavailable
-from chat.messages import Message
+from chat.messages import Message, message_id_problem
 from chat.settings import Settings
 from chat.store import MessageStore
 from devstack.cosmos import EMULATOR_KEY, CosmosServer, start_cosmos_server
@@ -357,3 +359,59 @@ def test_processes_that_first_write_at_once_all_create_or_find_the_container(
         placed = list(pool.map(lambda n: stores[n].append(message(n + 1)), range(8)))
 
     assert sorted(m.seq for m in placed if m is not None) == list(range(1, 9))
+
+
+@pytest.mark.parametrize("legacy_id", [".", ".."])
+def test_a_message_stored_under_a_path_step_id_is_read_and_changed_as_itself(
+    store: MessageStore, legacy_id: str
+) -> None:
+    # Issue 26, finding 2: ids "." and ".." were once accepted. azure-cosmos puts an id in
+    # docs/{id} unescaped and urllib3 resolves path steps, so a point read of "." read the
+    # whole feed and ".." the container. Other items must never answer for them.
+    for n in range(3):
+        store.append(message(n))
+    store.append(replace(message(9, document_id="doc-2"), id=legacy_id))
+    legacy = store.append(replace(message(7), id=legacy_id))
+    assert legacy is not None
+
+    assert store.get("doc-1", legacy_id) == legacy
+    assert store.get("doc-3", legacy_id) is None
+    other_step = ".." if legacy_id == "." else "."
+    assert store.get("doc-1", other_step) is None
+
+    tombstone = store.change("doc-1", legacy_id, lambda m: replace(m, deleted=True, text=""))
+    assert tombstone is not None
+    assert tombstone.deleted
+    assert store.get("doc-1", legacy_id) == tombstone
+    assert [m.id for m in store.newest_first("doc-1", 10, None)] == [
+        legacy_id,
+        "m002",
+        "m001",
+        "m000",
+    ]
+
+
+@pytest.fixture
+def cosmos_store(cosmos_server: CosmosServer) -> CosmosMessageStore:
+    """One store for every example of a hypothesis test (a container each would be slow)."""
+    return open_store(cosmos_settings(cosmos_server.endpoint))
+
+
+_examples = itertools.count()
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(message_id=st.text(min_size=1, max_size=30).filter(lambda v: message_id_problem(v) is None))
+def test_any_message_id_the_rule_accepts_is_read_back_as_itself(
+    cosmos_store: CosmosMessageStore, message_id: str
+) -> None:
+    # azure-cosmos quotes docs/{id} with "/" left safe; the rule keeps "/" and path steps
+    # out, so each id the API accepts is one segment naming its own item.
+    document_id = f"doc-{next(_examples)}"
+    cosmos_store.append(message(1, document_id=document_id))
+    stored = cosmos_store.append(replace(message(2, document_id=document_id), id=message_id))
+
+    assert stored is not None
+    assert cosmos_store.get(document_id, message_id) == stored

@@ -86,7 +86,7 @@ def test_a_role_change_counts_at_once_and_putting_again_is_not_new() -> None:
     assert not members.put("doc-1", ALICE.id, Role.READER)
 
     assert not policy.allows(ALICE, Action.POST, "doc-1")
-    assert members.members("doc-1") == {ALICE.id: Role.READER}
+    assert members.members("doc-1", 10).members == [(ALICE.id, Role.READER)]
 
 
 def test_in_open_mode_members_cannot_be_managed() -> None:
@@ -95,7 +95,7 @@ def test_in_open_mode_members_cannot_be_managed() -> None:
     with pytest.raises(MembersNotEnabled):
         members.put("doc-1", ALICE.id, Role.READER)
     with pytest.raises(MembersNotEnabled):
-        members.members("doc-1")
+        members.members("doc-1", 10)
 
 
 def test_a_user_may_post_a_burst_then_at_the_steady_rate() -> None:

@@ -3,14 +3,16 @@ what the document hears, what catch-up returns, and what unread counts."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
 
 from chat.access import AllowAll
-from chat.changes import MAX_REACTIONS
+from chat.changes import MAX_REACTING_USERS, MAX_REACTIONS, MAX_REACTIONS_BYTES
 from chat.editing import EditingService
 from chat.errors import Forbidden, MessageDeleted, MessageNotFound, TooManyReactions
+from chat.identity import User
 from chat.messages import Message
 from chat.reading import ReadingService
 from chat.service import Draft, PostingService
@@ -115,7 +117,17 @@ def test_reactions_list_who_reacted_with_what_and_come_and_go() -> None:
 
     assert again.to_json()["reactions"] == {"👍": ["alice-id", "bob-id"], "🎉": ["bob-id"]}
     assert after.to_json()["reactions"] == {"👍": ["bob-id"], "🎉": ["bob-id"]}
-    assert [target for _, target, _ in realtime.sent].count("messageUpdated") == 4
+    # Issue 26, finding 7: a reaction is told as the reactions alone, not the whole message.
+    told = [(target, payload) for _, target, payload in realtime.sent[1:]]
+    assert [target for target, _ in told] == ["reactionsChanged"] * 4
+    assert told[-1][1] == {
+        "id": message.id,
+        "documentId": "doc-1",
+        "seq": 1,
+        "position": after.position,
+        "cursor": after.cursor.encode(),
+        "reactions": {"👍": ["bob-id"], "🎉": ["bob-id"]},
+    }
 
 
 def test_reactions_are_bounded() -> None:
@@ -127,6 +139,24 @@ def test_reactions_are_bounded() -> None:
 
     with pytest.raises(TooManyReactions):
         editing.react(ALICE, "doc-1", message.id, emojis[-1])
+
+
+def test_reactions_are_bounded_in_bytes_not_only_in_count() -> None:
+    # Issue 26, finding 7: 600 users with 255-character ids made a 155 KB message.
+    _, _, editing, posting = setup()
+    message = post(posting, "popular")
+    long_ids = [User(f"{n:03d}" + "u" * 252, "U") for n in range(MAX_REACTING_USERS)]
+
+    def react_all() -> None:
+        for user in long_ids:
+            editing.react(user, "doc-1", message.id, "👍")
+
+    with pytest.raises(TooManyReactions, match="bytes"):
+        react_all()
+
+    stored = editing.unreact(ALICE, "doc-1", message.id, "🎉")  # changes nothing: reads it
+    reactions = json.dumps(stored.to_json()["reactions"], ensure_ascii=False, separators=(",", ":"))
+    assert MAX_REACTIONS_BYTES - 300 < len(reactions.encode()) <= MAX_REACTIONS_BYTES
 
 
 def test_changing_a_message_that_is_not_there_is_404_and_the_policy_applies() -> None:

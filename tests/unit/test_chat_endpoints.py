@@ -312,7 +312,7 @@ def test_list_refuses_bad_query_strings(
     [
         ({"text": "hi"}, "senderId: field required"),
         ({"text": "hi", "senderId": ""}, "senderId: must be 1 to 255 characters"),
-        ({"text": "hi", "senderId": "a\x07"}, "without control, zero-width or surrogate"),
+        ({"text": "hi", "senderId": "a\x07"}, "must not contain the character U+0007"),
         ({"text": "hi", "senderId": "b", "senderName": ""}, "senderName: must be 1 to 100"),
         ({"text": "hi", "senderId": "b", "senderName": "n" * 101}, "must be 1 to 100 characters"),
         ({"text": "hi", "senderId": "b", "senderName": "a\nb"}, "must not contain the character"),

@@ -115,9 +115,37 @@ def test_a_backend_adds_lists_changes_and_removes_members() -> None:
 
     assert (added.status, added.body) == (201, {"userId": ALICE.id, "role": "reader"})
     assert again.status == 200
-    assert listed.body == {"members": [{"userId": ALICE.id, "role": "writer"}]}
+    assert listed.body == {
+        "members": [{"userId": ALICE.id, "role": "writer"}],
+        "continuationToken": None,
+    }
     assert (removed.status, removed_again.status) == (204, 204)
     assert memberships.roles == {}
+
+
+def test_the_member_list_pages_with_a_continuation_token() -> None:
+    runtime, memberships = members_runtime()
+    for n in range(5):
+        memberships.put("doc-1", f"u{n}", Role.READER)
+
+    listed: list[str] = []
+    params = {"limit": "2"}
+    for _ in range(3):
+        page = endpoints.list_members(runtime, make_request("GET", user=None, params=params))
+        assert page.status == 200
+        listed += [member["userId"] for member in page.body["members"]]
+        params = {"limit": "2", "continuationToken": page.body["continuationToken"]}
+
+    assert params["continuationToken"] is None
+    assert sorted(listed) == [f"u{n}" for n in range(5)]
+
+
+@pytest.mark.parametrize("token", ["", "bm90IG9uZQ", "YzE6MQ", "x" * 300])
+def test_a_member_list_token_docchat_did_not_issue_is_400(token: str) -> None:
+    runtime, _ = members_runtime()
+    request = make_request("GET", user=None, params={"continuationToken": token})
+
+    assert error_of(endpoints.list_members(runtime, request)) == (400, "invalid_request")
 
 
 @pytest.mark.parametrize(
@@ -170,13 +198,41 @@ def principal(claims: list[dict[str, str]], name_typ: str = "name") -> str:
     return base64.b64encode(json.dumps(value).encode()).decode()
 
 
+OID = "http://schemas.microsoft.com/identity/claims/objectidentifier"
+NAME_ID = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier"
+
+
 def test_app_service_names_the_user_from_its_principal() -> None:
-    headers = {
-        "x-ms-client-principal-id": "oid-1",
-        "x-ms-client-principal": principal([{"typ": "name", "val": "Ann Example"}]),
-    }
+    claims = [{"typ": OID, "val": "oid-1"}, {"typ": "name", "val": "Ann Example"}]
+    headers = {"x-ms-client-principal-id": "oid-1", "x-ms-client-principal": principal(claims)}
 
     assert AppServicePrincipal().authenticate(headers) == User("oid-1", "Ann Example")
+
+
+def test_app_service_takes_the_id_from_the_claims_not_the_id_header() -> None:
+    claims = [{"typ": NAME_ID, "val": "github|42"}, {"typ": "name", "val": "Octo"}]
+    headers = {"x-ms-client-principal-id": "github|42", "x-ms-client-principal": principal(claims)}
+
+    assert AppServicePrincipal().authenticate(headers) == User("github|42", "Octo")
+    with pytest.raises(Unauthenticated):
+        AppServicePrincipal().authenticate({"x-ms-client-principal": principal(claims)})
+
+
+def test_a_forged_id_header_beside_a_principal_is_unauthenticated() -> None:
+    # Issue 26, finding 5: X-MS-CLIENT-PRINCIPAL-ID "admin" with any principal got 201 as admin.
+    claims = [{"typ": OID, "val": "oid-1"}, {"typ": "name", "val": "Ann Example"}]
+    headers = {"x-ms-client-principal-id": "admin", "x-ms-client-principal": principal(claims)}
+
+    with pytest.raises(Unauthenticated, match="does not match"):
+        AppServicePrincipal().authenticate(headers)
+
+
+def test_a_principal_without_an_id_claim_is_unauthenticated() -> None:
+    claims = [{"typ": "name", "val": "admin"}]
+    headers = {"x-ms-client-principal-id": "admin", "x-ms-client-principal": principal(claims)}
+
+    with pytest.raises(Unauthenticated, match="names no user"):
+        AppServicePrincipal().authenticate(headers)
 
 
 @pytest.mark.parametrize(

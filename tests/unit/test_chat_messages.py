@@ -8,14 +8,20 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from chat.errors import InvalidRequest
+from chat.inputs import JoinRequest, parse
 from chat.messages import (
     Cursor,
     Message,
     OlderThan,
     check_document_id,
+    emoji_problem,
     format_timestamp,
+    legacy_message_id_problem,
+    message_id_problem,
     parse_timestamp,
+    path_segment_problem,
     showable_name,
+    user_id_problem,
 )
 
 
@@ -113,3 +119,78 @@ def test_a_document_id_may_hold_anything_but_the_reserved_characters() -> None:
 
     with pytest.raises(InvalidRequest, match="must not contain"):
         check_document_id("tab\there")
+
+
+# The one rule for ids that reach a path (issue 26, deliver 1) ---------------------------
+
+#: Each breaks the rule, and why: the reason the refusal gives.
+REFUSED_SEGMENTS = [
+    (".", "must not be . or .."),
+    ("..", "must not be . or .."),
+    (" a", "begin or end with whitespace"),
+    ("a\u00a0", "begin or end with whitespace"),
+    ("a\u2028b", "U+2028"),
+    ("a\u2029b", "U+2029"),
+    ("\ufffd", "U+FFFD"),
+    ("a\ud800", "U+D800"),
+    ("a\x00", "U+0000"),
+    ("a/b", "/ \\ ? or #"),
+    ("a#b", "/ \\ ? or #"),
+    ("%2E%2E", "percent-escapes"),
+    ("a%20b", "percent-escapes"),
+    ("e\u0301", "NFC"),
+    ("\u212b", "NFC"),  # the Angstrom sign: NFC makes it Å
+]
+
+
+@pytest.mark.parametrize(("value", "says"), REFUSED_SEGMENTS)
+def test_ids_a_path_would_change_are_refused_everywhere(value: str, says: str) -> None:
+    assert says in (path_segment_problem(value) or "")
+    assert user_id_problem(value) is not None
+    assert message_id_problem(value) is not None
+    with pytest.raises(InvalidRequest, match="documentId"):
+        check_document_id(value)
+
+
+@pytest.mark.parametrize(
+    "value", ["a b", "...", "a..b", "%", "50%", "x:y", "ü", "Å", "名前", "a+b"]
+)
+def test_ids_that_stay_themselves_in_a_path_are_accepted(value: str) -> None:
+    assert path_segment_problem(value) is None
+    assert user_id_problem(value) is None
+    assert check_document_id(value) == value
+
+
+@pytest.mark.parametrize("connection_id", [".", "..", "a/b", "%2E", "a?b"])
+def test_a_connection_id_a_path_would_change_is_refused(connection_id: str) -> None:
+    with pytest.raises(InvalidRequest, match="connectionId"):
+        parse(JoinRequest, {"connectionId": connection_id})
+
+
+@pytest.mark.parametrize("value", [".", "..", " x", "x\u2028"])
+def test_messages_stored_before_the_rule_can_still_be_named_for_deletion(value: str) -> None:
+    assert message_id_problem(value) is not None
+    assert legacy_message_id_problem(value) is None
+
+
+@pytest.mark.parametrize(
+    "emoji",
+    [
+        "👍",
+        "❤️",
+        "❤",
+        "👍🏽",
+        "👨\u200d👩\u200d👧",
+        "🇫🇷",
+        "1️⃣",
+        "🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f",
+    ],
+)
+def test_emoji_in_unicodes_emoji_data_are_emoji(emoji: str) -> None:
+    assert emoji_problem(emoji) is None
+
+
+@pytest.mark.parametrize("symbol", ["═", "\ufffd", "☰", "a", "👍👍", " 👍", ".", "🇫", "\u200d"])
+def test_other_symbols_are_not_emoji(symbol: str) -> None:
+    # Finding 4: any "So" symbol (═, U+FFFD) used to pass.
+    assert emoji_problem(symbol) == "must be one emoji"

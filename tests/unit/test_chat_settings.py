@@ -53,6 +53,15 @@ def test_appservice_mode_runs_in_azure_only_behind_app_service_authentication() 
     assert load_settings({**in_azure, "WEBSITE_AUTH_ENABLED": "True"}).auth is AuthMode.APPSERVICE
     with pytest.raises(SettingsError, match="App Service Authentication"):
         load_settings(in_azure)
+    with pytest.raises(SettingsError, match="App Service Authentication"):
+        load_settings({**in_azure, "WEBSITE_AUTH_ENABLED": "False"})
+
+
+def test_appservice_mode_refuses_to_start_outside_app_service() -> None:
+    # Issue 26, finding 5: the only guard was WEBSITE_INSTANCE_ID, so any other host (a
+    # container, another cloud, a laptop) trusted forged principal headers.
+    with pytest.raises(SettingsError, match="nothing proves it is on"):
+        load_settings({**VALID, "DOCCHAT_AUTH": "appservice"})
 
 
 def test_a_jwks_url_on_loopback_may_be_plain_http() -> None:
@@ -104,7 +113,7 @@ def test_a_public_key_means_rs256_and_its_escaped_newlines_are_restored() -> Non
         ({"DOCCHAT_POST_BURST": "0"}, "DOCCHAT_POST_BURST must be a whole number from 1"),
         (
             {"DOCCHAT_AUTH": "appservice", "WEBSITE_INSTANCE_ID": "abc"},
-            "App Service Authentication makes trustworthy, but it is off",
+            "App Service Authentication makes trustworthy, but nothing proves it is on",
         ),
         ({"WEBSITE_INSTANCE_ID": "abc"}, "running in Azure (WEBSITE_INSTANCE_ID is set)"),
         ({"COSMOS_ENDPOINT": ""}, "COSMOS_ENDPOINT is not set"),

@@ -125,6 +125,7 @@ function connect() {
       newMessage: (message) => session?.receive(message),
       messageUpdated: (message) => session?.receiveChange(message),
       messageDeleted: (message) => session?.receiveChange(message),
+      reactionsChanged: (change) => session?.receiveReactions(change),
       presence: (event) => session?.receivePresence(event),
       typing: (event) => session?.receiveTyping(event),
     },

@@ -142,6 +142,13 @@ export class ChatSession {
     this.#fillGaps();
   }
 
+  /** A `reactionsChanged` event: a message's reactions alone, as they are now. */
+  receiveReactions(change) {
+    if (change?.documentId !== this.documentId) return;
+    this.store.addReactions(change);
+    this.#fillGaps();
+  }
+
   /** A `presence` event: who has the document open now. */
   receivePresence(event) {
     if (event?.documentId === this.documentId) this.presence.update(event.users ?? []);

@@ -1,11 +1,14 @@
 // The document-id rule, the API's own (chat/messages.py, check_document_id): 1 to 255
-// characters, none of / \ ? #, no control, format (zero-width, bidi), surrogate or
-// private-use character, and no leading _ (docchat's own partitions start so). The page
-// checks links and the "open by id" box with it, so it never asks for an id the API refuses.
+// characters; not . or ..; no leading or trailing whitespace; none of / \ ? #; no control,
+// format (zero-width, bidi), surrogate, private-use, line-separator or U+FFFD character; no
+// percent-escape; in Unicode NFC; and no leading _ (docchat's own partitions start so). The
+// page checks links and the "open by id" box with it, so it never asks for an id the API
+// refuses.
 
 export const MAX_DOCUMENT_ID_LENGTH = 255;
 const RESERVED = /[/\\?#]/;
-const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}]/u;
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Zl}\p{Zp}\uFFFD\uFFFE\uFFFF]/u;
+const PERCENT_ESCAPE = /%[0-9A-Fa-f]{2}/;
 
 /** Why `id` cannot name a document ("is empty", ...), or null when it can. */
 export function documentIdProblem(id) {
@@ -15,8 +18,12 @@ export function documentIdProblem(id) {
   if (length > MAX_DOCUMENT_ID_LENGTH) {
     return `is ${length} characters long, over the ${MAX_DOCUMENT_ID_LENGTH} allowed`;
   }
+  if (id === '.' || id === '..') return 'is . or ..';
+  if (id.trim() !== id) return 'begins or ends with whitespace';
   if (RESERVED.test(id)) return 'contains / \\ ? or #';
   if (UNPRINTABLE.test(id)) return 'contains an invisible or control character';
+  if (PERCENT_ESCAPE.test(id)) return 'contains a percent-escape (%XX)';
+  if (id.normalize('NFC') !== id) return 'is not in Unicode NFC form';
   if (id.startsWith('_')) return 'starts with _';
   return null;
 }

@@ -30,6 +30,12 @@ function isServerMessage(value) {
   );
 }
 
+function isReactions(value) {
+  if (value === null || typeof value !== 'object') return false;
+  const isUserIds = (users) => Array.isArray(users) && users.every((id) => typeof id === 'string');
+  return Object.values(value).every(isUserIds);
+}
+
 /** The later of two states of one message; ours not yet confirmed (no cursor) is the earlier. */
 function later(known, message) {
   if (known?.cursor === undefined) return message;
@@ -156,6 +162,19 @@ export class MessageStore {
   addCaughtUp(messages) {
     this.#cover(this.#add(messages));
     this.#changed();
+  }
+
+  /**
+   * Takes a `reactionsChanged` event: one message's reactions as they are now, at its new
+   * position, without the rest of the message. Merged into the copy shown; for a message
+   * not shown the position stays unseen, so the catch-up that follows brings it whole.
+   */
+  addReactions(change) {
+    const known = this.#byId.get(change?.id);
+    if (known?.cursor === undefined || known.seq !== change.seq) return;
+    const { position, cursor, reactions } = change;
+    if (!Number.isInteger(position) || !isReactions(reactions)) return;
+    this.addFromServer([{ ...known, position, cursor, reactions }]);
   }
 
   /** Shows a message of ours before the server has confirmed it. */
