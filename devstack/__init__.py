@@ -3,6 +3,7 @@
 - :mod:`devstack.cosmos`: a local Cosmos DB (NoSQL API) server.
 - :mod:`devstack.signalr`: a local Azure SignalR Service (serverless mode) emulator.
 - :mod:`devstack.host`: a local Functions host for function_app.py.
+- :mod:`devstack.json_limits`: JSON from clients parsed within the services' nesting limit.
 - :mod:`devstack.stack`: all of them as child processes (:class:`~devstack.stack.LocalStack`).
 
 ``python -m devstack`` (what ``make dev`` runs) starts the whole stack and restarts a part

@@ -28,6 +28,7 @@ from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from devstack import json_limits
 from devstack.emulator_core.errors import ApiError, ErrorCode
 from devstack.emulator_core.request_checks import group_name, hub_name, token_errors_as_http
 from devstack.emulator_core.tokens import RequestTarget, bearer_token
@@ -244,7 +245,7 @@ def _connect_answer(
     if not body.strip():
         return user, roles, groups
     try:
-        answer = json.loads(body)
+        answer = json_limits.loads(body)
     except ValueError:
         raise ApiError(500, ErrorCode.INVALID_REQUEST, "the connect answer is not JSON") from None
     if not isinstance(answer, dict):

@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from devstack import json_limits
 from devstack.webpubsub.payload import Payload, PayloadError
 
 __all__ = [
@@ -62,7 +63,7 @@ class ClientRequest:
 def parse_request(text: str) -> ClientRequest:
     """The request in one text frame; ProtocolError if it is not one."""
     try:
-        message = json.loads(text)
+        message = json_limits.loads(text)
     except ValueError:
         raise ProtocolError("the frame is not JSON") from None
     if not isinstance(message, dict) or message.get("type") not in _KINDS:
