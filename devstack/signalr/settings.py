@@ -56,6 +56,10 @@ class EmulatorSettings:
     entra_public_key: str | None = None
     #: The ``iss`` those tokens must carry; None accepts any issuer the key signs for.
     entra_issuer: str | None = None
+    #: Origins whose browsers may call ``/client/negotiate``: the resource's
+    #: ``cors.allowedOrigins`` (infra/ lists the app's and the web origins). ``*``, the
+    #: service's default when the list is omitted, allows every origin.
+    allowed_origins: tuple[str, ...] = ("*",)
 
     def __post_init__(self) -> None:
         for name in (
