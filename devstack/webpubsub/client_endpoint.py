@@ -112,20 +112,25 @@ async def _recover(
 async def _serve(
     socket: web.WebSocketResponse, emulator: WebPubSubEmulator, connection: Connection
 ) -> None:
+    # After a refusal the reader keeps reading (and ignoring) until the socket closes: the
+    # writer still has the disconnected message and the close code to send, and leaving the
+    # loop would stop it first.
     try:
         async for message in socket:
+            if message.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+                break
+            if connection.ended:
+                continue
             if message.type is WSMsgType.BINARY:
                 connection.close(
                     "Binary frames are not supported.", code=WSCloseCode.UNSUPPORTED_DATA
                 )
-                break
-            if message.type is not WSMsgType.TEXT:
-                break
+                continue
             try:
                 parsed = protocol.parse_request(message.data)
             except protocol.ProtocolError as error:
                 connection.close(f"Invalid request: {error}", code=WSCloseCode.INVALID_TEXT)
-                break
+                continue
             await _handle(emulator, connection, parsed)
     finally:
         # A close frame from the client sets a close code; a dropped socket leaves 1006.

@@ -64,8 +64,8 @@ def parse_request(text: str) -> ClientRequest:
     """The request in one text frame; ProtocolError if it is not one."""
     try:
         message = json_limits.loads(text)
-    except ValueError:
-        raise ProtocolError("the frame is not JSON") from None
+    except ValueError as error:
+        raise ProtocolError(f"the frame is not JSON: {error}") from None
     if not isinstance(message, dict) or message.get("type") not in _KINDS:
         raise ProtocolError(f"unknown message type {_type_of(message)!r}")
     kind = message["type"]
