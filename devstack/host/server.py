@@ -176,6 +176,11 @@ class _Dispatcher:
         self._limits = options.limits
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        if not _valid_host(request):
+            # Kestrel refuses a Host it cannot parse before any app code runs
+            # (dotnet/aspnetcore src/Servers/Kestrel/Core/src/Internal/Http/Http1Connection.cs,
+            # RequestRejectionReason.InvalidHostHeader: 400).
+            return _error(400, "the Host header is not a valid host[:port]")
         raw_path = request.rel_url.raw_path
         if raw_path == PING_PATH and request.method in (hdrs.METH_GET, hdrs.METH_POST):
             return web.Response(status=200, headers={"Cache-Control": "no-store, no-cache"})
@@ -268,6 +273,15 @@ async def _request_ids(request: web.Request, handler: Handler) -> web.StreamResp
     duration = round((time.perf_counter() - started) * 1000)
     logger.info("%s %s -> %d (%dms)", request.method, request.path, response.status, duration)
     return response
+
+
+def _valid_host(request: web.Request) -> bool:
+    """Whether the request's Host makes a URL (a function's ``req.url`` is built from it)."""
+    try:
+        request.url  # noqa: B018 - building it is the check
+    except ValueError:
+        return False
+    return True
 
 
 def _webhook_path(raw_path: str, webhooks: Mapping[str, Webhook]) -> str | None:

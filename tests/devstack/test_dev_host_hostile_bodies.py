@@ -5,6 +5,7 @@ read only after the signature and within the parsers' depth limits (issues 18 an
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -36,6 +37,20 @@ async def test_a_deeply_nested_json_body_reaches_the_function_whole(body: str) -
         async with http.put("/api/items/x", data=body, headers=headers) as response:
             assert response.status == 200
             assert (await response.json())["body"] == body
+
+
+async def test_a_host_header_that_makes_no_url_is_400_not_500() -> None:
+    """Found while checking what the dev host parses: ``Host: x:99999`` failed building the
+    function's ``req.url`` (500). Kestrel refuses a Host it cannot parse with 400 before any
+    app code runs (aspnetcore Http1Connection, RequestRejectionReason.InvalidHostHeader)."""
+    async with serving("routes_app") as base_url:
+        host, port = base_url.removeprefix("http://").split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(b"PUT /api/items/x HTTP/1.1\r\nHost: x:99999\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        status_line = await asyncio.wait_for(reader.readline(), 10)
+        writer.close()
+        assert status_line.startswith(b"HTTP/1.1 400 ")
 
 
 @pytest.fixture
