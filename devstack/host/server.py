@@ -12,10 +12,12 @@ answer carries ``x-request-id``, the id in every log line written while serving 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -27,6 +29,7 @@ from aiohttp.typedefs import Handler
 from azure.functions.decorators.function_app import FunctionRegister
 
 from devstack.host.bindings import InputBinding, OutputBinding
+from devstack.host.concurrency import sync_thread_count
 from devstack.host.cors import CorsPolicy, cors_middleware
 from devstack.host.http_messages import to_function_request
 from devstack.host.indexing import FunctionIndex, HttpFunction, index_function_app
@@ -59,6 +62,7 @@ from devstack.host.webpubsub_webhook import WebPubSubWebhook
 
 __all__ = [
     "FUNCTION_INDEX",
+    "FUNCTION_THREADS",
     "HOST_OPTIONS",
     "PING_PATH",
     "SIGNALR_WEBHOOK_PATH",
@@ -77,6 +81,8 @@ WEBPUBSUB_WEBHOOK_PATH = "/runtime/webhooks/webpubsub"
 #: The verbs the host maps to an extension's webhook (HostController.ExtensionWebHookHandler).
 _WEBHOOK_METHODS = frozenset({hdrs.METH_GET, hdrs.METH_POST, hdrs.METH_DELETE, hdrs.METH_OPTIONS})
 FUNCTION_INDEX = web.AppKey("function_index", FunctionIndex)
+#: How many threads run sync functions.
+FUNCTION_THREADS = web.AppKey("function_threads", int)
 
 
 @dataclass(frozen=True)
@@ -92,9 +98,11 @@ class HostOptions:
     web_root: Path | None = None
     #: Single files at fixed URL paths, e.g. ``{"/vendor/x.js": Path(...)}``.
     static_files: Mapping[str, Path] = field(default_factory=dict)
-    #: Threads for sync functions; None is the worker's default.
-    max_workers: int | None = None
     limits: RequestLimits = field(default_factory=RequestLimits)
+    #: HTTP-triggered invocations run at once (Flex Consumption's perInstanceConcurrency);
+    #: more wait for a slot. None runs every request at once, as in-process tests want;
+    #: ``python -m devstack.host`` passes what infra/ deploys (:mod:`devstack.host.concurrency`).
+    http_concurrency: int | None = None
 
 
 HOST_OPTIONS = web.AppKey("host_options", HostOptions)
@@ -113,7 +121,9 @@ def create_host_app(function_app: FunctionRegister, options: HostOptions) -> web
         WEBPUBSUB_OUTPUT_TYPE: WebPubSubOutputBinding(),
     }
     index = index_function_app(function_app, inputs=set(inputs), outputs=set(outputs))
-    executor = ThreadPoolExecutor(max_workers=options.max_workers, thread_name_prefix="function")
+    # The worker's pool for sync functions, sized by the app setting as the worker sizes it.
+    threads = sync_thread_count(options.settings)
+    executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="function")
     invoker = Invoker(
         inputs=inputs,
         outputs=outputs,
@@ -141,6 +151,7 @@ def create_host_app(function_app: FunctionRegister, options: HostOptions) -> web
     )
     app[FUNCTION_INDEX] = index
     app[HOST_OPTIONS] = options
+    app[FUNCTION_THREADS] = threads
     app.router.add_route(hdrs.METH_ANY, "/{path:.*}", dispatcher.handle)
 
     async def release(_: web.Application) -> None:
@@ -174,6 +185,7 @@ class _Dispatcher:
         self._static = static
         self._function_key = options.function_key
         self._limits = options.limits
+        self._slots = HttpSlots(options.http_concurrency)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         if not _valid_host(request):
@@ -210,10 +222,11 @@ class _Dispatcher:
             return body
         function_request = to_function_request(request, params, body)
         data = http_binding_data(request, params, body)
-        try:
-            return await self._invoker.invoke(function, function_request, data)
-        except InvocationError:
-            return _error(500, f"function {function.name} failed; the host log says why")
+        async with self._slots.taken():
+            try:
+                return await self._invoker.invoke(function, function_request, data)
+            except InvocationError:
+                return _error(500, f"function {function.name} failed; the host log says why")
 
     async def _webhook(self, request: web.Request, path: str) -> web.StreamResponse:
         """An extension's webhook. Azure requires the ``<name>_extension`` system key; the
@@ -255,6 +268,27 @@ class _Dispatcher:
         if request.method not in (hdrs.METH_GET, hdrs.METH_HEAD):
             return _error(405, f"{request.method} is not allowed here; use GET", Allow="GET, HEAD")
         return self._static.response(path)
+
+
+class HttpSlots:
+    """At most ``limit`` HTTP-triggered invocations at once (None: no limit); the others wait
+    their turn in arrival order, as Azure holds requests for an instance with a free slot.
+    Extension webhooks are not HTTP triggers and take no slot."""
+
+    def __init__(self, limit: int | None) -> None:
+        self._limit = limit
+        self._free = asyncio.Semaphore(limit) if limit else None
+
+    @contextlib.asynccontextmanager
+    async def taken(self) -> AsyncIterator[None]:
+        """Hold a slot for the block, waiting for one if all are taken."""
+        if self._free is None:
+            yield
+            return
+        if self._free.locked():
+            logger.info("all %d HTTP slots of this instance are taken: waiting", self._limit)
+        async with self._free:
+            yield
 
 
 @web.middleware
