@@ -29,12 +29,7 @@ from aiohttp import web
 
 from devstack.azure_guard import refusal_in_azure
 from devstack.cosmos import LOCAL_TLS_WARNING
-from devstack.host.concurrency import (
-    SCALE_FILE,
-    THREAD_COUNT_SETTING,
-    read_scale,
-    sync_thread_count,
-)
+from devstack.host.concurrency import SCALE_FILE, THREAD_COUNT_SETTING, read_scale
 from devstack.host.cors import CorsPolicy
 from devstack.host.indexing import FunctionIndexError
 from devstack.host.keys import FUNCTION_KEY_SETTING
@@ -44,6 +39,7 @@ from devstack.host.logs import configure_logging
 from devstack.host.routing import RouteError
 from devstack.host.server import (
     FUNCTION_INDEX,
+    FUNCTION_THREADS,
     HOST_OPTIONS,
     SIGNALR_WEBHOOK_PATH,
     HostOptions,
@@ -131,14 +127,6 @@ def _http_concurrency(folder: Path) -> int:
     except ValueError as error:
         raise SettingsError(str(error)) from None
     apply_to_environment({THREAD_COUNT_SETTING: str(concurrency)})
-    logger.info(
-        "Per-instance HTTP concurrency %d (%s, or Azure's default for Python); "
-        "sync functions run on %d threads (%s)",
-        concurrency,
-        SCALE_FILE,
-        sync_thread_count(os.environ),
-        THREAD_COUNT_SETTING,
-    )
     return concurrency
 
 
@@ -182,6 +170,14 @@ def _announce(app: web.Application, base_url: str) -> None:
     prefix = "/".join(part for part in (base_url, app[HOST_OPTIONS].route_prefix) if part)
     # One record a line: the log escapes line breaks inside a record.
     logger.info("Dev host listening on %s", base_url)
+    logger.info(
+        "As one instance: %s HTTP invocations at once (%s, else Azure's default for Python), "
+        "sync functions on %d threads (%s)",
+        app[HOST_OPTIONS].http_concurrency,
+        SCALE_FILE,
+        app[FUNCTION_THREADS],
+        THREAD_COUNT_SETTING,
+    )
     for function in index.http_functions:
         methods = ",".join(sorted(function.methods)) if function.methods else "ANY"
         url = f"{prefix}/{function.route.lstrip('/')}"
