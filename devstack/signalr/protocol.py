@@ -335,14 +335,21 @@ def _check_json_invocation(message: dict[str, Any]) -> None:
         raise ProtocolError("Missing required property 'arguments'.")
 
 
+#: An invocation's fields after its type: name, Python type, and what the reader expects.
+_MSGPACK_INVOCATION_FIELDS: tuple[tuple[str, Any, str], ...] = (
+    ("headers", dict, "Map"),
+    ("invocationId", str | None, "String"),
+    ("target", str, "String"),
+    ("arguments", list, "Array"),
+)
+
+
 def _check_msgpack_invocation(message: list[Any]) -> None:
     """Refuse an invocation the MessagePack hub protocol cannot read (dotnet/aspnetcore
     src/SignalR/common/Protocols.MessagePack/src/Protocol/MessagePackHubProtocolWorker.cs
     CreateInvocationMessage: ``[type, headers, invocationId, target, arguments, ...]``, each
     read as its type or "Reading '<field>' as <type> failed.")."""
-    fields = (("headers", dict, "Map"), ("invocationId", str | None, "String"))
-    fields += (("target", str, "String"), ("arguments", list, "Array"))
-    for index, (name, kind, wire) in enumerate(fields, start=1):
+    for index, (name, kind, wire) in enumerate(_MSGPACK_INVOCATION_FIELDS, start=1):
         if index >= len(message) or not isinstance(message[index], kind):
             raise ProtocolError(f"Reading '{name}' as {wire} failed.")
 

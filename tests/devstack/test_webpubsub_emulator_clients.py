@@ -20,7 +20,7 @@ from azure.messaging.webpubsubservice import WebPubSubServiceClient
 
 from devstack.emulator_core.running import connection_string, endpoint_url
 from devstack.webpubsub import DEFAULT_ACCESS_KEY, WebPubSubEmulator, WebPubSubSettings, serve
-from devstack.webpubsub.payload import Payload
+from devstack.webpubsub.payload import Payload, PayloadError
 from tests.fixtures.waiting import eventually
 from tests.fixtures.webpubsub_client import NodeWebPubSubClient
 
@@ -238,3 +238,10 @@ async def test_a_frame_nested_past_the_json_limit_closes_the_connection_saying_w
             aiohttp.WSMsgType.CLOSED,
         )
         assert socket.close_code == aiohttp.WSCloseCode.INVALID_TEXT
+
+
+def test_a_rest_body_nested_past_the_json_limit_is_refused_as_invalid() -> None:
+    """The REST API's JSON bodies (sends, event handler answers) are read within the same
+    64 levels: a PayloadError, answered 400, never a RecursionError."""
+    with pytest.raises(PayloadError, match="not valid application/json"):
+        Payload.from_body(b"[" * 100_000 + b"]" * 100_000, "application/json")

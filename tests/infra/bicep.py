@@ -149,8 +149,9 @@ class Template:
             return merged
         if name == "string" and isinstance(values[0], int | str):
             return str(values[0])
-        if name == "loadJsonContent" and all(isinstance(value, str) for value in values):
-            return self._load_json(*values)
+        texts = [value for value in values if isinstance(value, str)]
+        if name == "loadJsonContent" and len(texts) == len(values):
+            return self._load_json(*texts)
         return Opaque(_text(node))
 
     def _load_json(self, file: str, path: str = "$") -> object:
