@@ -14,7 +14,10 @@ of its properties (WebPubSubTriggerBinding.GetValueByName). Its returned dict an
 "unauthorized"|"userError"|..., "errorMessage"}`` is 401, 400 or 500; a ``connect`` answer's
 ``userId``, ``groups``, ``roles`` and ``subprotocol`` go back as JSON; a user event's ``data``
 with the Content-Type of its ``dataType`` (binary when unset). A failed function is 500 with
-its message.
+its message. Bodies are read only after the signature check: a ``connect`` or
+``disconnected`` body within System.Text.Json's 64 levels (else 500, as the extension's
+deserializer throws), a user event's JSON data parsed when it parses and as its text when
+not (:mod:`devstack.json_limits`).
 """
 
 from __future__ import annotations
