@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "ACCESS_KEY_VARIABLE",
+    "ALLOWED_ORIGINS_VARIABLE",
     "DEFAULT_ACCESS_KEY",
     "UPSTREAM_VARIABLE",
     "EmulatorSettings",
@@ -18,6 +19,8 @@ DEFAULT_ACCESS_KEY = "docchat-local-emulator-key-not-a-secret-0123456789"
 ACCESS_KEY_VARIABLE = "DEVSTACK_SIGNALR_ACCESS_KEY"
 #: The environment variable with upstream rules, one a line, after those of ``--upstream``.
 UPSTREAM_VARIABLE = "DEVSTACK_SIGNALR_UPSTREAM"
+#: The environment variable with the origins browsers may negotiate from, comma-separated.
+ALLOWED_ORIGINS_VARIABLE = "DEVSTACK_SIGNALR_ALLOWED_ORIGINS"
 
 
 @dataclass(frozen=True)
