@@ -37,7 +37,7 @@ from devstack.host.invocation import InvocationError, Invoker
 from devstack.host.keys import KEY_HEADER, KEY_QUERY, SYSTEM, is_authorized
 from devstack.host.limits import BodyRefused, RequestLimits
 from devstack.host.logs import install_request_ids, new_request_id
-from devstack.host.routing import MethodNotAllowed, RouteTable
+from devstack.host.routing import MethodNotAllowed, RouteTable, has_null
 from devstack.host.signalr_bindings import (
     CONNECTION_INFO_TYPE,
     OUTPUT_TYPE,
@@ -194,6 +194,9 @@ class _Dispatcher:
             # RequestRejectionReason.InvalidHostHeader: 400).
             return _error(400, "the Host header is not a valid host[:port]")
         raw_path = request.rel_url.raw_path
+        if has_null(raw_path):
+            # Kestrel's UrlDecoder throws on %00 and the request is refused (400).
+            return _error(400, "the path contains null characters")
         if raw_path == PING_PATH and request.method in (hdrs.METH_GET, hdrs.METH_POST):
             return web.Response(status=200, headers={"Cache-Control": "no-store, no-cache"})
         webhook = _webhook_path(raw_path, self._webhooks)
