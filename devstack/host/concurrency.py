@@ -18,10 +18,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "PYTHON_DEFAULT_HTTP_CONCURRENCY",
     "SCALE_FILE",
     "THREAD_COUNT_SETTING",
+    "HttpSlots",
     "default_thread_count",
     "read_scale",
     "sync_thread_count",
@@ -88,3 +91,24 @@ def default_thread_count() -> int:
     """What ``ThreadPoolExecutor(max_workers=None)`` gives on Python 3.9 - 3.12, written out
     so the dev host can say it: min(32, CPUs + 4)."""
     return min(32, (os.cpu_count() or 1) + 4)
+
+
+class HttpSlots:
+    """At most ``limit`` HTTP-triggered invocations at once (None: no limit); the others wait
+    their turn in arrival order, as Azure holds requests for an instance with a free slot.
+    Extension webhooks are not HTTP triggers and take no slot."""
+
+    def __init__(self, limit: int | None) -> None:
+        self._limit = limit
+        self._free = asyncio.Semaphore(limit) if limit else None
+
+    @contextlib.asynccontextmanager
+    async def taken(self) -> AsyncIterator[None]:
+        """Hold a slot for the block, waiting for one if all are taken."""
+        if self._free is None:
+            yield
+            return
+        if self._free.locked():
+            logger.info("all %d HTTP slots of this instance are taken: waiting", self._limit)
+        async with self._free:
+            yield

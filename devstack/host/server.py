@@ -12,12 +12,10 @@ answer carries ``x-request-id``, the id in every log line written while serving 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -29,7 +27,7 @@ from aiohttp.typedefs import Handler
 from azure.functions.decorators.function_app import FunctionRegister
 
 from devstack.host.bindings import InputBinding, OutputBinding
-from devstack.host.concurrency import sync_thread_count
+from devstack.host.concurrency import HttpSlots, sync_thread_count
 from devstack.host.cors import CorsPolicy, cors_middleware
 from devstack.host.http_messages import to_function_request
 from devstack.host.indexing import FunctionIndex, HttpFunction, index_function_app
@@ -271,27 +269,6 @@ class _Dispatcher:
         if request.method not in (hdrs.METH_GET, hdrs.METH_HEAD):
             return _error(405, f"{request.method} is not allowed here; use GET", Allow="GET, HEAD")
         return self._static.response(path)
-
-
-class HttpSlots:
-    """At most ``limit`` HTTP-triggered invocations at once (None: no limit); the others wait
-    their turn in arrival order, as Azure holds requests for an instance with a free slot.
-    Extension webhooks are not HTTP triggers and take no slot."""
-
-    def __init__(self, limit: int | None) -> None:
-        self._limit = limit
-        self._free = asyncio.Semaphore(limit) if limit else None
-
-    @contextlib.asynccontextmanager
-    async def taken(self) -> AsyncIterator[None]:
-        """Hold a slot for the block, waiting for one if all are taken."""
-        if self._free is None:
-            yield
-            return
-        if self._free.locked():
-            logger.info("all %d HTTP slots of this instance are taken: waiting", self._limit)
-        async with self._free:
-            yield
 
 
 @web.middleware
