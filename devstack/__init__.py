@@ -6,6 +6,7 @@
 - :mod:`devstack.webpubsub`: a local Azure Web PubSub emulator.
 - :mod:`devstack.emulator_core`: what both emulators share (REST, upstream, serving, latency).
 - :mod:`devstack.frontdoor`: the round-robin front door before several app instances.
+- :mod:`devstack.json_limits`: JSON from clients parsed within the services' nesting limit.
 - :mod:`devstack.stack`: all of them as child processes (:class:`~devstack.stack.LocalStack`).
 
 ``python -m devstack`` (what ``make dev`` runs) starts the whole stack and restarts a part

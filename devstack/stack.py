@@ -49,7 +49,11 @@ from devstack.host.__main__ import WEBPUBSUB_BROWSER_CLIENT
 from devstack.host.keys import FUNCTION_KEY_SETTING
 from devstack.host.server import PING_PATH, SIGNALR_WEBHOOK_PATH, WEBPUBSUB_WEBHOOK_PATH
 from devstack.host.settings import read_local_settings
-from devstack.signalr.settings import ACCESS_KEY_VARIABLE, UPSTREAM_VARIABLE
+from devstack.signalr.settings import (
+    ACCESS_KEY_VARIABLE,
+    ALLOWED_ORIGINS_VARIABLE,
+    UPSTREAM_VARIABLE,
+)
 from devstack.webpubsub import settings as webpubsub_settings
 from signalr.connection_string import parse_connection_string
 
@@ -393,8 +397,16 @@ class LocalStack:
         self.timeout = timeout
         self.restarts = restarts or RestartPolicy()
         self._overrides = dict(settings_overrides or {})
-        values = read_local_settings(self.settings_path).values
+        local = read_local_settings(self.settings_path)
+        values = local.values
         self.settings: dict[str, str] = {**values, **self._overrides}
+        #: Where browsers may negotiate with the SignalR emulator from, as infra/ sets the
+        #: resource's cors.allowedOrigins: the app's own page and the host's CORS origins.
+        self.browser_origins = (
+            f"http://localhost:{self.port}",
+            f"http://127.0.0.1:{self.port}",
+            *local.cors_origins,
+        )
         # Which emulator the app needs: as the host reads the setting (the environment wins
         # over the settings file), with the stack's overrides over both.
         self.realtime = (
@@ -590,6 +602,7 @@ class LocalStack:
                     **os.environ,
                     ACCESS_KEY_VARIABLE: key,
                     UPSTREAM_VARIABLE: self.signalr_upstream,
+                    ALLOWED_ORIGINS_VARIABLE: ",".join(self.browser_origins),
                 },
             )
             self._signalr = self._run(signalr, (self.signalr_port,), self._launch_signalr)

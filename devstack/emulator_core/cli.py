@@ -18,7 +18,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from devstack.azure_guard import refusal_in_azure
 from devstack.emulator_core.running import Serving, connection_string, endpoint_url
@@ -91,11 +91,13 @@ def upstream_rules(given: list[str], variable: str, prog: str) -> list[UpstreamR
         raise SystemExit(f"{prog}: {error}") from None
 
 
-def settings_of(kind: Callable[..., S], arguments: argparse.Namespace, prog: str) -> S:
-    """The emulator's settings with the command line's (``--latency-ms``); a value they
-    refuse ends ``prog`` with why."""
+def settings_of(
+    kind: Callable[..., S], arguments: argparse.Namespace, prog: str, **others: Any
+) -> S:
+    """The emulator's settings with the command line's (``--latency-ms``) and ``others``; a
+    value they refuse ends ``prog`` with why."""
     try:
-        return kind(latency_ms=arguments.latency_ms)
+        return kind(latency_ms=arguments.latency_ms, **others)
     except ValueError as error:
         raise SystemExit(f"{prog}: {error}") from None
 

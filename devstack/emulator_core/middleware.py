@@ -14,7 +14,7 @@ from aiohttp.typedefs import Handler
 
 from devstack.emulator_core.errors import ApiError, ErrorCode, error_response
 
-__all__ = ["MAX_REQUEST_BODY_BYTES", "MIDDLEWARES"]
+__all__ = ["ALLOWED_ORIGINS", "MAX_REQUEST_BODY_BYTES", "MIDDLEWARES"]
 
 log = logging.getLogger("devstack.emulator")
 
@@ -23,6 +23,10 @@ MAX_REQUEST_BODY_BYTES = 1024 * 1024
 
 #: Browsers negotiate cross-origin with credentials; WebSockets need no CORS.
 _CORS_PREFIX = "/client/"
+#: The origins an app lets browsers call its client endpoints from: the resource's
+#: ``cors.allowedOrigins`` (Microsoft.SignalRService/signalR ``SignalRCorsSettings``), where
+#: ``*`` (the default when it is omitted) allows every origin.
+ALLOWED_ORIGINS = web.AppKey("allowed_origins", tuple[str, ...])
 _CORS_MAX_AGE = "600"
 _HTTP_ERROR_CODES = {
     404: ErrorCode.NOT_FOUND,
@@ -47,11 +51,17 @@ async def log_calls(request: web.Request, handler: Handler) -> web.StreamRespons
 
 @web.middleware
 async def allow_browsers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """CORS with credentials on the client endpoints: echo the origin, answer preflights."""
+    """CORS with credentials on the client endpoints for the allowed origins: echo the
+    origin, answer preflights. Another origin gets no CORS headers, so its browser reads no
+    answer (a preflight still gets 204, as ASP.NET Core's CORS middleware answers one)."""
     origin = request.headers.get("Origin")
     if origin is None or not request.path.startswith(_CORS_PREFIX):
         return await handler(request)
-    if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+    allowed = _is_allowed(origin, request.app.get(ALLOWED_ORIGINS, ("*",)))
+    preflight = request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers
+    if not allowed:
+        return web.Response(status=204) if preflight else await handler(request)
+    if preflight:
         response: web.StreamResponse = web.Response(status=204)
         response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
         response.headers["Access-Control-Allow-Headers"] = request.headers.get(
@@ -65,6 +75,12 @@ async def allow_browsers(request: web.Request, handler: Handler) -> web.StreamRe
         response.headers["Access-Control-Allow-Credentials"] = "true"
         response.headers["Vary"] = "Origin"
     return response
+
+
+def _is_allowed(origin: str, allowed: tuple[str, ...]) -> bool:
+    """Origins compare without case or a trailing slash, as the portal writes them."""
+    wanted = origin.rstrip("/").lower()
+    return any(entry == "*" or entry.rstrip("/").lower() == wanted for entry in allowed)
 
 
 @web.middleware

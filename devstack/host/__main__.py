@@ -7,6 +7,9 @@ Next to the app, ``host.json`` gives the route prefix, ``web/`` is served at ``/
 browser build of the SignalR client at ``/vendor/signalr.min.js`` (and the Web PubSub client's
 bundle, which ``npm run bundle`` makes, at ``/vendor/web-pubsub-client.js``). The app setting
 ``FUNCTIONS_REQUEST_BODY_SIZE_LIMIT`` caps request bodies (:mod:`devstack.host.limits`).
+As one Flex Consumption instance, it runs at most ``infra/app/scale.json``'s per-instance HTTP
+concurrency at once, on that many sync threads unless ``PYTHON_THREADPOOL_THREAD_COUNT`` says
+otherwise (:mod:`devstack.host.concurrency`).
 Set-up problems are reported in one line; Ctrl-C or SIGTERM stops the host.
 """
 
@@ -26,6 +29,7 @@ from aiohttp import web
 
 from devstack.azure_guard import refusal_in_azure
 from devstack.cosmos import LOCAL_TLS_WARNING
+from devstack.host.concurrency import SCALE_FILE, THREAD_COUNT_SETTING, read_scale
 from devstack.host.cors import CorsPolicy
 from devstack.host.indexing import FunctionIndexError
 from devstack.host.keys import FUNCTION_KEY_SETTING
@@ -35,6 +39,7 @@ from devstack.host.logs import configure_logging
 from devstack.host.routing import RouteError
 from devstack.host.server import (
     FUNCTION_INDEX,
+    FUNCTION_THREADS,
     HOST_OPTIONS,
     SIGNALR_WEBHOOK_PATH,
     HostOptions,
@@ -94,6 +99,7 @@ def _application(args: argparse.Namespace) -> web.Application:
     for name in apply_to_environment(settings.values):
         logger.info("Skipping '%s' from local settings: it is set in the environment", name)
     folder = args.app.resolve().parent
+    http_concurrency = _http_concurrency(folder)
     web_root = args.web or folder / "web"
     clients = {
         SIGNALR_CLIENT_URL: folder / SIGNALR_BROWSER_CLIENT,
@@ -108,8 +114,20 @@ def _application(args: argparse.Namespace) -> web.Application:
         web_root=web_root if web_root.is_dir() else None,
         static_files={url: path for url, path in clients.items() if path.is_file()},
         limits=_limits(),
+        http_concurrency=http_concurrency,
     )
     return create_host_app(load_function_app(args.app), options)
+
+
+def _http_concurrency(folder: Path) -> int:
+    """infra/'s per-instance HTTP concurrency; the thread count infra/ derives from it too,
+    unless the app settings or the environment name one."""
+    try:
+        concurrency = read_scale(folder)
+    except ValueError as error:
+        raise SettingsError(str(error)) from None
+    apply_to_environment({THREAD_COUNT_SETTING: str(concurrency)})
+    return concurrency
 
 
 def _limits() -> RequestLimits:
@@ -152,6 +170,14 @@ def _announce(app: web.Application, base_url: str) -> None:
     prefix = "/".join(part for part in (base_url, app[HOST_OPTIONS].route_prefix) if part)
     # One record a line: the log escapes line breaks inside a record.
     logger.info("Dev host listening on %s", base_url)
+    logger.info(
+        "As one instance: %s HTTP invocations at once (%s, else Azure's default for Python), "
+        "sync functions on %d threads (%s)",
+        app[HOST_OPTIONS].http_concurrency,
+        SCALE_FILE,
+        app[FUNCTION_THREADS],
+        THREAD_COUNT_SETTING,
+    )
     for function in index.http_functions:
         methods = ",".join(sorted(function.methods)) if function.methods else "ANY"
         url = f"{prefix}/{function.route.lstrip('/')}"

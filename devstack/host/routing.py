@@ -15,7 +15,15 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 from urllib.parse import unquote
 
-__all__ = ["MethodNotAllowed", "RouteError", "RouteMatch", "RouteTable", "RouteTemplate"]
+__all__ = [
+    "MethodNotAllowed",
+    "RouteError",
+    "RouteMatch",
+    "RouteTable",
+    "RouteTemplate",
+    "decode_segment",
+    "has_null",
+]
 
 T = TypeVar("T")
 
@@ -191,7 +199,7 @@ class RouteTable(Generic[T]):
 
     def resolve(self, method: str, raw_path: str) -> RouteMatch[T] | MethodNotAllowed | None:
         """Resolve ``raw_path`` (still percent-encoded, so ``%2F`` stays inside a segment)."""
-        path = [_decoded(part) for part in raw_path.split("/") if part]
+        path = [decode_segment(part) for part in raw_path.split("/") if part]
         if [part.lower() for part in path[: len(self.prefix)]] != [
             part.lower() for part in self.prefix
         ]:
@@ -208,15 +216,23 @@ class RouteTable(Generic[T]):
         return MethodNotAllowed(frozenset(allowed)) if allowed else None
 
 
-def _decoded(segment: str) -> str:
-    """One path segment percent-decoded as UTF-8; a segment whose escapes are not UTF-8
-    stays as it came, escapes and all, as Kestrel leaves them (dotnet/aspnetcore,
-    src/Shared/UrlDecoder/UrlDecoder.cs: an invalid sequence is copied undecoded), never
-    U+FFFD: ``%FF`` and ``%FE`` must not both name the document ``"\ufffd"``."""
-    try:
-        return unquote(segment, errors="strict")
-    except UnicodeDecodeError:
-        return segment
+def decode_segment(segment: str) -> str:
+    """A path segment as Kestrel decodes it (dotnet/aspnetcore src/Shared/UrlDecoder/
+    UrlDecoder.cs DecodeInPlace): percent-encoded UTF-8 becomes its text, and bytes that are
+    not well-formed UTF-8 (``%FF``, an encoded surrogate such as ``%ED%A0%80``) stay
+    percent-encoded instead of turning into U+FFFD, so ``%FF`` and ``%FE`` stay two paths and
+    an app can tell them from a real U+FFFD. (Their hex digits come back upper case.)"""
+    decoded = unquote(segment, errors="surrogateescape")
+    return _ESCAPED_BYTE.sub(lambda byte: f"%{ord(byte.group()) - 0xDC00:02X}", decoded)
+
+
+#: What ``surrogateescape`` makes of a byte that is not UTF-8.
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+
+
+def has_null(raw_path: str) -> bool:
+    """Kestrel refuses a path with an encoded NUL ("The path contains null characters.")."""
+    return "%00" in raw_path
 
 
 def _methods(methods: Iterable[str] | None) -> frozenset[str] | None:

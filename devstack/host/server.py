@@ -27,6 +27,7 @@ from aiohttp.typedefs import Handler
 from azure.functions.decorators.function_app import FunctionRegister
 
 from devstack.host.bindings import InputBinding, OutputBinding
+from devstack.host.concurrency import HttpSlots, sync_thread_count
 from devstack.host.cors import CorsPolicy, cors_middleware
 from devstack.host.http_messages import to_function_request
 from devstack.host.indexing import FunctionIndex, HttpFunction, index_function_app
@@ -34,7 +35,7 @@ from devstack.host.invocation import InvocationError, Invoker
 from devstack.host.keys import KEY_HEADER, KEY_QUERY, SYSTEM, is_authorized
 from devstack.host.limits import BodyRefused, RequestLimits
 from devstack.host.logs import install_request_ids, new_request_id
-from devstack.host.routing import MethodNotAllowed, RouteTable
+from devstack.host.routing import MethodNotAllowed, RouteTable, has_null
 from devstack.host.signalr_bindings import (
     CONNECTION_INFO_TYPE,
     OUTPUT_TYPE,
@@ -59,6 +60,7 @@ from devstack.host.webpubsub_webhook import WebPubSubWebhook
 
 __all__ = [
     "FUNCTION_INDEX",
+    "FUNCTION_THREADS",
     "HOST_OPTIONS",
     "PING_PATH",
     "SIGNALR_WEBHOOK_PATH",
@@ -77,6 +79,8 @@ WEBPUBSUB_WEBHOOK_PATH = "/runtime/webhooks/webpubsub"
 #: The verbs the host maps to an extension's webhook (HostController.ExtensionWebHookHandler).
 _WEBHOOK_METHODS = frozenset({hdrs.METH_GET, hdrs.METH_POST, hdrs.METH_DELETE, hdrs.METH_OPTIONS})
 FUNCTION_INDEX = web.AppKey("function_index", FunctionIndex)
+#: How many threads run sync functions.
+FUNCTION_THREADS = web.AppKey("function_threads", int)
 
 
 @dataclass(frozen=True)
@@ -92,9 +96,11 @@ class HostOptions:
     web_root: Path | None = None
     #: Single files at fixed URL paths, e.g. ``{"/vendor/x.js": Path(...)}``.
     static_files: Mapping[str, Path] = field(default_factory=dict)
-    #: Threads for sync functions; None is the worker's default.
-    max_workers: int | None = None
     limits: RequestLimits = field(default_factory=RequestLimits)
+    #: HTTP-triggered invocations run at once (Flex Consumption's perInstanceConcurrency);
+    #: more wait for a slot. None runs every request at once, as in-process tests want;
+    #: ``python -m devstack.host`` passes what infra/ deploys (:mod:`devstack.host.concurrency`).
+    http_concurrency: int | None = None
 
 
 HOST_OPTIONS = web.AppKey("host_options", HostOptions)
@@ -113,7 +119,9 @@ def create_host_app(function_app: FunctionRegister, options: HostOptions) -> web
         WEBPUBSUB_OUTPUT_TYPE: WebPubSubOutputBinding(),
     }
     index = index_function_app(function_app, inputs=set(inputs), outputs=set(outputs))
-    executor = ThreadPoolExecutor(max_workers=options.max_workers, thread_name_prefix="function")
+    # The worker's pool for sync functions, sized by the app setting as the worker sizes it.
+    threads = sync_thread_count(options.settings)
+    executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="function")
     invoker = Invoker(
         inputs=inputs,
         outputs=outputs,
@@ -141,6 +149,7 @@ def create_host_app(function_app: FunctionRegister, options: HostOptions) -> web
     )
     app[FUNCTION_INDEX] = index
     app[HOST_OPTIONS] = options
+    app[FUNCTION_THREADS] = threads
     app.router.add_route(hdrs.METH_ANY, "/{path:.*}", dispatcher.handle)
 
     async def release(_: web.Application) -> None:
@@ -174,9 +183,18 @@ class _Dispatcher:
         self._static = static
         self._function_key = options.function_key
         self._limits = options.limits
+        self._slots = HttpSlots(options.http_concurrency)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        if not _valid_host(request):
+            # Kestrel refuses a Host it cannot parse before any app code runs
+            # (dotnet/aspnetcore src/Servers/Kestrel/Core/src/Internal/Http/Http1Connection.cs,
+            # RequestRejectionReason.InvalidHostHeader: 400).
+            return _error(400, "the Host header is not a valid host[:port]")
         raw_path = request.rel_url.raw_path
+        if has_null(raw_path):
+            # Kestrel's UrlDecoder throws on %00 and the request is refused (400).
+            return _error(400, "the path contains null characters")
         if raw_path == PING_PATH and request.method in (hdrs.METH_GET, hdrs.METH_POST):
             return web.Response(status=200, headers={"Cache-Control": "no-store, no-cache"})
         webhook = _webhook_path(raw_path, self._webhooks)
@@ -205,10 +223,11 @@ class _Dispatcher:
             return body
         function_request = to_function_request(request, params, body)
         data = http_binding_data(request, params, body)
-        try:
-            return await self._invoker.invoke(function, function_request, data)
-        except InvocationError:
-            return _error(500, f"function {function.name} failed; the host log says why")
+        async with self._slots.taken():
+            try:
+                return await self._invoker.invoke(function, function_request, data)
+            except InvocationError:
+                return _error(500, f"function {function.name} failed; the host log says why")
 
     async def _webhook(self, request: web.Request, path: str) -> web.StreamResponse:
         """An extension's webhook. Azure requires the ``<name>_extension`` system key; the
@@ -268,6 +287,15 @@ async def _request_ids(request: web.Request, handler: Handler) -> web.StreamResp
     duration = round((time.perf_counter() - started) * 1000)
     logger.info("%s %s -> %d (%dms)", request.method, request.path, response.status, duration)
     return response
+
+
+def _valid_host(request: web.Request) -> bool:
+    """Whether the request's Host makes a URL (a function's ``req.url`` is built from it)."""
+    try:
+        request.url  # noqa: B018 - building it is the check
+    except ValueError:
+        return False
+    return True
 
 
 def _webhook_path(raw_path: str, webhooks: Mapping[str, Webhook]) -> str | None:

@@ -5,8 +5,8 @@ JsonServerlessProtocol.cs): an object whose ``type`` (any case) is 1 (an invocat
 ``invocationId``, ``target``, ``arguments``), 10 (connection opened) or 11 (closed, with
 ``error``); property names match ignoring case, as Newtonsoft's ``ToObject`` matches them.
 MessagePack (MessagePackServerlessProtocol.cs): only invocations, as the hub protocol's array
-``[1, headers, invocationId, target, arguments, ...]``. Anything else is "Parsing message
-failed".
+``[1, headers, invocationId, target, arguments, ...]``. Anything else, nesting past the
+readers' depth limits included (:mod:`devstack.json_limits`), is "Parsing message failed".
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgpack
+
+from devstack import json_limits
 
 __all__ = [
     "CLOSE_CONNECTION",
@@ -59,7 +61,7 @@ def parse_message(body: bytes, media_type: str) -> ServerlessMessage:
 
 
 def _from_json(body: bytes) -> ServerlessMessage:
-    document = json.loads(body)
+    document = json_limits.loads(body)
     if not isinstance(document, dict):
         raise ValueError("not an object")
     fields = {name.lower(): value for name, value in document.items()}
@@ -81,7 +83,9 @@ def _from_json(body: bytes) -> ServerlessMessage:
 
 
 def _from_msgpack(body: bytes) -> ServerlessMessage:
-    message = msgpack.unpackb(body, raw=False, strict_map_key=False)
+    message = json_limits.check_depth(
+        msgpack.unpackb(body, raw=False, strict_map_key=False), json_limits.MESSAGEPACK_MAX_DEPTH
+    )
     if not isinstance(message, list) or message[0] != INVOCATION:
         raise ValueError("only invocations travel as MessagePack")
     _, headers, invocation_id, target, arguments = message[:5]

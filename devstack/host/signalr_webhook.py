@@ -11,6 +11,13 @@ checked (401, and the function never runs), and the function invoked with the in
 context as JSON text. Its outcome becomes the answer: ``connected`` 200, or 403 when the
 function failed; ``disconnected`` 200 whatever happened; a hub invocation 200, with the framed
 completion (the returned value, or the failure) when the client waits for one.
+
+One step moves: the signature is checked before the body is read, not after. It signs only
+the connection id header, so the answer to a signed request is the extension's; but an
+unsigned request is refused with 401 whatever its body, where the extension, reading first,
+answers an unsigned unreadable body with 500 (SignalRInvocationMethodExecutor.ExecuteAsync
+reads the message, then ExecuteWithAuthAsync checks ValidateSignature). Nobody without the
+AccessKey reaches the body parser.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from devstack.host.serverless_messages import (
 )
 from devstack.host.signalr_requests import (
     CATEGORY_HEADER,
+    CONNECTION_ID_HEADER,
     EVENT_HEADER,
     HUB_HEADER,
     access_keys,
@@ -98,6 +106,7 @@ class SignalRWebhook:
         trigger = self._triggers.find(hub, category, event)
         if trigger is None:
             raise WebhookRefusal(404, f"no signalRTrigger function for {hub}/{category}/{event}")
+        self._check_signature(trigger, request)
         context = invocation_context(request)
         if context is None:
             raise WebhookRefusal(500, "the request has no X-ASRS-Connection-Id")
@@ -115,12 +124,10 @@ class SignalRWebhook:
     ) -> web.Response:
         if trigger.event == CONNECTED:
             # The connect executor never reads the body.
-            self._check_signature(trigger, request, context)
             outcome = await self._run(trigger, context)
             return web.Response(status=200 if outcome.succeeded else 403)
         message = _parsed(body, media_type, CLOSE_CONNECTION)
         context["Error"] = message.error
-        self._check_signature(trigger, request, context)
         await self._run(trigger, context)
         return web.Response(status=200)
 
@@ -138,7 +145,6 @@ class SignalRWebhook:
                 500, f"the body invokes {message.target!r}, the headers {context['Event']!r}"
             )
         context["Arguments"] = message.arguments
-        self._check_signature(trigger, request, context)
         outcome = await self._run(trigger, context)
         if message.invocation_id is None:
             return web.Response(status=200)
@@ -151,13 +157,12 @@ class SignalRWebhook:
             )
         return web.Response(status=200, body=frame)
 
-    def _check_signature(
-        self, trigger: SignalRTrigger, request: web.Request, context: dict[str, Any]
-    ) -> None:
+    def _check_signature(self, trigger: SignalRTrigger, request: web.Request) -> None:
+        """401 unless the request is signed for its connection id (one missing signs as empty,
+        so it never matches a real signature)."""
         keys = access_keys(self._settings, trigger.connection_setting)
-        if keys is not None and not signature_matches(
-            request.headers, context["ConnectionId"], keys
-        ):
+        connection_id = request.headers.get(CONNECTION_ID_HEADER, "")
+        if keys is not None and not signature_matches(request.headers, connection_id, keys):
             raise WebhookRefusal(
                 401,
                 f"X-ASRS-Signature does not match the AccessKey of {trigger.connection_setting}",

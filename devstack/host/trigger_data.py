@@ -9,16 +9,18 @@ Utility.ApplyBindingData, HttpRequestExtensions.GetQueryParameterDictionary):
   ``req.params``, which the host builds separately);
 - body: only with a ``Content-Length`` above 0, and only a JSON object's top-level
   properties that are not objects, arrays or null, as text (``true`` as .NET writes it,
-  ``True``). Anything else in the body gives no binding data and no error.
+  ``True``). Anything else in the body gives no binding data and no error: JSON nested
+  deeper than Newtonsoft's 64 levels too (:mod:`devstack.json_limits`), so the function
+  still gets the raw body, as the worker passes it, and answers it itself.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 from aiohttp import web
 
+from devstack import json_limits
 from devstack.host.expressions import BindingData
 from devstack.host.http_messages import by_name
 
@@ -41,7 +43,7 @@ def _body_properties(body: bytes) -> dict[str, str]:
     # ReadAsStringAsync reads UTF-8, honouring a byte order mark.
     text = body.decode("utf-8-sig", errors="replace")
     try:
-        parsed = json.loads(text, parse_int=str, parse_float=str, parse_constant=str)
+        parsed = json_limits.loads(text, parse_int=str, parse_float=str, parse_constant=str)
     except ValueError:
         return {}
     if not isinstance(parsed, dict):

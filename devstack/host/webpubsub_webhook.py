@@ -14,7 +14,10 @@ of its properties (WebPubSubTriggerBinding.GetValueByName). Its returned dict an
 "unauthorized"|"userError"|..., "errorMessage"}`` is 401, 400 or 500; a ``connect`` answer's
 ``userId``, ``groups``, ``roles`` and ``subprotocol`` go back as JSON; a user event's ``data``
 with the Content-Type of its ``dataType`` (binary when unset). A failed function is 500 with
-its message.
+its message. Bodies are read only after the signature check: a ``connect`` or
+``disconnected`` body within System.Text.Json's 64 levels (else 500, as the extension's
+deserializer throws), a user event's JSON data parsed when it parses and as its text when
+not (:mod:`devstack.json_limits`).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import hdrs, web
 
+from devstack import json_limits
 from devstack.host.expressions import BindingData
 from devstack.host.indexing import FunctionIndexError, TriggerFunction
 from devstack.host.invocation import InvocationError, Invoker
@@ -184,16 +188,38 @@ def _request_json(request: web.Request, body: bytes, system: bool, event: str) -
                 400, f"a user event's Content-Type must be one of {', '.join(_DATA_TYPES)}"
             )
         value["dataType"] = data_type
-        value["data"] = (
-            base64.b64encode(body).decode()
-            if data_type == "binary"
-            else json.loads(body)
-            if data_type == "json"
-            else body.decode()
-        )
+        value["data"] = _user_data(body, data_type)
     elif body.strip():
-        value.update(json.loads(body))
+        value.update(_system_body(body))
     return value
+
+
+def _user_data(body: bytes, data_type: str) -> Any:
+    """A user event's data. The extension never parses it (UserEventRequest.Data is
+    BinaryData, handed on as its text), so data that is not JSON (or nests past the parsers'
+    limit) reaches the function as text instead of failing the event."""
+    if data_type == "binary":
+        return base64.b64encode(body).decode()
+    text = body.decode(errors="replace")
+    if data_type == "json":
+        try:
+            return json_limits.loads(text)
+        except ValueError:
+            return text
+    return text
+
+
+def _system_body(body: bytes) -> dict[str, Any]:
+    """A connect or disconnected event's JSON body. The extension deserializes it with
+    System.Text.Json (depth limit 64) and an unreadable one escapes as 500
+    (WebPubSubTriggerDispatcher.ExecuteAsync); the same status here, saying why."""
+    try:
+        document = json_limits.loads(body)
+    except ValueError as error:
+        raise WebhookRefusal(500, f"the event's body is not readable JSON: {error}") from None
+    if not isinstance(document, dict):
+        raise WebhookRefusal(500, "the event's body is not a JSON object")
+    return document
 
 
 def _by_name(value: dict[str, Any], name: str) -> str:

@@ -8,6 +8,9 @@ syntax in :mod:`devstack.emulator_core.upstream_rules`), then by those in the en
 ``DEVSTACK_SIGNALR_UPSTREAM``, one a line: where a URL carries a function key (``?code=``),
 the variable keeps it off the command line too. Without any rule, client events go nowhere.
 
+Browsers may negotiate from the origins in ``DEVSTACK_SIGNALR_ALLOWED_ORIGINS`` (comma-separated,
+as the resource's ``cors.allowedOrigins``); unset, from any origin, the service's default.
+
 The first line on stdout is the connection string (``AzureSignalRConnectionString=...``) with
 the port actually bound and the key masked, so a parent process can start it with ``--port 0``
 and read where it listens without the key reaching a terminal or a log; logs follow on stderr.
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 
 from devstack.emulator_core import cli
 from devstack.emulator_core.upstream_rules import UpstreamRule
@@ -24,6 +28,7 @@ from devstack.signalr.emulator import Emulator
 from devstack.signalr.server import serve
 from devstack.signalr.settings import (
     ACCESS_KEY_VARIABLE,
+    ALLOWED_ORIGINS_VARIABLE,
     DEFAULT_ACCESS_KEY,
     UPSTREAM_VARIABLE,
     EmulatorSettings,
@@ -40,14 +45,24 @@ def main() -> None:
     arguments = _parser().parse_args()
     cli.refuse_in_azure("the SignalR emulator")
     upstream = cli.upstream_rules(arguments.upstream, UPSTREAM_VARIABLE, PROG)
-    key = cli.access_key(ACCESS_KEY_VARIABLE, DEFAULT_ACCESS_KEY)
-    settings = cli.settings_of(EmulatorSettings, arguments, PROG)
-    emulator = Emulator(key, settings, upstream=upstream)
+    settings = cli.settings_of(
+        EmulatorSettings, arguments, PROG, allowed_origins=_allowed_origins()
+    )
+    emulator = Emulator(
+        cli.access_key(ACCESS_KEY_VARIABLE, DEFAULT_ACCESS_KEY), settings, upstream=upstream
+    )
+    logger.info("browsers may negotiate from: %s", ", ".join(settings.allowed_origins))
     for rule in emulator.upstream.rules:
         logger.info("upstream: %s", _described(rule))
     cli.run_until_signalled(
         lambda host, port: serve(emulator, host, port), arguments, SETTING, logger
     )
+
+
+def _allowed_origins() -> tuple[str, ...]:
+    listed = os.environ.get(ALLOWED_ORIGINS_VARIABLE, "")
+    origins = tuple(origin.strip() for origin in listed.split(",") if origin.strip())
+    return origins or ("*",)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -1,7 +1,7 @@
 """SignalR's client-token rules on top of the shared checks (:mod:`devstack.emulator_core.tokens`).
 
-A client token's audience is ``{scheme}://{host}/client/`` with the hub in the query or no
-query at all; its user is ``asrs.s.uid``, else the first ``nameid`` or ``sub``. Upstream hears
+A client token's audience is ``{scheme}://{host}/client/?hub={hub}``, the hub it connects
+to; its user is ``asrs.s.uid``, else the first ``nameid`` or ``sub``. Upstream hears
 the claims as .NET writes them.
 """
 
@@ -90,11 +90,15 @@ def _user_id(claims: Mapping[str, Any]) -> str | None:
 
 
 def _client_audience_matches(audience: str, target: RequestTarget) -> bool:
-    """``{scheme}://{host}/client/`` with the hub in the query or no query at all."""
+    """``{scheme}://{host}/client/?hub={hub}``: a token is for one hub. Every SDK writes the
+    hub into the audience (azure-signalr src/Microsoft.Azure.SignalR/EndpointProvider/
+    DefaultServiceEndpointGenerator.cs GetClientAudience: ``client/?hub=<prefixed hub>``), and
+    the service takes a token only for the hub it names; one without ``?hub=`` would open
+    every hub of the resource."""
     parts = urlsplit(audience)
     if not same_origin(parts.scheme, parts.hostname, target):
         return False
     if parts.path.rstrip("/") != "/client":
         return False
     hubs = parse_qs(parts.query).get("hub")
-    return hubs is None or [hub.lower() for hub in hubs] == [(target.hub or "").lower()]
+    return hubs is not None and [hub.lower() for hub in hubs] == [(target.hub or "").lower()]

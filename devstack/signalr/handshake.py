@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from devstack import json_limits
 from devstack.signalr.protocol import PROTOCOLS, RECORD_SEPARATOR, HubProtocol, ProtocolError
 
 __all__ = [
@@ -65,7 +66,7 @@ def handshake_error(message: str) -> bytes:
 
 def _parse(record: bytes) -> Handshake:
     try:
-        request = json.loads(record)
+        request = json_limits.loads(record)
     except ValueError:
         raise ProtocolError("the handshake request is not valid JSON") from None
     if not isinstance(request, dict):

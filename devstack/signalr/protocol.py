@@ -22,6 +22,8 @@ from typing import Any, ClassVar
 
 import msgpack
 
+from devstack import json_limits
+
 __all__ = [
     "PROTOCOLS",
     "RECORD_SEPARATOR",
@@ -296,11 +298,13 @@ class _JsonDecoder(MessageDecoder):
 
 def _from_json(record: bytes) -> ClientMessage:
     try:
-        message = json.loads(record)
+        message = json_limits.loads(record)
     except ValueError as error:
         raise ProtocolError(f"a message is not valid JSON: {error}") from None
     if not isinstance(message, dict) or not isinstance(message.get("type"), int):
         raise ProtocolError("a JSON hub message must be an object with an integer 'type'")
+    if message["type"] in _INVOCATION_TYPES:
+        _check_json_invocation(message)
     return ClientMessage(
         type=message["type"],
         invocation_id=_text_or_none(message.get("invocationId")),
@@ -308,6 +312,46 @@ def _from_json(record: bytes) -> ClientMessage:
         sequence_id=_int_or_none(message.get("sequenceId")),
         payload=record,
     )
+
+
+#: The messages a hub protocol reads as a call: an invocation's fields are checked.
+_INVOCATION_TYPES = frozenset({MessageType.INVOCATION, MessageType.STREAM_INVOCATION})
+
+
+def _check_json_invocation(message: dict[str, Any]) -> None:
+    """Refuse an invocation the service's JSON hub protocol cannot read, with its words
+    (dotnet/aspnetcore src/SignalR/common/Protocols.Json/src/Protocol/JsonHubProtocol.cs
+    ParseMessage and BindInvocationMessage throw InvalidDataException, and the connection
+    closes with that error): ``invocationId`` and ``target`` strings, ``arguments`` an array.
+    Without this, ``"arguments": "x"`` travelled upstream and failed in the app's webhook."""
+    for name in ("invocationId", "target"):
+        if message.get(name) is not None and not isinstance(message[name], str):
+            raise ProtocolError(f"Expected '{name}' to be of type String.")
+    if "arguments" in message and not isinstance(message["arguments"], list):
+        raise ProtocolError("Expected 'arguments' to be of type Array.")
+    if not message.get("target"):
+        raise ProtocolError("Missing required property 'target'.")
+    if "arguments" not in message:
+        raise ProtocolError("Missing required property 'arguments'.")
+
+
+#: An invocation's fields after its type: name, Python type, and what the reader expects.
+_MSGPACK_INVOCATION_FIELDS: tuple[tuple[str, Any, str], ...] = (
+    ("headers", dict, "Map"),
+    ("invocationId", str | None, "String"),
+    ("target", str, "String"),
+    ("arguments", list, "Array"),
+)
+
+
+def _check_msgpack_invocation(message: list[Any]) -> None:
+    """Refuse an invocation the MessagePack hub protocol cannot read (dotnet/aspnetcore
+    src/SignalR/common/Protocols.MessagePack/src/Protocol/MessagePackHubProtocolWorker.cs
+    CreateInvocationMessage: ``[type, headers, invocationId, target, arguments, ...]``, each
+    read as its type or "Reading '<field>' as <type> failed.")."""
+    for index, (name, kind, wire) in enumerate(_MSGPACK_INVOCATION_FIELDS, start=1):
+        if index >= len(message) or not isinstance(message[index], kind):
+            raise ProtocolError(f"Reading '{name}' as {wire} failed.")
 
 
 class _MessagePackDecoder(MessageDecoder):
@@ -338,12 +382,16 @@ def _read_varint(buffer: bytes, offset: int) -> tuple[int, int] | None:
 
 def _from_msgpack(payload: bytes) -> ClientMessage:
     try:
-        message = msgpack.unpackb(payload)
+        message = json_limits.check_depth(
+            msgpack.unpackb(payload), json_limits.MESSAGEPACK_MAX_DEPTH
+        )
     except (ValueError, msgpack.UnpackException) as error:
         raise ProtocolError(f"a message is not valid MessagePack: {error}") from None
     if not isinstance(message, list) or not message or not isinstance(message[0], int):
         raise ProtocolError("a MessagePack hub message must be an array starting with its type")
     kind = message[0]
+    if kind in _INVOCATION_TYPES:
+        _check_msgpack_invocation(message)
     if kind in (MessageType.ACK, MessageType.SEQUENCE):
         return ClientMessage(type=kind, sequence_id=_int_or_none(_item(message, 1)))
     return ClientMessage(

@@ -8,7 +8,6 @@ server token, whose audience must be this request's URL.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
+from devstack import json_limits
 from devstack.emulator_core import rest_calls
 from devstack.emulator_core.errors import ApiError, ErrorCode
 from devstack.emulator_core.request_checks import application_hub, token_errors_as_http
@@ -70,7 +70,7 @@ class RestCall(rest_calls.RestCall[Emulator, ClientConnection]):
     async def message(self) -> tuple[str, list[Any]]:
         """The body's ``target`` and ``arguments`` (names match case-insensitively, as in .NET)."""
         try:
-            body = json.loads(await self.request.read())
+            body = json_limits.loads(await self.request.read())
         except ValueError:
             raise _bad_message("the body must be JSON: {target, arguments}") from None
         if not isinstance(body, dict):

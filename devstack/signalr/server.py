@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from devstack.emulator_core import serving
+from devstack.emulator_core.middleware import ALLOWED_ORIGINS
 from devstack.signalr.client_endpoint import client_routes
 from devstack.signalr.emulator import EMULATOR, Emulator
 from devstack.signalr.rest_api import rest_routes
@@ -18,9 +19,11 @@ __all__ = ["build_app", "serve"]
 
 def build_app(emulator: Emulator) -> web.Application:
     """The aiohttp application for ``emulator``: client endpoints and the REST API."""
-    return serving.build_app(
+    app = serving.build_app(
         EMULATOR, emulator, client_routes() + rest_routes(), emulator.settings.latency_ms
     )
+    app[ALLOWED_ORIGINS] = emulator.settings.allowed_origins
+    return app
 
 
 @contextlib.asynccontextmanager

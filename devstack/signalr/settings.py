@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "ACCESS_KEY_VARIABLE",
+    "ALLOWED_ORIGINS_VARIABLE",
     "DEFAULT_ACCESS_KEY",
     "UPSTREAM_VARIABLE",
     "EmulatorSettings",
@@ -18,6 +19,8 @@ DEFAULT_ACCESS_KEY = "docchat-local-emulator-key-not-a-secret-0123456789"
 ACCESS_KEY_VARIABLE = "DEVSTACK_SIGNALR_ACCESS_KEY"
 #: The environment variable with upstream rules, one a line, after those of ``--upstream``.
 UPSTREAM_VARIABLE = "DEVSTACK_SIGNALR_UPSTREAM"
+#: The environment variable with the origins browsers may negotiate from, comma-separated.
+ALLOWED_ORIGINS_VARIABLE = "DEVSTACK_SIGNALR_ALLOWED_ORIGINS"
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,10 @@ class EmulatorSettings:
     entra_public_key: str | None = None
     #: The ``iss`` those tokens must carry; None accepts any issuer the key signs for.
     entra_issuer: str | None = None
+    #: Origins whose browsers may call ``/client/negotiate``: the resource's
+    #: ``cors.allowedOrigins`` (infra/ lists the app's and the web origins). ``*``, the
+    #: service's default when the list is omitted, allows every origin.
+    allowed_origins: tuple[str, ...] = ("*",)
 
     def __post_init__(self) -> None:
         if self.latency_ms < 0:

@@ -28,6 +28,7 @@ from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from devstack import json_limits
 from devstack.emulator_core.errors import ApiError, ErrorCode
 from devstack.emulator_core.request_checks import group_name, hub_name, token_errors_as_http
 from devstack.emulator_core.tokens import RequestTarget, bearer_token
@@ -111,20 +112,25 @@ async def _recover(
 async def _serve(
     socket: web.WebSocketResponse, emulator: WebPubSubEmulator, connection: Connection
 ) -> None:
+    # After a refusal the reader keeps reading (and ignoring) until the socket closes: the
+    # writer still has the disconnected message and the close code to send, and leaving the
+    # loop would stop it first.
     try:
         async for message in socket:
+            if message.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+                break
+            if connection.ended:
+                continue
             if message.type is WSMsgType.BINARY:
                 connection.close(
                     "Binary frames are not supported.", code=WSCloseCode.UNSUPPORTED_DATA
                 )
-                break
-            if message.type is not WSMsgType.TEXT:
-                break
+                continue
             try:
                 parsed = protocol.parse_request(message.data)
             except protocol.ProtocolError as error:
                 connection.close(f"Invalid request: {error}", code=WSCloseCode.INVALID_TEXT)
-                break
+                continue
             await _handle(emulator, connection, parsed)
     finally:
         # A close frame from the client sets a close code; a dropped socket leaves 1006.
@@ -244,7 +250,7 @@ def _connect_answer(
     if not body.strip():
         return user, roles, groups
     try:
-        answer = json.loads(body)
+        answer = json_limits.loads(body)
     except ValueError:
         raise ApiError(500, ErrorCode.INVALID_REQUEST, "the connect answer is not JSON") from None
     if not isinstance(answer, dict):

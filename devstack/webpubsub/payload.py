@@ -14,6 +14,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from devstack import json_limits
+
 __all__ = ["CONTENT_TYPES", "DATA_TYPES", "Payload", "PayloadError"]
 
 #: dataType -> the Content-Type upstream hears and REST bodies carry.
@@ -59,7 +61,7 @@ class Payload:
             return cls(kind, base64.b64encode(body).decode())
         try:
             text = body.decode()
-            return cls("json", json.loads(text)) if kind == "json" else cls("text", text)
+            return cls("json", json_limits.loads(text)) if kind == "json" else cls("text", text)
         except (UnicodeDecodeError, ValueError):
             raise PayloadError(f"the body is not valid {media_type or 'text'}") from None
 

@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from devstack import json_limits
 from devstack.webpubsub.payload import Payload, PayloadError
 
 __all__ = [
@@ -62,9 +63,9 @@ class ClientRequest:
 def parse_request(text: str) -> ClientRequest:
     """The request in one text frame; ProtocolError if it is not one."""
     try:
-        message = json.loads(text)
-    except ValueError:
-        raise ProtocolError("the frame is not JSON") from None
+        message = json_limits.loads(text)
+    except ValueError as error:
+        raise ProtocolError(f"the frame is not JSON: {error}") from None
     if not isinstance(message, dict) or message.get("type") not in _KINDS:
         raise ProtocolError(f"unknown message type {_type_of(message)!r}")
     kind = message["type"]

@@ -97,6 +97,14 @@ module site 'br/public:avm/res/web/site:0.24.0' = {
       scaleAndConcurrency: {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
+        // Set, not left to Azure's default for Python (1): sends on one instance overlap,
+        // so appends to one document can share a batch (docs/capacity.md). scale.json is
+        // the one place for it; the dev host reads it too.
+        triggers: {
+          http: {
+            perInstanceConcurrency: loadJsonContent('scale.json', '$.httpPerInstanceConcurrency')
+          }
+        }
       }
       runtime: {
         name: 'python'

@@ -28,9 +28,11 @@ param maxMessageLength int
 param postsPerMinute int
 param postBurst int
 
-// Read by the Functions host and the Azure SDKs, not by docchat. No FUNCTIONS_WORKER_RUNTIME
-// or FUNCTIONS_EXTENSION_VERSION: Flex Consumption takes the runtime from functionAppConfig
-// and refuses those settings.
+var httpPerInstanceConcurrency = loadJsonContent('scale.json', '$.httpPerInstanceConcurrency')
+
+// Read by the Functions host, the Python worker and the Azure SDKs, not by docchat. No
+// FUNCTIONS_WORKER_RUNTIME or FUNCTIONS_EXTENSION_VERSION: Flex Consumption takes the runtime
+// from functionAppConfig and refuses those settings.
 var runtimeSettings = {
   // Host storage (secrets, leases) over Entra: blob only, docchat has no queue or timer.
   AzureWebJobsStorage__blobServiceUri: storageBlobEndpoint
@@ -42,6 +44,9 @@ var runtimeSettings = {
   // DefaultAzureCredential (Cosmos DB without COSMOS_KEY) picks the user-assigned identity
   // by this; the app has no system-assigned identity to fall back on.
   AZURE_CLIENT_ID: identityClientId
+  // The Python worker's threads for sync functions: one for each HTTP invocation the
+  // instance admits (api.bicep's perInstanceConcurrency), whatever CPU count it reports.
+  PYTHON_THREADPOOL_THREAD_COUNT: string(httpPerInstanceConcurrency)
 }
 
 // chat.settings. No COSMOS_KEY: without one docchat signs in with the identity.

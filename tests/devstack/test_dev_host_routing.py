@@ -105,6 +105,35 @@ async def test_the_request_reaches_the_function_as_the_host_converts_it(
     assert seen["body"] == "the body"
 
 
+@pytest.mark.parametrize(
+    ("segment", "route_value"),
+    [
+        ("%FF", "%FF"),
+        ("%FE", "%FE"),
+        ("%ED%A0%80", "%ED%A0%80"),
+        ("caf%C3%A9%FF", "café%FF"),
+        ("%E2%80%A8", "\u2028"),
+    ],
+    ids=["not UTF-8", "another", "an encoded surrogate", "mixed", "valid UTF-8"],
+)
+async def test_route_values_are_decoded_as_kestrel_decodes_the_path(
+    client: aiohttp.ClientSession, segment: str, route_value: str
+) -> None:
+    """aspnetcore src/Shared/UrlDecoder/UrlDecoder.cs: bytes that are not well-formed UTF-8
+    are left percent-encoded. Decoding them to U+FFFD made %FF, %FE and %ED%A0%80 one
+    document (issue 26)."""
+    async with client.get(f"/api/items/{segment}") as answer:
+        seen = await seen_by(answer)
+    assert seen["route"] == {"name": route_value}
+
+
+async def test_an_encoded_nul_in_the_path_is_400(client: aiohttp.ClientSession) -> None:
+    """UrlDecoder.DecodeCore throws "The path contains null characters." and Kestrel refuses
+    the request."""
+    async with client.get("/api/items/a%00b") as answer:
+        assert answer.status == 400
+
+
 async def test_a_str_answer_is_plain_text(client: aiohttp.ClientSession) -> None:
     async with client.get("/api/answers/text") as response:
         assert response.status == 200

@@ -73,6 +73,24 @@ def test_every_service_answers(stack: LocalStack) -> None:
     assert signalr_is_healthy(stack)
 
 
+def test_browsers_negotiate_with_the_emulator_from_the_page_alone(stack: LocalStack) -> None:
+    """As infra/ sets the SignalR resource's cors.allowedOrigins to the app's origins, the
+    stack gives the emulator the page's origin (and Host.CORS): another site's page gets no
+    CORS headers from /client/negotiate."""
+    negotiate = f"http://localhost:{stack.signalr_port}/client/negotiate?hub=sample"
+
+    def allowed_origin(origin: str) -> str | None:
+        answer = requests.options(
+            negotiate,
+            headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
+            timeout=10,
+        )
+        return answer.headers.get("Access-Control-Allow-Origin")
+
+    assert allowed_origin(stack.base_url) == stack.base_url
+    assert allowed_origin("https://elsewhere.example") is None
+
+
 def test_the_emulator_restarts_on_the_same_port(stack: LocalStack) -> None:
     connection_string = stack.signalr_connection_string
     stack.stop_signalr()

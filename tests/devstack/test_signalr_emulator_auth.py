@@ -78,12 +78,19 @@ def test_tokens_signed_as_the_sdk_can_sign_them_pass(algorithm: str) -> None:
         "http://localhost/client/?hub=chat",
         "http://localhost:8888/client/?hub=chat",
         "http://localhost/client/?hub=CHAT",
-        "http://LOCALHOST/client/",
-        "http://localhost/client",
+        "http://LOCALHOST/client?hub=chat",
     ],
 )
 def test_client_audiences_the_service_accepts(audience: str) -> None:
     VALIDATOR.client_identity(forged({"aud": audience}), CLIENT)
+
+
+@pytest.mark.parametrize("audience", ["http://LOCALHOST/client/", "http://localhost/client"])
+def test_a_client_audience_without_its_hub_is_refused(audience: str) -> None:
+    """azure-signalr DefaultServiceEndpointGenerator.GetClientAudience: every SDK writes
+    ``client/?hub=<hub>``; a token is for the hub it names, so one naming none opens none."""
+    with pytest.raises(Unauthorized, match="audience"):
+        VALIDATOR.client_identity(forged({"aud": audience}), CLIENT)
 
 
 @pytest.mark.parametrize(

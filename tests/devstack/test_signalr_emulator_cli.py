@@ -11,10 +11,12 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import aiohttp
 import pytest
 
 from devstack.emulator_core.running import connection_string
 from devstack.signalr import ACCESS_KEY_VARIABLE, DEFAULT_ACCESS_KEY
+from devstack.signalr.settings import ALLOWED_ORIGINS_VARIABLE
 from signalr.connection_string import ConnectionString, parse_connection_string
 from signalr.errors import ServiceError
 from signalr.rest import HubClient
@@ -25,11 +27,12 @@ TIMEOUT = 15.0
 
 @asynccontextmanager
 async def emulator_process(
-    *arguments: str, key: str | None = None
+    *arguments: str, key: str | None = None, **variables: str
 ) -> AsyncIterator[asyncio.subprocess.Process]:
     env = {name: value for name, value in os.environ.items() if name != ACCESS_KEY_VARIABLE}
     if key is not None:
         env[ACCESS_KEY_VARIABLE] = key
+    env.update(variables)
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -108,3 +111,19 @@ async def test_a_bad_upstream_rule_stops_start_up_naming_it() -> None:
         assert await asyncio.wait_for(process.wait(), TIMEOUT) != 0
         assert process.stderr is not None
         assert "webhooks/{event}" in (await process.stderr.read()).decode()
+
+
+async def test_the_allowed_origins_come_from_the_environment_as_the_resource_lists_them() -> None:
+    """cors.allowedOrigins, comma-separated in DEVSTACK_SIGNALR_ALLOWED_ORIGINS: a listed
+    origin is answered with CORS, another is not."""
+    origins = {ALLOWED_ORIGINS_VARIABLE: "https://docs.example, https://app.example"}
+    async with emulator_process("--port", "0", **origins) as process:
+        endpoint = parse_connection_string((await first_line(process)).removeprefix(PREFIX))
+        url = f"{endpoint.endpoint}/client/negotiate?hub=chat"
+        preflight = {"Access-Control-Request-Method": "POST"}
+        async with aiohttp.ClientSession() as http:
+            for origin, allowed in (("https://app.example", True), ("https://evil.example", False)):
+                async with http.options(url, headers={"Origin": origin, **preflight}) as reply:
+                    assert reply.headers.get("Access-Control-Allow-Origin") == (
+                        origin if allowed else None
+                    )

@@ -205,6 +205,30 @@ async def test_browsers_get_cors_with_credentials(
             assert reply.headers["Access-Control-Allow-Credentials"] == "true"
 
 
+async def test_cors_on_negotiate_follows_the_allowed_origins_as_the_resource_does() -> None:
+    """Issue 26: the service answers CORS for the origins of its ``cors.allowedOrigins``
+    (Microsoft.SignalRService/signalR SignalRCorsSettings; infra/app/signalr.bicep lists the
+    app's and the web origins), not for any origin; ``*`` is the default when omitted."""
+    async with (
+        served(allowed_origins=("https://docs.example",)) as running,
+        aiohttp.ClientSession() as http,
+    ):
+        url = f"{running.endpoint}/client/negotiate?hub={HUB}&negotiateVersion=1"
+        preflight = {"Access-Control-Request-Method": "POST"}
+        for origin, allowed in (("https://docs.example", True), ("https://evil.example", False)):
+            headers = {"Origin": origin}
+            async with http.options(url, headers={**headers, **preflight}) as reply:
+                assert reply.status == 204
+                assert reply.headers.get("Access-Control-Allow-Origin") == (
+                    origin if allowed else None
+                )
+            async with http.post(url, headers={**headers, **bearer(running.token())}) as reply:
+                assert reply.headers.get("Access-Control-Allow-Origin") == (
+                    origin if allowed else None
+                )
+                assert ("Access-Control-Allow-Credentials" in reply.headers) is allowed
+
+
 async def test_the_rest_api_sends_no_cors(service: Served, http: aiohttp.ClientSession) -> None:
     async with http.get(f"{service.endpoint}/api/health", headers={"Origin": "http://x"}) as reply:
         assert "Access-Control-Allow-Origin" not in reply.headers
@@ -304,6 +328,58 @@ async def test_a_refused_handshake_says_why_and_closes(
         assert error in (await client.next_message())["error"]
         await client.closed()
     assert len(service.emulator.hub(HUB)) == 0
+
+
+async def test_a_handshake_nested_past_the_json_limit_is_refused_not_raised(
+    service: Served,
+) -> None:
+    """Issue 26: System.Text.Json reads 64 levels (HandshakeProtocol.TryParseRequestMessage);
+    deeper is a handshake error, never a RecursionError in the emulator."""
+    async with WireClient.connect(
+        service.endpoint, HUB, service.token(), handshake=False
+    ) as client:
+        await client.socket.send_str("[" * 2000 + "]" * 2000 + "\x1e")
+        assert "not valid JSON" in (await client.next_message())["error"]
+        await client.closed()
+
+
+@pytest.mark.parametrize(
+    ("frame", "error"),
+    [
+        pytest.param(
+            '{"type":1,"target":"typing","arguments":"x"}',
+            "Expected 'arguments' to be of type Array.",
+            id="arguments not an array",
+        ),
+        pytest.param(
+            '{"type":1,"target":"typing"}',
+            "Missing required property 'arguments'.",
+            id="no arguments",
+        ),
+        pytest.param(
+            '{"type":1,"target":7,"arguments":[]}',
+            "Expected 'target' to be of type String.",
+            id="target not a string",
+        ),
+        pytest.param(
+            '{"type":1,"target":"t","arguments":' + "[" * 5000 + "]" * 5000 + "}",
+            "not valid JSON",
+            id="nested 5,000 deep",
+        ),
+    ],
+)
+async def test_an_invocation_the_hub_protocol_cannot_read_closes_the_connection(
+    service: Served, frame: str, error: str
+) -> None:
+    """dotnet/aspnetcore JsonHubProtocol.ParseMessage / BindInvocationMessage throw
+    InvalidDataException for these, and the connection closes with that error; nothing goes
+    upstream (it went as it came before, and the app's webhook answered 500)."""
+    async with WireClient.connect(service.endpoint, HUB, service.token()) as client:
+        await client.socket.send_str(frame + "\x1e")
+        close = await client.next_message()
+        assert close["type"] == 7
+        assert error in close["error"]
+        await client.closed()
 
 
 async def test_a_client_that_never_handshakes_is_refused_in_time() -> None:

@@ -160,6 +160,32 @@ def test_messagepack_decoder_refuses_what_is_not_a_hub_message(data: bytes) -> N
         MSGPACK.decoder(LIMIT).feed(data)
 
 
+@pytest.mark.parametrize(
+    ("message", "error"),
+    [
+        ([1, {}, None, "t", "x"], "Reading 'arguments' as Array failed."),
+        ([1, {}, None, 7, []], "Reading 'target' as String failed."),
+        ([1, {}, 5, "t", []], "Reading 'invocationId' as String failed."),
+        ([1, {}, None, "t"], "Reading 'arguments' as Array failed."),
+    ],
+)
+def test_messagepack_invocations_must_have_the_fields_aspnetcore_reads(
+    message: list[object], error: str
+) -> None:
+    """dotnet/aspnetcore MessagePackHubProtocolWorker.CreateInvocationMessage."""
+    with pytest.raises(ProtocolError, match=error.replace(".", r"\.")):
+        MSGPACK.decoder(LIMIT).feed(msgpack_frame(message))
+
+
+def test_messagepack_nested_past_the_untrusted_data_limit_is_refused() -> None:
+    """MessagePackSecurity.UntrustedData: MaximumObjectGraphDepth 500."""
+    payload = b"\x95\x01\x80\xc0\xa1t" + b"\x91" * 600 + b"\x90"
+    length = len(payload)
+    prefix = bytes([(length & 0x7F) | 0x80, length >> 7])
+    with pytest.raises(ProtocolError, match="nested deeper"):
+        MSGPACK.decoder(LIMIT).feed(prefix + payload)
+
+
 def test_messagepack_decoder_refuses_a_length_prefix_over_five_bytes() -> None:
     with pytest.raises(ProtocolError, match="five bytes"):
         MSGPACK.decoder(LIMIT).feed(b"\xff\xff\xff\xff\xff\x01")

@@ -208,7 +208,7 @@ async def test_a_forged_call_with_a_bad_signature_is_401_and_never_invokes(stack
         pytest.param({"Content-Type": "text/plain"}, 415, id="ValidateContentType: 415"),
         pytest.param({"X-ASRS-Hub": ""}, 400, id="TryGetDispatchingKey: empty header, 400"),
         pytest.param({"X-ASRS-Event": "nosuch"}, 404, id="no function for the event: 404"),
-        pytest.param({"X-ASRS-Connection-Id": ""}, 500, id="TryGetInvocationContext: 500"),
+        pytest.param({"X-ASRS-Connection-Id": ""}, 401, id="no connection id: never signed, 401"),
         pytest.param({"X-ASRS-Event": "echo"}, 500, id="AssertConsistency: event != target, 500"),
     ],
 )
@@ -222,6 +222,56 @@ async def test_the_webhook_refuses_as_the_extension_dispatcher_does(
     request["headers"].update(change)
     async with stack.http.post(WEBHOOK, **request) as response:
         assert response.status == status
+    assert not [c for c in await stack.everything_received() if c["ConnectionId"] == "forged"]
+
+
+async def test_a_signed_request_without_connection_id_is_500_as_in_the_extension(
+    stack: Stack,
+) -> None:
+    """SignalRInvocationMethodExecutor: TryGetInvocationContext fails, SignalRTriggerException,
+    500 (the dispatcher's catch-all), once the (empty) connection id's signature matched."""
+    request = upstream_request(stack.hub, "typing", connection_signature("", [DEFAULT_ACCESS_KEY]))
+    request["headers"]["X-ASRS-Connection-Id"] = ""
+    async with stack.http.post(WEBHOOK, **request) as response:
+        assert response.status == 500
+
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize("event", ["typing", "disconnected"])
+@pytest.mark.parametrize(
+    "body",
+    [DEEP, json.dumps({"type": 1, "target": "typing", "arguments": "x"}), "not json"],
+    ids=["nested 100,000 deep", "arguments not an array", "not JSON"],
+)
+async def test_an_unsigned_forged_body_is_401_before_it_is_read(
+    stack: Stack, event: str, body: str
+) -> None:
+    """Issue 26: the signature (over the connection id header alone: SignalRRequestResolver
+    ValidateSignature) is checked before the body is parsed, so nobody without the AccessKey
+    reaches the parser; the extension's answer to an unsigned request is 401
+    (SignalRMethodExecutor.ExecuteWithAuthAsync, SignalRTriggerDispatcher)."""
+    request = upstream_request(stack.hub, event, "sha256=" + "0" * 64)
+    request["data"] = body
+    if event == "disconnected":
+        request["headers"]["X-ASRS-Category"] = "connections"
+    async with stack.http.post(WEBHOOK, **request) as response:
+        assert response.status == 401
+
+
+async def test_a_signed_body_nested_too_deep_is_the_extensions_parse_failure(
+    stack: Stack,
+) -> None:
+    """Newtonsoft reads 64 levels at most: JsonServerlessProtocol fails, "Parsing message
+    failed", 500 from the dispatcher's catch-all; never a RecursionError escaping the host."""
+    request = upstream_request(
+        stack.hub, "typing", connection_signature("forged", [DEFAULT_ACCESS_KEY])
+    )
+    request["data"] = DEEP
+    async with stack.http.post(WEBHOOK, **request) as response:
+        assert response.status == 500
+        assert "Parsing message failed" in await response.text()
     assert not [c for c in await stack.everything_received() if c["ConnectionId"] == "forged"]
 
 

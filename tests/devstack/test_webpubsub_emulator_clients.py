@@ -9,8 +9,10 @@ includes/reference-permission.md.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 from azure.messaging.webpubsubclient import WebPubSubClient, WebPubSubClientCredential
 from azure.messaging.webpubsubclient.models import CallbackType, WebPubSubDataType
@@ -18,7 +20,7 @@ from azure.messaging.webpubsubservice import WebPubSubServiceClient
 
 from devstack.emulator_core.running import connection_string, endpoint_url
 from devstack.webpubsub import DEFAULT_ACCESS_KEY, WebPubSubEmulator, WebPubSubSettings, serve
-from devstack.webpubsub.payload import Payload
+from devstack.webpubsub.payload import Payload, PayloadError
 from tests.fixtures.waiting import eventually
 from tests.fixtures.webpubsub_client import NodeWebPubSubClient
 
@@ -201,3 +203,45 @@ async def test_the_python_client_joins_sends_and_hears_rest_sends(
 
     await asyncio.to_thread(run)
     assert heard == [{"n": 1}, {"n": 2}, ("server", "to you")]
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        '{"type":"event","event":"typing","dataType":"json","data":'
+        + "[" * 5000
+        + "]" * 5000
+        + "}",
+        "[" * 100_000 + "]" * 100_000,
+    ],
+    ids=["data nested 5,000 deep", "a frame nested 100,000 deep"],
+)
+async def test_a_frame_nested_past_the_json_limit_closes_the_connection_saying_why(
+    service: WebPubSubServiceClient, frame: str
+) -> None:
+    """Issue 26: the service reads client frames with System.Text.Json (64 levels); deeper is
+    an invalid request, answered as any other (the disconnected message, then close 1007),
+    never a RecursionError in the emulator."""
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(
+            client_url(service, "alice"), protocols=["json.webpubsub.azure.v1"]
+        ) as socket,
+    ):
+        assert json.loads((await socket.receive(timeout=10)).data)["event"] == "connected"
+        await socket.send_str(frame)
+        goodbye = json.loads((await socket.receive(timeout=10)).data)
+        assert goodbye["event"] == "disconnected"
+        assert "nested deeper than 64" in goodbye["message"]
+        assert (await socket.receive(timeout=10)).type in (
+            aiohttp.WSMsgType.CLOSE,
+            aiohttp.WSMsgType.CLOSED,
+        )
+        assert socket.close_code == aiohttp.WSCloseCode.INVALID_TEXT
+
+
+def test_a_rest_body_nested_past_the_json_limit_is_refused_as_invalid() -> None:
+    """The REST API's JSON bodies (sends, event handler answers) are read within the same
+    64 levels: a PayloadError, answered 400, never a RecursionError."""
+    with pytest.raises(PayloadError, match="not valid application/json"):
+        Payload.from_body(b"[" * 100_000 + b"]" * 100_000, "application/json")

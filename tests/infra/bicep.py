@@ -2,13 +2,15 @@
 
 tree-sitter-bicep parses every file; :class:`Template` then evaluates the small part of the
 language the templates' contracts are written in: literals, objects, arrays, parameters,
-variables, ``==``/``!=``, ``?:``, ``union()`` and ``string()``. Anything else (a resource's
+variables, ``==``/``!=``, ``?:``, ``union()``, ``string()`` and ``loadJsonContent()`` with a
+``$.a.b`` path. Anything else (a resource's
 property, ``listKeys()``, ``guid()``) stays :class:`Opaque`, so a test can still see that a
 value is there without pretending to know it.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,7 +149,17 @@ class Template:
             return merged
         if name == "string" and isinstance(values[0], int | str):
             return str(values[0])
+        texts = [value for value in values if isinstance(value, str)]
+        if name == "loadJsonContent" and len(texts) == len(values):
+            return self._load_json(*texts)
         return Opaque(_text(node))
+
+    def _load_json(self, file: str, path: str = "$") -> object:
+        """loadJsonContent: the file next to the template, then the JSONPath's properties."""
+        value = json.loads((self.path.parent / file).read_text(encoding="utf-8"))
+        for name in filter(None, path.removeprefix("$").split(".")):
+            value = value[name]
+        return value
 
     def _string(self, node: tree_sitter.Node, params: Mapping[str, object]) -> object:
         pieces: list[str] = []

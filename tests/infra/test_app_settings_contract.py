@@ -21,8 +21,9 @@ from tests.infra.bicep import INFRA, Opaque, Template
 SETTINGS = Template(INFRA / "app" / "settings.bicep")
 MAIN = Template(INFRA / "main.bicep")
 
-#: Read by the Functions host and the Azure SDKs, not by docchat: host storage over Entra
-#: (blob only), telemetry over Entra, and the identity DefaultAzureCredential picks.
+#: Read by the Functions host, the Python worker and the Azure SDKs, not by docchat: host
+#: storage over Entra (blob only), telemetry over Entra, the identity DefaultAzureCredential
+#: picks, and the worker's thread count.
 RUNTIME = {
     "AzureWebJobsStorage__blobServiceUri",
     "AzureWebJobsStorage__credential",
@@ -30,6 +31,8 @@ RUNTIME = {
     "APPLICATIONINSIGHTS_CONNECTION_STRING",
     "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
     "AZURE_CLIENT_ID",
+    # The Python worker's sync thread pool (azure-functions-python-worker dispatcher.py).
+    "PYTHON_THREADPOOL_THREAD_COUNT",
 }
 #: Each backend's mode setting, connection setting, and its connection in the extension's
 #: identity-based form: the extension reads the section in bindings mode, and docchat in rest
