@@ -236,7 +236,7 @@ async def _stats(processes: list[NodeProcess]) -> dict[str, int]:
     for node in processes:
         await node.send({"command": "stats"})
         event = await node.expect("stats", CONNECT_TIMEOUT)
-        for key in ("joins", "syncFailures", "syncs", "connections", "connected"):
+        for key in ("joins", "syncFailures", "syncs", "connections", "connected", "stuckRestarts"):
             combined[key] = combined.get(key, 0) + event[key]
     return combined
 
