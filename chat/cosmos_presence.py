@@ -2,7 +2,10 @@
 
 - A connection's owner is the item ``owner`` in the connection's own logical partition
   (``_connection:<connection id>``, a document id no client can name), with the documents
-  it joined: a point read for each join, and one read and one delete per disconnect.
+  it joined: a point read for each join, and one read and one delete per disconnect. The
+  delete is conditional on the owner's etag, and a join's note of a document on the owner
+  tells whether the owner was still there: so a join racing a disconnect is either in the
+  list the disconnect cleans up, or learns that it must take its own entry back out.
 - A presence entry is the item ``_presence:<sha256 of the connection id>`` in the
   document's partition (connection ids may hold characters Cosmos DB refuses in ids);
   a document's presence is one single-partition query on the indexed ``/connectionId``.
@@ -12,8 +15,9 @@ report every disconnect, and an entry nobody cleans up must not stay forever. Ex
 items are never returned, even before Cosmos DB removes them.
 
 Expected RU (1 KB items): connect ~6 (one upsert); join ~1 (owner read) + ~6 (presence
-upsert) + ~7 (patching the owner) + the presence query ~3; typing ~3 (one query); a
-presence read ~3; disconnect ~1 + ~6 + ~6 per document joined.
+upsert) + ~7 (patching the owner) + the presence query ~3 (once per coalesced
+announcement); typing ~3 (one query); a presence read ~3; disconnect ~1 + ~6 + ~6 per
+document joined (+ ~1 per retry when a join changed the owner meanwhile).
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from azure.core import MatchConditions
 from azure.cosmos import ContainerProxy
-from azure.cosmos.exceptions import CosmosResourceNotFoundError
+from azure.cosmos.exceptions import CosmosAccessConditionFailedError, CosmosResourceNotFoundError
 
 from chat.cosmos_container import CosmosContainer, left, raise_if_container_missing
 from chat.identity import User
@@ -60,13 +65,16 @@ class CosmosConnections:
         return None if item is None else str(item["userId"])
 
     def forget(self, connection_id: str) -> list[str]:
-        item = self._read_owner(connection_id)
-        if item is None:
-            return []
-        self._delete(_partition_of(connection_id), OWNER_ID)
-        return sorted(document for document, hears in item.get("joined", {}).items() if hears)
+        """Delete the owner as read: if a join noted a document on it meanwhile, read again,
+        so that document is in the list too."""
+        while (item := self._read_owner(connection_id)) is not None:
+            if self._deleted_unchanged(connection_id, item["_etag"]):
+                return sorted(
+                    document for document, hears in item.get("joined", {}).items() if hears
+                )
+        return []
 
-    def enter(self, document_id: str, present: Present) -> None:
+    def enter(self, document_id: str, present: Present) -> bool:
         self._upsert(
             {
                 "id": _presence_id(present.connection_id),
@@ -77,7 +85,7 @@ class CosmosConnections:
                 "ttl": CONNECTION_TTL_SECONDS,
             }
         )
-        self._patch_joined(present.connection_id, document_id, joined=True)
+        return self._patch_joined(present.connection_id, document_id, joined=True)
 
     def leave(self, document_id: str, connection_id: str) -> None:
         self._delete(document_id, _presence_id(connection_id))
@@ -114,15 +122,37 @@ class CosmosConnections:
 
         self._container.call(delete, writing=True)
 
-    def _patch_joined(self, connection_id: str, document_id: str, *, joined: bool) -> None:
+    def _deleted_unchanged(self, connection_id: str, etag: str) -> bool:
+        """Delete the owner if it is still as read; False if it changed (or is gone)."""
+        deadline = self._container.deadline()
+
+        def delete(container: ContainerProxy) -> bool:
+            try:
+                container.delete_item(
+                    OWNER_ID,
+                    partition_key=_partition_of(connection_id),
+                    etag=etag,
+                    match_condition=MatchConditions.IfNotModified,
+                    timeout=left(deadline),
+                )
+            except CosmosAccessConditionFailedError:
+                return False
+            except CosmosResourceNotFoundError as error:
+                raise_if_container_missing(error)
+                return False
+            return True
+
+        return self._container.call(delete, writing=True)
+
+    def _patch_joined(self, connection_id: str, document_id: str, *, joined: bool) -> bool:
         """Note on the owner which documents the connection hears, for its disconnect; a
-        connection whose owner is gone (disconnected meanwhile) has nothing to note."""
+        connection whose owner is gone (disconnected meanwhile) has nothing to note: False."""
         # "set" either way: removing a key that is not there would be refused.
         path = f"/joined/{_pointer_escaped(document_id)}"
         operation = {"op": "set", "path": path, "value": joined}
         deadline = self._container.deadline()
 
-        def patch(container: ContainerProxy) -> None:
+        def patch(container: ContainerProxy) -> bool:
             try:
                 container.patch_item(
                     OWNER_ID,
@@ -132,8 +162,10 @@ class CosmosConnections:
                 )
             except CosmosResourceNotFoundError as error:
                 raise_if_container_missing(error)
+                return False
+            return True
 
-        self._container.call(patch, writing=True)
+        return self._container.call(patch, writing=True)
 
 
 def _partition_of(connection_id: str) -> str:
