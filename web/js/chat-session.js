@@ -34,6 +34,19 @@ function isTransient(error) {
   return status === 0 || status === 408 || status === 429 || status >= 500;
 }
 
+// The service's `connected` event for a new connection is on its way: the server answers at
+// once rather than hold a worker waiting for it, so the join is tried again soon.
+const NOT_YET_KNOWN = 'connection_not_yet_known';
+const NOT_YET_KNOWN_RETRY_MS = [200, 400, 800];
+
+function retryDelay(error, attempt) {
+  if (error instanceof ApiError && error.code === NOT_YET_KNOWN) {
+    const base = NOT_YET_KNOWN_RETRY_MS[Math.min(attempt, NOT_YET_KNOWN_RETRY_MS.length) - 1];
+    return Math.round(base * (0.8 + Math.random() * 0.4));
+  }
+  return backoffDelay(attempt);
+}
+
 export class ChatSession {
   store = new MessageStore();
   #api;
@@ -85,8 +98,9 @@ export class ChatSession {
     const generation = ++this.#generation;
     const current = () => !this.#closed && generation === this.#generation;
     this.#setSyncState(SYNC_STATE.LOADING);
+    let delay = 0;
     for (let attempt = 0; current(); attempt += 1) {
-      await sleep(backoffDelay(attempt));
+      await sleep(delay);
       if (!current()) return;
       try {
         if (connectionId) await this.#api.join(this.documentId, connectionId);
@@ -106,6 +120,7 @@ export class ChatSession {
         if (!current()) return;
         if (isTransient(error)) {
           this.#onNotice(`Couldn't update this document: ${error.message}. Retrying…`);
+          delay = retryDelay(error, attempt + 1);
           continue;
         }
         this.#onNotice(`Couldn't open this document: ${error.message}`);
@@ -147,9 +162,15 @@ export class ChatSession {
     if (event?.documentId === this.documentId) this.presence.update(event.users ?? []);
   }
 
-  /** A `typing` event: someone else in the document is typing. */
+  /**
+   * A `typing` event: someone else in the document is typing. The server excludes the
+   * typist's own connections, except with the SignalR output binding, which cannot: so our
+   * own user's typing is dropped here.
+   */
   receiveTyping(event) {
-    if (event?.documentId === this.documentId && event.user) this.presence.typed(event.user);
+    if (event?.documentId !== this.documentId || !event.user) return;
+    if (event.user.id === this.#user.id) return;
+    this.presence.typed(event.user);
   }
 
   async loadOlder() {
