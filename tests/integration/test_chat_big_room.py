@@ -8,7 +8,6 @@ processes of the official client would measure this machine, not docchat.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
@@ -58,14 +57,10 @@ async def connect(sockets: AsyncExitStack, host: HostedApp, user: User) -> WireC
 
 async def join(host: HostedApp, user: User, document: str, client: WireClient) -> None:
     assert client.connection_id is not None
-    while True:
-        answer = await membership(
-            host, "join_document", document, client.connection_id, principal(user)
-        )
-        if answer.status_code == 204:
-            return
-        assert answer.status_code == 503, answer.get_body()
-        await asyncio.sleep(0.05)  # the connected event is on its way
+    answer = await membership(
+        host, "join_document", document, client.connection_id, principal(user)
+    )
+    assert answer.status_code == 204, answer.get_body()
 
 
 async def next_invocation(client: WireClient, target: str) -> Any:

@@ -112,14 +112,10 @@ async def connect(clients: AsyncExitStack, host: HostedApp, user: User) -> Liste
 
 
 async def join(host: HostedApp, user: User, document: str, listener: Listener) -> Answer:
-    """Join ``document`` with ``listener``'s connection; a not-yet-known one is retried."""
-    while True:
-        answer = await membership(
-            host, "join_document", document, listener.connection_id, principal(user)
-        )
-        if answer.status_code != 503:
-            return answer
-        await asyncio.sleep(0.1)  # the service's connected event is on its way
+    """Join ``document`` with ``listener``'s connection."""
+    return await membership(
+        host, "join_document", document, listener.connection_id, principal(user)
+    )
 
 
 async def grant(host: HostedApp, document: str, user: User) -> None:
@@ -139,11 +135,17 @@ def refused(answer: Answer) -> bool:
 
 async def users_requests(host: HostedApp, user: User, document: str) -> list[Answer]:
     """A send, a history read and a catch-up by ``user`` on ``host``."""
-    read = {"method": "GET", "document_id": document, "headers": principal(user)}
+    headers = principal(user)
     return [
         await post(host, user, document, "still here?"),
-        await host.call("list_messages", **read),
-        await host.call("list_messages", params={"after": FIRST_CURSOR}, **read),
+        await host.call("list_messages", method="GET", document_id=document, headers=headers),
+        await host.call(
+            "list_messages",
+            method="GET",
+            document_id=document,
+            headers=headers,
+            params={"after": FIRST_CURSOR},
+        ),
     ]
 
 
