@@ -3,7 +3,10 @@
 ``DOCCHAT_SIGNALR_MODE=bindings``: negotiate reads the host's ``signalRConnectionInfo``
 input, issued for the App Service principal header, and group changes and sends are items
 of the ``signalR`` output binding, which the host carries out after the function returns
-(so failures there never reach docchat: they fail the invocation).
+and before it answers. A failure there never reaches docchat: the host fails the invocation,
+and an HTTP caller gets the host's 500, with no ``stored``, whatever docchat returned; what
+the function did stands (a message is stored, and sending it again with the same id
+delivers it once). tests/integration/test_chat_bindings_delivery.py shows it.
 """
 
 from __future__ import annotations

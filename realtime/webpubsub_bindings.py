@@ -3,7 +3,11 @@
 ``DOCCHAT_WEBPUBSUB_MODE=bindings``: negotiate reads the host's ``webPubSubConnection`` input,
 issued for the App Service principal header, and group changes and sends are actions of the
 ``webPubSub`` output binding (``actionName`` dispatch), which the host carries out after the
-function returns.
+function returns and before it answers. A failure there never reaches docchat: the host
+fails the invocation, and an HTTP caller gets the host's 500, with no ``stored``, whatever
+docchat returned; what the function did stands (a message is stored, and sending it again
+with the same id delivers it once). tests/integration/test_chat_bindings_delivery.py
+shows it.
 """
 
 from __future__ import annotations
