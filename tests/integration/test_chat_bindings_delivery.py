@@ -6,8 +6,9 @@ reached, the host fails the invocation and answers 500, whatever the function re
 (azure-functions-host: a failed binding fails the invocation; the dev host does the same,
 devstack/host/invocation.py, with a body naming the function where Azure sends none).
 docchat never sees the failure, so it cannot say ``stored``: the client gets the host's
-500, and a retry with the same id is safe, as always. What the function did before it returned stands: the message is stored, and the
-retry (on an instance that reaches the service) delivers it once.
+500, and a retry with the same id is safe, as always. What the function did before it
+returned stands: the message is stored, and the retry (on an instance that reaches the
+service) delivers it once.
 """
 
 from __future__ import annotations
