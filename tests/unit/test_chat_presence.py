@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from chat.access import AllowAll
-from chat.errors import ConnectionNotFound, ConnectionNotYetKnown, Forbidden
+from chat.errors import ConnectionNotFound, ConnectionNotYetKnown, Forbidden, RealtimeUnavailable
 from chat.events import ClientEvent, Connected, Disconnected, EventService
 from chat.identity import User
 from chat.presence import Announcer
@@ -222,3 +222,40 @@ def test_an_anonymous_connection_is_nobodys() -> None:
     events.handle(Connected("anon", ""))
 
     assert connections.owner("anon") is None
+
+
+class RevokedDuringJoin:
+    """Access that admits the first check and refuses every later one: the user's membership
+    is revoked while their join is between its check and its group add."""
+
+    def __init__(self) -> None:
+        self.checks = 0
+
+    def allows(self, user: User, action: object, document_id: str) -> bool:
+        self.checks += 1
+        return self.checks == 1
+
+
+def test_a_join_that_races_a_revocation_takes_the_connection_back_out() -> None:
+    connections, realtime, _, _ = setup()
+    members = MembershipService(RevokedDuringJoin(), realtime, connections, Announcer())
+
+    with pytest.raises(Forbidden):
+        members.join(ALICE, "doc-1", "a-1")
+
+    assert realtime.groups == {"document:doc-1": set()}
+    assert connections.present("doc-1") == []
+
+
+def test_a_failed_announcement_leaves_the_next_one_free_to_run() -> None:
+    connections, realtime, members, _ = setup()
+    members.join(ALICE, "doc-1", "a-1")
+    announcer = Announcer()
+    realtime.down = True
+    with pytest.raises(RealtimeUnavailable):
+        announcer.announce(connections, realtime, "doc-1")
+    realtime.down = False
+
+    announcer.announce(connections, realtime, "doc-1")
+
+    assert realtime.sent_events("presence")[-1]["users"] == [{"id": "alice-id", "name": "Alice"}]
