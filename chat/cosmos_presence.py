@@ -9,6 +9,8 @@
 - A presence entry is the item ``_presence:<sha256 of the connection id>`` in the
   document's partition (connection ids may hold characters Cosmos DB refuses in ids);
   a document's presence is one single-partition query on the indexed ``/connectionId``.
+  A revocation marks its user's entries ``revoked`` (hidden from presence, still found by
+  :meth:`CosmosConnections.of_user`, so a retried revocation reaches the same connections).
 
 Both expire (``ttl``) a day after they were last written: the service does not promise to
 report every disconnect, and an entry nobody cleans up must not stay forever. Expired
@@ -17,7 +19,8 @@ items are never returned, even before Cosmos DB removes them.
 Expected RU (1 KB items): connect ~6 (one upsert); join ~1 (owner read) + ~6 (presence
 upsert) + ~7 (patching the owner) + the presence query ~3 (once per coalesced
 announcement); typing ~3 (one query); a presence read ~3; disconnect ~1 + ~6 + ~6 per
-document joined (+ ~1 per retry when a join changed the owner meanwhile).
+document joined (+ ~1 per retry when a join changed the owner meanwhile); a revocation
+~3 (the user's entries) + ~7 per entry marked.
 """
 
 from __future__ import annotations
@@ -41,7 +44,14 @@ CONNECTION_TTL_SECONDS = 24 * 3600
 #: A document's presence is one response: past this many connections, the rest are left out.
 MAX_PRESENT = 1000
 OWNER_ID = "owner"
-PRESENT = "SELECT * FROM c WHERE c.documentId = @documentId AND IS_DEFINED(c.connectionId)"
+PRESENT = (
+    "SELECT * FROM c WHERE c.documentId = @documentId AND IS_DEFINED(c.connectionId)"
+    " AND NOT IS_DEFINED(c.revoked)"
+)
+OF_USER = (
+    "SELECT c.connectionId FROM c WHERE c.documentId = @documentId"
+    " AND IS_DEFINED(c.connectionId) AND c.userId = @userId"
+)
 
 
 class CosmosConnections:
@@ -96,6 +106,27 @@ class CosmosConnections:
         return [
             Present(item["connectionId"], User(item["userId"], item["userName"])) for item in items
         ]
+
+    def of_user(self, document_id: str, user_id: str) -> list[str]:
+        items = self._container.query(document_id, OF_USER, {"@userId": user_id}, MAX_PRESENT)
+        return [str(item["connectionId"]) for item in items]
+
+    def revoke(self, document_id: str, connection_id: str) -> None:
+        operation = {"op": "set", "path": "/revoked", "value": True}
+        deadline = self._container.deadline()
+
+        def patch(container: ContainerProxy) -> None:
+            try:
+                container.patch_item(
+                    _presence_id(connection_id),
+                    partition_key=document_id,
+                    patch_operations=[operation],
+                    timeout=left(deadline),
+                )
+            except CosmosResourceNotFoundError as error:
+                raise_if_container_missing(error)  # it left meanwhile: nothing to hide
+
+        self._container.call(patch, writing=True)
 
     # Requests --------------------------------------------------------------------------
 

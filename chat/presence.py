@@ -67,7 +67,17 @@ class Connections(Protocol):
         ...
 
     def present(self, document_id: str) -> list[Present]:
-        """The connections present in the document."""
+        """The connections present in the document (not those whose user was revoked)."""
+        ...
+
+    def of_user(self, document_id: str, user_id: str) -> list[str]:
+        """Every connection of ``user_id`` that joined the document and has not left it,
+        revoked or not: what a revocation, or its retry, must stop hearing."""
+        ...
+
+    def revoke(self, document_id: str, connection_id: str) -> None:
+        """The connection's user was revoked: it no longer shows as present, but
+        :meth:`of_user` still finds it until it leaves or disconnects."""
         ...
 
 

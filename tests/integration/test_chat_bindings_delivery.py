@@ -63,3 +63,51 @@ async def test_a_delivery_that_fails_after_the_function_returned_is_the_hosts_50
     assert retried.status_code == 200, retried.get_body()  # stored by the failed try
     assert body_of(retried)["seq"] == 1
     assert await alice.heard_before_marker() == [NEW]
+
+
+@pytest.mark.parametrize("setup", SETUPS)
+async def test_a_revocation_whose_output_failed_is_finished_by_the_same_delete_again(
+    load_app: LoadApp, clients: AsyncExitStack, setup: dict[str, str]
+) -> None:
+    """The membership is gone once the function returned; the group removals failed with
+    the output. The retry finds the user's connections still (their entries are marked
+    revoked, not deleted) and takes them out of the group."""
+    document = doc(f"bindings-revoke-{'-'.join(setup.values())}")
+    healthy = await load_app(DOCCHAT_ACCESS="members", **setup)
+    granted = await healthy.call(
+        "put_member",
+        method="PUT",
+        document_id=document,
+        route_params={"userId": ALICE.id},
+        body={"role": "reader"},
+    )
+    assert granted.status_code == 201, granted.get_body()
+    alice = await connect(clients, healthy, ALICE)
+    joined = await membership(
+        healthy, "join_document", document, alice.connection_id, principal(ALICE)
+    )
+    assert joined.status_code == 204, joined.get_body()
+    emulator = healthy.emulator
+    dead = emulator.connection_string.replace(f":{emulator.port}", f":{closed_port()}")
+    down = await load_app(
+        DOCCHAT_ACCESS="members",
+        **setup,
+        AzureSignalRConnectionString=dead,
+        WebPubSubConnectionString=dead,
+    )
+    delete = {"method": "DELETE", "document_id": document, "route_params": {"userId": ALICE.id}}
+
+    assert (await down.call("remove_member", **delete)).status_code == 500
+    presence = await healthy.call(
+        "presence", method="GET", document_id=document, headers=principal(BOB)
+    )
+    assert presence.status_code == 403  # nobody but members reads it; Alice is none now
+    assert (await healthy.call("remove_member", **delete)).status_code == 204
+    assert (await post(healthy, ALICE, document, "hello?")).status_code == 403
+    service_post = await healthy.call(
+        "send_service_message",
+        document_id=document,
+        body={"text": "after the revocation", "senderId": BOB.id},
+    )
+    assert service_post.status_code == 201, service_post.get_body()
+    assert NEW not in await alice.heard_before_marker()

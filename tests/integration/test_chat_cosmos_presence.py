@@ -134,3 +134,23 @@ def test_a_join_noted_between_a_disconnects_read_and_delete_is_in_its_list(
 
     assert racing.forget("c-1") == ["doc-1", "doc-2"]
     assert store.owner("c-1") is None
+
+
+def test_a_revoked_entry_leaves_presence_but_is_still_found_for_its_user(
+    connections: Connections,
+) -> None:
+    """So a revocation that is retried reaches the same connections."""
+    for connection, user in (("a-1", ALICE), ("a-2", ALICE), ("b-1", BOB)):
+        connections.own(connection, user.id)
+        connections.enter("doc-1", Present(connection, user))
+
+    for connection in connections.of_user("doc-1", ALICE.id):
+        connections.revoke("doc-1", connection)
+
+    assert [p.connection_id for p in connections.present("doc-1")] == ["b-1"]
+    assert sorted(connections.of_user("doc-1", ALICE.id)) == ["a-1", "a-2"]
+    connections.leave("doc-1", "a-1")
+    connections.revoke("doc-1", "a-1")  # gone meanwhile: nothing to hide
+    assert connections.of_user("doc-1", ALICE.id) == ["a-2"]
+    connections.enter("doc-1", Present("a-2", ALICE))  # a member again, joined again
+    assert sorted(p.connection_id for p in connections.present("doc-1")) == ["a-2", "b-1"]
