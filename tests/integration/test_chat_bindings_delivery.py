@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
+from typing import Any
 
 import pytest
 
@@ -95,7 +96,11 @@ async def test_a_revocation_whose_output_failed_is_finished_by_the_same_delete_a
         AzureSignalRConnectionString=dead,
         WebPubSubConnectionString=dead,
     )
-    delete = {"method": "DELETE", "document_id": document, "route_params": {"userId": ALICE.id}}
+    delete: dict[str, Any] = {
+        "method": "DELETE",
+        "document_id": document,
+        "route_params": {"userId": ALICE.id},
+    }
 
     assert (await down.call("remove_member", **delete)).status_code == 500
     presence = await healthy.call(
