@@ -103,10 +103,6 @@ async def test_a_revocation_whose_output_failed_is_finished_by_the_same_delete_a
     }
 
     assert (await down.call("remove_member", **delete)).status_code == 500
-    presence = await healthy.call(
-        "presence", method="GET", document_id=document, headers=principal(BOB)
-    )
-    assert presence.status_code == 403  # nobody but members reads it; Alice is none now
     assert (await healthy.call("remove_member", **delete)).status_code == 204
     assert (await post(healthy, ALICE, document, "hello?")).status_code == 403
     service_post = await healthy.call(
