@@ -12,11 +12,13 @@
   A revocation marks its user's entries ``revoked`` (hidden from presence, still found by
   :meth:`CosmosConnections.of_user`, so a retried revocation reaches the same connections).
 
-Both expire (``ttl``) a day after they were last written: the service does not promise to
-report every disconnect, and an entry nobody cleans up must not stay forever. Expired
-items are never returned, even before Cosmos DB removes them.
+Both expire (``ttl``) after their last write, an owner after a day and a presence entry
+after 15 minutes (a connected page joins again every 5): the service does not promise to
+report every disconnect, and an entry nobody cleans up must not stay. Expired items are
+never returned, even before Cosmos DB removes them.
 
-Expected RU (1 KB items): connect ~6 (one upsert); join ~1 (owner read) + ~6 (presence
+Expected RU (1 KB items): connect ~6 (one upsert); join ~1 (owner read) + ~1 (is the
+connection present already?) + ~6 (presence
 upsert) + ~7 (patching the owner) + the presence query ~3 (once per coalesced
 announcement); typing ~3 (one query); a presence read ~3; disconnect ~1 + ~6 + ~6 per
 document joined (+ ~1 per retry when a join changed the owner meanwhile); a revocation
@@ -37,10 +39,14 @@ from chat.identity import User
 from chat.messages import RESERVED_ID_PREFIX
 from chat.presence import Present
 
-__all__ = ["CONNECTION_TTL_SECONDS", "CosmosConnections"]
+__all__ = ["CONNECTION_TTL_SECONDS", "PRESENCE_TTL_SECONDS", "CosmosConnections"]
 
 #: How long an owner or presence entry outlives its last write.
 CONNECTION_TTL_SECONDS = 24 * 3600
+#: How long a presence entry outlives its last join: a connected page joins again every
+#: 5 minutes (chat-session.js), so only a connection whose disconnect the service never
+#: reported (say, the service restarted) drops out, within this.
+PRESENCE_TTL_SECONDS = 15 * 60
 #: A document's presence is one response: past this many connections, the rest are left out.
 MAX_PRESENT = 1000
 OWNER_ID = "owner"
@@ -92,7 +98,7 @@ class CosmosConnections:
                 "connectionId": present.connection_id,
                 "userId": present.user.id,
                 "userName": present.user.name,
-                "ttl": CONNECTION_TTL_SECONDS,
+                "ttl": PRESENCE_TTL_SECONDS,
             }
         )
         return self._patch_joined(present.connection_id, document_id, joined=True)
@@ -100,6 +106,11 @@ class CosmosConnections:
     def leave(self, document_id: str, connection_id: str) -> None:
         self._delete(document_id, _presence_id(connection_id))
         self._patch_joined(connection_id, document_id, joined=False)
+
+    def is_present(self, document_id: str, connection_id: str) -> bool:
+        deadline = self._container.deadline()
+        item = self._container.read_item(document_id, _presence_id(connection_id), deadline)
+        return item is not None and "revoked" not in item
 
     def present(self, document_id: str) -> list[Present]:
         items = self._container.query(document_id, PRESENT, {}, MAX_PRESENT)

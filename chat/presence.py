@@ -5,8 +5,9 @@ The backend tells docchat when a connection connects (and whose it is) and when 
 :class:`Connections` store keeps both, with expiry where the state is ephemeral.
 
 Liveness comes from the service's connected and disconnected events, and from expiry for a
-disconnect the service never reported: presence never asks the service about each present
-connection, so a change costs the same whatever the room's size. :class:`Announcer`
+disconnect the service never reported (a connected page refreshes its entry by joining
+again): presence never asks the service about each present connection, so a change costs
+the same whatever the room's size. :class:`Announcer`
 coalesces a document's announcements: one group send per burst of changes, not one per
 change.
 """
@@ -64,6 +65,10 @@ class Connections(Protocol):
 
     def leave(self, document_id: str, connection_id: str) -> None:
         """The connection no longer hears the document (fine if it did not)."""
+        ...
+
+    def is_present(self, document_id: str, connection_id: str) -> bool:
+        """Whether the connection is present in the document (a join is then a refresh)."""
         ...
 
     def present(self, document_id: str) -> list[Present]:

@@ -74,10 +74,11 @@ class MembershipService:
     (the page retries within a fraction of a second), never held on a sleep, so a reconnect
     storm leaves the workers free to handle the ``connected`` events it waits for.
 
-    Cost of a join: two role checks (~1 RU each, members mode), one owner read (~1 RU), the
-    presence upsert and owner patch (~13 RU); service calls: one group add plus at most one
-    presence send, coalesced per document (:class:`~chat.presence.Announcer`), and one
-    HEAD only when the owner is not yet known.
+    Cost of a join: two role checks (~1 RU each, members mode), the owner and presence
+    point reads (~2 RU), the presence upsert and owner patch (~13 RU); service calls: one
+    group add plus at most one presence send, coalesced per document
+    (:class:`~chat.presence.Announcer`) and none for a refresh, and one HEAD only when the
+    owner is not yet known.
     """
 
     def __init__(
@@ -99,10 +100,13 @@ class MembershipService:
         checked again after: a revocation that lands meanwhile either finds the entry (and
         stops that connection hearing) or is seen here (and the connection is taken out
         again). An entry whose connection disconnected meanwhile is taken back out, so a
-        join that races a disconnect leaves no ghost.
+        join that races a disconnect leaves no ghost. Joining again with a connection that
+        is present refreshes its entry (the page does so every few minutes, so that only
+        unreported disconnects expire) and announces nothing.
         """
         _require(self._access, user, Action.JOIN, document_id)
         self._require_owner(user, connection_id, self._owner_now(connection_id))
+        refresh = self._connections.is_present(document_id, connection_id)
         if not self._connections.enter(document_id, Present(connection_id, user)):
             self._connections.leave(document_id, connection_id)
             raise ConnectionNotFound("that connection closed while it joined: connect again")
@@ -116,7 +120,8 @@ class MembershipService:
             self._realtime.remove_from_group(group, connection_id)
             self._connections.leave(document_id, connection_id)
             raise Forbidden(f"you may not {Action.JOIN} in this document")
-        self._announcer.announce(self._connections, self._realtime, document_id)
+        if not refresh:
+            self._announcer.announce(self._connections, self._realtime, document_id)
 
     def leave(self, user: User, document_id: str, connection_id: str) -> None:
         """Stop the user's connection hearing the document. A connection docchat does not

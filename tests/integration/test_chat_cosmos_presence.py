@@ -9,7 +9,11 @@ import pytest
 from azure.cosmos import CosmosClient
 
 from chat.cosmos_container import open_container
-from chat.cosmos_presence import CONNECTION_TTL_SECONDS, CosmosConnections
+from chat.cosmos_presence import (
+    CONNECTION_TTL_SECONDS,
+    PRESENCE_TTL_SECONDS,
+    CosmosConnections,
+)
 from chat.identity import User
 from chat.presence import Connections, Present
 from devstack.cosmos import EMULATOR_KEY, CosmosServer
@@ -90,7 +94,8 @@ def test_owner_and_presence_items_expire_by_themselves(cosmos_server: CosmosServ
     )
     assert container.read()["defaultTtl"] == -1
     items = list(container.query_items("SELECT * FROM c", enable_cross_partition_query=True))
-    assert {item["ttl"] for item in items} == {CONNECTION_TTL_SECONDS}
+    ttls = {item["id"].split(":")[0]: item["ttl"] for item in items}
+    assert ttls == {"owner": CONNECTION_TTL_SECONDS, "_presence": PRESENCE_TTL_SECONDS}
 
 
 def test_entering_after_the_connection_was_forgotten_says_so(connections: Connections) -> None:
@@ -152,5 +157,7 @@ def test_a_revoked_entry_leaves_presence_but_is_still_found_for_its_user(
     connections.leave("doc-1", "a-1")
     connections.revoke("doc-1", "a-1")  # gone meanwhile: nothing to hide
     assert connections.of_user("doc-1", ALICE.id) == ["a-2"]
+    assert not connections.is_present("doc-1", "a-2")
     connections.enter("doc-1", Present("a-2", ALICE))  # a member again, joined again
+    assert connections.is_present("doc-1", "a-2")
     assert sorted(p.connection_id for p in connections.present("doc-1")) == ["a-2", "b-1"]

@@ -114,14 +114,14 @@ async def test_a_lost_disconnect_leaves_presence_when_its_entry_expires(
 ) -> None:
     """The service does not promise every disconnect event, and presence asks it about no
     connection (that would cost a call per present connection): a connection that joined
-    and went without one (written here as such, to expire in a second instead of a day)
-    leaves when its entry expires."""
+    and went without one (written here as such, to expire in a second instead of 15
+    minutes) leaves when its entry expires."""
     document = doc("lost-disconnect")
     host = await load_app()
     await listen(host, ALICE, document)
     store = CosmosConnections(open_container(load_settings(host.environment)))
     with monkeypatch.context() as short_lived:
-        short_lived.setattr(chat.cosmos_presence, "CONNECTION_TTL_SECONDS", 1)
+        short_lived.setattr(chat.cosmos_presence, "PRESENCE_TTL_SECONDS", 1)
         store.own("ghost-connection", BOB.id)
         assert store.enter(document, Present("ghost-connection", BOB))
     assert await presence_of(host, document) in (users(ALICE, BOB), users(ALICE))

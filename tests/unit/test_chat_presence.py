@@ -259,3 +259,16 @@ def test_a_failed_announcement_leaves_the_next_one_free_to_run() -> None:
     announcer.announce(connections, realtime, "doc-1")
 
     assert realtime.sent_events("presence")[-1]["users"] == [{"id": "alice-id", "name": "Alice"}]
+
+
+def test_joining_again_refreshes_the_entry_and_announces_nothing() -> None:
+    """The page joins again every few minutes so that its entry does not expire; in a big
+    room that must not cost an announcement each time."""
+    _, realtime, members, _ = setup()
+    members.join(ALICE, "doc-1", "a-1")
+    announced = len(realtime.sent_events("presence"))
+
+    members.join(ALICE, "doc-1", "a-1")
+
+    assert len(realtime.sent_events("presence")) == announced
+    assert realtime.groups == {"document:doc-1": {"a-1"}}

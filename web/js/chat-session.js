@@ -47,6 +47,11 @@ function retryDelay(error, attempt) {
   return backoffDelay(attempt);
 }
 
+// docchat keeps a presence entry 15 minutes after its last join: most disconnects are
+// reported by the service, but not all (a service restart reports none). While live, the
+// page joins again this often, which refreshes its entry and announces nothing.
+const PRESENCE_REFRESH_MS = 5 * 60 * 1000;
+
 export class ChatSession {
   store = new MessageStore();
   #api;
@@ -64,6 +69,8 @@ export class ChatSession {
   // Ids of our messages waiting to be sent, oldest first; one is sent at a time.
   #outbox = [];
   #sending = false;
+  // The timer that keeps this connection's presence entry fresh while live.
+  #presenceRefresh = null;
 
   constructor({ documentId, api, user, onChange, onNotice }) {
     this.documentId = documentId;
@@ -130,6 +137,7 @@ export class ChatSession {
       if (!current()) return;
       this.#onNotice(null);
       this.#setSyncState(connectionId ? SYNC_STATE.LIVE : SYNC_STATE.OFFLINE);
+      if (connectionId) this.#keepPresent(connectionId);
       // Live pushes that came during the catch-up may have left a gap behind them.
       this.#fillGaps();
       return;
@@ -225,6 +233,7 @@ export class ChatSession {
 
   async close(connectionId) {
     this.#closed = true;
+    this.#stopRefreshing();
     this.presence.clear();
     this.read.close();
     if (!connectionId) return;
@@ -346,7 +355,21 @@ export class ChatSession {
     this.store.addCaughtUp(items);
   }
 
+  #keepPresent(connectionId) {
+    this.#stopRefreshing();
+    this.#presenceRefresh = setInterval(() => {
+      // Best effort: a failed refresh is tried again next time, well before the entry expires.
+      this.#api.join(this.documentId, connectionId).catch(() => {});
+    }, PRESENCE_REFRESH_MS);
+  }
+
+  #stopRefreshing() {
+    clearInterval(this.#presenceRefresh);
+    this.#presenceRefresh = null;
+  }
+
   #setSyncState(state) {
+    if (state !== SYNC_STATE.LIVE) this.#stopRefreshing();
     if (state === this.#syncState) return;
     this.#syncState = state;
     this.#onChange();
