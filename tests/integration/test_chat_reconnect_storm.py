@@ -115,12 +115,12 @@ async def test_joins_whose_connection_is_not_yet_known_answer_at_once_and_hold_n
     document = doc("storm-of-joins")
     host = await load_app()
     clients = await pages(host, CLIENTS)
-    for page in clients:
-        await page.connect(sockets)
-    # As if the service's connected events had not been handled yet: docchat knows no owner.
     connections = CosmosConnections(open_container(load_settings(host.environment)))
     for page in clients:
-        await asyncio.to_thread(_forgotten_once_known, connections, page.connection_id)
+        await _connected_and_known(page, sockets, connections)
+    # As if the service's connected events had not been handled yet: docchat knows no owner.
+    for page in clients:
+        await asyncio.to_thread(connections.forget, page.connection_id)
 
     started = time.monotonic()
     answers = await asyncio.gather(*(page.join_once(host, document) for page in clients))
@@ -132,12 +132,19 @@ async def test_joins_whose_connection_is_not_yet_known_answer_at_once_and_hold_n
     assert took < STORM_OF_JOINS_SECONDS, f"{CLIENTS} joins took {took:.1f} s"
 
 
-def _forgotten_once_known(connections: CosmosConnections, connection_id: str) -> None:
-    deadline = time.monotonic() + 10
-    while connections.owner(connection_id) is None:
-        assert time.monotonic() < deadline, "the connected event never arrived"
-        time.sleep(0.02)
-    connections.forget(connection_id)
+async def _connected_and_known(
+    page: Page, sockets: AsyncExitStack, connections: CosmosConnections
+) -> None:
+    """Connect until docchat knows the connection's owner: on a loaded machine a connected
+    event can fail (the service then closes the connection), and the page connects again."""
+    for _ in range(5):
+        await page.connect(sockets)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            if await asyncio.to_thread(connections.owner, page.connection_id) is not None:
+                return
+            await asyncio.sleep(0.02)
+    raise AssertionError(f"docchat never heard of {page.user.id}'s connection")
 
 
 async def test_after_an_emulator_restart_100_clients_rejoin_and_catch_up(
