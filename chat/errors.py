@@ -16,6 +16,7 @@ Messages are written for the caller and never hold secrets.
         └── Unavailable (503)
             ├── StoreUnavailable ── StoreOutcomeUnknown       raised by the store
             ├── RealtimeUnavailable, IdentityProviderUnavailable, ConnectionNotYetKnown
+            ├── RevocationIncomplete (+ ``removed``: true)
             └── SendFailed (+ ``stored``: true, false or null)  what a sender is told
                 ├── NotStored, MaybeStored
                 └── NotDelivered
@@ -46,6 +47,7 @@ __all__ = [
     "RateLimited",
     "RealtimeUnavailable",
     "RetryLater",
+    "RevocationIncomplete",
     "SendFailed",
     "StoreOutcomeUnknown",
     "StoreUnavailable",
@@ -209,6 +211,26 @@ class ConnectionNotYetKnown(Unavailable):
     """The realtime service has not yet reported whose the connection is."""
 
     code = "connection_not_yet_known"
+
+
+class RevocationIncomplete(Unavailable):
+    """The membership is gone, but the realtime service could not yet stop the user's
+    connections hearing the document: the same DELETE, sent again, finishes the job."""
+
+    code = "revocation_incomplete"
+
+    def __init__(self, *, retry_after: int = DEFAULT_RETRY_AFTER_SECONDS) -> None:
+        super().__init__(
+            "the membership is removed and no request of the user's is admitted, but the "
+            "realtime service could not stop the user's connections hearing the document; "
+            "send the same DELETE again",
+            retry_after=retry_after,
+        )
+
+    def body(self) -> dict[str, Any]:
+        body = super().body()
+        body["error"]["removed"] = True
+        return body
 
 
 class IdentityProviderUnavailable(Unavailable):

@@ -18,6 +18,7 @@ from chat.errors import (
 )
 from chat.identity import User
 from chat.messages import Cursor, OlderThan
+from chat.presence import Announcer
 from chat.service import Draft, HistoryService, MembershipService, PostingService
 from tests.fixtures.chat import (
     ALICE,
@@ -36,7 +37,7 @@ def membership(
     realtime: RecordingRealtime, *, access: DocumentAccess | None = None
 ) -> MembershipService:
     connections = InMemoryConnections(ALICE_CONNECTIONS)
-    return MembershipService(access or AllowAll(), realtime, connections)
+    return MembershipService(access or AllowAll(), realtime, connections, Announcer())
 
 
 def posting_service(
