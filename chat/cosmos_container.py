@@ -13,7 +13,8 @@ is wrong: :class:`~chat.errors.Misconfigured`. A database or container that is g
 sub-status 1003) is created again with key auth; with Microsoft Entra auth the data plane
 cannot create it, so that too is :class:`~chat.errors.Misconfigured`. Every request has a
 time budget, retries included, so a caller hears 503 in about a second and a half, not after
-the SDK's default minute; while an outage is fresh, :mod:`chat.breaker` fails calls at once.
+the SDK's default minute; while an outage is fresh, :mod:`chat.breaker` fails calls at once,
+and after it lets one call at a time find out whether Cosmos DB is back.
 
 **Indexing policy,** and its expected RU effect: only ``/documentId``, ``/seq``,
 ``/position``, ``/role`` and ``/connectionId`` are indexed, which the newest-first (by seq),
@@ -185,9 +186,12 @@ class CosmosContainer:
 
     def call(self, request: Callable[[ContainerProxy], _Result], *, writing: bool) -> _Result:
         """Run ``request`` on the container, creating it again (once) if it is gone; fail
-        fast while an outage is fresh (see :mod:`chat.breaker`)."""
-        self._breaker.check()
-        with _failures_reported(writing=writing, outage=self._breaker.opened):
+        fast while an outage is fresh, and while another call probes whether it is over
+        (see :meth:`chat.breaker.Breaker.trial`)."""
+        with (
+            self._breaker.trial(),
+            _failures_reported(writing=writing, outage=self._breaker.opened),
+        ):
             try:
                 result = request(self._container())
             except CosmosResourceNotFoundError as error:
