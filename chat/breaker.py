@@ -17,7 +17,7 @@ while the others still fail at once, so a service that is still stalled holds on
 for one timeout, not every worker that took a request meanwhile (each of which would hold
 its request a whole timeout, and the requests queued behind it as long again).
 
-    with breaker.trial():     # raises while open, or while another call probes
+    with breaker.trial() as probing:  # raises while open, or while another call probes
         call()                # outages call breaker.opened(); any answer closes it
 """
 
@@ -59,16 +59,23 @@ class Breaker:
         with self._lock:
             return self._clock() < self._open_until
 
+    @property
+    def refusing(self) -> bool:
+        """Whether :meth:`trial` would fail a call now (open, or another call probes)."""
+        with self._lock:
+            return self._clock() < self._open_until or (self._recovering and self._probing)
+
     def check(self) -> None:
         """Raise ``failure()`` while open; return at once otherwise."""
         if self.is_open:
             raise self._failure()
 
     @contextmanager
-    def trial(self) -> Iterator[None]:
+    def trial(self) -> Iterator[bool]:
         """Let one call through: raise ``failure()`` while open, and after an outage while
-        another call probes. The probe closes the breaker unless it saw an outage itself
-        (a call that ended with an answer, even a refusal, found the service up)."""
+        another call probes; yield whether this call is the probe. The probe closes the
+        breaker unless it saw an outage itself (a call that ended with an answer, even a
+        refusal, found the service up)."""
         with self._lock:
             refused = self._clock() < self._open_until or (self._recovering and self._probing)
             probe = self._recovering and not refused
@@ -76,7 +83,7 @@ class Breaker:
         if refused:
             raise self._failure()
         try:
-            yield
+            yield probe
         finally:
             if probe:
                 with self._lock:

@@ -27,6 +27,7 @@ policy it has.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import math
@@ -97,6 +98,11 @@ CLIENT_OPTIONS: dict[str, Any] = {
     "retry_throttle_total": 3,
     "retry_throttle_backoff_max": 1,
 }
+#: How long the probe after an outage waits for Cosmos DB (see :meth:`CosmosContainer.call`):
+#: a healthy one answers a point read in milliseconds.
+PROBE_SECONDS = 0.4
+#: The item the probe reads: it never exists, and a 404 is an answer as good as any.
+PROBE_ITEM_ID = "_probe"
 #: Cosmos DB's sub-status for "the database or container does not exist".
 OWNER_MISSING = 1003
 #: Answers that say the request was refused, so nothing was written.
@@ -135,12 +141,14 @@ class CosmosContainer:
         self._container_name = container
         self._can_create = can_create
         self.budget = budget
-        self._breaker = Breaker(
-            lambda: StoreUnavailable("the message store is unavailable; try again shortly")
-        )
+        self._breaker = Breaker(_outage)
         self._container_lock = threading.Lock()
         self._container_proxy: ContainerProxy | None = None
         self._on_recreate: list[Callable[[], None]] = []
+
+    def refusal(self) -> StoreUnavailable | None:
+        """The error a call now would fail with at once (see :meth:`call`), if any."""
+        return _outage() if self._breaker.refusing else None
 
     def deadline(self) -> float:
         """When a request starting now must be done."""
@@ -187,20 +195,35 @@ class CosmosContainer:
     def call(self, request: Callable[[ContainerProxy], _Result], *, writing: bool) -> _Result:
         """Run ``request`` on the container, creating it again (once) if it is gone; fail
         fast while an outage is fresh, and while another call probes whether it is over
-        (see :meth:`chat.breaker.Breaker.trial`)."""
-        with (
-            self._breaker.trial(),
-            _failures_reported(writing=writing, outage=self._breaker.opened),
-        ):
-            try:
-                result = request(self._container())
-            except CosmosResourceNotFoundError as error:
-                if error.sub_status != OWNER_MISSING:
-                    raise
-                self._recreate()
-                result = request(self._container())
+        (see :meth:`chat.breaker.Breaker.trial`).
+
+        The probe is a point read of an item that never exists (~1 RU) with a short
+        timeout, sent before the call's own request: a Cosmos DB still stalled costs the
+        probing caller :data:`PROBE_SECONDS`, not its whole budget, and its write is never
+        sent, so it is surely not stored.
+        """
+        with self._breaker.trial() as probing:
+            if probing:
+                with _failures_reported(writing=False, outage=self._breaker.opened):
+                    self._probe()
+            with _failures_reported(writing=writing, outage=self._breaker.opened):
+                try:
+                    result = request(self._container())
+                except CosmosResourceNotFoundError as error:
+                    if error.sub_status != OWNER_MISSING:
+                        raise
+                    self._recreate()
+                    result = request(self._container())
         self._breaker.closed()
         return result
+
+    def _probe(self) -> None:
+        """Raise (an outage) unless Cosmos DB answers a point read within the probe's time."""
+        # A 404 is an answer; a missing container is for the call's own request to find.
+        with contextlib.suppress(CosmosResourceNotFoundError):
+            self._container().read_item(
+                PROBE_ITEM_ID, partition_key=PROBE_ITEM_ID, timeout=PROBE_SECONDS
+            )
 
     # The container ---------------------------------------------------------------------
 
@@ -246,6 +269,10 @@ class CosmosContainer:
             )
         except CosmosResourceExistsError:
             return database.get_container_client(self._container_name)
+
+
+def _outage() -> StoreUnavailable:
+    return StoreUnavailable("the message store is unavailable; try again shortly")
 
 
 def _credential(settings: Settings) -> str | TokenCredential:

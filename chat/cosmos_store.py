@@ -316,7 +316,7 @@ class CosmosMessageStore:
         with self._lanes.of(document_id) as lane:
             with lane.turn:
                 lane.waiting.append(write)
-            while self._await_lead(lane, write):
+            while self._await_lead(lane, write, self._container):
                 try:
                     self._lead(document_id, lane, write)
                 finally:
@@ -326,9 +326,11 @@ class CosmosMessageStore:
         return write.result()
 
     @staticmethod
-    def _await_lead(lane: _Lane, write: _Write) -> bool:
-        """Wait until ``write`` is answered (False) or may lead (True). At its deadline, a
-        write still waiting was never sent and leaves; one on the network is unknown."""
+    def _await_lead(lane: _Lane, write: _Write, container: CosmosContainer) -> bool:
+        """Wait until ``write`` is answered (False) or may lead (True). A write still
+        waiting was never sent: it leaves at its deadline, or at once while a call would
+        fail anyway (an outage is fresh, or another call probes whether it is over); one on
+        the network is unknown at its deadline."""
         with lane.turn:
             while write.state is not _State.DONE:
                 now = time.monotonic()
@@ -340,6 +342,9 @@ class CosmosMessageStore:
                 elif now >= write.deadline:
                     lane.waiting.remove(write)
                     write.answer(failure=_busy())
+                elif (refusal := container.refusal()) is not None:
+                    lane.waiting.remove(write)
+                    write.answer(failure=refusal)
                 elif not lane.leading and write.deadline - now >= MIN_SEND_SECONDS:
                     lane.leading = True
                     return True

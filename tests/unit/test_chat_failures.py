@@ -120,7 +120,8 @@ def test_after_the_cooldown_one_call_probes_while_the_others_still_fail_fast() -
     breaker.opened()
     clock.now += 1.0
 
-    with breaker.trial():
+    with breaker.trial() as probing:
+        assert probing
         with pytest.raises(StoreUnavailable), breaker.trial():
             pass
         breaker.opened()  # the probe found it still down
@@ -136,5 +137,5 @@ def test_after_the_cooldown_one_call_probes_while_the_others_still_fail_fast() -
 def test_a_closed_breaker_lets_calls_through_together() -> None:
     breaker = Breaker(lambda: StoreUnavailable("down"), cooldown=1.0, clock=FakeClock())
 
-    with breaker.trial(), breaker.trial():
-        assert not breaker.is_open
+    with breaker.trial() as one, breaker.trial() as two:
+        assert (one, two) == (False, False)
