@@ -394,10 +394,14 @@ def test_processes_that_first_write_at_once_all_create_or_find_the_container(
 
 class HeldBatches:
     """Wraps a store's container: records how many writes each batch it sends carries (the
-    head's operation left out), and holds the batches back while ``gate`` is clear."""
+    head's operation left out) and for which document, runs ``before`` ahead of each, and
+    holds back those of the documents it is ``holding`` while ``gate`` is clear."""
 
     def __init__(self, container: CosmosContainer) -> None:
         self.sizes: list[int] = []
+        self.documents: list[str] = []
+        self.before: Callable[[], object] = lambda: None
+        self.holding: Callable[[str], bool] = lambda document_id: True
         self.gate = threading.Event()
         self.gate.set()
         self._call = container.call
@@ -414,16 +418,19 @@ class _Spy:
 
     def execute_item_batch(self, operations: list[Any], **options: Any) -> Any:
         self._held.sizes.append(len(operations) - 1)
-        self._held.gate.wait(timeout=10)
+        self._held.documents.append(options["partition_key"])
+        self._held.before()
+        if self._held.holding(options["partition_key"]):
+            self._held.gate.wait(timeout=10)
         return self._proxy.execute_item_batch(operations, **options)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._proxy, name)
 
 
-def held_store(settings: Settings) -> tuple[CosmosMessageStore, HeldBatches]:
+def held_store(settings: Settings, **options: Any) -> tuple[CosmosMessageStore, HeldBatches]:
     container = open_container(settings)
-    return CosmosMessageStore(container), HeldBatches(container)
+    return CosmosMessageStore(container, **options), HeldBatches(container)
 
 
 def appended_while_one_batch_is_held(
@@ -604,3 +611,65 @@ def test_after_the_cooldown_a_still_stalled_server_costs_one_short_probe_and_no_
         what="the store to write again once the server went on",
     )
     assert "m003" not in {m.id for m in store.after("doc-1", 0, 10)}
+
+
+def test_a_batch_on_the_network_holds_up_no_other_documents_writes(
+    cosmos_server: CosmosServer,
+) -> None:
+    """Appends used to take turns in 64 lock stripes held across the network call, so a
+    slow write to one document stalled the documents that shared its stripe."""
+    store, held = held_store(cosmos_settings(cosmos_server.endpoint))
+    held.gate.clear()
+    held.holding = lambda document_id: document_id == "doc-1"
+
+    with ThreadPoolExecutor(max_workers=17) as pool:
+        slow = pool.submit(store.append, message(1))
+        eventually(lambda: held.documents, until=bool, what="doc-1's batch to be sent")
+        others = list(
+            pool.map(lambda n: store.append(message(n, document_id=f"doc-{n}")), range(2, 202))
+        )
+        assert not slow.done()
+        held.gate.set()
+        assert slow.result() is not None
+
+    assert [m.seq for m in others if m is not None] == [1] * 200
+
+
+def test_head_conflicts_are_retried_after_pauses_that_double_up_to_a_cap(
+    cosmos_server: CosmosServer,
+) -> None:
+    """Another process writes just before each of this store's first 8 batches, so each
+    finds the head moved (412): the pauses double from 4 ms to the cap (full jitter drawn
+    at its top here), and the write lands after them."""
+    settings = cosmos_settings(cosmos_server.endpoint)
+    pauses: list[float] = []
+    store, held = held_store(settings, sleep=pauses.append, draw=lambda: 1.0)
+    store.append(message(1))
+    rival = open_store(settings)
+    rivals = iter(range(100, 108))
+    held.before = lambda: (n := next(rivals, None)) is not None and rival.append(message(n))
+
+    placed = store.append(message(2))
+
+    assert pauses == [0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.128, 0.128]
+    assert placed is not None
+    assert placed.seq == 10
+
+
+def test_a_head_that_keeps_moving_ends_in_not_stored_within_the_budget(
+    cosmos_server: CosmosServer,
+) -> None:
+    settings = cosmos_settings(cosmos_server.endpoint)
+    store, held = held_store(settings)
+    store.append(message(1))
+    rival = open_store(settings)
+    rivals = itertools.count(100)
+    held.before = lambda: rival.append(message(next(rivals)))
+    started = time.monotonic()
+
+    with pytest.raises(StoreUnavailable) as raised:
+        store.append(message(2))
+
+    assert not isinstance(raised.value, StoreOutcomeUnknown)
+    assert time.monotonic() - started <= store._container.budget + ANSWER_GRACE_SECONDS
+    assert store.get("doc-1", "m002") is None
