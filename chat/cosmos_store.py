@@ -27,8 +27,11 @@ re-reads it, and the rest go again at once; a stale head sends everything back t
 the pause. Each writer keeps its own deadline: one still waiting when it passes was never
 sent and hears :class:`~chat.errors.StoreUnavailable` ("nothing stored"); one whose batch
 is on the network hears :class:`~chat.errors.StoreOutcomeUnknown` if no answer comes in
-time. A batch is sent only with the time its most hurried writer has left, so no writer is
-told "unknown" when it could have been told "not sent".
+time. A batch's timeout is the time its most hurried writer has left, and a writer with
+almost none left is not sent at all: it would only turn a certain "not stored" into an
+"unknown". While the container refuses calls (a fresh outage, or another call probing),
+waiting writers leave at once with "not stored" instead of queueing for a batch that would
+fail fast anyway.
 
 **RU per operation** (Cosmos DB charges a batch the sum of its operations; ~1 KB messages
 with the lean indexing policy of :mod:`chat.cosmos_container`):
@@ -83,7 +86,7 @@ MIN_SEND_SECONDS = 0.05
 ANSWER_GRACE_SECONDS = 0.2
 #: Pauses after head conflicts: the first at most this long, doubling, at most the cap.
 FIRST_PAUSE_SECONDS = 0.004
-MAX_PAUSE_SECONDS = 0.128
+MAX_PAUSE_SECONDS = 0.064
 # Only message items have ``seq`` and ``position``: the other items of a document's partition
 # (head, members, read markers, presence) name theirs otherwise, so these queries find
 # messages alone.

@@ -651,7 +651,7 @@ def test_head_conflicts_are_retried_after_pauses_that_double_up_to_a_cap(
 
     placed = store.append(message(2))
 
-    assert pauses == [0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.128, 0.128]
+    assert pauses == [0.004, 0.008, 0.016, 0.032, 0.064, 0.064, 0.064, 0.064]
     assert placed is not None
     assert placed.seq == 10
 
