@@ -18,6 +18,7 @@ from chat.errors import (
     ConnectionNotYetKnown,
     Forbidden,
     MaybeStored,
+    MaybeStoredBefore,
     MembersNotEnabled,
     MessageIdConflict,
     NotDelivered,
@@ -192,7 +193,9 @@ class PostingService:
         A retry with the same id and text by the same sender stores nothing new and
         delivers the stored message again, so a client that missed it gets it; any other
         reuse of the id is a :class:`MessageIdConflict` that reveals nothing about it.
-        Raises :class:`NotDelivered` when the message is stored but delivery failed.
+        Raises :class:`NotDelivered` when the message is stored but delivery failed, and
+        when it was not stored one of the :class:`~chat.errors.SendFailed` errors whose
+        ``stored`` follows the rule written there.
         """
         message = Message(
             id=draft.id or self._new_id(),
@@ -202,7 +205,7 @@ class PostingService:
             text=draft.text,
             created_at=format_timestamp(self._clock()),
         )
-        stored = self._store_once(message)
+        stored = self._store_once(message, id_is_new=draft.id is None)
         try:
             self._realtime.send_to_group(
                 group_of(document_id), NEW_MESSAGE, stored.message.to_json()
@@ -211,17 +214,24 @@ class PostingService:
             raise NotDelivered(message.id, retry_after=error.retry_after) from error
         return stored
 
-    def _store_once(self, message: Message) -> Posted:
-        """Append ``message``, or find the twin an earlier try stored; say which it was."""
+    def _store_once(self, message: Message, *, id_is_new: bool) -> Posted:
+        """Append ``message``, or find the twin an earlier try stored; say which it was.
+
+        ``id_is_new``: this request made the id, so no earlier try can hold it.
+        """
         try:
             appended = self._store.append(message)
-            if appended is not None:
-                return Posted(appended, created=True)
-            return Posted(self._stored_twin(message), created=False)
         except StoreOutcomeUnknown as error:
             raise MaybeStored(message.id, retry_after=error.retry_after) from error
         except StoreUnavailable as error:
-            raise NotStored(message.id, retry_after=error.retry_after) from error
+            failure = NotStored if id_is_new else MaybeStoredBefore
+            raise failure(message.id, retry_after=error.retry_after) from error
+        if appended is not None:
+            return Posted(appended, created=True)
+        try:
+            return Posted(self._stored_twin(message), created=False)
+        except StoreUnavailable as error:  # the id is taken: something is stored under it
+            raise MaybeStoredBefore(message.id, retry_after=error.retry_after) from error
 
     def _stored_twin(self, message: Message) -> Message:
         stored = self._store.get(message.document_id, message.id)
