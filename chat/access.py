@@ -9,17 +9,12 @@ code, such as one that asks your document service: pass it to :class:`~chat.runt
 from __future__ import annotations
 
 import enum
-import threading
-import time
-from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from chat.identity import User
 
 __all__ = [
-    "MEMBERSHIP_CACHE_SECONDS",
     "Action",
     "AllowAll",
     "DocumentAccess",
@@ -28,13 +23,6 @@ __all__ = [
     "Memberships",
     "Role",
 ]
-
-#: How long an instance trusts a role it read: a revocation reaches every instance within
-#: this (the issue's bound is 30 s), and a busy document costs one point read per user per
-#: instance per period instead of one per request.
-MEMBERSHIP_CACHE_SECONDS = 10.0
-#: Roles an instance remembers; a forgotten one costs one point read.
-MAX_CACHED_ROLES = 50_000
 
 
 class Action(enum.StrEnum):
@@ -105,43 +93,22 @@ class AllowAll:
 class MembersOnly:
     """Members may act as their role allows; everyone else is turned away.
 
-    Roles are cached per instance for :data:`MEMBERSHIP_CACHE_SECONDS`;
-    :meth:`forget` drops one at once, which the instance that changes a membership does.
+    Every check reads the role afresh: no instance caches one. A revocation must hold on
+    every instance the moment its DELETE has answered (a join, send, read or catch-up that
+    lands anywhere afterwards is refused), and a per-process cache cannot be told at once
+    on other instances. The price is one point read of the member item per request: about
+    1 RU (the item is well under 1 KB), beside a send's ~10 RU or a page read's ~3 RU. A
+    membership version would cost the same read; bounded staleness would break the rule.
+
+    The read uses the account's consistency: with Session (the default) a read by another
+    instance may, in principle, reach a replica that has not applied the delete yet; an
+    account that must rule that out runs Strong or Bounded Staleness consistency.
     """
 
-    def __init__(
-        self,
-        memberships: Memberships,
-        *,
-        ttl: float = MEMBERSHIP_CACHE_SECONDS,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
+    def __init__(self, memberships: Memberships) -> None:
         self._memberships = memberships
-        self._ttl = ttl
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._cache: OrderedDict[tuple[str, str], tuple[float, Role | None]] = OrderedDict()
 
     def allows(self, user: User, action: Action, document_id: str) -> bool:
-        role = self._role(document_id, user.id)
+        """One point read of the user's member item (~1 RU)."""
+        role = self._memberships.role(document_id, user.id)
         return role is not None and role.allows(action)
-
-    def forget(self, document_id: str, user_id: str) -> None:
-        """Read this user's role afresh next time."""
-        with self._lock:
-            self._cache.pop((document_id, user_id), None)
-
-    def _role(self, document_id: str, user_id: str) -> Role | None:
-        key = (document_id, user_id)
-        now = self._clock()
-        with self._lock:
-            cached = self._cache.get(key)
-        if cached is not None and cached[0] > now:
-            return cached[1]
-        role = self._memberships.role(document_id, user_id)
-        with self._lock:
-            self._cache[key] = (now + self._ttl, role)
-            self._cache.move_to_end(key)
-            if len(self._cache) > MAX_CACHED_ROLES:
-                self._cache.popitem(last=False)
-        return role

@@ -11,13 +11,22 @@ that, calls go through again and the first success closes it.
     try: call()
     except Outage: breaker.opened(); raise
     else: breaker.closed()
+
+:meth:`Breaker.trial` is stricter after the cooldown: one call at a time probes the service
+while the others still fail at once, so a service that is still stalled holds one worker
+for one timeout, not every worker that took a request meanwhile (each of which would hold
+its request a whole timeout, and the requests queued behind it as long again).
+
+    with breaker.trial() as probing:  # raises while open, or while another call probes
+        call()                # outages call breaker.opened(); any answer closes it
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 __all__ = ["Breaker"]
 
@@ -41,6 +50,8 @@ class Breaker:
         self._clock = clock
         self._lock = threading.Lock()
         self._open_until = 0.0
+        self._recovering = False
+        self._probing = False
 
     @property
     def is_open(self) -> bool:
@@ -48,17 +59,46 @@ class Breaker:
         with self._lock:
             return self._clock() < self._open_until
 
+    @property
+    def refusing(self) -> bool:
+        """Whether :meth:`trial` would fail a call now (open, or another call probes)."""
+        with self._lock:
+            return self._clock() < self._open_until or (self._recovering and self._probing)
+
     def check(self) -> None:
         """Raise ``failure()`` while open; return at once otherwise."""
         if self.is_open:
             raise self._failure()
 
+    @contextmanager
+    def trial(self) -> Iterator[bool]:
+        """Let one call through: raise ``failure()`` while open, and after an outage while
+        another call probes; yield whether this call is the probe. The probe closes the
+        breaker unless it saw an outage itself (a call that ended with an answer, even a
+        refusal, found the service up)."""
+        with self._lock:
+            refused = self._clock() < self._open_until or (self._recovering and self._probing)
+            probe = self._recovering and not refused
+            self._probing = self._probing or probe
+        if refused:
+            raise self._failure()
+        try:
+            yield probe
+        finally:
+            if probe:
+                with self._lock:
+                    self._probing = False
+                    if self._clock() >= self._open_until:
+                        self._recovering = False
+
     def opened(self) -> None:
         """An outage was seen: fail fast for the next ``cooldown`` seconds."""
         with self._lock:
             self._open_until = self._clock() + self._cooldown
+            self._recovering = True
 
     def closed(self) -> None:
         """A call succeeded: the dependency is back."""
         with self._lock:
             self._open_until = 0.0
+            self._recovering = False

@@ -13,7 +13,8 @@ is wrong: :class:`~chat.errors.Misconfigured`. A database or container that is g
 sub-status 1003) is created again with key auth; with Microsoft Entra auth the data plane
 cannot create it, so that too is :class:`~chat.errors.Misconfigured`. Every request has a
 time budget, retries included, so a caller hears 503 in about a second and a half, not after
-the SDK's default minute; while an outage is fresh, :mod:`chat.breaker` fails calls at once.
+the SDK's default minute; while an outage is fresh, :mod:`chat.breaker` fails calls at once,
+and after it lets one call at a time find out whether Cosmos DB is back.
 
 **Indexing policy,** and its expected RU effect: only ``/documentId``, ``/seq``,
 ``/position``, ``/role`` and ``/connectionId`` are indexed, which the newest-first (by seq),
@@ -26,6 +27,7 @@ policy it has.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import math
@@ -99,6 +101,11 @@ CLIENT_OPTIONS: dict[str, Any] = {
 }
 #: Ids that are path steps: never sent in a URL (see :func:`_read_by_body`).
 PATH_STEPS = frozenset({".", ".."})
+#: How long the probe after an outage waits for Cosmos DB (see :meth:`CosmosContainer.call`):
+#: a healthy one answers a point read in milliseconds.
+PROBE_SECONDS = 0.4
+#: The item the probe reads: it never exists, and a 404 is an answer as good as any.
+PROBE_ITEM_ID = "_probe"
 #: Cosmos DB's sub-status for "the database or container does not exist".
 OWNER_MISSING = 1003
 #: Answers that say the request was refused, so nothing was written.
@@ -137,12 +144,14 @@ class CosmosContainer:
         self._container_name = container
         self._can_create = can_create
         self.budget = budget
-        self._breaker = Breaker(
-            lambda: StoreUnavailable("the message store is unavailable; try again shortly")
-        )
+        self._breaker = Breaker(_outage)
         self._container_lock = threading.Lock()
         self._container_proxy: ContainerProxy | None = None
         self._on_recreate: list[Callable[[], None]] = []
+
+    def refusal(self) -> StoreUnavailable | None:
+        """The error a call now would fail with at once (see :meth:`call`), if any."""
+        return _outage() if self._breaker.refusing else None
 
     def deadline(self) -> float:
         """When a request starting now must be done."""
@@ -190,18 +199,36 @@ class CosmosContainer:
 
     def call(self, request: Callable[[ContainerProxy], _Result], *, writing: bool) -> _Result:
         """Run ``request`` on the container, creating it again (once) if it is gone; fail
-        fast while an outage is fresh (see :mod:`chat.breaker`)."""
-        self._breaker.check()
-        with _failures_reported(writing=writing, outage=self._breaker.opened):
-            try:
-                result = request(self._container())
-            except CosmosResourceNotFoundError as error:
-                if error.sub_status != OWNER_MISSING:
-                    raise
-                self._recreate()
-                result = request(self._container())
+        fast while an outage is fresh, and while another call probes whether it is over
+        (see :meth:`chat.breaker.Breaker.trial`).
+
+        The probe is a point read of an item that never exists (~1 RU) with a short
+        timeout, sent before the call's own request: a Cosmos DB still stalled costs the
+        probing caller :data:`PROBE_SECONDS`, not its whole budget, and its write is never
+        sent, so it is surely not stored.
+        """
+        with self._breaker.trial() as probing:
+            if probing:
+                with _failures_reported(writing=False, outage=self._breaker.opened):
+                    self._probe()
+            with _failures_reported(writing=writing, outage=self._breaker.opened):
+                try:
+                    result = request(self._container())
+                except CosmosResourceNotFoundError as error:
+                    if error.sub_status != OWNER_MISSING:
+                        raise
+                    self._recreate()
+                    result = request(self._container())
         self._breaker.closed()
         return result
+
+    def _probe(self) -> None:
+        """Raise (an outage) unless Cosmos DB answers a point read within the probe's time."""
+        # A 404 is an answer; a missing container is for the call's own request to find.
+        with contextlib.suppress(CosmosResourceNotFoundError):
+            self._container().read_item(
+                PROBE_ITEM_ID, partition_key=PROBE_ITEM_ID, timeout=PROBE_SECONDS
+            )
 
     # The container ---------------------------------------------------------------------
 
@@ -266,6 +293,10 @@ def _read_by_body(
         raise
     item: dict[str, Any] = results[0]["resourceBody"]
     return item
+
+
+def _outage() -> StoreUnavailable:
+    return StoreUnavailable("the message store is unavailable; try again shortly")
 
 
 def _credential(settings: Settings) -> str | TokenCredential:

@@ -5,43 +5,88 @@ documents exist (a cross-partition query costs ~80 times more). The container, i
 and its indexing policy are :mod:`chat.cosmos_container`'s.
 
 **Order.** Each document has a head item (id ``_head``, in the same logical partition) with
-the newest message's ``seq`` and ``position``. Appending is one transactional batch: create
-the message with the next numbers, and replace the head if its ETag still matches (create
-it, for a document's first message). Both happen or neither does, so numbers have no gap
-and no repeat however many processes append at once: a process whose head was stale gets a
-412, reads the head again and retries within its time budget. Each process remembers the
-heads it wrote, so an uncontended append is one request, and it appends to a document one
-thread at a time, so its own threads never race each other to a 412. The message goes first
-in the batch: a retry of a batch that did commit fails on the message's id (409), which is
+the newest message's ``seq`` and ``position``. Writing is one transactional batch: the new
+messages and changed messages with the next numbers, then a replace of the head if its ETag
+still matches (a create, for a document's first message). All happen or none does, so
+numbers have no gap and no repeat however many processes write at once: a process whose
+head was stale gets a 412 on the head, reads the head again and retries after a capped
+exponential pause with jitter, within the request's budget. Each process remembers the
+heads it wrote, so an uncontended write is one request. The messages go before the head in
+the batch: a retry of a batch that did commit fails on a message's id (409), which is
 exactly "already stored", and is never mistaken for a stale head.
+
+**Group commit.** Writes to one document wait in that document's lane in this process
+(nothing shared with other documents is held while any request is on the network). One of
+the waiting requests leads: it takes what is waiting, up to 99 writes and ~2 MB (Cosmos DB's
+batch limits are 100 operations and 2 MB, and the head takes one operation), commits them
+in one batch, posts each writer its answer and hands the lead on. While a batch is on the
+network the next one fills up, so a busy document takes about a batch per round trip
+instead of a message per round trip. A batch fails as a whole at one index: a message whose
+id is taken there is answered "stored before" (None) and a change whose message moved on
+re-reads it, and the rest go again at once; a stale head sends everything back to wait for
+the pause. Each writer keeps its own deadline: one still waiting when it passes was never
+sent and hears :class:`~chat.errors.StoreUnavailable` ("nothing stored"); one whose batch
+is on the network hears :class:`~chat.errors.StoreOutcomeUnknown` if no answer comes in
+time. A batch's timeout is the time its most hurried writer has left, and a writer with
+almost none left is not sent at all: it would only turn a certain "not stored" into an
+"unknown". While the container refuses calls (a fresh outage, or another call probing),
+waiting writers leave at once with "not stored" instead of queueing for a batch that would
+fail fast anyway.
+
+**RU per operation** (Cosmos DB charges a batch the sum of its operations; ~1 KB messages
+with the lean indexing policy of :mod:`chat.cosmos_container`):
+
+==========================  ==============================================================
+append, alone               ~5-6 RU (create) + ~10 RU (head replace) = ~16 RU
+append, in a batch of n     ~5-6 RU + ~10/n RU: at 20 waiting, ~6.5 RU a message
+change (edit, reaction)     1 RU (point read) + ~10 RU (replace) + head share
+head conflict (412)         a few RU for the failed batch, + 1 RU to read the head again
+``latest_seq``              1 RU: a point read of the head (never the remembered one)
+history / catch-up page     one single-partition query, ~3-8 RU
+==========================  ==============================================================
 """
 
 from __future__ import annotations
 
 import dataclasses
+import enum
+import json
 import random
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any
 
 from azure.cosmos import ContainerProxy
 from azure.cosmos.exceptions import CosmosBatchOperationError
 
 from chat.cosmos_container import CosmosContainer, left
-from chat.errors import StoreUnavailable
+from chat.errors import StoreOutcomeUnknown, StoreUnavailable
 from chat.messages import RESERVED_ID_PREFIX, Message
 
-__all__ = ["HEAD_ID", "CosmosMessageStore"]
+__all__ = ["HEAD_ID", "MAX_BATCH_BYTES", "MAX_BATCH_WRITES", "CosmosMessageStore", "pause"]
 
 #: The id of each document's head item; message ids cannot start with the prefix.
 HEAD_ID = f"{RESERVED_ID_PREFIX}head"
 #: The head items a process remembers; a forgotten one costs one extra read.
 MAX_REMEMBERED_HEADS = 10_000
-#: Appends in one process to documents that share a stripe take turns.
-LOCK_STRIPES = 64
+#: Cosmos DB's limits on one transactional batch are 100 operations and 2 MB; the head's
+#: replace is one of the operations, and the request's framing takes some of the bytes.
+MAX_BATCH_WRITES = 99
+MAX_BATCH_BYTES = 2 * 1024 * 1024 - 64 * 1024
+#: What an operation adds to the batch body besides its item (type, id, precondition).
+OPERATION_OVERHEAD_BYTES = 200
+#: A write with less time left than this waits for the next batch instead: sent now, it
+#: would likely time out on the network and leave its outcome unknown.
+MIN_SEND_SECONDS = 0.05
+#: How long a writer whose batch is on the network waits past its deadline for the answer
+#: (the batch's own timeout ends by then), so that it hears what happened, not "unknown".
+ANSWER_GRACE_SECONDS = 0.2
+#: Pauses after head conflicts: the first at most this long, doubling, at most the cap.
+FIRST_PAUSE_SECONDS = 0.004
+MAX_PAUSE_SECONDS = 0.064
 # Only message items have ``seq`` and ``position``: the other items of a document's partition
 # (head, members, read markers, presence) name theirs otherwise, so these queries find
 # messages alone.
@@ -57,9 +102,17 @@ AFTER_POSITION = (
     "SELECT * FROM c WHERE c.documentId = @documentId AND c.position > @position"
     " ORDER BY c.position ASC"
 )
-_Written = TypeVar("_Written")
 #: Larger than any seq: "before this" means "from the newest".
 _NO_UPPER_BOUND = 2**53
+
+
+def pause(conflicts: int, draw: Callable[[], float] = random.random) -> float:
+    """How long to wait after ``conflicts`` head conflicts in a row (1 or more): "full
+    jitter", a random share of a ceiling that doubles from :data:`FIRST_PAUSE_SECONDS` up
+    to :data:`MAX_PAUSE_SECONDS`, so writers that collided spread out instead of colliding
+    again in step."""
+    ceiling = min(MAX_PAUSE_SECONDS, FIRST_PAUSE_SECONDS * (1 << min(conflicts - 1, 16)))
+    return ceiling * draw()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,23 +136,11 @@ class _Head:
 
 
 class _Heads:
-    """The heads this process wrote last, bounded, plus one lock per stripe of documents."""
+    """The heads this process wrote last, bounded."""
 
     def __init__(self) -> None:
         self._known: OrderedDict[str, _Head] = OrderedDict()
         self._guard = threading.Lock()
-        self._stripes = [threading.Lock() for _ in range(LOCK_STRIPES)]
-
-    @contextmanager
-    def turn(self, document_id: str, deadline: float) -> Iterator[None]:
-        """Hold the document's stripe, or raise :class:`StoreUnavailable` at the deadline."""
-        lock = self._stripes[hash(document_id) % LOCK_STRIPES]
-        if not lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
-            raise StoreUnavailable("the message store is busy; try again shortly")
-        try:
-            yield
-        finally:
-            lock.release()
 
     def get(self, document_id: str) -> _Head | None:
         with self._guard:
@@ -121,27 +162,136 @@ class _Heads:
                 self._known.pop(document_id, None)
 
 
+class _State(enum.Enum):
+    WAITING = "waiting"  # in its lane, never sent since it last came back
+    SENT = "sent"  # in a batch on the network
+    DONE = "done"  # answered
+
+
+class _Stale(Exception):
+    """Another writer changed what this write was conditioned on: read again and retry."""
+
+
+@dataclasses.dataclass(eq=False)
+class _Write:
+    """One append (``etag`` None) or change (of the item with that ETag) of a document,
+    waiting in its lane for a batch, and then its answer."""
+
+    message: Message
+    deadline: float
+    etag: str | None = None
+    size: int = 0
+    state: _State = _State.WAITING
+    placed: Message | None = None
+    failure: BaseException | None = None
+
+    def __post_init__(self) -> None:
+        self.size = len(json.dumps(self.message.stored_form())) + OPERATION_OVERHEAD_BYTES
+
+    def at(self, seq: int, position: int) -> Message:
+        """The message as this write stores it when the head is at ``seq`` and ``position``
+        before it: an append takes both next numbers, a change only the next position."""
+        if self.etag is None:
+            return dataclasses.replace(self.message, seq=seq + 1, position=position + 1)
+        return dataclasses.replace(self.message, position=position + 1)
+
+    def operation(self, placed: Message) -> tuple[Any, ...]:
+        if self.etag is None:
+            return ("create", (placed.stored_form(),))
+        return ("replace", (placed.id, placed.stored_form()), {"if_match_etag": self.etag})
+
+    def answer(self, placed: Message | None = None, failure: BaseException | None = None) -> None:
+        self.state, self.placed, self.failure = _State.DONE, placed, failure
+
+    def result(self) -> Message | None:
+        if self.failure is not None:
+            raise self.failure
+        return self.placed
+
+
+class _Lane:
+    """The writes waiting for one document in this process, and whether one of their
+    requests is leading (sending a batch, or pausing after a conflict)."""
+
+    def __init__(self) -> None:
+        self.turn = threading.Condition()
+        self.waiting: list[_Write] = []
+        self.leading = False
+        self.conflicts = 0
+        self.users = 0
+
+
+class _Lanes:
+    """One lane per document that has writers in this process now; no lock held across I/O."""
+
+    def __init__(self) -> None:
+        self._lanes: dict[str, _Lane] = {}
+        self._guard = threading.Lock()
+
+    @contextmanager
+    def of(self, document_id: str) -> Iterator[_Lane]:
+        with self._guard:
+            lane = self._lanes.setdefault(document_id, _Lane())
+            lane.users += 1
+        try:
+            yield lane
+        finally:
+            with self._guard:
+                lane.users -= 1
+                if lane.users == 0:
+                    del self._lanes[document_id]
+
+
 class CosmosMessageStore:
     """:class:`~chat.store.MessageStore` over the shared container."""
 
-    def __init__(self, container: CosmosContainer) -> None:
+    def __init__(
+        self,
+        container: CosmosContainer,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        draw: Callable[[], float] = random.random,
+    ) -> None:
         self._container = container
         self._heads = _Heads()
+        self._lanes = _Lanes()
+        self._sleep = sleep
+        self._draw = draw
         container.on_recreate(self._heads.forget)
 
     def append(self, message: Message) -> Message | None:
-        return self._in_turn(message.document_id, lambda deadline: self._append(message, deadline))
+        return self._write(_Write(message, self._container.deadline()))
 
     def change(
         self, document_id: str, message_id: str, change: Callable[[Message], Message]
     ) -> Message | None:
-        def attempt(deadline: float) -> Message | None:
-            return self._change(document_id, message_id, change, deadline)
+        if message_id.startswith(RESERVED_ID_PREFIX):
+            return None
+        deadline = self._container.deadline()
+        while time.monotonic() < deadline:
+            item = self._container.read_item(document_id, message_id, deadline)
+            if item is None:
+                return None
+            current = Message.from_stored(item)
+            changed = change(current)
+            if changed == current:
+                return current
+            try:
+                return self._write(_Write(changed, deadline, etag=item["_etag"]))
+            except _Stale:
+                continue  # another change came first: apply this one to what it made
+        raise _busy()
 
-        return self._in_turn(document_id, attempt)
+    def waiting(self, document_id: str) -> int:
+        """How many writes to the document wait in this process for their batch to be sent
+        (what the next batch takes, up to its limits)."""
+        with self._lanes.of(document_id) as lane, lane.turn:
+            return len(lane.waiting)
 
     def latest_seq(self, document_id: str) -> int:
-        return self._head(document_id, self._container.deadline()).seq
+        # Read, not remembered: another process may have written since this one did.
+        item = self._container.read_item(document_id, HEAD_ID, self._container.deadline())
+        return 0 if item is None else _Head.from_item(item).seq
 
     def count_after(self, document_id: str, seq: int, excluding_sender: str, cap: int) -> int:
         bounds: dict[str, object] = {"@seq": seq, "@sender": excluding_sender}
@@ -160,74 +310,142 @@ class CosmosMessageStore:
         items = self._container.query(document_id, AFTER_POSITION, {"@position": position}, limit)
         return [Message.from_stored(item) for item in items]
 
-    # Writes ----------------------------------------------------------------------------
+    # Writes: the lane ------------------------------------------------------------------
 
-    def _in_turn(self, document_id: str, attempt: Callable[[float], _Written]) -> _Written:
-        """Run ``attempt`` in the document's turn, again while another writer's change makes
-        its head stale, until the budget runs out."""
-        deadline = self._container.deadline()
-        with self._heads.turn(document_id, deadline):
-            while True:
+    def _write(self, write: _Write) -> Message | None:
+        """Queue ``write`` in its document's lane and wait for its answer, leading batches
+        whenever no other request does."""
+        document_id = write.message.document_id
+        with self._lanes.of(document_id) as lane:
+            with lane.turn:
+                lane.waiting.append(write)
+            while self._await_lead(lane, write, self._container):
                 try:
-                    return attempt(deadline)
-                except _Stale:
-                    self._heads.forget(document_id)
-                    _wait_before_retrying(deadline)
+                    self._lead(document_id, lane, write)
+                finally:
+                    with lane.turn:
+                        lane.leading = False
+                        lane.turn.notify_all()
+        return write.result()
 
-    def _append(self, message: Message, deadline: float) -> Message | None:
-        head = self._head(message.document_id, deadline)
-        placed = dataclasses.replace(message, seq=head.seq + 1, position=head.position + 1)
-        create = ("create", (placed.stored_form(),))
+    @staticmethod
+    def _await_lead(lane: _Lane, write: _Write, container: CosmosContainer) -> bool:
+        """Wait until ``write`` is answered (False) or may lead (True). A write still
+        waiting was never sent: it leaves at its deadline, or at once while a call would
+        fail anyway (an outage is fresh, or another call probes whether it is over); one on
+        the network is unknown at its deadline."""
+        with lane.turn:
+            while write.state is not _State.DONE:
+                now = time.monotonic()
+                if write.state is _State.SENT:
+                    if now >= write.deadline + ANSWER_GRACE_SECONDS:
+                        write.answer(failure=_unconfirmed())
+                    else:
+                        lane.turn.wait(write.deadline + ANSWER_GRACE_SECONDS - now)
+                elif now >= write.deadline:
+                    lane.waiting.remove(write)
+                    write.answer(failure=_busy())
+                elif (refusal := container.refusal()) is not None:
+                    lane.waiting.remove(write)
+                    write.answer(failure=refusal)
+                elif not lane.leading and write.deadline - now >= MIN_SEND_SECONDS:
+                    lane.leading = True
+                    return True
+                else:
+                    lane.turn.wait(write.deadline - now)
+            return False
+
+    def _lead(self, document_id: str, lane: _Lane, own: _Write) -> None:
+        """Commit one batch of what waits in the lane, or pause after a conflict."""
+        with lane.turn:
+            batch = _next_batch(lane.waiting, time.monotonic())
+            for write in batch:
+                write.state = _State.SENT
+        if not batch:
+            return  # own write is too close to its deadline to send: it leaves
+        deadline = min(write.deadline for write in batch)
         try:
-            self._commit(placed, head, create, placed.seq, deadline)
-        except CosmosBatchOperationError as error:
-            if _failed_operation(error) == (0, 409):
-                return None  # the message's id is taken: stored before
-            raise _stale_or(error) from None
-        return placed
+            placed = self._commit(document_id, batch, deadline)
+        except _Stale:
+            self._heads.forget(document_id)
+            self._return(lane, batch)
+            self._pause(lane, own.deadline)
+        except _FailedAt as failed:
+            self._answer(lane, [(failed.write, failed.placed, failed.failure)])
+            self._return(lane, [write for write in batch if write is not failed.write])
+        except StoreUnavailable as error:
+            self._answer(lane, [(write, None, error) for write in batch])
+        except BaseException as error:  # a bug: every writer hears it, none waits in vain
+            self._answer(lane, [(write, None, error) for write in batch])
+            raise
+        else:
+            with lane.turn:
+                lane.conflicts = 0
+            self._answer(
+                lane, [(write, message, None) for write, message in zip(batch, placed, strict=True)]
+            )
 
-    def _change(
-        self,
-        document_id: str,
-        message_id: str,
-        change: Callable[[Message], Message],
-        deadline: float,
-    ) -> Message | None:
-        item = self._container.read_item(document_id, message_id, deadline)
-        if item is None or message_id.startswith(RESERVED_ID_PREFIX):
-            return None
-        current = Message.from_stored(item)
-        changed = change(current)
-        if changed == current:
-            return current
-        head = self._head(document_id, deadline)
-        placed = dataclasses.replace(changed, position=head.position + 1)
-        replace = ("replace", (message_id, placed.stored_form()), {"if_match_etag": item["_etag"]})
-        try:
-            self._commit(placed, head, replace, head.seq, deadline)
-        except CosmosBatchOperationError as error:
-            raise _stale_or(error) from None
-        return placed
+    @staticmethod
+    def _return(lane: _Lane, writes: list[_Write]) -> None:
+        """Put unsent ``writes`` back at the front of the lane, in their order."""
+        with lane.turn:
+            for write in writes:
+                if write.state is _State.SENT:
+                    write.state = _State.WAITING
+            lane.waiting[:0] = [write for write in writes if write.state is _State.WAITING]
 
-    def _commit(
-        self, placed: Message, head: _Head, operation: tuple[Any, ...], seq: int, deadline: float
+    @staticmethod
+    def _answer(
+        lane: _Lane, answers: list[tuple[_Write, Message | None, BaseException | None]]
     ) -> None:
-        """Write ``operation`` and move the head to ``seq`` and ``placed``'s position,
-        atomically; remember the new head."""
-        document_id = placed.document_id
-        operations = [operation, head.moved_to(document_id, seq, placed.position)]
+        with lane.turn:
+            for write, placed, failure in answers:
+                if write.state is _State.SENT:
+                    write.answer(placed, failure)
 
-        def batch(container: ContainerProxy) -> Any:
+    def _pause(self, lane: _Lane, deadline: float) -> None:
+        """Wait out a head conflict (see :func:`pause`), never past the leader's deadline."""
+        with lane.turn:
+            lane.conflicts += 1
+            conflicts = lane.conflicts
+        self._sleep(min(pause(conflicts, self._draw), max(0.0, deadline - time.monotonic())))
+
+    # Writes: the batch -----------------------------------------------------------------
+
+    def _commit(self, document_id: str, batch: list[_Write], deadline: float) -> list[Message]:
+        """Write ``batch`` and move the head past it, atomically; remember the new head.
+
+        Raises :class:`_Stale` when the head moved, and :class:`_FailedAt` when one write
+        failed (it is answered; the others were not written).
+        """
+        head = self._head(document_id, deadline)
+        placed: list[Message] = []
+        seq, position = head.seq, head.position
+        for write in batch:
+            message = write.at(seq, position)
+            placed.append(message)
+            position = message.position
+            if write.etag is None:
+                seq = message.seq
+        operations = [
+            write.operation(message) for write, message in zip(batch, placed, strict=True)
+        ]
+        operations.append(head.moved_to(document_id, seq, position))
+
+        def run(container: ContainerProxy) -> Any:
             return container.execute_item_batch(
                 operations, partition_key=document_id, timeout=left(deadline)
             )
 
         try:
-            results = self._container.call(batch, writing=True)
+            results = self._container.call(run, writing=True)
         except StoreUnavailable:
             self._heads.forget(document_id)  # it may have moved after all
             raise
-        self._heads.put(document_id, _Head(seq, placed.position, results[1]["eTag"]))
+        except CosmosBatchOperationError as error:
+            raise _failure_of(error, batch) from None
+        self._heads.put(document_id, _Head(seq, position, results[-1]["eTag"]))
+        return placed
 
     def _head(self, document_id: str, deadline: float) -> _Head:
         known = self._heads.get(document_id)
@@ -237,28 +455,55 @@ class CosmosMessageStore:
         return _Head() if item is None else _Head.from_item(item)
 
 
-class _Stale(Exception):
-    """Another writer changed what this write was conditioned on: read again and retry."""
+class _FailedAt(Exception):
+    """One write of a batch failed, with this answer; the batch wrote nothing."""
+
+    def __init__(
+        self, write: _Write, placed: Message | None = None, failure: BaseException | None = None
+    ) -> None:
+        super().__init__()
+        self.write, self.placed, self.failure = write, placed, failure
 
 
-def _failed_operation(error: CosmosBatchOperationError) -> tuple[int, int]:
-    """Which operation of a failed batch failed, and with which status."""
+def _next_batch(waiting: list[_Write], now: float) -> list[_Write]:
+    """Take the writes to send next from the front of ``waiting``, in order: within the
+    batch limits, each message once (a batch-mate's id would fail it), none too close to
+    its deadline to be answered in time."""
+    batch: list[_Write] = []
+    size = 0
+    ids: set[str] = set()
+    for write in list(waiting):
+        if batch and (len(batch) == MAX_BATCH_WRITES or size + write.size > MAX_BATCH_BYTES):
+            break
+        if write.message.id in ids or write.deadline - now < MIN_SEND_SECONDS:
+            continue
+        batch.append(write)
+        size += write.size
+        ids.add(write.message.id)
+        waiting.remove(write)
+    return batch
+
+
+def _failure_of(error: CosmosBatchOperationError, batch: list[_Write]) -> Exception:
+    """What a failed batch means. On the head: it moved (412; or it vanished or appeared,
+    404/409), :class:`_Stale`. On a write: that write is answered (an append whose id is
+    taken was stored before; a change whose message moved on must be made again) and the
+    others go again, :class:`_FailedAt`. Anything else is docchat's mistake."""
     index = error.error_index
-    return index, int(error.operation_responses[index].get("statusCode", 0))
+    status = int(error.operation_responses[index].get("statusCode", 0))
+    if index == len(batch):
+        return _Stale() if status in (404, 409, 412) else error
+    write = batch[index]
+    if write.etag is None and status == 409:
+        return _FailedAt(write)
+    if write.etag is not None and status in (404, 412):
+        return _FailedAt(write, failure=_Stale())
+    return _FailedAt(write, failure=error)
 
 
-def _stale_or(error: CosmosBatchOperationError) -> Exception:
-    """A failed precondition (412; or the head vanished or appeared, 404/409) means another
-    writer moved first: :class:`_Stale`. Any other failure is docchat's mistake."""
-    index, status = _failed_operation(error)
-    if status == 412 or (index == 1 and status in (404, 409)):
-        return _Stale()
-    return error
+def _busy() -> StoreUnavailable:
+    return StoreUnavailable("the document is busy with other writers; try again shortly")
 
 
-def _wait_before_retrying(deadline: float) -> None:
-    """A short random pause, so writers that collided do not collide again in step."""
-    pause = random.uniform(0.001, 0.02)  # noqa: S311 - jitter, not a secret
-    if time.monotonic() + pause >= deadline:
-        raise StoreUnavailable("the document is busy with other writers; try again shortly")
-    time.sleep(pause)
+def _unconfirmed() -> StoreOutcomeUnknown:
+    return StoreOutcomeUnknown("the message store did not confirm the write")

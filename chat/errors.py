@@ -16,8 +16,9 @@ Messages are written for the caller and never hold secrets.
         └── Unavailable (503)
             ├── StoreUnavailable ── StoreOutcomeUnknown       raised by the store
             ├── RealtimeUnavailable, IdentityProviderUnavailable, ConnectionNotYetKnown
+            ├── RevocationIncomplete (+ ``removed``: true)
             └── SendFailed (+ ``stored``: true, false or null)  what a sender is told
-                ├── NotStored, MaybeStored
+                ├── NotStored, MaybeStored, MaybeStoredBefore
                 └── NotDelivered
     Misconfigured (RuntimeError)   a dependency refused docchat itself: a failed invocation
 """
@@ -35,6 +36,7 @@ __all__ = [
     "InvalidJson",
     "InvalidRequest",
     "MaybeStored",
+    "MaybeStoredBefore",
     "MembersNotEnabled",
     "MessageDeleted",
     "MessageIdConflict",
@@ -46,6 +48,7 @@ __all__ = [
     "RateLimited",
     "RealtimeUnavailable",
     "RetryLater",
+    "RevocationIncomplete",
     "SendFailed",
     "StoreOutcomeUnknown",
     "StoreUnavailable",
@@ -211,6 +214,26 @@ class ConnectionNotYetKnown(Unavailable):
     code = "connection_not_yet_known"
 
 
+class RevocationIncomplete(Unavailable):
+    """The membership is gone, but the realtime service could not yet stop the user's
+    connections hearing the document: the same DELETE, sent again, finishes the job."""
+
+    code = "revocation_incomplete"
+
+    def __init__(self, *, retry_after: int = DEFAULT_RETRY_AFTER_SECONDS) -> None:
+        super().__init__(
+            "the membership is removed and no request of the user's is admitted, but the "
+            "realtime service could not stop the user's connections hearing the document; "
+            "send the same DELETE again",
+            retry_after=retry_after,
+        )
+
+    def body(self) -> dict[str, Any]:
+        body = super().body()
+        body["error"]["removed"] = True
+        return body
+
+
 class IdentityProviderUnavailable(Unavailable):
     """The identity provider's signing keys could not be fetched to check a token."""
 
@@ -224,7 +247,16 @@ class StoreOutcomeUnknown(StoreUnavailable):
 
 
 class SendFailed(Unavailable):
-    """A message was not sent; :attr:`stored` says whether the store kept it (None: unknown).
+    """A message was not sent; :attr:`stored` says whether the store keeps a message under
+    its id, now or later.
+
+    ``stored`` is about the id, not about this request: ``true`` when this message is kept;
+    ``false`` only when nothing is kept under the id and nothing ever will be, which docchat
+    knows only when this request made the id itself (no earlier try can hold it) and the
+    store definitely did not write it (refused, or never sent); ``null`` otherwise. With an
+    id the client chose, an earlier try with it may still be on its way into the store (on
+    any instance: a stalled write can land long after its request gave up), so a failure
+    is ``null`` even when this request wrote nothing.
 
     Sending it again with the same id is always safe: it is never stored twice.
     """
@@ -243,7 +275,8 @@ class SendFailed(Unavailable):
 
 
 class NotStored(SendFailed):
-    """The store failed before keeping the message."""
+    """The store failed before keeping a message whose id this request made: nothing is
+    kept under that id, and nothing will be."""
 
     code = "store_unavailable"
     stored = False
@@ -258,6 +291,19 @@ class MaybeStored(SendFailed):
     explanation = (
         "the message store did not answer, so the message may or may not be stored; "
         "send it again with the same id: it is never stored twice"
+    )
+
+
+class MaybeStoredBefore(SendFailed):
+    """This request stored nothing, but an earlier try with the client's id may be kept,
+    now or later (or the id is taken and what holds it could not be read)."""
+
+    code = "store_unavailable"
+    stored = None
+    explanation = (
+        "the message store is unavailable and this request stored nothing, but an earlier "
+        "send with this id may be stored; send it again with the same id: it is never "
+        "stored twice"
     )
 
 

@@ -330,7 +330,9 @@ _ERROR_MEANINGS = {
     413: "The body is larger than any valid request.",
     415: "The body is not declared as application/json.",
     429: "The caller posts too fast; Retry-After says when it may again.",
-    503: "Cosmos DB or SignalR is down; `stored` says what happened to a message.",
+    503: "Cosmos DB or SignalR is down; `stored` says what happened to a message, and "
+    "`removed: true` (code `revocation_incomplete`) that a membership is gone although its "
+    "user's connections could not yet be stopped: send the same DELETE again.",
 }
 
 
@@ -495,6 +497,7 @@ def _error_detail() -> dict[str, Any]:
             "message": {"type": "string"},
             "stored": {"type": ["boolean", "null"]},
             "id": {"type": "string"},
+            "removed": {"type": "boolean"},
         },
         ["code", "message"],
     )

@@ -2,13 +2,19 @@
 
 The backend tells docchat when a connection connects (and whose it is) and when it goes
 (:mod:`chat.events`); joins and leaves tell it which documents a connection hears. A
-:class:`Connections` store keeps both, with expiry where the state is ephemeral: the service
-does not promise to report every disconnect, so what it forgets expires, and what is read
-is checked against the service where it can tell (:meth:`~chat.realtime.Realtime.is_connected`).
+:class:`Connections` store keeps both, with expiry where the state is ephemeral.
+
+Liveness comes from the service's connected and disconnected events, and from expiry for a
+disconnect the service never reported (a connected page refreshes its entry by joining
+again): presence never asks the service about each present connection, so a change costs
+the same whatever the room's size. :class:`Announcer`
+coalesces a document's announcements: one group send per burst of changes, not one per
+change.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -17,10 +23,9 @@ from chat.realtime import Realtime, group_of
 
 __all__ = [
     "PRESENCE",
+    "Announcer",
     "Connections",
     "Present",
-    "announce",
-    "live_presence",
     "user_json",
     "users_of",
 ]
@@ -52,16 +57,32 @@ class Connections(Protocol):
         """The connection is gone: forget its owner; the documents it had joined."""
         ...
 
-    def enter(self, document_id: str, present: Present) -> None:
-        """The connection now hears the document."""
+    def enter(self, document_id: str, present: Present) -> bool:
+        """The connection now hears the document. False if its owner is gone (it
+        disconnected meanwhile): the caller then takes the entry back out, so a join that
+        raced a disconnect leaves no ghost."""
         ...
 
     def leave(self, document_id: str, connection_id: str) -> None:
         """The connection no longer hears the document (fine if it did not)."""
         ...
 
+    def is_present(self, document_id: str, connection_id: str) -> bool:
+        """Whether the connection is present in the document (a join is then a refresh)."""
+        ...
+
     def present(self, document_id: str) -> list[Present]:
-        """The connections present in the document."""
+        """The connections present in the document (not those whose user was revoked)."""
+        ...
+
+    def of_user(self, document_id: str, user_id: str) -> list[str]:
+        """Every connection of ``user_id`` that joined the document and has not left it,
+        revoked or not: what a revocation, or its retry, must stop hearing."""
+        ...
+
+    def revoke(self, document_id: str, connection_id: str) -> None:
+        """The connection's user was revoked: it no longer shows as present, but
+        :meth:`of_user` still finds it until it leaves or disconnects."""
         ...
 
 
@@ -71,21 +92,51 @@ def users_of(present: list[Present]) -> list[User]:
     return sorted(users.values(), key=lambda user: (user.name.casefold(), user.id))
 
 
-def live_presence(connections: Connections, realtime: Realtime, document_id: str) -> list[Present]:
-    """The document's presence, less the connections the service says are gone (their
-    disconnect was never reported): those are forgotten here, so presence converges."""
-    alive = []
-    for entry in connections.present(document_id):
-        if realtime.is_connected(entry.connection_id) is False:
-            connections.leave(document_id, entry.connection_id)
-        else:
-            alive.append(entry)
-    return alive
+class Announcer:
+    """Tells documents who is in them: at most one announcement per document in flight in
+    this process, and one more after it for whatever changed meanwhile.
+
+    A join, leave or disconnect that finds its document's announcement under way asks it to
+    go once more and returns: the running one reads presence afresh (one query) and sends
+    one group message, which covers every change made before it read. A burst of n changes
+    on one instance costs a handful of sends, not n; each costs one call, whatever the
+    room's size.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        #: Document -> whether a change came after its running announcement read presence.
+        self._running: dict[str, bool] = {}
+
+    def announce(self, connections: Connections, realtime: Realtime, document_id: str) -> None:
+        """Announce ``document_id``'s presence now, or have the running announcement redo it."""
+        with self._lock:
+            if document_id in self._running:
+                self._running[document_id] = True
+                return
+            self._running[document_id] = False
+        try:
+            _announce_once(connections, realtime, document_id)
+            while self._changed_meanwhile(document_id):
+                _announce_once(connections, realtime, document_id)
+        except BaseException:
+            with self._lock:
+                self._running.pop(document_id, None)
+            raise
+
+    def _changed_meanwhile(self, document_id: str) -> bool:
+        """Whether another announcement was asked for; if not, this one is over (decided
+        under the lock, so no request can slip between the check and the end)."""
+        with self._lock:
+            if self._running[document_id]:
+                self._running[document_id] = False
+                return True
+            del self._running[document_id]
+            return False
 
 
-def announce(connections: Connections, realtime: Realtime, document_id: str) -> None:
-    """Tell the document's connections who is in it now."""
-    users = users_of(live_presence(connections, realtime, document_id))
+def _announce_once(connections: Connections, realtime: Realtime, document_id: str) -> None:
+    users = users_of(connections.present(document_id))
     payload = {"documentId": document_id, "users": [user_json(user) for user in users]}
     realtime.send_to_group(group_of(document_id), PRESENCE, payload)
 

@@ -11,7 +11,7 @@ cases the one the app was configured with (see :mod:`functions`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from chat.errors import RealtimeUnavailable
@@ -31,20 +31,24 @@ class Realtime(Protocol):
         """Stop the connection hearing the group; a connection already gone is fine."""
         ...
 
-    def send_to_group(self, group: str, event: str, payload: Any) -> None:
-        """Deliver ``event`` with ``payload`` to every connection in ``group``."""
+    def send_to_group(
+        self, group: str, event: str, payload: Any, excluded: Sequence[str] = ()
+    ) -> None:
+        """Deliver ``event`` with ``payload`` to every connection in ``group`` but the
+        ``excluded`` ones: one service call, whatever the group's size. A backend that
+        cannot exclude (the SignalR output binding) sends to all, and says so."""
         ...
 
-    def send_to_connections(self, connection_ids: list[str], event: str, payload: Any) -> None:
-        """Deliver ``event`` with ``payload`` to each of these connections."""
-        ...
-
-    def stop_user_hearing(self, group: str, user_id: str) -> None:
-        """Make every connection of ``user_id`` stop hearing ``group`` now."""
+    def stop_user_hearing(self, group: str, user_id: str, connection_ids: Sequence[str]) -> None:
+        """Make every connection of ``user_id`` stop hearing ``group`` now;
+        ``connection_ids`` are the ones docchat saw join it (a backend that cannot reach
+        all of a user's connections at once removes these one by one)."""
         ...
 
     def is_connected(self, connection_id: str) -> bool | None:
-        """Whether the connection is still connected; None when this backend cannot tell."""
+        """Whether the connection is still connected; None when this backend cannot tell.
+
+        One service call: only a join whose connection docchat has not heard of asks it."""
         ...
 
 

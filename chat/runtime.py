@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 from chat.access import AllowAll, DocumentAccess, Memberships, MembersOnly
 from chat.events import TYPING_PER_MINUTE
 from chat.identity import AppServicePrincipal, Authenticator, PrincipalHeaders
+from chat.presence import Announcer
 from chat.ratelimit import PostingRate
 from chat.settings import AccessMode, AuthMode, Settings
 
@@ -76,6 +77,7 @@ class Runtime:
         self._connections = Once(lambda: connections or self._build_connections())
         self._read_markers = Once(lambda: read_markers or self._build_read_markers())
         self._typing_rate = PostingRate(TYPING_PER_MINUTE, burst=1)
+        self._announcer = Announcer()
         self._access = Once(lambda: access or self._build_access())
         self._authenticator = Once(lambda: authenticator or self._build_authenticator())
 
@@ -108,7 +110,7 @@ class Runtime:
         """Join, leave and presence, through ``realtime``."""
         from chat.service import MembershipService
 
-        return MembershipService(self.access, realtime, self.connections)
+        return MembershipService(self.access, realtime, self.connections, self._announcer)
 
     def editing(self, realtime: Realtime) -> EditingService:
         """Edit, delete and react to messages, telling the document through ``realtime``."""
@@ -128,7 +130,7 @@ class Runtime:
         """What the realtime service reports, answered through ``realtime``."""
         from chat.events import EventService
 
-        return EventService(self.connections, realtime, self._typing_rate)
+        return EventService(self.connections, realtime, self._typing_rate, self._announcer)
 
     def posting(self, realtime: Realtime) -> PostingService:
         """Post messages, delivering them through ``realtime``."""
@@ -144,7 +146,7 @@ class Runtime:
 
         access = self.access
         members_only = access if isinstance(access, MembersOnly) else None
-        return MemberAdmin(self.memberships, members_only)
+        return MemberAdmin(self.memberships, members_only, self.connections, self._announcer)
 
     def history(self) -> HistoryService:
         """Read stored messages."""

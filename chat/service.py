@@ -7,7 +7,6 @@ They are the same in both SignalR modes and under every authenticator; the edges
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,17 +18,19 @@ from chat.errors import (
     ConnectionNotYetKnown,
     Forbidden,
     MaybeStored,
+    MaybeStoredBefore,
     MembersNotEnabled,
     MessageIdConflict,
     NotDelivered,
     NotStored,
     RealtimeUnavailable,
+    RevocationIncomplete,
     StoreOutcomeUnknown,
     StoreUnavailable,
 )
 from chat.identity import User
 from chat.messages import Cursor, Message, OlderThan, Page, format_timestamp
-from chat.presence import Connections, Present, announce, live_presence, users_of
+from chat.presence import Announcer, Connections, Present, users_of
 from chat.ratelimit import PostingRate
 from chat.realtime import Realtime, group_of
 from chat.store import MessageStore
@@ -46,10 +47,6 @@ __all__ = [
 
 #: The client method every message is delivered to, with the message as its one argument.
 NEW_MESSAGE = "newMessage"
-#: How long a join waits for the service's ``connected`` event: it usually arrives within
-#: milliseconds of the connection, and the client retries a 503.
-OWNER_WAIT_SECONDS = 1.0
-OWNER_POLL_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -74,8 +71,15 @@ class MembershipService:
 
     Only a connection's owner may join or leave with it. A client joins the moment its
     connection starts, which may be before the service's ``connected`` event has told
-    docchat whose it is: a join waits briefly for it, then answers 503 to retry, so the
-    rightful owner is never refused and the caller is never taken at its word.
+    docchat whose it is: such a join is answered 503 ``connection_not_yet_known`` at once
+    (the page retries within a fraction of a second), never held on a sleep, so a reconnect
+    storm leaves the workers free to handle the ``connected`` events it waits for.
+
+    Cost of a join: two role checks (~1 RU each, members mode), the owner and presence
+    point reads (~2 RU), the presence upsert and owner patch (~13 RU); service calls: one
+    group add plus at most one presence send, coalesced per document
+    (:class:`~chat.presence.Announcer`) and none for a refresh, and one HEAD only when the
+    owner is not yet known.
     """
 
     def __init__(
@@ -83,25 +87,42 @@ class MembershipService:
         access: DocumentAccess,
         realtime: Realtime,
         connections: Connections,
-        *,
-        owner_wait: float = OWNER_WAIT_SECONDS,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        announcer: Announcer,
     ) -> None:
         self._access = access
         self._realtime = realtime
         self._connections = connections
-        self._owner_wait = owner_wait
-        self._clock = clock
-        self._sleep = sleep
+        self._announcer = announcer
 
     def join(self, user: User, document_id: str, connection_id: str) -> None:
-        """Let the user's connection hear the document and be present in it."""
+        """Let the user's connection hear the document and be present in it.
+
+        The presence entry is written before the connection is added, and access is
+        checked again after: a revocation that lands meanwhile either finds the entry (and
+        stops that connection hearing) or is seen here (and the connection is taken out
+        again). An entry whose connection disconnected meanwhile is taken back out, so a
+        join that races a disconnect leaves no ghost. Joining again with a connection that
+        is present refreshes its entry (the page does so every few minutes, so that only
+        unreported disconnects expire) and announces nothing.
+        """
         _require(self._access, user, Action.JOIN, document_id)
-        self._require_owner(user, connection_id, self._owner_of_soon(connection_id))
-        self._realtime.add_to_group(group_of(document_id), connection_id)
-        self._connections.enter(document_id, Present(connection_id, user))
-        announce(self._connections, self._realtime, document_id)
+        self._require_owner(user, connection_id, self._owner_now(connection_id))
+        refresh = self._connections.is_present(document_id, connection_id)
+        if not self._connections.enter(document_id, Present(connection_id, user)):
+            self._connections.leave(document_id, connection_id)
+            raise ConnectionNotFound("that connection closed while it joined: connect again")
+        group = group_of(document_id)
+        try:
+            self._realtime.add_to_group(group, connection_id)
+        except ConnectionNotFound:
+            self._connections.leave(document_id, connection_id)
+            raise
+        if not self._access.allows(user, Action.JOIN, document_id):
+            self._realtime.remove_from_group(group, connection_id)
+            self._connections.leave(document_id, connection_id)
+            raise Forbidden(f"you may not {Action.JOIN} in this document")
+        if not refresh:
+            self._announcer.announce(self._connections, self._realtime, document_id)
 
     def leave(self, user: User, document_id: str, connection_id: str) -> None:
         """Stop the user's connection hearing the document. A connection docchat does not
@@ -112,14 +133,15 @@ class MembershipService:
         self._require_owner(user, connection_id, owner)
         self._realtime.remove_from_group(group_of(document_id), connection_id)
         self._connections.leave(document_id, connection_id)
-        announce(self._connections, self._realtime, document_id)
+        self._announcer.announce(self._connections, self._realtime, document_id)
 
     def who(self, user: User, document_id: str) -> list[User]:
-        """The users with a live connection in the document, if the user may read it."""
+        """The users with a live connection in the document, if the user may read it: one
+        presence query, no service call (liveness comes from events and expiry)."""
         _require(self._access, user, Action.READ, document_id)
-        return users_of(live_presence(self._connections, self._realtime, document_id))
+        return users_of(self._connections.present(document_id))
 
-    def _owner_of_soon(self, connection_id: str) -> str:
+    def _owner_now(self, connection_id: str) -> str:
         owner = self._connections.owner(connection_id)
         if owner is not None:
             return owner
@@ -127,14 +149,9 @@ class MembershipService:
             raise ConnectionNotFound(
                 "that connection is not connected: negotiate and connect first"
             )
-        deadline = self._clock() + self._owner_wait
-        while (owner := self._connections.owner(connection_id)) is None:
-            if self._clock() >= deadline:
-                raise ConnectionNotYetKnown(
-                    "the realtime service has not yet reported this connection: try again"
-                )
-            self._sleep(OWNER_POLL_SECONDS)
-        return owner
+        raise ConnectionNotYetKnown(
+            "the realtime service has not yet reported this connection: try again"
+        )
 
     @staticmethod
     def _require_owner(user: User, connection_id: str, owner: str) -> None:
@@ -176,7 +193,9 @@ class PostingService:
         A retry with the same id and text by the same sender stores nothing new and
         delivers the stored message again, so a client that missed it gets it; any other
         reuse of the id is a :class:`MessageIdConflict` that reveals nothing about it.
-        Raises :class:`NotDelivered` when the message is stored but delivery failed.
+        Raises :class:`NotDelivered` when the message is stored but delivery failed, and
+        when it was not stored one of the :class:`~chat.errors.SendFailed` errors whose
+        ``stored`` follows the rule written there.
         """
         message = Message(
             id=draft.id or self._new_id(),
@@ -186,7 +205,7 @@ class PostingService:
             text=draft.text,
             created_at=format_timestamp(self._clock()),
         )
-        stored = self._store_once(message)
+        stored = self._store_once(message, id_is_new=draft.id is None)
         try:
             self._realtime.send_to_group(
                 group_of(document_id), NEW_MESSAGE, stored.message.to_json()
@@ -195,17 +214,24 @@ class PostingService:
             raise NotDelivered(message.id, retry_after=error.retry_after) from error
         return stored
 
-    def _store_once(self, message: Message) -> Posted:
-        """Append ``message``, or find the twin an earlier try stored; say which it was."""
+    def _store_once(self, message: Message, *, id_is_new: bool) -> Posted:
+        """Append ``message``, or find the twin an earlier try stored; say which it was.
+
+        ``id_is_new``: this request made the id, so no earlier try can hold it.
+        """
         try:
             appended = self._store.append(message)
-            if appended is not None:
-                return Posted(appended, created=True)
-            return Posted(self._stored_twin(message), created=False)
         except StoreOutcomeUnknown as error:
             raise MaybeStored(message.id, retry_after=error.retry_after) from error
         except StoreUnavailable as error:
-            raise NotStored(message.id, retry_after=error.retry_after) from error
+            failure = NotStored if id_is_new else MaybeStoredBefore
+            raise failure(message.id, retry_after=error.retry_after) from error
+        if appended is not None:
+            return Posted(appended, created=True)
+        try:
+            return Posted(self._stored_twin(message), created=False)
+        except StoreUnavailable as error:  # the id is taken: something is stored under it
+            raise MaybeStoredBefore(message.id, retry_after=error.retry_after) from error
 
     def _stored_twin(self, message: Message) -> Message:
         stored = self._store.get(message.document_id, message.id)
@@ -217,23 +243,53 @@ class PostingService:
 
 
 class MemberAdmin:
-    """Who is a member of a document, as a trusted backend manages it (``members`` mode)."""
+    """Who is a member of a document, as a trusted backend manages it (``members`` mode).
 
-    def __init__(self, memberships: Memberships, access: MembersOnly | None) -> None:
+    A revocation removes the member item first (from then on every instance refuses the
+    user's joins, sends, reads and catch-ups: :class:`~chat.access.MembersOnly` never
+    caches a role), then stops the user's live connections hearing the document. If the
+    service fails at that second step, the removal stands and the caller hears 503
+    ``revocation_incomplete`` (``removed: true``): sending the DELETE again is safe and
+    finishes it, since it stops the hearing whether or not a member item was left.
+    """
+
+    def __init__(
+        self,
+        memberships: Memberships,
+        access: MembersOnly | None,
+        connections: Connections,
+        announcer: Announcer,
+    ) -> None:
         self._memberships = memberships
         self._access = access
+        self._connections = connections
+        self._announcer = announcer
 
     def put(self, document_id: str, user_id: str, role: Role) -> bool:
         """Make the user a member with ``role``; True if they were not one before."""
-        created = self._members_only().put(document_id, user_id, role)
-        self._forget(document_id, user_id)
-        return created
+        return self._members_only().put(document_id, user_id, role)
 
     def remove(self, document_id: str, user_id: str, realtime: Realtime) -> None:
-        """End the membership, and stop the user's connections hearing the document now."""
+        """End the membership, and stop the user's connections hearing the document now.
+
+        The user's entries are marked revoked rather than deleted: they leave presence at
+        once, and a retry (say, after the output binding failed once the function had
+        returned) still finds the connections to take out of the group.
+
+        Cost: the delete (~6 RU), one query for the user's entries (~3 RU), a patch per
+        entry (~7 RU each); service calls: one to stop the user hearing (plus, in bindings
+        mode, one group removal per joined connection), one presence send.
+        """
         self._members_only().remove(document_id, user_id)
-        self._forget(document_id, user_id)
-        realtime.stop_user_hearing(group_of(document_id), user_id)
+        joined = self._connections.of_user(document_id, user_id)
+        try:
+            realtime.stop_user_hearing(group_of(document_id), user_id, joined)
+        except RealtimeUnavailable as error:
+            raise RevocationIncomplete(retry_after=error.retry_after) from error
+        for connection_id in joined:
+            self._connections.revoke(document_id, connection_id)
+        if joined:
+            self._announcer.announce(self._connections, realtime, document_id)
 
     def members(self, document_id: str, limit: int, after: str | None = None) -> MemberPage:
         """A page of the members and their roles (see :meth:`Memberships.members`)."""
@@ -246,10 +302,6 @@ class MemberAdmin:
                 "set DOCCHAT_ACCESS=members to manage members"
             )
         return self._memberships
-
-    def _forget(self, document_id: str, user_id: str) -> None:
-        if self._access is not None:
-            self._access.forget(document_id, user_id)
 
 
 class HistoryService:

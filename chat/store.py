@@ -4,9 +4,10 @@ Implementations keep each document's messages together (Cosmos DB: one logical p
 and give each new message the document's next ``seq`` and ``position`` atomically with
 writing it, so every reader sees one order with no gap; a change (edit, deletion,
 reaction) takes the next position, so a catch-up sees each change once. They raise
-:class:`~chat.errors.StoreUnavailable` when the store fails (and
-:class:`~chat.errors.StoreOutcomeUnknown` when a write may or may not have happened), so
-the caller can answer 503.
+:class:`~chat.errors.StoreUnavailable` when the store fails and the write surely did not
+happen (refused, or never sent), and :class:`~chat.errors.StoreOutcomeUnknown` when it may
+or may not have happened, so the caller can answer 503 and say which
+(:class:`~chat.errors.SendFailed`).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ class MessageStore(Protocol):
         ...
 
     def latest_seq(self, document_id: str) -> int:
-        """The seq of the document's newest message (0 for none)."""
+        """The seq of the document's newest message (0 for none), whoever stored it."""
         ...
 
     def count_after(self, document_id: str, seq: int, excluding_sender: str, cap: int) -> int:

@@ -1,8 +1,8 @@
 """What the real-time service said about connections lately, per process.
 
-Presence asks whether each connection it lists is still connected (its disconnect may never
-have been reported); remembering the answers for a few seconds keeps that to a handful of
-calls however often a document's presence is read.
+A join whose connection docchat has not heard of yet asks the service whether it is
+connected (404 if not, else 503 to retry soon); remembering the answer for a few seconds
+keeps a client's retries to one call.
 """
 
 from __future__ import annotations

@@ -3,13 +3,16 @@
 ``DOCCHAT_SIGNALR_MODE=bindings``: negotiate reads the host's ``signalRConnectionInfo``
 input, issued for the App Service principal header, and group changes and sends are items
 of the ``signalR`` output binding, which the host carries out after the function returns
-(so failures there never reach docchat: they fail the invocation).
+and before it answers. A failure there never reaches docchat: the host fails the invocation,
+and an HTTP caller gets the host's 500, with no ``stored``, whatever docchat returned; what
+the function did stands (a message is stored, and sending it again with the same id
+delivers it once). tests/integration/test_chat_bindings_delivery.py shows it.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from chat.events import InboundEvent
@@ -93,22 +96,24 @@ class BindingOutput:
             SignalRGroupAction(action="remove", group_name=group, connection_id=connection_id)
         )
 
-    def send_to_group(self, group: str, event: str, payload: Any) -> None:
+    def send_to_group(
+        self, group: str, event: str, payload: Any, excluded: Sequence[str] = ()
+    ) -> None:
+        """One group message. The extension's ``SignalRMessage`` has no excluded list
+        (Azure/azure-sdk-for-net, Microsoft.Azure.WebJobs.Extensions.SignalRService
+        SignalRMessage.cs: connection, user, group, target, arguments, endpoints), so the
+        ``excluded`` connections hear it too: the page drops typing by its own user."""
         self._append(SignalRMessage(target=event, arguments=[payload], group_name=group))
-
-    def send_to_connections(self, connection_ids: list[str], event: str, payload: Any) -> None:
-        for connection_id in connection_ids:
-            self._append(
-                SignalRMessage(target=event, arguments=[payload], connection_id=connection_id)
-            )
 
     def is_connected(self, connection_id: str) -> bool | None:
         """The output binding cannot ask: presence relies on disconnect events and expiry."""
         return None
 
-    def stop_user_hearing(self, group: str, user_id: str) -> None:
-        """The output binding cannot close connections: this removes the user from the
-        group, which the service applies to the user's connections."""
+    def stop_user_hearing(self, group: str, user_id: str, connection_ids: Sequence[str]) -> None:
+        """The output binding cannot close connections: this removes each connection that
+        joined the group, and the user (for any user-level membership)."""
+        for connection_id in connection_ids:
+            self.remove_from_group(group, connection_id)
         self._append(SignalRGroupAction(action="remove", group_name=group, user_id=user_id))
 
     def _append(self, item: OutputItem) -> None:

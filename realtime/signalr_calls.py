@@ -9,7 +9,7 @@ without trying (see :mod:`chat.breaker`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
@@ -54,19 +54,15 @@ class RestRealtime:
         with suppress(NotFoundError), outages_reported(self._breaker):
             self._hub.remove_connection_from_group(group, connection_id)
 
-    def send_to_group(self, group: str, event: str, payload: Any) -> None:
+    def send_to_group(
+        self, group: str, event: str, payload: Any, excluded: Sequence[str] = ()
+    ) -> None:
         with outages_reported(self._breaker):
-            self._hub.send_to_group(group, event, [payload])
-
-    def send_to_connections(self, connection_ids: list[str], event: str, payload: Any) -> None:
-        for connection_id in connection_ids:
-            with suppress(NotFoundError), outages_reported(self._breaker):
-                self._hub.send_to_connection(connection_id, event, [payload])
+            self._hub.send_to_group(group, event, [payload], excluded=excluded)
 
     def is_connected(self, connection_id: str) -> bool | None:
-        """Asked of the service, and remembered for a few seconds: a document's presence is
-        checked on every change, and its connections rarely go unreported. None while the
-        service cannot be asked."""
+        """Asked of the service (one HEAD), and remembered for a few seconds. None while
+        the service cannot be asked."""
         known = self._liveness.get(connection_id)
         if known is not None:
             return known
@@ -78,9 +74,10 @@ class RestRealtime:
         self._liveness.put(connection_id, connected)
         return connected
 
-    def stop_user_hearing(self, group: str, user_id: str) -> None:
-        """Close the user's connections: the service cannot tell which of them joined the
-        group. Clients reconnect at once, and re-join only what they may still see."""
+    def stop_user_hearing(self, group: str, user_id: str, connection_ids: Sequence[str]) -> None:
+        """Close the user's connections (one call): that reaches every one of them, also a
+        join still on its way on another instance. Clients reconnect at once, and re-join
+        only what they may still see."""
         with outages_reported(self._breaker):
             self._hub.close_user_connections(user_id, reason=f"access to {group} changed")
 

@@ -3,13 +3,17 @@
 ``DOCCHAT_WEBPUBSUB_MODE=bindings``: negotiate reads the host's ``webPubSubConnection`` input,
 issued for the App Service principal header, and group changes and sends are actions of the
 ``webPubSub`` output binding (``actionName`` dispatch), which the host carries out after the
-function returns.
+function returns and before it answers. A failure there never reaches docchat: the host
+fails the invocation, and an HTTP caller gets the host's 500, with no ``stored``, whatever
+docchat returned; what the function did stands (a message is stored, and sending it again
+with the same id delivers it once). tests/integration/test_chat_bindings_delivery.py
+shows it.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from chat.events import InboundEvent
@@ -83,18 +87,18 @@ class OutputActions:
     def remove_from_group(self, group: str, connection_id: str) -> None:
         self._append("removeConnectionFromGroup", group=group, connectionId=connection_id)
 
-    def send_to_group(self, group: str, event: str, payload: Any) -> None:
-        self._append("sendToGroup", group=group, **_json_data(event, payload))
+    def send_to_group(
+        self, group: str, event: str, payload: Any, excluded: Sequence[str] = ()
+    ) -> None:
+        """One ``sendToGroup`` action; its ``excluded`` list is the REST call's."""
+        fields = {"excluded": list(excluded)} if excluded else {}
+        self._append("sendToGroup", group=group, **fields, **_json_data(event, payload))
 
-    def send_to_connections(self, connection_ids: list[str], event: str, payload: Any) -> None:
+    def stop_user_hearing(self, group: str, user_id: str, connection_ids: Sequence[str]) -> None:
+        """The output binding has no "close a user's connections": this removes each
+        connection that joined the group, and the user (for any user-level membership)."""
         for connection_id in connection_ids:
-            self._append(
-                "sendToConnection", connectionId=connection_id, **_json_data(event, payload)
-            )
-
-    def stop_user_hearing(self, group: str, user_id: str) -> None:
-        """The output binding has no "close a user's connections": this removes the user
-        from the group, which the service applies to the user's connections."""
+            self.remove_from_group(group, connection_id)
         self._append("removeUserFromGroup", group=group, userId=user_id)
 
     def is_connected(self, connection_id: str) -> bool | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -142,22 +142,20 @@ class WebPubSubCalls:
         with suppress(ResourceNotFoundError), self._outages.reported():
             self._client.remove_connection_from_group(group, connection_id)
 
-    def send_to_group(self, group: str, event: str, payload: Any) -> None:
+    def send_to_group(
+        self, group: str, event: str, payload: Any, excluded: Sequence[str] = ()
+    ) -> None:
         # The object, not its text: with application/json the SDK serializes the body itself,
         # so a str or bytes would reach clients as a JSON string or base64.
         message = outbound_message(event, payload)
         with self._outages.reported():
-            self._client.send_to_group(group, message, content_type=_JSON)
+            self._client.send_to_group(
+                group, message, content_type=_JSON, excluded=list(excluded) or None
+            )
 
-    def send_to_connections(self, connection_ids: list[str], event: str, payload: Any) -> None:
-        message = outbound_message(event, payload)
-        for connection_id in connection_ids:
-            with self._outages.reported():
-                self._client.send_to_connection(connection_id, message, content_type=_JSON)
-
-    def stop_user_hearing(self, group: str, user_id: str) -> None:
-        """Close the user's connections, as on SignalR: clients reconnect at once, and
-        re-join only what they may still see."""
+    def stop_user_hearing(self, group: str, user_id: str, connection_ids: Sequence[str]) -> None:
+        """Close the user's connections (one call), as on SignalR: clients reconnect at
+        once, and re-join only what they may still see."""
         with self._outages.reported():
             self._client.close_user_connections(user_id, reason=f"access to {group} changed")
 

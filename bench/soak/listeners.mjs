@@ -52,8 +52,26 @@ async function listen(document, index) {
   const listener = { document, seqs: [], heard: new Set() };
   connection.on("newMessage", (message) => onMessage(listener, message));
   await connection.start();
-  await post(`documents/${encodeURIComponent(document)}/join`, user, { connectionId: connection.connectionId });
+  await join(document, user, connection.connectionId);
   return listener;
+}
+
+// As the page does: a join the service's connected event has not yet reached is answered
+// 503 at once, and tried again soon.
+const NOT_YET_KNOWN_RETRY_MS = [200, 400, 800];
+
+async function join(document, user, connectionId) {
+  const path = `documents/${encodeURIComponent(document)}/join`;
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await post(path, user, { connectionId });
+    } catch (error) {
+      if (!String(error.message).endsWith("503") || attempt >= 20) throw error;
+      await new Promise((resolve) =>
+        setTimeout(resolve, NOT_YET_KNOWN_RETRY_MS[Math.min(attempt, NOT_YET_KNOWN_RETRY_MS.length - 1)]),
+      );
+    }
+  }
 }
 
 function onMessage(listener, message) {

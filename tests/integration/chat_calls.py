@@ -3,6 +3,7 @@ posts, joins, and what a listening official SignalR client heard."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from typing import Any
@@ -15,6 +16,9 @@ from tests.fixtures.webpubsub_client import NodeWebPubSubClient
 CAROL = User("carol-id", "Carol")
 MODES = ["rest", "bindings"]
 NEW = "newMessage"
+#: How long, and how often, a join waits for the service to report its connection.
+NOT_YET_KNOWN_SECONDS = 10.0
+NOT_YET_KNOWN_RETRY_SECONDS = 0.05
 
 
 #: Documents are named per run, so no other test sees them.
@@ -50,13 +54,24 @@ async def membership(
     connection_id: str,
     headers: dict[str, str],
 ) -> Answer:
-    """Call ``join_document`` or ``leave_document`` for one connection."""
-    return await host.call(
-        function,
-        document_id=document_id,
-        headers=headers,
-        body={"connectionId": connection_id},
-    )
+    """Call ``join_document`` or ``leave_document`` for one connection. A join the app
+    answers ``connection_not_yet_known`` (the service's connected event is on its way) is
+    tried again soon, as the page does, for at most :data:`NOT_YET_KNOWN_SECONDS`."""
+    deadline = asyncio.get_running_loop().time() + NOT_YET_KNOWN_SECONDS
+    while True:
+        answer = await host.call(
+            function,
+            document_id=document_id,
+            headers=headers,
+            body={"connectionId": connection_id},
+        )
+        if not _not_yet_known(answer) or asyncio.get_running_loop().time() > deadline:
+            return answer
+        await asyncio.sleep(NOT_YET_KNOWN_RETRY_SECONDS)
+
+
+def _not_yet_known(answer: Answer) -> bool:
+    return answer.status_code == 503 and b"connection_not_yet_known" in answer.get_body()
 
 
 async def received_message(listener: NodeHubClient) -> dict[str, Any]:

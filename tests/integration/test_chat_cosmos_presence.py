@@ -9,7 +9,11 @@ import pytest
 from azure.cosmos import CosmosClient
 
 from chat.cosmos_container import open_container
-from chat.cosmos_presence import CONNECTION_TTL_SECONDS, CosmosConnections
+from chat.cosmos_presence import (
+    CONNECTION_TTL_SECONDS,
+    PRESENCE_TTL_SECONDS,
+    CosmosConnections,
+)
 from chat.identity import User
 from chat.presence import Connections, Present
 from devstack.cosmos import EMULATOR_KEY, CosmosServer
@@ -90,4 +94,70 @@ def test_owner_and_presence_items_expire_by_themselves(cosmos_server: CosmosServ
     )
     assert container.read()["defaultTtl"] == -1
     items = list(container.query_items("SELECT * FROM c", enable_cross_partition_query=True))
-    assert {item["ttl"] for item in items} == {CONNECTION_TTL_SECONDS}
+    ttls = {item["id"].split(":")[0]: item["ttl"] for item in items}
+    assert ttls == {"owner": CONNECTION_TTL_SECONDS, "_presence": PRESENCE_TTL_SECONDS}
+
+
+def test_entering_after_the_connection_was_forgotten_says_so(connections: Connections) -> None:
+    """A join that raced a disconnect learns it, and takes its entry back out."""
+    connections.own("c-1", ALICE.id)
+    assert connections.enter("doc-1", Present("c-1", ALICE))
+    assert connections.forget("c-1") == ["doc-1"]
+
+    assert not connections.enter("doc-1", Present("c-1", ALICE))
+
+
+class JoinDuringForget(CosmosConnections):
+    """A join on another instance notes a document on the owner just after a disconnect
+    read it (the first read only)."""
+
+    def __init__(self, store: CosmosConnections, joining: Present) -> None:
+        super().__init__(store._container)
+        self._joining: Present | None = joining
+
+    def _read_owner(self, connection_id: str) -> dict[str, object] | None:
+        item = super()._read_owner(connection_id)
+        if self._joining is not None:
+            joining, self._joining = self._joining, None
+            assert CosmosConnections(self._container).enter("doc-2", joining)
+        return item
+
+
+def test_a_join_noted_between_a_disconnects_read_and_delete_is_in_its_list(
+    cosmos_server: CosmosServer,
+) -> None:
+    settings = make_settings(
+        cosmos_endpoint=cosmos_server.endpoint,
+        cosmos_key=EMULATOR_KEY,
+        cosmos_container=f"presence-race-{next(_containers)}",
+    )
+    store = CosmosConnections(open_container(settings))
+    store.own("c-1", ALICE.id)
+    store.enter("doc-1", Present("c-1", ALICE))
+
+    racing = JoinDuringForget(store, Present("c-1", ALICE))
+
+    assert racing.forget("c-1") == ["doc-1", "doc-2"]
+    assert store.owner("c-1") is None
+
+
+def test_a_revoked_entry_leaves_presence_but_is_still_found_for_its_user(
+    connections: Connections,
+) -> None:
+    """So a revocation that is retried reaches the same connections."""
+    for connection, user in (("a-1", ALICE), ("a-2", ALICE), ("b-1", BOB)):
+        connections.own(connection, user.id)
+        connections.enter("doc-1", Present(connection, user))
+
+    for connection in connections.of_user("doc-1", ALICE.id):
+        connections.revoke("doc-1", connection)
+
+    assert [p.connection_id for p in connections.present("doc-1")] == ["b-1"]
+    assert sorted(connections.of_user("doc-1", ALICE.id)) == ["a-1", "a-2"]
+    connections.leave("doc-1", "a-1")
+    connections.revoke("doc-1", "a-1")  # gone meanwhile: nothing to hide
+    assert connections.of_user("doc-1", ALICE.id) == ["a-2"]
+    assert not connections.is_present("doc-1", "a-2")
+    connections.enter("doc-1", Present("a-2", ALICE))  # a member again, joined again
+    assert connections.is_present("doc-1", "a-2")
+    assert sorted(p.connection_id for p in connections.present("doc-1")) == ["a-2", "b-1"]

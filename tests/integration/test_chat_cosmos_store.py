@@ -5,11 +5,14 @@ several processes' worth of stores, and its failures."""
 
 from __future__ import annotations
 
+import collections
 import itertools
 import os
 import signal
+import threading
+import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -18,8 +21,13 @@ from azure.cosmos import CosmosClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chat.cosmos_container import INDEXING_POLICY, open_container
-from chat.cosmos_store import HEAD_ID, CosmosMessageStore
+from chat.cosmos_container import (
+    INDEXING_POLICY,
+    REQUEST_BUDGET_SECONDS,
+    CosmosContainer,
+    open_container,
+)
+from chat.cosmos_store import ANSWER_GRACE_SECONDS, HEAD_ID, CosmosMessageStore
 from chat.errors import StoreOutcomeUnknown, StoreUnavailable
 from chat.messages import Message, message_id_problem
 from chat.settings import Settings
@@ -166,6 +174,22 @@ def test_concurrent_writers_in_two_stores_leave_no_gap_and_no_repeat(
     newest = stores[0].newest_first("doc-1", 200, None)
     assert seqs(newest) == list(range(120, 0, -1))
     assert sorted(m.id for m in newest) == sorted(message(n).id for n in range(1, 121))
+
+
+def test_the_latest_seq_is_the_documents_whichever_process_wrote_it(
+    cosmos_server: CosmosServer,
+) -> None:
+    """Each process used to answer the newest seq it had written itself, so a read marker
+    for a message another instance stored was refused as past the newest."""
+    settings = cosmos_settings(cosmos_server.endpoint)
+    one, two = open_store(settings), open_store(settings)
+    one.append(message(1))
+    for n in range(2, 6):
+        two.append(message(n))
+
+    assert one.latest_seq("doc-1") == 5
+    assert two.latest_seq("doc-1") == 5
+    assert one.latest_seq("doc-9") == 0
 
 
 def test_a_deleted_container_is_created_again_and_the_sequence_restarts(
@@ -355,10 +379,313 @@ def test_processes_that_first_write_at_once_all_create_or_find_the_container(
     )
     stores = [open_store(settings) for _ in range(8)]
 
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        placed = list(pool.map(lambda n: stores[n].append(message(n + 1)), range(8)))
+    def first_write(n: int) -> Message | None:
+        # Creating the database and container counts against the first call's budget: on
+        # a busy machine that call may time out (a 503, retried), but never fail otherwise.
+        return eventually(
+            lambda: stores[n].append(message(n + 1)),
+            retrying_on=(StoreUnavailable,),
+            what=f"store {n} to write its first message",
+        )
 
-    assert sorted(m.seq for m in placed if m is not None) == list(range(1, 9))
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(first_write, range(8)))
+
+    stored = stores[0].after("doc-1", 0, 20)
+    assert sorted(m.id for m in stored) == [message(n).id for n in range(1, 9)]
+    assert seqs(stored) == list(range(1, 9))
+
+
+# Group commit ----------------------------------------------------------------------------
+
+
+class HeldBatches:
+    """Wraps a store's container: records how many writes each batch it sends carries (the
+    head's operation left out) and for which document, runs ``before`` ahead of each, and
+    holds back those of the documents it is ``holding`` while ``gate`` is clear."""
+
+    def __init__(self, container: CosmosContainer) -> None:
+        self.sizes: list[int] = []
+        self.documents: list[str] = []
+        self.before: Callable[[], object] = lambda: None
+        self.holding: Callable[[str], bool] = lambda document_id: True
+        self.gate = threading.Event()
+        self.gate.set()
+        self._call = container.call
+        container.call = self.call  # type: ignore[method-assign]
+
+    def call(self, request: Callable[[Any], Any], *, writing: bool) -> Any:
+        return self._call(lambda proxy: request(_Spy(proxy, self)), writing=writing)
+
+
+class _Spy:
+    def __init__(self, proxy: Any, held: HeldBatches) -> None:
+        self._proxy = proxy
+        self._held = held
+
+    def execute_item_batch(self, operations: list[Any], **options: Any) -> Any:
+        self._held.sizes.append(len(operations) - 1)
+        self._held.documents.append(options["partition_key"])
+        self._held.before()
+        if self._held.holding(options["partition_key"]):
+            self._held.gate.wait(timeout=10)
+        return self._proxy.execute_item_batch(operations, **options)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._proxy, name)
+
+
+def held_store(
+    settings: Settings, *, budget: float = 5.0, **options: Any
+) -> tuple[CosmosMessageStore, HeldBatches]:
+    """A store whose batches can be held; a budget long enough that the writes held back
+    or queued behind them do not run out of time on a busy machine, unless a test says."""
+    container = open_container(settings)
+    container.budget = budget
+    return CosmosMessageStore(container, **options), HeldBatches(container)
+
+
+def appended_while_one_batch_is_held(
+    store: CosmosMessageStore, held: HeldBatches, messages: list[Message]
+) -> list[Message | None]:
+    """Append ``messages`` at once while a first batch (of one message) is on the network,
+    so that they all wait for the next; the answers, first message's left out."""
+    held.gate.clear()
+    with ThreadPoolExecutor(max_workers=len(messages) + 1) as pool:
+        first = pool.submit(store.append, message(900))
+        eventually(lambda: held.sizes, until=bool, what="the first batch to be sent")
+        waiting: list[Future[Message | None]] = [pool.submit(store.append, m) for m in messages]
+        eventually(
+            lambda: store.waiting("doc-1"),
+            until=lambda count: count == len(messages),
+            what="every append to wait for the next batch",
+        )
+        held.gate.set()
+        assert first.result() is not None
+        return [answer.result() for answer in waiting]
+
+
+def test_appends_waiting_for_one_document_are_committed_in_one_batch(
+    cosmos_server: CosmosServer,
+) -> None:
+    store, held = held_store(cosmos_settings(cosmos_server.endpoint))
+
+    placed = appended_while_one_batch_is_held(store, held, [message(n) for n in range(1, 41)])
+
+    assert held.sizes == [1, 40]
+    assert [m.seq for m in placed if m is not None] == list(range(2, 42))
+    assert seqs(store.after("doc-1", 0, 100)) == list(range(1, 42))
+
+
+def test_a_batch_carries_at_most_99_messages(cosmos_server: CosmosServer) -> None:
+    store, held = held_store(cosmos_settings(cosmos_server.endpoint))
+
+    placed = appended_while_one_batch_is_held(store, held, [message(n) for n in range(1, 121)])
+
+    assert held.sizes == [1, 99, 21]
+    assert sorted(m.seq for m in placed if m is not None) == list(range(2, 122))
+
+
+def test_a_taken_id_in_a_batch_is_stored_before_and_does_not_fail_its_batch_mates(
+    cosmos_server: CosmosServer,
+) -> None:
+    """Another process stored m005 first: the batch fails at m005's index with 409, which
+    answers m005 (stored before, None) and sends the others again without it."""
+    settings = cosmos_settings(cosmos_server.endpoint)
+    open_store(settings).append(message(5))
+    store, held = held_store(settings)
+
+    placed = appended_while_one_batch_is_held(store, held, [message(n) for n in range(1, 11)])
+
+    assert placed[4] is None
+    assert [m.seq for m in placed if m is not None] == list(range(3, 12))
+    assert held.sizes == [1, 10, 9]  # the 409 at m005, then the others again
+    stored = store.after("doc-1", 0, 100)
+    assert seqs(stored) == list(range(1, 12))
+    assert sorted(m.id for m in stored) == sorted([message(n).id for n in (*range(1, 11), 900)])
+
+
+def test_changes_wait_in_the_same_batches_and_each_is_made_once(
+    cosmos_server: CosmosServer,
+) -> None:
+    """Two changes of one message in one process go in two batches (the second's ETag is
+    stale after the first), so both are applied, each at its own position."""
+    store, held = held_store(cosmos_settings(cosmos_server.endpoint))
+    for n in range(1, 4):
+        store.append(message(n))
+    held.gate.clear()
+    held.sizes.clear()
+
+    def exclaim(m: Message) -> Message:
+        return replace(m, text=m.text + "!")
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        first = pool.submit(store.append, message(900))
+        eventually(lambda: held.sizes, until=bool, what="the first batch to be sent")
+        answers = [pool.submit(store.change, "doc-1", "m001", exclaim) for _ in range(2)]
+        answers += [pool.submit(store.change, "doc-1", "m002", exclaim)]
+        answers += [pool.submit(store.append, message(4))]
+        eventually(
+            lambda: store.waiting("doc-1"),
+            until=lambda count: count == 4,
+            what="the changes and the append to wait",
+        )
+        held.gate.set()
+        results = [answer.result() for answer in [first, *answers]]
+
+    assert all(result is not None for result in results)
+    assert store.get("doc-1", "m001").text == "text 1!!"  # type: ignore[union-attr]
+    assert store.get("doc-1", "m002").text == "text 2!"  # type: ignore[union-attr]
+    everything = store.after("doc-1", 0, 100)
+    positions = sorted(m.position for m in everything)
+    assert positions == sorted(set(positions))
+    assert max(positions) == 3 + 2 + 3  # 3 appends, then m900 and m004, and 3 changes
+    assert sorted(m.seq for m in everything) == [1, 2, 3, 4, 5]
+
+
+def test_with_the_server_stalled_every_writer_hears_in_its_budget_and_never_a_false_no(
+    own_cosmos_server: CosmosServer,
+) -> None:
+    """20 appends to a stalled document: each answers within its budget (and the grace
+    for a batch on the network); one told "not stored" (StoreUnavailable) is never stored,
+    even after the server goes on and the batch that was on the network commits."""
+    store = open_store(cosmos_settings(own_cosmos_server.endpoint))
+    store.append(message(0))
+    budget = store._container.budget
+
+    def attempt(n: int) -> tuple[str, float]:
+        started = time.monotonic()
+        try:
+            store.append(message(n))
+        except StoreOutcomeUnknown:
+            return "unknown", time.monotonic() - started
+        except StoreUnavailable:
+            return "not stored", time.monotonic() - started
+        return "stored", time.monotonic() - started
+
+    resume = _stalled(own_cosmos_server)
+    try:
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            outcomes = dict(zip(range(1, 21), pool.map(attempt, range(1, 21)), strict=True))
+    finally:
+        resume()
+
+    assert {outcome for outcome, _ in outcomes.values()} <= {"unknown", "not stored"}
+    assert max(seconds for _, seconds in outcomes.values()) <= budget + ANSWER_GRACE_SECONDS + 0.5
+    eventually(
+        lambda: store.append(message(99)),
+        retrying_on=(StoreUnavailable,),
+        what="the store to write again once the server went on",
+    )
+    stored = store.after("doc-1", 0, 100)
+    not_stored = {message(n).id for n, (outcome, _) in outcomes.items() if outcome == "not stored"}
+    assert not_stored.isdisjoint(m.id for m in stored)
+    assert seqs(stored) == list(range(1, len(stored) + 1))
+    assert collections.Counter(m.id for m in stored).most_common(1)[0][1] == 1
+
+
+def test_after_the_cooldown_a_still_stalled_server_costs_one_short_probe_and_no_write(
+    own_cosmos_server: CosmosServer,
+) -> None:
+    """The probe is a read sent before the write: with the server still stalled it fails
+    in a fraction of the budget and the write is never sent, so "not stored" is certain;
+    meanwhile every other call fails at once."""
+    store = open_store(cosmos_settings(own_cosmos_server.endpoint))
+    store.append(message(1))
+    container = store._container
+    resume = _stalled(own_cosmos_server)
+    try:
+        with pytest.raises(StoreOutcomeUnknown):
+            store.append(message(2))
+        eventually(
+            container.refusal,
+            until=lambda refusal: refusal is None,
+            what="the breaker's cooldown to end",
+        )
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            probing = pool.submit(store.append, message(3))
+            eventually(container.refusal, until=bool, what="the probe to be on its way")
+            with pytest.raises(StoreUnavailable) as meanwhile:
+                store.get("doc-1", "m001")
+            started = time.monotonic()
+            with pytest.raises(StoreUnavailable) as probed:
+                probing.result()
+            waited = time.monotonic() - started
+    finally:
+        resume()
+
+    assert not isinstance(meanwhile.value, StoreOutcomeUnknown)
+    assert not isinstance(probed.value, StoreOutcomeUnknown)
+    assert waited < container.budget
+    eventually(
+        lambda: store.append(message(4)),
+        retrying_on=(StoreUnavailable,),
+        what="the store to write again once the server went on",
+    )
+    assert "m003" not in {m.id for m in store.after("doc-1", 0, 10)}
+
+
+def test_a_batch_on_the_network_holds_up_no_other_documents_writes(
+    cosmos_server: CosmosServer,
+) -> None:
+    """Appends used to take turns in 64 lock stripes (by ``hash(document_id) % 64``) held
+    across the network call, so a slow write to one document stalled the documents that
+    shared its stripe: these five did."""
+    store, held = held_store(cosmos_settings(cosmos_server.endpoint))
+    held.gate.clear()
+    held.holding = lambda document_id: document_id == "doc-1"
+    stripe = hash("doc-1") % 64
+    neighbours = [f"doc-{n}" for n in range(2, 10_000) if hash(f"doc-{n}") % 64 == stripe][:5]
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        slow = pool.submit(store.append, message(1))
+        eventually(lambda: held.documents, until=bool, what="doc-1's batch to be sent")
+        others = [store.append(message(2, document_id=document)) for document in neighbours]
+        assert not slow.done()
+        held.gate.set()
+        assert slow.result() is not None
+
+    assert [m.seq for m in others if m is not None] == [1] * 5
+
+
+def test_head_conflicts_are_retried_after_pauses_that_double_up_to_a_cap(
+    cosmos_server: CosmosServer,
+) -> None:
+    """Another process writes just before each of this store's first 8 batches, so each
+    finds the head moved (412): the pauses double from 4 ms to the cap (full jitter drawn
+    at its top here), and the write lands after them."""
+    settings = cosmos_settings(cosmos_server.endpoint)
+    pauses: list[float] = []
+    store, held = held_store(settings, sleep=pauses.append, draw=lambda: 1.0)
+    store.append(message(1))
+    rival = open_store(settings)
+    rivals = iter(range(100, 108))
+    held.before = lambda: (n := next(rivals, None)) is not None and rival.append(message(n))
+
+    placed = store.append(message(2))
+
+    assert pauses == [0.004, 0.008, 0.016, 0.032, 0.064, 0.064, 0.064, 0.064]
+    assert placed is not None
+    assert placed.seq == 10
+
+
+def test_a_head_that_keeps_moving_ends_in_not_stored_within_the_budget(
+    cosmos_server: CosmosServer,
+) -> None:
+    settings = cosmos_settings(cosmos_server.endpoint)
+    store, held = held_store(settings, budget=REQUEST_BUDGET_SECONDS)
+    store.append(message(1))
+    rival = open_store(settings)
+    rivals = itertools.count(100)
+    held.before = lambda: rival.append(message(next(rivals)))
+    started = time.monotonic()
+
+    with pytest.raises(StoreUnavailable) as raised:
+        store.append(message(2))
+
+    assert not isinstance(raised.value, StoreOutcomeUnknown)
+    assert time.monotonic() - started <= store._container.budget + ANSWER_GRACE_SECONDS
+    assert store.get("doc-1", "m002") is None
 
 
 @pytest.mark.parametrize("legacy_id", [".", ".."])

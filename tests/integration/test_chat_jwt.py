@@ -12,6 +12,7 @@ import jwt
 
 from tests.fixtures.functions_host import HostedApp
 from tests.fixtures.hub_client import NodeHubClient
+from tests.integration.chat_calls import membership
 from tests.integration.conftest import LoadApp
 
 ISSUER = "https://login.docchat.test"
@@ -77,14 +78,10 @@ async def test_a_reconnecting_client_negotiates_with_its_old_client_token(
     async with NodeHubClient.connect(
         renewed["url"], access_token=renewed["accessToken"], targets=["newMessage"]
     ) as listener:
-        joined, _, _ = await call(
-            host,
-            "join_document",
-            document_id=doc("reconnect"),
-            headers=bearer("u-2", "Vic"),
-            body={"connectionId": listener.connection_id},
+        joined = await membership(
+            host, "join_document", doc("reconnect"), listener.connection_id, bearer("u-2", "Vic")
         )
-        assert joined == 204
+        assert joined.status_code == 204, joined.get_body()
         _, sent, _ = await call(
             host,
             "send_message",

@@ -1,15 +1,19 @@
-"""Who may see which document: roles, the members policy and its cache, member
+"""Who may see which document: roles, the members policy (uncached), member
 administration, and the posting rate (pure logic, on in-memory fakes)."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from chat.access import Action, MembersOnly, Role
-from chat.errors import MembersNotEnabled, RateLimited
+from chat.errors import MembersNotEnabled, RateLimited, RevocationIncomplete
+from chat.presence import Announcer
 from chat.ratelimit import PostingRate
 from chat.service import MemberAdmin
-from tests.fixtures.chat import ALICE, InMemoryMemberships, RecordingRealtime
+from tests.fixtures.chat import ALICE, InMemoryConnections, InMemoryMemberships, RecordingRealtime
 
 
 class FakeClock:
@@ -44,30 +48,58 @@ def test_a_non_member_may_do_nothing() -> None:
     assert not any(policy.allows(ALICE, action, "doc-1") for action in Action)
 
 
-def test_a_role_is_read_once_per_period_and_a_revocation_elsewhere_counts_after_it() -> None:
-    memberships, clock = InMemoryMemberships(), FakeClock()
+def test_every_check_reads_the_role_afresh_so_a_revocation_elsewhere_counts_at_once() -> None:
+    memberships = InMemoryMemberships()
     memberships.put("doc-1", ALICE.id, Role.WRITER)
-    policy = MembersOnly(memberships, ttl=10, clock=clock)
+    policy = MembersOnly(memberships)
 
     assert policy.allows(ALICE, Action.POST, "doc-1")
     memberships.remove("doc-1", ALICE.id)  # by another instance
-    clock.now += 9.9
-    assert policy.allows(ALICE, Action.POST, "doc-1")
-    assert memberships.reads == 1
-    clock.now += 0.2
+
+    assert not policy.allows(ALICE, Action.POST, "doc-1")
+    assert memberships.reads == 2
+
+
+class HeldReads(InMemoryMemberships):
+    """Role reads that answer what they read, then wait to return until ``release``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.read_done = threading.Event()
+        self.release = threading.Event()
+
+    def role(self, document_id: str, user_id: str) -> Role | None:
+        role = super().role(document_id, user_id)
+        self.read_done.set()
+        assert self.release.wait(5)
+        return role
+
+
+def test_a_read_in_flight_during_a_revocation_does_not_bring_the_role_back() -> None:
+    """The race of issue 18: a role read before the revocation, returning after it, must not
+    be remembered as the user's role."""
+    memberships = HeldReads()
+    memberships.put("doc-1", ALICE.id, Role.WRITER)
+    policy = MembersOnly(memberships)
+    members = MemberAdmin(memberships, policy, InMemoryConnections(), Announcer())
+    with ThreadPoolExecutor(1) as other_request:
+        in_flight = other_request.submit(policy.allows, ALICE, Action.POST, "doc-1")
+        assert memberships.read_done.wait(5)
+        members.remove("doc-1", ALICE.id, RecordingRealtime())
+        memberships.release.set()
+        assert in_flight.result(5)  # it was decided before the revocation
+
     assert not policy.allows(ALICE, Action.POST, "doc-1")
 
 
-def admin(
-    memberships: InMemoryMemberships, realtime: RecordingRealtime
-) -> tuple[MemberAdmin, MembersOnly]:
-    policy = MembersOnly(memberships, ttl=600)
-    return MemberAdmin(memberships, policy), policy
+def admin(memberships: InMemoryMemberships) -> tuple[MemberAdmin, MembersOnly]:
+    policy = MembersOnly(memberships)
+    return MemberAdmin(memberships, policy, InMemoryConnections(), Announcer()), policy
 
 
 def test_a_revocation_here_counts_at_once_and_the_users_connections_stop_hearing() -> None:
     memberships, realtime = InMemoryMemberships(), RecordingRealtime()
-    members, policy = admin(memberships, realtime)
+    members, policy = admin(memberships)
     assert members.put("doc-1", ALICE.id, Role.WRITER)
     assert policy.allows(ALICE, Action.READ, "doc-1")
 
@@ -77,9 +109,27 @@ def test_a_revocation_here_counts_at_once_and_the_users_connections_stop_hearing
     assert realtime.stopped_users == [("document:doc-1", ALICE.id)]
 
 
+def test_a_revocation_the_service_fails_is_kept_reported_as_such_and_safe_to_repeat() -> None:
+    memberships, realtime = InMemoryMemberships(), RecordingRealtime(down=True)
+    members, policy = admin(memberships)
+    members.put("doc-1", ALICE.id, Role.WRITER)
+
+    with pytest.raises(RevocationIncomplete) as raised:
+        members.remove("doc-1", ALICE.id, realtime)
+
+    assert raised.value.status == 503
+    assert raised.value.body()["error"]["code"] == "revocation_incomplete"
+    assert raised.value.body()["error"]["removed"] is True
+    assert raised.value.headers() == {"Retry-After": "7"}
+    assert not policy.allows(ALICE, Action.READ, "doc-1")
+    realtime.down = False
+    members.remove("doc-1", ALICE.id, realtime)  # the retry: no member item is left
+    assert realtime.stopped_users == [("document:doc-1", ALICE.id)]
+
+
 def test_a_role_change_counts_at_once_and_putting_again_is_not_new() -> None:
-    memberships, realtime = InMemoryMemberships(), RecordingRealtime()
-    members, policy = admin(memberships, realtime)
+    memberships = InMemoryMemberships()
+    members, policy = admin(memberships)
     members.put("doc-1", ALICE.id, Role.WRITER)
     assert policy.allows(ALICE, Action.POST, "doc-1")
 
@@ -90,7 +140,7 @@ def test_a_role_change_counts_at_once_and_putting_again_is_not_new() -> None:
 
 
 def test_in_open_mode_members_cannot_be_managed() -> None:
-    members = MemberAdmin(InMemoryMemberships(), None)
+    members = MemberAdmin(InMemoryMemberships(), None, InMemoryConnections(), Announcer())
 
     with pytest.raises(MembersNotEnabled):
         members.put("doc-1", ALICE.id, Role.READER)

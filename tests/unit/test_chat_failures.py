@@ -110,3 +110,32 @@ def test_a_success_closes_the_breaker_at_once() -> None:
     breaker.closed()
 
     assert not breaker.is_open
+
+
+def test_after_the_cooldown_one_call_probes_while_the_others_still_fail_fast() -> None:
+    """Every worker that took a request after the cooldown used to wait a whole timeout on
+    a still-stalled Cosmos DB, and each request queued behind it as long again."""
+    clock = FakeClock()
+    breaker = Breaker(lambda: StoreUnavailable("down"), cooldown=1.0, clock=clock)
+    breaker.opened()
+    clock.now += 1.0
+
+    with breaker.trial() as probing:
+        assert probing
+        with pytest.raises(StoreUnavailable), breaker.trial():
+            pass
+        breaker.opened()  # the probe found it still down
+    with pytest.raises(StoreUnavailable), breaker.trial():
+        pass
+    clock.now += 1.0
+    with breaker.trial():
+        pass  # the probe got an answer: the service is back
+    with breaker.trial(), breaker.trial():
+        pass  # closed: calls go through together again
+
+
+def test_a_closed_breaker_lets_calls_through_together() -> None:
+    breaker = Breaker(lambda: StoreUnavailable("down"), cooldown=1.0, clock=FakeClock())
+
+    with breaker.trial() as one, breaker.trial() as two:
+        assert (one, two) == (False, False)

@@ -1,15 +1,21 @@
 """Connection ownership, presence and typing as use cases, on in-memory fakes: who may join
-with a connection, who the document shows, how a lost disconnect converges, and who hears
-that someone is typing."""
+with a connection, who the document shows, that a change costs no call per present
+connection, that a join racing a disconnect leaves no ghost, and who hears typing."""
 
 from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
 from chat.access import AllowAll
-from chat.errors import ConnectionNotYetKnown, Forbidden
+from chat.errors import ConnectionNotFound, ConnectionNotYetKnown, Forbidden, RealtimeUnavailable
 from chat.events import ClientEvent, Connected, Disconnected, EventService
 from chat.identity import User
+from chat.presence import Announcer
 from chat.ratelimit import PostingRate
 from chat.service import MembershipService
 from tests.fixtures.chat import ALICE, BOB, InMemoryConnections, RecordingRealtime
@@ -24,16 +30,15 @@ class FakeClock:
     def __call__(self) -> float:
         return self.now
 
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
 
 def setup() -> tuple[InMemoryConnections, RecordingRealtime, MembershipService, EventService]:
     connections = InMemoryConnections()
     realtime = RecordingRealtime(connected={"a-1", "a-2", "b-1", "c-1"})
     clock = FakeClock()
-    members = MembershipService(AllowAll(), realtime, connections, clock=clock, sleep=clock.sleep)
-    events = EventService(connections, realtime, PostingRate(30, burst=1, clock=clock))
+    announcer = Announcer()
+    members = MembershipService(AllowAll(), realtime, connections, announcer)
+    rate = PostingRate(30, burst=1, clock=clock)
+    events = EventService(connections, realtime, rate, announcer)
     for connection, user in (("a-1", ALICE), ("a-2", ALICE), ("b-1", BOB), ("c-1", CAROL)):
         events.handle(Connected(connection, user.id))
     return connections, realtime, members, events
@@ -63,7 +68,7 @@ def test_joining_or_leaving_with_someone_elses_connection_is_forbidden() -> None
     assert realtime.groups == {"document:doc-1": {"b-1"}}
 
 
-def test_a_join_before_the_connected_event_waits_for_it_then_asks_for_a_retry() -> None:
+def test_a_join_before_the_connected_event_asks_for_a_retry_at_once_without_waiting() -> None:
     connections, realtime, members, _ = setup()
     realtime.connected.add("new")
 
@@ -71,6 +76,7 @@ def test_a_join_before_the_connected_event_waits_for_it_then_asks_for_a_retry() 
         members.join(ALICE, "doc-1", "new")
 
     assert raised.value.status == 503
+    assert raised.value.headers() == {"Retry-After": "1"}
     assert realtime.groups == {}
     connections.own("new", ALICE.id)
     members.join(ALICE, "doc-1", "new")
@@ -91,15 +97,72 @@ def test_a_user_with_two_connections_shows_once_and_stays_until_both_are_gone() 
     assert realtime.sent_events("presence")[-1] == {"documentId": "doc-1", "users": []}
 
 
-def test_a_lost_disconnect_converges_on_the_next_look() -> None:
-    """The service promises no disconnect event; it does answer whether a connection is."""
-    _, realtime, members, _ = setup()
-    members.join(ALICE, "doc-1", "a-1")
-    members.join(BOB, "doc-1", "b-1")
+def test_presence_never_asks_the_service_about_each_present_connection() -> None:
+    """Liveness comes from the service's events and expiry: a room's size costs no calls."""
+    _, realtime, members, events = setup()
+    asked: list[str] = []
 
-    realtime.connected.discard("b-1")  # gone, and no event said so
+    def is_connected(connection_id: str) -> bool:
+        asked.append(connection_id)
+        return True
 
-    assert members.who(ALICE, "doc-1") == [ALICE]
+    realtime.is_connected = is_connected  # type: ignore[method-assign]
+    for connection, user in (("a-1", ALICE), ("b-1", BOB), ("c-1", CAROL)):
+        members.join(user, "doc-1", connection)
+    members.leave(CAROL, "doc-1", "c-1")
+    events.handle(Disconnected("b-1"))
+    members.who(ALICE, "doc-1")
+
+    assert asked == []
+
+
+def test_a_join_that_races_a_disconnect_leaves_no_ghost() -> None:
+    """The disconnect was handled between the join's owner check and its presence entry."""
+    connections, _, members, _ = setup()
+    owner_of = connections.owner
+
+    def owner_then_disconnected(connection_id: str) -> str | None:
+        owner = owner_of(connection_id)
+        connections.forget(connection_id)  # the disconnect event, on another instance
+        return owner
+
+    connections.owner = owner_then_disconnected  # type: ignore[method-assign]
+
+    with pytest.raises(ConnectionNotFound):
+        members.join(BOB, "doc-1", "b-1")
+
+    assert connections.present("doc-1") == []
+
+
+def test_many_changes_at_once_are_announced_in_a_few_sends_covering_the_last() -> None:
+    """While one announcement of a document is under way, changes only ask it to go again."""
+    connections, realtime, members, _ = setup()
+    users = [User(f"u-{n}", f"User {n}") for n in range(20)]
+    for user in users:
+        connections.own(f"{user.id}-c", user.id)
+        realtime.connected.add(f"{user.id}-c")
+    first_send = threading.Event()
+    release = threading.Event()
+    send = realtime.send_to_group
+
+    def slow_send(group: str, target: str, argument: Any, excluded: Sequence[str] = ()) -> None:
+        first_send.set()
+        assert release.wait(5)
+        send(group, target, argument, excluded)
+
+    realtime.send_to_group = slow_send  # type: ignore[method-assign]
+    with ThreadPoolExecutor(len(users)) as pool:
+        leader = pool.submit(members.join, users[0], "doc-1", "u-0-c")
+        assert first_send.wait(5)
+        rest = [pool.submit(members.join, user, "doc-1", f"{user.id}-c") for user in users[1:]]
+        for joined in rest:
+            joined.result(5)  # each returned while the leader's send was held
+        release.set()
+        leader.result(5)
+
+    announced = realtime.sent_events("presence")
+    assert len(announced) == 2
+    assert len(announced[-1]["users"]) == len(users)
 
 
 def test_typing_reaches_the_documents_other_users_only() -> None:
@@ -109,11 +172,17 @@ def test_typing_reaches_the_documents_other_users_only() -> None:
     members.join(BOB, "doc-1", "b-1")
     members.join(CAROL, "doc-2", "c-1")
 
+    sent_before = len(realtime.sent)
     events.handle(ClientEvent("a-1", ALICE.id, "typing", ["doc-1"]))
 
-    assert realtime.to_connections == [
-        (["b-1"], "typing", {"documentId": "doc-1", "user": {"id": "alice-id", "name": "Alice"}})
+    assert realtime.sent[sent_before:] == [
+        (
+            "document:doc-1",
+            "typing",
+            {"documentId": "doc-1", "user": {"id": "alice-id", "name": "Alice"}},
+        )
     ]
+    assert sorted(realtime.excluded[-1]) == ["a-1", "a-2"]
 
 
 @pytest.mark.parametrize(
@@ -133,7 +202,7 @@ def test_typing_from_anywhere_else_reaches_nobody(event: ClientEvent) -> None:
 
     events.handle(event)
 
-    assert realtime.to_connections == []
+    assert realtime.sent_events("typing") == []
 
 
 def test_typing_too_often_is_dropped() -> None:
@@ -144,7 +213,7 @@ def test_typing_too_often_is_dropped() -> None:
     for _ in range(5):
         events.handle(ClientEvent("a-1", ALICE.id, "typing", ["doc-1"]))
 
-    assert len(realtime.to_connections) == 1
+    assert len(realtime.sent_events("typing")) == 1
 
 
 def test_an_anonymous_connection_is_nobodys() -> None:
@@ -153,3 +222,53 @@ def test_an_anonymous_connection_is_nobodys() -> None:
     events.handle(Connected("anon", ""))
 
     assert connections.owner("anon") is None
+
+
+class RevokedDuringJoin:
+    """Access that admits the first check and refuses every later one: the user's membership
+    is revoked while their join is between its check and its group add."""
+
+    def __init__(self) -> None:
+        self.checks = 0
+
+    def allows(self, user: User, action: object, document_id: str) -> bool:
+        self.checks += 1
+        return self.checks == 1
+
+
+def test_a_join_that_races_a_revocation_takes_the_connection_back_out() -> None:
+    connections, realtime, _, _ = setup()
+    members = MembershipService(RevokedDuringJoin(), realtime, connections, Announcer())
+
+    with pytest.raises(Forbidden):
+        members.join(ALICE, "doc-1", "a-1")
+
+    assert realtime.groups == {"document:doc-1": set()}
+    assert connections.present("doc-1") == []
+
+
+def test_a_failed_announcement_leaves_the_next_one_free_to_run() -> None:
+    connections, realtime, members, _ = setup()
+    members.join(ALICE, "doc-1", "a-1")
+    announcer = Announcer()
+    realtime.down = True
+    with pytest.raises(RealtimeUnavailable):
+        announcer.announce(connections, realtime, "doc-1")
+    realtime.down = False
+
+    announcer.announce(connections, realtime, "doc-1")
+
+    assert realtime.sent_events("presence")[-1]["users"] == [{"id": "alice-id", "name": "Alice"}]
+
+
+def test_joining_again_refreshes_the_entry_and_announces_nothing() -> None:
+    """The page joins again every few minutes so that its entry does not expire; in a big
+    room that must not cost an announcement each time."""
+    _, realtime, members, _ = setup()
+    members.join(ALICE, "doc-1", "a-1")
+    announced = len(realtime.sent_events("presence"))
+
+    members.join(ALICE, "doc-1", "a-1")
+
+    assert len(realtime.sent_events("presence")) == announced
+    assert realtime.groups == {"document:doc-1": {"a-1"}}

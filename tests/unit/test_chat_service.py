@@ -12,12 +12,15 @@ from chat.errors import (
     ConnectionNotFound,
     Forbidden,
     MaybeStored,
+    MaybeStoredBefore,
     MessageIdConflict,
     NotDelivered,
     NotStored,
+    StoreUnavailable,
 )
 from chat.identity import User
-from chat.messages import Cursor, OlderThan
+from chat.messages import Cursor, Message, OlderThan
+from chat.presence import Announcer
 from chat.service import Draft, HistoryService, MembershipService, PostingService
 from tests.fixtures.chat import (
     ALICE,
@@ -36,7 +39,7 @@ def membership(
     realtime: RecordingRealtime, *, access: DocumentAccess | None = None
 ) -> MembershipService:
     connections = InMemoryConnections(ALICE_CONNECTIONS)
-    return MembershipService(access or AllowAll(), realtime, connections)
+    return MembershipService(access or AllowAll(), realtime, connections, Announcer())
 
 
 def posting_service(
@@ -115,13 +118,52 @@ def test_reusing_an_id_for_a_different_message_is_a_conflict_that_changes_nothin
 def test_when_the_store_fails_nothing_is_broadcast_and_the_sender_hears_not_stored(
     store: InMemoryMessageStore, realtime: RecordingRealtime
 ) -> None:
+    """The id is the one this request made: no other try can ever store under it."""
     store.down = True
 
     with pytest.raises(NotStored) as raised:
-        posting_service(store, realtime).post(ALICE, "doc-1", Draft("hello", id="c-1"))
+        posting_service(store, realtime).post(ALICE, "doc-1", Draft("hello"))
 
     assert raised.value.body()["error"]["stored"] is False
+    assert raised.value.body()["error"]["id"] == "m0001"
     assert realtime.sent == []
+
+
+def test_when_the_store_fails_a_send_with_the_clients_id_hears_it_may_be_stored_before(
+    store: InMemoryMessageStore, realtime: RecordingRealtime
+) -> None:
+    """Found with Cosmos DB stalled: a try answered null, its retries with the same id
+    answered false while the breaker failed them fast, and the first try landed later."""
+    store.down = True
+
+    with pytest.raises(MaybeStoredBefore) as raised:
+        posting_service(store, realtime).post(ALICE, "doc-1", Draft("hello", id="c-1"))
+
+    body = raised.value.body()["error"]
+    assert (body["code"], body["stored"], body["id"]) == ("store_unavailable", None, "c-1")
+    assert realtime.sent == []
+
+
+class UnreadableStore(InMemoryMessageStore):
+    """Writes work; reading a message back fails, as a read that times out does."""
+
+    def get(self, document_id: str, message_id: str) -> Message | None:
+        raise StoreUnavailable("the read timed out")
+
+
+def test_when_the_id_is_taken_and_its_message_cannot_be_read_the_sender_never_hears_false(
+    realtime: RecordingRealtime,
+) -> None:
+    """The id holds something (this message or another): "nothing stored" would be a lie."""
+    store = UnreadableStore()
+    service = posting_service(store, realtime)
+    service.post(ALICE, "doc-1", Draft("hello", id="c-1"))
+
+    with pytest.raises(MaybeStoredBefore) as raised:
+        service.post(ALICE, "doc-1", Draft("hello", id="c-1"))
+
+    assert raised.value.body()["error"]["stored"] is None
+    assert len(realtime.sent) == 1
 
 
 def test_when_the_store_does_not_answer_the_sender_hears_it_may_be_stored(

@@ -34,6 +34,24 @@ function isTransient(error) {
   return status === 0 || status === 408 || status === 429 || status >= 500;
 }
 
+// The service's `connected` event for a new connection is on its way: the server answers at
+// once rather than hold a worker waiting for it, so the join is tried again soon.
+const NOT_YET_KNOWN = 'connection_not_yet_known';
+const NOT_YET_KNOWN_RETRY_MS = [200, 400, 800];
+
+function retryDelay(error, attempt) {
+  if (error instanceof ApiError && error.code === NOT_YET_KNOWN) {
+    const base = NOT_YET_KNOWN_RETRY_MS[Math.min(attempt, NOT_YET_KNOWN_RETRY_MS.length) - 1];
+    return Math.round(base * (0.8 + Math.random() * 0.4));
+  }
+  return backoffDelay(attempt);
+}
+
+// docchat keeps a presence entry 15 minutes after its last join: most disconnects are
+// reported by the service, but not all (a service restart reports none). While live, the
+// page joins again this often, which refreshes its entry and announces nothing.
+const PRESENCE_REFRESH_MS = 5 * 60 * 1000;
+
 export class ChatSession {
   store = new MessageStore();
   #api;
@@ -51,6 +69,8 @@ export class ChatSession {
   // Ids of our messages waiting to be sent, oldest first; one is sent at a time.
   #outbox = [];
   #sending = false;
+  // The timer that keeps this connection's presence entry fresh while live.
+  #presenceRefresh = null;
 
   constructor({ documentId, api, user, onChange, onNotice }) {
     this.documentId = documentId;
@@ -85,8 +105,9 @@ export class ChatSession {
     const generation = ++this.#generation;
     const current = () => !this.#closed && generation === this.#generation;
     this.#setSyncState(SYNC_STATE.LOADING);
+    let delay = 0;
     for (let attempt = 0; current(); attempt += 1) {
-      await sleep(backoffDelay(attempt));
+      await sleep(delay);
       if (!current()) return;
       try {
         if (connectionId) await this.#api.join(this.documentId, connectionId);
@@ -106,6 +127,7 @@ export class ChatSession {
         if (!current()) return;
         if (isTransient(error)) {
           this.#onNotice(`Couldn't update this document: ${error.message}. Retrying…`);
+          delay = retryDelay(error, attempt + 1);
           continue;
         }
         this.#onNotice(`Couldn't open this document: ${error.message}`);
@@ -115,6 +137,7 @@ export class ChatSession {
       if (!current()) return;
       this.#onNotice(null);
       this.#setSyncState(connectionId ? SYNC_STATE.LIVE : SYNC_STATE.OFFLINE);
+      if (connectionId) this.#keepPresent(connectionId);
       // Live pushes that came during the catch-up may have left a gap behind them.
       this.#fillGaps();
       return;
@@ -154,9 +177,15 @@ export class ChatSession {
     if (event?.documentId === this.documentId) this.presence.update(event.users ?? []);
   }
 
-  /** A `typing` event: someone else in the document is typing. */
+  /**
+   * A `typing` event: someone else in the document is typing. The server excludes the
+   * typist's own connections, except with the SignalR output binding, which cannot: so our
+   * own user's typing is dropped here.
+   */
   receiveTyping(event) {
-    if (event?.documentId === this.documentId && event.user) this.presence.typed(event.user);
+    if (event?.documentId !== this.documentId || !event.user) return;
+    if (event.user.id === this.#user.id) return;
+    this.presence.typed(event.user);
   }
 
   async loadOlder() {
@@ -211,6 +240,7 @@ export class ChatSession {
 
   async close(connectionId) {
     this.#closed = true;
+    this.#stopRefreshing();
     this.presence.clear();
     this.read.close();
     if (!connectionId) return;
@@ -332,7 +362,21 @@ export class ChatSession {
     this.store.addCaughtUp(items);
   }
 
+  #keepPresent(connectionId) {
+    this.#stopRefreshing();
+    this.#presenceRefresh = setInterval(() => {
+      // Best effort: a failed refresh is tried again next time, well before the entry expires.
+      this.#api.join(this.documentId, connectionId).catch(() => {});
+    }, PRESENCE_REFRESH_MS);
+  }
+
+  #stopRefreshing() {
+    clearInterval(this.#presenceRefresh);
+    this.#presenceRefresh = null;
+  }
+
   #setSyncState(state) {
+    if (state !== SYNC_STATE.LIVE) this.#stopRefreshing();
     if (state === this.#syncState) return;
     this.#syncState = state;
     this.#onChange();
