@@ -5,7 +5,7 @@ Starts the whole local stack on ``--instances`` app hosts behind the front door,
 ``--senders`` in turn, that many concurrent senders post to one document through the service
 route for ``--seconds`` (at most ``--messages`` each round), each sending its next message
 as soon as the last is answered. Reports accepted messages/s (201s over the round's time),
-the send latency of the 201s at p50/p99, every other answer, and the head conflicts and
+the send latency of the 201s at p50/p99, the app hosts' CPU per message, every other answer, and the head conflicts and
 retries the store counts where it exposes them. Then reads the document's whole history
 back and checks that its seqs are 1..n, each once, and that every 201 names a message the
 history holds under that seq. Writes bench/results/hot_document.json. See bench/README.md.
@@ -26,6 +26,7 @@ import aiohttp
 from bench.live import (
     RESULTS,
     add_stack_options,
+    host_cpu_seconds,
     percentiles_ms,
     post_message,
     read_history,
@@ -51,6 +52,7 @@ class Round:
     answers: dict[str, int] = field(default_factory=dict)
     failed: int = 0
     seconds: float = 0.0
+    host_cpu_seconds: float = 0.0
 
     def figures(self) -> dict[str, Any]:
         return {
@@ -61,6 +63,8 @@ class Round:
             "answers": self.answers,
             "failed": self.failed,
             "seconds": self.seconds,
+            "host_cpu_ms_per_message": self.host_cpu_seconds * 1e3 / max(len(self.accepted), 1),
+            "host_cpu_cores": self.host_cpu_seconds / self.seconds,
         }
 
 
@@ -112,9 +116,10 @@ async def _round(
         while time.monotonic() < deadline and (number := next(numbers)) < options.messages:
             await _send(session, stack, done, f"s{senders}-{number}")
 
-    started = time.monotonic()
+    started, cpu = time.monotonic(), host_cpu_seconds(stack)
     await asyncio.gather(*(sender() for _ in range(senders)))
     done.seconds = time.monotonic() - started
+    done.host_cpu_seconds = host_cpu_seconds(stack) - cpu
     return done
 
 
@@ -160,13 +165,14 @@ def _print(report: dict[str, Any]) -> None:
         f"one document, {arguments['instances']} instances, "
         f"{arguments['latency_ms']} ms added latency"
     )
-    print("senders | accepted msg/s | p50 ms | p99 ms | other answers | failed")
+    print("senders | accepted msg/s | p50 ms | p99 ms | host CPU/msg | other answers | failed")
     for done in report["rounds"]:
         latency = done["send_latency_ms"]
         print(
             f"{done['senders']:>7} | {done['messages_per_second']:>14.0f} | "
             f"{latency['p50'] or 0:>6.1f} | {latency['p99'] or 0:>6.1f} | "
-            f"{done['answers'] or '-'} | {done['failed']}"
+            f"{done['host_cpu_ms_per_message']:>7.1f} ms | {done['answers'] or '-'} | "
+            f"{done['failed']}"
         )
     best = max(report["rounds"], key=lambda done: done["messages_per_second"])
     met = (
