@@ -5,7 +5,8 @@ Starts the whole local stack on ``--instances`` app hosts behind the front door,
 ``--senders`` in turn, that many concurrent senders post to one document through the service
 route for ``--seconds`` (at most ``--messages`` each round), each sending its next message
 as soon as the last is answered. Reports accepted messages/s (201s over the round's time),
-the send latency of the 201s at p50/p99, the app hosts' CPU per message, every other answer, and the head conflicts and
+the send latency of the 201s at p50/p99, the app hosts' CPU per message, every other answer,
+and the head conflicts and
 retries the store counts where it exposes them. Then reads the document's whole history
 back and checks that its seqs are 1..n, each once, and that every 201 names a message the
 history holds under that seq. Writes bench/results/hot_document.json. See bench/README.md.
