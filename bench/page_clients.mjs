@@ -38,6 +38,16 @@ const emit = (event, fields = {}) => process.stdout.write(JSON.stringify({ event
 const NOT_YET_KNOWN = "connection_not_yet_known";
 const STUCK_MS = 10_000;
 
+// The page's retry of a failed sync (chat-session.js retryDelay): a join whose connection is
+// not yet known again soon, anything else on the back-off of backoff.js.
+const NOT_YET_KNOWN_RETRY_MS = [200, 400, 800];
+
+function retryDelay(error, attempt) {
+  if (error.code !== NOT_YET_KNOWN) return backoffDelay(attempt);
+  const base = NOT_YET_KNOWN_RETRY_MS[Math.min(attempt, NOT_YET_KNOWN_RETRY_MS.length) - 1];
+  return Math.round(base * (0.8 + Math.random() * 0.4));
+}
+
 const counts = { stuckRestarts: 0, joins: 0, syncFailures: 0, syncs: 0, connections: 0, typingHeard: 0, typingSent: 0, messagesHeard: 0 };
 let presenceWanted = null;
 let seqWanted = null;
@@ -95,8 +105,10 @@ class PageClient {
     this.connectionId = connectionId;
     const mine = ++this.#generation;
     const began = Date.now();
+    let delay = 0;
     for (let attempt = 0; mine === this.#generation; attempt += 1) {
-      await sleep(backoffDelay(attempt));
+      await sleep(delay);
+      if (mine !== this.#generation) return;
       try {
         await this.call("POST", `${documentPath}/join`, { connectionId });
         counts.joins += 1;
@@ -111,6 +123,7 @@ class PageClient {
           this.restart();
           return;
         }
+        delay = retryDelay(error, attempt + 1);
         continue;
       }
       counts.syncs += 1;
