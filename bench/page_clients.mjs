@@ -16,7 +16,7 @@
 //   {"command": "expect", "seq": n}              emit caughtUp once every client holds 1..n
 //   {"command": "stats"}                         emit stats
 // stdout events (JSON lines, times in wall-clock ms): ready {at, clients}, presence {at},
-// caughtUp {at}, stats {...}.
+// caughtUp {at, times: [when each client came to hold 1..n]}, stats {...}.
 
 import * as readline from "node:readline";
 import { performance } from "node:perf_hooks";
@@ -254,11 +254,17 @@ function checkPresence() {
   }
 }
 
+// When each client came to hold 1..seqWanted, in the order they did.
+let caughtAt = new Map();
+
 function checkCaughtUp() {
   if (seqWanted === null || clients.length < config.users.length) return;
-  if (clients.every((client) => client.holdsUpTo(seqWanted))) {
+  for (const client of clients) {
+    if (!caughtAt.has(client) && client.holdsUpTo(seqWanted)) caughtAt.set(client, now());
+  }
+  if (caughtAt.size === clients.length) {
     seqWanted = null;
-    emit("caughtUp");
+    emit("caughtUp", { times: [...caughtAt.values()] });
   }
 }
 
@@ -272,6 +278,7 @@ readline.createInterface({ input: process.stdin }).on("line", (line) => {
     checkPresence();
   } else if (command.command === "expect") {
     seqWanted = command.seq;
+    caughtAt = new Map();
     checkCaughtUp();
   } else if (command.command === "stats") {
     const cpu = process.cpuUsage();

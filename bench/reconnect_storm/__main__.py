@@ -137,6 +137,7 @@ async def _storm(stack: LocalStack, backend: str, options: argparse.Namespace) -
     return {
         "caught_up_s": None if caught_up is None else caught_up - back,
         "newest_seq_when_back": timeline["newest_seq"],
+        "listeners_caught_up_s": timeline["listeners_caught_up_s"],
         "rates": {
             "before": answers.rates(started, killed),
             "down": answers.rates(killed, back),
@@ -169,16 +170,34 @@ async def _outage(
     for node in processes:
         await node.send({"command": "expect", "seq": newest})
     caught_up: float | None
+    each: list[float] = []
     try:
         done = await asyncio.gather(
             *(node.expect("caughtUp", CAUGHT_UP_TIMEOUT) for node in processes)
         )
         caught_up = max(event["at"] for event in done) / 1000
+        each = [at / 1000 - back for event in done for at in event["times"]]
     except TimeoutError:
         caught_up = None
     await asyncio.sleep(max(0.0, (caught_up or time.time()) + options.after - time.time()))
     ended = time.time()
-    return {"moments": (started, killed, back, caught_up, ended), "newest_seq": newest}
+    return {
+        "moments": (started, killed, back, caught_up, ended),
+        "newest_seq": newest,
+        "listeners_caught_up_s": _spread(each),
+    }
+
+
+def _spread(seconds: list[float]) -> dict[str, float] | None:
+    """The median, 90th percentile and last of when each listener caught up."""
+    if not seconds:
+        return None
+    ordered = sorted(seconds)
+    return {
+        "p50": ordered[len(ordered) // 2],
+        "p90": ordered[int(len(ordered) * 0.9)],
+        "last": ordered[-1],
+    }
 
 
 async def _sender(
@@ -266,6 +285,12 @@ def _print(backend: str, report: dict[str, Any]) -> None:
         f"{backend}: last listener caught up (seq {report['newest_seq_when_back']}) {shown} "
         f"after the emulator answered (aim <= {CAUGHT_UP_AIM_S:g} s: {'met' if met else 'MISSED'})"
     )
+    spread = report["listeners_caught_up_s"]
+    if spread:
+        print(
+            f"  listeners caught up after p50 {spread['p50']:.2f} s, p90 {spread['p90']:.2f} s, "
+            f"last {spread['last']:.2f} s"
+        )
     rates = report["rates"]
     for window, figures in rates.items():
         print(
