@@ -36,6 +36,9 @@ _REST_CALL = re.compile(r" (GET|HEAD|POST|PUT|PATCH|DELETE) (/api/\S+) (\d{3}) "
 _HEALTH_PATH = "/api/health"
 #: The real-time backends, as the app setting DOCCHAT_REALTIME names them.
 BACKENDS = ("signalr", "webpubsub")
+#: How often a history page answered 503 is asked for, and the pause between.
+_READ_TRIES = 20
+_READ_PAUSE = 0.5
 #: The catch-up cursor of position 0: before a document's first message.
 FIRST_CURSOR = Cursor(0).encode()
 #: The page-like clients (both backends) the scale-out benchmarks drive.
@@ -159,20 +162,33 @@ async def read_history(
     session: aiohttp.ClientSession, stack: LocalStack, document: str, reader: str
 ) -> list[dict[str, Any]]:
     """Every message of ``document``, oldest first, read back as the user ``reader`` through
-    the catch-up route (``?after=`` from position 0, page by page)."""
+    the catch-up route (``?after=`` from position 0, page by page); a page answered 503 (the
+    store busy, or its breaker open, under load) is asked again, ``_READ_TRIES`` times."""
     url = f"{stack.base_url}/api/documents/{quote(document, safe='')}/messages"
     headers = {"x-ms-client-principal-id": reader, "x-ms-client-principal-name": reader}
     after: str | None = FIRST_CURSOR
     messages: list[dict[str, Any]] = []
     while after:
-        params = {"after": after, "limit": "100"}
-        async with session.get(url, params=params, headers=headers) as response:
-            if response.status != 200:
-                raise RuntimeError(f"reading {document} answered {response.status}")
-            page = await response.json()
+        page = await _history_page(session, url, {"after": after, "limit": "100"}, headers)
         messages.extend(page["items"])
         after = page.get("continuationToken")
     return messages
+
+
+async def _history_page(
+    session: aiohttp.ClientSession, url: str, params: dict[str, str], headers: dict[str, str]
+) -> dict[str, Any]:
+    status = 0
+    for _ in range(_READ_TRIES):
+        async with session.get(url, params=params, headers=headers) as response:
+            status = response.status
+            if status == 200:
+                page: dict[str, Any] = await response.json()
+                return page
+        if status != 503:
+            break
+        await asyncio.sleep(_READ_PAUSE)
+    raise RuntimeError(f"reading {url} answered {status}")
 
 
 def stack_rss_mb(stack: LocalStack) -> dict[str, float]:
