@@ -18,10 +18,9 @@ report every disconnect, and an entry nobody cleans up must not stay. Expired it
 never returned, even before Cosmos DB removes them.
 
 Expected RU (1 KB items): connect ~6 (one upsert); join ~1 (owner read) + ~1 (is the
-connection present already?) + ~6 (presence
-upsert) + ~7 (patching the owner) + the presence query ~3 (once per coalesced
-announcement); typing ~3 (one query); a presence read ~3; disconnect ~1 + ~6 + ~6 per
-document joined (+ ~1 per retry when a join changed the owner meanwhile); a revocation
+connection present already?) + ~6 (presence upsert) + ~7 (patching the owner) + the
+presence query ~3 (once per coalesced announcement); typing ~1 (a point read of the
+typist's entry); a presence read ~3; disconnect ~1 + ~6 + ~6 per document joined (+ ~1 per retry when a join changed the owner meanwhile); a revocation
 ~3 (the user's entries) + ~7 per entry marked.
 """
 
@@ -107,16 +106,14 @@ class CosmosConnections:
         self._delete(document_id, _presence_id(connection_id))
         self._patch_joined(connection_id, document_id, joined=False)
 
-    def is_present(self, document_id: str, connection_id: str) -> bool:
+    def entry(self, document_id: str, connection_id: str) -> Present | None:
         deadline = self._container.deadline()
         item = self._container.read_item(document_id, _presence_id(connection_id), deadline)
-        return item is not None and "revoked" not in item
+        return None if item is None or "revoked" in item else _present(item)
 
     def present(self, document_id: str) -> list[Present]:
         items = self._container.query(document_id, PRESENT, {}, MAX_PRESENT)
-        return [
-            Present(item["connectionId"], User(item["userId"], item["userName"])) for item in items
-        ]
+        return [_present(item) for item in items]
 
     def of_user(self, document_id: str, user_id: str) -> list[str]:
         items = self._container.query(document_id, OF_USER, {"@userId": user_id}, MAX_PRESENT)
@@ -208,6 +205,10 @@ class CosmosConnections:
             return True
 
         return self._container.call(patch, writing=True)
+
+
+def _present(item: dict[str, Any]) -> Present:
+    return Present(item["connectionId"], User(item["userId"], item["userName"]))
 
 
 def _partition_of(connection_id: str) -> str:

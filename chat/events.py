@@ -93,26 +93,27 @@ class EventService:
             self._announcer.announce(self._connections, self._realtime, document_id)
 
     def typing(self, event: ClientEvent) -> None:
-        """Tell the document's other users' connections that this user is typing: one
-        presence query (~3 RU) and ONE group send that excludes the typist's connections,
-        whatever the room's size.
+        """Tell the document's other connections that this user is typing: one point read
+        of the typist's presence entry (~1 RU) and ONE group send that excludes the typing
+        connection, whatever the room's size. (The user's other tabs hear it too, and drop
+        their own user's typing: finding them would cost a query per keystroke burst.)
 
         Only a connection that has joined the document may; too frequent ones are dropped.
         """
         document_id = _document_of(event)
         if document_id is None:
             return
-        present = self._connections.present(document_id)
-        typist = next((p for p in present if p.connection_id == event.connection_id), None)
+        typist = self._connections.entry(document_id, event.connection_id)
         if typist is None or typist.user.id != event.user_id:
             return
         try:
             self._typing_rate.take(event.connection_id)
         except RateLimited:
             return
-        own = [p.connection_id for p in present if p.user.id == typist.user.id]
         payload = {"documentId": document_id, "user": user_json(typist.user)}
-        self._realtime.send_to_group(group_of(document_id), TYPING, payload, excluded=own)
+        self._realtime.send_to_group(
+            group_of(document_id), TYPING, payload, excluded=[event.connection_id]
+        )
 
 
 def _document_of(event: ClientEvent) -> str | None:

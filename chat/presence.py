@@ -67,8 +67,8 @@ class Connections(Protocol):
         """The connection no longer hears the document (fine if it did not)."""
         ...
 
-    def is_present(self, document_id: str, connection_id: str) -> bool:
-        """Whether the connection is present in the document (a join is then a refresh)."""
+    def entry(self, document_id: str, connection_id: str) -> Present | None:
+        """The connection's entry, if it is present in the document (not revoked)."""
         ...
 
     def present(self, document_id: str) -> list[Present]:

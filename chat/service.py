@@ -107,7 +107,7 @@ class MembershipService:
         """
         _require(self._access, user, Action.JOIN, document_id)
         self._require_owner(user, connection_id, self._owner_now(connection_id))
-        refresh = self._connections.is_present(document_id, connection_id)
+        refresh = self._connections.entry(document_id, connection_id) is not None
         if not self._connections.enter(document_id, Present(connection_id, user)):
             self._connections.leave(document_id, connection_id)
             raise ConnectionNotFound("that connection closed while it joined: connect again")

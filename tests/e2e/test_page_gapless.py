@@ -353,3 +353,42 @@ def test_twenty_senders_through_a_realtime_service_restart_leave_the_page_with_e
         own = [seq_of[sent.id] for sent in run.sent if sent.sender == sender]
         assert own == sorted(own), f"sender {sender}: seqs out of order {own}"
     assert watcher.snapshot()["notice"] is None
+
+
+# The page's own ChatSession, whose join keeps answering connection_not_yet_known (the app
+# failed to handle this connection's connected event): how long until it asks for a new
+# connection, and how often it tried the join meanwhile.
+STUCK_JOIN_PROBE = """async () => {
+  const { ChatSession } = await import('/js/chat-session.js');
+  const { ApiError } = await import('/js/api.js');
+  let joins = 0;
+  const api = {
+    join: async () => {
+      joins += 1;
+      throw new ApiError(503, 'connection_not_yet_known', 'not yet reported');
+    },
+  };
+  const began = Date.now();
+  const given = await new Promise((resolve) => {
+    const session = new ChatSession({
+      documentId: 'probe', api, user: { id: 'alice' }, onChange: () => {}, onNotice: () => {},
+      onUnknownConnection: (connectionId) => resolve(connectionId),
+    });
+    session.sync('conn-stuck');
+  });
+  return { given, joins, waited: Date.now() - began };
+}"""
+
+
+def test_a_page_whose_connection_stays_unknown_connects_again(open_page: OpenPage) -> None:
+    """A connected event the app failed to handle (a store timeout under load) would leave
+    every join not-yet-known for good: after about 3 s of that the page asks for a new
+    connection, whose connected event comes afresh."""
+    page = open_page("stuck")
+    page.open("Alice", new_document_id("stuck"))
+
+    probe: dict[str, Any] = page.evaluate(f"({STUCK_JOIN_PROBE})()")
+
+    assert probe["given"] == "conn-stuck"
+    assert 3000 <= probe["waited"] < 8000
+    assert probe["joins"] >= 4  # retried soon (0.2, 0.4, 0.8 s...) before giving up

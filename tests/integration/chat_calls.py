@@ -53,11 +53,13 @@ async def membership(
     document_id: str,
     connection_id: str,
     headers: dict[str, str],
+    *,
+    within: float = NOT_YET_KNOWN_SECONDS,
 ) -> Answer:
     """Call ``join_document`` or ``leave_document`` for one connection. A join the app
     answers ``connection_not_yet_known`` (the service's connected event is on its way) is
-    tried again soon, as the page does, for at most :data:`NOT_YET_KNOWN_SECONDS`."""
-    deadline = asyncio.get_running_loop().time() + NOT_YET_KNOWN_SECONDS
+    tried again soon, as the page does, for at most ``within`` seconds."""
+    deadline = asyncio.get_running_loop().time() + within
     while True:
         answer = await host.call(
             function,
@@ -65,12 +67,12 @@ async def membership(
             headers=headers,
             body={"connectionId": connection_id},
         )
-        if not _not_yet_known(answer) or asyncio.get_running_loop().time() > deadline:
+        if not not_yet_known(answer) or asyncio.get_running_loop().time() > deadline:
             return answer
         await asyncio.sleep(NOT_YET_KNOWN_RETRY_SECONDS)
 
 
-def _not_yet_known(answer: Answer) -> bool:
+def not_yet_known(answer: Answer) -> bool:
     return answer.status_code == 503 and b"connection_not_yet_known" in answer.get_body()
 
 

@@ -157,7 +157,7 @@ def test_a_revoked_entry_leaves_presence_but_is_still_found_for_its_user(
     connections.leave("doc-1", "a-1")
     connections.revoke("doc-1", "a-1")  # gone meanwhile: nothing to hide
     assert connections.of_user("doc-1", ALICE.id) == ["a-2"]
-    assert not connections.is_present("doc-1", "a-2")
+    assert connections.entry("doc-1", "a-2") is None
     connections.enter("doc-1", Present("a-2", ALICE))  # a member again, joined again
-    assert connections.is_present("doc-1", "a-2")
+    assert connections.entry("doc-1", "a-2") == Present("a-2", ALICE)
     assert sorted(p.connection_id for p in connections.present("doc-1")) == ["a-2", "b-1"]

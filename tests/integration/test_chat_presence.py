@@ -84,7 +84,7 @@ async def test_each_user_sees_who_is_in_the_document_and_who_is_typing(
 
 
 @pytest.mark.parametrize("instances", INSTANCES)
-async def test_typing_never_reaches_the_typist_or_another_document(
+async def test_typing_never_reaches_the_typing_connection_or_another_document(
     load_app: LoadApp, listen: Callable[..., Any], instances: int
 ) -> None:
     document, elsewhere = doc(f"typing-{instances}"), doc(f"typing-elsewhere-{instances}")
@@ -96,6 +96,8 @@ async def test_typing_never_reaches_the_typist_or_another_document(
 
     await alice.send(TYPING, document)
     assert (await next_of(bob, TYPING))["user"] == users(ALICE)[0]
+    # Her other tab hears it, and the page drops its own user's typing.
+    assert (await next_of(alice_again, TYPING))["user"] == users(ALICE)[0]
     await bob.send(TYPING, document)
 
     for listener in (alice, alice_again):

@@ -144,6 +144,13 @@ function connect() {
   created.start();
 }
 
+// Drops the live connection for a new one; its onConnected re-joins the open document.
+function reconnect() {
+  const old = connection;
+  connect();
+  old?.stop();
+}
+
 // Leaves the open document, if any, and empties what it showed.
 function closeDocument() {
   session?.close(connection?.connectionId);
@@ -164,6 +171,10 @@ function openDocument(documentId) {
     user,
     onChange: () => created === session && scheduleRender(),
     onNotice: (message) => created === session && notice.show(message),
+    // The app never learned whose this connection is: a new one brings a new connected event.
+    onUnknownConnection: (connectionId) => {
+      if (created === session && connection?.connectionId === connectionId) reconnect();
+    },
   });
   session = created;
 

@@ -38,6 +38,14 @@ function isTransient(error) {
 // once rather than hold a worker waiting for it, so the join is tried again soon.
 const NOT_YET_KNOWN = 'connection_not_yet_known';
 const NOT_YET_KNOWN_RETRY_MS = [200, 400, 800];
+// The `connected` event usually arrives within milliseconds. If the app failed to handle it
+// (its store timed out under load), it never learns whose the connection is and every join
+// stays not-yet-known: after this long the page connects again, which brings a new event.
+const NOT_YET_KNOWN_GIVE_UP_MS = 3000;
+
+function isStuck(error, began) {
+  return error instanceof ApiError && error.code === NOT_YET_KNOWN && Date.now() - began > NOT_YET_KNOWN_GIVE_UP_MS;
+}
 
 function retryDelay(error, attempt) {
   if (error instanceof ApiError && error.code === NOT_YET_KNOWN) {
@@ -72,12 +80,15 @@ export class ChatSession {
   // The timer that keeps this connection's presence entry fresh while live.
   #presenceRefresh = null;
 
-  constructor({ documentId, api, user, onChange, onNotice }) {
+  #onUnknownConnection;
+
+  constructor({ documentId, api, user, onChange, onNotice, onUnknownConnection = () => {} }) {
     this.documentId = documentId;
     this.#api = api;
     this.#user = user;
     this.#onChange = onChange;
     this.#onNotice = onNotice;
+    this.#onUnknownConnection = onUnknownConnection;
     this.store.subscribe(onChange);
     this.presence = new PresenceState(onChange);
     this.read = new ReadMarker({ report: (seq) => api.markRead(documentId, seq), onChange });
@@ -106,6 +117,7 @@ export class ChatSession {
     const current = () => !this.#closed && generation === this.#generation;
     this.#setSyncState(SYNC_STATE.LOADING);
     let delay = 0;
+    const began = Date.now();
     for (let attempt = 0; current(); attempt += 1) {
       await sleep(delay);
       if (!current()) return;
@@ -125,6 +137,10 @@ export class ChatSession {
         });
       } catch (error) {
         if (!current()) return;
+        if (isStuck(error, began)) {
+          this.#onUnknownConnection(connectionId);
+          return;
+        }
         if (isTransient(error)) {
           this.#onNotice(`Couldn't update this document: ${error.message}. Retrying…`);
           delay = retryDelay(error, attempt + 1);
