@@ -247,7 +247,6 @@ module signalr 'app/signalr.bicep' = if (realtimeBackend == 'signalr') {
     tags: tags
     sku: realtimeSku
     units: realtimeUnits
-    functionAppName: api.outputs.name
     // The app's own origin too, for a page served next to it.
     allowedOrigins: union([
       'https://${api.outputs.defaultHostname}'
@@ -265,7 +264,6 @@ module webPubSub 'app/webpubsub.bicep' = if (realtimeBackend == 'webpubsub') {
     tags: tags
     sku: realtimeSku
     units: realtimeUnits
-    functionAppName: api.outputs.name
     principalId: identity.outputs.principalId
   }
 }
@@ -278,3 +276,6 @@ output SERVICE_API_NAME string = api.outputs.name
 output SERVICE_API_URI string = 'https://${api.outputs.defaultHostname}'
 output COSMOS_ENDPOINT string = cosmos.outputs.endpoint
 output REALTIME_SERVICE_URI string = realtimeServiceUri
+// For the azd hook that wires the service's webhook once the code is deployed.
+output REALTIME_BACKEND string = realtimeBackend
+output REALTIME_SERVICE_NAME string = realtimeBackend == 'signalr' ? signalrName : webPubSubName
