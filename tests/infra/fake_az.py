@@ -53,7 +53,9 @@ def _keys_list(state: dict[str, Any], options: dict[str, str]) -> int:
     empty line where az prints a missing property with ``--output tsv``."""
     if state.get("host_down", 0) > 0:
         state["host_down"] -= 1
-        print("ERROR: Encountered an error (InternalServerError) from host runtime.", file=sys.stderr)
+        print(
+            "ERROR: Encountered an error (InternalServerError) from host runtime.", file=sys.stderr
+        )
         return 1
     name = options["--query"].removeprefix("systemKeys.")
     print(state["system_keys"].get(name, ""))

@@ -3,90 +3,23 @@ code is deployed, run by /bin/sh against a recording stand-in for ``az`` (fake_a
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+import yaml  # type: ignore[import-untyped]  # PyYAML, with schemathesis
 
 from tests.infra.bicep import INFRA, Template
-
-ROOT = Path(__file__).resolve().parents[2]
-HOOK = ROOT / "scripts" / "wire-realtime.sh"
-SUBSCRIPTION = "00000000-0000-0000-0000-00000000aaaa"
-SIGNALR_URL = (
-    f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-dev/providers/"
-    "Microsoft.SignalRService/signalR/sigr-x?api-version=2024-03-01"
+from tests.infra.hook_runner import (
+    APP,
+    HOOK,
+    ROOT,
+    SIGNALR_URL,
+    WEBPUBSUB_URL,
+    FakeAzure,
+    hook_problems,
 )
-WEBPUBSUB_URL = (
-    f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-dev/providers/"
-    "Microsoft.SignalRService/webPubSub/wps-x/hubs/documents?api-version=2024-03-01"
-)
-APP = "https://func-x.azurewebsites.net"
-
-
-@dataclass
-class Run:
-    returncode: int
-    stdout: str
-    stderr: str
-    calls: list[dict[str, Any]]
-    state: dict[str, Any]
-
-
-class FakeAzure:
-    """What the fake az knows (keys, resources) and what it was asked, across runs."""
-
-    def __init__(self, folder: Path, backend: str) -> None:
-        self.folder = folder
-        self.backend = backend
-        self.bin = folder / "bin"
-        self.bin.mkdir()
-        az = self.bin / "az"
-        az.write_text(f"#!{sys.executable}\n" + (Path(__file__).parent / "fake_az.py").read_text())
-        az.chmod(0o755)
-        self.state_file = folder / "state.json"
-        self.log = folder / "calls.jsonl"
-        self.save({"system_keys": {}, "resources": {}})
-
-    def save(self, state: dict[str, Any]) -> None:
-        self.state_file.write_text(json.dumps(state))
-
-    def load(self) -> dict[str, Any]:
-        return dict(json.loads(self.state_file.read_text()))
-
-    def run(self, stage: str, hook: Path = HOOK) -> Run:
-        self.log.write_text("")
-        env = {
-            "PATH": f"{self.bin}{os.pathsep}/usr/bin{os.pathsep}/bin",
-            "FAKE_AZ_STATE": str(self.state_file),
-            "FAKE_AZ_LOG": str(self.log),
-            "TMPDIR": str(self.folder),
-            "AZURE_SUBSCRIPTION_ID": SUBSCRIPTION,
-            "AZURE_RESOURCE_GROUP": "rg-dev",
-            "SERVICE_API_NAME": "func-x",
-            "SERVICE_API_URI": APP,
-            "REALTIME_BACKEND": self.backend,
-            "REALTIME_SERVICE_NAME": "sigr-x" if self.backend == "signalr" else "wps-x",
-            "DOCCHAT_HOOK_ATTEMPTS": "3",
-            "DOCCHAT_HOOK_PAUSE_SECONDS": "0",
-        }
-        done = subprocess.run(  # noqa: S603 - our own hook under /bin/sh, as azd runs it
-            ["/bin/sh", str(hook), stage],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        calls = [json.loads(line) for line in self.log.read_text().splitlines()]
-        return Run(done.returncode, done.stdout, done.stderr, calls, self.load())
 
 
 @pytest.fixture(params=["signalr", "webpubsub"])
@@ -104,7 +37,9 @@ def key_name(backend: str) -> str:
 
 def webhooks(body: dict[str, Any], backend: str) -> list[str]:
     properties = body["properties"]
-    entries = properties["upstream"]["templates"] if backend == "signalr" else properties["eventHandlers"]
+    entries = (
+        properties["upstream"]["templates"] if backend == "signalr" else properties["eventHandlers"]
+    )
     return [entry["urlTemplate"] for entry in entries]
 
 
@@ -114,7 +49,9 @@ def test_postdeploy_reads_the_key_and_writes_one_webhook_with_it(azure: FakeAzur
     assert run.returncode == 0, run.stderr
     [keys, rest] = run.calls
     assert keys["argv"][:3] == ["functionapp", "keys", "list"]
-    assert keys["argv"][keys["argv"].index("--query") + 1] == f"systemKeys.{key_name(azure.backend)}"
+    assert (
+        keys["argv"][keys["argv"].index("--query") + 1] == f"systemKeys.{key_name(azure.backend)}"
+    )
     method = "patch" if azure.backend == "signalr" else "put"
     assert rest["argv"][:5] == ["rest", "--method", method, "--url", resource_url(azure.backend)]
     assert webhooks(rest["body"], azure.backend) == [
@@ -211,3 +148,7 @@ def test_provisioning_asks_the_host_for_no_key() -> None:
     for path in INFRA.rglob("*.bicep"):
         text = path.read_text()
         assert not re.search(r"(?i)listKeys\(|/host/|systemkeys", text), path
+
+
+def test_the_requests_use_the_resource_types_names(tmp_path: Path) -> None:
+    assert hook_problems(HOOK, tmp_path) == []
