@@ -101,6 +101,10 @@ class Template:
         """The argument of a parameter's decorator, e.g. ``allowed`` or ``metadata``."""
         return self._evaluate(self.decorators[param][name], {})
 
+    def evaluate(self, node: tree_sitter.Node) -> object:
+        """Any expression of this template, with the parameters' defaults."""
+        return self._evaluate(node, {})
+
     def variable(self, name: str, params: Mapping[str, object]) -> object:
         return self._evaluate(self.variables[name], params)
 

@@ -168,6 +168,13 @@ def shape_problems(
     if "missing" in shape:
         return [f"{where}: no snapshot of {shape['missing']} (run snapshot_build.py)"]
     parts = _named(node)
+    if node.type == "object" and "discriminator" in shape:
+        selector = _property(node, shape["discriminator"])
+        value = template.evaluate(selector) if selector is not None else None
+        if value not in shape["variants"]:
+            known = sorted(shape["variants"])
+            return [f"{where}: {shape['discriminator']} {value!r} is none of {known}"]
+        return shape_problems(template, node, shape["variants"][value], f"{where}({value})")
     if node.type == "object" and "properties" in shape:
         problems: list[str] = []
         for prop in parts:

@@ -10,7 +10,8 @@ type and API version infra/ or the azd hooks write directly, and for each resour
 module parameter derives from (``resourceInput<...>``), bicep-types-az's generated
 ``types.json`` gives the property names. A shape is ``null`` (not checked), ``{"properties":
 {name: shape}}`` (exactly these names), ``{"items": shape}`` (each element), or
-``{"derived": "Type@version#pointer"}`` (see ``derived`` in resource_types.json).
+``{"derived": "Type@version#pointer"}`` (see ``derived`` in resource_types.json), or
+``{"discriminator": name, "variants": {value: shape}}`` (the variant its ``name`` selects).
 """
 
 from __future__ import annotations
@@ -90,7 +91,14 @@ def arm_shape(spec: dict[str, Any], definitions: dict[str, Any], depth: int) -> 
     if derived:
         return {"derived": derived["source"] if isinstance(derived, dict) else derived}
     if "discriminator" in spec:
-        return None
+        discriminator = spec["discriminator"]
+        return {
+            "discriminator": discriminator["propertyName"],
+            "variants": {
+                value: arm_shape(variant, definitions, depth + 1)
+                for value, variant in discriminator["mapping"].items()
+            },
+        }
     if spec.get("type") == "object" and "properties" in spec and "additionalProperties" not in spec:
         return {
             "properties": {
@@ -180,7 +188,11 @@ def derived_sources(shape: Shape) -> list[str]:
         return []
     if "derived" in shape:
         return [shape["derived"]]
-    children = [*shape.get("properties", {}).values(), shape.get("items")]
+    children = [
+        *shape.get("properties", {}).values(),
+        *shape.get("variants", {}).values(),
+        shape.get("items"),
+    ]
     return [source for child in children for source in derived_sources(child)]
 
 
