@@ -8,8 +8,49 @@ targetScope = 'subscription'
 @description('azd environment name; names and tags every resource.')
 param environmentName string
 
+// The regions that offer Flex Consumption, as the official azd Functions template lists them
+// (Azure-Samples/functions-quickstart-python-http-azd, infra/main.bicep), less the canary
+// region eastus2euap. azd offers only these when it asks for a location.
 @minLength(1)
 @description('Region for everything; it must offer Flex Consumption.')
+@allowed([
+  'australiaeast'
+  'australiasoutheast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northcentralus'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'southindia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'ukwest'
+  'westcentralus'
+  'westeurope'
+  'westus'
+  'westus2'
+  'westus3'
+])
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
 param location string
 
 @description('How docchat knows a caller (DOCCHAT_AUTH): App Service Authentication, or bearer tokens.')
@@ -123,7 +164,13 @@ module storage 'br/public:avm/res/storage/storage-account:0.33.0' = {
       defaultAction: 'Allow'
       bypass: 'AzureServices'
     }
+    // Passing blobServices replaces the module's default, which carries its soft delete:
+    // kept here as the module sets it (tests/infra holds the two to each other).
     blobServices: {
+      containerDeleteRetentionPolicyEnabled: true
+      containerDeleteRetentionPolicyDays: 7
+      deleteRetentionPolicyEnabled: true
+      deleteRetentionPolicyDays: 6
       containers: [
         {
           name: deploymentContainer
@@ -207,6 +254,15 @@ module settings 'app/settings.bicep' = {
   }
 }
 
+// Settings that need one another, checked before the app is deployed with them.
+module guards 'app/guards.bicep' = {
+  name: 'guards'
+  params: {
+    authMode: authMode
+    authClientId: authClientId
+  }
+}
+
 module api 'app/api.bicep' = {
   scope: rg
   name: 'api'
@@ -222,7 +278,7 @@ module api 'app/api.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     authMode: authMode
-    authClientId: authClientId
+    authClientId: guards.outputs.signInClientId
     authOpenIdIssuer: authOpenIdIssuer
   }
 }
@@ -247,7 +303,6 @@ module signalr 'app/signalr.bicep' = if (realtimeBackend == 'signalr') {
     tags: tags
     sku: realtimeSku
     units: realtimeUnits
-    functionAppName: api.outputs.name
     // The app's own origin too, for a page served next to it.
     allowedOrigins: union([
       'https://${api.outputs.defaultHostname}'
@@ -265,7 +320,6 @@ module webPubSub 'app/webpubsub.bicep' = if (realtimeBackend == 'webpubsub') {
     tags: tags
     sku: realtimeSku
     units: realtimeUnits
-    functionAppName: api.outputs.name
     principalId: identity.outputs.principalId
   }
 }
@@ -278,3 +332,6 @@ output SERVICE_API_NAME string = api.outputs.name
 output SERVICE_API_URI string = 'https://${api.outputs.defaultHostname}'
 output COSMOS_ENDPOINT string = cosmos.outputs.endpoint
 output REALTIME_SERVICE_URI string = realtimeServiceUri
+// For the azd hook that wires the service's webhook once the code is deployed.
+output REALTIME_BACKEND string = realtimeBackend
+output REALTIME_SERVICE_NAME string = realtimeBackend == 'signalr' ? signalrName : webPubSubName

@@ -1,31 +1,18 @@
-// Azure SignalR Service in Serverless mode, keyless, sending its upstream events to the
-// function app's SignalR extension, and the role that lets the app's identity use it.
+// Azure SignalR Service in Serverless mode, keyless, and the role that lets the app's
+// identity use it. Its upstream (events to the function app's SignalR extension, with the
+// extension's system key) is written after the code is deployed, by the azd hook
+// scripts/wire-realtime.sh: a host without code cannot be relied on for its keys.
 
 param name string
 param location string
 param tags object
 param sku string
 param units int
-param functionAppName string
 param allowedOrigins array
 param principalId string
 
-var hub = 'documents'
 // Serverless negotiation and the REST API under Entra (REFERENCE.md 15.3).
 var signalrServiceOwner = '7e4f1700-ea5a-4f59-8f37-079cfe29dce3'
-
-resource functionApp 'Microsoft.Web/sites@2023-12-01' existing = {
-  name: functionAppName
-}
-
-// The host creates the extension's system key only once a SignalR trigger has loaded; made
-// here, the key exists before the upstream URL below needs it.
-resource extensionKey 'Microsoft.Web/sites/host/systemkeys@2021-03-01' = {
-  name: '${functionAppName}/default/signalr_extension'
-  properties: {
-    name: 'signalr_extension'
-  }
-}
 
 resource signalr 'Microsoft.SignalRService/signalR@2024-03-01' = {
   name: name
@@ -57,22 +44,7 @@ resource signalr 'Microsoft.SignalRService/signalR@2024-03-01' = {
     cors: {
       allowedOrigins: allowedOrigins
     }
-    // One template for the hub; the system key in the URL is the webhook's only check,
-    // since an identity-based connection has no AccessKey to sign upstream requests with.
-    upstream: {
-      templates: [
-        {
-          hubPattern: hub
-          categoryPattern: '*'
-          eventPattern: '*'
-          urlTemplate: 'https://${functionApp.properties.defaultHostName}/runtime/webhooks/signalr?code=${listKeys('${functionApp.id}/host/default', '2022-03-01').systemKeys.signalr_extension}'
-        }
-      ]
-    }
   }
-  dependsOn: [
-    extensionKey
-  ]
 }
 
 resource owner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {

@@ -2,8 +2,9 @@
 
 tree-sitter-bicep parses every file; :class:`Template` then evaluates the small part of the
 language the templates' contracts are written in: literals, objects, arrays, parameters,
-variables, ``==``/``!=``, ``?:``, ``union()``, ``string()`` and ``loadJsonContent()`` with a
-``$.a.b`` path. Anything else (a resource's
+variables, ``==``/``!=``, ``||``/``&&``/``!``, ``?:``, ``union()``, ``string()``, ``empty()``,
+``fail()`` (raised as :class:`DeploymentFailure`) and ``loadJsonContent()`` with a
+``$.a.b`` path; and each parameter's decorators. Anything else (a resource's
 property, ``listKeys()``, ``guid()``) stays :class:`Opaque`, so a test can still see that a
 value is there without pretending to know it.
 """
@@ -31,6 +32,10 @@ class Opaque:
     expression: str
 
 
+class DeploymentFailure(Exception):
+    """What Bicep's ``fail(message)`` stops a deployment with."""
+
+
 def parse(source: bytes) -> tree_sitter.Tree:
     return _PARSER.parse(source)
 
@@ -56,15 +61,25 @@ class Template:
         if tree.root_node.has_error:
             raise ValueError(f"{path} does not parse")
         self.params: dict[str, tree_sitter.Node | None] = {}
+        self.decorators: dict[str, dict[str, tree_sitter.Node]] = {}
         self.variables: dict[str, tree_sitter.Node] = {}
         self.outputs: dict[str, tree_sitter.Node] = {}
         self.resources: dict[str, tuple[str, tree_sitter.Node]] = {}
         self.modules: dict[str, tuple[str, tree_sitter.Node]] = {}
+        decorators: dict[str, tree_sitter.Node] = {}
         for node in tree.root_node.children:
             parts = _named(node)
+            if node.type == "decorators":
+                decorators = {
+                    _text(_named(call)[0]): _named(_named(call)[1])[0]
+                    for call in (_named(decorator)[-1] for decorator in parts)
+                    if call.type == "call_expression" and _named(_named(call)[1])
+                }
+                continue
             if node.type == "parameter_declaration":
                 default = parts[-1] if any(c.type == "=" for c in node.children) else None
                 self.params[_text(parts[1])] = default
+                self.decorators[_text(parts[1])] = decorators
             elif node.type == "variable_declaration":
                 self.variables[_text(parts[1])] = parts[-1]
             elif node.type == "output_declaration":
@@ -76,10 +91,19 @@ class Template:
                 kind = str(self._evaluate(parts[2], {}))
                 table = self.resources if node.type == "resource_declaration" else self.modules
                 table[_text(parts[1])] = (kind, body)
+            decorators = {}
 
     def default(self, param: str) -> object:
         node = self.params[param]
         return Opaque(param) if node is None else self._evaluate(node, {})
+
+    def decorator(self, param: str, name: str) -> object:
+        """The argument of a parameter's decorator, e.g. ``allowed`` or ``metadata``."""
+        return self._evaluate(self.decorators[param][name], {})
+
+    def evaluate(self, node: tree_sitter.Node) -> object:
+        """Any expression of this template, with the parameters' defaults."""
+        return self._evaluate(node, {})
 
     def variable(self, name: str, params: Mapping[str, object]) -> object:
         return self._evaluate(self.variables[name], params)
@@ -133,6 +157,17 @@ class Template:
             right = self._evaluate(node.children[2], params)
             if not isinstance(left, Opaque) and not isinstance(right, Opaque):
                 return (left == right) == (_text(node.children[1]) == "==")
+        if kind == "binary_expression" and _text(node.children[1]) in ("||", "&&"):
+            left = self._evaluate(node.children[0], params)
+            if isinstance(left, bool) and left == (_text(node.children[1]) == "||"):
+                return left
+            right = self._evaluate(node.children[2], params)
+            if isinstance(left, bool) and isinstance(right, bool):
+                return right
+        if kind == "unary_expression" and _text(node.children[0]) == "!":
+            value = self._evaluate(parts[-1], params)
+            if isinstance(value, bool):
+                return not value
         if kind == "call_expression":
             return self._call(node, params)
         return Opaque(_text(node))
@@ -149,6 +184,10 @@ class Template:
             return merged
         if name == "string" and isinstance(values[0], int | str):
             return str(values[0])
+        if name == "empty" and isinstance(values[0], str | list | dict):
+            return not values[0]
+        if name == "fail" and isinstance(values[0], str):
+            raise DeploymentFailure(values[0])
         texts = [value for value in values if isinstance(value, str)]
         if name == "loadJsonContent" and len(texts) == len(values):
             return self._load_json(*texts)

@@ -34,31 +34,20 @@ def test_the_real_time_service_refuses_keys(file: str, symbol: str) -> None:
     assert properties["disableAadAuth"] is False
 
 
-def test_signalr_is_serverless_with_cors_and_an_upstream_to_the_extension() -> None:
+def test_signalr_is_serverless_with_cors() -> None:
+    """Its upstream is wired after deployment (tests/infra/test_wire_realtime_hook.py)."""
     signalr = Template(INFRA / "app" / "signalr.bicep")
     properties = evaluated(signalr.resource("signalr", {}))["properties"]
     assert {"flag": "ServiceMode", "value": "Serverless"} in properties["features"]
     assert properties["cors"] == {"allowedOrigins": Opaque("allowedOrigins")}
-    [upstream] = properties["upstream"]["templates"]
-    assert upstream["hubPattern"] == "documents"
-    url = upstream["urlTemplate"].expression
-    assert "/runtime/webhooks/signalr?code=" in url
-    assert "systemKeys.signalr_extension" in url
-    key = evaluated(signalr.resource("extensionKey", {}))
-    assert key["properties"] == {"name": "signalr_extension"}
 
 
-def test_web_pubsub_sends_the_hubs_events_to_the_extension() -> None:
+def test_web_pubsub_has_hub_documents_for_token_holders_only() -> None:
+    """Its event handler is wired after deployment (tests/infra/test_wire_realtime_hook.py)."""
     web_pubsub = Template(INFRA / "app" / "webpubsub.bicep")
     hub = evaluated(web_pubsub.resource("documents", {}))
     assert hub["name"] == "documents"
     assert hub["properties"]["anonymousConnectPolicy"] == "Deny"
-    [handler] = hub["properties"]["eventHandlers"]
-    assert "/runtime/webhooks/webpubsub?code=" in handler["urlTemplate"].expression
-    assert "systemKeys.webpubsub_extension" in handler["urlTemplate"].expression
-    # Exactly what the app's webPubSubTrigger functions take (as the tests' emulators send).
-    assert handler["systemEvents"] == ["connected", "disconnected"]
-    assert handler["userEventPattern"] == "typing"
 
 
 def test_the_app_runs_python_3_11_on_flex_consumption_with_one_identity() -> None:
