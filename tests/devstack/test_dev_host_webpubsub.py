@@ -66,6 +66,8 @@ async def test_connect_answer_sets_roles_and_groups_and_user_events_are_answered
         assert reply["data"]["dataType"] == "Json"
         actions = [
             {"actionName": "sendToGroup", "group": "doc1", "data": "hello", "dataType": "text"},
+            # No dataType: text (SendToGroupAction.DataType = WebPubSubDataType.Text).
+            {"actionName": "sendToGroup", "group": "doc1", "data": "untyped"},
             {
                 "actionName": "removeConnectionFromGroup",
                 "group": "doc1",
@@ -76,6 +78,8 @@ async def test_connect_answer_sets_roles_and_groups_and_user_events_are_answered
             assert response.status == 204
         heard = await alice.next_event("group-message")
         assert heard["data"] == "hello"
+        untyped = await alice.next_event("group-message")
+        assert untyped["data"] == "untyped"
         assert emulator.hub("chat").in_group("doc1") == []
 
 

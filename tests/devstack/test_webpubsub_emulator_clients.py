@@ -114,6 +114,19 @@ async def test_the_same_ack_id_again_is_duplicate_and_not_sent_twice(
         assert [event["data"] for event in heard] == [1, 2]
 
 
+@pytest.mark.parametrize("group", ["g" * 1025, "   "], ids=["1025 characters", "whitespace"])
+async def test_an_invalid_group_is_acked_with_a_documented_error_name(
+    service: WebPubSubServiceClient, group: str
+) -> None:
+    """reference-json-webpubsub-subprotocol.md: an ack's error name is NotFound, Forbidden,
+    Timeout, InternalServerError or Duplicate (the emulator said BadRequest)."""
+    async with NodeWebPubSubClient.connect(client_url(service, "alice")) as alice:
+        for command in ("joinGroup", "sendToGroup"):
+            error = (await alice.command(command, group=group, data=1))["error"]
+            assert "Forbidden" in error
+            assert "BadRequest" not in error
+
+
 async def test_roles_decide_who_may_join_and_send_and_rest_grants_more(
     service: WebPubSubServiceClient,
 ) -> None:
