@@ -517,7 +517,11 @@ def test_the_rest_client_surfaces_the_services_error(signalr_connection: Connect
     ],
 )
 def test_an_operation_answers_only_in_the_api_versions_that_have_it(
-    signalr_connection: ConnectionString, signalr_hub_name: str, path: str, version: str, status: int
+    signalr_connection: ConnectionString,
+    signalr_hub_name: str,
+    path: str,
+    version: str,
+    status: int,
 ) -> None:
     """azure-signalr docs/swagger: V20220601.json has no :generateToken; V20230701.md and
     v20241201.md have it and every 2022-06-01 operation. Other versions are refused."""

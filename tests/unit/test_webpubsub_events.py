@@ -62,5 +62,5 @@ def test_pascal_case_names_and_numeric_enums_of_older_extensions_are_understood(
     ids=["not an object", "no context", "no connection"],
 )
 def test_a_request_that_names_no_connection_is_refused(value: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"not a JSON object|names no connection"):
         inbound_event(value)
