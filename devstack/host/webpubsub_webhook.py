@@ -134,9 +134,7 @@ class WebPubSubWebhook:
 
     def _abuse_check(self, request: web.Request) -> web.Response:
         allowed = {
-            access.host
-            for trigger in self._triggers.values()
-            for access in self._accesses(trigger)
+            access.host for trigger in self._triggers.values() for access in self._accesses(trigger)
         }
         if any(origin.lower() in allowed for origin in _origins(request.headers[_ORIGIN])):
             return web.Response(status=200, headers={"WebHook-Allowed-Origin": "*"})
