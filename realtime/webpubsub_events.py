@@ -2,10 +2,20 @@
 shape of every event docchat sends its clients.
 
 The Functions Web PubSub extension hands a ``webPubSubTrigger`` function named ``request``
-the whole request as JSON: ``{"connectionContext": {"eventType", "eventName",
-"connectionId", "userId", ...}, "dataType", "data"}``. Typing is the user event ``typing``
-with ``{"documentId"}`` as its JSON data (``client.sendEvent("typing", {documentId},
-"json")``).
+the request object as JSON (WebPubSubTriggerBinding.ConvertTypeIfPossible, Newtonsoft with
+the converters of WebPubSubConfigProvider.RegisterJsonConverter; azure-sdk-for-net
+sdk/webpubsub): ``{"connectionContext": {"eventType", "eventName", "connectionId",
+"userId", ...}}``, with ``reason`` for ``disconnected`` and, for a user event, ``dataType``
+and ``data``, which is always a string (BinaryDataJsonConverter.WriteJson writes the body's
+text; JObjectTests.TestWebPubSubContext_UserEvent). Typing is the user event ``typing`` whose
+data is the JSON text of ``{"documentId"}`` (``client.sendEvent("typing", {documentId},
+"json")``), parsed here as the official samples ``JSON.parse(request.data)``.
+
+Python has no ``context.triggerMetadata``, so the connection context comes from the request.
+Extension versions before Microsoft.Azure.WebPubSub.Common 1.1 serialized it without
+``[DataMember]`` names (``ConnectionContext``, ``EventType``, ... and enums as numbers):
+names are read ignoring case and the event type as a name or its number, so any of these
+forms is understood (devstack/README.md, differences).
 """
 
 from __future__ import annotations
@@ -47,31 +57,48 @@ def outbound_message(event: str, payload: Any) -> dict[str, Any]:
 
 def inbound_event(request: str) -> InboundEvent:
     """The event a trigger's request reports; ValueError if it is none docchat knows."""
-    value = _object(json.loads(request))
-    context = _object(value.get("connectionContext"))
-    connection_id = _text(context, "connectionId")
-    kind, name = _text(context, "eventType").lower(), _text(context, "eventName")
+    value = _folded(json.loads(request))
+    context = _folded(value.get("connectioncontext"))
+    connection_id = _text(context, "connectionid")
+    kind, name = _event_type(context.get("eventtype")), _text(context, "eventname")
+    if not connection_id:
+        raise ValueError("the event handler request names no connection")
     if kind == "system" and name.lower() == "connected":
-        return Connected(connection_id, _text(context, "userId"))
+        return Connected(connection_id, _text(context, "userid"))
     if kind == "system" and name.lower() == "disconnected":
         return Disconnected(connection_id)
     if kind == "user":
-        return ClientEvent(connection_id, _text(context, "userId"), name, _arguments(value))
+        return ClientEvent(connection_id, _text(context, "userid"), name, _arguments(value))
     raise ValueError(f"no event docchat handles: {kind}/{name}")
 
 
 def _arguments(value: dict[str, Any]) -> list[Any]:
-    """A user event's JSON data ``{"documentId"}`` as the one argument chat's events take."""
+    """A user event's data, the JSON text of ``{"documentId"}``, as the one argument chat's
+    events take. Data that is not such JSON (a client sends what it likes) gives none, and
+    chat's typing refuses that quietly: the trigger never fails on it."""
     data = value.get("data")
+    if isinstance(data, str):
+        try:
+            data = json.loads(data)
+        except (ValueError, RecursionError):
+            return []
     if isinstance(data, dict) and "documentId" in data:
         return [data["documentId"]]
     return []
 
 
-def _object(value: Any) -> dict[str, Any]:
+def _event_type(value: Any) -> str:
+    """``System``/``User`` by name, or as WebPubSubEventType's number (0, 1)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return {0: "system", 1: "user"}.get(value, "")
+    return value.lower() if isinstance(value, str) else ""
+
+
+def _folded(value: Any) -> dict[str, Any]:
+    """A JSON object with its names lower-cased, whichever casing the extension wrote."""
     if not isinstance(value, dict):
         raise ValueError("the event handler request is not a JSON object")
-    return value
+    return {str(key).lower(): item for key, item in value.items()}
 
 
 def _text(values: dict[str, Any], key: str) -> str:

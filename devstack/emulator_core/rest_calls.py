@@ -10,8 +10,7 @@ group); those build on :class:`RestCall` and take it as their argument.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -45,8 +44,6 @@ __all__ = [
 C = TypeVar("C", bound=Member)
 E = TypeVar("E", bound="HubService[Any]")
 Call = TypeVar("Call", bound="RestCall[Any, Any]")
-
-_API_VERSION = re.compile(r"\d{4}-\d{2}-\d{2}(-preview)?")
 
 
 class HubService(Protocol[C]):
@@ -119,13 +116,22 @@ def request_target(request: web.Request) -> RequestTarget:
     return RequestTarget(request.scheme, request.host, request.raw_path)
 
 
-def check_api_version(value: str | None, example: str) -> None:
-    """A 400 unless ``api-version`` is given as a date (``example``, optionally ``-preview``)."""
-    if value is None or not _API_VERSION.fullmatch(value):
+def check_api_version(value: str | None, versions: Sequence[str]) -> None:
+    """A 400 unless ``api-version`` is one of ``versions``, those in which the service offers
+    the operation (each emulator's table, from the published swaggers)."""
+    if value is None:
         raise ApiError(
             400,
             ErrorCode.INVALID_REQUEST,
-            f"the api-version query parameter is required, e.g. api-version={example}",
+            f"the api-version query parameter is required, e.g. api-version={versions[-1]}",
+            target="api-version",
+        )
+    if value not in versions:
+        raise ApiError(
+            400,
+            ErrorCode.INVALID_REQUEST,
+            f"api-version {value[:40]!r} does not offer this operation; it is in "
+            f"{', '.join(versions)}",
             target="api-version",
         )
 

@@ -7,7 +7,9 @@ sdk/webpubsub/Microsoft.Azure.WebJobs.Extensions.WebPubSub/src).
 WebPubSubService.GetClientConnection). ``webPubSub`` (output) takes one action object or an
 array of them and dispatches each by ``actionName``, ignoring case
 (Config/WebPubSubConfigProvider.ConvertToWebPubSubOperation; FunctionBinding.ReadAsEnumerable
-for arrays). ``data`` of a ``text`` or ``json`` action must be a string (CheckDataType).
+for arrays). ``data`` of a ``text`` or ``json`` action must be a string (CheckDataType); a
+send without ``dataType`` is text (SendToGroupAction and the other sends default
+``DataType = WebPubSubDataType.Text``).
 Both read the connection string from the setting named by ``connection``
 (default ``WebPubSubConnectionString``) and the hub from ``hub`` (default ``WebPubSubHub``).
 """
@@ -116,7 +118,7 @@ class _Fields:
         return list(self._fields.get("excluded") or []) or None
 
     def message(self) -> tuple[io.BytesIO, str]:
-        data_type = str(self._fields.get("datatype") or "binary").lower()
+        data_type = str(self._fields.get("datatype") or "text").lower()
         data = self._fields.get("data")
         if data_type not in _CONTENT_TYPES:
             raise WebPubSubBindingError(

@@ -1,32 +1,49 @@
 """``/runtime/webhooks/webpubsub``: CloudEvents from Web PubSub to ``webPubSubTrigger``
-functions, answered as the extension answers them (azure-sdk-for-net
+functions, answered as the extension (1.10) answers them (azure-sdk-for-net
 sdk/webpubsub/Microsoft.Azure.WebJobs.Extensions.WebPubSub/src/Trigger/
 WebPubSubTriggerDispatcher.cs, Config/RequestValidator.cs, Utilities.cs).
 
-``OPTIONS`` (or ``GET``) is the abuse-protection check: 200 with ``WebHook-Allowed-Origin: *``
-when a ``WebHook-Request-Origin`` host is the host of a configured connection's Endpoint (or
-identity-based ``<setting>__serviceUri``), else 400. An event needs its ``ce-*`` headers (400),
-a function for its hub, type and name (404, ignoring case), a ``ce-signature`` with the
-AccessKey's HMAC of the connection id (401; no key configured, no check), and POST (400). The
-function gets the request as JSON text by its binding name: ``request`` for all of it, or one
-of its properties (WebPubSubTriggerBinding.GetValueByName). Its returned dict answers
-``connect`` and user events (Utilities.BuildValidResponse): ``{"code":
-"unauthorized"|"userError"|..., "errorMessage"}`` is 401, 400 or 500; a ``connect`` answer's
-``userId``, ``groups``, ``roles`` and ``subprotocol`` go back as JSON; a user event's ``data``
-with the Content-Type of its ``dataType`` (binary when unset). A failed function is 500 with
-its message. Bodies are read only after the signature check: a ``connect`` or
-``disconnected`` body within System.Text.Json's 64 levels (else 500, as the extension's
-deserializer throws), a user event's JSON data parsed when it parses and as its text when
-not (:mod:`devstack.json_limits`).
+``OPTIONS`` with a ``WebHook-Request-Origin`` is the abuse-protection check (only OPTIONS:
+RequestValidator.IsValidationRequest): 200 with ``WebHook-Allowed-Origin: *`` when an origin
+host is the host of a configured connection's Endpoint (or identity-based
+``<setting>__serviceUri``), else 400. An event needs its ``ce-*`` headers and a
+``WebHook-Request-Origin`` (400: TryParseCloudEvents reads them all), a function for its hub,
+type and name (404, ignoring case), an origin that is a host of one of the function's
+connections, and when that connection has an AccessKey a ``ce-signature`` with its HMAC of
+the connection id (401: RequestValidator.IsValidSignature; no connection configured, no
+check), and POST (400).
+
+The function gets, by its binding name, what WebPubSubTriggerBinding.GetValueByName gives a
+string parameter: ``request`` is the request object as Newtonsoft writes it with the
+extension's converters (ConvertTypeIfPossible, JToken.FromObject; the converters of
+WebPubSubConfigProvider.RegisterJsonConverter). The request classes are ``[DataContract]``
+(Microsoft.Azure.WebPubSub.Common/src/Request), so only their ``[DataMember]`` names appear:
+
+- every event: ``connectionContext`` (WebPubSubEventRequest), itself ``{"eventType":
+  "System"|"User", "eventName", "hub", "connectionId", "userId", "signature", "origin",
+  "states", "headers"}`` (WebPubSubConnectionContext; enums by name, StringEnumConverter);
+- ``connected``: nothing more (ConnectedEventRequest);
+- ``disconnected``: ``reason`` (DisconnectedEventRequest);
+- a user event: ``data`` as a string, the body's UTF-8 text whatever its type
+  (BinaryDataJsonConverter.WriteJson writes ``value.ToString()``; JObjectTests
+  TestWebPubSubContext_UserEvent), and ``dataType`` ``"Binary"|"Json"|"Text"``.
+
+``connectionContext``, ``data``, ``dataType`` and ``reason`` by those names give that part
+alone (``data`` as its text). Its returned dict answers ``connect`` and user events
+(Utilities.BuildValidResponse): ``{"code": "unauthorized"|"userError"|..., "errorMessage"}``
+is 401, 400 or 500; a ``connect`` answer's ``userId``, ``groups``, ``roles`` and
+``subprotocol`` go back as JSON; a user event's ``data`` with the Content-Type of its
+``dataType`` (binary when unset). A failed function is 500 with its message. Bodies are read
+only after the signature check: a ``connect`` or ``disconnected`` body within
+System.Text.Json's 64 levels (else 500, as the extension's deserializer throws).
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -43,14 +60,24 @@ from devstack.host.webpubsub_bindings import DEFAULT_CONNECTION_SETTING, HUB_SET
 __all__ = ["WebPubSubWebhook"]
 
 _SYSTEM_PREFIX = "azure.webpubsub.sys."
+_ORIGIN = "WebHook-Request-Origin"
 _CONTENT_TYPES = {"text": "text/plain", "json": "application/json"}
+#: Content-Type -> the WebPubSubDataType name the request carries (Utilities.GetDataType).
 _DATA_TYPES = {
-    "text/plain": "text",
-    "application/json": "json",
-    "application/octet-stream": "binary",
+    "text/plain": "Text",
+    "application/json": "Json",
+    "application/octet-stream": "Binary",
 }
 _ERROR_STATUS = {"unauthorized": 401, "usererror": 400}
-_REQUIRED = ("ce-hub", "ce-type", "ce-eventName", "ce-connectionId")
+_REQUIRED = ("ce-hub", "ce-type", "ce-eventName", "ce-connectionId", _ORIGIN)
+
+
+@dataclass(frozen=True)
+class _Access:
+    """One configured connection: its host and AccessKey (None: identity-based, or none)."""
+
+    host: str
+    key: str | None
 
 
 @dataclass(frozen=True)
@@ -75,9 +102,9 @@ class WebPubSubWebhook:
             self._triggers[key] = trigger
 
     async def answer(self, request: web.Request, body: bytes) -> web.Response:
-        if request.method in (hdrs.METH_OPTIONS, hdrs.METH_GET):
-            return self._abuse_check(request)
         headers = request.headers
+        if request.method == hdrs.METH_OPTIONS and _origins(headers.get(_ORIGIN, "")):
+            return self._abuse_check(request)
         if not all(headers.get(name) for name in _REQUIRED):
             raise WebhookRefusal(400, f"a CloudEvents request needs {', '.join(_REQUIRED)}")
         system = headers["ce-type"].startswith(_SYSTEM_PREFIX)
@@ -86,9 +113,10 @@ class WebPubSubWebhook:
         trigger = self._triggers.get(key)
         if trigger is None:
             raise WebhookRefusal(404, f"no webPubSubTrigger function for {'/'.join(key)}")
-        keys = [k for k in map(self._access_key, trigger.connection_settings) if k]
-        if keys and not _signed(headers.get("ce-signature", ""), headers["ce-connectionId"], keys):
-            raise WebhookRefusal(401, "ce-signature does not match the AccessKey")
+        if not self._valid_signature(trigger, headers):
+            raise WebhookRefusal(
+                401, f"{_ORIGIN} is not a configured service, or ce-signature does not match"
+            )
         if request.method != hdrs.METH_POST:
             raise WebhookRefusal(400, "an event must be POSTed")
         value = _request_json(request, body, system, event)
@@ -106,26 +134,39 @@ class WebPubSubWebhook:
 
     def _abuse_check(self, request: web.Request) -> web.Response:
         allowed = {
-            (urlsplit(self._service_url(setting)).hostname or "").lower()
-            for trigger in self._triggers.values()
-            for setting in trigger.connection_settings
+            access.host for trigger in self._triggers.values() for access in self._accesses(trigger)
         }
-        origins = request.headers.get("WebHook-Request-Origin", "").split(",")
-        if any(origin.strip().lower() in allowed for origin in origins):
+        if any(origin.lower() in allowed for origin in _origins(request.headers[_ORIGIN])):
             return web.Response(status=200, headers={"WebHook-Allowed-Origin": "*"})
         return web.Response(status=400)
 
-    def _service_url(self, setting: str) -> str:
-        """The connection's Endpoint, or its identity-based ``__serviceUri`` (which has no
-        AccessKey, so its events go unsigned-checked, as in the extension)."""
-        text = self._settings.get(setting)
-        if text is None:
-            return self._settings.get(f"{setting}__serviceUri", "")
-        return _endpoint(text)
+    def _valid_signature(self, trigger: _Trigger, headers: Mapping[str, str]) -> bool:
+        """RequestValidator.IsValidSignature: no connection configured, no check; else the
+        first origin that is a configured host decides: its AccessKey's HMAC must be among
+        the signatures (no key, identity-based: accepted); no such origin, refused."""
+        accesses = {access.host: access for access in self._accesses(trigger)}
+        if not accesses:
+            return True
+        for origin in _origins(headers[_ORIGIN]):
+            access = accesses.get(origin.lower())
+            if access is None:
+                continue
+            if access.key is None:
+                return True
+            return _signed(headers.get("ce-signature", ""), headers["ce-connectionId"], access.key)
+        return False
 
-    def _access_key(self, setting: str) -> str | None:
-        parts = _parts(self._settings.get(setting, ""))
-        return parts.get("accesskey")
+    def _accesses(self, trigger: _Trigger) -> Iterator[_Access]:
+        for setting in trigger.connection_settings:
+            text = self._settings.get(setting)
+            if text is None:
+                url, key = self._settings.get(f"{setting}__serviceUri", ""), None
+            else:
+                parts = _parts(text)
+                url, key = parts.get("endpoint", ""), parts.get("accesskey") or None
+            host = (urlsplit(url).hostname or "").lower()
+            if host:
+                yield _Access(host, key)
 
 
 def _resolved(
@@ -149,17 +190,15 @@ def _parts(connection_string: str) -> dict[str, str]:
     return {name.strip().lower(): value.strip() for name, _, value in pairs}
 
 
-def _endpoint(connection_string: str) -> str:
-    return _parts(connection_string).get("endpoint", "")
+def _origins(header: str) -> list[str]:
+    """The hosts of ``WebHook-Request-Origin`` (comma-separated: Constants.HeaderSeparator)."""
+    return [origin.strip() for origin in header.split(",") if origin.strip()]
 
 
-def _signed(header: str, connection_id: str, keys: list[str]) -> bool:
-    sent = {item.strip().lower() for item in header.replace(" ", ",").split(",") if item.strip()}
-    return any(
-        "sha256=" + hmac.new(key.encode(), connection_id.encode(), hashlib.sha256).hexdigest()
-        in sent
-        for key in keys
-    )
+def _signed(header: str, connection_id: str, key: str) -> bool:
+    sent = {item.strip().lower() for item in header.split(",") if item.strip()}
+    digest = hmac.new(key.encode(), connection_id.encode(), hashlib.sha256).hexdigest()
+    return "sha256=" + digest in sent
 
 
 def _blocking(system: bool, event: str) -> bool:
@@ -167,6 +206,7 @@ def _blocking(system: bool, event: str) -> bool:
 
 
 def _request_json(request: web.Request, body: bytes, system: bool, event: str) -> dict[str, Any]:
+    """The request object as the extension serializes it for a script function (module doc)."""
     headers = request.headers
     context = {
         "eventType": "System" if system else "User",
@@ -175,11 +215,12 @@ def _request_json(request: web.Request, body: bytes, system: bool, event: str) -
         "connectionId": headers["ce-connectionId"],
         "userId": headers.get("ce-userId"),
         "signature": headers.get("ce-signature"),
-        "origin": headers.get("WebHook-Request-Origin"),
+        "origin": ",".join(headers.getall(_ORIGIN)),
         "states": {},
         "headers": {name: headers.getall(name) for name in headers},
     }
     value: dict[str, Any] = {"connectionContext": context}
+    name = event.lower()
     if not system:
         media_type = (headers.get("Content-Type") or "").partition(";")[0].strip().lower()
         data_type = _DATA_TYPES.get(media_type)
@@ -187,26 +228,14 @@ def _request_json(request: web.Request, body: bytes, system: bool, event: str) -
             raise WebhookRefusal(
                 400, f"a user event's Content-Type must be one of {', '.join(_DATA_TYPES)}"
             )
+        # BinaryData.ToString(): the bytes as UTF-8 text, whatever the data type.
+        value["data"] = body.decode("utf-8", errors="replace")
         value["dataType"] = data_type
-        value["data"] = _user_data(body, data_type)
-    elif body.strip():
-        value.update(_system_body(body))
+    elif name == "disconnected":
+        value["reason"] = _system_body(body).get("reason") if body.strip() else None
+    elif name == "connect":
+        value.update(_system_body(body) if body.strip() else {})
     return value
-
-
-def _user_data(body: bytes, data_type: str) -> Any:
-    """A user event's data. The extension never parses it (UserEventRequest.Data is
-    BinaryData, handed on as its text), so data that is not JSON (or nests past the parsers'
-    limit) reaches the function as text instead of failing the event."""
-    if data_type == "binary":
-        return base64.b64encode(body).decode()
-    text = body.decode(errors="replace")
-    if data_type == "json":
-        try:
-            return json_limits.loads(text)
-        except ValueError:
-            return text
-    return text
 
 
 def _system_body(body: bytes) -> dict[str, Any]:
@@ -223,10 +252,13 @@ def _system_body(body: bytes) -> dict[str, Any]:
 
 
 def _by_name(value: dict[str, Any], name: str) -> str:
-    """What a parameter of this name receives: ``request`` all of it, else that property."""
+    """What a string parameter of this name receives (GetValueByName): ``request`` all of
+    it, ``data`` its text (BinaryData converts to its string), else that property as JSON."""
     if name.lower() == "request":
         return json.dumps(value)
     found = {key.lower(): item for key, item in value.items()}.get(name.lower())
+    if name.lower() == "data" and isinstance(found, str):
+        return found
     return json.dumps(found)
 
 

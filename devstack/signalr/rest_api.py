@@ -2,8 +2,9 @@
 
 The two versions differ in paths and success codes only, so each route below names an
 operation and the status it answers with. Every route under ``/api/hubs`` and
-``/api/v1/hubs`` first checks the hub name, the ``api-version`` (2022-06-01 routes), and the
-server token, whose audience must be this request's URL.
+``/api/v1/hubs`` first checks the hub name, the ``api-version`` (``/api/hubs`` routes: one
+in which the service offers the operation, :data:`API_VERSIONS`), and the server token, whose
+audience must be this request's URL.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from devstack.emulator_core.tokens import bearer_token
 from devstack.signalr.connection import ClientConnection
 from devstack.signalr.emulator import EMULATOR, Emulator
 
-__all__ = ["rest_routes"]
+__all__ = ["API_VERSIONS", "rest_routes"]
 
 _V2 = "/api/hubs/{hub}"
 _V1 = "/api/v1/hubs/{hub}"
@@ -90,21 +91,26 @@ def rest_routes() -> list[web.RouteDef]:
         web.get("/api/health", rest_calls.healthy),  # HEAD too
         web.get("/api/v1/health", rest_calls.healthy),  # as Microsoft's emulator serves it
         *(
-            web.route(method, path, rest_calls.endpoint(operation, status, _authorizer(path)))
+            web.route(
+                method, path, rest_calls.endpoint(operation, status, _authorizer(path, operation))
+            )
             for method, path, operation, status in _ROUTES
         ),
     ]
 
 
-def _authorizer(path: str) -> Callable[[web.Request], RestCall]:
-    """Checks for a route: 2022-06-01 routes also need an ``api-version``."""
-    versioned = path.startswith(_V2)
+def _authorizer(
+    path: str, operation: rest_calls.Operation[RestCall]
+) -> Callable[[web.Request], RestCall]:
+    """Checks for a route: ``/api/hubs`` routes also need an ``api-version`` that offers the
+    operation (the v1 paths take none)."""
+    versions = API_VERSIONS.get(operation, _DATED) if path.startswith(_V2) else None
 
     def authorized_call(request: web.Request) -> RestCall:
         emulator = request.app[EMULATOR]
         hub = application_hub(request.match_info["hub"], request.query.get("application"))
-        if versioned:
-            rest_calls.check_api_version(request.query.get("api-version"), "2022-06-01")
+        if versions is not None:
+            rest_calls.check_api_version(request.query.get("api-version"), versions)
         with token_errors_as_http():
             emulator.rest_tokens.check(
                 bearer_token(request.headers, {}), rest_calls.request_target(request)
@@ -173,8 +179,18 @@ async def remove_user_from_all_groups(call: RestCall) -> None:
     call.registry.remove_user_from_all_groups(call.user)
 
 
+#: The dated versions of the REST API (azure-signalr docs/swagger: V20220601.json,
+#: V20230701.md, v20241201.md); every operation emulated here is in all three...
+_DATED = ("2022-06-01", "2023-07-01", "2024-12-01")
+#: ...but these, which came later. 2022-06-01 has no ``:generateToken``: it appears in the
+#: 2023-07-01 and 2024-12-01 documents only. Versions without a published swagger (a
+#: 2022-11-01 example exists, no document) and previews are refused (devstack/README.md).
+API_VERSIONS: dict[rest_calls.Operation[RestCall], tuple[str, ...]] = {
+    generate_token: ("2023-07-01", "2024-12-01"),
+}
+
 _ROUTES: list[tuple[str, str, rest_calls.Operation[RestCall], int]] = [
-    # 2022-06-01 (docs/swagger/V20220601.json), and :generateToken from 2024-12-01
+    # 2022-06-01 (docs/swagger/V20220601.json), and :generateToken from 2023-07-01
     ("POST", f"{_V2}/:generateToken", generate_token, 200),
     ("POST", f"{_V2}/:send", send_to_all, 202),
     ("POST", f"{_V2}/groups/{{group}}/:send", send_to_group, 202),

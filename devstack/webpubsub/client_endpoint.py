@@ -44,8 +44,9 @@ __all__ = ["client_routes"]
 
 _CONNECTION_ID = "awps_connection_id"
 _RECONNECTION_TOKEN = "awps_reconnection_token"  # noqa: S105
+#: Ack error names: only NotFound, Forbidden, Timeout, InternalServerError and Duplicate are
+#: documented (reference-json-webpubsub-subprotocol.md, "Ack response").
 _FORBIDDEN, _SERVER_ERROR, _DUPLICATE = "Forbidden", "InternalServerError", "Duplicate"
-_BAD_REQUEST = "BadRequest"
 
 
 def client_routes() -> list[web.RouteDef]:
@@ -169,7 +170,8 @@ async def _carry_out(
     try:
         group_name(group)
     except ApiError as error:
-        return _BAD_REQUEST, error.message
+        # No documented name says "invalid"; no role can grant such a group, so Forbidden.
+        return _FORBIDDEN, error.message
     registry = emulator.hub(connection.hub)
     if request.type == "sendToGroup":
         if not connection.permissions.has(SEND_TO_GROUP, group):

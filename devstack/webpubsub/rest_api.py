@@ -4,12 +4,14 @@ Statuses are those azure-messaging-webpubsubservice 1.3.0 and @azure/web-pubsub 
 (``_operations.py``, ``generated/operations/webPubSub.js``): sends 202, closes and removals
 204, adding and granting 200, existence checks 200 or 404. The 2024-12-01 TypeSpec says 204
 for sends, but both SDKs fail on it. Every route checks the hub name, that ``api-version`` is
-given, and the server token, whose audience must be this request's URL. Errors are the
+one in which the service offers the operation (:data:`API_VERSIONS`), and the server token,
+whose audience must be this request's URL. Errors are the
 service's ``ErrorDetail`` with ``x-ms-error-code`` (:mod:`devstack.emulator_core.errors`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +27,7 @@ from devstack.webpubsub.emulator import EMULATOR, WebPubSubEmulator
 from devstack.webpubsub.payload import Payload, PayloadError
 from devstack.webpubsub.permissions import PERMISSIONS
 
-__all__ = ["rest_routes"]
+__all__ = ["API_VERSIONS", "rest_routes"]
 
 _HUB = "/api/hubs/{hub}"
 #: ``minutesToExpire`` of ``:generateToken``: at least 1, default 60.
@@ -70,21 +72,30 @@ def rest_routes() -> list[web.RouteDef]:
     return [
         web.get("/api/health", rest_calls.healthy),
         *(
-            web.route(method, _HUB + path, rest_calls.endpoint(operation, status, _authorized_call))
+            web.route(
+                method,
+                _HUB + path,
+                rest_calls.endpoint(operation, status, _authorizer(operation)),
+            )
             for method, path, operation, status in _ROUTES
         ),
     ]
 
 
-def _authorized_call(request: web.Request) -> RestCall:
-    emulator = request.app[EMULATOR]
-    hub = hub_name(request.match_info["hub"])
-    rest_calls.check_api_version(request.query.get("api-version"), "2024-12-01")
-    with token_errors_as_http():
-        emulator.rest_tokens.check(
-            bearer_token(request.headers, {}), rest_calls.request_target(request)
-        )
-    return RestCall(request=request, emulator=emulator, hub=hub)
+def _authorizer(operation: rest_calls.Operation[RestCall]) -> Callable[[web.Request], RestCall]:
+    versions = API_VERSIONS.get(operation, _STABLE)
+
+    def authorized_call(request: web.Request) -> RestCall:
+        emulator = request.app[EMULATOR]
+        hub = hub_name(request.match_info["hub"])
+        rest_calls.check_api_version(request.query.get("api-version"), versions)
+        with token_errors_as_http():
+            emulator.rest_tokens.check(
+                bearer_token(request.headers, {}), rest_calls.request_target(request)
+            )
+        return RestCall(request=request, emulator=emulator, hub=hub)
+
+    return authorized_call
 
 
 # Operations ----------------------------------------------------------------------------------
@@ -167,6 +178,16 @@ async def generate_token(call: RestCall) -> dict[str, Any]:
     )
     return {"token": token}
 
+
+#: The stable versions of the data-plane API (azure-rest-api-specs
+#: specification/webpubsub/data-plane/WebPubSub/stable/*); every operation emulated here is in
+#: all of them...
+_STABLE = ("2021-10-01", "2022-11-01", "2023-07-01", "2024-01-01", "2024-12-01")
+#: ...but this one, which 2022-11-01 added (stable/2021-10-01 has no
+#: WebPubSub_RemoveConnectionFromAllGroups). Previews are refused (devstack/README.md).
+API_VERSIONS: dict[rest_calls.Operation[RestCall], tuple[str, ...]] = {
+    rest_calls.remove_connection_from_all_groups: _STABLE[1:],
+}
 
 _ROUTES: list[tuple[str, str, rest_calls.Operation[RestCall], int]] = [
     ("POST", "/:send", send_to_all, 202),

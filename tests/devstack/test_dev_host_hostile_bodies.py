@@ -73,6 +73,7 @@ def cloud_event(event: str, signature: str | None, content_type: str) -> dict[st
         "ce-eventName": event,
         "ce-connectionId": "c1",
         "ce-userId": "alice",
+        "WebHook-Request-Origin": "localhost",
         "Content-Type": content_type,
     }
     if signature is not None:

@@ -5,6 +5,8 @@ RequestValidator; Azure docs reference-cloud-events.md)."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from collections.abc import AsyncIterator
 
@@ -57,9 +59,15 @@ async def test_connect_answer_sets_roles_and_groups_and_user_events_are_answered
         assert [member.connection_id for member in members] == [alice.connection_id]
         assert (await alice.command("sendEvent", event="typing", data={"doc": 1}))["error"] is None
         reply = await alice.next_event("server-message")
-        assert reply["data"] == {"echo": {"doc": 1}, "user": "alice"}
+        # The function got the data as its JSON text (BinaryDataJsonConverter.WriteJson).
+        assert isinstance(reply["data"]["echo"], str)
+        assert json.loads(reply["data"]["echo"]) == {"doc": 1}
+        assert reply["data"]["user"] == "alice"
+        assert reply["data"]["dataType"] == "Json"
         actions = [
             {"actionName": "sendToGroup", "group": "doc1", "data": "hello", "dataType": "text"},
+            # No dataType: text (SendToGroupAction.DataType = WebPubSubDataType.Text).
+            {"actionName": "sendToGroup", "group": "doc1", "data": "untyped"},
             {
                 "actionName": "removeConnectionFromGroup",
                 "group": "doc1",
@@ -70,6 +78,8 @@ async def test_connect_answer_sets_roles_and_groups_and_user_events_are_answered
             assert response.status == 204
         heard = await alice.next_event("group-message")
         assert heard["data"] == "hello"
+        untyped = await alice.next_event("group-message")
+        assert untyped["data"] == "untyped"
         assert emulator.hub("chat").in_group("doc1") == []
 
 
@@ -93,15 +103,93 @@ async def test_the_webhook_checks_origin_and_signature(
         assert ok.headers["WebHook-Allowed-Origin"] == "*"
     async with http.options(webhook, headers={"WebHook-Request-Origin": "evil.example"}) as bad:
         assert bad.status == 400
-    headers = {
-        "ce-hub": "chat",
-        "ce-type": "azure.webpubsub.sys.connect",
-        "ce-eventName": "connect",
-        "ce-connectionId": "c1",
-        "ce-signature": "sha256=00",
-        "Content-Type": "application/json",
-    }
+    headers = {**cloud_event("connect", "c1"), "ce-signature": "sha256=00"}
     async with http.post(webhook, data=b"{}", headers=headers) as forged:
         assert forged.status == 401
     async with http.post(webhook, data=b"{}", headers={**headers, "ce-eventName": "nope"}) as none:
         assert none.status == 404
+
+
+def cloud_event(event: str, connection_id: str, *, user: bool = False) -> dict[str, str]:
+    """Headers of a signed CloudEvents request from the emulator's host, as the service sends."""
+    digest = hmac.new(DEFAULT_ACCESS_KEY.encode(), connection_id.encode(), hashlib.sha256)
+    return {
+        "ce-hub": "chat",
+        "ce-type": f"azure.webpubsub.{'user' if user else 'sys'}.{event}",
+        "ce-eventName": event,
+        "ce-connectionId": connection_id,
+        "ce-userId": "alice",
+        "ce-signature": "sha256=" + digest.hexdigest(),
+        "WebHook-Request-Origin": "localhost",
+        "Content-Type": "application/json",
+    }
+
+
+async def test_what_connected_disconnected_and_a_user_event_function_receive(
+    stack: tuple[WebPubSubEmulator, aiohttp.ClientSession, str],
+) -> None:
+    """The request as WebPubSubTriggerBinding.ConvertTypeIfPossible serializes it (Newtonsoft,
+    [DataContract] request classes of Microsoft.Azure.WebPubSub.Common): connectionContext
+    with camelCase names and enums by name; ``reason`` for disconnected only; a user event's
+    ``data`` a string and ``dataType`` the enum's name."""
+    _, http, webhook = stack
+    async with http.post(webhook, headers=cloud_event("connected", "c1")) as connected:
+        assert connected.status == 200
+    body = json.dumps({"reason": "gone"})
+    async with http.post(webhook, data=body, headers=cloud_event("disconnected", "c1")) as gone:
+        assert gone.status == 200
+    async with http.get("/api/seen") as response:
+        first, second = [json.loads(text) for text in await response.json()]
+    assert set(first) == {"connectionContext"}
+    context = first["connectionContext"]
+    assert set(context) == {
+        *("eventType", "eventName", "hub", "connectionId", "userId"),
+        *("signature", "origin", "states", "headers"),
+    }
+    assert (context["eventType"], context["eventName"]) == ("System", "connected")
+    assert (context["connectionId"], context["userId"], context["origin"]) == (
+        "c1",
+        "alice",
+        "localhost",
+    )
+    assert set(second) == {"connectionContext", "reason"}
+    assert second["reason"] == "gone"
+    assert second["connectionContext"]["eventName"] == "disconnected"
+    data = json.dumps({"documentId": "d1"})
+    typing = cloud_event("typing", "c1", user=True)
+    async with http.post(webhook, data=data, headers=typing) as answered:
+        assert answered.status == 200
+        echoed = await answered.json()
+    assert echoed["fields"] == ["connectionContext", "data", "dataType"]
+    assert echoed["echo"] == data
+    assert echoed["dataType"] == "Json"
+
+
+async def test_an_event_from_an_origin_that_is_no_configured_service_is_401(
+    stack: tuple[WebPubSubEmulator, aiohttp.ClientSession, str],
+) -> None:
+    """RequestValidator.IsValidSignature: the origin must be a host of a configured endpoint,
+    even when the signature is right; TryParseCloudEvents reads WebHook-Request-Origin, so an
+    event without it is 400."""
+    _, http, webhook = stack
+    headers = cloud_event("typing", "c1", user=True)
+    async with http.post(
+        webhook, data="{}", headers={**headers, "WebHook-Request-Origin": "evil.example"}
+    ) as elsewhere:
+        assert elsewhere.status == 401
+    del headers["WebHook-Request-Origin"]
+    async with http.post(webhook, data="{}", headers=headers) as unnamed:
+        assert unnamed.status == 400
+
+
+async def test_abuse_protection_is_options_only(
+    stack: tuple[WebPubSubEmulator, aiohttp.ClientSession, str],
+) -> None:
+    """RequestValidator.IsValidationRequest takes OPTIONS only: a GET is an event request,
+    and one without the CloudEvents headers is 400."""
+    _, http, webhook = stack
+    async with http.get(webhook, headers={"WebHook-Request-Origin": "localhost"}) as got:
+        assert got.status == 400
+        assert "WebHook-Allowed-Origin" not in got.headers
+    async with http.get(webhook, headers=cloud_event("typing", "c1", user=True)) as event:
+        assert event.status == 400

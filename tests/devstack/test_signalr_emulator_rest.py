@@ -501,3 +501,34 @@ def test_the_rest_client_surfaces_the_services_error(signalr_connection: Connect
         intruder.send_to_all("message", [])
     assert refused.value.status_code == 401
     assert refused.value.error_code == "Error.Unauthorized"
+
+
+@pytest.mark.parametrize(
+    ("path", "version", "status"),
+    [
+        ("/:send", "2022-06-01", 202),
+        ("/:send", "2023-07-01", 202),
+        ("/:send", "2024-12-01", 202),
+        ("/:send", "2021-01-01", 400),
+        ("/:send", "2022-06-01-preview", 400),
+        ("/:generateToken", "2022-06-01", 400),
+        ("/:generateToken", "2023-07-01", 200),
+        ("/:generateToken", "2024-12-01", 200),
+    ],
+)
+def test_an_operation_answers_only_in_the_api_versions_that_have_it(
+    signalr_connection: ConnectionString,
+    signalr_hub_name: str,
+    path: str,
+    version: str,
+    status: int,
+) -> None:
+    """azure-signalr docs/swagger: V20220601.json has no :generateToken; V20230701.md and
+    v20241201.md have it and every 2022-06-01 operation. Other versions are refused."""
+    full = f"/api/hubs/{signalr_hub_name}{path}"
+    params = {"api-version": version}
+    response = call(signalr_connection, "POST", full, params=params, data=json.dumps(MESSAGE))
+    if status == 400:
+        assert_error(response, 400, "Error.Request.Invalid", "does not offer this operation")
+    else:
+        assert response.status_code == status

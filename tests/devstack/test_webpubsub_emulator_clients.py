@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
+from azure.core.exceptions import HttpResponseError
 from azure.messaging.webpubsubclient import WebPubSubClient, WebPubSubClientCredential
 from azure.messaging.webpubsubclient.models import CallbackType, WebPubSubDataType
 from azure.messaging.webpubsubservice import WebPubSubServiceClient
@@ -112,6 +113,19 @@ async def test_the_same_ack_id_again_is_duplicate_and_not_sent_twice(
         await alice.command("sendToGroup", group="g", data=2, ackId=8)
         heard = await group_messages(bob, 2)
         assert [event["data"] for event in heard] == [1, 2]
+
+
+@pytest.mark.parametrize("group", ["g" * 1025, "   "], ids=["1025 characters", "whitespace"])
+async def test_an_invalid_group_is_acked_with_a_documented_error_name(
+    service: WebPubSubServiceClient, group: str
+) -> None:
+    """reference-json-webpubsub-subprotocol.md: an ack's error name is NotFound, Forbidden,
+    Timeout, InternalServerError or Duplicate (the emulator said BadRequest)."""
+    async with NodeWebPubSubClient.connect(client_url(service, "alice")) as alice:
+        for command in ("joinGroup", "sendToGroup"):
+            error = (await alice.command(command, group=group, data=1))["error"]
+            assert "Forbidden" in error
+            assert "BadRequest" not in error
 
 
 async def test_roles_decide_who_may_join_and_send_and_rest_grants_more(
@@ -245,3 +259,28 @@ def test_a_rest_body_nested_past_the_json_limit_is_refused_as_invalid() -> None:
     64 levels: a PayloadError, answered 400, never a RecursionError."""
     with pytest.raises(PayloadError, match="not valid application/json"):
         Payload.from_body(b"[" * 100_000 + b"]" * 100_000, "application/json")
+
+
+@pytest.mark.parametrize(
+    ("version", "refused"),
+    [("2021-10-01", True), ("2022-11-01", False), ("2024-12-01", False), ("2025-01-01", True)],
+)
+async def test_an_operation_answers_only_in_the_api_versions_that_have_it(
+    emulator: WebPubSubEmulator, version: str, refused: bool
+) -> None:
+    """azure-rest-api-specs webpubsub/data-plane/WebPubSub/stable: removing a connection from
+    every group came with 2022-11-01 (2021-10-01 has no such example); sends are in every
+    stable version. The official SDK, told to use ``version``, gets the service's 400."""
+    endpoint = endpoint_url("127.0.0.1", emulator.port)  # type: ignore[attr-defined]
+    client = WebPubSubServiceClient.from_connection_string(
+        connection_string(endpoint, DEFAULT_ACCESS_KEY), hub=HUB, api_version=version
+    )
+    if refused:
+        with pytest.raises(HttpResponseError) as error:
+            await asyncio.to_thread(client.remove_connection_from_all_groups, "c1")
+        assert error.value.status_code == 400
+        assert "does not offer this operation" in str(error.value)
+    else:
+        await asyncio.to_thread(client.remove_connection_from_all_groups, "c1")
+    if version != "2025-01-01":
+        await asyncio.to_thread(client.send_to_all, "hi", content_type="text/plain")

@@ -1,6 +1,7 @@
 """A Web PubSub app for the dev host's tests: negotiate with webPubSubConnection, join and
 send with the webPubSub output, and webPubSubTrigger functions for connect and a user event,
-written as the official Python samples write them (azure-webpubsub samples/functions/python)."""
+written as the official Python samples write them (azure-webpubsub samples/functions/python).
+What the ``connected`` and ``disconnected`` functions received is kept for ``/api/seen``."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import json
 import azure.functions as func
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+#: The ``request`` each connected and disconnected invocation received, in order.
+SEEN: list[str] = []
 
 
 @app.route(route="negotiate", methods=["POST"])
@@ -41,7 +44,37 @@ def connect(request: str) -> dict[str, object]:
 )
 def typing(request: str) -> dict[str, object]:
     body = json.loads(request)
-    return {
-        "data": json.dumps({"echo": body["data"], "user": body["connectionContext"]["userId"]}),
-        "dataType": "json",
+    answer = {
+        "echo": body["data"],
+        "user": body["connectionContext"]["userId"],
+        "fields": sorted(body),
+        "dataType": body["dataType"],
     }
+    return {"data": json.dumps(answer), "dataType": "json"}
+
+
+@app.generic_trigger(
+    arg_name="request",
+    type="webPubSubTrigger",
+    hub="chat",
+    eventType="system",
+    eventName="connected",
+)
+def connected(request: str) -> None:
+    SEEN.append(request)
+
+
+@app.generic_trigger(
+    arg_name="request",
+    type="webPubSubTrigger",
+    hub="chat",
+    eventType="system",
+    eventName="disconnected",
+)
+def disconnected(request: str) -> None:
+    SEEN.append(request)
+
+
+@app.route(route="seen", methods=["GET"])
+def seen(req: func.HttpRequest) -> func.HttpResponse:
+    return func.HttpResponse(json.dumps(SEEN), mimetype="application/json")
