@@ -20,8 +20,9 @@ never returned, even before Cosmos DB removes them.
 Expected RU (1 KB items): connect ~6 (one upsert); join ~1 (owner read) + ~1 (is the
 connection present already?) + ~6 (presence upsert) + ~7 (patching the owner) + the
 presence query ~3 (once per coalesced announcement); typing ~1 (a point read of the
-typist's entry); a presence read ~3; disconnect ~1 + ~6 + ~6 per document joined (+ ~1 per retry when a join changed the owner meanwhile); a revocation
-~3 (the user's entries) + ~7 per entry marked.
+typist's entry); a presence read ~3; disconnect ~1 + ~6 + ~6 per document joined (+ ~1
+per retry when a join changed the owner meanwhile); a revocation ~3 (the user's entries)
++ ~7 per entry marked.
 """
 
 from __future__ import annotations
