@@ -35,6 +35,8 @@ MAX_MAX_MESSAGE_LENGTH = 100_000
 #: typing fast and pasting, far below what a script needs to flood a document.
 DEFAULT_POSTS_PER_MINUTE = 60
 DEFAULT_POST_BURST = 20
+#: Cosmos DB's largest item time to live is 2^31 - 1 seconds: just over 24 855 days.
+MAX_MESSAGE_TTL_DAYS = 24_855
 #: HS256 keys shorter than the hash are guessable; PyJWT warns below this too.
 MIN_JWT_SECRET_BYTES = 32
 
@@ -92,6 +94,13 @@ class Settings:
     posts_per_minute: int = DEFAULT_POSTS_PER_MINUTE
     post_burst: int = DEFAULT_POST_BURST
     jwt: JwtSettings | None = None
+    #: Messages expire this many days after their last write (0: kept for ever).
+    message_ttl_days: int = 0
+
+    @property
+    def message_ttl_seconds(self) -> int | None:
+        """The ``ttl`` each message item carries, or None when messages never expire."""
+        return self.message_ttl_days * 86_400 or None
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -117,6 +126,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             MAX_MAX_MESSAGE_LENGTH,
         ),
         jwt=_jwt_settings(environ) if auth is AuthMode.JWT else None,
+        message_ttl_days=_whole_number(
+            environ, "DOCCHAT_MESSAGE_TTL_DAYS", 0, 0, MAX_MESSAGE_TTL_DAYS
+        ),
     )
 
 
