@@ -22,7 +22,7 @@ param accessMode string = 'open'
 
 @description('How docchat talks to the real-time service: through the Functions bindings or its REST API (DOCCHAT_SIGNALR_MODE, or DOCCHAT_WEBPUBSUB_MODE).')
 @allowed(['rest', 'bindings'])
-param realtimeMode string = 'bindings'
+param realtimeMode string = 'rest'
 
 @description('The real-time service: Azure SignalR Service or Azure Web PubSub.')
 @allowed(['signalr', 'webpubsub'])
@@ -60,6 +60,11 @@ param postsPerMinute int = 60
 
 @description('Posting burst per user and instance (DOCCHAT_POST_BURST).')
 param postBurst int = 20
+
+@description('Days after its last write a message expires (Cosmos DB time to live, DOCCHAT_MESSAGE_TTL_DAYS); 0 keeps messages for ever.')
+@minValue(0)
+@maxValue(24855)
+param messageTtlDays int = 0
 
 @description('Cosmos DB database (COSMOS_DATABASE).')
 param cosmosDatabaseName string = 'docchat'
@@ -204,6 +209,7 @@ module settings 'app/settings.bicep' = {
     maxMessageLength: maxMessageLength
     postsPerMinute: postsPerMinute
     postBurst: postBurst
+    messageTtlDays: messageTtlDays
   }
 }
 

@@ -27,6 +27,7 @@ param jwtJwksUrl string
 param maxMessageLength int
 param postsPerMinute int
 param postBurst int
+param messageTtlDays int
 
 var httpPerInstanceConcurrency = loadJsonContent('scale.json', '$.httpPerInstanceConcurrency')
 
@@ -57,6 +58,7 @@ var docchatSettings = {
   DOCCHAT_MAX_MESSAGE_LENGTH: string(maxMessageLength)
   DOCCHAT_POSTS_PER_MINUTE: string(postsPerMinute)
   DOCCHAT_POST_BURST: string(postBurst)
+  DOCCHAT_MESSAGE_TTL_DAYS: string(messageTtlDays)
   COSMOS_ENDPOINT: cosmosEndpoint
   COSMOS_DATABASE: cosmosDatabase
   COSMOS_CONTAINER: cosmosContainer

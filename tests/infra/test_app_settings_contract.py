@@ -7,6 +7,7 @@ the same modes, must set exactly those, apart from the names listed below with t
 A new setting in chat.settings, or one the template sets that nothing reads, fails here.
 """
 
+import json
 from collections.abc import Iterator, Mapping
 
 import pytest
@@ -14,7 +15,7 @@ import pytest
 from chat import settings as chat_settings
 from chat.settings import SettingsError
 from functions import create_app
-from realtime.settings import HUB, SIGNALR_CONNECTION_SETTING
+from realtime.settings import HUB, SIGNALR_CONNECTION_SETTING, SignalRMode
 from realtime.webpubsub_settings import WEBPUBSUB_CONNECTION_SETTING
 from tests.infra.bicep import INFRA, Opaque, Template
 
@@ -98,7 +99,7 @@ class RecordingEnviron(Mapping[str, str]):
 
 def template_settings(backend: str, auth: str, mode: str, access: str) -> dict[str, object]:
     """The app settings main.bicep's defaults and these modes give the function app."""
-    limits = ("maxMessageLength", "postsPerMinute", "postBurst")
+    limits = ("maxMessageLength", "postsPerMinute", "postBurst", "messageTtlDays")
     params: dict[str, object] = {name: MAIN.default(name) for name in limits}
     params |= {"authMode": auth, "realtimeMode": mode, "accessMode": access}
     params["realtimeBackend"] = backend
@@ -159,8 +160,31 @@ def test_the_templates_defaults_are_docchats() -> None:
     assert MAIN.default("maxMessageLength") == chat_settings.DEFAULT_MAX_MESSAGE_LENGTH
     assert MAIN.default("postsPerMinute") == chat_settings.DEFAULT_POSTS_PER_MINUTE
     assert MAIN.default("postBurst") == chat_settings.DEFAULT_POST_BURST
+    assert MAIN.default("messageTtlDays") == defaults.message_ttl_days
     assert MAIN.default("cosmosDatabaseName") == defaults.cosmos_database
     assert MAIN.default("cosmosContainerName") == defaults.cosmos_container
+
+
+def test_what_deploys_by_default_is_the_mode_make_dev_runs_and_the_tests_test() -> None:
+    """azd's default real-time mode (main.parameters.json, then main.bicep) is docchat's own
+    default, which local.settings.json.example and the integration tests run: rest."""
+    parameters = json.loads((INFRA / "main.parameters.json").read_text())["parameters"]
+    example = json.loads((INFRA.parent / "local.settings.json.example").read_text())["Values"]
+    assert MAIN.default("realtimeMode") == SignalRMode.REST
+    assert parameters["realtimeMode"]["value"] == "${DOCCHAT_REALTIME_MODE=rest}"
+    assert example["DOCCHAT_SIGNALR_MODE"] == SignalRMode.REST
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_jwt_sign_in_as_the_settings_table_offers_it_starts_with_the_default_mode(
+    backend: str,
+) -> None:
+    """``azd env set DOCCHAT_AUTH jwt`` and the three DOCCHAT_JWT_* settings, nothing else:
+    the app starts (keyless rest mode; the keyless tests serve it end to end)."""
+    template = template_settings(backend, "jwt", str(MAIN.default("realtimeMode")), "open")
+    values = {**SAMPLE_VALUES, "WEBSITE_AUTH_ENABLED": "False"}
+    values |= {name: value for name, value in template.items() if isinstance(value, str)}
+    create_app(values)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
