@@ -13,9 +13,10 @@ write was sent and no answer came. A write to a document whose logical partition
 mean the key or the identity's data-plane role is wrong: :class:`~chat.errors.Misconfigured`.
 A database or container that is gone (404 with sub-status 1003) is created again with key
 auth; with Microsoft Entra auth the data plane cannot create it, so that too is
-:class:`~chat.errors.Misconfigured`. Every request has a time budget, retries included, so a caller hears 503 in about a second and a half, not after
-the SDK's default minute; while an outage is fresh, :mod:`chat.breaker` fails calls at once,
-and after it lets one call at a time find out whether Cosmos DB is back.
+:class:`~chat.errors.Misconfigured`. Every request has a time budget, retries included, so
+a caller hears 503 in about a second and a half, not after the SDK's default minute; while
+an outage is fresh, :mod:`chat.breaker` fails calls at once, and after it lets one call at
+a time find out whether Cosmos DB is back.
 
 **Indexing policy,** and its expected RU effect: only ``/documentId``, ``/seq``,
 ``/position``, ``/role`` and ``/connectionId`` are indexed, which the newest-first (by seq),

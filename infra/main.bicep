@@ -188,6 +188,10 @@ module cosmos 'app/cosmos.bicep' = {
   }
 }
 
+// The resource SignalR's upstream token is for, and which docchat checks (DOCCHAT_UPSTREAM_*):
+// the app registration users sign in to, which exists in either auth mode.
+var upstreamAudience = authMode == 'appservice' ? authClientId : jwtAudience
+
 module settings 'app/settings.bicep' = {
   scope: rg
   name: 'app-settings'
@@ -197,6 +201,8 @@ module settings 'app/settings.bicep' = {
     realtimeMode: realtimeMode
     realtimeBackend: realtimeBackend
     identityClientId: identity.outputs.clientId
+    identityPrincipalId: identity.outputs.principalId
+    upstreamAudience: upstreamAudience
     storageBlobEndpoint: storage.outputs.serviceEndpoints.blob
     appInsightsConnectionString: appInsights.outputs.connectionString
     cosmosEndpoint: cosmos.outputs.endpoint
@@ -259,6 +265,8 @@ module signalr 'app/signalr.bicep' = if (realtimeBackend == 'signalr') {
       'https://${api.outputs.defaultHostname}'
     ], webOriginList)
     principalId: identity.outputs.principalId
+    identityId: identity.outputs.resourceId
+    upstreamAudience: upstreamAudience
   }
 }
 

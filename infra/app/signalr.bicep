@@ -9,6 +9,10 @@ param units int
 param functionAppName string
 param allowedOrigins array
 param principalId string
+@description('The app\'s user-assigned identity: the service signs in with it on upstream.')
+param identityId string
+@description('The resource the upstream token is for; docchat checks it (DOCCHAT_UPSTREAM_AUDIENCE).')
+param upstreamAudience string
 
 var hub = 'documents'
 // Serverless negotiation and the REST API under Entra (REFERENCE.md 15.3).
@@ -32,6 +36,13 @@ resource signalr 'Microsoft.SignalRService/signalR@2024-03-01' = {
   location: location
   tags: tags
   kind: 'SignalR'
+  // The identity the upstream's token is of (DOCCHAT_UPSTREAM_PRINCIPAL_ID): the app's own.
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
+  }
   sku: {
     name: sku
     capacity: units
@@ -57,8 +68,9 @@ resource signalr 'Microsoft.SignalRService/signalR@2024-03-01' = {
     cors: {
       allowedOrigins: allowedOrigins
     }
-    // One template for the hub; the system key in the URL is the webhook's only check,
-    // since an identity-based connection has no AccessKey to sign upstream requests with.
+    // One template for the hub. An identity-based connection has no AccessKey to sign
+    // upstream requests with, so the extension checks nothing but the system key in the
+    // URL; the service's bearer token, which docchat checks, proves the event is its own.
     upstream: {
       templates: [
         {
@@ -66,6 +78,12 @@ resource signalr 'Microsoft.SignalRService/signalR@2024-03-01' = {
           categoryPattern: '*'
           eventPattern: '*'
           urlTemplate: 'https://${functionApp.properties.defaultHostName}/runtime/webhooks/signalr?code=${listKeys('${functionApp.id}/host/default', '2022-03-01').systemKeys.signalr_extension}'
+          auth: {
+            type: 'ManagedIdentity'
+            managedIdentity: {
+              resource: upstreamAudience
+            }
+          }
         }
       ]
     }

@@ -54,6 +54,11 @@ PLATFORM = {"WEBSITE_INSTANCE_ID", "WEBSITE_AUTH_ENABLED"}
 NO_KEY = {"COSMOS_KEY"}
 #: jwt mode takes the issuer's JWKS URL: no shared secret or copied key in app settings.
 OTHER_JWT_KEYS = {"DOCCHAT_JWT_SECRET", "DOCCHAT_JWT_PUBLIC_KEY"}
+#: SignalR's upstream token is checked against the tenant's JWKS, not a copied key.
+OTHER_UPSTREAM_KEYS = {"DOCCHAT_UPSTREAM_PUBLIC_KEY"}
+#: With Web PubSub docchat only looks whether an upstream token check is asked for (it
+#: checks SignalR's alone), and the template asks for none.
+NO_UPSTREAM_CHECK = {"DOCCHAT_UPSTREAM_AUDIENCE"}
 #: A valid value for each setting the template leaves to the deployment.
 SAMPLE_VALUES = {
     "COSMOS_ENDPOINT": "https://cosmos-x.documents.azure.com:443/",
@@ -67,6 +72,10 @@ SAMPLE_VALUES = {
     f"{WEBPUBSUB_CONNECTION_SETTING}__serviceUri": "https://wps-x.webpubsub.azure.com",
     f"{WEBPUBSUB_CONNECTION_SETTING}__clientId": "sample-client-id",
     "WEBSITE_INSTANCE_ID": "0123abcd",
+    "DOCCHAT_UPSTREAM_AUDIENCE": "api://docchat",
+    "DOCCHAT_UPSTREAM_ISSUER": "https://sts.windows.net/tenant/",
+    "DOCCHAT_UPSTREAM_JWKS_URL": "https://login.example/tenant/discovery/v2.0/keys",
+    "DOCCHAT_UPSTREAM_PRINCIPAL_ID": "sample-principal-id",
 }
 
 COMBINATIONS = [
@@ -108,12 +117,23 @@ def template_settings(backend: str, auth: str, mode: str, access: str) -> dict[s
     return result
 
 
+def app_environment(template: Mapping[str, object], auth: str) -> dict[str, str]:
+    """The template's values as App Service gives them to the app (samples where Azure
+    fills them in)."""
+    # The upstream token's samples stand for values only the SignalR template has.
+    samples = {
+        name: value
+        for name, value in SAMPLE_VALUES.items()
+        if not name.startswith("DOCCHAT_UPSTREAM_") or name in template
+    }
+    values = {**samples, "WEBSITE_AUTH_ENABLED": str(auth == "appservice")}
+    return values | {name: value for name, value in template.items() if isinstance(value, str)}
+
+
 def read_by_docchat(template: Mapping[str, object], auth: str) -> set[str]:
-    """Start the app on the template's values (samples where Azure fills them in) as App
-    Service runs it, and return every name it read."""
-    values = {**SAMPLE_VALUES, "WEBSITE_AUTH_ENABLED": str(auth == "appservice")}
-    values |= {name: value for name, value in template.items() if isinstance(value, str)}
-    environ = RecordingEnviron(values)
+    """Start the app on the template's values as App Service runs it, and return every
+    name it read."""
+    environ = RecordingEnviron(app_environment(template, auth))
     create_app(environ)
     return environ.read
 
@@ -129,6 +149,7 @@ def test_the_template_sets_exactly_what_docchat_reads(
     not_in_template = PLATFORM | NO_KEY
     if auth == "jwt":
         not_in_template |= OTHER_JWT_KEYS
+    not_in_template |= OTHER_UPSTREAM_KEYS if backend == "signalr" else NO_UPSTREAM_CHECK
     if mode == "rest":
         not_in_template |= {connection}
         assert read >= identity_section(connection)
@@ -182,9 +203,7 @@ def test_jwt_sign_in_as_the_settings_table_offers_it_starts_with_the_default_mod
     """``azd env set DOCCHAT_AUTH jwt`` and the three DOCCHAT_JWT_* settings, nothing else:
     the app starts (keyless rest mode; the keyless tests serve it end to end)."""
     template = template_settings(backend, "jwt", str(MAIN.default("realtimeMode")), "open")
-    values = {**SAMPLE_VALUES, "WEBSITE_AUTH_ENABLED": "False"}
-    values |= {name: value for name, value in template.items() if isinstance(value, str)}
-    create_app(values)
+    create_app(app_environment(template, "jwt"))
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -193,8 +212,29 @@ def test_docchat_refuses_the_one_combination_the_template_could_still_be_given(
 ) -> None:
     """bindings mode with jwt is refused at start-up, so docs/deploy.md rules it out."""
     template = template_settings(backend, "jwt", "bindings", "open")
-    values = {**SAMPLE_VALUES, "WEBSITE_AUTH_ENABLED": "False"}
-    values |= {name: value for name, value in template.items() if isinstance(value, str)}
     mode_setting, _ = BACKENDS[backend]
     with pytest.raises(SettingsError, match=f"{mode_setting}=bindings"):
-        create_app(values)
+        create_app(app_environment(template, "jwt"))
+
+
+@pytest.mark.parametrize("auth", ["appservice", "jwt"])
+def test_signalr_signs_its_upstream_for_the_audience_docchat_checks(auth: str) -> None:
+    """The extension checks nothing on an identity-based connection, so the upstream carries
+    the service's token (auth: ManagedIdentity) and docchat checks it (DOCCHAT_UPSTREAM_*)."""
+    audience = MAIN.variable(
+        "upstreamAudience",
+        {"authMode": auth, "authClientId": "app-client-id", "jwtAudience": "api://docchat"},
+    )
+    assert audience == ("app-client-id" if auth == "appservice" else "api://docchat")
+    params = {"name": "sigr", "location": "l", "tags": {}, "sku": "Standard_S1", "units": 1}
+    params |= {"functionAppName": "app", "allowedOrigins": [], "principalId": "p"}
+    params |= {"identityId": "identity", "upstreamAudience": audience}
+    signalr = Template(INFRA / "app" / "signalr.bicep").resource("signalr", params)
+    assert isinstance(signalr, dict)
+    [upstream] = signalr["properties"]["upstream"]["templates"]
+    assert upstream["auth"]["type"] == "ManagedIdentity"
+    assert upstream["auth"]["managedIdentity"] == {"resource": audience}
+    assert signalr["identity"]["type"] == "UserAssigned"
+    settings = template_settings("signalr", auth, "rest", "open")
+    assert settings["DOCCHAT_UPSTREAM_PRINCIPAL_ID"] == Opaque("identityPrincipalId")
+    assert settings["DOCCHAT_UPSTREAM_AUDIENCE"] == Opaque("upstreamAudience")
