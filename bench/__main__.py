@@ -14,6 +14,7 @@ BENCHMARKS = (
     "bench.soak",
     "bench.outages",
     "bench.catch_up",
+    "bench.read_markers",
 )
 
 
