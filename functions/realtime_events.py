@@ -12,13 +12,16 @@ identity-based one it checks nothing, and the service's bearer token is checked 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import azure.functions as func
 
 from chat.realtime import Realtime
 from chat.runtime import Runtime
 from realtime.backend import Backend, BindingDeclaration
-from realtime.upstream_auth import UpstreamCheck
+
+if TYPE_CHECKING:
+    from realtime.upstream_auth import UpstreamCheck
 
 __all__ = ["realtime_events"]
 

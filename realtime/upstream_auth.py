@@ -27,10 +27,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from chat.errors import Unauthenticated
-from chat.jwt_identity import BearerTokens
 from chat.settings import SettingsError, optional_setting, token_issuer_settings
+
+if TYPE_CHECKING:
+    from chat.jwt_identity import BearerTokens
 
 __all__ = ["ForgedEvent", "UpstreamCheck", "load_upstream_check"]
 
@@ -71,6 +74,8 @@ def load_upstream_check(environ: Mapping[str, str]) -> UpstreamCheck | None:
     settings = token_issuer_settings(
         environ, PREFIX, needed_by=f"{PREFIX}_AUDIENCE", secret_allowed=False
     )
+    from chat.jwt_identity import BearerTokens  # PyJWT only where tokens are checked: cold start
+
     principal_id = optional_setting(environ, f"{PREFIX}_PRINCIPAL_ID")
     return UpstreamCheck(BearerTokens(settings), principal_id)
 
