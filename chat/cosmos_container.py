@@ -8,13 +8,15 @@ the translation of Cosmos DB's failures.
 
 **Failures.** Throttling, 5xx, timeouts and unreachability become
 :class:`~chat.errors.StoreUnavailable`, or :class:`~chat.errors.StoreOutcomeUnknown` when a
-write was sent and no answer came. 401 and 403 mean the key or the identity's data-plane role
-is wrong: :class:`~chat.errors.Misconfigured`. A database or container that is gone (404 with
-sub-status 1003) is created again with key auth; with Microsoft Entra auth the data plane
-cannot create it, so that too is :class:`~chat.errors.Misconfigured`. Every request has a
-time budget, retries included, so a caller hears 503 in about a second and a half, not after
-the SDK's default minute; while an outage is fresh, :mod:`chat.breaker` fails calls at once,
-and after it lets one call at a time find out whether Cosmos DB is back.
+write was sent and no answer came. A write to a document whose logical partition is full
+(403 with sub-status 1014: 20 GB) is :class:`~chat.errors.HistoryFull`. Other 401 and 403
+mean the key or the identity's data-plane role is wrong: :class:`~chat.errors.Misconfigured`.
+A database or container that is gone (404 with sub-status 1003) is created again with key
+auth; with Microsoft Entra auth the data plane cannot create it, so that too is
+:class:`~chat.errors.Misconfigured`. Every request has a time budget, retries included, so
+a caller hears 503 in about a second and a half, not after the SDK's default minute; while
+an outage is fresh, :mod:`chat.breaker` fails calls at once, and after it lets one call at
+a time find out whether Cosmos DB is back.
 
 **Indexing policy,** and its expected RU effect: only ``/documentId``, ``/seq``,
 ``/position``, ``/role`` and ``/connectionId`` are indexed, which the newest-first (by seq),
@@ -49,6 +51,7 @@ from azure.cosmos.exceptions import (
 from chat.breaker import Breaker
 from chat.errors import (
     DEFAULT_RETRY_AFTER_SECONDS,
+    HistoryFull,
     Misconfigured,
     StoreOutcomeUnknown,
     StoreUnavailable,
@@ -108,6 +111,8 @@ PROBE_SECONDS = 0.4
 PROBE_ITEM_ID = "_probe"
 #: Cosmos DB's sub-status for "the database or container does not exist".
 OWNER_MISSING = 1003
+#: Cosmos DB's sub-status (with 403) for "the logical partition reached its 20 GB".
+PARTITION_FULL = 1014
 #: Answers that say the request was refused, so nothing was written.
 _REFUSED_UNWRITTEN = frozenset({429})
 _log = logging.getLogger(__name__)
@@ -343,6 +348,9 @@ def _failures_reported(*, writing: bool, outage: Callable[[], None]) -> Iterator
 
 def _translated(error: CosmosHttpResponseError, *, writing: bool) -> Exception:
     status = error.status_code or 0
+    if status == 403 and error.sub_status == PARTITION_FULL:
+        _log.warning("Cosmos DB: a document's logical partition is full (20 GB)")
+        return HistoryFull()
     if status in (401, 403):
         _log.error(
             "Cosmos DB refused docchat's credentials (%s, sub-status %s): check COSMOS_KEY, or"

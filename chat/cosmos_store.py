@@ -62,8 +62,8 @@ from typing import Any
 from azure.cosmos import ContainerProxy
 from azure.cosmos.exceptions import CosmosBatchOperationError
 
-from chat.cosmos_container import CosmosContainer, left
-from chat.errors import StoreOutcomeUnknown, StoreUnavailable
+from chat.cosmos_container import PARTITION_FULL, CosmosContainer, left
+from chat.errors import HistoryFull, StoreOutcomeUnknown, StoreUnavailable
 from chat.messages import RESERVED_ID_PREFIX, Message
 
 __all__ = ["HEAD_ID", "MAX_BATCH_BYTES", "MAX_BATCH_WRITES", "CosmosMessageStore", "pause"]
@@ -195,10 +195,13 @@ class _Write:
             return dataclasses.replace(self.message, seq=seq + 1, position=position + 1)
         return dataclasses.replace(self.message, position=position + 1)
 
-    def operation(self, placed: Message) -> tuple[Any, ...]:
+    def operation(self, placed: Message, ttl: int | None) -> tuple[Any, ...]:
+        """The batch operation; with ``ttl`` (seconds) the item expires that long after
+        this write, so a change (edit, reaction) restarts its clock."""
+        item = placed.stored_form() | ({"ttl": ttl} if ttl else {})
         if self.etag is None:
-            return ("create", (placed.stored_form(),))
-        return ("replace", (placed.id, placed.stored_form()), {"if_match_etag": self.etag})
+            return ("create", (item,))
+        return ("replace", (placed.id, item), {"if_match_etag": self.etag})
 
     def answer(self, placed: Message | None = None, failure: BaseException | None = None) -> None:
         self.state, self.placed, self.failure = _State.DONE, placed, failure
@@ -249,10 +252,12 @@ class CosmosMessageStore:
         self,
         container: CosmosContainer,
         *,
+        message_ttl_seconds: int | None = None,
         sleep: Callable[[float], None] = time.sleep,
         draw: Callable[[], float] = random.random,
     ) -> None:
         self._container = container
+        self._message_ttl = message_ttl_seconds
         self._heads = _Heads()
         self._lanes = _Lanes()
         self._sleep = sleep
@@ -373,7 +378,7 @@ class CosmosMessageStore:
         except _FailedAt as failed:
             self._answer(lane, [(failed.write, failed.placed, failed.failure)])
             self._return(lane, [write for write in batch if write is not failed.write])
-        except StoreUnavailable as error:
+        except (StoreUnavailable, HistoryFull) as error:
             self._answer(lane, [(write, None, error) for write in batch])
         except BaseException as error:  # a bug: every writer hears it, none waits in vain
             self._answer(lane, [(write, None, error) for write in batch])
@@ -428,7 +433,8 @@ class CosmosMessageStore:
             if write.etag is None:
                 seq = message.seq
         operations = [
-            write.operation(message) for write, message in zip(batch, placed, strict=True)
+            write.operation(message, self._message_ttl)
+            for write, message in zip(batch, placed, strict=True)
         ]
         operations.append(head.moved_to(document_id, seq, position))
 
@@ -494,11 +500,17 @@ def _failure_of(error: CosmosBatchOperationError, batch: list[_Write]) -> Except
     if index == len(batch):
         return _Stale() if status in (404, 409, 412) else error
     write = batch[index]
+    if status == 403 and _sub_status(error.operation_responses[index]) == PARTITION_FULL:
+        return HistoryFull()
     if write.etag is None and status == 409:
         return _FailedAt(write)
     if write.etag is not None and status in (404, 412):
         return _FailedAt(write, failure=_Stale())
     return _FailedAt(write, failure=error)
+
+
+def _sub_status(response: dict[str, Any]) -> int:
+    return int(response.get("subStatusCode", 0))
 
 
 def _busy() -> StoreUnavailable:

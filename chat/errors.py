@@ -9,6 +9,7 @@ Messages are written for the caller and never hold secrets.
     ├── InvalidRequest (400) ── InvalidJson
     ├── Unauthenticated (401), Forbidden (403), ConnectionNotFound, MessageNotFound (404)
     ├── MessageIdConflict, MessageDeleted, TooManyReactions, MembersNotEnabled (409)
+    ├── HistoryFull (409, + ``stored`` for a send)   raised by the store
     ├── PayloadTooLarge (413)
     ├── UnsupportedMediaType (415)
     └── RetryLater (Retry-After)
@@ -32,6 +33,7 @@ __all__ = [
     "ConnectionNotFound",
     "ConnectionNotYetKnown",
     "Forbidden",
+    "HistoryFull",
     "IdentityProviderUnavailable",
     "InvalidJson",
     "InvalidRequest",
@@ -155,6 +157,36 @@ class MembersNotEnabled(ChatError):
 
     status = 409
     code = "members_not_enabled"
+
+
+class HistoryFull(ChatError):
+    """The document's history has reached the most one document may hold (Cosmos DB's 20 GB
+    logical partition): nothing more can be written to it until old messages go.
+
+    A 409, not a 503: the same request fails the same way until the document's state
+    changes (retention removes old messages, or an operator deletes some), so no client
+    should retry it on a timer; a 507 would be a 5xx, which clients and proxies retry.
+    For a send, :attr:`stored` follows :class:`SendFailed`'s rule (``false`` when the
+    request made the id itself, ``null`` when an earlier try with the client's id may
+    still land) and the body names the id.
+    """
+
+    status = 409
+    code = "document_history_full"
+
+    def __init__(self, message_id: str | None = None, *, stored: bool | None = False) -> None:
+        super().__init__(
+            "this document's history is full: nothing more can be stored in it until older "
+            "messages are removed (a message time to live removes them over time)"
+        )
+        self.message_id = message_id
+        self.stored = stored
+
+    def body(self) -> dict[str, Any]:
+        body = super().body()
+        if self.message_id is not None:
+            body["error"].update(stored=self.stored, id=self.message_id)
+        return body
 
 
 class PayloadTooLarge(ChatError):

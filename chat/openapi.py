@@ -326,7 +326,9 @@ _ERROR_MEANINGS = {
     404: "No such route (an id holding / cannot be routed), no such message, or the SignalR "
     "connection is not connected.",
     409: "The message id is taken by another message, the message was deleted, it has all "
-    "the reactions it may hold, or members are not enabled.",
+    "the reactions it may hold, members are not enabled, or the document's history is full "
+    "(code `document_history_full`: nothing more can be stored in it; `stored` says what "
+    "happened to a message).",
     413: "The body is larger than any valid request.",
     415: "The body is not declared as application/json.",
     429: "The caller posts too fast; Retry-After says when it may again.",

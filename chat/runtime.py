@@ -180,7 +180,9 @@ class Runtime:
     def _build_store(self) -> MessageStore:
         from chat.cosmos_store import CosmosMessageStore
 
-        return CosmosMessageStore(self._container.get())
+        return CosmosMessageStore(
+            self._container.get(), message_ttl_seconds=self.settings.message_ttl_seconds
+        )
 
     def _build_memberships(self) -> Memberships:
         from chat.cosmos_members import CosmosMemberships

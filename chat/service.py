@@ -17,6 +17,7 @@ from chat.errors import (
     ConnectionNotFound,
     ConnectionNotYetKnown,
     Forbidden,
+    HistoryFull,
     MaybeStored,
     MaybeStoredBefore,
     MembersNotEnabled,
@@ -223,6 +224,9 @@ class PostingService:
             appended = self._store.append(message)
         except StoreOutcomeUnknown as error:
             raise MaybeStored(message.id, retry_after=error.retry_after) from error
+        except HistoryFull as error:
+            stored = False if id_is_new else None  # SendFailed's rule
+            raise HistoryFull(message.id, stored=stored) from error
         except StoreUnavailable as error:
             failure = NotStored if id_is_new else MaybeStoredBefore
             raise failure(message.id, retry_after=error.retry_after) from error

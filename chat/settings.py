@@ -26,6 +26,7 @@ __all__ = [
     "optional_setting",
     "required_setting",
     "setting_choice",
+    "token_issuer_settings",
 ]
 
 DEFAULT_MAX_MESSAGE_LENGTH = 4000
@@ -35,6 +36,8 @@ MAX_MAX_MESSAGE_LENGTH = 100_000
 #: typing fast and pasting, far below what a script needs to flood a document.
 DEFAULT_POSTS_PER_MINUTE = 60
 DEFAULT_POST_BURST = 20
+#: Cosmos DB's largest item time to live is 2^31 - 1 seconds: just over 24 855 days.
+MAX_MESSAGE_TTL_DAYS = 24_855
 #: HS256 keys shorter than the hash are guessable; PyJWT warns below this too.
 MIN_JWT_SECRET_BYTES = 32
 
@@ -92,6 +95,13 @@ class Settings:
     posts_per_minute: int = DEFAULT_POSTS_PER_MINUTE
     post_burst: int = DEFAULT_POST_BURST
     jwt: JwtSettings | None = None
+    #: Messages expire this many days after their last write (0: kept for ever).
+    message_ttl_days: int = 0
+
+    @property
+    def message_ttl_seconds(self) -> int | None:
+        """The ``ttl`` each message item carries, or None when messages never expire."""
+        return self.message_ttl_days * 86_400 or None
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -117,6 +127,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             MAX_MAX_MESSAGE_LENGTH,
         ),
         jwt=_jwt_settings(environ) if auth is AuthMode.JWT else None,
+        message_ttl_days=_whole_number(
+            environ, "DOCCHAT_MESSAGE_TTL_DAYS", 0, 0, MAX_MESSAGE_TTL_DAYS
+        ),
     )
 
 
@@ -197,40 +210,54 @@ def _whole_number(
 
 
 def _jwt_settings(environ: Mapping[str, str]) -> JwtSettings:
-    sources = ("DOCCHAT_JWT_SECRET", "DOCCHAT_JWT_PUBLIC_KEY", "DOCCHAT_JWT_JWKS_URL")
+    return token_issuer_settings(environ, "DOCCHAT_JWT", needed_by="DOCCHAT_AUTH=jwt")
+
+
+def token_issuer_settings(
+    environ: Mapping[str, str], prefix: str, *, needed_by: str, secret_allowed: bool = True
+) -> JwtSettings:
+    """How to check tokens of one issuer for one audience: ``{prefix}_ISSUER``,
+    ``{prefix}_AUDIENCE`` and exactly one key source (``{prefix}_SECRET`` when
+    ``secret_allowed``, ``{prefix}_PUBLIC_KEY`` or ``{prefix}_JWKS_URL``); ``needed_by``
+    names what needs them, for the error."""
+    sources = (
+        *([f"{prefix}_SECRET"] if secret_allowed else []),
+        f"{prefix}_PUBLIC_KEY",
+        f"{prefix}_JWKS_URL",
+    )
     given = [name for name in sources if optional_setting(environ, name)]
     if len(given) != 1:
         raise SettingsError(
-            f"DOCCHAT_AUTH=jwt needs exactly one of {', '.join(sources)}; "
+            f"{needed_by} needs exactly one of {', '.join(sources)}; "
             f"{'none is' if not given else ' and '.join(given) + ' are'} set"
         )
-    secret = optional_setting(environ, "DOCCHAT_JWT_SECRET")
+    secret = optional_setting(environ, f"{prefix}_SECRET") if secret_allowed else None
     if secret is not None and len(secret.encode()) < MIN_JWT_SECRET_BYTES:
-        raise SettingsError(f"DOCCHAT_JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes")
+        raise SettingsError(f"{prefix}_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes")
+    jwks_url = f"{prefix}_JWKS_URL"
     return JwtSettings(
-        issuer=required_setting(environ, "DOCCHAT_JWT_ISSUER"),
-        audience=required_setting(environ, "DOCCHAT_JWT_AUDIENCE"),
+        issuer=required_setting(environ, f"{prefix}_ISSUER"),
+        audience=required_setting(environ, f"{prefix}_AUDIENCE"),
         secret=secret,
-        public_key=_pem(optional_setting(environ, "DOCCHAT_JWT_PUBLIC_KEY")),
-        jwks_url=_jwks_url(environ) if "DOCCHAT_JWT_JWKS_URL" in given else None,
+        public_key=_pem(environ, f"{prefix}_PUBLIC_KEY"),
+        jwks_url=_jwks_url(environ, jwks_url) if jwks_url in given else None,
     )
 
 
-def _jwks_url(environ: Mapping[str, str]) -> str:
+def _jwks_url(environ: Mapping[str, str], name: str) -> str:
     """Signing keys fetched over plain http could be swapped by anyone on the path."""
-    url = _url(environ, "DOCCHAT_JWT_JWKS_URL")
+    url = _url(environ, name)
     parts = urlsplit(url)
     if parts.scheme != "https" and parts.hostname not in LOOPBACK_HOSTS:
-        raise SettingsError("DOCCHAT_JWT_JWKS_URL must be https (http only on loopback)")
+        raise SettingsError(f"{name} must be https (http only on loopback)")
     return url
 
 
-def _pem(value: str | None) -> str | None:
+def _pem(environ: Mapping[str, str], name: str) -> str | None:
     """App settings are one line, so a PEM key often arrives with literal ``\\n``."""
+    value = optional_setting(environ, name)
     if value is None:
         return None
     if "-----BEGIN PUBLIC KEY-----" not in value:
-        raise SettingsError(
-            "DOCCHAT_JWT_PUBLIC_KEY must be a PEM public key (-----BEGIN PUBLIC KEY-----...)"
-        )
+        raise SettingsError(f"{name} must be a PEM public key (-----BEGIN PUBLIC KEY-----...)")
     return value.replace("\\n", "\n")

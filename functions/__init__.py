@@ -21,6 +21,7 @@ from chat.settings import load_settings
 from functions.http_api import http_api
 from functions.realtime_events import realtime_events
 from realtime import load_backend
+from realtime.upstream_auth import load_upstream_check
 
 __all__ = ["create_app"]
 
@@ -33,5 +34,5 @@ def create_app(environ: Mapping[str, str], runtime: Runtime | None = None) -> fu
     runtime = runtime or Runtime(settings)
     app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
     app.register_functions(http_api(runtime, backend))
-    app.register_functions(realtime_events(runtime, backend))
+    app.register_functions(realtime_events(runtime, backend, load_upstream_check(environ)))
     return app

@@ -4,12 +4,15 @@ The backend names a trigger for each report docchat handles (a connection opened
 a client said it is typing); each function turns its trigger's value into chat's event
 (:meth:`realtime.backend.Backend.inbound`) and hands it to :mod:`chat.events`, with the
 invocation's real-time seam for what it tells the clients. The host checks the service's
-signature before any of this runs.
+signature before any of this runs when the connection has an AccessKey; with an
+identity-based one it checks nothing, and the service's bearer token is checked here
+(:mod:`realtime.upstream_auth`) when the settings ask for it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import azure.functions as func
 
@@ -17,15 +20,21 @@ from chat.realtime import Realtime
 from chat.runtime import Runtime
 from realtime.backend import Backend, BindingDeclaration
 
+if TYPE_CHECKING:
+    from realtime.upstream_auth import UpstreamCheck
+
 __all__ = ["realtime_events"]
 
 
-def realtime_events(runtime: Runtime, backend: Backend) -> func.Blueprint:
-    """A function per report the backend sends, serving ``runtime``."""
+def realtime_events(
+    runtime: Runtime, backend: Backend, upstream: UpstreamCheck | None = None
+) -> func.Blueprint:
+    """A function per report the backend sends, serving ``runtime``; with ``upstream``,
+    only reports that carry the service's token."""
     # azure-functions leaves Blueprint's constructor unannotated.
     events = func.Blueprint()  # type: ignore[no-untyped-call]
     for name, trigger in backend.event_triggers.items():
-        _register(events, name, trigger, runtime, backend)
+        _register(events, name, trigger, runtime, backend, upstream)
     return events
 
 
@@ -35,8 +44,11 @@ def _register(
     trigger: BindingDeclaration,
     runtime: Runtime,
     backend: Backend,
+    upstream: UpstreamCheck | None,
 ) -> None:
     def handle(request: str, realtime: Realtime) -> None:
+        if upstream is not None:
+            upstream.check(request)  # a forged report fails here, before it changes anything
         runtime.events(realtime).handle(backend.inbound(request))
 
     function = _with_realtime(events, backend, handle)

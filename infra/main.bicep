@@ -63,7 +63,7 @@ param accessMode string = 'open'
 
 @description('How docchat talks to the real-time service: through the Functions bindings or its REST API (DOCCHAT_SIGNALR_MODE, or DOCCHAT_WEBPUBSUB_MODE).')
 @allowed(['rest', 'bindings'])
-param realtimeMode string = 'bindings'
+param realtimeMode string = 'rest'
 
 @description('The real-time service: Azure SignalR Service or Azure Web PubSub.')
 @allowed(['signalr', 'webpubsub'])
@@ -101,6 +101,11 @@ param postsPerMinute int = 60
 
 @description('Posting burst per user and instance (DOCCHAT_POST_BURST).')
 param postBurst int = 20
+
+@description('Days after its last write a message expires (Cosmos DB time to live, DOCCHAT_MESSAGE_TTL_DAYS); 0 keeps messages for ever.')
+@minValue(0)
+@maxValue(24855)
+param messageTtlDays int = 0
 
 @description('Cosmos DB database (COSMOS_DATABASE).')
 param cosmosDatabaseName string = 'docchat'
@@ -230,6 +235,10 @@ module cosmos 'app/cosmos.bicep' = {
   }
 }
 
+// The resource SignalR's upstream token is for, and which docchat checks (DOCCHAT_UPSTREAM_*):
+// the app registration users sign in to, which exists in either auth mode.
+var upstreamAudience = authMode == 'appservice' ? authClientId : jwtAudience
+
 module settings 'app/settings.bicep' = {
   scope: rg
   name: 'app-settings'
@@ -239,6 +248,8 @@ module settings 'app/settings.bicep' = {
     realtimeMode: realtimeMode
     realtimeBackend: realtimeBackend
     identityClientId: identity.outputs.clientId
+    identityPrincipalId: identity.outputs.principalId
+    upstreamAudience: upstreamAudience
     storageBlobEndpoint: storage.outputs.serviceEndpoints.blob
     appInsightsConnectionString: appInsights.outputs.connectionString
     cosmosEndpoint: cosmos.outputs.endpoint
@@ -251,6 +262,7 @@ module settings 'app/settings.bicep' = {
     maxMessageLength: maxMessageLength
     postsPerMinute: postsPerMinute
     postBurst: postBurst
+    messageTtlDays: messageTtlDays
   }
 }
 
@@ -308,6 +320,7 @@ module signalr 'app/signalr.bicep' = if (realtimeBackend == 'signalr') {
       'https://${api.outputs.defaultHostname}'
     ], webOriginList)
     principalId: identity.outputs.principalId
+    identityId: identity.outputs.resourceId
   }
 }
 
@@ -335,3 +348,6 @@ output REALTIME_SERVICE_URI string = realtimeServiceUri
 // For the azd hook that wires the service's webhook once the code is deployed.
 output REALTIME_BACKEND string = realtimeBackend
 output REALTIME_SERVICE_NAME string = realtimeBackend == 'signalr' ? signalrName : webPubSubName
+// The resource SignalR's upstream token is for (the wire-realtime hook writes the upstream's
+// auth with it); docchat checks it as DOCCHAT_UPSTREAM_AUDIENCE.
+output REALTIME_UPSTREAM_AUDIENCE string = upstreamAudience

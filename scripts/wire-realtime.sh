@@ -101,10 +101,14 @@ webhook="$SERVICE_API_URI/runtime/webhooks/$REALTIME_BACKEND?code=$key"
 body=$(mktemp) # mode 600
 trap 'rm -f "$body"' EXIT
 if [ "$REALTIME_BACKEND" = signalr ]; then
-    # Every event of hub `documents` to the SignalR extension.
+    # Every event of hub `documents` to the SignalR extension, with a bearer token from the
+    # service's user-assigned identity for the app to check: the extension checks nothing
+    # but the system key for an identity-based connection (docs/deploy.md, threat model).
+    : "${REALTIME_UPSTREAM_AUDIENCE:?is not set: run azd provision first}"
     cat >"$body" <<EOF
 {"properties": {"upstream": {"templates": [
-  {"hubPattern": "$hub", "categoryPattern": "*", "eventPattern": "*", "urlTemplate": "$webhook"}
+  {"hubPattern": "$hub", "categoryPattern": "*", "eventPattern": "*", "urlTemplate": "$webhook",
+   "auth": {"type": "ManagedIdentity", "managedIdentity": {"resource": "$REALTIME_UPSTREAM_AUDIENCE"}}}
 ]}}}
 EOF
 else

@@ -132,20 +132,23 @@ def start_cosmos_server(
     tls: bool = True,
     timeout: float = 30.0,
     latency_ms: int = 0,
+    partition_limit_bytes: int = 0,
 ) -> CosmosServer:
     """Start the server and return once it answers requests.
 
     `port=0` picks a free port (read the real one from `.endpoint`). `host` must be a
     loopback name: the server has no authentication. `tls=False` serves plain http,
     for clients that cannot skip certificate checks. `latency_ms` holds every request that
-    long before it is handled, as a round trip to Azure would. Raises CosmosServerError with an
+    long before it is handled, as a round trip to Azure would. With `partition_limit_bytes`
+    a logical partition that holds that many bytes refuses writes as a full one (20 GB) does
+    in Azure: 403, sub-status 1014. Raises CosmosServerError with an
     actionable message (Node.js missing, `npm ci` not run, port taken, timeout).
     """
     node = shutil.which("node")
     if node is None:
         raise CosmosServerError("node not found: install Node.js 20 and put it on PATH")
     command = [node, str(_LAUNCHER), "--port", str(port), "--host", host, "--stop-with-stdin"]
-    command += [f"--latency-ms={latency_ms}"]
+    command += [f"--latency-ms={latency_ms}", f"--partition-limit-bytes={partition_limit_bytes}"]
     process = subprocess.Popen(  # noqa: S603 (fixed argv: node, our launcher, numbers/names)
         [*command, *([] if tls else ["--no-ssl"])],
         cwd=_PROJECT_ROOT,

@@ -38,6 +38,13 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=0,
         help="milliseconds each request waits, as a round trip to Azure (default: 0)",
     )
+    parser.add_argument(
+        "--partition-limit-bytes",
+        type=int,
+        default=0,
+        help="a document's partition holding this many bytes is full, as at 20 GB in Azure"
+        " (default: 0, no limit)",
+    )
     return parser.parse_args(argv)
 
 
@@ -57,7 +64,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
         server = start_cosmos_server(
-            args.port, args.host, tls=not args.no_tls, latency_ms=args.latency_ms
+            args.port,
+            args.host,
+            tls=not args.no_tls,
+            latency_ms=args.latency_ms,
+            partition_limit_bytes=args.partition_limit_bytes,
         )
     except CosmosServerError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -23,10 +23,11 @@ const BATCH_ITEM_OPERATIONS = new Set(["Create", "Upsert", "Replace"]); // carry
 const KEEP_ALIVE_IDLE_MS = 120000;
 
 /**
- * Apply every fix, then load the package's server factory.
+ * Apply every fix, then load the package's server factory. `partitionLimitBytes` (0: none)
+ * is the size from which a logical partition is full (see fillPartitions).
  * Returns `createServer({ tls })`: an unstarted http(s).Server with the fixes in place.
  */
-function loadPatchedServer(packageDir) {
+function loadPatchedServer(packageDir, { partitionLimitBytes = 0 } = {}) {
   const lib = (name) => require(path.join(packageDir, "lib", name));
   const queryLib = (name) =>
     require(require.resolve(`@zeit/cosmosdb-query/${name}`, { paths: [packageDir] }));
@@ -36,10 +37,20 @@ function loadPatchedServer(packageDir) {
   fixQuadraticQueries(queryLib);
   fixPartitionKeyHeaderInQueries(lib);
   fixTimeToLive(lib);
+  if (partitionLimitBytes > 0) fillPartitions(lib, partitionLimitBytes);
   reportMissingOwners(lib); // last: it wraps the handlers the fixes above installed
   const cosmos = lib("index"); // loads lib/routes.js: must come after the handler fixes
   return ({ tls }) => createKeepAliveServer(cosmos, tls);
 }
+
+/** Handlers of the item routes that write (a full partition refuses them). */
+const WRITE_HANDLERS = [
+  "batch-documents",
+  "create-document",
+  "patch-document",
+  "replace-document",
+  "upsert-document",
+];
 
 /** Handlers of the item routes `/dbs/:dbId/colls/:collId/docs...`. */
 const ITEM_HANDLERS = [
@@ -506,6 +517,40 @@ function reportMissingOwners(lib) {
       return { code: "NotFound", message: "Owner resource does not exist" };
     });
   }
+}
+
+// ---------------------------------------------------------------------------------
+// Not a fault, a limit: one logical partition holds at most 20 GB, and then Cosmos DB
+// refuses every write to it with 403, sub-status 1014 ("Partition key reached maximum
+// size"; the sub-status table of Azure's "HTTP status codes for Azure Cosmos DB"). The
+// server has no such limit of its own; with a limit given, a partition whose live items
+// take that many bytes (as JSON) or more refuses writes the same way. Deletes still work,
+// and so does expiry: both make room, as in Cosmos DB.
+// ---------------------------------------------------------------------------------
+function fillPartitions(lib, limitBytes) {
+  const partitionHeader = lib("utils/get-partition-from-header").default;
+  for (const name of WRITE_HANDLERS) {
+    const handler = lib(`handler/${name}`).default;
+    replaceHandler(lib, name, (account, req, res, params) => {
+      const collection = account.database(params.dbId).collection(params.collId);
+      const partition = readPartitionKey(partitionHeader(req));
+      if (!partition || !collection.read()) return handler(account, req, res, params);
+      if (partitionBytes(collection.documents, partition) < limitBytes) {
+        return handler(account, req, res, params);
+      }
+      res.statusCode = 403;
+      res.setHeader("x-ms-substatus", "1014");
+      return { code: "Forbidden", message: "Partition key reached maximum size of 20 GB" };
+    });
+  }
+}
+
+/** The bytes, as JSON, of the live items of one logical partition. */
+function partitionBytes(documents, partition) {
+  return liveDocuments(documents, partition).reduce(
+    (total, item) => total + Buffer.byteLength(JSON.stringify(item)),
+    0,
+  );
 }
 
 module.exports = { loadPatchedServer };

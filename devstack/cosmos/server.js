@@ -4,7 +4,7 @@
  * Local Cosmos DB (NoSQL API) for docchat's dev stack and tests.
  *
  *   node devstack/cosmos/server.js --port 8081 --host 127.0.0.1 [--no-ssl] [--stop-with-stdin]
- *     [--latency-ms N]
+ *     [--latency-ms N] [--partition-limit-bytes N]
  *
  * Runs the npm package @vercel/cosmosdb-server, loaded unmodified, with the fixes in
  * ./patches.js applied before its routes load. One process (never npx), in-memory data.
@@ -13,7 +13,9 @@
  * the end of stdin with --stop-with-stdin: the Python wrapper holds stdin open, so the
  * server never outlives a test run that was killed before it could stop it. With
  * --latency-ms N each request waits N ms before it is handled, as a round trip to Azure
- * would take (on loopback it takes a fraction of a millisecond).
+ * would take (on loopback it takes a fraction of a millisecond). With
+ * --partition-limit-bytes N a logical partition holding N bytes or more refuses writes as a
+ * full one (20 GB) does in Azure: 403, sub-status 1014 (see patches.js).
  *
  * Keep this file free of syntax newer than Node 12, so that an old node still gets
  * the clear "install Node.js 20" message below rather than a SyntaxError.
@@ -39,7 +41,7 @@ function checkNodeVersion() {
   }
 }
 
-/** Read --port, --host, --no-ssl, --stop-with-stdin and --latency-ms; bind loopback only. */
+/** Read the options (see the top of this file); bind loopback only. */
 function parseOptions() {
   var parsed = require("node:util").parseArgs({
     options: {
@@ -48,8 +50,13 @@ function parseOptions() {
       "no-ssl": { type: "boolean", default: false },
       "stop-with-stdin": { type: "boolean", default: false },
       "latency-ms": { type: "string", default: "0" },
+      "partition-limit-bytes": { type: "string", default: "0" },
     },
   }).values;
+  var partitionLimitBytes = Number(parsed["partition-limit-bytes"]);
+  if (!Number.isInteger(partitionLimitBytes) || partitionLimitBytes < 0) {
+    fail("--partition-limit-bytes must be a whole number from 0 (0: no limit)");
+  }
   var latencyMs = Number(parsed["latency-ms"]);
   if (!Number.isInteger(latencyMs) || latencyMs < 0) {
     fail("--latency-ms must be a whole number from 0, got " + parsed["latency-ms"]);
@@ -67,6 +74,7 @@ function parseOptions() {
     tls: !parsed["no-ssl"],
     stopWithStdin: parsed["stop-with-stdin"],
     latencyMs: latencyMs,
+    partitionLimitBytes: partitionLimitBytes,
   };
 }
 
@@ -130,7 +138,9 @@ function delayRequests(server, latencyMs) {
 function main() {
   checkNodeVersion();
   var options = parseOptions();
-  var createServer = require("./patches").loadPatchedServer(locatePackage());
+  var createServer = require("./patches").loadPatchedServer(locatePackage(), {
+    partitionLimitBytes: options.partitionLimitBytes,
+  });
   var server = createServer({ tls: options.tls });
   delayRequests(server, options.latencyMs);
   server.on("error", function onError(err) {

@@ -6,7 +6,7 @@ is each service's own (``devstack.signalr.upstream``, ``devstack.webpubsub.upstr
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
 import aiohttp
@@ -23,10 +23,16 @@ class UpstreamSender:
     """Sends one emulator's upstream requests; every method must run on its event loop."""
 
     def __init__(
-        self, rules: Sequence[UpstreamRule], access_keys: Sequence[str], timeout: float
+        self,
+        rules: Sequence[UpstreamRule],
+        access_keys: Sequence[str],
+        timeout: float,
+        identity: Callable[[str], str] | None = None,
     ) -> None:
         self.rules = tuple(rules)
         self._access_keys = tuple(access_keys)
+        #: The service's managed identity: a token for a resource (rules with ``auth``).
+        self._identity = identity
         self._timeout = timeout
         self._client: aiohttp.ClientSession | None = None
         #: Set once :meth:`close` has waited for the events in the background.

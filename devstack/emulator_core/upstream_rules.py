@@ -14,9 +14,14 @@ names separated by commas, compared exactly as the emulator's ``HashSet<string>`
 (Upstreams/UpstreamTemplateItem.cs). ``{hub}``, ``{category}`` and ``{event}`` in a template
 are replaced by the event's values, URI-escaped (Common/Utils.cs GetUpstreamUrl).
 
+A rule may also authenticate the service to its URL, as a template's ``auth: {type:
+'ManagedIdentity', managedIdentity: {resource}}`` does in Azure (the resource provider's
+UpstreamAuthSettings): each request then carries ``Authorization: Bearer`` with a token the
+service's managed identity got for ``resource`` (the emulator's ``upstream_identity`` makes it).
+
 On the command line a rule is its URL template, optionally followed by ``hub=``,
-``category=`` and ``event=`` patterns separated by spaces (a URL has no space), e.g.
-``http://127.0.0.1:7071/runtime/webhooks/signalr event=connected,typing``.
+``category=`` and ``event=`` patterns and an ``auth=<resource>``, separated by spaces (a URL
+has no space), e.g. ``http://127.0.0.1:7071/runtime/webhooks/signalr event=connected,typing``.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
-__all__ = ["UpstreamRule", "first_upstream_url", "parse_upstream_rule"]
+__all__ = ["UpstreamRule", "first_upstream_rule", "first_upstream_url", "parse_upstream_rule"]
 
 _PLACEHOLDER = re.compile(r"\{(hub|category|event)\}")
 _ANY = "*"
@@ -41,6 +46,8 @@ class UpstreamRule:
     hubs: frozenset[str] = frozenset({_ANY})
     categories: frozenset[str] = frozenset({_ANY})
     events: frozenset[str] = frozenset({_ANY})
+    #: ``auth.managedIdentity.resource``: the token's audience; None sends no token.
+    auth_resource: str | None = None
 
     def matches(self, hub: str, category: str, event: str) -> bool:
         """Whether this rule receives ``event`` of ``category`` in ``hub``."""
@@ -62,14 +69,19 @@ class UpstreamRule:
         )
 
 
+def first_upstream_rule(
+    rules: Sequence[UpstreamRule], hub: str, category: str, event: str
+) -> UpstreamRule | None:
+    """The first rule that matches; None when no rule does."""
+    return next((rule for rule in rules if rule.matches(hub, category, event)), None)
+
+
 def first_upstream_url(
     rules: Sequence[UpstreamRule], hub: str, category: str, event: str
 ) -> str | None:
     """The URL of the first rule that matches; None when no rule does."""
-    for rule in rules:
-        if rule.matches(hub, category, event):
-            return rule.url(hub, category, event)
-    return None
+    rule = first_upstream_rule(rules, hub, category, event)
+    return None if rule is None else rule.url(hub, category, event)
 
 
 def parse_upstream_rule(text: str) -> UpstreamRule:
@@ -78,12 +90,17 @@ def parse_upstream_rule(text: str) -> UpstreamRule:
         raise ValueError("an upstream rule needs a URL template")
     template, *patterns = text.split()
     found: dict[str, frozenset[str]] = {}
+    auth_resource: str | None = None
     for pattern in patterns:
         name, equals, value = pattern.partition("=")
+        if name == "auth" and equals and value and auth_resource is None:
+            auth_resource = value
+            continue
         if not equals or name not in _PATTERN_NAMES or name in found:
             raise ValueError(
                 f"upstream rule {text!r}: after the URL template come hub=, category= and "
-                f"event= patterns, each at most once; {pattern!r} is none of them"
+                f"event= patterns and auth=<resource>, each at most once; {pattern!r} is "
+                "none of them"
             )
         found[name] = frozenset(item.strip() for item in value.split(","))
     _check_template(template)
@@ -92,6 +109,7 @@ def parse_upstream_rule(text: str) -> UpstreamRule:
         hubs=found.get("hub", frozenset({_ANY})),
         categories=found.get("category", frozenset({_ANY})),
         events=found.get("event", frozenset({_ANY})),
+        auth_resource=auth_resource,
     )
 
 

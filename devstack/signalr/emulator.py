@@ -69,7 +69,12 @@ class Emulator:
         )
         self._access_key = access_key
         #: Where client events go; with no rules, nowhere.
-        self.upstream = Upstream(upstream, [access_key], self.settings.upstream_timeout)
+        self.upstream = Upstream(
+            upstream,
+            [access_key],
+            self.settings.upstream_timeout,
+            self.settings.upstream_identity,
+        )
         self._hubs: dict[str, HubRegistry[ClientConnection]] = {}
         self._negotiations: dict[str, Negotiation] = {}
         self._resumable: dict[str, ClientConnection] = {}

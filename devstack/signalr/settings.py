@@ -3,6 +3,7 @@ an interval says so explicitly."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 __all__ = [
@@ -66,6 +67,10 @@ class EmulatorSettings:
     #: ``cors.allowedOrigins`` (infra/ lists the app's and the web origins). ``*``, the
     #: service's default when the list is omitted, allows every origin.
     allowed_origins: tuple[str, ...] = ("*",)
+    #: The service's managed identity: a token for a resource, sent on upstream requests
+    #: whose rule has ``auth`` (tests mint them with their local Entra issuer); None: the
+    #: service has no identity and sends no token.
+    upstream_identity: Callable[[str], str] | None = None
 
     def __post_init__(self) -> None:
         if self.latency_ms < 0:

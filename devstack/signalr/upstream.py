@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import aiohttp
 
 from devstack.emulator_core.upstream import ConnectionTurns, UpstreamSender
-from devstack.emulator_core.upstream_rules import first_upstream_url
+from devstack.emulator_core.upstream_rules import first_upstream_rule, first_upstream_url
 from devstack.signalr.protocol import ClientMessage, HubProtocol
 
 __all__ = ["Caller", "ConnectionEvents", "Upstream", "connection_signature"]
@@ -126,6 +126,12 @@ class Upstream(UpstreamSender):
             headers["X-ASRS-Signature"] = connection_signature(
                 caller.connection_id, self._access_keys
             )
+        rule = first_upstream_rule(self.rules, caller.hub, category, event)
+        if rule is not None and rule.auth_resource is not None:
+            if self._identity is None:
+                log.warning("upstream auth for %s: the emulator has no identity", caller.hub)
+            else:
+                headers["Authorization"] = f"Bearer {self._identity(rule.auth_resource)}"
         return headers
 
 

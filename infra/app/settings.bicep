@@ -13,6 +13,10 @@ param realtimeMode string
 param realtimeBackend string
 
 param identityClientId string
+@description('The object id of the identity SignalR signs in with on upstream (its tokens\' sub).')
+param identityPrincipalId string
+@description('The resource SignalR\'s upstream token is for.')
+param upstreamAudience string
 param storageBlobEndpoint string
 param appInsightsConnectionString string
 param cosmosEndpoint string
@@ -27,6 +31,7 @@ param jwtJwksUrl string
 param maxMessageLength int
 param postsPerMinute int
 param postBurst int
+param messageTtlDays int
 
 var httpPerInstanceConcurrency = loadJsonContent('scale.json', '$.httpPerInstanceConcurrency')
 
@@ -57,6 +62,7 @@ var docchatSettings = {
   DOCCHAT_MAX_MESSAGE_LENGTH: string(maxMessageLength)
   DOCCHAT_POSTS_PER_MINUTE: string(postsPerMinute)
   DOCCHAT_POST_BURST: string(postBurst)
+  DOCCHAT_MESSAGE_TTL_DAYS: string(messageTtlDays)
   COSMOS_ENDPOINT: cosmosEndpoint
   COSMOS_DATABASE: cosmosDatabase
   COSMOS_CONTAINER: cosmosContainer
@@ -75,6 +81,12 @@ var signalrSettings = realtimeBackend == 'signalr' ? {
   AzureSignalRConnectionString__serviceUri: realtimeServiceUri
   AzureSignalRConnectionString__credential: 'managedidentity'
   AzureSignalRConnectionString__clientId: identityClientId
+  // The upstream's bearer token (Entra v1 access tokens of a managed identity), checked
+  // against the tenant's published keys: realtime/upstream_auth.py.
+  DOCCHAT_UPSTREAM_AUDIENCE: upstreamAudience
+  DOCCHAT_UPSTREAM_ISSUER: 'https://sts.windows.net/${tenant().tenantId}/'
+  DOCCHAT_UPSTREAM_JWKS_URL: '${environment().authentication.loginEndpoint}${tenant().tenantId}/discovery/v2.0/keys'
+  DOCCHAT_UPSTREAM_PRINCIPAL_ID: identityPrincipalId
 } : {}
 
 // Web PubSub's connection, named as the Web PubSub extension reads it (identity-based).

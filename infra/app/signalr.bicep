@@ -10,6 +10,8 @@ param sku string
 param units int
 param allowedOrigins array
 param principalId string
+@description('The app\'s user-assigned identity: the service signs in with it on upstream.')
+param identityId string
 
 // Serverless negotiation and the REST API under Entra (REFERENCE.md 15.3).
 var signalrServiceOwner = '7e4f1700-ea5a-4f59-8f37-079cfe29dce3'
@@ -19,6 +21,13 @@ resource signalr 'Microsoft.SignalRService/signalR@2024-03-01' = {
   location: location
   tags: tags
   kind: 'SignalR'
+  // The identity the upstream's token is of (DOCCHAT_UPSTREAM_PRINCIPAL_ID): the app's own.
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
+  }
   sku: {
     name: sku
     capacity: units

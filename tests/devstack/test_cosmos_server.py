@@ -20,7 +20,11 @@ from urllib.parse import urlsplit
 import pytest
 from azure.core.paging import PageIterator
 from azure.cosmos import ContainerProxy, CosmosClient, PartitionKey
-from azure.cosmos.exceptions import CosmosBatchOperationError, CosmosResourceNotFoundError
+from azure.cosmos.exceptions import (
+    CosmosBatchOperationError,
+    CosmosHttpResponseError,
+    CosmosResourceNotFoundError,
+)
 
 from devstack.cosmos import EMULATOR_KEY, CosmosServer, start_cosmos_server
 from tests.fixtures.cosmos import ContainerFactory
@@ -338,3 +342,34 @@ def test_catch_up_keyset_query_returns_later_messages_oldest_first(
 
     assert [item_id for page in pages for item_id in page] == _ids(oldest_first[9:])
     assert [len(page) for page in pages] == [4, 4, 4, 4]
+
+
+def test_a_full_partition_refuses_writes_with_403_1014_until_room_is_made() -> None:
+    """Azure refuses every write to a logical partition at 20 GB with 403, sub-status 1014
+    ("HTTP status codes for Azure Cosmos DB"); the server does so at the limit it is given,
+    and a delete makes room again, as in Cosmos DB."""
+    with (
+        start_cosmos_server(port=0, partition_limit_bytes=2_000) as server,
+        CosmosClient(server.endpoint, credential=EMULATOR_KEY) as client,
+    ):
+        database = client.create_database(f"full-{uuid.uuid4().hex[:8]}")
+        container = database.create_container("c", PartitionKey(path="/documentId"))
+        written = 0
+        refused: CosmosHttpResponseError | None = None
+        while refused is None and written < 100:
+            try:
+                container.create_item({"id": f"i{written}", "documentId": "full", "x": "x" * 200})
+                written += 1
+            except CosmosHttpResponseError as error:
+                refused = error
+        assert refused is not None
+        assert (refused.status_code, refused.sub_status) == (403, 1014)
+        assert written > 0
+        batch = [("create", ({"id": "b", "documentId": "full"},))]
+        with pytest.raises(CosmosHttpResponseError) as batch_refused:
+            container.execute_item_batch(batch, partition_key="full")
+        assert batch_refused.value.sub_status == 1014
+        # Another partition still takes writes; a delete makes room in the full one.
+        container.create_item({"id": "other", "documentId": "other"})
+        container.delete_item("i0", partition_key="full")
+        container.create_item({"id": "again", "documentId": "full"})

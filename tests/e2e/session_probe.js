@@ -6,7 +6,9 @@
 // before: texts stored before the session opens; missed: texts stored after it is live, of
 // which only those at the indices in `pushed` reach it live; sends: [{text, failures}],
 // sent back to back, each failing first with `failures` ({status, stored}) in turn.
-async ({ before, missed, pushed, sends }) => {
+// expired (default 0): how many of the oldest messages the server no longer has when the
+// session opens (their time to live ran out), so seq no longer starts at 1.
+async ({ before, missed, pushed, sends, expired = 0 }) => {
   const { ChatSession } = await import('/js/chat-session.js');
   const { ApiError } = await import('/js/api.js');
   // The stand-in's cursors are its own, as the server's are opaque: the stream position.
@@ -21,15 +23,17 @@ async ({ before, missed, pushed, sends }) => {
     stored.push(message);
     return message;
   };
+  const live = () => stored.slice(Math.min(expired, stored.length));
   const failures = new Map(sends.map((send) => [send.text, [...send.failures]]));
   const api = {
     join: async () => null,
     presence: async () => ({ users: [] }),
     readStatus: async () => ({ seq: 0, unread: 0 }),
-    history: async () => ({ items: [...stored].reverse(), continuationToken: null }),
+    history: async () => ({ items: live().reverse(), continuationToken: null }),
     messagesAfter: async (_, cursor) => {
       calls.push(['after', cursorPosition(cursor)]);
-      return { items: stored.slice(cursorPosition(cursor)), continuationToken: null };
+      const after = live().filter((message) => message.position > cursorPosition(cursor));
+      return { items: after, continuationToken: null };
     },
     sendMessage: async (_, { id, text }) => {
       calls.push(['send', text, id]);

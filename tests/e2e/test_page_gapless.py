@@ -241,6 +241,41 @@ def test_session_fetches_a_gap_from_the_last_contiguous_message(open_page: OpenP
     assert probe["shown"] == [[1, "one", "sent"], [2, "two", "sent"], [3, "three", "sent"]]
 
 
+def test_session_whose_oldest_messages_expired_shows_what_is_left_and_waits_for_no_seq_1(
+    open_page: OpenPage,
+) -> None:
+    page = open_page("session")
+    page.open("Alice", new_document_id("session"))
+    # The history is empty when the session opens (seq 1 and 2 expired); then seq 3 is
+    # pushed: a gap below it that no catch-up can fill, as DOCCHAT_MESSAGE_TTL_DAYS makes.
+    probe = run_session_probe(
+        page, before=["one", "two"], expired=2, missed=["three"], pushed=[0], sends=[]
+    )
+    assert probe["shown"] == [[3, "three", "sent"]]
+
+
+def test_store_stops_waiting_for_expired_seqs_only_up_to_what_a_whole_catch_up_covered(
+    open_page: OpenPage,
+) -> None:
+    page = open_page("store")
+    page.open("Alice", new_document_id("store"))
+    _, held, caught_up = run_store_steps(
+        page,
+        [
+            ("startFrom", [server_message(seq) for seq in (5, 4)]),
+            ("addFromServer", [server_message(7), server_message(9)]),
+            # A whole catch-up began while 7 was the newest held: 6 is gone, 8 may yet come.
+            ("noneMissingUpTo", 7),
+        ],
+    )
+    assert (shown_seqs(held), held["held"]) == ([4, 5], 2)
+    assert (shown_seqs(caught_up), caught_up["held"], caught_up["contiguousSeq"]) == (
+        [4, 5, 7],
+        1,
+        7,
+    )
+
+
 def test_session_sends_one_at_a_time_and_retries_only_what_may_pass(open_page: OpenPage) -> None:
     page = open_page("session")
     page.open("Alice", new_document_id("session"))

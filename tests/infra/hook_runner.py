@@ -14,6 +14,9 @@ from typing import Any
 
 from tests.infra.interfaces import resource_types, value_problems
 
+#: The resource main.bicep names for SignalR's upstream token (REALTIME_UPSTREAM_AUDIENCE).
+UPSTREAM_AUDIENCE = "api://docchat-test"
+
 ROOT = Path(__file__).resolve().parents[2]
 HOOK = ROOT / "scripts" / "wire-realtime.sh"
 SUBSCRIPTION = "00000000-0000-0000-0000-00000000aaaa"
@@ -71,6 +74,7 @@ class FakeAzure:
             "SERVICE_API_URI": APP,
             "REALTIME_BACKEND": self.backend,
             "REALTIME_SERVICE_NAME": "sigr-x" if self.backend == "signalr" else "wps-x",
+            "REALTIME_UPSTREAM_AUDIENCE": UPSTREAM_AUDIENCE,
             "DOCCHAT_HOOK_ATTEMPTS": "3",
             "DOCCHAT_HOOK_PAUSE_SECONDS": "0",
         }

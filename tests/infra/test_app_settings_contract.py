@@ -7,6 +7,7 @@ the same modes, must set exactly those, apart from the names listed below with t
 A new setting in chat.settings, or one the template sets that nothing reads, fails here.
 """
 
+import json
 from collections.abc import Iterator, Mapping
 
 import pytest
@@ -14,7 +15,7 @@ import pytest
 from chat import settings as chat_settings
 from chat.settings import SettingsError
 from functions import create_app
-from realtime.settings import HUB, SIGNALR_CONNECTION_SETTING
+from realtime.settings import HUB, SIGNALR_CONNECTION_SETTING, SignalRMode
 from realtime.webpubsub_settings import WEBPUBSUB_CONNECTION_SETTING
 from tests.infra.bicep import INFRA, Opaque, Template
 
@@ -53,6 +54,11 @@ PLATFORM = {"WEBSITE_INSTANCE_ID", "WEBSITE_AUTH_ENABLED"}
 NO_KEY = {"COSMOS_KEY"}
 #: jwt mode takes the issuer's JWKS URL: no shared secret or copied key in app settings.
 OTHER_JWT_KEYS = {"DOCCHAT_JWT_SECRET", "DOCCHAT_JWT_PUBLIC_KEY"}
+#: SignalR's upstream token is checked against the tenant's JWKS, not a copied key.
+OTHER_UPSTREAM_KEYS = {"DOCCHAT_UPSTREAM_PUBLIC_KEY"}
+#: With Web PubSub docchat only looks whether an upstream token check is asked for (it
+#: checks SignalR's alone), and the template asks for none.
+NO_UPSTREAM_CHECK = {"DOCCHAT_UPSTREAM_AUDIENCE"}
 #: A valid value for each setting the template leaves to the deployment.
 SAMPLE_VALUES = {
     "COSMOS_ENDPOINT": "https://cosmos-x.documents.azure.com:443/",
@@ -66,6 +72,10 @@ SAMPLE_VALUES = {
     f"{WEBPUBSUB_CONNECTION_SETTING}__serviceUri": "https://wps-x.webpubsub.azure.com",
     f"{WEBPUBSUB_CONNECTION_SETTING}__clientId": "sample-client-id",
     "WEBSITE_INSTANCE_ID": "0123abcd",
+    "DOCCHAT_UPSTREAM_AUDIENCE": "api://docchat",
+    "DOCCHAT_UPSTREAM_ISSUER": "https://sts.windows.net/tenant/",
+    "DOCCHAT_UPSTREAM_JWKS_URL": "https://login.example/tenant/discovery/v2.0/keys",
+    "DOCCHAT_UPSTREAM_PRINCIPAL_ID": "sample-principal-id",
 }
 
 COMBINATIONS = [
@@ -98,7 +108,7 @@ class RecordingEnviron(Mapping[str, str]):
 
 def template_settings(backend: str, auth: str, mode: str, access: str) -> dict[str, object]:
     """The app settings main.bicep's defaults and these modes give the function app."""
-    limits = ("maxMessageLength", "postsPerMinute", "postBurst")
+    limits = ("maxMessageLength", "postsPerMinute", "postBurst", "messageTtlDays")
     params: dict[str, object] = {name: MAIN.default(name) for name in limits}
     params |= {"authMode": auth, "realtimeMode": mode, "accessMode": access}
     params["realtimeBackend"] = backend
@@ -107,12 +117,23 @@ def template_settings(backend: str, auth: str, mode: str, access: str) -> dict[s
     return result
 
 
+def app_environment(template: Mapping[str, object], auth: str) -> dict[str, str]:
+    """The template's values as App Service gives them to the app (samples where Azure
+    fills them in)."""
+    # The upstream token's samples stand for values only the SignalR template has.
+    samples = {
+        name: value
+        for name, value in SAMPLE_VALUES.items()
+        if not name.startswith("DOCCHAT_UPSTREAM_") or name in template
+    }
+    values = {**samples, "WEBSITE_AUTH_ENABLED": str(auth == "appservice")}
+    return values | {name: value for name, value in template.items() if isinstance(value, str)}
+
+
 def read_by_docchat(template: Mapping[str, object], auth: str) -> set[str]:
-    """Start the app on the template's values (samples where Azure fills them in) as App
-    Service runs it, and return every name it read."""
-    values = {**SAMPLE_VALUES, "WEBSITE_AUTH_ENABLED": str(auth == "appservice")}
-    values |= {name: value for name, value in template.items() if isinstance(value, str)}
-    environ = RecordingEnviron(values)
+    """Start the app on the template's values as App Service runs it, and return every
+    name it read."""
+    environ = RecordingEnviron(app_environment(template, auth))
     create_app(environ)
     return environ.read
 
@@ -128,6 +149,7 @@ def test_the_template_sets_exactly_what_docchat_reads(
     not_in_template = PLATFORM | NO_KEY
     if auth == "jwt":
         not_in_template |= OTHER_JWT_KEYS
+    not_in_template |= OTHER_UPSTREAM_KEYS if backend == "signalr" else NO_UPSTREAM_CHECK
     if mode == "rest":
         not_in_template |= {connection}
         assert read >= identity_section(connection)
@@ -159,8 +181,29 @@ def test_the_templates_defaults_are_docchats() -> None:
     assert MAIN.default("maxMessageLength") == chat_settings.DEFAULT_MAX_MESSAGE_LENGTH
     assert MAIN.default("postsPerMinute") == chat_settings.DEFAULT_POSTS_PER_MINUTE
     assert MAIN.default("postBurst") == chat_settings.DEFAULT_POST_BURST
+    assert MAIN.default("messageTtlDays") == defaults.message_ttl_days
     assert MAIN.default("cosmosDatabaseName") == defaults.cosmos_database
     assert MAIN.default("cosmosContainerName") == defaults.cosmos_container
+
+
+def test_what_deploys_by_default_is_the_mode_make_dev_runs_and_the_tests_test() -> None:
+    """azd's default real-time mode (main.parameters.json, then main.bicep) is docchat's own
+    default, which local.settings.json.example and the integration tests run: rest."""
+    parameters = json.loads((INFRA / "main.parameters.json").read_text())["parameters"]
+    example = json.loads((INFRA.parent / "local.settings.json.example").read_text())["Values"]
+    assert MAIN.default("realtimeMode") == SignalRMode.REST
+    assert parameters["realtimeMode"]["value"] == "${DOCCHAT_REALTIME_MODE=rest}"
+    assert example["DOCCHAT_SIGNALR_MODE"] == SignalRMode.REST
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_jwt_sign_in_as_the_settings_table_offers_it_starts_with_the_default_mode(
+    backend: str,
+) -> None:
+    """``azd env set DOCCHAT_AUTH jwt`` and the three DOCCHAT_JWT_* settings, nothing else:
+    the app starts (keyless rest mode; the keyless tests serve it end to end)."""
+    template = template_settings(backend, "jwt", str(MAIN.default("realtimeMode")), "open")
+    create_app(app_environment(template, "jwt"))
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -169,8 +212,26 @@ def test_docchat_refuses_the_one_combination_the_template_could_still_be_given(
 ) -> None:
     """bindings mode with jwt is refused at start-up, so docs/deploy.md rules it out."""
     template = template_settings(backend, "jwt", "bindings", "open")
-    values = {**SAMPLE_VALUES, "WEBSITE_AUTH_ENABLED": "False"}
-    values |= {name: value for name, value in template.items() if isinstance(value, str)}
     mode_setting, _ = BACKENDS[backend]
     with pytest.raises(SettingsError, match=f"{mode_setting}=bindings"):
-        create_app(values)
+        create_app(app_environment(template, "jwt"))
+
+
+@pytest.mark.parametrize("auth", ["appservice", "jwt"])
+def test_signalr_signs_its_upstream_for_the_audience_docchat_checks(auth: str) -> None:
+    """The extension checks nothing on an identity-based connection, so the upstream carries
+    the service's token (auth: ManagedIdentity, written by the wire-realtime hook from the
+    REALTIME_UPSTREAM_AUDIENCE output) and docchat checks it (DOCCHAT_UPSTREAM_*)."""
+    params = {"authMode": auth, "authClientId": "app-client-id", "jwtAudience": "api://docchat"}
+    audience = MAIN.variable("upstreamAudience", params)
+    assert audience == ("app-client-id" if auth == "appservice" else "api://docchat")
+    assert MAIN.output("REALTIME_UPSTREAM_AUDIENCE", params) == audience
+    signalr_params = {"name": "sigr", "location": "l", "tags": {}, "sku": "Standard_S1"}
+    signalr_params |= {"units": 1, "allowedOrigins": [], "principalId": "p"}
+    signalr_params |= {"identityId": "identity"}
+    signalr = Template(INFRA / "app" / "signalr.bicep").resource("signalr", signalr_params)
+    assert isinstance(signalr, dict)
+    assert signalr["identity"]["type"] == "UserAssigned"
+    settings = template_settings("signalr", auth, "rest", "open")
+    assert settings["DOCCHAT_UPSTREAM_PRINCIPAL_ID"] == Opaque("identityPrincipalId")
+    assert settings["DOCCHAT_UPSTREAM_AUDIENCE"] == Opaque("upstreamAudience")

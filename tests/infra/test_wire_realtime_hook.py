@@ -16,6 +16,7 @@ from tests.infra.hook_runner import (
     HOOK,
     ROOT,
     SIGNALR_URL,
+    UPSTREAM_AUDIENCE,
     WEBPUBSUB_URL,
     FakeAzure,
     hook_problems,
@@ -69,6 +70,11 @@ def test_the_webhook_carries_what_the_bicep_once_did(azure: FakeAzure) -> None:
             "*",
             "*",
         )
+        # The service signs in with its identity for the app's check of each event.
+        assert template["auth"] == {
+            "type": "ManagedIdentity",
+            "managedIdentity": {"resource": UPSTREAM_AUDIENCE},
+        }
     else:
         [handler] = body["eventHandlers"]
         # Exactly what the app's webPubSubTrigger functions take.

@@ -8,10 +8,12 @@ import re
 import pytest
 
 from chat.settings import AuthMode, SettingsError
+from devstack.emulator_core.upstream_rules import parse_upstream_rule
 from realtime import load_backend
 from realtime.settings import SignalRMode, load_realtime_settings
 from realtime.signalr_bindings import SignalRBindings
 from realtime.signalr_rest import SignalRRest
+from realtime.upstream_auth import load_upstream_check
 from realtime.webpubsub_bindings import WebPubSubBindings
 from realtime.webpubsub_rest import WebPubSubRest
 from realtime.webpubsub_settings import WebPubSubMode, load_webpubsub_settings
@@ -208,3 +210,23 @@ def test_invalid_web_pubsub_settings_fail_with_a_message_naming_the_setting(
         load_backend({**WEB_PUBSUB, **changes}, auth)
 
     assert ACCESS_KEY not in str(refused.value)
+
+
+def test_upstream_token_checks_need_one_key_source_and_are_for_signalr_only() -> None:
+    assert load_upstream_check({}) is None
+    partial = {"DOCCHAT_UPSTREAM_AUDIENCE": "api://x", "DOCCHAT_UPSTREAM_ISSUER": "https://i/"}
+    with pytest.raises(SettingsError, match="DOCCHAT_UPSTREAM_JWKS_URL"):
+        load_upstream_check(partial)
+    keyed = partial | {"DOCCHAT_UPSTREAM_JWKS_URL": "https://login.example/keys"}
+    assert load_upstream_check(keyed) is not None
+    with pytest.raises(SettingsError, match="SignalR"):
+        load_upstream_check(keyed | {"DOCCHAT_REALTIME": "webpubsub"})
+    # A shared secret would let whoever reads app settings sign events: not offered.
+    with pytest.raises(SettingsError):
+        load_upstream_check(partial | {"DOCCHAT_UPSTREAM_SECRET": "s" * 40})
+
+
+def test_an_upstream_rule_may_name_the_resource_its_token_is_for() -> None:
+    rule = parse_upstream_rule("http://127.0.0.1:1/hook event=connected auth=api://docchat")
+    assert (rule.auth_resource, rule.events) == ("api://docchat", frozenset({"connected"}))
+    assert parse_upstream_rule("http://127.0.0.1:1/hook").auth_resource is None

@@ -351,18 +351,22 @@ export class ChatSession {
       await this.#loadNewest();
       return;
     }
+    // What waits now behind a gap the whole catch-up does not fill waits for a message
+    // that is gone (expired): the store stops waiting once the catch-up is complete.
+    const heldUpTo = this.store.newestHeldSeq;
     let cursor = this.store.catchUpCursor;
     if (cursor === null) {
       await this.#loadAll();
-      return;
+    } else {
+      for (;;) {
+        const page = await this.#api.messagesAfter(this.documentId, cursor);
+        this.store.addCaughtUp(page.items ?? []);
+        // An empty page cannot move the cursor on: asking again would only loop.
+        if (!page.continuationToken || !page.items?.length) break;
+        cursor = page.continuationToken;
+      }
     }
-    for (;;) {
-      const page = await this.#api.messagesAfter(this.documentId, cursor);
-      this.store.addCaughtUp(page.items ?? []);
-      // An empty page cannot move the cursor on: asking again would only loop.
-      if (!page.continuationToken || !page.items?.length) return;
-      cursor = page.continuationToken;
-    }
+    this.store.noneMissingUpTo(heldUpTo);
   }
 
   // There is no cursor before the first message: page back through all of history instead,

@@ -5,7 +5,9 @@
 // missing one is held back until the missing ones are fetched. The stream position orders
 // two states of one message (an id that comes again replaces the copy the store has, unless
 // that copy is the later one) and says where a catch-up must start: after the last position
-// up to which the store holds the whole stream.
+// up to which the store holds the whole stream. With a message time to live the oldest
+// messages go, so seq need not start at 1: a seq a complete catch-up did not bring is gone
+// (see noneMissingUpTo), and the store stops waiting for it.
 
 export const STATUS = Object.freeze({
   SENT: 'sent',
@@ -108,6 +110,28 @@ export class MessageStore {
   /** How many server messages wait behind a missing one. */
   get heldCount() {
     return this.#held.size;
+  }
+
+  /** The newest seq waiting behind a missing one (null: none waits). */
+  get newestHeldSeq() {
+    return this.#held.size ? Math.max(...this.#held.keys()) : null;
+  }
+
+  /**
+   * A catch-up read the whole stream after the store's cursor, having begun while messages
+   * up to `seq` waited: the server no longer has a message below `seq` that it did not bring
+   * (expired), so the waiting ones up to `seq` are shown without it. Held ones above `seq`
+   * may wait for a message stored during the catch-up, and keep waiting.
+   */
+  noneMissingUpTo(seq) {
+    if (seq === null || this.#top === null) return;
+    for (;;) {
+      const waiting = [...this.#held.keys()].filter((held) => held <= seq);
+      if (!waiting.length) break;
+      this.#top = Math.max(this.#top, Math.min(...waiting) - 1);
+      this.#releaseHeld();
+    }
+    this.#changed();
   }
 
   /**

@@ -1,0 +1,1 @@
+"""Read-marker traffic, as the page makes it: ``python -m bench.read_markers``."""
