@@ -16,10 +16,11 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from aiohttp import web
 
+from devstack.emulator_core.entra import RestTokens
 from devstack.emulator_core.errors import ApiError, ErrorCode
 from devstack.emulator_core.registry import HubRegistry, Member
-from devstack.emulator_core.request_checks import group_name
-from devstack.emulator_core.tokens import RequestTarget
+from devstack.emulator_core.request_checks import group_name, token_errors_as_http
+from devstack.emulator_core.tokens import RequestTarget, bearer_token
 
 __all__ = [
     "HubService",
@@ -27,6 +28,7 @@ __all__ = [
     "RestCall",
     "add_connection_to_group",
     "check_api_version",
+    "check_call",
     "close_all",
     "close_connection",
     "close_group",
@@ -114,6 +116,15 @@ async def healthy(_: web.Request) -> web.Response:
 def request_target(request: web.Request) -> RequestTarget:
     """What a server token's audience must name: this request's URL."""
     return RequestTarget(request.scheme, request.host, request.raw_path)
+
+
+def check_call(request: web.Request, tokens: RestTokens, versions: Sequence[str] | None) -> None:
+    """What every REST call passes before its operation runs: an ``api-version`` that offers
+    the operation (None: the path takes none), then the caller's bearer token."""
+    if versions is not None:
+        check_api_version(request.query.get("api-version"), versions)
+    with token_errors_as_http():
+        tokens.check(bearer_token(request.headers, {}), request_target(request))
 
 
 def check_api_version(value: str | None, versions: Sequence[str]) -> None:

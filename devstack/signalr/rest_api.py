@@ -19,8 +19,7 @@ from aiohttp import web
 from devstack import json_limits
 from devstack.emulator_core import rest_calls
 from devstack.emulator_core.errors import ApiError, ErrorCode
-from devstack.emulator_core.request_checks import application_hub, token_errors_as_http
-from devstack.emulator_core.tokens import bearer_token
+from devstack.emulator_core.request_checks import application_hub
 from devstack.signalr.connection import ClientConnection
 from devstack.signalr.emulator import EMULATOR, Emulator
 
@@ -109,12 +108,7 @@ def _authorizer(
     def authorized_call(request: web.Request) -> RestCall:
         emulator = request.app[EMULATOR]
         hub = application_hub(request.match_info["hub"], request.query.get("application"))
-        if versions is not None:
-            rest_calls.check_api_version(request.query.get("api-version"), versions)
-        with token_errors_as_http():
-            emulator.rest_tokens.check(
-                bearer_token(request.headers, {}), rest_calls.request_target(request)
-            )
+        rest_calls.check_call(request, emulator.rest_tokens, versions)
         return RestCall(request=request, emulator=emulator, hub=hub)
 
     return authorized_call

@@ -19,8 +19,7 @@ from aiohttp import web
 
 from devstack.emulator_core import rest_calls
 from devstack.emulator_core.errors import ApiError, ErrorCode
-from devstack.emulator_core.request_checks import group_name, hub_name, token_errors_as_http
-from devstack.emulator_core.tokens import bearer_token
+from devstack.emulator_core.request_checks import group_name, hub_name
 from devstack.webpubsub.auth import client_url
 from devstack.webpubsub.connection import Connection
 from devstack.webpubsub.emulator import EMULATOR, WebPubSubEmulator
@@ -88,11 +87,7 @@ def _authorizer(operation: rest_calls.Operation[RestCall]) -> Callable[[web.Requ
     def authorized_call(request: web.Request) -> RestCall:
         emulator = request.app[EMULATOR]
         hub = hub_name(request.match_info["hub"])
-        rest_calls.check_api_version(request.query.get("api-version"), versions)
-        with token_errors_as_http():
-            emulator.rest_tokens.check(
-                bearer_token(request.headers, {}), rest_calls.request_target(request)
-            )
+        rest_calls.check_call(request, emulator.rest_tokens, versions)
         return RestCall(request=request, emulator=emulator, hub=hub)
 
     return authorized_call
