@@ -226,7 +226,12 @@ def test_signalr_signs_its_upstream_for_the_audience_docchat_checks(auth: str) -
     audience = MAIN.variable("upstreamAudience", params)
     assert audience == ("app-client-id" if auth == "appservice" else "api://docchat")
     assert MAIN.output("REALTIME_UPSTREAM_AUDIENCE", params) == audience
-    signalr_params = {"name": "sigr", "location": "l", "tags": {}, "sku": "Standard_S1"}
+    signalr_params: dict[str, object] = {
+        "name": "sigr",
+        "location": "l",
+        "tags": {},
+        "sku": "Standard_S1",
+    }
     signalr_params |= {"units": 1, "allowedOrigins": [], "principalId": "p"}
     signalr_params |= {"identityId": "identity"}
     signalr = Template(INFRA / "app" / "signalr.bicep").resource("signalr", signalr_params)
