@@ -311,8 +311,10 @@ def test_a_refused_signalr_key_fails_the_invocation_and_the_log_names_the_settin
         answer = Client(misconfigured_url, stack).post(document, "hello", "m-1")
         log = eventually(
             lambda: (tmp_path / f"host-{misconfigured_url.rsplit(':', 1)[1]}.log").read_text(),
-            until=lambda text: "AzureSignalRConnectionString" in text,
-            what="the host to log the failed invocation",
+            # The record's first line names the setting; its traceback follows in later
+            # writes, so the whole record is waited for.
+            until=lambda text: "AzureSignalRConnectionString" in text and "Traceback" in text,
+            what="the host to log the failed invocation with its traceback",
         )
 
     assert answer.status_code == 500
