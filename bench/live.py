@@ -27,8 +27,11 @@ import aiohttp
 
 from chat.messages import Cursor
 from devstack.stack import REALTIME_SETTING, LocalStack
+from signalr.connection_string import parse_connection_string
 
 RESULTS = Path(__file__).resolve().parent / "results"
+#: How often an outage benchmark asks whether the real-time emulator answers again.
+HEALTH_POLL_SECONDS = 0.005
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 #: One emulator log line per HTTP call: ``... GET /api/hubs/documents/... 202 0.4 ms``.
@@ -297,3 +300,23 @@ async def all_ready(processes: list[NodeProcess], within: float) -> list[dict[st
                 f"connecting: {stats}"
             ) from None
     return events
+
+
+async def realtime_answers_again(session: aiohttp.ClientSession, stack: LocalStack) -> float:
+    """The wall-clock time the stack's real-time emulator (SignalR or Web PubSub) first
+    answers its health check: when an outage benchmark's clock for catching up starts."""
+    connection = (
+        stack.webpubsub_connection_string
+        if stack.uses_webpubsub
+        else stack.signalr_connection_string
+    )
+    health = f"{parse_connection_string(connection).service_url}/api/health"
+    probe = aiohttp.ClientTimeout(total=0.5)
+    while True:
+        try:
+            async with session.head(health, timeout=probe) as response:
+                if response.ok:
+                    return time.time()
+        except (aiohttp.ClientError, TimeoutError):
+            pass
+        await asyncio.sleep(HEALTH_POLL_SECONDS)

@@ -20,16 +20,20 @@ from typing import Any
 
 import aiohttp
 
-from bench.live import RESULTS, NodeProcess, post_message, running_stack
+from bench.live import (
+    RESULTS,
+    NodeProcess,
+    post_message,
+    realtime_answers_again,
+    running_stack,
+)
 from devstack.stack import LocalStack
-from signalr.connection_string import parse_connection_string
 
 CLIENT_SCRIPT = Path(__file__).with_name("client.mjs")
 DOCUMENT = "catch-up-doc"
 AIM_SECONDS = 2.0
 #: The page's retry delays stop growing at 10 s; past that a client is broken, not slow.
 EVENT_TIMEOUT = 30.0
-HEALTH_POLL_SECONDS = 0.005
 
 
 def main() -> None:
@@ -90,7 +94,7 @@ async def _round(
         key = f"{status} stored:{json.dumps(stored)}"
         answers[key] = answers.get(key, 0) + 1
     await asyncio.sleep(max(0.0, stopped + outage - time.monotonic()))
-    answering = asyncio.create_task(_first_answer(session, stack))
+    answering = asyncio.create_task(realtime_answers_again(session, stack))
     await asyncio.to_thread(stack.start_signalr)
     back = await answering
     await client.send({"command": "expect", "seq": newest + missed})
@@ -109,20 +113,6 @@ async def _round(
         "rejoin_and_fetch_s": caught_up - seen["reconnected"],
         "answers": answers,
     }
-
-
-async def _first_answer(session: aiohttp.ClientSession, stack: LocalStack) -> float:
-    """The wall-clock time the emulator first answers its health check."""
-    health = f"{parse_connection_string(stack.signalr_connection_string).service_url}/api/health"
-    probe = aiohttp.ClientTimeout(total=0.5)
-    while True:
-        try:
-            async with session.head(health, timeout=probe) as response:
-                if response.ok:
-                    return time.time()
-        except (aiohttp.ClientError, TimeoutError):
-            pass
-        await asyncio.sleep(HEALTH_POLL_SECONDS)
 
 
 def _body() -> dict[str, str]:

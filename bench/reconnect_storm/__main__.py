@@ -40,10 +40,10 @@ from bench.live import (
     add_stack_options,
     all_ready,
     post_message,
+    realtime_answers_again,
     running_stack,
 )
 from devstack.stack import LocalStack
-from signalr.connection_string import parse_connection_string
 
 DOCUMENT = "storm"
 READER = "storm-reader"
@@ -51,7 +51,6 @@ CAUGHT_UP_AIM_S = 3.0
 RATE_AIM = 0.5  # of the steady rate, while the storm lasts
 CONNECT_TIMEOUT = 120.0
 CAUGHT_UP_TIMEOUT = 60.0
-HEALTH_POLL_SECONDS = 0.005
 SEND_TIMEOUT = 10.0
 
 
@@ -163,7 +162,7 @@ async def _outage(
     os.killpg(child.pid, signal.SIGKILL)
     killed = time.time()
     await asyncio.sleep(options.outage)
-    answering = asyncio.create_task(_first_answer(session, stack))
+    answering = asyncio.create_task(realtime_answers_again(session, stack))
     await asyncio.to_thread(stack.start_realtime)
     back = await answering
     newest = await _newest_seq(session, stack)
@@ -219,25 +218,6 @@ async def _sender(
             continue
         error = answer.get("error", {}) if isinstance(answer, dict) else {}
         answers.times.append((time.time(), status, error.get("stored")))
-
-
-async def _first_answer(session: aiohttp.ClientSession, stack: LocalStack) -> float:
-    """The wall-clock time the emulator first answers its health check again."""
-    connection = (
-        stack.webpubsub_connection_string
-        if stack.uses_webpubsub
-        else stack.signalr_connection_string
-    )
-    health = f"{parse_connection_string(connection).service_url}/api/health"
-    probe = aiohttp.ClientTimeout(total=0.5)
-    while True:
-        try:
-            async with session.head(health, timeout=probe) as response:
-                if response.ok:
-                    return time.time()
-        except (aiohttp.ClientError, TimeoutError):
-            pass
-        await asyncio.sleep(HEALTH_POLL_SECONDS)
 
 
 async def _newest_seq(session: aiohttp.ClientSession, stack: LocalStack) -> int:
