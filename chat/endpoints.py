@@ -16,6 +16,7 @@ from chat.errors import InvalidRequest
 from chat.http import Request, Response, endpoint, json_object
 from chat.identity import User, known_user
 from chat.inputs import (
+    DeletionRequest,
     EditRequest,
     HistoryQuery,
     JoinRequest,
@@ -44,6 +45,7 @@ from chat.service import Draft, Posted
 __all__ = [
     "add_reaction",
     "delete_message",
+    "delete_named_message",
     "edit_message",
     "join_document",
     "leave_document",
@@ -135,6 +137,18 @@ def delete_message(runtime: Runtime, request: Request, realtime: Realtime) -> Re
     refuses (``.``, `` x``) can still be deleted."""
     user, document_id, message_id = _message_request(runtime, request, legacy_message_id_problem)
     tombstone = runtime.editing(realtime).delete(user, document_id, message_id)
+    return Response(200, tombstone.to_json())
+
+
+@endpoint
+def delete_named_message(runtime: Runtime, request: Request, realtime: Realtime) -> Response:
+    """``POST documents/{documentId}/deletions`` ``{"messageId"}`` -> 200, the tombstone: as
+    :func:`delete_message`, for ids no path can carry to a function in Azure (``.``, ``..``:
+    its front end resolves them as steps before routing)."""
+    user = runtime.authenticator.authenticate(request.headers)
+    document_id = _document_id(request)
+    body = parse(DeletionRequest, json_object(request, MAX_MEMBERSHIP_BODY_BYTES))
+    tombstone = runtime.editing(realtime).delete(user, document_id, body.message_id)
     return Response(200, tombstone.to_json())
 
 

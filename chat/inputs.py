@@ -24,6 +24,7 @@ from pydantic_core import ErrorDetails
 from chat.errors import InvalidRequest
 from chat.messages import (
     display_name_problem,
+    legacy_message_id_problem,
     message_id_problem,
     path_segment_problem,
     text_problem,
@@ -33,6 +34,7 @@ from chat.messages import (
 __all__ = [
     "DEFAULT_PAGE_SIZE",
     "MAX_PAGE_SIZE",
+    "DeletionRequest",
     "EditRequest",
     "HistoryQuery",
     "JoinRequest",
@@ -98,6 +100,19 @@ class EditRequest(_Body):
     @classmethod
     def _text_fits(cls, text: str, info: ValidationInfo) -> str:
         return _unless(text_problem(text, (info.context or {})[MAX_TEXT_LENGTH]), text)
+
+
+class DeletionRequest(_Body):
+    """``{"messageId"}``: the message to delete, named in the body so that any id it was
+    stored under reaches docchat, ``.`` and ``..`` too (a front end resolves those when
+    they are path segments, before any function runs)."""
+
+    message_id: str
+
+    @field_validator("message_id")
+    @classmethod
+    def _names_a_stored_message(cls, value: str) -> str:
+        return _unless(legacy_message_id_problem(value), value)
 
 
 class ReadRequest(_Body):

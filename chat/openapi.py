@@ -36,6 +36,7 @@ OPERATIONS = {
     ("/documents/{documentId}/presence", "get"): "presence",
     ("/documents/{documentId}/messages/{messageId}", "patch"): "edit_message",
     ("/documents/{documentId}/messages/{messageId}", "delete"): "delete_message",
+    ("/documents/{documentId}/deletions", "post"): "delete_named_message",
     ("/documents/{documentId}/messages/{messageId}/reactions/{emoji}", "put"): "add_reaction",
     ("/documents/{documentId}/messages/{messageId}/reactions/{emoji}", "delete"): (
         "remove_reaction"
@@ -164,6 +165,18 @@ def _paths() -> dict[str, Any]:
                 ok=(200, "Message"),
                 errors=(400, 401, 403, 404, 429, 503),
             ),
+        },
+        "/documents/{documentId}/deletions": {
+            "post": _operation(
+                "delete_named_message",
+                "Delete your own message named in the body: any id it was stored under, "
+                "`.` and `..` too, which no path can carry.",
+                user,
+                document,
+                body="DeletionRequest",
+                ok=(200, "Message"),
+                errors=(400, 401, 403, 404, 413, 415, 429, 503),
+            )
         },
         "/documents/{documentId}/messages/{messageId}/reactions/{emoji}": {
             method: _operation(
@@ -417,6 +430,7 @@ def _schemas(settings: Settings) -> dict[str, Any]:
         ),
         "MemberRequest": _object({"role": role}, ["role"]),
         "EditRequest": _object({"text": text}, ["text"]),
+        "DeletionRequest": _object({"messageId": message_id}, ["messageId"]),
         "ReadRequest": _object(
             {"seq": {"type": "integer", "minimum": 0, "maximum": 2**53}}, ["seq"]
         ),

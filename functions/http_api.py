@@ -67,6 +67,13 @@ ROUTES = (
     Route("presence", f"{DOCUMENT}/presence", ("GET",), "endpoints:presence", Seam.REALTIME),
     Route("edit_message", MESSAGE, ("PATCH",), "endpoints:edit_message", Seam.REALTIME),
     Route("delete_message", MESSAGE, ("DELETE",), "endpoints:delete_message", Seam.REALTIME),
+    Route(
+        "delete_named_message",
+        f"{DOCUMENT}/deletions",
+        ("POST",),
+        "endpoints:delete_named_message",
+        Seam.REALTIME,
+    ),
     Route("add_reaction", REACTION, ("PUT",), "endpoints:add_reaction", Seam.REALTIME),
     Route("remove_reaction", REACTION, ("DELETE",), "endpoints:remove_reaction", Seam.REALTIME),
     Route("mark_read", f"{DOCUMENT}/read", ("PUT",), "endpoints:mark_read"),

@@ -13,6 +13,26 @@ from tests.fixtures.functions_host import Answer, HostedApp
 from tests.fixtures.hub_client import NodeHubClient
 from tests.fixtures.webpubsub_client import NodeWebPubSubClient
 
+#: Ids docchat refuses wherever they appear (tests/integration/test_hostile_ids.py), as
+#: route values, body fields and the document a typing event names.
+HOSTILE_IDS = [
+    ".",
+    "..",
+    " lead",
+    "trail ",
+    "line\u2028separator",
+    "para\u2029separator",
+    "\ufffd",
+    "e\u0301",  # é decomposed: NFC changes it
+    "%2E%2E",  # URL decoding changes it
+    "%FF",
+    "a/b",
+    "a\\b",
+    "a?b",
+    "a#b",
+    "tab\there",
+]
+
 CAROL = User("carol-id", "Carol")
 MODES = ["rest", "bindings"]
 NEW = "newMessage"

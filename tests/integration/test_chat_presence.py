@@ -19,7 +19,15 @@ from chat.settings import load_settings
 from tests.fixtures.chat import ALICE, BOB
 from tests.fixtures.functions_host import HostedApp
 from tests.fixtures.hub_client import NodeHubClient
-from tests.integration.chat_calls import CAROL, MODES, body_of, doc, membership, principal
+from tests.integration.chat_calls import (
+    CAROL,
+    HOSTILE_IDS,
+    MODES,
+    body_of,
+    doc,
+    membership,
+    principal,
+)
 from tests.integration.conftest import INSTANCES, LoadApp
 
 PRESENCE, TYPING = "presence", "typing"
@@ -106,6 +114,22 @@ async def test_typing_never_reaches_the_typing_connection_or_another_document(
     await alice.send(TYPING, elsewhere)  # not joined there: dropped
     for listener in (alice, alice_again, carol, bob):
         await listener.stop()  # fails if anything else was heard before the close
+
+
+async def test_a_typing_event_naming_a_hostile_document_reaches_nobody(
+    load_app: LoadApp, listen: Callable[..., Any]
+) -> None:
+    document = doc("typing-hostile")
+    host = await load_app()
+    alice = await listen(host, ALICE, document, targets=(TYPING,))
+    bob = await listen(host, BOB, document, targets=(TYPING,))
+
+    for hostile in HOSTILE_IDS:
+        await bob.send(TYPING, hostile)
+    await bob.send(TYPING, document)
+
+    # Alice hears in order: a hostile one that reached her would come first.
+    assert await next_of(alice, TYPING) == {"documentId": document, "user": users(BOB)[0]}
 
 
 async def test_only_a_connections_owner_joins_or_leaves_with_it(

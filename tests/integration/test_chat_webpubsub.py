@@ -16,6 +16,7 @@ from tests.fixtures.chat import ALICE, BOB
 from tests.fixtures.functions_host import HostedApp
 from tests.fixtures.webpubsub_client import NodeWebPubSubClient
 from tests.integration.chat_calls import (
+    HOSTILE_IDS,
     body_of,
     doc,
     membership,
@@ -141,6 +142,7 @@ async def test_hostile_typing_events_are_ignored_and_a_good_one_still_arrives(
         ({"documentId": "d" * 10_000}, "json"),
         ({"documentId": doc("webpubsub-not-joined")}, "json"),
         ([document], "json"),
+        *(({"documentId": hostile}, "json") for hostile in HOSTILE_IDS),
     ]
 
     for data, data_type in hostile:

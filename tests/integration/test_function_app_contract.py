@@ -47,6 +47,7 @@ REACHING_CLIENTS = {
     "presence",
     "edit_message",
     "delete_message",
+    "delete_named_message",
     "add_reaction",
     "remove_reaction",
 }

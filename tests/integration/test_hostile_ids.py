@@ -23,27 +23,10 @@ from chat.messages import Message
 from chat.settings import load_settings
 from tests.fixtures.chat import ALICE
 from tests.fixtures.functions_host import Answer, HostedApp
+from tests.integration.chat_calls import HOSTILE_IDS as HOSTILE
 from tests.integration.chat_calls import body_of, doc, post, principal
 from tests.integration.conftest import LoadApp
 
-#: Ids docchat refuses wherever they appear.
-HOSTILE = [
-    ".",
-    "..",
-    " lead",
-    "trail ",
-    "line\u2028separator",
-    "para\u2029separator",
-    "\ufffd",
-    "e\u0301",  # é decomposed: NFC changes it
-    "%2E%2E",  # URL decoding changes it
-    "%FF",
-    "a/b",
-    "a\\b",
-    "a?b",
-    "a#b",
-    "tab\there",
-]
 #: Bytes that are not UTF-8, as a client can put them in a path (finding 4: all became
 #: the document "\ufffd").
 INVALID_UTF8 = ["%FF", "%FE", "%ED%A0%80", "%C0%AE"]
@@ -95,6 +78,7 @@ POSITIONS: list[Position] = [
     _document("presence"),
     _document("edit_message", **TEXT),
     _document("delete_message", method="DELETE"),
+    _document("delete_named_message", body={"messageId": MESSAGE}),
     _document("add_reaction", method="PUT"),
     _document("remove_reaction", method="DELETE"),
     _document("mark_read", method="PUT", body={"seq": 0}),
@@ -110,6 +94,12 @@ POSITIONS: list[Position] = [
         "delete_message:messageId",
         "delete_message",
         _route("delete_message", "messageId", method="DELETE").place,
+        frozenset({400, 404}),
+    ),
+    Position(
+        "delete_named_message:body.messageId",
+        "delete_named_message",
+        _body("delete_named_message", "messageId", {}).place,
         frozenset({400, 404}),
     ),
     _route("add_reaction", "messageId", method="PUT"),
@@ -148,7 +138,11 @@ async def _nothing_stored(host: HostedApp, document_id: str) -> None:
 async def test_every_id_position_of_every_route_refuses_every_hostile_id(
     load_app: LoadApp, backend: str
 ) -> None:
-    host = await load_app(DOCCHAT_ACCESS="members", DOCCHAT_REALTIME=backend)
+    # Ids a legacy message may have (".", " lead") are looked up, and so spend the posting
+    # allowance: a burst that lasts the whole sweep.
+    host = await load_app(
+        DOCCHAT_ACCESS="members", DOCCHAT_REALTIME=backend, DOCCHAT_POST_BURST="100"
+    )
     document = doc(f"hostile-{backend}")
     put = await host.call(
         "put_member",
@@ -204,12 +198,29 @@ async def test_a_path_that_is_not_utf8_is_400_and_names_no_document(
     assert replacement.status_code == 400
 
 
+def _deletion_by_path(legacy_id: str) -> dict[str, Any]:
+    return {"route_params": {"messageId": legacy_id}}
+
+
+def _deletion_by_body(legacy_id: str) -> dict[str, Any]:
+    return {"body": {"messageId": legacy_id}}
+
+
+@pytest.mark.parametrize(
+    ("function", "naming"),
+    [("delete_message", _deletion_by_path), ("delete_named_message", _deletion_by_body)],
+)
 @pytest.mark.parametrize("legacy_id", [".", "..", " spaced "])
 async def test_a_message_stored_under_an_id_the_rule_now_refuses_can_still_be_deleted(
-    load_app: LoadApp, legacy_id: str
+    load_app: LoadApp,
+    legacy_id: str,
+    function: str,
+    naming: Callable[[str], dict[str, Any]],
 ) -> None:
     # Finding 2: "." and ".." were stored (201), then every request about them failed or
     # read something else. The author can still delete such a message, and nothing else.
+    # In Azure only the body can name "." and "..": the front end resolves them as path
+    # steps before routing (Kestrel's PathNormalizer, devstack/README.md's differences).
     host = await load_app()
     document = doc("legacy")
     for text in ("before", "after"):
@@ -226,10 +237,7 @@ async def test_a_message_stored_under_an_id_the_rule_now_refuses_can_still_be_de
         **TEXT,
     )
     deleted = await host.call(
-        "delete_message",
-        document_id=document,
-        route_params={"messageId": legacy_id},
-        headers=principal(ALICE),
+        function, document_id=document, headers=principal(ALICE), **naming(legacy_id)
     )
 
     assert edited.status_code == 400
