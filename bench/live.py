@@ -27,7 +27,7 @@ import aiohttp
 
 from chat.messages import Cursor
 from devstack.stack import REALTIME_SETTING, LocalStack
-from signalr.connection_string import parse_connection_string
+from shared.connection_string import parse_connection_string
 
 RESULTS = Path(__file__).resolve().parent / "results"
 #: How often an outage benchmark asks whether the real-time emulator answers again.

@@ -18,7 +18,7 @@ the host; :mod:`chat.realtime` is the seam a backend plugs into.
 - :mod:`chat.realtime`: the seam to a real-time backend (groups, sends, negotiation).
 - :mod:`chat.store`, :mod:`chat.cosmos_store`, :mod:`chat.cosmos_members`,
   :mod:`chat.cosmos_container`: where messages and members are kept.
-- :mod:`chat.breaker`: failing fast while a dependency is down.
+- :mod:`shared.breaker`: failing fast while a dependency is down.
 - :mod:`chat.errors`: every deliberate failure, with its status and code.
 
 Modules import their heavy dependencies only where needed: see :mod:`chat.runtime`.

@@ -15,7 +15,7 @@ A database or container that is gone (404 with sub-status 1003) is created again
 auth; with Microsoft Entra auth the data plane cannot create it, so that too is
 :class:`~chat.errors.Misconfigured`. Every request has a time budget, retries included, so
 a caller hears 503 in about a second and a half, not after the SDK's default minute; while
-an outage is fresh, :mod:`chat.breaker` fails calls at once, and after it lets one call at
+an outage is fresh, :mod:`shared.breaker` fails calls at once, and after it lets one call at
 a time find out whether Cosmos DB is back.
 
 **Indexing policy,** and its expected RU effect: only ``/documentId``, ``/seq``,
@@ -48,7 +48,6 @@ from azure.cosmos.exceptions import (
     CosmosResourceNotFoundError,
 )
 
-from chat.breaker import Breaker
 from chat.errors import (
     DEFAULT_RETRY_AFTER_SECONDS,
     HistoryFull,
@@ -57,6 +56,7 @@ from chat.errors import (
     StoreUnavailable,
 )
 from chat.settings import Settings
+from shared.breaker import Breaker
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -205,7 +205,7 @@ class CosmosContainer:
     def call(self, request: Callable[[ContainerProxy], _Result], *, writing: bool) -> _Result:
         """Run ``request`` on the container, creating it again (once) if it is gone; fail
         fast while an outage is fresh, and while another call probes whether it is over
-        (see :meth:`chat.breaker.Breaker.trial`).
+        (see :meth:`shared.breaker.Breaker.trial`).
 
         The probe is a point read of an item that never exists (~1 RU) with a short
         timeout, sent before the call's own request: a Cosmos DB still stalled costs the

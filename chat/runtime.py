@@ -10,9 +10,7 @@ function needs. The real-time backend is not here: it reaches the use cases thro
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING
 
 from chat.access import AllowAll, DocumentAccess, Memberships, MembersOnly
 from chat.events import TYPING_PER_MINUTE
@@ -20,6 +18,7 @@ from chat.identity import AppServicePrincipal, Authenticator, PrincipalHeaders
 from chat.presence import Announcer
 from chat.ratelimit import PostingRate
 from chat.settings import AccessMode, AuthMode, Settings
+from shared.once import Once
 
 if TYPE_CHECKING:
     from chat.cosmos_container import CosmosContainer
@@ -31,28 +30,7 @@ if TYPE_CHECKING:
     from chat.service import HistoryService, MemberAdmin, MembershipService, PostingService
     from chat.store import MessageStore
 
-__all__ = ["Once", "Runtime"]
-
-_Built = TypeVar("_Built")
-
-
-class Once(Generic[_Built]):
-    """Builds a value on first :meth:`get`, exactly once even when threads race for it.
-
-    A build that raises is tried again next time: an outage at start-up is not remembered.
-    """
-
-    def __init__(self, build: Callable[[], _Built]) -> None:
-        self._build = build
-        self._lock = threading.Lock()
-        self._value: _Built | None = None
-
-    def get(self) -> _Built:
-        if self._value is None:
-            with self._lock:
-                if self._value is None:
-                    self._value = self._build()
-        return self._value
+__all__ = ["Runtime"]
 
 
 class Runtime:

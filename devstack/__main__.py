@@ -36,7 +36,7 @@ from devstack.stack import (
     StackError,
     free_port,
 )
-from signalr.connection_string import replace_port
+from shared.connection_string import replace_port
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -55,7 +55,7 @@ from devstack.signalr.settings import (
     UPSTREAM_VARIABLE,
 )
 from devstack.webpubsub import settings as webpubsub_settings
-from signalr.connection_string import parse_connection_string
+from shared.connection_string import parse_connection_string
 
 __all__ = [
     "COSMOS_SETTING",

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from chat.settings import AuthMode, SettingsError, optional_setting, setting_choice
-from signalr.connection_string import (
+from shared.connection_string import (
     ConnectionString,
     ConnectionStringError,
     identity_connection,

@@ -3,7 +3,7 @@
 Failures are heard at once: an unreachable or failing service is a 503
 (:class:`~chat.errors.RealtimeUnavailable`), a refusal of docchat's own credentials is
 :class:`~chat.errors.Misconfigured`, and while an outage is fresh a breaker fails calls
-without trying (see :mod:`chat.breaker`).
+without trying (see :mod:`shared.breaker`).
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
-from chat.breaker import Breaker
 from chat.errors import ConnectionNotFound, Misconfigured, RealtimeUnavailable
 from chat.realtime import realtime_outage
 from realtime.liveness import Liveness
+from shared.breaker import Breaker
+from shared.entra import CredentialError
 from signalr.errors import (
-    CredentialError,
     NotFoundError,
     ServiceError,
     ServiceUnavailableError,

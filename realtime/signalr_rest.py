@@ -12,15 +12,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from chat.breaker import Breaker
 from chat.events import InboundEvent
 from chat.realtime import Negotiator, Realtime, realtime_outage
-from chat.runtime import Once
 from realtime.backend import BindingDeclaration
 from realtime.liveness import Liveness
 from realtime.settings import HUB
 from realtime.signalr_events import SIGNALR_TRIGGERS, inbound_event
-from signalr.connection_string import ConnectionString
+from shared.breaker import Breaker
+from shared.connection_string import ConnectionString
+from shared.once import Once
 
 if TYPE_CHECKING:
     from signalr.rest import HubClient

@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 import jwt
 
-from chat.breaker import Breaker
 from chat.errors import Unauthenticated
 from chat.identity import User, known_user
 from chat.jwt_identity import bearer_token
 from chat.messages import user_id_problem
 from realtime.settings import HUB
 from realtime.signalr_calls import outages_reported
-from signalr.connection_string import ConnectionString
+from shared.breaker import Breaker
+from shared.connection_string import ConnectionString
 from signalr.tokens import DEFAULT_CLIENT_TOKEN_LIFETIME, client_audience, client_connection_info
 
 if TYPE_CHECKING:

@@ -17,18 +17,18 @@ from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from chat.breaker import Breaker
 from chat.errors import ConnectionNotFound, Misconfigured, RealtimeUnavailable
 from chat.events import InboundEvent
 from chat.identity import User
 from chat.realtime import Negotiator, Realtime, realtime_outage
-from chat.runtime import Once
 from chat.settings import LOOPBACK_HOSTS
 from realtime.backend import BindingDeclaration
 from realtime.liveness import Liveness
 from realtime.webpubsub_events import inbound_event, outbound_message, webpubsub_triggers
 from realtime.webpubsub_settings import WebPubSubSettings
-from signalr.connection_string import ConnectionString
+from shared.breaker import Breaker
+from shared.connection_string import ConnectionString
+from shared.once import Once
 
 if TYPE_CHECKING:
     from azure.core.credentials import AzureKeyCredential, TokenCredential
@@ -241,7 +241,7 @@ def _credential(connection: ConnectionString) -> AzureKeyCredential | TokenCrede
         from azure.core.credentials import AzureKeyCredential
 
         return AzureKeyCredential(connection.access_key)
-    from signalr.entra import credential_for
+    from shared.entra import credential_for
 
     return credential_for(connection)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from chat.settings import AuthMode, SettingsError, optional_setting, setting_choice
 from realtime.settings import service_connection
-from signalr.connection_string import ConnectionString
+from shared.connection_string import ConnectionString
 
 __all__ = [
     "WEBPUBSUB_CONNECTION_SETTING",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 __all__ = [
-    "CredentialError",
     "NotFoundError",
     "PayloadTooLargeError",
     "RetriesExhaustedError",
@@ -15,11 +14,6 @@ __all__ = [
 
 class SignalRError(Exception):
     """Base of every error this library raises."""
-
-
-class CredentialError(SignalRError):
-    """Microsoft Entra ID gave no token for the service: the identity is missing, unknown or
-    not allowed. Nothing was sent."""
 
 
 class PayloadTooLargeError(SignalRError, ValueError):

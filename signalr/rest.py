@@ -2,7 +2,7 @@
 
 One :class:`HubClient` talks to one hub. It keeps a pooled HTTP session and signs a fresh
 short-lived token per call, or, for a connection without an AccessKey, presents a Microsoft
-Entra token (:mod:`signalr.entra`); the service then makes client tokens too. By default it does
+Entra token (:mod:`shared.entra`); the service then makes client tokens too. By default it does
 not retry, as neither the Management SDK without ``RetryOptions`` nor the Functions extension
 does; a :class:`RetryPolicy` turns retries on, each operation by its own rule, within a time
 budget.
@@ -23,7 +23,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError
 
-from signalr.connection_string import ConnectionString
+from shared.connection_string import ConnectionString
 from signalr.errors import (
     NotFoundError,
     PayloadTooLargeError,
@@ -44,7 +44,7 @@ from signalr.tokens import (
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
 
-    from signalr.entra import EntraTokens
+    from shared.entra import EntraTokens
 
 __all__ = ["API_VERSION", "MAX_BODY_BYTES", "HubClient", "RetryPolicy"]
 
@@ -128,7 +128,7 @@ class HubClient:
 
     A ``credential`` makes every call present its Microsoft Entra token; without one, a
     connection without an AccessKey gets the credential it names
-    (:func:`signalr.entra.credential_for`).
+    (:func:`shared.entra.credential_for`).
     """
 
     def __init__(
@@ -414,7 +414,7 @@ def _entra_tokens(
     without an AccessKey names; None when calls sign with the key."""
     if credential is None and not connection.uses_entra_id:
         return None
-    from signalr.entra import EntraTokens, credential_for
+    from shared.entra import EntraTokens, credential_for
 
     return EntraTokens(credential or credential_for(connection))
 

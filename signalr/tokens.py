@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import jwt
 
-from signalr.connection_string import ConnectionString, replace_port
+from shared.connection_string import ConnectionString, replace_port
 
 __all__ = [
     "API_VERSION",

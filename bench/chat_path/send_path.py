@@ -36,7 +36,7 @@ from chat.cosmos_store import HEAD_ID
 from chat.messages import Message, format_timestamp
 from devstack.cosmos import EMULATOR_KEY, start_cosmos_server
 from devstack.signalr import start_emulator
-from signalr.connection_string import parse_connection_string
+from shared.connection_string import parse_connection_string
 from signalr.rest import HubClient
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -22,7 +22,7 @@ from bench import fanout
 from bench.fanout import ReceivingClients, Round, standard_rounds
 from devstack.emulator_core.running import connection_string, endpoint_url
 from devstack.signalr import DEFAULT_ACCESS_KEY, Emulator, serve
-from signalr.connection_string import parse_connection_string
+from shared.connection_string import parse_connection_string
 from signalr.tokens import client_connection_info
 
 HUB = "bench"

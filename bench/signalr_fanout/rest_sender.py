@@ -14,7 +14,7 @@ import json
 import aiohttp
 
 from bench.fanout.sending import parser, send_from_tasks
-from signalr.connection_string import parse_connection_string
+from shared.connection_string import parse_connection_string
 from signalr.tokens import server_token
 
 _TIMEOUT = aiohttp.ClientTimeout(total=10)

@@ -23,7 +23,7 @@ from azure.core.exceptions import AzureError
 from azure.messaging.webpubsubservice import WebPubSubServiceClient
 
 from bench.fanout.sending import BlockingSend, parser, send_from_threads
-from signalr.connection_string import parse_connection_string
+from shared.connection_string import parse_connection_string
 from signalr.tokens import server_token
 
 API_VERSION = "2024-12-01"

@@ -17,8 +17,8 @@ from typing import Any
 import jwt
 
 from devstack.host.bindings import BindingScope
+from shared.connection_string import ConnectionString, parse_connection_string
 from signalr.bindings import carry_out, parse_output
-from signalr.connection_string import ConnectionString, parse_connection_string
 from signalr.rest import HubClient
 from signalr.tokens import client_connection_info
 

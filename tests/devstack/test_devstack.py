@@ -25,7 +25,7 @@ from devstack.stack import (
     missing_prerequisites,
     port_is_free,
 )
-from signalr.connection_string import parse_connection_string
+from shared.connection_string import parse_connection_string
 from signalr.rest import HubClient, RetryPolicy
 from tests.devstack.host_apps.serving import app_path
 

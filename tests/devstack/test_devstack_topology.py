@@ -22,7 +22,7 @@ import urllib3
 
 from devstack.host.server import PING_PATH
 from devstack.stack import PROJECT_ROOT, LocalStack, RestartPolicy, free_port, port_is_free
-from signalr.connection_string import parse_connection_string
+from shared.connection_string import parse_connection_string
 from tests.devstack.host_apps.serving import app_path
 from tests.fixtures.hub_client import NodeHubClient
 from tests.fixtures.signalr_emulator import NegotiateEndpoint, serve_negotiate

@@ -15,7 +15,7 @@ from devstack.emulator_core.tokens import (
     bearer_token,
 )
 from devstack.signalr.auth import TokenValidator
-from signalr.connection_string import parse_connection_string
+from shared.connection_string import parse_connection_string
 from signalr.tokens import client_connection_info, server_token
 
 KEY = "unit-test-access-key-" + "0123456789" * 5

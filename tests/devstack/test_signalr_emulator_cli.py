@@ -17,7 +17,7 @@ import pytest
 from devstack.emulator_core.running import connection_string
 from devstack.signalr import ACCESS_KEY_VARIABLE, DEFAULT_ACCESS_KEY
 from devstack.signalr.settings import ALLOWED_ORIGINS_VARIABLE
-from signalr.connection_string import ConnectionString, parse_connection_string
+from shared.connection_string import ConnectionString, parse_connection_string
 from signalr.errors import ServiceError
 from signalr.rest import HubClient
 

@@ -27,7 +27,7 @@ from devstack.signalr import (
     serve,
     start_emulator,
 )
-from signalr.connection_string import ConnectionString, parse_connection_string
+from shared.connection_string import ConnectionString, parse_connection_string
 from signalr.rest import HubClient
 from signalr.tokens import client_connection_info
 from tests.fixtures.signalr_emulator import WIRE_TIMEOUT, WireClient, negotiate_with

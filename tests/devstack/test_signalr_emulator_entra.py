@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from devstack.signalr import EmulatorSettings, RunningEmulator, start_emulator
-from signalr.connection_string import (
+from shared.connection_string import (
     ConnectionString,
     identity_connection,
     parse_connection_string,

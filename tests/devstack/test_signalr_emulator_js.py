@@ -15,7 +15,7 @@ import pytest
 
 from devstack.emulator_core.running import connection_string
 from devstack.signalr import DEFAULT_ACCESS_KEY, RunningEmulator, start_emulator
-from signalr.connection_string import ConnectionString, parse_connection_string
+from shared.connection_string import ConnectionString, parse_connection_string
 from signalr.rest import HubClient
 from tests.fixtures.hub_client import NodeHubClient
 from tests.fixtures.node_process import EVENT_TIMEOUT

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from devstack.signalr import RunningEmulator
-from signalr.connection_string import ConnectionString, parse_connection_string
+from shared.connection_string import ConnectionString, parse_connection_string
 from signalr.errors import NotFoundError, ServiceError
 from signalr.rest import HubClient
 from signalr.tokens import client_connection_info, server_token

@@ -23,7 +23,7 @@ from devstack.emulator_core.running import connection_string
 from devstack.emulator_core.upstream_rules import parse_upstream_rule
 from devstack.signalr import DEFAULT_ACCESS_KEY, start_emulator
 from devstack.signalr.upstream import connection_signature
-from signalr.connection_string import parse_connection_string
+from shared.connection_string import parse_connection_string
 from tests.devstack.host_apps.serving import serving
 from tests.fixtures.hub_client import NodeHubClient
 from tests.fixtures.signalr_emulator import NegotiateEndpoint, serve_negotiate

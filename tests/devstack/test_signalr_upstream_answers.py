@@ -21,7 +21,7 @@ from devstack.emulator_core.upstream_rules import (
     parse_upstream_rule,
 )
 from devstack.signalr import EmulatorSettings, start_emulator
-from signalr.connection_string import parse_connection_string
+from shared.connection_string import parse_connection_string
 from tests.fixtures.hub_client import NodeHubClient
 from tests.fixtures.signalr_emulator import serve_negotiate
 

@@ -10,7 +10,7 @@ from contextlib import AsyncExitStack
 
 from chat.identity import User
 from realtime.settings import HUB
-from signalr.connection_string import parse_connection_string
+from shared.connection_string import parse_connection_string
 from signalr.rest import HubClient
 from tests.fixtures.functions_host import HostedApp
 from tests.fixtures.hub_client import NodeHubClient

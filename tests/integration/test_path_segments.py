@@ -21,7 +21,7 @@ from chat.messages import path_segment_problem
 from chat.settings import AuthMode
 from realtime.webpubsub_rest import WebPubSubRest
 from realtime.webpubsub_settings import load_webpubsub_settings
-from signalr.connection_string import parse_connection_string
+from shared.connection_string import parse_connection_string
 from signalr.rest import HubClient, RetryPolicy
 from tests.integration.recording_server import (
     RecordingServer,

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from shared.connection_string import parse_connection_string
 from signalr.bindings import carry_out, parse_output
-from signalr.connection_string import parse_connection_string
 from signalr.errors import NotFoundError
 from signalr.rest import HubClient
 from tests.integration.recording_server import (

@@ -13,9 +13,9 @@ import pytest
 from azure.core.credentials import AccessToken
 from azure.core.exceptions import ClientAuthenticationError
 
-from signalr.connection_string import ConnectionString, parse_connection_string, replace_port
+from shared.connection_string import ConnectionString, parse_connection_string, replace_port
+from shared.entra import CredentialError
 from signalr.errors import (
-    CredentialError,
     NotFoundError,
     PayloadTooLargeError,
     RetriesExhaustedError,

@@ -9,9 +9,9 @@ import pytest
 from azure.core.exceptions import ServiceRequestError, ServiceResponseError
 from azure.cosmos.exceptions import CosmosHttpResponseError
 
-from chat.breaker import Breaker
 from chat.cosmos_container import _failures_reported
 from chat.errors import Misconfigured, StoreOutcomeUnknown, StoreUnavailable
+from shared.breaker import Breaker
 
 SECRET = "C2y6yDjf5-not-a-real-key"
 

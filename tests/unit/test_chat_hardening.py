@@ -21,7 +21,7 @@ from chat.identity import AppServicePrincipal, User
 from chat.runtime import Runtime
 from chat.settings import AccessMode, AuthMode
 from realtime.signalr_tokens import SIGNED_IN_UNTIL_CLAIM, SignedTokens
-from signalr.connection_string import parse_connection_string
+from shared.connection_string import parse_connection_string
 from tests.fixtures.chat import (
     ALICE,
     InMemoryMemberships,

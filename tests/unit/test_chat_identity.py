@@ -21,7 +21,7 @@ from chat.identity import PrincipalHeaders, User
 from chat.jwt_identity import BearerTokens
 from chat.settings import JwtSettings
 from realtime.settings import HUB
-from signalr.connection_string import parse_connection_string
+from shared.connection_string import parse_connection_string
 from signalr.tokens import client_connection_info
 
 ISSUER = "https://issuer.test"

@@ -12,7 +12,7 @@ from chat.negotiation import negotiate
 from chat.settings import AuthMode, JwtSettings
 from realtime.signalr_bindings import ConnectionInfo
 from realtime.signalr_tokens import SIGNED_IN_UNTIL_CLAIM, SignedTokens
-from signalr.connection_string import parse_connection_string
+from shared.connection_string import parse_connection_string
 from tests.fixtures.chat import fake_runtime, make_request, make_settings
 
 JWT = JwtSettings("https://issuer.test", "docchat", secret="negotiation-test-secret-0123456789ab")

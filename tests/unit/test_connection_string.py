@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from signalr.connection_string import (
+from shared.connection_string import (
     ConnectionString,
     ConnectionStringError,
     identity_connection,
     parse_connection_string,
     replace_port,
 )
-from signalr.entra import credential_for
+from shared.entra import credential_for
 
 KEY = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn0123="
 ENDPOINT = "https://docchat.service.signalr.net"

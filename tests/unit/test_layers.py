@@ -3,7 +3,8 @@
     functions/  the wiring: may import chat, realtime, azure.functions
     realtime/   the adapters: may import chat and the backend libraries, not the wiring
     chat/       the domain: no backend library, no adapter, no wiring, no azure.functions
-    signalr/    a library: knows nothing of docchat
+    signalr/    a library: knows nothing of docchat but the neutral helpers
+    shared/     the neutral helpers: import nothing of docchat
 Nothing deployed imports the local stand-ins, the tests or the benchmarks.
 """
 
@@ -19,6 +20,14 @@ LOCAL_ONLY = {"devstack", "tests", "bench"}
 FORBIDDEN = {
     "chat": {"signalr", "webpubsub", "realtime", "functions", "function_app", "azure.functions"},
     "signalr": {"chat", "webpubsub", "realtime", "functions", "function_app", "azure.functions"},
+    "shared": {
+        "chat",
+        "signalr",
+        "realtime",
+        "functions",
+        "function_app",
+        "azure.functions",
+    },
     "realtime": {"functions", "function_app", "azure.functions"},
     "functions": {"function_app"},
 }

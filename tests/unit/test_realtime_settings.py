@@ -17,7 +17,7 @@ from realtime.upstream_auth import load_upstream_check
 from realtime.webpubsub_bindings import WebPubSubBindings
 from realtime.webpubsub_rest import WebPubSubRest
 from realtime.webpubsub_settings import WebPubSubMode, load_webpubsub_settings
-from signalr.connection_string import ConnectionString
+from shared.connection_string import ConnectionString
 
 ACCESS_KEY = "realtime-settings-test-key-0123456789abcdef"
 VALID = {"AzureSignalRConnectionString": f"Endpoint=http://127.0.0.1:8888;AccessKey={ACCESS_KEY};"}

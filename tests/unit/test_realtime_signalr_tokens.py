@@ -11,7 +11,7 @@ import pytest
 from chat.identity import User
 from realtime.settings import HUB
 from realtime.signalr_tokens import SIGNED_IN_UNTIL_CLAIM, SignedTokens
-from signalr.connection_string import parse_connection_string
+from shared.connection_string import parse_connection_string
 from signalr.tokens import client_connection_info
 
 SIGNALR = parse_connection_string(

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SUBMODULES = ["bindings", "connection_string", "errors", "rest", "tokens"]
+SUBMODULES = ["bindings", "errors", "rest", "tokens"]
 PROBE = f"""
 import json, sys
 import signalr

@@ -9,7 +9,7 @@ from typing import Any
 import jwt
 import pytest
 
-from signalr.connection_string import ConnectionString, parse_connection_string
+from shared.connection_string import ConnectionString, parse_connection_string
 from signalr.tokens import (
     MAX_TOKEN_LENGTH,
     ConnectionInfo,

@@ -1,7 +1,8 @@
 """Microsoft Entra ID instead of an AccessKey: the credential a connection names, and the
 bearer tokens it hands out for the service's REST API.
 
-Imported only for a connection without a key, so a keyed app never loads azure-identity.
+Shared by the SignalR library and the Web PubSub adapter. Imported only for a connection
+without a key, so a keyed app never loads azure-identity.
 """
 
 from __future__ import annotations
@@ -11,15 +12,12 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from azure.core.exceptions import ClientAuthenticationError
-
-from signalr.connection_string import ConnectionString
-from signalr.errors import CredentialError
+from shared.connection_string import ConnectionString
 
 if TYPE_CHECKING:
     from azure.core.credentials import AccessToken, TokenCredential
 
-__all__ = ["ENTRA_SCOPE", "EntraTokens", "credential_for"]
+__all__ = ["ENTRA_SCOPE", "CredentialError", "EntraTokens", "credential_for"]
 
 #: The scope of a Microsoft Entra token for the service's REST API.
 ENTRA_SCOPE = "https://signalr.azure.com/.default"
@@ -46,6 +44,11 @@ def credential_for(connection: ConnectionString) -> TokenCredential:
     return identity.DefaultAzureCredential()
 
 
+class CredentialError(Exception):
+    """Microsoft Entra ID gave no token for the service: the identity is missing, unknown or
+    not allowed. Nothing was sent."""
+
+
 class EntraTokens:
     """Bearer tokens from ``credential``, each kept until shortly before it expires.
 
@@ -68,6 +71,8 @@ class EntraTokens:
             return token.token
 
     def _fetch(self) -> AccessToken:
+        from azure.core.exceptions import ClientAuthenticationError
+
         try:
             return self._credential.get_token(ENTRA_SCOPE)
         except ClientAuthenticationError as error:

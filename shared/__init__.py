@@ -1,0 +1,9 @@
+"""Helpers shared by docchat's packages that belong to none of them: no docchat import here.
+
+- :mod:`shared.once`: a value built once, on first use, however many threads race for it.
+- :mod:`shared.breaker`: failing fast while a dependency is known to be down.
+- :mod:`shared.connection_string`: Azure SignalR Service and Web PubSub connection strings
+  (the same format).
+- :mod:`shared.entra`: the Microsoft Entra credential a keyless connection names, and its
+  bearer tokens (azure-identity imported on first use).
+"""
