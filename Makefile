@@ -65,7 +65,7 @@ dev: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy chat shared signalr realtime functions devstack bench tests function_app.py
+	$(VENV)/bin/mypy chat shared storage signalr realtime functions devstack bench tests function_app.py
 
 test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -16,8 +16,8 @@ the host; :mod:`chat.realtime` is the seam a backend plugs into.
 - :mod:`chat.messages`: the domain's values: messages, timestamps, cursors, page tokens.
 - :mod:`chat.service`: the use cases, the same for every backend and mode.
 - :mod:`chat.realtime`: the seam to a real-time backend (groups, sends, negotiation).
-- :mod:`chat.store`, :mod:`chat.cosmos_store`, :mod:`chat.cosmos_members`,
-  :mod:`chat.cosmos_container`: where messages and members are kept.
+- :mod:`chat.store`, :mod:`storage.cosmos.store`, :mod:`storage.cosmos.members`,
+  :mod:`storage.cosmos.container`: where messages and members are kept.
 - :mod:`shared.breaker`: failing fast while a dependency is down.
 - :mod:`chat.errors`: every deliberate failure, with its status and code.
 

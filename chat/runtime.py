@@ -1,11 +1,11 @@
-"""Where docchat's parts are built: once per process, and only when first needed.
+"""Where docchat's use cases are built: once per process, and only when first needed.
 
-The function edge makes one :class:`Runtime` at start-up. Its collaborators (the access
-policy, the message store, the members) can be passed in, which tests do; the production
-ones are built on first use and then reused by every invocation, and each is imported only
-then: negotiate never loads azure.cosmos, and a cold start pays only for what the first
-function needs. The real-time backend is not here: it reaches the use cases through
-:mod:`chat.realtime`, per invocation.
+The function edge makes one :class:`Runtime` at start-up from the settings and the
+:class:`~chat.store.Storage` a storage adapter gives (:func:`storage.load_storage`); tests
+give in-memory stores. The access policy and the authenticator can be passed in too. Each
+part is built on first use and then reused by every invocation, and imported only then: a
+cold start pays only for what the first function needs. The real-time backend is not here:
+it reaches the use cases through :mod:`chat.realtime`, per invocation.
 """
 
 from __future__ import annotations
@@ -21,14 +21,13 @@ from chat.settings import AccessMode, AuthMode, Settings
 from shared.once import Once
 
 if TYPE_CHECKING:
-    from chat.cosmos_container import CosmosContainer
     from chat.editing import EditingService
     from chat.events import EventService
     from chat.presence import Connections
-    from chat.reading import ReadingService, ReadMarkers
+    from chat.reading import ReadingService
     from chat.realtime import Realtime
     from chat.service import HistoryService, MemberAdmin, MembershipService, PostingService
-    from chat.store import MessageStore
+    from chat.store import MessageStore, Storage
 
 __all__ = ["Runtime"]
 
@@ -39,21 +38,14 @@ class Runtime:
     def __init__(
         self,
         settings: Settings,
+        storage: Storage,
         *,
         access: DocumentAccess | None = None,
-        store: MessageStore | None = None,
-        memberships: Memberships | None = None,
-        connections: Connections | None = None,
-        read_markers: ReadMarkers | None = None,
         authenticator: Authenticator | None = None,
     ) -> None:
         self.settings = settings
+        self._storage = storage
         self._rate = PostingRate(settings.posts_per_minute, settings.post_burst)
-        self._container = Once(self._build_container)
-        self._store = Once(lambda: store or self._build_store())
-        self._memberships = Once(lambda: memberships or self._build_memberships())
-        self._connections = Once(lambda: connections or self._build_connections())
-        self._read_markers = Once(lambda: read_markers or self._build_read_markers())
         self._typing_rate = PostingRate(TYPING_PER_MINUTE, burst=1)
         self._announcer = Announcer()
         self._access = Once(lambda: access or self._build_access())
@@ -71,18 +63,18 @@ class Runtime:
 
     @property
     def store(self) -> MessageStore:
-        """The message store: Cosmos DB's, its container created if missing."""
-        return self._store.get()
+        """The message store."""
+        return self._storage.messages
 
     @property
     def memberships(self) -> Memberships:
-        """Document members: in Cosmos DB, in the messages' container."""
-        return self._memberships.get()
+        """Document members."""
+        return self._storage.memberships
 
     @property
     def connections(self) -> Connections:
-        """Connection owners and presence: in Cosmos DB, in the messages' container."""
-        return self._connections.get()
+        """Connection owners and presence."""
+        return self._storage.connections
 
     def membership(self, realtime: Realtime) -> MembershipService:
         """Join, leave and presence, through ``realtime``."""
@@ -102,7 +94,7 @@ class Runtime:
         """Read markers and unread counts."""
         from chat.reading import ReadingService
 
-        return ReadingService(self.access, self.store, self._read_markers.get())
+        return ReadingService(self.access, self.store, self._storage.read_markers)
 
     def events(self, realtime: Realtime) -> EventService:
         """What the realtime service reports, answered through ``realtime``."""
@@ -149,30 +141,3 @@ class Runtime:
         if self.settings.access is AccessMode.MEMBERS:
             return MembersOnly(self.memberships)
         return AllowAll()
-
-    def _build_container(self) -> CosmosContainer:
-        from chat.cosmos_container import open_container
-
-        return open_container(self.settings)
-
-    def _build_store(self) -> MessageStore:
-        from chat.cosmos_store import CosmosMessageStore
-
-        return CosmosMessageStore(
-            self._container.get(), message_ttl_seconds=self.settings.message_ttl_seconds
-        )
-
-    def _build_memberships(self) -> Memberships:
-        from chat.cosmos_members import CosmosMemberships
-
-        return CosmosMemberships(self._container.get())
-
-    def _build_read_markers(self) -> ReadMarkers:
-        from chat.cosmos_reading import CosmosReadMarkers
-
-        return CosmosReadMarkers(self._container.get())
-
-    def _build_connections(self) -> Connections:
-        from chat.cosmos_presence import CosmosConnections
-
-        return CosmosConnections(self._container.get())

@@ -4,7 +4,8 @@ Every rule about what a valid configuration is lives here, so a wrong setting st
 when it loads, with one message naming the setting, instead of failing the first request.
 Messages name settings and allowed values, never a secret's value. Only the standard library
 is imported: this runs on every cold start. The real-time backend's settings are
-:mod:`realtime.settings`'s, read with the same helpers.
+:mod:`realtime.settings`'s, the store's :mod:`storage.cosmos.settings`', read with the same
+helpers.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ __all__ = [
     "required_setting",
     "setting_choice",
     "token_issuer_settings",
+    "url_setting",
+    "whole_number_setting",
 ]
 
 DEFAULT_MAX_MESSAGE_LENGTH = 4000
@@ -36,8 +39,6 @@ MAX_MAX_MESSAGE_LENGTH = 100_000
 #: typing fast and pasting, far below what a script needs to flood a document.
 DEFAULT_POSTS_PER_MINUTE = 60
 DEFAULT_POST_BURST = 20
-#: Cosmos DB's largest item time to live is 2^31 - 1 seconds: just over 24 855 days.
-MAX_MESSAGE_TTL_DAYS = 24_855
 #: HS256 keys shorter than the hash are guessable; PyJWT warns below this too.
 MIN_JWT_SECRET_BYTES = 32
 
@@ -86,22 +87,11 @@ class Settings:
     """Everything docchat reads from its environment. Safe to log: secrets stay out of repr."""
 
     auth: AuthMode
-    cosmos_endpoint: str
     access: AccessMode = AccessMode.OPEN
-    cosmos_key: str | None = field(default=None, repr=False)
-    cosmos_database: str = "docchat"
-    cosmos_container: str = "messages"
     max_message_length: int = DEFAULT_MAX_MESSAGE_LENGTH
     posts_per_minute: int = DEFAULT_POSTS_PER_MINUTE
     post_burst: int = DEFAULT_POST_BURST
     jwt: JwtSettings | None = None
-    #: Messages expire this many days after their last write (0: kept for ever).
-    message_ttl_days: int = 0
-
-    @property
-    def message_ttl_seconds(self) -> int | None:
-        """The ``ttl`` each message item carries, or None when messages never expire."""
-        return self.message_ttl_days * 86_400 or None
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -111,15 +101,13 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     return Settings(
         auth=auth,
         access=setting_choice(environ, "DOCCHAT_ACCESS", AccessMode, default=None),
-        posts_per_minute=_whole_number(
+        posts_per_minute=whole_number_setting(
             environ, "DOCCHAT_POSTS_PER_MINUTE", DEFAULT_POSTS_PER_MINUTE, 0, 100_000
         ),
-        post_burst=_whole_number(environ, "DOCCHAT_POST_BURST", DEFAULT_POST_BURST, 1, 10_000),
-        cosmos_endpoint=_url(environ, "COSMOS_ENDPOINT"),
-        cosmos_key=optional_setting(environ, "COSMOS_KEY"),
-        cosmos_database=optional_setting(environ, "COSMOS_DATABASE") or "docchat",
-        cosmos_container=optional_setting(environ, "COSMOS_CONTAINER") or "messages",
-        max_message_length=_whole_number(
+        post_burst=whole_number_setting(
+            environ, "DOCCHAT_POST_BURST", DEFAULT_POST_BURST, 1, 10_000
+        ),
+        max_message_length=whole_number_setting(
             environ,
             "DOCCHAT_MAX_MESSAGE_LENGTH",
             DEFAULT_MAX_MESSAGE_LENGTH,
@@ -127,9 +115,6 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             MAX_MAX_MESSAGE_LENGTH,
         ),
         jwt=_jwt_settings(environ) if auth is AuthMode.JWT else None,
-        message_ttl_days=_whole_number(
-            environ, "DOCCHAT_MESSAGE_TTL_DAYS", 0, 0, MAX_MESSAGE_TTL_DAYS
-        ),
     )
 
 
@@ -188,7 +173,8 @@ def required_setting(environ: Mapping[str, str], name: str) -> str:
     return value
 
 
-def _url(environ: Mapping[str, str], name: str) -> str:
+def url_setting(environ: Mapping[str, str], name: str) -> str:
+    """The setting, an absolute http or https URL."""
     value = required_setting(environ, name)
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -196,9 +182,10 @@ def _url(environ: Mapping[str, str], name: str) -> str:
     return value
 
 
-def _whole_number(
+def whole_number_setting(
     environ: Mapping[str, str], name: str, default: int, lowest: int, highest: int
 ) -> int:
+    """The setting, a whole number from ``lowest`` to ``highest``; ``default`` when unset."""
     value = optional_setting(environ, name)
     if value is None:
         return default
@@ -240,13 +227,13 @@ def token_issuer_settings(
         audience=required_setting(environ, f"{prefix}_AUDIENCE"),
         secret=secret,
         public_key=_pem(environ, f"{prefix}_PUBLIC_KEY"),
-        jwks_url=_jwks_url(environ, jwks_url) if jwks_url in given else None,
+        jwks_url=_jwksurl_setting(environ, jwks_url) if jwks_url in given else None,
     )
 
 
-def _jwks_url(environ: Mapping[str, str], name: str) -> str:
+def _jwksurl_setting(environ: Mapping[str, str], name: str) -> str:
     """Signing keys fetched over plain http could be swapped by anyone on the path."""
-    url = _url(environ, name)
+    url = url_setting(environ, name)
     parts = urlsplit(url)
     if parts.scheme != "https" and parts.hostname not in LOOPBACK_HOSTS:
         raise SettingsError(f"{name} must be https (http only on loopback)")

@@ -1,4 +1,5 @@
-"""Where messages are kept: the interface the use cases need from a message store.
+"""Where messages are kept: the interface the use cases need from a message store, and
+:class:`Storage`, everything a storage adapter (:mod:`storage`) hands the use cases.
 
 Implementations keep each document's messages together (Cosmos DB: one logical partition)
 and give each new message the document's next ``seq`` and ``position`` atomically with
@@ -13,11 +14,41 @@ or may not have happened, so the caller can answer 503 and say which
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from chat.messages import Message
 
-__all__ = ["MessageStore"]
+if TYPE_CHECKING:
+    from chat.access import Memberships
+    from chat.presence import Connections
+    from chat.reading import ReadMarkers
+
+__all__ = ["MessageStore", "Storage"]
+
+
+class Storage(Protocol):
+    """The stores of one backing service, each built on first use: a cold start that never
+    touches one pays nothing for it."""
+
+    @property
+    def messages(self) -> MessageStore:
+        """Each document's messages."""
+        ...
+
+    @property
+    def memberships(self) -> Memberships:
+        """Each document's members (``DOCCHAT_ACCESS=members``)."""
+        ...
+
+    @property
+    def connections(self) -> Connections:
+        """Whose each connection is, and who is present in each document."""
+        ...
+
+    @property
+    def read_markers(self) -> ReadMarkers:
+        """How far each user has read each document."""
+        ...
 
 
 class MessageStore(Protocol):

@@ -22,6 +22,7 @@ from functions.http_api import http_api
 from functions.realtime_events import realtime_events
 from realtime import load_backend
 from realtime.upstream_auth import load_upstream_check
+from storage import load_storage
 
 __all__ = ["create_app"]
 
@@ -30,8 +31,9 @@ def create_app(environ: Mapping[str, str], runtime: Runtime | None = None) -> fu
     """The function app for ``environ``; a wrong setting raises
     :class:`~chat.settings.SettingsError` naming it, so the app stops at start-up."""
     settings = load_settings(environ)
+    storage = load_storage(environ)
     backend = load_backend(environ, settings.auth)
-    runtime = runtime or Runtime(settings)
+    runtime = runtime or Runtime(settings, storage)
     app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
     app.register_functions(http_api(runtime, backend))
     app.register_functions(realtime_events(runtime, backend, load_upstream_check(environ)))

@@ -31,13 +31,13 @@ from typing import Any
 import azure.functions as func
 from azure.cosmos import ContainerProxy, CosmosClient
 
-from chat.cosmos_container import CLIENT_OPTIONS
-from chat.cosmos_store import HEAD_ID
 from chat.messages import Message, format_timestamp
 from devstack.cosmos import EMULATOR_KEY, start_cosmos_server
 from devstack.signalr import start_emulator
 from shared.connection_string import parse_connection_string
 from signalr.rest import HubClient
+from storage.cosmos.container import CLIENT_OPTIONS
+from storage.cosmos.store import HEAD_ID
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENT = "bench-document"

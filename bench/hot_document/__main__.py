@@ -101,7 +101,7 @@ async def _run(stack: LocalStack, options: argparse.Namespace) -> dict[str, Any]
         "history": _check(history, accepted),
         "store_counters": None,
         "store_counters_gap": (
-            "chat/cosmos_store.py exposes no count of head conflicts or retries: none shown"
+            "storage/cosmos/store.py exposes no count of head conflicts or retries: none shown"
         ),
     }
 

@@ -2,8 +2,8 @@
 
 Every open page reports its reader's newest seen seq at most once a second (web/js/read-marker.js,
 REPORT_EVERY_MS), whether or not the reader says anything. This runs docchat's own read
-markers (:class:`~chat.reading.ReadingService` over :mod:`chat.cosmos_reading` and
-:mod:`chat.cosmos_store`) on the local Cosmos DB server: ``--listeners`` readers of one
+markers (:class:`~chat.reading.ReadingService` over :mod:`storage.cosmos.reading` and
+:mod:`storage.cosmos.store`) on the local Cosmos DB server: ``--listeners`` readers of one
 document, each reporting as the page does, while one sender posts ``--rate`` messages a
 second for ``--seconds``. Every HTTP request the Cosmos DB client sends is counted by kind,
 so the result is Cosmos DB operations per report and per second, which is what Azure bills
@@ -27,14 +27,14 @@ from azure.cosmos import CosmosClient
 
 from bench.live import RESULTS
 from chat.access import AllowAll
-from chat.cosmos_container import CLIENT_OPTIONS, CosmosContainer
-from chat.cosmos_reading import CosmosReadMarkers
-from chat.cosmos_store import CosmosMessageStore
 from chat.errors import StoreUnavailable
 from chat.identity import User
 from chat.messages import Message
 from chat.reading import ReadingService
 from devstack.cosmos import EMULATOR_KEY, LOCAL_TLS_WARNING, start_cosmos_server
+from storage.cosmos.container import CLIENT_OPTIONS, CosmosContainer
+from storage.cosmos.reading import CosmosReadMarkers
+from storage.cosmos.store import CosmosMessageStore
 
 #: The page's pace: at most one report a second per open page.
 REPORT_EVERY_SECONDS = 1.0

@@ -1,6 +1,6 @@
 // Cosmos DB for NoSQL, serverless and keyless, with the one container docchat keeps
 // everything in. docchat's identity has data-plane rights only, which cannot create a
-// database or container, so they are made here exactly as chat/cosmos_container.py
+// database or container, so they are made here exactly as storage/cosmos/container.py
 // would make them with a key (tests/infra holds the two to each other).
 
 param name string
@@ -47,7 +47,7 @@ resource database 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases@2024-11-15
   }
 }
 
-// Same partition key and indexing policy as chat.cosmos_container (PARTITION_KEY_PATH,
+// Same partition key and indexing policy as storage.cosmos.container (PARTITION_KEY_PATH,
 // INDEXING_POLICY): only the paths the queries filter or sort on are indexed.
 resource container 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers@2024-11-15' = {
   parent: database

@@ -17,6 +17,7 @@ from chat.settings import SettingsError
 from functions import create_app
 from realtime.settings import HUB, SIGNALR_CONNECTION_SETTING, SignalRMode
 from realtime.webpubsub_settings import WEBPUBSUB_CONNECTION_SETTING
+from storage.cosmos.settings import CosmosSettings
 from tests.infra.bicep import INFRA, Opaque, Template
 
 SETTINGS = Template(INFRA / "app" / "settings.bicep")
@@ -177,13 +178,13 @@ def test_web_pubsub_gets_the_hub_docchat_uses() -> None:
 
 
 def test_the_templates_defaults_are_docchats() -> None:
-    defaults = chat_settings.Settings(auth=chat_settings.AuthMode.JWT, cosmos_endpoint="https://x")
+    defaults = CosmosSettings(endpoint="https://x")
     assert MAIN.default("maxMessageLength") == chat_settings.DEFAULT_MAX_MESSAGE_LENGTH
     assert MAIN.default("postsPerMinute") == chat_settings.DEFAULT_POSTS_PER_MINUTE
     assert MAIN.default("postBurst") == chat_settings.DEFAULT_POST_BURST
     assert MAIN.default("messageTtlDays") == defaults.message_ttl_days
-    assert MAIN.default("cosmosDatabaseName") == defaults.cosmos_database
-    assert MAIN.default("cosmosContainerName") == defaults.cosmos_container
+    assert MAIN.default("cosmosDatabaseName") == defaults.database
+    assert MAIN.default("cosmosContainerName") == defaults.container
 
 
 def test_what_deploys_by_default_is_the_mode_make_dev_runs_and_the_tests_test() -> None:

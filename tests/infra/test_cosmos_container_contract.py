@@ -1,11 +1,11 @@
-"""The container infra/ creates is the one chat.cosmos_container would create with a key:
+"""The container infra/ creates is the one storage.cosmos.container would create with a key:
 with Entra auth docchat cannot create it, so any difference would stay for good."""
 
 from typing import Any
 
 from azure.cosmos import PartitionKey
 
-from chat.cosmos_container import DEFAULT_TTL, INDEXING_POLICY, PARTITION_KEY_PATH
+from storage.cosmos.container import DEFAULT_TTL, INDEXING_POLICY, PARTITION_KEY_PATH
 from tests.infra.bicep import INFRA, Opaque, Template
 
 COSMOS = Template(INFRA / "app" / "cosmos.bicep")

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-import chat.cosmos_presence
-from chat.cosmos_container import open_container
-from chat.cosmos_presence import CosmosConnections
+import storage.cosmos.presence
 from chat.identity import User
 from chat.presence import Present
-from chat.settings import load_settings
+from storage.cosmos.container import open_container
+from storage.cosmos.presence import CosmosConnections
+from storage.cosmos.settings import load_cosmos_settings
 from tests.fixtures.chat import ALICE, BOB
 from tests.fixtures.functions_host import HostedApp
 from tests.fixtures.hub_client import NodeHubClient
@@ -157,9 +157,9 @@ async def test_a_lost_disconnect_leaves_presence_when_its_entry_expires(
     document = doc("lost-disconnect")
     host = await load_app()
     await listen(host, ALICE, document)
-    store = CosmosConnections(open_container(load_settings(host.environment)))
+    store = CosmosConnections(open_container(load_cosmos_settings(host.environment)))
     with monkeypatch.context() as short_lived:
-        short_lived.setattr(chat.cosmos_presence, "PRESENCE_TTL_SECONDS", 1)
+        short_lived.setattr(storage.cosmos.presence, "PRESENCE_TTL_SECONDS", 1)
         store.own("ghost-connection", BOB.id)
         assert store.enter(document, Present("ghost-connection", BOB))
     assert await presence_of(host, document) in (users(ALICE, BOB), users(ALICE))

@@ -19,12 +19,12 @@ from contextlib import AsyncExitStack
 
 import pytest
 
-from chat.cosmos_container import open_container
-from chat.cosmos_presence import CosmosConnections
 from chat.identity import User
-from chat.settings import load_settings
 from devstack.emulator_core.upstream_rules import parse_upstream_rule
 from devstack.signalr import start_emulator
+from storage.cosmos.container import open_container
+from storage.cosmos.presence import CosmosConnections
+from storage.cosmos.settings import load_cosmos_settings
 from tests.fixtures.functions_host import FUNCTION_KEY, Answer, HostedApp
 from tests.fixtures.signalr_emulator import WireClient
 from tests.integration.chat_calls import body_of, doc, post, principal
@@ -115,7 +115,7 @@ async def test_joins_whose_connection_is_not_yet_known_answer_at_once_and_hold_n
     document = doc("storm-of-joins")
     host = await load_app()
     clients = await pages(host, CLIENTS)
-    connections = CosmosConnections(open_container(load_settings(host.environment)))
+    connections = CosmosConnections(open_container(load_cosmos_settings(host.environment)))
     for page in clients:
         await _connected_and_known(page, sockets, connections)
     # As if the service's connected events had not been handled yet: docchat knows no owner.

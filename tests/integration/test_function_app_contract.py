@@ -177,7 +177,7 @@ def test_negotiate_runs_without_loading_the_cosmos_sdk() -> None:
 
     assert "jwt" in loaded
     assert "azure.cosmos" not in loaded
-    assert "chat.cosmos_store" not in loaded
+    assert "storage.cosmos.store" not in loaded
 
 
 def modules_after(script: str) -> set[str]:

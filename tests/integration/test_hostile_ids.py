@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from chat.cosmos_container import open_container
-from chat.cosmos_store import CosmosMessageStore
 from chat.messages import Message
-from chat.settings import load_settings
+from storage.cosmos.container import open_container
+from storage.cosmos.settings import load_cosmos_settings
+from storage.cosmos.store import CosmosMessageStore
 from tests.fixtures.chat import ALICE
 from tests.fixtures.functions_host import Answer, HostedApp
 from tests.integration.chat_calls import HOSTILE_IDS as HOSTILE
@@ -225,7 +225,7 @@ async def test_a_message_stored_under_an_id_the_rule_now_refuses_can_still_be_de
     document = doc("legacy")
     for text in ("before", "after"):
         assert (await post(host, ALICE, document, text)).status_code == 201
-    store = CosmosMessageStore(open_container(load_settings(host.environment)))
+    store = CosmosMessageStore(open_container(load_cosmos_settings(host.environment)))
     legacy = Message(legacy_id, document, ALICE.id, ALICE.name, "old", "2026-01-01T00:00:00.000Z")
     assert store.append(legacy) is not None
 

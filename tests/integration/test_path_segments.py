@@ -4,7 +4,7 @@ the path steps ``.`` and ``..`` before anything is sent (issue 26, deliver 1).
 
 Both clients run against a recording server on loopback, which keeps each path exactly as
 it arrived: signalr/'s HubClient, and the official Web PubSub service SDK as docchat builds
-it. Cosmos DB's point reads of such ids are in test_chat_cosmos_store.py.
+it. Cosmos DB's point reads of such ids are in test_storage_store.py.
 """
 
 from __future__ import annotations

@@ -9,9 +9,9 @@ import pytest
 from azure.core.exceptions import ServiceRequestError, ServiceResponseError
 from azure.cosmos.exceptions import CosmosHttpResponseError
 
-from chat.cosmos_container import _failures_reported
 from chat.errors import Misconfigured, StoreOutcomeUnknown, StoreUnavailable
 from shared.breaker import Breaker
+from storage.cosmos.container import _failures_reported
 
 SECRET = "C2y6yDjf5-not-a-real-key"
 
@@ -68,7 +68,7 @@ def test_a_write_that_was_never_sent_did_not_happen() -> None:
 def test_a_refusal_of_docchat_itself_is_misconfiguration_logged_without_secrets(
     status: int, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.ERROR, logger="chat.cosmos_container"):
+    with caplog.at_level(logging.ERROR, logger="storage.cosmos.container"):
         failure, _ = failure_of(http_error(status), writing=True)
 
     assert isinstance(failure, Misconfigured)

@@ -1,10 +1,11 @@
 """How the Cosmos DB message store groups the writes waiting for one document into batches,
 and how it pauses after a head conflict (pure logic; the batches themselves run against the
-local Cosmos DB server in tests/integration/test_chat_cosmos_store.py)."""
+local Cosmos DB server in tests/integration/test_storage_store.py)."""
 
 from __future__ import annotations
 
-from chat.cosmos_store import (
+from chat.messages import Message
+from storage.cosmos.store import (
     FIRST_PAUSE_SECONDS,
     MAX_BATCH_BYTES,
     MAX_BATCH_WRITES,
@@ -14,7 +15,6 @@ from chat.cosmos_store import (
     _Write,
     pause,
 )
-from chat.messages import Message
 
 NOW = 1000.0
 

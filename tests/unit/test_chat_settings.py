@@ -11,8 +11,6 @@ JWT_SECRET = "a-jwt-secret-that-is-long-enough-for-hs256!"
 VALID = {
     "DOCCHAT_AUTH": "dev",
     "DOCCHAT_ACCESS": "open",
-    "COSMOS_ENDPOINT": "https://127.0.0.1:8081",
-    "COSMOS_KEY": "cosmos-key-value",
     "AzureSignalRConnectionString": f"Endpoint=http://127.0.0.1:8888;AccessKey={ACCESS_KEY};",
 }
 JWT = {
@@ -27,7 +25,6 @@ def test_defaults_fill_in_what_is_optional() -> None:
     settings = load_settings(VALID)
 
     assert settings.auth is AuthMode.DEV
-    assert (settings.cosmos_database, settings.cosmos_container) == ("docchat", "messages")
     assert settings.max_message_length == 4000
     assert (settings.posts_per_minute, settings.post_burst) == (60, 20)
     assert settings.jwt is None
@@ -76,7 +73,7 @@ def test_a_jwks_url_on_loopback_may_be_plain_http() -> None:
 def test_secrets_stay_out_of_repr() -> None:
     text = repr(load_settings({**VALID, **JWT}))
 
-    for secret in (ACCESS_KEY, "cosmos-key-value", JWT_SECRET):
+    for secret in (ACCESS_KEY, JWT_SECRET):
         assert secret not in text
 
 
@@ -116,8 +113,6 @@ def test_a_public_key_means_rs256_and_its_escaped_newlines_are_restored() -> Non
             "App Service Authentication makes trustworthy, but nothing proves it is on",
         ),
         ({"WEBSITE_INSTANCE_ID": "abc"}, "running in Azure (WEBSITE_INSTANCE_ID is set)"),
-        ({"COSMOS_ENDPOINT": ""}, "COSMOS_ENDPOINT is not set"),
-        ({"COSMOS_ENDPOINT": "localhost:8081"}, "COSMOS_ENDPOINT must be an absolute http"),
         ({"DOCCHAT_MAX_MESSAGE_LENGTH": "0"}, "DOCCHAT_MAX_MESSAGE_LENGTH must be a whole number"),
         ({"DOCCHAT_MAX_MESSAGE_LENGTH": "4k"}, "DOCCHAT_MAX_MESSAGE_LENGTH must be a whole number"),
         ({**JWT, "DOCCHAT_JWT_ISSUER": ""}, "DOCCHAT_JWT_ISSUER is not set"),
@@ -145,5 +140,5 @@ def test_invalid_settings_fail_with_a_message_naming_the_setting(
 
     message = str(raised.value)
     assert says in message
-    for secret in (ACCESS_KEY, "cosmos-key-value", JWT_SECRET, "short"):
+    for secret in (ACCESS_KEY, JWT_SECRET, "short"):
         assert secret not in message

@@ -1,8 +1,9 @@
 """What may import what, read from the source (lazy imports inside functions count too).
 
-    functions/  the wiring: may import chat, realtime, azure.functions
-    realtime/   the adapters: may import chat and the backend libraries, not the wiring
-    chat/       the domain: no backend library, no adapter, no wiring, no azure.functions
+    functions/  the wiring: may import chat, realtime, storage, azure.functions
+    realtime/   the real-time adapters: chat and the backend libraries, not the wiring
+    storage/    the storage adapters: chat and the database SDKs, not the wiring
+    chat/       the domain and use cases: no Azure SDK, no adapter, no wiring
     signalr/    a library: knows nothing of docchat but the neutral helpers
     shared/     the neutral helpers: import nothing of docchat
 Nothing deployed imports the local stand-ins, the tests or the benchmarks.
@@ -18,17 +19,35 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL_ONLY = {"devstack", "tests", "bench"}
 FORBIDDEN = {
-    "chat": {"signalr", "webpubsub", "realtime", "functions", "function_app", "azure.functions"},
-    "signalr": {"chat", "webpubsub", "realtime", "functions", "function_app", "azure.functions"},
-    "shared": {
-        "chat",
+    "chat": {
+        "azure",
         "signalr",
+        "webpubsub",
         "realtime",
+        "storage",
+        "functions",
+        "function_app",
+    },
+    "storage": {"signalr", "webpubsub", "realtime", "functions", "function_app", "azure.functions"},
+    "signalr": {
+        "chat",
+        "webpubsub",
+        "realtime",
+        "storage",
         "functions",
         "function_app",
         "azure.functions",
     },
-    "realtime": {"functions", "function_app", "azure.functions"},
+    "shared": {
+        "chat",
+        "signalr",
+        "realtime",
+        "storage",
+        "functions",
+        "function_app",
+        "azure.functions",
+    },
+    "realtime": {"storage", "functions", "function_app", "azure.functions"},
     "functions": {"function_app"},
 }
 

@@ -34,10 +34,10 @@ from azure.core import MatchConditions
 from azure.cosmos import ContainerProxy
 from azure.cosmos.exceptions import CosmosAccessConditionFailedError, CosmosResourceNotFoundError
 
-from chat.cosmos_container import CosmosContainer, left, raise_if_container_missing
 from chat.identity import User
 from chat.messages import RESERVED_ID_PREFIX
 from chat.presence import Present
+from storage.cosmos.container import CosmosContainer, left, raise_if_container_missing
 
 __all__ = ["CONNECTION_TTL_SECONDS", "PRESENCE_TTL_SECONDS", "CosmosConnections"]
 

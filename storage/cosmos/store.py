@@ -2,7 +2,7 @@
 
 Every query names its partition, so reading a document's chat costs a few RU however many
 documents exist (a cross-partition query costs ~80 times more). The container, its failures
-and its indexing policy are :mod:`chat.cosmos_container`'s.
+and its indexing policy are :mod:`storage.cosmos.container`'s.
 
 **Order.** Each document has a head item (id ``_head``, in the same logical partition) with
 the newest message's ``seq`` and ``position``. Writing is one transactional batch: the new
@@ -34,7 +34,7 @@ waiting writers leave at once with "not stored" instead of queueing for a batch 
 fail fast anyway.
 
 **RU per operation** (Cosmos DB charges a batch the sum of its operations; ~1 KB messages
-with the lean indexing policy of :mod:`chat.cosmos_container`):
+with the lean indexing policy of :mod:`storage.cosmos.container`):
 
 ==========================  ==============================================================
 append, alone               ~5-6 RU (create) + ~10 RU (head replace) = ~16 RU
@@ -62,9 +62,9 @@ from typing import Any
 from azure.cosmos import ContainerProxy
 from azure.cosmos.exceptions import CosmosBatchOperationError
 
-from chat.cosmos_container import PARTITION_FULL, CosmosContainer, left
 from chat.errors import HistoryFull, StoreOutcomeUnknown, StoreUnavailable
 from chat.messages import RESERVED_ID_PREFIX, Message
+from storage.cosmos.container import PARTITION_FULL, CosmosContainer, left
 
 __all__ = ["HEAD_ID", "MAX_BATCH_BYTES", "MAX_BATCH_WRITES", "CosmosMessageStore", "pause"]
 

@@ -21,33 +21,33 @@ from azure.cosmos import CosmosClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chat.cosmos_container import (
+from chat.errors import StoreOutcomeUnknown, StoreUnavailable
+from chat.messages import Message, message_id_problem
+from chat.store import MessageStore
+from devstack.cosmos import EMULATOR_KEY, CosmosServer, start_cosmos_server
+from storage.cosmos.container import (
     INDEXING_POLICY,
     REQUEST_BUDGET_SECONDS,
     CosmosContainer,
     open_container,
 )
-from chat.cosmos_store import ANSWER_GRACE_SECONDS, HEAD_ID, CosmosMessageStore
-from chat.errors import StoreOutcomeUnknown, StoreUnavailable
-from chat.messages import Message, message_id_problem
-from chat.settings import Settings
-from chat.store import MessageStore
-from devstack.cosmos import EMULATOR_KEY, CosmosServer, start_cosmos_server
-from tests.fixtures.chat import InMemoryMessageStore, make_settings
+from storage.cosmos.settings import CosmosSettings
+from storage.cosmos.store import ANSWER_GRACE_SECONDS, HEAD_ID, CosmosMessageStore
+from tests.fixtures.chat import InMemoryMessageStore
 from tests.fixtures.waiting import eventually
 
 _containers = itertools.count()
 
 
-def cosmos_settings(endpoint: str) -> Settings:
-    return make_settings(
-        cosmos_endpoint=endpoint,
-        cosmos_key=EMULATOR_KEY,
-        cosmos_container=f"store-contract-{next(_containers)}",
+def cosmos_settings(endpoint: str) -> CosmosSettings:
+    return CosmosSettings(
+        endpoint=endpoint,
+        key=EMULATOR_KEY,
+        container=f"store-contract-{next(_containers)}",
     )
 
 
-def open_store(settings: Settings) -> CosmosMessageStore:
+def open_store(settings: CosmosSettings) -> CosmosMessageStore:
     """A store as one app process has it: its own client and container."""
     return CosmosMessageStore(open_container(settings))
 
@@ -138,8 +138,8 @@ def test_the_container_is_created_with_its_partition_key_and_indexing_policy(
 
     container = (
         CosmosClient(cosmos_server.endpoint, EMULATOR_KEY)
-        .get_database_client(settings.cosmos_database)
-        .get_container_client(settings.cosmos_container)
+        .get_database_client(settings.database)
+        .get_container_client(settings.container)
         .read()
     )
     assert container["partitionKey"]["paths"] == ["/documentId"]
@@ -202,8 +202,8 @@ def test_a_deleted_container_is_created_again_and_the_sequence_restarts(
     store.append(message(2))
 
     CosmosClient(cosmos_server.endpoint, EMULATOR_KEY).get_database_client(
-        settings.cosmos_database
-    ).delete_container(settings.cosmos_container)
+        settings.database
+    ).delete_container(settings.container)
 
     again = store.append(message(3))
     assert again is not None
@@ -371,11 +371,11 @@ def test_processes_that_first_write_at_once_all_create_or_find_the_container(
     """Hosts starting together race to create the database and the container: a lost race
     (409 after the SDK's check said missing) is the other's success, never a failure. Found
     as a 500 when two hosts took their first sends at the same moment."""
-    settings = make_settings(
-        cosmos_endpoint=cosmos_server.endpoint,
-        cosmos_key=EMULATOR_KEY,
-        cosmos_database=f"race-{next(_containers)}",
-        cosmos_container="messages",
+    settings = CosmosSettings(
+        endpoint=cosmos_server.endpoint,
+        key=EMULATOR_KEY,
+        database=f"race-{next(_containers)}",
+        container="messages",
     )
     stores = [open_store(settings) for _ in range(8)]
 
@@ -436,7 +436,7 @@ class _Spy:
 
 
 def held_store(
-    settings: Settings, *, budget: float = 5.0, **options: Any
+    settings: CosmosSettings, *, budget: float = 5.0, **options: Any
 ) -> tuple[CosmosMessageStore, HeldBatches]:
     """A store whose batches can be held; a budget long enough that the writes held back
     or queued behind them do not run out of time on a busy machine, unless a test says."""

@@ -8,16 +8,17 @@ import itertools
 import pytest
 from azure.cosmos import CosmosClient
 
-from chat.cosmos_container import open_container
-from chat.cosmos_presence import (
+from chat.identity import User
+from chat.presence import Connections, Present
+from devstack.cosmos import EMULATOR_KEY, CosmosServer
+from storage.cosmos.container import open_container
+from storage.cosmos.presence import (
     CONNECTION_TTL_SECONDS,
     PRESENCE_TTL_SECONDS,
     CosmosConnections,
 )
-from chat.identity import User
-from chat.presence import Connections, Present
-from devstack.cosmos import EMULATOR_KEY, CosmosServer
-from tests.fixtures.chat import ALICE, BOB, InMemoryConnections, make_settings
+from storage.cosmos.settings import CosmosSettings
+from tests.fixtures.chat import ALICE, BOB, InMemoryConnections
 
 _containers = itertools.count()
 ODD_CONNECTION = "c/1?#\\~x"  # printable ASCII Cosmos DB refuses in ids
@@ -28,10 +29,10 @@ def connections(request: pytest.FixtureRequest) -> Connections:
     if request.param == "memory":
         return InMemoryConnections()
     server: CosmosServer = request.getfixturevalue("cosmos_server")
-    settings = make_settings(
-        cosmos_endpoint=server.endpoint,
-        cosmos_key=EMULATOR_KEY,
-        cosmos_container=f"presence-contract-{next(_containers)}",
+    settings = CosmosSettings(
+        endpoint=server.endpoint,
+        key=EMULATOR_KEY,
+        container=f"presence-contract-{next(_containers)}",
     )
     return CosmosConnections(open_container(settings))
 
@@ -78,10 +79,10 @@ def test_leaving_removes_one_connection_and_its_note_on_the_owner(
 
 
 def test_owner_and_presence_items_expire_by_themselves(cosmos_server: CosmosServer) -> None:
-    settings = make_settings(
-        cosmos_endpoint=cosmos_server.endpoint,
-        cosmos_key=EMULATOR_KEY,
-        cosmos_container=f"presence-ttl-{next(_containers)}",
+    settings = CosmosSettings(
+        endpoint=cosmos_server.endpoint,
+        key=EMULATOR_KEY,
+        container=f"presence-ttl-{next(_containers)}",
     )
     store = CosmosConnections(open_container(settings))
     store.own("a-1", ALICE.id)
@@ -89,8 +90,8 @@ def test_owner_and_presence_items_expire_by_themselves(cosmos_server: CosmosServ
 
     container = (
         CosmosClient(cosmos_server.endpoint, EMULATOR_KEY)
-        .get_database_client(settings.cosmos_database)
-        .get_container_client(settings.cosmos_container)
+        .get_database_client(settings.database)
+        .get_container_client(settings.container)
     )
     assert container.read()["defaultTtl"] == -1
     items = list(container.query_items("SELECT * FROM c", enable_cross_partition_query=True))
@@ -126,10 +127,10 @@ class JoinDuringForget(CosmosConnections):
 def test_a_join_noted_between_a_disconnects_read_and_delete_is_in_its_list(
     cosmos_server: CosmosServer,
 ) -> None:
-    settings = make_settings(
-        cosmos_endpoint=cosmos_server.endpoint,
-        cosmos_key=EMULATOR_KEY,
-        cosmos_container=f"presence-race-{next(_containers)}",
+    settings = CosmosSettings(
+        endpoint=cosmos_server.endpoint,
+        key=EMULATOR_KEY,
+        container=f"presence-race-{next(_containers)}",
     )
     store = CosmosConnections(open_container(settings))
     store.own("c-1", ALICE.id)

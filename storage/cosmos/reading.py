@@ -15,8 +15,8 @@ from azure.core import MatchConditions
 from azure.cosmos import ContainerProxy
 from azure.cosmos.exceptions import CosmosAccessConditionFailedError, CosmosResourceExistsError
 
-from chat.cosmos_container import CosmosContainer, left
 from chat.messages import RESERVED_ID_PREFIX
+from storage.cosmos.container import CosmosContainer, left
 
 __all__ = ["CosmosReadMarkers"]
 

@@ -1,6 +1,7 @@
-"""Document members in the local Cosmos DB server: the member list comes in pages, and the
-pages hold every member exactly once however many there are (issue 26, finding 6: the list
-stopped at 1,000 without a continuation token, so member 1,001 stayed unseen)."""
+"""Document members, in memory and in the local Cosmos DB server (the same contract): roles
+are put, read and removed per document; the member list comes in pages, and the pages hold
+every member exactly once however many there are (issue 26, finding 6: the list stopped at
+1,000 without a continuation token, so member 1,001 stayed unseen)."""
 
 from __future__ import annotations
 
@@ -8,18 +9,27 @@ import itertools
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
 from azure.cosmos import CosmosClient
 
-from chat.access import Role
-from chat.cosmos_container import CosmosContainer
-from chat.cosmos_members import CosmosMemberships
+from chat.access import Memberships, Role
 from chat.inputs import MAX_MEMBERS_PAGE_SIZE
 from devstack.cosmos import EMULATOR_KEY
+from storage.cosmos.container import CosmosContainer
+from storage.cosmos.members import CosmosMemberships
+from tests.fixtures.chat import InMemoryMemberships
 
 _containers = itertools.count()
 
 
-def memberships(cosmos_server: Any) -> CosmosMemberships:
+@pytest.fixture(params=["memory", "cosmos"])
+def members(request: pytest.FixtureRequest) -> Memberships:
+    if request.param == "memory":
+        return InMemoryMemberships()
+    return cosmos_memberships(request.getfixturevalue("cosmos_server"))
+
+
+def cosmos_memberships(cosmos_server: Any) -> CosmosMemberships:
     """Members in a container of their own. The time budget is long: the test writes a
     thousand members at once on a shared machine, and its subject is paging, not outages."""
     name = f"members-{next(_containers)}"
@@ -33,8 +43,20 @@ def memberships(cosmos_server: Any) -> CosmosMemberships:
     return CosmosMemberships(container)
 
 
-def test_more_members_than_one_page_are_all_listed_once(cosmos_server: Any) -> None:
-    members = memberships(cosmos_server)
+def test_a_role_is_put_read_changed_and_removed_in_its_document_only(
+    members: Memberships,
+) -> None:
+    assert members.put("doc-1", "alice", Role.READER) is True
+    assert members.put("doc-1", "alice", Role.WRITER) is False
+
+    assert members.role("doc-1", "alice") is Role.WRITER
+    assert members.role("doc-2", "alice") is None
+    assert members.remove("doc-1", "alice") is True
+    assert members.remove("doc-1", "alice") is False
+    assert members.role("doc-1", "alice") is None
+
+
+def test_more_members_than_one_page_are_all_listed_once(members: Memberships) -> None:
     users = [f"user-{n:04d}" for n in range(MAX_MEMBERS_PAGE_SIZE + 1)]
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(lambda user: members.put("doc-1", user, Role.READER), users))
@@ -50,8 +72,7 @@ def test_more_members_than_one_page_are_all_listed_once(cosmos_server: Any) -> N
     assert sorted(listed) == users
 
 
-def test_small_pages_walk_the_members_in_order(cosmos_server: Any) -> None:
-    members = memberships(cosmos_server)
+def test_small_pages_walk_the_members_in_order(members: Memberships) -> None:
     for n in range(5):
         members.put("doc-1", f"u{n}", Role.WRITER if n % 2 else Role.READER)
 

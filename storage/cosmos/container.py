@@ -2,7 +2,7 @@
 
 Messages, each document's head item and its members all live in the document's logical
 partition (``/documentId``), so every request names one partition. :class:`CosmosContainer`
-is shared by :mod:`chat.cosmos_store` and :mod:`chat.cosmos_members`; it owns the one
+is shared by every adapter of :mod:`storage.cosmos`; it owns the one
 client, the container (created again after it was deleted, with key auth), the breaker and
 the translation of Cosmos DB's failures.
 
@@ -55,8 +55,8 @@ from chat.errors import (
     StoreOutcomeUnknown,
     StoreUnavailable,
 )
-from chat.settings import Settings
 from shared.breaker import Breaker
+from storage.cosmos.settings import CosmosSettings
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -119,15 +119,15 @@ _log = logging.getLogger(__name__)
 _Result = TypeVar("_Result")
 
 
-def open_container(settings: Settings) -> CosmosContainer:
+def open_container(settings: CosmosSettings) -> CosmosContainer:
     """The container for the configured account. It connects on first use, and opens the
     container then (with key auth, creating it if missing), so an outage at that moment is
     a 503 like any other and the next request tries again."""
     return CosmosContainer(
-        lambda: CosmosClient(settings.cosmos_endpoint, _credential(settings), **CLIENT_OPTIONS),
-        settings.cosmos_database,
-        settings.cosmos_container,
-        can_create=settings.cosmos_key is not None,
+        lambda: CosmosClient(settings.endpoint, _credential(settings), **CLIENT_OPTIONS),
+        settings.database,
+        settings.container,
+        can_create=settings.key is not None,
     )
 
 
@@ -304,9 +304,9 @@ def _outage() -> StoreUnavailable:
     return StoreUnavailable("the message store is unavailable; try again shortly")
 
 
-def _credential(settings: Settings) -> str | TokenCredential:
-    if settings.cosmos_key:
-        return settings.cosmos_key
+def _credential(settings: CosmosSettings) -> str | TokenCredential:
+    if settings.key:
+        return settings.key
     from azure.identity import DefaultAzureCredential
 
     return DefaultAzureCredential()

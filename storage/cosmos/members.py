@@ -15,8 +15,8 @@ from azure.cosmos import ContainerProxy
 from azure.cosmos.exceptions import CosmosResourceExistsError, CosmosResourceNotFoundError
 
 from chat.access import MemberPage, Role
-from chat.cosmos_container import CosmosContainer, left, raise_if_container_missing
 from chat.messages import RESERVED_ID_PREFIX
+from storage.cosmos.container import CosmosContainer, left, raise_if_container_missing
 
 __all__ = ["CosmosMemberships"]
 

@@ -1,0 +1,13 @@
+"""Azure Cosmos DB as docchat's store: everything in one container, partitioned by
+``/documentId``.
+
+- :mod:`storage.cosmos.settings`: ``COSMOS_*`` and the message time to live, read at start-up.
+- :mod:`storage.cosmos.storage`: :class:`~chat.store.Storage` over the container, each store
+  built (and the SDK imported) on first use.
+- :mod:`storage.cosmos.container`: the one client and container, time budgets, the breaker,
+  and Cosmos DB's failures as chat's errors.
+- :mod:`storage.cosmos.store`: messages, with a gapless per-document ``seq`` (group commit).
+- :mod:`storage.cosmos.presence`: connection owners and presence, expiring by TTL.
+- :mod:`storage.cosmos.members`: document members and roles.
+- :mod:`storage.cosmos.reading`: read markers.
+"""
