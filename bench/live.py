@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from chat.messages import Cursor
+from chat.domain.messages import Cursor
 from devstack.stack import REALTIME_SETTING, LocalStack
 from shared.connection_string import parse_connection_string
 

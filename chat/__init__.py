@@ -1,25 +1,14 @@
-"""docchat's chat domain: everything but the wiring (functions/) and the real-time
-backends (realtime/, signalr/).
+"""docchat's chat: everything but the wiring (functions/), the real-time backends
+(realtime/, signalr/) and the store (storage/), in three layers, each importing only those
+below it:
 
-It imports neither azure.functions nor any backend, so all of it runs and is tested without
-the host; :mod:`chat.realtime` is the seam a backend plugs into.
-
+- :mod:`chat.domain`: the values, rules and errors of chat; no I/O, no HTTP.
+- :mod:`chat.app`: the use cases, and the ports they need (store, real-time backend,
+  identity) as Protocols; the adapters in realtime/ and storage/ implement them.
+- :mod:`chat.api`: the HTTP surface: the route table, endpoints, inputs, the OpenAPI
+  contract, and the one place errors become answers.
 - :mod:`chat.settings`: docchat's own settings, checked once at start-up.
-- :mod:`chat.runtime`: builds the long-lived parts once per process, on first use.
-- :mod:`chat.negotiation`, :mod:`chat.endpoints`, :mod:`chat.openapi`: request in, status +
-  JSON out.
-- :mod:`chat.http`: framework-neutral requests, responses and the one place errors become
-  answers.
-- :mod:`chat.identity`, :mod:`chat.jwt_identity`: who is calling.
-- :mod:`chat.access`: who may join, read and post; :mod:`chat.ratelimit`: how fast.
-- :mod:`chat.inputs`: what callers may send: request bodies and query strings (pydantic).
-- :mod:`chat.messages`: the domain's values: messages, timestamps, cursors, page tokens.
-- :mod:`chat.service`: the use cases, the same for every backend and mode.
-- :mod:`chat.realtime`: the seam to a real-time backend (groups, sends, negotiation).
-- :mod:`chat.store`, :mod:`storage.cosmos.store`, :mod:`storage.cosmos.members`,
-  :mod:`storage.cosmos.container`: where messages and members are kept.
-- :mod:`shared.breaker`: failing fast while a dependency is down.
-- :mod:`chat.errors`: every deliberate failure, with its status and code.
 
-Modules import their heavy dependencies only where needed: see :mod:`chat.runtime`.
+It imports neither azure.functions nor any Azure SDK nor any backend, so all of it runs and
+is tested without the host (tests/unit/test_layers.py holds these rules).
 """

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 
 import azure.functions as func
 
-from chat.runtime import Runtime
+from chat.app.runtime import Runtime
 from chat.settings import load_settings
 from functions.http_api import http_api
 from functions.realtime_events import realtime_events

@@ -1,7 +1,7 @@
 """Where the Functions host meets chat: its request and response objects, and the backend's
 bindings declared on the functions that need them.
 
-Requests become :class:`chat.http.Request`, answers :class:`func.HttpResponse`. The backend
+Requests become :class:`chat.api.http.Request`, answers :class:`func.HttpResponse`. The backend
 says which bindings a function needs (:class:`realtime.backend.Backend`); the decorators
 here declare exactly those, and hand the function the seam built from the values the host
 bound for this invocation. No other module knows a binding's name or type.
@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import azure.functions as func
 
-from chat.http import Request, Response
+from chat.api.http import Request, Response
 from realtime.backend import Backend, BindingDeclaration
 
 __all__ = ["request_of", "respond", "with_negotiator", "with_realtime"]

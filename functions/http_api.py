@@ -1,7 +1,7 @@
 """The HTTP API's functions, as a Blueprint: one route per chat endpoint, wiring only.
 
 :data:`ROUTES` is the whole API. Each function turns the host's request into chat's, hands
-it to its endpoint with the process's :class:`~chat.runtime.Runtime` (and, where it reaches
+it to its endpoint with the process's :class:`~chat.app.runtime.Runtime` (and, where it reaches
 clients or negotiates, the invocation's real-time seam from :mod:`functions.edge`), and
 turns the answer back. Endpoints are imported on first use, to keep cold starts short.
 
@@ -19,8 +19,8 @@ from typing import Any
 
 import azure.functions as func
 
-from chat.http import Response
-from chat.runtime import Runtime
+from chat.api.http import Response
+from chat.app.runtime import Runtime
 from functions.edge import request_of, respond, with_negotiator, with_realtime
 from realtime.backend import Backend
 

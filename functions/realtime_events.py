@@ -2,7 +2,7 @@
 
 The backend names a trigger for each report docchat handles (a connection opened or closed,
 a client said it is typing); each function turns its trigger's value into chat's event
-(:meth:`realtime.backend.Backend.inbound`) and hands it to :mod:`chat.events`, with the
+(:meth:`realtime.backend.Backend.inbound`) and hands it to :mod:`chat.app.events`, with the
 invocation's real-time seam for what it tells the clients. The host checks the service's
 signature before any of this runs when the connection has an AccessKey; with an
 identity-based one it checks nothing, and the service's bearer token is checked here
@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 import azure.functions as func
 
-from chat.realtime import Realtime
-from chat.runtime import Runtime
+from chat.app.realtime import Realtime
+from chat.app.runtime import Runtime
 from realtime.backend import Backend, BindingDeclaration
 
 if TYPE_CHECKING:

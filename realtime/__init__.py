@@ -1,4 +1,4 @@
-"""The adapters that plug real-time backends into chat's seam (:mod:`chat.realtime`).
+"""The adapters that plug real-time backends into chat's seam (:mod:`chat.app.realtime`).
 
 chat/ names no backend and signalr/ knows nothing about chat; these modules join the two,
 one per backend and mode, and read the backend's settings.

@@ -2,7 +2,7 @@
 
 Each adapter (one per backend and mode) says which Functions bindings a function needs
 declared, and turns the values those bindings carry in one invocation into the chat seam
-(:class:`~chat.realtime.Realtime`, :class:`~chat.realtime.Negotiator`). The edge declares
+(:class:`~chat.app.realtime.Realtime`, :class:`~chat.app.realtime.Negotiator`). The edge declares
 what it is told and asks for nothing else, so a new backend is a new adapter, not new wiring.
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from chat.events import InboundEvent
-from chat.realtime import Negotiator, Realtime
+from chat.app.events import InboundEvent
+from chat.app.realtime import Negotiator, Realtime
 
 __all__ = ["Backend", "BindingDeclaration"]
 

@@ -15,9 +15,9 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from chat.events import InboundEvent
-from chat.identity import User
-from chat.realtime import Negotiator, Realtime
+from chat.app.events import InboundEvent
+from chat.app.realtime import Negotiator, Realtime
+from chat.domain.users import User
 from realtime.backend import BindingDeclaration
 from realtime.settings import HUB, SIGNALR_CONNECTION_SETTING
 from realtime.signalr_events import SIGNALR_TRIGGERS, inbound_event

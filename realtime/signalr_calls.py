@@ -1,8 +1,8 @@
 """Group membership and sends through the SignalR REST API (REST mode).
 
 Failures are heard at once: an unreachable or failing service is a 503
-(:class:`~chat.errors.RealtimeUnavailable`), a refusal of docchat's own credentials is
-:class:`~chat.errors.Misconfigured`, and while an outage is fresh a breaker fails calls
+(:class:`~chat.domain.errors.RealtimeUnavailable`), a refusal of docchat's own credentials is
+:class:`~chat.domain.errors.Misconfigured`, and while an outage is fresh a breaker fails calls
 without trying (see :mod:`shared.breaker`).
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
-from chat.errors import ConnectionNotFound, Misconfigured, RealtimeUnavailable
-from chat.realtime import realtime_outage
+from chat.app.realtime import realtime_outage
+from chat.domain.errors import ConnectionNotFound, Misconfigured, RealtimeUnavailable
 from realtime.liveness import Liveness
 from shared.breaker import Breaker
 from shared.entra import CredentialError
@@ -33,7 +33,7 @@ _log = logging.getLogger(__name__)
 
 
 class RestRealtime:
-    """:class:`~chat.realtime.Realtime` through :class:`signalr.rest.HubClient`; failures
+    """:class:`~chat.app.realtime.Realtime` through :class:`signalr.rest.HubClient`; failures
     raise at once, and while an outage is fresh, ``breaker`` fails calls without trying."""
 
     def __init__(self, hub: HubClient, breaker: Breaker, liveness: Liveness) -> None:

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from chat.events import InboundEvent
-from chat.realtime import Negotiator, Realtime, realtime_outage
+from chat.app.events import InboundEvent
+from chat.app.realtime import Negotiator, Realtime, realtime_outage
 from realtime.backend import BindingDeclaration
 from realtime.liveness import Liveness
 from realtime.settings import HUB

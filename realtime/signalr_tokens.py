@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 import jwt
 
-from chat.errors import Unauthenticated
-from chat.identity import User, known_user
-from chat.jwt_identity import bearer_token
-from chat.messages import user_id_problem
+from chat.app.jwt_identity import bearer_token
+from chat.domain.errors import Unauthenticated
+from chat.domain.messages import user_id_problem
+from chat.domain.users import User, known_user
 from realtime.settings import HUB
 from realtime.signalr_calls import outages_reported
 from shared.breaker import Breaker

@@ -29,11 +29,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from chat.errors import Unauthenticated
+from chat.domain.errors import Unauthenticated
 from chat.settings import SettingsError, optional_setting, token_issuer_settings
 
 if TYPE_CHECKING:
-    from chat.jwt_identity import BearerTokens
+    from chat.app.jwt_identity import BearerTokens
 
 __all__ = ["ForgedEvent", "UpstreamCheck", "load_upstream_check"]
 
@@ -74,7 +74,9 @@ def load_upstream_check(environ: Mapping[str, str]) -> UpstreamCheck | None:
     settings = token_issuer_settings(
         environ, PREFIX, needed_by=f"{PREFIX}_AUDIENCE", secret_allowed=False
     )
-    from chat.jwt_identity import BearerTokens  # PyJWT only where tokens are checked: cold start
+    from chat.app.jwt_identity import (
+        BearerTokens,  # PyJWT only where tokens are checked: cold start
+    )
 
     principal_id = optional_setting(environ, f"{PREFIX}_PRINCIPAL_ID")
     return UpstreamCheck(BearerTokens(settings), principal_id)

@@ -16,9 +16,9 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from chat.events import InboundEvent
-from chat.identity import User
-from chat.realtime import Negotiator, Realtime
+from chat.app.events import InboundEvent
+from chat.app.realtime import Negotiator, Realtime
+from chat.domain.users import User
 from realtime.backend import BindingDeclaration
 from realtime.webpubsub_events import inbound_event, outbound_message, webpubsub_triggers
 from realtime.webpubsub_settings import WEBPUBSUB_CONNECTION_SETTING, WebPubSubSettings

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chat.events import TYPING, ClientEvent, Connected, Disconnected, InboundEvent
+from chat.app.events import TYPING, ClientEvent, Connected, Disconnected, InboundEvent
 from realtime.backend import BindingDeclaration
 from realtime.webpubsub_settings import WEBPUBSUB_CONNECTION_SETTING
 

@@ -17,10 +17,10 @@ from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from chat.errors import ConnectionNotFound, Misconfigured, RealtimeUnavailable
-from chat.events import InboundEvent
-from chat.identity import User
-from chat.realtime import Negotiator, Realtime, realtime_outage
+from chat.app.events import InboundEvent
+from chat.app.realtime import Negotiator, Realtime, realtime_outage
+from chat.domain.errors import ConnectionNotFound, Misconfigured, RealtimeUnavailable
+from chat.domain.users import User
 from chat.settings import LOOPBACK_HOSTS
 from realtime.backend import BindingDeclaration
 from realtime.liveness import Liveness
@@ -116,7 +116,7 @@ class ClientAccessUrls:
 
 
 class WebPubSubCalls:
-    """:class:`~chat.realtime.Realtime` through the service SDK."""
+    """:class:`~chat.app.realtime.Realtime` through the service SDK."""
 
     def __init__(
         self, client: WebPubSubServiceClient, outages: Outages, liveness: Liveness

@@ -1,4 +1,4 @@
-"""The storage adapters that plug a database into chat's seam (:class:`chat.store.Storage`),
+"""The storage adapters that plug a database into chat's seam (:class:`chat.app.store.Storage`),
 as :mod:`realtime` plugs in the real-time backends.
 
 - :mod:`storage.cosmos`: Azure Cosmos DB, the one store docchat has.
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from chat.store import Storage
+from chat.app.store import Storage
 from storage.cosmos.settings import load_cosmos_settings
 from storage.cosmos.storage import CosmosStorage
 

@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 EAGER = "import azure.cosmos, azure.identity, jwt, pydantic, requests, urllib3"
 APP = "import function_app"
 #: What the first negotiate and the first send_message import on top (not in the aim).
-NEGOTIATE_FIRST_CALL = "import chat.negotiation"
-SEND_FIRST_CALL = "import chat.endpoints, storage.cosmos.store"
+NEGOTIATE_FIRST_CALL = "import chat.api.negotiation"
+SEND_FIRST_CALL = "import chat.api.endpoints, storage.cosmos.store"
 #: A valid configuration; nothing is contacted by an import.
 ENVIRONMENT = {
     "DOCCHAT_AUTH": "dev",

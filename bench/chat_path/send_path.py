@@ -31,7 +31,7 @@ from typing import Any
 import azure.functions as func
 from azure.cosmos import ContainerProxy, CosmosClient
 
-from chat.messages import Message, format_timestamp
+from chat.domain.messages import Message, format_timestamp
 from devstack.cosmos import EMULATOR_KEY, start_cosmos_server
 from devstack.signalr import start_emulator
 from shared.connection_string import parse_connection_string

@@ -2,7 +2,7 @@
 
 Every open page reports its reader's newest seen seq at most once a second (web/js/read-marker.js,
 REPORT_EVERY_MS), whether or not the reader says anything. This runs docchat's own read
-markers (:class:`~chat.reading.ReadingService` over :mod:`storage.cosmos.reading` and
+markers (:class:`~chat.app.reading.ReadingService` over :mod:`storage.cosmos.reading` and
 :mod:`storage.cosmos.store`) on the local Cosmos DB server: ``--listeners`` readers of one
 document, each reporting as the page does, while one sender posts ``--rate`` messages a
 second for ``--seconds``. Every HTTP request the Cosmos DB client sends is counted by kind,
@@ -26,11 +26,11 @@ from azure.core.pipeline.transport import RequestsTransport
 from azure.cosmos import CosmosClient
 
 from bench.live import RESULTS
-from chat.access import AllowAll
-from chat.errors import StoreUnavailable
-from chat.identity import User
-from chat.messages import Message
-from chat.reading import ReadingService
+from chat.app.access import AllowAll
+from chat.app.reading import ReadingService
+from chat.domain.errors import StoreUnavailable
+from chat.domain.messages import Message
+from chat.domain.users import User
 from devstack.cosmos import EMULATOR_KEY, LOCAL_TLS_WARNING, start_cosmos_server
 from storage.cosmos.container import CLIENT_OPTIONS, CosmosContainer
 from storage.cosmos.reading import CosmosReadMarkers

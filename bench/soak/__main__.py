@@ -87,7 +87,7 @@ class Hearing:
     lost: int
     duplicated: int
     #: Heard again because a retry with the message's id delivered it again, by design
-    #: (chat.service: a client that missed it gets it); the page keeps one per seq.
+    #: (chat.app.service: a client that missed it gets it); the page keeps one per seq.
     redelivered: int
     out_of_order: int
     listeners_out_of_order: int

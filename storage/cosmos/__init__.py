@@ -2,7 +2,7 @@
 ``/documentId``.
 
 - :mod:`storage.cosmos.settings`: ``COSMOS_*`` and the message time to live, read at start-up.
-- :mod:`storage.cosmos.storage`: :class:`~chat.store.Storage` over the container, each store
+- :mod:`storage.cosmos.storage`: :class:`~chat.app.store.Storage` over the container, each store
   built (and the SDK imported) on first use.
 - :mod:`storage.cosmos.container`: the one client and container, time budgets, the breaker,
   and Cosmos DB's failures as chat's errors.

@@ -2,21 +2,22 @@
 
 Messages, each document's head item and its members all live in the document's logical
 partition (``/documentId``), so every request names one partition. :class:`CosmosContainer`
-is shared by every adapter of :mod:`storage.cosmos`; it owns the one
-client, the container (created again after it was deleted, with key auth), the breaker and
-the translation of Cosmos DB's failures.
+is shared by every adapter of :mod:`storage.cosmos`; it owns the one client, the container
+(created again after it was deleted, with key auth), the breaker and the translation of
+Cosmos DB's failures.
 
 **Failures.** Throttling, 5xx, timeouts and unreachability become
-:class:`~chat.errors.StoreUnavailable`, or :class:`~chat.errors.StoreOutcomeUnknown` when a
-write was sent and no answer came. A write to a document whose logical partition is full
-(403 with sub-status 1014: 20 GB) is :class:`~chat.errors.HistoryFull`. Other 401 and 403
-mean the key or the identity's data-plane role is wrong: :class:`~chat.errors.Misconfigured`.
-A database or container that is gone (404 with sub-status 1003) is created again with key
-auth; with Microsoft Entra auth the data plane cannot create it, so that too is
-:class:`~chat.errors.Misconfigured`. Every request has a time budget, retries included, so
-a caller hears 503 in about a second and a half, not after the SDK's default minute; while
-an outage is fresh, :mod:`shared.breaker` fails calls at once, and after it lets one call at
-a time find out whether Cosmos DB is back.
+:class:`~chat.domain.errors.StoreUnavailable`, or
+:class:`~chat.domain.errors.StoreOutcomeUnknown` when a write was sent and no answer came. A
+write to a document whose logical partition is full (403 with sub-status 1014: 20 GB) is
+:class:`~chat.domain.errors.HistoryFull`. Other 401 and 403 mean the key or the identity's
+data-plane role is wrong: :class:`~chat.domain.errors.Misconfigured`. A database or
+container that is gone (404 with sub-status 1003) is created again with key auth; with
+Microsoft Entra auth the data plane cannot create it, so that too is
+:class:`~chat.domain.errors.Misconfigured`. Every request has a time budget, retries
+included, so a caller hears 503 in about a second and a half, not after the SDK's default
+minute; while an outage is fresh, :mod:`shared.breaker` fails calls at once, and after it
+lets one call at a time find out whether Cosmos DB is back.
 
 **Indexing policy,** and its expected RU effect: only ``/documentId``, ``/seq``,
 ``/position``, ``/role`` and ``/connectionId`` are indexed, which the newest-first (by seq),
@@ -48,7 +49,7 @@ from azure.cosmos.exceptions import (
     CosmosResourceNotFoundError,
 )
 
-from chat.errors import (
+from chat.domain.errors import (
     DEFAULT_RETRY_AFTER_SECONDS,
     HistoryFull,
     Misconfigured,

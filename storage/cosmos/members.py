@@ -14,8 +14,8 @@ import hashlib
 from azure.cosmos import ContainerProxy
 from azure.cosmos.exceptions import CosmosResourceExistsError, CosmosResourceNotFoundError
 
-from chat.access import MemberPage, Role
-from chat.messages import RESERVED_ID_PREFIX
+from chat.app.access import MemberPage, Role
+from chat.domain.messages import RESERVED_ID_PREFIX
 from storage.cosmos.container import CosmosContainer, left, raise_if_container_missing
 
 __all__ = ["CosmosMemberships"]
@@ -28,7 +28,7 @@ _MEMBER_PREFIX = f"{RESERVED_ID_PREFIX}member:"
 
 
 class CosmosMemberships:
-    """:class:`~chat.access.Memberships` over the shared container."""
+    """:class:`~chat.app.access.Memberships` over the shared container."""
 
     def __init__(self, container: CosmosContainer) -> None:
         self._container = container

@@ -34,9 +34,9 @@ from azure.core import MatchConditions
 from azure.cosmos import ContainerProxy
 from azure.cosmos.exceptions import CosmosAccessConditionFailedError, CosmosResourceNotFoundError
 
-from chat.identity import User
-from chat.messages import RESERVED_ID_PREFIX
-from chat.presence import Present
+from chat.app.presence import Present
+from chat.domain.messages import RESERVED_ID_PREFIX
+from chat.domain.users import User
 from storage.cosmos.container import CosmosContainer, left, raise_if_container_missing
 
 __all__ = ["CONNECTION_TTL_SECONDS", "PRESENCE_TTL_SECONDS", "CosmosConnections"]
@@ -61,7 +61,7 @@ OF_USER = (
 
 
 class CosmosConnections:
-    """:class:`~chat.presence.Connections` over the shared container."""
+    """:class:`~chat.app.presence.Connections` over the shared container."""
 
     def __init__(self, container: CosmosContainer) -> None:
         self._container = container

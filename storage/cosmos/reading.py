@@ -15,7 +15,7 @@ from azure.core import MatchConditions
 from azure.cosmos import ContainerProxy
 from azure.cosmos.exceptions import CosmosAccessConditionFailedError, CosmosResourceExistsError
 
-from chat.messages import RESERVED_ID_PREFIX
+from chat.domain.messages import RESERVED_ID_PREFIX
 from storage.cosmos.container import CosmosContainer, left
 
 __all__ = ["CosmosReadMarkers"]
@@ -26,7 +26,7 @@ MAX_TRIES = 3
 
 
 class CosmosReadMarkers:
-    """:class:`~chat.reading.ReadMarkers` over the shared container."""
+    """:class:`~chat.app.reading.ReadMarkers` over the shared container."""
 
     def __init__(self, container: CosmosContainer) -> None:
         self._container = container

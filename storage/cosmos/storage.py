@@ -12,17 +12,17 @@ from shared.once import Once
 from storage.cosmos.settings import CosmosSettings
 
 if TYPE_CHECKING:
-    from chat.access import Memberships
-    from chat.presence import Connections
-    from chat.reading import ReadMarkers
-    from chat.store import MessageStore
+    from chat.app.access import Memberships
+    from chat.app.presence import Connections
+    from chat.app.reading import ReadMarkers
+    from chat.app.store import MessageStore
     from storage.cosmos.container import CosmosContainer
 
 __all__ = ["CosmosStorage"]
 
 
 class CosmosStorage:
-    """:class:`chat.store.Storage` in the container ``settings`` name."""
+    """:class:`chat.app.store.Storage` in the container ``settings`` name."""
 
     def __init__(self, settings: CosmosSettings) -> None:
         self.settings = settings

@@ -25,8 +25,8 @@ instead of a message per round trip. A batch fails as a whole at one index: a me
 id is taken there is answered "stored before" (None) and a change whose message moved on
 re-reads it, and the rest go again at once; a stale head sends everything back to wait for
 the pause. Each writer keeps its own deadline: one still waiting when it passes was never
-sent and hears :class:`~chat.errors.StoreUnavailable` ("nothing stored"); one whose batch
-is on the network hears :class:`~chat.errors.StoreOutcomeUnknown` if no answer comes in
+sent and hears :class:`~chat.domain.errors.StoreUnavailable` ("nothing stored"); one whose batch
+is on the network hears :class:`~chat.domain.errors.StoreOutcomeUnknown` if no answer comes in
 time. A batch's timeout is the time its most hurried writer has left, and a writer with
 almost none left is not sent at all: it would only turn a certain "not stored" into an
 "unknown". While the container refuses calls (a fresh outage, or another call probing),
@@ -62,8 +62,8 @@ from typing import Any
 from azure.cosmos import ContainerProxy
 from azure.cosmos.exceptions import CosmosBatchOperationError
 
-from chat.errors import HistoryFull, StoreOutcomeUnknown, StoreUnavailable
-from chat.messages import RESERVED_ID_PREFIX, Message
+from chat.domain.errors import HistoryFull, StoreOutcomeUnknown, StoreUnavailable
+from chat.domain.messages import RESERVED_ID_PREFIX, Message
 from storage.cosmos.container import PARTITION_FULL, CosmosContainer, left
 
 __all__ = ["HEAD_ID", "MAX_BATCH_BYTES", "MAX_BATCH_WRITES", "CosmosMessageStore", "pause"]
@@ -246,7 +246,7 @@ class _Lanes:
 
 
 class CosmosMessageStore:
-    """:class:`~chat.store.MessageStore` over the shared container."""
+    """:class:`~chat.app.store.MessageStore` over the shared container."""
 
     def __init__(
         self,

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from chat.messages import Cursor
+from chat.domain.messages import Cursor
 from devstack.stack import LocalStack
 from tests.e2e.browser import Page
 from tests.e2e.concurrent_senders import SenderRun

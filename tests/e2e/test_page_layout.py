@@ -10,8 +10,8 @@ import json
 
 import pytest
 
-from chat.errors import InvalidRequest
-from chat.messages import check_document_id
+from chat.domain.errors import InvalidRequest
+from chat.domain.messages import check_document_id
 from devstack.stack import LocalStack
 from tests.e2e.browser import Page
 from tests.e2e.scenario import (

@@ -8,7 +8,7 @@ import json
 import uuid
 from typing import Any
 
-from chat.identity import User
+from chat.domain.users import User
 from tests.fixtures.functions_host import Answer, HostedApp
 from tests.fixtures.hub_client import NodeHubClient
 from tests.fixtures.webpubsub_client import NodeWebPubSubClient

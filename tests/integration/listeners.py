@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from contextlib import AsyncExitStack
 
-from chat.identity import User
+from chat.domain.users import User
 from realtime.settings import HUB
 from shared.connection_string import parse_connection_string
 from signalr.rest import HubClient

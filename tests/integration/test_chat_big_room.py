@@ -19,7 +19,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from chat.identity import User
+from chat.domain.users import User
 from tests.fixtures.functions_host import HostedApp
 from tests.fixtures.signalr_emulator import WireClient
 from tests.integration.chat_calls import body_of, doc, membership, not_yet_known, principal

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 import storage.cosmos.presence
-from chat.identity import User
-from chat.presence import Present
+from chat.app.presence import Present
+from chat.domain.users import User
 from storage.cosmos.container import open_container
 from storage.cosmos.presence import CosmosConnections
 from storage.cosmos.settings import load_cosmos_settings

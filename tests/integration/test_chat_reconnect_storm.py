@@ -19,7 +19,7 @@ from contextlib import AsyncExitStack
 
 import pytest
 
-from chat.identity import User
+from chat.domain.users import User
 from devstack.emulator_core.upstream_rules import parse_upstream_rule
 from devstack.signalr import start_emulator
 from storage.cosmos.container import open_container

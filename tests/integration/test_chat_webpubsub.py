@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from chat.identity import User
+from chat.domain.users import User
 from tests.fixtures.chat import ALICE, BOB
 from tests.fixtures.functions_host import HostedApp
 from tests.fixtures.webpubsub_client import NodeWebPubSubClient

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from chat.openapi import describe
+from chat.api.openapi import describe
 from chat.settings import load_settings
 from tests.fixtures.chat import ALICE, BOB
 from tests.integration.chat_calls import body_of, doc, membership, post, principal

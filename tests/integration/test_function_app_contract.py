@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from chat.openapi import OPERATIONS
+from chat.api.openapi import OPERATIONS
 from chat.settings import SettingsError
 from devstack.host.indexing import BindingSpec, HttpFunction, index_function_app
 from devstack.host.signalr_bindings import CONNECTION_INFO_TYPE, OUTPUT_TYPE

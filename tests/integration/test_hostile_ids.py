@@ -1,7 +1,7 @@
 """Hostile ids through every route and every id position, on both real-time backends
 (issue 26, findings 1 to 4 and deliver 1, 2 and 7).
 
-Each id below breaks docchat's id rule (:func:`chat.messages.path_segment_problem`): a path
+Each id below breaks docchat's id rule (:func:`chat.domain.messages.path_segment_problem`): a path
 step, edge whitespace, a line separator, a decoding artifact, a form that NFC or URL
 decoding would change, a character Cosmos DB refuses. Wherever one is sent (a route value,
 a body field, the principal header) the answer is a 4xx JSON error, and afterwards nothing
@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from chat.messages import Message
+from chat.domain.messages import Message
 from storage.cosmos.container import open_container
 from storage.cosmos.settings import load_cosmos_settings
 from storage.cosmos.store import CosmosMessageStore

@@ -12,7 +12,7 @@ from typing import Any
 import jwt
 import pytest
 
-from chat.identity import User
+from chat.domain.users import User
 from devstack.cosmos import EMULATOR_KEY
 from devstack.emulator_core.upstream_rules import parse_upstream_rule
 from devstack.signalr import EmulatorSettings, RunningEmulator, start_emulator

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chat.messages import path_segment_problem
+from chat.domain.messages import path_segment_problem
 from chat.settings import AuthMode
 from realtime.webpubsub_rest import WebPubSubRest
 from realtime.webpubsub_settings import load_webpubsub_settings

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from azure.cosmos import CosmosClient
 
-from chat.access import Memberships, Role
-from chat.inputs import MAX_MEMBERS_PAGE_SIZE
+from chat.api.inputs import MAX_MEMBERS_PAGE_SIZE
+from chat.app.access import Memberships, Role
 from devstack.cosmos import EMULATOR_KEY
 from storage.cosmos.container import CosmosContainer
 from storage.cosmos.members import CosmosMemberships

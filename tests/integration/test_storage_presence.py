@@ -8,8 +8,8 @@ import itertools
 import pytest
 from azure.cosmos import CosmosClient
 
-from chat.identity import User
-from chat.presence import Connections, Present
+from chat.app.presence import Connections, Present
+from chat.domain.users import User
 from devstack.cosmos import EMULATOR_KEY, CosmosServer
 from storage.cosmos.container import open_container
 from storage.cosmos.presence import (

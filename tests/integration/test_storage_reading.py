@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from chat.reading import ReadMarkers
+from chat.app.reading import ReadMarkers
 from devstack.cosmos import EMULATOR_KEY, CosmosServer
 from storage.cosmos.container import open_container
 from storage.cosmos.reading import CosmosReadMarkers

@@ -21,9 +21,10 @@ from azure.cosmos import CosmosClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chat.errors import StoreOutcomeUnknown, StoreUnavailable
-from chat.messages import Message, message_id_problem
-from chat.store import MessageStore
+from chat.api.failures import answer
+from chat.app.store import MessageStore
+from chat.domain.errors import StoreOutcomeUnknown, StoreUnavailable
+from chat.domain.messages import Message, message_id_problem
 from devstack.cosmos import EMULATOR_KEY, CosmosServer, start_cosmos_server
 from storage.cosmos.container import (
     INDEXING_POLICY,
@@ -234,7 +235,7 @@ def test_on_an_unreachable_server_nothing_is_written_and_nothing_read(
         with pytest.raises(StoreUnavailable) as raised:
             operation()
         assert not isinstance(raised.value, StoreOutcomeUnknown)
-        assert raised.value.headers() == {"Retry-After": "1"}
+        assert dict(answer(raised.value).headers) == {"Retry-After": "1"}
 
 
 def test_opening_an_unreachable_server_is_store_unavailable() -> None:

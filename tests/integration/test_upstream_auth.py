@@ -18,7 +18,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from chat.identity import User
+from chat.domain.users import User
 from devstack.emulator_core.upstream_rules import parse_upstream_rule
 from devstack.signalr import EmulatorSettings, RunningEmulator, start_emulator
 from devstack.stack import free_port

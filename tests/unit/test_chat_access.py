@@ -8,11 +8,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from chat.access import Action, MembersOnly, Role
-from chat.errors import MembersNotEnabled, RateLimited, RevocationIncomplete
-from chat.presence import Announcer
-from chat.ratelimit import PostingRate
-from chat.service import MemberAdmin
+from chat.api.failures import answer
+from chat.app.access import Action, MembersOnly, Role
+from chat.app.presence import Announcer
+from chat.app.service import MemberAdmin
+from chat.domain.errors import MembersNotEnabled, RateLimited, RevocationIncomplete
+from chat.domain.ratelimit import PostingRate
 from tests.fixtures.chat import ALICE, InMemoryConnections, InMemoryMemberships, RecordingRealtime
 
 
@@ -117,10 +118,10 @@ def test_a_revocation_the_service_fails_is_kept_reported_as_such_and_safe_to_rep
     with pytest.raises(RevocationIncomplete) as raised:
         members.remove("doc-1", ALICE.id, realtime)
 
-    assert raised.value.status == 503
-    assert raised.value.body()["error"]["code"] == "revocation_incomplete"
-    assert raised.value.body()["error"]["removed"] is True
-    assert raised.value.headers() == {"Retry-After": "7"}
+    assert answer(raised.value).status == 503
+    assert answer(raised.value).body["error"]["code"] == "revocation_incomplete"
+    assert answer(raised.value).body["error"]["removed"] is True
+    assert dict(answer(raised.value).headers) == {"Retry-After": "7"}
     assert not policy.allows(ALICE, Action.READ, "doc-1")
     realtime.down = False
     members.remove("doc-1", ALICE.id, realtime)  # the retry: no member item is left
@@ -157,7 +158,7 @@ def test_a_user_may_post_a_burst_then_at_the_steady_rate() -> None:
     with pytest.raises(RateLimited) as raised:
         rate.take("alice")
 
-    assert raised.value.headers() == {"Retry-After": "1"}
+    assert dict(answer(raised.value).headers) == {"Retry-After": "1"}
     rate.take("bob")
     clock.now += 1.0
     rate.take("alice")

@@ -8,14 +8,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chat.access import AllowAll
-from chat.changes import MAX_REACTING_USERS, MAX_REACTIONS, MAX_REACTIONS_BYTES
-from chat.editing import EditingService
-from chat.errors import Forbidden, MessageDeleted, MessageNotFound, TooManyReactions
-from chat.identity import User
-from chat.messages import Message
-from chat.reading import ReadingService
-from chat.service import Draft, PostingService
+from chat.app.access import AllowAll
+from chat.app.editing import EditingService
+from chat.app.reading import ReadingService
+from chat.app.service import Draft, PostingService
+from chat.domain.changes import MAX_REACTING_USERS, MAX_REACTIONS, MAX_REACTIONS_BYTES
+from chat.domain.errors import Forbidden, MessageDeleted, MessageNotFound, TooManyReactions
+from chat.domain.messages import Message
+from chat.domain.users import User
 from tests.fixtures.chat import (
     ALICE,
     BOB,

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from chat import endpoints
-from chat.http import Request, Response
-from chat.inputs import CONNECTION_ID_RULE
-from chat.realtime import Realtime
-from chat.runtime import Runtime
+from chat.api import endpoints
+from chat.api.http import Request, Response
+from chat.api.inputs import CONNECTION_ID_RULE
+from chat.app.realtime import Realtime
+from chat.app.runtime import Runtime
 from realtime.signalr_bindings import BindingOutput
 from signalr.bindings import SignalRGroupAction, SignalRMessage, parse_output
 from tests.fixtures.chat import (

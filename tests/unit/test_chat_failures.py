@@ -9,7 +9,7 @@ import pytest
 from azure.core.exceptions import ServiceRequestError, ServiceResponseError
 from azure.cosmos.exceptions import CosmosHttpResponseError
 
-from chat.errors import Misconfigured, StoreOutcomeUnknown, StoreUnavailable
+from chat.domain.errors import Misconfigured, StoreOutcomeUnknown, StoreUnavailable
 from shared.breaker import Breaker
 from storage.cosmos.container import _failures_reported
 

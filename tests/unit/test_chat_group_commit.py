@@ -4,7 +4,7 @@ local Cosmos DB server in tests/integration/test_storage_store.py)."""
 
 from __future__ import annotations
 
-from chat.messages import Message
+from chat.domain.messages import Message
 from storage.cosmos.store import (
     FIRST_PAUSE_SECONDS,
     MAX_BATCH_BYTES,

@@ -13,12 +13,13 @@ from typing import Any
 import jwt
 import pytest
 
-from chat import endpoints, negotiation
-from chat.access import Role
-from chat.errors import Unauthenticated
-from chat.http import Request, Response
-from chat.identity import AppServicePrincipal, User
-from chat.runtime import Runtime
+from chat.api import endpoints, negotiation
+from chat.api.http import Request, Response
+from chat.app.access import Role
+from chat.app.identity import AppServicePrincipal
+from chat.app.runtime import Runtime
+from chat.domain.errors import Unauthenticated
+from chat.domain.users import User
 from chat.settings import AccessMode, AuthMode
 from realtime.signalr_tokens import SIGNED_IN_UNTIL_CLAIM, SignedTokens
 from shared.connection_string import parse_connection_string

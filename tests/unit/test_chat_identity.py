@@ -16,9 +16,11 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from chat.errors import IdentityProviderUnavailable, Unauthenticated
-from chat.identity import PrincipalHeaders, User
-from chat.jwt_identity import BearerTokens
+from chat.api.failures import answer
+from chat.app.identity import PrincipalHeaders
+from chat.app.jwt_identity import BearerTokens
+from chat.domain.errors import IdentityProviderUnavailable, Unauthenticated
+from chat.domain.users import User
 from chat.settings import JwtSettings
 from realtime.settings import HUB
 from shared.connection_string import parse_connection_string
@@ -113,7 +115,9 @@ def test_tokens_that_do_not_check_out_are_unauthenticated(
         hs256().authenticate(bearer(bad_token()))
 
     assert says in raised.value.message
-    assert raised.value.headers() == {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+    assert dict(answer(raised.value).headers) == {
+        "WWW-Authenticate": 'Bearer error="invalid_token"'
+    }
 
 
 @pytest.mark.parametrize(
@@ -123,7 +127,7 @@ def test_no_bearer_token_is_unauthenticated_with_a_challenge(headers: dict[str, 
     with pytest.raises(Unauthenticated) as raised:
         hs256().authenticate(headers)
 
-    assert raised.value.headers() == {"WWW-Authenticate": "Bearer"}
+    assert dict(answer(raised.value).headers) == {"WWW-Authenticate": "Bearer"}
 
 
 def test_an_rs256_token_checks_against_the_public_key() -> None:

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from chat.errors import InvalidRequest
-from chat.inputs import JoinRequest, parse
-from chat.messages import (
+from chat.api.inputs import JoinRequest, parse
+from chat.domain.errors import InvalidRequest
+from chat.domain.messages import (
     Cursor,
     Message,
     OlderThan,

@@ -8,7 +8,7 @@ import time
 
 import jwt
 
-from chat.negotiation import negotiate
+from chat.api.negotiation import negotiate
 from chat.settings import AuthMode, JwtSettings
 from realtime.signalr_bindings import ConnectionInfo
 from realtime.signalr_tokens import SIGNED_IN_UNTIL_CLAIM, SignedTokens

@@ -11,13 +11,19 @@ from typing import Any
 
 import pytest
 
-from chat.access import AllowAll
-from chat.errors import ConnectionNotFound, ConnectionNotYetKnown, Forbidden, RealtimeUnavailable
-from chat.events import ClientEvent, Connected, Disconnected, EventService
-from chat.identity import User
-from chat.presence import Announcer
-from chat.ratelimit import PostingRate
-from chat.service import MembershipService
+from chat.api.failures import answer
+from chat.app.access import AllowAll
+from chat.app.events import ClientEvent, Connected, Disconnected, EventService
+from chat.app.presence import Announcer
+from chat.app.service import MembershipService
+from chat.domain.errors import (
+    ConnectionNotFound,
+    ConnectionNotYetKnown,
+    Forbidden,
+    RealtimeUnavailable,
+)
+from chat.domain.ratelimit import PostingRate
+from chat.domain.users import User
 from tests.fixtures.chat import ALICE, BOB, InMemoryConnections, RecordingRealtime
 
 CAROL = User("carol-id", "Carol")
@@ -75,8 +81,8 @@ def test_a_join_before_the_connected_event_asks_for_a_retry_at_once_without_wait
     with pytest.raises(ConnectionNotYetKnown) as raised:
         members.join(ALICE, "doc-1", "new")
 
-    assert raised.value.status == 503
-    assert raised.value.headers() == {"Retry-After": "1"}
+    assert answer(raised.value).status == 503
+    assert dict(answer(raised.value).headers) == {"Retry-After": "1"}
     assert realtime.groups == {}
     connections.own("new", ALICE.id)
     members.join(ALICE, "doc-1", "new")

@@ -7,8 +7,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from chat.access import AllowAll, DocumentAccess
-from chat.errors import (
+from chat.api.failures import answer
+from chat.app.access import AllowAll, DocumentAccess
+from chat.app.presence import Announcer
+from chat.app.service import Draft, HistoryService, MembershipService, PostingService
+from chat.domain.errors import (
     ConnectionNotFound,
     Forbidden,
     MaybeStored,
@@ -18,10 +21,8 @@ from chat.errors import (
     NotStored,
     StoreUnavailable,
 )
-from chat.identity import User
-from chat.messages import Cursor, Message, OlderThan
-from chat.presence import Announcer
-from chat.service import Draft, HistoryService, MembershipService, PostingService
+from chat.domain.messages import Cursor, Message, OlderThan
+from chat.domain.users import User
 from tests.fixtures.chat import (
     ALICE,
     ALICE_CONNECTIONS,
@@ -124,8 +125,8 @@ def test_when_the_store_fails_nothing_is_broadcast_and_the_sender_hears_not_stor
     with pytest.raises(NotStored) as raised:
         posting_service(store, realtime).post(ALICE, "doc-1", Draft("hello"))
 
-    assert raised.value.body()["error"]["stored"] is False
-    assert raised.value.body()["error"]["id"] == "m0001"
+    assert answer(raised.value).body["error"]["stored"] is False
+    assert answer(raised.value).body["error"]["id"] == "m0001"
     assert realtime.sent == []
 
 
@@ -139,7 +140,7 @@ def test_when_the_store_fails_a_send_with_the_clients_id_hears_it_may_be_stored_
     with pytest.raises(MaybeStoredBefore) as raised:
         posting_service(store, realtime).post(ALICE, "doc-1", Draft("hello", id="c-1"))
 
-    body = raised.value.body()["error"]
+    body = answer(raised.value).body["error"]
     assert (body["code"], body["stored"], body["id"]) == ("store_unavailable", None, "c-1")
     assert realtime.sent == []
 
@@ -162,7 +163,7 @@ def test_when_the_id_is_taken_and_its_message_cannot_be_read_the_sender_never_he
     with pytest.raises(MaybeStoredBefore) as raised:
         service.post(ALICE, "doc-1", Draft("hello", id="c-1"))
 
-    assert raised.value.body()["error"]["stored"] is None
+    assert answer(raised.value).body["error"]["stored"] is None
     assert len(realtime.sent) == 1
 
 
@@ -174,7 +175,7 @@ def test_when_the_store_does_not_answer_the_sender_hears_it_may_be_stored(
     with pytest.raises(MaybeStored) as raised:
         posting_service(store, realtime).post(ALICE, "doc-1", Draft("hello", id="c-1"))
 
-    assert raised.value.body()["error"]["stored"] is None
+    assert answer(raised.value).body["error"]["stored"] is None
     assert realtime.sent == []
 
 
@@ -200,13 +201,13 @@ def test_when_delivery_fails_the_message_stays_stored_and_a_retry_delivers_it(
     with pytest.raises(NotDelivered) as raised:
         service.post(ALICE, "doc-1", Draft("hello", id="client-1"))
 
-    assert raised.value.body()["error"] | {"message": ""} == {
+    assert answer(raised.value).body["error"] | {"message": ""} == {
         "code": "message_not_delivered",
         "message": "",
         "stored": True,
         "id": "client-1",
     }
-    assert raised.value.headers() == {"Retry-After": "7"}
+    assert dict(answer(raised.value).headers) == {"Retry-After": "7"}
     assert store.get("doc-1", "client-1") is not None
     realtime.down = False
     retried = service.post(ALICE, "doc-1", Draft("hello", id="client-1"))

@@ -6,7 +6,9 @@
     chat/       the domain and use cases: no Azure SDK, no adapter, no wiring
     signalr/    a library: knows nothing of docchat but the neutral helpers
     shared/     the neutral helpers: import nothing of docchat
-Nothing deployed imports the local stand-ins, the tests or the benchmarks.
+Nothing deployed imports the local stand-ins, the tests or the benchmarks. Inside chat/,
+each layer imports only those below it: the HTTP surface (api) the use cases (app), the
+use cases the domain, and the domain neither (nor pydantic or PyJWT: no I/O, no HTTP).
 """
 
 from __future__ import annotations
@@ -79,6 +81,30 @@ def test_each_layer_imports_only_what_it_may(package: str) -> None:
     }
 
     assert {module: names for module, names in offences.items() if names} == {}
+
+
+#: chat's own layers, and what each may not import.
+CHAT_LAYERS = {
+    "chat/domain": {"chat.app", "chat.api", "chat.settings", "pydantic", "jwt"},
+    "chat/app": {"chat.api"},
+}
+
+
+@pytest.mark.parametrize("layer", sorted(CHAT_LAYERS))
+def test_each_layer_of_chat_imports_only_the_layers_below(layer: str) -> None:
+    offences = {
+        module: sorted(name for name in names if reaches(name, CHAT_LAYERS[layer]))
+        for module, names in imported_by(layer).items()
+    }
+
+    assert {module: names for module, names in offences.items() if names} == {}
+
+
+def test_chat_is_in_its_layers() -> None:
+    """A new module of chat/ goes in one of its layers (settings alone stands beside them)."""
+    loose = {path.name for path in (ROOT / "chat").glob("*.py")}
+
+    assert loose == {"__init__.py", "settings.py"}
 
 
 def test_the_layers_cover_every_deployed_package() -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chat.identity import User
+from chat.domain.users import User
 from realtime.settings import HUB
 from realtime.signalr_tokens import SIGNED_IN_UNTIL_CLAIM, SignedTokens
 from shared.connection_string import parse_connection_string

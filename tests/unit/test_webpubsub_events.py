@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from chat.events import ClientEvent, Connected, Disconnected
+from chat.app.events import ClientEvent, Connected, Disconnected
 from realtime.webpubsub_events import inbound_event
 
 

@@ -2,7 +2,7 @@
 
 Bodies are strict: JSON types must match exactly and unknown fields are refused, so a
 misspelt field fails loudly instead of being ignored. Every failure becomes one
-:class:`~chat.errors.InvalidRequest` whose message lists each faulty field and why.
+:class:`~chat.domain.errors.InvalidRequest` whose message lists each faulty field and why.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import ErrorDetails
 
-from chat.errors import InvalidRequest
-from chat.messages import (
+from chat.domain.errors import InvalidRequest
+from chat.domain.messages import (
     display_name_problem,
     legacy_message_id_problem,
     message_id_problem,

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from chat.access import Action, DocumentAccess
-from chat.errors import Forbidden, InvalidRequest
-from chat.identity import User
-from chat.store import MessageStore
+from chat.app.access import Action, DocumentAccess
+from chat.app.store import MessageStore
+from chat.domain.errors import Forbidden, InvalidRequest
+from chat.domain.users import User
 
 __all__ = ["MAX_UNREAD", "ReadMarkers", "ReadingService"]
 

@@ -1,28 +1,24 @@
-"""HTTP without a framework: requests in, ``(status, JSON body, headers)`` out.
+"""HTTP without a framework: requests in, ``(status, JSON body, headers)`` out, and a
+request's JSON body read safely.
 
-function_app.py converts the Functions host's objects to and from these, so everything
-here runs and is tested without azure.functions. :func:`endpoint` is where errors become
-responses: a :class:`~chat.errors.ChatError` becomes its 4xx/503. Anything else is a bug or
-a misconfiguration and propagates, so the Functions host records a failed invocation with
-its traceback and answers 500 itself, revealing nothing (a caught, rendered 500 would
-count as a success in every dashboard).
+:mod:`functions.edge` converts the Functions host's objects to and from these, so
+everything here runs and is tested without azure.functions. Errors become responses in
+:mod:`chat.api.failures`.
 """
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ParamSpec
+from typing import Any
 
-from chat.errors import ChatError, InvalidJson, PayloadTooLarge, UnsupportedMediaType
+from chat.domain.errors import InvalidJson, PayloadTooLarge, UnsupportedMediaType
 
-__all__ = ["Request", "Response", "endpoint", "json_object"]
+__all__ = ["Request", "Response", "json_object"]
 
 #: No field docchat reads is a number this long; Python refuses past 4,300 digits anyway.
 MAX_INTEGER_DIGITS = 20
-_Params = ParamSpec("_Params")
 
 
 @dataclass(frozen=True)
@@ -68,20 +64,6 @@ class Response:
     def content_type(self) -> str | None:
         """The Content-Type of :attr:`content`, if there is any."""
         return None if self.body is None else "application/json; charset=utf-8"
-
-
-def endpoint(handler: Callable[_Params, Response]) -> Callable[_Params, Response]:
-    """Answer every :class:`ChatError` the handler raises with its status and body; let
-    any other exception fail the invocation."""
-
-    @functools.wraps(handler)
-    def answered(*args: _Params.args, **kwargs: _Params.kwargs) -> Response:
-        try:
-            return handler(*args, **kwargs)
-        except ChatError as error:
-            return Response(error.status, error.body(), error.headers())
-
-    return answered
 
 
 def json_object(request: Request, max_bytes: int) -> dict[str, Any]:

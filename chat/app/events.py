@@ -11,11 +11,11 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from chat.errors import InvalidRequest, RateLimited
-from chat.messages import check_document_id
-from chat.presence import Announcer, Connections, user_json
-from chat.ratelimit import PostingRate
-from chat.realtime import Realtime, group_of
+from chat.app.presence import Announcer, Connections, user_json
+from chat.app.realtime import Realtime, group_of
+from chat.domain.errors import InvalidRequest, RateLimited
+from chat.domain.messages import check_document_id
+from chat.domain.ratelimit import PostingRate
 
 __all__ = ["TYPING", "ClientEvent", "Connected", "Disconnected", "EventService", "InboundEvent"]
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import time
 
-from chat.errors import Unauthenticated
-from chat.http import Request, Response, endpoint
-from chat.identity import User
-from chat.realtime import Negotiator
-from chat.runtime import Runtime
+from chat.api.failures import endpoint
+from chat.api.http import Request, Response
+from chat.app.realtime import Negotiator
+from chat.app.runtime import Runtime
+from chat.domain.errors import Unauthenticated
+from chat.domain.users import User
 from chat.settings import AuthMode
 
 __all__ = ["negotiate"]

@@ -1,7 +1,7 @@
 """Changes to a posted message, as pure functions: edit, delete, react, unreact.
 
 Each takes the message as stored and returns it changed, or raises the
-:class:`~chat.errors.ChatError` that says why it may not change; the store then writes it as
+:class:`~chat.domain.errors.ChatError` that says why it may not change; the store then writes it as
 the document's newest change (its ``seq`` stays, its position moves). A change that changes
 nothing returns the message itself, and nothing is written.
 """
@@ -11,9 +11,9 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from chat.errors import Forbidden, MessageDeleted, TooManyReactions
-from chat.identity import User
-from chat.messages import Message
+from chat.domain.errors import Forbidden, MessageDeleted, TooManyReactions
+from chat.domain.messages import Message
+from chat.domain.users import User
 
 __all__ = [
     "MAX_REACTING_USERS",

@@ -2,7 +2,7 @@
 
 Tokens come from one issuer for one audience, signed HS256 with a shared secret or RS256
 with a public key or the issuer's JWKS. (Negotiate also accepts a client token the
-real-time backend issued: see :class:`~chat.realtime.Negotiator`.)
+real-time backend issued: see :class:`~chat.app.realtime.Negotiator`.)
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 
 import jwt
 
-from chat.errors import IdentityProviderUnavailable, Unauthenticated
-from chat.identity import User, known_user
+from chat.domain.errors import IdentityProviderUnavailable, Unauthenticated
+from chat.domain.users import User, known_user
 from chat.settings import JwtSettings
 
 __all__ = ["BearerTokens", "bearer_token"]

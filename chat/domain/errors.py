@@ -1,23 +1,23 @@
-"""Every way a chat request can fail on purpose, each with its HTTP status and error code.
+"""Every way a chat request can fail on purpose: the domain's errors, with what a caller
+needs to know (``retry_after``, ``stored``), and no HTTP status.
 
-The use cases raise these; :mod:`chat.http` turns one into the JSON error body
-``{"error": {"code", "message"}}`` plus headers. Anything else that escapes, such as
+The use cases raise these; :mod:`chat.api.failures` is the one place that gives each its
+status, stable code, body and headers. Anything else that escapes, such as
 :class:`Misconfigured`, fails the invocation: the host answers 500 and logs the traceback.
 Messages are written for the caller and never hold secrets.
 
-    ChatError                      4xx and 503 answers with a stable ``code``
-    ├── InvalidRequest (400) ── InvalidJson
-    ├── Unauthenticated (401), Forbidden (403), ConnectionNotFound, MessageNotFound (404)
-    ├── MessageIdConflict, MessageDeleted, TooManyReactions, MembersNotEnabled (409)
-    ├── HistoryFull (409, + ``stored`` for a send)   raised by the store
-    ├── PayloadTooLarge (413)
-    ├── UnsupportedMediaType (415)
-    └── RetryLater (Retry-After)
-        ├── RateLimited (429)
-        └── Unavailable (503)
+    ChatError                      refused, or not done, on purpose
+    ├── InvalidRequest ── InvalidJson
+    ├── Unauthenticated, Forbidden, ConnectionNotFound, MessageNotFound
+    ├── MessageIdConflict, MessageDeleted, TooManyReactions, MembersNotEnabled
+    ├── HistoryFull (+ ``stored`` for a send)   raised by the store
+    ├── PayloadTooLarge, UnsupportedMediaType
+    └── RetryLater (+ ``retry_after``)
+        ├── RateLimited
+        └── Unavailable
             ├── StoreUnavailable ── StoreOutcomeUnknown       raised by the store
             ├── RealtimeUnavailable, IdentityProviderUnavailable, ConnectionNotYetKnown
-            ├── RevocationIncomplete (+ ``removed``: true)
+            ├── RevocationIncomplete (the membership is removed all the same)
             └── SendFailed (+ ``stored``: true, false or null)  what a sender is told
                 ├── NotStored, MaybeStored, MaybeStoredBefore
                 └── NotDelivered
@@ -26,7 +26,7 @@ Messages are written for the caller and never hold secrets.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 __all__ = [
     "ChatError",
@@ -65,114 +65,65 @@ DEFAULT_RETRY_AFTER_SECONDS = 1
 
 
 class ChatError(Exception):
-    """A request that cannot be served as asked; ``status`` and ``code`` say why."""
-
-    status: ClassVar[int]
-    code: ClassVar[str]
+    """A request that cannot be served as asked; the class says why, ``message`` in words."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
-    def body(self) -> dict[str, Any]:
-        """The JSON error body."""
-        return {"error": {"code": self.code, "message": self.message}}
-
-    def headers(self) -> dict[str, str]:
-        """Headers the response must carry besides the body."""
-        return {}
-
 
 class InvalidRequest(ChatError):
     """The request is malformed; the message says which part and why."""
-
-    status = 400
-    code = "invalid_request"
 
 
 class InvalidJson(InvalidRequest):
     """The body is not JSON, or not the JSON object expected."""
 
-    code = "invalid_json"
-
 
 class Unauthenticated(ChatError):
     """The caller is not known: no identity, or one that does not check out."""
-
-    status = 401
-    code = "unauthenticated"
 
     def __init__(self, message: str, *, challenge: str | None = None) -> None:
         super().__init__(message)
         self.challenge = challenge
 
-    def headers(self) -> dict[str, str]:
-        return {"WWW-Authenticate": self.challenge} if self.challenge else {}
-
 
 class Forbidden(ChatError):
     """The caller is known but may not do this to this document."""
-
-    status = 403
-    code = "forbidden"
 
 
 class ConnectionNotFound(ChatError):
     """The SignalR connection named in the request is not connected."""
 
-    status = 404
-    code = "connection_not_found"
-
 
 class MessageIdConflict(ChatError):
     """The message id is taken in this document by a different message."""
-
-    status = 409
-    code = "message_id_conflict"
 
 
 class MessageNotFound(ChatError):
     """The document has no message with that id."""
 
-    status = 404
-    code = "message_not_found"
-
 
 class MessageDeleted(ChatError):
     """The message was deleted: it cannot be edited or reacted to."""
-
-    status = 409
-    code = "message_deleted"
 
 
 class TooManyReactions(ChatError):
     """The message has as many reactions as it may hold."""
 
-    status = 409
-    code = "too_many_reactions"
-
 
 class MembersNotEnabled(ChatError):
     """Membership routes while every signed-in user may see every document."""
 
-    status = 409
-    code = "members_not_enabled"
-
 
 class HistoryFull(ChatError):
     """The document's history has reached the most one document may hold (Cosmos DB's 20 GB
-    logical partition): nothing more can be written to it until old messages go.
-
-    A 409, not a 503: the same request fails the same way until the document's state
-    changes (retention removes old messages, or an operator deletes some), so no client
-    should retry it on a timer; a 507 would be a 5xx, which clients and proxies retry.
-    For a send, :attr:`stored` follows :class:`SendFailed`'s rule (``false`` when the
-    request made the id itself, ``null`` when an earlier try with the client's id may
-    still land) and the body names the id.
+    logical partition): nothing more can be written to it until old messages go, so the
+    same request fails the same way until then (not a :class:`RetryLater`). For a send,
+    :attr:`stored` follows :class:`SendFailed`'s rule (``false`` when the request made the
+    id itself, ``null`` when an earlier try with the client's id may still land) and
+    :attr:`message_id` names the id.
     """
-
-    status = 409
-    code = "document_history_full"
 
     def __init__(self, message_id: str | None = None, *, stored: bool | None = False) -> None:
         super().__init__(
@@ -182,75 +133,46 @@ class HistoryFull(ChatError):
         self.message_id = message_id
         self.stored = stored
 
-    def body(self) -> dict[str, Any]:
-        body = super().body()
-        if self.message_id is not None:
-            body["error"].update(stored=self.stored, id=self.message_id)
-        return body
-
 
 class PayloadTooLarge(ChatError):
     """The body is larger than any valid request could be."""
-
-    status = 413
-    code = "payload_too_large"
 
 
 class UnsupportedMediaType(ChatError):
     """The body is not declared as JSON (a cross-site form cannot send it so)."""
 
-    status = 415
-    code = "unsupported_media_type"
-
 
 class RetryLater(ChatError):
-    """The same request may succeed later; ``Retry-After`` says when to try."""
+    """The same request may succeed later; ``retry_after`` says in how many seconds."""
 
     def __init__(self, message: str, *, retry_after: int = DEFAULT_RETRY_AFTER_SECONDS) -> None:
         super().__init__(message)
         self.retry_after = retry_after
 
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(self.retry_after)}
-
 
 class RateLimited(RetryLater):
     """The caller posted faster than it may."""
-
-    status = 429
-    code = "rate_limited"
 
 
 class Unavailable(RetryLater):
     """A service docchat depends on failed."""
 
-    status = 503
-    code = "unavailable"
-
 
 class StoreUnavailable(Unavailable):
     """The message store failed: nothing was stored or nothing could be read."""
-
-    code = "store_unavailable"
 
 
 class RealtimeUnavailable(Unavailable):
     """SignalR failed: no group was changed, or no message was delivered."""
 
-    code = "realtime_unavailable"
-
 
 class ConnectionNotYetKnown(Unavailable):
     """The realtime service has not yet reported whose the connection is."""
-
-    code = "connection_not_yet_known"
 
 
 class RevocationIncomplete(Unavailable):
     """The membership is gone, but the realtime service could not yet stop the user's
     connections hearing the document: the same DELETE, sent again, finishes the job."""
-
-    code = "revocation_incomplete"
 
     def __init__(self, *, retry_after: int = DEFAULT_RETRY_AFTER_SECONDS) -> None:
         super().__init__(
@@ -260,22 +182,13 @@ class RevocationIncomplete(Unavailable):
             retry_after=retry_after,
         )
 
-    def body(self) -> dict[str, Any]:
-        body = super().body()
-        body["error"]["removed"] = True
-        return body
-
 
 class IdentityProviderUnavailable(Unavailable):
     """The identity provider's signing keys could not be fetched to check a token."""
 
-    code = "identity_provider_unavailable"
-
 
 class StoreOutcomeUnknown(StoreUnavailable):
     """A write reached the store but no answer came back: it may or may not have happened."""
-
-    code = "store_outcome_unknown"
 
 
 class SendFailed(Unavailable):
@@ -300,17 +213,11 @@ class SendFailed(Unavailable):
         super().__init__(self.explanation, retry_after=retry_after)
         self.message_id = message_id
 
-    def body(self) -> dict[str, Any]:
-        body = super().body()
-        body["error"].update(stored=self.stored, id=self.message_id)
-        return body
-
 
 class NotStored(SendFailed):
     """The store failed before keeping a message whose id this request made: nothing is
     kept under that id, and nothing will be."""
 
-    code = "store_unavailable"
     stored = False
     explanation = "the message store is unavailable and nothing was stored; try again shortly"
 
@@ -318,7 +225,6 @@ class NotStored(SendFailed):
 class MaybeStored(SendFailed):
     """The store did not answer: the message may be kept or not."""
 
-    code = "store_outcome_unknown"
     stored = None
     explanation = (
         "the message store did not answer, so the message may or may not be stored; "
@@ -330,7 +236,6 @@ class MaybeStoredBefore(SendFailed):
     """This request stored nothing, but an earlier try with the client's id may be kept,
     now or later (or the id is taken and what holds it could not be read)."""
 
-    code = "store_unavailable"
     stored = None
     explanation = (
         "the message store is unavailable and this request stored nothing, but an earlier "
@@ -342,7 +247,6 @@ class MaybeStoredBefore(SendFailed):
 class NotDelivered(SendFailed):
     """The message is stored but SignalR failed to deliver it; sending it again delivers it."""
 
-    code = "message_not_delivered"
     stored = True
     explanation = (
         "the message is stored but could not be delivered to listeners; "

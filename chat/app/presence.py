@@ -1,7 +1,7 @@
 """Who owns which connection, and who is in which document: the state real-time events keep.
 
 The backend tells docchat when a connection connects (and whose it is) and when it goes
-(:mod:`chat.events`); joins and leaves tell it which documents a connection hears. A
+(:mod:`chat.app.events`); joins and leaves tell it which documents a connection hears. A
 :class:`Connections` store keeps both, with expiry where the state is ephemeral.
 
 Liveness comes from the service's connected and disconnected events, and from expiry for a
@@ -18,8 +18,8 @@ import threading
 from dataclasses import dataclass
 from typing import Protocol
 
-from chat.identity import User
-from chat.realtime import Realtime, group_of
+from chat.app.realtime import Realtime, group_of
+from chat.domain.users import User
 
 __all__ = [
     "PRESENCE",

@@ -1,33 +1,33 @@
 """Where docchat's use cases are built: once per process, and only when first needed.
 
 The function edge makes one :class:`Runtime` at start-up from the settings and the
-:class:`~chat.store.Storage` a storage adapter gives (:func:`storage.load_storage`); tests
+:class:`~chat.app.store.Storage` a storage adapter gives (:func:`storage.load_storage`); tests
 give in-memory stores. The access policy and the authenticator can be passed in too. Each
 part is built on first use and then reused by every invocation, and imported only then: a
 cold start pays only for what the first function needs. The real-time backend is not here:
-it reaches the use cases through :mod:`chat.realtime`, per invocation.
+it reaches the use cases through :mod:`chat.app.realtime`, per invocation.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chat.access import AllowAll, DocumentAccess, Memberships, MembersOnly
-from chat.events import TYPING_PER_MINUTE
-from chat.identity import AppServicePrincipal, Authenticator, PrincipalHeaders
-from chat.presence import Announcer
-from chat.ratelimit import PostingRate
+from chat.app.access import AllowAll, DocumentAccess, Memberships, MembersOnly
+from chat.app.events import TYPING_PER_MINUTE
+from chat.app.identity import AppServicePrincipal, Authenticator, PrincipalHeaders
+from chat.app.presence import Announcer
+from chat.domain.ratelimit import PostingRate
 from chat.settings import AccessMode, AuthMode, Settings
 from shared.once import Once
 
 if TYPE_CHECKING:
-    from chat.editing import EditingService
-    from chat.events import EventService
-    from chat.presence import Connections
-    from chat.reading import ReadingService
-    from chat.realtime import Realtime
-    from chat.service import HistoryService, MemberAdmin, MembershipService, PostingService
-    from chat.store import MessageStore, Storage
+    from chat.app.editing import EditingService
+    from chat.app.events import EventService
+    from chat.app.presence import Connections
+    from chat.app.reading import ReadingService
+    from chat.app.realtime import Realtime
+    from chat.app.service import HistoryService, MemberAdmin, MembershipService, PostingService
+    from chat.app.store import MessageStore, Storage
 
 __all__ = ["Runtime"]
 
@@ -78,13 +78,13 @@ class Runtime:
 
     def membership(self, realtime: Realtime) -> MembershipService:
         """Join, leave and presence, through ``realtime``."""
-        from chat.service import MembershipService
+        from chat.app.service import MembershipService
 
         return MembershipService(self.access, realtime, self.connections, self._announcer)
 
     def editing(self, realtime: Realtime) -> EditingService:
         """Edit, delete and react to messages, telling the document through ``realtime``."""
-        from chat.editing import EditingService
+        from chat.app.editing import EditingService
 
         return EditingService(
             access=self.access, store=self.store, realtime=realtime, rate=self._rate
@@ -92,19 +92,19 @@ class Runtime:
 
     def reading(self) -> ReadingService:
         """Read markers and unread counts."""
-        from chat.reading import ReadingService
+        from chat.app.reading import ReadingService
 
         return ReadingService(self.access, self.store, self._storage.read_markers)
 
     def events(self, realtime: Realtime) -> EventService:
         """What the realtime service reports, answered through ``realtime``."""
-        from chat.events import EventService
+        from chat.app.events import EventService
 
         return EventService(self.connections, realtime, self._typing_rate, self._announcer)
 
     def posting(self, realtime: Realtime) -> PostingService:
         """Post messages, delivering them through ``realtime``."""
-        from chat.service import PostingService
+        from chat.app.service import PostingService
 
         return PostingService(
             access=self.access, store=self.store, realtime=realtime, rate=self._rate
@@ -112,7 +112,7 @@ class Runtime:
 
     def member_admin(self) -> MemberAdmin:
         """Manage document members."""
-        from chat.service import MemberAdmin
+        from chat.app.service import MemberAdmin
 
         access = self.access
         members_only = access if isinstance(access, MembersOnly) else None
@@ -120,13 +120,13 @@ class Runtime:
 
     def history(self) -> HistoryService:
         """Read stored messages."""
-        from chat.service import HistoryService
+        from chat.app.service import HistoryService
 
         return HistoryService(self.access, self.store)
 
     def _build_authenticator(self) -> Authenticator:
         if self.settings.auth is AuthMode.JWT:
-            from chat.jwt_identity import BearerTokens
+            from chat.app.jwt_identity import BearerTokens
 
             if self.settings.jwt is None:
                 raise RuntimeError(

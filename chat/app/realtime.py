@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from chat.errors import RealtimeUnavailable
-from chat.identity import User
+from chat.domain.errors import RealtimeUnavailable
+from chat.domain.users import User
 
 __all__ = ["Negotiator", "Realtime", "group_of", "realtime_outage"]
 

@@ -1,8 +1,8 @@
 """The HTTP endpoints for documents: join, leave, post and read messages.
 
-Each takes the process's :class:`~chat.runtime.Runtime`, a framework-neutral
-:class:`~chat.http.Request` and, where it reaches connected clients, the invocation's
-:class:`~chat.realtime.Realtime`; it returns a :class:`~chat.http.Response`. The caller
+Each takes the process's :class:`~chat.app.runtime.Runtime`, a framework-neutral
+:class:`~chat.api.http.Request` and, where it reaches connected clients, the invocation's
+:class:`~chat.app.realtime.Realtime`; it returns a :class:`~chat.api.http.Response`. The caller
 is authenticated before anything else, so an anonymous caller learns nothing but 401.
 """
 
@@ -11,11 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from chat.access import Role
-from chat.errors import InvalidRequest
-from chat.http import Request, Response, endpoint, json_object
-from chat.identity import User, known_user
-from chat.inputs import (
+from chat.api.failures import endpoint
+from chat.api.http import Request, Response, json_object
+from chat.api.inputs import (
     DeletionRequest,
     EditRequest,
     HistoryQuery,
@@ -27,7 +25,13 @@ from chat.inputs import (
     ServiceMessageRequest,
     parse,
 )
-from chat.messages import (
+from chat.app.access import Role
+from chat.app.presence import user_json
+from chat.app.realtime import Realtime
+from chat.app.runtime import Runtime
+from chat.app.service import Draft, Posted
+from chat.domain.errors import InvalidRequest
+from chat.domain.messages import (
     Cursor,
     MembersAfter,
     OlderThan,
@@ -37,10 +41,7 @@ from chat.messages import (
     message_id_problem,
     user_id_problem,
 )
-from chat.presence import user_json
-from chat.realtime import Realtime
-from chat.runtime import Runtime
-from chat.service import Draft, Posted
+from chat.domain.users import User, known_user
 
 __all__ = [
     "add_reaction",

@@ -5,10 +5,10 @@ Implementations keep each document's messages together (Cosmos DB: one logical p
 and give each new message the document's next ``seq`` and ``position`` atomically with
 writing it, so every reader sees one order with no gap; a change (edit, deletion,
 reaction) takes the next position, so a catch-up sees each change once. They raise
-:class:`~chat.errors.StoreUnavailable` when the store fails and the write surely did not
-happen (refused, or never sent), and :class:`~chat.errors.StoreOutcomeUnknown` when it may
+:class:`~chat.domain.errors.StoreUnavailable` when the store fails and the write surely did not
+happen (refused, or never sent), and :class:`~chat.domain.errors.StoreOutcomeUnknown` when it may
 or may not have happened, so the caller can answer 503 and say which
-(:class:`~chat.errors.SendFailed`).
+(:class:`~chat.domain.errors.SendFailed`).
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
-from chat.messages import Message
+from chat.domain.messages import Message
 
 if TYPE_CHECKING:
-    from chat.access import Memberships
-    from chat.presence import Connections
-    from chat.reading import ReadMarkers
+    from chat.app.access import Memberships
+    from chat.app.presence import Connections
+    from chat.app.reading import ReadMarkers
 
 __all__ = ["MessageStore", "Storage"]
 

@@ -2,7 +2,7 @@
 
 A user id never comes from a field the caller fills in. It comes from the principal App
 Service Authentication passes on (``appservice``; ``dev`` trusts the id and name headers
-locally), or from a bearer token (``jwt``, in :mod:`chat.jwt_identity`, which is imported
+locally), or from a bearer token (``jwt``, in :mod:`chat.app.jwt_identity`, which is imported
 only then).
 """
 
@@ -11,18 +11,15 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Protocol
 
-from chat.errors import Unauthenticated
-from chat.messages import showable_name, user_id_problem
+from chat.domain.errors import Unauthenticated
+from chat.domain.users import User, known_user
 
 __all__ = [
     "AppServicePrincipal",
     "Authenticator",
     "PrincipalHeaders",
-    "User",
-    "known_user",
 ]
 
 PRINCIPAL_ID_HEADER = "x-ms-client-principal-id"
@@ -39,20 +36,6 @@ USER_ID_CLAIMS = (
 )
 #: Generous for a principal with many group claims, small enough to refuse junk at once.
 MAX_PRINCIPAL_CHARACTERS = 32_768
-
-
-@dataclass(frozen=True)
-class User:
-    """An authenticated caller: ``id`` is stable and unique, ``name`` is for display.
-
-    ``signed_in_until`` (seconds since the epoch) is when the sign-in behind this request
-    ends, where the identity provider says so (a bearer token's ``exp``): nothing issued for
-    this request may outlive it.
-    """
-
-    id: str
-    name: str
-    signed_in_until: int | None = None
 
 
 class Authenticator(Protocol):
@@ -130,13 +113,3 @@ def _claim(principal: Mapping[str, Any], claim_type: object) -> str | None:
             value = claim.get("val")
             return value if isinstance(value, str) else None
     return None
-
-
-def known_user(user_id: str, name: str, signed_in_until: int | None = None) -> User:
-    """The :class:`User` with this id, or raise :class:`Unauthenticated` if it is unusable.
-
-    The name is for display only, so one that cannot be shown as given is made showable.
-    """
-    if user_id_problem(user_id):
-        raise Unauthenticated("the signed-in user's id is not usable")
-    return User(user_id, showable_name(name, user_id), signed_in_until)

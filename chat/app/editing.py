@@ -3,7 +3,7 @@
 Each change is written as the document's newest change (:meth:`MessageStore.change`), so a
 client catching up hears it once, then told to the document live: ``messageUpdated`` with
 the whole message, ``messageDeleted``, or for a reaction ``reactionsChanged`` with the
-message's reactions alone (:meth:`~chat.messages.Message.reactions_json`): a popular
+message's reactions alone (:meth:`~chat.domain.messages.Message.reactions_json`): a popular
 message is not sent whole again for every reaction. Changes count against the posting rate.
 """
 
@@ -12,14 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from chat.access import Action, DocumentAccess
-from chat.changes import deleted, edited, with_reaction, without_reaction
-from chat.errors import Forbidden, MessageNotFound, NotDelivered, RealtimeUnavailable
-from chat.identity import User
-from chat.messages import Message, format_timestamp
-from chat.ratelimit import PostingRate
-from chat.realtime import Realtime, group_of
-from chat.store import MessageStore
+from chat.app.access import Action, DocumentAccess
+from chat.app.realtime import Realtime, group_of
+from chat.app.store import MessageStore
+from chat.domain.changes import deleted, edited, with_reaction, without_reaction
+from chat.domain.errors import Forbidden, MessageNotFound, NotDelivered, RealtimeUnavailable
+from chat.domain.messages import Message, format_timestamp
+from chat.domain.ratelimit import PostingRate
+from chat.domain.users import User
 
 __all__ = ["MESSAGE_DELETED", "MESSAGE_UPDATED", "REACTIONS_CHANGED", "EditingService"]
 

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar, Self
 from urllib.parse import unquote
 
-from chat.errors import InvalidRequest
+from chat.domain.errors import InvalidRequest
 
 __all__ = [
     "MAX_DISPLAY_NAME_LENGTH",
@@ -308,7 +308,7 @@ def _unpacked(text: str, max_characters: int, refusal: str) -> bytes:
 @dataclass(frozen=True)
 class MembersAfter:
     """Where a member list page left off: after the member the store keys ``key`` (see
-    :class:`~chat.access.MemberPage`). Passed as ``continuationToken``."""
+    :class:`~chat.app.access.MemberPage`). Passed as ``continuationToken``."""
 
     key: str
 

@@ -3,7 +3,7 @@
 ``DOCCHAT_ACCESS`` picks the policy: ``open`` (:class:`AllowAll`: every signed-in user may do
 everything) or ``members`` (:class:`MembersOnly`: per-document roles that a backend manages,
 kept by a :class:`Memberships` store). :class:`DocumentAccess` stays the hook for a policy in
-code, such as one that asks your document service: pass it to :class:`~chat.runtime.Runtime`.
+code, such as one that asks your document service: pass it to :class:`~chat.app.runtime.Runtime`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import enum
 from dataclasses import dataclass
 from typing import Protocol
 
-from chat.identity import User
+from chat.domain.users import User
 
 __all__ = [
     "Action",

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from chat.http import Request, Response
-from chat.inputs import MAX_MEMBERS_PAGE_SIZE, MAX_PAGE_SIZE, MAX_TOKEN_LENGTH
-from chat.messages import (
+from chat.api.http import Request, Response
+from chat.api.inputs import MAX_MEMBERS_PAGE_SIZE, MAX_PAGE_SIZE, MAX_TOKEN_LENGTH
+from chat.app.runtime import Runtime
+from chat.domain.messages import (
     MAX_DISPLAY_NAME_LENGTH,
     MAX_DOCUMENT_ID_LENGTH,
     MAX_EMOJI_CHARACTERS,
     MAX_MESSAGE_ID_LENGTH,
     MAX_USER_ID_LENGTH,
 )
-from chat.runtime import Runtime
 from chat.settings import Settings
 
 __all__ = ["OPERATIONS", "describe", "openapi_document"]
@@ -390,7 +390,7 @@ def _parameters() -> dict[str, Any]:
     }
 
 
-#: The one rule for ids (chat.messages.path_segment_problem), in words: JSON Schema cannot
+#: The one rule for ids (chat.domain.messages.path_segment_problem), in words: JSON Schema cannot
 #: say "unchanged under NFC".
 _ID_RULE = (
     "Not . or .., no leading or trailing whitespace, none of / \\ ? #, no control, "

@@ -1,8 +1,8 @@
 """The chat use cases: join and leave a document, post messages, read the history.
 
 They are the same in both SignalR modes and under every authenticator; the edges
-(:mod:`chat.endpoints`) hand them a known user and validated input, and pick the
-:class:`~chat.realtime.Realtime` and :class:`~chat.store.MessageStore` to use.
+(:mod:`chat.api.endpoints`) hand them a known user and validated input, and pick the
+:class:`~chat.app.realtime.Realtime` and :class:`~chat.app.store.MessageStore` to use.
 """
 
 from __future__ import annotations
@@ -12,8 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from chat.access import Action, DocumentAccess, MemberPage, Memberships, MembersOnly, Role
-from chat.errors import (
+from chat.app.access import Action, DocumentAccess, MemberPage, Memberships, MembersOnly, Role
+from chat.app.presence import Announcer, Connections, Present, users_of
+from chat.app.realtime import Realtime, group_of
+from chat.app.store import MessageStore
+from chat.domain.errors import (
     ConnectionNotFound,
     ConnectionNotYetKnown,
     Forbidden,
@@ -29,12 +32,9 @@ from chat.errors import (
     StoreOutcomeUnknown,
     StoreUnavailable,
 )
-from chat.identity import User
-from chat.messages import Cursor, Message, OlderThan, Page, format_timestamp
-from chat.presence import Announcer, Connections, Present, users_of
-from chat.ratelimit import PostingRate
-from chat.realtime import Realtime, group_of
-from chat.store import MessageStore
+from chat.domain.messages import Cursor, Message, OlderThan, Page, format_timestamp
+from chat.domain.ratelimit import PostingRate
+from chat.domain.users import User
 
 __all__ = [
     "NEW_MESSAGE",
@@ -79,7 +79,7 @@ class MembershipService:
     Cost of a join: two role checks (~1 RU each, members mode), the owner and presence
     point reads (~2 RU), the presence upsert and owner patch (~13 RU); service calls: one
     group add plus at most one presence send, coalesced per document
-    (:class:`~chat.presence.Announcer`) and none for a refresh, and one HEAD only when the
+    (:class:`~chat.app.presence.Announcer`) and none for a refresh, and one HEAD only when the
     owner is not yet known.
     """
 
@@ -195,7 +195,7 @@ class PostingService:
         delivers the stored message again, so a client that missed it gets it; any other
         reuse of the id is a :class:`MessageIdConflict` that reveals nothing about it.
         Raises :class:`NotDelivered` when the message is stored but delivery failed, and
-        when it was not stored one of the :class:`~chat.errors.SendFailed` errors whose
+        when it was not stored one of the :class:`~chat.domain.errors.SendFailed` errors whose
         ``stored`` follows the rule written there.
         """
         message = Message(
@@ -250,7 +250,7 @@ class MemberAdmin:
     """Who is a member of a document, as a trusted backend manages it (``members`` mode).
 
     A revocation removes the member item first (from then on every instance refuses the
-    user's joins, sends, reads and catch-ups: :class:`~chat.access.MembersOnly` never
+    user's joins, sends, reads and catch-ups: :class:`~chat.app.access.MembersOnly` never
     caches a role), then stops the user's live connections hearing the document. If the
     service fails at that second step, the removal stands and the caller hears 503
     ``revocation_incomplete`` (``removed: true``): sending the DELETE again is safe and

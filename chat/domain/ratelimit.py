@@ -15,7 +15,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from chat.errors import RateLimited
+from chat.domain.errors import RateLimited
 
 __all__ = ["PostingRate"]
 

@@ -1,0 +1,17 @@
+"""chat's use cases, the same for every backend, mode and authenticator, and the ports they
+need (Protocols an adapter implements).
+
+- :mod:`chat.app.service`: join, leave, presence, post, history, and member admin.
+- :mod:`chat.app.editing`: edit, delete and react to messages.
+- :mod:`chat.app.reading`: read markers and unread counts (port: ``ReadMarkers``).
+- :mod:`chat.app.presence`: connection owners and presence (port: ``Connections``), and the
+  coalesced presence announcements.
+- :mod:`chat.app.events`: what the real-time service reports (connected, disconnected,
+  typing).
+- :mod:`chat.app.access`: who may join, read and post (port: ``Memberships``).
+- :mod:`chat.app.store`: the message store port, and ``Storage``, all a storage adapter gives.
+- :mod:`chat.app.realtime`: the real-time backend port (groups, sends, negotiation).
+- :mod:`chat.app.identity`, :mod:`chat.app.jwt_identity`: who is calling, by
+  ``DOCCHAT_AUTH``.
+- :mod:`chat.app.runtime`: builds the long-lived parts once per process, on first use.
+"""
