@@ -16,6 +16,7 @@ from collections.abc import Mapping
 
 import azure.functions as func
 
+from chat.api.routes import Endpoints
 from chat.app.runtime import Runtime
 from chat.settings import load_settings
 from functions.http_api import http_api
@@ -35,6 +36,7 @@ def create_app(environ: Mapping[str, str], runtime: Runtime | None = None) -> fu
     backend = load_backend(environ, settings.auth)
     runtime = runtime or Runtime(settings, storage)
     app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
-    app.register_functions(http_api(runtime, backend))
-    app.register_functions(realtime_events(runtime, backend, load_upstream_check(environ)))
+    app.register_functions(http_api(Endpoints(runtime), backend))
+    upstream = load_upstream_check(environ)
+    app.register_functions(realtime_events(runtime.events, backend, upstream))
     return app

@@ -17,39 +17,42 @@ from typing import TYPE_CHECKING
 import azure.functions as func
 
 from chat.app.realtime import Realtime
-from chat.app.runtime import Runtime
 from realtime.backend import Backend, BindingDeclaration
 
 if TYPE_CHECKING:
+    from chat.app.events import EventService
     from realtime.upstream_auth import UpstreamCheck
 
 __all__ = ["realtime_events"]
 
 
 def realtime_events(
-    runtime: Runtime, backend: Backend, upstream: UpstreamCheck | None = None
+    events: Callable[[Realtime], EventService],
+    backend: Backend,
+    upstream: UpstreamCheck | None = None,
 ) -> func.Blueprint:
-    """A function per report the backend sends, serving ``runtime``; with ``upstream``,
-    only reports that carry the service's token."""
+    """A function per report the backend sends, each handled by the use case ``events``
+    builds for the invocation; with ``upstream``, only reports that carry the service's
+    token."""
     # azure-functions leaves Blueprint's constructor unannotated.
-    events = func.Blueprint()  # type: ignore[no-untyped-call]
+    blueprint = func.Blueprint()  # type: ignore[no-untyped-call]
     for name, trigger in backend.event_triggers.items():
-        _register(events, name, trigger, runtime, backend, upstream)
-    return events
+        _register(blueprint, name, trigger, events, backend, upstream)
+    return blueprint
 
 
 def _register(
     events: func.Blueprint,
     name: str,
     trigger: BindingDeclaration,
-    runtime: Runtime,
+    use_case: Callable[[Realtime], EventService],
     backend: Backend,
     upstream: UpstreamCheck | None,
 ) -> None:
     def handle(request: str, realtime: Realtime) -> None:
         if upstream is not None:
             upstream.check(request)  # a forged report fails here, before it changes anything
-        runtime.events(realtime).handle(backend.inbound(request))
+        use_case(realtime).handle(backend.inbound(request))
 
     function = _with_realtime(events, backend, handle)
     function.__name__ = function.__qualname__ = name

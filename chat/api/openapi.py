@@ -11,7 +11,6 @@ from typing import Any
 
 from chat.api.http import Request, Response
 from chat.api.inputs import MAX_MEMBERS_PAGE_SIZE, MAX_PAGE_SIZE, MAX_TOKEN_LENGTH
-from chat.app.runtime import Runtime
 from chat.domain.messages import (
     MAX_DISPLAY_NAME_LENGTH,
     MAX_DOCUMENT_ID_LENGTH,
@@ -21,34 +20,10 @@ from chat.domain.messages import (
 )
 from chat.settings import Settings
 
-__all__ = ["OPERATIONS", "describe", "openapi_document"]
+__all__ = ["Contract", "describe"]
 
 _JSON = "application/json"
 _REF = "#/components/schemas/"
-#: Every operation: (path, method) -> the function that serves it.
-OPERATIONS = {
-    ("/negotiate", "get"): "negotiate",
-    ("/negotiate", "post"): "negotiate",
-    ("/documents/{documentId}/join", "post"): "join_document",
-    ("/documents/{documentId}/leave", "post"): "leave_document",
-    ("/documents/{documentId}/messages", "post"): "send_message",
-    ("/documents/{documentId}/messages", "get"): "list_messages",
-    ("/documents/{documentId}/presence", "get"): "presence",
-    ("/documents/{documentId}/messages/{messageId}", "patch"): "edit_message",
-    ("/documents/{documentId}/messages/{messageId}", "delete"): "delete_message",
-    ("/documents/{documentId}/deletions", "post"): "delete_named_message",
-    ("/documents/{documentId}/messages/{messageId}/reactions/{emoji}", "put"): "add_reaction",
-    ("/documents/{documentId}/messages/{messageId}/reactions/{emoji}", "delete"): (
-        "remove_reaction"
-    ),
-    ("/documents/{documentId}/read", "put"): "mark_read",
-    ("/documents/{documentId}/read", "get"): "read_status",
-    ("/service/documents/{documentId}/messages", "post"): "send_service_message",
-    ("/service/documents/{documentId}/members", "get"): "list_members",
-    ("/service/documents/{documentId}/members/{userId}", "put"): "put_member",
-    ("/service/documents/{documentId}/members/{userId}", "delete"): "remove_member",
-    ("/openapi.json", "get"): "openapi",
-}
 
 
 def describe(settings: Settings) -> dict[str, Any]:
@@ -71,9 +46,15 @@ def describe(settings: Settings) -> dict[str, Any]:
     }
 
 
-def openapi_document(runtime: Runtime, request: Request) -> Response:
-    """``GET openapi.json`` -> 200, this description (anonymous: it holds no secret)."""
-    return Response(200, describe(runtime.settings))
+class Contract:
+    """``GET openapi.json``: needs the settings, whose limits the description states."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    def document(self, request: Request) -> Response:
+        """-> 200, this description (anonymous: it holds no secret)."""
+        return Response(200, describe(self._settings))
 
 
 def _paths() -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from chat.domain.errors import Unauthenticated
@@ -18,6 +18,7 @@ from chat.domain.users import User, known_user
 
 __all__ = [
     "AppServicePrincipal",
+    "Authenticate",
     "Authenticator",
     "PrincipalHeaders",
 ]
@@ -36,6 +37,10 @@ USER_ID_CLAIMS = (
 )
 #: Generous for a principal with many group claims, small enough to refuse junk at once.
 MAX_PRINCIPAL_CHARACTERS = 32_768
+
+
+#: What an endpoint needs of an authenticator: the caller of a request with these headers.
+Authenticate = Callable[[Mapping[str, str]], User]
 
 
 class Authenticator(Protocol):

@@ -10,6 +10,7 @@ it reaches the use cases through :mod:`chat.app.realtime`, per invocation.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from chat.app.access import AllowAll, DocumentAccess, Memberships, MembersOnly
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from chat.app.realtime import Realtime
     from chat.app.service import HistoryService, MemberAdmin, MembershipService, PostingService
     from chat.app.store import MessageStore, Storage
+    from chat.domain.users import User
 
 __all__ = ["Runtime"]
 
@@ -55,6 +57,11 @@ class Runtime:
     def authenticator(self) -> Authenticator:
         """Who is calling, by the configured ``DOCCHAT_AUTH``."""
         return self._authenticator.get()
+
+    def authenticate(self, headers: Mapping[str, str]) -> User:
+        """The caller of a request with ``headers``, by the authenticator (built on first
+        use: bearer tokens import PyJWT only then)."""
+        return self.authenticator.authenticate(headers)
 
     @property
     def access(self) -> DocumentAccess:

@@ -11,6 +11,7 @@ import pytest
 from chat.api import endpoints
 from chat.api.http import Request, Response
 from chat.api.inputs import CONNECTION_ID_RULE
+from chat.api.routes import Endpoints
 from chat.app.realtime import Realtime
 from chat.app.runtime import Runtime
 from realtime.signalr_bindings import BindingOutput
@@ -38,7 +39,7 @@ def error_of(response: Response) -> tuple[int, str, str]:
 
 
 def post(runtime: Runtime, realtime: Realtime, body: Any = None, **options: Any) -> Response:
-    return endpoints.send_message(runtime, make_request(body=body, **options), realtime)
+    return Endpoints(runtime).messages.send(make_request(body=body, **options), realtime)
 
 
 def test_send_answers_201_with_the_stored_message_and_200_on_a_retry(
@@ -91,11 +92,11 @@ def test_list_reads_newest_first_and_catches_up_oldest_first(
     posted = [post(runtime, realtime, {"text": f"t{n}"}).body for n in range(3)]
     ids = [message["id"] for message in posted]
 
-    newest = endpoints.list_messages(runtime, make_request("GET", params={"limit": "2"}))
+    newest = Endpoints(runtime).messages.list(make_request("GET", params={"limit": "2"}))
     assert [item["id"] for item in newest.body["items"]] == ids[:0:-1]
     assert newest.body["continuationToken"] is not None
     cursor = newest.body["items"][-1]["cursor"]
-    caught_up = endpoints.list_messages(runtime, make_request("GET", params={"after": cursor}))
+    caught_up = Endpoints(runtime).messages.list(make_request("GET", params={"after": cursor}))
     assert caught_up.status == 200
     assert [item["id"] for item in caught_up.body["items"]] == ids[2:]
     assert caught_up.body["continuationToken"] is None
@@ -104,10 +105,10 @@ def test_list_reads_newest_first_and_catches_up_oldest_first(
 def test_join_and_leave_answer_204(runtime: Runtime, realtime: RecordingRealtime) -> None:
     body = {"connectionId": "conn-1"}
 
-    joined = endpoints.join_document(runtime, make_request(body=body), realtime)
+    joined = Endpoints(runtime).membership.join(make_request(body=body), realtime)
     assert (joined.status, joined.content) == (204, b"")
     assert realtime.groups == {"document:doc-1": {"conn-1"}}
-    assert endpoints.leave_document(runtime, make_request(body=body), realtime).status == 204
+    assert Endpoints(runtime).membership.leave(make_request(body=body), realtime).status == 204
     assert realtime.groups == {"document:doc-1": set()}
 
 
@@ -117,7 +118,7 @@ def test_in_bindings_mode_the_output_binding_gets_the_group_action_and_the_messa
     written: list[str] = []
 
     joining = BindingOutput(written.append)
-    endpoints.join_document(runtime, make_request(body={"connectionId": "conn-1"}), joining)
+    Endpoints(runtime).membership.join(make_request(body={"connectionId": "conn-1"}), joining)
     action, presence = parse_output(written[-1])
     assert action == SignalRGroupAction(
         action="add", group_name="document:doc-1", connection_id="conn-1"
@@ -128,7 +129,7 @@ def test_in_bindings_mode_the_output_binding_gets_the_group_action_and_the_messa
         group_name="document:doc-1",
     )
     sending = BindingOutput(written.append)  # each invocation has its own output binding
-    sent = endpoints.send_message(runtime, make_request(body={"text": "hi"}), sending)
+    sent = Endpoints(runtime).messages.send(make_request(body={"text": "hi"}), sending)
     (message,) = parse_output(written[-1])
     assert message == SignalRMessage(
         target="newMessage", arguments=[sent.body], group_name="document:doc-1"
@@ -138,7 +139,7 @@ def test_in_bindings_mode_the_output_binding_gets_the_group_action_and_the_messa
 def test_a_backend_names_the_sender(runtime: Runtime, realtime: RecordingRealtime) -> None:
     request = make_request(user=None, body={"text": "beep", "senderId": "bot", "senderName": "Bot"})
 
-    response = endpoints.send_service_message(runtime, request, realtime)
+    response = Endpoints(runtime).messages.send_for_service(request, realtime)
 
     assert response.status == 201
     assert (response.body["senderId"], response.body["senderName"]) == ("bot", "Bot")
@@ -149,7 +150,9 @@ def test_a_backend_sender_name_defaults_to_its_id(
 ) -> None:
     request = make_request(user=None, body={"text": "beep", "senderId": "bot"})
 
-    assert endpoints.send_service_message(runtime, request, realtime).body["senderName"] == "bot"
+    assert (
+        Endpoints(runtime).messages.send_for_service(request, realtime).body["senderName"] == "bot"
+    )
 
 
 @pytest.mark.parametrize(
@@ -217,9 +220,9 @@ def test_every_endpoint_refuses_a_bad_document_id(
 ) -> None:
     calls: tuple[Callable[[], Response], ...] = (
         lambda: post(runtime, realtime, {"text": "hi"}, document_id=document_id),
-        lambda: endpoints.list_messages(runtime, make_request("GET", document_id=document_id)),
-        lambda: endpoints.join_document(
-            runtime, make_request(body={"connectionId": "c"}, document_id=document_id), realtime
+        lambda: Endpoints(runtime).messages.list(make_request("GET", document_id=document_id)),
+        lambda: Endpoints(runtime).membership.join(
+            make_request(body={"connectionId": "c"}, document_id=document_id), realtime
         ),
     )
     for call in calls:
@@ -240,7 +243,7 @@ def test_a_body_too_large_for_any_message_is_413(
 
 def test_a_join_body_too_large_is_413(runtime: Runtime, realtime: RecordingRealtime) -> None:
     body = {"connectionId": "c" * endpoints.MAX_MEMBERSHIP_BODY_BYTES}
-    response = endpoints.join_document(runtime, make_request(body=body), realtime)
+    response = Endpoints(runtime).membership.join(make_request(body=body), realtime)
 
     assert error_of(response)[:2] == (413, "payload_too_large")
 
@@ -259,7 +262,7 @@ def test_a_join_body_too_large_is_413(runtime: Runtime, realtime: RecordingRealt
 def test_join_refuses_bad_bodies(
     runtime: Runtime, realtime: RecordingRealtime, body: dict[str, Any], says: str
 ) -> None:
-    assert error_of(endpoints.join_document(runtime, make_request(body=body), realtime)) == (
+    assert error_of(Endpoints(runtime).membership.join(make_request(body=body), realtime)) == (
         400,
         "invalid_request",
         says,
@@ -270,8 +273,8 @@ def test_joining_with_a_connection_the_service_no_longer_has_is_404(
     realtime: RecordingRealtime,
 ) -> None:
     runtime = fake_runtime(connections=InMemoryConnections({"gone": "alice-id"}))
-    response = endpoints.join_document(
-        runtime, make_request(body={"connectionId": "gone"}), realtime
+    response = Endpoints(runtime).membership.join(
+        make_request(body={"connectionId": "gone"}), realtime
     )
 
     assert error_of(response)[:2] == (404, "connection_not_found")
@@ -300,7 +303,7 @@ def test_list_refuses_bad_query_strings(
     runtime: Runtime, realtime: RecordingRealtime, params: dict[str, str], says: str
 ) -> None:
     status, code, message = error_of(
-        endpoints.list_messages(runtime, make_request("GET", params=params))
+        Endpoints(runtime).messages.list(make_request("GET", params=params))
     )
 
     assert (status, code) == (400, "invalid_request")
@@ -324,7 +327,7 @@ def test_the_service_route_refuses_bad_senders(
 ) -> None:
     request = make_request(user=None, body=body)
 
-    status, _, message = error_of(endpoints.send_service_message(runtime, request, realtime))
+    status, _, message = error_of(Endpoints(runtime).messages.send_for_service(request, realtime))
 
     assert status == 400
     assert says in message
@@ -339,10 +342,10 @@ def test_user_endpoints_answer_401_to_anonymous_callers(
         make_request(user=None, body={"connectionId": "conn-1"}),
     ]
     calls: list[Callable[[Request], Response]] = [
-        lambda request: endpoints.send_message(runtime, request, realtime),
-        lambda request: endpoints.list_messages(runtime, request),
-        lambda request: endpoints.join_document(runtime, request, realtime),
-        lambda request: endpoints.leave_document(runtime, request, realtime),
+        lambda request: Endpoints(runtime).messages.send(request, realtime),
+        lambda request: Endpoints(runtime).messages.list(request),
+        lambda request: Endpoints(runtime).membership.join(request, realtime),
+        lambda request: Endpoints(runtime).membership.leave(request, realtime),
     ]
 
     for call, request in zip(calls, [*anonymous, anonymous[2]], strict=True):
@@ -363,9 +366,11 @@ def test_the_access_hook_turns_a_user_away_with_403(
     runtime = fake_runtime(store=store, access=DenyAll())
 
     assert error_of(post(runtime, realtime, {"text": "hi"}))[:2] == (403, "forbidden")
-    list_response = endpoints.list_messages(runtime, make_request("GET"))
+    list_response = Endpoints(runtime).messages.list(make_request("GET"))
     assert error_of(list_response)[:2] == (403, "forbidden")
-    join = endpoints.join_document(runtime, make_request(body={"connectionId": "conn-1"}), realtime)
+    join = Endpoints(runtime).membership.join(
+        make_request(body={"connectionId": "conn-1"}), realtime
+    )
     assert error_of(join)[:2] == (403, "forbidden")
 
 
@@ -423,7 +428,7 @@ def test_a_history_read_during_an_outage_is_503_without_a_stored_flag(
 ) -> None:
     store.down = True
 
-    response = endpoints.list_messages(runtime, make_request("GET"))
+    response = Endpoints(runtime).messages.list(make_request("GET"))
 
     assert error_of(response)[:2] == (503, "store_unavailable")
     assert "stored" not in response.body["error"]

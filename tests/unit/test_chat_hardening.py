@@ -13,8 +13,8 @@ from typing import Any
 import jwt
 import pytest
 
-from chat.api import endpoints, negotiation
 from chat.api.http import Request, Response
+from chat.api.routes import Endpoints
 from chat.app.access import Role
 from chat.app.identity import AppServicePrincipal
 from chat.app.runtime import Runtime
@@ -43,7 +43,7 @@ def error_of(response: Response) -> tuple[int, str]:
 
 
 def send(runtime: Runtime, request: Request) -> Response:
-    return endpoints.send_message(runtime, request, RecordingRealtime())
+    return Endpoints(runtime).messages.send(request, RecordingRealtime())
 
 
 def members_runtime() -> tuple[Runtime, InMemoryMemberships]:
@@ -85,14 +85,14 @@ def test_posting_too_fast_is_429_with_retry_after_and_stores_nothing() -> None:
     runtime = fake_runtime(make_settings(post_burst=2), store=store)
     for n in range(2):
         assert (
-            endpoints.send_message(
-                runtime, make_request(body={"text": f"{n}"}), RecordingRealtime()
-            ).status
+            Endpoints(runtime)
+            .messages.send(make_request(body={"text": f"{n}"}), RecordingRealtime())
+            .status
             == 201
         )
 
-    refused = endpoints.send_message(
-        runtime, make_request(body={"text": "one too many"}), RecordingRealtime()
+    refused = Endpoints(runtime).messages.send(
+        make_request(body={"text": "one too many"}), RecordingRealtime()
     )
 
     assert error_of(refused) == (429, "rate_limited")
@@ -108,11 +108,11 @@ def member_request(method: str, user_id: str = ALICE.id, body: Any = None) -> Re
 def test_a_backend_adds_lists_changes_and_removes_members() -> None:
     runtime, memberships = members_runtime()
 
-    added = endpoints.put_member(runtime, member_request("PUT", body={"role": "reader"}))
-    again = endpoints.put_member(runtime, member_request("PUT", body={"role": "writer"}))
-    listed = endpoints.list_members(runtime, make_request("GET", user=None))
-    removed = endpoints.remove_member(runtime, member_request("DELETE"), RecordingRealtime())
-    removed_again = endpoints.remove_member(runtime, member_request("DELETE"), RecordingRealtime())
+    added = Endpoints(runtime).members.put(member_request("PUT", body={"role": "reader"}))
+    again = Endpoints(runtime).members.put(member_request("PUT", body={"role": "writer"}))
+    listed = Endpoints(runtime).members.list(make_request("GET", user=None))
+    removed = Endpoints(runtime).members.remove(member_request("DELETE"), RecordingRealtime())
+    removed_again = Endpoints(runtime).members.remove(member_request("DELETE"), RecordingRealtime())
 
     assert (added.status, added.body) == (201, {"userId": ALICE.id, "role": "reader"})
     assert again.status == 200
@@ -132,7 +132,7 @@ def test_the_member_list_pages_with_a_continuation_token() -> None:
     listed: list[str] = []
     params = {"limit": "2"}
     for _ in range(3):
-        page = endpoints.list_members(runtime, make_request("GET", user=None, params=params))
+        page = Endpoints(runtime).members.list(make_request("GET", user=None, params=params))
         assert page.status == 200
         listed += [member["userId"] for member in page.body["members"]]
         params = {"limit": "2", "continuationToken": page.body["continuationToken"]}
@@ -146,7 +146,7 @@ def test_a_member_list_token_docchat_did_not_issue_is_400(token: str) -> None:
     runtime, _ = members_runtime()
     request = make_request("GET", user=None, params={"continuationToken": token})
 
-    assert error_of(endpoints.list_members(runtime, request)) == (400, "invalid_request")
+    assert error_of(Endpoints(runtime).members.list(request)) == (400, "invalid_request")
 
 
 @pytest.mark.parametrize(
@@ -160,7 +160,7 @@ def test_a_member_list_token_docchat_did_not_issue_is_400(token: str) -> None:
 def test_a_member_body_is_checked(body: dict[str, Any], says: str) -> None:
     runtime, memberships = members_runtime()
 
-    response = endpoints.put_member(runtime, member_request("PUT", body=body))
+    response = Endpoints(runtime).members.put(member_request("PUT", body=body))
 
     assert error_of(response) == (400, "invalid_request")
     assert says in response.body["error"]["message"]
@@ -170,7 +170,7 @@ def test_a_member_body_is_checked(body: dict[str, Any], says: str) -> None:
 def test_a_member_id_is_checked() -> None:
     runtime, _ = members_runtime()
 
-    response = endpoints.put_member(runtime, member_request("PUT", "a\x00b", {"role": "reader"}))
+    response = Endpoints(runtime).members.put(member_request("PUT", "a\x00b", {"role": "reader"}))
 
     assert error_of(response) == (400, "invalid_request")
 
@@ -179,17 +179,17 @@ def test_in_members_mode_a_reader_reads_but_may_not_post_and_others_get_403() ->
     runtime, memberships = members_runtime()
     memberships.put("doc-1", ALICE.id, Role.READER)
 
-    assert endpoints.list_messages(runtime, make_request("GET")).status == 200
+    assert Endpoints(runtime).messages.list(make_request("GET")).status == 200
     posted = send(runtime, make_request(body={"text": "hi"}))
     assert error_of(posted) == (403, "forbidden")
     other = make_request("GET", user=User("mallory", "Mallory"))
-    assert error_of(endpoints.list_messages(runtime, other)) == (403, "forbidden")
+    assert error_of(Endpoints(runtime).messages.list(other)) == (403, "forbidden")
 
 
 def test_member_routes_in_open_mode_are_409() -> None:
     runtime = fake_runtime()
 
-    response = endpoints.put_member(runtime, member_request("PUT", body={"role": "reader"}))
+    response = Endpoints(runtime).members.put(member_request("PUT", body={"role": "reader"}))
 
     assert error_of(response) == (409, "members_not_enabled")
 
@@ -260,7 +260,7 @@ def test_dev_mode_refuses_an_id_header_sent_twice() -> None:
     request = make_request("GET")
     request = replace(request, headers={**request.headers, "x-ms-client-principal-id": "a, b"})
 
-    assert error_of(endpoints.list_messages(runtime, request)) == (401, "unauthenticated")
+    assert error_of(Endpoints(runtime).messages.list(request)) == (401, "unauthenticated")
 
 
 class SignedIn:
@@ -275,7 +275,9 @@ class SignedIn:
 
 def negotiate_until(until: int) -> Response:
     runtime = fake_runtime(make_settings(auth=AuthMode.JWT), authenticator=SignedIn(until))
-    return negotiation.negotiate(runtime, make_request("POST", user=None), SignedTokens(SIGNALR))
+    return Endpoints(runtime).negotiation.negotiate(
+        make_request("POST", user=None), SignedTokens(SIGNALR)
+    )
 
 
 def test_a_client_token_ends_with_the_sign_in_and_names_its_end() -> None:

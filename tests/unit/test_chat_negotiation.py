@@ -8,7 +8,10 @@ import time
 
 import jwt
 
-from chat.api.negotiation import negotiate
+from chat.api.http import Request, Response
+from chat.api.routes import Endpoints
+from chat.app.realtime import Negotiator
+from chat.app.runtime import Runtime
 from chat.settings import AuthMode, JwtSettings
 from realtime.signalr_bindings import ConnectionInfo
 from realtime.signalr_tokens import SIGNED_IN_UNTIL_CLAIM, SignedTokens
@@ -18,6 +21,10 @@ from tests.fixtures.chat import fake_runtime, make_request, make_settings
 JWT = JwtSettings("https://issuer.test", "docchat", secret="negotiation-test-secret-0123456789ab")
 ACCESS_KEY = "negotiation-test-access-key-0123456789abcdef"
 SIGNALR = parse_connection_string(f"Endpoint=http://127.0.0.1:8888;AccessKey={ACCESS_KEY};")
+
+
+def negotiate(runtime: Runtime, request: Request, negotiator: Negotiator) -> Response:
+    return Endpoints(runtime).negotiation.negotiate(request, negotiator)
 
 
 def test_rest_mode_signs_a_client_token_for_the_authenticated_user() -> None:
