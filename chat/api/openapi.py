@@ -34,7 +34,7 @@ def describe(settings: Settings) -> dict[str, Any]:
             "title": "docchat",
             "version": "1",
             "description": "Real-time chat for every document: history in Azure Cosmos DB, "
-            "live delivery through Azure SignalR Service (hub `documents`).",
+            "live delivery through Azure SignalR Service or Azure Web PubSub (hub `documents`).",
         },
         "servers": [{"url": "/api"}],
         "paths": _paths(),
@@ -68,7 +68,7 @@ def _paths() -> dict[str, Any]:
         "/negotiate": {
             method: _operation(
                 "negotiate",
-                "Where and how the signed-in user's client connects to SignalR.",
+                "Where and how the signed-in user's client connects to the real-time service.",
                 user,
                 ok=(200, "NegotiateResponse"),
                 errors=(401, 503),
@@ -78,7 +78,7 @@ def _paths() -> dict[str, Any]:
         "/documents/{documentId}/join": {
             "post": _operation(
                 "join_document",
-                "Add a SignalR connection to the document's group.",
+                "Add a real-time connection to the document's group.",
                 user,
                 document,
                 body="JoinRequest",
@@ -89,7 +89,7 @@ def _paths() -> dict[str, Any]:
         "/documents/{documentId}/leave": {
             "post": _operation(
                 "leave_document",
-                "Remove a SignalR connection from the document's group.",
+                "Remove a real-time connection from the document's group.",
                 user,
                 document,
                 body="JoinRequest",
@@ -317,7 +317,7 @@ _ERROR_MEANINGS = {
     400: "The request is malformed; the message says which part and why.",
     401: "The caller is not signed in, or the function key is wrong.",
     403: "The caller may not do this in this document.",
-    404: "No such route (an id holding / cannot be routed), no such message, or the SignalR "
+    404: "No such route (an id holding / cannot be routed), no such message, or the real-time "
     "connection is not connected.",
     409: "The message id is taken by another message, the message was deleted, it has all "
     "the reactions it may hold, members are not enabled, or the document's history is full "
@@ -326,9 +326,9 @@ _ERROR_MEANINGS = {
     413: "The body is larger than any valid request.",
     415: "The body is not declared as application/json.",
     429: "The caller posts too fast; Retry-After says when it may again.",
-    503: "Cosmos DB or SignalR is down; `stored` says what happened to a message, and "
-    "`removed: true` (code `revocation_incomplete`) that a membership is gone although its "
-    "user's connections could not yet be stopped: send the same DELETE again.",
+    503: "Cosmos DB or the real-time service is down; `stored` says what happened to a "
+    "message, and `removed: true` (code `revocation_incomplete`) that a membership is gone "
+    "although its user's connections could not yet be stopped: send the same DELETE again.",
 }
 
 

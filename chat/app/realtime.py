@@ -1,8 +1,9 @@
 """The seam between chat and a real-time backend: what the use cases need from one.
 
-chat/ names no backend. An adapter in :mod:`realtime` implements these protocols with the
-Azure SignalR Service (REST or the Functions bindings), and the function edge hands the use
-cases the one the app was configured with (see :mod:`functions`).
+chat/ names no backend. An adapter in :mod:`realtime` implements these protocols with Azure
+SignalR Service or Azure Web PubSub (each by REST or the Functions bindings), and the
+function edge hands the use cases the one the app was configured with (see
+:mod:`functions`).
 
 - :class:`Realtime`: group membership and broadcasts, for one invocation.
 - :class:`Negotiator`: what a client needs to connect, and the recognition of a client token

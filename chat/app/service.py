@@ -1,8 +1,10 @@
 """The chat use cases: join and leave a document, post messages, read the history.
 
-They are the same in both SignalR modes and under every authenticator; the edges
-(:mod:`chat.api.endpoints`) hand them a known user and validated input, and pick the
-:class:`~chat.app.realtime.Realtime` and :class:`~chat.app.store.MessageStore` to use.
+They are the same for every real-time backend (Azure SignalR Service, Azure Web PubSub) in
+either mode (REST or the Functions bindings) and under every authenticator; the HTTP
+surface (:mod:`chat.api.endpoints`) hands them a known user and validated input, the
+invocation's :class:`~chat.app.realtime.Realtime`, and the stores of
+:class:`~chat.app.store.Storage`.
 """
 
 from __future__ import annotations
