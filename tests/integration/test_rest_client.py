@@ -318,6 +318,21 @@ def test_calls_share_one_pooled_connection(server: RecordingServer, hub: HubClie
     assert len({request.client_port for request in server.requests}) == 1
 
 
+def test_a_call_looks_for_no_netrc_file(
+    server: RecordingServer, hub: HubClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # requests reads ~/.netrc (a file system lookup per call) unless the call has auth.
+    looked: list[str] = []
+    monkeypatch.setattr("requests.sessions.get_netrc_auth", lambda url: looked.append(url))
+
+    hub.send_to_all("newMessage", [])
+
+    assert (looked, bearer_audience(server.requests[0])) == (
+        [],
+        audience(server, "/api/hubs/chat/:send"),
+    )
+
+
 def test_each_call_signs_a_fresh_token_for_its_own_url(
     server: RecordingServer, hub: HubClient
 ) -> None:
