@@ -24,7 +24,11 @@ from realtime.backend import Backend
 
 __all__ = ["http_api"]
 
-_AUTH_LEVELS = {Audience.USER: func.AuthLevel.ANONYMOUS, Audience.SERVICE: func.AuthLevel.FUNCTION}
+_AUTH_LEVELS = {
+    Audience.USER: func.AuthLevel.ANONYMOUS,
+    Audience.SERVICE: func.AuthLevel.FUNCTION,
+    Audience.ANYONE: func.AuthLevel.ANONYMOUS,
+}
 
 
 def http_api(endpoints: Endpoints, backend: Backend) -> func.Blueprint:

@@ -3,10 +3,11 @@ serve.
 
 Each group states what it needs in its constructor (the authenticator, and the use case or
 the factory that builds it for an invocation's :class:`~chat.app.realtime.Realtime`); the
-composition root (:func:`chat.api.routes.build_endpoints`) builds each group once. A method
+composition root (:class:`chat.api.routes.Endpoints`) builds each group once. A method
 takes a framework-neutral :class:`~chat.api.http.Request` and, where it reaches connected
-clients, the invocation's ``Realtime``, and returns a :class:`~chat.api.http.Response`. The
-caller is authenticated before anything else, so an anonymous caller learns nothing but 401.
+clients, the invocation's ``Realtime``, and returns a :class:`~chat.api.http.Response` whose
+body a model of :mod:`chat.api.outputs` made. The caller is authenticated before anything
+else, so an anonymous caller learns nothing but 401.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+from chat.api import outputs
 from chat.api.failures import endpoint
 from chat.api.http import Request, Response, json_object
 from chat.api.inputs import (
@@ -31,7 +33,6 @@ from chat.api.inputs import (
 from chat.app.access import Role
 from chat.app.editing import EditingService
 from chat.app.identity import Authenticate
-from chat.app.presence import user_json
 from chat.app.reading import ReadingService
 from chat.app.realtime import Realtime
 from chat.app.service import (
@@ -46,6 +47,7 @@ from chat.domain.errors import InvalidRequest
 from chat.domain.messages import (
     Cursor,
     MembersAfter,
+    Message,
     OlderThan,
     check_document_id,
     emoji_problem,
@@ -105,7 +107,8 @@ class DocumentMembership:
         has a live connection in the document."""
         user = self._authenticate(request.headers)
         users = self._membership(realtime).who(user, _document_id(request))
-        return Response(200, {"users": [user_json(present) for present in users]})
+        presence = outputs.Presence(users=[outputs.User.of(present) for present in users])
+        return Response(200, presence.body())
 
     def _membership_request(self, request: Request) -> tuple[User, str, JoinRequest]:
         user = self._authenticate(request.headers)
@@ -166,7 +169,7 @@ class Messages:
             token = query.continuation_token
             older_than = OlderThan.decode(token) if token is not None else None
             page = history.newest_first(user, document_id, query.limit, older_than)
-        return Response(200, page.to_json())
+        return Response(200, outputs.Page.of(page).body())
 
 
 class MessageChanges:
@@ -189,7 +192,7 @@ class MessageChanges:
         user, document_id, message_id = self._message_request(request)
         body = _message_body(request, EditRequest, self._max_text_length)
         edited = self._editing(realtime).edit(user, document_id, message_id, body.text)
-        return Response(200, edited.to_json())
+        return _message(200, edited)
 
     @endpoint
     def delete(self, request: Request, realtime: Realtime) -> Response:
@@ -198,7 +201,7 @@ class MessageChanges:
         refuses (``.``, `` x``) can still be deleted."""
         user, document_id, message_id = self._message_request(request, legacy_message_id_problem)
         tombstone = self._editing(realtime).delete(user, document_id, message_id)
-        return Response(200, tombstone.to_json())
+        return _message(200, tombstone)
 
     @endpoint
     def delete_named(self, request: Request, realtime: Realtime) -> Response:
@@ -209,7 +212,7 @@ class MessageChanges:
         document_id = _document_id(request)
         body = parse(DeletionRequest, json_object(request, MAX_MEMBERSHIP_BODY_BYTES))
         tombstone = self._editing(realtime).delete(user, document_id, body.message_id)
-        return Response(200, tombstone.to_json())
+        return _message(200, tombstone)
 
     @endpoint
     def react(self, request: Request, realtime: Realtime) -> Response:
@@ -218,7 +221,7 @@ class MessageChanges:
         user, document_id, message_id = self._message_request(request)
         emoji = _emoji(request)
         reacted = self._editing(realtime).react(user, document_id, message_id, emoji)
-        return Response(200, reacted.to_json())
+        return _message(200, reacted)
 
     @endpoint
     def unreact(self, request: Request, realtime: Realtime) -> Response:
@@ -227,7 +230,7 @@ class MessageChanges:
         user, document_id, message_id = self._message_request(request)
         emoji = _emoji(request)
         unreacted = self._editing(realtime).unreact(user, document_id, message_id, emoji)
-        return Response(200, unreacted.to_json())
+        return _message(200, unreacted)
 
     def _message_request(
         self, request: Request, rule: Callable[[str], str | None] = message_id_problem
@@ -276,7 +279,8 @@ class Members:
         document_id, user_id = _document_id(request), _member_id(request)
         body = parse(MemberRequest, json_object(request, MAX_MEMBERSHIP_BODY_BYTES))
         created = self._admin().put(document_id, user_id, Role(body.role))
-        return Response(201 if created else 200, {"userId": user_id, "role": body.role})
+        member = outputs.Member(user_id=user_id, role=body.role)
+        return Response(201 if created else 200, member.body())
 
     @endpoint
     def remove(self, request: Request, realtime: Realtime) -> Response:
@@ -295,9 +299,12 @@ class Members:
         token = query.continuation_token
         after = MembersAfter.decode(token).key if token is not None else None
         page = self._admin().members(document_id, query.limit, after)
-        listed = [{"userId": user_id, "role": role.value} for user_id, role in page.members]
+        listed = [
+            outputs.Member(user_id=user_id, role=role.value) for user_id, role in page.members
+        ]
         following = MembersAfter(page.next_after).encode() if page.next_after else None
-        return Response(200, {"members": listed, "continuationToken": following})
+        members = outputs.MemberList(members=listed, continuation_token=following)
+        return Response(200, members.body())
 
 
 def _document_id(request: Request) -> str:
@@ -322,7 +329,7 @@ def _route_value(request: Request, name: str, rule: Callable[[str], str | None])
 
 
 def _read_status(seq: int, unread: int) -> Response:
-    return Response(200, {"seq": seq, "unread": unread})
+    return Response(200, outputs.ReadStatus(seq=seq, unread=unread).body())
 
 
 def _message_body(request: Request, model: type[_Message], max_text_length: int) -> _Message:
@@ -331,4 +338,8 @@ def _message_body(request: Request, model: type[_Message], max_text_length: int)
 
 
 def _posted(posted: Posted) -> Response:
-    return Response(201 if posted.created else 200, posted.message.to_json())
+    return _message(201 if posted.created else 200, posted.message)
+
+
+def _message(status: int, message: Message) -> Response:
+    return Response(status, outputs.Message.of(message).body())

@@ -3,12 +3,17 @@
 Bodies are strict: JSON types must match exactly and unknown fields are refused, so a
 misspelt field fails loudly instead of being ignored. Every failure becomes one
 :class:`~chat.domain.errors.InvalidRequest` whose message lists each faulty field and why.
+
+The models are the contract's requests: the OpenAPI description states their JSON Schemas
+(:mod:`chat.api.openapi`). Where a rule is checked in code (the domain's id and text rules,
+whose messages say exactly what is wrong), the field's schema states its bounds
+(:func:`id_schema`); the path parameters' schemas come from here too (:data:`PATH_PARAMETERS`).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -16,6 +21,7 @@ from pydantic import (
     Field,
     ValidationError,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
 )
 from pydantic.alias_generators import to_camel
@@ -23,6 +29,11 @@ from pydantic_core import ErrorDetails
 
 from chat.domain.errors import InvalidRequest
 from chat.domain.messages import (
+    MAX_DISPLAY_NAME_LENGTH,
+    MAX_DOCUMENT_ID_LENGTH,
+    MAX_EMOJI_CHARACTERS,
+    MAX_MESSAGE_ID_LENGTH,
+    MAX_USER_ID_LENGTH,
     display_name_problem,
     legacy_message_id_problem,
     message_id_problem,
@@ -33,7 +44,9 @@ from chat.domain.messages import (
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
+    "ID_RULE",
     "MAX_PAGE_SIZE",
+    "PATH_PARAMETERS",
     "DeletionRequest",
     "EditRequest",
     "HistoryQuery",
@@ -41,8 +54,10 @@ __all__ = [
     "MemberRequest",
     "MembersQuery",
     "ReadRequest",
+    "RoleName",
     "SendMessageRequest",
     "ServiceMessageRequest",
+    "id_schema",
     "parse",
 ]
 
@@ -58,6 +73,38 @@ CONNECTION_ID_RULE = "must be the id the service gave the connection: 1 to 256 p
 MAX_TOKEN_LENGTH = 256
 #: The validation context key that carries the configured message length limit.
 MAX_TEXT_LENGTH = "max_text_length"
+#: A member's role, as bodies carry it.
+RoleName = Literal["reader", "writer"]
+#: The one rule for ids (chat.domain.messages.path_segment_problem), in words: JSON Schema
+#: cannot say "unchanged under NFC".
+ID_RULE = (
+    "Not . or .., no leading or trailing whitespace, none of / \\ ? #, no control, "
+    "line-separator, surrogate or U+FFFD characters, no percent-escapes (%XX), and in Unicode "
+    "NFC; anything else is 400."
+)
+
+
+def id_schema(max_length: int) -> dict[str, Any]:
+    """The JSON Schema of an id or name the domain's rules check: its length bounds (the
+    rest of the rule is :data:`ID_RULE`)."""
+    return {"type": "string", "minLength": 1, "maxLength": max_length}
+
+
+#: Each path parameter, and the most characters it may have.
+PATH_PARAMETERS = {
+    "documentId": MAX_DOCUMENT_ID_LENGTH,
+    "userId": MAX_USER_ID_LENGTH,
+    "messageId": MAX_MESSAGE_ID_LENGTH,
+    "emoji": MAX_EMOJI_CHARACTERS,
+}
+
+
+def _checked(max_length: int) -> WithJsonSchema:
+    return WithJsonSchema(id_schema(max_length))
+
+
+#: The text of a message; its most characters are a setting, which the description adds.
+MessageText = Annotated[str, WithJsonSchema({"type": "string", "minLength": 1})]
 
 _Model = TypeVar("_Model", bound=BaseModel)
 
@@ -75,7 +122,7 @@ class _Body(BaseModel):
 class JoinRequest(_Body):
     """``{"connectionId"}``: the SignalR connection to add to or remove from a document."""
 
-    connection_id: str
+    connection_id: str = Field(json_schema_extra={"pattern": f"^{_CONNECTION_ID.pattern}$"})
 
     @field_validator("connection_id")
     @classmethod
@@ -88,13 +135,13 @@ class JoinRequest(_Body):
 class MemberRequest(_Body):
     """``{"role": "reader" | "writer"}``: what a member of a document may do."""
 
-    role: Literal["reader", "writer"]
+    role: RoleName
 
 
 class EditRequest(_Body):
     """``{"text"}``: a message's new text."""
 
-    text: str
+    text: MessageText
 
     @field_validator("text")
     @classmethod
@@ -107,7 +154,7 @@ class DeletionRequest(_Body):
     stored under reaches docchat, ``.`` and ``..`` too (a front end resolves those when
     they are path segments, before any function runs)."""
 
-    message_id: str
+    message_id: Annotated[str, _checked(MAX_MESSAGE_ID_LENGTH)]
 
     @field_validator("message_id")
     @classmethod
@@ -124,7 +171,7 @@ class ReadRequest(_Body):
 class SendMessageRequest(EditRequest):
     """``{"text", "id"?}``: a message from the signed-in user; ``id`` makes retries safe."""
 
-    id: str | None = None
+    id: Annotated[str, _checked(MAX_MESSAGE_ID_LENGTH)] | None = None
 
     @field_validator("id", mode="before")
     @classmethod
@@ -140,8 +187,8 @@ class SendMessageRequest(EditRequest):
 class ServiceMessageRequest(SendMessageRequest):
     """A message a backend service posts on behalf of ``senderId``."""
 
-    sender_id: str
-    sender_name: str | None = None
+    sender_id: Annotated[str, _checked(MAX_USER_ID_LENGTH)]
+    sender_name: Annotated[str, _checked(MAX_DISPLAY_NAME_LENGTH)] | None = None
 
     @field_validator("sender_id")
     @classmethod

@@ -1,33 +1,49 @@
 """docchat's HTTP API as an OpenAPI 3.1 description, served at ``GET /api/openapi.json``.
 
-Built from the settings, so the limits it states are the ones this app enforces. A contract
-test holds it against the functions the app registers, and schemathesis fuzzes the running
-app from it (tests/integration/test_openapi_fuzz.py): every answer must be one it lists.
+Generated, never written by hand: each operation from its row of
+:data:`chat.api.routes.ROUTES`, each schema from the pydantic model the row names
+(``model_json_schema``: requests as validated, answers as serialised), each path parameter
+from :data:`chat.api.inputs.PATH_PARAMETERS`. The settings add the one limit that is
+configured, a message's length. A contract test holds it against the functions the app
+registers, and schemathesis fuzzes the running app from it (tests/integration/test_openapi.py):
+every answer must be one it lists.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from pydantic import BaseModel
+
+from chat.api import inputs, outputs
 from chat.api.http import Request, Response
-from chat.api.inputs import MAX_MEMBERS_PAGE_SIZE, MAX_PAGE_SIZE, MAX_TOKEN_LENGTH
-from chat.domain.messages import (
-    MAX_DISPLAY_NAME_LENGTH,
-    MAX_DOCUMENT_ID_LENGTH,
-    MAX_EMOJI_CHARACTERS,
-    MAX_MESSAGE_ID_LENGTH,
-    MAX_USER_ID_LENGTH,
-)
+from chat.api.inputs import ID_RULE, PATH_PARAMETERS, id_schema
+from chat.api.routes import ROUTES, Audience, Link, Route
 from chat.settings import Settings
 
 __all__ = ["Contract", "describe"]
 
 _JSON = "application/json"
-_REF = "#/components/schemas/"
+_REF = "#/components/schemas/{model}"
+_PATH_PARAMETER = re.compile(r"{(\w+)}")
+#: The request field that holds a message's text, whose most characters are a setting.
+_TEXT = "text"
+_SECURITY: dict[Audience, list[dict[str, list[str]]]] = {
+    Audience.USER: [{"principal": []}, {"bearer": []}],
+    Audience.SERVICE: [{"functionKey": []}],
+    Audience.ANYONE: [],
+}
 
 
 def describe(settings: Settings) -> dict[str, Any]:
     """The OpenAPI document for an app running with ``settings``."""
+    schemas: dict[str, Any] = {}
+    paths: dict[str, Any] = {}
+    for route in ROUTES:
+        operation = _operation(route, schemas, settings.max_message_length)
+        item = paths.setdefault(f"/{route.route}", {})
+        item.update({method.lower(): operation for method in route.methods})
     return {
         "openapi": "3.1.0",
         "info": {
@@ -37,11 +53,13 @@ def describe(settings: Settings) -> dict[str, Any]:
             "live delivery through Azure SignalR Service or Azure Web PubSub (hub `documents`).",
         },
         "servers": [{"url": "/api"}],
-        "paths": _paths(),
+        "paths": paths,
         "components": {
-            "schemas": _schemas(settings),
+            "schemas": schemas,
             "securitySchemes": _security_schemes(),
-            "parameters": _parameters(),
+            "parameters": {
+                name: _path_parameter(name, most) for name, most in PATH_PARAMETERS.items()
+            },
         },
     }
 
@@ -57,255 +75,110 @@ class Contract:
         return Response(200, describe(self._settings))
 
 
-def _paths() -> dict[str, Any]:
-    document = [{"$ref": "#/components/parameters/documentId"}]
-    member = [*document, {"$ref": "#/components/parameters/userId"}]
-    message = [*document, {"$ref": "#/components/parameters/messageId"}]
-    reaction = [*message, {"$ref": "#/components/parameters/emoji"}]
-    user: list[dict[str, list[str]]] = [{"principal": []}, {"bearer": []}]
-    service: list[dict[str, list[str]]] = [{"functionKey": []}]
-    return {
-        "/negotiate": {
-            method: _operation(
-                "negotiate",
-                "Where and how the signed-in user's client connects to the real-time service.",
-                user,
-                ok=(200, "NegotiateResponse"),
-                errors=(401, 503),
-            )
-            for method in ("get", "post")
-        },
-        "/documents/{documentId}/join": {
-            "post": _operation(
-                "join_document",
-                "Add a real-time connection to the document's group.",
-                user,
-                document,
-                body="JoinRequest",
-                ok=(204, None),
-                errors=(400, 401, 403, 404, 413, 415, 503),
-            )
-        },
-        "/documents/{documentId}/leave": {
-            "post": _operation(
-                "leave_document",
-                "Remove a real-time connection from the document's group.",
-                user,
-                document,
-                body="JoinRequest",
-                ok=(204, None),
-                errors=(400, 401, 403, 404, 413, 415, 503),
-            )
-        },
-        "/documents/{documentId}/messages": {
-            "post": _operation(
-                "send_message",
-                "Store a message as the document's next and broadcast it (200: a retry).",
-                user,
-                document,
-                body="SendMessageRequest",
-                ok=(201, "Message"),
-                also_ok=200,
-                errors=(400, 401, 403, 404, 409, 413, 415, 429, 503),
-                links=_MESSAGE_LINKS,
-            ),
-            "get": _operation(
-                "list_messages",
-                "Newest first by seq, or with `after` exactly what followed a cursor.",
-                user,
-                [*document, *_history_parameters()],
-                ok=(200, "Page"),
-                errors=(400, 401, 403, 404, 503),
-            ),
-        },
-        "/documents/{documentId}/presence": {
-            "get": _operation(
-                "presence",
-                "The users with a live connection that has joined the document.",
-                user,
-                document,
-                ok=(200, "Presence"),
-                errors=(400, 401, 403, 404, 503),
-            )
-        },
-        "/documents/{documentId}/messages/{messageId}": {
-            "patch": _operation(
-                "edit_message",
-                "Change your own message's text; it is marked edited.",
-                user,
-                message,
-                body="EditRequest",
-                ok=(200, "Message"),
-                errors=(400, 401, 403, 404, 409, 413, 415, 429, 503),
-            ),
-            "delete": _operation(
-                "delete_message",
-                "Delete your own message: history keeps a tombstone without its text.",
-                user,
-                message,
-                ok=(200, "Message"),
-                errors=(400, 401, 403, 404, 429, 503),
-            ),
-        },
-        "/documents/{documentId}/deletions": {
-            "post": _operation(
-                "delete_named_message",
-                "Delete your own message named in the body: any id it was stored under, "
-                "`.` and `..` too, which no path can carry.",
-                user,
-                document,
-                body="DeletionRequest",
-                ok=(200, "Message"),
-                errors=(400, 401, 403, 404, 413, 415, 429, 503),
-            )
-        },
-        "/documents/{documentId}/messages/{messageId}/reactions/{emoji}": {
-            method: _operation(
-                name,
-                summary,
-                user,
-                reaction,
-                ok=(200, "Message"),
-                errors=(400, 401, 403, 404, 409, 429, 503),
-            )
-            for method, name, summary in (
-                ("put", "add_reaction", "React to a message with one emoji."),
-                ("delete", "remove_reaction", "Take your reaction back."),
-            )
-        },
-        "/documents/{documentId}/read": {
-            "put": _operation(
-                "mark_read",
-                "Record how far you have read (it never moves backwards).",
-                user,
-                document,
-                body="ReadRequest",
-                ok=(200, "ReadStatus"),
-                errors=(400, 401, 403, 404, 413, 415, 503),
-            ),
-            "get": _operation(
-                "read_status",
-                "How far you have read, and how many messages after it are unread.",
-                user,
-                document,
-                ok=(200, "ReadStatus"),
-                errors=(400, 401, 403, 404, 503),
-            ),
-        },
-        "/service/documents/{documentId}/messages": {
-            "post": _operation(
-                "send_service_message",
-                "A backend posts a message for a named sender.",
-                service,
-                document,
-                body="ServiceMessageRequest",
-                ok=(201, "Message"),
-                also_ok=200,
-                errors=(400, 401, 404, 409, 413, 415, 503),
-            )
-        },
-        "/service/documents/{documentId}/members": {
-            "get": _operation(
-                "list_members",
-                "The document's members and roles (DOCCHAT_ACCESS=members), a page at a time.",
-                service,
-                [*document, *_members_parameters()],
-                ok=(200, "MemberList"),
-                errors=(400, 401, 404, 409, 503),
-            )
-        },
-        "/service/documents/{documentId}/members/{userId}": {
-            "put": _operation(
-                "put_member",
-                "Make the user a reader or writer of the document (200: they were a member).",
-                service,
-                member,
-                body="MemberRequest",
-                ok=(201, "Member"),
-                also_ok=200,
-                errors=(400, 401, 404, 409, 413, 415, 503),
-                links=_MEMBER_LINKS,
-            ),
-            "delete": _operation(
-                "remove_member",
-                "End the membership; the user's connections stop hearing the document.",
-                service,
-                member,
-                ok=(204, None),
-                errors=(400, 401, 404, 409, 503),
-            ),
-        },
-        "/openapi.json": {
-            "get": {
-                "operationId": "openapi",
-                "summary": "This description.",
-                "responses": {"200": {"description": "OK", "content": {_JSON: {}}}},
-            }
-        },
-    }
-
-
-def _operation(
-    operation_id: str,
-    summary: str,
-    security: list[dict[str, list[str]]],
-    parameters: list[dict[str, Any]] | None = None,
-    *,
-    body: str | None = None,
-    ok: tuple[int, str | None],
-    also_ok: int | None = None,
-    errors: tuple[int, ...],
-    links: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    status, schema = ok
-    responses = {str(status): _response(schema, links)}
-    if also_ok is not None:
-        responses[str(also_ok)] = _response(schema, links)
-    responses.update({str(code): _error_response(code) for code in errors})
+def _operation(route: Route, schemas: dict[str, Any], max_text_length: int) -> dict[str, Any]:
+    """The route's operation; the schemas it names are added to ``schemas``."""
+    parameters = [
+        {"$ref": f"#/components/parameters/{name}"} for name in _PATH_PARAMETER.findall(route.route)
+    ]
+    if route.query is not None:
+        parameters += _query_parameters(_model(inputs, route.query))
+    errors = route.errors
     operation: dict[str, Any] = {
-        "operationId": operation_id,
-        "summary": summary,
-        "security": security,
-        "parameters": parameters or [],
-        "responses": responses,
+        "operationId": route.name,
+        "summary": route.summary,
+        "security": _SECURITY[route.audience],
+        "parameters": parameters,
     }
-    if body is not None:
-        content = {_JSON: {"schema": {"$ref": _REF + body}}}
-        operation["requestBody"] = {"required": True, "content": content}
+    if route.body is not None:
+        body = _request_schema(_model(inputs, route.body), schemas, max_text_length)
+        operation["requestBody"] = {"required": True, "content": {_JSON: {"schema": body}}}
+        errors = (*errors, 413, 415)
+    answer = (
+        None if route.answer is None else _answer_schema(_model(outputs, route.answer), schemas)
+    )
+    operation["responses"] = {
+        **{str(status): _response(answer, route.links) for status in route.statuses},
+        **{str(status): _error_response(status, schemas) for status in sorted(errors)},
+    }
     return operation
 
 
-def _response(schema: str | None, links: dict[str, Any] | None = None) -> dict[str, Any]:
+def _model(module: Any, name: str) -> type[BaseModel]:
+    """The model a route names in ``module``."""
+    model = getattr(module, name)
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        raise TypeError(f"{module.__name__}.{name} is not a pydantic model")
+    return model
+
+
+def _request_schema(
+    model: type[BaseModel], schemas: dict[str, Any], max_text_length: int
+) -> dict[str, Any]:
+    schema = _without_null_options(model.model_json_schema(mode="validation", ref_template=_REF))
+    if _TEXT in schema["properties"]:
+        schema["properties"][_TEXT]["maxLength"] = max_text_length
+    return _component(model, schema, schemas)
+
+
+def _answer_schema(model: type[BaseModel], schemas: dict[str, Any]) -> dict[str, Any]:
+    schema = model.model_json_schema(mode="serialization", ref_template=_REF)
+    return _component(model, schema, schemas)
+
+
+def _component(
+    model: type[BaseModel], schema: dict[str, Any], schemas: dict[str, Any]
+) -> dict[str, Any]:
+    """Put ``schema`` and the schemas it refers to among the components; refer to it."""
+    schemas.update(schema.pop("$defs", {}))
+    schemas[model.__name__] = schema
+    return {"$ref": _REF.format(model=model.__name__)}
+
+
+def _without_null_options(schema: dict[str, Any]) -> dict[str, Any]:
+    """An optional request field is left out, never sent as null (inputs refuses null), so
+    its schema is the value's alone, without the null pydantic allows and defaults to."""
+    for name, field in schema["properties"].items():
+        if name not in schema.get("required", ()) and field.get("default", 0) is None:
+            (value,) = [option for option in field.pop("anyOf") if option != {"type": "null"}]
+            del field["default"]
+            field.update(value)
+    return schema
+
+
+def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    schema = _without_null_options(model.model_json_schema(mode="validation", ref_template=_REF))
+    return [
+        {"name": name, "in": "query", "schema": field}
+        for name, field in schema["properties"].items()
+    ]
+
+
+def _path_parameter(name: str, max_length: int) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": id_schema(max_length),
+        "description": ID_RULE,
+    }
+
+
+def _response(schema: dict[str, Any] | None, links: tuple[Link, ...]) -> dict[str, Any]:
     if schema is None:
         return {"description": "Done; no body."}
-    response = {"description": "OK", "content": {_JSON: {"schema": {"$ref": _REF + schema}}}}
+    response: dict[str, Any] = {"description": "OK", "content": {_JSON: {"schema": schema}}}
     if links:
-        response["links"] = links
+        response["links"] = {
+            link.operation: {"operationId": link.operation, "parameters": dict(link.parameters)}
+            for link in links
+        }
     return response
 
 
-def _link(operation_id: str, **parameters: str) -> dict[str, Any]:
-    return {"operationId": operation_id, "parameters": parameters}
-
-
-#: What a client does next with a message it posted (schemathesis's stateful phase follows
-#: these): change it, react to it, read it back.
-_MESSAGE_LINKS = {
-    name: _link(name, documentId="$request.path.documentId", messageId="$response.body#/id")
-    for name in ("edit_message", "delete_message", "add_reaction", "remove_reaction")
-} | {"list_messages": _link("list_messages", documentId="$request.path.documentId")}
-#: A member just put can be removed.
-_MEMBER_LINKS = {
-    "remove_member": _link(
-        "remove_member", documentId="$request.path.documentId", userId="$response.body#/userId"
-    )
-}
-
-
-def _error_response(status: int) -> dict[str, Any]:
+def _error_response(status: int, schemas: dict[str, Any]) -> dict[str, Any]:
     response: dict[str, Any] = {
         "description": _ERROR_MEANINGS[status],
-        "content": {_JSON: {"schema": {"$ref": _REF + "Error"}}},
+        "content": {_JSON: {"schema": _answer_schema(outputs.Error, schemas)}},
     }
     if status in (429, 503):
         retry_after = {"schema": {"type": "string", "pattern": "^[0-9]+$"}, "required": True}
@@ -332,54 +205,6 @@ _ERROR_MEANINGS = {
 }
 
 
-def _history_parameters() -> list[dict[str, Any]]:
-    return [*_page_parameters(MAX_PAGE_SIZE), _query("after", _TOKEN)]
-
-
-def _members_parameters() -> list[dict[str, Any]]:
-    return _page_parameters(MAX_MEMBERS_PAGE_SIZE)
-
-
-def _page_parameters(max_size: int) -> list[dict[str, Any]]:
-    limit = {"type": "integer", "minimum": 1, "maximum": max_size}
-    return [_query("limit", limit), _query("continuationToken", _TOKEN)]
-
-
-def _query(name: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"name": name, "in": "query", "schema": schema}
-
-
-_TOKEN = {"type": "string", "minLength": 1, "maxLength": MAX_TOKEN_LENGTH}
-
-
-def _parameters() -> dict[str, Any]:
-    def path(name: str, max_length: int) -> dict[str, Any]:
-        schema = {"type": "string", "minLength": 1, "maxLength": max_length}
-        return {
-            "name": name,
-            "in": "path",
-            "required": True,
-            "schema": schema,
-            "description": _ID_RULE,
-        }
-
-    return {
-        "documentId": path("documentId", MAX_DOCUMENT_ID_LENGTH),
-        "userId": path("userId", MAX_USER_ID_LENGTH),
-        "messageId": path("messageId", MAX_MESSAGE_ID_LENGTH),
-        "emoji": path("emoji", MAX_EMOJI_CHARACTERS),
-    }
-
-
-#: The one rule for ids (chat.domain.messages.path_segment_problem), in words: JSON Schema cannot
-#: say "unchanged under NFC".
-_ID_RULE = (
-    "Not . or .., no leading or trailing whitespace, none of / \\ ? #, no control, "
-    "line-separator, surrogate or U+FFFD characters, no percent-escapes (%XX), and in Unicode "
-    "NFC; anything else is 400."
-)
-
-
 def _security_schemes() -> dict[str, Any]:
     def header(name: str, description: str) -> dict[str, str]:
         return {"type": "apiKey", "in": "header", "name": name, "description": description}
@@ -391,119 +216,4 @@ def _security_schemes() -> dict[str, Any]:
         ),
         "bearer": {"type": "http", "scheme": "bearer", "description": "DOCCHAT_AUTH=jwt."},
         "functionKey": header("x-functions-key", "The function key of backend routes."),
-    }
-
-
-def _schemas(settings: Settings) -> dict[str, Any]:
-    text = {"type": "string", "minLength": 1, "maxLength": settings.max_message_length}
-    message_id = {"type": "string", "minLength": 1, "maxLength": MAX_MESSAGE_ID_LENGTH}
-    name = {"type": "string", "minLength": 1, "maxLength": MAX_DISPLAY_NAME_LENGTH}
-    user_id = {"type": "string", "minLength": 1, "maxLength": MAX_USER_ID_LENGTH}
-    role = {"type": "string", "enum": ["reader", "writer"]}
-    return {
-        "JoinRequest": _object(
-            {"connectionId": {"type": "string", "pattern": "^[!-~]{1,256}$"}}, ["connectionId"]
-        ),
-        "SendMessageRequest": _object({"text": text, "id": message_id}, ["text"]),
-        "ServiceMessageRequest": _object(
-            {"text": text, "id": message_id, "senderId": user_id, "senderName": name},
-            ["text", "senderId"],
-        ),
-        "MemberRequest": _object({"role": role}, ["role"]),
-        "EditRequest": _object({"text": text}, ["text"]),
-        "DeletionRequest": _object({"messageId": message_id}, ["messageId"]),
-        "ReadRequest": _object(
-            {"seq": {"type": "integer", "minimum": 0, "maximum": 2**53}}, ["seq"]
-        ),
-        "ReadStatus": _object(
-            {"seq": {"type": "integer", "minimum": 0}, "unread": {"type": "integer", "minimum": 0}},
-            ["seq", "unread"],
-        ),
-        "Member": _object({"userId": user_id, "role": role}, ["userId", "role"]),
-        "MemberList": _object(
-            {
-                "members": {"type": "array", "items": {"$ref": _REF + "Member"}},
-                "continuationToken": {"type": ["string", "null"]},
-            },
-            ["members", "continuationToken"],
-        ),
-        "Message": _object(
-            {
-                "id": {"type": "string"},
-                "documentId": {"type": "string"},
-                "senderId": {"type": "string"},
-                "senderName": {"type": "string"},
-                "text": {"type": "string", "description": "absent once deleted"},
-                "createdAt": {"type": "string", "format": "date-time"},
-                "seq": {"type": "integer", "minimum": 1},
-                "position": {
-                    "type": "integer",
-                    "minimum": 1,
-                    "description": "the message's latest place in its document's change "
-                    "stream: every new message, edit, deletion and reaction takes the next one, "
-                    "so of two states of one message the larger position is the later",
-                },
-                "cursor": {
-                    "type": "string",
-                    "description": "opaque; `after` it lists every change after this state",
-                },
-                "editedAt": {"type": ["string", "null"], "format": "date-time"},
-                "deleted": {"type": "boolean"},
-                "reactions": {
-                    "type": "object",
-                    "description": "each emoji and the ids of the users who reacted with it",
-                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
-                },
-            },
-            [
-                "id",
-                "documentId",
-                "senderId",
-                "senderName",
-                "createdAt",
-                "seq",
-                "position",
-                "cursor",
-                "editedAt",
-                "deleted",
-                "reactions",
-            ],
-        ),
-        "Page": _object(
-            {
-                "items": {"type": "array", "items": {"$ref": _REF + "Message"}},
-                "continuationToken": {"type": ["string", "null"]},
-            },
-            ["items", "continuationToken"],
-        ),
-        "Presence": _object(
-            {"users": {"type": "array", "items": {"$ref": _REF + "User"}}}, ["users"]
-        ),
-        "User": _object({"id": {"type": "string"}, "name": {"type": "string"}}, ["id", "name"]),
-        "NegotiateResponse": _object(
-            {"url": {"type": "string"}, "accessToken": {"type": "string"}}, ["url", "accessToken"]
-        ),
-        "Error": _object({"error": _error_detail()}, ["error"]),
-    }
-
-
-def _error_detail() -> dict[str, Any]:
-    return _object(
-        {
-            "code": {"type": "string"},
-            "message": {"type": "string"},
-            "stored": {"type": ["boolean", "null"]},
-            "id": {"type": "string"},
-            "removed": {"type": "boolean"},
-        },
-        ["code", "message"],
-    )
-
-
-def _object(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "properties": properties,
-        "required": required,
-        "additionalProperties": False,
     }

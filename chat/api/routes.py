@@ -2,18 +2,20 @@
 
 :data:`ROUTES` is the whole API: each row names its function, route, methods, what it
 needs from the real-time backend (:class:`Seam`), who may call it (:class:`Audience`) and its
-endpoint, chosen from the :class:`Endpoints` the composition root builds once. The wiring
-(:mod:`functions.http_api`) registers one function per row; the OpenAPI description
-(:mod:`chat.api.openapi`) lists the same rows.
+endpoint, chosen from the :class:`Endpoints` the composition root builds once, and says what
+the OpenAPI description needs of its operation (summary, models, statuses, links). The
+wiring (:mod:`functions.http_api`) registers one function per row; the description
+(:mod:`chat.api.openapi`) is generated from the same rows and the models they name.
 
-Importing this module loads no endpoint: each group of endpoints is built, and its module
-imported, on its first call, so negotiate never loads pydantic or a store.
+Importing this module loads no endpoint and no model (rows name their models; the
+description resolves them): each group of endpoints is built, and its module imported, on its
+first call, so negotiate never loads pydantic or a store.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -32,7 +34,7 @@ if TYPE_CHECKING:
     from chat.api.negotiation import Negotiation
     from chat.api.openapi import Contract
 
-__all__ = ["DOCUMENT", "ROUTES", "Audience", "Endpoints", "Route", "Seam"]
+__all__ = ["DOCUMENT", "ROUTES", "Audience", "Endpoints", "Link", "Route", "Seam"]
 
 DOCUMENT = "documents/{documentId}"
 SERVICE_DOCUMENT = f"service/{DOCUMENT}"
@@ -50,11 +52,12 @@ class Seam(enum.Enum):
 
 
 class Audience(enum.Enum):
-    """Who calls a route: users (identified by ``DOCCHAT_AUTH``) or backends (the host checks
-    their function key)."""
+    """Who calls a route: users (identified by ``DOCCHAT_AUTH``), backends (the host checks
+    their function key), or anyone (nothing secret is served)."""
 
     USER = enum.auto()
     SERVICE = enum.auto()
+    ANYONE = enum.auto()
 
 
 class Endpoints:
@@ -143,78 +146,262 @@ Handler = Callable[..., "Response"]
 
 
 @dataclass(frozen=True)
+class Link:
+    """An operation a client may call next with what an answer gave it: each of its
+    parameters and the OpenAPI runtime expression that fills it (schemathesis's stateful
+    phase follows these)."""
+
+    operation: str
+    parameters: Mapping[str, str]
+
+
+@dataclass(frozen=True)
 class Route:
-    """One function: its name, route, methods, seam, audience and endpoint."""
+    """One function and its operation: the name, route, methods, seam, audience and
+    endpoint that serve it, and what the OpenAPI description says of it: its summary, the
+    models (by name) of its body (:mod:`chat.api.inputs`), its query string and its answer
+    (:mod:`chat.api.outputs`; None: no body), its success statuses, its error statuses, and
+    its links. Path parameters are the route's ``{names}``; a route with a body also refuses
+    one too large or not declared as JSON (413, 415)."""
 
     name: str
     route: str
     methods: tuple[str, ...]
     endpoint: Callable[[Endpoints], Handler]
+    summary: str
+    answer: str | None
+    errors: tuple[int, ...]
     seam: Seam = Seam.NONE
     audience: Audience = Audience.USER
+    body: str | None = None
+    query: str | None = None
+    statuses: tuple[int, ...] = (200,)
+    links: tuple[Link, ...] = ()
 
     def operations(self) -> dict[tuple[str, str], str]:
         """Each (OpenAPI path, lower-case method) this route serves, and its name."""
         return {(f"/{self.route}", method.lower()): self.name for method in self.methods}
 
 
+def _links(*operations: str, **parameters: str) -> tuple[Link, ...]:
+    return tuple(Link(operation, parameters) for operation in operations)
+
+
 _REALTIME, _SERVICE = Seam.REALTIME, Audience.SERVICE
+#: What every route refuses: a malformed request, an anonymous caller, an unroutable id, and
+#: an unavailable store or service; users' routes a document they may not see too.
+_REFUSED = (400, 401, 404, 503)
+_USERS_REFUSED = (*_REFUSED, 403)
+#: Posting and changing messages is rate limited.
+_CHANGE_REFUSED = (*_USERS_REFUSED, 429)
+#: What a client does with a message it posted: change it, react to it, read it back.
+_MESSAGE_LINKS = _links(
+    "edit_message",
+    "delete_message",
+    "add_reaction",
+    "remove_reaction",
+    documentId="$request.path.documentId",
+    messageId="$response.body#/id",
+) + _links("list_messages", documentId="$request.path.documentId")
 ROUTES = (
     Route(
         "negotiate",
         "negotiate",
         ("GET", "POST"),
         lambda api: api.negotiation.negotiate,
+        "Where and how the signed-in user's client connects to the real-time service.",
+        "NegotiateResponse",
+        (401, 503),
         Seam.NEGOTIATOR,
     ),
     Route(
-        "join_document", f"{DOCUMENT}/join", ("POST",), lambda api: api.membership.join, _REALTIME
+        "join_document",
+        f"{DOCUMENT}/join",
+        ("POST",),
+        lambda api: api.membership.join,
+        "Add a real-time connection to the document's group.",
+        None,
+        _USERS_REFUSED,
+        _REALTIME,
+        body="JoinRequest",
+        statuses=(204,),
     ),
     Route(
         "leave_document",
         f"{DOCUMENT}/leave",
         ("POST",),
         lambda api: api.membership.leave,
+        "Remove a real-time connection from the document's group.",
+        None,
+        _USERS_REFUSED,
+        _REALTIME,
+        body="JoinRequest",
+        statuses=(204,),
+    ),
+    Route(
+        "send_message",
+        f"{DOCUMENT}/messages",
+        ("POST",),
+        lambda api: api.messages.send,
+        "Store a message as the document's next and broadcast it (200: a retry).",
+        "Message",
+        (*_CHANGE_REFUSED, 409),
+        _REALTIME,
+        body="SendMessageRequest",
+        statuses=(201, 200),
+        links=_MESSAGE_LINKS,
+    ),
+    Route(
+        "list_messages",
+        f"{DOCUMENT}/messages",
+        ("GET",),
+        lambda api: api.messages.list,
+        "Newest first by seq, or with `after` exactly what followed a cursor.",
+        "Page",
+        _USERS_REFUSED,
+        query="HistoryQuery",
+    ),
+    Route(
+        "presence",
+        f"{DOCUMENT}/presence",
+        ("GET",),
+        lambda api: api.membership.presence,
+        "The users with a live connection that has joined the document.",
+        "Presence",
+        _USERS_REFUSED,
         _REALTIME,
     ),
     Route(
-        "send_message", f"{DOCUMENT}/messages", ("POST",), lambda api: api.messages.send, _REALTIME
+        "edit_message",
+        MESSAGE,
+        ("PATCH",),
+        lambda api: api.changes.edit,
+        "Change your own message's text; it is marked edited.",
+        "Message",
+        (*_CHANGE_REFUSED, 409),
+        _REALTIME,
+        body="EditRequest",
     ),
-    Route("list_messages", f"{DOCUMENT}/messages", ("GET",), lambda api: api.messages.list),
     Route(
-        "presence", f"{DOCUMENT}/presence", ("GET",), lambda api: api.membership.presence, _REALTIME
+        "delete_message",
+        MESSAGE,
+        ("DELETE",),
+        lambda api: api.changes.delete,
+        "Delete your own message: history keeps a tombstone without its text.",
+        "Message",
+        _CHANGE_REFUSED,
+        _REALTIME,
     ),
-    Route("edit_message", MESSAGE, ("PATCH",), lambda api: api.changes.edit, _REALTIME),
-    Route("delete_message", MESSAGE, ("DELETE",), lambda api: api.changes.delete, _REALTIME),
     Route(
         "delete_named_message",
         f"{DOCUMENT}/deletions",
         ("POST",),
         lambda api: api.changes.delete_named,
+        "Delete your own message named in the body: any id it was stored under, "
+        "`.` and `..` too, which no path can carry.",
+        "Message",
+        _CHANGE_REFUSED,
+        _REALTIME,
+        body="DeletionRequest",
+    ),
+    Route(
+        "add_reaction",
+        REACTION,
+        ("PUT",),
+        lambda api: api.changes.react,
+        "React to a message with one emoji.",
+        "Message",
+        (*_CHANGE_REFUSED, 409),
         _REALTIME,
     ),
-    Route("add_reaction", REACTION, ("PUT",), lambda api: api.changes.react, _REALTIME),
-    Route("remove_reaction", REACTION, ("DELETE",), lambda api: api.changes.unreact, _REALTIME),
-    Route("mark_read", f"{DOCUMENT}/read", ("PUT",), lambda api: api.reading.mark_read),
-    Route("read_status", f"{DOCUMENT}/read", ("GET",), lambda api: api.reading.status),
+    Route(
+        "remove_reaction",
+        REACTION,
+        ("DELETE",),
+        lambda api: api.changes.unreact,
+        "Take your reaction back.",
+        "Message",
+        (*_CHANGE_REFUSED, 409),
+        _REALTIME,
+    ),
+    Route(
+        "mark_read",
+        f"{DOCUMENT}/read",
+        ("PUT",),
+        lambda api: api.reading.mark_read,
+        "Record how far you have read (it never moves backwards).",
+        "ReadStatus",
+        _USERS_REFUSED,
+        body="ReadRequest",
+    ),
+    Route(
+        "read_status",
+        f"{DOCUMENT}/read",
+        ("GET",),
+        lambda api: api.reading.status,
+        "How far you have read, and how many messages after it are unread.",
+        "ReadStatus",
+        _USERS_REFUSED,
+    ),
     Route(
         "send_service_message",
         f"{SERVICE_DOCUMENT}/messages",
         ("POST",),
         lambda api: api.messages.send_for_service,
+        "A backend posts a message for a named sender.",
+        "Message",
+        (*_REFUSED, 409),
         _REALTIME,
         _SERVICE,
+        body="ServiceMessageRequest",
+        statuses=(201, 200),
     ),
-    Route("put_member", MEMBER, ("PUT",), lambda api: api.members.put, audience=_SERVICE),
     Route(
-        "remove_member", MEMBER, ("DELETE",), lambda api: api.members.remove, _REALTIME, _SERVICE
+        "put_member",
+        MEMBER,
+        ("PUT",),
+        lambda api: api.members.put,
+        "Make the user a reader or writer of the document (200: they were a member).",
+        "Member",
+        (*_REFUSED, 409),
+        audience=_SERVICE,
+        body="MemberRequest",
+        statuses=(201, 200),
+        links=_links(
+            "remove_member", documentId="$request.path.documentId", userId="$response.body#/userId"
+        ),
+    ),
+    Route(
+        "remove_member",
+        MEMBER,
+        ("DELETE",),
+        lambda api: api.members.remove,
+        "End the membership; the user's connections stop hearing the document.",
+        None,
+        (*_REFUSED, 409),
+        _REALTIME,
+        _SERVICE,
+        statuses=(204,),
     ),
     Route(
         "list_members",
         f"{SERVICE_DOCUMENT}/members",
         ("GET",),
         lambda api: api.members.list,
+        "The document's members and roles (DOCCHAT_ACCESS=members), a page at a time.",
+        "MemberList",
+        (*_REFUSED, 409),
         audience=_SERVICE,
+        query="MembersQuery",
     ),
-    Route("openapi", "openapi.json", ("GET",), lambda api: api.contract.document),
+    Route(
+        "openapi",
+        "openapi.json",
+        ("GET",),
+        lambda api: api.contract.document,
+        "This description.",
+        "Description",
+        (),
+        audience=Audience.ANYONE,
+    ),
 )

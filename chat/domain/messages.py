@@ -415,13 +415,6 @@ class Page:
     items: list[Message]
     continuation_token: str | None
 
-    def to_json(self) -> dict[str, Any]:
-        """``{"items": [...], "continuationToken": ...}``."""
-        return {
-            "items": [message.to_json() for message in self.items],
-            "continuationToken": self.continuation_token,
-        }
-
 
 def _has_unprintable(value: str) -> bool:
     return any(unicodedata.category(character) in _UNPRINTABLE_CATEGORIES for character in value)

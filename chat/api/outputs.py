@@ -1,0 +1,169 @@
+"""What docchat answers: the response bodies, as pydantic models.
+
+They are the contract's half that :mod:`chat.api.inputs` is not: the OpenAPI description
+states their JSON Schemas (:mod:`chat.api.openapi`), and the endpoints make their bodies
+through them (:meth:`Answer.body`). A message's and a user's form are made once, below the
+API (:meth:`chat.domain.messages.Message.to_json`, :func:`chat.app.presence.user_json`),
+because broadcasts send them too; their models here check that form on every answer. Two
+bodies are made where pydantic must not load, and their models only describe them, held to
+them by unit tests: an error's (:func:`chat.api.failures.answer`, on every route, negotiate
+too) and negotiate's (each real-time adapter's ``connection_for``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, RootModel
+from pydantic.alias_generators import to_camel
+
+from chat.api.inputs import RoleName
+from chat.app.presence import user_json
+from chat.domain import messages
+from chat.domain.users import User as Person
+
+__all__ = [
+    "Answer",
+    "Description",
+    "Error",
+    "ErrorDetail",
+    "Member",
+    "MemberList",
+    "Message",
+    "NegotiateResponse",
+    "Page",
+    "Presence",
+    "ReadStatus",
+    "User",
+]
+
+_TIMESTAMP: dict[str, JsonValue] = {"format": "date-time"}
+
+
+class Answer(BaseModel):
+    """A JSON object docchat answers with: camelCase keys, nothing but its fields, and a key
+    left out only where its model says it may be absent (a field never given)."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        extra="forbid",
+        strict=True,
+        frozen=True,
+    )
+
+    def body(self) -> dict[str, Any]:
+        """The answer's JSON body."""
+        return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+
+class Message(Answer):
+    """A message as the API and the broadcasts show it."""
+
+    id: str
+    document_id: str
+    sender_id: str
+    sender_name: str
+    text: str | None = Field(default=None, description="absent once deleted")
+    created_at: str = Field(json_schema_extra=_TIMESTAMP)
+    seq: int = Field(ge=1)
+    position: int = Field(
+        ge=1,
+        description="the message's latest place in its document's change stream: every new "
+        "message, edit, deletion and reaction takes the next one, so of two states of one "
+        "message the larger position is the later",
+    )
+    edited_at: str | None = Field(json_schema_extra=_TIMESTAMP)
+    deleted: bool
+    reactions: dict[str, list[str]] = Field(
+        description="each emoji and the ids of the users who reacted with it"
+    )
+    cursor: str = Field(description="opaque; `after` it lists every change after this state")
+
+    @classmethod
+    def of(cls, message: messages.Message) -> Message:
+        """The answer for ``message``, in the form its broadcasts have too."""
+        return cls.model_validate(message.to_json())
+
+
+class Page(Answer):
+    """Some messages, and the token of the next page (None after the last)."""
+
+    items: list[Message]
+    continuation_token: str | None
+
+    @classmethod
+    def of(cls, page: messages.Page) -> Page:
+        items = [Message.of(message) for message in page.items]
+        return cls(items=items, continuation_token=page.continuation_token)
+
+
+class User(Answer):
+    """A user as presence and the events show one."""
+
+    id: str
+    name: str
+
+    @classmethod
+    def of(cls, user: Person) -> User:
+        return cls.model_validate(user_json(user))
+
+
+class Presence(Answer):
+    """The users with a live connection that has joined the document."""
+
+    users: list[User]
+
+
+class ReadStatus(Answer):
+    """How far the user has read, and how many messages after it are unread."""
+
+    seq: int = Field(ge=0)
+    unread: int = Field(ge=0)
+
+
+class Member(Answer):
+    """A member of a document and their role."""
+
+    user_id: str
+    role: RoleName
+
+
+class MemberList(Answer):
+    """A page of a document's members, and the token of the next (None after the last)."""
+
+    members: list[Member]
+    continuation_token: str | None
+
+
+class NegotiateResponse(Answer):
+    """Where and how a client connects: SignalR gives a URL and an access token, Web PubSub a
+    URL that carries its token."""
+
+    url: str
+    access_token: str | None = Field(default=None, description="SignalR's only")
+
+
+class ErrorDetail(Answer):
+    """A failure's stable code and message, and what it left behind."""
+
+    code: str
+    message: str
+    stored: bool | None = Field(
+        default=None, description="whether the message is stored (null: not known)"
+    )
+    id: str | None = Field(default=None, description="the message's id, with `stored`")
+    removed: bool | None = Field(
+        default=None, description="the membership is gone, its revocation unfinished"
+    )
+
+
+class Error(Answer):
+    """Every 4xx and 503 answer."""
+
+    error: ErrorDetail
+
+
+class Description(RootModel[dict[str, Any]]):
+    """The OpenAPI description itself."""
