@@ -30,8 +30,8 @@ from collections.abc import Mapping
 
 from chat.settings import AuthMode, setting_choice
 from realtime.backend import Backend
-from realtime.settings import RealtimeSettings, SignalRMode, load_realtime_settings
-from realtime.webpubsub_settings import WebPubSubMode, load_webpubsub_settings
+from realtime.settings import Delivery, RealtimeSettings, load_realtime_settings
+from realtime.webpubsub_settings import load_webpubsub_settings
 
 __all__ = ["RealtimeBackend", "load_backend"]
 
@@ -50,7 +50,7 @@ def load_backend(environ: Mapping[str, str], auth: AuthMode) -> Backend:
     )
     if kind is RealtimeBackend.WEBPUBSUB:
         settings = load_webpubsub_settings(environ, auth)
-        if settings.mode is WebPubSubMode.BINDINGS:
+        if settings.mode is Delivery.BINDINGS:
             from realtime.webpubsub_bindings import WebPubSubBindings
 
             return WebPubSubBindings(settings)
@@ -61,7 +61,7 @@ def load_backend(environ: Mapping[str, str], auth: AuthMode) -> Backend:
 
 
 def _signalr(settings: RealtimeSettings) -> Backend:
-    if settings.signalr_mode is SignalRMode.BINDINGS:
+    if settings.mode is Delivery.BINDINGS:
         from realtime.signalr_bindings import SignalRBindings
 
         return SignalRBindings()

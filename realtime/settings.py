@@ -21,8 +21,9 @@ from shared.connection_string import (
 __all__ = [
     "HUB",
     "SIGNALR_CONNECTION_SETTING",
+    "Delivery",
     "RealtimeSettings",
-    "SignalRMode",
+    "delivery_setting",
     "load_realtime_settings",
     "service_connection",
 ]
@@ -33,8 +34,9 @@ HUB = "documents"
 SIGNALR_CONNECTION_SETTING = "AzureSignalRConnectionString"
 
 
-class SignalRMode(enum.StrEnum):
-    """How docchat talks to SignalR (``DOCCHAT_SIGNALR_MODE``)."""
+class Delivery(enum.StrEnum):
+    """How docchat talks to a real-time service (``DOCCHAT_SIGNALR_MODE``,
+    ``DOCCHAT_WEBPUBSUB_MODE``): its REST API, or the Functions extension's bindings."""
 
     REST = "rest"
     BINDINGS = "bindings"
@@ -42,25 +44,32 @@ class SignalRMode(enum.StrEnum):
 
 @dataclass(frozen=True)
 class RealtimeSettings:
-    """The backend and how to reach it; ``connection`` only in REST mode (with an AccessKey,
-    or Microsoft Entra ID)."""
+    """SignalR's mode and how to reach it; ``connection`` only in REST mode (with an
+    AccessKey, or Microsoft Entra ID)."""
 
-    signalr_mode: SignalRMode
+    mode: Delivery
     connection: ConnectionString | None = field(default=None, repr=False)
 
 
 def load_realtime_settings(environ: Mapping[str, str], auth: AuthMode) -> RealtimeSettings:
     """Read and check the backend settings; ``auth`` is chat's, which some modes need."""
-    mode = setting_choice(environ, "DOCCHAT_SIGNALR_MODE", SignalRMode, default=SignalRMode.REST)
-    if mode is SignalRMode.BINDINGS:
-        if auth is AuthMode.JWT:
-            raise SettingsError(
-                "DOCCHAT_SIGNALR_MODE=bindings takes the SignalR user id from a request header "
-                "that the Functions host reads before docchat runs, so it needs DOCCHAT_AUTH="
-                "appservice or dev; with DOCCHAT_AUTH=jwt use DOCCHAT_SIGNALR_MODE=rest"
-            )
+    mode = delivery_setting(environ, "DOCCHAT_SIGNALR_MODE", auth)
+    if mode is Delivery.BINDINGS:
         return RealtimeSettings(mode)
     return RealtimeSettings(mode, service_connection(environ, SIGNALR_CONNECTION_SETTING))
+
+
+def delivery_setting(environ: Mapping[str, str], name: str, auth: AuthMode) -> Delivery:
+    """The mode in setting ``name`` (REST when unset). Bindings need a user id the host can
+    read from a request header, which ``auth`` (chat's) must then provide."""
+    mode = setting_choice(environ, name, Delivery, default=Delivery.REST)
+    if mode is Delivery.BINDINGS and auth is AuthMode.JWT:
+        raise SettingsError(
+            f"{name}=bindings takes the user id from a request header that the Functions host "
+            "reads before docchat runs, so it needs DOCCHAT_AUTH=appservice or dev; with "
+            f"DOCCHAT_AUTH=jwt use {name}=rest"
+        )
+    return mode
 
 
 def service_connection(environ: Mapping[str, str], name: str) -> ConnectionString:

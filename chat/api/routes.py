@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from chat.app.runtime import Runtime
-from shared.once import Once
+from shared.once import built_once
 
 if TYPE_CHECKING:
     from chat.api.endpoints import (
@@ -65,77 +65,49 @@ class Endpoints:
 
     def __init__(self, runtime: Runtime) -> None:
         self._runtime = runtime
-        self._negotiation = Once(self._build_negotiation)
-        self._membership = Once(self._build_membership)
-        self._messages = Once(self._build_messages)
-        self._changes = Once(self._build_changes)
-        self._reading = Once(self._build_reading)
-        self._members = Once(self._build_members)
-        self._contract = Once(self._build_contract)
 
-    @property
+    @built_once
     def negotiation(self) -> Negotiation:
-        return self._negotiation.get()
-
-    @property
-    def membership(self) -> DocumentMembership:
-        return self._membership.get()
-
-    @property
-    def messages(self) -> Messages:
-        return self._messages.get()
-
-    @property
-    def changes(self) -> MessageChanges:
-        return self._changes.get()
-
-    @property
-    def reading(self) -> Reading:
-        return self._reading.get()
-
-    @property
-    def members(self) -> Members:
-        return self._members.get()
-
-    @property
-    def contract(self) -> Contract:
-        return self._contract.get()
-
-    def _build_negotiation(self) -> Negotiation:
         from chat.api.negotiation import Negotiation
 
         return Negotiation(self._runtime.authenticate, self._runtime.settings.auth)
 
-    def _build_membership(self) -> DocumentMembership:
+    @built_once
+    def membership(self) -> DocumentMembership:
         from chat.api.endpoints import DocumentMembership
 
         return DocumentMembership(self._runtime.authenticate, self._runtime.membership)
 
-    def _build_messages(self) -> Messages:
+    @built_once
+    def messages(self) -> Messages:
         from chat.api.endpoints import Messages
 
         runtime = self._runtime
         limit = runtime.settings.max_message_length
         return Messages(runtime.authenticate, runtime.posting, runtime.history, limit)
 
-    def _build_changes(self) -> MessageChanges:
+    @built_once
+    def changes(self) -> MessageChanges:
         from chat.api.endpoints import MessageChanges
 
         runtime = self._runtime
         limit = runtime.settings.max_message_length
         return MessageChanges(runtime.authenticate, runtime.editing, limit)
 
-    def _build_reading(self) -> Reading:
+    @built_once
+    def reading(self) -> Reading:
         from chat.api.endpoints import Reading
 
         return Reading(self._runtime.authenticate, self._runtime.reading)
 
-    def _build_members(self) -> Members:
+    @built_once
+    def members(self) -> Members:
         from chat.api.endpoints import Members
 
         return Members(self._runtime.member_admin)
 
-    def _build_contract(self) -> Contract:
+    @built_once
+    def contract(self) -> Contract:
         from chat.api.openapi import Contract
 
         return Contract(self._runtime.settings)

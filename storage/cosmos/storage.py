@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from shared.once import Once
+from shared.once import built_once
 from storage.cosmos.settings import CosmosSettings
 
 if TYPE_CHECKING:
@@ -26,50 +26,35 @@ class CosmosStorage:
 
     def __init__(self, settings: CosmosSettings) -> None:
         self.settings = settings
-        self._container = Once(self._open_container)
-        self._messages = Once(self._build_messages)
-        self._memberships = Once(self._build_memberships)
-        self._connections = Once(self._build_connections)
-        self._read_markers = Once(self._build_read_markers)
 
-    @property
-    def messages(self) -> MessageStore:
-        return self._messages.get()
-
-    @property
-    def memberships(self) -> Memberships:
-        return self._memberships.get()
-
-    @property
-    def connections(self) -> Connections:
-        return self._connections.get()
-
-    @property
-    def read_markers(self) -> ReadMarkers:
-        return self._read_markers.get()
-
-    def _open_container(self) -> CosmosContainer:
+    @built_once
+    def container(self) -> CosmosContainer:
+        """The one container every store keeps its items in."""
         from storage.cosmos.container import open_container
 
         return open_container(self.settings)
 
-    def _build_messages(self) -> MessageStore:
+    @built_once
+    def messages(self) -> MessageStore:
         from storage.cosmos.store import CosmosMessageStore
 
         ttl = self.settings.message_ttl_seconds
-        return CosmosMessageStore(self._container.get(), message_ttl_seconds=ttl)
+        return CosmosMessageStore(self.container, message_ttl_seconds=ttl)
 
-    def _build_memberships(self) -> Memberships:
+    @built_once
+    def memberships(self) -> Memberships:
         from storage.cosmos.members import CosmosMemberships
 
-        return CosmosMemberships(self._container.get())
+        return CosmosMemberships(self.container)
 
-    def _build_connections(self) -> Connections:
+    @built_once
+    def connections(self) -> Connections:
         from storage.cosmos.presence import CosmosConnections
 
-        return CosmosConnections(self._container.get())
+        return CosmosConnections(self.container)
 
-    def _build_read_markers(self) -> ReadMarkers:
+    @built_once
+    def read_markers(self) -> ReadMarkers:
         from storage.cosmos.reading import CosmosReadMarkers
 
-        return CosmosReadMarkers(self._container.get())
+        return CosmosReadMarkers(self.container)

@@ -15,7 +15,7 @@ import pytest
 from chat import settings as chat_settings
 from chat.settings import SettingsError
 from functions import create_app
-from realtime.settings import HUB, SIGNALR_CONNECTION_SETTING, SignalRMode
+from realtime.settings import HUB, SIGNALR_CONNECTION_SETTING, Delivery
 from realtime.webpubsub_settings import WEBPUBSUB_CONNECTION_SETTING
 from storage.cosmos.settings import CosmosSettings
 from tests.infra.bicep import INFRA, Opaque, Template
@@ -192,9 +192,9 @@ def test_what_deploys_by_default_is_the_mode_make_dev_runs_and_the_tests_test() 
     default, which local.settings.json.example and the integration tests run: rest."""
     parameters = json.loads((INFRA / "main.parameters.json").read_text())["parameters"]
     example = json.loads((INFRA.parent / "local.settings.json.example").read_text())["Values"]
-    assert MAIN.default("realtimeMode") == SignalRMode.REST
+    assert MAIN.default("realtimeMode") == Delivery.REST
     assert parameters["realtimeMode"]["value"] == "${DOCCHAT_REALTIME_MODE=rest}"
-    assert example["DOCCHAT_SIGNALR_MODE"] == SignalRMode.REST
+    assert example["DOCCHAT_SIGNALR_MODE"] == Delivery.REST
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -10,13 +10,13 @@ import pytest
 from chat.settings import AuthMode, SettingsError
 from devstack.emulator_core.upstream_rules import parse_upstream_rule
 from realtime import load_backend
-from realtime.settings import SignalRMode, load_realtime_settings
+from realtime.settings import Delivery, load_realtime_settings
 from realtime.signalr_bindings import SignalRBindings
 from realtime.signalr_rest import SignalRRest
 from realtime.upstream_auth import load_upstream_check
 from realtime.webpubsub_bindings import WebPubSubBindings
 from realtime.webpubsub_rest import WebPubSubRest
-from realtime.webpubsub_settings import WebPubSubMode, load_webpubsub_settings
+from realtime.webpubsub_settings import load_webpubsub_settings
 from shared.connection_string import ConnectionString
 
 ACCESS_KEY = "realtime-settings-test-key-0123456789abcdef"
@@ -26,7 +26,7 @@ VALID = {"AzureSignalRConnectionString": f"Endpoint=http://127.0.0.1:8888;Access
 def test_rest_mode_is_the_default_and_reads_the_connection_string() -> None:
     settings = load_realtime_settings(VALID, AuthMode.DEV)
 
-    assert settings.signalr_mode is SignalRMode.REST
+    assert settings.mode is Delivery.REST
     assert settings.connection is not None
     assert ACCESS_KEY not in repr(settings)
     assert isinstance(load_backend(VALID, AuthMode.DEV), SignalRRest)
@@ -37,7 +37,7 @@ def test_bindings_mode_needs_no_connection_string() -> None:
 
     settings = load_realtime_settings(environ, AuthMode.APPSERVICE)
 
-    assert (settings.signalr_mode, settings.connection) == (SignalRMode.BINDINGS, None)
+    assert (settings.mode, settings.connection) == (Delivery.BINDINGS, None)
     assert isinstance(load_backend(environ, AuthMode.APPSERVICE), SignalRBindings)
 
 
@@ -160,7 +160,7 @@ WEB_PUBSUB = {
 def test_web_pubsub_is_chosen_by_setting_with_rest_mode_and_hub_documents_by_default() -> None:
     settings = load_webpubsub_settings(WEB_PUBSUB, AuthMode.DEV)
 
-    assert (settings.mode, settings.hub) == (WebPubSubMode.REST, "documents")
+    assert (settings.mode, settings.hub) == (Delivery.REST, "documents")
     assert settings.connection is not None
     assert settings.connection.access_key == ACCESS_KEY
     assert ACCESS_KEY not in repr(settings)
