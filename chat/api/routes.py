@@ -175,6 +175,25 @@ _MESSAGE_LINKS = _links(
     documentId="$request.path.documentId",
     messageId="$response.body#/id",
 ) + _links("list_messages", documentId="$request.path.documentId")
+
+
+def _connection_route(step: str, endpoint: Callable[[Endpoints], Handler], summary: str) -> Route:
+    """``join_document`` or ``leave_document``: a connection joins or leaves the document's
+    group; they differ in nothing else."""
+    return Route(
+        f"{step}_document",
+        f"{DOCUMENT}/{step}",
+        ("POST",),
+        endpoint,
+        summary,
+        None,
+        _USERS_REFUSED,
+        Seam.REALTIME,
+        body="JoinRequest",
+        statuses=(204,),
+    )
+
+
 ROUTES = (
     Route(
         "negotiate",
@@ -186,29 +205,15 @@ ROUTES = (
         (401, 503),
         Seam.NEGOTIATOR,
     ),
-    Route(
-        "join_document",
-        f"{DOCUMENT}/join",
-        ("POST",),
+    _connection_route(
+        "join",
         lambda api: api.membership.join,
         "Add a real-time connection to the document's group.",
-        None,
-        _USERS_REFUSED,
-        _REALTIME,
-        body="JoinRequest",
-        statuses=(204,),
     ),
-    Route(
-        "leave_document",
-        f"{DOCUMENT}/leave",
-        ("POST",),
+    _connection_route(
+        "leave",
         lambda api: api.membership.leave,
         "Remove a real-time connection from the document's group.",
-        None,
-        _USERS_REFUSED,
-        _REALTIME,
-        body="JoinRequest",
-        statuses=(204,),
     ),
     Route(
         "send_message",

@@ -3,6 +3,8 @@ need (Protocols an adapter implements).
 
 - :mod:`chat.app.service`: join, leave, presence, post, history, and member admin.
 - :mod:`chat.app.editing`: edit, delete and react to messages.
+- :mod:`chat.app.writing`: what posting and editing share: the policy, the rate, the store,
+  the clock, and telling the document.
 - :mod:`chat.app.reading`: read markers and unread counts (port: ``ReadMarkers``).
 - :mod:`chat.app.presence`: connection owners and presence (port: ``Connections``), and the
   coalesced presence announcements.

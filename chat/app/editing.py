@@ -10,15 +10,11 @@ message is not sent whole again for every reaction. Changes count against the po
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 
-from chat.app.access import Action, DocumentAccess
-from chat.app.realtime import Realtime, group_of
-from chat.app.store import MessageStore
+from chat.app.writing import MessageWriting
 from chat.domain.changes import deleted, edited, with_reaction, without_reaction
-from chat.domain.errors import Forbidden, MessageNotFound, NotDelivered, RealtimeUnavailable
-from chat.domain.messages import Message, format_timestamp
-from chat.domain.ratelimit import PostingRate
+from chat.domain.errors import MessageNotFound
+from chat.domain.messages import Message
 from chat.domain.users import User
 
 __all__ = ["MESSAGE_DELETED", "MESSAGE_UPDATED", "REACTIONS_CHANGED", "EditingService"]
@@ -31,24 +27,12 @@ REACTIONS_CHANGED = "reactionsChanged"
 class EditingService:
     """Edit, delete, react and unreact, as the access policy and the posting rate allow."""
 
-    def __init__(
-        self,
-        *,
-        access: DocumentAccess,
-        store: MessageStore,
-        realtime: Realtime,
-        rate: PostingRate | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self._access = access
-        self._store = store
-        self._realtime = realtime
-        self._rate = rate
-        self._clock = clock
+    def __init__(self, writing: MessageWriting) -> None:
+        self._writing = writing
 
     def edit(self, user: User, document_id: str, message_id: str, text: str) -> Message:
         """The message with ``text``, marked edited."""
-        at = format_timestamp(self._clock())
+        at = self._writing.now()
         return self._change(user, document_id, message_id, lambda m: edited(m, user, text, at))
 
     def delete(self, user: User, document_id: str, message_id: str) -> Message:
@@ -76,10 +60,7 @@ class EditingService:
         *,
         reaction: bool = False,
     ) -> Message:
-        if not self._access.allows(user, Action.POST, document_id):
-            raise Forbidden("you may not change messages in this document")
-        if self._rate is not None:
-            self._rate.take(user.id)
+        self._writing.allow(user, document_id, "you may not change messages in this document")
         did_change = False
 
         def tracked(message: Message) -> Message:
@@ -90,7 +71,7 @@ class EditingService:
             did_change = result != message
             return result
 
-        stored = self._store.change(document_id, message_id, tracked)
+        stored = self._writing.store.change(document_id, message_id, tracked)
         if stored is None:
             raise MessageNotFound("this document has no message with that id")
         if did_change:
@@ -103,7 +84,4 @@ class EditingService:
         else:
             event = MESSAGE_DELETED if message.deleted else MESSAGE_UPDATED
             payload = message.to_json()
-        try:
-            self._realtime.send_to_group(group_of(message.document_id), event, payload)
-        except RealtimeUnavailable as error:
-            raise NotDelivered(message.id, retry_after=error.retry_after) from error
+        self._writing.tell(message, event, payload)

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from chat.app.realtime import Realtime
     from chat.app.service import HistoryService, MemberAdmin, MembershipService, PostingService
     from chat.app.store import MessageStore, Storage
+    from chat.app.writing import MessageWriting
     from chat.domain.users import User
 
 __all__ = ["Runtime"]
@@ -93,9 +94,7 @@ class Runtime:
         """Edit, delete and react to messages, telling the document through ``realtime``."""
         from chat.app.editing import EditingService
 
-        return EditingService(
-            access=self.access, store=self.store, realtime=realtime, rate=self._rate
-        )
+        return EditingService(self._writing(realtime))
 
     def reading(self) -> ReadingService:
         """Read markers and unread counts."""
@@ -113,9 +112,7 @@ class Runtime:
         """Post messages, delivering them through ``realtime``."""
         from chat.app.service import PostingService
 
-        return PostingService(
-            access=self.access, store=self.store, realtime=realtime, rate=self._rate
-        )
+        return PostingService(self._writing(realtime))
 
     def member_admin(self) -> MemberAdmin:
         """Manage document members."""
@@ -130,6 +127,11 @@ class Runtime:
         from chat.app.service import HistoryService
 
         return HistoryService(self.access, self.store)
+
+    def _writing(self, realtime: Realtime) -> MessageWriting:
+        from chat.app.writing import MessageWriting
+
+        return MessageWriting(self.access, self.store, realtime, self._rate)
 
     def _build_authenticator(self) -> Authenticator:
         if self.settings.auth is AuthMode.JWT:

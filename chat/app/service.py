@@ -12,12 +12,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from chat.app.access import Action, DocumentAccess, MemberPage, Memberships, MembersOnly, Role
 from chat.app.presence import Announcer, Connections, Present, users_of
 from chat.app.realtime import Realtime, group_of
 from chat.app.store import MessageStore
+from chat.app.writing import MessageWriting
 from chat.domain.errors import (
     ConnectionNotFound,
     ConnectionNotYetKnown,
@@ -27,15 +27,13 @@ from chat.domain.errors import (
     MaybeStoredBefore,
     MembersNotEnabled,
     MessageIdConflict,
-    NotDelivered,
     NotStored,
     RealtimeUnavailable,
     RevocationIncomplete,
     StoreOutcomeUnknown,
     StoreUnavailable,
 )
-from chat.domain.messages import Cursor, Message, OlderThan, Page, format_timestamp
-from chat.domain.ratelimit import PostingRate
+from chat.domain.messages import Cursor, Message, OlderThan, Page
 from chat.domain.users import User
 
 __all__ = [
@@ -166,28 +164,16 @@ class PostingService:
     """New messages: each is stored first, then delivered to the document's group."""
 
     def __init__(
-        self,
-        *,
-        access: DocumentAccess,
-        store: MessageStore,
-        realtime: Realtime,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
-        rate: PostingRate | None = None,
+        self, writing: MessageWriting, new_id: Callable[[], str] = lambda: str(uuid.uuid4())
     ) -> None:
-        self._access = access
-        self._store = store
-        self._realtime = realtime
-        self._rate = rate
-        self._clock = clock
+        self._writing = writing
+        self._store = writing.store
         self._new_id = new_id
 
     def post(self, user: User, document_id: str, draft: Draft) -> Posted:
         """Store the user's message and deliver it to the document, if the user may post and
         has not posted too fast."""
-        _require(self._access, user, Action.POST, document_id)
-        if self._rate is not None:
-            self._rate.take(user.id)
+        self._writing.allow(user, document_id, f"you may not {Action.POST} in this document")
         return self.post_for_service(user, document_id, draft)
 
     def post_for_service(self, sender: User, document_id: str, draft: Draft) -> Posted:
@@ -206,15 +192,10 @@ class PostingService:
             sender_id=sender.id,
             sender_name=sender.name,
             text=draft.text,
-            created_at=format_timestamp(self._clock()),
+            created_at=self._writing.now(),
         )
         stored = self._store_once(message, id_is_new=draft.id is None)
-        try:
-            self._realtime.send_to_group(
-                group_of(document_id), NEW_MESSAGE, stored.message.to_json()
-            )
-        except RealtimeUnavailable as error:
-            raise NotDelivered(message.id, retry_after=error.retry_after) from error
+        self._writing.tell(stored.message, NEW_MESSAGE, stored.message.to_json())
         return stored
 
     def _store_once(self, message: Message, *, id_is_new: bool) -> Posted:

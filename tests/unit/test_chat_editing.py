@@ -12,6 +12,7 @@ from chat.app.access import AllowAll
 from chat.app.editing import EditingService
 from chat.app.reading import ReadingService
 from chat.app.service import Draft, PostingService
+from chat.app.writing import MessageWriting
 from chat.domain.changes import MAX_REACTING_USERS, MAX_REACTIONS, MAX_REACTIONS_BYTES
 from chat.domain.errors import Forbidden, MessageDeleted, MessageNotFound, TooManyReactions
 from chat.domain.messages import Message
@@ -44,15 +45,9 @@ class DictMarkers:
 
 def setup() -> tuple[InMemoryMessageStore, RecordingRealtime, EditingService, PostingService]:
     store, realtime = InMemoryMessageStore(), RecordingRealtime()
-    editing = EditingService(
-        access=AllowAll(), store=store, realtime=realtime, clock=lambda: EDITED_AT
-    )
+    editing = EditingService(MessageWriting(AllowAll(), store, realtime, clock=lambda: EDITED_AT))
     posting = PostingService(
-        access=AllowAll(),
-        store=store,
-        realtime=realtime,
-        clock=ticking_clock(),
-        new_id=numbered_ids(),
+        MessageWriting(AllowAll(), store, realtime, clock=ticking_clock()), numbered_ids()
     )
     return store, realtime, editing, posting
 
@@ -161,8 +156,8 @@ def test_reactions_are_bounded_in_bytes_not_only_in_count() -> None:
 
 def test_changing_a_message_that_is_not_there_is_404_and_the_policy_applies() -> None:
     store, realtime, _, _ = setup()
-    denied = EditingService(access=DenyAll(), store=store, realtime=realtime)
-    editing = EditingService(access=AllowAll(), store=store, realtime=realtime)
+    denied = EditingService(MessageWriting(DenyAll(), store, realtime))
+    editing = EditingService(MessageWriting(AllowAll(), store, realtime))
 
     with pytest.raises(MessageNotFound):
         editing.edit(ALICE, "doc-1", "nope", "x")

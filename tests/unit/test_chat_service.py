@@ -11,6 +11,7 @@ from chat.api.failures import answer
 from chat.app.access import AllowAll, DocumentAccess
 from chat.app.presence import Announcer
 from chat.app.service import Draft, HistoryService, MembershipService, PostingService
+from chat.app.writing import MessageWriting
 from chat.domain.errors import (
     ConnectionNotFound,
     Forbidden,
@@ -50,12 +51,9 @@ def posting_service(
     access: DocumentAccess | None = None,
     clock: Callable[[], datetime] | None = None,
 ) -> PostingService:
+    clock = clock or ticking_clock(step=timedelta(milliseconds=1))
     return PostingService(
-        access=access or AllowAll(),
-        store=store,
-        realtime=realtime,
-        clock=clock or ticking_clock(step=timedelta(milliseconds=1)),
-        new_id=numbered_ids(),
+        MessageWriting(access or AllowAll(), store, realtime, clock=clock), numbered_ids()
     )
 
 

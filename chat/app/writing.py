@@ -1,0 +1,56 @@
+"""What every use case that writes messages shares: who may, how fast, where messages are
+kept, who hears of them, and when it is.
+
+:class:`~chat.app.service.PostingService` and :class:`~chat.app.editing.EditingService`
+take one :class:`MessageWriting` each, which :class:`~chat.app.runtime.Runtime` builds per
+invocation around its :class:`~chat.app.realtime.Realtime`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from chat.app.access import Action, DocumentAccess
+from chat.app.realtime import Realtime, group_of
+from chat.app.store import MessageStore
+from chat.domain.errors import Forbidden, NotDelivered, RealtimeUnavailable
+from chat.domain.messages import Message, format_timestamp
+from chat.domain.ratelimit import PostingRate
+from chat.domain.users import User
+
+__all__ = ["MessageWriting"]
+
+
+@dataclass(frozen=True)
+class MessageWriting:
+    """The access policy, the store, the invocation's real-time seam, the posting rate (None:
+    unlimited) and the clock."""
+
+    access: DocumentAccess
+    store: MessageStore
+    realtime: Realtime
+    rate: PostingRate | None = None
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+    def allow(self, user: User, document_id: str, refusal: str) -> None:
+        """Let ``user`` write in the document if the policy allows it (else :class:`Forbidden`
+        saying ``refusal``) and they have not written too fast."""
+        if not self.access.allows(user, Action.POST, document_id):
+            raise Forbidden(refusal)
+        if self.rate is not None:
+            self.rate.take(user.id)
+
+    def now(self) -> str:
+        """The clock's time, as messages keep it."""
+        return format_timestamp(self.clock())
+
+    def tell(self, message: Message, event: str, payload: dict[str, Any]) -> None:
+        """Send ``event`` about the stored ``message`` to its document's group; a failure is
+        :class:`NotDelivered`, for the message is stored."""
+        try:
+            self.realtime.send_to_group(group_of(message.document_id), event, payload)
+        except RealtimeUnavailable as error:
+            raise NotDelivered(message.id, retry_after=error.retry_after) from error
