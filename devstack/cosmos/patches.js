@@ -133,9 +133,29 @@ function fixTransactionalBatch(lib) {
       continueOnError: trueHeader(req, "x-ms-cosmos-batch-continue-on-error"),
     };
     const { statusCode, results } = runBatch(collection, operations, runOperation, options);
+    countBatch(operations.length, results);
     res.statusCode = statusCode;
     return results;
   });
+}
+
+/**
+ * What the transactional batches did since the server started, for benchmarks: how many
+ * committed, with how many operations, and how many failed, by the failing operation's
+ * status (412: a stale ETag, as when two writers race for one document's head). Cosmos DB
+ * reports each outcome to its caller only; served at GET /_devstack/batches (server.js).
+ */
+const batchCounts = { committed: 0, operations: 0, failed: {} };
+
+function countBatch(size, results) {
+  const failure = results.find((result) => result.statusCode >= 400 && result.statusCode !== 424);
+  if (!failure) {
+    batchCounts.committed += 1;
+    batchCounts.operations += size;
+    return;
+  }
+  const status = String(failure.statusCode);
+  batchCounts.failed[status] = (batchCounts.failed[status] || 0) + 1;
 }
 
 /** Why a batch body is refused as a whole (400), or null when it is acceptable. */
@@ -553,4 +573,4 @@ function partitionBytes(documents, partition) {
   );
 }
 
-module.exports = { loadPatchedServer };
+module.exports = { loadPatchedServer, batchCounts };

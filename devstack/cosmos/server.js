@@ -15,7 +15,9 @@
  * --latency-ms N each request waits N ms before it is handled, as a round trip to Azure
  * would take (on loopback it takes a fraction of a millisecond). With
  * --partition-limit-bytes N a logical partition holding N bytes or more refuses writes as a
- * full one (20 GB) does in Azure: 403, sub-status 1014 (see patches.js).
+ * full one (20 GB) does in Azure: 403, sub-status 1014 (see patches.js). GET
+ * /_devstack/batches answers how many transactional batches committed and failed, for the
+ * benchmarks.
  *
  * Keep this file free of syntax newer than Node 12, so that an old node still gets
  * the clear "install Node.js 20" message below rather than a SyntaxError.
@@ -134,14 +136,35 @@ function delayRequests(server, latencyMs) {
   });
 }
 
+/**
+ * Answer GET /_devstack/batches with the batch counts (patches.js); every other request
+ * goes on to the Cosmos routes. Not a Cosmos DB path: the benchmarks read it.
+ */
+function serveBatchCounts(server, counts) {
+  var handlers = server.listeners("request");
+  server.removeAllListeners("request");
+  server.on("request", function routed(req, res) {
+    if (req.method === "GET" && req.url === "/_devstack/batches") {
+      res.setHeader("Content-Type", "application/json");
+      res.end(JSON.stringify(counts));
+      return;
+    }
+    handlers.forEach(function call(handler) {
+      handler.call(server, req, res);
+    });
+  });
+}
+
 /** Listen, then announce the endpoint on the one line the Python side parses. */
 function main() {
   checkNodeVersion();
   var options = parseOptions();
-  var createServer = require("./patches").loadPatchedServer(locatePackage(), {
+  var patches = require("./patches");
+  var createServer = patches.loadPatchedServer(locatePackage(), {
     partitionLimitBytes: options.partitionLimitBytes,
   });
   var server = createServer({ tls: options.tls });
+  serveBatchCounts(server, patches.batchCounts);
   delayRequests(server, options.latencyMs);
   server.on("error", function onError(err) {
     fail("cannot listen on " + options.host + ":" + options.port + ": " + err.message);

@@ -9,6 +9,7 @@ azure-cosmos exactly as product code does.
 from __future__ import annotations
 
 import http.client
+import json
 import ssl
 import statistics
 import time
@@ -130,6 +131,49 @@ def test_failed_batch_is_rolled_back_and_reported_like_cosmos(
     assert (after["text"], after["_etag"]) == ("old", original["_etag"])
     assert not _exists(cosmos_container, "fresh", "d1")
     assert not _exists(cosmos_container, "never", "d1")
+
+
+def _batch_counts(server: CosmosServer) -> dict[str, Any]:
+    address = urlsplit(server.endpoint)
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    connection = http.client.HTTPSConnection(
+        address.hostname or "", address.port or 0, context=context, timeout=10
+    )
+    try:
+        connection.request("GET", "/_devstack/batches")
+        return cast(dict[str, Any], json.loads(connection.getresponse().read()))
+    finally:
+        connection.close()
+
+
+def test_the_server_counts_committed_and_failed_batches_for_the_benchmarks(
+    cosmos_server: CosmosServer, cosmos_container: ContainerProxy
+) -> None:
+    head = cosmos_container.create_item({"id": "head", "documentId": "d1", "seq": 0})
+    before = _batch_counts(cosmos_server)
+    moved = {"id": "head", "documentId": "d1", "seq": 1}
+
+    def append(message_id: str) -> None:
+        # A fresh options dict each time: the SDK pops if_match_etag out of the one given.
+        stale = {"if_match_etag": head["_etag"]}
+        cosmos_container.execute_item_batch(
+            [
+                ("create", ({"id": message_id, "documentId": "d1"},)),
+                ("replace", ("head", moved), stale),
+            ],
+            partition_key="d1",
+        )
+
+    append("m1")
+    with pytest.raises(CosmosBatchOperationError):  # the head moved on: a lost race
+        append("m2")
+
+    after = _batch_counts(cosmos_server)
+    assert after["committed"] - before["committed"] == 1
+    assert after["operations"] - before["operations"] == 2
+    assert after["failed"].get("412", 0) - before["failed"].get("412", 0) == 1
 
 
 # Fault 3 ---------------------------------------------------------------------------
