@@ -39,9 +39,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import requests
 from azure.core.exceptions import AzureError, ServiceRequestError
-from azure.core.pipeline.transport import RequestsTransport
 from azure.cosmos import ContainerProxy, CosmosClient, PartitionKey
 from azure.cosmos.documents import ConnectionPolicy
 from azure.cosmos.exceptions import (
@@ -50,7 +48,6 @@ from azure.cosmos.exceptions import (
     CosmosResourceExistsError,
     CosmosResourceNotFoundError,
 )
-from requests.adapters import HTTPAdapter
 
 from chat.breaker import Breaker
 from chat.errors import (
@@ -60,10 +57,12 @@ from chat.errors import (
     StoreOutcomeUnknown,
     StoreUnavailable,
 )
+from chat.pooled_http import pooled_transport
 from chat.settings import Settings
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
+    from azure.core.pipeline.transport import RequestsTransport
 
 __all__ = [
     "DEFAULT_TTL",
@@ -106,11 +105,6 @@ CLIENT_OPTIONS: dict[str, Any] = {
     "retry_throttle_total": 3,
     "retry_throttle_backoff_max": 1,
 }
-#: Connections kept open to Cosmos DB per process: one for each thread that may call at
-#: once. The Python worker runs at most ``PYTHON_THREADPOOL_THREAD_COUNT`` of them (infra/
-#: sets it to the instance's HTTP concurrency, 16; unset, it is at most 32), and each client
-#: starts a background check of the account's endpoints when it is made.
-POOLED_CONNECTIONS = 32
 #: Ids that are path steps: never sent in a URL (see :func:`_read_by_body`).
 PATH_STEPS = frozenset({".", ".."})
 #: How long the probe after an outage waits for Cosmos DB (see :meth:`CosmosContainer.call`):
@@ -143,9 +137,7 @@ def open_container(settings: Settings) -> CosmosContainer:
 class _Connector:
     """Makes the clients of one account (one per thread, see :class:`CosmosContainer`).
     They share one credential (a token is fetched once) and one HTTP session, whose pool
-    keeps a connection for every thread that may call at once: a connection past the pool
-    is opened (a TLS handshake and the CA store loaded again, ~40 ms of CPU) and thrown
-    away after one request, which under load was the rule with the default pool of 10."""
+    keeps a connection for every thread that may call at once (:mod:`chat.pooled_http`)."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
@@ -155,7 +147,7 @@ class _Connector:
     def __call__(self) -> CosmosClient:
         with self._lock:
             if self._shared is None:
-                self._shared = (_credential(self._settings), _pooled_transport())
+                self._shared = (_credential(self._settings), pooled_transport())
             credential, transport = self._shared
         # A thread's first request makes its client, which reads the account first: within
         # PROBE_SECONDS (``timeout``, the default of every request that passes none), a
@@ -177,16 +169,6 @@ def _account_read_bounded() -> ConnectionPolicy:
     policy = ConnectionPolicy()
     policy.DBAConnectionTimeout = policy.DBAReadTimeout = PROBE_SECONDS  # type: ignore[assignment]
     return policy
-
-
-def _pooled_transport() -> RequestsTransport:
-    """azure-core's requests transport over a session of our own, so that its pool can be
-    sized; like azure-core's own session, it never retries (the SDK's policies do)."""
-    adapter = HTTPAdapter(pool_maxsize=POOLED_CONNECTIONS, max_retries=0)
-    session = requests.Session()
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    return RequestsTransport(session=session, session_owner=False)
 
 
 class CosmosContainer:
