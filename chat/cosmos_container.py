@@ -110,6 +110,11 @@ PATH_STEPS = frozenset({".", ".."})
 #: How long the probe after an outage waits for Cosmos DB (see :meth:`CosmosContainer.call`):
 #: a healthy one answers a point read in milliseconds.
 PROBE_SECONDS = 0.4
+#: How long making a client may take (it reads the account; see :class:`_Connector`): one
+#: try, as long as any request's connect and read timeouts, so that a thread's first call
+#: while Cosmos DB is stalled still ends within its budget, and a loaded machine making
+#: several threads' clients at once (a TLS handshake each) still makes them.
+ACCOUNT_READ_SECONDS = 1
 #: The item the probe reads: it never exists, and a 404 is an answer as good as any.
 PROBE_ITEM_ID = "_probe"
 #: Cosmos DB's sub-status for "the database or container does not exist".
@@ -150,24 +155,24 @@ class _Connector:
                 self._shared = (_credential(self._settings), pooled_transport())
             credential, transport = self._shared
         # A thread's first request makes its client, which reads the account first: within
-        # PROBE_SECONDS (``timeout``, the default of every request that passes none), a
-        # thread whose first request comes while Cosmos DB is stalled hears so within its
-        # budget, where a healthy Cosmos DB answers in milliseconds.
+        # ACCOUNT_READ_SECONDS (``timeout``, the default of every request that passes none),
+        # a thread whose first request comes while Cosmos DB is stalled hears so within its
+        # budget.
         return CosmosClient(
             self._settings.cosmos_endpoint,
             credential,
             transport=transport,
             connection_policy=_account_read_bounded(),
-            timeout=PROBE_SECONDS,
+            timeout=ACCOUNT_READ_SECONDS,
             **CLIENT_OPTIONS,
         )
 
 
 def _account_read_bounded() -> ConnectionPolicy:
     """The SDK's connection policy, but reading the account (which making a client does)
-    with :data:`PROBE_SECONDS` to connect and to read instead of 3 s each."""
+    within :data:`ACCOUNT_READ_SECONDS` to connect and to read instead of 3 s each."""
     policy = ConnectionPolicy()
-    policy.DBAConnectionTimeout = policy.DBAReadTimeout = PROBE_SECONDS  # type: ignore[assignment]
+    policy.DBAConnectionTimeout = policy.DBAReadTimeout = ACCOUNT_READ_SECONDS
     return policy
 
 

@@ -23,9 +23,11 @@ from azure.cosmos import ContainerProxy
 
 from chat.cosmos_container import CosmosContainer, open_container
 from chat.cosmos_store import CosmosMessageStore
+from chat.errors import StoreUnavailable
 from chat.messages import Message
 from devstack.cosmos import EMULATOR_KEY, CosmosServer, start_cosmos_server
 from tests.fixtures.chat import make_settings
+from tests.fixtures.waiting import eventually
 
 #: As many threads as the dev host and infra/ give one instance (infra/app/scale.json).
 THREADS = 16
@@ -54,16 +56,15 @@ def container_on(server: CosmosServer) -> CosmosContainer:
 def on_threads(
     count: int, first: Callable[[], object], work: Callable[[], _Result]
 ) -> list[_Result]:
-    """On ``count`` threads: ``first()`` one thread at a time (each thread's first request
-    makes its client: 16 at once are a cold start's cost, not this test's subject), then
-    ``work()`` on all of them at once; their results in order."""
-    one_at_a_time = threading.Lock()
-    started = threading.Barrier(count)
+    """On ``count`` threads at once: ``first()`` until it succeeds (each thread's first
+    requests make its client and open connections, which on a loaded machine may take more
+    than a request's budget: a cold start's cost, not these tests' subject), then
+    ``work()`` once every thread is past that; the results of ``work`` in order."""
+    warm = threading.Barrier(count)
 
     def run(_: int) -> _Result:
-        with one_at_a_time:
-            first()
-        started.wait()
+        eventually(first, retrying_on=(StoreUnavailable,), what="a thread's first requests")
+        warm.wait()
         return work()
 
     with ThreadPoolExecutor(count) as pool:
@@ -105,7 +106,9 @@ def test_concurrent_reads_and_queries_keep_their_connections(
         return seqs
 
     with caplog.at_level(logging.WARNING, logger="urllib3.connectionpool"):
-        answers = on_threads(THREADS, lambda: store.latest_seq("doc-1"), read_and_query)
+        answers = on_threads(
+            THREADS, lambda: store.after("doc-1", store.latest_seq("doc-1"), 1), read_and_query
+        )
 
     assert answers == [[1, 1] * 3] * THREADS
     assert not [record for record in caplog.records if "pool is full" in record.getMessage()]
