@@ -19,6 +19,7 @@ the host; :mod:`chat.realtime` is the seam a backend plugs into.
 - :mod:`chat.store`, :mod:`chat.cosmos_store`, :mod:`chat.cosmos_members`,
   :mod:`chat.cosmos_container`: where messages and members are kept.
 - :mod:`chat.breaker`: failing fast while a dependency is down.
+- :mod:`chat.pooled_http`: an HTTP transport with a connection per worker thread.
 - :mod:`chat.errors`: every deliberate failure, with its status and code.
 
 Modules import their heavy dependencies only where needed: see :mod:`chat.runtime`.
