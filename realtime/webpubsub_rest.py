@@ -80,7 +80,11 @@ class WebPubSubRest:
         return inbound_event(trigger_value)
 
     def _build_client(self) -> WebPubSubServiceClient:
+        """One client for every invocation (it keeps no per-request state), over a session
+        with a connection for each of them (:mod:`shared.pooled_http`)."""
         from azure.messaging.webpubsubservice import WebPubSubServiceClient
+
+        from shared.pooled_http import pooled_transport
 
         connection = self._settings.connection
         assert connection is not None  # load_webpubsub_settings requires it in REST mode
@@ -89,6 +93,7 @@ class WebPubSubRest:
             endpoint=connection.server_url,
             hub=self._settings.hub,
             credential=credential,
+            transport=pooled_transport(),
             **CLIENT_OPTIONS,
             **_loopback_bearer(connection.server_url, credential),
             raw_request_hook=refuse_path_steps,

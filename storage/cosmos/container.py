@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from azure.core.exceptions import AzureError, ServiceRequestError
 from azure.cosmos import ContainerProxy, CosmosClient, PartitionKey
+from azure.cosmos.documents import ConnectionPolicy
 from azure.cosmos.exceptions import (
     CosmosBatchOperationError,
     CosmosHttpResponseError,
@@ -57,10 +58,12 @@ from chat.domain.errors import (
     StoreUnavailable,
 )
 from shared.breaker import Breaker
+from shared.pooled_http import pooled_transport
 from storage.cosmos.settings import CosmosSettings
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
+    from azure.core.pipeline.transport import RequestsTransport
 
 __all__ = [
     "DEFAULT_TTL",
@@ -108,6 +111,11 @@ PATH_STEPS = frozenset({".", ".."})
 #: How long the probe after an outage waits for Cosmos DB (see :meth:`CosmosContainer.call`):
 #: a healthy one answers a point read in milliseconds.
 PROBE_SECONDS = 0.4
+#: How long making a client may take (it reads the account; see :class:`_Connector`): one
+#: try, as long as any request's connect and read timeouts, so that a thread's first call
+#: while Cosmos DB is stalled still ends within its budget, and a loaded machine making
+#: several threads' clients at once (a TLS handshake each) still makes them.
+ACCOUNT_READ_SECONDS = 1
 #: The item the probe reads: it never exists, and a 404 is an answer as good as any.
 PROBE_ITEM_ID = "_probe"
 #: Cosmos DB's sub-status for "the database or container does not exist".
@@ -125,15 +133,65 @@ def open_container(settings: CosmosSettings) -> CosmosContainer:
     container then (with key auth, creating it if missing), so an outage at that moment is
     a 503 like any other and the next request tries again."""
     return CosmosContainer(
-        lambda: CosmosClient(settings.endpoint, _credential(settings), **CLIENT_OPTIONS),
+        _Connector(settings),
         settings.database,
         settings.container,
         can_create=settings.key is not None,
     )
 
 
+class _Connector:
+    """Makes the clients of one account (one per thread, see :class:`CosmosContainer`).
+    They share one credential (a token is fetched once) and one HTTP session, whose pool
+    keeps a connection for every thread that may call at once (:mod:`shared.pooled_http`)."""
+
+    def __init__(self, settings: CosmosSettings) -> None:
+        self._settings = settings
+        self._shared: tuple[str | TokenCredential, RequestsTransport] | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> CosmosClient:
+        with self._lock:
+            if self._shared is None:
+                self._shared = (_credential(self._settings), pooled_transport())
+            credential, transport = self._shared
+        # A thread's first request makes its client, which reads the account first: within
+        # ACCOUNT_READ_SECONDS (``timeout``, the default of every request that passes none),
+        # a thread whose first request comes while Cosmos DB is stalled hears so within its
+        # budget.
+        return CosmosClient(
+            self._settings.endpoint,
+            credential,
+            transport=transport,
+            connection_policy=_account_read_bounded(),
+            timeout=ACCOUNT_READ_SECONDS,
+            **CLIENT_OPTIONS,
+        )
+
+
+def _account_read_bounded() -> ConnectionPolicy:
+    """The SDK's connection policy, but reading the account (which making a client does)
+    within :data:`ACCOUNT_READ_SECONDS` to connect and to read instead of 3 s each."""
+    policy = ConnectionPolicy()
+    policy.DBAConnectionTimeout = policy.DBAReadTimeout = ACCOUNT_READ_SECONDS
+    return policy
+
+
 class CosmosContainer:
-    """Runs requests on the container within a time budget, reporting failures as docchat's."""
+    """Runs requests on the container within a time budget, reporting failures as docchat's.
+
+    **One SDK client per thread.** azure-cosmos's sync client is not safe to share between
+    threads that use it at once: each request publishes its response headers on the client
+    (``last_response_headers``), and the retry layer of every other request writes into
+    whatever is published there while a query still copies those headers, which fails with
+    ``RuntimeError: OrderedDict mutated during iteration`` (seen as 500s under load; the SDK
+    itself calls that attribute not thread safe, azure-sdk-for-python PR 35791). So each
+    worker thread gets a client and container proxy of its own, made on its first request:
+    the Functions worker keeps a fixed pool of threads (``PYTHON_THREADPOOL_THREAD_COUNT``),
+    so that is a client per thread for the life of the process, each with one request in
+    flight at a time (its connection pool never overflows). What is shared (the breaker,
+    whether the container exists) stays here, under a lock.
+    """
 
     def __init__(
         self,
@@ -145,14 +203,17 @@ class CosmosContainer:
         budget: float = REQUEST_BUDGET_SECONDS,
     ) -> None:
         self._connect = connect
-        self._client: CosmosClient | None = None
         self._database_name = database
         self._container_name = container
         self._can_create = can_create
         self.budget = budget
         self._breaker = Breaker(_outage)
         self._container_lock = threading.Lock()
-        self._container_proxy: ContainerProxy | None = None
+        #: Bumped each time the container is created again: proxies of an older one are
+        #: made anew. ``_checked`` is the generation known to exist (None: not yet looked).
+        self._generation = 0
+        self._checked: int | None = None
+        self._local = threading.local()
         self._on_recreate: list[Callable[[], None]] = []
 
     def refusal(self) -> StoreUnavailable | None:
@@ -211,15 +272,17 @@ class CosmosContainer:
         The probe is a point read of an item that never exists (~1 RU) with a short
         timeout, sent before the call's own request: a Cosmos DB still stalled costs the
         probing caller :data:`PROBE_SECONDS`, not its whole budget, and its write is never
-        sent, so it is surely not stored.
+        sent, so it is surely not stored. So is a write whose thread could not make its
+        client (see the class): nothing was sent.
         """
         with self._breaker.trial() as probing:
-            if probing:
-                with _failures_reported(writing=False, outage=self._breaker.opened):
-                    self._probe()
+            with _failures_reported(writing=False, outage=self._breaker.opened):
+                container = self._container()
+                if probing:
+                    self._probe(container)
             with _failures_reported(writing=writing, outage=self._breaker.opened):
                 try:
-                    result = request(self._container())
+                    result = request(container)
                 except CosmosResourceNotFoundError as error:
                     if error.sub_status != OWNER_MISSING:
                         raise
@@ -228,21 +291,41 @@ class CosmosContainer:
         self._breaker.closed()
         return result
 
-    def _probe(self) -> None:
+    @staticmethod
+    def _probe(container: ContainerProxy) -> None:
         """Raise (an outage) unless Cosmos DB answers a point read within the probe's time."""
         # A 404 is an answer; a missing container is for the call's own request to find.
         with contextlib.suppress(CosmosResourceNotFoundError):
-            self._container().read_item(
-                PROBE_ITEM_ID, partition_key=PROBE_ITEM_ID, timeout=PROBE_SECONDS
-            )
+            container.read_item(PROBE_ITEM_ID, partition_key=PROBE_ITEM_ID, timeout=PROBE_SECONDS)
 
     # The container ---------------------------------------------------------------------
 
     def _container(self) -> ContainerProxy:
+        """This thread's proxy of the container (see the class), made once the container is
+        known to exist."""
+        local = self._local
         with self._container_lock:
-            if self._container_proxy is None:
-                self._container_proxy = self._ensure_container()
-            return self._container_proxy
+            if self._checked != self._generation:
+                self._ensure_container(self._client())
+                self._checked = self._generation
+            generation = self._generation
+        if getattr(local, "generation", None) != generation:
+            local.proxy = self._proxy(self._client())
+            local.generation = generation
+        proxy: ContainerProxy = local.proxy
+        return proxy
+
+    def _client(self) -> CosmosClient:
+        """This thread's client: made on its first request (the SDK reads the account then)."""
+        client: CosmosClient | None = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = self._connect()
+        return client
+
+    def _proxy(self, client: CosmosClient) -> ContainerProxy:
+        return client.get_database_client(self._database_name).get_container_client(
+            self._container_name
+        )
 
     def _recreate(self) -> None:
         """The database or container is gone: make it again, and tell who knew its items."""
@@ -252,34 +335,33 @@ class CosmosContainer:
             self._container_name,
         )
         with self._container_lock:
-            self._container_proxy = self._ensure_container()
+            self._ensure_container(self._client())
+            self._generation += 1
+            self._checked = self._generation
         for forget in self._on_recreate:
             forget()
 
-    def _ensure_container(self) -> ContainerProxy:
-        if self._client is None:
-            self._client = self._connect()
-        client = self._client
+    def _ensure_container(self, client: CosmosClient) -> None:
+        """Create the database and container unless they exist (key auth only: Microsoft
+        Entra identities get no control-plane rights on the data plane)."""
         if not self._can_create:
-            # Microsoft Entra identities get no control-plane rights on the data plane.
-            return client.get_database_client(self._database_name).get_container_client(
-                self._container_name
-            )
+            return
         # Another process may create either between the SDK's check and its create: the
         # 409 then says it exists, so it is used as it is (the same code made it).
         try:
-            database = client.create_database_if_not_exists(self._database_name)
+            database = client.create_database_if_not_exists(
+                self._database_name, timeout=self.budget
+            )
         except CosmosResourceExistsError:
             database = client.get_database_client(self._database_name)
-        try:
-            return database.create_container_if_not_exists(
+        with contextlib.suppress(CosmosResourceExistsError):
+            database.create_container_if_not_exists(
                 id=self._container_name,
                 partition_key=PartitionKey(path=PARTITION_KEY_PATH),
                 indexing_policy=INDEXING_POLICY,
                 default_ttl=DEFAULT_TTL,
+                timeout=self.budget,
             )
-        except CosmosResourceExistsError:
-            return database.get_container_client(self._container_name)
 
 
 def _read_by_body(
