@@ -18,6 +18,7 @@ import {
   FakeApi,
   FakeClock,
   FakeDocument,
+  turns,
   until,
 } from './fakes.mjs';
 
@@ -51,8 +52,8 @@ async function settled({ session, api, document }) {
     () => api.idle && !session.store.incomplete && session.store.contiguousSeq === newest(),
     'the session shows the newest message with nothing missing',
   );
-  // One more look: nothing new may start once it has settled.
-  await until(() => true, 'a turn');
+  // Nothing new may start once it has settled.
+  await turns();
   assert.ok(api.idle, 'a request started after the session had settled');
 }
 
@@ -349,24 +350,41 @@ describe('filling gaps', () => {
     assert.deepEqual(seqsOf(session), [1, 2, 3]);
   });
 
-  test('none runs while not live, and one under way stops when the connection goes', async () => {
+  test('none runs while not live', async () => {
     const opened = openSession();
     const { session, api, document } = opened;
     document.storeMany(1);
     await session.sync('connection-1');
-    api.fail('messagesAfter', apiError(503));
+    session.detach();
 
     const [, third] = document.storeMany(2);
     session.receive(third);
-    await until(() => api.callsOf('messagesAfter').length === 1, 'the first catch-up');
-    session.detach();
-    const [, fifth] = document.storeMany(2);
-    session.receive(fifth);
 
-    for (let turn = 0; turn < 20; turn += 1) await until(() => true, 'a turn');
+    await turns();
+    assert.deepEqual(api.callsOf('messagesAfter'), []);
+    assert.equal(session.store.incomplete, true);
+  });
+
+  test('one backing off stops when the connection goes', async () => {
+    const opened = openSession();
+    const { session, api, document, clock } = opened;
+    document.storeMany(1);
+    await session.sync('connection-1');
+    api.fail('messagesAfter', apiError(503));
+    const firstWait = clock.hold();
+
+    const [, third] = document.storeMany(2);
+    session.receive(third);
+    await firstWait.reached;
+    const backingOff = clock.hold();
+    firstWait.release();
+    await backingOff.reached;
+    session.detach();
+    backingOff.release();
+
+    await turns();
     assert.equal(api.callsOf('messagesAfter').length, 1);
     assert.deepEqual(seqsOf(session), [1]);
-    assert.equal(session.store.incomplete, true);
   });
 
   test('an event for another document is ignored', async () => {
@@ -568,7 +586,7 @@ describe('sending', () => {
 
     session.send('too long');
     await until(() => session.store.ordered[0]?.status === STATUS.FAILED, 'the send fails');
-    for (let turn = 0; turn < 10; turn += 1) await until(() => true, 'a turn');
+    await turns();
     assert.equal(api.callsOf('sendMessage').length, 1);
   });
 
@@ -607,7 +625,7 @@ describe('sending', () => {
     await first.reached;
     await session.close('connection-1');
     first.release();
-    for (let turn = 0; turn < 10; turn += 1) await until(() => true, 'a turn');
+    await turns();
     assert.deepEqual(
       api.callsOf('sendMessage').map(([, { text }]) => text),
       ['one'],

@@ -182,20 +182,12 @@ export class FakeApi {
   }
 
   hold(method) {
-    let release;
-    let reach;
-    const released = new Promise((resolve) => {
-      release = resolve;
-    });
-    const reached = new Promise((resolve) => {
-      reach = resolve;
-    });
+    const hold = held();
     this.#holds.set(method, async () => {
       this.#holds.delete(method);
-      reach();
-      await released;
+      await hold.wait();
     });
-    return { reached, release };
+    return { reached: hold.reached, release: hold.release };
   }
 
   /** Whether no call is under way. */
@@ -268,6 +260,7 @@ export class FakeApi {
 
   async #answer(method, args, read) {
     this.calls.push([method, ...args]);
+    if (this.calls.length > MAX_CALLS) throw new Error(`more than ${MAX_CALLS} requests: a loop that never ends`);
     const underWay = (this.#underWay.get(method) ?? 0) + 1;
     this.#underWay.set(method, underWay);
     this.mostAtOnce.set(method, Math.max(this.mostAtOnce.get(method) ?? 0, underWay));
@@ -284,6 +277,25 @@ export class FakeApi {
   }
 }
 
+const MAX_CALLS = 300;
+
+/** A point where something waits: `wait()` there waits (and says it `reached` it) until `release()`. */
+function held() {
+  let release;
+  let reach;
+  const released = new Promise((resolve) => {
+    release = resolve;
+  });
+  const reached = new Promise((resolve) => {
+    reach = resolve;
+  });
+  const wait = async () => {
+    reach();
+    await released;
+  };
+  return { wait, reached, release };
+}
+
 /** An error as the API throws it; `stored` as a failed send reports it. */
 export function apiError(status, { code = 'test_error', stored = null } = {}) {
   return new ApiError(status, code, `failed with ${status}`, { stored });
@@ -298,6 +310,14 @@ export class FakeClock {
   time = 0;
   sleeps = [];
   #repeating = new Set();
+  #hold = null;
+
+  /** Keeps the next sleep from ending until `release()`. */
+  hold() {
+    const hold = held();
+    this.#hold = hold.wait;
+    return { reached: hold.reached, release: hold.release };
+  }
 
   now() {
     return this.time;
@@ -307,6 +327,9 @@ export class FakeClock {
     this.sleeps.push(ms);
     if (this.sleeps.length > MAX_SLEEPS) throw new Error(`more than ${MAX_SLEEPS} waits: a loop that never ends`);
     this.time += ms;
+    const hold = this.#hold;
+    this.#hold = null;
+    await hold?.();
     await nextTurn();
   }
 
@@ -344,3 +367,11 @@ export async function until(condition, what) {
 }
 
 const MAX_TURNS = 500;
+
+/**
+ * Lets `count` turns of the event loop pass: time enough for anything the fakes would start
+ * to start (each answers in a turn), before a test checks that nothing did.
+ */
+export async function turns(count = 20) {
+  for (let turn = 0; turn < count; turn += 1) await nextTurn();
+}

@@ -285,7 +285,7 @@ describe('reactions', () => {
     store.addReactions({ ...reactionsChange(1, 3, { '👍': ['bob'] }), seq: 2 });
     store.addReactions(reactionsChange(1, 4, { '👍': 'bob' }));
     store.addReactions(reactionsChange(1, 5, ['👍']));
-    store.addReactions({ ...reactionsChange(1, 6, {}), position: '6' });
+    store.addReactions({ ...reactionsChange(1, 6, { '👍': ['bob'] }), position: '6' });
     store.addReactions(null);
     assert.deepEqual(store.get('m1').reactions, {});
     assert.equal(store.catchUpCursor, cursorAt(2));
