@@ -6,8 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import { ApiError } from '../../web/js/api.js';
-import { SYNC_STATE } from '../../web/js/chat-session.js';
-import { ChatSession } from '../../web/js/chat-session.js';
+import { ChatSession, SYNC_STATE } from '../../web/js/chat-session.js';
 import { STATUS } from '../../web/js/message-store.js';
 import {
   ALICE,
@@ -28,19 +27,16 @@ function openSession({ document = new FakeDocument(), user = ALICE } = {}) {
   const clock = new FakeClock();
   const notices = [];
   const unknownConnections = [];
-  let changes = 0;
   const session = new ChatSession({
     documentId: DOCUMENT_ID,
     api,
     user,
     clock,
-    onChange: () => {
-      changes += 1;
-    },
+    onChange: () => {},
     onNotice: (notice) => notices.push(notice),
     onUnknownConnection: (connectionId) => unknownConnections.push(connectionId),
   });
-  return { session, document, api, clock, notices, unknownConnections, changes: () => changes };
+  return { session, document, api, clock, notices, unknownConnections };
 }
 
 const seqsOf = (session) => session.store.ordered.map((message) => message.seq ?? null);
