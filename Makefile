@@ -6,13 +6,13 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup dev test lint unit integration devstack e2e bench clean system-packages
+.PHONY: help setup dev test lint unit integration devstack e2e web bench clean system-packages
 
 help:
 	@echo "make dev    set everything up and run docchat locally (http://localhost:7071;"
 	@echo "            INSTANCES=3 for three app instances behind one front door)"
 	@echo "make test   set everything up and run lint plus every test"
-	@echo "make lint   ruff, and mypy (strict on the deployed packages)"
+	@echo "make lint   ruff, mypy (strict on the deployed packages), tsc on the page's scripts"
 	@echo "make bench  run the benchmarks in bench/"
 
 CHECKOV_VENV := .venv-checkov
@@ -66,8 +66,10 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy chat shared storage signalr realtime functions devstack bench tests function_app.py
+	node_modules/.bin/tsc --project tsconfig.json
 
-test: lint
+# The page's own tests (tests/web) run on Node's test runner, in a second or two: before the rest.
+test: lint web
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 unit: setup
@@ -81,6 +83,9 @@ devstack: setup
 
 e2e: setup
 	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
+
+web: setup
+	node --test tests/web/*.test.mjs
 
 bench: setup
 	$(PY) -m bench

@@ -5,10 +5,23 @@ import { identityHeaders } from './identity.js';
 export const HUB_URL = '/api';
 export const HISTORY_PAGE_SIZE = 50;
 
+/** @typedef {import('./identity.js').User} User */
+
+/**
+ * A page of messages (the store checks each); a continuationToken means more remain.
+ * @typedef {{items?: unknown[], continuationToken?: string | null}} MessagePage
+ */
+
+/** @typedef {ReturnType<typeof createApi>} Api */
+
 export class ApiError extends Error {
   /**
    * `stored`, for a failed send: true when the server kept the message although it could not
    * broadcast it, false when it kept nothing, null when nobody knows (no answer, or no say).
+   * @param {number} status  the HTTP status; 0 when no answer came
+   * @param {string} code  the error body's stable code
+   * @param {string} message
+   * @param {{stored?: boolean | null}} [details]
    */
   constructor(status, code, message, { stored = null } = {}) {
     super(message);
@@ -19,18 +32,32 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * @param {string} documentId
+ * @param {string} suffix
+ */
 function documentPath(documentId, suffix) {
   return `${HUB_URL}/documents/${encodeURIComponent(documentId)}/${suffix}`;
 }
 
+/**
+ * @param {string} documentId
+ * @param {string} messageId
+ */
 function messagePath(documentId, messageId, suffix = '') {
   return documentPath(documentId, `messages/${encodeURIComponent(messageId)}${suffix}`);
 }
 
+/**
+ * @param {string} documentId
+ * @param {string} messageId
+ * @param {string} emoji
+ */
 function reactionPath(documentId, messageId, emoji) {
   return messagePath(documentId, messageId, `/reactions/${encodeURIComponent(emoji)}`);
 }
 
+/** @param {Response} response */
 async function readError(response) {
   try {
     const body = await response.json();
@@ -44,7 +71,15 @@ async function readError(response) {
   return new ApiError(response.status, 'http_error', `${response.status} ${response.statusText}`);
 }
 
+/** @param {() => User} currentUser  whose identity headers each request carries */
 export function createApi(currentUser) {
+  /**
+   * The answer's JSON body (null for 204), as the API describes it.
+   * @param {string} method
+   * @param {string} path
+   * @param {unknown} [body]
+   * @returns {Promise<any>}
+   */
   async function request(method, path, body) {
     let response;
     try {
@@ -64,33 +99,90 @@ export function createApi(currentUser) {
   }
 
   return {
+    /**
+     * @param {string} documentId
+     * @param {string} connectionId
+     * @returns {Promise<unknown>}
+     */
     join: (documentId, connectionId) =>
       request('POST', documentPath(documentId, 'join'), { connectionId }),
 
+    /**
+     * @param {string} documentId
+     * @param {string} connectionId
+     * @returns {Promise<unknown>}
+     */
     leave: (documentId, connectionId) =>
       request('POST', documentPath(documentId, 'leave'), { connectionId }),
 
+    /**
+     * The message as stored (the store checks it).
+     * @param {string} documentId
+     * @param {{id: string, text: string}} message
+     * @returns {Promise<unknown>}
+     */
     sendMessage: (documentId, { id, text }) =>
       request('POST', documentPath(documentId, 'messages'), { id, text }),
 
-    /** Each answers the message as it is now (a deletion: its tombstone). */
+    // Each answers the message as it is now (a deletion: its tombstone).
+    /**
+     * @param {string} documentId
+     * @param {string} messageId
+     * @param {string} text
+     * @returns {Promise<unknown>}
+     */
     editMessage: (documentId, messageId, text) =>
       request('PATCH', messagePath(documentId, messageId), { text }),
-    // The id travels in the body: a message stored as `.` or `..` before ids were checked
-    // cannot be named in a path (the browser resolves those segments as steps).
+    /**
+     * The id travels in the body: a message stored as `.` or `..` before ids were checked
+     * cannot be named in a path (the browser resolves those segments as steps).
+     * @param {string} documentId
+     * @param {string} messageId
+     * @returns {Promise<unknown>}
+     */
     deleteMessage: (documentId, messageId) =>
       request('POST', documentPath(documentId, 'deletions'), { messageId }),
+    /**
+     * @param {string} documentId
+     * @param {string} messageId
+     * @param {string} emoji
+     * @returns {Promise<unknown>}
+     */
     addReaction: (documentId, messageId, emoji) =>
       request('PUT', reactionPath(documentId, messageId, emoji)),
+    /**
+     * @param {string} documentId
+     * @param {string} messageId
+     * @param {string} emoji
+     * @returns {Promise<unknown>}
+     */
     removeReaction: (documentId, messageId, emoji) =>
       request('DELETE', reactionPath(documentId, messageId, emoji)),
-    /** `{seq, unread}`: how far the user has read, and how many messages after it are unread. */
+    /**
+     * How far the user has read, and how many messages after it are unread.
+     * @param {string} documentId
+     * @returns {Promise<{seq: number, unread: number}>}
+     */
     readStatus: (documentId) => request('GET', documentPath(documentId, 'read')),
+    /**
+     * @param {string} documentId
+     * @param {number} seq
+     * @returns {Promise<unknown>}
+     */
     markRead: (documentId, seq) => request('PUT', documentPath(documentId, 'read'), { seq }),
-    /** `{users: [{id, name}]}`: who has the document open now. */
+    /**
+     * Who has the document open now.
+     * @param {string} documentId
+     * @returns {Promise<{users?: User[]}>}
+     */
     presence: (documentId) => request('GET', documentPath(documentId, 'presence')),
 
-    /** Newest first; pass the previous page's continuationToken for older messages. */
+    /**
+     * Newest first; pass the previous page's continuationToken for older messages.
+     * @param {string} documentId
+     * @param {string | null} [continuationToken]
+     * @returns {Promise<MessagePage>}
+     */
     history(documentId, continuationToken = null) {
       const query = new URLSearchParams({ limit: String(HISTORY_PAGE_SIZE) });
       if (continuationToken) query.set('continuationToken', continuationToken);
@@ -100,6 +192,9 @@ export function createApi(currentUser) {
     /**
      * Oldest first: the messages stored (or changed) after `cursor`. A continuationToken means
      * more remain: it is the cursor to ask after next.
+     * @param {string} documentId
+     * @param {string} cursor
+     * @returns {Promise<MessagePage>}
      */
     messagesAfter(documentId, cursor) {
       const query = new URLSearchParams({ after: cursor, limit: String(HISTORY_PAGE_SIZE) });

@@ -19,10 +19,18 @@ import { createTypingIndicator } from './views/typing-indicator.js';
 import { createSidebarToggle } from './views/sidebar-toggle.js';
 import { createUserPicker } from './views/user-picker.js';
 
-const byId = (id) => document.getElementById(id);
+/**
+ * The page's element with this id, of the type its use asks for: index.html has each one.
+ * @template {HTMLElement} [Found=HTMLElement]
+ * @param {string} id
+ * @returns {Found}
+ */
+const byId = (id) => /** @type {Found} */ (document.getElementById(id));
 
 let user = loadUser();
+/** @type {RealtimeConnection | null} */
 let connection = null;
+/** @type {ChatSession | null} */
 let session = null;
 const api = createApi(() => user);
 
@@ -47,7 +55,7 @@ const presenceList = createPresenceList(byId('presence-list'));
 const typingIndicator = createTypingIndicator(byId('typing-indicator'));
 // Only a joined connection's typing reaches anyone; the server drops the rest.
 const typingSignal = createTypingSignal(
-  () => session?.syncState === SYNC_STATE.LIVE && connection.send('typing', session.documentId),
+  () => session?.syncState === SYNC_STATE.LIVE && connection !== null && connection.send('typing', session.documentId),
 );
 const composer = createComposer({
   form: byId('composer'),
@@ -118,6 +126,7 @@ function showUser() {
 }
 
 function connect() {
+  /** @type {RealtimeConnection} */
   const created = new RealtimeConnection({
     url: HUB_URL,
     headers: identityHeaders(user),
@@ -161,10 +170,12 @@ function closeDocument() {
   notice.show(null);
 }
 
+/** @param {string} documentId */
 function openDocument(documentId) {
   if (session?.documentId === documentId) return;
   closeDocument();
   sidebar.close();
+  /** @type {ChatSession} */
   const created = new ChatSession({
     documentId,
     api,
@@ -189,6 +200,7 @@ function openDocument(documentId) {
   scheduleRender();
 }
 
+/** @param {import('./identity.js').User} next */
 async function switchUser(next) {
   if (next.id === user.id && next.name === user.name) return;
   user = next;
@@ -201,10 +213,11 @@ async function switchUser(next) {
   const previous = connection;
   connect();
   if (documentId) openDocument(documentId);
-  await previous.stop();
+  await previous?.stop();
 }
 
 // A link that names no valid document says so, rather than opening some other document.
+/** @param {string} problem  why the link's id is not valid */
 function showInvalidLink(problem) {
   closeDocument();
   chat.dataset.sync = SYNC_STATE.OFFLINE;

@@ -12,24 +12,36 @@ const JITTER = 0.2;
 const PROMPT_RECONNECT_WINDOW_MS = 60000;
 const PROMPT_RECONNECT_MS = 1000;
 
-/** Delay before retry number `attempt` (0 = the first retry, which starts at once). */
+/**
+ * Delay before retry number `attempt` (0 = the first retry, which starts at once).
+ * @param {number} attempt
+ */
 export function backoffDelay(attempt) {
   if (attempt <= 0) return 0;
   return jittered(Math.min(MAX_DELAY_MS, FIRST_RETRY_MS * 2 ** (attempt - 1)));
 }
 
-/** Delay before reconnect number `attempt` of an outage that began `elapsedMs` ago. */
+/**
+ * Delay before reconnect number `attempt` of an outage that began `elapsedMs` ago.
+ * @param {number} attempt
+ * @param {number} elapsedMs
+ */
 export function reconnectDelay(attempt, elapsedMs) {
   if (attempt <= 0) return 0;
   if (elapsedMs < PROMPT_RECONNECT_WINDOW_MS) return jittered(PROMPT_RECONNECT_MS);
   return backoffDelay(attempt);
 }
 
+/** @param {number} base */
 function jittered(base) {
   const jitter = base * JITTER * (Math.random() * 2 - 1);
   return Math.round(Math.min(MAX_DELAY_MS, base + jitter));
 }
 
+/**
+ * @param {number} ms
+ * @returns {Promise<void>}
+ */
 export function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,7 +1,8 @@
 // One open document for one user: its messages, its group membership on the current
 // connection, paging back through history, fetching what a live push showed is missing,
 // sending one message at a time, in the order typed, with retry, changing messages (edit,
-// delete, react), how far the user has read, and who is here and typing.
+// delete, react), how far the user has read, and who is here and typing. Everything it reaches
+// out through comes in through its constructor (the API, the clock), so tests pass their own.
 
 import { ApiError } from './api.js';
 import { backoffDelay, sleep } from './backoff.js';
@@ -9,11 +10,38 @@ import { MessageStore, STATUS } from './message-store.js';
 import { PresenceState } from './presence.js';
 import { ReadMarker } from './read-marker.js';
 
+/** @typedef {import('./api.js').Api} Api */
+/** @typedef {import('./api.js').MessagePage} MessagePage */
+/** @typedef {import('./identity.js').User} User */
+/** @typedef {import('./message-store.js').ServerMessage} ServerMessage */
+/** @typedef {import('./message-store.js').ReactionsChange} ReactionsChange */
+
+/**
+ * How the session tells and waits for time.
+ * @typedef {object} Clock
+ * @property {() => number} now  milliseconds, as Date.now()
+ * @property {(ms: number) => Promise<void>} sleep
+ * @property {(ms: number, callback: () => void) => () => void} every  calls back every `ms`
+ *   until the function it returns is called
+ */
+
+/** @type {Clock} */
+const REAL_CLOCK = Object.freeze({
+  now: () => Date.now(),
+  sleep,
+  every(ms, callback) {
+    const timer = setInterval(callback, ms);
+    return () => clearInterval(timer);
+  },
+});
+
 export const SYNC_STATE = Object.freeze({
   LOADING: 'loading',
   LIVE: 'live',
   OFFLINE: 'offline',
 });
+
+/** @typedef {(typeof SYNC_STATE)[keyof typeof SYNC_STATE]} SyncState */
 
 function newMessageId() {
   if (crypto.randomUUID) return crypto.randomUUID();
@@ -29,6 +57,7 @@ function newMessageId() {
 const SEND_RETRIES = 4;
 
 // Worth retrying: network trouble, server trouble, throttling. A 4xx answer stays the same.
+/** @param {Error} error */
 function isTransient(error) {
   const status = error instanceof ApiError ? error.status : 0;
   return status === 0 || status === 408 || status === 429 || status >= 500;
@@ -43,10 +72,18 @@ const NOT_YET_KNOWN_RETRY_MS = [200, 400, 800];
 // stays not-yet-known: after this long the page connects again, which brings a new event.
 const NOT_YET_KNOWN_GIVE_UP_MS = 3000;
 
-function isStuck(error, began) {
-  return error instanceof ApiError && error.code === NOT_YET_KNOWN && Date.now() - began > NOT_YET_KNOWN_GIVE_UP_MS;
+/**
+ * @param {Error} error
+ * @param {number} waited  milliseconds since the sync began
+ */
+function isStuck(error, waited) {
+  return error instanceof ApiError && error.code === NOT_YET_KNOWN && waited > NOT_YET_KNOWN_GIVE_UP_MS;
 }
 
+/**
+ * @param {Error} error
+ * @param {number} attempt  1 for the first retry
+ */
 function retryDelay(error, attempt) {
   if (error instanceof ApiError && error.code === NOT_YET_KNOWN) {
     const base = NOT_YET_KNOWN_RETRY_MS[Math.min(attempt, NOT_YET_KNOWN_RETRY_MS.length) - 1];
@@ -66,29 +103,47 @@ export class ChatSession {
   #user;
   #onChange;
   #onNotice;
+  #clock;
   #closed = false;
   // Bumped by every sync/detach, so a superseded sync stops instead of racing the new one.
   #generation = 0;
+  /** @type {SyncState} */
   #syncState = SYNC_STATE.OFFLINE;
+  /** @type {string | null} */
   #olderToken = null;
   #loadingOlder = false;
   // The generation whose gap fill is running, so only one runs per connection.
+  /** @type {number | null} */
   #fillingFor = null;
   // Ids of our messages waiting to be sent, oldest first; one is sent at a time.
+  /** @type {string[]} */
   #outbox = [];
   #sending = false;
-  // The timer that keeps this connection's presence entry fresh while live.
-  #presenceRefresh = null;
+  // Stops the timer that keeps this connection's presence entry fresh while live.
+  /** @type {(() => void) | null} */
+  #stopPresenceRefresh = null;
 
   #onUnknownConnection;
 
-  constructor({ documentId, api, user, onChange, onNotice, onUnknownConnection = () => {} }) {
+  /**
+   * @param {object} options
+   * @param {string} options.documentId
+   * @param {Api} options.api
+   * @param {User} options.user  who is using the page
+   * @param {() => void} options.onChange  hears every change to what the session shows
+   * @param {(notice: string | null) => void} options.onNotice  a problem to show, or null once it passed
+   * @param {(connectionId: string | null) => void} [options.onUnknownConnection]  the app never learned
+   *   whose `connectionId` is: a new connection is needed
+   * @param {Clock} [options.clock]
+   */
+  constructor({ documentId, api, user, onChange, onNotice, onUnknownConnection = () => {}, clock = REAL_CLOCK }) {
     this.documentId = documentId;
     this.#api = api;
     this.#user = user;
     this.#onChange = onChange;
     this.#onNotice = onNotice;
     this.#onUnknownConnection = onUnknownConnection;
+    this.#clock = clock;
     this.store.subscribe(onChange);
     this.presence = new PresenceState(onChange);
     this.read = new ReadMarker({ report: (seq) => api.markRead(documentId, seq), onChange });
@@ -111,15 +166,16 @@ export class ChatSession {
    * loads the newest page the first time or catches up on everything after the last
    * contiguous message, and loads who is here (presence events may have been missed while
    * not joined). Retries until it succeeds or a newer sync/detach supersedes it.
+   * @param {string | null} connectionId  null while there is no live connection
    */
   async sync(connectionId) {
     const generation = ++this.#generation;
     const current = () => !this.#closed && generation === this.#generation;
     this.#setSyncState(SYNC_STATE.LOADING);
     let delay = 0;
-    const began = Date.now();
+    const began = this.#clock.now();
     for (let attempt = 0; current(); attempt += 1) {
-      await sleep(delay);
+      await this.#clock.sleep(delay);
       if (!current()) return;
       try {
         if (connectionId) await this.#api.join(this.documentId, connectionId);
@@ -137,7 +193,7 @@ export class ChatSession {
         });
       } catch (error) {
         if (!current()) return;
-        if (isStuck(error, began)) {
+        if (isStuck(error, this.#clock.now() - began)) {
           this.#onUnknownConnection(connectionId);
           return;
         }
@@ -166,7 +222,10 @@ export class ChatSession {
     this.#setSyncState(SYNC_STATE.OFFLINE);
   }
 
-  /** A `newMessage` event. */
+  /**
+   * A `newMessage` event.
+   * @param {ServerMessage} message
+   */
   receive(message) {
     if (message?.documentId !== this.documentId) return;
     // What they were typing has arrived.
@@ -174,21 +233,30 @@ export class ChatSession {
     this.receiveChange(message);
   }
 
-  /** A `messageUpdated` or `messageDeleted` event: the message as it is now. */
+  /**
+   * A `messageUpdated` or `messageDeleted` event: the message as it is now.
+   * @param {ServerMessage} message
+   */
   receiveChange(message) {
     if (message?.documentId !== this.documentId) return;
     this.store.addFromServer([message]);
     this.#fillGaps();
   }
 
-  /** A `reactionsChanged` event: a message's reactions alone, as they are now. */
+  /**
+   * A `reactionsChanged` event: a message's reactions alone, as they are now.
+   * @param {ReactionsChange} change
+   */
   receiveReactions(change) {
     if (change?.documentId !== this.documentId) return;
     this.store.addReactions(change);
     this.#fillGaps();
   }
 
-  /** A `presence` event: who has the document open now. */
+  /**
+   * A `presence` event: who has the document open now.
+   * @param {{documentId: string, users?: User[]}} event
+   */
   receivePresence(event) {
     if (event?.documentId === this.documentId) this.presence.update(event.users ?? []);
   }
@@ -197,6 +265,7 @@ export class ChatSession {
    * A `typing` event: someone else in the document is typing. The server excludes the
    * typist's own connections, except with the SignalR output binding, which cannot: so our
    * own user's typing is dropped here.
+   * @param {{documentId: string, user?: User}} event
    */
   receiveTyping(event) {
     if (event?.documentId !== this.documentId || !event.user) return;
@@ -221,6 +290,7 @@ export class ChatSession {
     }
   }
 
+  /** @param {string} text */
   send(text) {
     const id = newMessageId();
     this.store.addPending({
@@ -234,26 +304,40 @@ export class ChatSession {
     this.#enqueue(id);
   }
 
-  /** Sends a failed message again with the same id, so the server stores it at most once. */
+  /**
+   * Sends a failed message again with the same id, so the server stores it at most once.
+   * @param {string} id
+   */
   retry(id) {
     this.store.setStatus(id, STATUS.PENDING);
     this.#enqueue(id);
   }
 
+  /**
+   * @param {string} id
+   * @param {string} text
+   */
   edit(id, text) {
     return this.#change('edit the message', () => this.#api.editMessage(this.documentId, id, text));
   }
 
+  /** @param {string} id */
   remove(id) {
     return this.#change('delete the message', () => this.#api.deleteMessage(this.documentId, id));
   }
 
-  /** Adds the user's `emoji` reaction (`on`) or takes it back. */
+  /**
+   * Adds the user's `emoji` reaction (`on`) or takes it back.
+   * @param {string} id
+   * @param {string} emoji
+   * @param {boolean} on
+   */
   react(id, emoji, on) {
     const change = on ? this.#api.addReaction : this.#api.removeReaction;
     return this.#change('change the reaction', () => change(this.documentId, id, emoji));
   }
 
+  /** @param {string | null | undefined} connectionId  the connection to leave the group on */
   async close(connectionId) {
     this.#closed = true;
     this.#stopRefreshing();
@@ -269,6 +353,10 @@ export class ChatSession {
 
   // The answer is the message as it is now; a change the server kept but could not broadcast
   // comes with the next catch-up.
+  /**
+   * @param {string} what  the change, as the notice says it
+   * @param {() => Promise<unknown>} request
+   */
   async #change(what, request) {
     try {
       this.store.addFromServer([await request()]);
@@ -279,6 +367,7 @@ export class ChatSession {
     }
   }
 
+  /** @param {string} id */
   #enqueue(id) {
     this.#outbox.push(id);
     if (!this.#sending) this.#sendQueued();
@@ -287,14 +376,18 @@ export class ChatSession {
   // One send at a time, so the server numbers our messages in the order they were typed.
   async #sendQueued() {
     this.#sending = true;
-    while (this.#outbox.length > 0 && !this.#closed) await this.#deliver(this.#outbox.shift());
+    while (this.#outbox.length > 0 && !this.#closed) {
+      await this.#deliver(/** @type {string} */ (this.#outbox.shift()));
+    }
     this.#sending = false;
   }
 
   // Tries again by itself while the failure may pass: the same id never makes a copy, so
   // this is safe whether the server stored the message (`stored: null`, unknown) or not.
+  /** @param {string} id  one of ours that the store shows */
   async #deliver(id) {
-    const { text } = this.store.get(id);
+    // Ours always have text: only a deleted message has none.
+    const { text } = /** @type {{text: string}} */ (this.store.get(id));
     for (let attempt = 0; ; attempt += 1) {
       try {
         this.store.addFromServer([await this.#api.sendMessage(this.documentId, { id, text })]);
@@ -310,7 +403,7 @@ export class ChatSession {
           return;
         }
       }
-      await sleep(backoffDelay(attempt + 1));
+      await this.#clock.sleep(backoffDelay(attempt + 1));
     }
   }
 
@@ -326,7 +419,7 @@ export class ChatSession {
     const current = () => !this.#closed && generation === this.#generation;
     try {
       for (let attempt = 0; current() && this.store.incomplete; attempt += 1) {
-        await sleep(backoffDelay(attempt));
+        await this.#clock.sleep(backoffDelay(attempt));
         if (!current()) return;
         try {
           await this.#catchUp();
@@ -359,6 +452,7 @@ export class ChatSession {
       await this.#loadAll();
     } else {
       for (;;) {
+        /** @type {MessagePage} */
         const page = await this.#api.messagesAfter(this.documentId, cursor);
         this.store.addCaughtUp(page.items ?? []);
         // An empty page cannot move the cursor on: asking again would only loop.
@@ -372,9 +466,12 @@ export class ChatSession {
   // There is no cursor before the first message: page back through all of history instead,
   // and add it only once it is all there (only then is the stream whole up to its latest).
   async #loadAll() {
+    /** @type {unknown[]} */
     const items = [];
+    /** @type {string | null} */
     let token = null;
     do {
+      /** @type {MessagePage} */
       const page = await this.#api.history(this.documentId, token);
       items.push(...(page.items ?? []));
       token = page.continuationToken ?? null;
@@ -382,19 +479,21 @@ export class ChatSession {
     this.store.addCaughtUp(items);
   }
 
+  /** @param {string} connectionId */
   #keepPresent(connectionId) {
     this.#stopRefreshing();
-    this.#presenceRefresh = setInterval(() => {
+    this.#stopPresenceRefresh = this.#clock.every(PRESENCE_REFRESH_MS, () => {
       // Best effort: a failed refresh is tried again next time, well before the entry expires.
       this.#api.join(this.documentId, connectionId).catch(() => {});
-    }, PRESENCE_REFRESH_MS);
+    });
   }
 
   #stopRefreshing() {
-    clearInterval(this.#presenceRefresh);
-    this.#presenceRefresh = null;
+    this.#stopPresenceRefresh?.();
+    this.#stopPresenceRefresh = null;
   }
 
+  /** @param {SyncState} state */
   #setSyncState(state) {
     if (state !== SYNC_STATE.LIVE) this.#stopRefreshing();
     if (state === this.#syncState) return;

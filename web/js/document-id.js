@@ -10,7 +10,10 @@ const RESERVED = /[/\\?#]/;
 const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Zl}\p{Zp}\uFFFD\uFFFE\uFFFF]/u;
 const PERCENT_ESCAPE = /%[0-9A-Fa-f]{2}/;
 
-/** Why `id` cannot name a document ("is empty", ...), or null when it can. */
+/**
+ * Why `id` cannot name a document ("is empty", ...), or null when it can.
+ * @param {string} id
+ */
 export function documentIdProblem(id) {
   // Counted in code points, as the API counts characters.
   const length = [...id].length;

@@ -3,6 +3,8 @@
 
 const STORAGE_KEY = 'docchat.devUser';
 
+/** @typedef {{id: string, name: string}} User */
+
 export const PRESET_USERS = Object.freeze([
   { id: 'alice', name: 'Alice' },
   { id: 'bob', name: 'Bob' },
@@ -12,11 +14,16 @@ export const PRESET_USERS = Object.freeze([
 // Header values must be Latin-1, so custom names stay within plain printable characters.
 const CUSTOM_NAME = /^[A-Za-z0-9À-ÖØ-öø-ÿ][A-Za-z0-9À-ÖØ-öø-ÿ .'-]{0,39}$/;
 
+/** @param {string} name */
 export function isValidCustomName(name) {
   return CUSTOM_NAME.test(name.trim());
 }
 
-/** A preset user when the name matches one, else a user whose id is derived from the name. */
+/**
+ * A preset user when the name matches one, else a user whose id is derived from the name.
+ * @param {string} name
+ * @returns {User}
+ */
 export function userFromName(name) {
   const trimmed = name.trim().replace(/\s+/g, ' ');
   const preset = PRESET_USERS.find((user) => user.name.toLowerCase() === trimmed.toLowerCase());
@@ -29,9 +36,10 @@ export function userFromName(name) {
   return { id: `dev-${slug || 'user'}`, name: trimmed };
 }
 
+/** @returns {User} */
 export function loadUser() {
   try {
-    const stored = JSON.parse(localStorage.getItem(STORAGE_KEY));
+    const stored = JSON.parse(localStorage.getItem(STORAGE_KEY) ?? 'null');
     if (stored && typeof stored.id === 'string' && isValidCustomName(stored.name ?? '')) {
       return { id: stored.id, name: stored.name };
     }
@@ -41,6 +49,7 @@ export function loadUser() {
   return PRESET_USERS[0];
 }
 
+/** @param {User} user */
 export function saveUser(user) {
   try {
     localStorage.setItem(STORAGE_KEY, JSON.stringify(user));
@@ -49,6 +58,7 @@ export function saveUser(user) {
   }
 }
 
+/** @param {User} user */
 export function identityHeaders(user) {
   return {
     'x-ms-client-principal-id': user.id,

@@ -15,13 +15,29 @@ export const CONNECTION_STATE = Object.freeze({
   OFFLINE: 'offline',
 });
 
+/** @typedef {(typeof CONNECTION_STATE)[keyof typeof CONNECTION_STATE]} ConnectionState */
+
+/**
+ * What a live connection is given: LiveConnection, WebPubSubConnection and RealtimeConnection
+ * take the same.
+ * @typedef {object} ConnectionOptions
+ * @property {string} url  the API's root, where negotiate is
+ * @property {Record<string, string>} headers  sent with every negotiate
+ * @property {Record<string, (data: any) => void>} handlers  the server's events by name, each
+ *   given the event's data as it came (the chat session checks it)
+ * @property {(state: ConnectionState) => void} onStateChange
+ * @property {(connectionId: string) => void} onConnected  every new connection, by its id
+ */
+
 export class LiveConnection {
   #hub;
+  /** @type {ConnectionState} */
   #state = CONNECTION_STATE.CONNECTING;
   #stopped = false;
   #onStateChange;
   #onConnected;
 
+  /** @param {ConnectionOptions} options */
   constructor({ url, headers, handlers, onStateChange, onConnected }) {
     this.#onStateChange = onStateChange;
     this.#onConnected = onConnected;
@@ -36,7 +52,9 @@ export class LiveConnection {
       .build();
     for (const [event, handler] of Object.entries(handlers)) this.#hub.on(event, handler);
     this.#hub.onreconnecting(() => this.#setState(CONNECTION_STATE.RECONNECTING));
-    this.#hub.onreconnected((connectionId) => this.#connected(connectionId));
+    // Reconnected through negotiate, which gave the new connection its id (the client's types
+    // leave it optional for connections that skip negotiate).
+    this.#hub.onreconnected((connectionId) => this.#connected(/** @type {string} */ (connectionId)));
     this.#hub.onclose(() => {
       if (this.#stopped) return;
       this.#setState(CONNECTION_STATE.OFFLINE);
@@ -60,6 +78,8 @@ export class LiveConnection {
   /**
    * Sends a client event to the server if connected, and says whether it did. Best effort:
    * nothing waits for a connection, and a send the connection loses is lost.
+   * @param {string} method
+   * @param {...unknown} args
    */
   send(method, ...args) {
     if (this.#state !== CONNECTION_STATE.CONNECTED) return false;
@@ -89,16 +109,19 @@ export class LiveConnection {
         await this.#hub.stop();
         return;
       }
-      this.#connected(this.#hub.connectionId);
+      // Started, so it has its id (null only while not connected).
+      this.#connected(/** @type {string} */ (this.#hub.connectionId));
       return;
     }
   }
 
+  /** @param {string} connectionId */
   #connected(connectionId) {
     this.#setState(CONNECTION_STATE.CONNECTED);
     this.#onConnected(connectionId);
   }
 
+  /** @param {ConnectionState} state */
   #setState(state) {
     if (state === this.#state) return;
     this.#state = state;

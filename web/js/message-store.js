@@ -17,6 +17,48 @@ export const STATUS = Object.freeze({
   STORED: 'stored',
 });
 
+/** @typedef {(typeof STATUS)[keyof typeof STATUS]} Status */
+
+/** @typedef {Record<string, string[]>} Reactions  emoji -> the ids of the users who reacted so */
+
+/**
+ * What every message has, the server's or ours that it has not confirmed yet.
+ * @typedef {object} MessageBody
+ * @property {string} id
+ * @property {string} documentId
+ * @property {string} senderId
+ * @property {string} senderName
+ * @property {string} [text]  a deleted message's tombstone has none
+ * @property {string} createdAt
+ */
+
+/**
+ * A message as the server sends it, as it is after its latest change.
+ * @typedef {MessageBody & {
+ *   seq: number, position: number, cursor: string,
+ *   editedAt?: string | null, deleted?: boolean, reactions?: Reactions,
+ * }} ServerMessage
+ */
+
+/**
+ * A `reactionsChanged` event: one message's reactions as they are now, at its new position.
+ * @typedef {Pick<ServerMessage, 'id' | 'documentId' | 'seq' | 'position' | 'cursor'> & {
+ *   reactions: Reactions,
+ * }} ReactionsChange
+ */
+
+/**
+ * A message as the store shows it: the server's copy, or ours before the server confirmed it
+ * (without seq, position and cursor), with how its sending went.
+ * @typedef {MessageBody & Partial<ServerMessage> & {status: Status, reason?: string | null}} ShownMessage
+ */
+
+/** @typedef {{position: number, cursor: string | null}} StreamPoint */
+
+/**
+ * @param {any} value  anything the server or the network brought
+ * @returns {value is ServerMessage}
+ */
 function isServerMessage(value) {
   return (
     value !== null &&
@@ -32,19 +74,40 @@ function isServerMessage(value) {
   );
 }
 
+/**
+ * @param {unknown} value
+ * @returns {value is Reactions}
+ */
 function isReactions(value) {
   if (value === null || typeof value !== 'object') return false;
+  /** @param {unknown} users */
   const isUserIds = (users) => Array.isArray(users) && users.every((id) => typeof id === 'string');
   return Object.values(value).every(isUserIds);
 }
 
-/** The later of two states of one message; ours not yet confirmed (no cursor) is the earlier. */
+/**
+ * Whether `known` is the server's copy (ours not yet confirmed has no cursor).
+ * @param {ShownMessage | ServerMessage | undefined} known
+ * @returns {known is ServerMessage}
+ */
+function isConfirmed(known) {
+  return known?.cursor !== undefined;
+}
+
+/**
+ * The later of two states of one message; ours not yet confirmed is the earlier.
+ * @param {ShownMessage | ServerMessage | undefined} known
+ * @param {ServerMessage} message
+ * @returns {ServerMessage}
+ */
 function later(known, message) {
-  if (known?.cursor === undefined) return message;
+  if (!isConfirmed(known)) return message;
   return message.position >= known.position ? message : known;
 }
 
+/** @param {ServerMessage[]} messages */
 function newestOf(messages) {
+  /** @type {ServerMessage | null} */
   let newest = null;
   for (const message of messages) {
     if (!newest || message.seq > newest.seq) newest = message;
@@ -55,20 +118,32 @@ function newestOf(messages) {
 export class MessageStore {
   // Shown messages: the server's from the oldest loaded page up to #top, plus our own
   // not yet confirmed (no seq: they show last, in the order they were sent).
+  /** @type {Map<string, ShownMessage>} */
   #byId = new Map();
+  /** @type {Map<string, number>} */
   #sendOrder = new Map();
   // seq -> server message that came ahead of a missing one.
+  /** @type {Map<number, ServerMessage>} */
   #held = new Map();
   // Every seq from the oldest loaded page up to #top is shown; null until the newest
   // history page gave the start (0: the document was empty then).
+  /** @type {number | null} */
   #top = null;
   // The store holds the change stream's every change up to this {position, cursor} (cursor
   // null before the first); positions seen above it wait here until those between arrive.
+  /** @type {StreamPoint | null} */
   #whole = null;
+  /** @type {Map<number, string>} position -> the cursor after it */
   #seenAbove = new Map();
+  /** @type {ShownMessage[] | null} */
   #ordered = null;
+  /** @type {Set<() => void>} */
   #listeners = new Set();
 
+  /**
+   * Calls `listener` after every change; returns what unsubscribes it.
+   * @param {() => void} listener
+   */
   subscribe(listener) {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
@@ -78,6 +153,7 @@ export class MessageStore {
     return this.#byId.size;
   }
 
+  /** @param {string} id */
   get(id) {
     return this.#byId.get(id);
   }
@@ -122,6 +198,7 @@ export class MessageStore {
    * up to `seq` waited: the server no longer has a message below `seq` that it did not bring
    * (expired), so the waiting ones up to `seq` are shown without it. Held ones above `seq`
    * may wait for a message stored during the catch-up, and keep waiting.
+   * @param {number | null} seq
    */
   noneMissingUpTo(seq) {
     if (seq === null || this.#top === null) return;
@@ -147,6 +224,7 @@ export class MessageStore {
    * Starts from the newest history page (newest first); the store holds no server message
    * yet. The page shows each of its messages as it is now, so the stream is whole up to its
    * latest change.
+   * @param {readonly unknown[]} page
    */
   startFrom(page) {
     const messages = page.filter(isServerMessage);
@@ -164,7 +242,10 @@ export class MessageStore {
     this.#changed();
   }
 
-  /** Adds an older history page: below everything shown, so it cannot leave a gap. */
+  /**
+   * Adds an older history page: below everything shown, so it cannot leave a gap.
+   * @param {readonly unknown[]} page
+   */
   addOlder(page) {
     for (const message of page.filter(isServerMessage)) this.#show(message);
     this.#changed();
@@ -173,6 +254,7 @@ export class MessageStore {
   /**
    * Takes server messages from anywhere after the start (live push, the reply to our send
    * or change), in any order: shows each in turn once all before it are shown.
+   * @param {readonly unknown[]} messages
    */
   addFromServer(messages) {
     this.#add(messages);
@@ -182,6 +264,7 @@ export class MessageStore {
   /**
    * Takes a catch-up page (or all of history): every change after the cursor asked from, up
    * to the page's latest, each message as it is now. The stream is whole up to there.
+   * @param {readonly unknown[]} messages
    */
   addCaughtUp(messages) {
     this.#cover(this.#add(messages));
@@ -192,23 +275,32 @@ export class MessageStore {
    * Takes a `reactionsChanged` event: one message's reactions as they are now, at its new
    * position, without the rest of the message. Merged into the copy shown; for a message
    * not shown the position stays unseen, so the catch-up that follows brings it whole.
+   * @param {ReactionsChange} change
    */
   addReactions(change) {
     const known = this.#byId.get(change?.id);
-    if (known?.cursor === undefined || known.seq !== change.seq) return;
+    if (!isConfirmed(known) || known.seq !== change.seq) return;
     const { position, cursor, reactions } = change;
     if (!Number.isInteger(position) || !isReactions(reactions)) return;
     this.addFromServer([{ ...known, position, cursor, reactions }]);
   }
 
-  /** Shows a message of ours before the server has confirmed it. */
+  /**
+   * Shows a message of ours before the server has confirmed it.
+   * @param {MessageBody} message
+   */
   addPending(message) {
     this.#sendOrder.set(message.id, this.#sendOrder.size);
     this.#byId.set(message.id, { ...message, status: STATUS.PENDING });
     this.#changed();
   }
 
-  /** Moves one of our unconfirmed messages to `status`, with the reason when it failed. */
+  /**
+   * Moves one of our unconfirmed messages to `status`, with the reason when it failed.
+   * @param {string} id
+   * @param {Status} status
+   * @param {string | null} [reason]
+   */
   setStatus(id, status, reason = null) {
     const known = this.#byId.get(id);
     if (!known || known.status === STATUS.SENT) return;
@@ -216,6 +308,10 @@ export class MessageStore {
     this.#changed();
   }
 
+  /**
+   * @param {readonly unknown[]} messages
+   * @returns {ServerMessage[]} the valid ones
+   */
   #add(messages) {
     const valid = messages.filter(isServerMessage);
     for (const message of valid) {
@@ -233,11 +329,13 @@ export class MessageStore {
     return valid;
   }
 
+  /** @param {ServerMessage} message */
   #show(message) {
     this.#byId.set(message.id, { ...later(this.#byId.get(message.id), message), status: STATUS.SENT });
   }
 
   // A copy held earlier for this seq is shown instead if it is the later one.
+  /** @param {ServerMessage} message */
   #extend(message) {
     const held = this.#held.get(message.seq);
     this.#held.delete(message.seq);
@@ -246,11 +344,14 @@ export class MessageStore {
   }
 
   #releaseHeld() {
-    while (this.#top !== null && this.#held.has(this.#top + 1)) {
-      this.#extend(this.#held.get(this.#top + 1));
+    while (this.#top !== null) {
+      const next = this.#held.get(this.#top + 1);
+      if (!next) return;
+      this.#extend(next);
     }
   }
 
+  /** @param {ServerMessage} message */
   #see(message) {
     const { position } = message;
     if (this.#whole === null || position > this.#whole.position) {
@@ -260,32 +361,41 @@ export class MessageStore {
   }
 
   // Everything up to the latest of `messages` is held: the stream is whole up to there.
+  /** @param {ServerMessage[]} messages */
   #cover(messages) {
-    for (const message of messages) {
-      const { position } = message;
-      if (position > this.#whole.position) this.#whole = { position, cursor: message.cursor };
+    // Set by startFrom: a catch-up comes after the newest page.
+    let whole = /** @type {StreamPoint} */ (this.#whole);
+    for (const { position, cursor } of messages) {
+      if (position > whole.position) whole = { position, cursor };
     }
+    this.#whole = whole;
     for (const position of this.#seenAbove.keys()) {
-      if (position <= this.#whole.position) this.#seenAbove.delete(position);
+      if (position <= whole.position) this.#seenAbove.delete(position);
     }
     this.#extendWhole();
   }
 
   #extendWhole() {
-    if (this.#whole === null) return;
-    for (let next = this.#whole.position + 1; this.#seenAbove.has(next); next += 1) {
-      this.#whole = { position: next, cursor: this.#seenAbove.get(next) };
+    while (this.#whole !== null) {
+      const next = this.#whole.position + 1;
+      const cursor = this.#seenAbove.get(next);
+      if (cursor === undefined) return;
+      this.#whole = { position: next, cursor };
       this.#seenAbove.delete(next);
     }
   }
 
   // Server messages by seq; ours without one after them all, in send order.
+  /**
+   * @param {ShownMessage} a
+   * @param {ShownMessage} b
+   */
   #compare(a, b) {
-    const aHasSeq = Number.isInteger(a.seq);
-    const bHasSeq = Number.isInteger(b.seq);
-    if (aHasSeq && bHasSeq) return a.seq - b.seq;
-    if (aHasSeq !== bHasSeq) return aHasSeq ? -1 : 1;
-    return this.#sendOrder.get(a.id) - this.#sendOrder.get(b.id);
+    if (a.seq !== undefined && b.seq !== undefined) return a.seq - b.seq;
+    if (a.seq !== undefined || b.seq !== undefined) return a.seq !== undefined ? -1 : 1;
+    // Ours, each given its place by addPending.
+    const sent = (/** @type {ShownMessage} */ message) => /** @type {number} */ (this.#sendOrder.get(message.id));
+    return sent(a) - sent(b);
   }
 
   #changed() {

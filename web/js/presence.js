@@ -6,14 +6,19 @@
 // lost or dropped event without a flicker, and clears soon after they stop.
 export const TYPING_SHOWN_MS = 4000;
 
+/** @typedef {import('./identity.js').User} User */
+
 export class PresenceState {
+  /** @type {User[]} */
   #users = [];
   // user id -> { user, timer }, in the order they started typing.
+  /** @type {Map<string, {user: User, timer: ReturnType<typeof setTimeout>}>} */
   #typists = new Map();
   // Bumped by every presence event, so a fetch that was under way cannot undo a newer one.
   #events = 0;
   #onChange;
 
+  /** @param {() => void} onChange  hears every change */
   constructor(onChange) {
     this.#onChange = onChange;
   }
@@ -28,19 +33,26 @@ export class PresenceState {
     return [...this.#typists.values()].map((entry) => entry.user);
   }
 
-  /** A `presence` event: the document's users now. */
+  /**
+   * A `presence` event: the document's users now.
+   * @param {User[]} users
+   */
   update(users) {
     this.#events += 1;
     this.#setUsers(users);
   }
 
-  /** Sets the users from `fetchUsers()` (events may have been missed), unless an event came meanwhile. */
+  /**
+   * Sets the users from `fetchUsers()` (events may have been missed), unless an event came meanwhile.
+   * @param {() => Promise<User[]>} fetchUsers
+   */
   async load(fetchUsers) {
     const before = this.#events;
     const users = await fetchUsers();
     if (before === this.#events) this.#setUsers(users);
   }
 
+  /** @param {User} user */
   typed(user) {
     clearTimeout(this.#typists.get(user.id)?.timer);
     const timer = setTimeout(() => this.stoppedTyping(user.id), TYPING_SHOWN_MS);
@@ -48,6 +60,7 @@ export class PresenceState {
     this.#onChange();
   }
 
+  /** @param {string} userId */
   stoppedTyping(userId) {
     const entry = this.#typists.get(userId);
     if (!entry) return;
@@ -62,6 +75,7 @@ export class PresenceState {
     this.#typists.clear();
   }
 
+  /** @param {User[]} users */
   #setUsers(users) {
     this.#users = users;
     // Someone who left is not typing any more.

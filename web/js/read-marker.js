@@ -6,16 +6,23 @@
 // keeps the server's marker (and the user's other tabs) close behind.
 export const REPORT_EVERY_MS = 1000;
 
+/** @typedef {import('./message-store.js').ShownMessage} ShownMessage */
+
 export class ReadMarker {
   #seq = 0;
   #reported = 0;
+  /** @type {number | null} */
   #openedAt = null;
+  /** @type {ReturnType<typeof setTimeout> | null} */
   #timer = null;
   #lastReport = -Infinity;
   #report;
   #onChange;
 
-  /** `report(seq)` tells the server (a promise); `onChange()` hears every move. */
+  /**
+   * `report(seq)` tells the server (a promise); `onChange()` hears every move.
+   * @param {{report: (seq: number) => Promise<unknown>, onChange: () => void}} options
+   */
   constructor({ report, onChange }) {
     this.#report = report;
     this.#onChange = onChange;
@@ -31,7 +38,10 @@ export class ReadMarker {
     return this.#openedAt;
   }
 
-  /** The server's marker, as the document opens. */
+  /**
+   * The server's marker, as the document opens.
+   * @param {number} seq
+   */
   opened(seq) {
     this.#openedAt = seq;
     this.#seq = Math.max(this.#seq, seq);
@@ -39,7 +49,10 @@ export class ReadMarker {
     this.#onChange();
   }
 
-  /** The user has seen every message up to `seq`. */
+  /**
+   * The user has seen every message up to `seq`.
+   * @param {number} seq
+   */
   saw(seq) {
     if (!this.loaded || seq <= this.#seq) return;
     this.#seq = seq;
@@ -50,16 +63,21 @@ export class ReadMarker {
     }
   }
 
-  /** How many of `messages` are unread: after the marker, someone else's, not deleted. */
+  /**
+   * How many of `messages` are unread: after the marker, someone else's, not deleted.
+   * @param {readonly ShownMessage[]} messages
+   * @param {string} ownUserId
+   */
   unreadIn(messages, ownUserId) {
     return messages.filter(
-      (message) => message.seq > this.#seq && message.senderId !== ownUserId && !message.deleted,
+      // Ours not yet confirmed have no seq (and are ours anyway).
+      (message) => (message.seq ?? 0) > this.#seq && message.senderId !== ownUserId && !message.deleted,
     ).length;
   }
 
   /** The document is closed: nothing more is reported. */
   close() {
-    clearTimeout(this.#timer);
+    if (this.#timer !== null) clearTimeout(this.#timer);
   }
 
   #flush() {

@@ -7,12 +7,18 @@ import { reconnectDelay, sleep } from './backoff.js';
 import { CONNECTION_STATE, LiveConnection } from './live-connection.js';
 import { isWebPubSubNegotiation, negotiate, WebPubSubConnection } from './web-pubsub-connection.js';
 
+/** @typedef {import('./live-connection.js').ConnectionOptions} ConnectionOptions */
+/** @typedef {import('./live-connection.js').ConnectionState} ConnectionState */
+
 export class RealtimeConnection {
   #options;
+  /** @type {LiveConnection | WebPubSubConnection | null} */
   #chosen = null;
+  /** @type {ConnectionState} */
   #state = CONNECTION_STATE.CONNECTING;
   #stopped = false;
 
+  /** @param {ConnectionOptions} options */
   constructor(options) {
     this.#options = options;
   }
@@ -29,8 +35,13 @@ export class RealtimeConnection {
     this.#choose();
   }
 
-  send(...args) {
-    return this.#chosen ? this.#chosen.send(...args) : false;
+  /**
+   * Sends a client event if connected, and says whether it did (see LiveConnection.send).
+   * @param {string} event
+   * @param {string} documentId
+   */
+  send(event, documentId) {
+    return this.#chosen ? this.#chosen.send(event, documentId) : false;
   }
 
   async stop() {
@@ -53,13 +64,15 @@ export class RealtimeConnection {
       }
       if (this.#stopped) return;
       const Connection = isWebPubSubNegotiation(negotiated) ? WebPubSubConnection : LiveConnection;
-      this.#chosen = new Connection(this.#options);
-      if (this.#chosen.state !== this.#state) onStateChange(this.#chosen.state);
-      this.#chosen.start();
+      const chosen = new Connection(this.#options);
+      this.#chosen = chosen;
+      if (chosen.state !== this.#state) onStateChange(chosen.state);
+      chosen.start();
       return;
     }
   }
 
+  /** @param {ConnectionState} state */
   #setState(state) {
     if (state === this.#state) return;
     this.#state = state;

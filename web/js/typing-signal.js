@@ -6,11 +6,17 @@
 // network jitter, and well within the second, so a steady typist shows without a gap.
 export const TYPING_EVERY_MS = 2500;
 
-/** `send()` tries to tell the server, and says whether it could (not while offline). */
+/**
+ * `send()` tries to tell the server, and says whether it could (not while offline).
+ * @param {() => boolean} send
+ */
 export function createTypingSignal(send) {
   let lastSent = -Infinity;
   return {
-    /** The composer's text is now `text`. */
+    /**
+     * The composer's text is now `text`.
+     * @param {string} text
+     */
     typed(text) {
       const now = performance.now();
       if (!text.trim() || now - lastSent < TYPING_EVERY_MS) return;

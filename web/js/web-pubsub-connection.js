@@ -14,13 +14,25 @@ import { CONNECTION_STATE } from './live-connection.js';
 
 const CLIENT_URL = '/vendor/web-pubsub-client.js';
 
-/** Whether a negotiate answer is Web PubSub's: a client access URL alone (SignalR's also
- * has an accessToken). */
+/** @typedef {import('./live-connection.js').ConnectionOptions} ConnectionOptions */
+/** @typedef {import('./live-connection.js').ConnectionState} ConnectionState */
+/** @typedef {import('@azure/web-pubsub-client').WebPubSubClient} WebPubSubClient */
+
+/**
+ * Whether a negotiate answer is Web PubSub's: a client access URL alone (SignalR's also
+ * has an accessToken).
+ * @param {any} negotiated  the answer's JSON
+ */
 export function isWebPubSubNegotiation(negotiated) {
   return typeof negotiated?.url === 'string' && !('accessToken' in negotiated);
 }
 
-/** POSTs to `${url}/negotiate` with `headers`; the answer's JSON, or an error. */
+/**
+ * POSTs to `${url}/negotiate` with `headers`; the answer's JSON, or an error.
+ * @param {string} url
+ * @param {Record<string, string>} headers
+ * @returns {Promise<any>}
+ */
 export async function negotiate(url, headers) {
   const response = await fetch(`${url}/negotiate`, { method: 'POST', headers });
   if (!response.ok) throw new Error(`negotiate answered ${response.status}`);
@@ -31,14 +43,18 @@ export class WebPubSubConnection {
   #url;
   #headers;
   #handlers;
+  /** @type {WebPubSubClient | null} */
   #client = null;
+  /** @type {string | null} */
   #connectionId = null;
   #running = false;
+  /** @type {ConnectionState} */
   #state = CONNECTION_STATE.CONNECTING;
   #stopped = false;
   #onStateChange;
   #onConnected;
 
+  /** @param {ConnectionOptions} options */
   constructor({ url, headers, handlers, onStateChange, onConnected }) {
     this.#url = url;
     this.#headers = headers;
@@ -64,11 +80,13 @@ export class WebPubSubConnection {
    * Sends a client event if connected, and says whether it did: `send('typing', documentId)`
    * is the user event typing with {documentId} as its JSON data. Best effort, as
    * LiveConnection's: nothing waits for a connection, and a send the connection loses is lost.
+   * @param {string} event
+   * @param {string} documentId
    */
   send(event, documentId) {
     if (this.#state !== CONNECTION_STATE.CONNECTED) return false;
     this.#client
-      .sendEvent(event, { documentId }, 'json', { fireAndForget: true })
+      ?.sendEvent(event, { documentId }, 'json', { fireAndForget: true })
       .catch(() => {
         // The connection went meanwhile; the disconnected event already tells the page.
       });
@@ -86,6 +104,7 @@ export class WebPubSubConnection {
 
   // Starts the client until it connects, waiting between attempts as LiveConnection does;
   // a failed attempt shows `failedState` (offline at first, reconnecting after a drop).
+  /** @param {ConnectionState} failedState */
   async #startLoop(failedState) {
     const began = Date.now();
     for (let attempt = 0; !this.#stopped; attempt += 1) {
@@ -100,13 +119,14 @@ export class WebPubSubConnection {
       }
       this.#running = true;
       if (this.#stopped) {
-        this.#client.stop();
+        this.#client?.stop();
       }
       return;
     }
   }
 
   async #createClient() {
+    /** @type {typeof import('@azure/web-pubsub-client')} */
     const { WebPubSubClient, WebPubSubJsonProtocol } = await import(CLIENT_URL);
     const client = new WebPubSubClient(
       { getClientAccessUrl: async () => (await negotiate(this.#url, this.#headers)).url },
@@ -131,11 +151,13 @@ export class WebPubSubConnection {
     return client;
   }
 
+  /** @param {any} message  an event as the app sends it: {event, data} */
   #dispatch(message) {
     const handler = message && this.#handlers[message.event];
     if (handler) handler(message.data);
   }
 
+  /** @param {ConnectionState} state */
   #setState(state) {
     if (state === this.#state) return;
     this.#state = state;

@@ -7,10 +7,20 @@ export const MAX_MESSAGE_LENGTH = 4000;
 const COUNTER_FROM = MAX_MESSAGE_LENGTH - 500;
 
 // Counted in code points, as the server counts characters.
+/** @param {string} text */
 function lengthOf(text) {
   return [...text].length;
 }
 
+/**
+ * @param {object} parts
+ * @param {HTMLFormElement} parts.form
+ * @param {HTMLTextAreaElement} parts.textarea
+ * @param {HTMLButtonElement} parts.button
+ * @param {HTMLElement} parts.hint
+ * @param {(text: string) => void} parts.onSend  a message to send, trimmed
+ * @param {(text: string) => void} parts.onInput  the box's text after every edit
+ */
 export function createComposer({ form, textarea, button, hint, onSend, onInput }) {
   let available = false;
 
@@ -59,6 +69,7 @@ export function createComposer({ form, textarea, button, hint, onSend, onInput }
 
   refresh();
   return {
+    /** @param {boolean} value  whether a document is open to send to */
     setAvailable(value) {
       available = value;
       textarea.disabled = !value;

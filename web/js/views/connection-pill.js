@@ -9,9 +9,13 @@ const LABELS = Object.freeze({
   [CONNECTION_STATE.OFFLINE]: 'Offline, retrying',
 });
 
+/**
+ * @param {HTMLElement} pill  holds the `.pill-label` element
+ * @param {import('../live-connection.js').ConnectionState} state
+ */
 export function renderConnectionState(pill, state) {
   pill.dataset.state = state;
-  pill.querySelector('.pill-label').textContent = LABELS[state];
+  /** @type {HTMLElement} */ (pill.querySelector('.pill-label')).textContent = LABELS[state];
   pill.title =
     state === CONNECTION_STATE.CONNECTED
       ? 'Connected: new messages appear as they are sent'

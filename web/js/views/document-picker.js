@@ -4,6 +4,7 @@
 import { documentIdProblem } from '../document-id.js';
 import { documentHash, SAMPLE_DOCUMENTS } from '../documents.js';
 
+/** @param {{id: string, title: string, description: string}} doc */
 function documentLink(doc) {
   const link = document.createElement('a');
   link.className = 'document-link';
@@ -22,14 +23,23 @@ function documentLink(doc) {
   return item;
 }
 
-/** `onPick()` hears every valid pick, also of the document already open. */
+/**
+ * `onPick()` hears every valid pick, also of the document already open.
+ * @param {object} parts
+ * @param {HTMLElement} parts.list
+ * @param {HTMLFormElement} parts.form
+ * @param {HTMLInputElement} parts.input
+ * @param {HTMLElement} parts.hint
+ * @param {() => void} parts.onPick
+ */
 export function createDocumentPicker({ list, form, input, hint, onPick }) {
   const hintText = hint.textContent;
   list.append(...SAMPLE_DOCUMENTS.map(documentLink));
   list.addEventListener('click', (event) => {
-    if (event.target.closest('a')) onPick();
+    if (/** @type {Element} */ (event.target).closest('a')) onPick();
   });
 
+  /** @param {string | null} problem */
   function setProblem(problem) {
     input.setAttribute('aria-invalid', String(problem !== null));
     hint.classList.toggle('field-hint-error', problem !== null);
@@ -51,7 +61,10 @@ export function createDocumentPicker({ list, form, input, hint, onPick }) {
   });
 
   return {
-    /** Marks the open document in the list. */
+    /**
+     * Marks the open document in the list.
+     * @param {string | null} documentId
+     */
     show(documentId) {
       for (const link of list.querySelectorAll('a')) {
         if (link.dataset.documentId === documentId) link.setAttribute('aria-current', 'page');

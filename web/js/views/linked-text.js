@@ -6,12 +6,17 @@ const CANDIDATE = /https?:\/\/[^\s<>"]+/gi;
 // Sentence punctuation after a link belongs to the sentence: "see https://example.org/a."
 const TRAILING = '.,;:!?\'")]}';
 
+/**
+ * @param {string} text
+ * @param {string} character
+ */
 function count(text, character) {
   return text.split(character).length - 1;
 }
 
 // Drops trailing punctuation, but keeps a ")" that closes a "(" of the link's own
 // (https://en.wikipedia.org/wiki/Tide_(disambiguation)).
+/** @param {string} candidate */
 function withoutTrailing(candidate) {
   let end = candidate.length;
   while (end > 0 && TRAILING.includes(candidate[end - 1])) {
@@ -22,6 +27,7 @@ function withoutTrailing(candidate) {
   return candidate.slice(0, end);
 }
 
+/** @param {string} text */
 function webUrl(text) {
   try {
     const url = new URL(text);
@@ -31,6 +37,10 @@ function webUrl(text) {
   }
 }
 
+/**
+ * @param {URL} url
+ * @param {string} text
+ */
 function link(url, text) {
   const anchor = document.createElement('a');
   anchor.href = url.href;
@@ -40,8 +50,12 @@ function link(url, text) {
   return anchor;
 }
 
-/** `text` as nodes: plain runs as text nodes, each web address as a link. */
+/**
+ * `text` as nodes: plain runs as text nodes, each web address as a link.
+ * @param {string} text
+ */
 export function linkedText(text) {
+  /** @type {Node[]} */
   const nodes = [];
   let shownUpTo = 0;
   for (const match of text.matchAll(CANDIDATE)) {

@@ -3,8 +3,15 @@
 
 import { button, element } from './element.js';
 
-/** The actions row; `pickerOpen` says whether the reaction picker shows. */
+/** @typedef {import('../message-store.js').ShownMessage} ShownMessage */
+
+/**
+ * The actions row; `pickerOpen` says whether the reaction picker shows.
+ * @param {ShownMessage} message
+ * @param {{own: boolean, pickerOpen: boolean}} options  `own`: the reader sent it
+ */
 export function messageActions(message, { own, pickerOpen }) {
+  /** @param {string} action */
   const data = (action) => ({ action, messageId: message.id, testid: `${action}-message`, focus: action });
   const row = element('div', 'message-actions');
   row.setAttribute('role', 'group');
@@ -17,6 +24,7 @@ export function messageActions(message, { own, pickerOpen }) {
   return row;
 }
 
+/** @param {ShownMessage} message */
 export function deleteConfirmation(message) {
   const row = element('div', 'message-confirm');
   row.setAttribute('role', 'group');
@@ -34,7 +42,12 @@ export function deleteConfirmation(message) {
   return row;
 }
 
-/** The edit form, holding `draft`; `onDraft` hears every change to it. */
+/**
+ * The edit form, holding `draft`; `onDraft` hears every change to it.
+ * @param {ShownMessage} message
+ * @param {string} draft
+ * @param {(draft: string) => void} onDraft
+ */
 export function messageEditor(message, draft, onDraft) {
   const form = element('form', 'message-editor');
   form.dataset.messageId = message.id;

@@ -18,6 +18,44 @@ import { dayKey, dayLabel, formatFull, formatTime } from './time-format.js';
 const CONTINUATION_MS = 5 * 60 * 1000;
 const NEAR_BOTTOM_PX = 80;
 
+/** @typedef {import('../message-store.js').ShownMessage} ShownMessage */
+
+/**
+ * What is open on which message; `draft` is the edit form's text.
+ * @typedef {{kind: 'react' | 'edit' | 'delete', id: string, draft?: string}} Open
+ */
+
+/**
+ * What the list shows: render() is given it whole each time.
+ * @typedef {object} ListProps
+ * @property {readonly ShownMessage[]} messages
+ * @property {string} ownUserId
+ * @property {boolean} loading
+ * @property {boolean} hasOlder
+ * @property {boolean} loadingOlder
+ * @property {number | null} dividerAfter  the seq the "New messages" divider goes after
+ * @property {number} unread
+ */
+
+/**
+ * How one message shows.
+ * @typedef {object} MessageContext
+ * @property {boolean} own
+ * @property {boolean} continued  under the previous message's header
+ * @property {string} ownUserId
+ * @property {Open['kind'] | null} open  what is open on it
+ * @property {string | null | undefined} draft  the edit form's text, while it is open
+ * @property {(draft: string) => void} onDraft
+ */
+
+/** @typedef {{key: string, look: string, build: () => HTMLElement}} Row */
+
+/** @typedef {{id: string | undefined, focus: string}} Focus  a control, by its message and name */
+
+/**
+ * @param {ShownMessage} message
+ * @param {ShownMessage | undefined} previous
+ */
 function isContinuation(message, previous) {
   return (
     previous !== undefined &&
@@ -26,6 +64,7 @@ function isContinuation(message, previous) {
   );
 }
 
+/** @param {ShownMessage} message */
 function statusLine(message) {
   if (message.status === STATUS.PENDING) {
     return element('p', 'message-status', 'Sending…');
@@ -39,6 +78,7 @@ function statusLine(message) {
   return line;
 }
 
+/** @param {ShownMessage} message */
 function messageText(message) {
   const text = element('p', 'message-text');
   text.dataset.testid = 'message-text';
@@ -48,28 +88,38 @@ function messageText(message) {
     return text;
   }
   text.dir = 'auto';
-  text.append(...linkedText(message.text));
+  // Not deleted, so it has text.
+  text.append(...linkedText(/** @type {string} */ (message.text)));
   return text;
 }
 
-function editedMarker(message) {
+/** @param {string} editedAt */
+function editedMarker(editedAt) {
   const marker = element('span', 'message-edited', '(edited)');
   marker.dataset.testid = 'message-edited';
-  marker.title = `Edited ${formatFull(new Date(message.editedAt))}`;
+  marker.title = `Edited ${formatFull(new Date(editedAt))}`;
   return marker;
 }
 
 // Reactions, the picker, and the actions or the delete question, for a message the server has.
+/**
+ * @param {ShownMessage} message
+ * @param {MessageContext} context
+ */
 function messageExtras(message, { own, ownUserId, open }) {
   const extras = [reactionChips(message, ownUserId)];
   if (open === 'react') extras.push(reactionPicker(message, ownUserId));
   const footer = element('div', 'message-footer');
-  if (message.editedAt) footer.append(editedMarker(message));
+  if (message.editedAt) footer.append(editedMarker(message.editedAt));
   if (open === 'delete') footer.append(deleteConfirmation(message));
   else if (open !== 'edit') footer.append(messageActions(message, { own, pickerOpen: open === 'react' }));
-  return [...extras, footer].filter(Boolean);
+  return [...extras, footer].filter((extra) => extra !== null);
 }
 
+/**
+ * @param {ShownMessage} message
+ * @param {MessageContext} context
+ */
 function renderMessage(message, context) {
   const { own, continued, open, draft, onDraft } = context;
   const item = element('li', 'message');
@@ -100,7 +150,9 @@ function renderMessage(message, context) {
   time.dateTime = message.createdAt;
   time.title = formatFull(created);
   meta.append(sender, time);
-  body.append(meta, open === 'edit' ? messageEditor(message, draft, onDraft) : messageText(message));
+  // The edit form opens with the message's text as its draft.
+  const content = open === 'edit' ? messageEditor(message, /** @type {string} */ (draft), onDraft) : messageText(message);
+  body.append(meta, content);
   if (message.status !== STATUS.SENT) body.append(statusLine(message));
   else if (!message.deleted) body.append(...messageExtras(message, context));
 
@@ -108,6 +160,7 @@ function renderMessage(message, context) {
   return item;
 }
 
+/** @param {Date} date */
 function daySeparator(date) {
   const item = element('li', 'separator day-separator');
   item.dataset.testid = 'day-separator';
@@ -122,13 +175,25 @@ function unreadDivider() {
   return item;
 }
 
+/**
+ * @param {ShownMessage} message
+ * @param {number} dividerAfter
+ * @param {string} ownUserId
+ */
 function wasUnread(message, dividerAfter, ownUserId) {
-  return message.seq > dividerAfter && message.senderId !== ownUserId && !message.deleted;
+  // Ours not yet confirmed have no seq (and are ours anyway).
+  return (message.seq ?? 0) > dividerAfter && message.senderId !== ownUserId && !message.deleted;
 }
 
-/** The rows to show: `{key, look, build}`, where a row whose look is unchanged is kept. */
+/**
+ * The rows to show: `{key, look, build}`, where a row whose look is unchanged is kept.
+ * @param {readonly ShownMessage[]} messages
+ * @param {{ownUserId: string, dividerAfter: number | null, open: Open | null, onDraft: (draft: string) => void}} options
+ */
 function rowsOf(messages, { ownUserId, dividerAfter, open, onDraft }) {
+  /** @type {Row[]} */
   const rows = [];
+  /** @type {ShownMessage | undefined} */
   let previous;
   let dividerDue = dividerAfter !== null;
   for (const message of messages) {
@@ -139,7 +204,8 @@ function rowsOf(messages, { ownUserId, dividerAfter, open, onDraft }) {
       rows.push({ key: `day:${dayKey(created)}`, look: label, build: () => daySeparator(created) });
       separated = true;
     }
-    if (dividerDue && wasUnread(message, dividerAfter, ownUserId)) {
+    // Due only when there is a divider to place.
+    if (dividerDue && wasUnread(message, /** @type {number} */ (dividerAfter), ownUserId)) {
       rows.push({ key: 'unread', look: '', build: unreadDivider });
       dividerDue = false;
       separated = true;
@@ -160,14 +226,31 @@ function rowsOf(messages, { ownUserId, dividerAfter, open, onDraft }) {
   return rows;
 }
 
+/**
+ * @param {object} parts
+ * @param {HTMLElement} parts.scroller  scrolls the list
+ * @param {HTMLElement} parts.list
+ * @param {HTMLElement} parts.empty  shown while there is no message
+ * @param {HTMLButtonElement} parts.olderButton
+ * @param {HTMLButtonElement} parts.jumpButton  holds a `.jump-label`
+ * @param {(id: string) => void} parts.onRetry
+ * @param {() => void} parts.onLoadOlder
+ * @param {(id: string, text: string) => void} parts.onEdit
+ * @param {(id: string) => void} parts.onDelete
+ * @param {(id: string, emoji: string, on: boolean) => void} parts.onReact
+ * @param {() => void} parts.onScroll
+ */
 export function createMessageList(parts) {
   const { scroller, list, empty, olderButton, jumpButton } = parts;
   const { onRetry, onLoadOlder, onEdit, onDelete, onReact, onScroll } = parts;
+  /** @type {Map<string, {node: HTMLElement, look: string}>} */
   const rendered = new Map();
+  /** @type {ListProps | null} */
   let shown = null;
-  // What is open on which message: {kind: 'react' | 'edit' | 'delete', id, draft}.
+  /** @type {Open | null} */
   let open = null;
-  // Which control takes focus after the next draw: {id, focus}.
+  // Which control takes focus after the next draw.
+  /** @type {Focus | null} */
   let focusNext = null;
 
   const atBottom = () => scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < NEAR_BOTTOM_PX;
@@ -175,29 +258,39 @@ export function createMessageList(parts) {
   function showJump() {
     const unread = shown?.unread ?? 0;
     jumpButton.hidden = unread === 0 || atBottom();
-    jumpButton.querySelector('.jump-label').textContent = countOf(unread, 'new message');
+    /** @type {HTMLElement} */ (jumpButton.querySelector('.jump-label')).textContent = countOf(unread, 'new message');
   }
 
+  /**
+   * @param {Open | null} next
+   * @param {Focus | null} focus
+   */
   function setOpen(next, focus) {
     open = next;
     focusNext = focus;
     if (shown) draw(shown);
   }
 
+  /** @param {Focus} target */
   function focusIn(target) {
     const node = rendered.get(`message:${target.id}`)?.node;
+    /** @type {HTMLElement | null | undefined} */
     const control = node?.querySelector(`[data-focus="${CSS.escape(target.focus)}"]`);
     control?.focus();
-    if (control?.tagName === 'TEXTAREA') control.setSelectionRange(control.value.length, control.value.length);
+    if (control instanceof HTMLTextAreaElement) control.setSelectionRange(control.value.length, control.value.length);
   }
 
   // A control that was focused keeps focus when its message is drawn again.
+  /** @returns {Focus | null} */
   function focusedControl() {
-    const active = document.activeElement;
-    const id = active?.closest('[data-testid=message]')?.dataset.id;
-    return list.contains(active) && active.dataset.focus ? { id, focus: active.dataset.focus } : null;
+    const active = /** @type {HTMLElement | null} */ (document.activeElement);
+    /** @type {HTMLElement | null | undefined} */
+    const row = active?.closest('[data-testid=message]');
+    const id = row?.dataset.id;
+    return active && list.contains(active) && active.dataset.focus ? { id, focus: active.dataset.focus } : null;
   }
 
+  /** @param {Row[]} rows */
   function reconcile(rows) {
     const seen = new Set();
     rows.forEach((row, index) => {
@@ -219,13 +312,16 @@ export function createMessageList(parts) {
     }
   }
 
+  /** @param {ListProps} props */
   function draw(props) {
     const { messages, ownUserId, dividerAfter } = props;
     const refocus = focusNext ?? focusedControl();
     focusNext = null;
-    if (open && !messages.some((message) => message.id === open.id && !message.deleted)) open = null;
+    if (open && !messages.some((message) => message.id === open?.id && !message.deleted)) open = null;
+    /** @param {string} draft */
     const onDraft = (draft) => {
-      open.draft = draft;
+      // Only the edit form, which shows while it is open, has a draft.
+      /** @type {Open} */ (open).draft = draft;
     };
     reconcile(rowsOf(messages, { ownUserId, dividerAfter, open, onDraft }));
     if (refocus && !list.contains(document.activeElement)) focusIn(refocus);
@@ -241,11 +337,16 @@ export function createMessageList(parts) {
     onScroll();
   });
 
+  /** @param {string} id */
+  const shownMessage = (id) => shown?.messages.find((message) => message.id === id);
+
   list.addEventListener('click', (event) => {
-    const control = event.target.closest('button');
+    const control = /** @type {Element} */ (event.target).closest('button');
     if (!control || !list.contains(control)) return;
     const { retry, react, action, messageId: id, on } = control.dataset;
     if (retry) onRetry(retry);
+    // Every other control names its message.
+    if (id === undefined) return;
     if (react) {
       setOpen(null, { id, focus: 'react' });
       onReact(id, react, on === 'true');
@@ -253,24 +354,25 @@ export function createMessageList(parts) {
     if (action === 'react') {
       setOpen(open?.kind === 'react' && open.id === id ? null : { kind: 'react', id }, { id, focus: 'react' });
     } else if (action === 'edit') {
-      const { text } = shown.messages.find((message) => message.id === id);
-      setOpen({ kind: 'edit', id, draft: text }, { id, focus: 'edit-text' });
+      setOpen({ kind: 'edit', id, draft: shownMessage(id)?.text }, { id, focus: 'edit-text' });
     } else if (action === 'delete') {
       setOpen({ kind: 'delete', id }, { id, focus: 'confirm-delete' });
     } else if (action === 'confirm-delete') {
       setOpen(null, null);
       onDelete(id);
     } else if (action === 'cancel') {
-      setOpen(null, { id, focus: open.kind });
+      // Cancel shows only while something is open.
+      setOpen(null, { id, focus: /** @type {Open} */ (open).kind });
     }
   });
 
   list.addEventListener('submit', (event) => {
     event.preventDefault();
-    const { id, draft } = open;
+    // Only the edit form submits: it is open, with its draft.
+    const { id, draft } = /** @type {Open & {draft: string}} */ (open);
     const text = draft.trim();
     if (!text) return;
-    const before = shown.messages.find((message) => message.id === id)?.text;
+    const before = shownMessage(id)?.text;
     setOpen(null, { id, focus: 'edit' });
     if (text !== before) onEdit(id, text);
   });
@@ -285,6 +387,7 @@ export function createMessageList(parts) {
     /** Whether the newest messages are in view. */
     atBottom,
 
+    /** @param {ListProps} props */
     render(props) {
       const { messages, ownUserId, loading, hasOlder, loadingOlder } = props;
       const firstBefore = list.querySelector('[data-testid=message]');

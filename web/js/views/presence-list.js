@@ -3,6 +3,12 @@
 
 import { fillAvatar } from './avatar.js';
 
+/** @typedef {import('../identity.js').User} User */
+
+/**
+ * @param {User} user
+ * @param {boolean} own
+ */
 function presentUser(user, own) {
   const label = own ? `${user.name} (you)` : user.name;
   const item = document.createElement('li');
@@ -20,9 +26,14 @@ function presentUser(user, own) {
   return item;
 }
 
+/** @param {HTMLElement} list */
 export function createPresenceList(list) {
   let shown = '';
   return {
+    /**
+     * @param {User[]} users
+     * @param {string} ownUserId
+     */
     render(users, ownUserId) {
       // Redrawn only on a change, so the tooltip under the pointer survives other updates.
       const key = JSON.stringify([users, ownUserId]);

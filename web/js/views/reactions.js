@@ -12,10 +12,21 @@ export const QUICK_REACTIONS = Object.freeze([
   ['👀', 'eyes'],
 ]);
 
+/** @typedef {import('../message-store.js').ShownMessage} ShownMessage */
+
+/**
+ * @param {ShownMessage} message
+ * @param {string} emoji
+ * @param {string} userId
+ */
 function reactedBy(message, emoji, userId) {
   return (message.reactions?.[emoji] ?? []).includes(userId);
 }
 
+/**
+ * @param {string[]} users
+ * @param {string} ownUserId
+ */
 function whoReacted(users, ownUserId) {
   const others = users.filter((id) => id !== ownUserId).length;
   if (others === users.length) return others === 1 ? '1 person' : `${others} people`;
@@ -23,6 +34,12 @@ function whoReacted(users, ownUserId) {
   return `You and ${others} other${others === 1 ? '' : 's'}`;
 }
 
+/**
+ * @param {ShownMessage} message
+ * @param {string} emoji
+ * @param {string[]} users  who reacted so
+ * @param {string} ownUserId
+ */
 function chip(message, emoji, users, ownUserId) {
   const mine = users.includes(ownUserId);
   const node = button('', 'reaction', {
@@ -39,7 +56,11 @@ function chip(message, emoji, users, ownUserId) {
   return node;
 }
 
-/** The chips, or null when nobody has reacted. */
+/**
+ * The chips, or null when nobody has reacted.
+ * @param {ShownMessage} message
+ * @param {string} ownUserId
+ */
 export function reactionChips(message, ownUserId) {
   const entries = Object.entries(message.reactions ?? {}).filter(([, users]) => users.length > 0);
   if (entries.length === 0) return null;
@@ -48,6 +69,10 @@ export function reactionChips(message, ownUserId) {
   return row;
 }
 
+/**
+ * @param {ShownMessage} message
+ * @param {string} ownUserId
+ */
 export function reactionPicker(message, ownUserId) {
   const picker = element('div', 'reaction-picker');
   picker.id = `reactions-for-${message.id}`;

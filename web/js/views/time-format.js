@@ -12,19 +12,25 @@ const dayWithYearFormat = new Intl.DateTimeFormat(undefined, {
 });
 const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'medium' });
 
+/** @param {Date} date */
 export function formatTime(date) {
   return timeFormat.format(date);
 }
 
+/** @param {Date} date */
 export function formatFull(date) {
   return fullFormat.format(date);
 }
 
-/** The same for every moment of one local day. */
+/**
+ * The same for every moment of one local day.
+ * @param {Date} date
+ */
 export function dayKey(date) {
   return date.toDateString();
 }
 
+/** @param {Date} date */
 export function dayLabel(date, now = new Date()) {
   const yesterday = new Date(now);
   yesterday.setDate(now.getDate() - 1);

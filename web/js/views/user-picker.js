@@ -5,6 +5,17 @@ import { isValidCustomName, PRESET_USERS, userFromName } from '../identity.js';
 
 const CUSTOM = 'custom';
 
+/** @typedef {import('../identity.js').User} User */
+
+/**
+ * @param {object} parts
+ * @param {HTMLFormElement} parts.form
+ * @param {HTMLSelectElement} parts.select
+ * @param {HTMLElement} parts.customSection
+ * @param {HTMLInputElement} parts.customInput
+ * @param {HTMLElement} parts.customHint
+ * @param {(user: User) => void} parts.onChange  the user picked, on "Switch"
+ */
 export function createUserPicker({ form, select, customSection, customInput, customHint, onChange }) {
   const hintText = customHint.textContent;
 
@@ -13,11 +24,13 @@ export function createUserPicker({ form, select, customSection, customInput, cus
     new Option('Someone else…', CUSTOM),
   );
 
+  /** @param {boolean} visible */
   function showCustom(visible) {
     customSection.hidden = !visible;
     if (!visible) setInvalid(false);
   }
 
+  /** @param {boolean} invalid */
   function setInvalid(invalid) {
     customInput.setAttribute('aria-invalid', String(invalid));
     customHint.textContent = invalid ? `Not a usable name. ${hintText}` : hintText;
@@ -49,7 +62,10 @@ export function createUserPicker({ form, select, customSection, customInput, cus
   });
 
   return {
-    /** Reflects the current user in the controls. */
+    /**
+     * Reflects the current user in the controls.
+     * @param {User} user
+     */
     show(user) {
       const preset = PRESET_USERS.find((candidate) => candidate.id === user.id);
       select.value = preset ? preset.id : CUSTOM;
