@@ -352,7 +352,8 @@ export class ChatSession {
   }
 
   // The answer is the message as it is now; a change the server kept but could not broadcast
-  // comes with the next catch-up.
+  // is fetched at once by a catch-up (a change moves its message on in the stream, so the
+  // catch-up lists it).
   /**
    * @param {string} what  the change, as the notice says it
    * @param {() => Promise<unknown>} request
@@ -363,7 +364,17 @@ export class ChatSession {
     } catch (error) {
       if (this.#closed) return;
       this.#onNotice(`Couldn't ${what}: ${error.message}`);
-      if (error instanceof ApiError && error.stored === true) this.#fillGaps();
+      if (error instanceof ApiError && error.stored === true) await this.#catchUpNow();
+    }
+  }
+
+  /** One catch-up while live (a sync under way catches up anyway); a failure waits for the next. */
+  async #catchUpNow() {
+    if (this.#closed || this.#syncState !== SYNC_STATE.LIVE) return;
+    try {
+      await this.#catchUp();
+    } catch {
+      // The next sync, or a gap fill, catches up.
     }
   }
 
