@@ -15,6 +15,14 @@ heads it wrote, so an uncontended write is one request. The messages go before t
 the batch: a retry of a batch that did commit fails on a message's id (409), which is
 exactly "already stored", and is never mistaken for a stale head.
 
+**Threads.** A write that changes a thread's root (a reply, a reply deleted:
+:func:`chat.domain.threads.summary_change`) puts the root's replace in the same batch,
+after the messages and before the head, checked by the ETag of the root as read for this
+batch (a point read per root): the summary changes with the reply or not at all, and a
+root changed meanwhile (an edit, or another process's reply) fails the batch like a stale
+head, which is read again. Replies to one root waiting together merge into its one
+replace; a change of the root itself waits for the next batch (one item once per batch).
+
 **Group commit.** Writes to one document wait in that document's lane in this process
 (nothing shared with other documents is held while any request is on the network). One of
 the waiting requests leads: it takes what is waiting, up to 99 writes and ~2 MB (Cosmos DB's
@@ -40,9 +48,12 @@ with the lean indexing policy of :mod:`storage.cosmos.container`):
 append, alone               ~5-6 RU (create) + ~10 RU (head replace) = ~16 RU
 append, in a batch of n     ~5-6 RU + ~10/n RU: at 20 waiting, ~6.5 RU a message
 change (edit, reaction)     1 RU (point read) + ~10 RU (replace) + head share
+reply, alone                ~5-6 RU (create) + 1 RU (root read) + ~10 RU (root) + ~10 RU
+                            (head) = ~27 RU; n replies to one root in a batch share the root
 head conflict (412)         a few RU for the failed batch, + 1 RU to read the head again
 ``latest_seq``              1 RU: a point read of the head (never the remembered one)
 history / catch-up page     one single-partition query, ~3-8 RU
+thread / thread-list page   one single-partition query on a composite index, ~3-8 RU
 ==========================  ==============================================================
 """
 

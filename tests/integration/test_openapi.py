@@ -92,13 +92,16 @@ def test_every_answer_to_generated_requests_is_documented_and_none_is_a_5xx(
 
 
 def _operations_never_called(har: Path) -> list[str]:
-    """The routes' operations no generated request reached (by path pattern and method)."""
+    """The routes' operations no generated request reached (by path pattern and method);
+    the description itself is what schemathesis reads, not an operation it tests."""
     called = {
         (entry["request"]["method"].lower(), urlsplit(entry["request"]["url"]).path)
         for entry in json.loads(har.read_text())["log"]["entries"]
     }
     missing = []
     for route in ROUTES:
+        if route.name == "openapi":
+            continue
         pattern = re.compile("/api/" + re.sub(r"\{\w+\}", "[^/]+", route.route) + "$")
         for method in route.methods:
             if not any(verb == method.lower() and pattern.match(path) for verb, path in called):
