@@ -22,6 +22,7 @@ import * as readline from "node:readline";
 import { performance } from "node:perf_hooks";
 import * as signalR from "@microsoft/signalr";
 import { WebPubSubClient, WebPubSubJsonProtocol } from "@azure/web-pubsub-client";
+import { CATCH_UP_PAGE_SIZE } from "../web/js/api.js";
 import { backoffDelay, reconnectDelay, sleep } from "../web/js/backoff.js";
 import { PresenceState } from "../web/js/presence.js";
 
@@ -137,7 +138,7 @@ class PageClient {
   async catchUp() {
     let after = this.contiguous ? this.held.get(this.contiguous) : config.startCursor;
     for (;;) {
-      const page = await this.call("GET", `${documentPath}/messages?after=${encodeURIComponent(after)}&limit=100`);
+      const page = await this.call("GET", `${documentPath}/messages?after=${encodeURIComponent(after)}&limit=${CATCH_UP_PAGE_SIZE}`);
       page.items.forEach((message) => this.hold(message));
       if (!page.continuationToken) return;
       after = page.continuationToken;

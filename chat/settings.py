@@ -59,13 +59,6 @@ class AuthMode(enum.StrEnum):
     DEV = "dev"
 
 
-class AccessMode(enum.StrEnum):
-    """Who may see which document (``DOCCHAT_ACCESS``)."""
-
-    OPEN = "open"
-    MEMBERS = "members"
-
-
 @dataclass(frozen=True)
 class JwtSettings:
     """How bearer tokens are checked in ``jwt`` mode: exactly one key source is set."""
@@ -80,6 +73,13 @@ class JwtSettings:
     def algorithm(self) -> str:
         """HS256 for a shared secret, RS256 for a public key or a JWKS."""
         return "HS256" if self.secret is not None else "RS256"
+
+
+class AccessMode(enum.StrEnum):
+    """Who may see which document (``DOCCHAT_ACCESS``)."""
+
+    OPEN = "open"
+    MEMBERS = "members"
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ import { identityHeaders } from './identity.js';
 
 export const HUB_URL = '/api';
 export const HISTORY_PAGE_SIZE = 50;
+/** The API's largest page: a client that was away catches up in as few round trips as it can. */
+export const CATCH_UP_PAGE_SIZE = 100;
 
 /** @typedef {import('./identity.js').User} User */
 
@@ -197,7 +199,7 @@ export function createApi(currentUser) {
      * @returns {Promise<MessagePage>}
      */
     messagesAfter(documentId, cursor) {
-      const query = new URLSearchParams({ after: cursor, limit: String(HISTORY_PAGE_SIZE) });
+      const query = new URLSearchParams({ after: cursor, limit: String(CATCH_UP_PAGE_SIZE) });
       return request('GET', `${documentPath(documentId, 'messages')}?${query}`);
     },
   };
