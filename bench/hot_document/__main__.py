@@ -10,7 +10,10 @@ and the transactional batches the Cosmos server ran: committed (messages per bat
 failed by status (412: a writer lost the race for the document's head, and retried). Then
 reads the document's whole history
 back and checks that its seqs are 1..n, each once, and that every 201 names a message the
-history holds under that seq. Writes bench/results/hot_document.json. See bench/README.md.
+history holds under that seq. With ``--replies`` half the sends are replies to 5 hot
+threads (roots posted first), and the check adds that each root's ``replyCount`` is exactly
+the replies the history holds in its thread. Writes bench/results/hot_document.json
+(hot_document_replies.json with ``--replies``). See bench/README.md.
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ RATE_AIM = 300.0
 P99_AIM_MS = 300.0
 #: A send that takes longer is counted as failed: far past any answer the app gives.
 SEND_TIMEOUT = 30.0
+#: With ``--replies``: the threads half the sends reply to.
+HOT_THREADS = [f"hot-thread-{number}" for number in range(5)]
 
 
 @dataclass
@@ -81,7 +86,8 @@ def main() -> None:
     report["arguments"] = vars(options)
     _print(report)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "hot_document.json").write_text(json.dumps(report, indent=2) + "\n")
+    name = "hot_document_replies.json" if options.replies else "hot_document.json"
+    (RESULTS / name).write_text(json.dumps(report, indent=2) + "\n")
 
 
 async def _run(stack: LocalStack, options: argparse.Namespace) -> dict[str, Any]:
@@ -92,6 +98,8 @@ async def _run(stack: LocalStack, options: argparse.Namespace) -> dict[str, Any]
         warm = Round(senders=1)
         for number in range(2 * options.instances):
             await _send(session, stack, warm, f"warm-{number}")
+        for root in HOT_THREADS if options.replies else []:
+            await _send(session, stack, warm, root)
         rounds = []
         for senders in options.senders:
             rounds.append(await _round(session, stack, senders, options))
@@ -114,7 +122,8 @@ async def _round(
 
     async def sender() -> None:
         while time.monotonic() < deadline and (number := next(numbers)) < options.messages:
-            await _send(session, stack, done, f"s{senders}-{number}")
+            reply_to = HOT_THREADS[number // 2 % 5] if options.replies and number % 2 else None
+            await _send(session, stack, done, f"s{senders}-{number}", reply_to)
 
     batches = await _batch_counts(session, stack)
     started, cpu = time.monotonic(), host_cpu_seconds(stack)
@@ -147,9 +156,15 @@ def _batches_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str,
 
 
 async def _send(
-    session: aiohttp.ClientSession, stack: LocalStack, done: Round, message_id: str
+    session: aiohttp.ClientSession,
+    stack: LocalStack,
+    done: Round,
+    message_id: str,
+    reply_to: str | None = None,
 ) -> None:
     body = {"id": message_id, "text": "hot", "senderId": "hot-sender", "senderName": "Hot"}
+    if reply_to is not None:
+        body["replyTo"] = reply_to
     started = time.monotonic()
     try:
         status, answer = await post_message(session, stack, DOCUMENT, body)
@@ -166,7 +181,8 @@ async def _send(
 
 
 def _check(history: list[dict[str, Any]], accepted: dict[str, int]) -> dict[str, Any]:
-    """Gapless and unique seqs, and every 201 in the history under its seq."""
+    """Gapless and unique seqs, every 201 in the history under its seq, and each root's
+    reply count the replies its thread holds."""
     seqs = [message["seq"] for message in history]
     by_id = {message["id"]: message["seq"] for message in history}
     unique = len(set(seqs)) == len(seqs)
@@ -179,14 +195,22 @@ def _check(history: list[dict[str, Any]], accepted: dict[str, int]) -> dict[str,
         "gapless": gapless,
         "accepted_not_in_history": len(missing),
         "stored_beyond_201s": len(history) - len(accepted),
+        "replies": sum(1 for message in history if message.get("threadId")),
+        "reply_counts_exact": all(
+            message["thread"]["replyCount"]
+            == sum(1 for reply in history if reply.get("threadId") == message["id"])
+            for message in history
+            if message.get("thread")
+        ),
     }
 
 
 def _print(report: dict[str, Any]) -> None:
     arguments = report["arguments"]
+    mix = "half of them replies to 5 hot threads" if arguments["replies"] else "flat timeline"
     print(
         f"one document, {arguments['instances']} instances, "
-        f"{arguments['latency_ms']} ms added latency"
+        f"{arguments['latency_ms']} ms added latency, {mix}"
     )
     print(
         "senders | accepted msg/s | p50 ms | p99 ms | host CPU/msg | batches (msg each) | "
@@ -215,7 +239,8 @@ def _print(report: dict[str, Any]) -> None:
         f"history: {history['messages']} messages, unique {history['unique']}, gapless "
         f"{history['gapless']}, 201s not in it under their seq "
         f"{history['accepted_not_in_history']}, stored beyond the 201s "
-        f"{history['stored_beyond_201s']}"
+        f"{history['stored_beyond_201s']}, replies {history['replies']} (reply counts "
+        f"exact: {history['reply_counts_exact']})"
     )
 
 
@@ -227,6 +252,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each round")
     parser.add_argument("--messages", type=int, default=5000, help="most messages per round")
+    parser.add_argument(
+        "--replies",
+        action="store_true",
+        help="half the sends reply to 5 hot threads (the reply-heavy mix)",
+    )
     return parser
 
 

@@ -13,7 +13,9 @@ else, so an anonymous caller learns nothing but 401.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, JsonValue
 
 from chat.api import outputs
 from chat.api.failures import endpoint
@@ -26,8 +28,11 @@ from chat.api.inputs import (
     MemberRequest,
     MembersQuery,
     ReadRequest,
+    ResolveRequest,
     SendMessageRequest,
     ServiceMessageRequest,
+    ThreadQuery,
+    ThreadsQuery,
     parse,
 )
 from chat.app.access import Role
@@ -46,9 +51,12 @@ from chat.app.service import (
 from chat.domain.errors import InvalidRequest
 from chat.domain.messages import (
     Cursor,
+    Listing,
     MembersAfter,
     Message,
     OlderThan,
+    RepliesAfter,
+    ThreadsBefore,
     check_document_id,
     emoji_problem,
     legacy_message_id_problem,
@@ -67,7 +75,7 @@ __all__ = [
     "max_body_bytes",
 ]
 
-_Message = TypeVar("_Message", bound=EditRequest)
+_Message = TypeVar("_Message", bound=BaseModel)
 #: Join and leave bodies hold one short connection id.
 MAX_MEMBERSHIP_BODY_BYTES = 4096
 
@@ -135,12 +143,12 @@ class Messages:
 
     @endpoint
     def send(self, request: Request, realtime: Realtime) -> Response:
-        """``POST documents/{documentId}/messages`` ``{"text", "id"?}`` -> 201, or 200 on a
-        retry."""
+        """``POST documents/{documentId}/messages`` ``{"text", "id"?, "replyTo"?,
+        "anchor"?}`` -> 201, or 200 on a retry."""
         user = self._authenticate(request.headers)
         document_id = _document_id(request)
         body = _message_body(request, SendMessageRequest, self._max_text_length)
-        posted = self._posting(realtime).post(user, document_id, Draft(body.text, body.id))
+        posted = self._posting(realtime).post(user, document_id, _draft(body))
         return _posted(posted)
 
     @endpoint
@@ -153,7 +161,7 @@ class Messages:
         body = _message_body(request, ServiceMessageRequest, self._max_text_length)
         sender = known_user(body.sender_id, body.sender_name or body.sender_id)
         posting = self._posting(realtime)
-        return _posted(posting.post_for_service(sender, document_id, Draft(body.text, body.id)))
+        return _posted(posting.post_for_service(sender, document_id, _draft(body)))
 
     @endpoint
     def list(self, request: Request) -> Response:
@@ -169,6 +177,32 @@ class Messages:
             token = query.continuation_token
             older_than = OlderThan.decode(token) if token is not None else None
             page = history.newest_first(user, document_id, query.limit, older_than)
+        return Response(200, outputs.Page.of(page).body())
+
+    @endpoint
+    def thread(self, request: Request) -> Response:
+        """``GET documents/{documentId}/threads/{rootId}?limit=&continuationToken=``: the
+        root, then its replies oldest first (later pages: the replies alone)."""
+        user = self._authenticate(request.headers)
+        document_id = _document_id(request)
+        root_id = _route_value(request, "rootId", legacy_message_id_problem)
+        query = parse(ThreadQuery, dict(request.params))
+        token = query.continuation_token
+        after = RepliesAfter.decode(token) if token is not None else None
+        page = self._history().thread(user, document_id, root_id, query.limit, after)
+        return Response(200, outputs.Page.of(page).body())
+
+    @endpoint
+    def threads(self, request: Request) -> Response:
+        """``GET documents/{documentId}/threads?resolved=&anchored=&limit=&continuationToken=``:
+        the roots with a thread or an anchor, latest change first."""
+        user = self._authenticate(request.headers)
+        document_id = _document_id(request)
+        query = parse(ThreadsQuery, dict(request.params))
+        token = query.continuation_token
+        before = ThreadsBefore.decode(token) if token is not None else None
+        listings = Listing.matching(query.resolved, query.anchored)
+        page = self._history().threads(user, document_id, listings, query.limit, before)
         return Response(200, outputs.Page.of(page).body())
 
 
@@ -187,12 +221,24 @@ class MessageChanges:
 
     @endpoint
     def edit(self, request: Request, realtime: Realtime) -> Response:
-        """``PATCH documents/{documentId}/messages/{messageId}`` ``{"text"}`` -> 200, the
-        message with ``editedAt``; the author only."""
+        """``PATCH documents/{documentId}/messages/{messageId}`` ``{"text"?, "anchor"?}`` ->
+        200, the message (with ``editedAt`` when its text changed); the author only."""
         user, document_id, message_id = self._message_request(request)
         body = _message_body(request, EditRequest, self._max_text_length)
-        edited = self._editing(realtime).edit(user, document_id, message_id, body.text)
+        editing = self._editing(realtime)
+        edited = editing.edit(user, document_id, message_id, body.text, _anchor(body.anchor))
         return _message(200, edited)
+
+    @endpoint
+    def resolve(self, request: Request, realtime: Realtime) -> Response:
+        """``PUT documents/{documentId}/threads/{rootId}/resolved`` ``{"resolved"}`` -> 200,
+        the root; any writer, and again is harmless."""
+        user = self._authenticate(request.headers)
+        document_id = _document_id(request)
+        root_id = _route_value(request, "rootId", legacy_message_id_problem)
+        body = parse(ResolveRequest, json_object(request, MAX_MEMBERSHIP_BODY_BYTES))
+        root = self._editing(realtime).resolve(user, document_id, root_id, body.resolved)
+        return _message(200, root)
 
     @endpoint
     def delete(self, request: Request, realtime: Realtime) -> Response:
@@ -335,6 +381,15 @@ def _read_status(seq: int, unread: int) -> Response:
 def _message_body(request: Request, model: type[_Message], max_text_length: int) -> _Message:
     body = json_object(request, max_body_bytes(max_text_length))
     return parse(model, body, max_text_length=max_text_length)
+
+
+def _draft(body: SendMessageRequest) -> Draft:
+    return Draft(body.text, body.id, body.reply_to, _anchor(body.anchor))
+
+
+def _anchor(anchor: dict[str, JsonValue] | None) -> dict[str, Any] | None:
+    """An anchor as the domain keeps it: the JSON object as parsed."""
+    return None if anchor is None else dict(anchor)
 
 
 def _posted(posted: Posted) -> Response:

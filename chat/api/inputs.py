@@ -16,13 +16,16 @@ import re
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    JsonValue,
     ValidationError,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
+    model_validator,
 )
 from pydantic.alias_generators import to_camel
 from pydantic_core import ErrorDetails
@@ -41,12 +44,19 @@ from chat.domain.messages import (
     text_problem,
     user_id_problem,
 )
+from chat.domain.threads import (
+    MAX_ANCHOR_BYTES,
+    MAX_ANCHOR_DEPTH,
+    MAX_ANCHOR_NUMBER,
+    anchor_problem,
+)
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
     "ID_RULE",
     "MAX_PAGE_SIZE",
     "PATH_PARAMETERS",
+    "Anchor",
     "DeletionRequest",
     "EditRequest",
     "HistoryQuery",
@@ -54,9 +64,12 @@ __all__ = [
     "MemberRequest",
     "MembersQuery",
     "ReadRequest",
+    "ResolveRequest",
     "RoleName",
     "SendMessageRequest",
     "ServiceMessageRequest",
+    "ThreadQuery",
+    "ThreadsQuery",
     "id_schema",
     "parse",
 ]
@@ -95,6 +108,7 @@ PATH_PARAMETERS = {
     "documentId": MAX_DOCUMENT_ID_LENGTH,
     "userId": MAX_USER_ID_LENGTH,
     "messageId": MAX_MESSAGE_ID_LENGTH,
+    "rootId": MAX_MESSAGE_ID_LENGTH,
     "emoji": MAX_EMOJI_CHARACTERS,
 }
 
@@ -105,6 +119,30 @@ def _checked(max_length: int) -> WithJsonSchema:
 
 #: The text of a message; its most characters are a setting, which the description adds.
 MessageText = Annotated[str, WithJsonSchema({"type": "string", "minLength": 1})]
+
+
+def _anchor_is_usable(value: dict[str, JsonValue]) -> dict[str, JsonValue]:
+    problem = anchor_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+#: A root's anchor: any JSON object the app defines, within the bounds of
+#: chat.domain.threads.anchor_problem (which JSON Schema can only partly say).
+Anchor = Annotated[
+    dict[str, JsonValue],
+    AfterValidator(_anchor_is_usable),
+    WithJsonSchema(
+        {
+            "type": "object",
+            "description": f"any JSON object the app defines, returned as sent: at most "
+            f"{MAX_ANCHOR_BYTES} bytes as compact UTF-8 JSON, {MAX_ANCHOR_DEPTH} levels deep, "
+            "strings without control (but tab and line feed), private-use or lone surrogate "
+            f"characters, numbers within ±{MAX_ANCHOR_NUMBER}; a reply takes none",
+        }
+    ),
+]
 
 _Model = TypeVar("_Model", bound=BaseModel)
 
@@ -138,8 +176,8 @@ class MemberRequest(_Body):
     role: RoleName
 
 
-class EditRequest(_Body):
-    """``{"text"}``: a message's new text."""
+class _Text(_Body):
+    """``{"text"}``: a message's text."""
 
     text: MessageText
 
@@ -147,6 +185,37 @@ class EditRequest(_Body):
     @classmethod
     def _text_fits(cls, text: str, info: ValidationInfo) -> str:
         return _unless(text_problem(text, (info.context or {})[MAX_TEXT_LENGTH]), text)
+
+
+class EditRequest(_Body):
+    """``{"text"?, "anchor"?}``: a message's new text, and a root's new anchor (anchors move
+    as the document changes); at least one of them."""
+
+    text: MessageText | None = None
+    anchor: Anchor | None = None
+
+    @field_validator("text", mode="before")
+    @classmethod
+    def _text_is_not_null(cls, value: object) -> object:
+        return _not_null(value)
+
+    @field_validator("anchor", mode="before")
+    @classmethod
+    def _anchor_is_not_null(cls, value: object) -> object:
+        return _not_null(value, "an object")
+
+    @field_validator("text")
+    @classmethod
+    def _text_fits(cls, text: str | None, info: ValidationInfo) -> str | None:
+        if text is None:
+            return None
+        return _unless(text_problem(text, (info.context or {})[MAX_TEXT_LENGTH]), text)
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> EditRequest:
+        if self.text is None and self.anchor is None:
+            raise ValueError("send text, anchor or both")
+        return self
 
 
 class DeletionRequest(_Body):
@@ -168,20 +237,48 @@ class ReadRequest(_Body):
     seq: int = Field(ge=0, le=2**53)
 
 
-class SendMessageRequest(EditRequest):
-    """``{"text", "id"?}``: a message from the signed-in user; ``id`` makes retries safe."""
+class SendMessageRequest(_Text):
+    """``{"text", "id"?, "replyTo"?, "anchor"?}``: a message from the signed-in user; ``id``
+    makes retries safe, ``replyTo`` makes it a reply in the thread of the message it names,
+    and a message that is no reply may carry an ``anchor``."""
 
     id: Annotated[str, _checked(MAX_MESSAGE_ID_LENGTH)] | None = None
+    reply_to: Annotated[str, _checked(MAX_MESSAGE_ID_LENGTH)] | None = Field(
+        default=None, description="the id of a message of the same document"
+    )
+    anchor: Anchor | None = None
 
-    @field_validator("id", mode="before")
+    @field_validator("id", "reply_to", mode="before")
     @classmethod
-    def _id_is_not_null(cls, value: object) -> object:
+    def _is_not_null(cls, value: object) -> object:
         return _not_null(value)
+
+    @field_validator("anchor", mode="before")
+    @classmethod
+    def _anchor_is_not_null(cls, value: object) -> object:
+        return _not_null(value, "an object")
 
     @field_validator("id")
     @classmethod
     def _id_is_usable(cls, value: str | None) -> str | None:
         return None if value is None else _unless(message_id_problem(value), value)
+
+    @field_validator("reply_to")
+    @classmethod
+    def _names_a_message(cls, value: str | None) -> str | None:
+        return None if value is None else _unless(legacy_message_id_problem(value), value)
+
+    @model_validator(mode="after")
+    def _a_reply_has_no_anchor(self) -> SendMessageRequest:
+        if self.reply_to is not None and self.anchor is not None:
+            raise ValueError("anchor: a reply takes no anchor (its thread's root has it)")
+        return self
+
+
+class ResolveRequest(_Body):
+    """``{"resolved"}``: resolve the thread (true) or reopen it (false)."""
+
+    resolved: bool
 
 
 class ServiceMessageRequest(SendMessageRequest):
@@ -225,6 +322,29 @@ class HistoryQuery(BaseModel):
         return after
 
 
+class _PageQuery(BaseModel):
+    """``?limit=&continuationToken=``."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, extra="ignore", frozen=True, hide_input_in_errors=True
+    )
+
+    limit: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+    continuation_token: str | None = Field(default=None, min_length=1, max_length=MAX_TOKEN_LENGTH)
+
+
+class ThreadQuery(_PageQuery):
+    """``?limit=&continuationToken=``: a page of a thread's replies (the root first)."""
+
+
+class ThreadsQuery(_PageQuery):
+    """``?resolved=&anchored=&limit=&continuationToken=``: a page of the document's threads,
+    resolved or open, anchored or not (left out: either)."""
+
+    resolved: bool | None = None
+    anchored: bool | None = None
+
+
 class MembersQuery(BaseModel):
     """``?limit=&continuationToken=``: a page of a document's members."""
 
@@ -252,12 +372,12 @@ def _describe(fault: ErrorDetails) -> str:
     return f"{field}: {message[:1].lower()}{message[1:]}"
 
 
-def _not_null(value: object) -> object:
+def _not_null(value: object, kind: str = "a string") -> object:
     """An optional field that was sent must hold a value, as the OpenAPI document says:
     ``null`` is refused, leaving the field out is how to send none. (Validators run only
     for fields that were sent.)"""
     if value is None:
-        raise ValueError("must be a string, not null: leave the field out instead")
+        raise ValueError(f"must be {kind}, not null: leave the field out instead")
     return value
 
 

@@ -34,6 +34,7 @@ __all__ = [
     "Page",
     "Presence",
     "ReadStatus",
+    "Thread",
     "User",
 ]
 
@@ -58,6 +59,29 @@ class Answer(BaseModel):
         return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
 
 
+class User(Answer):
+    """A user as presence and the events show one."""
+
+    id: str
+    name: str
+
+    @classmethod
+    def of(cls, user: Person) -> User:
+        return cls.model_validate(user_json(user))
+
+
+class Thread(Answer):
+    """A root's thread: its replies not deleted, when the last was posted, its last five
+    repliers (most recent first), and whether it is resolved, by whom and when."""
+
+    reply_count: int = Field(ge=0)
+    last_reply_at: str | None = Field(json_schema_extra=_TIMESTAMP)
+    participants: list[User] = Field(max_length=5)
+    resolved: bool
+    resolved_by: User | None
+    resolved_at: str | None = Field(json_schema_extra=_TIMESTAMP)
+
+
 class Message(Answer):
     """A message as the API and the broadcasts show it."""
 
@@ -79,6 +103,14 @@ class Message(Answer):
     reactions: dict[str, list[str]] = Field(
         description="each emoji and the ids of the users who reacted with it"
     )
+    thread_id: str | None = Field(description="a reply's: the id of its thread's root")
+    thread: Thread | None = Field(
+        description="a root's, once it has had replies or a resolution; its change moves the "
+        "root to a new position, like any change"
+    )
+    anchor: dict[str, JsonValue] | None = Field(
+        description="a root's: the JSON object the app anchored it with, as sent"
+    )
     cursor: str = Field(description="opaque; `after` it lists every change after this state")
 
     @classmethod
@@ -97,17 +129,6 @@ class Page(Answer):
     def of(cls, page: messages.Page) -> Page:
         items = [Message.of(message) for message in page.items]
         return cls(items=items, continuation_token=page.continuation_token)
-
-
-class User(Answer):
-    """A user as presence and the events show one."""
-
-    id: str
-    name: str
-
-    @classmethod
-    def of(cls, user: Person) -> User:
-        return cls.model_validate(user_json(user))
 
 
 class Presence(Answer):

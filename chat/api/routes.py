@@ -41,6 +41,8 @@ SERVICE_DOCUMENT = f"service/{DOCUMENT}"
 MEMBER = f"{SERVICE_DOCUMENT}/members/{{userId}}"
 MESSAGE = f"{DOCUMENT}/messages/{{messageId}}"
 REACTION = f"{MESSAGE}/reactions/{{emoji}}"
+THREADS = f"{DOCUMENT}/threads"
+THREAD = f"{THREADS}/{{rootId}}"
 
 
 class Seam(enum.Enum):
@@ -167,14 +169,23 @@ _USERS_REFUSED = (*_REFUSED, 403)
 #: Posting and changing messages is rate limited.
 _CHANGE_REFUSED = (*_USERS_REFUSED, 429)
 #: What a client does with a message it posted: change it, react to it, read it back.
-_MESSAGE_LINKS = _links(
-    "edit_message",
-    "delete_message",
-    "add_reaction",
-    "remove_reaction",
-    documentId="$request.path.documentId",
-    messageId="$response.body#/id",
-) + _links("list_messages", documentId="$request.path.documentId")
+_MESSAGE_LINKS = (
+    _links(
+        "edit_message",
+        "delete_message",
+        "add_reaction",
+        "remove_reaction",
+        documentId="$request.path.documentId",
+        messageId="$response.body#/id",
+    )
+    + _links(
+        "get_thread",
+        "resolve_thread",
+        documentId="$request.path.documentId",
+        rootId="$response.body#/id",
+    )
+    + _links("list_messages", "list_threads", documentId="$request.path.documentId")
+)
 
 
 def _connection_route(step: str, endpoint: Callable[[Endpoints], Handler], summary: str) -> Route:
@@ -220,7 +231,9 @@ ROUTES = (
         f"{DOCUMENT}/messages",
         ("POST",),
         lambda api: api.messages.send,
-        "Store a message as the document's next and broadcast it (200: a retry).",
+        "Store a message as the document's next and broadcast it (200: a retry); with "
+        "`replyTo` a reply in that message's thread, whose root's new summary is broadcast "
+        "too.",
         "Message",
         (*_CHANGE_REFUSED, 409),
         _REALTIME,
@@ -233,10 +246,43 @@ ROUTES = (
         f"{DOCUMENT}/messages",
         ("GET",),
         lambda api: api.messages.list,
-        "Newest first by seq, or with `after` exactly what followed a cursor.",
+        "The timeline (messages that are no reply) newest first by seq, or with `after` "
+        "exactly what followed a cursor (replies and roots whose thread changed too).",
         "Page",
         _USERS_REFUSED,
         query="HistoryQuery",
+    ),
+    Route(
+        "get_thread",
+        THREAD,
+        ("GET",),
+        lambda api: api.messages.thread,
+        "A thread: its root (first page only), then its replies oldest first.",
+        "Page",
+        _USERS_REFUSED,
+        query="ThreadQuery",
+    ),
+    Route(
+        "list_threads",
+        THREADS,
+        ("GET",),
+        lambda api: api.messages.threads,
+        "The roots with replies, an anchor or a resolution, latest change first; "
+        "`resolved` and `anchored` filter them.",
+        "Page",
+        _USERS_REFUSED,
+        query="ThreadsQuery",
+    ),
+    Route(
+        "resolve_thread",
+        f"{THREAD}/resolved",
+        ("PUT",),
+        lambda api: api.changes.resolve,
+        "Resolve a thread, or reopen it (any writer); the root is broadcast.",
+        "Message",
+        _CHANGE_REFUSED,
+        _REALTIME,
+        body="ResolveRequest",
     ),
     Route(
         "presence",
@@ -253,7 +299,7 @@ ROUTES = (
         MESSAGE,
         ("PATCH",),
         lambda api: api.changes.edit,
-        "Change your own message's text; it is marked edited.",
+        "Change your own message's text (it is marked edited), or your root's anchor.",
         "Message",
         (*_CHANGE_REFUSED, 409),
         _REALTIME,

@@ -1,8 +1,9 @@
 """chat's use cases, the same for every backend, mode and authenticator, and the ports they
 need (Protocols an adapter implements).
 
-- :mod:`chat.app.service`: join, leave, presence, post, history, and member admin.
-- :mod:`chat.app.editing`: edit, delete and react to messages.
+- :mod:`chat.app.service`: join, leave, presence, post (replies too), history (the timeline,
+  a thread, the thread list), and member admin.
+- :mod:`chat.app.editing`: edit, delete and react to messages; resolve threads.
 - :mod:`chat.app.writing`: what posting and editing share: the policy, the rate, the store,
   the clock, and telling the document.
 - :mod:`chat.app.reading`: read markers and unread counts (port: ``ReadMarkers``).

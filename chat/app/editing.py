@@ -1,20 +1,25 @@
-"""Changing posted messages: edit and delete (by their author), react and unreact.
+"""Changing posted messages: edit and delete (by their author), react and unreact, and
+resolve or reopen a thread (any writer).
 
 Each change is written as the document's newest change (:meth:`MessageStore.change`), so a
 client catching up hears it once, then told to the document live: ``messageUpdated`` with
 the whole message, ``messageDeleted``, or for a reaction ``reactionsChanged`` with the
 message's reactions alone (:meth:`~chat.domain.messages.Message.reactions_json`): a popular
-message is not sent whole again for every reaction. Changes count against the posting rate.
+message is not sent whole again for every reaction. Deleting a reply changes its thread's
+root in the same write, whose new state follows as ``messageUpdated``. Changes count against
+the posting rate.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from chat.app.writing import MessageWriting
 from chat.domain.changes import deleted, edited, with_reaction, without_reaction
 from chat.domain.errors import MessageNotFound
 from chat.domain.messages import Message
+from chat.domain.threads import resolution
 from chat.domain.users import User
 
 __all__ = ["MESSAGE_DELETED", "MESSAGE_UPDATED", "REACTIONS_CHANGED", "EditingService"]
@@ -30,10 +35,24 @@ class EditingService:
     def __init__(self, writing: MessageWriting) -> None:
         self._writing = writing
 
-    def edit(self, user: User, document_id: str, message_id: str, text: str) -> Message:
-        """The message with ``text``, marked edited."""
+    def edit(
+        self,
+        user: User,
+        document_id: str,
+        message_id: str,
+        text: str | None,
+        anchor: dict[str, Any] | None = None,
+    ) -> Message:
+        """The message with ``text`` (marked edited) and, a root, ``anchor``: each if given."""
         at = self._writing.now()
-        return self._change(user, document_id, message_id, lambda m: edited(m, user, text, at))
+        return self._change(
+            user, document_id, message_id, lambda m: edited(m, user, text, at, anchor)
+        )
+
+    def resolve(self, user: User, document_id: str, root_id: str, resolved: bool) -> Message:
+        """The thread's root, resolved by ``user`` or reopened; again is harmless."""
+        at = self._writing.now()
+        return self._change(user, document_id, root_id, lambda m: resolution(m, user, resolved, at))
 
     def delete(self, user: User, document_id: str, message_id: str) -> Message:
         """The message as a tombstone."""
@@ -71,11 +90,14 @@ class EditingService:
             did_change = result != message
             return result
 
-        stored = self._writing.store.change(document_id, message_id, tracked)
-        if stored is None:
+        written = self._writing.store.change_with_root(document_id, message_id, tracked)
+        if written is None:
             raise MessageNotFound("this document has no message with that id")
+        stored, root = written
         if did_change:
             self._tell(stored, reaction=reaction)
+        if root is not None:
+            self._writing.tell(root, MESSAGE_UPDATED, root.to_json())
         return stored
 
     def _tell(self, message: Message, *, reaction: bool) -> None:

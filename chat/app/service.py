@@ -1,4 +1,5 @@
-"""The chat use cases: join and leave a document, post messages, read the history.
+"""The chat use cases: join and leave a document, post messages and replies, read the
+history (the timeline, a thread, the thread list).
 
 They are the same for every real-time backend (Azure SignalR Service, Azure Web PubSub) in
 either mode (REST or the Functions bindings) and under every authenticator; the HTTP
@@ -9,11 +10,14 @@ invocation's :class:`~chat.app.realtime.Realtime`, and the stores of
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from chat.app.access import Action, DocumentAccess, MemberPage, Memberships, MembersOnly, Role
+from chat.app.editing import MESSAGE_UPDATED
 from chat.app.presence import Announcer, Connections, Present, users_of
 from chat.app.realtime import Realtime, group_of
 from chat.app.store import MessageStore
@@ -23,17 +27,20 @@ from chat.domain.errors import (
     ConnectionNotYetKnown,
     Forbidden,
     HistoryFull,
+    InvalidRequest,
     MaybeStored,
     MaybeStoredBefore,
     MembersNotEnabled,
     MessageIdConflict,
+    MessageNotFound,
     NotStored,
     RealtimeUnavailable,
     RevocationIncomplete,
     StoreOutcomeUnknown,
     StoreUnavailable,
 )
-from chat.domain.messages import Cursor, Message, OlderThan, Page
+from chat.domain.messages import Cursor, Message, OlderThan, Page, RepliesAfter, ThreadsBefore
+from chat.domain.threads import root_id_of
 from chat.domain.users import User
 
 __all__ = [
@@ -52,19 +59,25 @@ NEW_MESSAGE = "newMessage"
 
 @dataclass(frozen=True)
 class Draft:
-    """A message as its sender wrote it; ``id`` (optional) makes retries safe."""
+    """A message as its sender wrote it; ``id`` (optional) makes retries safe. ``reply_to``
+    names the message it replies to (its thread's root, or a reply in it); a root may
+    carry an ``anchor`` (checked by :func:`chat.domain.threads.anchor_problem`)."""
 
     text: str
     id: str | None = None
+    reply_to: str | None = None
+    anchor: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
 class Posted:
     """The stored message (with its seq), and whether this request stored it (False: a
-    retry, answered with what the first try stored)."""
+    retry, answered with what the first try stored); for a reply, its thread's root as
+    the same write left it (None on a retry)."""
 
     message: Message
     created: bool
+    root: Message | None = None
 
 
 class MembershipService:
@@ -186,6 +199,7 @@ class PostingService:
         when it was not stored one of the :class:`~chat.domain.errors.SendFailed` errors whose
         ``stored`` follows the rule written there.
         """
+        id_is_new = draft.id is None
         message = Message(
             id=draft.id or self._new_id(),
             document_id=document_id,
@@ -193,10 +207,28 @@ class PostingService:
             sender_name=sender.name,
             text=draft.text,
             created_at=self._writing.now(),
+            anchor=draft.anchor,
         )
-        stored = self._store_once(message, id_is_new=draft.id is None)
+        if draft.reply_to is not None:
+            message = self._as_reply(message, draft.reply_to, id_is_new=id_is_new)
+        stored = self._store_once(message, id_is_new=id_is_new)
         self._writing.tell(stored.message, NEW_MESSAGE, stored.message.to_json())
+        if stored.root is not None:
+            self._writing.tell(stored.root, MESSAGE_UPDATED, stored.root.to_json())
         return stored
+
+    def _as_reply(self, message: Message, reply_to: str, *, id_is_new: bool) -> Message:
+        """``message`` as a reply in the thread of ``reply_to`` (one point read, ~1 RU)."""
+        if message.anchor is not None:
+            raise InvalidRequest("anchor: a reply takes no anchor (its thread's root has it)")
+        try:
+            target = self._store.get(message.document_id, reply_to)
+        except StoreUnavailable as error:
+            failure = NotStored if id_is_new else MaybeStoredBefore
+            raise failure(message.id, retry_after=error.retry_after) from error
+        if target is None:
+            raise InvalidRequest("replyTo: this document has no message with that id")
+        return dataclasses.replace(message, thread_id=root_id_of(target))
 
     def _store_once(self, message: Message, *, id_is_new: bool) -> Posted:
         """Append ``message``, or find the twin an earlier try stored; say which it was.
@@ -204,7 +236,9 @@ class PostingService:
         ``id_is_new``: this request made the id, so no earlier try can hold it.
         """
         try:
-            appended = self._store.append(message)
+            appended = self._store.append_with_root(message)
+        except MessageNotFound:
+            raise InvalidRequest("replyTo: this document has no message with that id") from None
         except StoreOutcomeUnknown as error:
             raise MaybeStored(message.id, retry_after=error.retry_after) from error
         except HistoryFull as error:
@@ -214,7 +248,7 @@ class PostingService:
             failure = NotStored if id_is_new else MaybeStoredBefore
             raise failure(message.id, retry_after=error.retry_after) from error
         if appended is not None:
-            return Posted(appended, created=True)
+            return Posted(appended[0], created=True, root=appended[1])
         try:
             return Posted(self._stored_twin(message), created=False)
         except StoreUnavailable as error:  # the id is taken: something is stored under it
@@ -222,7 +256,7 @@ class PostingService:
 
     def _stored_twin(self, message: Message) -> Message:
         stored = self._store.get(message.document_id, message.id)
-        if stored is None or (stored.sender_id, stored.text) != (message.sender_id, message.text):
+        if stored is None or _as_sent(stored) != _as_sent(message):
             raise MessageIdConflict(
                 "this document already has a different message with this id: use a new id"
             )
@@ -301,7 +335,8 @@ class HistoryService:
     def newest_first(
         self, user: User, document_id: str, limit: int, older_than: OlderThan | None
     ) -> Page:
-        """A page of the document's messages, newest first (highest seq first).
+        """A page of the document's timeline (its messages that are no reply), newest first
+        (highest seq first).
 
         The token is None once there are no older messages.
         """
@@ -311,8 +346,43 @@ class HistoryService:
         more = len(items) > limit
         return Page(items[:limit], OlderThan(items[limit - 1].seq).encode() if more else None)
 
+    def thread(
+        self, user: User, document_id: str, root_id: str, limit: int, after: RepliesAfter | None
+    ) -> Page:
+        """The root (first page only) and then up to ``limit`` of its replies, oldest first;
+        the token is None once there are no more replies."""
+        _require(self._access, user, Action.READ, document_id)
+        root = self._store.get(document_id, root_id)
+        if root is None:
+            raise MessageNotFound("this document has no message with that id")
+        if root.thread_id is not None:
+            raise InvalidRequest("rootId names a reply: read its thread's root")
+        replies = self._store.replies(document_id, root_id, limit + 1, after.seq if after else 0)
+        more = len(replies) > limit
+        token = RepliesAfter(replies[limit - 1].seq).encode() if more else None
+        return Page(([] if after else [root]) + replies[:limit], token)
+
+    def threads(
+        self,
+        user: User,
+        document_id: str,
+        listings: tuple[str, ...],
+        limit: int,
+        before: ThreadsBefore | None,
+    ) -> Page:
+        """A page of the roots listed as one of ``listings`` (see
+        :class:`~chat.domain.messages.Listing`), latest change first; the token is None
+        after the last."""
+        _require(self._access, user, Action.READ, document_id)
+        position = before.position if before else None
+        roots = self._store.threads(document_id, listings, limit + 1, position)
+        more = len(roots) > limit
+        token = ThreadsBefore(roots[limit - 1].position).encode() if more else None
+        return Page(roots[:limit], token)
+
     def catch_up(self, user: User, document_id: str, after: Cursor, limit: int) -> Page:
-        """The messages after ``after``, in stream order; the token is the next ``after``.
+        """The messages after ``after``, in stream order (replies, and roots in their
+        state after their thread changed, too); the token is the next ``after``.
 
         The token is None once the document has no more, so a client repeats until then.
         """
@@ -320,6 +390,11 @@ class HistoryService:
         items = self._store.after(document_id, after.position, limit + 1)
         more = len(items) > limit
         return Page(items[:limit], items[limit - 1].cursor.encode() if more else None)
+
+
+def _as_sent(message: Message) -> tuple[object, ...]:
+    """What a retry of a send must repeat to be the same send."""
+    return (message.sender_id, message.text, message.thread_id, message.anchor)
 
 
 def _require(access: DocumentAccess, user: User, action: Action, document_id: str) -> None:

@@ -4,7 +4,9 @@
 Implementations keep each document's messages together (Cosmos DB: one logical partition)
 and give each new message the document's next ``seq`` and ``position`` atomically with
 writing it, so every reader sees one order with no gap; a change (edit, deletion,
-reaction) takes the next position, so a catch-up sees each change once. They raise
+reaction) takes the next position, so a catch-up sees each change once. A reply's write
+changes its thread's root too (:func:`chat.domain.threads.summary_change`), in the same
+atomic write: the root takes the next position as well. They raise
 :class:`~chat.domain.errors.StoreUnavailable` when the store fails and the write surely did not
 happen (refused, or never sent), and :class:`~chat.domain.errors.StoreOutcomeUnknown` when it may
 or may not have happened, so the caller can answer 503 and say which
@@ -67,6 +69,19 @@ class MessageStore(Protocol):
         such message. When ``change`` returns the message unchanged, nothing is written."""
         ...
 
+    def append_with_root(self, message: Message) -> tuple[Message, Message | None] | None:
+        """As :meth:`append`; for a reply also its thread's root as the same atomic write
+        left it (None for a message that is no reply). Raises
+        :class:`~chat.domain.errors.MessageNotFound` when a reply's root is not stored."""
+        ...
+
+    def change_with_root(
+        self, document_id: str, message_id: str, change: Callable[[Message], Message]
+    ) -> tuple[Message, Message | None] | None:
+        """As :meth:`change`; also the thread's root as the same atomic write left it when
+        the change changed it (a reply deleted), else None."""
+        ...
+
     def latest_seq(self, document_id: str) -> int:
         """The seq of the document's newest message (0 for none), whoever stored it."""
         ...
@@ -81,7 +96,20 @@ class MessageStore(Protocol):
         ...
 
     def newest_first(self, document_id: str, limit: int, before_seq: int | None) -> list[Message]:
-        """Up to ``limit`` messages, newest first, all with a seq below ``before_seq``."""
+        """Up to ``limit`` messages that are no reply (the timeline), newest first, all with
+        a seq below ``before_seq``."""
+        ...
+
+    def replies(self, document_id: str, root_id: str, limit: int, after_seq: int) -> list[Message]:
+        """Up to ``limit`` replies in the root's thread, oldest first, after ``after_seq``."""
+        ...
+
+    def threads(
+        self, document_id: str, listings: tuple[str, ...], limit: int, before_position: int | None
+    ) -> list[Message]:
+        """Up to ``limit`` roots listed as one of ``listings``
+        (:class:`~chat.domain.messages.Listing`), latest change first, all with a position
+        below ``before_position``."""
         ...
 
     def after(self, document_id: str, position: int, limit: int) -> list[Message]:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from typing import Any
 
 from chat.domain.errors import Forbidden, MessageDeleted, TooManyReactions
 from chat.domain.messages import Message
+from chat.domain.threads import anchored
 from chat.domain.users import User
 
 __all__ = [
@@ -33,13 +35,21 @@ MAX_REACTING_USERS = 500
 MAX_REACTIONS_BYTES = 32 * 1024
 
 
-def edited(message: Message, user: User, text: str, at: str) -> Message:
-    """``message`` with ``text``, if ``user`` wrote it and it is not deleted."""
+def edited(
+    message: Message,
+    user: User,
+    text: str | None,
+    at: str,
+    anchor: dict[str, Any] | None = None,
+) -> Message:
+    """``message`` with ``text`` (marked edited) and ``anchor`` (a root's; moving it is no
+    edit of what was said), each if given, if ``user`` wrote it and it is not deleted."""
     _require_author(message, user, "edit")
     _require_not_deleted(message)
-    if text == message.text:
-        return message
-    return dataclasses.replace(message, text=text, edited_at=at)
+    changed = anchored(message, anchor)
+    if text is None or text == message.text:
+        return changed
+    return dataclasses.replace(changed, text=text, edited_at=at)
 
 
 def deleted(message: Message, user: User) -> Message:

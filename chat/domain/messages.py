@@ -28,10 +28,15 @@ __all__ = [
     "MAX_MESSAGE_ID_LENGTH",
     "RESERVED_ID_PREFIX",
     "Cursor",
+    "Listing",
     "MembersAfter",
     "Message",
     "OlderThan",
     "Page",
+    "RepliesAfter",
+    "Thread",
+    "ThreadsBefore",
+    "character_problem",
     "check_document_id",
     "display_name_problem",
     "emoji_problem",
@@ -76,6 +81,8 @@ _BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
 _CURSOR = "c1"
 _OLDER_THAN = "o1"
+_REPLIES_AFTER = "r1"
+_THREADS_BEFORE = "t1"
 _MAX_TOKEN_CHARACTERS = 64
 _TOKEN_ALPHABET = re.compile(r"[A-Za-z0-9_-]+")
 _TOKEN = re.compile(rb"(?P<kind>[a-z]\d):(?P<number>0|[1-9]\d{0,15})")
@@ -187,13 +194,22 @@ def text_problem(value: str, max_length: int) -> str | None:
     return _printable_text_problem(value, allowed_controls="\n\t")
 
 
-def _printable_text_problem(value: str, allowed_controls: str) -> str | None:
+def character_problem(value: str, allowed_controls: str = "\n\t") -> str | None:
+    """Why ``value`` holds a character text may not (a lone surrogate, a control other than
+    ``allowed_controls``, a private-use character), or None; it may be empty or blank."""
     for character in value:
         category = unicodedata.category(character)
         if category == "Cs":
             return "must not contain lone surrogates (send UTF-16 pairs whole)"
         if category in ("Cc", "Co") and character not in allowed_controls:
             return f"must not contain the character U+{ord(character):04X}"
+    return None
+
+
+def _printable_text_problem(value: str, allowed_controls: str) -> str | None:
+    problem = character_problem(value, allowed_controls)
+    if problem is not None:
+        return problem
     if not any(_is_visible(character) for character in value):
         return "must contain at least one visible character"
     return None
@@ -284,6 +300,30 @@ class OlderThan(_Token):
         return self.number
 
 
+class RepliesAfter(_Token):
+    """Where a thread page left off: its replies after ``seq``. Passed as
+    ``continuationToken`` to ``GET threads/{rootId}``."""
+
+    kind = _REPLIES_AFTER
+    refusal = "continuationToken is not one docchat issued for a thread"
+
+    @property
+    def seq(self) -> int:
+        return self.number
+
+
+class ThreadsBefore(_Token):
+    """Where a thread list page left off: the roots whose latest change came before
+    ``position``. Passed as ``continuationToken`` to ``GET threads``."""
+
+    kind = _THREADS_BEFORE
+    refusal = "continuationToken is not one docchat issued for the thread list"
+
+    @property
+    def position(self) -> int:
+        return self.number
+
+
 def _pack(kind: str, value: int | str) -> str:
     return base64.urlsafe_b64encode(f"{kind}:{value}".encode()).decode().rstrip("=")
 
@@ -327,11 +367,75 @@ class MembersAfter:
 
 
 @dataclass(frozen=True)
+class Thread:
+    """What a root shows of its thread: replies not deleted, when the last was posted, the
+    last few repliers (most recent first, as ``(id, name)``), and whether it is resolved,
+    by whom and when."""
+
+    reply_count: int = 0
+    last_reply_at: str | None = None
+    participants: tuple[tuple[str, str], ...] = ()
+    resolved: bool = False
+    resolved_by: tuple[str, str] | None = None
+    resolved_at: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The stored and the API's form."""
+        by = self.resolved_by
+        return {
+            "replyCount": self.reply_count,
+            "lastReplyAt": self.last_reply_at,
+            "participants": [{"id": id_, "name": name} for id_, name in self.participants],
+            "resolved": self.resolved,
+            "resolvedBy": None if by is None else {"id": by[0], "name": by[1]},
+            "resolvedAt": self.resolved_at,
+        }
+
+    @classmethod
+    def from_json(cls, item: dict[str, Any]) -> Thread:
+        by = item.get("resolvedBy")
+        return cls(
+            reply_count=item["replyCount"],
+            last_reply_at=item.get("lastReplyAt"),
+            participants=tuple((p["id"], p["name"]) for p in item.get("participants", ())),
+            resolved=bool(item.get("resolved", False)),
+            resolved_by=None if by is None else (by["id"], by["name"]),
+            resolved_at=item.get("resolvedAt"),
+        )
+
+
+class Listing:
+    """How a root is listed among its document's threads (``GET threads``): a root with a
+    thread or an anchor has one of four values, open or resolved, anchored or not; a
+    filter on either is a set of them. One stored field, so the list is one index range."""
+
+    OPEN, OPEN_ANCHORED, RESOLVED, RESOLVED_ANCHORED = "o", "oa", "r", "ra"
+
+    @staticmethod
+    def of(message: Message) -> str | None:
+        """The root's listing, or None when it is not listed (no thread, no anchor)."""
+        if message.thread is None and message.anchor is None:
+            return None
+        resolved = message.thread is not None and message.thread.resolved
+        return ("r" if resolved else "o") + ("a" if message.anchor is not None else "")
+
+    @staticmethod
+    def matching(resolved: bool | None, anchored: bool | None) -> tuple[str, ...]:
+        """The listings a filter keeps (None: either)."""
+        states = ["o", "r"] if resolved is None else ["r" if resolved else "o"]
+        suffixes = ["", "a"] if anchored is None else ["a" if anchored else ""]
+        return tuple(state + suffix for state in states for suffix in suffixes)
+
+
+@dataclass(frozen=True)
 class Message:
     """A chat message: ``seq`` and ``position`` are 0 until the store gives it its place.
 
     ``reactions`` pairs each emoji with the users who reacted with it, in the order the
-    emojis were first used. A deleted message is a tombstone: no text, no reactions.
+    emojis were first used. A deleted message is a tombstone: no text, no reactions (a
+    root's thread and anchor stay). A reply names its thread's root in ``thread_id``; a root
+    may carry its thread's summary (``thread``) and an ``anchor`` (see
+    :mod:`chat.domain.threads`).
     """
 
     id: str
@@ -345,6 +449,9 @@ class Message:
     edited_at: str | None = None
     deleted: bool = False
     reactions: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    thread_id: str | None = None
+    thread: Thread | None = None
+    anchor: dict[str, Any] | None = None
 
     @property
     def cursor(self) -> Cursor:
@@ -365,16 +472,41 @@ class Message:
             "editedAt": self.edited_at,
             "deleted": self.deleted,
             "reactions": {emoji: list(users) for emoji, users in self.reactions},
+            **self._thread_fields(),
         }
+
+    def _thread_fields(self) -> dict[str, Any]:
+        """What only replies and roots of threads store: a root's fields are left out until
+        it has them, so a timeline query finds roots as the items without ``threadId``, and
+        the thread list as the items with a ``listing``
+        (:class:`Listing`)."""
+        fields: dict[str, Any] = {}
+        if self.thread_id is not None:
+            fields["threadId"] = self.thread_id
+        if self.thread is not None:
+            fields["thread"] = self.thread.to_json()
+        if self.anchor is not None:
+            fields["anchor"] = self.anchor
+        listing = Listing.of(self)
+        if listing is not None:
+            fields["listing"] = listing
+        return fields
 
     def to_json(self) -> dict[str, Any]:
         """The API's and the broadcast's form: the stored fields and the cursor (``position``
         too, which orders two states of one message for a client); a tombstone without its
-        text."""
+        text. ``threadId``, ``thread`` and ``anchor`` are always there (null: none)."""
         body = self.stored_form()
+        body.pop("listing", None)
         if self.deleted:
             del body["text"]
-        return {**body, "cursor": self.cursor.encode()}
+        return {
+            **body,
+            "threadId": self.thread_id,
+            "thread": None if self.thread is None else self.thread.to_json(),
+            "anchor": self.anchor,
+            "cursor": self.cursor.encode(),
+        }
 
     def reactions_json(self) -> dict[str, Any]:
         """A reaction's broadcast (``reactionsChanged``): which message, its new place in
@@ -385,6 +517,7 @@ class Message:
             "seq": self.seq,
             "position": self.position,
             "cursor": self.cursor.encode(),
+            "threadId": self.thread_id,
             "reactions": {emoji: list(users) for emoji, users in self.reactions},
         }
 
@@ -393,6 +526,7 @@ class Message:
         """Read an item written from :meth:`stored_form` (or before edits existed); the
         store's own fields are ignored."""
         reactions = item.get("reactions") or {}
+        thread = item.get("thread")
         return cls(
             id=item["id"],
             document_id=item["documentId"],
@@ -405,6 +539,9 @@ class Message:
             edited_at=item.get("editedAt"),
             deleted=bool(item.get("deleted", False)),
             reactions=tuple((emoji, tuple(users)) for emoji, users in reactions.items()),
+            thread_id=item.get("threadId"),
+            thread=None if thread is None else Thread.from_json(thread),
+            anchor=item.get("anchor"),
         )
 
 

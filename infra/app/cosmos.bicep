@@ -83,11 +83,40 @@ resource container 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/container
           {
             path: '/connectionId/?'
           }
+          {
+            path: '/threadId/?'
+          }
+          {
+            path: '/listing/?'
+          }
         ]
         excludedPaths: [
           {
             path: '/*'
           }
+        ]
+        // A thread's replies by seq; the thread list by latest change.
+        compositeIndexes: [
+          [
+            {
+              path: '/threadId'
+              order: 'ascending'
+            }
+            {
+              path: '/seq'
+              order: 'ascending'
+            }
+          ]
+          [
+            {
+              path: '/listing'
+              order: 'ascending'
+            }
+            {
+              path: '/position'
+              order: 'descending'
+            }
+          ]
         ]
       }
     }

@@ -20,8 +20,12 @@ minute; while an outage is fresh, :mod:`shared.breaker` fails calls at once, and
 lets one call at a time find out whether Cosmos DB is back.
 
 **Indexing policy,** and its expected RU effect: only ``/documentId``, ``/seq``,
-``/position``, ``/role`` and ``/connectionId`` are indexed, which the newest-first (by seq),
-catch-up (by position), member-list and presence queries need. ``text`` is the bulk of a
+``/position``, ``/role``, ``/connectionId``, ``/threadId`` and ``/listing`` are indexed, which
+the timeline (by seq, no ``threadId``), catch-up (by position), thread (``threadId``, by seq),
+thread list (``listing``, by position), member-list and presence queries need; two composite
+indexes serve the thread and the thread list, whose filters are equalities (an ``IN`` of
+at most four values) on another path than they order by, so a page reads the index range of
+its thread or listing alone, whatever the rest of the document holds. ``text`` is the bulk of a
 message and no query reads it. A ~1 KB write should so cost close to the ~5 RU of an
 unindexed write instead of the 5.7-8.6 RU of default indexing (all paths), and each page
 query stays the single-partition ~7.7 RU kind. A container that already exists keeps the
@@ -85,8 +89,19 @@ INDEXING_POLICY: dict[str, Any] = {
         {"path": "/position/?"},
         {"path": "/role/?"},
         {"path": "/connectionId/?"},
+        {"path": "/threadId/?"},
+        {"path": "/listing/?"},
     ],
     "excludedPaths": [{"path": "/*"}],
+    # A filter by equality and an order by another path: a thread's replies by seq, the
+    # thread list by latest change.
+    "compositeIndexes": [
+        [{"path": "/threadId", "order": "ascending"}, {"path": "/seq", "order": "ascending"}],
+        [
+            {"path": "/listing", "order": "ascending"},
+            {"path": "/position", "order": "descending"},
+        ],
+    ],
 }
 #: Time to live on, with no default: only items that carry a ``ttl`` expire (presence).
 DEFAULT_TTL = -1

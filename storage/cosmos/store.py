@@ -15,6 +15,14 @@ heads it wrote, so an uncontended write is one request. The messages go before t
 the batch: a retry of a batch that did commit fails on a message's id (409), which is
 exactly "already stored", and is never mistaken for a stale head.
 
+**Threads.** A write that changes a thread's root (a reply, a reply deleted:
+:func:`chat.domain.threads.summary_change`) puts the root's replace in the same batch,
+after the messages and before the head, checked by the ETag of the root as read for this
+batch (a point read per root): the summary changes with the reply or not at all, and a
+root changed meanwhile (an edit, or another process's reply) fails the batch like a stale
+head, which is read again. Replies to one root waiting together merge into its one
+replace; a change of the root itself waits for the next batch (one item once per batch).
+
 **Group commit.** Writes to one document wait in that document's lane in this process
 (nothing shared with other documents is held while any request is on the network). One of
 the waiting requests leads: it takes what is waiting, up to 99 writes and ~2 MB (Cosmos DB's
@@ -40,9 +48,12 @@ with the lean indexing policy of :mod:`storage.cosmos.container`):
 append, alone               ~5-6 RU (create) + ~10 RU (head replace) = ~16 RU
 append, in a batch of n     ~5-6 RU + ~10/n RU: at 20 waiting, ~6.5 RU a message
 change (edit, reaction)     1 RU (point read) + ~10 RU (replace) + head share
+reply, alone                ~5-6 RU (create) + 1 RU (root read) + ~10 RU (root) + ~10 RU
+                            (head) = ~27 RU; n replies to one root in a batch share the root
 head conflict (412)         a few RU for the failed batch, + 1 RU to read the head again
 ``latest_seq``              1 RU: a point read of the head (never the remembered one)
 history / catch-up page     one single-partition query, ~3-8 RU
+thread / thread-list page   one single-partition query on a composite index, ~3-8 RU
 ==========================  ==============================================================
 """
 
@@ -62,8 +73,14 @@ from typing import Any
 from azure.cosmos import ContainerProxy
 from azure.cosmos.exceptions import CosmosBatchOperationError
 
-from chat.domain.errors import HistoryFull, StoreOutcomeUnknown, StoreUnavailable
+from chat.domain.errors import (
+    HistoryFull,
+    MessageNotFound,
+    StoreOutcomeUnknown,
+    StoreUnavailable,
+)
 from chat.domain.messages import RESERVED_ID_PREFIX, Message
+from chat.domain.threads import summary_change
 from storage.cosmos.container import PARTITION_FULL, CosmosContainer, left
 
 __all__ = ["HEAD_ID", "MAX_BATCH_BYTES", "MAX_BATCH_WRITES", "CosmosMessageStore", "pause"]
@@ -78,6 +95,9 @@ MAX_BATCH_WRITES = 99
 MAX_BATCH_BYTES = 2 * 1024 * 1024 - 64 * 1024
 #: What an operation adds to the batch body besides its item (type, id, precondition).
 OPERATION_OVERHEAD_BYTES = 200
+#: How much a root may grow by the replies of one batch (its summary lists at most five
+#: participants, whatever the replies).
+ROOT_GROWTH_BYTES = 4096
 #: A write with less time left than this waits for the next batch instead: sent now, it
 #: would likely time out on the network and leave its outcome unknown.
 MIN_SEND_SECONDS = 0.05
@@ -95,8 +115,22 @@ COUNTED_AFTER = (
     "SELECT c.seq FROM c WHERE c.documentId = @documentId AND c.seq > @seq"
     " AND c.senderId != @sender AND c.deleted = false"
 )
+#: The timeline: messages that are no reply (roots store no ``threadId``, and neither did
+#: every message stored before threads).
 NEWEST_FIRST = (
-    "SELECT * FROM c WHERE c.documentId = @documentId AND c.seq < @before ORDER BY c.seq DESC"
+    "SELECT * FROM c WHERE c.documentId = @documentId AND c.seq < @before"
+    " AND NOT IS_DEFINED(c.threadId) ORDER BY c.seq DESC"
+)
+#: A thread's replies, oldest first (the composite index ``threadId``, ``seq`` serves it).
+REPLIES = (
+    "SELECT * FROM c WHERE c.documentId = @documentId AND c.threadId = @root"
+    " AND c.seq > @after ORDER BY c.seq ASC"
+)
+#: The listed roots (``listing``: a thread or an anchor, see chat.domain.messages.Listing),
+#: latest change first; ``{listings}`` is the parameters' names, never a caller's text.
+THREADS = (
+    "SELECT * FROM c WHERE c.documentId = @documentId AND c.listing IN ({listings})"
+    " AND c.position < @before ORDER BY c.position DESC"
 )
 AFTER_POSITION = (
     "SELECT * FROM c WHERE c.documentId = @documentId AND c.position > @position"
@@ -175,18 +209,26 @@ class _Stale(Exception):
 @dataclasses.dataclass(eq=False)
 class _Write:
     """One append (``etag`` None) or change (of the item with that ETag) of a document,
-    waiting in its lane for a batch, and then its answer."""
+    waiting in its lane for a batch, and then its answer: the message as placed, and the
+    root of its thread as the same batch left it when the write changes it (``effect``:
+    a reply posted or deleted)."""
 
     message: Message
     deadline: float
     etag: str | None = None
+    effect: Callable[[Message], Message] | None = None
     size: int = 0
     state: _State = _State.WAITING
-    placed: Message | None = None
+    placed: tuple[Message, Message | None] | None = None
     failure: BaseException | None = None
 
     def __post_init__(self) -> None:
-        self.size = len(json.dumps(self.message.stored_form())) + OPERATION_OVERHEAD_BYTES
+        self.size = _size(self.message)
+
+    @property
+    def root_id(self) -> str | None:
+        """The root this write changes too, if any."""
+        return self.message.thread_id if self.effect is not None else None
 
     def at(self, seq: int, position: int) -> Message:
         """The message as this write stores it when the head is at ``seq`` and ``position``
@@ -196,20 +238,35 @@ class _Write:
         return dataclasses.replace(self.message, position=position + 1)
 
     def operation(self, placed: Message, ttl: int | None) -> tuple[Any, ...]:
-        """The batch operation; with ``ttl`` (seconds) the item expires that long after
-        this write, so a change (edit, reaction) restarts its clock."""
-        item = placed.stored_form() | ({"ttl": ttl} if ttl else {})
-        if self.etag is None:
-            return ("create", (item,))
-        return ("replace", (placed.id, item), {"if_match_etag": self.etag})
+        """The batch operation that writes ``placed``."""
+        return _operation(placed, self.etag, ttl)
 
-    def answer(self, placed: Message | None = None, failure: BaseException | None = None) -> None:
+    def answer(
+        self,
+        placed: tuple[Message, Message | None] | None = None,
+        failure: BaseException | None = None,
+    ) -> None:
         self.state, self.placed, self.failure = _State.DONE, placed, failure
 
-    def result(self) -> Message | None:
+    def result(self) -> tuple[Message, Message | None] | None:
         if self.failure is not None:
             raise self.failure
         return self.placed
+
+
+def _operation(placed: Message, etag: str | None, ttl: int | None) -> tuple[Any, ...]:
+    """The batch operation that creates ``placed`` (``etag`` None) or replaces the item with
+    that ETag; with ``ttl`` (seconds) the item expires that long after this write, so a
+    change (edit, reaction, a reply to a root) restarts its clock."""
+    item = placed.stored_form() | ({"ttl": ttl} if ttl else {})
+    if etag is None:
+        return ("create", (item,))
+    return ("replace", (placed.id, item), {"if_match_etag": etag})
+
+
+def _size(message: Message) -> int:
+    """What writing ``message`` adds to a batch's body."""
+    return len(json.dumps(message.stored_form())) + OPERATION_OVERHEAD_BYTES
 
 
 class _Lane:
@@ -265,11 +322,22 @@ class CosmosMessageStore:
         container.on_recreate(self._heads.forget)
 
     def append(self, message: Message) -> Message | None:
-        return self._write(_Write(message, self._container.deadline()))
+        written = self.append_with_root(message)
+        return None if written is None else written[0]
+
+    def append_with_root(self, message: Message) -> tuple[Message, Message | None] | None:
+        effect = summary_change(None, message)
+        return self._write(_Write(message, self._container.deadline(), effect=effect))
 
     def change(
         self, document_id: str, message_id: str, change: Callable[[Message], Message]
     ) -> Message | None:
+        written = self.change_with_root(document_id, message_id, change)
+        return None if written is None else written[0]
+
+    def change_with_root(
+        self, document_id: str, message_id: str, change: Callable[[Message], Message]
+    ) -> tuple[Message, Message | None] | None:
         if message_id.startswith(RESERVED_ID_PREFIX):
             return None
         deadline = self._container.deadline()
@@ -280,9 +348,10 @@ class CosmosMessageStore:
             current = Message.from_stored(item)
             changed = change(current)
             if changed == current:
-                return current
+                return current, None
+            effect = summary_change(current, changed)
             try:
-                return self._write(_Write(changed, deadline, etag=item["_etag"]))
+                return self._write(_Write(changed, deadline, etag=item["_etag"], effect=effect))
             except _Stale:
                 continue  # another change came first: apply this one to what it made
         raise _busy()
@@ -311,13 +380,27 @@ class CosmosMessageStore:
         items = self._container.query(document_id, NEWEST_FIRST, {"@before": before}, limit)
         return [Message.from_stored(item) for item in items]
 
+    def replies(self, document_id: str, root_id: str, limit: int, after_seq: int) -> list[Message]:
+        bounds: dict[str, object] = {"@root": root_id, "@after": after_seq}
+        items = self._container.query(document_id, REPLIES, bounds, limit)
+        return [Message.from_stored(item) for item in items]
+
+    def threads(
+        self, document_id: str, listings: tuple[str, ...], limit: int, before_position: int | None
+    ) -> list[Message]:
+        before = _NO_UPPER_BOUND if before_position is None else before_position
+        bounds: dict[str, object] = {f"@listing{n}": value for n, value in enumerate(listings)}
+        query = THREADS.format(listings=", ".join(bounds))
+        items = self._container.query(document_id, query, bounds | {"@before": before}, limit)
+        return [Message.from_stored(item) for item in items]
+
     def after(self, document_id: str, position: int, limit: int) -> list[Message]:
         items = self._container.query(document_id, AFTER_POSITION, {"@position": position}, limit)
         return [Message.from_stored(item) for item in items]
 
     # Writes: the lane ------------------------------------------------------------------
 
-    def _write(self, write: _Write) -> Message | None:
+    def _write(self, write: _Write) -> tuple[Message, Message | None] | None:
         """Queue ``write`` in its document's lane and wait for its answer, leading batches
         whenever no other request does."""
         document_id = write.message.document_id
@@ -376,7 +459,7 @@ class CosmosMessageStore:
             self._return(lane, batch)
             self._pause(lane, own.deadline)
         except _FailedAt as failed:
-            self._answer(lane, [(failed.write, failed.placed, failed.failure)])
+            self._answer(lane, [(failed.write, None, failed.failure)])
             self._return(lane, [write for write in batch if write is not failed.write])
         except (StoreUnavailable, HistoryFull) as error:
             self._answer(lane, [(write, None, error) for write in batch])
@@ -387,8 +470,10 @@ class CosmosMessageStore:
             with lane.turn:
                 lane.conflicts = 0
             self._answer(
-                lane, [(write, message, None) for write, message in zip(batch, placed, strict=True)]
+                lane,
+                [(write, written, None) for write, written in zip(batch, placed, strict=False)],
             )
+            self._return(lane, batch[len(placed) :])  # what did not fit beside the roots
 
     @staticmethod
     def _return(lane: _Lane, writes: list[_Write]) -> None:
@@ -401,7 +486,8 @@ class CosmosMessageStore:
 
     @staticmethod
     def _answer(
-        lane: _Lane, answers: list[tuple[_Write, Message | None, BaseException | None]]
+        lane: _Lane,
+        answers: list[tuple[_Write, tuple[Message, Message | None] | None, BaseException | None]],
     ) -> None:
         with lane.turn:
             for write, placed, failure in answers:
@@ -417,13 +503,20 @@ class CosmosMessageStore:
 
     # Writes: the batch -----------------------------------------------------------------
 
-    def _commit(self, document_id: str, batch: list[_Write], deadline: float) -> list[Message]:
-        """Write ``batch`` and move the head past it, atomically; remember the new head.
+    def _commit(
+        self, document_id: str, batch: list[_Write], deadline: float
+    ) -> list[tuple[Message, Message | None]]:
+        """Write the first writes of ``batch`` (all, unless their roots take too many bytes)
+        and the roots they change, and move the head past them, atomically; remember the
+        new head. Answers what each write placed, for as many writes as were written.
 
-        Raises :class:`_Stale` when the head moved, and :class:`_FailedAt` when one write
-        failed (it is answered; the others were not written).
+        Raises :class:`_Stale` when the head or a root moved, and :class:`_FailedAt` when
+        one write failed (it is answered; the others were not written).
         """
         head = self._head(document_id, deadline)
+        roots = self._roots(document_id, batch, deadline)
+        batch = batch[: _fitting(batch, roots)]
+        roots = {root_id: roots[root_id] for root_id in _roots_of(batch)}
         placed: list[Message] = []
         seq, position = head.seq, head.position
         for write in batch:
@@ -436,6 +529,14 @@ class CosmosMessageStore:
             write.operation(message, self._message_ttl)
             for write, message in zip(batch, placed, strict=True)
         ]
+        changed: dict[str, Message] = {}
+        for root_id, (root, etag) in roots.items():
+            for write in batch:
+                if write.root_id == root_id and write.effect is not None:
+                    root = write.effect(root)
+            position += 1
+            changed[root_id] = dataclasses.replace(root, position=position)
+            operations.append(_operation(changed[root_id], etag, self._message_ttl))
         operations.append(head.moved_to(document_id, seq, position))
 
         def run(container: ContainerProxy) -> Any:
@@ -451,7 +552,26 @@ class CosmosMessageStore:
         except CosmosBatchOperationError as error:
             raise _failure_of(error, batch) from None
         self._heads.put(document_id, _Head(seq, position, results[-1]["eTag"]))
-        return placed
+        return [
+            (message, changed.get(write.root_id or ""))
+            for write, message in zip(batch, placed, strict=True)
+        ]
+
+    def _roots(
+        self, document_id: str, batch: list[_Write], deadline: float
+    ) -> dict[str, tuple[Message, str]]:
+        """The roots ``batch`` changes, as stored now, with their ETags (a point read
+        each, ~1 RU), in the order the batch first names them."""
+        roots: dict[str, tuple[Message, str]] = {}
+        for write in batch:
+            root_id = write.root_id
+            if root_id is None or root_id in roots:
+                continue
+            item = self._container.read_item(document_id, root_id, deadline)
+            if item is None:
+                raise _FailedAt(write, failure=MessageNotFound("the thread's root is not stored"))
+            roots[root_id] = (Message.from_stored(item), item["_etag"])
+        return roots
 
     def _head(self, document_id: str, deadline: float) -> _Head:
         known = self._heads.get(document_id)
@@ -464,30 +584,60 @@ class CosmosMessageStore:
 class _FailedAt(Exception):
     """One write of a batch failed, with this answer; the batch wrote nothing."""
 
-    def __init__(
-        self, write: _Write, placed: Message | None = None, failure: BaseException | None = None
-    ) -> None:
+    def __init__(self, write: _Write, failure: BaseException | None = None) -> None:
         super().__init__()
-        self.write, self.placed, self.failure = write, placed, failure
+        self.write, self.failure = write, failure
 
 
 def _next_batch(waiting: list[_Write], now: float) -> list[_Write]:
     """Take the writes to send next from the front of ``waiting``, in order: within the
-    batch limits, each message once (a batch-mate's id would fail it), none too close to
-    its deadline to be answered in time."""
+    batch limits (a root that writes change is one more operation), each item once (a
+    batch-mate's id would fail it; the replies to one root share its one replace, but a
+    change of that root itself waits for the next batch), none too close to its deadline
+    to be answered in time."""
     batch: list[_Write] = []
     size = 0
     ids: set[str] = set()
+    roots: set[str] = set()
     for write in list(waiting):
-        if batch and (len(batch) == MAX_BATCH_WRITES or size + write.size > MAX_BATCH_BYTES):
+        root_id = write.root_id
+        operations = len(batch) + len(roots) + (root_id is not None and root_id not in roots)
+        if batch and (operations >= MAX_BATCH_WRITES or size + write.size > MAX_BATCH_BYTES):
             break
-        if write.message.id in ids or write.deadline - now < MIN_SEND_SECONDS:
+        if (
+            write.message.id in ids | roots
+            or root_id in ids
+            or write.deadline - now < MIN_SEND_SECONDS
+        ):
             continue
         batch.append(write)
         size += write.size
         ids.add(write.message.id)
+        if root_id is not None:
+            roots.add(root_id)
         waiting.remove(write)
     return batch
+
+
+def _roots_of(batch: list[_Write]) -> list[str]:
+    """The roots the writes of ``batch`` change, in the order it first names them."""
+    return list(dict.fromkeys(write.root_id for write in batch if write.root_id is not None))
+
+
+def _fitting(batch: list[_Write], roots: dict[str, tuple[Message, str]]) -> int:
+    """How many writes from the front of ``batch`` fit in one batch's bytes beside the
+    roots they change (their size is known only once read; at least one write goes)."""
+    size = 0
+    counted: set[str] = set()
+    for count, write in enumerate(batch):
+        size += write.size
+        root_id = write.root_id
+        if root_id is not None and root_id not in counted:
+            counted.add(root_id)
+            size += _size(roots[root_id][0]) + ROOT_GROWTH_BYTES
+        if count and size > MAX_BATCH_BYTES:
+            return count
+    return len(batch)
 
 
 def _failure_of(error: CosmosBatchOperationError, batch: list[_Write]) -> Exception:
@@ -497,7 +647,7 @@ def _failure_of(error: CosmosBatchOperationError, batch: list[_Write]) -> Except
     others go again, :class:`_FailedAt`. Anything else is docchat's mistake."""
     index = error.error_index
     status = int(error.operation_responses[index].get("statusCode", 0))
-    if index == len(batch):
+    if index >= len(batch):  # a root's replace, or the head's
         return _Stale() if status in (404, 409, 412) else error
     write = batch[index]
     if status == 403 and _sub_status(error.operation_responses[index]) == PARTITION_FULL:

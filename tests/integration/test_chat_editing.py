@@ -13,8 +13,9 @@ from tests.fixtures.functions_host import Answer, HostedApp
 from tests.integration.chat_calls import body_of, doc, post, principal
 from tests.integration.conftest import INSTANCES, LoadApp
 
-#: What a reaction's broadcast holds: not the text, which did not change.
-REACTION_FIELDS = ("id", "documentId", "seq", "position", "cursor", "reactions")
+#: What a reaction's broadcast holds: not the text, which did not change (a reply's thread, so
+#: that a client knows where it shows).
+REACTION_FIELDS = ("id", "documentId", "seq", "position", "cursor", "threadId", "reactions")
 EVENTS = ("newMessage", "messageUpdated", "messageDeleted", "reactionsChanged")
 
 

@@ -75,10 +75,12 @@ class Client:
         self._key = stack.function_key
         self._session = requests.Session()
 
-    def post(self, document: str, text: str, message_id: str, sender: str = "alice") -> Any:
+    def post(
+        self, document: str, text: str, message_id: str, sender: str = "alice", **fields: str
+    ) -> Any:
         return self._session.post(
             f"{self.base_url}/api/service/documents/{document}/messages",
-            json={"text": text, "id": message_id, "senderId": sender},
+            json={"text": text, "id": message_id, "senderId": sender, **fields},
             headers={"x-functions-key": self._key},
             timeout=10,
         )
@@ -322,3 +324,76 @@ def test_a_refused_signalr_key_fails_the_invocation_and_the_log_names_the_settin
     assert "refused docchat's credentials (401)" in log
     assert wrong_key not in log
     assert wrong_key not in answer.text
+
+
+def replied_to_once_with_the_exact_count(
+    client: Client, document: str, answers: list[Any], ids: list[str]
+) -> None:
+    """Retry each reply that did not answer 2xx with its id until it does, then hold the
+    catch-up: every reply once with no gap in seq, and the root once, in its latest state, with
+    the exact count (a retry of a reply that was stored does not count it again)."""
+    for message_id, answer in zip(ids, answers, strict=True):
+        if answer.status_code not in (200, 201):
+            retried = eventually(
+                functools.partial(client.post, document, message_id, message_id, replyTo="root"),
+                until=lambda again: again.status_code in (200, 201),
+                what=f"{message_id} to be stored and delivered",
+            )
+            assert retried.json()["threadId"] == "root"
+    items = client.everything(document)  # in position order: the root moved last
+    assert sorted(item["id"] for item in items) == sorted({"root", *ids})
+    assert sorted(item["seq"] for item in items) == list(range(1, len(ids) + 2))
+    (root,) = [item for item in items if item["id"] == "root"]
+    assert root["thread"]["replyCount"] == len(ids)
+    assert root["position"] == max(item["position"] for item in items)
+
+
+def test_twenty_replies_while_signalr_is_killed_are_caught_up_once_with_the_exact_count(
+    stack: LocalStack,
+) -> None:
+    """The emulator dies while 20 replies to one thread are posted: each is stored (its
+    answer says so, or it is 201), and catch-up finds every reply once and the root's
+    replyCount exactly 20."""
+    document = new_document()
+    client = Client(stack.base_url, stack)
+    assert client.post(document, "root", "root").status_code == 201
+    ids = [f"reply-{n}" for n in range(20)]
+    try:
+        with ThreadPoolExecutor(max_workers=21) as senders:
+            reply = functools.partial(client.post, document, replyTo="root")
+            # Half go out as it dies, half after: at least those find it gone.
+            racing = [senders.submit(reply, i, i) for i in ids[:10]]
+            senders.submit(stack.stop_realtime).result()
+            late = [senders.submit(reply, i, i) for i in ids[10:]]
+            answers = [future.result() for future in racing + late]
+        assert {answer.status_code for answer in answers} <= {201, 503}
+        assert {answer.status_code for answer in answers[10:]} == {503}
+        undelivered = [answer.json()["error"] for answer in answers if answer.status_code == 503]
+        assert {(error["code"], error["stored"]) for error in undelivered} <= {
+            ("message_not_delivered", True)
+        }
+    finally:
+        stack.start_realtime()
+    replied_to_once_with_the_exact_count(client, document, answers, ids)
+
+
+def test_twenty_replies_while_cosmos_is_stalled_count_once_however_often_retried(
+    stack: LocalStack,
+) -> None:
+    """Replies caught in the stall may commit once the server goes on, with their root's
+    summary in the same batch: their retries must find them stored and leave the count
+    alone."""
+    document = new_document()
+    client = Client(stack.base_url, stack)
+    assert client.post(document, "root", "root").status_code == 201
+    ids = [f"stalled-reply-{n}" for n in range(20)]
+    cosmos = stack.child("cosmos")
+    cosmos.pause()
+    try:
+        with ThreadPoolExecutor(max_workers=20) as senders:
+            answers = list(senders.map(lambda i: client.post(document, i, i, replyTo="root"), ids))
+    finally:
+        cosmos.resume()
+
+    assert {answer.status_code for answer in answers} == {503}
+    replied_to_once_with_the_exact_count(client, document, answers, ids)

@@ -50,6 +50,7 @@ REACHING_CLIENTS = {
     "delete_named_message",
     "add_reaction",
     "remove_reaction",
+    "resolve_thread",
 }
 
 

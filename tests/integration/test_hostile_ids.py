@@ -49,7 +49,8 @@ def _route(function: str, key: str, **extra: Any) -> Position:
     """``value`` as route value ``key`` of ``function`` (the others valid)."""
 
     def place(value: str) -> dict[str, Any]:
-        values = {"messageId": MESSAGE, "emoji": EMOJI, "userId": "bob-id", key: value}
+        values = {"messageId": MESSAGE, "rootId": MESSAGE, "emoji": EMOJI, "userId": "bob-id"}
+        values[key] = value
         return {"route_params": values, **extra}
 
     return Position(f"{function}:{key}", function, place)
@@ -57,7 +58,7 @@ def _route(function: str, key: str, **extra: Any) -> Position:
 
 def _document(function: str, **extra: Any) -> Position:
     def place(value: str) -> dict[str, Any]:
-        params = {"messageId": MESSAGE, "emoji": EMOJI, "userId": "bob-id"}
+        params = {"messageId": MESSAGE, "rootId": MESSAGE, "emoji": EMOJI, "userId": "bob-id"}
         return {"document_id": value, "route_params": params, **extra}
 
     return Position(f"{function}:documentId", function, place)
@@ -70,6 +71,7 @@ def _body(function: str, key: str, base: dict[str, Any]) -> Position:
 JOIN: dict[str, Any] = {"body": {"connectionId": "c-1"}}
 TEXT: dict[str, Any] = {"body": {"text": "hi"}}
 ROLE: dict[str, Any] = {"body": {"role": "reader"}}
+RESOLVE: dict[str, Any] = {"body": {"resolved": True}}
 POSITIONS: list[Position] = [
     _document("join_document", **JOIN),
     _document("leave_document", **JOIN),
@@ -87,6 +89,9 @@ POSITIONS: list[Position] = [
     _document("put_member", **ROLE),
     _document("remove_member", method="DELETE"),
     _document("list_members"),
+    _document("get_thread", method="GET"),
+    _document("list_threads", method="GET"),
+    _document("resolve_thread", **RESOLVE),
     _route("edit_message", "messageId", **TEXT),
     # Messages stored before the rule (".", " x") can still be deleted: these ids are
     # looked up, safely, and found to be no message here.
@@ -113,6 +118,22 @@ POSITIONS: list[Position] = [
     _body("send_message", "id", {"text": "hi"}),  # finding 2
     _body("send_service_message", "id", {"text": "hi", "senderId": "bot"}),
     _body("send_service_message", "senderId", {"text": "hi"}),
+    # Roots and replied-to messages are named as stored messages are (legacy ids too):
+    # these are looked up, and found to be no message here.
+    Position(
+        "get_thread:rootId",
+        "get_thread",
+        _route("get_thread", "rootId", method="GET").place,
+        frozenset({400, 404}),
+    ),
+    Position(
+        "resolve_thread:rootId",
+        "resolve_thread",
+        _route("resolve_thread", "rootId", **RESOLVE).place,
+        frozenset({400, 404}),
+    ),
+    _body("send_message", "replyTo", {"text": "hi"}),
+    _body("send_service_message", "replyTo", {"text": "hi", "senderId": "bot"}),
 ]
 
 
@@ -130,6 +151,13 @@ async def _nothing_stored(host: HostedApp, document_id: str) -> None:
     listed = await host.call("list_messages", document_id=document_id, headers=principal(ALICE))
     assert listed.status_code == 200, listed.get_body()
     assert body_of(listed)["items"] == []
+    caught_up = await host.call(
+        "list_messages",
+        document_id=document_id,
+        headers=principal(ALICE),
+        params={"after": "YzE6MA"},  # the cursor before the first change: replies too
+    )
+    assert body_of(caught_up)["items"] == []
     members = await host.call("list_members", document_id=document_id)
     assert body_of(members)["members"] == [{"userId": ALICE.id, "role": "writer"}]
 

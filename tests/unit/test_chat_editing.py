@@ -121,6 +121,7 @@ def test_reactions_list_who_reacted_with_what_and_come_and_go() -> None:
         "seq": 1,
         "position": after.position,
         "cursor": after.cursor.encode(),
+        "threadId": None,
         "reactions": {"👍": ["bob-id"], "🎉": ["bob-id"]},
     }
 

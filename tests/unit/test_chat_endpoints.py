@@ -63,6 +63,9 @@ def test_send_answers_201_with_the_stored_message_and_200_on_a_retry(
         "editedAt",
         "deleted",
         "reactions",
+        "threadId",
+        "thread",
+        "anchor",
     }
     assert first.body["seq"] == 1
     assert first.body["senderId"] == "alice-id"
