@@ -219,9 +219,13 @@ export class MessageStore {
     return replies;
   }
 
-  /** Every root the server sent that the store has, the timeline's and older ones. */
+  /**
+   * Every root the server sent that the store has, the timeline's and older ones.
+   * @returns {(ShownMessage & ServerMessage)[]}
+   */
   get roots() {
-    return /** @type {ServerMessage[]} */ ([...this.#byId.values()].filter((message) => isRoot(message) && isConfirmed(message)));
+    const roots = [...this.#byId.values()].filter((message) => isRoot(message) && isConfirmed(message));
+    return /** @type {(ShownMessage & ServerMessage)[]} */ (roots);
   }
 
   /** Whether the newest history page has given the store its start. */

@@ -112,7 +112,9 @@ export class ThreadList {
 
   /**
    * The threads to show, latest activity first, from the roots the store has now.
-   * @param {readonly ServerMessage[]} roots
+   * @template {ServerMessage} Root
+   * @param {readonly Root[]} roots
+   * @returns {Root[]}
    */
   shown(roots) {
     if (!this.loaded) return [];
