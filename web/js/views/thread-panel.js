@@ -6,7 +6,7 @@
 import { anchorQuote } from '../threads.js';
 import { participantAvatars, threadCountLabel } from './thread-summary.js';
 import { element } from './element.js';
-import { formatFull, formatTime } from './time-format.js';
+import { formatFull } from './time-format.js';
 
 /** @typedef {import('../message-store.js').ShownMessage} ShownMessage */
 /** @typedef {import('../threads.js').ThreadFilter} ThreadFilter */
@@ -52,14 +52,13 @@ function threadCard(root) {
 }
 
 /**
- * "Resolved by Carol at 10:32", or "Open".
+ * "Resolved by Carol" (when, on hover), or "Open".
  * @param {ShownMessage} root
  */
 function stateLine(root) {
-  const { resolved = false, resolvedBy = null, resolvedAt = null } = root.thread ?? {};
+  const { resolved = false, resolvedBy = null } = root.thread ?? {};
   if (!resolved) return 'Open';
-  const when = resolvedAt ? ` at ${formatTime(new Date(resolvedAt))}` : '';
-  return `Resolved${resolvedBy ? ` by ${resolvedBy.name}` : ''}${when}`;
+  return resolvedBy ? `Resolved by ${resolvedBy.name}` : 'Resolved';
 }
 
 /**
