@@ -172,6 +172,10 @@ class Page:
         """Clicks what ``selector`` finds in the message with this id, pointing at it first."""
         self._call("clickInMessage", messageId=message_id, selector=selector)
 
+    def click_selector(self, selector: str) -> None:
+        """Clicks the one element ``selector`` finds."""
+        self._call("clickSelector", selector=selector)
+
     def fill(self, selector: str, text: str) -> None:
         self._call("fill", selector=selector, text=text)
 

@@ -354,6 +354,11 @@ const operations = {
     await message.locator(selector).click();
   },
 
+  /** Clicks what `selector` finds (one element), pointing at it first. */
+  async clickSelector({ page: name, selector }) {
+    await tab(name).page.locator(selector).click();
+  },
+
   async fill({ page: name, selector, text }) {
     await tab(name).page.locator(selector).fill(text);
   },

@@ -93,9 +93,9 @@ def test_edit_delete_and_react_reach_the_other_page_live(open_page: OpenPage) ->
     bob.wait_for_texts("Ship on Friday", "<img src=x onerror=alert(1)> is just text")
     plan, ship, markup = (message["id"] for message in bob.messages())
 
-    # Only the author may edit and delete; anyone may react.
-    assert shown(alice, "Ship on Friday")["actions"] == ["React", "Edit", "Delete"]
-    assert shown(bob, "Ship on Friday")["actions"] == ["React"]
+    # Only the author may edit and delete; anyone may react and reply (in the thread).
+    assert shown(alice, "Ship on Friday")["actions"] == ["React", "Reply", "Edit", "Delete"]
+    assert shown(bob, "Ship on Friday")["actions"] == ["React", "Reply"]
 
     edit(alice, ship, "Ship on Monday")
     wait_for_text(bob, ship, "Ship on Monday")

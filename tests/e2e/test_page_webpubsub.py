@@ -2,8 +2,8 @@
 
 Chatting both ways, edits, deletions and reactions live and by catch-up, history after a
 reload, outages of the service (twenty senders through a restart among them), presence and
-typing: the
-same tests as in test_chat_page and test_page_presence, run here against a stack of this
+typing, the thread panel (replies, resolving, live and by catch-up): the same tests as in
+test_chat_page, test_page_presence and test_page_threads, run here against a stack of this
 module's own with ``DOCCHAT_REALTIME=webpubsub``: the Web PubSub emulator instead of SignalR's,
 the page on the official ``@azure/web-pubsub-client`` (it picks the client from what negotiate
 answers), presence and typing through the emulator's event handler calls. The browser driver
@@ -37,6 +37,10 @@ from tests.e2e.test_page_presence import (
     test_two_users_see_each_other_here_and_typing_and_leaving,
     test_typing_is_sent_only_for_text_and_at_most_every_few_seconds,
 )
+from tests.e2e.test_page_threads import (
+    test_replies_made_while_a_page_is_offline_arrive_with_its_catch_up,
+    test_reply_resolve_and_reopen_reach_the_other_page_live,
+)
 
 __all__ = [
     "test_a_message_stored_but_not_broadcast_shows_as_saved_then_arrives",
@@ -44,6 +48,8 @@ __all__ = [
     "test_edit_delete_and_react_reach_the_other_page_live",
     "test_history_is_there_after_a_reload_and_pages_back",
     "test_page_reconnects_rejoins_and_catches_up_after_a_realtime_service_outage",
+    "test_replies_made_while_a_page_is_offline_arrive_with_its_catch_up",
+    "test_reply_resolve_and_reopen_reach_the_other_page_live",
     "test_twenty_senders_through_a_realtime_service_restart_leave_the_page_with_every_message_once",
     "test_two_users_chat_both_ways_and_another_document_hears_nothing",
     "test_two_users_see_each_other_here_and_typing_and_leaving",

@@ -1,6 +1,7 @@
 // Stand-ins for what the page's modules reach out through, for unit tests of their logic: a
 // document as the server keeps it (gapless seq, a change stream of positions, history and
-// catch-up pages), the page's API answering from it, and a clock that never waits.
+// catch-up pages, threads as the threads issue describes them), the page's API answering from
+// it, and a clock that never waits.
 
 import { setImmediate as nextTurn } from 'node:timers/promises';
 
@@ -9,6 +10,10 @@ import { ApiError } from '../../web/js/api.js';
 export const DOCUMENT_ID = 'doc-1';
 export const ALICE = Object.freeze({ id: 'alice', name: 'Alice' });
 export const BOB = Object.freeze({ id: 'bob', name: 'Bob' });
+export const CAROL = Object.freeze({ id: 'carol', name: 'Carol' });
+
+// How many participants a thread's summary names, most recent first.
+const PARTICIPANTS = 5;
 
 // The fake's cursors are its own, as the server's are opaque: the stream position.
 export const cursorAt = (position) => `after-${position}`;
@@ -49,7 +54,9 @@ export function reactionsChange(seq, position, reactions) {
  * One document as the server keeps it. Every new message, edit, deletion and reaction takes
  * the next stream position; history pages go newest first, catch-up pages (`after`) in
  * position order with each message as it is now. `expired` hides the oldest messages, as a
- * message time to live does.
+ * message time to live does. Threads: a reply (`replyTo`) is a message with its own seq and
+ * `threadId`; its root's summary changes with it and takes the next position (as the server
+ * changes both at once), as a resolution does. History pages are roots only.
  */
 export class FakeDocument {
   messages = [];
@@ -60,17 +67,36 @@ export class FakeDocument {
     this.pageSize = pageSize;
   }
 
-  store(text, { id, sender = BOB } = {}) {
+  store(text, { id, sender = BOB, replyTo, anchor } = {}) {
     const seq = this.messages.length + 1;
+    const target = replyTo === undefined ? null : this.#find(replyTo);
+    const threadId = target ? (target.threadId ?? target.id) : undefined;
     const message = serverMessage(seq, {
       id: id ?? `m${seq}`,
       text,
       senderId: sender.id,
       senderName: sender.name,
       position: this.#nextPosition(),
+      ...(threadId === undefined ? {} : { threadId }),
+      ...(anchor === undefined ? {} : { anchor }),
     });
     this.messages.push(message);
+    if (threadId !== undefined) this.#summarize(threadId);
     return structuredClone(message);
+  }
+
+  /** Stores a reply by `sender` to `replyTo`; the reply as stored. */
+  reply(replyTo, text, sender = BOB) {
+    return this.store(text, { replyTo, sender });
+  }
+
+  /** Resolves (or reopens) a thread; the root as it is now. */
+  resolve(rootId, resolved, by = BOB) {
+    const thread = this.#find(rootId).thread ?? this.#summary(rootId);
+    const resolution = resolved
+      ? { resolved, resolvedBy: { ...by }, resolvedAt: '2024-05-01T12:00:00.000Z' }
+      : { resolved, resolvedBy: null, resolvedAt: null };
+    return this.#change(rootId, { thread: { ...thread, ...resolution } });
   }
 
   /** Stores `count` messages "message 1", "message 2", ... */
@@ -86,6 +112,7 @@ export class FakeDocument {
     const message = this.#change(id, { deleted: true });
     delete message.text;
     delete this.#find(id).text;
+    if (message.threadId !== undefined) this.#summarize(message.threadId);
     return message;
   }
 
@@ -105,10 +132,10 @@ export class FakeDocument {
     return structuredClone(this.#find(id));
   }
 
-  /** Newest first, `pageSize` at a time; the token names the seq to continue below. */
+  /** Roots newest first, `pageSize` at a time; the token names the seq to continue below. */
   history(token = null) {
     const below = token === null ? Infinity : Number(token);
-    const kept = this.#kept().filter((message) => message.seq < below).reverse();
+    const kept = this.#roots().filter((message) => message.seq < below).reverse();
     const items = kept.slice(0, this.pageSize);
     const more = kept.length > items.length;
     return { items: structuredClone(items), continuationToken: more ? String(items.at(-1).seq) : null };
@@ -122,6 +149,54 @@ export class FakeDocument {
     const items = changed.slice(0, this.pageSize);
     const more = changed.length > items.length;
     return { items: structuredClone(items), continuationToken: more ? items.at(-1).cursor : null };
+  }
+
+  /** A thread: its root, then its replies oldest first, `pageSize` at a time. */
+  thread(rootId, token = null) {
+    const all = [this.#find(rootId), ...this.#kept().filter((message) => message.threadId === rootId)];
+    const from = token === null ? 0 : Number(token);
+    const items = all.slice(from, from + this.pageSize);
+    const more = from + items.length < all.length;
+    return { items: structuredClone(items), continuationToken: more ? String(from + items.length) : null };
+  }
+
+  /** Roots with replies, a resolution or an anchor, open or `resolved`, latest change first. */
+  threads(resolved, token = null) {
+    const all = this.#roots()
+      .filter((root) => (root.thread !== undefined || root.anchor !== undefined) && (root.thread?.resolved === true) === resolved)
+      .sort((a, b) => b.position - a.position);
+    const from = token === null ? 0 : Number(token);
+    const items = all.slice(from, from + this.pageSize);
+    const more = from + items.length < all.length;
+    return { items: structuredClone(items), continuationToken: more ? String(from + items.length) : null };
+  }
+
+  #roots() {
+    return this.#kept().filter((message) => message.threadId === undefined);
+  }
+
+  // The root's summary after a reply came or went: it takes the next position.
+  #summarize(rootId) {
+    const { resolved = false, resolvedBy = null, resolvedAt = null } = this.#find(rootId).thread ?? {};
+    this.#change(rootId, { thread: { ...this.#summary(rootId), resolved, resolvedBy, resolvedAt } });
+  }
+
+  #summary(rootId) {
+    const replies = this.messages.filter((message) => message.threadId === rootId && !message.deleted);
+    const participants = [];
+    for (const reply of [...replies].reverse()) {
+      if (participants.length < PARTICIPANTS && !participants.some((person) => person.id === reply.senderId)) {
+        participants.push({ id: reply.senderId, name: reply.senderName });
+      }
+    }
+    return {
+      replyCount: replies.length,
+      lastReplyAt: replies.at(-1)?.createdAt ?? null,
+      participants,
+      resolved: false,
+      resolvedBy: null,
+      resolvedAt: null,
+    };
   }
 
   #setReactions(id, emoji, users) {
@@ -229,11 +304,26 @@ export class FakeApi {
   }
 
   /** Stores the message once per id, as the server does, and answers it as stored. */
-  sendMessage(documentId, { id, text }) {
-    return this.#answer('sendMessage', [documentId, { id, text }], () => {
-      const known = this.document.messages.find((message) => message.id === id);
-      return known ? structuredClone(known) : this.document.store(text, { id, sender: ALICE });
+  sendMessage(documentId, message) {
+    return this.#answer('sendMessage', [documentId, message], () => {
+      const { id, text, replyTo } = message;
+      const known = this.document.messages.find((stored) => stored.id === id);
+      return known ? structuredClone(known) : this.document.store(text, { id, sender: ALICE, replyTo });
     });
+  }
+
+  setResolved(documentId, rootId, resolved) {
+    return this.#answer('setResolved', [documentId, rootId, resolved], () => this.document.resolve(rootId, resolved, ALICE));
+  }
+
+  thread(documentId, rootId, continuationToken = null) {
+    return this.#answer('thread', [documentId, rootId, continuationToken], () => this.document.thread(rootId, continuationToken));
+  }
+
+  threads(documentId, resolved, continuationToken = null) {
+    return this.#answer('threads', [documentId, resolved, continuationToken], () =>
+      this.document.threads(resolved, continuationToken),
+    );
   }
 
   editMessage(documentId, messageId, text) {

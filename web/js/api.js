@@ -59,6 +59,21 @@ function reactionPath(documentId, messageId, emoji) {
   return messagePath(documentId, messageId, `/reactions/${encodeURIComponent(emoji)}`);
 }
 
+/**
+ * @param {string} documentId
+ * @param {string} rootId
+ */
+function threadPath(documentId, rootId, suffix = '') {
+  return documentPath(documentId, `threads/${encodeURIComponent(rootId)}${suffix}`);
+}
+
+/** @param {string | null} continuationToken  the previous page's, or null for the first */
+function pageQuery(continuationToken) {
+  const query = new URLSearchParams({ limit: String(HISTORY_PAGE_SIZE) });
+  if (continuationToken) query.set('continuationToken', continuationToken);
+  return query;
+}
+
 /** @param {Response} response */
 async function readError(response) {
   try {
@@ -118,13 +133,49 @@ export function createApi(currentUser) {
       request('POST', documentPath(documentId, 'leave'), { connectionId }),
 
     /**
-     * The message as stored (the store checks it).
+     * The message as stored (the store checks it); `replyTo` makes it a reply in that
+     * message's thread.
      * @param {string} documentId
-     * @param {{id: string, text: string}} message
+     * @param {{id: string, text: string, replyTo?: string}} message
      * @returns {Promise<unknown>}
      */
-    sendMessage: (documentId, { id, text }) =>
-      request('POST', documentPath(documentId, 'messages'), { id, text }),
+    sendMessage: (documentId, { id, text, replyTo }) =>
+      request('POST', documentPath(documentId, 'messages'), replyTo ? { id, text, replyTo } : { id, text }),
+
+    /**
+     * Resolves a thread (`resolved`) or reopens it; answers its root as it is now.
+     * @param {string} documentId
+     * @param {string} rootId
+     * @param {boolean} resolved
+     * @returns {Promise<unknown>}
+     */
+    setResolved: (documentId, rootId, resolved) =>
+      request('PUT', threadPath(documentId, rootId, '/resolved'), { resolved }),
+
+    /**
+     * A thread: its root, then its replies oldest first; pass the previous page's
+     * continuationToken for the next replies.
+     * @param {string} documentId
+     * @param {string} rootId
+     * @param {string | null} [continuationToken]
+     * @returns {Promise<MessagePage>}
+     */
+    thread(documentId, rootId, continuationToken = null) {
+      return request('GET', `${threadPath(documentId, rootId)}?${pageQuery(continuationToken)}`);
+    },
+
+    /**
+     * The roots of the document's threads, open or `resolved`, latest activity first.
+     * @param {string} documentId
+     * @param {boolean} resolved
+     * @param {string | null} [continuationToken]
+     * @returns {Promise<MessagePage>}
+     */
+    threads(documentId, resolved, continuationToken = null) {
+      const query = pageQuery(continuationToken);
+      query.set('resolved', String(resolved));
+      return request('GET', `${documentPath(documentId, 'threads')}?${query}`);
+    },
 
     // Each answers the message as it is now (a deletion: its tombstone).
     /**
@@ -186,9 +237,7 @@ export function createApi(currentUser) {
      * @returns {Promise<MessagePage>}
      */
     history(documentId, continuationToken = null) {
-      const query = new URLSearchParams({ limit: String(HISTORY_PAGE_SIZE) });
-      if (continuationToken) query.set('continuationToken', continuationToken);
-      return request('GET', `${documentPath(documentId, 'messages')}?${query}`);
+      return request('GET', `${documentPath(documentId, 'messages')}?${pageQuery(continuationToken)}`);
     },
 
     /**

@@ -1,8 +1,8 @@
 // Wires the page together: one live connection per dev user, one chat session per open
-// document (or a notice when the link names no valid one).
+// document (or a notice when the link names no valid one), and the thread panel beside it.
 
 import { createApi, HUB_URL } from './api.js';
-import { ChatSession, SYNC_STATE } from './chat-session.js';
+import { ChatSession, SYNC_STATE, THREAD_STATE } from './chat-session.js';
 import { documentFromHash, documentHash, documentTitle, SAMPLE_DOCUMENTS } from './documents.js';
 import { identityHeaders, loadUser, saveUser } from './identity.js';
 import { CONNECTION_STATE } from './live-connection.js';
@@ -17,6 +17,7 @@ import { createNotice } from './views/notice.js';
 import { createPresenceList } from './views/presence-list.js';
 import { createTypingIndicator } from './views/typing-indicator.js';
 import { createSidebarToggle } from './views/sidebar-toggle.js';
+import { createThreadPanel } from './views/thread-panel.js';
 import { createUserPicker } from './views/user-picker.js';
 
 /**
@@ -37,18 +38,23 @@ const api = createApi(() => user);
 const pill = byId('connection-state');
 const chat = byId('chat');
 const notice = createNotice(byId('notice'));
+// What a message list does to a message, in the timeline or in a thread.
+const messageChanges = {
+  onRetry: (/** @type {string} */ id) => session?.retry(id),
+  onEdit: (/** @type {string} */ id, /** @type {string} */ text) => session?.edit(id, text),
+  onDelete: (/** @type {string} */ id) => session?.remove(id),
+  onReact: (/** @type {string} */ id, /** @type {string} */ emoji, /** @type {boolean} */ on) => session?.react(id, emoji, on),
+};
 const messageList = createMessageList({
   scroller: byId('messages'),
   list: byId('message-list'),
   empty: byId('empty-state'),
-  olderButton: byId('load-older'),
-  jumpButton: byId('jump-to-new'),
-  onRetry: (id) => session?.retry(id),
+  olderButton: /** @type {HTMLButtonElement} */ (byId('load-older')),
+  jumpButton: /** @type {HTMLButtonElement} */ (byId('jump-to-new')),
+  ...messageChanges,
   onLoadOlder: () => session?.loadOlder(),
-  onEdit: (id, text) => session?.edit(id, text),
-  onDelete: (id) => session?.remove(id),
-  onReact: (id, emoji, on) => session?.react(id, emoji, on),
   onScroll: () => markSeen(),
+  onOpenThread: (rootId) => openThread(rootId),
 });
 const sidebar = createSidebarToggle({ app: byId('app'), toggle: byId('sidebar-toggle'), sidebar: byId('sidebar') });
 const presenceList = createPresenceList(byId('presence-list'));
@@ -73,6 +79,55 @@ const userPicker = createUserPicker({
   customHint: byId('custom-user-hint'),
   onChange: switchUser,
 });
+
+// The thread panel: closed (null), the thread list (rootId null), or one thread.
+/** @type {{rootId: string | null} | null} */
+let panelView = null;
+// Where focus goes back to when the panel closes.
+/** @type {HTMLElement | null} */
+let panelOpener = null;
+// On a phone the panel is a full-screen sheet: what it covers takes no focus meanwhile.
+const phone = window.matchMedia('(max-width: 760px)');
+const threadsToggle = byId('threads-toggle');
+const threadMessages = createMessageList({
+  scroller: byId('thread-messages'),
+  list: byId('thread-message-list'),
+  empty: byId('thread-empty'),
+  rowTestId: 'thread-message',
+  ...messageChanges,
+});
+const replyComposer = createComposer({
+  form: byId('reply-composer'),
+  textarea: byId('reply-text'),
+  button: byId('reply-button'),
+  hint: byId('reply-hint'),
+  onSend: (text) => {
+    if (panelView?.rootId) session?.reply(panelView.rootId, text);
+  },
+  onInput: (text) => typingSignal.typed(text),
+});
+const threadPanel = createThreadPanel({
+  panel: byId('thread-panel'),
+  title: byId('thread-panel-title'),
+  backButton: byId('thread-back'),
+  closeButton: byId('thread-close'),
+  listView: byId('thread-list-view'),
+  filters: byId('thread-filters'),
+  list: byId('thread-list'),
+  listEmpty: byId('thread-list-empty'),
+  moreButton: byId('thread-list-more'),
+  threadView: byId('thread-view'),
+  state: byId('thread-state'),
+  resolveButton: byId('thread-resolve'),
+  repliesStatus: byId('thread-replies-status'),
+  onFilter: (filter) => session?.loadThreads(filter),
+  onMore: () => session?.loadMoreThreads(),
+  onOpenThread: (rootId) => openThread(rootId),
+  onBack: () => showThreadList(),
+  onClose: () => closePanel(),
+  onResolve: (rootId, resolved) => session?.resolve(rootId, resolved),
+});
+
 const documentPicker = createDocumentPicker({
   list: byId('document-list'),
   form: byId('open-document-form'),
@@ -108,9 +163,82 @@ function render() {
   });
   presenceList.render(session.presence.users, user.id);
   typingIndicator.render(session.presence.typists);
+  renderPanel(session);
   const title = `${documentTitle(session.documentId)} · docchat`;
   document.title = unread > 0 ? `(${unread}) ${title}` : title;
   markSeen();
+}
+
+/** @param {ChatSession} shown */
+function renderPanel(shown) {
+  const open = panelView !== null;
+  threadsToggle.setAttribute('aria-expanded', String(open));
+  byId('app').dataset.threads = open ? 'open' : 'closed';
+  for (const covered of [byId('topbar'), byId('sidebar'), chat]) covered.inert = open && phone.matches;
+  if (panelView === null) {
+    threadPanel.hide();
+    return;
+  }
+  const { rootId } = panelView;
+  if (rootId === null) {
+    const list = shown.threadList;
+    const { filter, loading, loaded, failed, hasMore } = list;
+    threadPanel.render({ mode: 'list', filter, threads: shown.threads, loading, loaded, failed, hasMore });
+    return;
+  }
+  const root = shown.store.get(rootId);
+  const replies = shown.store.repliesOf(rootId);
+  const state = shown.threadState(rootId);
+  let status = '';
+  if (state === THREAD_STATE.LOADING) status = 'Loading replies…';
+  else if (state === THREAD_STATE.FAILED) status = "Couldn't load the replies. Open the thread again to retry.";
+  else if (replies.length === 0) status = 'No replies yet.';
+  threadPanel.render({ mode: 'thread', root }, status);
+  threadMessages.render({
+    messages: root ? [root, ...replies] : replies,
+    ownUserId: user.id,
+    loading: state === THREAD_STATE.LOADING,
+    hasOlder: false,
+    loadingOlder: false,
+    dividerAfter: null,
+    unread: 0,
+  });
+  replyComposer.setAvailable(root !== undefined);
+}
+
+// Opens the panel on `view`, its title focused; remembers where focus was, to give it back.
+/** @param {{rootId: string | null}} view */
+function showPanel(view) {
+  if (!session) return;
+  const active = /** @type {HTMLElement | null} */ (document.activeElement);
+  if (panelView === null || !byId('thread-panel').contains(active)) panelOpener = active;
+  if (view.rootId !== panelView?.rootId) threadMessages.clear();
+  panelView = view;
+  render();
+  threadPanel.focus();
+}
+
+/** @param {string} rootId */
+function openThread(rootId) {
+  session?.openThread(rootId);
+  showPanel({ rootId });
+}
+
+function showThreadList() {
+  const list = session?.threadList;
+  if (list && !list.loaded && !list.loading) session?.loadThreads(list.filter);
+  showPanel({ rootId: null });
+}
+
+function closePanel() {
+  if (panelView === null) return;
+  panelView = null;
+  threadMessages.clear();
+  if (session) renderPanel(session);
+  else threadPanel.hide();
+  const back = panelOpener?.isConnected ? panelOpener : threadsToggle;
+  panelOpener = null;
+  back.focus();
 }
 
 // The newest messages are read once they are on screen: the tab shown, scrolled down to them.
@@ -162,6 +290,10 @@ function reconnect() {
 
 // Leaves the open document, if any, and empties what it showed.
 function closeDocument() {
+  panelView = null;
+  panelOpener = null;
+  threadMessages.clear();
+  threadPanel.hide();
   session?.close(connection?.connectionId);
   session = null;
   messageList.clear();
@@ -241,6 +373,8 @@ function followHash() {
   }
 }
 
+threadsToggle.addEventListener('click', () => (panelView === null ? showThreadList() : closePanel()));
+phone.addEventListener('change', () => session && renderPanel(session));
 showUser();
 connect();
 window.addEventListener('hashchange', followHash);

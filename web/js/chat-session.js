@@ -1,7 +1,8 @@
 // One open document for one user: its messages, its group membership on the current
 // connection, paging back through history, fetching what a live push showed is missing,
 // sending one message at a time, in the order typed, with retry, changing messages (edit,
-// delete, react), how far the user has read, and who is here and typing. Everything it reaches
+// delete, react), threads (the list, open or resolved; a thread's replies, replying,
+// resolving), how far the user has read, and who is here and typing. Everything it reaches
 // out through comes in through its constructor (the API, the clock), so tests pass their own.
 
 import { ApiError } from './api.js';
@@ -9,12 +10,29 @@ import { backoffDelay, sleep } from './backoff.js';
 import { MessageStore, STATUS } from './message-store.js';
 import { PresenceState } from './presence.js';
 import { ReadMarker } from './read-marker.js';
+import { THREAD_FILTER, ThreadList } from './threads.js';
 
 /** @typedef {import('./api.js').Api} Api */
 /** @typedef {import('./api.js').MessagePage} MessagePage */
 /** @typedef {import('./identity.js').User} User */
 /** @typedef {import('./message-store.js').ServerMessage} ServerMessage */
 /** @typedef {import('./message-store.js').ReactionsChange} ReactionsChange */
+/** @typedef {import('./threads.js').ThreadFilter} ThreadFilter */
+
+export const THREAD_STATE = Object.freeze({
+  LOADING: 'loading',
+  LOADED: 'loaded',
+  FAILED: 'failed',
+});
+
+/** @typedef {(typeof THREAD_STATE)[keyof typeof THREAD_STATE]} ThreadState */
+
+/**
+ * Whether the store's copy is the server's (ours not yet confirmed has no cursor).
+ * @param {import('./message-store.js').ShownMessage | undefined} message
+ * @returns {message is ServerMessage & import('./message-store.js').ShownMessage}
+ */
+const isServerCopy = (message) => message?.cursor !== undefined;
 
 /**
  * How the session tells and waits for time.
@@ -99,6 +117,11 @@ const PRESENCE_REFRESH_MS = 5 * 60 * 1000;
 
 export class ChatSession {
   store = new MessageStore();
+  threadList = new ThreadList();
+  // How loading each thread opened went. A thread once loaded stays whole: the stream brings
+  // every reply and change after it, as it does for the timeline.
+  /** @type {Map<string, ThreadState>} */
+  #threads = new Map();
   #api;
   #user;
   #onChange;
@@ -292,16 +315,82 @@ export class ChatSession {
 
   /** @param {string} text */
   send(text) {
-    const id = newMessageId();
-    this.store.addPending({
-      id,
-      documentId: this.documentId,
-      senderId: this.#user.id,
-      senderName: this.#user.name,
-      text,
-      createdAt: new Date().toISOString(),
-    });
-    this.#enqueue(id);
+    this.#post(text);
+  }
+
+  /**
+   * Replies in the thread of `rootId`.
+   * @param {string} rootId
+   * @param {string} text
+   */
+  reply(rootId, text) {
+    this.#post(text, rootId);
+  }
+
+  /**
+   * Resolves the thread of `rootId` (`resolved`) or reopens it.
+   * @param {string} rootId
+   * @param {boolean} resolved
+   */
+  resolve(rootId, resolved) {
+    const what = resolved ? 'resolve the thread' : 'reopen the thread';
+    return this.#change(what, () => this.#api.setResolved(this.documentId, rootId, resolved));
+  }
+
+  /** The threads the list shows now, latest activity first. */
+  get threads() {
+    return this.threadList.shown(this.store.roots);
+  }
+
+  /**
+   * Lists the open or resolved threads afresh, from their first page.
+   * @param {ThreadFilter} filter
+   */
+  loadThreads(filter) {
+    this.threadList.start(filter);
+    return this.#loadThreadPage();
+  }
+
+  /** The thread list's next page, if there is one and none is on its way. */
+  loadMoreThreads() {
+    if (!this.threadList.hasMore || this.threadList.loading) return Promise.resolve();
+    return this.#loadThreadPage();
+  }
+
+  /**
+   * How loading the thread of `rootId` went; undefined while it was never opened.
+   * @param {string} rootId
+   * @returns {ThreadState | undefined}
+   */
+  threadState(rootId) {
+    return this.#threads.get(rootId);
+  }
+
+  /**
+   * Loads the thread of `rootId`, all its pages, unless it is loaded or on its way.
+   * @param {string} rootId
+   */
+  async openThread(rootId) {
+    const state = this.#threads.get(rootId);
+    if (state === THREAD_STATE.LOADING || state === THREAD_STATE.LOADED) return;
+    this.#setThreadState(rootId, THREAD_STATE.LOADING);
+    /** @type {string | null} */
+    let token = null;
+    try {
+      do {
+        /** @type {MessagePage} */
+        const page = await this.#api.thread(this.documentId, rootId, token);
+        if (this.#closed) return;
+        this.store.addThread(page.items ?? []);
+        token = page.continuationToken ?? null;
+      } while (token);
+    } catch (error) {
+      if (this.#closed) return;
+      this.#onNotice(`Couldn't load the thread: ${error.message}`);
+      this.#setThreadState(rootId, THREAD_STATE.FAILED);
+      return;
+    }
+    this.#setThreadState(rootId, THREAD_STATE.LOADED);
   }
 
   /**
@@ -335,6 +424,62 @@ export class ChatSession {
   react(id, emoji, on) {
     const change = on ? this.#api.addReaction : this.#api.removeReaction;
     return this.#change('change the reaction', () => change(this.documentId, id, emoji));
+  }
+
+  /**
+   * @param {string} text
+   * @param {string} [threadId]  the root of the thread it replies in
+   */
+  #post(text, threadId) {
+    const id = newMessageId();
+    this.store.addPending({
+      id,
+      documentId: this.documentId,
+      senderId: this.#user.id,
+      senderName: this.#user.name,
+      text,
+      createdAt: new Date().toISOString(),
+      ...(threadId === undefined ? {} : { threadId }),
+    });
+    this.#enqueue(id);
+  }
+
+  /**
+   * @param {string} rootId
+   * @param {ThreadState} state
+   */
+  #setThreadState(rootId, state) {
+    this.#threads.set(rootId, state);
+    this.#onChange();
+  }
+
+  /** One page of the thread list: the first, or the next after its token. */
+  async #loadThreadPage() {
+    const list = this.threadList;
+    const { generation } = list;
+    list.loading = true;
+    list.failed = false;
+    this.#onChange();
+    try {
+      const resolved = list.filter === THREAD_FILTER.RESOLVED;
+      /** @type {MessagePage} */
+      const page = await this.#api.threads(this.documentId, resolved, list.token);
+      if (this.#closed || generation !== list.generation) return;
+      const items = page.items ?? [];
+      this.store.addThread(items);
+      // The store's copies: checked, and the latest of each.
+      const roots = items.map((item) => this.store.get(/** @type {{id?: string}} */ (item)?.id ?? ''));
+      list.addPage(roots.filter(isServerCopy), page.continuationToken ?? null);
+    } catch (error) {
+      if (this.#closed || generation !== list.generation) return;
+      list.failed = true;
+      this.#onNotice(`Couldn't load the threads: ${error.message}`);
+    } finally {
+      if (generation === list.generation) {
+        list.loading = false;
+        this.#onChange();
+      }
+    }
   }
 
   /** @param {string | null | undefined} connectionId  the connection to leave the group on */
@@ -398,10 +543,11 @@ export class ChatSession {
   /** @param {string} id  one of ours that the store shows */
   async #deliver(id) {
     // Ours always have text: only a deleted message has none.
-    const { text } = /** @type {{text: string}} */ (this.store.get(id));
+    const { text, threadId } = /** @type {{text: string, threadId?: string}} */ (this.store.get(id));
+    const message = threadId === undefined ? { id, text } : { id, text, replyTo: threadId };
     for (let attempt = 0; ; attempt += 1) {
       try {
-        this.store.addFromServer([await this.#api.sendMessage(this.documentId, { id, text })]);
+        this.store.addFromServer([await this.#api.sendMessage(this.documentId, message)]);
         return;
       } catch (error) {
         if (error instanceof ApiError && error.stored === true) {

@@ -8,6 +8,14 @@
 // up to which the store holds the whole stream. With a message time to live the oldest
 // messages go, so seq need not start at 1: a seq a complete catch-up did not bring is gone
 // (see noneMissingUpTo), and the store stops waiting for it.
+//
+// Threads: a reply is a message of the document like any other, with its own seq in the one
+// stream, so it counts for the gapless seq as any message does; it carries `threadId`, its
+// root's id. The timeline (`ordered`) shows roots only, from the oldest history page loaded
+// on; a thread's replies are `repliesOf(rootId)`. History pages are roots only, so seqs
+// missing between them are replies, not gaps. The store keeps every message it takes, also
+// roots older than the timeline (a thread's root, one a live change names): the thread list
+// and the thread panel read them from here, as up to date as the stream.
 
 export const STATUS = Object.freeze({
   SENT: 'sent',
@@ -21,6 +29,24 @@ export const STATUS = Object.freeze({
 
 /** @typedef {Record<string, string[]>} Reactions  emoji -> the ids of the users who reacted so */
 
+/** @typedef {{id: string, name: string}} Person */
+
+/**
+ * A thread's summary, on its root once it has replies or a resolution.
+ * @typedef {object} ThreadSummary
+ * @property {number} replyCount  replies not deleted
+ * @property {string | null} [lastReplyAt]
+ * @property {Person[]} [participants]  up to 5, most recent first
+ * @property {boolean} resolved
+ * @property {Person | null} [resolvedBy]
+ * @property {string | null} [resolvedAt]
+ */
+
+/**
+ * Where in the document a root is about: the app's own JSON; `quote` is the text it is about.
+ * @typedef {{quote?: unknown} & Record<string, unknown>} Anchor
+ */
+
 /**
  * What every message has, the server's or ours that it has not confirmed yet.
  * @typedef {object} MessageBody
@@ -30,6 +56,7 @@ export const STATUS = Object.freeze({
  * @property {string} senderName
  * @property {string} [text]  a deleted message's tombstone has none
  * @property {string} createdAt
+ * @property {string} [threadId]  a reply's: its thread's root
  */
 
 /**
@@ -37,6 +64,7 @@ export const STATUS = Object.freeze({
  * @typedef {MessageBody & {
  *   seq: number, position: number, cursor: string,
  *   editedAt?: string | null, deleted?: boolean, reactions?: Reactions,
+ *   thread?: ThreadSummary, anchor?: Anchor,
  * }} ServerMessage
  */
 
@@ -70,6 +98,7 @@ function isServerMessage(value) {
     value.seq > 0 &&
     Number.isInteger(value.position) &&
     typeof value.cursor === 'string' &&
+    (value.threadId === undefined || typeof value.threadId === 'string') &&
     !Number.isNaN(Date.parse(value.createdAt))
   );
 }
@@ -115,11 +144,22 @@ function newestOf(messages) {
   return newest;
 }
 
+/** @param {{threadId?: string}} message */
+const isRoot = (message) => message.threadId === undefined;
+
+/** @param {ServerMessage[]} messages */
+function oldestSeq(messages) {
+  return messages.length ? Math.min(...messages.map((message) => message.seq)) : null;
+}
+
 export class MessageStore {
-  // Shown messages: the server's from the oldest loaded page up to #top, plus our own
-  // not yet confirmed (no seq: they show last, in the order they were sent).
+  // Kept messages: the server's from the oldest loaded page up to #top, those older that a
+  // thread or a change brought, and our own not yet confirmed (no seq: they show last, in the
+  // order they were sent).
   /** @type {Map<string, ShownMessage>} */
   #byId = new Map();
+  // The timeline shows the roots from this seq on: the oldest history page's oldest.
+  #bottom = Infinity;
   /** @type {Map<string, number>} */
   #sendOrder = new Map();
   // seq -> server message that came ahead of a missing one.
@@ -137,6 +177,8 @@ export class MessageStore {
   #seenAbove = new Map();
   /** @type {ShownMessage[] | null} */
   #ordered = null;
+  /** @type {Map<string, ShownMessage[]>} */
+  #replies = new Map();
   /** @type {Set<() => void>} */
   #listeners = new Set();
 
@@ -158,10 +200,32 @@ export class MessageStore {
     return this.#byId.get(id);
   }
 
-  /** Messages in display order: by seq, then our unconfirmed ones in send order. */
+  /** The timeline in display order: roots by seq, then our unconfirmed ones in send order. */
   get ordered() {
-    this.#ordered ??= [...this.#byId.values()].sort((a, b) => this.#compare(a, b));
+    this.#ordered ??= this.#sorted((message) => isRoot(message) && (message.seq ?? Infinity) >= this.#bottom);
     return this.#ordered;
+  }
+
+  /**
+   * A thread's replies that the store has, in display order as the timeline.
+   * @param {string} rootId
+   */
+  repliesOf(rootId) {
+    let replies = this.#replies.get(rootId);
+    if (!replies) {
+      replies = this.#sorted((message) => message.threadId === rootId);
+      this.#replies.set(rootId, replies);
+    }
+    return replies;
+  }
+
+  /**
+   * Every root the server sent that the store has, the timeline's and older ones.
+   * @returns {(ShownMessage & ServerMessage)[]}
+   */
+  get roots() {
+    const roots = [...this.#byId.values()].filter((message) => isRoot(message) && isConfirmed(message));
+    return /** @type {(ShownMessage & ServerMessage)[]} */ (roots);
   }
 
   /** Whether the newest history page has given the store its start. */
@@ -230,12 +294,13 @@ export class MessageStore {
     const messages = page.filter(isServerMessage);
     for (const message of messages) this.#show(message);
     this.#top = newestOf(messages)?.seq ?? 0;
+    this.#bottom = oldestSeq(messages) ?? this.#top + 1;
     this.#whole = { position: 0, cursor: null };
     for (const [seq, message] of this.#held) {
       if (seq > this.#top) continue;
       this.#held.delete(seq);
       // A change pushed before the page came may be later than the page's copy.
-      if (this.#byId.has(message.id)) this.#show(message);
+      this.#show(message);
     }
     this.#cover(messages);
     this.#releaseHeld();
@@ -247,6 +312,19 @@ export class MessageStore {
    * @param {readonly unknown[]} page
    */
   addOlder(page) {
+    const messages = page.filter(isServerMessage);
+    for (const message of messages) this.#show(message);
+    this.#bottom = Math.min(this.#bottom, oldestSeq(messages) ?? Infinity);
+    this.#changed();
+  }
+
+  /**
+   * Adds a page of a thread (its root, then replies oldest first), each as it is now. They
+   * are messages the stream had before the thread was asked for: they take no part in seq
+   * or stream order, and a later copy from the stream still wins.
+   * @param {readonly unknown[]} page
+   */
+  addThread(page) {
     for (const message of page.filter(isServerMessage)) this.#show(message);
     this.#changed();
   }
@@ -320,10 +398,11 @@ export class MessageStore {
         this.#held.set(message.seq, later(this.#held.get(message.seq), message));
       } else if (message.seq === this.#top + 1) {
         this.#extend(message);
-      } else if (this.#byId.has(message.id)) {
+      } else {
+        // Below the top: a change to a message shown, or to one older than the timeline,
+        // which is kept for the thread list (a root) and the thread panel.
         this.#show(message);
       }
-      // Unknown and below the top: older than the oldest loaded page, which paging back brings.
     }
     this.#releaseHeld();
     return valid;
@@ -398,8 +477,17 @@ export class MessageStore {
     return sent(a) - sent(b);
   }
 
+  /**
+   * The kept messages that pass `keep`, in display order.
+   * @param {(message: ShownMessage) => boolean} keep
+   */
+  #sorted(keep) {
+    return [...this.#byId.values()].filter(keep).sort((a, b) => this.#compare(a, b));
+  }
+
   #changed() {
     this.#ordered = null;
+    this.#replies.clear();
     for (const listener of this.#listeners) listener();
   }
 }

@@ -1,4 +1,5 @@
-// What a reader can do to a message: react to any, edit or delete their own. Editing swaps
+// What a reader can do to a message: react to any, reply to a root (in its thread), edit or
+// delete their own. Editing swaps
 // the text for a small form (Enter saves, Escape cancels); deleting asks first, in place.
 
 import { button, element } from './element.js';
@@ -8,9 +9,10 @@ import { button, element } from './element.js';
 /**
  * The actions row; `pickerOpen` says whether the reaction picker shows.
  * @param {ShownMessage} message
- * @param {{own: boolean, pickerOpen: boolean}} options  `own`: the reader sent it
+ * @param {{own: boolean, pickerOpen: boolean, canReply: boolean}} options  `own`: the reader sent it;
+ *   `canReply`: it is a root, replied to in its thread
  */
-export function messageActions(message, { own, pickerOpen }) {
+export function messageActions(message, { own, pickerOpen, canReply }) {
   /** @param {string} action */
   const data = (action) => ({ action, messageId: message.id, testid: `${action}-message`, focus: action });
   const row = element('div', 'message-actions');
@@ -20,6 +22,11 @@ export function messageActions(message, { own, pickerOpen }) {
   react.setAttribute('aria-expanded', String(pickerOpen));
   react.setAttribute('aria-controls', `reactions-for-${message.id}`);
   row.append(react);
+  if (canReply) {
+    const reply = button('Reply', 'message-action', data('reply'));
+    reply.setAttribute('aria-controls', 'thread-panel');
+    row.append(reply);
+  }
   if (own) row.append(button('Edit', 'message-action', data('edit')), button('Delete', 'message-action', data('delete')));
   return row;
 }

@@ -3,7 +3,9 @@
 // for each day, and the "New messages" divider before the first message that was unread
 // when the document opened. One message at a time has something open: the reaction picker,
 // the edit form or the delete question. Scrolled up while new messages are unread, a button
-// jumps down to them.
+// jumps down to them. The timeline's roots show their thread (reply count, participants,
+// resolved) and a Reply action, which open the thread panel; the panel shows a thread with a
+// list of its own. A root's anchor quote shows above its text.
 
 import { STATUS } from '../message-store.js';
 import { countOf } from '../words.js';
@@ -12,6 +14,7 @@ import { button, element } from './element.js';
 import { linkedText } from './linked-text.js';
 import { deleteConfirmation, messageActions, messageEditor } from './message-actions.js';
 import { reactionChips, reactionPicker } from './reactions.js';
+import { anchorQuoteBlock, threadSummary } from './thread-summary.js';
 import { dayKey, dayLabel, formatFull, formatTime } from './time-format.js';
 
 // Consecutive messages from one sender within this window share one header.
@@ -46,6 +49,7 @@ const NEAR_BOTTOM_PX = 80;
  * @property {Open['kind'] | null} open  what is open on it
  * @property {string | null | undefined} draft  the edit form's text, while it is open
  * @property {(draft: string) => void} onDraft
+ * @property {boolean} threads  whether it shows its thread and a Reply action (the timeline's roots)
  */
 
 /** @typedef {{key: string, look: string, build: () => HTMLElement}} Row */
@@ -106,27 +110,28 @@ function editedMarker(editedAt) {
  * @param {ShownMessage} message
  * @param {MessageContext} context
  */
-function messageExtras(message, { own, ownUserId, open }) {
+function messageExtras(message, { own, ownUserId, open, threads }) {
   const extras = [reactionChips(message, ownUserId)];
   if (open === 'react') extras.push(reactionPicker(message, ownUserId));
   const footer = element('div', 'message-footer');
   if (message.editedAt) footer.append(editedMarker(message.editedAt));
   if (open === 'delete') footer.append(deleteConfirmation(message));
-  else if (open !== 'edit') footer.append(messageActions(message, { own, pickerOpen: open === 'react' }));
+  else if (open !== 'edit') footer.append(messageActions(message, { own, pickerOpen: open === 'react', canReply: threads }));
   return [...extras, footer].filter((extra) => extra !== null);
 }
 
 /**
  * @param {ShownMessage} message
  * @param {MessageContext} context
+ * @param {string} rowTestId
  */
-function renderMessage(message, context) {
-  const { own, continued, open, draft, onDraft } = context;
+function renderMessage(message, context, rowTestId) {
+  const { own, continued, open, draft, onDraft, threads } = context;
   const item = element('li', 'message');
   item.classList.toggle('message-own', own);
   item.classList.toggle('message-continued', continued);
   Object.assign(item.dataset, {
-    testid: 'message',
+    testid: rowTestId,
     id: message.id,
     senderId: message.senderId,
     status: message.status,
@@ -152,9 +157,12 @@ function renderMessage(message, context) {
   meta.append(sender, time);
   // The edit form opens with the message's text as its draft.
   const content = open === 'edit' ? messageEditor(message, /** @type {string} */ (draft), onDraft) : messageText(message);
-  body.append(meta, content);
+  const quote = anchorQuoteBlock(message);
+  body.append(...(quote ? [quote] : []), meta, content);
   if (message.status !== STATUS.SENT) body.append(statusLine(message));
   else if (!message.deleted) body.append(...messageExtras(message, context));
+  // A deleted root keeps its thread: it still opens.
+  if (threads && message.thread) body.append(threadSummary(message));
 
   item.append(avatar, body);
   return item;
@@ -188,9 +196,10 @@ function wasUnread(message, dividerAfter, ownUserId) {
 /**
  * The rows to show: `{key, look, build}`, where a row whose look is unchanged is kept.
  * @param {readonly ShownMessage[]} messages
- * @param {{ownUserId: string, dividerAfter: number | null, open: Open | null, onDraft: (draft: string) => void}} options
+ * @param {{ownUserId: string, dividerAfter: number | null, open: Open | null, onDraft: (draft: string) => void,
+ *   threads: boolean, rowTestId: string}} options
  */
-function rowsOf(messages, { ownUserId, dividerAfter, open, onDraft }) {
+function rowsOf(messages, { ownUserId, dividerAfter, open, onDraft, threads, rowTestId }) {
   /** @type {Row[]} */
   const rows = [];
   /** @type {ShownMessage | undefined} */
@@ -218,9 +227,11 @@ function rowsOf(messages, { ownUserId, dividerAfter, open, onDraft }) {
       open: mine ? open.kind : null,
       draft: mine ? open.draft : null,
       onDraft,
+      // Only roots have threads; ours not yet confirmed cannot be replied to yet.
+      threads: threads && message.threadId === undefined && message.status === STATUS.SENT,
     };
     const look = JSON.stringify([message, context.own, context.continued, context.open]);
-    rows.push({ key: `message:${message.id}`, look, build: () => renderMessage(message, context) });
+    rows.push({ key: `message:${message.id}`, look, build: () => renderMessage(message, context, rowTestId) });
     previous = message;
   }
   return rows;
@@ -231,18 +242,22 @@ function rowsOf(messages, { ownUserId, dividerAfter, open, onDraft }) {
  * @param {HTMLElement} parts.scroller  scrolls the list
  * @param {HTMLElement} parts.list
  * @param {HTMLElement} parts.empty  shown while there is no message
- * @param {HTMLButtonElement} parts.olderButton
- * @param {HTMLButtonElement} parts.jumpButton  holds a `.jump-label`
+ * @param {HTMLButtonElement} [parts.olderButton]  for a list that pages back
+ * @param {HTMLButtonElement} [parts.jumpButton]  holds a `.jump-label`, for a list with unread messages
  * @param {(id: string) => void} parts.onRetry
- * @param {() => void} parts.onLoadOlder
+ * @param {() => void} [parts.onLoadOlder]
  * @param {(id: string, text: string) => void} parts.onEdit
  * @param {(id: string) => void} parts.onDelete
  * @param {(id: string, emoji: string, on: boolean) => void} parts.onReact
- * @param {() => void} parts.onScroll
+ * @param {() => void} [parts.onScroll]
+ * @param {(rootId: string) => void} [parts.onOpenThread]  given, roots show their thread and a Reply action
+ * @param {string} [parts.rowTestId]  each message row's data-testid
  */
 export function createMessageList(parts) {
-  const { scroller, list, empty, olderButton, jumpButton } = parts;
-  const { onRetry, onLoadOlder, onEdit, onDelete, onReact, onScroll } = parts;
+  const { scroller, list, empty, olderButton, jumpButton, rowTestId = 'message' } = parts;
+  const { onRetry, onLoadOlder = () => {}, onEdit, onDelete, onReact, onScroll = () => {}, onOpenThread } = parts;
+  const threads = onOpenThread !== undefined;
+  const rowSelector = `[data-testid=${rowTestId}]`;
   /** @type {Map<string, {node: HTMLElement, look: string}>} */
   const rendered = new Map();
   /** @type {ListProps | null} */
@@ -256,6 +271,7 @@ export function createMessageList(parts) {
   const atBottom = () => scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < NEAR_BOTTOM_PX;
 
   function showJump() {
+    if (!jumpButton) return;
     const unread = shown?.unread ?? 0;
     jumpButton.hidden = unread === 0 || atBottom();
     /** @type {HTMLElement} */ (jumpButton.querySelector('.jump-label')).textContent = countOf(unread, 'new message');
@@ -285,7 +301,7 @@ export function createMessageList(parts) {
   function focusedControl() {
     const active = /** @type {HTMLElement | null} */ (document.activeElement);
     /** @type {HTMLElement | null | undefined} */
-    const row = active?.closest('[data-testid=message]');
+    const row = active?.closest(rowSelector);
     const id = row?.dataset.id;
     return active && list.contains(active) && active.dataset.focus ? { id, focus: active.dataset.focus } : null;
   }
@@ -323,12 +339,12 @@ export function createMessageList(parts) {
       // Only the edit form, which shows while it is open, has a draft.
       /** @type {Open} */ (open).draft = draft;
     };
-    reconcile(rowsOf(messages, { ownUserId, dividerAfter, open, onDraft }));
+    reconcile(rowsOf(messages, { ownUserId, dividerAfter, open, onDraft, threads, rowTestId }));
     if (refocus && !list.contains(document.activeElement)) focusIn(refocus);
   }
 
-  olderButton.addEventListener('click', onLoadOlder);
-  jumpButton.addEventListener('click', () => {
+  olderButton?.addEventListener('click', onLoadOlder);
+  jumpButton?.addEventListener('click', () => {
     scroller.scrollTop = scroller.scrollHeight;
     scroller.focus();
   });
@@ -351,7 +367,9 @@ export function createMessageList(parts) {
       setOpen(null, { id, focus: 'react' });
       onReact(id, react, on === 'true');
     }
-    if (action === 'react') {
+    if (action === 'thread' || action === 'reply') {
+      onOpenThread?.(id);
+    } else if (action === 'react') {
       setOpen(open?.kind === 'react' && open.id === id ? null : { kind: 'react', id }, { id, focus: 'react' });
     } else if (action === 'edit') {
       setOpen({ kind: 'edit', id, draft: shownMessage(id)?.text }, { id, focus: 'edit-text' });
@@ -390,7 +408,7 @@ export function createMessageList(parts) {
     /** @param {ListProps} props */
     render(props) {
       const { messages, ownUserId, loading, hasOlder, loadingOlder } = props;
-      const firstBefore = list.querySelector('[data-testid=message]');
+      const firstBefore = list.querySelector(rowSelector);
       const fromBottom = scroller.scrollHeight - scroller.scrollTop;
       const nearBottom = atBottom();
       const lastBefore = shown?.messages.at(-1)?.id;
@@ -400,15 +418,17 @@ export function createMessageList(parts) {
 
       empty.hidden = messages.length > 0;
       empty.textContent = loading ? 'Loading messages…' : 'No messages yet. Start the conversation.';
-      olderButton.hidden = !hasOlder;
-      olderButton.disabled = loadingOlder;
-      olderButton.textContent = loadingOlder ? 'Loading…' : 'Load older messages';
+      if (olderButton) {
+        olderButton.hidden = !hasOlder;
+        olderButton.disabled = loadingOlder;
+        olderButton.textContent = loadingOlder ? 'Loading…' : 'Load older messages';
+      }
 
       const newest = messages.at(-1);
       const ownNewMessage = newest && newest.id !== lastBefore && newest.senderId === ownUserId;
       if (nearBottom || ownNewMessage) {
         scroller.scrollTop = scroller.scrollHeight;
-      } else if (firstBefore && list.querySelector('[data-testid=message]') !== firstBefore) {
+      } else if (firstBefore && list.querySelector(rowSelector) !== firstBefore) {
         // Older messages went in above: keep what the reader was looking at in place.
         scroller.scrollTop = scroller.scrollHeight - fromBottom;
       }
@@ -421,7 +441,7 @@ export function createMessageList(parts) {
       shown = null;
       open = null;
       scroller.scrollTop = 0;
-      jumpButton.hidden = true;
+      if (jumpButton) jumpButton.hidden = true;
     },
   };
 }
