@@ -33,6 +33,10 @@ export function serverMessage(seq, given = {}) {
     editedAt: null,
     deleted: false,
     reactions: {},
+    // As the server sends a root with no thread and no anchor.
+    threadId: null,
+    thread: null,
+    anchor: null,
     ...given,
     position,
     cursor: cursorAt(position),
@@ -70,18 +74,18 @@ export class FakeDocument {
   store(text, { id, sender = BOB, replyTo, anchor } = {}) {
     const seq = this.messages.length + 1;
     const target = replyTo === undefined ? null : this.#find(replyTo);
-    const threadId = target ? (target.threadId ?? target.id) : undefined;
+    const threadId = target ? (target.threadId ?? target.id) : null;
     const message = serverMessage(seq, {
       id: id ?? `m${seq}`,
       text,
       senderId: sender.id,
       senderName: sender.name,
       position: this.#nextPosition(),
-      ...(threadId === undefined ? {} : { threadId }),
-      ...(anchor === undefined ? {} : { anchor }),
+      threadId,
+      anchor: anchor ?? null,
     });
     this.messages.push(message);
-    if (threadId !== undefined) this.#summarize(threadId);
+    if (threadId !== null) this.#summarize(threadId);
     return structuredClone(message);
   }
 
@@ -112,7 +116,7 @@ export class FakeDocument {
     const message = this.#change(id, { deleted: true });
     delete message.text;
     delete this.#find(id).text;
-    if (message.threadId !== undefined) this.#summarize(message.threadId);
+    if (message.threadId !== null) this.#summarize(message.threadId);
     return message;
   }
 
@@ -163,7 +167,7 @@ export class FakeDocument {
   /** Roots with replies, a resolution or an anchor, open or `resolved`, latest change first. */
   threads(resolved, token = null) {
     const all = this.#roots()
-      .filter((root) => (root.thread !== undefined || root.anchor !== undefined) && (root.thread?.resolved === true) === resolved)
+      .filter((root) => (root.thread !== null || root.anchor !== null) && (root.thread?.resolved === true) === resolved)
       .sort((a, b) => b.position - a.position);
     const from = token === null ? 0 : Number(token);
     const items = all.slice(from, from + this.pageSize);
@@ -172,7 +176,7 @@ export class FakeDocument {
   }
 
   #roots() {
-    return this.#kept().filter((message) => message.threadId === undefined);
+    return this.#kept().filter((message) => message.threadId === null);
   }
 
   // The root's summary after a reply came or went: it takes the next position.

@@ -543,8 +543,8 @@ export class ChatSession {
   /** @param {string} id  one of ours that the store shows */
   async #deliver(id) {
     // Ours always have text: only a deleted message has none.
-    const { text, threadId } = /** @type {{text: string, threadId?: string}} */ (this.store.get(id));
-    const message = threadId === undefined ? { id, text } : { id, text, replyTo: threadId };
+    const { text, threadId } = /** @type {{text: string, threadId?: string | null}} */ (this.store.get(id));
+    const message = threadId == null ? { id, text } : { id, text, replyTo: threadId };
     for (let attempt = 0; ; attempt += 1) {
       try {
         this.store.addFromServer([await this.#api.sendMessage(this.documentId, message)]);

@@ -56,7 +56,7 @@ export const STATUS = Object.freeze({
  * @property {string} senderName
  * @property {string} [text]  a deleted message's tombstone has none
  * @property {string} createdAt
- * @property {string} [threadId]  a reply's: its thread's root
+ * @property {string | null} [threadId]  a reply's: its thread's root (null or absent: a root)
  */
 
 /**
@@ -64,7 +64,7 @@ export const STATUS = Object.freeze({
  * @typedef {MessageBody & {
  *   seq: number, position: number, cursor: string,
  *   editedAt?: string | null, deleted?: boolean, reactions?: Reactions,
- *   thread?: ThreadSummary, anchor?: Anchor,
+ *   thread?: ThreadSummary | null, anchor?: Anchor | null,
  * }} ServerMessage
  */
 
@@ -98,7 +98,7 @@ function isServerMessage(value) {
     value.seq > 0 &&
     Number.isInteger(value.position) &&
     typeof value.cursor === 'string' &&
-    (value.threadId === undefined || typeof value.threadId === 'string') &&
+    (value.threadId == null || typeof value.threadId === 'string') &&
     !Number.isNaN(Date.parse(value.createdAt))
   );
 }
@@ -144,8 +144,8 @@ function newestOf(messages) {
   return newest;
 }
 
-/** @param {{threadId?: string}} message */
-const isRoot = (message) => message.threadId === undefined;
+/** @param {{threadId?: string | null}} message */
+const isRoot = (message) => message.threadId == null;
 
 /** @param {ServerMessage[]} messages */
 function oldestSeq(messages) {

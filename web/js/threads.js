@@ -14,7 +14,7 @@ export const THREAD_FILTER = Object.freeze({ OPEN: 'open', RESOLVED: 'resolved' 
  * @param {ServerMessage} message
  */
 export function isThreadRoot(message) {
-  return message.threadId === undefined && (message.thread !== undefined || isAnchor(message.anchor));
+  return message.threadId == null && (message.thread != null || isAnchor(message.anchor));
 }
 
 /**

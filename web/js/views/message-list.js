@@ -228,7 +228,7 @@ function rowsOf(messages, { ownUserId, dividerAfter, open, onDraft, threads, row
       draft: mine ? open.draft : null,
       onDraft,
       // Only roots have threads; ours not yet confirmed cannot be replied to yet.
-      threads: threads && message.threadId === undefined && message.status === STATUS.SENT,
+      threads: threads && message.threadId == null && message.status === STATUS.SENT,
     };
     const look = JSON.stringify([message, context.own, context.continued, context.open]);
     rows.push({ key: `message:${message.id}`, look, build: () => renderMessage(message, context, rowTestId) });
