@@ -52,6 +52,11 @@ def set_resolved(stack: LocalStack, user_id: str, document_id: str, root_id: str
     assert answer.status_code == 200, answer.text
 
 
+def as_js_json(value: Any) -> str:
+    """``value`` as the page's JSON.stringify writes it: no spaces after separators."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
 def thread_texts(page: Page) -> list[str]:
     """The open thread's messages, top to bottom: the root, then its replies."""
     texts: list[str] = page.evaluate(THREAD_TEXTS)
@@ -63,7 +68,7 @@ def wait_for_thread(page: Page, *texts: str) -> None:
     page.wait_for(
         f"the thread showing {texts}",
         f"(() => {{ const items = [...document.querySelectorAll('[data-testid=thread-message]')];"
-        f" return JSON.stringify({THREAD_TEXTS}) === {json.dumps(json.dumps(list(texts)))}"
+        f" return JSON.stringify({THREAD_TEXTS}) === {json.dumps(as_js_json(list(texts)))}"
         " && items.every((item) => item.dataset.status === 'sent'); })()",
     )
 
@@ -79,7 +84,7 @@ def wait_for_summary(page: Page, root_id: str, label: str, participants: list[st
         f"[...{button}.querySelectorAll('[data-testid=participant]')]"
         ".map((avatar) => avatar.dataset.userId)"
     )
-    wanted = json.dumps(json.dumps(participants))
+    wanted = json.dumps(as_js_json(participants))
     page.wait_for(
         f"root {root_id} showing {label!r} from {participants}",
         f"{button} !== null && {button}.querySelector('.thread-summary-count').textContent"
