@@ -21,6 +21,8 @@ from tests.integration.conftest import LoadApp
 
 EVENTS = ("newMessage", "messageUpdated", "messageDeleted", "reactionsChanged")
 ANCHOR = {"kind": "text", "from": 120, "to": 180, "quote": "the paragraph…", "path": [0, 2]}
+#: The rules hold whichever real-time backend delivers.
+REALTIME_BACKENDS = ["signalr", "webpubsub"]
 BACKENDS = [
     pytest.param(backend, mode, id=f"{backend}-{mode}")
     for backend in ("signalr", "webpubsub")
@@ -182,9 +184,12 @@ async def test_a_thread_is_heard_live_and_caught_up_exactly(
     assert [item["id"] for item in timeline["items"]] == [root["id"]]
 
 
-async def test_replies_join_the_roots_thread_and_read_back_in_order(load_app: LoadApp) -> None:
+@pytest.mark.parametrize("backend", REALTIME_BACKENDS)
+async def test_replies_join_the_roots_thread_and_read_back_in_order(
+    load_app: LoadApp, backend: str
+) -> None:
     document = doc("thread-reading")
-    host = await load_app()
+    host = await load_app(**backend_settings(backend, "rest"))
     root = body_of(await post(host, ALICE, document, "root"))
     other = body_of(await post(host, ALICE, document, "other root", anchor={"cell": "B2"}))
     first = body_of(await post(host, BOB, document, "first", replyTo=root["id"]))
@@ -239,11 +244,13 @@ async def test_replies_join_the_roots_thread_and_read_back_in_order(load_app: Lo
         assert [m["id"] for m in found["items"]] == expected, query
 
 
+@pytest.mark.parametrize("backend", REALTIME_BACKENDS)
 async def test_reply_rules_refuse_what_cannot_be_a_reply_and_store_nothing(
     load_app: LoadApp,
+    backend: str,
 ) -> None:
     document = doc("reply-rules")
-    host = await load_app()
+    host = await load_app(**backend_settings(backend, "rest"))
     root = body_of(await post(host, ALICE, document, "root"))
     elsewhere = body_of(await post(host, ALICE, doc("reply-rules-elsewhere"), "elsewhere"))
 
@@ -276,11 +283,13 @@ async def test_reply_rules_refuse_what_cannot_be_a_reply_and_store_nothing(
         assert answer.status_code == 400, answer.get_body()
 
 
+@pytest.mark.parametrize("backend", REALTIME_BACKENDS)
 async def test_edits_move_a_roots_anchor_and_deletions_keep_the_thread(
     load_app: LoadApp,
+    backend: str,
 ) -> None:
     document = doc("thread-edits")
-    host = await load_app()
+    host = await load_app(**backend_settings(backend, "rest"))
     root = body_of(await post(host, ALICE, document, "root", anchor=ANCHOR))
     reply = body_of(await post(host, BOB, document, "reply", replyTo=root["id"]))
 
@@ -323,9 +332,12 @@ async def test_edits_move_a_roots_anchor_and_deletions_keep_the_thread(
     assert thread["items"][0]["thread"]["replyCount"] == 2
 
 
-async def test_a_reader_may_read_threads_but_not_resolve_them(load_app: LoadApp) -> None:
+@pytest.mark.parametrize("backend", REALTIME_BACKENDS)
+async def test_a_reader_may_read_threads_but_not_resolve_them(
+    load_app: LoadApp, backend: str
+) -> None:
     document = doc("thread-roles")
-    host = await load_app(DOCCHAT_ACCESS="members")
+    host = await load_app(**backend_settings(backend, "rest"), DOCCHAT_ACCESS="members")
     for user, role in ((ALICE, "writer"), (BOB, "reader"), (CAROL, "reader")):
         put = await host.call(
             "put_member",
@@ -375,8 +387,11 @@ HOSTILE_ANCHORS = [
 ]
 
 
-async def test_hostile_anchors_are_refused_and_nothing_is_stored(load_app: LoadApp) -> None:
-    host = await load_app()
+@pytest.mark.parametrize("backend", REALTIME_BACKENDS)
+async def test_hostile_anchors_are_refused_and_nothing_is_stored(
+    load_app: LoadApp, backend: str
+) -> None:
+    host = await load_app(**backend_settings(backend, "rest"))
     for name, anchor in HOSTILE_ANCHORS:
         document = doc(f"hostile-anchor-{name}")
         body = b'{"text": "anchored", "anchor": ' + anchor + b"}"
@@ -401,9 +416,12 @@ async def test_hostile_anchors_are_refused_and_nothing_is_stored(load_app: LoadA
         assert unchanged["items"] == [stored], name
 
 
-async def test_an_anchor_at_its_bounds_comes_back_exactly_as_sent(load_app: LoadApp) -> None:
+@pytest.mark.parametrize("backend", REALTIME_BACKENDS)
+async def test_an_anchor_at_its_bounds_comes_back_exactly_as_sent(
+    load_app: LoadApp, backend: str
+) -> None:
     document = doc("anchor-bounds")
-    host = await load_app()
+    host = await load_app(**backend_settings(backend, "rest"))
     deep: Any = 1
     for _ in range(7):
         deep = [deep]
