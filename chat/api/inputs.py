@@ -187,22 +187,28 @@ class _Text(_Body):
         return _unless(text_problem(text, (info.context or {})[MAX_TEXT_LENGTH]), text)
 
 
-class EditRequest(_Body):
-    """``{"text"?, "anchor"?}``: a message's new text, and a root's new anchor (anchors move
-    as the document changes); at least one of them."""
+class _Anchored(_Body):
+    """``{"anchor"?}``: where in the document a root is about (anchors move as the
+    document changes)."""
 
-    text: MessageText | None = None
     anchor: Anchor | None = None
-
-    @field_validator("text", mode="before")
-    @classmethod
-    def _text_is_not_null(cls, value: object) -> object:
-        return _not_null(value)
 
     @field_validator("anchor", mode="before")
     @classmethod
     def _anchor_is_not_null(cls, value: object) -> object:
         return _not_null(value, "an object")
+
+
+class EditRequest(_Anchored):
+    """``{"text"?, "anchor"?}``: a message's new text, and a root's new anchor; at least one
+    of them."""
+
+    text: MessageText | None = None
+
+    @field_validator("text", mode="before")
+    @classmethod
+    def _text_is_not_null(cls, value: object) -> object:
+        return _not_null(value)
 
     @field_validator("text")
     @classmethod
@@ -237,7 +243,7 @@ class ReadRequest(_Body):
     seq: int = Field(ge=0, le=2**53)
 
 
-class SendMessageRequest(_Text):
+class SendMessageRequest(_Text, _Anchored):
     """``{"text", "id"?, "replyTo"?, "anchor"?}``: a message from the signed-in user; ``id``
     makes retries safe, ``replyTo`` makes it a reply in the thread of the message it names,
     and a message that is no reply may carry an ``anchor``."""
@@ -246,17 +252,11 @@ class SendMessageRequest(_Text):
     reply_to: Annotated[str, _checked(MAX_MESSAGE_ID_LENGTH)] | None = Field(
         default=None, description="the id of a message of the same document"
     )
-    anchor: Anchor | None = None
 
     @field_validator("id", "reply_to", mode="before")
     @classmethod
     def _is_not_null(cls, value: object) -> object:
         return _not_null(value)
-
-    @field_validator("anchor", mode="before")
-    @classmethod
-    def _anchor_is_not_null(cls, value: object) -> object:
-        return _not_null(value, "an object")
 
     @field_validator("id")
     @classmethod

@@ -54,12 +54,16 @@ class Storage(Protocol):
 
 
 class MessageStore(Protocol):
-    """A document's messages, each stored once per id, in the order they were appended."""
+    """A document's messages, each stored once per id, in the order they were appended.
+
+    A store implements the ``*_with_root`` writes; by subclassing this Protocol it gets
+    :meth:`append` and :meth:`change`, which leave the root out."""
 
     def append(self, message: Message) -> Message | None:
         """Store ``message`` as its document's newest, returning it with its ``seq`` and
         ``position``; None, storing nothing, when its id is taken in its document."""
-        ...
+        written = self.append_with_root(message)
+        return None if written is None else written[0]
 
     def change(
         self, document_id: str, message_id: str, change: Callable[[Message], Message]
@@ -67,7 +71,8 @@ class MessageStore(Protocol):
         """Apply ``change`` to the stored message and store the result as the document's
         newest change (same ``seq``, next ``position``), atomically; None if there is no
         such message. When ``change`` returns the message unchanged, nothing is written."""
-        ...
+        written = self.change_with_root(document_id, message_id, change)
+        return None if written is None else written[0]
 
     def append_with_root(self, message: Message) -> tuple[Message, Message | None] | None:
         """As :meth:`append`; for a reply also its thread's root as the same atomic write

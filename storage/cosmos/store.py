@@ -73,6 +73,7 @@ from typing import Any
 from azure.cosmos import ContainerProxy
 from azure.cosmos.exceptions import CosmosBatchOperationError
 
+from chat.app.store import MessageStore
 from chat.domain.errors import (
     HistoryFull,
     MessageNotFound,
@@ -302,7 +303,7 @@ class _Lanes:
                     del self._lanes[document_id]
 
 
-class CosmosMessageStore:
+class CosmosMessageStore(MessageStore):
     """:class:`~chat.app.store.MessageStore` over the shared container."""
 
     def __init__(
@@ -321,19 +322,9 @@ class CosmosMessageStore:
         self._draw = draw
         container.on_recreate(self._heads.forget)
 
-    def append(self, message: Message) -> Message | None:
-        written = self.append_with_root(message)
-        return None if written is None else written[0]
-
     def append_with_root(self, message: Message) -> tuple[Message, Message | None] | None:
         effect = summary_change(None, message)
         return self._write(_Write(message, self._container.deadline(), effect=effect))
-
-    def change(
-        self, document_id: str, message_id: str, change: Callable[[Message], Message]
-    ) -> Message | None:
-        written = self.change_with_root(document_id, message_id, change)
-        return None if written is None else written[0]
 
     def change_with_root(
         self, document_id: str, message_id: str, change: Callable[[Message], Message]
