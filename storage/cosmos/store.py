@@ -52,9 +52,28 @@ reply, alone                ~5-6 RU (create) + 1 RU (root read) + ~10 RU (root) 
                             (head) = ~27 RU; n replies to one root in a batch share the root
 head conflict (412)         a few RU for the failed batch, + 1 RU to read the head again
 ``latest_seq``              1 RU: a point read of the head (never the remembered one)
-history / catch-up page     one single-partition query, ~3-8 RU
-thread / thread-list page   one single-partition query on a composite index, ~3-8 RU
+timeline page               1 RU (head) + one query on a composite index, ~3-8 RU; the
+                            page that reaches the oldest roots one query more
+catch-up page               one single-partition query, ~3-8 RU
+thread page                 one single-partition query on a composite index, ~3-8 RU
+thread-list page            one such query per listing asked for (at most four)
 ==========================  ==============================================================
+
+**Reads that do not grow with the room.** A query's RU follows the index entries and items
+it reads, not only those it returns: a filter that the index does not serve is tested item
+by item along the ORDER BY's index. So each page query is an equality on the first path of
+a composite index and an ORDER BY of both its paths, which Cosmos DB answers by reading one
+range of that index: about a page of items whatever else the document holds. The timeline
+is the roots: every root is stored with ``threadId`` null (``threadId`` = null, by seq: the
+composite index ``threadId``, ``seq`` read backwards), except messages stored before that,
+which have no ``threadId`` field and no index entry to range over. Those are all below the
+head's ``markedFrom`` (the first seq this code stored; see :meth:`_Head.unmarked_below`), so
+a timeline page reads them (``NOT IS_DEFINED``, by seq) only once it reaches below it, where
+no reply stored since lies (only replies stored by the first thread code, before
+``markedFrom``, which do not grow), and merges the two. No migration: old items stay as
+they are, and a root of them that changes is written marked. A thread page is one range of
+its thread; the thread list one range per listing, merged, since an ``IN`` of listings
+ordered by position is no one range.
 """
 
 from __future__ import annotations
