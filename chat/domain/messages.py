@@ -476,13 +476,11 @@ class Message:
         }
 
     def _thread_fields(self) -> dict[str, Any]:
-        """What only replies and roots of threads store: a root's fields are left out until
-        it has them, so a timeline query finds roots as the items without ``threadId``, and
-        the thread list as the items with a ``listing``
-        (:class:`Listing`)."""
-        fields: dict[str, Any] = {}
-        if self.thread_id is not None:
-            fields["threadId"] = self.thread_id
+        """``threadId`` always (null: a root), so the timeline is the items whose
+        ``threadId`` is null, one range of an index (messages stored before threads have
+        none: see :mod:`storage.cosmos.store`); a root's other fields are left out until it
+        has them, so the thread list is the items with a ``listing`` (:class:`Listing`)."""
+        fields: dict[str, Any] = {"threadId": self.thread_id}
         if self.thread is not None:
             fields["thread"] = self.thread.to_json()
         if self.anchor is not None:

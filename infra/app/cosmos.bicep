@@ -95,7 +95,8 @@ resource container 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/container
             path: '/*'
           }
         ]
-        // A thread's replies by seq; the thread list by latest change.
+        // A thread's replies by seq, the timeline's roots (threadId null) by seq backwards;
+        // the thread list by latest change.
         compositeIndexes: [
           [
             {

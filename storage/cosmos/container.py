@@ -21,11 +21,13 @@ lets one call at a time find out whether Cosmos DB is back.
 
 **Indexing policy,** and its expected RU effect: only ``/documentId``, ``/seq``,
 ``/position``, ``/role``, ``/connectionId``, ``/threadId`` and ``/listing`` are indexed, which
-the timeline (by seq, no ``threadId``), catch-up (by position), thread (``threadId``, by seq),
-thread list (``listing``, by position), member-list and presence queries need; two composite
-indexes serve the thread and the thread list, whose filters are equalities (an ``IN`` of
-at most four values) on another path than they order by, so a page reads the index range of
-its thread or listing alone, whatever the rest of the document holds. ``text`` is the bulk of a
+the timeline (``threadId`` null, by seq), catch-up (by position), thread (``threadId``, by
+seq), thread list (``listing``, by position), member-list and presence queries need; two
+composite indexes serve the timeline and the thread (``threadId``, ``seq``: read forwards for
+a thread, backwards for the timeline) and the thread list (``listing``, ``position``), whose
+filters are equalities on another path than they order by: each query orders by both paths,
+so a page reads the index range of its thread, of the roots or of one listing alone,
+whatever the rest of the document holds (see :mod:`storage.cosmos.store`). ``text`` is the bulk of a
 message and no query reads it. A ~1 KB write should so cost close to the ~5 RU of an
 unindexed write instead of the 5.7-8.6 RU of default indexing (all paths), and each page
 query stays the single-partition ~7.7 RU kind. A container that already exists keeps the
@@ -94,7 +96,7 @@ INDEXING_POLICY: dict[str, Any] = {
     ],
     "excludedPaths": [{"path": "/*"}],
     # A filter by equality and an order by another path: a thread's replies by seq, the
-    # thread list by latest change.
+    # timeline's roots (threadId null) by seq backwards, the thread list by latest change.
     "compositeIndexes": [
         [{"path": "/threadId", "order": "ascending"}, {"path": "/seq", "order": "ascending"}],
         [

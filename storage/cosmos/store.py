@@ -52,15 +52,36 @@ reply, alone                ~5-6 RU (create) + 1 RU (root read) + ~10 RU (root) 
                             (head) = ~27 RU; n replies to one root in a batch share the root
 head conflict (412)         a few RU for the failed batch, + 1 RU to read the head again
 ``latest_seq``              1 RU: a point read of the head (never the remembered one)
-history / catch-up page     one single-partition query, ~3-8 RU
-thread / thread-list page   one single-partition query on a composite index, ~3-8 RU
+timeline page               1 RU (head) + one query on a composite index, ~3-8 RU; the
+                            page that reaches the oldest roots one query more
+catch-up page               one single-partition query, ~3-8 RU
+thread page                 one single-partition query on a composite index, ~3-8 RU
+thread-list page            one such query per listing asked for (at most four)
 ==========================  ==============================================================
+
+**Reads that do not grow with the room.** A query's RU follows the index entries and items
+it reads, not only those it returns: a filter that the index does not serve is tested item
+by item along the ORDER BY's index. So each page query is an equality on the first path of
+a composite index and an ORDER BY of both its paths, which Cosmos DB answers by reading one
+range of that index: about a page of items whatever else the document holds. The timeline
+is the roots: every root is stored with ``threadId`` null (``threadId`` = null, by seq: the
+composite index ``threadId``, ``seq`` read backwards), except messages stored before that,
+which have no ``threadId`` field and no index entry to range over. Those are all below the
+head's ``markedFrom`` (the first seq this code stored; see :meth:`_Head.unmarked_below`), so
+a timeline page reads them (``NOT IS_DEFINED``, by seq) only once it reaches below it, where
+no reply stored since lies (only replies stored by the first thread code, before
+``markedFrom``, which do not grow), and merges the two. No migration: old items stay as
+they are, and a root of them that changes is written marked. A thread page is one range of
+its thread; the thread list one range per listing, merged, since an ``IN`` of listings
+ordered by position is no one range.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
+import heapq
+import itertools
 import json
 import random
 import threading
@@ -116,22 +137,38 @@ COUNTED_AFTER = (
     "SELECT c.seq FROM c WHERE c.documentId = @documentId AND c.seq > @seq"
     " AND c.senderId != @sender AND c.deleted = false"
 )
-#: The timeline: messages that are no reply (roots store no ``threadId``, and neither did
-#: every message stored before threads).
-NEWEST_FIRST = (
+#: The timeline's roots stored since :data:`HEAD_ID` items carry ``markedFrom``: their
+#: ``threadId`` is null. An equality on the composite index's first path and an ORDER BY
+#: of both its paths (the index ``threadId``, ``seq`` read backwards): Cosmos DB serves it
+#: by one range of that index, the page's roots and nothing else, however many replies
+#: the document holds. Without ``c.threadId`` in the ORDER BY it could walk ``seq`` and
+#: test each item, replies included.
+MARKED_ROOTS = (
+    "SELECT * FROM c WHERE c.documentId = @documentId AND c.threadId = null"
+    " AND c.seq < @before ORDER BY c.threadId DESC, c.seq DESC"
+)
+#: The timeline's messages stored before roots had ``threadId`` (no field: before threads,
+#: or before ``markedFrom``), all below the head's ``markedFrom`` (see
+#: :meth:`_Head.unmarked_below`). Walks ``seq`` down from there and tests each item, but
+#: below that seq no reply was ever stored by this code, so it skips none of the replies
+#: posted since.
+UNMARKED_ROOTS = (
     "SELECT * FROM c WHERE c.documentId = @documentId AND c.seq < @before"
     " AND NOT IS_DEFINED(c.threadId) ORDER BY c.seq DESC"
 )
-#: A thread's replies, oldest first (the composite index ``threadId``, ``seq`` serves it).
+#: A thread's replies, oldest first: one range of the composite index ``threadId``,
+#: ``seq`` (the equality's path first in the ORDER BY, so Cosmos DB orders by the index).
 REPLIES = (
     "SELECT * FROM c WHERE c.documentId = @documentId AND c.threadId = @root"
-    " AND c.seq > @after ORDER BY c.seq ASC"
+    " AND c.seq > @after ORDER BY c.threadId ASC, c.seq ASC"
 )
-#: The listed roots (``listing``: a thread or an anchor, see chat.domain.messages.Listing),
-#: latest change first; ``{listings}`` is the parameters' names, never a caller's text.
-THREADS = (
-    "SELECT * FROM c WHERE c.documentId = @documentId AND c.listing IN ({listings})"
-    " AND c.position < @before ORDER BY c.position DESC"
+#: The roots of one listing (``listing``: a thread or an anchor, see
+#: chat.domain.messages.Listing), latest change first: one range of the composite index
+#: ``listing``, ``position``. A filter of several listings sends one query each and merges
+#: them (an ``IN`` of them would order by ``listing`` first, or test each item by position).
+LISTED = (
+    "SELECT * FROM c WHERE c.documentId = @documentId AND c.listing = @listing"
+    " AND c.position < @before ORDER BY c.listing ASC, c.position DESC"
 )
 AFTER_POSITION = (
     "SELECT * FROM c WHERE c.documentId = @documentId AND c.position > @position"
@@ -157,14 +194,32 @@ class _Head:
     seq: int = 0
     position: int = 0
     etag: str | None = None
+    #: ``markedFrom`` as stored: None when the item has none (written before it existed).
+    marked_from: int | None = None
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> _Head:
-        return cls(item["lastSeq"], item["lastPosition"], item["_etag"])
+        return cls(item["lastSeq"], item["lastPosition"], item["_etag"], item.get("markedFrom"))
+
+    @property
+    def unmarked_below(self) -> int:
+        """A seq that every message stored without a ``threadId`` field is below. This code
+        stores every message with one (null for a root), and writes this number into the
+        head as ``markedFrom`` with every batch: a new document's is 1, a head that has
+        none gets the seq after its last, once. Code that predates it writes heads without
+        ``markedFrom`` (a deployment rolling over), so a head without one is read as "any
+        seq up to the last"; either way the bound only ever rises, and never lies."""
+        return self.seq + 1 if self.marked_from is None else self.marked_from
 
     def moved_to(self, document_id: str, seq: int, position: int) -> tuple[Any, ...]:
         """The batch operation that moves this head to these numbers, if it is unchanged."""
-        item = {"id": HEAD_ID, "documentId": document_id, "lastSeq": seq, "lastPosition": position}
+        item = {
+            "id": HEAD_ID,
+            "documentId": document_id,
+            "lastSeq": seq,
+            "lastPosition": position,
+            "markedFrom": self.unmarked_below,
+        }
         if self.etag is None:
             return ("create", (item,))
         return ("replace", (HEAD_ID, item), {"if_match_etag": self.etag})
@@ -367,26 +422,40 @@ class CosmosMessageStore(MessageStore):
         return None if item is None else Message.from_stored(item)
 
     def newest_first(self, document_id: str, limit: int, before_seq: int | None) -> list[Message]:
+        """The marked roots' page, and the unmarked ones' only when the page reaches below
+        the head's ``markedFrom`` (where they all are): the newest ``limit`` of both. A
+        point read of the head (1 RU) and one or two index ranges of about a page each."""
         before = _NO_UPPER_BOUND if before_seq is None else before_seq
-        items = self._container.query(document_id, NEWEST_FIRST, {"@before": before}, limit)
-        return [Message.from_stored(item) for item in items]
+        head = self._container.read_item(document_id, HEAD_ID, self._container.deadline())
+        unmarked_below = 1 if head is None else _Head.from_item(head).unmarked_below
+        marked = self._messages(document_id, MARKED_ROOTS, {"@before": before}, limit)
+        if unmarked_below <= 1 or (len(marked) == limit and marked[-1].seq >= unmarked_below):
+            return marked
+        bound: dict[str, object] = {"@before": min(before, unmarked_below)}
+        unmarked = self._messages(document_id, UNMARKED_ROOTS, bound, limit)
+        return _newest(limit, marked, unmarked, key=lambda m: m.seq)
 
     def replies(self, document_id: str, root_id: str, limit: int, after_seq: int) -> list[Message]:
         bounds: dict[str, object] = {"@root": root_id, "@after": after_seq}
-        items = self._container.query(document_id, REPLIES, bounds, limit)
-        return [Message.from_stored(item) for item in items]
+        return self._messages(document_id, REPLIES, bounds, limit)
 
     def threads(
         self, document_id: str, listings: tuple[str, ...], limit: int, before_position: int | None
     ) -> list[Message]:
         before = _NO_UPPER_BOUND if before_position is None else before_position
-        bounds: dict[str, object] = {f"@listing{n}": value for n, value in enumerate(listings)}
-        query = THREADS.format(listings=", ".join(bounds))
-        items = self._container.query(document_id, query, bounds | {"@before": before}, limit)
-        return [Message.from_stored(item) for item in items]
+        pages = [
+            self._messages(document_id, LISTED, {"@listing": listing, "@before": before}, limit)
+            for listing in dict.fromkeys(listings)
+        ]
+        return _newest(limit, *pages, key=lambda m: m.position)
 
     def after(self, document_id: str, position: int, limit: int) -> list[Message]:
-        items = self._container.query(document_id, AFTER_POSITION, {"@position": position}, limit)
+        return self._messages(document_id, AFTER_POSITION, {"@position": position}, limit)
+
+    def _messages(
+        self, document_id: str, query: str, bounds: dict[str, object], limit: int
+    ) -> list[Message]:
+        items = self._container.query(document_id, query, bounds, limit)
         return [Message.from_stored(item) for item in items]
 
     # Writes: the lane ------------------------------------------------------------------
@@ -542,7 +611,7 @@ class CosmosMessageStore(MessageStore):
             raise
         except CosmosBatchOperationError as error:
             raise _failure_of(error, batch) from None
-        self._heads.put(document_id, _Head(seq, position, results[-1]["eTag"]))
+        self._heads.put(document_id, _Head(seq, position, results[-1]["eTag"], head.unmarked_below))
         return [
             (message, changed.get(write.root_id or ""))
             for write, message in zip(batch, placed, strict=True)
@@ -608,6 +677,12 @@ def _next_batch(waiting: list[_Write], now: float) -> list[_Write]:
             roots.add(root_id)
         waiting.remove(write)
     return batch
+
+
+def _newest(limit: int, *pages: list[Message], key: Callable[[Message], int]) -> list[Message]:
+    """The first ``limit`` of ``pages`` (each newest first by ``key``, none sharing an item)
+    merged newest first."""
+    return list(itertools.islice(heapq.merge(*pages, key=key, reverse=True), limit))
 
 
 def _roots_of(batch: list[_Write]) -> list[str]:
