@@ -39,9 +39,8 @@ __all__ = ["WebPubSubRest", "refuse_path_steps"]
 
 #: Connect and read timeouts (seconds) of a REST call, and the SDK's own retries, inside the
 #: request's ~1.5 s budget: a refused connection is retried at once, nothing else.
+TIMEOUTS = {"connection_timeout": 0.5, "read_timeout": 1.0}
 CLIENT_OPTIONS: dict[str, Any] = {
-    "connection_timeout": 0.5,
-    "read_timeout": 1.0,
     "retry_total": 1,
     "retry_backoff_factor": 0.1,
     "retry_on_status_codes": [],
@@ -93,7 +92,7 @@ class WebPubSubRest:
             endpoint=connection.server_url,
             hub=self._settings.hub,
             credential=credential,
-            transport=pooled_transport(),
+            transport=pooled_transport(**TIMEOUTS),
             **CLIENT_OPTIONS,
             **_loopback_bearer(connection.server_url, credential),
             raw_request_hook=refuse_path_steps,

@@ -20,11 +20,20 @@ __all__ = ["POOLED_CONNECTIONS", "pooled_transport"]
 POOLED_CONNECTIONS = 32
 
 
-def pooled_transport() -> RequestsTransport:
+def pooled_transport(*, connection_timeout: float, read_timeout: float) -> RequestsTransport:
     """azure-core's requests transport over a session of our own, so that its pool can be
-    sized; like azure-core's own session, it never retries (the clients' policies do)."""
+    sized; like azure-core's own session, it never retries (the clients' policies do).
+
+    The timeouts are the transport's own: a client given a transport no longer makes one
+    from its ``connection_timeout`` and ``read_timeout`` options (azure-core's
+    ``PipelineClient``), so without them a call would wait azure-core's 300 s defaults."""
     adapter = HTTPAdapter(pool_maxsize=POOLED_CONNECTIONS, max_retries=0)
     session = requests.Session()
     session.mount("https://", adapter)
     session.mount("http://", adapter)
-    return RequestsTransport(session=session, session_owner=False)
+    return RequestsTransport(
+        session=session,
+        session_owner=False,
+        connection_timeout=connection_timeout,
+        read_timeout=read_timeout,
+    )

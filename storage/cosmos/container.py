@@ -170,7 +170,11 @@ class _Connector:
     def __call__(self) -> CosmosClient:
         with self._lock:
             if self._shared is None:
-                self._shared = (_credential(self._settings), pooled_transport())
+                transport = pooled_transport(
+                    connection_timeout=CLIENT_OPTIONS["connection_timeout"],
+                    read_timeout=CLIENT_OPTIONS["read_timeout"],
+                )
+                self._shared = (_credential(self._settings), transport)
             credential, transport = self._shared
         # A thread's first request makes its client, which reads the account first: within
         # ACCOUNT_READ_SECONDS (``timeout``, the default of every request that passes none),
