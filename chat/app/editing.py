@@ -97,7 +97,7 @@ class EditingService:
         if did_change:
             self._tell(stored, reaction=reaction)
         if root is not None:
-            self._writing.tell(root, MESSAGE_UPDATED, root.to_json())
+            self._writing.tell(root, MESSAGE_UPDATED, root.to_json(), about=stored)
         return stored
 
     def _tell(self, message: Message, *, reaction: bool) -> None:

@@ -33,6 +33,7 @@ from chat.domain.errors import (
     MembersNotEnabled,
     MessageIdConflict,
     MessageNotFound,
+    NotDelivered,
     NotStored,
     RealtimeUnavailable,
     RevocationIncomplete,
@@ -213,9 +214,20 @@ class PostingService:
             message = self._as_reply(message, draft.reply_to, id_is_new=id_is_new)
         stored = self._store_once(message, id_is_new=id_is_new)
         self._writing.tell(stored.message, NEW_MESSAGE, stored.message.to_json())
-        if stored.root is not None:
-            self._writing.tell(stored.root, MESSAGE_UPDATED, stored.root.to_json())
+        root = stored.root if stored.created else self._root_again(stored.message)
+        if root is not None:
+            self._writing.tell(root, MESSAGE_UPDATED, root.to_json(), about=stored.message)
         return stored
+
+    def _root_again(self, reply: Message) -> Message | None:
+        """A retried reply's root as it is now (one point read, ~1 RU), to tell its summary
+        again: the first try's telling may be what failed. None for a root."""
+        if reply.thread_id is None:
+            return None
+        try:
+            return self._store.get(reply.document_id, reply.thread_id)
+        except StoreUnavailable as error:  # the reply is stored and told: send it again
+            raise NotDelivered(reply.id, retry_after=error.retry_after) from error
 
     def _as_reply(self, message: Message, reply_to: str, *, id_is_new: bool) -> Message:
         """``message`` as a reply in the thread of ``reply_to`` (one point read, ~1 RU)."""

@@ -47,10 +47,13 @@ class MessageWriting:
         """The clock's time, as messages keep it."""
         return format_timestamp(self.clock())
 
-    def tell(self, message: Message, event: str, payload: dict[str, Any]) -> None:
+    def tell(
+        self, message: Message, event: str, payload: dict[str, Any], *, about: Message | None = None
+    ) -> None:
         """Send ``event`` about the stored ``message`` to its document's group; a failure is
-        :class:`NotDelivered`, for the message is stored."""
+        :class:`NotDelivered` of the message the request wrote (``about``: a reply whose root
+        this tells of; else ``message``), for it is stored."""
         try:
             self.realtime.send_to_group(group_of(message.document_id), event, payload)
         except RealtimeUnavailable as error:
-            raise NotDelivered(message.id, retry_after=error.retry_after) from error
+            raise NotDelivered((about or message).id, retry_after=error.retry_after) from error

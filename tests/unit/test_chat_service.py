@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -20,6 +21,7 @@ from chat.domain.errors import (
     MessageIdConflict,
     NotDelivered,
     NotStored,
+    RealtimeUnavailable,
     StoreUnavailable,
 )
 from chat.domain.messages import Cursor, Message, OlderThan
@@ -211,6 +213,37 @@ def test_when_delivery_fails_the_message_stays_stored_and_a_retry_delivers_it(
     retried = service.post(ALICE, "doc-1", Draft("hello", id="client-1"))
     assert not retried.created
     assert realtime.sent == [("document:doc-1", "newMessage", retried.message.to_json())]
+
+
+class RootUpdatesFail(RecordingRealtime):
+    """Delivers new messages, fails every ``messageUpdated`` while ``updates_down``."""
+
+    updates_down = True
+
+    def send_to_group(
+        self, group: str, target: str, argument: Any, excluded: Sequence[str] = ()
+    ) -> None:
+        if target == "messageUpdated" and self.updates_down:
+            raise RealtimeUnavailable("updates are down", retry_after=3)
+        super().send_to_group(group, target, argument, excluded)
+
+
+def test_a_reply_whose_root_update_fails_names_the_reply_and_its_retry_tells_the_root(
+    store: InMemoryMessageStore,
+) -> None:
+    realtime = RootUpdatesFail()
+    service = posting_service(store, realtime)
+    root = service.post(ALICE, "doc-1", Draft("root", id="root")).message
+
+    with pytest.raises(NotDelivered) as raised:
+        service.post(BOB, "doc-1", Draft("reply", id="reply-1", reply_to=root.id))
+
+    assert answer(raised.value).body["error"]["id"] == "reply-1"
+    realtime.updates_down = False
+    retried = service.post(BOB, "doc-1", Draft("reply", id="reply-1", reply_to=root.id))
+    assert not retried.created
+    [updated] = realtime.sent_events("messageUpdated")
+    assert (updated["id"], updated["thread"]["replyCount"]) == ("root", 1)
 
 
 def test_a_user_the_access_hook_refuses_cannot_post_read_or_join(
