@@ -30,8 +30,9 @@ so a page reads the index range of its thread, of the roots or of one listing al
 whatever the rest of the document holds (see :mod:`storage.cosmos.store`). ``text`` is the bulk of a
 message and no query reads it. A ~1 KB write should so cost close to the ~5 RU of an
 unindexed write instead of the 5.7-8.6 RU of default indexing (all paths), and each page
-query stays the single-partition ~7.7 RU kind. A container that already exists keeps the
-policy it has.
+query stays the single-partition ~7.7 RU kind. With key auth docchat owns the container: one
+that an earlier docchat made without an index its queries now need gets this policy on
+first use (:func:`lacks_indexes`); with Microsoft Entra the policy is infra/'s.
 """
 
 from __future__ import annotations
@@ -376,13 +377,40 @@ class CosmosContainer:
         except CosmosResourceExistsError:
             database = client.get_database_client(self._database_name)
         with contextlib.suppress(CosmosResourceExistsError):
-            database.create_container_if_not_exists(
+            container = database.create_container_if_not_exists(
                 id=self._container_name,
                 partition_key=PartitionKey(path=PARTITION_KEY_PATH),
                 indexing_policy=INDEXING_POLICY,
                 default_ttl=DEFAULT_TTL,
                 timeout=self.budget,
             )
+            if lacks_indexes(container.read(timeout=self.budget).get("indexingPolicy", {})):
+                # Made by an earlier docchat: without the paths and composite indexes its
+                # queries now need, Cosmos DB refuses them (400). Cosmos DB rebuilds the
+                # index online; queries meanwhile see what is indexed so far.
+                database.replace_container(
+                    container,
+                    partition_key=PartitionKey(path=PARTITION_KEY_PATH),
+                    indexing_policy=INDEXING_POLICY,
+                    default_ttl=DEFAULT_TTL,
+                    timeout=self.budget,
+                )
+
+
+def lacks_indexes(policy: dict[str, Any]) -> bool:
+    """Whether a container's indexing ``policy`` misses a path or a composite index that
+    :data:`INDEXING_POLICY` has (Cosmos DB answers a policy with more fields than it was given,
+    so only what docchat's queries need is compared)."""
+    included = {path["path"] for path in policy.get("includedPaths", [])}
+    composite = {_composite_key(index) for index in policy.get("compositeIndexes", [])}
+    return not (
+        {path["path"] for path in INDEXING_POLICY["includedPaths"]} <= included
+        and {_composite_key(index) for index in INDEXING_POLICY["compositeIndexes"]} <= composite
+    )
+
+
+def _composite_key(index: list[dict[str, str]]) -> tuple[tuple[str, str], ...]:
+    return tuple((part["path"], part.get("order", "ascending")) for part in index)
 
 
 def _read_by_body(

@@ -28,13 +28,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from azure.cosmos import ContainerProxy, CosmosClient
+from azure.cosmos import ContainerProxy, CosmosClient, PartitionKey
 from azure.cosmos.exceptions import CosmosHttpResponseError
 
 from chat.app.store import MessageStore
 from chat.domain.messages import Listing, Message, Thread
 from devstack.cosmos import EMULATOR_KEY, CosmosServer
-from storage.cosmos.container import INDEXING_POLICY, open_container
+from storage.cosmos.container import INDEXING_POLICY, lacks_indexes, open_container
 from storage.cosmos.settings import CosmosSettings
 from storage.cosmos.store import (
     HEAD_ID,
@@ -292,3 +292,36 @@ def test_a_new_document_s_head_marks_from_its_first_seq(cosmos_server: CosmosSer
     assert recording.raw.read_item(HEAD_ID, "doc-1")["markedFrom"] == 1
     assert recording.raw.read_item("m001", "doc-1")["threadId"] is None
     assert recording.pages(lambda s: s.newest_first("doc-1", 5, None)) == [(MARKED_ROOTS, 2)]
+
+
+def test_a_container_an_earlier_docchat_made_gets_the_indexes_its_queries_need(
+    cosmos_server: CosmosServer,
+) -> None:
+    # Made with key auth before threads: no threadId or listing path, no composite index.
+    # Cosmos DB refuses the timeline's two-path ORDER BY there (a 400, then a 500).
+    settings = cosmos_settings(cosmos_server.endpoint)
+    before_threads = {
+        **INDEXING_POLICY,
+        "includedPaths": [
+            path
+            for path in INDEXING_POLICY["includedPaths"]
+            if path["path"] not in ("/threadId/?", "/listing/?")
+        ],
+        "compositeIndexes": [],
+    }
+    database = CosmosClient(cosmos_server.endpoint, EMULATOR_KEY).create_database_if_not_exists(
+        settings.database
+    )
+    database.create_container(
+        settings.container,
+        partition_key=PartitionKey(path="/documentId"),
+        indexing_policy=before_threads,
+    )
+    assert lacks_indexes(before_threads)
+
+    store = CosmosMessageStore(open_container(settings))
+    store.append(message(1))
+
+    assert [m.seq for m in store.newest_first("doc-1", 10, None)] == [1]
+    policy = raw_container(cosmos_server, settings).read()["indexingPolicy"]
+    assert not lacks_indexes(policy)
