@@ -147,9 +147,10 @@ describe('the thread list', () => {
     assert.deepEqual(seqsOf(list.shown([newest, listed, older])), [5, 3, 1]);
   });
 
-  test('activity is the latest of the root, its last reply and its resolution; a quote only a string', () => {
-    assert.equal(activityOf(thread(1, { lastReplyAt: '2024-06-01T00:00:00.000Z' })), Date.parse('2024-06-01T00:00:00.000Z'));
-    assert.equal(activityOf(serverMessage(1)), Date.parse(serverMessage(1).createdAt));
+  test("activity is the root's stream position, the threads route's order; a quote only a string", () => {
+    // A reply, a resolution or an edit moves the root on: its position is its latest change.
+    assert.equal(activityOf(thread(1, { lastReplyAt: '2024-06-01T00:00:00.000Z' })), 1);
+    assert.equal(activityOf(serverMessage(1, { position: 9 })), 9);
     assert.equal(anchorQuote(serverMessage(1, { anchor: { quote: 'the text' } })), 'the text');
     for (const anchor of [undefined, null, [], { quote: 12 }, { quote: '  ' }, { kind: 'cell' }]) {
       assert.equal(anchorQuote(serverMessage(1, { anchor })), null, JSON.stringify(anchor));

@@ -38,12 +38,13 @@ function isAnchor(anchor) {
 }
 
 /**
- * When the thread last saw activity (ms): its newest reply, its resolution, or its root.
+ * When the thread last saw activity: its root's stream position, which every change to the
+ * thread (a reply, a resolution, an edit of the root) moves on. The threads route lists by
+ * it too, so its pages and the live changes agree on the order.
  * @param {ServerMessage} root
  */
 export function activityOf(root) {
-  const times = [root.createdAt, root.thread?.lastReplyAt, root.thread?.resolvedAt].map((time) => Date.parse(time ?? ''));
-  return Math.max(...times.filter((time) => !Number.isNaN(time)));
+  return root.position;
 }
 
 /**
@@ -120,6 +121,6 @@ export class ThreadList {
     if (!this.loaded) return [];
     return roots
       .filter((root) => passes(root, this.filter) && (this.#listed.has(root.id) || activityOf(root) >= this.#cutoff))
-      .sort((a, b) => activityOf(b) - activityOf(a) || b.seq - a.seq);
+      .sort((a, b) => activityOf(b) - activityOf(a));
   }
 }
