@@ -409,22 +409,32 @@ class Listing:
     thread or an anchor has one of four values, open or resolved, anchored or not; a
     filter on either is a set of them. One stored field, so the list is one index range."""
 
-    OPEN, OPEN_ANCHORED, RESOLVED, RESOLVED_ANCHORED = "o", "oa", "r", "ra"
+    #: Open or resolved, then "a" when anchored: "o", "oa", "r" or "ra".
+    OPEN, RESOLVED, ANCHORED = "o", "r", "a"
 
     @staticmethod
     def of(message: Message) -> str | None:
-        """The root's listing, or None when it is not listed (no thread, no anchor)."""
-        if message.thread is None and message.anchor is None:
+        """The root's listing, or None when it is not listed: no reply left, no resolution
+        and no anchor."""
+        thread = message.thread
+        resolved = thread is not None and thread.resolved
+        replied = thread is not None and thread.reply_count > 0
+        anchored = message.anchor is not None
+        if not (replied or resolved or anchored):
             return None
-        resolved = message.thread is not None and message.thread.resolved
-        return ("r" if resolved else "o") + ("a" if message.anchor is not None else "")
+        return Listing._of(resolved, anchored)
 
     @staticmethod
     def matching(resolved: bool | None, anchored: bool | None) -> tuple[str, ...]:
         """The listings a filter keeps (None: either)."""
-        states = ["o", "r"] if resolved is None else ["r" if resolved else "o"]
-        suffixes = ["", "a"] if anchored is None else ["a" if anchored else ""]
-        return tuple(state + suffix for state in states for suffix in suffixes)
+        states = (False, True) if resolved is None else (resolved,)
+        anchors = (False, True) if anchored is None else (anchored,)
+        return tuple(Listing._of(state, anchor) for state in states for anchor in anchors)
+
+    @staticmethod
+    def _of(resolved: bool, anchored: bool) -> str:
+        state = Listing.RESOLVED if resolved else Listing.OPEN
+        return state + (Listing.ANCHORED if anchored else "")
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,23 @@ def test_listings_follow_thread_and_anchor_and_filters_pick_them() -> None:
         anchored(reply(1), {"cell": "B2"})
 
 
+def test_a_root_whose_replies_are_all_deleted_leaves_the_list_unless_resolved() -> None:
+    one = reply(1)
+    replied = _summarised(ROOT, None, one)
+    emptied = _summarised(replied, one, deleted(one, BOB))
+    resolved = resolution(emptied, BOB, True, "2026-11-22T12:00:00.000Z")
+
+    assert emptied.thread is not None
+    assert emptied.thread.reply_count == 0
+    assert [Listing.of(m) for m in (replied, emptied, resolved)] == ["o", None, "r"]
+
+
+def _summarised(root: Message, before: Message | None, after: Message) -> Message:
+    change = summary_change(before, after)
+    assert change is not None
+    return change(root)
+
+
 @pytest.mark.parametrize(
     ("anchor", "problem"),
     [

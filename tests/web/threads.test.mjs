@@ -126,8 +126,10 @@ describe('the thread list', () => {
     list.start(THREAD_FILTER.OPEN);
     assert.deepEqual(list.shown([plain, anchored, busy, settled, reply]), [], 'nothing before the first page');
 
+    // Open, its replies all deleted: listed no more (as the threads route).
+    const emptied = serverMessage(6, { thread: { replyCount: 0, participants: [], resolved: false } });
     list.addPage([busy, anchored], null);
-    assert.deepEqual(seqsOf(list.shown([plain, anchored, busy, settled, reply])), [3, 2]);
+    assert.deepEqual(seqsOf(list.shown([plain, anchored, busy, settled, reply, emptied])), [3, 2]);
     list.start(THREAD_FILTER.RESOLVED);
     list.addPage([settled], null);
     assert.deepEqual(seqsOf(list.shown([plain, anchored, busy, settled, reply])), [4]);

@@ -14,7 +14,9 @@ export const THREAD_FILTER = Object.freeze({ OPEN: 'open', RESOLVED: 'resolved' 
  * @param {ServerMessage} message
  */
 export function isThreadRoot(message) {
-  return message.threadId == null && (message.thread != null || isAnchor(message.anchor));
+  const { thread } = message;
+  const listed = thread != null && (thread.replyCount > 0 || thread.resolved);
+  return message.threadId == null && (listed || isAnchor(message.anchor));
 }
 
 /**
