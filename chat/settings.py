@@ -227,11 +227,11 @@ def token_issuer_settings(
         audience=required_setting(environ, f"{prefix}_AUDIENCE"),
         secret=secret,
         public_key=_pem(environ, f"{prefix}_PUBLIC_KEY"),
-        jwks_url=_jwksurl_setting(environ, jwks_url) if jwks_url in given else None,
+        jwks_url=_jwks_url_setting(environ, jwks_url) if jwks_url in given else None,
     )
 
 
-def _jwksurl_setting(environ: Mapping[str, str], name: str) -> str:
+def _jwks_url_setting(environ: Mapping[str, str], name: str) -> str:
     """Signing keys fetched over plain http could be swapped by anyone on the path."""
     url = url_setting(environ, name)
     parts = urlsplit(url)

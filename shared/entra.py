@@ -78,5 +78,5 @@ class EntraTokens:
         except ClientAuthenticationError as error:
             # The credential's own message names what is missing; it carries no secret.
             raise CredentialError(
-                f"no Microsoft Entra token for the SignalR service: {error.message}"
+                f"no Microsoft Entra token for the service: {error.message}"
             ) from None

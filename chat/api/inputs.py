@@ -303,25 +303,6 @@ class ServiceMessageRequest(SendMessageRequest):
         return None if value is None else _unless(display_name_problem(value), value)
 
 
-class HistoryQuery(BaseModel):
-    """``?limit=&continuationToken=`` (newest first) or ``?limit=&after=`` (catch-up)."""
-
-    model_config = ConfigDict(
-        alias_generator=to_camel, extra="ignore", frozen=True, hide_input_in_errors=True
-    )
-
-    limit: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
-    continuation_token: str | None = Field(default=None, min_length=1, max_length=MAX_TOKEN_LENGTH)
-    after: str | None = Field(default=None, min_length=1, max_length=MAX_TOKEN_LENGTH)
-
-    @field_validator("after")
-    @classmethod
-    def _not_both(cls, after: str | None, info: ValidationInfo) -> str | None:
-        if after is not None and info.data.get("continuation_token") is not None:
-            raise ValueError("use either after or continuationToken, not both")
-        return after
-
-
 class _PageQuery(BaseModel):
     """``?limit=&continuationToken=``."""
 
@@ -331,6 +312,19 @@ class _PageQuery(BaseModel):
 
     limit: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
     continuation_token: str | None = Field(default=None, min_length=1, max_length=MAX_TOKEN_LENGTH)
+
+
+class HistoryQuery(_PageQuery):
+    """``?limit=&continuationToken=`` (newest first) or ``?limit=&after=`` (catch-up)."""
+
+    after: str | None = Field(default=None, min_length=1, max_length=MAX_TOKEN_LENGTH)
+
+    @field_validator("after")
+    @classmethod
+    def _not_both(cls, after: str | None, info: ValidationInfo) -> str | None:
+        if after is not None and info.data.get("continuation_token") is not None:
+            raise ValueError("use either after or continuationToken, not both")
+        return after
 
 
 class ThreadQuery(_PageQuery):
@@ -345,15 +339,11 @@ class ThreadsQuery(_PageQuery):
     anchored: bool | None = None
 
 
-class MembersQuery(BaseModel):
-    """``?limit=&continuationToken=``: a page of a document's members."""
-
-    model_config = ConfigDict(
-        alias_generator=to_camel, extra="ignore", frozen=True, hide_input_in_errors=True
-    )
+class MembersQuery(_PageQuery):
+    """``?limit=&continuationToken=``: a page of a document's members (larger pages: a
+    backend reconciling its list reads them all)."""
 
     limit: int = Field(default=MAX_MEMBERS_PAGE_SIZE, ge=1, le=MAX_MEMBERS_PAGE_SIZE)
-    continuation_token: str | None = Field(default=None, min_length=1, max_length=MAX_TOKEN_LENGTH)
 
 
 def parse(model: type[_Model], data: Any, *, max_text_length: int | None = None) -> _Model:

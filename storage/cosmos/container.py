@@ -2,9 +2,9 @@
 
 Messages, each document's head item and its members all live in the document's logical
 partition (``/documentId``), so every request names one partition. :class:`CosmosContainer`
-is shared by every adapter of :mod:`storage.cosmos`; it owns the one client, the container
-(created again after it was deleted, with key auth), the breaker and the translation of
-Cosmos DB's failures.
+is shared by every adapter of :mod:`storage.cosmos`; it owns the clients (one per worker
+thread, over one credential and one pooled session), the container (created again after it
+was deleted, with key auth), the breaker and the translation of Cosmos DB's failures.
 
 **Failures.** Throttling, 5xx, timeouts and unreachability become
 :class:`~chat.domain.errors.StoreUnavailable`, or

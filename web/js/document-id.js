@@ -1,4 +1,4 @@
-// The document-id rule, the API's own (chat/messages.py, check_document_id): 1 to 255
+// The document-id rule, the API's own (chat/domain/messages.py, check_document_id): 1 to 255
 // characters; not . or ..; no leading or trailing whitespace; none of / \ ? #; no control,
 // format (zero-width, bidi), surrogate, private-use, line-separator or U+FFFD character; no
 // percent-escape; in Unicode NFC; and no leading _ (docchat's own partitions start so). The
