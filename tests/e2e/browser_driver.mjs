@@ -92,7 +92,10 @@ function recordApiCalls(page, entry) {
   page.on('requestfinished', async (request) => {
     const { pathname } = new URL(request.url());
     if (!pathname.startsWith('/api/')) return;
-    const response = await request.response();
+    // A page closed meanwhile rejects this, and a rejection no one handles ends the driver
+    // (and every test after it): such a call is not recorded.
+    const response = await request.response().catch(() => undefined);
+    if (response === undefined) return;
     entry.apiCalls.push({ method: request.method(), path: pathname, body: request.postData(), status: response?.status() });
     entry.frames.emit('frame');
   });
