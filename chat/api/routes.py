@@ -17,7 +17,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chat.app.runtime import Runtime
 from shared.once import built_once
@@ -166,6 +166,7 @@ _REALTIME, _SERVICE = Seam.REALTIME, Audience.SERVICE
 #: an unavailable store or service; users' routes a document they may not see too.
 _REFUSED = (400, 401, 404, 503)
 _USERS_REFUSED = (*_REFUSED, 403)
+_SERVICE_REFUSED = (*_REFUSED, 409)
 #: Posting and changing messages is rate limited.
 _CHANGE_REFUSED = (*_USERS_REFUSED, 429)
 #: What a client does with a message it posted: change it, react to it, read it back.
@@ -202,6 +203,31 @@ def _connection_route(step: str, endpoint: Callable[[Endpoints], Handler], summa
         Seam.REALTIME,
         body="JoinRequest",
         statuses=(204,),
+    )
+
+
+def _service_route(
+    name: str,
+    route: str,
+    method: str,
+    endpoint: Callable[[Endpoints], Handler],
+    summary: str,
+    answer: str | None,
+    **details: Any,
+) -> Route:
+    """A route of backend services: the host checks their function key, and each may
+    answer 409 besides what every route refuses (members not enabled, an id taken, a
+    document's history full)."""
+    return Route(
+        name,
+        route,
+        (method,),
+        endpoint,
+        summary,
+        answer,
+        _SERVICE_REFUSED,
+        audience=_SERVICE,
+        **details,
     )
 
 
@@ -366,55 +392,47 @@ ROUTES = (
         "ReadStatus",
         _USERS_REFUSED,
     ),
-    Route(
+    _service_route(
         "send_service_message",
         f"{SERVICE_DOCUMENT}/messages",
-        ("POST",),
+        "POST",
         lambda api: api.messages.send_for_service,
         "A backend posts a message for a named sender.",
         "Message",
-        (*_REFUSED, 409),
-        _REALTIME,
-        _SERVICE,
+        seam=_REALTIME,
         body="ServiceMessageRequest",
         statuses=(201, 200),
     ),
-    Route(
+    _service_route(
         "put_member",
         MEMBER,
-        ("PUT",),
+        "PUT",
         lambda api: api.members.put,
         "Make the user a reader or writer of the document (200: they were a member).",
         "Member",
-        (*_REFUSED, 409),
-        audience=_SERVICE,
         body="MemberRequest",
         statuses=(201, 200),
         links=_links(
             "remove_member", documentId="$request.path.documentId", userId="$response.body#/userId"
         ),
     ),
-    Route(
+    _service_route(
         "remove_member",
         MEMBER,
-        ("DELETE",),
+        "DELETE",
         lambda api: api.members.remove,
         "End the membership; the user's connections stop hearing the document.",
         None,
-        (*_REFUSED, 409),
-        _REALTIME,
-        _SERVICE,
+        seam=_REALTIME,
         statuses=(204,),
     ),
-    Route(
+    _service_route(
         "list_members",
         f"{SERVICE_DOCUMENT}/members",
-        ("GET",),
+        "GET",
         lambda api: api.members.list,
         "The document's members and roles (DOCCHAT_ACCESS=members), a page at a time.",
         "MemberList",
-        (*_REFUSED, 409),
-        audience=_SERVICE,
         query="MembersQuery",
     ),
     Route(
