@@ -410,8 +410,7 @@ class CosmosMessageStore(MessageStore):
 
     def latest_seq(self, document_id: str) -> int:
         # Read, not remembered: another process may have written since this one did.
-        item = self._container.read_item(document_id, HEAD_ID, self._container.deadline())
-        return 0 if item is None else _Head.from_item(item).seq
+        return self._stored_head(document_id, self._container.deadline()).seq
 
     def count_after(self, document_id: str, seq: int, excluding_sender: str, cap: int) -> int:
         bounds: dict[str, object] = {"@seq": seq, "@sender": excluding_sender}
@@ -426,8 +425,7 @@ class CosmosMessageStore(MessageStore):
         the head's ``markedFrom`` (where they all are): the newest ``limit`` of both. A
         point read of the head (1 RU) and one or two index ranges of about a page each."""
         before = _NO_UPPER_BOUND if before_seq is None else before_seq
-        head = self._container.read_item(document_id, HEAD_ID, self._container.deadline())
-        unmarked_below = 1 if head is None else _Head.from_item(head).unmarked_below
+        unmarked_below = self._stored_head(document_id, self._container.deadline()).unmarked_below
         marked = self._messages(document_id, MARKED_ROOTS, {"@before": before}, limit)
         if unmarked_below <= 1 or (len(marked) == limit and marked[-1].seq >= unmarked_below):
             return marked
@@ -635,8 +633,10 @@ class CosmosMessageStore(MessageStore):
 
     def _head(self, document_id: str, deadline: float) -> _Head:
         known = self._heads.get(document_id)
-        if known is not None:
-            return known
+        return known if known is not None else self._stored_head(document_id, deadline)
+
+    def _stored_head(self, document_id: str, deadline: float) -> _Head:
+        """The document's head as stored now (a point read, ~1 RU); an empty one if none."""
         item = self._container.read_item(document_id, HEAD_ID, deadline)
         return _Head() if item is None else _Head.from_item(item)
 
