@@ -37,6 +37,7 @@ from chat.domain.errors import (
     NotStored,
     RealtimeUnavailable,
     RevocationIncomplete,
+    SendFailed,
     StoreOutcomeUnknown,
     StoreUnavailable,
 )
@@ -236,10 +237,9 @@ class PostingService:
         try:
             target = self._store.get(message.document_id, reply_to)
         except StoreUnavailable as error:
-            failure = NotStored if id_is_new else MaybeStoredBefore
-            raise failure(message.id, retry_after=error.retry_after) from error
+            raise _unstored(message, error, id_is_new=id_is_new) from error
         if target is None:
-            raise InvalidRequest("replyTo: this document has no message with that id")
+            raise InvalidRequest(_NO_SUCH_REPLY_TARGET)
         return dataclasses.replace(message, thread_id=root_id_of(target))
 
     def _store_once(self, message: Message, *, id_is_new: bool) -> Posted:
@@ -249,16 +249,15 @@ class PostingService:
         """
         try:
             appended = self._store.append_with_root(message)
-        except MessageNotFound:
-            raise InvalidRequest("replyTo: this document has no message with that id") from None
+        except MessageNotFound:  # the root went between the read above and the write
+            raise InvalidRequest(_NO_SUCH_REPLY_TARGET) from None
         except StoreOutcomeUnknown as error:
             raise MaybeStored(message.id, retry_after=error.retry_after) from error
         except HistoryFull as error:
             stored = False if id_is_new else None  # SendFailed's rule
             raise HistoryFull(message.id, stored=stored) from error
         except StoreUnavailable as error:
-            failure = NotStored if id_is_new else MaybeStoredBefore
-            raise failure(message.id, retry_after=error.retry_after) from error
+            raise _unstored(message, error, id_is_new=id_is_new) from error
         if appended is not None:
             return Posted(appended[0], created=True, root=appended[1])
         try:
@@ -402,6 +401,17 @@ class HistoryService:
         items = self._store.after(document_id, after.position, limit + 1)
         more = len(items) > limit
         return Page(items[:limit], items[limit - 1].cursor.encode() if more else None)
+
+
+#: A ``replyTo`` that names no message of the document.
+_NO_SUCH_REPLY_TARGET = "replyTo: this document has no message with that id"
+
+
+def _unstored(message: Message, error: StoreUnavailable, *, id_is_new: bool) -> SendFailed:
+    """The answer when the store could not be reached before ``message`` was written: not
+    stored, if this request made its id; else an earlier try may have stored it."""
+    failure = NotStored if id_is_new else MaybeStoredBefore
+    return failure(message.id, retry_after=error.retry_after)
 
 
 def _as_sent(message: Message) -> tuple[object, ...]:
