@@ -48,6 +48,7 @@ from chat.domain.threads import (
     MAX_ANCHOR_BYTES,
     MAX_ANCHOR_DEPTH,
     MAX_ANCHOR_NUMBER,
+    REPLY_ANCHOR_REFUSAL,
     anchor_problem,
 )
 
@@ -271,7 +272,7 @@ class SendMessageRequest(_Text, _Anchored):
     @model_validator(mode="after")
     def _a_reply_has_no_anchor(self) -> SendMessageRequest:
         if self.reply_to is not None and self.anchor is not None:
-            raise ValueError("anchor: a reply takes no anchor (its thread's root has it)")
+            raise ValueError(REPLY_ANCHOR_REFUSAL)
         return self
 
 

@@ -42,7 +42,7 @@ from chat.domain.errors import (
     StoreUnavailable,
 )
 from chat.domain.messages import Cursor, Message, OlderThan, Page, RepliesAfter, ThreadsBefore
-from chat.domain.threads import root_id_of
+from chat.domain.threads import REPLY_ANCHOR_REFUSAL, root_id_of
 from chat.domain.users import User
 
 __all__ = [
@@ -233,7 +233,7 @@ class PostingService:
     def _as_reply(self, message: Message, reply_to: str, *, id_is_new: bool) -> Message:
         """``message`` as a reply in the thread of ``reply_to`` (one point read, ~1 RU)."""
         if message.anchor is not None:
-            raise InvalidRequest("anchor: a reply takes no anchor (its thread's root has it)")
+            raise InvalidRequest(REPLY_ANCHOR_REFUSAL)
         try:
             target = self._store.get(message.document_id, reply_to)
         except StoreUnavailable as error:

@@ -26,6 +26,7 @@ __all__ = [
     "MAX_ANCHOR_DEPTH",
     "MAX_ANCHOR_NUMBER",
     "MAX_PARTICIPANTS",
+    "REPLY_ANCHOR_REFUSAL",
     "anchor_problem",
     "anchored",
     "resolution",
@@ -33,6 +34,8 @@ __all__ = [
     "summary_change",
 ]
 
+#: Why a reply may not carry an anchor, wherever one is given.
+REPLY_ANCHOR_REFUSAL = "anchor: a reply takes no anchor (its thread's root has it)"
 #: An anchor as compact UTF-8 JSON, and how deep it may nest (the object itself is 1).
 MAX_ANCHOR_BYTES = 2048
 MAX_ANCHOR_DEPTH = 8
@@ -95,7 +98,7 @@ def anchored(message: Message, anchor: dict[str, Any] | None) -> Message:
     if anchor is None or anchor == message.anchor:
         return message
     if message.thread_id is not None:
-        raise InvalidRequest("anchor: a reply takes no anchor (its thread's root has it)")
+        raise InvalidRequest(REPLY_ANCHOR_REFUSAL)
     return dataclasses.replace(message, anchor=anchor)
 
 
