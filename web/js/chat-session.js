@@ -115,6 +115,24 @@ function retryDelay(error, attempt) {
 // page joins again this often, which refreshes its entry and announces nothing.
 const PRESENCE_REFRESH_MS = 5 * 60 * 1000;
 
+/**
+ * The items of each page of a paged read, first page first: `fetch(token)` asks for the page
+ * after `token` (null: the first). Ends after the last page, or after an empty one (an empty
+ * page cannot move the token on: asking again would only loop).
+ * @param {(token: string | null) => Promise<MessagePage>} fetch
+ * @returns {AsyncGenerator<unknown[]>}
+ */
+async function* pagesOf(fetch) {
+  /** @type {string | null} */
+  let token = null;
+  do {
+    const page = await fetch(token);
+    const items = page.items ?? [];
+    yield items;
+    token = items.length > 0 ? (page.continuationToken ?? null) : null;
+  } while (token);
+}
+
 export class ChatSession {
   store = new MessageStore();
   threadList = new ThreadList();
@@ -374,16 +392,11 @@ export class ChatSession {
     const state = this.#threads.get(rootId);
     if (state === THREAD_STATE.LOADING || state === THREAD_STATE.LOADED) return;
     this.#setThreadState(rootId, THREAD_STATE.LOADING);
-    /** @type {string | null} */
-    let token = null;
     try {
-      do {
-        /** @type {MessagePage} */
-        const page = await this.#api.thread(this.documentId, rootId, token);
+      for await (const items of pagesOf((token) => this.#api.thread(this.documentId, rootId, token))) {
         if (this.#closed) return;
-        this.store.addThread(page.items ?? []);
-        token = page.continuationToken ?? null;
-      } while (token);
+        this.store.addThread(items);
+      }
     } catch (error) {
       if (this.#closed) return;
       this.#onNotice(`Couldn't load the thread: ${error.message}`);
@@ -604,18 +617,12 @@ export class ChatSession {
     // What waits now behind a gap the whole catch-up does not fill waits for a message
     // that is gone (expired): the store stops waiting once the catch-up is complete.
     const heldUpTo = this.store.newestHeldSeq;
-    let cursor = this.store.catchUpCursor;
+    const cursor = this.store.catchUpCursor;
     if (cursor === null) {
       await this.#loadAll();
     } else {
-      for (;;) {
-        /** @type {MessagePage} */
-        const page = await this.#api.messagesAfter(this.documentId, cursor);
-        this.store.addCaughtUp(page.items ?? []);
-        // An empty page cannot move the cursor on: asking again would only loop.
-        if (!page.continuationToken || !page.items?.length) break;
-        cursor = page.continuationToken;
-      }
+      const after = (/** @type {string | null} */ token) => this.#api.messagesAfter(this.documentId, token ?? cursor);
+      for await (const items of pagesOf(after)) this.store.addCaughtUp(items);
     }
     this.store.noneMissingUpTo(heldUpTo);
   }
@@ -624,16 +631,9 @@ export class ChatSession {
   // and add it only once it is all there (only then is the stream whole up to its latest).
   async #loadAll() {
     /** @type {unknown[]} */
-    const items = [];
-    /** @type {string | null} */
-    let token = null;
-    do {
-      /** @type {MessagePage} */
-      const page = await this.#api.history(this.documentId, token);
-      items.push(...(page.items ?? []));
-      token = page.continuationToken ?? null;
-    } while (token);
-    this.store.addCaughtUp(items);
+    const all = [];
+    for await (const items of pagesOf((token) => this.#api.history(this.documentId, token))) all.push(...items);
+    this.store.addCaughtUp(all);
   }
 
   /** @param {string} connectionId */
