@@ -90,7 +90,9 @@ class EditingService:
             did_change = result != message
             return result
 
-        written = self._writing.store.change_with_root(document_id, message_id, tracked)
+        written = self._writing.store.change_with_root(
+            document_id, message_id, tracked, actor=user
+        )
         if written is None:
             raise MessageNotFound("this document has no message with that id")
         stored, root = written

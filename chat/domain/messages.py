@@ -462,6 +462,7 @@ class Message:
     thread_id: str | None = None
     thread: Thread | None = None
     anchor: dict[str, Any] | None = None
+    mentions: tuple[str, ...] = ()
 
     @property
     def cursor(self) -> Cursor:

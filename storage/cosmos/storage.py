@@ -13,6 +13,7 @@ from storage.cosmos.settings import CosmosSettings
 
 if TYPE_CHECKING:
     from chat.app.access import Memberships
+    from chat.app.outbox import Outbox
     from chat.app.presence import Connections
     from chat.app.reading import ReadMarkers
     from chat.app.store import MessageStore
@@ -52,6 +53,12 @@ class CosmosStorage:
         from storage.cosmos.presence import CosmosConnections
 
         return CosmosConnections(self.container)
+
+    @built_once
+    def outbox(self) -> Outbox:
+        from storage.cosmos.outbox import CosmosOutbox
+
+        return CosmosOutbox(self.container)
 
     @built_once
     def read_markers(self) -> ReadMarkers:
