@@ -17,6 +17,7 @@ Messages are written for the caller and never hold secrets.
         └── Unavailable
             ├── StoreUnavailable ── StoreOutcomeUnknown       raised by the store
             ├── RealtimeUnavailable, IdentityProviderUnavailable, ConnectionNotYetKnown
+            ├── QueueUnavailable                              raised by a work queue
             ├── RevocationIncomplete (the membership is removed all the same)
             └── SendFailed (+ ``stored``: true, false or null)  what a sender is told
                 ├── NotStored, MaybeStored, MaybeStoredBefore
@@ -47,6 +48,7 @@ __all__ = [
     "NotDelivered",
     "NotStored",
     "PayloadTooLarge",
+    "QueueUnavailable",
     "RateLimited",
     "RealtimeUnavailable",
     "RetryLater",
@@ -164,6 +166,11 @@ class StoreUnavailable(Unavailable):
 
 class RealtimeUnavailable(Unavailable):
     """SignalR failed: no group was changed, or no message was delivered."""
+
+
+class QueueUnavailable(Unavailable):
+    """The work queue failed: the work that follows a write (notifications, webhook
+    deliveries) could not be queued, or a queued item could not be revealed or removed."""
 
 
 class ConnectionNotYetKnown(Unavailable):
