@@ -105,6 +105,11 @@ class BindingOutput:
         ``excluded`` connections hear it too: the page drops typing by its own user."""
         self._append(SignalRMessage(target=event, arguments=[payload], group_name=group))
 
+    def send_to_user(self, user_id: str, event: str, payload: Any) -> None:
+        """One message naming ``userId``: the extension sends it to the user's connections
+        (SignalRAsyncCollector.cs: a message with a user id and no connection id)."""
+        self._append(SignalRMessage(target=event, arguments=[payload], user_id=user_id))
+
     def is_connected(self, connection_id: str) -> bool | None:
         """The output binding cannot ask: presence relies on disconnect events and expiry."""
         return None

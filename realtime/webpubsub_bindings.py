@@ -94,6 +94,11 @@ class OutputActions:
         fields = {"excluded": list(excluded)} if excluded else {}
         self._append("sendToGroup", group=group, **fields, **_json_data(event, payload))
 
+    def send_to_user(self, user_id: str, event: str, payload: Any) -> None:
+        """One ``sendToUser`` action (the extension's SendToUserAction: userId, data,
+        dataType)."""
+        self._append("sendToUser", userId=user_id, **_json_data(event, payload))
+
     def stop_user_hearing(self, group: str, user_id: str, connection_ids: Sequence[str]) -> None:
         """The output binding has no "close a user's connections": this removes each
         connection that joined the group, and the user (for any user-level membership)."""
