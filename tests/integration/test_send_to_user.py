@@ -7,6 +7,7 @@ REST mode calls the adapter; bindings mode sets the adapter's output and has it 
 by the dev host's own output binding (devstack/host), as the Functions host does after a
 function returns, whatever its trigger. What a connection heard is bounded by a marker sent
 to it afterwards: the service delivers a connection's messages in order (no waiting on time).
+In REST mode a failing service is RealtimeUnavailable, as for a group send.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 import pytest
 
 from chat.app.realtime import Realtime, group_of
+from chat.domain.errors import RealtimeUnavailable
 from chat.domain.users import User
 from chat.settings import AuthMode
 from devstack.emulator_core.running import RunningEmulator
@@ -41,6 +43,12 @@ from shared.connection_string import parse_connection_string
 from signalr.rest import HubClient
 from tests.fixtures.hub_client import NodeHubClient
 from tests.fixtures.webpubsub_client import NodeWebPubSubClient
+from tests.integration.conftest import closed_port
+from tests.integration.recording_server import (
+    RecordingServer,
+    Reply,
+    recording_server,  # noqa: F401 - a fixture
+)
 
 ALICE = User("alice-id", "Alice")
 BOB = User("bob-id", "Bob")
@@ -222,3 +230,31 @@ async def test_a_user_without_connections_is_sent_to_without_a_failure(
         await asyncio.to_thread(carry_out)
 
     assert len(calls) == 1, calls
+
+
+KEY = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn0123="
+REST_ADAPTERS = [
+    pytest.param(lambda cs: SignalRRest(parse_connection_string(cs)), id="signalr"),
+    pytest.param(
+        lambda cs: WebPubSubRest(
+            load_webpubsub_settings({WEBPUBSUB_CONNECTION_SETTING: cs}, AuthMode.DEV)
+        ),
+        id="webpubsub",
+    ),
+]
+
+
+@pytest.mark.parametrize("adapter", REST_ADAPTERS)
+@pytest.mark.parametrize("answer", ["unreachable", "503"])
+def test_in_rest_mode_a_failing_service_is_realtime_unavailable(
+    recording_server: RecordingServer,  # noqa: F811
+    adapter: Callable[[str], Backend],
+    answer: str,
+) -> None:
+    """As send_to_group: the caller (the outbox consumer) hears it and may try again."""
+    recording_server.default_reply = Reply(503)
+    endpoint = recording_server.url if answer == "503" else f"http://127.0.0.1:{closed_port()}"
+    realtime = adapter(f"Endpoint={endpoint};AccessKey={KEY};Version=1.0;").realtime()
+
+    with pytest.raises(RealtimeUnavailable):
+        realtime.send_to_user(ALICE.id, NOTIFICATION, ITEM)
