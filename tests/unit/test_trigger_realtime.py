@@ -97,6 +97,9 @@ def test_in_bindings_mode_a_queue_function_declares_the_output_and_sends_through
     function = queue_function(backend(), heard)
 
     bindings = {b.name: (b.type, b.direction) for b in function.get_bindings()}
+    (output,) = [b.get_dict_repr() for b in function.get_bindings() if b.name == REALTIME_OUTPUT]
+    # Nothing in it reads an HTTP request ({headers.…}): a queue invocation has none.
+    assert not any("{" in str(value) for value in output.values()), output
     assert bindings == {
         "message": ("queueTrigger", BindingDirection.IN.value),
         REALTIME_OUTPUT: (output_type, BindingDirection.OUT.value),
@@ -118,6 +121,15 @@ def test_in_bindings_mode_a_queue_function_declares_the_output_and_sends_through
             "data": json.dumps({"event": "notification", "data": ITEM}),
             "dataType": "json",
         }
+
+
+def test_a_coroutine_handler_is_refused_when_decorated() -> None:
+    blueprint = func.Blueprint()  # type: ignore[no-untyped-call]
+
+    async def process_outbox(message: func.QueueMessage, realtime: Realtime) -> None: ...
+
+    with pytest.raises(TypeError, match="plain function"):
+        with_trigger_realtime(blueprint, SignalRBindings())(process_outbox)
 
 
 REST = [
