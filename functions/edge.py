@@ -4,23 +4,40 @@ bindings declared on the functions that need them.
 Requests become :class:`chat.api.http.Request`, answers :class:`func.HttpResponse`. The backend
 says which bindings a function needs (:class:`realtime.backend.Backend`); the decorators
 here declare exactly those, and hand the function the seam built from the values the host
-bound for this invocation. No other module knows a binding's name or type.
+bound for this invocation: :func:`with_realtime` and :func:`with_negotiator` for an HTTP
+route, :func:`with_trigger_realtime` for a function of any other trigger (a queue, the
+real-time service's reports). No other module knows a binding's name or type.
 """
 
 from __future__ import annotations
 
+import inspect
+import typing
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import azure.functions as func
 
 from chat.api.http import Request, Response
+from chat.app.realtime import Realtime
 from realtime.backend import Backend, BindingDeclaration
 
-__all__ = ["request_of", "respond", "with_negotiator", "with_realtime"]
+__all__ = [
+    "REALTIME_OUTPUT",
+    "request_of",
+    "respond",
+    "with_negotiator",
+    "with_realtime",
+    "with_trigger_realtime",
+]
 
 HttpHandler = Callable[..., func.HttpResponse]
 Decorator = Callable[[HttpHandler], HttpHandler]
+#: A non-HTTP function's handler: its trigger's value and the invocation's Realtime.
+TriggerHandler = Callable[[Any, Realtime], Any]
+#: The parameter the backend's output binding is declared as, on every function that has it.
+REALTIME_OUTPUT = "realtime_output"
 
 
 def request_of(req: func.HttpRequest) -> Request:
@@ -62,7 +79,52 @@ def with_realtime(api: func.Blueprint, backend: Backend) -> Decorator:
         return realtime_bound
 
     declare = api.generic_output_binding
-    return _seam(declare, backend.output, "realtime_output", bound, backend.realtime)
+    return _seam(declare, backend.output, REALTIME_OUTPUT, bound, backend.realtime)
+
+
+def with_trigger_realtime(blueprint: func.Blueprint, backend: Backend) -> Callable[..., Any]:
+    """Give a function of any trigger but HTTP its invocation's :class:`Realtime`,
+    declaring the backend's output binding (as parameter ``realtime_output``) when it has one.
+
+    The handler takes the trigger's value first, under the ``arg_name`` its trigger decorator
+    names, then the Realtime; this decorator goes innermost, right on the handler::
+
+        @blueprint.function_name("process_outbox")
+        @blueprint.queue_trigger(arg_name="message", queue_name=..., connection=...)
+        @with_trigger_realtime(blueprint, backend)
+        def process_outbox(message: func.QueueMessage, realtime: Realtime) -> None: ...
+
+    The worker hands each binding's value to the parameter of its name, and checks the
+    parameters and their annotations against the bindings (azure-functions-python-worker,
+    functions.py: ``inspect.signature`` and ``typing.get_type_hints``); so the function the
+    host sees takes the handler's trigger parameter, as the handler annotates it, and the
+    output, and says so in its signature, as azure-functions' own wrapped triggers do
+    (decorators/function_app.py, the MCP tool trigger's ``wrapper.__signature__``). The
+    handler's annotations are evaluated when it is decorated; it is a plain function (the
+    wrapper is one: the worker runs it in its thread pool).
+    """
+
+    def decorate(handler: TriggerHandler) -> Any:
+        if inspect.iscoroutinefunction(handler):
+            raise TypeError(f"{handler.__name__}: with_trigger_realtime takes a plain function")
+        hints = typing.get_type_hints(handler)  # evaluated here, in the handler's module
+        trigger = next(iter(inspect.signature(handler).parameters))
+        output = backend.output
+
+        def trigger_bound(**values: Any) -> Any:
+            emit = values[REALTIME_OUTPUT].set if output is not None else None
+            return handler(values[trigger], backend.realtime(emit))
+
+        taken = {trigger: hints.get(trigger, inspect.Parameter.empty)}
+        if output is not None:
+            taken[REALTIME_OUTPUT] = func.Out[str]
+        wrapper = _taking(_named(trigger_bound, handler), taken, hints)
+        if output is None:
+            return wrapper
+        declared = blueprint.generic_output_binding(arg_name=REALTIME_OUTPUT, **output.binding())
+        return declared(wrapper)
+
+    return decorate
 
 
 def with_negotiator(api: func.Blueprint, backend: Backend) -> Decorator:
@@ -99,6 +161,25 @@ def _seam(
         return declare(arg_name=parameter, **declaration.binding())(_named(bound(handler), handler))
 
     return decorate
+
+
+def _taking(
+    wrapper: Callable[..., Any], parameters: dict[str, Any], hints: dict[str, Any]
+) -> Callable[..., Any]:
+    """``wrapper``, saying it takes ``parameters`` (name -> annotation, or none) and returns
+    what ``hints`` say the handler returns: in its signature and in its annotations, the
+    two things the worker reads."""
+    returns = hints.get("return", inspect.Signature.empty)
+    taken = [
+        inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=annotation)
+        for name, annotation in parameters.items()
+    ]
+    wrapper.__signature__ = inspect.Signature(taken, return_annotation=returns)  # type: ignore[attr-defined]
+    annotations = {name: a for name, a in parameters.items() if a is not inspect.Parameter.empty}
+    if returns is not inspect.Signature.empty:
+        annotations["return"] = returns
+    wrapper.__annotations__ = annotations
+    return wrapper
 
 
 def _named(wrapper: HttpHandler, handler: HttpHandler) -> HttpHandler:

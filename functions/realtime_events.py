@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import azure.functions as func
 
 from chat.app.realtime import Realtime
+from functions.edge import with_trigger_realtime
 from realtime.backend import Backend, BindingDeclaration
 
 if TYPE_CHECKING:
@@ -54,28 +55,8 @@ def _register(
             upstream.check(request)  # a forged report fails here, before it changes anything
         use_case(realtime).handle(backend.inbound(request))
 
-    function = _with_realtime(events, backend, handle)
-    function.__name__ = function.__qualname__ = name
+    handle.__name__ = handle.__qualname__ = name
+    function = with_trigger_realtime(events, backend)(handle)
     # "request": the Web PubSub extension hands over the value named so (SignalR's any).
     triggered = events.generic_trigger(arg_name="request", **trigger.binding())(function)
     events.function_name(name)(triggered)
-
-
-def _with_realtime(
-    events: func.Blueprint, backend: Backend, handle: Callable[[str, Realtime], None]
-) -> Callable[..., None]:
-    """The trigger function: with the backend's output binding when it has one."""
-    output = backend.output
-    if output is None:
-
-        def on_event(request: str) -> None:
-            handle(request, backend.realtime())
-
-        return on_event
-
-    def on_event_with_output(request: str, realtime_output: func.Out[str]) -> None:
-        handle(request, backend.realtime(realtime_output.set))
-
-    declare = events.generic_output_binding(arg_name="realtime_output", **output.binding())
-    result: Callable[..., None] = declare(on_event_with_output)
-    return result

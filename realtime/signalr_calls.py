@@ -60,6 +60,10 @@ class RestRealtime:
         with outages_reported(self._breaker):
             self._hub.send_to_group(group, event, [payload], excluded=excluded)
 
+    def send_to_user(self, user_id: str, event: str, payload: Any) -> None:
+        with outages_reported(self._breaker):
+            self._hub.send_to_user(user_id, event, [payload])
+
     def is_connected(self, connection_id: str) -> bool | None:
         """Asked of the service (one HEAD), and remembered for a few seconds. None while
         the service cannot be asked."""

@@ -20,6 +20,7 @@ from chat.app.events import InboundEvent
 from chat.app.realtime import Negotiator, Realtime
 from chat.domain.users import User
 from realtime.backend import BindingDeclaration
+from realtime.path_steps import not_a_path_step
 from realtime.webpubsub_events import inbound_event, outbound_message, webpubsub_triggers
 from realtime.webpubsub_settings import WEBPUBSUB_CONNECTION_SETTING, WebPubSubSettings
 
@@ -93,6 +94,12 @@ class OutputActions:
         """One ``sendToGroup`` action; its ``excluded`` list is the REST call's."""
         fields = {"excluded": list(excluded)} if excluded else {}
         self._append("sendToGroup", group=group, **fields, **_json_data(event, payload))
+
+    def send_to_user(self, user_id: str, event: str, payload: Any) -> None:
+        """One ``sendToUser`` action (the extension's SendToUserAction: userId, data,
+        dataType)."""
+        user = not_a_path_step(user_id)
+        self._append("sendToUser", userId=user, **_json_data(event, payload))
 
     def stop_user_hearing(self, group: str, user_id: str, connection_ids: Sequence[str]) -> None:
         """The output binding has no "close a user's connections": this removes each

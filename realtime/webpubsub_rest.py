@@ -157,6 +157,11 @@ class WebPubSubCalls:
                 group, message, content_type=_JSON, excluded=list(excluded) or None
             )
 
+    def send_to_user(self, user_id: str, event: str, payload: Any) -> None:
+        message = outbound_message(event, payload)  # the object, as in send_to_group
+        with self._outages.reported():
+            self._client.send_to_user(user_id, message, content_type=_JSON)
+
     def stop_user_hearing(self, group: str, user_id: str, connection_ids: Sequence[str]) -> None:
         """Close the user's connections (one call), as on SignalR: clients reconnect at
         once, and re-join only what they may still see."""

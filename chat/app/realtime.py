@@ -5,7 +5,7 @@ SignalR Service or Azure Web PubSub (each by REST or the Functions bindings), an
 function edge hands the use cases the one the app was configured with (see
 :mod:`functions`).
 
-- :class:`Realtime`: group membership and broadcasts, for one invocation.
+- :class:`Realtime`: group membership, broadcasts and sends to a user, for one invocation.
 - :class:`Negotiator`: what a client needs to connect, and the recognition of a client token
   the backend issued (a reconnecting client presents it instead of the app's token).
 """
@@ -22,7 +22,7 @@ __all__ = ["Negotiator", "Realtime", "group_of", "realtime_outage"]
 
 
 class Realtime(Protocol):
-    """Adds connections to groups and sends events to a group's connections."""
+    """Adds connections to groups and sends events to a group's or a user's connections."""
 
     def add_to_group(self, group: str, connection_id: str) -> None:
         """Make the connection hear the group; :class:`ConnectionNotFound` if it is gone."""
@@ -38,6 +38,13 @@ class Realtime(Protocol):
         """Deliver ``event`` with ``payload`` to every connection in ``group`` but the
         ``excluded`` ones: one service call, whatever the group's size. A backend that
         cannot exclude (the SignalR output binding) sends to all, and says so."""
+        ...
+
+    def send_to_user(self, user_id: str, event: str, payload: Any) -> None:
+        """Deliver ``event`` with ``payload`` to every connection of ``user_id``, on any
+        document (in a document's group or none): one service call, whatever the number of
+        connections. A user with none is fine; a failure raises
+        :class:`RealtimeUnavailable` as :meth:`send_to_group` does."""
         ...
 
     def stop_user_hearing(self, group: str, user_id: str, connection_ids: Sequence[str]) -> None:
