@@ -99,10 +99,14 @@ def with_trigger_realtime(blueprint: func.Blueprint, backend: Backend) -> Callab
     functions.py: ``inspect.signature`` and ``typing.get_type_hints``); so the function the
     host sees takes the handler's trigger parameter, as the handler annotates it, and the
     output, and says so in its signature, as azure-functions' own wrapped triggers do
-    (decorators/function_app.py, the MCP tool trigger's ``wrapper.__signature__``).
+    (decorators/function_app.py, the MCP tool trigger's ``wrapper.__signature__``). The
+    handler's annotations are evaluated when it is decorated; it is a plain function (the
+    wrapper is one: the worker runs it in its thread pool).
     """
 
     def decorate(handler: TriggerHandler) -> Any:
+        if inspect.iscoroutinefunction(handler):
+            raise TypeError(f"{handler.__name__}: with_trigger_realtime takes a plain function")
         hints = typing.get_type_hints(handler)  # evaluated here, in the handler's module
         trigger = next(iter(inspect.signature(handler).parameters))
         output = backend.output

@@ -16,6 +16,7 @@ one per backend and mode, and read the backend's settings.
   :mod:`realtime.webpubsub_bindings`, :mod:`realtime.webpubsub_events`: Azure Web PubSub,
   likewise (``DOCCHAT_REALTIME=webpubsub``).
 - :mod:`realtime.liveness`: what the service said about connections lately.
+- :mod:`realtime.path_steps`: ids an output binding hands on, never ``.`` or ``..``.
 - :mod:`realtime.upstream_auth`: the service's bearer token on upstream events
   (``DOCCHAT_UPSTREAM_*``), which the extensions do not check with identity-based
   connections.

@@ -19,6 +19,7 @@ from chat.app.events import InboundEvent
 from chat.app.realtime import Negotiator, Realtime
 from chat.domain.users import User
 from realtime.backend import BindingDeclaration
+from realtime.path_steps import not_a_path_step
 from realtime.settings import HUB, SIGNALR_CONNECTION_SETTING
 from realtime.signalr_events import SIGNALR_TRIGGERS, inbound_event
 from signalr.bindings import OutputItem, SignalRGroupAction, SignalRMessage, dump_output
@@ -108,7 +109,8 @@ class BindingOutput:
     def send_to_user(self, user_id: str, event: str, payload: Any) -> None:
         """One message naming ``userId``: the extension sends it to the user's connections
         (SignalRAsyncCollector.cs: a message with a user id and no connection id)."""
-        self._append(SignalRMessage(target=event, arguments=[payload], user_id=user_id))
+        user = not_a_path_step(user_id)
+        self._append(SignalRMessage(target=event, arguments=[payload], user_id=user))
 
     def is_connected(self, connection_id: str) -> bool | None:
         """The output binding cannot ask: presence relies on disconnect events and expiry."""

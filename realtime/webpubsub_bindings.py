@@ -20,6 +20,7 @@ from chat.app.events import InboundEvent
 from chat.app.realtime import Negotiator, Realtime
 from chat.domain.users import User
 from realtime.backend import BindingDeclaration
+from realtime.path_steps import not_a_path_step
 from realtime.webpubsub_events import inbound_event, outbound_message, webpubsub_triggers
 from realtime.webpubsub_settings import WEBPUBSUB_CONNECTION_SETTING, WebPubSubSettings
 
@@ -97,7 +98,8 @@ class OutputActions:
     def send_to_user(self, user_id: str, event: str, payload: Any) -> None:
         """One ``sendToUser`` action (the extension's SendToUserAction: userId, data,
         dataType)."""
-        self._append("sendToUser", userId=user_id, **_json_data(event, payload))
+        user = not_a_path_step(user_id)
+        self._append("sendToUser", userId=user, **_json_data(event, payload))
 
     def stop_user_hearing(self, group: str, user_id: str, connection_ids: Sequence[str]) -> None:
         """The output binding has no "close a user's connections": this removes each

@@ -4,7 +4,8 @@ the path steps ``.`` and ``..`` before anything is sent (issue 26, deliver 1).
 
 Both clients run against a recording server on loopback, which keeps each path exactly as
 it arrived: signalr/'s HubClient, and the official Web PubSub service SDK as docchat builds
-it. Cosmos DB's point reads of such ids are in test_storage_store.py.
+it; and the output bindings' user sends, as the dev host carries them out on those clients.
+Cosmos DB's point reads of such ids are in test_storage_store.py.
 """
 
 from __future__ import annotations
@@ -19,8 +20,17 @@ from hypothesis import strategies as st
 
 from chat.domain.messages import path_segment_problem
 from chat.settings import AuthMode
+from devstack.host.bindings import BindingScope, OutputBinding
+from devstack.host.expressions import BindingData
+from devstack.host.signalr_bindings import SignalROutputBinding
+from devstack.host.webpubsub_bindings import WebPubSubOutputBinding
+from realtime.backend import Backend
+from realtime.settings import SIGNALR_CONNECTION_SETTING
+from realtime.signalr_bindings import SignalRBindings
+from realtime.signalr_rest import SignalRRest
+from realtime.webpubsub_bindings import WebPubSubBindings
 from realtime.webpubsub_rest import WebPubSubRest
-from realtime.webpubsub_settings import load_webpubsub_settings
+from realtime.webpubsub_settings import WEBPUBSUB_CONNECTION_SETTING, load_webpubsub_settings
 from shared.connection_string import parse_connection_string
 from signalr.rest import HubClient, RetryPolicy
 from tests.integration.recording_server import (
@@ -50,6 +60,7 @@ WEBPUBSUB_CALLS: list[tuple[str, WebPubSubCall, int, int]] = [
     ("add_to_group", lambda rt, i: rt.add_to_group("document:d", i), 3, 200),
     ("remove_from_group", lambda rt, i: rt.remove_from_group("document:d", i), 3, 204),
     ("send_to_group", lambda rt, i: rt.send_to_group(i, "e", {}), 1, 202),
+    ("send_to_user", lambda rt, i: rt.send_to_user(i, "e", {}), 1, 202),
 ]
 
 
@@ -139,6 +150,63 @@ def test_webpubsub_never_sends_a_path_step(
         call(webpubsub, value)
 
     assert server.requests == []
+
+
+def test_signalr_rest_sends_to_each_user_in_one_segment(server: RecordingServer) -> None:
+    server.default_reply = Reply(202)
+    connection = parse_connection_string(f"Endpoint={server.url};AccessKey={KEY};Version=1.0;")
+    realtime = SignalRRest(connection).realtime()
+
+    for sent, value in enumerate(TRICKY_IDS, start=1):
+        realtime.send_to_user(value, "notification", {})
+        assert_one_segment(server, 1, value, sent=sent)
+    for value in (".", ".."):
+        with pytest.raises(ValueError, match="cannot be"):
+            realtime.send_to_user(value, "notification", {})
+    assert len(server.requests) == len(TRICKY_IDS)
+
+
+def _webpubsub_bindings() -> Backend:
+    environ = {"DOCCHAT_WEBPUBSUB_MODE": "bindings"}
+    return WebPubSubBindings(load_webpubsub_settings(environ, AuthMode.DEV))
+
+
+#: Each bindings adapter, the dev host's carrying out of its output, and its connection setting.
+BINDINGS: list[Any] = [
+    pytest.param(SignalRBindings, SignalROutputBinding, SIGNALR_CONNECTION_SETTING, id="signalr"),
+    pytest.param(
+        _webpubsub_bindings, WebPubSubOutputBinding, WEBPUBSUB_CONNECTION_SETTING, id="webpubsub"
+    ),
+]
+
+
+@pytest.mark.parametrize(("backend", "binding", "setting"), BINDINGS)
+def test_a_user_send_through_an_output_binding_reaches_that_user_alone(
+    server: RecordingServer,
+    backend: Callable[[], Backend],
+    binding: Callable[[], OutputBinding],
+    setting: str,
+) -> None:
+    """The output carries the id as it is; the extension (here the dev host's carrying out,
+    on the same clients) escapes it into one segment; ``.`` and ``..`` never leave."""
+    server.default_reply = Reply(202)
+    adapter, carrying_out = backend(), binding()
+    assert adapter.output is not None
+    scope = BindingScope(
+        BindingData.of_names({}),
+        {setting: f"Endpoint={server.url};AccessKey={KEY};Version=1.0;"},
+    )
+
+    for sent, value in enumerate(TRICKY_IDS, start=1):
+        emitted: list[str] = []
+        adapter.realtime(emitted.append).send_to_user(value, "notification", {})
+        carrying_out.write(adapter.output.properties, emitted[-1], scope)
+        assert_one_segment(server, 1, value, sent=sent)
+    for value in (".", ".."):
+        with pytest.raises(ValueError, match="another resource"):
+            adapter.realtime(emitted.append).send_to_user(value, "notification", {})
+    assert len(server.requests) == len(TRICKY_IDS)
+    carrying_out.close()
 
 
 @settings(
