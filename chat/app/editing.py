@@ -90,9 +90,7 @@ class EditingService:
             did_change = result != message
             return result
 
-        written = self._writing.store.change_with_root(
-            document_id, message_id, tracked, actor=user
-        )
+        written = self._writing.store.change_with_root(document_id, message_id, tracked, actor=user)
         if written is None:
             raise MessageNotFound("this document has no message with that id")
         stored, root = written

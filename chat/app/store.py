@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from chat.app.access import Memberships
     from chat.app.outbox import Outbox
     from chat.app.presence import Connections
+    from chat.app.queues import Queues
     from chat.app.reading import ReadMarkers
 
 __all__ = ["MessageStore", "Storage"]
@@ -54,6 +55,11 @@ class Storage(Protocol):
     @property
     def read_markers(self) -> ReadMarkers:
         """How far each user has read each document."""
+        ...
+
+    @property
+    def queues(self) -> Queues | None:
+        """The work queues, None when there are none (no notifications or webhooks)."""
         ...
 
     @property

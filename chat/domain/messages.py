@@ -483,6 +483,7 @@ class Message:
             "editedAt": self.edited_at,
             "deleted": self.deleted,
             "reactions": {emoji: list(users) for emoji, users in self.reactions},
+            "mentions": list(self.mentions),
             **self._thread_fields(),
         }
 
@@ -551,6 +552,7 @@ class Message:
             thread_id=item.get("threadId"),
             thread=None if thread is None else Thread.from_json(thread),
             anchor=item.get("anchor"),
+            mentions=tuple(item.get("mentions") or ()),
         )
 
 

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from chat.app.access import Memberships
     from chat.app.outbox import Outbox
     from chat.app.presence import Connections
+    from chat.app.queues import Queues
     from chat.app.reading import ReadMarkers
     from chat.app.store import MessageStore
     from storage.cosmos.container import CosmosContainer
@@ -23,10 +24,12 @@ __all__ = ["CosmosStorage"]
 
 
 class CosmosStorage:
-    """:class:`chat.app.store.Storage` in the container ``settings`` name."""
+    """:class:`chat.app.store.Storage` in the container ``settings`` name, with the work
+    queues (None: no post-commit work, and the store writes no outbox)."""
 
-    def __init__(self, settings: CosmosSettings) -> None:
+    def __init__(self, settings: CosmosSettings, queues: Queues | None = None) -> None:
         self.settings = settings
+        self.queues = queues
 
     @built_once
     def container(self) -> CosmosContainer:
@@ -40,7 +43,8 @@ class CosmosStorage:
         from storage.cosmos.store import CosmosMessageStore
 
         ttl = self.settings.message_ttl_seconds
-        return CosmosMessageStore(self.container, message_ttl_seconds=ttl)
+        outbox = None if self.queues is None else self.queues.outbox
+        return CosmosMessageStore(self.container, message_ttl_seconds=ttl, outbox=outbox)
 
     @built_once
     def memberships(self) -> Memberships:
