@@ -144,7 +144,7 @@ class Messages:
     @endpoint
     def send(self, request: Request, realtime: Realtime) -> Response:
         """``POST documents/{documentId}/messages`` ``{"text", "id"?, "replyTo"?,
-        "anchor"?}`` -> 201, or 200 on a retry."""
+        "anchor"?, "mentions"?}`` -> 201, or 200 on a retry."""
         user = self._authenticate(request.headers)
         document_id = _document_id(request)
         body = _message_body(request, SendMessageRequest, self._max_text_length)
@@ -221,12 +221,15 @@ class MessageChanges:
 
     @endpoint
     def edit(self, request: Request, realtime: Realtime) -> Response:
-        """``PATCH documents/{documentId}/messages/{messageId}`` ``{"text"?, "anchor"?}`` ->
-        200, the message (with ``editedAt`` when its text changed); the author only."""
+        """``PATCH documents/{documentId}/messages/{messageId}`` ``{"text"?, "anchor"?,
+        "mentions"?}`` -> 200, the message (with ``editedAt`` when its text changed); the
+        author only."""
         user, document_id, message_id = self._message_request(request)
         body = _message_body(request, EditRequest, self._max_text_length)
-        editing = self._editing(realtime)
-        edited = editing.edit(user, document_id, message_id, body.text, _anchor(body.anchor))
+        mentions = None if body.mentions is None else tuple(body.mentions)
+        edited = self._editing(realtime).edit(
+            user, document_id, message_id, body.text, _anchor(body.anchor), mentions
+        )
         return _message(200, edited)
 
     @endpoint
@@ -384,7 +387,7 @@ def _message_body(request: Request, model: type[_Message], max_text_length: int)
 
 
 def _draft(body: SendMessageRequest) -> Draft:
-    return Draft(body.text, body.id, body.reply_to, _anchor(body.anchor))
+    return Draft(body.text, body.id, body.reply_to, _anchor(body.anchor), tuple(body.mentions))
 
 
 def _anchor(anchor: dict[str, JsonValue] | None) -> dict[str, Any] | None:

@@ -103,6 +103,7 @@ class Message(Answer):
     reactions: dict[str, list[str]] = Field(
         description="each emoji and the ids of the users who reacted with it"
     )
+    mentions: list[str] = Field(description="the ids of the users it mentions ([]: none)")
     thread_id: str | None = Field(description="a reply's: the id of its thread's root")
     thread: Thread | None = Field(
         description="a root's, once it has had replies or a resolution; its change moves the "
