@@ -62,6 +62,7 @@ __all__ = [
     "DeletionRequest",
     "EditRequest",
     "HistoryQuery",
+    "InboxQuery",
     "JoinRequest",
     "MemberRequest",
     "MembersQuery",
@@ -112,6 +113,8 @@ PATH_PARAMETERS = {
     "messageId": MAX_MESSAGE_ID_LENGTH,
     "rootId": MAX_MESSAGE_ID_LENGTH,
     "emoji": MAX_EMOJI_CHARACTERS,
+    # A SHA-256 in hex (chat.domain.notifications.notification_id); anything else is 404.
+    "notificationId": 64,
 }
 
 
@@ -382,6 +385,13 @@ class MembersQuery(_PageQuery):
     backend reconciling its list reads them all)."""
 
     limit: int = Field(default=MAX_MEMBERS_PAGE_SIZE, ge=1, le=MAX_MEMBERS_PAGE_SIZE)
+
+
+class InboxQuery(_PageQuery):
+    """``?unread=&limit=&continuationToken=``: a page of the caller's notifications, newest
+    first; ``unread=true`` only those not read yet."""
+
+    unread: bool = False
 
 
 def parse(model: type[_Model], data: Any, *, max_text_length: int | None = None) -> _Model:
