@@ -9,6 +9,8 @@ front door (round robin: consecutive calls land on different processes).
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -23,7 +25,18 @@ from storage.cosmos.settings import load_cosmos_settings
 from storage.cosmos.storage import CosmosStorage
 from tests.fixtures.chat import ALICE, BOB, ticking_clock
 from tests.fixtures.functions_host import Answer, HostedApp
-from tests.integration.chat_calls import CAROL, HOSTILE_IDS, body_of, doc, post, principal
+from tests.fixtures.webpubsub_client import NodeWebPubSubClient
+from tests.integration.chat_calls import (
+    CAROL,
+    HOSTILE_IDS,
+    NEW,
+    body_of,
+    doc,
+    membership,
+    post,
+    principal,
+    webpubsub_event,
+)
 from tests.integration.conftest import INSTANCES, LoadApp
 
 BACKENDS = ["signalr", "webpubsub"]
@@ -94,6 +107,75 @@ async def test_mentions_are_stored_returned_and_replaced_by_an_edit(
     assert body_of(edited)["mentions"] == [CAROL.id, "dave-id"]
     stored = {m["id"]: m["mentions"] for m in await timeline(host, document)}
     assert stored[message["id"]] == [CAROL.id, "dave-id"]
+
+
+UPDATED = "messageUpdated"
+
+
+@pytest.fixture
+async def clients() -> AsyncIterator[AsyncExitStack]:
+    async with AsyncExitStack() as opened:
+        yield opened
+
+
+async def listen_as_bob(
+    backend: str,
+    host: HostedApp,
+    document: str,
+    listen: Callable[..., Any],
+    clients: AsyncExitStack,
+) -> Callable[[str], Awaitable[Any]]:
+    """Bob connected (SignalR's or Web PubSub's official client) and joined, so present:
+    what he hears next, which must be the event named."""
+    if backend == "signalr":
+        hub = await listen(host, BOB, document, targets=(NEW, UPDATED))
+
+        async def heard_on_signalr(event: str) -> Any:
+            target, (argument,) = await hub.next_message()
+            assert target == event
+            return argument
+
+        return heard_on_signalr
+    negotiated = await host.call("negotiate", headers=principal(BOB))
+    client = await clients.enter_async_context(
+        NodeWebPubSubClient.connect(body_of(negotiated)["url"])
+    )
+    joined = await membership(host, "join_document", document, client.connection_id, principal(BOB))
+    assert joined.status_code == 204, joined.get_body()
+    return lambda event: webpubsub_event(client, event)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_mentions_are_broadcast_and_present_people_can_be_mentioned(
+    load_app: LoadApp,
+    listen: Callable[..., Any],
+    clients: AsyncExitStack,
+    backend: str,
+) -> None:
+    host = await load_app(DOCCHAT_REALTIME=backend)
+    document = doc(f"mentions-live-{backend}")
+    heard_by_bob = await listen_as_bob(backend, host, document, listen, clients)
+
+    sent = body_of(await post(host, ALICE, document, "hi @bob", mentions=[BOB.id]))
+    heard = await heard_by_bob(NEW)
+    edited = await host.call(
+        "edit_message",
+        document_id=document,
+        route_params={"messageId": sent["id"]},
+        headers=principal(ALICE),
+        body={"mentions": [BOB.id, CAROL.id]},
+    )
+    heard_edit = await heard_by_bob(UPDATED)
+    people = await host.call("list_people", document_id=document, headers=principal(CAROL))
+
+    assert heard == sent
+    assert heard["mentions"] == [BOB.id]
+    assert heard_edit == body_of(edited)
+    assert heard_edit["mentions"] == [BOB.id, CAROL.id]
+    assert body_of(people)["items"] == [
+        {"id": ALICE.id, "name": ALICE.name},
+        {"id": BOB.id, "name": BOB.name},
+    ]
 
 
 async def test_mentions_beyond_the_rules_are_400_and_nothing_is_stored(load_app: LoadApp) -> None:
