@@ -19,9 +19,10 @@ from chat.domain.notifications import InboxBefore, Kind, Notification, notificat
 from chat.domain.threads import summary_change
 from chat.domain.users import User
 from devstack.cosmos import EMULATOR_KEY, CosmosServer
-from storage.cosmos.container import open_container
-from storage.cosmos.notifications import CosmosNotifications, shape
+from storage.cosmos.container import lacks_indexes, open_container
+from storage.cosmos.notifications import INDEXING_POLICY, CosmosNotifications, shape
 from storage.cosmos.settings import CosmosSettings
+from storage.cosmos.storage import CosmosStorage
 from tests.fixtures.chat import (
     ALICE,
     BOB,
@@ -59,6 +60,25 @@ def made(recipient: str, n: int, *, document: str = "doc-1", at: datetime = STAR
         excerpt=f"text {n}",
         created_at=format_timestamp(at + timedelta(milliseconds=n // 2)),  # ties on purpose
     )
+
+
+def test_the_container_is_made_partitioned_by_user_with_the_time_to_live_set(
+    cosmos_server: CosmosServer,
+) -> None:
+    settings = CosmosSettings(
+        endpoint=cosmos_server.endpoint,
+        key=EMULATOR_KEY,
+        notifications_container=f"notifications-made-{next(_containers)}",
+        notification_ttl_days=7,
+    )
+    notifications = CosmosStorage(settings).notifications
+    notifications.create(made(BOB.id, 1))
+
+    container = open_container(settings, settings.notifications_container, shape())
+    properties = container.call(lambda proxy: proxy.read(), writing=False)
+    assert properties["partitionKey"]["paths"] == ["/userId"]
+    assert properties["defaultTtl"] == 7 * 86_400
+    assert not lacks_indexes(properties["indexingPolicy"], INDEXING_POLICY)
 
 
 def test_a_notification_is_created_once_and_kept_for_its_user_alone(
