@@ -22,6 +22,7 @@ from chat.domain.messages import Message
 
 if TYPE_CHECKING:
     from chat.app.access import Memberships
+    from chat.app.notifications import Notifications
     from chat.app.presence import Connections
     from chat.app.reading import ReadMarkers
 
@@ -50,6 +51,11 @@ class Storage(Protocol):
     @property
     def read_markers(self) -> ReadMarkers:
         """How far each user has read each document."""
+        ...
+
+    @property
+    def notifications(self) -> Notifications:
+        """Each user's notifications."""
         ...
 
 
