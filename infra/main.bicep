@@ -113,6 +113,14 @@ param cosmosDatabaseName string = 'docchat'
 @description('Cosmos DB container (COSMOS_CONTAINER).')
 param cosmosContainerName string = 'messages'
 
+@description('Cosmos DB container of the users\' notifications, partitioned by user (COSMOS_NOTIFICATIONS_CONTAINER).')
+param cosmosNotificationsContainerName string = 'notifications'
+
+@description('Days after its last write a notification expires (the notifications container\'s default time to live, DOCCHAT_NOTIFICATION_TTL_DAYS); 0 keeps them for ever.')
+@minValue(0)
+@maxValue(24855)
+param notificationTtlDays int = 90
+
 @description('Most instances the function app scales out to.')
 param maximumInstanceCount int = 100
 
@@ -232,6 +240,8 @@ module cosmos 'app/cosmos.bicep' = {
     tags: tags
     databaseName: cosmosDatabaseName
     containerName: cosmosContainerName
+    notificationsContainerName: cosmosNotificationsContainerName
+    notificationTtlDays: notificationTtlDays
   }
 }
 
@@ -255,6 +265,8 @@ module settings 'app/settings.bicep' = {
     cosmosEndpoint: cosmos.outputs.endpoint
     cosmosDatabase: cosmosDatabaseName
     cosmosContainer: cosmosContainerName
+    cosmosNotificationsContainer: cosmosNotificationsContainerName
+    notificationTtlDays: notificationTtlDays
     realtimeServiceUri: realtimeServiceUri
     jwtIssuer: jwtIssuer
     jwtAudience: jwtAudience

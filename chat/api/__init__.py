@@ -5,7 +5,8 @@
 - :mod:`chat.api.inputs`: what callers may send: bodies and query strings (pydantic), and
   the path parameters' schemas.
 - :mod:`chat.api.outputs`: what docchat answers: the response bodies (pydantic).
-- :mod:`chat.api.endpoints`: the document, message, thread and member endpoints.
+- :mod:`chat.api.endpoints`: the document, message, thread, member, inbox and people
+  endpoints.
 - :mod:`chat.api.negotiation`: where a client learns how to connect.
 - :mod:`chat.api.routes`: the route table (each row: a function and its operation) and the
   endpoint groups, built once.

@@ -24,6 +24,7 @@ from chat.api.inputs import (
     DeletionRequest,
     EditRequest,
     HistoryQuery,
+    InboxQuery,
     JoinRequest,
     MemberRequest,
     MembersQuery,
@@ -38,6 +39,8 @@ from chat.api.inputs import (
 from chat.app.access import Role
 from chat.app.editing import EditingService
 from chat.app.identity import Authenticate
+from chat.app.notifications import NotificationService
+from chat.app.people import PeopleService
 from chat.app.reading import ReadingService
 from chat.app.realtime import Realtime
 from chat.app.service import (
@@ -63,14 +66,17 @@ from chat.domain.messages import (
     message_id_problem,
     user_id_problem,
 )
+from chat.domain.notifications import InboxBefore
 from chat.domain.users import User, known_user
 
 __all__ = [
     "MAX_MEMBERSHIP_BODY_BYTES",
     "DocumentMembership",
+    "Inbox",
     "Members",
     "MessageChanges",
     "Messages",
+    "People",
     "Reading",
     "max_body_bytes",
 ]
@@ -144,7 +150,7 @@ class Messages:
     @endpoint
     def send(self, request: Request, realtime: Realtime) -> Response:
         """``POST documents/{documentId}/messages`` ``{"text", "id"?, "replyTo"?,
-        "anchor"?}`` -> 201, or 200 on a retry."""
+        "anchor"?, "mentions"?}`` -> 201, or 200 on a retry."""
         user = self._authenticate(request.headers)
         document_id = _document_id(request)
         body = _message_body(request, SendMessageRequest, self._max_text_length)
@@ -221,12 +227,15 @@ class MessageChanges:
 
     @endpoint
     def edit(self, request: Request, realtime: Realtime) -> Response:
-        """``PATCH documents/{documentId}/messages/{messageId}`` ``{"text"?, "anchor"?}`` ->
-        200, the message (with ``editedAt`` when its text changed); the author only."""
+        """``PATCH documents/{documentId}/messages/{messageId}`` ``{"text"?, "anchor"?,
+        "mentions"?}`` -> 200, the message (with ``editedAt`` when its text changed); the
+        author only."""
         user, document_id, message_id = self._message_request(request)
         body = _message_body(request, EditRequest, self._max_text_length)
-        editing = self._editing(realtime)
-        edited = editing.edit(user, document_id, message_id, body.text, _anchor(body.anchor))
+        mentions = None if body.mentions is None else tuple(body.mentions)
+        edited = self._editing(realtime).edit(
+            user, document_id, message_id, body.text, _anchor(body.anchor), mentions
+        )
         return _message(200, edited)
 
     @endpoint
@@ -311,6 +320,65 @@ class Reading:
         return _read_status(*self._reading().status(user, _document_id(request)))
 
 
+class Inbox:
+    """The caller's notifications: a page of them, and marking them read."""
+
+    def __init__(
+        self, authenticate: Authenticate, notifications: Callable[[], NotificationService]
+    ) -> None:
+        self._authenticate = authenticate
+        self._notifications = notifications
+
+    @endpoint
+    def list(self, request: Request) -> Response:
+        """``GET me/notifications?unread=&limit=&continuationToken=`` -> ``{"items",
+        "continuationToken", "unreadCount"}``, newest first."""
+        user = self._authenticate(request.headers)
+        query = parse(InboxQuery, dict(request.params))
+        token = query.continuation_token
+        before = InboxBefore.decode(token) if token is not None else None
+        inbox = self._notifications().inbox(
+            user, unread_only=query.unread, limit=query.limit, before=before
+        )
+        page = outputs.NotificationPage(
+            items=[outputs.Notification.of(item) for item in inbox.items],
+            continuation_token=inbox.continuation_token,
+            unread_count=inbox.unread_count,
+        )
+        return Response(200, page.body())
+
+    @endpoint
+    def mark_read(self, request: Request) -> Response:
+        """``PUT me/notifications/{notificationId}/read`` -> 200, the notification; 404
+        ``notification_not_found`` for one that is not the caller's."""
+        user = self._authenticate(request.headers)
+        notification_id = request.route_params.get("notificationId", "")
+        read = self._notifications().mark_read(user, notification_id)
+        return Response(200, outputs.Notification.of(read).body())
+
+    @endpoint
+    def mark_all_read(self, request: Request) -> Response:
+        """``PUT me/notifications/read-all`` -> 200 ``{"unreadCount": 0}``."""
+        user = self._authenticate(request.headers)
+        self._notifications().mark_all_read(user)
+        return Response(200, outputs.UnreadCount(unread_count=0).body())
+
+
+class People:
+    """Who the caller may mention in a document."""
+
+    def __init__(self, authenticate: Authenticate, people: Callable[[], PeopleService]) -> None:
+        self._authenticate = authenticate
+        self._people = people
+
+    @endpoint
+    def list(self, request: Request) -> Response:
+        """``GET documents/{documentId}/people`` -> ``{"items": [{"id", "name"}]}``."""
+        user = self._authenticate(request.headers)
+        people = self._people().people(user, _document_id(request))
+        return Response(200, outputs.People(items=[outputs.User.of(p) for p in people]).body())
+
+
 class Members:
     """A backend manages document members (``DOCCHAT_ACCESS=members``); the Functions host
     has checked the function key before any of these runs."""
@@ -384,7 +452,7 @@ def _message_body(request: Request, model: type[_Message], max_text_length: int)
 
 
 def _draft(body: SendMessageRequest) -> Draft:
-    return Draft(body.text, body.id, body.reply_to, _anchor(body.anchor))
+    return Draft(body.text, body.id, body.reply_to, _anchor(body.anchor), tuple(body.mentions))
 
 
 def _anchor(anchor: dict[str, JsonValue] | None) -> dict[str, Any] | None:

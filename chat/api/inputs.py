@@ -35,6 +35,7 @@ from chat.domain.messages import (
     MAX_DISPLAY_NAME_LENGTH,
     MAX_DOCUMENT_ID_LENGTH,
     MAX_EMOJI_CHARACTERS,
+    MAX_MENTIONS,
     MAX_MESSAGE_ID_LENGTH,
     MAX_USER_ID_LENGTH,
     display_name_problem,
@@ -61,6 +62,7 @@ __all__ = [
     "DeletionRequest",
     "EditRequest",
     "HistoryQuery",
+    "InboxQuery",
     "JoinRequest",
     "MemberRequest",
     "MembersQuery",
@@ -111,12 +113,37 @@ PATH_PARAMETERS = {
     "messageId": MAX_MESSAGE_ID_LENGTH,
     "rootId": MAX_MESSAGE_ID_LENGTH,
     "emoji": MAX_EMOJI_CHARACTERS,
+    # A SHA-256 in hex (chat.domain.notifications.notification_id); anything else is 404.
+    "notificationId": 64,
 }
 
 
 def _checked(max_length: int) -> WithJsonSchema:
     return WithJsonSchema(id_schema(max_length))
 
+
+def _user_id_is_usable(value: str) -> str:
+    return _unless(user_id_problem(value), value)
+
+
+def _distinct(values: list[str]) -> list[str]:
+    if len(set(values)) != len(values):
+        raise ValueError("must not name a user twice")
+    return values
+
+
+#: The users a message mentions: distinct user ids, by the rule of every user id.
+Mentions = Annotated[
+    list[Annotated[str, AfterValidator(_user_id_is_usable), _checked(MAX_USER_ID_LENGTH)]],
+    Field(
+        max_length=MAX_MENTIONS,
+        description=f"the ids of the users the message mentions: at most {MAX_MENTIONS}, "
+        "distinct; each notified, and in DOCCHAT_ACCESS=members each must be able to read "
+        "the document (else 400 naming them)",
+        json_schema_extra={"uniqueItems": True},
+    ),
+    AfterValidator(_distinct),
+]
 
 #: The text of a message; its most characters are a setting, which the description adds.
 MessageText = Annotated[str, WithJsonSchema({"type": "string", "minLength": 1})]
@@ -188,6 +215,15 @@ class _Text(_Body):
         return _unless(text_problem(text, (info.context or {})[MAX_TEXT_LENGTH]), text)
 
 
+class _Mentioning(_Body):
+    """``{"mentions"?}``: the users a message mentions."""
+
+    @field_validator("mentions", mode="before", check_fields=False)
+    @classmethod
+    def _mentions_are_not_null(cls, value: object) -> object:
+        return _not_null(value, "a list of user ids")
+
+
 class _Anchored(_Body):
     """``{"anchor"?}``: where in the document a root is about (anchors move as the
     document changes)."""
@@ -200,11 +236,13 @@ class _Anchored(_Body):
         return _not_null(value, "an object")
 
 
-class EditRequest(_Anchored):
-    """``{"text"?, "anchor"?}``: a message's new text, and a root's new anchor; at least one
+class EditRequest(_Anchored, _Mentioning):
+    """``{"text"?, "anchor"?, "mentions"?}``: a message's new text, a root's new anchor,
+    and the message's new full list of mentions (only the added ids notify); at least one
     of them."""
 
     text: MessageText | None = None
+    mentions: Mentions | None = None
 
     @field_validator("text", mode="before")
     @classmethod
@@ -220,8 +258,8 @@ class EditRequest(_Anchored):
 
     @model_validator(mode="after")
     def _changes_something(self) -> EditRequest:
-        if self.text is None and self.anchor is None:
-            raise ValueError("send text, anchor or both")
+        if self.text is None and self.anchor is None and self.mentions is None:
+            raise ValueError("send text, anchor, mentions or several")
         return self
 
 
@@ -244,15 +282,17 @@ class ReadRequest(_Body):
     seq: int = Field(ge=0, le=2**53)
 
 
-class SendMessageRequest(_Text, _Anchored):
-    """``{"text", "id"?, "replyTo"?, "anchor"?}``: a message from the signed-in user; ``id``
-    makes retries safe, ``replyTo`` makes it a reply in the thread of the message it names,
-    and a message that is no reply may carry an ``anchor``."""
+class SendMessageRequest(_Text, _Anchored, _Mentioning):
+    """``{"text", "id"?, "replyTo"?, "anchor"?, "mentions"?}``: a message from the
+    signed-in user; ``id`` makes retries safe, ``replyTo`` makes it a reply in the thread of
+    the message it names, a message that is no reply may carry an ``anchor``, and
+    ``mentions`` names the users it notifies."""
 
     id: Annotated[str, _checked(MAX_MESSAGE_ID_LENGTH)] | None = None
     reply_to: Annotated[str, _checked(MAX_MESSAGE_ID_LENGTH)] | None = Field(
         default=None, description="the id of a message of the same document"
     )
+    mentions: Mentions = []
 
     @field_validator("id", "reply_to", mode="before")
     @classmethod
@@ -345,6 +385,13 @@ class MembersQuery(_PageQuery):
     backend reconciling its list reads them all)."""
 
     limit: int = Field(default=MAX_MEMBERS_PAGE_SIZE, ge=1, le=MAX_MEMBERS_PAGE_SIZE)
+
+
+class InboxQuery(_PageQuery):
+    """``?unread=&limit=&continuationToken=``: a page of the caller's notifications, newest
+    first; ``unread=true`` only those not read yet."""
+
+    unread: bool = False
 
 
 def parse(model: type[_Model], data: Any, *, max_text_length: int | None = None) -> _Model:

@@ -12,14 +12,16 @@ too) and negotiate's (each real-time adapter's ``connection_for``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, RootModel
 from pydantic.alias_generators import to_camel
 
 from chat.api.inputs import RoleName
+from chat.app.notifications import MAX_UNREAD_COUNT
+from chat.app.people import MAX_PEOPLE
 from chat.app.presence import user_json
-from chat.domain import messages
+from chat.domain import messages, notifications
 from chat.domain.users import User as Person
 
 __all__ = [
@@ -31,10 +33,14 @@ __all__ = [
     "MemberList",
     "Message",
     "NegotiateResponse",
+    "Notification",
+    "NotificationPage",
     "Page",
+    "People",
     "Presence",
     "ReadStatus",
     "Thread",
+    "UnreadCount",
     "User",
 ]
 
@@ -103,6 +109,7 @@ class Message(Answer):
     reactions: dict[str, list[str]] = Field(
         description="each emoji and the ids of the users who reacted with it"
     )
+    mentions: list[str] = Field(description="the ids of the users it mentions ([]: none)")
     thread_id: str | None = Field(description="a reply's: the id of its thread's root")
     thread: Thread | None = Field(
         description="a root's, once it has had replies or a resolution; its change moves the "
@@ -129,6 +136,50 @@ class Page(Answer):
     def of(cls, page: messages.Page) -> Page:
         items = [Message.of(message) for message in page.items]
         return cls(items=items, continuation_token=page.continuation_token)
+
+
+class Notification(Answer):
+    """An inbox item: who (``actor``) mentioned the user or replied in a thread they are
+    in, where, an excerpt of the message, when, and when the user read it."""
+
+    id: str
+    kind: Literal["mention", "reply"]
+    document_id: str
+    message_id: str
+    thread_id: str | None = Field(description="the thread's root, for a reply's")
+    actor: User
+    excerpt: str | None = Field(
+        max_length=notifications.MAX_EXCERPT_CHARACTERS,
+        description="the start of the message's text when notified; null once deleted",
+    )
+    created_at: str = Field(json_schema_extra=_TIMESTAMP)
+    read_at: str | None = Field(json_schema_extra=_TIMESTAMP)
+
+    @classmethod
+    def of(cls, notification: notifications.Notification) -> Notification:
+        return cls.model_validate(notification.to_json())
+
+
+class NotificationPage(Answer):
+    """A page of the caller's notifications, newest first, the token of the next (None
+    after the last), and how many are unread (counted up to 100: more shows as 100)."""
+
+    items: list[Notification]
+    continuation_token: str | None
+    unread_count: int = Field(ge=0, le=MAX_UNREAD_COUNT)
+
+
+class UnreadCount(Answer):
+    """How many of the caller's notifications are unread."""
+
+    unread_count: int = Field(ge=0)
+
+
+class People(Answer):
+    """Who the caller may mention in the document (members mode: its members; open mode:
+    recent senders and present people), at most 100."""
+
+    items: list[User] = Field(max_length=MAX_PEOPLE)
 
 
 class Presence(Answer):

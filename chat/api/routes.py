@@ -25,9 +25,11 @@ from shared.once import built_once
 if TYPE_CHECKING:
     from chat.api.endpoints import (
         DocumentMembership,
+        Inbox,
         Members,
         MessageChanges,
         Messages,
+        People,
         Reading,
     )
     from chat.api.http import Response
@@ -43,6 +45,7 @@ MESSAGE = f"{DOCUMENT}/messages/{{messageId}}"
 REACTION = f"{MESSAGE}/reactions/{{emoji}}"
 THREADS = f"{DOCUMENT}/threads"
 THREAD = f"{THREADS}/{{rootId}}"
+INBOX = "me/notifications"
 
 
 class Seam(enum.Enum):
@@ -101,6 +104,18 @@ class Endpoints:
         from chat.api.endpoints import Reading
 
         return Reading(self._runtime.authenticate, self._runtime.reading)
+
+    @built_once
+    def inbox(self) -> Inbox:
+        from chat.api.endpoints import Inbox
+
+        return Inbox(self._runtime.authenticate, self._runtime.notifications)
+
+    @built_once
+    def people(self) -> People:
+        from chat.api.endpoints import People
+
+        return People(self._runtime.authenticate, self._runtime.people)
 
     @built_once
     def members(self) -> Members:
@@ -391,6 +406,46 @@ ROUTES = (
         "How far you have read, and how many messages after it are unread.",
         "ReadStatus",
         _USERS_REFUSED,
+    ),
+    Route(
+        "list_people",
+        f"{DOCUMENT}/people",
+        ("GET",),
+        lambda api: api.people.list,
+        "Who you may mention in the document: its members (DOCCHAT_ACCESS=members), else "
+        "who posted lately and who is present; at most 100.",
+        "People",
+        _USERS_REFUSED,
+    ),
+    Route(
+        "list_notifications",
+        INBOX,
+        ("GET",),
+        lambda api: api.inbox.list,
+        "Your notifications (mentions, and replies in threads you are in) across documents, "
+        "newest first, with how many are unread; `unread=true` only the unread ones.",
+        "NotificationPage",
+        _REFUSED,
+        query="InboxQuery",
+    ),
+    # Its own path (no {notificationId}), so no route template can take "read-all" for an id.
+    Route(
+        "mark_all_notifications_read",
+        f"{INBOX}/read-all",
+        ("PUT",),
+        lambda api: api.inbox.mark_all_read,
+        "Mark all your notifications read.",
+        "UnreadCount",
+        _REFUSED,
+    ),
+    Route(
+        "mark_notification_read",
+        f"{INBOX}/{{notificationId}}/read",
+        ("PUT",),
+        lambda api: api.inbox.mark_read,
+        "Mark one of your notifications read (again is harmless); someone else's is 404.",
+        "Notification",
+        _REFUSED,
     ),
     _service_route(
         "send_service_message",

@@ -7,6 +7,9 @@ need (Protocols an adapter implements).
 - :mod:`chat.app.writing`: what posting and editing share: the policy, the rate, the store,
   the clock, and telling the document.
 - :mod:`chat.app.reading`: read markers and unread counts (port: ``ReadMarkers``).
+- :mod:`chat.app.notifications`: making notifications after a write, and each user's inbox
+  (port: ``Notifications``).
+- :mod:`chat.app.people`: who a reader may mention in a document.
 - :mod:`chat.app.presence`: connection owners and presence (port: ``Connections``), and the
   coalesced presence announcements.
 - :mod:`chat.app.events`: what the real-time service reports (connected, disconnected,

@@ -19,6 +19,7 @@ from chat.app.writing import MessageWriting
 from chat.domain.changes import deleted, edited, with_reaction, without_reaction
 from chat.domain.errors import MessageNotFound
 from chat.domain.messages import Message
+from chat.domain.notifications import mentions_added
 from chat.domain.threads import resolution
 from chat.domain.users import User
 
@@ -42,12 +43,19 @@ class EditingService:
         message_id: str,
         text: str | None,
         anchor: dict[str, Any] | None = None,
+        mentions: tuple[str, ...] | None = None,
     ) -> Message:
-        """The message with ``text`` (marked edited) and, a root, ``anchor``: each if given."""
+        """The message with ``text`` (marked edited), a root's ``anchor`` and ``mentions``
+        (the new full list): each if given. A mention it adds must name a user who may read
+        the document (:meth:`MessageWriting.require_readers`)."""
         at = self._writing.now()
-        return self._change(
-            user, document_id, message_id, lambda m: edited(m, user, text, at, anchor)
-        )
+
+        def edit(message: Message) -> Message:
+            changed = edited(message, user, text, at, anchor, mentions)
+            self._writing.require_readers(document_id, mentions_added(message, changed))
+            return changed
+
+        return self._change(user, document_id, message_id, edit)
 
     def resolve(self, user: User, document_id: str, root_id: str, resolved: bool) -> Message:
         """The thread's root, resolved by ``user`` or reopened; again is harmless."""

@@ -24,6 +24,8 @@ from shared.once import Once
 if TYPE_CHECKING:
     from chat.app.editing import EditingService
     from chat.app.events import EventService
+    from chat.app.notifications import NotificationService
+    from chat.app.people import PeopleService
     from chat.app.presence import Connections
     from chat.app.reading import ReadingService
     from chat.app.realtime import Realtime
@@ -122,11 +124,28 @@ class Runtime:
         members_only = access if isinstance(access, MembersOnly) else None
         return MemberAdmin(self.memberships, members_only, self.connections, self._announcer)
 
+    def notifications(self) -> NotificationService:
+        """Make notifications after a write (``notify``, for the work after a commit) and
+        serve each user's inbox."""
+        from chat.app.notifications import NotificationService
+
+        return NotificationService(self.access, self._storage.notifications)
+
+    def people(self) -> PeopleService:
+        """Who a reader may mention in a document."""
+        from chat.app.people import PeopleService
+
+        return PeopleService(self.access, self._members_only(), self.store, self.connections)
+
     def history(self) -> HistoryService:
         """Read stored messages."""
         from chat.app.service import HistoryService
 
         return HistoryService(self.access, self.store)
+
+    def _members_only(self) -> Memberships | None:
+        """The document members, when access is by membership (``DOCCHAT_ACCESS=members``)."""
+        return self.memberships if isinstance(self.access, MembersOnly) else None
 
     def _writing(self, realtime: Realtime) -> MessageWriting:
         from chat.app.writing import MessageWriting

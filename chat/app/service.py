@@ -63,12 +63,15 @@ NEW_MESSAGE = "newMessage"
 class Draft:
     """A message as its sender wrote it; ``id`` (optional) makes retries safe. ``reply_to``
     names the message it replies to (its thread's root, or a reply in it); a root may
-    carry an ``anchor`` (checked by :func:`chat.domain.threads.anchor_problem`)."""
+    carry an ``anchor`` (checked by :func:`chat.domain.threads.anchor_problem`);
+    ``mentions`` are the distinct ids of the users it mentions (each must be able to read
+    the document)."""
 
     text: str
     id: str | None = None
     reply_to: str | None = None
     anchor: dict[str, Any] | None = None
+    mentions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -202,6 +205,7 @@ class PostingService:
         ``stored`` follows the rule written there.
         """
         id_is_new = draft.id is None
+        self._writing.require_readers(document_id, draft.mentions)
         message = Message(
             id=draft.id or self._new_id(),
             document_id=document_id,
@@ -210,6 +214,7 @@ class PostingService:
             text=draft.text,
             created_at=self._writing.now(),
             anchor=draft.anchor,
+            mentions=draft.mentions,
         )
         if draft.reply_to is not None:
             message = self._as_reply(message, draft.reply_to, id_is_new=id_is_new)
@@ -416,7 +421,7 @@ def _unstored(message: Message, error: StoreUnavailable, *, id_is_new: bool) -> 
 
 def _as_sent(message: Message) -> tuple[object, ...]:
     """What a retry of a send must repeat to be the same send."""
-    return (message.sender_id, message.text, message.thread_id, message.anchor)
+    return (message.sender_id, message.text, message.thread_id, message.anchor, message.mentions)
 
 
 def _require(access: DocumentAccess, user: User, action: Action, document_id: str) -> None:

@@ -25,6 +25,7 @@ from chat.domain.users import User
 
 if TYPE_CHECKING:
     from chat.app.access import Memberships
+    from chat.app.notifications import Notifications
     from chat.app.outbox import Outbox
     from chat.app.presence import Connections
     from chat.app.queues import Queues
@@ -65,6 +66,11 @@ class Storage(Protocol):
     @property
     def outbox(self) -> Outbox:
         """What committed writes left to do after them (:mod:`chat.app.outbox`)."""
+        ...
+
+    @property
+    def notifications(self) -> Notifications:
+        """Each user's notifications."""
         ...
 
 

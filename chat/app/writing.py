@@ -8,6 +8,7 @@ invocation around its :class:`~chat.app.realtime.Realtime`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,7 +17,7 @@ from typing import Any
 from chat.app.access import Action, DocumentAccess
 from chat.app.realtime import Realtime, group_of
 from chat.app.store import MessageStore
-from chat.domain.errors import Forbidden, NotDelivered, RealtimeUnavailable
+from chat.domain.errors import Forbidden, InvalidRequest, NotDelivered, RealtimeUnavailable
 from chat.domain.messages import Message, format_timestamp
 from chat.domain.ratelimit import PostingRate
 from chat.domain.users import User
@@ -42,6 +43,19 @@ class MessageWriting:
             raise Forbidden(refusal)
         if self.rate is not None:
             self.rate.take(user.id)
+
+    def require_readers(self, document_id: str, mentions: tuple[str, ...]) -> None:
+        """Refuse (:class:`InvalidRequest`, naming them) mentions of users who may not read
+        the document: they could not follow the mention. One access check per id (members
+        mode: a point read each, ~1 RU, at most 20); nothing is stored before this."""
+        refused = [
+            user_id
+            for user_id in mentions
+            if not self.access.allows(User(user_id, user_id), Action.READ, document_id)
+        ]
+        if refused:
+            names = ", ".join(json.dumps(user_id, ensure_ascii=False) for user_id in refused)
+            raise InvalidRequest(f"mentions: these users may not read this document: {names}")
 
     def now(self) -> str:
         """The clock's time, as messages keep it."""

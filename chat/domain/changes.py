@@ -41,12 +41,16 @@ def edited(
     text: str | None,
     at: str,
     anchor: dict[str, Any] | None = None,
+    mentions: tuple[str, ...] | None = None,
 ) -> Message:
-    """``message`` with ``text`` (marked edited) and ``anchor`` (a root's; moving it is no
-    edit of what was said), each if given, if ``user`` wrote it and it is not deleted."""
+    """``message`` with ``text`` (marked edited), ``anchor`` (a root's; moving it is no
+    edit of what was said) and ``mentions`` (the new full list), each if given, if ``user``
+    wrote it and it is not deleted."""
     _require_author(message, user, "edit")
     _require_not_deleted(message)
     changed = anchored(message, anchor)
+    if mentions is not None and mentions != message.mentions:
+        changed = dataclasses.replace(changed, mentions=mentions)
     if text is None or text == message.text:
         return changed
     return dataclasses.replace(changed, text=text, edited_at=at)

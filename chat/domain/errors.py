@@ -8,7 +8,7 @@ Messages are written for the caller and never hold secrets.
 
     ChatError                      refused, or not done, on purpose
     ├── InvalidRequest ── InvalidJson
-    ├── Unauthenticated, Forbidden, ConnectionNotFound, MessageNotFound
+    ├── Unauthenticated, Forbidden, ConnectionNotFound, MessageNotFound, NotificationNotFound
     ├── MessageIdConflict, MessageDeleted, TooManyReactions, MembersNotEnabled
     ├── HistoryFull (+ ``stored`` for a send)   raised by the store
     ├── PayloadTooLarge, UnsupportedMediaType
@@ -47,6 +47,7 @@ __all__ = [
     "Misconfigured",
     "NotDelivered",
     "NotStored",
+    "NotificationNotFound",
     "PayloadTooLarge",
     "QueueUnavailable",
     "RateLimited",
@@ -104,6 +105,10 @@ class MessageIdConflict(ChatError):
 
 class MessageNotFound(ChatError):
     """The document has no message with that id."""
+
+
+class NotificationNotFound(ChatError):
+    """The user has no notification with that id (another user's is none of theirs)."""
 
 
 class MessageDeleted(ChatError):

@@ -25,6 +25,7 @@ from chat.domain.errors import InvalidRequest
 __all__ = [
     "MAX_DISPLAY_NAME_LENGTH",
     "MAX_DOCUMENT_ID_LENGTH",
+    "MAX_MENTIONS",
     "MAX_MESSAGE_ID_LENGTH",
     "RESERVED_ID_PREFIX",
     "Cursor",
@@ -56,6 +57,9 @@ MAX_DOCUMENT_ID_LENGTH = 255
 MAX_MESSAGE_ID_LENGTH = 128
 MAX_USER_ID_LENGTH = 255
 MAX_DISPLAY_NAME_LENGTH = 100
+#: Distinct users one message may mention: enough for a team, few enough that a mention
+#: fans out to a bounded number of notifications (and access checks in members mode).
+MAX_MENTIONS = 20
 #: Long enough for the longest ZWJ family or flag sequences.
 MAX_EMOJI_CHARACTERS = 32
 #: Ids starting with this are docchat's own items (a document's head), never a message's.
@@ -370,7 +374,12 @@ class MembersAfter:
 class Thread:
     """What a root shows of its thread: replies not deleted, when the last was posted, the
     last few repliers (most recent first, as ``(id, name)``), and whether it is resolved,
-    by whom and when."""
+    by whom and when.
+
+    ``repliers`` is stored but never shown: who replied, as ``(id, when they first
+    replied)``, most recently active first and bounded (:mod:`chat.domain.threads`), so that
+    who a reply notifies is read from the root alone (:mod:`chat.domain.notifications`).
+    """
 
     reply_count: int = 0
     last_reply_at: str | None = None
@@ -378,9 +387,10 @@ class Thread:
     resolved: bool = False
     resolved_by: tuple[str, str] | None = None
     resolved_at: str | None = None
+    repliers: tuple[tuple[str, str], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        """The stored and the API's form."""
+        """The API's form."""
         by = self.resolved_by
         return {
             "replyCount": self.reply_count,
@@ -391,8 +401,14 @@ class Thread:
             "resolvedAt": self.resolved_at,
         }
 
+    def stored_form(self) -> dict[str, Any]:
+        """The stored form: the API's and the repliers."""
+        repliers = [{"id": id_, "at": at} for id_, at in self.repliers]
+        return self.to_json() | {"repliers": repliers}
+
     @classmethod
     def from_json(cls, item: dict[str, Any]) -> Thread:
+        """Read a stored summary (one stored before ``repliers`` existed has none)."""
         by = item.get("resolvedBy")
         return cls(
             reply_count=item["replyCount"],
@@ -401,6 +417,7 @@ class Thread:
             resolved=bool(item.get("resolved", False)),
             resolved_by=None if by is None else (by["id"], by["name"]),
             resolved_at=item.get("resolvedAt"),
+            repliers=tuple((r["id"], r["at"]) for r in item.get("repliers", ())),
         )
 
 
@@ -445,7 +462,8 @@ class Message:
     emojis were first used. A deleted message is a tombstone: no text, no reactions (a
     root's thread and anchor stay). A reply names its thread's root in ``thread_id``; a root
     may carry its thread's summary (``thread``) and an ``anchor`` (see
-    :mod:`chat.domain.threads`).
+    :mod:`chat.domain.threads`). ``mentions`` are the ids of the users it mentions (at most
+    :data:`MAX_MENTIONS`, distinct, in the order given).
     """
 
     id: str
@@ -494,7 +512,7 @@ class Message:
         has them, so the thread list is the items with a ``listing`` (:class:`Listing`)."""
         fields: dict[str, Any] = {"threadId": self.thread_id}
         if self.thread is not None:
-            fields["thread"] = self.thread.to_json()
+            fields["thread"] = self.thread.stored_form()
         if self.anchor is not None:
             fields["anchor"] = self.anchor
         listing = Listing.of(self)
@@ -505,7 +523,8 @@ class Message:
     def to_json(self) -> dict[str, Any]:
         """The API's and the broadcast's form: the stored fields and the cursor (``position``
         too, which orders two states of one message for a client); a tombstone without its
-        text. ``threadId``, ``thread`` and ``anchor`` are always there (null: none)."""
+        text. ``threadId``, ``thread`` and ``anchor`` are always there (null: none), and
+        ``mentions`` (``[]``: none)."""
         body = self.stored_form()
         body.pop("listing", None)
         if self.deleted:
@@ -552,7 +571,7 @@ class Message:
             thread_id=item.get("threadId"),
             thread=None if thread is None else Thread.from_json(thread),
             anchor=item.get("anchor"),
-            mentions=tuple(item.get("mentions") or ()),
+            mentions=tuple(item.get("mentions", ())),
         )
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "MAX_ANCHOR_DEPTH",
     "MAX_ANCHOR_NUMBER",
     "MAX_PARTICIPANTS",
+    "MAX_REPLIERS",
     "REPLY_ANCHOR_REFUSAL",
     "anchor_problem",
     "anchored",
@@ -43,6 +44,13 @@ MAX_ANCHOR_DEPTH = 8
 MAX_ANCHOR_NUMBER = 2**53
 #: The most recent repliers a root lists.
 MAX_PARTICIPANTS = 5
+#: The repliers a root keeps (stored, never shown) for its thread's reply notifications:
+#: the most recently active, each with when they first replied. 50 bounds both the
+#: root's growth (at most 50 ids of at most 255 characters, ~14 KB; a few KB for usual
+#: ids) and a reply's fan-out (at most 51 reply notifications besides its 20 mentions),
+#: whatever the thread's length; a thread of more than 50 people is an announcement, whose
+#: least recently active repliers stop hearing of each reply (a mention still reaches them).
+MAX_REPLIERS = 50
 
 
 def root_id_of(target: Message) -> str:
@@ -72,8 +80,20 @@ def _replied(root: Message, reply: Message) -> Message:
         reply_count=thread.reply_count + 1,
         last_reply_at=latest,
         participants=participants,
+        repliers=_with_replier(thread.repliers, reply),
     )
     return dataclasses.replace(root, thread=summary)
+
+
+def _with_replier(
+    repliers: tuple[tuple[str, str], ...], reply: Message
+) -> tuple[tuple[str, str], ...]:
+    """``repliers`` with the reply's sender first, keeping when they first replied (this
+    reply's time when they are new), at most :data:`MAX_REPLIERS`. A time, not a seq: the
+    store applies a summary change before it numbers the reply."""
+    first = next((at for id_, at in repliers if id_ == reply.sender_id), reply.created_at)
+    others = tuple(r for r in repliers if r[0] != reply.sender_id)
+    return ((reply.sender_id, first), *others)[:MAX_REPLIERS]
 
 
 def _reply_deleted(root: Message) -> Message:

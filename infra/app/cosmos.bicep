@@ -1,5 +1,5 @@
-// Cosmos DB for NoSQL, serverless and keyless, with the one container docchat keeps
-// everything in. docchat's identity has data-plane rights only, which cannot create a
+// Cosmos DB for NoSQL, serverless and keyless, with the container docchat keeps every
+// document's items in, and the users' notifications beside it. docchat's identity has data-plane rights only, which cannot create a
 // database or container, so they are made here exactly as storage/cosmos/container.py
 // would make them with a key (tests/infra holds the two to each other).
 
@@ -8,6 +8,10 @@ param location string
 param tags object
 param databaseName string
 param containerName string
+param notificationsContainerName string
+@minValue(0)
+@maxValue(24855)
+param notificationTtlDays int
 
 resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
   name: name
@@ -115,6 +119,60 @@ resource container 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/container
             }
             {
               path: '/position'
+              order: 'descending'
+            }
+          ]
+        ]
+      }
+    }
+  }
+}
+
+// Same partition key and indexing policy as storage.cosmos.notifications (PARTITION_KEY_PATH,
+// INDEXING_POLICY): an inbox is one partition, and each of its queries one index range.
+resource notificationsContainer 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers@2024-11-15' = {
+  parent: database
+  name: notificationsContainerName
+  properties: {
+    resource: {
+      id: notificationsContainerName
+      // Notifications expire this long after their last write (0 days: never, -1).
+      defaultTtl: notificationTtlDays == 0 ? -1 : notificationTtlDays * 86400
+      partitionKey: {
+        paths: [
+          '/userId'
+        ]
+        kind: 'Hash'
+        version: 2
+      }
+      indexingPolicy: {
+        indexingMode: 'consistent'
+        automatic: true
+        includedPaths: [
+          {
+            path: '/userId/?'
+          }
+          {
+            path: '/unread/?'
+          }
+          {
+            path: '/sortKey/?'
+          }
+        ]
+        excludedPaths: [
+          {
+            path: '/*'
+          }
+        ]
+        // The unread ones, newest first.
+        compositeIndexes: [
+          [
+            {
+              path: '/unread'
+              order: 'ascending'
+            }
+            {
+              path: '/sortKey'
               order: 'descending'
             }
           ]

@@ -32,6 +32,8 @@ param maxMessageLength int
 param postsPerMinute int
 param postBurst int
 param messageTtlDays int
+param cosmosNotificationsContainer string
+param notificationTtlDays int
 
 var httpPerInstanceConcurrency = loadJsonContent('scale.json', '$.httpPerInstanceConcurrency')
 
@@ -66,6 +68,8 @@ var docchatSettings = {
   COSMOS_ENDPOINT: cosmosEndpoint
   COSMOS_DATABASE: cosmosDatabase
   COSMOS_CONTAINER: cosmosContainer
+  COSMOS_NOTIFICATIONS_CONTAINER: cosmosNotificationsContainer
+  DOCCHAT_NOTIFICATION_TTL_DAYS: string(notificationTtlDays)
 }
 
 // The issuer's published keys: no shared secret to keep in app settings.

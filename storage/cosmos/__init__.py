@@ -1,7 +1,8 @@
-"""Azure Cosmos DB as docchat's store: everything in one container, partitioned by
-``/documentId``.
+"""Azure Cosmos DB as docchat's store: every document's items in one container, partitioned
+by ``/documentId``, and the users' notifications in a second, partitioned by ``/userId``.
 
-- :mod:`storage.cosmos.settings`: ``COSMOS_*`` and the message time to live, read at start-up.
+- :mod:`storage.cosmos.settings`: ``COSMOS_*`` and the message and notification times to
+  live, read at start-up.
 - :mod:`storage.cosmos.storage`: :class:`~chat.app.store.Storage` over the container, each store
   built (and the SDK imported) on first use.
 - :mod:`storage.cosmos.container`: the container and its clients (one per thread), time
@@ -10,4 +11,5 @@
 - :mod:`storage.cosmos.presence`: connection owners and presence, expiring by TTL.
 - :mod:`storage.cosmos.members`: document members and roles.
 - :mod:`storage.cosmos.reading`: read markers.
+- :mod:`storage.cosmos.notifications`: each user's notifications (the second container).
 """

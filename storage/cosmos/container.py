@@ -45,6 +45,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from azure.core.exceptions import AzureError, ServiceRequestError
@@ -75,7 +76,9 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_TTL",
     "INDEXING_POLICY",
+    "MESSAGES",
     "PATH_STEPS",
+    "ContainerShape",
     "CosmosContainer",
     "left",
     "open_container",
@@ -108,6 +111,25 @@ INDEXING_POLICY: dict[str, Any] = {
 }
 #: Time to live on, with no default: only items that carry a ``ttl`` expire (presence).
 DEFAULT_TTL = -1
+
+
+@dataclass(frozen=True)
+class ContainerShape:
+    """What a container is made with: its partition key path, indexing policy and default
+    time to live (-1: on, no default). Queries name their partition as ``@`` and the key
+    path's field (``@documentId``)."""
+
+    partition_key_path: str
+    indexing_policy: dict[str, Any]
+    default_ttl: int = DEFAULT_TTL
+
+    @property
+    def partition_parameter(self) -> str:
+        return "@" + self.partition_key_path.removeprefix("/")
+
+
+#: The one container of every document's items.
+MESSAGES = ContainerShape(PARTITION_KEY_PATH, INDEXING_POLICY)
 #: How long one store call may take, retries included. Cosmos DB answers in milliseconds
 #: when healthy; past this the caller is better served by a 503 it can retry.
 REQUEST_BUDGET_SECONDS = 1.5
@@ -146,15 +168,19 @@ _log = logging.getLogger(__name__)
 _Result = TypeVar("_Result")
 
 
-def open_container(settings: CosmosSettings) -> CosmosContainer:
-    """The container for the configured account. It connects on first use, and opens the
-    container then (with key auth, creating it if missing), so an outage at that moment is
-    a 503 like any other and the next request tries again."""
+def open_container(
+    settings: CosmosSettings, name: str | None = None, shape: ContainerShape = MESSAGES
+) -> CosmosContainer:
+    """The container ``name`` (default: the messages container) for the configured
+    account, made as ``shape`` says. It connects on first use, and opens the container then
+    (with key auth, creating it if missing), so an outage at that moment is a 503 like any
+    other and the next request tries again."""
     return CosmosContainer(
         _Connector(settings),
         settings.database,
-        settings.container,
+        name or settings.container,
         can_create=settings.key is not None,
+        shape=shape,
     )
 
 
@@ -223,8 +249,10 @@ class CosmosContainer:
         *,
         can_create: bool,
         budget: float = REQUEST_BUDGET_SECONDS,
+        shape: ContainerShape = MESSAGES,
     ) -> None:
         self._connect = connect
+        self._shape = shape
         self._database_name = database
         self._container_name = container
         self._can_create = can_create
@@ -283,9 +311,11 @@ class CosmosContainer:
     def query(
         self, document_id: str, query: str, bounds: dict[str, object], limit: int
     ) -> list[dict[str, Any]]:
-        """Up to ``limit`` items of one document that ``query`` finds, with its parameters."""
+        """Up to ``limit`` items of one partition (``document_id``: its key, whatever the
+        container is partitioned by) that ``query`` finds, with its parameters."""
         deadline = self.deadline()
-        parameters: list[dict[str, object]] = [{"name": "@documentId", "value": document_id}]
+        partition = self._shape.partition_parameter
+        parameters: list[dict[str, object]] = [{"name": partition, "value": document_id}]
         parameters += [{"name": name, "value": value} for name, value in bounds.items()]
 
         def run(container: ContainerProxy) -> list[dict[str, Any]]:
@@ -390,36 +420,38 @@ class CosmosContainer:
             )
         except CosmosResourceExistsError:
             database = client.get_database_client(self._database_name)
+        shape = self._shape
         with contextlib.suppress(CosmosResourceExistsError):
             container = database.create_container_if_not_exists(
                 id=self._container_name,
-                partition_key=PartitionKey(path=PARTITION_KEY_PATH),
-                indexing_policy=INDEXING_POLICY,
-                default_ttl=DEFAULT_TTL,
+                partition_key=PartitionKey(path=shape.partition_key_path),
+                indexing_policy=shape.indexing_policy,
+                default_ttl=shape.default_ttl,
                 timeout=self.budget,
             )
-            if lacks_indexes(container.read(timeout=self.budget).get("indexingPolicy", {})):
+            policy = container.read(timeout=self.budget).get("indexingPolicy", {})
+            if lacks_indexes(policy, shape.indexing_policy):
                 # Made by an earlier docchat: without the paths and composite indexes its
                 # queries now need, Cosmos DB refuses them (400). Cosmos DB rebuilds the
                 # index online; queries meanwhile see what is indexed so far.
                 database.replace_container(
                     container,
-                    partition_key=PartitionKey(path=PARTITION_KEY_PATH),
-                    indexing_policy=INDEXING_POLICY,
-                    default_ttl=DEFAULT_TTL,
+                    partition_key=PartitionKey(path=shape.partition_key_path),
+                    indexing_policy=shape.indexing_policy,
+                    default_ttl=shape.default_ttl,
                     timeout=self.budget,
                 )
 
 
-def lacks_indexes(policy: dict[str, Any]) -> bool:
+def lacks_indexes(policy: dict[str, Any], wanted: dict[str, Any] = INDEXING_POLICY) -> bool:
     """Whether a container's indexing ``policy`` misses a path or a composite index that
-    :data:`INDEXING_POLICY` has (Cosmos DB answers a policy with more fields than it was given,
-    so only what docchat's queries need is compared)."""
+    ``wanted`` has (Cosmos DB answers a policy with more fields than it was given, so only
+    what docchat's queries need is compared)."""
     included = {path["path"] for path in policy.get("includedPaths", [])}
     composite = {_composite_key(index) for index in policy.get("compositeIndexes", [])}
     return not (
-        {path["path"] for path in INDEXING_POLICY["includedPaths"]} <= included
-        and {_composite_key(index) for index in INDEXING_POLICY["compositeIndexes"]} <= composite
+        {path["path"] for path in wanted["includedPaths"]} <= included
+        and {_composite_key(index) for index in wanted.get("compositeIndexes", [])} <= composite
     )
 
 

@@ -1,5 +1,6 @@
-"""Where the Cosmos DB store is (``COSMOS_*``) and how long messages live there
-(``DOCCHAT_MESSAGE_TTL_DAYS``), read once at start-up with :mod:`chat.settings`' helpers.
+"""Where the Cosmos DB store is (``COSMOS_*``) and how long messages and notifications live
+there (``DOCCHAT_MESSAGE_TTL_DAYS``, ``DOCCHAT_NOTIFICATION_TTL_DAYS``), read once at
+start-up with :mod:`chat.settings`' helpers.
 
 Only the standard library is imported: a cold start that never touches the store pays
 nothing for it.
@@ -16,11 +17,13 @@ __all__ = ["CosmosSettings", "load_cosmos_settings"]
 
 #: Cosmos DB's largest item time to live is 2^31 - 1 seconds: just over 24 855 days.
 MAX_MESSAGE_TTL_DAYS = 24_855
+#: An inbox keeps what is about three months old: older news is history, not notice.
+DEFAULT_NOTIFICATION_TTL_DAYS = 90
 
 
 @dataclass(frozen=True)
 class CosmosSettings:
-    """The account, database and container, and the key (None: Microsoft Entra ID)."""
+    """The account, database and containers, and the key (None: Microsoft Entra ID)."""
 
     endpoint: str
     key: str | None = field(default=None, repr=False)
@@ -28,6 +31,15 @@ class CosmosSettings:
     container: str = "messages"
     #: Messages expire this many days after their last write (0: kept for ever).
     message_ttl_days: int = 0
+    #: The users' notifications (partitioned by user), and how many days each lives (0:
+    #: for ever).
+    notifications_container: str = "notifications"
+    notification_ttl_days: int = DEFAULT_NOTIFICATION_TTL_DAYS
+
+    @property
+    def notification_ttl_seconds(self) -> int:
+        """The notifications container's default time to live (-1: on, never expiring)."""
+        return self.notification_ttl_days * 86_400 or -1
 
     @property
     def message_ttl_seconds(self) -> int | None:
@@ -44,5 +56,14 @@ def load_cosmos_settings(environ: Mapping[str, str]) -> CosmosSettings:
         container=optional_setting(environ, "COSMOS_CONTAINER") or "messages",
         message_ttl_days=whole_number_setting(
             environ, "DOCCHAT_MESSAGE_TTL_DAYS", 0, 0, MAX_MESSAGE_TTL_DAYS
+        ),
+        notifications_container=optional_setting(environ, "COSMOS_NOTIFICATIONS_CONTAINER")
+        or "notifications",
+        notification_ttl_days=whole_number_setting(
+            environ,
+            "DOCCHAT_NOTIFICATION_TTL_DAYS",
+            DEFAULT_NOTIFICATION_TTL_DAYS,
+            0,
+            MAX_MESSAGE_TTL_DAYS,
         ),
     )

@@ -1,4 +1,5 @@
-"""Every store in one Cosmos DB container, built on first use.
+"""Every store in one Cosmos DB container (notifications in a second, partitioned by
+user), built on first use.
 
 Each adapter module (and with it azure.cosmos) is imported only when its store is first
 asked for, so a function that stores nothing (negotiate) never loads the SDK.
@@ -13,6 +14,7 @@ from storage.cosmos.settings import CosmosSettings
 
 if TYPE_CHECKING:
     from chat.app.access import Memberships
+    from chat.app.notifications import Notifications
     from chat.app.outbox import Outbox
     from chat.app.presence import Connections
     from chat.app.queues import Queues
@@ -69,3 +71,12 @@ class CosmosStorage:
         from storage.cosmos.reading import CosmosReadMarkers
 
         return CosmosReadMarkers(self.container)
+
+    @built_once
+    def notifications(self) -> Notifications:
+        from storage.cosmos.container import open_container
+        from storage.cosmos.notifications import CosmosNotifications, shape
+
+        settings = self.settings
+        made = shape(settings.notification_ttl_seconds)
+        return CosmosNotifications(open_container(settings, settings.notifications_container, made))

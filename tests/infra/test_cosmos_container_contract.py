@@ -5,7 +5,9 @@ from typing import Any
 
 from azure.cosmos import PartitionKey
 
+from storage.cosmos import notifications
 from storage.cosmos.container import DEFAULT_TTL, INDEXING_POLICY, PARTITION_KEY_PATH
+from storage.cosmos.settings import CosmosSettings
 from tests.infra.bicep import INFRA, Opaque, Template
 
 COSMOS = Template(INFRA / "app" / "cosmos.bicep")
@@ -55,3 +57,48 @@ def test_the_account_is_serverless_and_keyless() -> None:
     assert properties["capabilities"] == [{"name": "EnableServerless"}]
     assert properties["disableLocalAuth"] is True
     assert properties["disableKeyBasedMetadataWriteAccess"] is True
+
+
+def notifications_resource(ttl_days: int = 90) -> dict[str, Any]:
+    body = COSMOS.resource("notificationsContainer", {"notificationTtlDays": ttl_days})
+    assert isinstance(body, dict)
+    resource = body["properties"]["resource"]
+    assert isinstance(resource, dict)
+    return resource
+
+
+def test_the_notifications_container_is_made_as_the_code_makes_it() -> None:
+    resource = notifications_resource()
+    made = notifications.shape()
+    assert resource["partitionKey"] == dict(PartitionKey(path=made.partition_key_path))
+    assert resource["indexingPolicy"] == made.indexing_policy
+    assert resource["id"] == Opaque("notificationsContainerName")
+
+
+def test_notifications_expire_after_the_days_set_and_zero_keeps_them() -> None:
+    """CosmosSettings.notification_ttl_seconds in Bicep: days x 86 400, or -1 for 0."""
+    assert (
+        notifications_resource(0)["defaultTtl"]
+        == CosmosSettings("x", notification_ttl_days=0).notification_ttl_seconds
+    )
+    # The evaluator knows no arithmetic: the expression is the one the code computes.
+    assert notifications_resource(90)["defaultTtl"] == Opaque("notificationTtlDays * 86400")
+
+
+def test_the_notifications_container_is_named_and_timed_as_the_app_is_told() -> None:
+    main = Template(INFRA / "main.bicep")
+    names = {"cosmosNotificationsContainerName": "inbox-x", "notificationTtlDays": 30}
+    cosmos, settings = main.module("cosmos", names), main.module("settings", names)
+    assert isinstance(cosmos, dict)
+    assert isinstance(settings, dict)
+    given = cosmos["params"]["notificationsContainerName"], cosmos["params"]["notificationTtlDays"]
+    told = (
+        settings["params"]["cosmosNotificationsContainer"],
+        settings["params"]["notificationTtlDays"],
+    )
+    assert given == told == ("inbox-x", 30)
+    assert main.default("notificationTtlDays") == CosmosSettings("x").notification_ttl_days
+    assert (
+        main.default("cosmosNotificationsContainerName")
+        == CosmosSettings("x").notifications_container
+    )

@@ -89,6 +89,7 @@ async def load_app(cosmos_server: Any, tmp_path: Path) -> AsyncIterator[LoadApp]
                     "COSMOS_ENDPOINT": cosmos_server.endpoint,
                     "COSMOS_KEY": EMULATOR_KEY,
                     "COSMOS_CONTAINER": container,
+                    "COSMOS_NOTIFICATIONS_CONTAINER": f"notifications-{container}",
                     "AzureSignalRConnectionString": emulator.connection_string,
                     "WebPubSubConnectionString": emulator.connection_string,
                     **settings,

@@ -66,6 +66,7 @@ def test_send_answers_201_with_the_stored_message_and_200_on_a_retry(
         "threadId",
         "thread",
         "anchor",
+        "mentions",
     }
     assert first.body["seq"] == 1
     assert first.body["senderId"] == "alice-id"

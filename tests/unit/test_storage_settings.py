@@ -24,6 +24,21 @@ def test_the_message_time_to_live_is_read_in_days() -> None:
     assert settings.message_ttl_seconds == 2 * 86_400
 
 
+def test_notifications_live_90_days_in_their_own_container_unless_set() -> None:
+    default = load_cosmos_settings(VALID)
+    kept = load_cosmos_settings({**VALID, "DOCCHAT_NOTIFICATION_TTL_DAYS": "0"})
+    named = load_cosmos_settings(
+        {**VALID, "COSMOS_NOTIFICATIONS_CONTAINER": "inbox", "DOCCHAT_NOTIFICATION_TTL_DAYS": "7"}
+    )
+
+    assert (default.notifications_container, default.notification_ttl_seconds) == (
+        "notifications",
+        90 * 86_400,
+    )
+    assert kept.notification_ttl_seconds == -1  # on, never expiring
+    assert (named.notifications_container, named.notification_ttl_seconds) == ("inbox", 7 * 86_400)
+
+
 def test_without_a_key_the_store_uses_microsoft_entra_id() -> None:
     assert load_cosmos_settings({"COSMOS_ENDPOINT": VALID["COSMOS_ENDPOINT"]}).key is None
 
@@ -38,6 +53,10 @@ def test_the_key_stays_out_of_repr() -> None:
         ({"COSMOS_ENDPOINT": ""}, "COSMOS_ENDPOINT is not set"),
         ({"COSMOS_ENDPOINT": "localhost:8081"}, "COSMOS_ENDPOINT must be an absolute http"),
         ({"DOCCHAT_MESSAGE_TTL_DAYS": "24856"}, "DOCCHAT_MESSAGE_TTL_DAYS must be a whole number"),
+        (
+            {"DOCCHAT_NOTIFICATION_TTL_DAYS": "-1"},
+            "DOCCHAT_NOTIFICATION_TTL_DAYS must be a whole number",
+        ),
     ],
 )
 def test_invalid_settings_fail_with_a_message_naming_the_setting(
