@@ -18,8 +18,8 @@ from typing import Any
 from chat.app.writing import MessageWriting
 from chat.domain.changes import deleted, edited, with_reaction, without_reaction
 from chat.domain.errors import MessageNotFound
+from chat.domain.happenings import mentions_added
 from chat.domain.messages import Message
-from chat.domain.notifications import mentions_added
 from chat.domain.threads import resolution
 from chat.domain.users import User
 

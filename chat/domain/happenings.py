@@ -23,6 +23,7 @@ __all__ = [
     "THREAD_RESOLVED",
     "Happening",
     "happening_of",
+    "mentions_added",
 ]
 
 MESSAGE_CREATED = "message.created"
@@ -78,14 +79,20 @@ class Happening:
 def happening_of(before: Message | None, after: Message, actor: User) -> Happening:
     """What writing ``after`` over ``before`` (None: a new message) by ``actor`` is."""
     document_id, message_id = after.document_id, after.id
+    added = mentions_added(before, after)
     if before is None:
-        return Happening(MESSAGE_CREATED, document_id, message_id, actor, after.mentions)
+        return Happening(MESSAGE_CREATED, document_id, message_id, actor, added)
     if after.deleted and not before.deleted:
         return Happening(MESSAGE_DELETED, document_id, message_id, actor)
     if _resolved(after) != _resolved(before):
         return Happening(THREAD_RESOLVED, document_id, message_id, actor)
-    added = tuple(user for user in after.mentions if user not in before.mentions)
     return Happening(MESSAGE_UPDATED, document_id, message_id, actor, added)
+
+
+def mentions_added(before: Message | None, after: Message) -> tuple[str, ...]:
+    """The ids ``after`` mentions that ``before`` (None: a new message) did not, in order."""
+    had = set(before.mentions) if before is not None else set()
+    return tuple(user_id for user_id in after.mentions if user_id not in had)
 
 
 def _resolved(message: Message) -> bool:
