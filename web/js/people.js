@@ -1,0 +1,96 @@
+// Who can be mentioned in one document, and the names behind user ids. The people route
+// (GET /api/documents/{id}/people: readers in members mode, recent senders and present
+// people in open mode) is read when the document opens and again on demand (an `@` typed),
+// at most once per PEOPLE_FRESH_MS; a failed read keeps the last list. People seen on the
+// page (present, senders) are offered too and lend their names to mentions.
+
+/** @typedef {import('./mentions.js').Person} Person */
+
+/** How long a read of the people route is used before an `@` reads it again. */
+export const PEOPLE_FRESH_MS = 30_000;
+
+/**
+ * @param {unknown} value
+ * @returns {value is Person}
+ */
+function isPerson(value) {
+  const person = /** @type {{id?: unknown, name?: unknown} | null} */ (value);
+  return typeof person?.id === 'string' && typeof person.name === 'string' && person.name !== '';
+}
+
+export class PeopleDirectory {
+  /** @type {Person[]} */
+  #listed = [];
+  #readAt = -Infinity;
+  /** @type {Promise<void> | null} */
+  #reading = null;
+  /** @type {Map<string, string>} id -> name, from everything seen */
+  #names = new Map();
+  #read;
+  #now;
+  #onChange;
+
+  /**
+   * @param {object} options
+   * @param {() => Promise<{items?: unknown[]}>} options.read  the people route's answer
+   * @param {() => void} [options.onChange]  a new list came
+   * @param {() => number} [options.now]  milliseconds, as Date.now()
+   */
+  constructor({ read, onChange = () => {}, now = () => Date.now() }) {
+    this.#read = read;
+    this.#onChange = onChange;
+    this.#now = now;
+  }
+
+  /** Reads the people route unless a read is under way or the last one is fresh. */
+  refresh() {
+    if (this.#reading || this.#now() - this.#readAt < PEOPLE_FRESH_MS) return this.#reading ?? Promise.resolve();
+    this.#reading = this.#fetch();
+    return this.#reading;
+  }
+
+  async #fetch() {
+    try {
+      const { items } = await this.#read();
+      this.#listed = (items ?? []).filter(isPerson);
+      this.#readAt = this.#now();
+      this.see(this.#listed);
+      this.#onChange();
+    } catch {
+      // The last list stays; the next `@` tries again.
+    } finally {
+      this.#reading = null;
+    }
+  }
+
+  /**
+   * People the page met (present, senders): their names are known from now on.
+   * @param {Iterable<Person>} people
+   */
+  see(people) {
+    for (const person of people) if (isPerson(person)) this.#names.set(person.id, person.name);
+  }
+
+  /**
+   * Who to offer: the route's list and the `present` people, each once, never `self`.
+   * @param {readonly Person[]} present
+   * @param {string} self  the current user's id
+   * @returns {Person[]}
+   */
+  candidates(present, self) {
+    /** @type {Map<string, Person>} */
+    const byId = new Map();
+    for (const person of [...this.#listed, ...present]) {
+      if (isPerson(person) && person.id !== self && !byId.has(person.id)) byId.set(person.id, person);
+    }
+    return [...byId.values()];
+  }
+
+  /**
+   * The name last seen for `id`, if any.
+   * @param {string} id
+   */
+  nameOf(id) {
+    return this.#names.get(id);
+  }
+}
