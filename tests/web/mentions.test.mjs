@@ -15,7 +15,7 @@ import {
   mentionQuery,
   mentionRuns,
 } from '../../web/js/mentions.js';
-import { PEOPLE_FRESH_MS, PeopleDirectory } from '../../web/js/people.js';
+import { PEOPLE_FRESH_MS, PEOPLE_RETRY_MS, PeopleDirectory } from '../../web/js/people.js';
 import { ALICE, BOB, CAROL, DOCUMENT_ID, FakeApi, FakeClock, FakeDocument, until } from './fakes.mjs';
 
 const EVA = Object.freeze({ id: 'eva', name: 'Éva Nagy' });
@@ -156,7 +156,10 @@ describe('the people directory', () => {
     advance(PEOPLE_FRESH_MS);
     await people.refresh();
     assert.deepEqual(people.candidates([], ALICE.id), [BOB, CAROL]);
-    // A failed read is not fresh: the next one goes out.
+    // A failed read is tried again after a short wait, not at once.
+    await people.refresh();
+    assert.equal(reads.length, 2);
+    advance(PEOPLE_RETRY_MS);
     await people.refresh();
     assert.equal(reads.length, 3);
     assert.deepEqual(people.candidates([], ALICE.id), [CAROL]);

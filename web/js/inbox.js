@@ -139,16 +139,16 @@ export class Inbox {
   }
 
   /**
-   * A live `notification` event: an item, maybe one already here.
+   * A live `notification` event: an item, maybe one already here. Says whether it is new.
    * @param {unknown} item
    */
   receive(item) {
-    if (!isNotification(item)) return;
     // The same item again: nothing new to count.
-    if (this.#items.has(item.id)) return;
+    if (!isNotification(item) || this.#items.has(item.id)) return false;
     this.#put(item);
     if (isUnread(item)) this.#count(+1);
     this.#onChange();
+    return true;
   }
 
   /**

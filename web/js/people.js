@@ -1,13 +1,16 @@
 // Who can be mentioned in one document, and the names behind user ids. The people route
 // (GET /api/documents/{id}/people: readers in members mode, recent senders and present
 // people in open mode) is read when the document opens and again on demand (an `@` typed),
-// at most once per PEOPLE_FRESH_MS; a failed read keeps the last list. People seen on the
+// at most once per PEOPLE_FRESH_MS; a failed read keeps the last list and is tried again
+// after PEOPLE_RETRY_MS (not at every key typed after an `@`). People seen on the
 // page (present, senders) are offered too and lend their names to mentions.
 
 /** @typedef {import('./mentions.js').Person} Person */
 
 /** How long a read of the people route is used before an `@` reads it again. */
 export const PEOPLE_FRESH_MS = 30_000;
+/** How long after a failed read of the people route an `@` reads it again. */
+export const PEOPLE_RETRY_MS = 5_000;
 
 /**
  * @param {unknown} value
@@ -21,7 +24,8 @@ function isPerson(value) {
 export class PeopleDirectory {
   /** @type {Person[]} */
   #listed = [];
-  #readAt = -Infinity;
+  // When the list may be read again: a fresh list's age, or a failure's wait.
+  #nextReadAt = -Infinity;
   /** @type {Promise<void> | null} */
   #reading = null;
   /** @type {Map<string, string>} id -> name, from everything seen */
@@ -44,7 +48,7 @@ export class PeopleDirectory {
 
   /** Reads the people route unless a read is under way or the last one is fresh. */
   refresh() {
-    if (this.#reading || this.#now() - this.#readAt < PEOPLE_FRESH_MS) return this.#reading ?? Promise.resolve();
+    if (this.#reading || this.#now() < this.#nextReadAt) return this.#reading ?? Promise.resolve();
     this.#reading = this.#fetch();
     return this.#reading;
   }
@@ -53,11 +57,12 @@ export class PeopleDirectory {
     try {
       const { items } = await this.#read();
       this.#listed = (items ?? []).filter(isPerson);
-      this.#readAt = this.#now();
+      this.#nextReadAt = this.#now() + PEOPLE_FRESH_MS;
       this.see(this.#listed);
       this.#onChange();
     } catch {
-      // The last list stays; the next `@` tries again.
+      // The last list stays.
+      this.#nextReadAt = this.#now() + PEOPLE_RETRY_MS;
     } finally {
       this.#reading = null;
     }
