@@ -165,10 +165,12 @@ describe('the people directory', () => {
     assert.deepEqual(people.candidates([], ALICE.id), [CAROL]);
   });
 
-  test('offers the present people too, each once and never the user; names what it saw', async () => {
+  test('offers the present people and the senders seen too, each once and never the user', async () => {
     const { people } = directory([{ items: [BOB, ALICE] }]);
     await people.refresh();
     assert.deepEqual(people.candidates([ALICE, BOB, EVA], ALICE.id), [BOB, EVA]);
+    people.see([MARY, { id: 'nameless', name: '' }]);
+    assert.deepEqual(people.candidates([EVA], ALICE.id), [BOB, EVA, MARY]);
     people.see([EVA]);
     assert.equal(people.nameOf('eva'), 'Éva Nagy');
     assert.equal(people.nameOf('bob'), 'Bob');

@@ -2,8 +2,9 @@
 // (GET /api/documents/{id}/people: readers in members mode, recent senders and present
 // people in open mode) is read when the document opens and again on demand (an `@` typed),
 // at most once per PEOPLE_FRESH_MS; a failed read keeps the last list and is tried again
-// after PEOPLE_RETRY_MS (not at every key typed after an `@`). People seen on the
-// page (present, senders) are offered too and lend their names to mentions.
+// after PEOPLE_RETRY_MS (not at every key typed after an `@`). People seen on the page
+// (present, senders of the messages it shows) are offered too, at once (the route's answer
+// may be older than them), and lend their names to mentions.
 
 /** @typedef {import('./mentions.js').Person} Person */
 
@@ -28,8 +29,8 @@ export class PeopleDirectory {
   #nextReadAt = -Infinity;
   /** @type {Promise<void> | null} */
   #reading = null;
-  /** @type {Map<string, string>} id -> name, from everything seen */
-  #names = new Map();
+  /** @type {Map<string, string>} id -> name, of the people seen on the page */
+  #seen = new Map();
   #read;
   #now;
   #onChange;
@@ -58,7 +59,6 @@ export class PeopleDirectory {
       const { items } = await this.#read();
       this.#listed = (items ?? []).filter(isPerson);
       this.#nextReadAt = this.#now() + PEOPLE_FRESH_MS;
-      this.see(this.#listed);
       this.#onChange();
     } catch {
       // The last list stays.
@@ -73,29 +73,31 @@ export class PeopleDirectory {
    * @param {Iterable<Person>} people
    */
   see(people) {
-    for (const person of people) if (isPerson(person)) this.#names.set(person.id, person.name);
+    for (const person of people) if (isPerson(person)) this.#seen.set(person.id, person.name);
   }
 
   /**
-   * Who to offer: the route's list and the `present` people, each once, never `self`.
+   * Who to offer: the route's list, the `present` people and everyone else seen, each once,
+   * never `self`.
    * @param {readonly Person[]} present
    * @param {string} self  the current user's id
    * @returns {Person[]}
    */
   candidates(present, self) {
+    const seen = [...this.#seen].map(([id, name]) => ({ id, name }));
     /** @type {Map<string, Person>} */
     const byId = new Map();
-    for (const person of [...this.#listed, ...present]) {
+    for (const person of [...this.#listed, ...present, ...seen]) {
       if (isPerson(person) && person.id !== self && !byId.has(person.id)) byId.set(person.id, person);
     }
     return [...byId.values()];
   }
 
   /**
-   * The name last seen for `id`, if any.
+   * The name of `id`: as the page last saw it, else as the route listed it.
    * @param {string} id
    */
   nameOf(id) {
-    return this.#names.get(id);
+    return this.#seen.get(id) ?? this.#listed.find((person) => person.id === id)?.name;
   }
 }
