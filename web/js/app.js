@@ -286,7 +286,11 @@ function renderPanel(shown) {
     nameOf,
   });
   replyComposer.setAvailable(root !== undefined);
-  if (threadReveal !== null && state === THREAD_STATE.LOADED && threadMessages.reveal(threadReveal)) threadReveal = null;
+  // A jump's message, once the thread's replies are in (or could not be loaded): one try.
+  if (threadReveal !== null && state !== THREAD_STATE.LOADING) {
+    if (state === THREAD_STATE.LOADED) threadMessages.reveal(threadReveal);
+    threadReveal = null;
+  }
 }
 
 // On a phone the thread panel and the inbox are full-screen sheets: what one covers takes no
@@ -375,7 +379,8 @@ function tryJump() {
   }
 }
 
-// Opens the panel on `view`, its title focused; remembers where focus was, to give it back.
+// Opens the panel on `view`, its title focused (unless a jump focuses a message in it);
+// remembers where focus was, to give it back.
 /** @param {{rootId: string | null}} view */
 function showPanel(view) {
   if (!session) return;
@@ -384,7 +389,8 @@ function showPanel(view) {
   if (view.rootId !== panelView?.rootId) threadMessages.clear();
   panelView = view;
   render();
-  threadPanel.focus();
+  // A jump's message takes focus itself, once its thread shows it.
+  if (threadReveal === null) threadPanel.focus();
 }
 
 /** @param {string} rootId */
@@ -402,6 +408,7 @@ function showThreadList() {
 function closePanel() {
   if (panelView === null) return;
   panelView = null;
+  threadReveal = null;
   threadMessages.clear();
   if (session) renderPanel(session);
   else threadPanel.hide();
