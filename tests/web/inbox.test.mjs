@@ -103,6 +103,26 @@ describe('pages', () => {
     assert.deepEqual(idsOf(inbox), ['n3', 'n2']);
   });
 
+  test('a next page that comes after the first was asked for afresh moves no token', async () => {
+    const { inbox, api } = openInbox({ pageSize: 1 });
+    for (let n = 1; n <= 3; n += 1) api.add(notification(n));
+    await inbox.loadFirst();
+    const held = api.hold('notifications');
+    const more = inbox.loadMore();
+    await held.reached;
+    const first = inbox.loadFirst();
+    held.release();
+    await Promise.all([more, first]);
+    assert.deepEqual(idsOf(inbox), ['n3', 'n2']);
+    // The next page follows the first page's token, not the stale one's.
+    await inbox.loadMore();
+    assert.deepEqual(
+      api.calls.map(([, query]) => query.continuationToken),
+      [null, '1', null, '1'],
+    );
+    assert.equal(inbox.loading, false);
+  });
+
   test('a failed page says so and can be loaded again', async () => {
     const { inbox, api, errors } = openInbox();
     api.add(notification(1));

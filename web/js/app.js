@@ -536,7 +536,7 @@ async function switchUser(next) {
   user = next;
   saveUser(user);
   showUser();
-  // The inbox is the user's: the new user's starts empty and reads its count once connected.
+  // The inbox is the user's: the new user's starts empty and reads its count (again once connected).
   closeInbox(false);
   pendingJump = null;
   inbox = createInbox();

@@ -82,6 +82,8 @@ export class Inbox {
   failed = false;
   // Bumped by every change the page makes to the count itself.
   #changes = 0;
+  // Bumped by every first page asked for: a page of an earlier round moves no token.
+  #round = 0;
   #api;
   #onChange;
   #onError;
@@ -128,6 +130,7 @@ export class Inbox {
 
   /** The first page, afresh: what the inbox shows when it opens. */
   loadFirst() {
+    this.#round += 1;
     this.#token = null;
     return this.#loadPage(null);
   }
@@ -203,22 +206,25 @@ export class Inbox {
   /** @param {string | null} token */
   async #loadPage(token) {
     const before = this.#changes;
+    const round = this.#round;
     this.loading = true;
     this.failed = false;
     this.#onChange();
     try {
       const page = await this.#api.notifications({ unread: false, continuationToken: token });
       for (const item of page.items ?? []) if (isNotification(item)) this.#put(item, { keepRead: true });
+      if (before === this.#changes) this.#takeCount(page);
+      else this.refreshCount();
+      if (round !== this.#round) return;
       // An empty page cannot move the token on: asking again would only loop.
       this.#token = (page.items ?? []).length > 0 ? (page.continuationToken ?? null) : null;
       this.loaded = true;
-      if (before === this.#changes) this.#takeCount(page);
-      else this.refreshCount();
     } catch (error) {
+      if (round !== this.#round) return;
       this.failed = true;
       this.#onError(`Couldn't load the notifications: ${error.message}`);
     } finally {
-      this.loading = false;
+      if (round === this.#round) this.loading = false;
       this.#onChange();
     }
   }
