@@ -24,8 +24,8 @@ import { dayKey, dayLabel, formatFull, formatTime } from './time-format.js';
 
 /** What each kind of notification says its actor did. */
 export const KIND_TEXT = Object.freeze({ mention: 'mentioned you', reply: 'replied' });
-// The badge shows at most this; the bell's name says the whole count.
-const BADGE_MAX = 99;
+// The server counts unread items up to 100; the bell says "99+" from 100 on.
+const SHOWN_MAX = 99;
 
 /** @param {Date} date */
 function when(date) {
@@ -110,10 +110,11 @@ export function createInboxPanel(parts) {
   return {
     /** @param {number} count */
     showCount(count) {
+      const shown = count > SHOWN_MAX ? `${SHOWN_MAX}+` : String(count);
       badge.hidden = count === 0;
-      badge.textContent = count > BADGE_MAX ? `${BADGE_MAX}+` : String(count);
+      badge.textContent = shown;
       bell.dataset.unread = String(count);
-      bellLabel.textContent = count === 0 ? 'Notifications' : `Notifications, ${count} unread`;
+      bellLabel.textContent = count === 0 ? 'Notifications' : `Notifications, ${shown} unread`;
     },
 
     /** @param {InboxView} view */
