@@ -28,7 +28,7 @@ describe('the unread count', () => {
 
     inbox.receive(api.add(notification(3)));
     assert.equal(inbox.unreadCount, 2);
-    assert.deepEqual(idsOf(inbox), ['n3']);
+    assert.deepEqual(idsOf(inbox), ['n3', 'n1']);
   });
 
   test('a live item that comes again counts once, and a malformed one not at all', () => {
@@ -54,6 +54,16 @@ describe('the unread count', () => {
     await reading;
     assert.equal(inbox.unreadCount, 2);
     assert.equal(api.calls.filter(([method]) => method === 'notifications').length, 2);
+  });
+
+  test('a live item stored before the count was read and pushed after it counts once', async () => {
+    const { inbox, api } = openInbox();
+    const item = api.add(notification(1));
+    await inbox.refreshCount();
+    assert.equal(inbox.unreadCount, 1);
+    inbox.receive(item);
+    assert.equal(inbox.unreadCount, 1);
+    assert.deepEqual(idsOf(inbox), ['n1']);
   });
 
   test('a failed read keeps the count', async () => {

@@ -110,7 +110,11 @@ export class Inbox {
     return this.#token !== null;
   }
 
-  /** Reads the unread count afresh (on start, and after a new connection: events may have been missed). */
+  /**
+   * Reads the unread count afresh (on start, and after a new connection: events may have been
+   * missed), with the newest unread items: a live event for one of them (stored before this
+   * read, pushed after it) then counts nothing more.
+   */
   async refreshCount() {
     for (let read = 1; read <= COUNT_READS; read += 1) {
       const before = this.#changes;
@@ -121,6 +125,7 @@ export class Inbox {
         // The count stays as it was; the next connection reads it again.
         return;
       }
+      this.#putAll(page);
       if (before === this.#changes || read === COUNT_READS) {
         this.#takeCount(page);
         return;
@@ -212,7 +217,7 @@ export class Inbox {
     this.#onChange();
     try {
       const page = await this.#api.notifications({ unread: false, continuationToken: token });
-      for (const item of page.items ?? []) if (isNotification(item)) this.#put(item, { keepRead: true });
+      this.#putAll(page);
       if (before === this.#changes) this.#takeCount(page);
       else this.refreshCount();
       if (round !== this.#round) return;
@@ -227,6 +232,12 @@ export class Inbox {
       if (round === this.#round) this.loading = false;
       this.#onChange();
     }
+  }
+
+  /** @param {InboxPage} page */
+  #putAll(page) {
+    for (const item of page.items ?? []) if (isNotification(item)) this.#put(item, { keepRead: true });
+    this.#onChange();
   }
 
   /** @param {InboxPage} page */
