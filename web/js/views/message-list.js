@@ -137,7 +137,7 @@ function renderMessage(message, context, rowTestId) {
   const { own, continued, open, draft, onDraft, threads, ownUserId } = context;
   const item = element('li', 'message');
   item.classList.toggle('message-own', own);
-  const mentionsMe = (message.mentions ?? []).includes(ownUserId) && !message.deleted;
+  const mentionsMe = mentionIds(message).includes(ownUserId) && !message.deleted;
   item.classList.toggle('message-mentions-me', mentionsMe);
   item.classList.toggle('message-continued', continued);
   Object.assign(item.dataset, {
@@ -205,14 +205,23 @@ function wasUnread(message, dividerAfter, ownUserId) {
 }
 
 /**
+ * The ids of the users `message` mentions (none where the server sent something else).
+ * @param {ShownMessage} message
+ * @returns {string[]}
+ */
+function mentionIds({ mentions }) {
+  return Array.isArray(mentions) ? mentions.filter((id) => typeof id === 'string') : [];
+}
+
+/**
  * The users `message` mentions whose names are known.
  * @param {ShownMessage} message
  * @param {(id: string) => string | undefined} nameOf
  * @returns {Person[]}
  */
 function mentionedIn(message, nameOf) {
-  return (message.mentions ?? []).flatMap((id) => {
-    const name = typeof id === 'string' ? nameOf(id) : undefined;
+  return mentionIds(message).flatMap((id) => {
+    const name = nameOf(id);
     return name ? [{ id, name }] : [];
   });
 }
