@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from chat.app.access import Memberships
     from chat.app.presence import Connections
     from chat.app.reading import ReadMarkers
+    from chat.app.webhooks import WebhookStore
 
 __all__ = ["MessageStore", "Storage"]
 
@@ -50,6 +51,11 @@ class Storage(Protocol):
     @property
     def read_markers(self) -> ReadMarkers:
         """How far each user has read each document."""
+        ...
+
+    @property
+    def webhooks(self) -> WebhookStore:
+        """Backend services' webhooks and their failed deliveries."""
         ...
 
 

@@ -7,15 +7,17 @@ status, stable code, body and headers. Anything else that escapes, such as
 Messages are written for the caller and never hold secrets.
 
     ChatError                      refused, or not done, on purpose
-    ├── InvalidRequest ── InvalidJson
+    ├── InvalidRequest ── InvalidJson, UnsafeWebhookUrl
     ├── Unauthenticated, Forbidden, ConnectionNotFound, MessageNotFound
     ├── MessageIdConflict, MessageDeleted, TooManyReactions, MembersNotEnabled
+    ├── WebhookNotFound, WebhooksNotEnabled
     ├── HistoryFull (+ ``stored`` for a send)   raised by the store
     ├── PayloadTooLarge, UnsupportedMediaType
     └── RetryLater (+ ``retry_after``)
         ├── RateLimited
         └── Unavailable
             ├── StoreUnavailable ── StoreOutcomeUnknown       raised by the store
+            ├── QueueUnavailable                              raised by a work queue
             ├── RealtimeUnavailable, IdentityProviderUnavailable, ConnectionNotYetKnown
             ├── RevocationIncomplete (the membership is removed all the same)
             └── SendFailed (+ ``stored``: true, false or null)  what a sender is told
@@ -47,6 +49,7 @@ __all__ = [
     "NotDelivered",
     "NotStored",
     "PayloadTooLarge",
+    "QueueUnavailable",
     "RateLimited",
     "RealtimeUnavailable",
     "RetryLater",
@@ -57,7 +60,10 @@ __all__ = [
     "TooManyReactions",
     "Unauthenticated",
     "Unavailable",
+    "UnsafeWebhookUrl",
     "UnsupportedMediaType",
+    "WebhookNotFound",
+    "WebhooksNotEnabled",
 ]
 
 #: How long a caller should wait before retrying after a 503, when the cause gives no hint.
@@ -116,6 +122,18 @@ class MembersNotEnabled(ChatError):
     """Membership routes while every signed-in user may see every document."""
 
 
+class UnsafeWebhookUrl(InvalidRequest):
+    """A webhook's URL is one docchat must not send to (its message says why)."""
+
+
+class WebhookNotFound(ChatError):
+    """No webhook has that name."""
+
+
+class WebhooksNotEnabled(ChatError):
+    """Webhook routes while no work queue is configured (``DOCCHAT_QUEUE``)."""
+
+
 class HistoryFull(ChatError):
     """The document's history has reached the most one document may hold (Cosmos DB's 20 GB
     logical partition): nothing more can be written to it until old messages go, so the
@@ -160,6 +178,10 @@ class Unavailable(RetryLater):
 
 class StoreUnavailable(Unavailable):
     """The message store failed: nothing was stored or nothing could be read."""
+
+
+class QueueUnavailable(Unavailable):
+    """The work queue failed; the message was surely not put."""
 
 
 class RealtimeUnavailable(Unavailable):
