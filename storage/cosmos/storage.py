@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from chat.app.presence import Connections
     from chat.app.reading import ReadMarkers
     from chat.app.store import MessageStore
+    from chat.app.webhooks import WebhookStore
     from storage.cosmos.container import CosmosContainer
 
 __all__ = ["CosmosStorage"]
@@ -58,3 +59,9 @@ class CosmosStorage:
         from storage.cosmos.reading import CosmosReadMarkers
 
         return CosmosReadMarkers(self.container)
+
+    @built_once
+    def webhooks(self) -> WebhookStore:
+        from storage.cosmos.webhooks import CosmosWebhooks
+
+        return CosmosWebhooks(self.container)
