@@ -51,6 +51,7 @@ from chat.domain.threads import (
     REPLY_ANCHOR_REFUSAL,
     anchor_problem,
 )
+from chat.domain.webhooks import EVENT_TYPES, MAX_URL_LENGTH, MAX_WEBHOOK_NAME_LENGTH
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
@@ -71,6 +72,9 @@ __all__ = [
     "ServiceMessageRequest",
     "ThreadQuery",
     "ThreadsQuery",
+    "WebhookEvent",
+    "WebhookFailuresQuery",
+    "WebhookRequest",
     "id_schema",
     "parse",
 ]
@@ -111,11 +115,22 @@ PATH_PARAMETERS = {
     "messageId": MAX_MESSAGE_ID_LENGTH,
     "rootId": MAX_MESSAGE_ID_LENGTH,
     "emoji": MAX_EMOJI_CHARACTERS,
+    "name": MAX_WEBHOOK_NAME_LENGTH,
 }
 
 
 def _checked(max_length: int) -> WithJsonSchema:
     return WithJsonSchema(id_schema(max_length))
+
+
+#: An event a webhook may subscribe to (chat.domain.webhooks.EVENT_TYPES).
+WebhookEvent = Literal[
+    "message.created",
+    "message.updated",
+    "message.deleted",
+    "thread.resolved",
+    "notification.created",
+]
 
 
 #: The text of a message; its most characters are a setting, which the description adds.
@@ -175,6 +190,13 @@ class MemberRequest(_Body):
     """``{"role": "reader" | "writer"}``: what a member of a document may do."""
 
     role: RoleName
+
+
+class WebhookRequest(_Body):
+    """``{"url", "events"}``: where a webhook delivers, and which events."""
+
+    url: str = Field(min_length=1, max_length=MAX_URL_LENGTH)
+    events: list[WebhookEvent] = Field(min_length=1, max_length=len(EVENT_TYPES))
 
 
 class _Text(_Body):
@@ -345,6 +367,10 @@ class MembersQuery(_PageQuery):
     backend reconciling its list reads them all)."""
 
     limit: int = Field(default=MAX_MEMBERS_PAGE_SIZE, ge=1, le=MAX_MEMBERS_PAGE_SIZE)
+
+
+class WebhookFailuresQuery(_PageQuery):
+    """``?limit=&continuationToken=``: a page of a webhook's failed deliveries."""
 
 
 def parse(model: type[_Model], data: Any, *, max_text_length: int | None = None) -> _Model:

@@ -136,6 +136,11 @@ class Runtime:
         return HistoryService(self.access, self.store)
 
     @property
+    def webhooks_enabled(self) -> bool:
+        """Whether webhooks are on: a ``docchat-webhooks`` queue was given."""
+        return self._webhook_queue is not None
+
+    @property
     def webhooks(self) -> WebhookService:
         """Backend services' webhooks: the registry, :meth:`~WebhookService.enqueue` for
         each event, and :meth:`~WebhookService.deliver` for each try (built once)."""
