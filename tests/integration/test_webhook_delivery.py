@@ -14,16 +14,21 @@ against the schedule instead of waited for.
 from __future__ import annotations
 
 import ipaddress
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+import azure.functions as func
 import pytest
 from standardwebhooks import Webhook as Verifier
 
+from chat.app.runtime import Runtime
 from chat.app.webhooks import Outcome, WebhookService
 from chat.domain.webhooks import Address
-from tests.fixtures.chat import InMemoryQueue, InMemoryWebhooks
+from functions import create_app
+from tests.fixtures.chat import InMemoryQueue, InMemoryStorage, InMemoryWebhooks, make_settings
 from tests.integration.recording_server import RecordingServer, Reply
+from tests.integration.test_function_app_contract import BASE_ENVIRONMENT
 from webhooks.network import HttpNetwork
 
 EVENT = {"documentId": "doc-1", "id": "m1", "seq": 1, "text": "hello"}
@@ -202,3 +207,42 @@ def test_the_event_timestamp_is_the_time_given() -> None:
     webhooks.enqueue("outbox-1.0", "thread.resolved", EVENT, at=at)
 
     assert queue.messages[0].body["payload"]["timestamp"] == "2026-12-07T09:30:00Z"
+
+
+def test_the_deliver_webhook_queue_trigger_makes_the_try_a_message_describes(
+    receiver: RecordingServer,
+) -> None:
+    """The function the host runs for each message of ``docchat-webhooks`` (connection
+    ``DOCCHAT_QUEUE``), called as the Python worker calls it: with the message."""
+    receiver.answer(Reply(500))
+    storage, queue = InMemoryStorage(), InMemoryQueue()
+    settings = make_settings(webhook_retry_schedule=(1.0,))
+    runtime = Runtime(settings, storage, webhook_queue=queue, webhook_network=HttpNetwork)
+    app = create_app(BASE_ENVIRONMENT, runtime)
+    [deliver] = [f for f in app.get_functions() if f.get_function_name() == "deliver_webhook"]
+    trigger = deliver.get_trigger()
+    assert trigger is not None
+    runtime.webhooks.register("crm", receiver.url, ["message.updated"])
+    runtime.webhooks.enqueue("o1.0", "message.updated", EVENT)
+
+    for _ in range(2):
+        body = json.dumps(queue.take().body).encode()
+        deliver.get_user_function()(message=func.QueueMessage(body=body))
+
+    declared = trigger.get_dict_repr()
+    assert (declared["type"], declared["queueName"], declared["connection"]) == (
+        "queueTrigger",
+        "docchat-webhooks",
+        "DOCCHAT_QUEUE",
+    )
+    assert len(receiver.requests) == 2
+    assert queue.messages == []
+
+
+def test_without_a_webhook_queue_no_delivery_function_is_registered() -> None:
+    app = create_app(BASE_ENVIRONMENT)
+
+    names = {function.get_function_name() for function in app.get_functions()}
+
+    assert "deliver_webhook" not in names
+    assert "put_webhook" in names
