@@ -17,8 +17,8 @@ Messages are written for the caller and never hold secrets.
         ├── RateLimited
         └── Unavailable
             ├── StoreUnavailable ── StoreOutcomeUnknown       raised by the store
-            ├── QueueUnavailable                              raised by a work queue
             ├── RealtimeUnavailable, IdentityProviderUnavailable, ConnectionNotYetKnown
+            ├── QueueUnavailable                              raised by a work queue
             ├── RevocationIncomplete (the membership is removed all the same)
             └── SendFailed (+ ``stored``: true, false or null)  what a sender is told
                 ├── NotStored, MaybeStored, MaybeStoredBefore
@@ -180,12 +180,13 @@ class StoreUnavailable(Unavailable):
     """The message store failed: nothing was stored or nothing could be read."""
 
 
-class QueueUnavailable(Unavailable):
-    """The work queue failed; the message was surely not put."""
-
-
 class RealtimeUnavailable(Unavailable):
     """SignalR failed: no group was changed, or no message was delivered."""
+
+
+class QueueUnavailable(Unavailable):
+    """The work queue failed: the work that follows a write (notifications, webhook
+    deliveries) could not be queued, or a queued item could not be revealed or removed."""
 
 
 class ConnectionNotYetKnown(Unavailable):

@@ -124,3 +124,21 @@ def test_the_layers_cover_every_deployed_package() -> None:
     packages = {path.parent.name for path in ROOT.glob("*/__init__.py")}
 
     assert packages - LOCAL_ONLY == set(FORBIDDEN)
+
+
+#: SDKs that one adapter alone may use, so each backing service has one place in the code.
+ONE_ADAPTER = {"azure.storage.queue": "storage/queues.py", "azure.cosmos": "storage/cosmos/"}
+DEPLOYED = ("chat", "functions", "realtime", "shared", "signalr", "storage")
+
+
+@pytest.mark.parametrize("sdk", sorted(ONE_ADAPTER))
+def test_a_service_sdk_is_imported_by_its_adapter_alone(sdk: str) -> None:
+    users = {
+        module
+        for package in DEPLOYED
+        for module, names in imported_by(package).items()
+        if any(reaches(name, {sdk}) for name in names)
+    }
+
+    assert users
+    assert {module for module in users if not module.startswith(ONE_ADAPTER[sdk])} == set()
