@@ -26,7 +26,7 @@ from chat.app.runtime import Runtime
 from chat.app.webhooks import Outcome, WebhookService
 from chat.domain.webhooks import Address
 from functions import create_app
-from tests.fixtures.chat import InMemoryQueue, InMemoryStorage, InMemoryWebhooks, make_settings
+from tests.fixtures.chat import InMemoryStorage, InMemoryWebhooks, MemoryQueue, make_settings
 from tests.integration.recording_server import RecordingServer, Reply
 from tests.integration.test_function_app_contract import BASE_ENVIRONMENT
 from webhooks.network import HttpNetwork
@@ -58,18 +58,21 @@ class PinnedNames(HttpNetwork):
 
 def service(
     network: HttpNetwork, *, schedule: tuple[float, ...] = (1, 1, 1), dev: bool = True
-) -> tuple[WebhookService, InMemoryQueue, InMemoryWebhooks]:
-    queue, store = InMemoryQueue(), InMemoryWebhooks()
+) -> tuple[WebhookService, MemoryQueue, InMemoryWebhooks]:
+    queue, store = MemoryQueue(), InMemoryWebhooks()
     return WebhookService(store, queue, network, dev=dev, schedule=schedule), queue, store
 
 
-def drain(webhooks: WebhookService, queue: InMemoryQueue) -> list[tuple[Outcome, float]]:
+def drain(webhooks: WebhookService, queue: MemoryQueue) -> list[tuple[Outcome, float]]:
     """Run every try as the queue trigger would, until none is left; each outcome and how
     long its message was hidden."""
     outcomes = []
     while queue.messages:
-        message = queue.take()
-        outcomes.append((webhooks.deliver(message.body), message.hidden_for))
+        queue.expire_hiding()
+        for ticket, body in queue.take():
+            hidden = queue.messages[ticket.message_id].hidden_for
+            outcomes.append((webhooks.deliver(body), hidden))
+            queue.remove(ticket)  # the host deletes a message its function finished
     return outcomes
 
 
@@ -123,7 +126,9 @@ def test_a_webhook_deleted_meanwhile_gets_no_more_tries(receiver: RecordingServe
     webhooks, queue, _ = service(HttpNetwork())
     webhooks.register("crm", receiver.url, ["message.created"])
     webhooks.enqueue("outbox-1.0", "message.created", EVENT)
-    assert webhooks.deliver(queue.take().body) is Outcome.RETRYING
+    [(ticket, body)] = queue.take()
+    assert webhooks.deliver(body) is Outcome.RETRYING
+    queue.remove(ticket)
 
     webhooks.remove("crm")
     webhooks.register("crm", receiver.url, ["message.created"])  # another incarnation
@@ -206,7 +211,7 @@ def test_the_event_timestamp_is_the_time_given() -> None:
 
     webhooks.enqueue("outbox-1.0", "thread.resolved", EVENT, at=at)
 
-    assert queue.messages[0].body["payload"]["timestamp"] == "2026-12-07T09:30:00Z"
+    assert queue.visible()[0]["payload"]["timestamp"] == "2026-12-07T09:30:00Z"
 
 
 def test_the_deliver_webhook_queue_trigger_makes_the_try_a_message_describes(
@@ -215,7 +220,7 @@ def test_the_deliver_webhook_queue_trigger_makes_the_try_a_message_describes(
     """The function the host runs for each message of ``docchat-webhooks`` (connection
     ``DOCCHAT_QUEUE``), called as the Python worker calls it: with the message."""
     receiver.answer(Reply(500))
-    storage, queue = InMemoryStorage(), InMemoryQueue()
+    storage, queue = InMemoryStorage(), MemoryQueue()
     settings = make_settings(webhook_retry_schedule=(1.0,))
     runtime = Runtime(settings, storage, webhook_queue=queue, webhook_network=HttpNetwork)
     app = create_app(BASE_ENVIRONMENT, runtime)
@@ -226,8 +231,11 @@ def test_the_deliver_webhook_queue_trigger_makes_the_try_a_message_describes(
     runtime.webhooks.enqueue("o1.0", "message.updated", EVENT)
 
     for _ in range(2):
-        body = json.dumps(queue.take().body).encode()
-        deliver.get_user_function()(message=func.QueueMessage(body=body))
+        queue.expire_hiding()
+        [(ticket, body)] = queue.take()
+        message = func.QueueMessage(body=json.dumps(body).encode())
+        deliver.get_user_function()(message=message)
+        queue.remove(ticket)
 
     declared = trigger.get_dict_repr()
     assert (declared["type"], declared["queueName"], declared["connection"]) == (
@@ -236,7 +244,7 @@ def test_the_deliver_webhook_queue_trigger_makes_the_try_a_message_describes(
         "DOCCHAT_QUEUE",
     )
     assert len(receiver.requests) == 2
-    assert queue.messages == []
+    assert queue.messages == {}
 
 
 def test_without_a_webhook_queue_no_delivery_function_is_registered() -> None:

@@ -127,8 +127,13 @@ def test_the_layers_cover_every_deployed_package() -> None:
 
 
 #: SDKs that one adapter alone may use, so each backing service has one place in the code.
-ONE_ADAPTER = {"azure.storage.queue": "storage/queues.py", "azure.cosmos": "storage/cosmos/"}
-DEPLOYED = ("chat", "functions", "realtime", "shared", "signalr", "storage")
+ONE_ADAPTER = {
+    "azure.storage.queue": "storage/queues.py",
+    "azure.cosmos": "storage/cosmos/",
+    "httpx": "webhooks/",
+    "standardwebhooks": "webhooks/",
+}
+DEPLOYED = ("chat", "functions", "realtime", "shared", "signalr", "storage", "webhooks")
 
 
 @pytest.mark.parametrize("sdk", sorted(ONE_ADAPTER))

@@ -22,7 +22,7 @@ from chat.domain.webhooks import (
     url_problem,
 )
 from chat.settings import DEFAULT_WEBHOOK_RETRY_SCHEDULE, SettingsError, load_settings
-from tests.fixtures.chat import InMemoryQueue, InMemoryWebhooks
+from tests.fixtures.chat import InMemoryWebhooks, MemoryQueue
 from webhooks.network import HttpNetwork
 
 
@@ -42,7 +42,7 @@ class Names:
 
 def registry(*, dev: bool, network: Network | None = None) -> WebhookService:
     chosen = network or Names(public_example="93.184.215.14", internal_example="10.1.2.3")
-    return WebhookService(InMemoryWebhooks(), InMemoryQueue(), chosen, dev=dev, schedule=(1,))
+    return WebhookService(InMemoryWebhooks(), MemoryQueue(), chosen, dev=dev, schedule=(1,))
 
 
 REFUSED_OUTSIDE_DEV = [
@@ -172,7 +172,7 @@ def test_without_a_queue_the_registry_is_not_enabled_and_events_go_nowhere() -> 
 
 
 def test_only_subscribed_webhooks_get_a_delivery_each_with_its_own_id() -> None:
-    queue = InMemoryQueue()
+    queue = MemoryQueue()
     names = Names(public_example="93.184.215.14")
     webhooks = WebhookService(InMemoryWebhooks(), queue, names, dev=False, schedule=())
     webhooks.register("a", "https://public.example/a", ["message.created"])
@@ -181,10 +181,10 @@ def test_only_subscribed_webhooks_get_a_delivery_each_with_its_own_id() -> None:
     assert webhooks.enqueue("o1.0", "message.updated", {"id": "m1"}) == 1
     assert webhooks.enqueue("o1.1", "message.created", {"id": "m1"}) == 2
 
-    ids = [message.body["webhookId"] for message in queue.messages]
+    ids = [body["webhookId"] for body in queue.visible()]
     assert ids == [delivery_id("o1.0", "b"), delivery_id("o1.1", "a"), delivery_id("o1.1", "b")]
-    assert all("secret" not in str(message.body) for message in queue.messages)
-    assert not any(w.secret in str(queue.messages) for w in webhooks.webhooks())
+    assert all("secret" not in body for body in queue.visible())
+    assert not any(w.secret in str(queue.visible()) for w in webhooks.webhooks())
 
 
 def test_delivery_ids_are_deterministic_and_differ_per_webhook() -> None:
