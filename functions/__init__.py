@@ -27,6 +27,7 @@ from functions.work import webhook_work
 from realtime import load_backend
 from realtime.upstream_auth import load_upstream_check
 from storage import load_storage
+from storage.queues import load_queues
 from webhooks import load_network
 
 __all__ = ["create_app"]
@@ -38,7 +39,13 @@ def create_app(environ: Mapping[str, str], runtime: Runtime | None = None) -> fu
     settings = load_settings(environ)
     storage = load_storage(environ)
     backend = load_backend(environ, settings.auth)
-    runtime = runtime or Runtime(settings, storage, webhook_network=load_network)
+    queues = load_queues(environ)
+    runtime = runtime or Runtime(
+        settings,
+        storage,
+        webhook_queue=queues.webhooks if queues is not None else None,
+        webhook_network=load_network,
+    )
     app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
     app.register_functions(http_api(Endpoints(runtime), backend))
     upstream = load_upstream_check(environ)
