@@ -102,6 +102,9 @@ param postsPerMinute int = 60
 @description('Posting burst per user and instance (DOCCHAT_POST_BURST).')
 param postBurst int = 20
 
+@description('Seconds between the tries of a webhook delivery, comma-separated, each spread by up to 20% (DOCCHAT_WEBHOOK_RETRY_SCHEDULE): the Standard Webhooks example, 8 tries over about 27.6 hours.')
+param webhookRetrySchedule string = '5,300,1800,7200,18000,36000,36000'
+
 @description('Days after its last write a message expires (Cosmos DB time to live, DOCCHAT_MESSAGE_TTL_DAYS); 0 keeps messages for ever.')
 @minValue(0)
 @maxValue(24855)
@@ -263,6 +266,7 @@ module settings 'app/settings.bicep' = {
     postsPerMinute: postsPerMinute
     postBurst: postBurst
     messageTtlDays: messageTtlDays
+    webhookRetrySchedule: webhookRetrySchedule
   }
 }
 

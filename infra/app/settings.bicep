@@ -32,6 +32,7 @@ param maxMessageLength int
 param postsPerMinute int
 param postBurst int
 param messageTtlDays int
+param webhookRetrySchedule string
 
 var httpPerInstanceConcurrency = loadJsonContent('scale.json', '$.httpPerInstanceConcurrency')
 
@@ -63,6 +64,7 @@ var docchatSettings = {
   DOCCHAT_POSTS_PER_MINUTE: string(postsPerMinute)
   DOCCHAT_POST_BURST: string(postBurst)
   DOCCHAT_MESSAGE_TTL_DAYS: string(messageTtlDays)
+  DOCCHAT_WEBHOOK_RETRY_SCHEDULE: webhookRetrySchedule
   COSMOS_ENDPOINT: cosmosEndpoint
   COSMOS_DATABASE: cosmosDatabase
   COSMOS_CONTAINER: cosmosContainer
