@@ -6,5 +6,7 @@
 - :mod:`chat.domain.changes`: edit, delete, react and unreact, as pure functions.
 - :mod:`chat.domain.threads`: replies and their roots' summaries, resolution, anchors.
 - :mod:`chat.domain.ratelimit`: how fast one user may post.
+- :mod:`chat.domain.webhooks`: webhooks: events, names, secrets, delivery ids, and which
+  URLs and addresses one may reach (SSRF).
 - :mod:`chat.domain.errors`: every deliberate failure, and what a caller needs to know of it.
 """
