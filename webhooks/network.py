@@ -24,6 +24,7 @@ day later) and ``webhook-signature``.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -40,6 +41,10 @@ from chat.domain.webhooks import MAX_ANSWER_BYTES, TIMEOUT_SECONDS, Address
 __all__ = ["RESOLVE_SECONDS", "HttpNetwork"]
 
 RESOLVE_SECONDS = 5.0
+# httpx logs every request's URL at INFO (httpcore its steps at DEBUG), and a receiver's URL
+# may carry its credentials in the query: neither reaches the logs.
+for _chatty in ("httpx", "httpcore"):
+    logging.getLogger(_chatty).setLevel(logging.WARNING)
 _USER_AGENT = "docchat-webhooks/1"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 

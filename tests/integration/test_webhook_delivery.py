@@ -254,3 +254,21 @@ def test_without_a_webhook_queue_no_delivery_function_is_registered() -> None:
 
     assert "deliver_webhook" not in names
     assert "put_webhook" in names
+
+
+def test_no_secret_or_url_reaches_the_logs(
+    receiver: RecordingServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    receiver.answer(Reply(500), Reply(200))
+    webhooks, queue, _ = service(HttpNetwork(), schedule=(1,))
+    url = f"{receiver.url}/in?token=receiver-credential"
+    secret = webhooks.register("crm", url, ["message.created"]).webhook.secret
+    webhooks.enqueue("outbox-1.0", "message.created", EVENT)
+
+    with caplog.at_level("DEBUG"):
+        drain(webhooks, queue)
+
+    assert "crm" in caplog.text
+    assert secret not in caplog.text
+    assert secret.removeprefix("whsec_") not in caplog.text
+    assert "receiver-credential" not in caplog.text
