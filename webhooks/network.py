@@ -26,6 +26,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import socket
+import ssl
 import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as LateAnswer
@@ -50,12 +51,16 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class HttpNetwork:
-    """:class:`chat.app.webhooks.Network` over the system resolver and one httpx client."""
+    """:class:`chat.app.webhooks.Network` over the system resolver and one httpx client;
+    ``verify`` as httpx takes it (the public CAs by default)."""
 
-    def __init__(self, *, timeout: float = TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self, *, timeout: float = TIMEOUT_SECONDS, verify: ssl.SSLContext | bool = True
+    ) -> None:
         self._timeout = timeout
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout),
+            verify=verify,
             follow_redirects=False,
             trust_env=False,
             limits=httpx.Limits(max_keepalive_connections=0),

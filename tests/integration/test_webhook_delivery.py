@@ -15,11 +15,19 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import ssl
+import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import azure.functions as func
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from standardwebhooks import Webhook as Verifier
 
 from chat.app.runtime import Runtime
@@ -44,8 +52,14 @@ class PinnedNames(HttpNetwork):
     """The real network, with some names resolved as a test says (a DNS server that
     answers differently each time, as a rebinding attack's does)."""
 
-    def __init__(self, names: dict[str, list[list[str]]], *, timeout: float = 10.0) -> None:
-        super().__init__(timeout=timeout)
+    def __init__(
+        self,
+        names: dict[str, list[list[str]]],
+        *,
+        timeout: float = 10.0,
+        verify: ssl.SSLContext | bool = True,
+    ) -> None:
+        super().__init__(timeout=timeout, verify=verify)
         self._names = names
 
     def addresses(self, host: str) -> list[Address]:
@@ -272,3 +286,82 @@ def test_no_secret_or_url_reaches_the_logs(
     assert secret not in caplog.text
     assert secret.removeprefix("whsec_") not in caplog.text
     assert "receiver-credential" not in caplog.text
+
+
+@pytest.fixture(scope="module")
+def tls_receiver(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[int, list[str], Path]]:
+    """An https receiver on 127.0.0.1 whose certificate names ``receiver.example`` alone;
+    its port, the server name each TLS client asked for (SNI), and the certificate."""
+    folder = tmp_path_factory.mktemp("tls")
+    certificate, key = folder / "cert.pem", folder / "key.pem"
+    _self_signed("receiver.example", certificate, key)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certificate, key)
+    names: list[str] = []
+    context.sni_callback = lambda _, name, __: names.append(name)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            """Quiet."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1], names, certificate
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+@pytest.mark.parametrize(
+    ("host", "outcome"),
+    [("receiver.example", Outcome.DELIVERED), ("other.example", Outcome.FAILED)],
+)
+def test_https_to_the_checked_address_verifies_the_certificate_for_the_host_name(
+    tls_receiver: tuple[int, list[str], Path], host: str, outcome: Outcome
+) -> None:
+    """The connection goes to 127.0.0.1, the TLS server name and the certificate check are
+    the URL's host: a certificate for another name fails the try."""
+    port, names, certificate = tls_receiver
+    trusted = ssl.create_default_context(cafile=certificate)
+    network = PinnedNames({host: [["127.0.0.1"]]}, verify=trusted)
+    webhooks, queue, _ = service(network, schedule=())
+    webhooks.register("crm", f"https://{host}:{port}/in", ["message.created"])
+    webhooks.enqueue("outbox-1.0", "message.created", EVENT)
+
+    assert drain(webhooks, queue) == [(outcome, 0)]
+    assert names[-1] == host
+
+
+def _self_signed(name: str, certificate: Path, key: Path) -> None:
+    private = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    issued = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(private.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(private, hashes.SHA256())
+    )
+    certificate.write_bytes(issued.public_bytes(serialization.Encoding.PEM))
+    key.write_bytes(
+        private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
