@@ -85,6 +85,7 @@ _METADATA = (
     ipaddress.ip_network("168.63.129.16/32"),
 )
 _UNIQUE_LOCAL = ipaddress.ip_network("fc00::/7")
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
 #: A dotted quad of plain decimal numbers: the one way a receiver's address may be written.
 _DOTTED_QUAD = re.compile(r"\d{1,3}(\.\d{1,3}){3}")
 #: What inet_aton reads as an IPv4 address besides a dotted quad: 1 to 4 parts, each
@@ -200,7 +201,7 @@ def url_problem(url: str, *, dev: bool) -> str | None:
 def address_problem(address: Address, *, dev: bool) -> str | None:
     """Why a webhook must not be delivered to ``address``, or None."""
     if isinstance(address, ipaddress.IPv6Address):
-        embedded = address.ipv4_mapped or address.sixtofour
+        embedded = address.ipv4_mapped or address.sixtofour or _nat64(address)
         if embedded is not None:
             return address_problem(embedded, dev=dev)
     if any(address in network for network in _METADATA):
@@ -210,6 +211,14 @@ def address_problem(address: Address, *, dev: bool) -> str | None:
     if address.is_global and not address.is_multicast:
         return None
     return f"{address} is a {_kind(address)} address, not on the public internet"
+
+
+def _nat64(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address a NAT64 gateway would reach for ``address`` (RFC 6052's well-known
+    prefix), if it is one."""
+    if address not in _NAT64:
+        return None
+    return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
 
 
 def _kind(address: Address) -> str:
