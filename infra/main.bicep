@@ -185,6 +185,17 @@ module storage 'br/public:avm/res/storage/storage-account:0.33.0' = {
         }
       ]
     }
+    // docchat's work queues (storage/queues.py) and the poison queues the queue trigger
+    // moves a message to after its last try: created here, as the app's identity only
+    // sends, receives and deletes messages.
+    queueServices: {
+      queues: [
+        { name: 'docchat-outbox' }
+        { name: 'docchat-outbox-poison' }
+        { name: 'docchat-webhooks' }
+        { name: 'docchat-webhooks-poison' }
+      ]
+    }
   }
 }
 
@@ -254,6 +265,7 @@ module settings 'app/settings.bicep' = {
     identityPrincipalId: identity.outputs.principalId
     upstreamAudience: upstreamAudience
     storageBlobEndpoint: storage.outputs.serviceEndpoints.blob
+    storageQueueEndpoint: storage.outputs.serviceEndpoints.queue
     appInsightsConnectionString: appInsights.outputs.connectionString
     cosmosEndpoint: cosmos.outputs.endpoint
     cosmosDatabase: cosmosDatabaseName

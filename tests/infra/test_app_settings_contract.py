@@ -36,6 +36,15 @@ RUNTIME = {
     # The Python worker's sync thread pool (azure-functions-python-worker dispatcher.py).
     "PYTHON_THREADPOOL_THREAD_COUNT",
 }
+#: The work queues' identity-based connection (storage/queues.py): read by the Storage Queues
+#: extension as the queue triggers' ``connection``. When create_app loads the queues (issue
+#: 22's outbox), docchat reads these too, and ``DOCCHAT_QUEUE`` (a connection string, for
+#: Azurite; never set in Azure) joins the names read but not in the template.
+QUEUE_CONNECTION = {
+    "DOCCHAT_QUEUE__queueServiceUri",
+    "DOCCHAT_QUEUE__credential",
+    "DOCCHAT_QUEUE__clientId",
+}
 #: Each backend's mode setting, connection setting, and its connection in the extension's
 #: identity-based form: the extension reads the section in bindings mode, and docchat in rest
 #: mode (after finding no plain connection string).
@@ -155,7 +164,9 @@ def test_the_template_sets_exactly_what_docchat_reads(
         not_in_template |= {connection}
         assert read >= identity_section(connection)
     assert read - set(template) == not_in_template
-    assert set(template) == (read - not_in_template) | RUNTIME | identity_section(connection)
+    assert set(template) == (
+        (read - not_in_template) | RUNTIME | identity_section(connection) | QUEUE_CONNECTION
+    )
 
 
 @pytest.mark.parametrize(("backend", "auth", "mode", "access"), COMBINATIONS)
@@ -171,6 +182,9 @@ def test_the_template_sets_each_mode_as_chosen(
     # Each connection names the one identity; the values come from the deployment.
     for name in (f"{connection}__clientId", "AzureWebJobsStorage__clientId", "AZURE_CLIENT_ID"):
         assert template[name] == Opaque("identityClientId")
+    assert template["DOCCHAT_QUEUE__credential"] == "managedidentity"
+    assert template["DOCCHAT_QUEUE__clientId"] == Opaque("identityClientId")
+    assert template["DOCCHAT_QUEUE__queueServiceUri"] == Opaque("storageQueueEndpoint")
 
 
 def test_web_pubsub_gets_the_hub_docchat_uses() -> None:
