@@ -37,9 +37,10 @@ RUNTIME = {
     "PYTHON_THREADPOOL_THREAD_COUNT",
 }
 #: The work queues' identity-based connection (storage/queues.py): read by the Storage Queues
-#: extension as the queue triggers' ``connection``. When create_app loads the queues (issue
-#: 22's outbox), docchat reads these too, and ``DOCCHAT_QUEUE`` (a connection string, for
-#: Azurite; never set in Azure) joins the names read but not in the template.
+#: extension as the queue triggers' ``connection``, and by docchat (create_app loads the
+#: queues), which first looks for ``DOCCHAT_QUEUE``: a connection string, for Azurite, never
+#: set in Azure.
+QUEUE_STRING = {"DOCCHAT_QUEUE"}
 QUEUE_CONNECTION = {
     "DOCCHAT_QUEUE__queueServiceUri",
     "DOCCHAT_QUEUE__credential",
@@ -156,7 +157,7 @@ def test_the_template_sets_exactly_what_docchat_reads(
     read = read_by_docchat(template, auth)
     _, connection = BACKENDS[backend]
 
-    not_in_template = PLATFORM | NO_KEY
+    not_in_template = PLATFORM | NO_KEY | QUEUE_STRING
     if auth == "jwt":
         not_in_template |= OTHER_JWT_KEYS
     not_in_template |= OTHER_UPSTREAM_KEYS if backend == "signalr" else NO_UPSTREAM_CHECK
