@@ -2,6 +2,8 @@
 as :mod:`realtime` plugs in the real-time backends.
 
 - :mod:`storage.cosmos`: Azure Cosmos DB, the one store docchat has.
+- :mod:`storage.queues`: Azure Storage queues, the work queues (:class:`chat.app.queues.Queues`);
+  :func:`storage.queues.load_queues` gives them, or None when ``DOCCHAT_QUEUE`` is not set.
 
 :func:`load_storage` reads the store's settings and gives the use cases their stores, each
 built on first use. The in-memory stores the unit tests use are test fixtures

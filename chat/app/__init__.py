@@ -17,6 +17,11 @@ need (Protocols an adapter implements).
 - :mod:`chat.app.access`: who may join, read and post (port: ``Memberships``).
 - :mod:`chat.app.store`: the message store port, and ``Storage``, all a storage adapter gives.
 - :mod:`chat.app.realtime`: the real-time backend port (groups, sends, negotiation).
+- :mod:`chat.app.queues`: the work queue port (``WorkQueue``, ``Ticket``, ``Queues``): work
+  done after a write commits.
+- :mod:`chat.app.webhooks`: backend services' webhooks: the registry, fan-out of events to
+  the ``docchat-webhooks`` queue, one delivery try per message (ports: ``WebhookStore``,
+  ``Network``).
 - :mod:`chat.app.identity`, :mod:`chat.app.jwt_identity`: who is calling, by
   ``DOCCHAT_AUTH``.
 - :mod:`chat.app.runtime`: builds the long-lived parts once per process, on first use.

@@ -7,9 +7,10 @@ status, stable code, body and headers. Anything else that escapes, such as
 Messages are written for the caller and never hold secrets.
 
     ChatError                      refused, or not done, on purpose
-    ├── InvalidRequest ── InvalidJson
+    ├── InvalidRequest ── InvalidJson, UnsafeWebhookUrl
     ├── Unauthenticated, Forbidden, ConnectionNotFound, MessageNotFound, NotificationNotFound
     ├── MessageIdConflict, MessageDeleted, TooManyReactions, MembersNotEnabled
+    ├── WebhookNotFound, WebhooksNotEnabled
     ├── HistoryFull (+ ``stored`` for a send)   raised by the store
     ├── PayloadTooLarge, UnsupportedMediaType
     └── RetryLater (+ ``retry_after``)
@@ -17,6 +18,7 @@ Messages are written for the caller and never hold secrets.
         └── Unavailable
             ├── StoreUnavailable ── StoreOutcomeUnknown       raised by the store
             ├── RealtimeUnavailable, IdentityProviderUnavailable, ConnectionNotYetKnown
+            ├── QueueUnavailable                              raised by a work queue
             ├── RevocationIncomplete (the membership is removed all the same)
             └── SendFailed (+ ``stored``: true, false or null)  what a sender is told
                 ├── NotStored, MaybeStored, MaybeStoredBefore
@@ -48,6 +50,7 @@ __all__ = [
     "NotStored",
     "NotificationNotFound",
     "PayloadTooLarge",
+    "QueueUnavailable",
     "RateLimited",
     "RealtimeUnavailable",
     "RetryLater",
@@ -58,7 +61,10 @@ __all__ = [
     "TooManyReactions",
     "Unauthenticated",
     "Unavailable",
+    "UnsafeWebhookUrl",
     "UnsupportedMediaType",
+    "WebhookNotFound",
+    "WebhooksNotEnabled",
 ]
 
 #: How long a caller should wait before retrying after a 503, when the cause gives no hint.
@@ -121,6 +127,18 @@ class MembersNotEnabled(ChatError):
     """Membership routes while every signed-in user may see every document."""
 
 
+class UnsafeWebhookUrl(InvalidRequest):
+    """A webhook's URL is one docchat must not send to (its message says why)."""
+
+
+class WebhookNotFound(ChatError):
+    """No webhook has that name."""
+
+
+class WebhooksNotEnabled(ChatError):
+    """Webhook routes while no work queue is configured (``DOCCHAT_QUEUE``)."""
+
+
 class HistoryFull(ChatError):
     """The document's history has reached the most one document may hold (Cosmos DB's 20 GB
     logical partition): nothing more can be written to it until old messages go, so the
@@ -169,6 +187,11 @@ class StoreUnavailable(Unavailable):
 
 class RealtimeUnavailable(Unavailable):
     """SignalR failed: no group was changed, or no message was delivered."""
+
+
+class QueueUnavailable(Unavailable):
+    """The work queue failed: the work that follows a write (notifications, webhook
+    deliveries) could not be queued, or a queued item could not be revealed or removed."""
 
 
 class ConnectionNotYetKnown(Unavailable):
