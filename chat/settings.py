@@ -26,6 +26,7 @@ __all__ = [
     "load_settings",
     "optional_setting",
     "required_setting",
+    "retry_schedule_setting",
     "setting_choice",
     "token_issuer_settings",
     "url_setting",
@@ -39,6 +40,13 @@ MAX_MAX_MESSAGE_LENGTH = 100_000
 #: typing fast and pasting, far below what a script needs to flood a document.
 DEFAULT_POSTS_PER_MINUTE = 60
 DEFAULT_POST_BURST = 20
+#: Seconds between a webhook delivery's tries (``DOCCHAT_WEBHOOK_RETRY_SCHEDULE``): the
+#: Standard Webhooks guidance's example schedule (5 s, 5 min, 30 min, 2 h, 5 h, 10 h,
+#: 10 h), so 8 tries over about 27.6 hours.
+DEFAULT_WEBHOOK_RETRY_SCHEDULE = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
+#: A queue message stays hidden at most 7 days (Azure Storage queues' visibility limit).
+MAX_WEBHOOK_RETRY_DELAY = 7 * 24 * 3600
+MAX_WEBHOOK_RETRIES = 20
 #: HS256 keys shorter than the hash are guessable; PyJWT warns below this too.
 MIN_JWT_SECRET_BYTES = 32
 
@@ -92,6 +100,12 @@ class Settings:
     posts_per_minute: int = DEFAULT_POSTS_PER_MINUTE
     post_burst: int = DEFAULT_POST_BURST
     jwt: JwtSettings | None = None
+    webhook_retry_schedule: tuple[float, ...] = DEFAULT_WEBHOOK_RETRY_SCHEDULE
+
+    @property
+    def dev(self) -> bool:
+        """Whether this is dev mode (``DOCCHAT_AUTH=dev``): local use only."""
+        return self.auth is AuthMode.DEV
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -115,6 +129,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             MAX_MAX_MESSAGE_LENGTH,
         ),
         jwt=_jwt_settings(environ) if auth is AuthMode.JWT else None,
+        webhook_retry_schedule=retry_schedule_setting(
+            environ, "DOCCHAT_WEBHOOK_RETRY_SCHEDULE", DEFAULT_WEBHOOK_RETRY_SCHEDULE
+        ),
     )
 
 
@@ -194,6 +211,30 @@ def whole_number_setting(
             f"{name} must be a whole number from {lowest} to {highest}, got {value!r}"
         )
     return int(value)
+
+
+def retry_schedule_setting(
+    environ: Mapping[str, str], name: str, default: tuple[float, ...]
+) -> tuple[float, ...]:
+    """The setting, comma-separated seconds between tries (each from 0 to 7 days, at most
+    :data:`MAX_WEBHOOK_RETRIES` of them; blank: no retry); ``default`` when unset."""
+    if name not in environ:
+        return default
+    delays = [_delay(text) for text in environ[name].split(",") if text.strip()]
+    if len(delays) > MAX_WEBHOOK_RETRIES or None in delays:
+        raise SettingsError(
+            f"{name} must be up to {MAX_WEBHOOK_RETRIES} comma-separated numbers of seconds, "
+            f"each from 0 to {MAX_WEBHOOK_RETRY_DELAY}, got {environ[name]!r}"
+        )
+    return tuple(delay for delay in delays if delay is not None)
+
+
+def _delay(text: str) -> float | None:
+    try:
+        delay = float(text)
+    except ValueError:
+        return None
+    return delay if 0 <= delay <= MAX_WEBHOOK_RETRY_DELAY else None
 
 
 def _jwt_settings(environ: Mapping[str, str]) -> JwtSettings:

@@ -3,8 +3,9 @@
 What ``make dev`` runs. It creates local.settings.json from the example when missing (with
 the ports it was given), checks the prerequisites (each problem reported in one line with
 its fix), starts the local Cosmos DB, the SignalR emulator (the Web PubSub one when the
-app setting ``DOCCHAT_REALTIME`` is ``webpubsub``) and the dev host (or, with ``--func``,
-Azurite and ``func start``), prints where everything is, and runs until Ctrl-C,
+app setting ``DOCCHAT_REALTIME`` is ``webpubsub``), Azurite for the work queues
+(``DOCCHAT_QUEUE``; on its usual ports 10000-10002 when they are free) and the dev host (or,
+with ``--func``, ``func start``), prints where everything is, and runs until Ctrl-C,
 which stops every child. A child that dies by itself is started again on its port, with a
 line saying so; one that keeps dying right after starting stops the stack. ``--instances N``
 runs N dev hosts behind a round-robin front door on ``--port``, as Azure scales the app out;
@@ -27,6 +28,7 @@ from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 from devstack.azure_guard import refusal_in_azure
+from devstack.azurite import AZURITE_PORTS
 from devstack.host.settings import SettingsError, read_route_prefix
 from devstack.stack import (
     COSMOS_SETTING,
@@ -35,6 +37,7 @@ from devstack.stack import (
     LocalStack,
     StackError,
     free_port,
+    port_is_free,
 )
 from shared.connection_string import replace_port
 
@@ -65,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
             cosmos_port=cosmos_port,
             webpubsub_port=args.webpubsub_port or free_port(),
             use_func=args.func,
+            azurite_ports=_azurite_ports(),
             log_dir=args.log_dir,
             echo=True,
             instances=args.instances,
@@ -84,6 +88,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         _ignore_interrupts()
         stack.stop()
+
+
+def _azurite_ports() -> tuple[int, int, int]:
+    """Azurite's usual ports, which storage tools know, unless another Azurite holds them."""
+    return AZURITE_PORTS if all(map(port_is_free, AZURITE_PORTS)) else (0, 0, 0)
 
 
 def _say(line: str) -> None:
@@ -202,10 +211,9 @@ def _latency_rows(stack: LocalStack) -> list[tuple[str, str]]:
 
 
 def _storage_rows(stack: LocalStack) -> list[tuple[str, str]]:
-    """Azurite, under ``func start`` only (the dev host needs no storage)."""
-    if not stack.use_func:
-        return []
-    return [("Storage", f"Azurite in memory on ports {', '.join(map(str, stack.azurite_ports))}")]
+    """Azurite: the work queues (``DOCCHAT_QUEUE``), and storage for ``func start``."""
+    ports = ", ".join(map(str, stack.azurite_ports))
+    return [("Storage", f"Azurite in memory on ports {ports} (the work queues, DOCCHAT_QUEUE)")]
 
 
 def _realtime_rows(stack: LocalStack) -> list[tuple[str, str]]:

@@ -1,5 +1,6 @@
 """The whole local stack as child processes: Cosmos DB, the SignalR emulator (or, with the
-app setting ``DOCCHAT_REALTIME=webpubsub``, the Web PubSub emulator) and a host.
+app setting ``DOCCHAT_REALTIME=webpubsub``, the Web PubSub emulator), Azurite (the work
+queues, ``DOCCHAT_QUEUE``; and ``AzureWebJobsStorage`` for ``func start``) and a host.
 
 :class:`LocalStack` starts each service as a child process in its own session, on the
 ports given (0 picks a free one ahead of time), with the app settings from
@@ -82,6 +83,8 @@ REALTIME_SETTING = "DOCCHAT_REALTIME"
 WEBPUBSUB_EVENTS = "connected,disconnected,typing,validate"
 #: The Functions host's storage, which Azurite stands in for under ``func start``.
 STORAGE_SETTING = "AzureWebJobsStorage"
+#: The app's work queues (storage/queues.py), on Azurite's development account.
+QUEUE_SETTING = "DOCCHAT_QUEUE"
 #: npm packages the stack runs or serves; missing means ``npm ci`` did not run or failed.
 NODE_PACKAGES = ("@vercel/cosmosdb-server", "@microsoft/signalr")
 
@@ -130,7 +133,8 @@ def missing_prerequisites(
     """One line per missing prerequisite of the stack, each saying how to fix it.
 
     ``ports`` maps a service's name to the port it will use (0: a free one is picked);
-    ``use_func`` adds Core Tools and Azurite; ``webpubsub`` the page's Web PubSub client.
+    ``use_func`` adds Core Tools; ``webpubsub`` the page's Web PubSub client; Azurite needs
+    npm to install on first use.
     """
     problems: list[str] = []
     refusal = refusal_in_azure("the local stack")
@@ -154,9 +158,9 @@ def missing_prerequisites(
     )
     if use_func and shutil.which("func") is None:
         problems.append("func (Azure Functions Core Tools) is not on PATH: run without --func")
-    if use_func and not azurite.installed() and shutil.which("npm") is None:
+    if not azurite.installed() and shutil.which("npm") is None:
         problems.append(
-            "npm is not on PATH: Azurite (storage for func start) installs with it on first use"
+            "npm is not on PATH: Azurite (the work queues) installs with it on first use"
         )
     return problems
 
@@ -362,7 +366,7 @@ class LocalStack:
         cosmos_port: int = 0,
         webpubsub_port: int = 0,
         use_func: bool = False,
-        azurite_ports: tuple[int, int, int] = azurite.AZURITE_PORTS,
+        azurite_ports: tuple[int, int, int] = (0, 0, 0),
         settings_overrides: Mapping[str, str] | None = None,
         log_dir: Path | None = None,
         echo: bool = False,
@@ -389,7 +393,8 @@ class LocalStack:
         self.cosmos_port = cosmos_port or free_port()
         self.webpubsub_port = webpubsub_port or free_port()
         self.use_func = use_func
-        self.azurite_ports = azurite_ports
+        #: Azurite's blob, queue and table ports (0: a free one).
+        self.azurite_ports = tuple(chosen or free_port() for chosen in azurite_ports)
         self.app = app or root / "function_app.py"
         self.settings_path = settings_path or settings_file(root)
         self.log_dir = log_dir or root / ".devstack" / "logs"
@@ -486,6 +491,7 @@ class LocalStack:
         atexit.register(self.stop)
         try:
             self._start_cosmos()
+            self.start_azurite()
             if self.uses_webpubsub:
                 self._start_webpubsub()
             else:
@@ -510,8 +516,7 @@ class LocalStack:
         else:
             ports["SignalR emulator"] = self.signalr_port
         ports["Cosmos DB"] = self.cosmos_port
-        if self.use_func:
-            ports.update({f"Azurite {port}": port for port in self.azurite_ports})
+        ports.update({f"Azurite {port}": port for port in self.azurite_ports})
         return ports
 
     def stop(self) -> None:
@@ -699,14 +704,13 @@ class LocalStack:
 
     def _start_func(self) -> None:
         func = shutil.which("func") or "func"
-        self.start_azurite()
         # Core Tools fetches the extension bundle on its first start: allow for that.
         command = [func, "start", "--port", str(self.port)]
         self._start_app_host("func", command, self.port, 4 * self.timeout)
 
     def start_azurite(self) -> None:
         """Start Azurite in memory on its ports (installing it first if need be), and point
-        ``AzureWebJobsStorage`` at it."""
+        ``AzureWebJobsStorage`` and the app's ``DOCCHAT_QUEUE`` at its development account."""
         try:
             azurite.ensure_installed()
         except azurite.InstallError as error:
@@ -716,10 +720,11 @@ class LocalStack:
         listening = _started_when(lambda: all(map(_accepts_connections, ports)), self.timeout)
         self._run(storage, ports, listening)
         self.settings[STORAGE_SETTING] = azurite.connection_string(ports)
+        self.settings[QUEUE_SETTING] = azurite.connection_string(ports)
 
     def _start_app_host(self, name: str, command: list[str], port: int, timeout: float) -> None:
         realtime = WEBPUBSUB_SETTING if self.uses_webpubsub else SIGNALR_SETTING
-        names = (COSMOS_SETTING, realtime, STORAGE_SETTING)
+        names = (COSMOS_SETTING, realtime, STORAGE_SETTING, QUEUE_SETTING)
         endpoints = {key: self.settings[key] for key in names if key in self.settings}
         # The same command and environment on every restart: the same port, endpoints and
         # function key (a setting), so browsers and backend callers need not notice.

@@ -1,13 +1,20 @@
-"""The work after a commit, as queue-triggered functions (a Blueprint).
+"""The work after a chat request, as queue-triggered functions (a Blueprint) on Azure
+Storage queues: the connection is ``DOCCHAT_QUEUE``, and host.json makes message bodies
+plain JSON text.
 
 - ``process_outbox`` (queue ``docchat-outbox``): one message per committed write batch;
   makes its notifications, sends them live and hands its events to the webhooks
-  (:class:`chat.app.outbox.OutboxService`).
+  (:meth:`chat.app.outbox.OutboxService.process`).
+- ``deliver_webhook`` (queue ``docchat-webhooks``): one try of one event's delivery to one
+  webhook (:meth:`chat.app.webhooks.WebhookService.deliver`). A failed try is not an
+  error: the use case puts the next try on the queue itself, hidden for the schedule's
+  delay.
 
 Each runs on whichever instance the queue hands a message to, with the Functions host's
-retries behind it: an invocation that fails leaves its message for another try, and after
-``maxDequeueCount`` tries (host.json) the host moves it to ``<queue>-poison``. Everything
-they do is idempotent by id, so a try that failed half-way is simply made again.
+retries behind it: an invocation that fails (the store, the queue or the real-time service
+down) leaves its message for another try, and after ``maxDequeueCount`` tries (host.json)
+the host moves it to ``<queue>-poison``. What they make is keyed by ids derived from what
+it is about, so a try that failed half-way is simply made again.
 """
 
 from __future__ import annotations
@@ -20,18 +27,23 @@ import azure.functions as func
 
 from functions.edge import with_trigger_realtime
 from realtime.backend import Backend
-from storage.queues import OUTBOX_QUEUE, QUEUE_SETTING
+from storage.queues import OUTBOX_QUEUE, QUEUE_SETTING, WEBHOOKS_QUEUE
 
 if TYPE_CHECKING:
     from chat.app.outbox import OutboxService
     from chat.app.realtime import Realtime
+    from chat.app.webhooks import WebhookService
 
 __all__ = ["outbox_message", "work"]
 
 
-def work(outbox: Callable[[Realtime], OutboxService], backend: Backend) -> func.Blueprint:
-    """The queue-triggered functions, each carrying out its work through the use case its
-    factory builds for the invocation."""
+def work(
+    outbox: Callable[[Realtime], OutboxService],
+    webhooks: Callable[[], WebhookService],
+    backend: Backend,
+) -> func.Blueprint:
+    """The queue-triggered functions, each doing its work through the use case its factory
+    builds (``outbox`` for the invocation's real-time seam)."""
     # azure-functions leaves Blueprint's constructor unannotated.
     blueprint = func.Blueprint()  # type: ignore[no-untyped-call]
 
@@ -41,6 +53,13 @@ def work(outbox: Callable[[Realtime], OutboxService], backend: Backend) -> func.
     def process_outbox(message: func.QueueMessage, realtime: Realtime) -> None:
         document_id, outbox_id = outbox_message(message.get_body())
         outbox(realtime).process(document_id, outbox_id)
+
+    @blueprint.function_name("deliver_webhook")
+    @blueprint.queue_trigger(
+        arg_name="message", queue_name=WEBHOOKS_QUEUE, connection=QUEUE_SETTING
+    )
+    def deliver_webhook(message: func.QueueMessage) -> None:
+        webhooks().deliver(json.loads(message.get_body()))
 
     return blueprint
 

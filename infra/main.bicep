@@ -102,6 +102,9 @@ param postsPerMinute int = 60
 @description('Posting burst per user and instance (DOCCHAT_POST_BURST).')
 param postBurst int = 20
 
+@description('Seconds between the tries of a webhook delivery, comma-separated, each spread by up to 20% (DOCCHAT_WEBHOOK_RETRY_SCHEDULE): the Standard Webhooks example, 8 tries over about 27.6 hours.')
+param webhookRetrySchedule string = '5,300,1800,7200,18000,36000,36000'
+
 @description('Days after its last write a message expires (Cosmos DB time to live, DOCCHAT_MESSAGE_TTL_DAYS); 0 keeps messages for ever.')
 @minValue(0)
 @maxValue(24855)
@@ -190,6 +193,17 @@ module storage 'br/public:avm/res/storage/storage-account:0.33.0' = {
         }
       ]
     }
+    // docchat's work queues (storage/queues.py) and the poison queues the queue trigger
+    // moves a message to after its last try: created here, as the app's identity only
+    // sends, receives and deletes messages.
+    queueServices: {
+      queues: [
+        { name: 'docchat-outbox' }
+        { name: 'docchat-outbox-poison' }
+        { name: 'docchat-webhooks' }
+        { name: 'docchat-webhooks-poison' }
+      ]
+    }
   }
 }
 
@@ -261,6 +275,7 @@ module settings 'app/settings.bicep' = {
     identityPrincipalId: identity.outputs.principalId
     upstreamAudience: upstreamAudience
     storageBlobEndpoint: storage.outputs.serviceEndpoints.blob
+    storageQueueEndpoint: storage.outputs.serviceEndpoints.queue
     appInsightsConnectionString: appInsights.outputs.connectionString
     cosmosEndpoint: cosmos.outputs.endpoint
     cosmosDatabase: cosmosDatabaseName
@@ -275,6 +290,7 @@ module settings 'app/settings.bicep' = {
     postsPerMinute: postsPerMinute
     postBurst: postBurst
     messageTtlDays: messageTtlDays
+    webhookRetrySchedule: webhookRetrySchedule
   }
 }
 

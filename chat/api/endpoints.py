@@ -34,6 +34,8 @@ from chat.api.inputs import (
     ServiceMessageRequest,
     ThreadQuery,
     ThreadsQuery,
+    WebhookFailuresQuery,
+    WebhookRequest,
     parse,
 )
 from chat.app.access import Role
@@ -51,6 +53,7 @@ from chat.app.service import (
     Posted,
     PostingService,
 )
+from chat.app.webhooks import WebhookService
 from chat.domain.errors import InvalidRequest
 from chat.domain.messages import (
     Cursor,
@@ -68,6 +71,11 @@ from chat.domain.messages import (
 )
 from chat.domain.notifications import InboxBefore
 from chat.domain.users import User, known_user
+from chat.domain.webhooks import (
+    decode_failures_token,
+    encode_failures_token,
+    webhook_name_problem,
+)
 
 __all__ = [
     "MAX_MEMBERSHIP_BODY_BYTES",
@@ -78,6 +86,7 @@ __all__ = [
     "Messages",
     "People",
     "Reading",
+    "Webhooks",
     "max_body_bytes",
 ]
 
@@ -419,6 +428,54 @@ class Members:
         following = MembersAfter(page.next_after).encode() if page.next_after else None
         members = outputs.MemberList(members=listed, continuation_token=following)
         return Response(200, members.body())
+
+
+class Webhooks:
+    """Backend services register webhooks and read their failed deliveries; the Functions
+    host has checked the function key before any of these runs."""
+
+    def __init__(self, webhooks: Callable[[], WebhookService]) -> None:
+        self._webhooks = webhooks
+
+    @endpoint
+    def put(self, request: Request) -> Response:
+        """``PUT service/webhooks/{name}`` ``{"url", "events"}`` -> 201 with the new
+        ``secret``, or 200 (an update: the secret stays as it was, not shown again)."""
+        body = parse(WebhookRequest, json_object(request, MAX_MEMBERSHIP_BODY_BYTES))
+        put = self._webhooks().register(_webhook_name(request), body.url, body.events)
+        shown = outputs.Webhook.of(put.webhook, with_secret=put.created)
+        return Response(201 if put.created else 200, shown.body())
+
+    @endpoint
+    def list(self, request: Request) -> Response:
+        """``GET service/webhooks`` -> ``{"items": [...]}``, by name, without secrets."""
+        listed = [outputs.Webhook.of(webhook) for webhook in self._webhooks().webhooks()]
+        return Response(200, outputs.WebhookList(items=listed).body())
+
+    @endpoint
+    def remove(self, request: Request) -> Response:
+        """``DELETE service/webhooks/{name}`` -> 204; its pending tries are dropped."""
+        self._webhooks().remove(_webhook_name(request))
+        return Response(204)
+
+    @endpoint
+    def failures(self, request: Request) -> Response:
+        """``GET service/webhooks/{name}/failures?limit=&continuationToken=`` -> a page of
+        the deliveries that exhausted the schedule, newest first."""
+        query = parse(WebhookFailuresQuery, dict(request.params))
+        token = query.continuation_token
+        before = decode_failures_token(token) if token is not None else None
+        page = self._webhooks().failures(_webhook_name(request), query.limit, before)
+        following = encode_failures_token(page.next_before) if page.next_before else None
+        failures = outputs.WebhookFailures(
+            items=[outputs.WebhookFailure.of(failure) for failure in page.failures],
+            continuation_token=following,
+        )
+        return Response(200, failures.body())
+
+
+def _webhook_name(request: Request) -> str:
+    return _route_value(request, "name", webhook_name_problem)
 
 
 def _document_id(request: Request) -> str:

@@ -44,7 +44,10 @@ from chat.domain.errors import (
     TooManyReactions,
     Unauthenticated,
     Unavailable,
+    UnsafeWebhookUrl,
     UnsupportedMediaType,
+    WebhookNotFound,
+    WebhooksNotEnabled,
 )
 
 __all__ = ["ANSWERS", "answer", "endpoint"]
@@ -58,16 +61,19 @@ _Params = ParamSpec("_Params")
 ANSWERS: dict[type[ChatError], tuple[int, str]] = {
     InvalidRequest: (400, "invalid_request"),
     InvalidJson: (400, "invalid_json"),
+    UnsafeWebhookUrl: (400, "unsafe_webhook_url"),
     Unauthenticated: (401, "unauthenticated"),
     Forbidden: (403, "forbidden"),
     ConnectionNotFound: (404, "connection_not_found"),
     MessageNotFound: (404, "message_not_found"),
     NotificationNotFound: (404, "notification_not_found"),
+    WebhookNotFound: (404, "webhook_not_found"),
     MessageIdConflict: (409, "message_id_conflict"),
     MessageDeleted: (409, "message_deleted"),
     TooManyReactions: (409, "too_many_reactions"),
     MembersNotEnabled: (409, "members_not_enabled"),
     HistoryFull: (409, "document_history_full"),
+    WebhooksNotEnabled: (409, "webhooks_not_enabled"),
     PayloadTooLarge: (413, "payload_too_large"),
     UnsupportedMediaType: (415, "unsupported_media_type"),
     RateLimited: (429, "rate_limited"),

@@ -52,6 +52,7 @@ from chat.domain.threads import (
     REPLY_ANCHOR_REFUSAL,
     anchor_problem,
 )
+from chat.domain.webhooks import EVENT_TYPES, MAX_URL_LENGTH, MAX_WEBHOOK_NAME_LENGTH
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
@@ -73,6 +74,9 @@ __all__ = [
     "ServiceMessageRequest",
     "ThreadQuery",
     "ThreadsQuery",
+    "WebhookEvent",
+    "WebhookFailuresQuery",
+    "WebhookRequest",
     "id_schema",
     "parse",
 ]
@@ -115,6 +119,7 @@ PATH_PARAMETERS = {
     "emoji": MAX_EMOJI_CHARACTERS,
     # A SHA-256 in hex (chat.domain.notifications.notification_id); anything else is 404.
     "notificationId": 64,
+    "name": MAX_WEBHOOK_NAME_LENGTH,
 }
 
 
@@ -144,6 +149,16 @@ Mentions = Annotated[
     ),
     AfterValidator(_distinct),
 ]
+
+#: An event a webhook may subscribe to (chat.domain.webhooks.EVENT_TYPES).
+WebhookEvent = Literal[
+    "message.created",
+    "message.updated",
+    "message.deleted",
+    "thread.resolved",
+    "notification.created",
+]
+
 
 #: The text of a message; its most characters are a setting, which the description adds.
 MessageText = Annotated[str, WithJsonSchema({"type": "string", "minLength": 1})]
@@ -202,6 +217,13 @@ class MemberRequest(_Body):
     """``{"role": "reader" | "writer"}``: what a member of a document may do."""
 
     role: RoleName
+
+
+class WebhookRequest(_Body):
+    """``{"url", "events"}``: where a webhook delivers, and which events."""
+
+    url: str = Field(min_length=1, max_length=MAX_URL_LENGTH)
+    events: list[WebhookEvent] = Field(min_length=1, max_length=len(EVENT_TYPES))
 
 
 class _Text(_Body):
@@ -392,6 +414,10 @@ class InboxQuery(_PageQuery):
     first; ``unread=true`` only those not read yet."""
 
     unread: bool = False
+
+
+class WebhookFailuresQuery(_PageQuery):
+    """``?limit=&continuationToken=``: a page of a webhook's failed deliveries."""
 
 
 def parse(model: type[_Model], data: Any, *, max_text_length: int | None = None) -> _Model:

@@ -190,18 +190,20 @@ _ERROR_MEANINGS = {
     400: "The request is malformed; the message says which part and why.",
     401: "The caller is not signed in, or the function key is wrong.",
     403: "The caller may not do this in this document.",
-    404: "No such route (an id holding / cannot be routed), no such message, or the real-time "
-    "connection is not connected.",
+    404: "No such route (an id holding / cannot be routed), no such message or webhook, or "
+    "the real-time connection is not connected.",
     409: "The message id is taken by another message, the message was deleted, it has all "
-    "the reactions it may hold, members are not enabled, or the document's history is full "
+    "the reactions it may hold, members or webhooks are not enabled, or the document's "
+    "history is full "
     "(code `document_history_full`: nothing more can be stored in it; `stored` says what "
     "happened to a message).",
     413: "The body is larger than any valid request.",
     415: "The body is not declared as application/json.",
     429: "The caller posts too fast; Retry-After says when it may again.",
-    503: "Cosmos DB or the real-time service is down; `stored` says what happened to a "
-    "message, and `removed: true` (code `revocation_incomplete`) that a membership is gone "
-    "although its user's connections could not yet be stopped: send the same DELETE again.",
+    503: "Cosmos DB, the work queue or the real-time service is down; `stored` says what "
+    "happened to a message, and `removed: true` (code `revocation_incomplete`) that a "
+    "membership is gone although its user's connections could not yet be stopped: send the "
+    "same DELETE again.",
 }
 
 

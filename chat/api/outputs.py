@@ -22,6 +22,7 @@ from chat.app.notifications import MAX_UNREAD_COUNT
 from chat.app.people import MAX_PEOPLE
 from chat.app.presence import user_json
 from chat.domain import messages, notifications
+from chat.domain import webhooks as domain_webhooks
 from chat.domain.users import User as Person
 
 __all__ = [
@@ -42,6 +43,10 @@ __all__ = [
     "Thread",
     "UnreadCount",
     "User",
+    "Webhook",
+    "WebhookFailure",
+    "WebhookFailures",
+    "WebhookList",
 ]
 
 _TIMESTAMP: dict[str, JsonValue] = {"format": "date-time"}
@@ -206,6 +211,67 @@ class MemberList(Answer):
     """A page of a document's members, and the token of the next (None after the last)."""
 
     members: list[Member]
+    continuation_token: str | None
+
+
+class Webhook(Answer):
+    """A registered webhook; ``secret`` only in the answer that created it."""
+
+    name: str
+    url: str
+    events: list[str]
+    created_at: str = Field(json_schema_extra=_TIMESTAMP)
+    secret: str | None = Field(
+        default=None,
+        description="Only when the webhook was created: keep it, it is not shown again.",
+    )
+
+    @classmethod
+    def of(cls, webhook: domain_webhooks.Webhook, *, with_secret: bool = False) -> Webhook:
+        secret = {"secret": webhook.secret} if with_secret else {}
+        return cls(
+            name=webhook.name,
+            url=webhook.url,
+            events=list(webhook.events),
+            created_at=webhook.created_at.isoformat(),
+            **secret,
+        )
+
+
+class WebhookList(Answer):
+    """Every webhook, by name, without secrets."""
+
+    items: list[Webhook]
+
+
+class WebhookFailure(Answer):
+    """A delivery that exhausted the retry schedule."""
+
+    webhook_id: str
+    event_id: str
+    type: str
+    last_status: int | None
+    last_error: str | None
+    tries: int
+    failed_at: str = Field(json_schema_extra=_TIMESTAMP)
+
+    @classmethod
+    def of(cls, failure: domain_webhooks.Failure) -> WebhookFailure:
+        return cls(
+            webhook_id=failure.webhook_id,
+            event_id=failure.event_id,
+            type=failure.type,
+            last_status=failure.last_status,
+            last_error=failure.last_error,
+            tries=failure.tries,
+            failed_at=failure.failed_at.isoformat(),
+        )
+
+
+class WebhookFailures(Answer):
+    """A page of a webhook's failed deliveries, newest first, and the token of the next."""
+
+    items: list[WebhookFailure]
     continuation_token: str | None
 
 

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         Messages,
         People,
         Reading,
+        Webhooks,
     )
     from chat.api.http import Response
     from chat.api.negotiation import Negotiation
@@ -46,6 +47,8 @@ REACTION = f"{MESSAGE}/reactions/{{emoji}}"
 THREADS = f"{DOCUMENT}/threads"
 THREAD = f"{THREADS}/{{rootId}}"
 INBOX = "me/notifications"
+WEBHOOKS = "service/webhooks"
+WEBHOOK = f"{WEBHOOKS}/{{name}}"
 
 
 class Seam(enum.Enum):
@@ -122,6 +125,13 @@ class Endpoints:
         from chat.api.endpoints import Members
 
         return Members(self._runtime.member_admin)
+
+    @built_once
+    def webhooks(self) -> Webhooks:
+        from chat.api.endpoints import Webhooks
+
+        runtime = self._runtime
+        return Webhooks(lambda: runtime.webhooks)
 
     @built_once
     def contract(self) -> Contract:
@@ -489,6 +499,45 @@ ROUTES = (
         "The document's members and roles (DOCCHAT_ACCESS=members), a page at a time.",
         "MemberList",
         query="MembersQuery",
+    ),
+    _service_route(
+        "put_webhook",
+        WEBHOOK,
+        "PUT",
+        lambda api: api.webhooks.put,
+        "Register a webhook (201, with its `secret`, shown only now) or change its url and "
+        "events (200). Outside dev mode the url must be https on a public address.",
+        "Webhook",
+        body="WebhookRequest",
+        statuses=(201, 200),
+        links=_links("remove_webhook", "list_webhook_failures", name="$request.path.name"),
+    ),
+    _service_route(
+        "list_webhooks",
+        WEBHOOKS,
+        "GET",
+        lambda api: api.webhooks.list,
+        "Every webhook, by name, without secrets.",
+        "WebhookList",
+    ),
+    _service_route(
+        "remove_webhook",
+        WEBHOOK,
+        "DELETE",
+        lambda api: api.webhooks.remove,
+        "Remove a webhook; its pending retries are dropped.",
+        None,
+        statuses=(204,),
+    ),
+    _service_route(
+        "list_webhook_failures",
+        f"{WEBHOOK}/failures",
+        "GET",
+        lambda api: api.webhooks.failures,
+        "The webhook's deliveries that exhausted the retry schedule, newest first, a page "
+        "at a time.",
+        "WebhookFailures",
+        query="WebhookFailuresQuery",
     ),
     Route(
         "openapi",

@@ -19,6 +19,9 @@ need (Protocols an adapter implements).
 - :mod:`chat.app.realtime`: the real-time backend port (groups, sends, negotiation).
 - :mod:`chat.app.queues`: the work queue port (``WorkQueue``, ``Ticket``, ``Queues``): work
   done after a write commits.
+- :mod:`chat.app.webhooks`: backend services' webhooks: the registry, fan-out of events to
+  the ``docchat-webhooks`` queue, one delivery try per message (ports: ``WebhookStore``,
+  ``Network``).
 - :mod:`chat.app.identity`, :mod:`chat.app.jwt_identity`: who is calling, by
   ``DOCCHAT_AUTH``.
 - :mod:`chat.app.runtime`: builds the long-lived parts once per process, on first use.

@@ -22,22 +22,21 @@ A happening whose message is gone (expired under the messages' TTL) tells nothin
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
+from chat.app.notifications import NotificationService
 from chat.app.realtime import Realtime
 from chat.app.store import MessageStore
+from chat.app.webhooks import WebhookService
 from chat.domain.happenings import Happening
-from chat.domain.messages import RESERVED_ID_PREFIX, Message
+from chat.domain.messages import RESERVED_ID_PREFIX
 
 __all__ = [
     "NOTIFICATION",
     "NOTIFICATION_CREATED",
     "OUTBOX_ID_PREFIX",
-    "Notifier",
     "Outbox",
     "OutboxService",
-    "Webhooks",
 ]
 
 #: How each outbox item's id starts: docchat's own items' prefix, never a message's.
@@ -63,37 +62,6 @@ class Outbox(Protocol):
         ...
 
 
-class Notice(Protocol):
-    """A notification as the outbox needs it: whose it is, its id and its JSON."""
-
-    @property
-    def id(self) -> str: ...
-
-    @property
-    def user_id(self) -> str: ...
-
-    def to_json(self) -> dict[str, Any]: ...
-
-
-class Notifier(Protocol):
-    """Makes a happening's notifications (:mod:`chat.app.notifications`)."""
-
-    def notify(
-        self, happening: Happening, message: Message, root: Message | None
-    ) -> Sequence[Notice]:
-        """The happening's notifications, each stored once in its recipient's inbox."""
-        ...
-
-
-class Webhooks(Protocol):
-    """Hands events to the webhooks that subscribed to them (:mod:`chat.app.webhooks`)."""
-
-    def enqueue(self, event_id: str, event_type: str, data: dict[str, Any]) -> None:
-        """Queue one delivery of the event to each webhook subscribed to its type; the
-        same ``event_id`` makes the same ``webhook-id``."""
-        ...
-
-
 class OutboxService:
     """Carries out what an outbox item lists (see the module)."""
 
@@ -101,13 +69,13 @@ class OutboxService:
         self,
         outbox: Outbox,
         store: MessageStore,
-        notifier: Notifier,
-        webhooks: Webhooks,
+        notifications: NotificationService,
+        webhooks: WebhookService,
         realtime: Realtime,
     ) -> None:
         self._outbox = outbox
         self._store = store
-        self._notifier = notifier
+        self._notifications = notifications
         self._webhooks = webhooks
         self._realtime = realtime
 
@@ -131,7 +99,7 @@ class OutboxService:
         if message.thread_id is not None:
             root = self._store.get(happening.document_id, message.thread_id)
         self._webhooks.enqueue(happening.id, happening.kind, message.to_json())
-        for notice in self._notifier.notify(happening, message, root):
-            item = notice.to_json()
-            self._realtime.send_to_user(notice.user_id, NOTIFICATION, item)
-            self._webhooks.enqueue(notice.id, NOTIFICATION_CREATED, item)
+        for notification in self._notifications.notify(happening, message, root):
+            item = notification.to_json()
+            self._realtime.send_to_user(notification.user_id, NOTIFICATION, item)
+            self._webhooks.enqueue(notification.id, NOTIFICATION_CREATED, item)

@@ -10,7 +10,7 @@ it reaches the use cases through :mod:`chat.app.realtime`, per invocation.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from chat.app.access import AllowAll, DocumentAccess, Memberships, MembersOnly
@@ -25,12 +25,14 @@ if TYPE_CHECKING:
     from chat.app.editing import EditingService
     from chat.app.events import EventService
     from chat.app.notifications import NotificationService
+    from chat.app.outbox import OutboxService
     from chat.app.people import PeopleService
     from chat.app.presence import Connections
     from chat.app.reading import ReadingService
     from chat.app.realtime import Realtime
     from chat.app.service import HistoryService, MemberAdmin, MembershipService, PostingService
     from chat.app.store import MessageStore, Storage
+    from chat.app.webhooks import Network, WebhookService
     from chat.app.writing import MessageWriting
     from chat.domain.users import User
 
@@ -47,6 +49,7 @@ class Runtime:
         *,
         access: DocumentAccess | None = None,
         authenticator: Authenticator | None = None,
+        webhook_network: Callable[[], Network] | None = None,
     ) -> None:
         self.settings = settings
         self._storage = storage
@@ -55,6 +58,8 @@ class Runtime:
         self._announcer = Announcer()
         self._access = Once(lambda: access or self._build_access())
         self._authenticator = Once(lambda: authenticator or self._build_authenticator())
+        self._webhook_network = webhook_network
+        self._webhooks = Once(self._build_webhooks)
 
     @property
     def authenticator(self) -> Authenticator:
@@ -146,6 +151,40 @@ class Runtime:
     def _members_only(self) -> Memberships | None:
         """The document members, when access is by membership (``DOCCHAT_ACCESS=members``)."""
         return self.memberships if isinstance(self.access, MembersOnly) else None
+
+    @property
+    def works_after_commits(self) -> bool:
+        """Whether there are work queues: notifications and webhooks follow each commit
+        (the storage has ``DOCCHAT_QUEUE``)."""
+        return self._storage.queues is not None
+
+    @property
+    def webhooks(self) -> WebhookService:
+        """Backend services' webhooks: the registry, :meth:`~WebhookService.enqueue` for
+        each event, and :meth:`~WebhookService.deliver` for each try (built once)."""
+        return self._webhooks.get()
+
+    def _build_webhooks(self) -> WebhookService:
+        from chat.app.webhooks import WebhookService
+
+        if self._webhook_network is None:
+            raise RuntimeError("webhooks need a network: the composition root gives one")
+        queues = self._storage.queues
+        return WebhookService(
+            self._storage.webhooks,
+            None if queues is None else queues.webhooks,
+            self._webhook_network(),
+            dev=self.settings.dev,
+            schedule=self.settings.webhook_retry_schedule,
+        )
+
+    def outbox(self, realtime: Realtime) -> OutboxService:
+        """Carry out what committed writes left in the outbox, sending live through
+        ``realtime``."""
+        from chat.app.outbox import OutboxService
+
+        outbox, store = self._storage.outbox, self.store
+        return OutboxService(outbox, store, self.notifications(), self.webhooks, realtime)
 
     def _writing(self, realtime: Realtime) -> MessageWriting:
         from chat.app.writing import MessageWriting

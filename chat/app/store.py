@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from chat.app.presence import Connections
     from chat.app.queues import Queues
     from chat.app.reading import ReadMarkers
+    from chat.app.webhooks import WebhookStore
 
 __all__ = ["MessageStore", "Storage"]
 
@@ -71,6 +72,11 @@ class Storage(Protocol):
     @property
     def notifications(self) -> Notifications:
         """Each user's notifications."""
+        ...
+
+    @property
+    def webhooks(self) -> WebhookStore:
+        """Backend services' webhooks and their failed deliveries."""
         ...
 
 

@@ -8,5 +8,7 @@
 - :mod:`chat.domain.notifications`: who a happening notifies (mentions, replies), the
   notification value, its deterministic id, the inbox's page token.
 - :mod:`chat.domain.ratelimit`: how fast one user may post.
+- :mod:`chat.domain.webhooks`: webhooks: events, names, secrets, delivery ids, and which
+  URLs and addresses one may reach (SSRF).
 - :mod:`chat.domain.errors`: every deliberate failure, and what a caller needs to know of it.
 """

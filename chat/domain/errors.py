@@ -7,9 +7,10 @@ status, stable code, body and headers. Anything else that escapes, such as
 Messages are written for the caller and never hold secrets.
 
     ChatError                      refused, or not done, on purpose
-    ├── InvalidRequest ── InvalidJson
+    ├── InvalidRequest ── InvalidJson, UnsafeWebhookUrl
     ├── Unauthenticated, Forbidden, ConnectionNotFound, MessageNotFound, NotificationNotFound
     ├── MessageIdConflict, MessageDeleted, TooManyReactions, MembersNotEnabled
+    ├── WebhookNotFound, WebhooksNotEnabled
     ├── HistoryFull (+ ``stored`` for a send)   raised by the store
     ├── PayloadTooLarge, UnsupportedMediaType
     └── RetryLater (+ ``retry_after``)
@@ -60,7 +61,10 @@ __all__ = [
     "TooManyReactions",
     "Unauthenticated",
     "Unavailable",
+    "UnsafeWebhookUrl",
     "UnsupportedMediaType",
+    "WebhookNotFound",
+    "WebhooksNotEnabled",
 ]
 
 #: How long a caller should wait before retrying after a 503, when the cause gives no hint.
@@ -121,6 +125,18 @@ class TooManyReactions(ChatError):
 
 class MembersNotEnabled(ChatError):
     """Membership routes while every signed-in user may see every document."""
+
+
+class UnsafeWebhookUrl(InvalidRequest):
+    """A webhook's URL is one docchat must not send to (its message says why)."""
+
+
+class WebhookNotFound(ChatError):
+    """No webhook has that name."""
+
+
+class WebhooksNotEnabled(ChatError):
+    """Webhook routes while no work queue is configured (``DOCCHAT_QUEUE``)."""
 
 
 class HistoryFull(ChatError):

@@ -14,8 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 __all__ = [
+    "ACCOUNTS_SETTING",
     "AZURITE_PORTS",
     "InstallError",
+    "accounts_setting",
     "command",
     "connection_string",
     "ensure_installed",
@@ -31,6 +33,9 @@ ACCOUNT = "devstoreaccount1"
 ACCOUNT_KEY = (
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 )
+#: Azurite's environment variable naming its accounts (``name:key;...``); with it set, only
+#: those accounts exist, so the development account must be named there too.
+ACCOUNTS_SETTING = "AZURITE_ACCOUNTS"
 _BINARY = FOLDER / "node_modules" / ".bin" / "azurite"
 #: Written after a complete ``npm ci``; older than the lockfile means install again.
 _STAMP = FOLDER / "node_modules" / ".installed"
@@ -88,11 +93,19 @@ def command(ports: Sequence[int] = AZURITE_PORTS) -> list[str]:
     ]
 
 
-def connection_string(ports: Sequence[int] = AZURITE_PORTS) -> str:
-    """``AzureWebJobsStorage`` for Azurite on ``ports``: ``UseDevelopmentStorage=true`` spelled
-    out, since it names the default ports only."""
-    blob, queue, table = (f"http://127.0.0.1:{port}/{ACCOUNT}" for port in ports)
+def connection_string(ports: Sequence[int] = AZURITE_PORTS, account: str = ACCOUNT) -> str:
+    """``AzureWebJobsStorage`` for ``account`` of Azurite on ``ports``:
+    ``UseDevelopmentStorage=true`` spelled out, since it names the default ports and account
+    only. Every account has the development account's public key."""
+    blob, queue, table = (f"http://127.0.0.1:{port}/{account}" for port in ports)
     return (
-        f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={ACCOUNT_KEY};"
+        f"DefaultEndpointsProtocol=http;AccountName={account};AccountKey={ACCOUNT_KEY};"
         f"BlobEndpoint={blob};QueueEndpoint={queue};TableEndpoint={table};"
     )
+
+
+def accounts_setting(accounts: Sequence[str]) -> str:
+    """:data:`ACCOUNTS_SETTING` for the development account and ``accounts`` (each with the
+    public development key): separate accounts keep separate queues, as separate storage
+    accounts do in Azure."""
+    return ";".join(f"{name}:{ACCOUNT_KEY}" for name in (ACCOUNT, *accounts))

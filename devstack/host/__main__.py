@@ -7,6 +7,7 @@ Next to the app, ``host.json`` gives the route prefix, ``web/`` is served at ``/
 browser build of the SignalR client at ``/vendor/signalr.min.js`` (and the Web PubSub client's
 bundle, which ``npm run bundle`` makes, at ``/vendor/web-pubsub-client.js``). The app setting
 ``FUNCTIONS_REQUEST_BODY_SIZE_LIMIT`` caps request bodies (:mod:`devstack.host.limits`).
+``host.json``'s ``extensions.queues`` sets how ``queueTrigger`` functions poll their queues.
 As one Flex Consumption instance, it runs at most ``infra/app/scale.json``'s per-instance HTTP
 concurrency at once, on that many sync threads unless ``PYTHON_THREADPOOL_THREAD_COUNT`` says
 otherwise (:mod:`devstack.host.concurrency`).
@@ -36,11 +37,13 @@ from devstack.host.keys import FUNCTION_KEY_SETTING
 from devstack.host.limits import RequestLimits
 from devstack.host.loading import FunctionAppLoadError, load_function_app
 from devstack.host.logs import configure_logging
+from devstack.host.queue_options import read_queue_options
 from devstack.host.routing import RouteError
 from devstack.host.server import (
     FUNCTION_INDEX,
     FUNCTION_THREADS,
     HOST_OPTIONS,
+    QUEUE_FUNCTIONS_IN_ERROR,
     SIGNALR_WEBHOOK_PATH,
     HostOptions,
     create_host_app,
@@ -115,6 +118,7 @@ def _application(args: argparse.Namespace) -> web.Application:
         static_files={url: path for url, path in clients.items() if path.is_file()},
         limits=_limits(),
         http_concurrency=http_concurrency,
+        queues=read_queue_options(folder / "host.json"),
     )
     return create_host_app(load_function_app(args.app), options)
 
@@ -192,8 +196,15 @@ def _announce(app: web.Application, base_url: str) -> None:
             base_url,
             SIGNALR_WEBHOOK_PATH,
         )
+    in_error = app[QUEUE_FUNCTIONS_IN_ERROR]
+    for triggered in index.queue_functions:
+        queue = triggered.trigger.get("queueName")
+        if triggered.name in in_error:
+            logger.error("Function %s is in error: %s", triggered.name, in_error[triggered.name])
+        else:
+            logger.info("Function %s: queueTrigger on queue %s", triggered.name, queue)
     for name in index.skipped:
-        logger.info("Function %s: neither HTTP- nor SignalR-triggered, not run here", name)
+        logger.info("Function %s: no trigger the dev host runs, not run here", name)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """Index a function app once, checking it with the Python worker's load rules.
 
 Indexing turns each decorated function into an :class:`HttpFunction` (its route, methods,
-auth level and bindings, plus how to call it) or, for a SignalR Service or Web PubSub
-trigger, a :class:`TriggerFunction`. The checks are the worker's
+auth level and bindings, plus how to call it) or, for a SignalR Service, Web PubSub or
+Storage queue trigger, a :class:`TriggerFunction`. The checks are the worker's
 (:mod:`devstack.host.load_rules`), so an app the dev host accepts also loads in Azure. One
 faulty function fails the whole app, as in Azure. Functions with other triggers are listed as
 skipped: the dev host does not run them.
@@ -29,6 +29,7 @@ from devstack.host.load_rules import (
 
 __all__ = [
     "HTTP_OUTPUT",
+    "QUEUE_TRIGGER",
     "SIGNALR_TRIGGER",
     "WEBPUBSUB_TRIGGER",
     "BindingSpec",
@@ -44,6 +45,7 @@ HTTP_TRIGGER = "httpTrigger"
 HTTP_OUTPUT = "http"
 SIGNALR_TRIGGER = "signalRTrigger"
 WEBPUBSUB_TRIGGER = "webPubSubTrigger"
+QUEUE_TRIGGER = "queueTrigger"
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,8 @@ class HttpFunction(IndexedFunction):
 
 @dataclass(frozen=True)
 class TriggerFunction(IndexedFunction):
-    """A function with a ``signalRTrigger`` or ``webPubSubTrigger``: its trigger's properties
+    """A function with a ``signalRTrigger``, ``webPubSubTrigger`` or ``queueTrigger``: its
+    trigger's properties
     as declared (camelCase, ``%setting%`` not yet resolved) and whether its parameter takes
     bytes."""
 
@@ -103,6 +106,7 @@ class FunctionIndex:
     signalr_functions: tuple[TriggerFunction, ...]
     webpubsub_functions: tuple[TriggerFunction, ...]
     skipped: tuple[str, ...]
+    queue_functions: tuple[TriggerFunction, ...] = ()
 
 
 def index_function_app(
@@ -111,7 +115,11 @@ def index_function_app(
     """Index ``app`` once, accepting only the binding types in ``inputs`` and ``outputs``."""
     functions = app.get_functions()
     http: list[HttpFunction] = []
-    triggered: dict[str, list[TriggerFunction]] = {SIGNALR_TRIGGER: [], WEBPUBSUB_TRIGGER: []}
+    triggered: dict[str, list[TriggerFunction]] = {
+        SIGNALR_TRIGGER: [],
+        WEBPUBSUB_TRIGGER: [],
+        QUEUE_TRIGGER: [],
+    }
     skipped: list[str] = []
     for function in functions:
         trigger = function.get_trigger()
@@ -127,6 +135,7 @@ def index_function_app(
         tuple(triggered[SIGNALR_TRIGGER]),
         tuple(triggered[WEBPUBSUB_TRIGGER]),
         tuple(skipped),
+        tuple(triggered[QUEUE_TRIGGER]),
     )
 
 

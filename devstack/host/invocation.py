@@ -1,5 +1,7 @@
 """Invoke one function the way the host and the Python worker do: an HTTP function for its
-request, a function of another trigger (``signalRTrigger``) for its trigger value.
+request, a function of another trigger (``signalRTrigger``, ``webPubSubTrigger``,
+``queueTrigger``) for its trigger value; the bindings are carried out the same way whatever
+the trigger.
 
 The order is the host's: bind the inputs (a failing binding expression fails the invocation
 before the function runs), call the function (sync ones in a thread pool, so requests
@@ -105,10 +107,11 @@ class Invoker:
                 raise InvocationError(f"Result: Failure Exception: {error}") from error
 
     async def invoke_trigger(
-        self, function: IndexedFunction, value: str | bytes, data: BindingData
+        self, function: IndexedFunction, value: object, data: BindingData
     ) -> Any:
-        """Run ``function`` with its trigger value; what it returned, as the host receives a
-        return value through the trigger's implicit output (:func:`returned_value`)."""
+        """Run ``function`` with its trigger value (as the worker converted it); what it
+        returned, as the host receives a return value through the trigger's implicit output
+        (:func:`returned_value`)."""
         with self._logged(function):
             answer = await self._run(function, value, data, {})
             try:

@@ -96,8 +96,11 @@ def _unlike_records(text: str) -> str:
 
 
 def configure_logging(level: int = logging.INFO) -> None:
-    """Log to stderr, one line per record, each with its request id."""
+    """Log to stderr, one line per record, each with its request id. The Azure SDKs log
+    warnings only, as host.json sets ``Azure.Core`` to ``Warning``: the queue listeners'
+    polls would otherwise log every request."""
     install_request_ids()
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(OneLineFormatter(LOG_FORMAT))
     logging.basicConfig(level=level, handlers=[handler], force=True)
+    logging.getLogger("azure").setLevel(logging.WARNING)

@@ -3,8 +3,9 @@
 :func:`create_host_app` indexes a function app once and returns an aiohttp application that
 serves its HTTP functions below the route prefix, its ``signalRTrigger`` functions at
 ``/runtime/webhooks/signalr`` (:mod:`devstack.host.signalr_webhook`), its ``webPubSubTrigger``
-functions at ``/runtime/webhooks/webpubsub`` (:mod:`devstack.host.webpubsub_webhook`),
-``/admin/host/ping``
+functions at ``/runtime/webhooks/webpubsub`` (:mod:`devstack.host.webpubsub_webhook`), runs
+its ``queueTrigger`` functions from their storage queues while it serves
+(:mod:`devstack.host.queue_listener`), ``/admin/host/ping``
 for health checks (as the Functions host does), and static files everywhere else;
 :func:`host_runner` serves it with the header timeout of :mod:`devstack.host.limits`. Every
 answer carries ``x-request-id``, the id in every log line written while serving it.
@@ -35,6 +36,8 @@ from devstack.host.invocation import InvocationError, Invoker
 from devstack.host.keys import KEY_HEADER, KEY_QUERY, SYSTEM, is_authorized
 from devstack.host.limits import BodyRefused, RequestLimits
 from devstack.host.logs import install_request_ids, new_request_id
+from devstack.host.queue_listener import QueueListeners, queue_triggers
+from devstack.host.queue_options import QueueOptions
 from devstack.host.routing import MethodNotAllowed, RouteTable, has_null
 from devstack.host.signalr_bindings import (
     CONNECTION_INFO_TYPE,
@@ -63,6 +66,7 @@ __all__ = [
     "FUNCTION_THREADS",
     "HOST_OPTIONS",
     "PING_PATH",
+    "QUEUE_FUNCTIONS_IN_ERROR",
     "SIGNALR_WEBHOOK_PATH",
     "WEBPUBSUB_WEBHOOK_PATH",
     "HostOptions",
@@ -81,6 +85,8 @@ _WEBHOOK_METHODS = frozenset({hdrs.METH_GET, hdrs.METH_POST, hdrs.METH_DELETE, h
 FUNCTION_INDEX = web.AppKey("function_index", FunctionIndex)
 #: How many threads run sync functions.
 FUNCTION_THREADS = web.AppKey("function_threads", int)
+#: Queue-triggered functions that cannot run (no connection, bad queue name), and why.
+QUEUE_FUNCTIONS_IN_ERROR: web.AppKey[dict[str, str]] = web.AppKey("queue_functions_in_error")
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,8 @@ class HostOptions:
     #: more wait for a slot. None runs every request at once, as in-process tests want;
     #: ``python -m devstack.host`` passes what infra/ deploys (:mod:`devstack.host.concurrency`).
     http_concurrency: int | None = None
+    #: host.json's ``extensions.queues`` (:func:`devstack.host.queue_options.read_queue_options`).
+    queues: QueueOptions = field(default_factory=QueueOptions)
 
 
 HOST_OPTIONS = web.AppKey("host_options", HostOptions)
@@ -151,11 +159,20 @@ def create_host_app(function_app: FunctionRegister, options: HostOptions) -> web
     app[HOST_OPTIONS] = options
     app[FUNCTION_THREADS] = threads
     app.router.add_route(hdrs.METH_ANY, "/{path:.*}", dispatcher.handle)
+    runnable, app[QUEUE_FUNCTIONS_IN_ERROR] = queue_triggers(
+        index.queue_functions, options.settings
+    )
+    listeners = QueueListeners(runnable, invoker, options.queues, options.settings)
+
+    async def listen(_: web.Application) -> None:
+        await listeners.start()
 
     async def release(_: web.Application) -> None:
+        await listeners.stop()
         executor.shutdown(wait=False, cancel_futures=True)
         signalr_output.close()
 
+    app.on_startup.append(listen)
     app.on_cleanup.append(release)
     return app
 

@@ -24,7 +24,7 @@ from devstack import json_limits
 from devstack.host.expressions import BindingData
 from devstack.host.http_messages import by_name
 
-__all__ = ["http_binding_data"]
+__all__ = ["http_binding_data", "json_properties"]
 
 
 def http_binding_data(
@@ -41,7 +41,12 @@ def http_binding_data(
 
 def _body_properties(body: bytes) -> dict[str, str]:
     # ReadAsStringAsync reads UTF-8, honouring a byte order mark.
-    text = body.decode("utf-8-sig", errors="replace")
+    return json_properties(body.decode("utf-8-sig", errors="replace"))
+
+
+def json_properties(text: str) -> dict[str, str]:
+    """The top-level properties of a JSON object ``text`` that are neither objects, arrays
+    nor null, as text; nothing for anything else (not JSON, not an object, too deep)."""
     try:
         parsed = json_limits.loads(text, parse_int=str, parse_float=str, parse_constant=str)
     except ValueError:

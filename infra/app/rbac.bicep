@@ -8,6 +8,7 @@ param cosmosAccountName string
 
 // Built-in role ids (tests/infra checks them against the documented list).
 var storageBlobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+var storageQueueDataContributor = '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
 var monitoringMetricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb'
 var cosmosDbBuiltInDataContributor = '00000000-0000-0000-0000-000000000002'
 
@@ -29,6 +30,20 @@ resource blobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: storage
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataOwner)
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// The work queues: docchat sends, reveals and removes messages; the queue triggers receive,
+// update and delete them and copy a failed one to its poison queue. Storage Queue Data
+// Contributor covers both sides (Message Processor alone could not send); account scope,
+// since the account holds nothing else of docchat's data.
+resource queueContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, principalId, storageQueueDataContributor)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageQueueDataContributor)
     principalId: principalId
     principalType: 'ServicePrincipal'
   }

@@ -18,6 +18,7 @@ param identityPrincipalId string
 @description('The resource SignalR\'s upstream token is for.')
 param upstreamAudience string
 param storageBlobEndpoint string
+param storageQueueEndpoint string
 param appInsightsConnectionString string
 param cosmosEndpoint string
 param cosmosDatabase string
@@ -34,6 +35,7 @@ param postBurst int
 param messageTtlDays int
 param cosmosNotificationsContainer string
 param notificationTtlDays int
+param webhookRetrySchedule string
 
 var httpPerInstanceConcurrency = loadJsonContent('scale.json', '$.httpPerInstanceConcurrency')
 
@@ -41,7 +43,8 @@ var httpPerInstanceConcurrency = loadJsonContent('scale.json', '$.httpPerInstanc
 // FUNCTIONS_WORKER_RUNTIME or FUNCTIONS_EXTENSION_VERSION: Flex Consumption takes the runtime
 // from functionAppConfig and refuses those settings.
 var runtimeSettings = {
-  // Host storage (secrets, leases) over Entra: blob only, docchat has no queue or timer.
+  // Host storage (secrets, leases) over Entra: blob only; docchat's queues have their own
+  // connection (DOCCHAT_QUEUE).
   AzureWebJobsStorage__blobServiceUri: storageBlobEndpoint
   AzureWebJobsStorage__credential: 'managedidentity'
   AzureWebJobsStorage__clientId: identityClientId
@@ -65,11 +68,17 @@ var docchatSettings = {
   DOCCHAT_POSTS_PER_MINUTE: string(postsPerMinute)
   DOCCHAT_POST_BURST: string(postBurst)
   DOCCHAT_MESSAGE_TTL_DAYS: string(messageTtlDays)
+  DOCCHAT_WEBHOOK_RETRY_SCHEDULE: webhookRetrySchedule
   COSMOS_ENDPOINT: cosmosEndpoint
   COSMOS_DATABASE: cosmosDatabase
   COSMOS_CONTAINER: cosmosContainer
   COSMOS_NOTIFICATIONS_CONTAINER: cosmosNotificationsContainer
   DOCCHAT_NOTIFICATION_TTL_DAYS: string(notificationTtlDays)
+  // The work queues, read by storage/queues.py and, as the queue triggers' connection, by
+  // the Storage Queues extension: identity-based, on the app's storage account.
+  DOCCHAT_QUEUE__queueServiceUri: storageQueueEndpoint
+  DOCCHAT_QUEUE__credential: 'managedidentity'
+  DOCCHAT_QUEUE__clientId: identityClientId
 }
 
 // The issuer's published keys: no shared secret to keep in app settings.

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from chat.app.queues import Queues
     from chat.app.reading import ReadMarkers
     from chat.app.store import MessageStore
+    from chat.app.webhooks import WebhookStore
     from storage.cosmos.container import CosmosContainer
 
 __all__ = ["CosmosStorage"]
@@ -80,3 +81,9 @@ class CosmosStorage:
         settings = self.settings
         made = shape(settings.notification_ttl_seconds)
         return CosmosNotifications(open_container(settings, settings.notifications_container, made))
+
+    @built_once
+    def webhooks(self) -> WebhookStore:
+        from storage.cosmos.webhooks import CosmosWebhooks
+
+        return CosmosWebhooks(self.container)

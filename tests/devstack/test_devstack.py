@@ -27,7 +27,9 @@ from devstack.stack import (
 )
 from shared.connection_string import parse_connection_string
 from signalr.rest import HubClient, RetryPolicy
+from storage.queues import load_queues
 from tests.devstack.host_apps.serving import app_path
+from tests.fixtures.waiting import eventually
 
 STACK_APP = app_path("stack_app")
 
@@ -61,6 +63,23 @@ def test_the_app_sees_the_local_services_and_the_overrides(stack: LocalStack) ->
     assert app_setting(stack, "AzureSignalRConnectionString") == stack.signalr_connection_string
     assert f":{stack.signalr_port};" in stack.signalr_connection_string
     assert app_setting(stack, "SAMPLE_OVERRIDE") == "from the test"
+
+
+def test_the_app_gets_its_work_queues_on_azurite_and_their_triggers_run(stack: LocalStack) -> None:
+    """DOCCHAT_QUEUE names Azurite's development account; what storage/queues.py puts there
+    reaches the app's queue-triggered function."""
+    queues = load_queues(stack.settings)
+    assert queues is not None
+    assert app_setting(stack, "DOCCHAT_QUEUE") == stack.settings["DOCCHAT_QUEUE"]
+
+    queues.outbox.put({"note": "from the outbox"})
+
+    eventually(
+        lambda: "outbox: from the outbox" in (stack.log_dir / "host.log").read_text(),
+        until=bool,
+        timeout=30,
+        what="the queue-triggered function",
+    )
 
 
 def test_every_service_answers(stack: LocalStack) -> None:

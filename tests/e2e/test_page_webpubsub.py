@@ -2,12 +2,13 @@
 
 Chatting both ways, edits, deletions and reactions live and by catch-up, history after a
 reload, outages of the service (twenty senders through a restart among them), presence and
-typing, the thread panel (replies, resolving, live and by catch-up): the same tests as in
-test_chat_page, test_page_presence and test_page_threads, run here against a stack of this
-module's own with ``DOCCHAT_REALTIME=webpubsub``: the Web PubSub emulator instead of SignalR's,
-the page on the official ``@azure/web-pubsub-client`` (it picks the client from what negotiate
-answers), presence and typing through the emulator's event handler calls. The browser driver
-reads both backends' WebSocket frames as ``{target, arguments}``.
+typing, the thread panel (replies, resolving, live and by catch-up), a mention's notification
+(a user-targeted server message): the same tests as in test_chat_page, test_page_presence,
+test_page_threads and test_page_notifications, run here against a stack of this module's own
+with ``DOCCHAT_REALTIME=webpubsub``: the Web PubSub emulator instead of SignalR's, the page on
+the official ``@azure/web-pubsub-client`` (it picks the client from what negotiate answers),
+presence and typing through the emulator's event handler calls. The browser driver reads both
+backends' WebSocket frames as ``{target, arguments}``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ from tests.e2e.test_page_message_actions import (
     test_changes_made_while_a_page_is_offline_arrive_with_its_catch_up,
     test_edit_delete_and_react_reach_the_other_page_live,
 )
+from tests.e2e.test_page_notifications import (
+    test_a_mention_lights_the_others_bell_live_and_the_inbox_jumps_to_the_message,
+)
 from tests.e2e.test_page_presence import (
     test_two_users_see_each_other_here_and_typing_and_leaving,
     test_typing_is_sent_only_for_text_and_at_most_every_few_seconds,
@@ -43,6 +47,7 @@ from tests.e2e.test_page_threads import (
 )
 
 __all__ = [
+    "test_a_mention_lights_the_others_bell_live_and_the_inbox_jumps_to_the_message",
     "test_a_message_stored_but_not_broadcast_shows_as_saved_then_arrives",
     "test_changes_made_while_a_page_is_offline_arrive_with_its_catch_up",
     "test_edit_delete_and_react_reach_the_other_page_live",

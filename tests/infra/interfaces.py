@@ -30,6 +30,7 @@ MODULE_KEYWORDS = {"name", "scope", "params", "dependsOn"}
 #: with (the role's actions and dataActions are that provider's: Azure built-in roles).
 ROLE_SCOPES = {
     "storageBlobDataOwner": "Microsoft.Storage/storageAccounts",
+    "storageQueueDataContributor": "Microsoft.Storage/storageAccounts",
     "monitoringMetricsPublisher": "Microsoft.Insights/components",
     "signalrServiceOwner": "Microsoft.SignalRService/signalR",
     "webPubSubServiceOwner": "Microsoft.SignalRService/webPubSub",

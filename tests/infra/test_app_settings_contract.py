@@ -36,6 +36,16 @@ RUNTIME = {
     # The Python worker's sync thread pool (azure-functions-python-worker dispatcher.py).
     "PYTHON_THREADPOOL_THREAD_COUNT",
 }
+#: The work queues' identity-based connection (storage/queues.py): read by the Storage Queues
+#: extension as the queue triggers' ``connection``, and by docchat (create_app loads the
+#: queues), which first looks for ``DOCCHAT_QUEUE``: a connection string, for Azurite, never
+#: set in Azure.
+QUEUE_STRING = {"DOCCHAT_QUEUE"}
+QUEUE_CONNECTION = {
+    "DOCCHAT_QUEUE__queueServiceUri",
+    "DOCCHAT_QUEUE__credential",
+    "DOCCHAT_QUEUE__clientId",
+}
 #: Each backend's mode setting, connection setting, and its connection in the extension's
 #: identity-based form: the extension reads the section in bindings mode, and docchat in rest
 #: mode (after finding no plain connection string).
@@ -147,7 +157,7 @@ def test_the_template_sets_exactly_what_docchat_reads(
     read = read_by_docchat(template, auth)
     _, connection = BACKENDS[backend]
 
-    not_in_template = PLATFORM | NO_KEY
+    not_in_template = PLATFORM | NO_KEY | QUEUE_STRING
     if auth == "jwt":
         not_in_template |= OTHER_JWT_KEYS
     not_in_template |= OTHER_UPSTREAM_KEYS if backend == "signalr" else NO_UPSTREAM_CHECK
@@ -155,7 +165,9 @@ def test_the_template_sets_exactly_what_docchat_reads(
         not_in_template |= {connection}
         assert read >= identity_section(connection)
     assert read - set(template) == not_in_template
-    assert set(template) == (read - not_in_template) | RUNTIME | identity_section(connection)
+    assert set(template) == (
+        (read - not_in_template) | RUNTIME | identity_section(connection) | QUEUE_CONNECTION
+    )
 
 
 @pytest.mark.parametrize(("backend", "auth", "mode", "access"), COMBINATIONS)
@@ -171,6 +183,9 @@ def test_the_template_sets_each_mode_as_chosen(
     # Each connection names the one identity; the values come from the deployment.
     for name in (f"{connection}__clientId", "AzureWebJobsStorage__clientId", "AZURE_CLIENT_ID"):
         assert template[name] == Opaque("identityClientId")
+    assert template["DOCCHAT_QUEUE__credential"] == "managedidentity"
+    assert template["DOCCHAT_QUEUE__clientId"] == Opaque("identityClientId")
+    assert template["DOCCHAT_QUEUE__queueServiceUri"] == Opaque("storageQueueEndpoint")
 
 
 def test_web_pubsub_gets_the_hub_docchat_uses() -> None:

@@ -75,8 +75,8 @@ MUTATIONS = {
     ),
     "wrong role assignment scope": (
         "infra/app/rbac.bicep",
-        "  scope: storage\n",
-        "  scope: appInsights\n",
+        "storageBlobDataOwner)\n  scope: storage\n",
+        "storageBlobDataOwner)\n  scope: appInsights\n",
         "storageBlobDataOwner assigned on Microsoft.Insights/components",
     ),
 }

@@ -18,12 +18,14 @@ BUILT_IN_ROLES = {
     "monitoringMetricsPublisher": "3913510d-42f4-4e42-8a64-420c390055eb",
 }
 #: What docchat's identity must be able to do: its data, the real-time service's data plane
-#: (negotiate and REST), the Flex deployment package and host storage, and its telemetry.
+#: (negotiate and REST), the Flex deployment package and host storage, the work queues, and
+#: its telemetry.
 NEEDED = {
     "cosmosDbBuiltInDataContributor",
     "signalrServiceOwner",
     "webPubSubServiceOwner",
     "storageBlobDataOwner",
+    "storageQueueDataContributor",
     "monitoringMetricsPublisher",
 }
 GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")

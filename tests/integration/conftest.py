@@ -18,6 +18,7 @@ from devstack.emulator_core.upstream_rules import parse_upstream_rule
 from devstack.signalr import start_emulator
 from devstack.stack import free_port
 from devstack.webpubsub import start_emulator as start_webpubsub
+from tests.fixtures.azurite import Azurite
 from tests.fixtures.entra_issuer import LocalIssuer, ManagedIdentityEndpoint, serve_managed_identity
 from tests.fixtures.functions_host import (
     FUNCTION_KEY,
@@ -54,15 +55,22 @@ INSTANCES = [pytest.param(1, id="1-instance"), pytest.param(2, id="2-instances")
 
 
 @pytest.fixture
-async def load_app(cosmos_server: Any, tmp_path: Path) -> AsyncIterator[LoadApp]:
+async def load_app(
+    cosmos_server: Any, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[LoadApp]:
     """Serve function_app afresh under an environment, as a new worker process would load it,
     with a real-time emulator of its own (SignalR, or Web PubSub when the settings say
     ``DOCCHAT_REALTIME=webpubsub``) whose events call it, as the service calls the app's
     webhook.
 
-    ``load(instances=1, **settings)``: with ``instances`` above 1 the app runs in that many
-    dev host processes behind the front door (round robin, no affinity), and the emulator's
-    events go through the front door too; the :class:`HostedApp` is the same.
+    ``load(instances=1, queues=False, **settings)``: with ``instances`` above 1 the app runs
+    in that many dev host processes behind the front door (round robin, no affinity), and
+    the emulator's events go through the front door too; the :class:`HostedApp` is the same.
+    With ``queues`` the app gets work queues: ``DOCCHAT_QUEUE`` names a storage account of
+    the test's own in the session's Azurite (tests/fixtures/azurite.py), so its
+    ``docchat-outbox`` and ``docchat-webhooks`` hold only this test's messages, and its
+    queue-triggered functions run from them; ``hosted.environment["DOCCHAT_QUEUE"]`` is the
+    connection string, for a test that looks into the queues.
 
     Defaults: dev identity, open access, REST mode, a Cosmos container of its own per test;
     keyword arguments override any setting.
@@ -71,8 +79,13 @@ async def load_app(cosmos_server: Any, tmp_path: Path) -> AsyncIterator[LoadApp]
     with ExitStack() as emulators:
         async with AsyncExitStack() as served:
 
-            async def load(*, instances: int = 1, **settings: str) -> HostedApp:
+            async def load(
+                *, instances: int = 1, queues: bool = False, **settings: str
+            ) -> HostedApp:
                 port = free_port()
+                if queues:
+                    azurite: Azurite = request.getfixturevalue("azurite_server")
+                    settings.setdefault("DOCCHAT_QUEUE", azurite.fresh_account())
                 backend = settings.get("DOCCHAT_REALTIME", "signalr")
                 rule = f"http://127.0.0.1:{port}/runtime/webhooks/{backend}?code={FUNCTION_KEY}"
                 if backend == "webpubsub":

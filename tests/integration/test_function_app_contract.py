@@ -160,7 +160,7 @@ def test_importing_function_app_loads_only_the_functions_library_and_settings() 
         """
     )
 
-    for heavy in ("azure.cosmos", "azure.identity", "requests", "pydantic", "jwt"):
+    for heavy in ("azure.cosmos", "azure.identity", "requests", "pydantic", "jwt", "httpx"):
         assert heavy not in loaded, heavy
 
 

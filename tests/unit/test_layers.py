@@ -3,6 +3,7 @@
     functions/  the wiring: may import chat, realtime, storage, azure.functions
     realtime/   the real-time adapters: chat and the backend libraries, not the wiring
     storage/    the storage adapters: chat and the database SDKs, not the wiring
+    webhooks/   the webhook delivery adapter: chat, httpx and standardwebhooks, not the wiring
     chat/       the domain and use cases: no Azure SDK, no adapter, no wiring
     signalr/    a library: knows nothing of docchat but the neutral helpers
     shared/     the neutral helpers: import nothing of docchat
@@ -23,6 +24,9 @@ LOCAL_ONLY = {"devstack", "tests", "bench"}
 FORBIDDEN = {
     "chat": {
         "azure",
+        "httpx",
+        "standardwebhooks",
+        "webhooks",
         "signalr",
         "webpubsub",
         "realtime",
@@ -50,6 +54,14 @@ FORBIDDEN = {
         "azure.functions",
     },
     "realtime": {"storage", "functions", "function_app", "azure.functions"},
+    "webhooks": {
+        "azure",
+        "signalr",
+        "realtime",
+        "storage",
+        "functions",
+        "function_app",
+    },
     "functions": {"function_app"},
 }
 
@@ -115,8 +127,13 @@ def test_the_layers_cover_every_deployed_package() -> None:
 
 
 #: SDKs that one adapter alone may use, so each backing service has one place in the code.
-ONE_ADAPTER = {"azure.storage.queue": "storage/queues.py", "azure.cosmos": "storage/cosmos/"}
-DEPLOYED = ("chat", "functions", "realtime", "shared", "signalr", "storage")
+ONE_ADAPTER = {
+    "azure.storage.queue": "storage/queues.py",
+    "azure.cosmos": "storage/cosmos/",
+    "httpx": "webhooks/",
+    "standardwebhooks": "webhooks/",
+}
+DEPLOYED = ("chat", "functions", "realtime", "shared", "signalr", "storage", "webhooks")
 
 
 @pytest.mark.parametrize("sdk", sorted(ONE_ADAPTER))

@@ -37,6 +37,7 @@ export function serverMessage(seq, given = {}) {
     threadId: null,
     thread: null,
     anchor: null,
+    mentions: [],
     ...given,
     position,
     cursor: cursorAt(position),
@@ -71,7 +72,7 @@ export class FakeDocument {
     this.pageSize = pageSize;
   }
 
-  store(text, { id, sender = BOB, replyTo, anchor } = {}) {
+  store(text, { id, sender = BOB, replyTo, anchor, mentions = [] } = {}) {
     const seq = this.messages.length + 1;
     const target = replyTo === undefined ? null : this.#find(replyTo);
     const threadId = target ? (target.threadId ?? target.id) : null;
@@ -83,6 +84,7 @@ export class FakeDocument {
       position: this.#nextPosition(),
       threadId,
       anchor: anchor ?? null,
+      mentions,
     });
     this.messages.push(message);
     if (threadId !== null) this.#summarize(threadId);
@@ -310,9 +312,9 @@ export class FakeApi {
   /** Stores the message once per id, as the server does, and answers it as stored. */
   sendMessage(documentId, message) {
     return this.#answer('sendMessage', [documentId, message], () => {
-      const { id, text, replyTo } = message;
+      const { id, text, replyTo, mentions } = message;
       const known = this.document.messages.find((stored) => stored.id === id);
-      return known ? structuredClone(known) : this.document.store(text, { id, sender: ALICE, replyTo });
+      return known ? structuredClone(known) : this.document.store(text, { id, sender: ALICE, replyTo, mentions });
     });
   }
 
@@ -372,6 +374,105 @@ export class FakeApi {
 }
 
 const MAX_CALLS = 300;
+
+/** A notification as the inbox route answers it; what is not given follows `n`. */
+export function notification(n, given = {}) {
+  return {
+    id: `n${n}`,
+    kind: 'mention',
+    documentId: DOCUMENT_ID,
+    messageId: `m${n}`,
+    threadId: null,
+    actor: { ...BOB },
+    excerpt: `message ${n}`,
+    createdAt: new Date(Date.UTC(2024, 4, 1, 10, 0, n)).toISOString(),
+    readAt: null,
+    ...given,
+  };
+}
+
+/**
+ * One user's inbox as the server keeps it, with the inbox routes' API (web/js/api.js): pages
+ * newest first, `pageSize` at a time, the token the index to go on from, every answer with the
+ * unread count. `calls` lists every request as [method, ...arguments]; `hold(method)` keeps the
+ * next answer, read at once, until `release()`; `fail(method, error)` makes the next call throw.
+ */
+export class FakeInboxApi {
+  items = [];
+  calls = [];
+  #holds = new Map();
+  #failures = new Map();
+
+  constructor({ pageSize = 3 } = {}) {
+    this.pageSize = pageSize;
+  }
+
+  /** Adds an item, as the server does when a notification is created; the item. */
+  add(item) {
+    this.items.push(item);
+    return structuredClone(item);
+  }
+
+  get unreadCount() {
+    return this.items.filter((item) => item.readAt === null).length;
+  }
+
+  hold(method) {
+    const hold = held();
+    this.#holds.set(method, async () => {
+      this.#holds.delete(method);
+      await hold.wait();
+    });
+    return { reached: hold.reached, release: hold.release };
+  }
+
+  fail(method, error) {
+    this.#failures.set(method, error);
+  }
+
+  notifications({ unread, continuationToken = null }) {
+    return this.#answer('notifications', [{ unread, continuationToken }], () => {
+      const all = this.items
+        .filter((item) => !unread || item.readAt === null)
+        .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
+      const from = continuationToken === null ? 0 : Number(continuationToken);
+      const items = all.slice(from, from + this.pageSize);
+      const more = from + items.length < all.length;
+      return {
+        items: structuredClone(items),
+        continuationToken: more ? String(from + items.length) : null,
+        unreadCount: this.unreadCount,
+      };
+    });
+  }
+
+  markNotificationRead(id) {
+    return this.#answer('markNotificationRead', [id], () => {
+      const item = this.items.find((known) => known.id === id);
+      item.readAt ??= '2024-05-02T09:00:00.000Z';
+      return structuredClone(item);
+    });
+  }
+
+  markAllNotificationsRead() {
+    return this.#answer('markAllNotificationsRead', [], () => {
+      for (const item of this.items) item.readAt ??= '2024-05-02T09:00:00.000Z';
+      return { unreadCount: 0 };
+    });
+  }
+
+  async #answer(method, args, read) {
+    this.calls.push([method, ...args]);
+    if (this.calls.length > MAX_CALLS) throw new Error(`more than ${MAX_CALLS} requests: a loop that never ends`);
+    const failure = this.#failures.get(method);
+    this.#failures.delete(method);
+    const answer = failure ? null : read();
+    await this.#holds.get(method)?.();
+    await nextTurn();
+    if (failure) throw failure;
+    return answer;
+  }
+}
 
 /** A point where something waits: `wait()` there waits (and says it `reached` it) until `release()`. */
 function held() {

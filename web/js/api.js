@@ -4,6 +4,7 @@ import { identityHeaders } from './identity.js';
 
 export const HUB_URL = '/api';
 export const HISTORY_PAGE_SIZE = 50;
+const NOTIFICATIONS_PATH = `${HUB_URL}/me/notifications`;
 /** The API's largest page: a client that was away catches up in as few round trips as it can. */
 export const CATCH_UP_PAGE_SIZE = 100;
 
@@ -134,13 +135,50 @@ export function createApi(currentUser) {
 
     /**
      * The message as stored (the store checks it); `replyTo` makes it a reply in that
-     * message's thread.
+     * message's thread; `mentions` names the users it mentions (sent only when there are some).
      * @param {string} documentId
-     * @param {{id: string, text: string, replyTo?: string}} message
+     * @param {{id: string, text: string, replyTo?: string, mentions?: string[]}} message
      * @returns {Promise<unknown>}
      */
-    sendMessage: (documentId, { id, text, replyTo }) =>
-      request('POST', documentPath(documentId, 'messages'), replyTo ? { id, text, replyTo } : { id, text }),
+    sendMessage: (documentId, { id, text, replyTo, mentions = [] }) =>
+      request('POST', documentPath(documentId, 'messages'), {
+        id,
+        text,
+        ...(replyTo ? { replyTo } : {}),
+        ...(mentions.length > 0 ? { mentions } : {}),
+      }),
+
+    /**
+     * Who can be mentioned in the document: `{items: [{id, name}]}` (the directory checks it).
+     * @param {string} documentId
+     * @returns {Promise<{items?: unknown[]}>}
+     */
+    people: (documentId) => request('GET', documentPath(documentId, 'people')),
+
+    /**
+     * A page of the user's notifications, newest first, with the unread count; `unread` keeps
+     * the unread ones only.
+     * @param {{unread: boolean, continuationToken?: string | null}} query
+     * @returns {Promise<import('./inbox.js').InboxPage>}
+     */
+    notifications({ unread, continuationToken = null }) {
+      const query = new URLSearchParams({ unread: String(unread) });
+      if (continuationToken) query.set('continuationToken', continuationToken);
+      return request('GET', `${NOTIFICATIONS_PATH}?${query}`);
+    },
+
+    /**
+     * Marks one notification read; answers it.
+     * @param {string} id
+     * @returns {Promise<unknown>}
+     */
+    markNotificationRead: (id) => request('PUT', `${NOTIFICATIONS_PATH}/${encodeURIComponent(id)}/read`),
+
+    /**
+     * Marks every notification read; answers `{unreadCount: 0}`.
+     * @returns {Promise<unknown>}
+     */
+    markAllNotificationsRead: () => request('PUT', `${NOTIFICATIONS_PATH}/read-all`),
 
     /**
      * Resolves a thread (`resolved`) or reopens it; answers its root as it is now.

@@ -1,17 +1,23 @@
 // Wires the page together: one live connection per dev user, one chat session per open
-// document (or a notice when the link names no valid one), and the thread panel beside it.
+// document (or a notice when the link names no valid one), the thread panel beside it, the
+// `@` autocomplete of both message boxes, and the user's notifications (the bell, the inbox
+// panel, a notification's jump to its message or thread).
 
 import { createApi, HUB_URL } from './api.js';
 import { ChatSession, SYNC_STATE, THREAD_STATE } from './chat-session.js';
 import { documentFromHash, documentHash, documentTitle, SAMPLE_DOCUMENTS } from './documents.js';
 import { identityHeaders, loadUser, saveUser } from './identity.js';
+import { Inbox, isNotification } from './inbox.js';
 import { CONNECTION_STATE } from './live-connection.js';
+import { PeopleDirectory } from './people.js';
 import { RealtimeConnection } from './realtime-connection.js';
 import { createTypingSignal } from './typing-signal.js';
 import { fillAvatar } from './views/avatar.js';
 import { createComposer } from './views/composer.js';
 import { renderConnectionState } from './views/connection-pill.js';
 import { createDocumentPicker } from './views/document-picker.js';
+import { createInboxPanel, KIND_TEXT } from './views/inbox-panel.js';
+import { createMentionPicker } from './views/mention-picker.js';
 import { createMessageList } from './views/message-list.js';
 import { createNotice } from './views/notice.js';
 import { createPresenceList } from './views/presence-list.js';
@@ -34,6 +40,9 @@ let connection = null;
 /** @type {ChatSession | null} */
 let session = null;
 const api = createApi(() => user);
+// Who can be mentioned in the open document; names for its mentions.
+/** @type {PeopleDirectory | null} */
+let people = null;
 
 const pill = byId('connection-state');
 const chat = byId('chat');
@@ -63,12 +72,29 @@ const typingIndicator = createTypingIndicator(byId('typing-indicator'));
 const typingSignal = createTypingSignal(
   () => session?.syncState === SYNC_STATE.LIVE && connection !== null && connection.send('typing', session.documentId),
 );
+/**
+ * The `@` autocomplete of the message box `textarea`.
+ * @param {string} textareaId
+ * @param {string} listId
+ * @param {string} statusId
+ */
+function mentionPicker(textareaId, listId, statusId) {
+  return createMentionPicker({
+    textarea: byId(textareaId),
+    listbox: byId(listId),
+    status: byId(statusId),
+    candidates: () => people?.candidates(session?.presence.users ?? [], user.id) ?? [],
+    onQuery: () => people?.refresh(),
+  });
+}
+const composerMentions = mentionPicker('composer-text', 'composer-mentions', 'composer-mention-status');
 const composer = createComposer({
   form: byId('composer'),
   textarea: byId('composer-text'),
   button: byId('send-button'),
   hint: byId('composer-hint'),
-  onSend: (text) => session?.send(text),
+  mentions: composerMentions,
+  onSend: (text, mentions) => session?.send(text, mentions),
   onInput: (text) => typingSignal.typed(text),
 });
 const userPicker = createUserPicker({
@@ -96,13 +122,15 @@ const threadMessages = createMessageList({
   rowTestId: 'thread-message',
   ...messageChanges,
 });
+const replyMentions = mentionPicker('reply-text', 'reply-mentions', 'reply-mention-status');
 const replyComposer = createComposer({
   form: byId('reply-composer'),
   textarea: byId('reply-text'),
   button: byId('reply-button'),
   hint: byId('reply-hint'),
-  onSend: (text) => {
-    if (panelView?.rootId) session?.reply(panelView.rootId, text);
+  mentions: replyMentions,
+  onSend: (text, mentions) => {
+    if (panelView?.rootId) session?.reply(panelView.rootId, text, mentions);
   },
   onInput: (text) => typingSignal.typed(text),
 });
@@ -128,6 +156,41 @@ const threadPanel = createThreadPanel({
   onResolve: (rootId, resolved) => session?.resolve(rootId, resolved),
 });
 
+// The inbox: a new one per user. Open or not, its panel covers the page on a phone.
+/** @type {Inbox} */
+let inbox = createInbox();
+let inboxOpen = false;
+/** @type {HTMLElement | null} */
+let inboxOpener = null;
+const bell = /** @type {HTMLButtonElement} */ (byId('bell'));
+const inboxPanel = createInboxPanel({
+  bell,
+  bellLabel: byId('bell-label'),
+  badge: byId('bell-count'),
+  panel: byId('inbox-panel'),
+  title: byId('inbox-title'),
+  list: byId('inbox-list'),
+  empty: byId('inbox-empty'),
+  moreButton: byId('inbox-more'),
+  markAllButton: byId('inbox-mark-all'),
+  closeButton: byId('inbox-close'),
+  documentTitle,
+  onToggle: () => (inboxOpen ? closeInbox() : openInbox()),
+  onClose: () => closeInbox(),
+  onMore: () => inbox.loadMore(),
+  onMarkAll: () => inbox.markAllRead(),
+  onPick: (id) => pickNotification(id),
+});
+
+// Where a picked notification jumps once its document shows: its thread, or its message
+// (paging back through history for it, up to JUMP_OLDER_PAGES pages).
+/** @type {{documentId: string, messageId: string, threadId: string | null, olderPages: number} | null} */
+let pendingJump = null;
+// The message a thread opened by a jump scrolls to once its replies are loaded.
+/** @type {string | null} */
+let threadReveal = null;
+const JUMP_OLDER_PAGES = 10;
+
 const documentPicker = createDocumentPicker({
   list: byId('document-list'),
   form: byId('open-document-form'),
@@ -152,6 +215,8 @@ function render() {
   chat.dataset.sync = session.syncState;
   const messages = session.store.ordered;
   const unread = session.read.unreadIn(messages, user.id);
+  people?.see(session.presence.users);
+  seeSenders(messages);
   messageList.render({
     messages,
     ownUserId: user.id,
@@ -160,6 +225,7 @@ function render() {
     loadingOlder: session.loadingOlder,
     dividerAfter: session.read.dividerAfter,
     unread,
+    nameOf,
   });
   presenceList.render(session.presence.users, user.id);
   typingIndicator.render(session.presence.typists);
@@ -167,6 +233,20 @@ function render() {
   const title = `${documentTitle(session.documentId)} · docchat`;
   document.title = unread > 0 ? `(${unread}) ${title}` : title;
   markSeen();
+  tryJump();
+}
+
+/**
+ * A user's name, for the mentions of a message.
+ * @param {string} id
+ */
+function nameOf(id) {
+  return id === user.id ? user.name : people?.nameOf(id);
+}
+
+/** @param {readonly import('./message-store.js').ShownMessage[]} messages */
+function seeSenders(messages) {
+  people?.see(messages.map((message) => ({ id: message.senderId, name: message.senderName })));
 }
 
 /** @param {ChatSession} shown */
@@ -174,7 +254,7 @@ function renderPanel(shown) {
   const open = panelView !== null;
   threadsToggle.setAttribute('aria-expanded', String(open));
   byId('app').dataset.threads = open ? 'open' : 'closed';
-  for (const covered of [byId('topbar'), byId('sidebar'), chat]) covered.inert = open && phone.matches;
+  coverForSheets();
   if (panelView === null) {
     threadPanel.hide();
     return;
@@ -188,6 +268,7 @@ function renderPanel(shown) {
   }
   const root = shown.store.get(rootId);
   const replies = shown.store.repliesOf(rootId);
+  seeSenders(replies);
   const state = shown.threadState(rootId);
   let status = '';
   if (state === THREAD_STATE.LOADING) status = 'Loading replies…';
@@ -202,11 +283,104 @@ function renderPanel(shown) {
     loadingOlder: false,
     dividerAfter: null,
     unread: 0,
+    nameOf,
   });
   replyComposer.setAvailable(root !== undefined);
+  // A jump's message, once the thread's replies are in (or could not be loaded): one try.
+  if (threadReveal !== null && state !== THREAD_STATE.LOADING) {
+    if (state === THREAD_STATE.LOADED) threadMessages.reveal(threadReveal);
+    threadReveal = null;
+  }
 }
 
-// Opens the panel on `view`, its title focused; remembers where focus was, to give it back.
+// On a phone the thread panel and the inbox are full-screen sheets: what one covers takes no
+// focus meanwhile (the inbox lies over the thread panel too).
+function coverForSheets() {
+  const threadSheet = panelView !== null && phone.matches;
+  const inboxSheet = inboxOpen && phone.matches;
+  for (const covered of [byId('topbar'), byId('sidebar'), chat]) covered.inert = threadSheet || inboxSheet;
+  byId('thread-panel').inert = inboxSheet;
+}
+
+/** @returns {Inbox} */
+function createInbox() {
+  /** @type {Inbox} */
+  const created = new Inbox({
+    api,
+    onChange: () => created === inbox && renderInbox(),
+    onError: (message) => created === inbox && notice.show(message),
+  });
+  return created;
+}
+
+function renderInbox() {
+  inboxPanel.showCount(inbox.unreadCount);
+  if (!inboxOpen) {
+    inboxPanel.hide();
+    return;
+  }
+  const { items, unreadCount, loading, loaded, failed, hasMore } = inbox;
+  inboxPanel.render({ items, unreadCount, loading, loaded, failed, hasMore });
+}
+
+function openInbox() {
+  inboxOpener = /** @type {HTMLElement | null} */ (document.activeElement);
+  inboxOpen = true;
+  inbox.loadFirst();
+  renderInbox();
+  coverForSheets();
+  inboxPanel.focus();
+}
+
+/** @param {boolean} [giveFocusBack]  false when focus goes on elsewhere (a jump, a click outside) */
+function closeInbox(giveFocusBack = true) {
+  if (!inboxOpen) return;
+  inboxOpen = false;
+  renderInbox();
+  coverForSheets();
+  if (giveFocusBack) (inboxOpener?.isConnected && inboxOpener !== document.body ? inboxOpener : bell).focus();
+  inboxOpener = null;
+}
+
+/**
+ * Marks the notification read and jumps to its message or thread, opening its document.
+ * @param {string} id
+ */
+function pickNotification(id) {
+  const item = inbox.items.find((known) => known.id === id);
+  if (!item) return;
+  inbox.markRead(id);
+  closeInbox(false);
+  const { documentId, messageId, threadId } = item;
+  pendingJump = { documentId, messageId, threadId, olderPages: 0 };
+  if (session?.documentId === documentId) scheduleRender();
+  else window.location.hash = documentHash(documentId);
+}
+
+// Takes the pending jump's next step, once its document is open and loaded.
+function tryJump() {
+  const jump = pendingJump;
+  if (!jump || session?.documentId !== jump.documentId) return;
+  if (!session.store.started || session.syncState === SYNC_STATE.LOADING) return;
+  if (jump.threadId !== null) {
+    pendingJump = null;
+    threadReveal = jump.messageId;
+    openThread(jump.threadId);
+  } else if (messageList.reveal(jump.messageId)) {
+    pendingJump = null;
+  } else if (session.hasOlder && jump.olderPages < JUMP_OLDER_PAGES) {
+    if (session.loadingOlder) return;
+    jump.olderPages += 1;
+    session.loadOlder();
+  } else {
+    // Further back than the page goes: the message shows on its own, as a thread's root.
+    pendingJump = null;
+    openThread(jump.messageId);
+  }
+}
+
+// Opens the panel on `view`, its title focused (unless a jump focuses a message in it);
+// remembers where focus was, to give it back.
 /** @param {{rootId: string | null}} view */
 function showPanel(view) {
   if (!session) return;
@@ -215,7 +389,8 @@ function showPanel(view) {
   if (view.rootId !== panelView?.rootId) threadMessages.clear();
   panelView = view;
   render();
-  threadPanel.focus();
+  // A jump's message takes focus itself, once its thread shows it.
+  if (threadReveal === null) threadPanel.focus();
 }
 
 /** @param {string} rootId */
@@ -233,6 +408,7 @@ function showThreadList() {
 function closePanel() {
   if (panelView === null) return;
   panelView = null;
+  threadReveal = null;
   threadMessages.clear();
   if (session) renderPanel(session);
   else threadPanel.hide();
@@ -265,6 +441,9 @@ function connect() {
       reactionsChanged: (change) => session?.receiveReactions(change),
       presence: (event) => session?.receivePresence(event),
       typing: (event) => session?.receiveTyping(event),
+      notification: (item) => {
+        if (created === connection && inbox.receive(item) && isNotification(item)) announce(item);
+      },
     },
     onStateChange: (state) => {
       if (created !== connection) return;
@@ -273,7 +452,11 @@ function connect() {
     },
     // A new connection id every time: re-join the open document and catch up.
     onConnected: (connectionId) => {
-      if (created === connection) session?.sync(connectionId);
+      if (created !== connection) return;
+      session?.sync(connectionId);
+      // Notifications that came while not connected: the count, and the open inbox's items.
+      inbox.refreshCount();
+      if (inboxOpen) inbox.loadFirst();
     },
   });
   connection = created;
@@ -292,6 +475,8 @@ function reconnect() {
 function closeDocument() {
   panelView = null;
   panelOpener = null;
+  threadReveal = null;
+  people = null;
   threadMessages.clear();
   threadPanel.hide();
   session?.close(connection?.connectionId);
@@ -320,6 +505,19 @@ function openDocument(documentId) {
     },
   });
   session = created;
+  if (pendingJump?.documentId !== documentId) pendingJump = null;
+  /** @type {PeopleDirectory} */
+  const directory = new PeopleDirectory({
+    read: () => api.people(documentId),
+    onChange: () => {
+      if (directory !== people) return;
+      composerMentions.update();
+      replyMentions.update();
+      scheduleRender();
+    },
+  });
+  people = directory;
+  directory.refresh();
 
   const title = documentTitle(documentId);
   byId('document-title').textContent = title;
@@ -338,6 +536,12 @@ async function switchUser(next) {
   user = next;
   saveUser(user);
   showUser();
+  // The inbox is the user's: the new user's starts empty and reads its count (again once connected).
+  closeInbox(false);
+  pendingJump = null;
+  inbox = createInbox();
+  renderInbox();
+  inbox.refreshCount();
   // The identity is fixed per connection (it goes into negotiate): start over as the new user.
   const documentId = session?.documentId;
   session?.close(null);
@@ -373,8 +577,24 @@ function followHash() {
   }
 }
 
+/**
+ * Says a live notification aloud (a polite status), as the bell's count changes silently.
+ * @param {import('./inbox.js').Notification} item
+ */
+function announce(item) {
+  byId('inbox-announcer').textContent = `${item.actor.name} ${KIND_TEXT[item.kind]} in ${documentTitle(item.documentId)}`;
+}
+
 threadsToggle.addEventListener('click', () => (panelView === null ? showThreadList() : closePanel()));
-phone.addEventListener('change', () => session && renderPanel(session));
+phone.addEventListener('change', () => (session ? renderPanel(session) : coverForSheets()));
+// A press outside the open inbox (not on its bell) closes it, as a popover does.
+document.addEventListener('pointerdown', (event) => {
+  const target = /** @type {Node} */ (event.target);
+  if (inboxOpen && !byId('inbox-panel').contains(target) && !bell.contains(target)) closeInbox(false);
+});
+renderInbox();
+// Read now, so the bell counts even while no live connection comes; read again on connecting.
+inbox.refreshCount();
 showUser();
 connect();
 window.addEventListener('hashchange', followHash);

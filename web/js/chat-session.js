@@ -331,18 +331,22 @@ export class ChatSession {
     }
   }
 
-  /** @param {string} text */
-  send(text) {
-    this.#post(text);
+  /**
+   * @param {string} text
+   * @param {string[]} [mentions]  the ids of the users it mentions
+   */
+  send(text, mentions = []) {
+    this.#post(text, mentions);
   }
 
   /**
    * Replies in the thread of `rootId`.
    * @param {string} rootId
    * @param {string} text
+   * @param {string[]} [mentions]  the ids of the users it mentions
    */
-  reply(rootId, text) {
-    this.#post(text, rootId);
+  reply(rootId, text, mentions = []) {
+    this.#post(text, mentions, rootId);
   }
 
   /**
@@ -441,9 +445,10 @@ export class ChatSession {
 
   /**
    * @param {string} text
+   * @param {string[]} mentions
    * @param {string} [threadId]  the root of the thread it replies in
    */
-  #post(text, threadId) {
+  #post(text, mentions, threadId) {
     const id = newMessageId();
     this.store.addPending({
       id,
@@ -451,6 +456,7 @@ export class ChatSession {
       senderId: this.#user.id,
       senderName: this.#user.name,
       text,
+      mentions,
       createdAt: new Date().toISOString(),
       ...(threadId === undefined ? {} : { threadId }),
     });
@@ -556,8 +562,10 @@ export class ChatSession {
   /** @param {string} id  one of ours that the store shows */
   async #deliver(id) {
     // Ours always have text: only a deleted message has none.
-    const { text, threadId } = /** @type {{text: string, threadId?: string | null}} */ (this.store.get(id));
-    const message = threadId == null ? { id, text } : { id, text, replyTo: threadId };
+    const { text, threadId, mentions } = /** @type {{text: string, threadId?: string | null, mentions?: string[]}} */ (
+      this.store.get(id)
+    );
+    const message = { id, text, mentions, ...(threadId == null ? {} : { replyTo: threadId }) };
     for (let attempt = 0; ; attempt += 1) {
       try {
         this.store.addFromServer([await this.#api.sendMessage(this.documentId, message)]);

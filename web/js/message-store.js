@@ -57,6 +57,7 @@ export const STATUS = Object.freeze({
  * @property {string} [text]  a deleted message's tombstone has none
  * @property {string} createdAt
  * @property {string | null} [threadId]  a reply's: its thread's root (null or absent: a root)
+ * @property {string[]} [mentions]  the ids of the users it mentions
  */
 
 /**

@@ -1,5 +1,5 @@
 """A whole-stack sample: negotiate and broadcast through the SignalR bindings, report settings,
-log what a caller sent, fail with what a caller sent."""
+log what a caller sent, fail with what a caller sent, log what the outbox queue brings."""
 
 import json
 import logging
@@ -42,3 +42,8 @@ def note(req: func.HttpRequest) -> str:
 @app.route(route="fail", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 def fail(req: func.HttpRequest) -> str:
     raise ValueError(req.get_body().decode())
+
+
+@app.queue_trigger(arg_name="message", queue_name="docchat-outbox", connection="DOCCHAT_QUEUE")
+def outbox(message: func.QueueMessage) -> None:
+    logging.getLogger("stack_app").info("outbox: %s", message.get_json()["note"])

@@ -1,5 +1,7 @@
 // The message box: Enter sends, Shift+Enter adds a line; Send is disabled, with a hint
-// saying why, while the text is empty or too long. onInput hears every edit (typing).
+// saying why, while the text is empty or too long. onInput hears every edit (typing). Its
+// `@` autocomplete (a mention picker) has the keys first while it is open, and gives each
+// send the ids of the people it mentions.
 
 import { countOf } from '../words.js';
 
@@ -18,10 +20,13 @@ function lengthOf(text) {
  * @param {HTMLTextAreaElement} parts.textarea
  * @param {HTMLButtonElement} parts.button
  * @param {HTMLElement} parts.hint
- * @param {(text: string) => void} parts.onSend  a message to send, trimmed
+ * @param {{handleKey: (event: KeyboardEvent) => boolean, take: (text: string) => string[]}} parts.mentions
+ *   the box's mention picker
+ * @param {(text: string, mentions: string[]) => void} parts.onSend  a message to send, trimmed, and
+ *   the ids of the people it mentions
  * @param {(text: string) => void} parts.onInput  the box's text after every edit
  */
-export function createComposer({ form, textarea, button, hint, onSend, onInput }) {
+export function createComposer({ form, textarea, button, hint, mentions, onSend, onInput }) {
   let available = false;
 
   function check() {
@@ -49,7 +54,7 @@ export function createComposer({ form, textarea, button, hint, onSend, onInput }
     const text = textarea.value.trim();
     textarea.value = '';
     refresh();
-    onSend(text);
+    onSend(text, mentions.take(text));
   }
 
   form.addEventListener('submit', (event) => {
@@ -62,6 +67,7 @@ export function createComposer({ form, textarea, button, hint, onSend, onInput }
     onInput(textarea.value);
   });
   textarea.addEventListener('keydown', (event) => {
+    if (mentions.handleKey(event)) return;
     if (event.key !== 'Enter' || event.shiftKey || event.isComposing) return;
     event.preventDefault();
     submit();

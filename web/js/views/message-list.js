@@ -5,13 +5,15 @@
 // the edit form or the delete question. Scrolled up while new messages are unread, a button
 // jumps down to them. The timeline's roots show their thread (reply count, participants,
 // resolved) and a Reply action, which open the thread panel; the panel shows a thread with a
-// list of its own. A root's anchor quote shows above its text.
+// list of its own. A root's anchor quote shows above its text. Each `@Name` a message mentions
+// is marked (its name read through `nameOf`), a mention of the user more; `reveal` scrolls to
+// a message and gives it focus (a notification's jump).
 
 import { STATUS } from '../message-store.js';
 import { countOf } from '../words.js';
 import { fillAvatar } from './avatar.js';
 import { button, element } from './element.js';
-import { linkedText } from './linked-text.js';
+import { mentionedText } from './mention-text.js';
 import { deleteConfirmation, messageActions, messageEditor } from './message-actions.js';
 import { reactionChips, reactionPicker } from './reactions.js';
 import { anchorQuoteBlock, threadSummary } from './thread-summary.js';
@@ -22,6 +24,7 @@ const CONTINUATION_MS = 5 * 60 * 1000;
 const NEAR_BOTTOM_PX = 80;
 
 /** @typedef {import('../message-store.js').ShownMessage} ShownMessage */
+/** @typedef {import('../mentions.js').Person} Person */
 
 /**
  * What is open on which message; `draft` is the edit form's text.
@@ -38,6 +41,7 @@ const NEAR_BOTTOM_PX = 80;
  * @property {boolean} loadingOlder
  * @property {number | null} dividerAfter  the seq the "New messages" divider goes after
  * @property {number} unread
+ * @property {(id: string) => string | undefined} nameOf  a user's name, when known
  */
 
 /**
@@ -50,6 +54,7 @@ const NEAR_BOTTOM_PX = 80;
  * @property {string | null | undefined} draft  the edit form's text, while it is open
  * @property {(draft: string) => void} onDraft
  * @property {boolean} threads  whether it shows its thread and a Reply action (the timeline's roots)
+ * @property {Person[]} mentioned  the users it mentions whose names are known
  */
 
 /** @typedef {{key: string, look: string, build: () => HTMLElement}} Row */
@@ -82,8 +87,11 @@ function statusLine(message) {
   return line;
 }
 
-/** @param {ShownMessage} message */
-function messageText(message) {
+/**
+ * @param {ShownMessage} message
+ * @param {MessageContext} context
+ */
+function messageText(message, { mentioned, ownUserId }) {
   const text = element('p', 'message-text');
   text.dataset.testid = 'message-text';
   if (message.deleted) {
@@ -93,7 +101,7 @@ function messageText(message) {
   }
   text.dir = 'auto';
   // Not deleted, so it has text.
-  text.append(...linkedText(/** @type {string} */ (message.text)));
+  text.append(...mentionedText(/** @type {string} */ (message.text), mentioned, ownUserId));
   return text;
 }
 
@@ -126,9 +134,11 @@ function messageExtras(message, { own, ownUserId, open, threads }) {
  * @param {string} rowTestId
  */
 function renderMessage(message, context, rowTestId) {
-  const { own, continued, open, draft, onDraft, threads } = context;
+  const { own, continued, open, draft, onDraft, threads, ownUserId } = context;
   const item = element('li', 'message');
   item.classList.toggle('message-own', own);
+  const mentionsMe = mentionIds(message).includes(ownUserId) && !message.deleted;
+  item.classList.toggle('message-mentions-me', mentionsMe);
   item.classList.toggle('message-continued', continued);
   Object.assign(item.dataset, {
     testid: rowTestId,
@@ -138,6 +148,7 @@ function renderMessage(message, context, rowTestId) {
     createdAt: message.createdAt,
     deleted: String(message.deleted === true),
     edited: String(Boolean(message.editedAt)),
+    mentionsMe: String(mentionsMe),
   });
   // Only the server's copy has a seq; ours waiting for it has none.
   if (Number.isInteger(message.seq)) item.dataset.seq = String(message.seq);
@@ -156,7 +167,7 @@ function renderMessage(message, context, rowTestId) {
   time.title = formatFull(created);
   meta.append(sender, time);
   // The edit form opens with the message's text as its draft.
-  const content = open === 'edit' ? messageEditor(message, /** @type {string} */ (draft), onDraft) : messageText(message);
+  const content = open === 'edit' ? messageEditor(message, /** @type {string} */ (draft), onDraft) : messageText(message, context);
   const quote = anchorQuoteBlock(message);
   body.append(...(quote ? [quote] : []), meta, content);
   if (message.status !== STATUS.SENT) body.append(statusLine(message));
@@ -194,12 +205,34 @@ function wasUnread(message, dividerAfter, ownUserId) {
 }
 
 /**
+ * The ids of the users `message` mentions (none where the server sent something else).
+ * @param {ShownMessage} message
+ * @returns {string[]}
+ */
+function mentionIds({ mentions }) {
+  return Array.isArray(mentions) ? mentions.filter((id) => typeof id === 'string') : [];
+}
+
+/**
+ * The users `message` mentions whose names are known.
+ * @param {ShownMessage} message
+ * @param {(id: string) => string | undefined} nameOf
+ * @returns {Person[]}
+ */
+function mentionedIn(message, nameOf) {
+  return mentionIds(message).flatMap((id) => {
+    const name = nameOf(id);
+    return name ? [{ id, name }] : [];
+  });
+}
+
+/**
  * The rows to show: `{key, look, build}`, where a row whose look is unchanged is kept.
  * @param {readonly ShownMessage[]} messages
  * @param {{ownUserId: string, dividerAfter: number | null, open: Open | null, onDraft: (draft: string) => void,
- *   threads: boolean, rowTestId: string}} options
+ *   threads: boolean, rowTestId: string, nameOf: (id: string) => string | undefined}} options
  */
-function rowsOf(messages, { ownUserId, dividerAfter, open, onDraft, threads, rowTestId }) {
+function rowsOf(messages, { ownUserId, dividerAfter, open, onDraft, threads, rowTestId, nameOf }) {
   /** @type {Row[]} */
   const rows = [];
   /** @type {ShownMessage | undefined} */
@@ -229,8 +262,9 @@ function rowsOf(messages, { ownUserId, dividerAfter, open, onDraft, threads, row
       onDraft,
       // Only roots have threads; ours not yet confirmed cannot be replied to yet.
       threads: threads && message.threadId == null && message.status === STATUS.SENT,
+      mentioned: mentionedIn(message, nameOf),
     };
-    const look = JSON.stringify([message, context.own, context.continued, context.open]);
+    const look = JSON.stringify([message, context.own, context.continued, context.open, context.mentioned]);
     rows.push({ key: `message:${message.id}`, look, build: () => renderMessage(message, context, rowTestId) });
     previous = message;
   }
@@ -330,7 +364,7 @@ export function createMessageList(parts) {
 
   /** @param {ListProps} props */
   function draw(props) {
-    const { messages, ownUserId, dividerAfter } = props;
+    const { messages, ownUserId, dividerAfter, nameOf } = props;
     const refocus = focusNext ?? focusedControl();
     focusNext = null;
     if (open && !messages.some((message) => message.id === open?.id && !message.deleted)) open = null;
@@ -339,7 +373,7 @@ export function createMessageList(parts) {
       // Only the edit form, which shows while it is open, has a draft.
       /** @type {Open} */ (open).draft = draft;
     };
-    reconcile(rowsOf(messages, { ownUserId, dividerAfter, open, onDraft, threads, rowTestId }));
+    reconcile(rowsOf(messages, { ownUserId, dividerAfter, open, onDraft, threads, rowTestId, nameOf }));
     if (refocus && !list.contains(document.activeElement)) focusIn(refocus);
   }
 
@@ -433,6 +467,23 @@ export function createMessageList(parts) {
         scroller.scrollTop = scroller.scrollHeight - fromBottom;
       }
       showJump();
+    },
+
+    /**
+     * Scrolls to the message with this id and gives it focus; says whether it is shown.
+     * @param {string} id
+     */
+    reveal(id) {
+      const node = rendered.get(`message:${id}`)?.node;
+      if (!node) return false;
+      for (const old of list.querySelectorAll('.message-revealed')) old.classList.remove('message-revealed');
+      node.classList.add('message-revealed');
+      // Focusable by script only, so a keyboard user goes on from there.
+      node.tabIndex = -1;
+      node.scrollIntoView({ block: 'center' });
+      node.focus({ preventScroll: true });
+      showJump();
+      return true;
     },
 
     clear() {
