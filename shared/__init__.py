@@ -7,5 +7,5 @@
 - :mod:`shared.entra`: the Microsoft Entra credential a keyless connection names, and its
   bearer tokens (azure-identity imported on first use).
 - :mod:`shared.pooled_http`: an azure-core HTTP transport that pools a connection for every
-  worker thread (the Cosmos DB and Web PubSub clients share its kind).
+  worker thread (the Cosmos DB, Web PubSub and storage queue clients share its kind).
 """

@@ -36,13 +36,7 @@ import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from azure.core.exceptions import (
-    HttpResponseError,
-    ResourceExistsError,
-    ResourceNotFoundError,
-    ServiceRequestError,
-    ServiceResponseError,
-)
+from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.storage.queue import QueueMessage
 from azure.storage.queue.aio import QueueClient, QueueServiceClient
 
@@ -76,9 +70,6 @@ _MAX_QUEUE_NAME = 63
 _MOVED_ON = frozenset(
     {"PopReceiptMismatch", "MessageNotFound", "QueueNotFound", "QueueBeingDeleted", "QueueDisabled"}
 )
-#: What a poll may meet and back off from instead of failing (QueueListener.ExecuteAsync:
-#: queue not found, being deleted, server errors; and the network).
-_POLL_FAILURES = (HttpResponseError, ServiceRequestError, ServiceResponseError)
 
 
 @dataclass(frozen=True)
@@ -245,7 +236,7 @@ class _Listener:
             try:
                 exists = exists or await self._exists()
                 batch = await self._receive() if exists else []
-            except _POLL_FAILURES as error:
+            except Exception as error:  # the listener outlives any one failed poll
                 # Any error resets the existence check (QueueListener.ExecuteAsync).
                 exists = False
                 batch = []

@@ -36,7 +36,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 
 
 def test_the_stack_runs_the_webpubsub_emulator_instead_of_signalr(stack: LocalStack) -> None:
-    assert [child.name for child in stack.children] == ["cosmos", "webpubsub", "host"]
+    assert [child.name for child in stack.children] == ["cosmos", "azurite", "webpubsub", "host"]
     assert port_is_free(stack.signalr_port)
     endpoint = parse_connection_string(stack.webpubsub_connection_string).service_url
     assert endpoint == f"http://localhost:{stack.webpubsub_port}"

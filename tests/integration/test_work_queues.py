@@ -17,10 +17,11 @@ from azure.storage.queue import QueueClient, QueueServiceClient
 from chat.app.queues import Ticket, WorkQueue
 from chat.domain.errors import Misconfigured, QueueUnavailable
 from devstack import azurite
-from storage.queues import OUTBOX_QUEUE, WEBHOOKS_QUEUE, StorageQueues, load_queues
+from storage.queues import OUTBOX_QUEUE, RETRIES, WEBHOOKS_QUEUE, StorageQueues, load_queues
 from tests.fixtures.azurite import Azurite
 from tests.fixtures.chat import MemoryQueue
 from tests.integration.conftest import LoadApp, closed_port
+from tests.integration.recording_server import RecordingServer, Reply
 
 
 class Consumer(Protocol):
@@ -140,6 +141,23 @@ def test_an_unreachable_queue_service_is_queue_unavailable_within_its_timeouts()
 
     with pytest.raises(QueueUnavailable):
         queues.outbox.put({"n": 1})
+
+
+def test_a_stalled_queue_service_is_queue_unavailable_after_one_retry() -> None:
+    """Each request gives up at its read timeout, and is tried once more: bounded, where the
+    storage SDK's defaults would wait minutes."""
+    with RecordingServer(Reply.slow(30)) as stalled:
+        connection = (
+            f"DefaultEndpointsProtocol=http;AccountName={azurite.ACCOUNT};"
+            f"AccountKey={azurite.ACCOUNT_KEY};QueueEndpoint={stalled.url}/{azurite.ACCOUNT};"
+        )
+        queues = load_queues({"DOCCHAT_QUEUE": connection})
+        assert queues is not None
+
+        with pytest.raises(QueueUnavailable):
+            queues.outbox.put({"n": 1})
+
+        assert len(stalled.requests) == 1 + RETRIES
 
 
 def test_a_wrong_key_is_misconfigured_naming_the_setting(azurite_server: Azurite) -> None:
