@@ -25,13 +25,13 @@ from typing import TYPE_CHECKING, Any
 
 import azure.functions as func
 
+from chat.app.realtime import Realtime  # at run time: the worker reads the annotations
 from functions.edge import with_trigger_realtime
 from realtime.backend import Backend
 from storage.queues import OUTBOX_QUEUE, QUEUE_SETTING, WEBHOOKS_QUEUE
 
 if TYPE_CHECKING:
     from chat.app.outbox import OutboxService
-    from chat.app.realtime import Realtime
     from chat.app.webhooks import WebhookService
 
 __all__ = ["outbox_message", "work"]

@@ -565,7 +565,7 @@ class CosmosMessageStore(MessageStore):
         except _FailedAt as failed:
             self._answer(lane, [(failed.write, None, failed.failure)])
             self._return(lane, [write for write in batch if write is not failed.write])
-        except (StoreUnavailable, HistoryFull, QueueUnavailable) as error:
+        except (StoreUnavailable, HistoryFull) as error:
             self._answer(lane, [(write, None, error) for write in batch])
         except BaseException as error:  # a bug: every writer hears it, none waits in vain
             self._answer(lane, [(write, None, error) for write in batch])
@@ -684,7 +684,13 @@ class CosmosMessageStore(MessageStore):
         if self._outbox is None:
             return None
         body = {"documentId": document_id, "outboxId": outbox_id}
-        return self._outbox.put(body, hidden_for=left(deadline) + OUTBOX_HIDDEN_MARGIN_SECONDS)
+        try:
+            return self._outbox.put(body, hidden_for=left(deadline) + OUTBOX_HIDDEN_MARGIN_SECONDS)
+        except QueueUnavailable as error:  # nothing was sent: surely not stored
+            raise StoreUnavailable(
+                "the work queue is unavailable, so nothing was stored; try again shortly",
+                retry_after=error.retry_after,
+            ) from error
 
     def _reveal(self, ticket: Ticket | None) -> None:
         """Make the committed outbox's message visible now; if that fails, it shows itself

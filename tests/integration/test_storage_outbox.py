@@ -14,7 +14,7 @@ import pytest
 
 from chat.app.outbox import OUTBOX_ID_PREFIX, Outbox
 from chat.app.store import MessageStore
-from chat.domain.errors import QueueUnavailable, StoreOutcomeUnknown, StoreUnavailable
+from chat.domain.errors import StoreOutcomeUnknown, StoreUnavailable
 from chat.domain.happenings import (
     MESSAGE_CREATED,
     MESSAGE_DELETED,
@@ -173,17 +173,16 @@ def test_a_batch_takes_98_writes_beside_the_outbox_item_and_the_head(
     assert held.sizes == [2, 99, 23]
 
 
-def test_with_the_queue_down_nothing_is_stored(cosmos_server: CosmosServer) -> None:
+def test_with_the_queue_down_nothing_is_stored(stores: Stores) -> None:
     """The queue message goes first: without it no write is sent, so none can commit
-    without its work."""
-    queue = MemoryQueue()
-    store = CosmosMessageStore(
-        open_container(cosmos_settings(cosmos_server.endpoint)), outbox=queue
-    )
+    without its work, and the caller hears "not stored"."""
+    store, _, queue = stores
     queue.down = True
 
-    with pytest.raises(QueueUnavailable):
+    with pytest.raises(StoreUnavailable) as refused:
         store.append(message(1))
+
+    assert not isinstance(refused.value, StoreOutcomeUnknown)
 
     queue.down = False
     assert store.get("doc-1", "m001") is None
