@@ -28,20 +28,18 @@ from tests.fixtures.chat import ALICE, BOB
 from tests.fixtures.functions_host import HostedApp, wait_until_answering
 from tests.fixtures.waiting import wait_for
 from tests.fixtures.webpubsub_client import NodeWebPubSubClient
-from tests.integration.chat_calls import body_of, doc, post, principal, webpubsub_event
+from tests.integration.chat_calls import (
+    BACKEND_MODES,
+    body_of,
+    doc,
+    post,
+    principal,
+    webpubsub_event,
+)
 from tests.integration.conftest import INSTANCES, LoadApp
 from tests.integration.recording_server import RecordingServer
 
 NOTIFICATION = "notification"
-MODES = [
-    pytest.param({}, id="signalr-rest"),
-    pytest.param({"DOCCHAT_SIGNALR_MODE": "bindings"}, id="signalr-bindings"),
-    pytest.param({"DOCCHAT_REALTIME": "webpubsub"}, id="webpubsub-rest"),
-    pytest.param(
-        {"DOCCHAT_REALTIME": "webpubsub", "DOCCHAT_WEBPUBSUB_MODE": "bindings"},
-        id="webpubsub-bindings",
-    ),
-]
 
 Heard = Callable[[], Awaitable[Any]]
 
@@ -74,7 +72,7 @@ async def inbox(host: HostedApp) -> list[dict[str, Any]]:
     return items
 
 
-@pytest.mark.parametrize("settings", MODES)
+@pytest.mark.parametrize("settings", BACKEND_MODES)
 async def test_a_mention_reaches_the_user_live_in_the_inbox_and_a_webhook_once(
     load_app: LoadApp,
     listen: Callable[..., Any],
