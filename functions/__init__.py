@@ -5,8 +5,8 @@ a Blueprint built for them.
 
 - :mod:`functions.http_api`: the HTTP API (negotiate, documents, messages, members).
 - :mod:`functions.realtime_events`: the real-time service's reports (connections, typing).
-- :mod:`functions.work`: work taken from the queues (``deliver_webhook``), registered when
-  a work queue is configured.
+- :mod:`functions.work`: work taken from the queues (``process_outbox``,
+  ``deliver_webhook``), registered when a work queue is configured.
 - :mod:`functions.edge`: the host's requests and responses, and the backend's bindings.
 
 :func:`create_app` builds the app function_app.py exposes to the host.
@@ -23,11 +23,10 @@ from chat.app.runtime import Runtime
 from chat.settings import load_settings
 from functions.http_api import http_api
 from functions.realtime_events import realtime_events
-from functions.work import webhook_work
+from functions.work import work
 from realtime import load_backend
 from realtime.upstream_auth import load_upstream_check
 from storage import load_storage
-from storage.queues import load_queues
 from webhooks import load_network
 
 __all__ = ["create_app"]
@@ -39,17 +38,11 @@ def create_app(environ: Mapping[str, str], runtime: Runtime | None = None) -> fu
     settings = load_settings(environ)
     storage = load_storage(environ)
     backend = load_backend(environ, settings.auth)
-    queues = load_queues(environ)
-    runtime = runtime or Runtime(
-        settings,
-        storage,
-        webhook_queue=queues.webhooks if queues is not None else None,
-        webhook_network=load_network,
-    )
+    runtime = runtime or Runtime(settings, storage, webhook_network=load_network)
     app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
     app.register_functions(http_api(Endpoints(runtime), backend))
     upstream = load_upstream_check(environ)
     app.register_functions(realtime_events(runtime.events, backend, upstream))
-    if runtime.webhooks_enabled:
-        app.register_functions(webhook_work(lambda: runtime.webhooks))
+    if runtime.works_after_commits:
+        app.register_functions(work(runtime.outbox, lambda: runtime.webhooks, backend))
     return app

@@ -1,37 +1,75 @@
-"""The functions that do work after a chat request, taken from Azure Storage queues, as a
-Blueprint (the connection is ``DOCCHAT_QUEUE``; host.json makes message bodies plain JSON
-text).
+"""The work after a chat request, as queue-triggered functions (a Blueprint) on Azure
+Storage queues: the connection is ``DOCCHAT_QUEUE``, and host.json makes message bodies
+plain JSON text.
 
+- ``process_outbox`` (queue ``docchat-outbox``): one message per committed write batch;
+  makes its notifications, sends them live and hands its events to the webhooks
+  (:meth:`chat.app.outbox.OutboxService.process`).
 - ``deliver_webhook`` (queue ``docchat-webhooks``): one try of one event's delivery to one
   webhook (:meth:`chat.app.webhooks.WebhookService.deliver`). A failed try is not an
   error: the use case puts the next try on the queue itself, hidden for the schedule's
-  delay, so the host's own retries (and the poison queue) are left for a try that could
-  not finish at all (the store or the queue down): the host runs it again.
+  delay.
+
+Each runs on whichever instance the queue hands a message to, with the Functions host's
+retries behind it: an invocation that fails (the store, the queue or the real-time service
+down) leaves its message for another try, and after ``maxDequeueCount`` tries (host.json)
+the host moves it to ``<queue>-poison``. What they make is keyed by ids derived from what
+it is about, so a try that failed half-way is simply made again.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import azure.functions as func
 
-from chat.app.webhooks import WebhookService
+from chat.app.realtime import Realtime  # at run time: the worker reads the annotations
+from functions.edge import with_trigger_realtime
+from realtime.backend import Backend
+from storage.queues import OUTBOX_QUEUE, QUEUE_SETTING, WEBHOOKS_QUEUE
 
-__all__ = ["QUEUE_CONNECTION", "WEBHOOK_QUEUE", "webhook_work"]
+if TYPE_CHECKING:
+    from chat.app.outbox import OutboxService
+    from chat.app.webhooks import WebhookService
 
-QUEUE_CONNECTION = "DOCCHAT_QUEUE"
-WEBHOOK_QUEUE = "docchat-webhooks"
+__all__ = ["outbox_message", "work"]
 
 
-def webhook_work(webhooks: Callable[[], WebhookService]) -> func.Blueprint:
-    """``deliver_webhook``, delivering through the use case ``webhooks`` gives."""
+def work(
+    outbox: Callable[[Realtime], OutboxService],
+    webhooks: Callable[[], WebhookService],
+    backend: Backend,
+) -> func.Blueprint:
+    """The queue-triggered functions, each doing its work through the use case its factory
+    builds (``outbox`` for the invocation's real-time seam)."""
     # azure-functions leaves Blueprint's constructor unannotated.
-    work = func.Blueprint()  # type: ignore[no-untyped-call]
+    blueprint = func.Blueprint()  # type: ignore[no-untyped-call]
 
-    @work.function_name("deliver_webhook")
-    @work.queue_trigger(arg_name="message", queue_name=WEBHOOK_QUEUE, connection=QUEUE_CONNECTION)
+    @blueprint.function_name("process_outbox")
+    @blueprint.queue_trigger(arg_name="message", queue_name=OUTBOX_QUEUE, connection=QUEUE_SETTING)
+    @with_trigger_realtime(blueprint, backend)
+    def process_outbox(message: func.QueueMessage, realtime: Realtime) -> None:
+        document_id, outbox_id = outbox_message(message.get_body())
+        outbox(realtime).process(document_id, outbox_id)
+
+    @blueprint.function_name("deliver_webhook")
+    @blueprint.queue_trigger(
+        arg_name="message", queue_name=WEBHOOKS_QUEUE, connection=QUEUE_SETTING
+    )
     def deliver_webhook(message: func.QueueMessage) -> None:
         webhooks().deliver(json.loads(message.get_body()))
 
-    return work
+    return blueprint
+
+
+def outbox_message(body: bytes) -> tuple[str, str]:
+    """The document and outbox ids an outbox queue message names. Only docchat puts
+    messages there; anything else is a bug, which fails the invocation (and, tried again
+    in vain, ends in the poison queue)."""
+    parsed: Any = json.loads(body)
+    document_id, outbox_id = parsed["documentId"], parsed["outboxId"]
+    if not isinstance(document_id, str) or not isinstance(outbox_id, str):
+        raise ValueError("an outbox message names its document and outbox by string ids")
+    return document_id, outbox_id

@@ -17,10 +17,12 @@ from collections.abc import Mapping
 from chat.app.store import Storage
 from storage.cosmos.settings import load_cosmos_settings
 from storage.cosmos.storage import CosmosStorage
+from storage.queues import load_queues
 
 __all__ = ["load_storage"]
 
 
 def load_storage(environ: Mapping[str, str]) -> Storage:
-    """The configured store; a wrong setting raises :class:`~chat.settings.SettingsError`."""
-    return CosmosStorage(load_cosmos_settings(environ))
+    """The configured store and queues; a wrong setting raises
+    :class:`~chat.settings.SettingsError`."""
+    return CosmosStorage(load_cosmos_settings(environ), load_queues(environ))

@@ -18,8 +18,8 @@ from typing import Any
 from chat.app.writing import MessageWriting
 from chat.domain.changes import deleted, edited, with_reaction, without_reaction
 from chat.domain.errors import MessageNotFound
+from chat.domain.happenings import mentions_added
 from chat.domain.messages import Message
-from chat.domain.notifications import mentions_added
 from chat.domain.threads import resolution
 from chat.domain.users import User
 
@@ -98,7 +98,7 @@ class EditingService:
             did_change = result != message
             return result
 
-        written = self._writing.store.change_with_root(document_id, message_id, tracked)
+        written = self._writing.store.change_with_root(document_id, message_id, tracked, actor=user)
         if written is None:
             raise MessageNotFound("this document has no message with that id")
         stored, root = written

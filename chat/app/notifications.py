@@ -29,13 +29,9 @@ from typing import Protocol
 
 from chat.app.access import Action, DocumentAccess
 from chat.domain.errors import NotificationNotFound
+from chat.domain.happenings import Happening
 from chat.domain.messages import Message, format_timestamp
-from chat.domain.notifications import (
-    Happening,
-    InboxBefore,
-    Notification,
-    recipients,
-)
+from chat.domain.notifications import InboxBefore, Notification, recipients
 from chat.domain.users import User
 
 __all__ = [
@@ -109,18 +105,22 @@ class NotificationService:
     ) -> list[Notification]:
         """Make the notifications ``happening`` (about ``message``, as stored now; ``root``:
         its thread's root for a reply, else None) calls for, skipping recipients who may
-        not read the document; return the ones made now (those made before are not
-        returned: they were sent live when they were made). Cost: an access check per
-        recipient (members mode ~1 RU) and a create each (~7 RU); at most 20 mentions and
-        51 reply recipients (:data:`chat.domain.threads.MAX_REPLIERS`)."""
+        not read the document, and return them all as stored: those an earlier try made
+        too (their ids derive from the message and the recipient, so none is made twice),
+        for the caller to send again what that try may not have sent. Cost: an access
+        check per recipient (members mode ~1 RU) and a create each (~7 RU; on a retry, a
+        point read more for each one that exists); at most 20 mentions and 51 reply
+        recipients (:data:`chat.domain.threads.MAX_REPLIERS`)."""
         at = format_timestamp(self._clock())
         made = []
         for recipient, kind in recipients(happening, message, root).items():
             if not self._may_read(recipient, message.document_id):
                 continue
             notification = Notification.about(happening, message, recipient, kind, at)
-            if self._notifications.create(notification):
-                made.append(notification)
+            if not self._notifications.create(notification):
+                stored = self._notifications.get(recipient, notification.id)
+                notification = notification if stored is None else stored
+            made.append(notification)
         return made
 
     def inbox(

@@ -25,9 +25,9 @@ if TYPE_CHECKING:
     from chat.app.editing import EditingService
     from chat.app.events import EventService
     from chat.app.notifications import NotificationService
+    from chat.app.outbox import OutboxService
     from chat.app.people import PeopleService
     from chat.app.presence import Connections
-    from chat.app.queues import WorkQueue
     from chat.app.reading import ReadingService
     from chat.app.realtime import Realtime
     from chat.app.service import HistoryService, MemberAdmin, MembershipService, PostingService
@@ -49,7 +49,6 @@ class Runtime:
         *,
         access: DocumentAccess | None = None,
         authenticator: Authenticator | None = None,
-        webhook_queue: WorkQueue | None = None,
         webhook_network: Callable[[], Network] | None = None,
     ) -> None:
         self.settings = settings
@@ -59,7 +58,6 @@ class Runtime:
         self._announcer = Announcer()
         self._access = Once(lambda: access or self._build_access())
         self._authenticator = Once(lambda: authenticator or self._build_authenticator())
-        self._webhook_queue = webhook_queue
         self._webhook_network = webhook_network
         self._webhooks = Once(self._build_webhooks)
 
@@ -155,9 +153,10 @@ class Runtime:
         return self.memberships if isinstance(self.access, MembersOnly) else None
 
     @property
-    def webhooks_enabled(self) -> bool:
-        """Whether webhooks are on: a ``docchat-webhooks`` queue was given."""
-        return self._webhook_queue is not None
+    def works_after_commits(self) -> bool:
+        """Whether there are work queues: notifications and webhooks follow each commit
+        (the storage has ``DOCCHAT_QUEUE``)."""
+        return self._storage.queues is not None
 
     @property
     def webhooks(self) -> WebhookService:
@@ -170,13 +169,22 @@ class Runtime:
 
         if self._webhook_network is None:
             raise RuntimeError("webhooks need a network: the composition root gives one")
+        queues = self._storage.queues
         return WebhookService(
             self._storage.webhooks,
-            self._webhook_queue,
+            None if queues is None else queues.webhooks,
             self._webhook_network(),
             dev=self.settings.dev,
             schedule=self.settings.webhook_retry_schedule,
         )
+
+    def outbox(self, realtime: Realtime) -> OutboxService:
+        """Carry out what committed writes left in the outbox, sending live through
+        ``realtime``."""
+        from chat.app.outbox import OutboxService
+
+        outbox, store = self._storage.outbox, self.store
+        return OutboxService(outbox, store, self.notifications(), self.webhooks, realtime)
 
     def _writing(self, realtime: Realtime) -> MessageWriting:
         from chat.app.writing import MessageWriting

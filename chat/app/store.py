@@ -6,7 +6,9 @@ and give each new message the document's next ``seq`` and ``position`` atomicall
 writing it, so every reader sees one order with no gap; a change (edit, deletion,
 reaction) takes the next position, so a catch-up sees each change once. A reply's write
 changes its thread's root too (:func:`chat.domain.threads.summary_change`), in the same
-atomic write: the root takes the next position as well. They raise
+atomic write: the root takes the next position as well. With a queue for post-commit work,
+each write also leaves what it made happen (:mod:`chat.domain.happenings`) in the outbox
+(:mod:`chat.app.outbox`), in the same atomic write. They raise
 :class:`~chat.domain.errors.StoreUnavailable` when the store fails and the write surely did not
 happen (refused, or never sent), and :class:`~chat.domain.errors.StoreOutcomeUnknown` when it may
 or may not have happened, so the caller can answer 503 and say which
@@ -19,11 +21,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 from chat.domain.messages import Message
+from chat.domain.users import User
 
 if TYPE_CHECKING:
     from chat.app.access import Memberships
     from chat.app.notifications import Notifications
+    from chat.app.outbox import Outbox
     from chat.app.presence import Connections
+    from chat.app.queues import Queues
     from chat.app.reading import ReadMarkers
     from chat.app.webhooks import WebhookStore
 
@@ -55,6 +60,16 @@ class Storage(Protocol):
         ...
 
     @property
+    def queues(self) -> Queues | None:
+        """The work queues, None when there are none (no notifications or webhooks)."""
+        ...
+
+    @property
+    def outbox(self) -> Outbox:
+        """What committed writes left to do after them (:mod:`chat.app.outbox`)."""
+        ...
+
+    @property
     def notifications(self) -> Notifications:
         """Each user's notifications."""
         ...
@@ -78,12 +93,18 @@ class MessageStore(Protocol):
         return None if written is None else written[0]
 
     def change(
-        self, document_id: str, message_id: str, change: Callable[[Message], Message]
+        self,
+        document_id: str,
+        message_id: str,
+        change: Callable[[Message], Message],
+        *,
+        actor: User,
     ) -> Message | None:
-        """Apply ``change`` to the stored message and store the result as the document's
-        newest change (same ``seq``, next ``position``), atomically; None if there is no
-        such message. When ``change`` returns the message unchanged, nothing is written."""
-        written = self.change_with_root(document_id, message_id, change)
+        """Apply ``change`` (made by ``actor``) to the stored message and store the result as
+        the document's newest change (same ``seq``, next ``position``), atomically; None if
+        there is no such message. When ``change`` returns the message unchanged, nothing is
+        written."""
+        written = self.change_with_root(document_id, message_id, change, actor=actor)
         return None if written is None else written[0]
 
     def append_with_root(self, message: Message) -> tuple[Message, Message | None] | None:
@@ -93,7 +114,12 @@ class MessageStore(Protocol):
         ...
 
     def change_with_root(
-        self, document_id: str, message_id: str, change: Callable[[Message], Message]
+        self,
+        document_id: str,
+        message_id: str,
+        change: Callable[[Message], Message],
+        *,
+        actor: User,
     ) -> tuple[Message, Message | None] | None:
         """As :meth:`change`; also the thread's root as the same atomic write left it when
         the change changed it (a reply deleted), else None."""

@@ -25,21 +25,20 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from chat.domain.errors import InvalidRequest
+from chat.domain.happenings import MESSAGE_CREATED, Happening
 from chat.domain.messages import Message
 from chat.domain.users import User
 
 __all__ = [
     "MAX_EXCERPT_CHARACTERS",
     "NOTIFICATION_ID",
-    "Happening",
     "InboxBefore",
     "Kind",
     "Notification",
     "excerpt_of",
-    "mentions_added",
     "notification_id",
     "recipients",
 ]
@@ -48,8 +47,6 @@ __all__ = [
 MAX_EXCERPT_CHARACTERS = 140
 #: What a notification id looks like (:func:`notification_id`): a SHA-256 in hex.
 NOTIFICATION_ID = re.compile(r"[0-9a-f]{64}")
-#: The happening a new message is (the only one a reply notification follows).
-MESSAGE_CREATED = "message.created"
 _INBOX_BEFORE = re.compile(
     r"n1:(?P<at>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)~(?P<id>[0-9a-f]{64})"
 )
@@ -61,33 +58,6 @@ class Kind(enum.StrEnum):
 
     MENTION = "mention"
     REPLY = "reply"
-
-
-class Happening(Protocol):
-    """What the rules read of a happening (the outbox's event value): its kind
-    (``message.created``, ``message.updated``, ...), where, who did it, and the mentions it
-    added (a new message: all of its mentions)."""
-
-    @property
-    def kind(self) -> str: ...
-
-    @property
-    def document_id(self) -> str: ...
-
-    @property
-    def message_id(self) -> str: ...
-
-    @property
-    def actor(self) -> User: ...
-
-    @property
-    def mentions_added(self) -> tuple[str, ...]: ...
-
-
-def mentions_added(before: Message | None, after: Message) -> tuple[str, ...]:
-    """The ids ``after`` mentions that ``before`` (None: a new message) did not, in order."""
-    had = set(before.mentions) if before is not None else set()
-    return tuple(user_id for user_id in after.mentions if user_id not in had)
 
 
 def recipients(happening: Happening, message: Message, root: Message | None) -> dict[str, Kind]:

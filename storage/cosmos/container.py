@@ -294,6 +294,20 @@ class CosmosContainer:
 
         return self.call(read, writing=False)
 
+    def delete_item(self, document_id: str, item_id: str) -> bool:
+        """Delete the item; False if the document had no item with this id."""
+        deadline = self.deadline()
+
+        def delete(container: ContainerProxy) -> bool:
+            try:
+                container.delete_item(item_id, partition_key=document_id, timeout=left(deadline))
+            except CosmosResourceNotFoundError as error:
+                raise_if_container_missing(error)
+                return False
+            return True
+
+        return self.call(delete, writing=True)
+
     def query(
         self, document_id: str, query: str, bounds: dict[str, object], limit: int
     ) -> list[dict[str, Any]]:

@@ -12,11 +12,11 @@ from __future__ import annotations
 import hashlib
 
 from azure.cosmos import ContainerProxy
-from azure.cosmos.exceptions import CosmosResourceExistsError, CosmosResourceNotFoundError
+from azure.cosmos.exceptions import CosmosResourceExistsError
 
 from chat.app.access import MemberPage, Role
 from chat.domain.messages import RESERVED_ID_PREFIX
-from storage.cosmos.container import CosmosContainer, left, raise_if_container_missing
+from storage.cosmos.container import CosmosContainer, left
 
 __all__ = ["CosmosMemberships"]
 
@@ -58,19 +58,7 @@ class CosmosMemberships:
         return self._container.call(create_or_replace, writing=True)
 
     def remove(self, document_id: str, user_id: str) -> bool:
-        deadline = self._container.deadline()
-
-        def delete(container: ContainerProxy) -> bool:
-            try:
-                container.delete_item(
-                    _member_id(user_id), partition_key=document_id, timeout=left(deadline)
-                )
-            except CosmosResourceNotFoundError as error:
-                raise_if_container_missing(error)
-                return False
-            return True
-
-        return self._container.call(delete, writing=True)
+        return self._container.delete_item(document_id, _member_id(user_id))
 
     def members(self, document_id: str, limit: int, after: str | None) -> MemberPage:
         bounds: dict[str, object] = {"@after": _MEMBER_PREFIX + (after or "")}

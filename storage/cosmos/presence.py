@@ -152,15 +152,7 @@ class CosmosConnections:
         self._container.call(upsert, writing=True)
 
     def _delete(self, partition: str, item_id: str) -> None:
-        deadline = self._container.deadline()
-
-        def delete(container: ContainerProxy) -> None:
-            try:
-                container.delete_item(item_id, partition_key=partition, timeout=left(deadline))
-            except CosmosResourceNotFoundError as error:
-                raise_if_container_missing(error)
-
-        self._container.call(delete, writing=True)
+        self._container.delete_item(partition, item_id)
 
     def _deleted_unchanged(self, connection_id: str, etag: str) -> bool:
         """Delete the owner if it is still as read; False if it changed (or is gone)."""

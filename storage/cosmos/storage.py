@@ -15,7 +15,9 @@ from storage.cosmos.settings import CosmosSettings
 if TYPE_CHECKING:
     from chat.app.access import Memberships
     from chat.app.notifications import Notifications
+    from chat.app.outbox import Outbox
     from chat.app.presence import Connections
+    from chat.app.queues import Queues
     from chat.app.reading import ReadMarkers
     from chat.app.store import MessageStore
     from chat.app.webhooks import WebhookStore
@@ -25,10 +27,12 @@ __all__ = ["CosmosStorage"]
 
 
 class CosmosStorage:
-    """:class:`chat.app.store.Storage` in the container ``settings`` name."""
+    """:class:`chat.app.store.Storage` in the container ``settings`` name, with the work
+    queues (None: no post-commit work, and the store writes no outbox)."""
 
-    def __init__(self, settings: CosmosSettings) -> None:
+    def __init__(self, settings: CosmosSettings, queues: Queues | None = None) -> None:
         self.settings = settings
+        self.queues = queues
 
     @built_once
     def container(self) -> CosmosContainer:
@@ -42,7 +46,8 @@ class CosmosStorage:
         from storage.cosmos.store import CosmosMessageStore
 
         ttl = self.settings.message_ttl_seconds
-        return CosmosMessageStore(self.container, message_ttl_seconds=ttl)
+        outbox = None if self.queues is None else self.queues.outbox
+        return CosmosMessageStore(self.container, message_ttl_seconds=ttl, outbox=outbox)
 
     @built_once
     def memberships(self) -> Memberships:
@@ -55,6 +60,12 @@ class CosmosStorage:
         from storage.cosmos.presence import CosmosConnections
 
         return CosmosConnections(self.container)
+
+    @built_once
+    def outbox(self) -> Outbox:
+        from storage.cosmos.outbox import CosmosOutbox
+
+        return CosmosOutbox(self.container)
 
     @built_once
     def read_markers(self) -> ReadMarkers:

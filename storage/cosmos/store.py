@@ -41,6 +41,16 @@ almost none left is not sent at all: it would only turn a certain "not stored" i
 waiting writers leave at once with "not stored" instead of queueing for a batch that would
 fail fast anyway.
 
+**Outbox.** With a queue for post-commit work (``outbox``, :mod:`chat.app.outbox`), each
+batch also creates one outbox item (``_outbox.<uuid>``, in the partition, expiring after 7
+days) listing what each of its writes made happen (:mod:`chat.domain.happenings`), so the
+work exists exactly when the writes do. Before the batch goes, its queue message is put,
+hidden until the batch surely has its outcome; after a commit it is revealed, after a sure
+failure removed. A process that dies between the commit and the reveal leaves the message
+to show itself when its hidden time is over; one that never committed leaves a message
+whose consumer finds no outbox item. The item costs one operation of the batch's 100 and
+~6 RU a batch, whatever the batch holds; the queue, two calls a batch.
+
 **RU per operation** (Cosmos DB charges a batch the sum of its operations; ~1 KB messages
 with the lean indexing policy of :mod:`storage.cosmos.container`):
 
@@ -78,14 +88,17 @@ ordered by position is no one range.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
 import heapq
 import itertools
 import json
+import logging
 import random
 import threading
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -94,21 +107,39 @@ from typing import Any
 from azure.cosmos import ContainerProxy
 from azure.cosmos.exceptions import CosmosBatchOperationError
 
+from chat.app.outbox import OUTBOX_ID_PREFIX
+from chat.app.queues import Ticket, WorkQueue
 from chat.app.store import MessageStore
 from chat.domain.errors import (
     HistoryFull,
     MessageNotFound,
+    QueueUnavailable,
     StoreOutcomeUnknown,
     StoreUnavailable,
 )
+from chat.domain.happenings import Happening, happening_of
 from chat.domain.messages import RESERVED_ID_PREFIX, Message
 from chat.domain.threads import summary_change
+from chat.domain.users import User
 from storage.cosmos.container import PARTITION_FULL, CosmosContainer, left
 
-__all__ = ["HEAD_ID", "MAX_BATCH_BYTES", "MAX_BATCH_WRITES", "CosmosMessageStore", "pause"]
+__all__ = [
+    "HEAD_ID",
+    "MAX_BATCH_BYTES",
+    "MAX_BATCH_WRITES",
+    "CosmosMessageStore",
+    "pause",
+]
 
 #: The id of each document's head item; message ids cannot start with the prefix.
 HEAD_ID = f"{RESERVED_ID_PREFIX}head"
+#: An outbox item left unprocessed this long is dropped (Azure Storage keeps a queue
+#: message 7 days by default: after that nothing would come for it).
+OUTBOX_TTL_SECONDS = 7 * 86_400
+#: How long an outbox's queue message stays hidden past its batch's timeout: the time
+#: Cosmos DB may still take to apply a batch whose answer never came. Only a process that
+#: died between a commit and its reveal makes the work wait this long.
+OUTBOX_HIDDEN_MARGIN_SECONDS = 10.0
 #: The head items a process remembers; a forgotten one costs one extra read.
 MAX_REMEMBERED_HEADS = 10_000
 #: Cosmos DB's limits on one transactional batch are 100 operations and 2 MB; the head's
@@ -174,6 +205,7 @@ AFTER_POSITION = (
     "SELECT * FROM c WHERE c.documentId = @documentId AND c.position > @position"
     " ORDER BY c.position ASC"
 )
+_log = logging.getLogger(__name__)
 #: Larger than any seq: "before this" means "from the newest".
 _NO_UPPER_BOUND = 2**53
 
@@ -271,6 +303,7 @@ class _Write:
 
     message: Message
     deadline: float
+    happening: Happening
     etag: str | None = None
     effect: Callable[[Message], Message] | None = None
     size: int = 0
@@ -279,7 +312,7 @@ class _Write:
     failure: BaseException | None = None
 
     def __post_init__(self) -> None:
-        self.size = _size(self.message)
+        self.size = _size(self.message) + len(json.dumps(self.happening.stored_form()))
 
     @property
     def root_id(self) -> str | None:
@@ -366,11 +399,15 @@ class CosmosMessageStore(MessageStore):
         container: CosmosContainer,
         *,
         message_ttl_seconds: int | None = None,
+        outbox: WorkQueue | None = None,
         sleep: Callable[[float], None] = time.sleep,
         draw: Callable[[], float] = random.random,
     ) -> None:
         self._container = container
         self._message_ttl = message_ttl_seconds
+        self._outbox = outbox
+        # The outbox item is one more operation in each batch.
+        self._max_writes = MAX_BATCH_WRITES - (outbox is not None)
         self._heads = _Heads()
         self._lanes = _Lanes()
         self._sleep = sleep
@@ -379,10 +416,17 @@ class CosmosMessageStore(MessageStore):
 
     def append_with_root(self, message: Message) -> tuple[Message, Message | None] | None:
         effect = summary_change(None, message)
-        return self._write(_Write(message, self._container.deadline(), effect=effect))
+        sender = User(message.sender_id, message.sender_name)
+        happening = happening_of(None, message, sender)
+        return self._write(_Write(message, self._container.deadline(), happening, effect=effect))
 
     def change_with_root(
-        self, document_id: str, message_id: str, change: Callable[[Message], Message]
+        self,
+        document_id: str,
+        message_id: str,
+        change: Callable[[Message], Message],
+        *,
+        actor: User,
     ) -> tuple[Message, Message | None] | None:
         if message_id.startswith(RESERVED_ID_PREFIX):
             return None
@@ -396,8 +440,10 @@ class CosmosMessageStore(MessageStore):
             if changed == current:
                 return current, None
             effect = summary_change(current, changed)
+            happening = happening_of(current, changed, actor)
+            write = _Write(changed, deadline, happening, etag=item["_etag"], effect=effect)
             try:
-                return self._write(_Write(changed, deadline, etag=item["_etag"], effect=effect))
+                return self._write(write)
             except _Stale:
                 continue  # another change came first: apply this one to what it made
         raise _busy()
@@ -504,14 +550,14 @@ class CosmosMessageStore(MessageStore):
     def _lead(self, document_id: str, lane: _Lane, own: _Write) -> None:
         """Commit one batch of what waits in the lane, or pause after a conflict."""
         with lane.turn:
-            batch = _next_batch(lane.waiting, time.monotonic())
+            batch = _next_batch(lane.waiting, time.monotonic(), self._max_writes)
             for write in batch:
                 write.state = _State.SENT
         if not batch:
             return  # own write is too close to its deadline to send: it leaves
         deadline = min(write.deadline for write in batch)
         try:
-            placed = self._commit(document_id, batch, deadline)
+            placed, ticket = self._commit(document_id, batch, deadline)
         except _Stale:
             self._heads.forget(document_id)
             self._return(lane, batch)
@@ -532,6 +578,7 @@ class CosmosMessageStore(MessageStore):
                 [(write, written, None) for write, written in zip(batch, placed, strict=False)],
             )
             self._return(lane, batch[len(placed) :])  # what did not fit beside the roots
+            self._reveal(ticket)
 
     @staticmethod
     def _return(lane: _Lane, writes: list[_Write]) -> None:
@@ -563,10 +610,11 @@ class CosmosMessageStore(MessageStore):
 
     def _commit(
         self, document_id: str, batch: list[_Write], deadline: float
-    ) -> list[tuple[Message, Message | None]]:
+    ) -> tuple[list[tuple[Message, Message | None]], Ticket | None]:
         """Write the first writes of ``batch`` (all, unless their roots take too many bytes)
         and the roots they change, and move the head past them, atomically; remember the
-        new head. Answers what each write placed, for as many writes as were written.
+        new head. Answers what each write placed, for as many writes as were written, and
+        the ticket of the outbox's queue message, still hidden, for the caller to reveal.
 
         Raises :class:`_Stale` when the head or a root moved, and :class:`_FailedAt` when
         one write failed (it is answered; the others were not written).
@@ -595,6 +643,9 @@ class CosmosMessageStore(MessageStore):
             position += 1
             changed[root_id] = dataclasses.replace(root, position=position)
             operations.append(_operation(changed[root_id], etag, self._message_ttl))
+        outbox_id = f"{OUTBOX_ID_PREFIX}{uuid.uuid4().hex}"
+        if self._outbox is not None:
+            operations.append(("create", (_outbox_item(document_id, outbox_id, batch),)))
         operations.append(head.moved_to(document_id, seq, position))
 
         def run(container: ContainerProxy) -> Any:
@@ -602,18 +653,62 @@ class CosmosMessageStore(MessageStore):
                 operations, partition_key=document_id, timeout=left(deadline)
             )
 
+        ticket = self._reserve(document_id, outbox_id, deadline)
         try:
             results = self._container.call(run, writing=True)
-        except StoreUnavailable:
-            self._heads.forget(document_id)  # it may have moved after all
+        except StoreOutcomeUnknown:
+            # It may have landed: the head may have moved, and the outbox's message stays
+            # hidden until it shows itself, to find the outbox item or none.
+            self._heads.forget(document_id)
+            raise
+        except (StoreUnavailable, HistoryFull):
+            self._heads.forget(document_id)
+            self._withdraw(ticket)
             raise
         except CosmosBatchOperationError as error:
+            self._withdraw(ticket)
             raise _failure_of(error, batch) from None
         self._heads.put(document_id, _Head(seq, position, results[-1]["eTag"], head.unmarked_below))
-        return [
+        placed_with_roots = [
             (message, changed.get(write.root_id or ""))
             for write, message in zip(batch, placed, strict=True)
         ]
+        return placed_with_roots, ticket
+
+    # Writes: the outbox ----------------------------------------------------------------
+
+    def _reserve(self, document_id: str, outbox_id: str, deadline: float) -> Ticket | None:
+        """Put the outbox's queue message, hidden until the batch surely has its outcome
+        (:data:`OUTBOX_HIDDEN_MARGIN_SECONDS` past its timeout), before the batch goes: a
+        process that dies right after the commit leaves a message that shows itself."""
+        if self._outbox is None:
+            return None
+        body = {"documentId": document_id, "outboxId": outbox_id}
+        try:
+            return self._outbox.put(body, hidden_for=left(deadline) + OUTBOX_HIDDEN_MARGIN_SECONDS)
+        except QueueUnavailable as error:  # nothing was sent: surely not stored
+            raise StoreUnavailable(
+                "the work queue is unavailable, so nothing was stored; try again shortly",
+                retry_after=error.retry_after,
+            ) from error
+
+    def _reveal(self, ticket: Ticket | None) -> None:
+        """Make the committed outbox's message visible now; if that fails, it shows itself
+        when its hidden time is over."""
+        if self._outbox is None or ticket is None:
+            return
+        try:
+            self._outbox.reveal(ticket)
+        except QueueUnavailable:
+            _log.warning("an outbox message could not be revealed; it will show itself later")
+
+    def _withdraw(self, ticket: Ticket | None) -> None:
+        """Remove the message of an outbox that surely was not written; if that fails, its
+        consumer finds no outbox item and does nothing."""
+        if self._outbox is None or ticket is None:
+            return
+        with contextlib.suppress(QueueUnavailable):
+            self._outbox.remove(ticket)
 
     def _roots(
         self, document_id: str, batch: list[_Write], deadline: float
@@ -649,9 +744,10 @@ class _FailedAt(Exception):
         self.write, self.failure = write, failure
 
 
-def _next_batch(waiting: list[_Write], now: float) -> list[_Write]:
+def _next_batch(waiting: list[_Write], now: float, max_writes: int) -> list[_Write]:
     """Take the writes to send next from the front of ``waiting``, in order: within the
-    batch limits (a root that writes change is one more operation), each item once (a
+    batch limits (``max_writes`` operations besides the head, a root that writes change
+    is one more operation), each item once (a
     batch-mate's id would fail it; the replies to one root share its one replace, but a
     change of that root itself waits for the next batch), none too close to its deadline
     to be answered in time."""
@@ -662,7 +758,7 @@ def _next_batch(waiting: list[_Write], now: float) -> list[_Write]:
     for write in list(waiting):
         root_id = write.root_id
         operations = len(batch) + len(roots) + (root_id is not None and root_id not in roots)
-        if batch and (operations >= MAX_BATCH_WRITES or size + write.size > MAX_BATCH_BYTES):
+        if batch and (operations >= max_writes or size + write.size > MAX_BATCH_BYTES):
             break
         if (
             write.message.id in ids | roots
@@ -677,6 +773,19 @@ def _next_batch(waiting: list[_Write], now: float) -> list[_Write]:
             roots.add(root_id)
         waiting.remove(write)
     return batch
+
+
+def _outbox_item(document_id: str, outbox_id: str, batch: list[_Write]) -> dict[str, Any]:
+    """The outbox item of a batch: what each of its writes made happen, in batch order."""
+    happenings = [
+        write.happening.placed(outbox_id, index).stored_form() for index, write in enumerate(batch)
+    ]
+    return {
+        "id": outbox_id,
+        "documentId": document_id,
+        "happenings": happenings,
+        "ttl": OUTBOX_TTL_SECONDS,
+    }
 
 
 def _newest(limit: int, *pages: list[Message], key: Callable[[Message], int]) -> list[Message]:

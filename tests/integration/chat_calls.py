@@ -8,6 +8,8 @@ import json
 import uuid
 from typing import Any
 
+import pytest
+
 from chat.domain.users import User
 from tests.fixtures.functions_host import Answer, HostedApp
 from tests.fixtures.hub_client import NodeHubClient
@@ -15,6 +17,16 @@ from tests.fixtures.webpubsub_client import NodeWebPubSubClient
 
 #: Ids docchat refuses wherever they appear (tests/integration/test_hostile_ids.py), as
 #: route values, body fields and the document a typing event names.
+#: Both backends in both modes, as the settings of an app that runs on them.
+BACKEND_MODES = [
+    pytest.param({}, id="signalr-rest"),
+    pytest.param({"DOCCHAT_SIGNALR_MODE": "bindings"}, id="signalr-bindings"),
+    pytest.param({"DOCCHAT_REALTIME": "webpubsub"}, id="webpubsub-rest"),
+    pytest.param(
+        {"DOCCHAT_REALTIME": "webpubsub", "DOCCHAT_WEBPUBSUB_MODE": "bindings"},
+        id="webpubsub-bindings",
+    ),
+]
 HOSTILE_IDS = [
     ".",
     "..",

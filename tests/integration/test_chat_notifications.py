@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -19,6 +18,7 @@ import pytest
 
 from chat.app.access import AllowAll
 from chat.app.notifications import NotificationService
+from chat.domain.happenings import Happening
 from chat.domain.messages import Message
 from chat.domain.users import User
 from storage.cosmos.settings import load_cosmos_settings
@@ -40,18 +40,6 @@ from tests.integration.chat_calls import (
 from tests.integration.conftest import INSTANCES, LoadApp
 
 BACKENDS = ["signalr", "webpubsub"]
-
-
-@dataclass(frozen=True)
-class Happened:
-    """The outbox's event, with the fields the lead's Happening has."""
-
-    kind: str
-    document_id: str
-    message_id: str
-    actor: User
-    mentions_added: tuple[str, ...]
-    id: str = "outbox-1.0"
 
 
 def error_of(answer: Answer) -> tuple[int, str, str]:
@@ -252,7 +240,7 @@ async def test_the_inbox_pages_marks_read_and_hides_others_notifications(
         posted.append(Message.from_stored(body_of(answer)))
     service = notification_service(host)
     made = [
-        service.notify(Happened("message.created", document, m.id, ALICE, m.mentions), m, None)
+        service.notify(Happening("message.created", document, m.id, ALICE, m.mentions), m, None)
         for m in posted
     ]
     assert [len(notifications) for notifications in made] == [1] * 5

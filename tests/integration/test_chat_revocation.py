@@ -21,7 +21,15 @@ import pytest
 from chat.domain.users import User
 from tests.fixtures.chat import ALICE, BOB
 from tests.fixtures.functions_host import Answer, HostedApp
-from tests.integration.chat_calls import NEW, body_of, doc, membership, post, principal
+from tests.integration.chat_calls import (
+    BACKEND_MODES,
+    NEW,
+    body_of,
+    doc,
+    membership,
+    post,
+    principal,
+)
 from tests.integration.conftest import LoadApp
 from tests.integration.listeners import Listener, connect
 from tests.integration.recording_server import RecordingServer, Reply
@@ -29,15 +37,6 @@ from tests.integration.second_host import second_process
 
 #: The cursor before a document's first message.
 FIRST_CURSOR = "YzE6MA"
-SETUPS = [
-    pytest.param({}, id="signalr-rest"),
-    pytest.param({"DOCCHAT_SIGNALR_MODE": "bindings"}, id="signalr-bindings"),
-    pytest.param({"DOCCHAT_REALTIME": "webpubsub"}, id="webpubsub-rest"),
-    pytest.param(
-        {"DOCCHAT_REALTIME": "webpubsub", "DOCCHAT_WEBPUBSUB_MODE": "bindings"},
-        id="webpubsub-bindings",
-    ),
-]
 
 
 @pytest.fixture
@@ -84,7 +83,7 @@ async def users_requests(host: HostedApp, user: User, document: str) -> list[Ans
     ]
 
 
-@pytest.mark.parametrize("setup", SETUPS)
+@pytest.mark.parametrize("setup", BACKEND_MODES)
 async def test_once_a_revocation_answered_no_instance_admits_the_user_nor_does_their_socket_hear(
     load_app: LoadApp, clients: AsyncExitStack, tmp_path: Path, setup: dict[str, str]
 ) -> None:
@@ -122,7 +121,7 @@ async def test_once_a_revocation_answered_no_instance_admits_the_user_nor_does_t
         assert refused(await join(first, ALICE, document, again))
 
 
-@pytest.mark.parametrize("setup", SETUPS[::2], ids=["signalr-rest", "webpubsub-rest"])
+@pytest.mark.parametrize("setup", BACKEND_MODES[::2], ids=["signalr-rest", "webpubsub-rest"])
 async def test_a_revocation_the_service_fails_is_kept_answered_503_and_a_retry_finishes_it(
     load_app: LoadApp, clients: AsyncExitStack, tmp_path: Path, setup: dict[str, str]
 ) -> None:

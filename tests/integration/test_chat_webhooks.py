@@ -14,7 +14,6 @@ store and queue, as the outbox consumer does after a commit.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from itertools import pairwise
 from typing import TypeVar
 
@@ -26,6 +25,7 @@ from chat.app.webhooks import WebhookService
 from chat.settings import load_settings
 from storage import load_storage
 from storage.queues import WEBHOOKS_QUEUE, load_queues
+from tests.fixtures.waiting import wait_for
 from tests.integration.conftest import INSTANCES, LoadApp
 from tests.integration.recording_server import RecordingServer, Reply
 from webhooks import load_network
@@ -212,15 +212,3 @@ def queue_is_empty(environment: dict[str, str]) -> bool:
     """Whether ``docchat-webhooks`` holds no message, hidden or not."""
     queue = QueueClient.from_connection_string(environment["DOCCHAT_QUEUE"], WEBHOOKS_QUEUE)
     return queue.get_queue_properties().approximate_message_count == 0
-
-
-async def wait_for(attempt: Callable[[], Awaitable[_Found]], what: str) -> _Found:
-    """``attempt``'s first truthy answer, polled for up to a minute: what it watches (the
-    dev host's queue trigger, Azurite) has no event to wait on."""
-    try:
-        async with asyncio.timeout(60):
-            while not (found := await attempt()):  # noqa: ASYNC110 (polling other processes)
-                await asyncio.sleep(0.1)
-    except TimeoutError:
-        raise AssertionError(f"timed out waiting for {what}") from None
-    return found

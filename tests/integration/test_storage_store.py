@@ -34,7 +34,7 @@ from storage.cosmos.container import (
 )
 from storage.cosmos.settings import CosmosSettings
 from storage.cosmos.store import ANSWER_GRACE_SECONDS, HEAD_ID, CosmosMessageStore
-from tests.fixtures.chat import InMemoryMessageStore
+from tests.fixtures.chat import ALICE, InMemoryMessageStore
 from tests.fixtures.waiting import eventually
 
 _containers = itertools.count()
@@ -318,15 +318,15 @@ def test_a_change_keeps_the_seq_takes_the_next_position_and_shows_in_catch_up_on
     for n in range(1, 4):
         store.append(message(n))
 
-    changed = store.change("doc-1", "m001", lambda m: replace(m, text="changed"))
-    unchanged = store.change("doc-1", "m002", lambda m: m)
+    changed = store.change("doc-1", "m001", lambda m: replace(m, text="changed"), actor=ALICE)
+    unchanged = store.change("doc-1", "m002", lambda m: m, actor=ALICE)
 
     assert changed is not None
     assert (changed.seq, changed.position, changed.text) == (1, 4, "changed")
     assert unchanged is not None
     assert unchanged.position == 2
     assert [m.id for m in store.after("doc-1", 1, 10)] == ["m002", "m003", "m001"]
-    assert store.change("doc-1", "nope", lambda m: m) is None
+    assert store.change("doc-1", "nope", lambda m: m, actor=ALICE) is None
     assert store.latest_seq("doc-1") == 3
     appended = store.append(message(4))
     assert appended is not None
@@ -346,7 +346,9 @@ def test_concurrent_changes_and_appends_in_two_stores_leave_each_position_once(
         if n % 3:
             store.append(message(100 + n))
         else:
-            store.change("doc-1", f"m{n % 10 + 1:03d}", lambda m: replace(m, text=f"{m.text}!"))
+            store.change(
+                "doc-1", f"m{n % 10 + 1:03d}", lambda m: replace(m, text=f"{m.text}!"), actor=ALICE
+            )
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(work, range(60)))
@@ -360,7 +362,7 @@ def test_concurrent_changes_and_appends_in_two_stores_leave_each_position_once(
 def test_unread_counts_others_live_messages_only(store: MessageStore) -> None:
     for n in range(1, 6):
         store.append(replace(message(n), sender_id="alice-id" if n == 5 else "bob-id"))
-    store.change("doc-1", "m003", lambda m: replace(m, deleted=True, text=""))
+    store.change("doc-1", "m003", lambda m: replace(m, deleted=True, text=""), actor=ALICE)
 
     assert store.count_after("doc-1", 1, "alice-id", 100) == 2
     assert store.count_after("doc-1", 0, "alice-id", 2) == 2
@@ -523,8 +525,10 @@ def test_changes_wait_in_the_same_batches_and_each_is_made_once(
     with ThreadPoolExecutor(max_workers=6) as pool:
         first = pool.submit(store.append, message(900))
         eventually(lambda: held.sizes, until=bool, what="the first batch to be sent")
-        answers = [pool.submit(store.change, "doc-1", "m001", exclaim) for _ in range(2)]
-        answers += [pool.submit(store.change, "doc-1", "m002", exclaim)]
+        answers = [
+            pool.submit(store.change, "doc-1", "m001", exclaim, actor=ALICE) for _ in range(2)
+        ]
+        answers += [pool.submit(store.change, "doc-1", "m002", exclaim, actor=ALICE)]
         answers += [pool.submit(store.append, message(4))]
         eventually(
             lambda: store.waiting("doc-1"),
@@ -707,7 +711,9 @@ def test_a_message_stored_under_a_path_step_id_is_read_and_changed_as_itself(
     other_step = ".." if legacy_id == "." else "."
     assert store.get("doc-1", other_step) is None
 
-    tombstone = store.change("doc-1", legacy_id, lambda m: replace(m, deleted=True, text=""))
+    tombstone = store.change(
+        "doc-1", legacy_id, lambda m: replace(m, deleted=True, text=""), actor=ALICE
+    )
     assert tombstone is not None
     assert tombstone.deleted
     assert store.get("doc-1", legacy_id) == tombstone

@@ -116,8 +116,8 @@ def test_deleting_a_reply_lowers_the_count_once_in_the_same_write(store: Message
     replied(store, 3, "m001")
     bob = User("bob-id", "Bob")
 
-    written = store.change_with_root("doc-1", "m002", lambda m: deleted(m, bob))
-    again = store.change_with_root("doc-1", "m002", lambda m: deleted(m, bob))
+    written = store.change_with_root("doc-1", "m002", lambda m: deleted(m, bob), actor=bob)
+    again = store.change_with_root("doc-1", "m002", lambda m: deleted(m, bob), actor=bob)
 
     assert written is not None
     tombstone, root = written
@@ -138,7 +138,12 @@ def test_the_thread_list_is_listed_roots_by_latest_change_with_filters(
     store.append(message(2))
     store.append(message(3))
     replied(store, 4, "m003")
-    store.change("doc-1", "m002", lambda m: resolution(m, ALICE, True, "2026-11-22T11:18:00.000Z"))
+    store.change(
+        "doc-1",
+        "m002",
+        lambda m: resolution(m, ALICE, True, "2026-11-22T11:18:00.000Z"),
+        actor=ALICE,
+    )
     everything = Listing.matching(None, None)
 
     listed = store.threads("doc-1", everything, 10, None)
@@ -201,7 +206,7 @@ def test_replies_to_one_root_waiting_together_share_one_batch_and_one_root_write
             for n in range(3, 14)
         ]
         edit = pool.submit(
-            store.change, "doc-1", "m001", lambda m: dataclasses.replace(m, text="x")
+            store.change, "doc-1", "m001", lambda m: dataclasses.replace(m, text="x"), actor=ALICE
         )
         eventually(
             lambda: store.waiting("doc-1"),
@@ -240,7 +245,7 @@ def test_a_reply_and_an_edit_of_its_root_from_another_process_both_hold(
     store, held = held_store(settings)
     store.append(message(1))
     held.before = lambda: (
-        other.change("doc-1", "m001", lambda m: dataclasses.replace(m, text="edited"))
+        other.change("doc-1", "m001", lambda m: dataclasses.replace(m, text="edited"), actor=ALICE)
         if held.sizes == [2]  # the reply and its root: its first try only
         else None
     )

@@ -34,7 +34,13 @@ from chat.app.runtime import Runtime
 from chat.app.webhooks import Outcome, WebhookService
 from chat.domain.webhooks import Address
 from functions import create_app
-from tests.fixtures.chat import InMemoryStorage, InMemoryWebhooks, MemoryQueue, make_settings
+from tests.fixtures.chat import (
+    InMemoryStorage,
+    InMemoryWebhooks,
+    MemoryQueue,
+    MemoryQueues,
+    make_settings,
+)
 from tests.integration.recording_server import RecordingServer, Reply
 from tests.integration.test_function_app_contract import BASE_ENVIRONMENT
 from webhooks.network import HttpNetwork
@@ -234,9 +240,10 @@ def test_the_deliver_webhook_queue_trigger_makes_the_try_a_message_describes(
     """The function the host runs for each message of ``docchat-webhooks`` (connection
     ``DOCCHAT_QUEUE``), called as the Python worker calls it: with the message."""
     receiver.answer(Reply(500))
-    storage, queue = InMemoryStorage(), MemoryQueue()
+    queues = MemoryQueues()
+    storage, queue = InMemoryStorage(queues=queues), queues.webhooks
     settings = make_settings(webhook_retry_schedule=(1.0,))
-    runtime = Runtime(settings, storage, webhook_queue=queue, webhook_network=HttpNetwork)
+    runtime = Runtime(settings, storage, webhook_network=HttpNetwork)
     app = create_app(BASE_ENVIRONMENT, runtime)
     [deliver] = [f for f in app.get_functions() if f.get_function_name() == "deliver_webhook"]
     trigger = deliver.get_trigger()

@@ -4,6 +4,9 @@ local Cosmos DB server in tests/integration/test_storage_store.py)."""
 
 from __future__ import annotations
 
+import pytest
+
+from chat.domain.happenings import happening_of
 from chat.domain.messages import Message
 from storage.cosmos.store import (
     FIRST_PAUSE_SECONDS,
@@ -15,6 +18,7 @@ from storage.cosmos.store import (
     _Write,
     pause,
 )
+from tests.fixtures.chat import ALICE
 
 NOW = 1000.0
 
@@ -28,7 +32,7 @@ def write(n: int, *, text: str = "hi", deadline: float = NOW + 1.5) -> _Write:
         text=text,
         created_at="2026-11-22T11:17:19.123Z",
     )
-    return _Write(message, deadline)
+    return _Write(message, deadline, happening_of(None, message, ALICE))
 
 
 def test_pauses_grow_exponentially_from_the_first_up_to_the_cap_with_full_jitter() -> None:
@@ -42,20 +46,24 @@ def test_pauses_grow_exponentially_from_the_first_up_to_the_cap_with_full_jitter
     assert pause(10_000, lambda: 1.0) == MAX_PAUSE_SECONDS
 
 
-def test_a_batch_takes_at_most_99_writes_in_order_leaving_the_rest_waiting() -> None:
+@pytest.mark.parametrize("max_writes", [MAX_BATCH_WRITES, MAX_BATCH_WRITES - 1])
+def test_a_batch_takes_at_most_its_writes_in_order_leaving_the_rest_waiting(
+    max_writes: int,
+) -> None:
+    """99 beside the head; 98 when the outbox item is one more operation."""
     waiting = [write(n) for n in range(150)]
 
-    batch = _next_batch(waiting, NOW)
+    batch = _next_batch(waiting, NOW, max_writes)
 
-    assert [w.message.id for w in batch] == [f"m{n}" for n in range(MAX_BATCH_WRITES)]
-    assert [w.message.id for w in waiting] == [f"m{n}" for n in range(99, 150)]
+    assert [w.message.id for w in batch] == [f"m{n}" for n in range(max_writes)]
+    assert [w.message.id for w in waiting] == [f"m{n}" for n in range(max_writes, 150)]
 
 
 def test_a_batch_stays_under_two_megabytes() -> None:
     """Non-ASCII text is sent escaped (6 bytes a character): 99 such messages would not fit."""
     waiting = [write(n, text="é" * 4000) for n in range(99)]
 
-    batch = _next_batch(waiting, NOW)
+    batch = _next_batch(waiting, NOW, MAX_BATCH_WRITES)
 
     assert 0 < len(batch) < 99
     assert sum(w.size for w in batch) <= MAX_BATCH_BYTES
@@ -68,7 +76,7 @@ def test_an_id_goes_once_per_batch_and_a_write_about_to_expire_is_not_sent() -> 
     hurried = write(3, deadline=NOW + MIN_SEND_SECONDS / 2)
     waiting = [write(1), write(2), write(1), hurried, write(4)]
 
-    batch = _next_batch(waiting, NOW)
+    batch = _next_batch(waiting, NOW, MAX_BATCH_WRITES)
 
     assert [w.message.id for w in batch] == ["m1", "m2", "m4"]
     assert [w.message.id for w in waiting] == ["m1", "m3"]
@@ -77,4 +85,4 @@ def test_an_id_goes_once_per_batch_and_a_write_about_to_expire_is_not_sent() -> 
 def test_one_write_larger_than_a_batch_is_still_sent_alone_for_cosmos_db_to_refuse() -> None:
     waiting = [write(1, text="x" * (MAX_BATCH_BYTES + 1)), write(2)]
 
-    assert [w.message.id for w in _next_batch(waiting, NOW)] == ["m1"]
+    assert [w.message.id for w in _next_batch(waiting, NOW, MAX_BATCH_WRITES)] == ["m1"]

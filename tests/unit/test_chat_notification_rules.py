@@ -4,18 +4,17 @@ alone, and the values an inbox is made of."""
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 
 import pytest
 
 from chat.domain.errors import InvalidRequest
+from chat.domain.happenings import Happening, mentions_added
 from chat.domain.messages import Message, Thread
 from chat.domain.notifications import (
     MAX_EXCERPT_CHARACTERS,
     InboxBefore,
     Kind,
     excerpt_of,
-    mentions_added,
     notification_id,
     recipients,
 )
@@ -25,18 +24,6 @@ from tests.fixtures.chat import ALICE, BOB
 
 CAROL = User("carol-id", "Carol")
 DAVE = User("dave-id", "Dave")
-
-
-@dataclass(frozen=True)
-class Happened:
-    """The outbox's event as the rules read it (the lead's Happening has these fields)."""
-
-    kind: str
-    document_id: str
-    message_id: str
-    actor: User
-    mentions_added: tuple[str, ...]
-    id: str = "outbox.0"
 
 
 def message(
@@ -51,8 +38,8 @@ def replied(root: Message, reply: Message) -> Message:
     return change(root)
 
 
-def created(item: Message, actor: User) -> Happened:
-    return Happened("message.created", "doc-1", item.id, actor, item.mentions)
+def created(item: Message, actor: User) -> Happening:
+    return Happening("message.created", "doc-1", item.id, actor, item.mentions)
 
 
 def test_each_mentioned_user_is_notified_but_never_the_actor() -> None:
@@ -83,7 +70,7 @@ def test_an_edit_notifies_only_the_added_mentions_and_no_reply() -> None:
     root = replied(message("r", ALICE), message("a", BOB, thread_id="r"))
     before = message("b", CAROL, thread_id="r", mentions=(BOB.id,))
     after = dataclasses.replace(before, mentions=(BOB.id, DAVE.id))
-    edit = Happened("message.updated", "doc-1", "b", CAROL, mentions_added(before, after))
+    edit = Happening("message.updated", "doc-1", "b", CAROL, mentions_added(before, after))
 
     assert edit.mentions_added == (DAVE.id,)
     assert recipients(edit, after, root) == {DAVE.id: Kind.MENTION}

@@ -16,7 +16,7 @@ from chat.app.runtime import Runtime
 from chat.app.webhooks import Answer, Outgoing
 from chat.domain.webhooks import Address, Failure
 from chat.settings import AuthMode, JwtSettings
-from tests.fixtures.chat import InMemoryStorage, MemoryQueue, make_settings
+from tests.fixtures.chat import InMemoryStorage, MemoryQueues, make_settings
 
 PUBLIC = "https://hooks.example/in"
 
@@ -37,12 +37,8 @@ def runtime(*, dev: bool = False, queue: bool = True) -> Runtime:
         if dev
         else make_settings(auth=AuthMode.JWT, jwt=JwtSettings("i", "a", secret="s" * 32))
     )
-    return Runtime(
-        settings,
-        InMemoryStorage(),
-        webhook_queue=MemoryQueue() if queue else None,
-        webhook_network=Network,
-    )
+    storage = InMemoryStorage(queues=MemoryQueues() if queue else None)
+    return Runtime(settings, storage, webhook_network=Network)
 
 
 def call(
@@ -151,8 +147,8 @@ def test_without_a_queue_every_route_is_a_409() -> None:
 
 
 def test_failures_come_newest_first_in_pages() -> None:
-    storage = InMemoryStorage()
-    app = Runtime(make_settings(), storage, webhook_queue=MemoryQueue(), webhook_network=Network)
+    storage = InMemoryStorage(queues=MemoryQueues())
+    app = Runtime(make_settings(), storage, webhook_network=Network)
     put(app)
     webhook = storage.webhooks.webhooks["crm"]
     start = datetime(2026, 12, 7, 9, tzinfo=UTC)
