@@ -17,6 +17,7 @@ from chat.domain.errors import RealtimeUnavailable
 from chat.domain.messages import Message
 from chat.domain.users import User
 from chat.domain.webhooks import EVENT_TYPES, Address
+from functions.work import outbox_message
 from tests.fixtures.chat import (
     ALICE,
     BOB,
@@ -156,3 +157,21 @@ def test_a_happening_whose_message_is_gone_tells_nothing(
     assert realtime.sent_to_users == []
     assert webhook_events(storage) == []
     assert storage.messages.outboxes == {}
+
+
+def test_an_outbox_queue_message_names_its_document_and_outbox_by_string_ids() -> None:
+    assert outbox_message(b'{"documentId": "doc-1", "outboxId": "_outbox.1"}') == (
+        "doc-1",
+        "_outbox.1",
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"", b"[]", b'{"documentId": "doc-1"}', b'{"documentId": 1, "outboxId": "_outbox.1"}'],
+)
+def test_anything_else_on_the_outbox_queue_fails_the_invocation(body: bytes) -> None:
+    """Only docchat puts messages there: another is a bug, tried again in vain and then
+    moved to the poison queue by the host."""
+    with pytest.raises((ValueError, KeyError, TypeError)):
+        outbox_message(body)
