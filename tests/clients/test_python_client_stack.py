@@ -34,6 +34,9 @@ from devstack.stack import ChildProcess, LocalStack
 from tests.fixtures.waiting import eventually, wait_for
 from tests.integration.recording_server import RecordedRequest, RecordingServer
 
+#: Starting the stack may install Azurite first (npm, from its lockfile): on a fresh clone
+#: this module is the first to start it, on two busy cores.
+pytestmark = pytest.mark.timeout(300)
 RUN = uuid.uuid4().hex[:8]
 _documents = itertools.count()
 KEY = "python-client-function-key"
