@@ -10,8 +10,10 @@ accepts."""
 from __future__ import annotations
 
 import itertools
+import re
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -49,6 +51,7 @@ SETTINGS = {
     "COSMOS_CONTAINER": f"pyclient-{RUN}",
 }
 EVENTS = ["message.created", "notification.created"]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def new_document() -> str:
@@ -266,3 +269,33 @@ async def test_the_async_client_drives_the_whole_scenario_against_the_stack(
     assert event.type == "notification.created"
     assert event.notification().message_id == mentioned.id
     assert event.notification().kind == "mention"
+
+
+def python_example(readme: Path, heading: str) -> str:
+    """The first Python block after ``heading`` in ``readme``."""
+    text = readme.read_text(encoding="utf-8")
+    section = text[text.index(f"\n{heading}\n") :]
+    found = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    assert found, f"no Python example under {heading!r} in {readme.name}"
+    return found[1]
+
+
+@pytest.mark.parametrize(
+    ("readme", "heading"),
+    [
+        (ROOT / "README.md", "## Use docchat from your code"),
+        (ROOT / "clients/python/README.md", "## Example"),
+    ],
+    ids=["README", "clients-python-README"],
+)
+def test_the_readmes_python_examples_run_against_the_stack(
+    stack: LocalStack, readme: Path, heading: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As written, but for where the stack listens and its key."""
+    example = python_example(readme, heading)
+    example = example.replace("http://localhost:7071", base_url(stack))
+    example = example.replace('"docchat-local-function-key"', repr(KEY))
+    exec(compile(example, str(readme), "exec"), {})  # noqa: S102 (the README's own example)
+
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) >= 2  # the root's new state and the reply, caught up
