@@ -5,8 +5,10 @@ The same against the real stack: test_python_client_stack.py."""
 
 from __future__ import annotations
 
+import ast
 import json
 import re
+import sys
 import tomllib
 import uuid
 from collections.abc import Iterator
@@ -570,3 +572,47 @@ def test_the_clients_dependencies_are_pinned_as_the_app_pins_them() -> None:
 def test_the_make_setup_installs_the_client() -> None:
     requirements = (ROOT / "requirements-dev.txt").read_text(encoding="utf-8").splitlines()
     assert "-e ./clients/python" in requirements
+
+
+def test_the_client_imports_only_the_standard_library_httpx_and_standardwebhooks() -> None:
+    """It is installed on its own (pip), where none of the app's packages exist."""
+    allowed = {"httpx", "standardwebhooks", "docchat_client", *sys.stdlib_module_names}
+    imported = set()
+    for module in (ROOT / "clients/python/src/docchat_client").glob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.split(".")[0])
+
+    assert imported
+    assert imported - allowed == set()
+
+
+def test_a_revocation_left_incomplete_is_sent_again_and_in_the_end_says_removed(
+    clock: FakeClock,
+) -> None:
+    incomplete = failure(503, "revocation_incomplete", retry_after=1, removed=True)
+    script = Script([incomplete, httpx.Response(204)])
+    with client_on(script, clock) as client:
+        client.remove_member("doc", "mallory")
+
+    stuck = Script([incomplete])
+    with client_on(stuck, clock) as client, pytest.raises(ServiceUnavailable) as raised:
+        client.remove_member("doc", "mallory")
+
+    assert [request.method for request in script.requests] == ["DELETE", "DELETE"]
+    assert raised.value.removed is True
+    assert raised.value.code == "revocation_incomplete"
+
+
+def test_a_retry_after_given_as_an_http_date_is_waited_until_then(clock: FakeClock) -> None:
+    then = datetime.now(UTC).timestamp() + 4
+    date = datetime.fromtimestamp(then, UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    busy = httpx.Response(429, headers={"Retry-After": date}, json={"error": {"code": "x"}})
+    script = Script([busy, httpx.Response(201, json=message_json())])
+    with client_on(script, clock) as client:
+        client.send("doc", "hello", sender_id="bot")
+
+    (wait,) = clock.slept
+    assert 2 <= wait <= 4 * 1.2
