@@ -148,9 +148,11 @@ MAX_BATCH_WRITES = 99
 MAX_BATCH_BYTES = 2 * 1024 * 1024 - 64 * 1024
 #: What an operation adds to the batch body besides its item (type, id, precondition).
 OPERATION_OVERHEAD_BYTES = 200
-#: How much a root may grow by the replies of one batch (its summary lists at most five
-#: participants, whatever the replies).
-ROOT_GROWTH_BYTES = 4096
+#: How much a root may grow by the replies of one batch, whatever the replies: its summary
+#: lists at most five participants and keeps at most 50 repliers (MAX_REPLIERS), each a user
+#: id (up to 255 characters, 6 bytes each when JSON escapes them) and a timestamp: ~80 KB at
+#: worst, 96 KiB with the participants and the JSON around them.
+ROOT_GROWTH_BYTES = 96 * 1024
 #: A write with less time left than this waits for the next batch instead: sent now, it
 #: would likely time out on the network and leave its outcome unknown.
 MIN_SEND_SECONDS = 0.05
