@@ -5,14 +5,15 @@ retry through an outage (the Cosmos DB server stalled with SIGSTOP until the cli
 heard its first 503), stored once; a thread; a mention that reaches the mentioned user's
 inbox; catch-up from a cursor; typed errors from the real app; and a webhook registered
 through the client whose signed delivery to a receiver on 127.0.0.1 ``verify_webhook``
-accepts."""
+accepts. Then a send through a SignalR emulator restart (stored, then delivered once), and
+the READMEs' examples as written."""
 
 from __future__ import annotations
 
 import itertools
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +27,14 @@ from docchat_client import (
     InvalidRequest,
     Message,
     Notification,
+    ServiceUnavailable,
     WebhookEvent,
     WebhookVerificationError,
     verify_webhook,
 )
 
 from devstack.host.keys import FUNCTION_KEY_SETTING
-from devstack.stack import ChildProcess, LocalStack
+from devstack.stack import LocalStack
 from tests.fixtures.waiting import eventually, wait_for
 from tests.integration.recording_server import RecordedRequest, RecordingServer
 
@@ -77,17 +79,18 @@ def base_url(stack: LocalStack) -> str:
 
 
 class _Outage:
-    """Resumes the stalled Cosmos DB server once the client has heard a 503 (so the retry
-    meets an outage that surely happened, whatever the machine's speed), and counts them."""
+    """Ends an outage once the client has heard a 503 (``end``: resume the stalled Cosmos DB
+    server, start the SignalR emulator again), so the retry meets an outage that surely
+    happened, whatever the machine's speed; and records each status the client heard."""
 
-    def __init__(self, cosmos: ChildProcess) -> None:
-        self.cosmos = cosmos
+    def __init__(self, end: Callable[[], None]) -> None:
+        self.end = end
         self.statuses: list[int] = []
 
     def heard(self, response: httpx.Response) -> httpx.Response:
         self.statuses.append(response.status_code)
         if response.status_code == 503:
-            self.cosmos.resume()
+            self.end()
         return response
 
 
@@ -156,7 +159,8 @@ def test_the_sync_client_drives_the_whole_scenario_against_the_stack(
     stack: LocalStack, receiver: RecordingServer
 ) -> None:
     document = new_document()
-    outage = _Outage(stack.child("cosmos"))
+    cosmos = stack.child("cosmos")
+    outage = _Outage(cosmos.resume)
     client = DocchatClient(
         base_url(stack), function_key=KEY, identity=DevUser("alice"), transport=EndsOutage(outage)
     )
@@ -167,11 +171,11 @@ def test_the_sync_client_drives_the_whole_scenario_against_the_stack(
         root = client.send(document, "the plan?", sender_id="alice", sender_name="Alice")
 
         heard = len(outage.statuses)
-        outage.cosmos.pause()
+        cosmos.pause()
         try:
             through = client.send(document, "sent through an outage", sender_id="bot")
         finally:
-            outage.cosmos.resume()
+            cosmos.resume()
         during = outage.statuses[heard:]
         reply = client.send(document, "a reply", sender_id="bob", reply_to=root.id)
         mentioned = client.send(document, "@carol look", sender_id="bot", mentions=["carol"])
@@ -221,7 +225,8 @@ async def test_the_async_client_drives_the_whole_scenario_against_the_stack(
     stack: LocalStack, receiver: RecordingServer
 ) -> None:
     document = new_document()
-    outage = _Outage(stack.child("cosmos"))
+    cosmos = stack.child("cosmos")
+    outage = _Outage(cosmos.resume)
     client = AsyncDocchatClient(
         base_url(stack),
         function_key=KEY,
@@ -234,11 +239,11 @@ async def test_the_async_client_drives_the_whole_scenario_against_the_stack(
         root = await client.send(document, "the plan?", sender_id="alice")
 
         heard = len(outage.statuses)
-        outage.cosmos.pause()
+        cosmos.pause()
         try:
             through = await client.send(document, "sent through an outage", sender_id="bot")
         finally:
-            outage.cosmos.resume()
+            cosmos.resume()
         during = outage.statuses[heard:]
         reply = await client.send(document, "a reply", sender_id="bob", reply_to=root.id)
         mentioned = await client.send(document, "@carol look", sender_id="bot", mentions=["carol"])
@@ -269,6 +274,44 @@ async def test_the_async_client_drives_the_whole_scenario_against_the_stack(
     assert event.type == "notification.created"
     assert event.notification().message_id == mentioned.id
     assert event.notification().kind == "mention"
+
+
+def test_a_send_through_a_signalr_emulator_restart_is_stored_once_and_delivered(
+    stack: LocalStack,
+) -> None:
+    """With the emulator down a send is stored but not broadcast: the client retries until
+    its deadline and then says so (503 ``message_not_delivered``, ``stored`` true); sent
+    again with that id while the emulator comes back, it is delivered, still stored once."""
+    document = new_document()
+    text = "while SignalR is down"
+    outage = _Outage(stack.start_signalr)
+    url = base_url(stack)
+    with DocchatClient(url, function_key=KEY) as plain:
+        before = plain.send(document, "before", sender_id="bot")
+        stack.stop_signalr()
+        try:
+            with pytest.raises(ServiceUnavailable) as undelivered:
+                plain.send(document, text, sender_id="bot", deadline=3)
+        finally:
+            stack.start_signalr()
+    ending = EndsOutage(outage)
+    message_id = undelivered.value.message_id
+    reader = DevUser("alice")
+    with DocchatClient(url, function_key=KEY, identity=reader, transport=ending) as client:
+        stack.stop_signalr()
+        try:
+            delivered = client.send(document, text, sender_id="bot", id=message_id)
+        finally:
+            stack.start_signalr()
+        during = list(outage.statuses)
+        after = list(client.catch_up(document, after=before.cursor))
+
+    assert undelivered.value.code == "message_not_delivered"
+    assert undelivered.value.stored is True
+    assert during == [503, 200]  # the retry found it stored (and broadcast it)
+    assert delivered.id == undelivered.value.message_id
+    assert before.seq == 1
+    assert [(m.id, m.seq) for m in after] == [(delivered.id, 2)]
 
 
 def python_example(readme: Path, heading: str) -> str:
