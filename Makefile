@@ -12,7 +12,7 @@ help:
 	@echo "make dev    set everything up and run docchat locally (http://localhost:7071;"
 	@echo "            INSTANCES=3 for three app instances behind one front door)"
 	@echo "make test   set everything up and run lint plus every test"
-	@echo "make lint   ruff, mypy (strict on the deployed packages and the Python client), tsc"
+	@echo "make lint   ruff, mypy (strict on the deployed packages), tsc on the page's scripts"
 	@echo "make bench  run the benchmarks in bench/"
 
 CHECKOV_VENV := .venv-checkov
