@@ -24,9 +24,9 @@ Errors::
     └── WebhookVerificationError
 """
 
-from docchat_client._async import AsyncDocchatClient
+from docchat_client._async import AsyncClock, AsyncDocchatClient
 from docchat_client._core import EVENT_TYPES, RetryPolicy
-from docchat_client._sync import DocchatClient
+from docchat_client._sync import Clock, DocchatClient
 from docchat_client.auth import BearerUser, DevUser, Identity, default_scope
 from docchat_client.errors import (
     Conflict,
@@ -56,8 +56,10 @@ from docchat_client.webhooks import verify_webhook
 
 __all__ = [
     "EVENT_TYPES",
+    "AsyncClock",
     "AsyncDocchatClient",
     "BearerUser",
+    "Clock",
     "Conflict",
     "DevUser",
     "DocchatClient",
