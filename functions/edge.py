@@ -7,13 +7,17 @@ here declare exactly those, and hand the function the seam built from the values
 bound for this invocation: :func:`with_realtime` and :func:`with_negotiator` for an HTTP
 route, :func:`with_trigger_realtime` for a function of any other trigger (a queue, the
 real-time service's reports). No other module knows a binding's name or type.
+
+:func:`observed` runs an invocation inside its span (:mod:`shared.signals`: nothing unless
+telemetry is configured) and logs each refused or failed request with its stable code.
 """
 
 from __future__ import annotations
 
 import inspect
+import logging
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -22,9 +26,11 @@ import azure.functions as func
 from chat.api.http import Request, Response
 from chat.app.realtime import Realtime
 from realtime.backend import Backend, BindingDeclaration
+from shared import signals
 
 __all__ = [
     "REALTIME_OUTPUT",
+    "observed",
     "request_of",
     "respond",
     "with_negotiator",
@@ -38,6 +44,70 @@ Decorator = Callable[[HttpHandler], HttpHandler]
 TriggerHandler = Callable[[Any, Realtime], Any]
 #: The parameter the backend's output binding is declared as, on every function that has it.
 REALTIME_OUTPUT = "realtime_output"
+_log = logging.getLogger(__name__)
+
+
+def observed(
+    name: str, req: func.HttpRequest, answer: Callable[[Request], Response]
+) -> func.HttpResponse:
+    """The host's answer to ``req``, from ``answer``, run inside the invocation's span
+    (continuing the caller's ``traceparent``); a refusal or failure is logged with its
+    stable code, the trace and the document, in fields of the record (never its text)."""
+    with signals.invocation(name, "http", req.headers) as call:
+        request = request_of(req)
+        response = answer(request)
+        code = _code(response)
+        if signals.installed() is not None:
+            call.annotate(_facts(request.route_params, response))
+        call.answered(response.status, code)
+        if response.status >= 400:
+            _log.log(
+                logging.WARNING if response.status >= 500 else logging.INFO,
+                "%s answered %d %s",
+                name,
+                response.status,
+                code,
+                extra={
+                    "docchat.route": name,
+                    "docchat.status": response.status,
+                    "docchat.code": code,
+                    "docchat.document_id": request.route_params.get("documentId"),
+                    "docchat.trace_id": signals.trace_id(),
+                },
+            )
+        return respond(response)
+
+
+def _code(response: Response) -> str | None:
+    """A refusal's stable code (chat.api.failures' body), if the answer is one."""
+    body = response.body
+    if response.status < 400 or not isinstance(body, dict):
+        return None
+    error = body.get("error")
+    return error.get("code") if isinstance(error, dict) else None
+
+
+def _facts(route_params: Mapping[str, str], response: Response) -> dict[str, signals.Value]:
+    """What the answer tells of the invocation: its document, and of a message its id,
+    ``seq`` and whether it is stored (a refused send's ``stored``: true, false or unknown)."""
+    facts: dict[str, signals.Value] = {}
+    if "documentId" in route_params:
+        facts["document_id"] = route_params["documentId"]
+    body = response.body if isinstance(response.body, dict) else {}
+    error = body.get("error")
+    if isinstance(error, dict) and "stored" in error:
+        stored = error["stored"]
+        facts["stored"] = "unknown" if stored is None else str(bool(stored)).lower()
+        message = error
+    elif response.status < 300 and isinstance(body.get("seq"), int):
+        facts["stored"] = "true"
+        facts["seq"] = body["seq"]
+        message = body
+    else:
+        return facts
+    if isinstance(message.get("id"), str):
+        facts["message_id"] = message["id"]
+    return facts
 
 
 def request_of(req: func.HttpRequest) -> Request:

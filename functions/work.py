@@ -28,6 +28,7 @@ import azure.functions as func
 from chat.app.realtime import Realtime  # at run time: the worker reads the annotations
 from functions.edge import with_trigger_realtime
 from realtime.backend import Backend
+from shared import signals
 from storage.queues import OUTBOX_QUEUE, QUEUE_SETTING, WEBHOOKS_QUEUE
 
 if TYPE_CHECKING:
@@ -51,17 +52,27 @@ def work(
     @blueprint.queue_trigger(arg_name="message", queue_name=OUTBOX_QUEUE, connection=QUEUE_SETTING)
     @with_trigger_realtime(blueprint, backend)
     def process_outbox(message: func.QueueMessage, realtime: Realtime) -> None:
-        document_id, outbox_id = outbox_message(message.get_body())
-        outbox(realtime).process(document_id, outbox_id)
+        with signals.invocation("process_outbox", "queue") as call:
+            call.annotate({"retries": _retries(message)})
+            document_id, outbox_id = outbox_message(message.get_body())
+            call.annotate({"document_id": document_id})
+            outbox(realtime).process(document_id, outbox_id)
 
     @blueprint.function_name("deliver_webhook")
     @blueprint.queue_trigger(
         arg_name="message", queue_name=WEBHOOKS_QUEUE, connection=QUEUE_SETTING
     )
     def deliver_webhook(message: func.QueueMessage) -> None:
-        webhooks().deliver(json.loads(message.get_body()))
+        with signals.invocation("deliver_webhook", "queue") as call:
+            call.annotate({"retries": _retries(message)})
+            webhooks().deliver(json.loads(message.get_body()))
 
     return blueprint
+
+
+def _retries(message: func.QueueMessage) -> int:
+    """How many tries of this message failed before this one (the host's dequeue count)."""
+    return max(0, (message.dequeue_count or 1) - 1)
 
 
 def outbox_message(body: bytes) -> tuple[str, str]:
