@@ -53,10 +53,12 @@ def work(
     @with_trigger_realtime(blueprint, backend)
     def process_outbox(message: func.QueueMessage, realtime: Realtime) -> None:
         with signals.invocation("process_outbox", "queue") as call:
-            call.annotate({"retries": _retries(message)})
+            retries = _retries(message)
+            call.annotate({"retries": retries})
             document_id, outbox_id = outbox_message(message.get_body())
             call.annotate({"document_id": document_id})
-            outbox(realtime).process(document_id, outbox_id)
+            outcome = "done" if outbox(realtime).process(document_id, outbox_id) else "none"
+            signals.count("docchat.outbox.batches", outcome=outcome, retries=retries)
 
     @blueprint.function_name("deliver_webhook")
     @blueprint.queue_trigger(
@@ -64,8 +66,11 @@ def work(
     )
     def deliver_webhook(message: func.QueueMessage) -> None:
         with signals.invocation("deliver_webhook", "queue") as call:
-            call.annotate({"retries": _retries(message)})
-            webhooks().deliver(json.loads(message.get_body()))
+            retries = _retries(message)
+            call.annotate({"retries": retries})
+            outcome = webhooks().deliver(json.loads(message.get_body())).value
+            call.annotate({"outcome": outcome})
+            signals.count("docchat.webhook.deliveries", outcome=outcome, retries=retries)
 
     return blueprint
 

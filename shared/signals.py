@@ -15,7 +15,8 @@ telemetry off never loads it) and a report with telemetry off costs one global l
 
 Attributes are plain values (str, int, float, bool), named without the ``docchat.`` prefix
 the sink gives them. Never the text of a message, a token,
-a key or a connection string; user ids only as the ``user_id`` attribute, which the sink hashes unless a setting allows them as they are.
+a key or a connection string; user ids only as the ``user_id`` attribute, which the sink
+hashes unless a setting allows them as they are.
 """
 
 from __future__ import annotations
@@ -92,13 +93,13 @@ def installed() -> Sink | None:
 
 
 @contextmanager
-def invocation(name: str, trigger: str, carrier: Mapping[str, str] = {}) -> Iterator[Call]:  # noqa: B006 - never mutated
+def invocation(name: str, trigger: str, carrier: Mapping[str, str] | None = None) -> Iterator[Call]:
     """The invocation ``name`` under way (see :meth:`Sink.invocation`)."""
     sink = _sink
     if sink is None:
         yield _UNOBSERVED
         return
-    with sink.invocation(name, trigger, carrier) as call:
+    with sink.invocation(name, trigger, carrier or {}) as call:
         yield call
 
 

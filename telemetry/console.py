@@ -62,7 +62,7 @@ def line(invocation: ReadableSpan, children: list[ReadableSpan]) -> str:
     trace_id = format(invocation.context.trace_id, "032x") if invocation.context else "-"
     status = attributes.get("http.response.status_code", invocation.status.status_code.name)
     facts = " ".join(
-        f"{fact}={attributes[f'docchat.{fact}']}"
+        f"{fact}={attributes[f'docchat.{fact}']!s}"
         for fact in _FACTS
         if f"docchat.{fact}" in attributes
     )

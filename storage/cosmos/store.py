@@ -121,6 +121,7 @@ from chat.domain.happenings import Happening, happening_of
 from chat.domain.messages import RESERVED_ID_PREFIX, Message
 from chat.domain.threads import summary_change
 from chat.domain.users import User
+from shared import signals
 from storage.cosmos.container import PARTITION_FULL, CosmosContainer, left
 
 __all__ = [
@@ -559,6 +560,7 @@ class CosmosMessageStore(MessageStore):
         try:
             placed, ticket = self._commit(document_id, batch, deadline)
         except _Stale:
+            signals.count("docchat.head_conflicts")
             self._heads.forget(document_id)
             self._return(lane, batch)
             self._pause(lane, own.deadline)
@@ -572,7 +574,9 @@ class CosmosMessageStore(MessageStore):
             raise
         else:
             with lane.turn:
-                lane.conflicts = 0
+                conflicts, lane.conflicts = lane.conflicts, 0
+            signals.record("docchat.group_commit.size", len(placed))
+            signals.annotate(head_conflicts=conflicts, group_commit_size=len(placed))
             self._answer(
                 lane,
                 [(write, written, None) for write, written in zip(batch, placed, strict=False)],

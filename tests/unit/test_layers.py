@@ -9,7 +9,8 @@
     signalr/    a library: knows nothing of docchat but the neutral helpers
     shared/     the neutral helpers: import nothing of docchat
 Only telemetry/ imports OpenTelemetry; everything else reports through shared.signals, so
-nothing loads it unless telemetry is configured. Nothing deployed imports the local stand-ins, the tests or the benchmarks. Inside chat/,
+nothing loads it unless telemetry is configured.
+Nothing deployed imports the local stand-ins, the tests or the benchmarks. Inside chat/,
 each layer imports only those below it: the HTTP surface (api) the use cases (app), the
 use cases the domain, and the domain neither (nor pydantic or PyJWT: no I/O, no HTTP).
 """
@@ -152,7 +153,16 @@ ONE_ADAPTER = {
     "opentelemetry": "telemetry/",
     "azure.monitor": "telemetry/",
 }
-DEPLOYED = ("chat", "functions", "realtime", "shared", "signalr", "storage", "telemetry", "webhooks")
+DEPLOYED = (
+    "chat",
+    "functions",
+    "realtime",
+    "shared",
+    "signalr",
+    "storage",
+    "telemetry",
+    "webhooks",
+)
 
 
 @pytest.mark.parametrize("sdk", sorted(ONE_ADAPTER))
