@@ -98,7 +98,10 @@ class OtelSink:
 
     def _finished(self, name: str, trigger: str, call: _Call, elapsed_ms: float) -> None:
         status = call.status
-        status_class = "error" if status is None else f"{status // 100}xx"
+        if status is not None:
+            status_class = f"{status // 100}xx"
+        else:  # a trigger of no HTTP: it succeeded unless it raised (and is tried again)
+            status_class = "error" if call.raised else "ok"
         invoked = {"function": name, "trigger": trigger, "status_class": status_class}
         self.count("docchat.invocations", 1, invoked)
         if status == 503:
@@ -116,6 +119,7 @@ class _Call:
         self._span = span
         self.status: int | None = None
         self.code: str | None = None
+        self.raised = False
 
     def answered(self, status: int, code: str | None = None) -> None:
         self.status, self.code = status, code
@@ -128,6 +132,7 @@ class _Call:
     def failed(self, trigger: str) -> None:
         """The invocation raised: the host answers an HTTP one 500 (and tries a queue
         message again)."""
+        self.raised = True
         self.status = 500 if trigger == "http" else None
         if self.status is not None:
             self._span.set_attribute("http.response.status_code", self.status)
