@@ -79,7 +79,8 @@ def test_the_traceparent_a_caller_sends_is_the_spans_parent(observed: Observed) 
     )
 
     span = observed.span("send_message")
-    assert span.context is not None and span.parent is not None
+    assert span.context is not None
+    assert span.parent is not None
     assert format(span.context.trace_id, "032x") == TRACE_ID
     assert format(span.parent.span_id, "016x") == PARENT_ID
     assert span.parent.is_remote
@@ -144,7 +145,8 @@ def test_user_ids_are_hashed_unless_the_setting_allows_them() -> None:
     hashed = OtelSink().attributes({"user_id": "alice"})["docchat.user"]
     plain = OtelSink(plain_user_ids=True).attributes({"user_id": "alice"})["docchat.user"]
 
-    assert hashed != "alice" and len(str(hashed)) == 16
+    assert hashed != "alice"
+    assert len(str(hashed)) == 16
     assert plain == "alice"
 
 
