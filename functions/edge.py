@@ -89,7 +89,8 @@ def _code(response: Response) -> str | None:
 
 def _facts(route_params: Mapping[str, str], response: Response) -> dict[str, signals.Value]:
     """What the answer tells of the invocation: its document, and of a message its id,
-    ``seq`` and whether it is stored (a refused send's ``stored``: true, false or unknown)."""
+    ``seq``, sender and whether it is stored (a refused send's ``stored``: true, false or
+    unknown)."""
     facts: dict[str, signals.Value] = {}
     if "documentId" in route_params:
         facts["document_id"] = route_params["documentId"]
@@ -102,6 +103,8 @@ def _facts(route_params: Mapping[str, str], response: Response) -> dict[str, sig
     elif response.status < 300 and isinstance(body.get("seq"), int):
         facts["stored"] = "true"
         facts["seq"] = body["seq"]
+        if isinstance(body.get("senderId"), str):
+            facts["user_id"] = body["senderId"]  # hashed by the sink unless allowed
         message = body
     else:
         return facts

@@ -53,7 +53,7 @@ def _values(span: ReadableSpan) -> list[str]:
 def test_a_send_is_a_server_span_with_its_route_document_message_seq_and_outcome(
     observed: Observed,
 ) -> None:
-    _answering(Response(201, {"id": "m1", "seq": 7, "text": TEXT}))
+    _answering(Response(201, {"id": "m1", "seq": 7, "text": TEXT, "senderId": "alice"}))
 
     span = observed.span("send_message")
     assert span.kind is SpanKind.SERVER
@@ -64,6 +64,7 @@ def test_a_send_is_a_server_span_with_its_route_document_message_seq_and_outcome
         "docchat.message_id": "m1",
         "docchat.seq": 7,
         "docchat.stored": "true",
+        "docchat.user": OtelSink().attributes({"user_id": "alice"})["docchat.user"],
         "http.response.status_code": 201,
     }
     assert observed.metric("docchat.sends", code="accepted", status=201) == 1

@@ -1,0 +1,85 @@
+"""A send traced end to end through the dev host, with ``DOCCHAT_TRACE=console`` as
+``make dev`` sets it: the invocation's span continues the caller's ``traceparent``, and
+beneath it the Cosmos DB batch (the Azure SDK's own span, through
+azure-core-tracing-opentelemetry) and then the group send (signalr/'s REST call, through
+requests' instrumentation); no span carries the text or a key, and the console prints the
+request's line."""
+
+from __future__ import annotations
+
+import pytest
+from opentelemetry.sdk.trace import ReadableSpan
+
+from tests.fixtures.chat import ALICE
+from tests.fixtures.telemetry import Observed
+from tests.integration.chat_calls import body_of, doc, principal
+from tests.integration.conftest import LoadApp
+
+TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
+PARENT_ID = "b7ad6b7169203331"
+TEXT = "a sentence nobody may read in telemetry"
+
+
+def _beneath(spans: list[ReadableSpan], root: ReadableSpan) -> list[ReadableSpan]:
+    """The spans under ``root`` (at any depth), in the order they started."""
+    ids = {root.context.span_id} if root.context else set()
+    found: list[ReadableSpan] = []
+    for span in sorted(spans, key=lambda each: each.start_time or 0):
+        if span.parent is not None and span.parent.span_id in ids and span.context:
+            ids.add(span.context.span_id)
+            found.append(span)
+    return found
+
+
+async def test_a_send_is_traced_http_then_the_cosmos_batch_then_the_group_send(
+    load_app: LoadApp, observed: Observed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    host = await load_app(DOCCHAT_TRACE="console")
+    document = doc("traced")
+    traceparent = f"00-{TRACE_ID}-{PARENT_ID}-01"
+
+    sent = await host.call(
+        "send_message",
+        document_id=document,
+        headers={**principal(ALICE), "traceparent": traceparent},
+        body={"text": TEXT},
+    )
+
+    assert sent.status_code == 201
+    message = body_of(sent)
+    spans = observed.spans()
+    (send,) = [span for span in spans if span.name == "send_message"]
+    assert send.context is not None
+    assert send.parent is not None
+    assert format(send.context.trace_id, "032x") == TRACE_ID
+    assert format(send.parent.span_id, "016x") == PARENT_ID
+    attributes = dict(send.attributes or {})
+    assert attributes["docchat.document_id"] == document
+    assert attributes["docchat.message_id"] == message["id"]
+    assert attributes["docchat.seq"] == message["seq"]
+    assert attributes["docchat.stored"] == "true"
+    assert attributes["docchat.head_conflicts"] == 0
+    assert attributes["docchat.user"] not in (ALICE.id, "")
+    beneath = _beneath(spans, send)
+    names = [span.name for span in beneath]
+    batch = names.index("ContainerProxy.execute_item_batch")
+    group_send = next(
+        i for i, span in enumerate(beneath) if "/groups/" in str(_url(span)) and i > batch
+    )
+    assert batch < group_send, names
+    environment = host.environment
+    secrets = (
+        TEXT,
+        ALICE.id,
+        environment["AzureSignalRConnectionString"],
+        environment["COSMOS_KEY"],
+    )
+    for span in spans:
+        for value in (span.attributes or {}).values():
+            assert all(secret not in str(value) for secret in secrets), span.name
+    assert f"trace {TRACE_ID} send_message 201" in capsys.readouterr().err
+
+
+def _url(span: ReadableSpan) -> object:
+    attributes = span.attributes or {}
+    return attributes.get("url.full", attributes.get("http.url", ""))
