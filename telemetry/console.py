@@ -1,7 +1,10 @@
 """One compact line per request on stderr (``DOCCHAT_TRACE=console``, for ``make dev``):
 
-    trace 4bf92f35… send_message 201 12.4ms document_id=d1 message_id=m1 seq=7 | \
-ContainerProxy.execute_item_batch 5.1ms, POST 2.0ms
+    trace 8fbf761cfbb370ef04343f5753288097 send_message 201 6.9ms document_id=d1
+    message_id=a3685f93-… seq=2 stored=true | POST /dbs/docchat/colls/chat-0/docs/ 3.0ms,
+    ContainerProxy.execute_item_batch 3.8ms, POST /api/hubs/documents/groups/document%3Ad1/:send 1.5ms
+
+(one line; wrapped here).
 
 The invocation's span (the first in this process: no parent here, or a caller's remote
 one), its status and facts, then each span beneath it in the order they ended. Spans wait
@@ -14,6 +17,7 @@ import sys
 import threading
 from collections import OrderedDict
 from typing import TextIO
+from urllib.parse import urlsplit
 
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
@@ -66,9 +70,16 @@ def line(invocation: ReadableSpan, children: list[ReadableSpan]) -> str:
         for fact in _FACTS
         if f"docchat.{fact}" in attributes
     )
-    below = ", ".join(f"{child.name} {_ms(child)}" for child in children)
+    below = ", ".join(f"{_label(child)} {_ms(child)}" for child in children)
     text = f"trace {trace_id} {invocation.name} {status} {_ms(invocation)}"
     return " ".join(part for part in (text, facts, f"| {below}" if below else "") if part)
+
+
+def _label(span: ReadableSpan) -> str:
+    """A span's name, and an HTTP call's path (never its query string)."""
+    attributes = span.attributes or {}
+    url = attributes.get("url.full", attributes.get("http.url"))
+    return f"{span.name} {urlsplit(str(url)).path}" if url else span.name
 
 
 def _ms(span: ReadableSpan) -> str:
