@@ -2,7 +2,8 @@
 
     trace 8fbf761cfbb370ef04343f5753288097 send_message 201 6.9ms document_id=d1
     message_id=a3685f93-… seq=2 stored=true | POST /dbs/docchat/colls/chat-0/docs/ 3.0ms,
-    ContainerProxy.execute_item_batch 3.8ms, POST /api/hubs/documents/groups/document%3Ad1/:send 1.5ms
+    ContainerProxy.execute_item_batch 3.8ms,
+    POST /api/hubs/documents/groups/document%3Ad1/:send 1.5ms
 
 (one line; wrapped here).
 
