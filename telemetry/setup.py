@@ -32,12 +32,11 @@ _started: set[str] = set()
 def start(settings: TelemetrySettings) -> None:
     """Set up what ``settings`` ask for, each part once per process, and install the sink."""
     with _lock:
-        if "providers" not in _started:
-            if settings.connection_string is not None:
-                _azure_monitor(settings.connection_string, settings.identity_client_id)
-            else:
-                _local()
-            _started.add("providers")
+        if settings.connection_string is None:
+            _local()  # each part only if it is not on already
+        elif "azure" not in _started:
+            _azure_monitor(settings.connection_string, settings.identity_client_id)
+            _started.add("azure")
         if settings.console and "console" not in _started:
             _console()
             _started.add("console")
@@ -61,6 +60,8 @@ def _azure_monitor(connection_string: str, client_id: str | None) -> None:
 
 
 def _local() -> None:
+    """The SDK's tracer provider (unless one is in place), the Azure SDKs' tracing plugin
+    and requests' instrumentation."""
     if not isinstance(trace.get_tracer_provider(), TracerProvider):
         provider = TracerProvider(resource=Resource.create({"service.name": SERVICE}))
         trace.set_tracer_provider(provider)

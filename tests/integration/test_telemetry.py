@@ -31,6 +31,7 @@ def _beneath(spans: list[ReadableSpan], root: ReadableSpan) -> list[ReadableSpan
     return found
 
 
+@pytest.mark.usefixtures("untraced_afterwards")
 async def test_a_send_is_traced_http_then_the_cosmos_batch_then_the_group_send(
     load_app: LoadApp, observed: Observed, capsys: pytest.CaptureFixture[str]
 ) -> None:
