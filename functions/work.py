@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 __all__ = ["outbox_message", "work"]
 
+_TRACE_HEADERS = ("traceparent", "tracestate")
+
 
 def work(
     outbox: Callable[[Realtime], OutboxService],
@@ -52,11 +54,10 @@ def work(
     @blueprint.queue_trigger(arg_name="message", queue_name=OUTBOX_QUEUE, connection=QUEUE_SETTING)
     @with_trigger_realtime(blueprint, backend)
     def process_outbox(message: func.QueueMessage, realtime: Realtime) -> None:
-        with signals.invocation("process_outbox", "queue") as call:
+        document_id, outbox_id, trace = outbox_message(message.get_body())
+        with signals.invocation("process_outbox", "queue", trace) as call:
             retries = _retries(message)
-            call.annotate({"retries": retries})
-            document_id, outbox_id = outbox_message(message.get_body())
-            call.annotate({"document_id": document_id})
+            call.annotate({"retries": retries, "document_id": document_id})
             outcome = "done" if outbox(realtime).process(document_id, outbox_id) else "none"
             signals.count("docchat.outbox.batches", outcome=outcome, retries=retries)
 
@@ -80,12 +81,14 @@ def _retries(message: func.QueueMessage) -> int:
     return max(0, (message.dequeue_count or 1) - 1)
 
 
-def outbox_message(body: bytes) -> tuple[str, str]:
-    """The document and outbox ids an outbox queue message names. Only docchat puts
-    messages there; anything else is a bug, which fails the invocation (and, tried again
-    in vain, ends in the poison queue)."""
+def outbox_message(body: bytes) -> tuple[str, str, dict[str, str]]:
+    """The document and outbox ids an outbox queue message names, and the W3C trace
+    context of the write that committed it (``traceparent``, ``tracestate``; none when that
+    write was not traced). Only docchat puts messages there; anything else is a bug, which
+    fails the invocation (and, tried again in vain, ends in the poison queue)."""
     parsed: Any = json.loads(body)
     document_id, outbox_id = parsed["documentId"], parsed["outboxId"]
     if not isinstance(document_id, str) or not isinstance(outbox_id, str):
         raise ValueError("an outbox message names its document and outbox by string ids")
-    return document_id, outbox_id
+    trace = {key: parsed[key] for key in _TRACE_HEADERS if isinstance(parsed.get(key), str)}
+    return document_id, outbox_id, trace

@@ -29,6 +29,7 @@ __all__ = [
     "Call",
     "Sink",
     "annotate",
+    "carrier",
     "count",
     "install",
     "installed",
@@ -66,6 +67,8 @@ class Sink(Protocol):
     def record(self, name: str, value: float, attributes: Mapping[str, Value]) -> None: ...
 
     def trace_id(self) -> str | None: ...
+
+    def carrier(self) -> dict[str, str]: ...
 
 
 class _Unobserved:
@@ -122,6 +125,13 @@ def record(name: str, value: float, **attributes: Value) -> None:
     sink = _sink
     if sink is not None:
         sink.record(name, value, attributes)
+
+
+def carrier() -> dict[str, str]:
+    """The trace under way as W3C headers (``traceparent``, ``tracestate``), for work handed
+    on (a queue message) to continue it; empty when unobserved."""
+    sink = _sink
+    return {} if sink is None else sink.carrier()
 
 
 def trace_id() -> str | None:

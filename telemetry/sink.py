@@ -84,6 +84,11 @@ class OtelSink:
         context = trace.get_current_span().get_span_context()
         return format(context.trace_id, "032x") if context.is_valid else None
 
+    def carrier(self) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        propagate.inject(headers)
+        return headers
+
     def attributes(self, facts: Mapping[str, Value]) -> dict[str, Value]:
         """``facts`` as span attributes: prefixed, the user id hashed unless allowed."""
         named = {f"docchat.{key}": value for key, value in facts.items() if key != "user_id"}

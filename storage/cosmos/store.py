@@ -687,7 +687,8 @@ class CosmosMessageStore(MessageStore):
         process that dies right after the commit leaves a message that shows itself."""
         if self._outbox is None:
             return None
-        body = {"documentId": document_id, "outboxId": outbox_id}
+        # The committing invocation's trace goes along, so the outbox's work continues it.
+        body = {"documentId": document_id, "outboxId": outbox_id, **signals.carrier()}
         try:
             return self._outbox.put(body, hidden_for=left(deadline) + OUTBOX_HIDDEN_MARGIN_SECONDS)
         except QueueUnavailable as error:  # nothing was sent: surely not stored

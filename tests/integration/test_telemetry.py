@@ -3,7 +3,7 @@
 beneath it the Cosmos DB batch (the Azure SDK's own span, through
 azure-core-tracing-opentelemetry) and then the group send (signalr/'s REST call, through
 requests' instrumentation); no span carries the text or a key, and the console prints the
-request's line."""
+request's line. The outbox's work, taken from the queue, continues the send's trace."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 
 from tests.fixtures.chat import ALICE
 from tests.fixtures.telemetry import Observed
+from tests.fixtures.waiting import eventually_async
 from tests.integration.chat_calls import body_of, doc, principal
 from tests.integration.conftest import LoadApp
 
@@ -84,3 +85,33 @@ async def test_a_send_is_traced_http_then_the_cosmos_batch_then_the_group_send(
 def _url(span: ReadableSpan) -> object:
     attributes = span.attributes or {}
     return attributes.get("url.full", attributes.get("http.url", ""))
+
+
+@pytest.mark.usefixtures("untraced_afterwards")
+async def test_the_outbox_work_continues_the_trace_of_the_send_that_committed_it(
+    load_app: LoadApp, observed: Observed
+) -> None:
+    host = await load_app(queues=True, DOCCHAT_TRACE="console")
+    traceparent = f"00-{TRACE_ID}-{PARENT_ID}-01"
+
+    sent = await host.call(
+        "send_message",
+        document_id=doc("traced-outbox"),
+        headers={**principal(ALICE), "traceparent": traceparent},
+        body={"text": TEXT},
+    )
+
+    assert sent.status_code == 201
+    (send,) = [span for span in observed.spans() if span.name == "send_message"]
+    work = await eventually_async(
+        lambda: [span for span in observed.spans() if span.name == "process_outbox"],
+        within=60,
+        what="the outbox's queue trigger",
+    )
+    (outbox,) = work
+    assert outbox.context is not None
+    assert outbox.parent is not None
+    assert send.context is not None
+    assert format(outbox.context.trace_id, "032x") == TRACE_ID
+    assert outbox.parent.span_id == send.context.span_id
+    assert (outbox.attributes or {})["docchat.retries"] == 0
