@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 
-from tests.fixtures.chat import ALICE
+from tests.fixtures.chat import ALICE, BOB
 from tests.fixtures.telemetry import Observed
 from tests.fixtures.waiting import eventually_async
 from tests.integration.chat_calls import body_of, doc, principal
@@ -80,6 +80,9 @@ async def test_a_send_is_traced_http_then_the_cosmos_batch_then_the_group_send(
         for value in (span.attributes or {}).values():
             assert all(secret not in str(value) for secret in secrets), span.name
     assert f"trace {TRACE_ID} send_message 201" in capsys.readouterr().err
+    assert observed.metric("docchat.sends", code="accepted", status=201) == 1
+    assert observed.metric("docchat.group_commit.size") == 1
+    assert observed.histogram_sum("docchat.group_commit.size") == 1
 
 
 def _url(span: ReadableSpan) -> object:
@@ -98,7 +101,7 @@ async def test_the_outbox_work_continues_the_trace_of_the_send_that_committed_it
         "send_message",
         document_id=doc("traced-outbox"),
         headers={**principal(ALICE), "traceparent": traceparent},
-        body={"text": TEXT},
+        body={"text": TEXT, "mentions": [BOB.id]},
     )
 
     assert sent.status_code == 201
@@ -115,3 +118,5 @@ async def test_the_outbox_work_continues_the_trace_of_the_send_that_committed_it
     assert format(outbox.context.trace_id, "032x") == TRACE_ID
     assert outbox.parent.span_id == send.context.span_id
     assert (outbox.attributes or {})["docchat.retries"] == 0
+    assert observed.metric("docchat.outbox.batches", outcome="done", retries=0) == 1
+    assert observed.metric("docchat.notifications", kind="message.created") == 1

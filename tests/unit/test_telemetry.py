@@ -16,6 +16,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
 
 from chat.api.http import Request, Response
+from chat.app.events import ClientEvent, Disconnected
 from chat.settings import SettingsError
 from functions.edge import observed as observed_call
 from shared import signals
@@ -23,7 +24,9 @@ from shared.breaker import Breaker
 from telemetry.console import line
 from telemetry.settings import read_telemetry_settings
 from telemetry.sink import OtelSink
+from tests.fixtures.chat import ALICE
 from tests.fixtures.telemetry import Observed
+from tests.unit.test_chat_presence import setup as presence_setup
 
 ROOT = Path(__file__).resolve().parents[2]
 TEXT = "the secret plan is tomorrow at noon"
@@ -268,3 +271,16 @@ def test_opentelemetry_is_imported_only_when_telemetry_is_configured(
     )
 
     assert json.loads(completed.stdout.strip().splitlines()[-1].replace("'", '"')) == loaded
+
+
+def test_presence_and_typing_events_are_counted_by_kind(observed: Observed) -> None:
+    _, _, members, events = presence_setup()  # four connections opened
+    members.join(ALICE, "doc-1", "a-1")
+    events.handle(ClientEvent("a-1", ALICE.id, "typing", ["doc-1"]))
+    events.handle(ClientEvent("a-1", ALICE.id, "shouting", ["doc-1"]))
+    events.handle(Disconnected("a-1"))
+
+    assert observed.metric("docchat.realtime.events", event="connected") == 4
+    assert observed.metric("docchat.realtime.events", event="typing") == 1
+    assert observed.metric("docchat.realtime.events", event="other") == 1
+    assert observed.metric("docchat.realtime.events", event="disconnected") == 1
