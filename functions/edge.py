@@ -29,10 +29,12 @@ from realtime.backend import Backend, BindingDeclaration
 from shared import signals
 
 __all__ = [
+    "CONTEXT",
     "REALTIME_OUTPUT",
     "observed",
     "request_of",
     "respond",
+    "with_context",
     "with_negotiator",
     "with_realtime",
     "with_trigger_realtime",
@@ -44,6 +46,8 @@ Decorator = Callable[[HttpHandler], HttpHandler]
 TriggerHandler = Callable[[Any, Realtime], Any]
 #: The parameter the backend's output binding is declared as, on every function that has it.
 REALTIME_OUTPUT = "realtime_output"
+#: The parameter the worker passes the invocation's context as (its id, its trace).
+CONTEXT = "context"
 _log = logging.getLogger(__name__)
 
 
@@ -73,6 +77,7 @@ def observed(
                     "docchat.code": code,
                     "docchat.document_id": request.route_params.get("documentId"),
                     "docchat.trace_id": signals.trace_id(),
+                    "docchat.invocation_id": signals.invocation_id(),
                 },
             )
         return respond(response)
@@ -191,7 +196,7 @@ def with_trigger_realtime(blueprint: func.Blueprint, backend: Backend) -> Callab
         taken = {trigger: hints.get(trigger, inspect.Parameter.empty)}
         if output is not None:
             taken[REALTIME_OUTPUT] = func.Out[str]
-        wrapper = _taking(_named(trigger_bound, handler), taken, hints)
+        wrapper = with_context(_taking(_named(trigger_bound, handler), taken, hints))
         if output is None:
             return wrapper
         declared = blueprint.generic_output_binding(arg_name=REALTIME_OUTPUT, **output.binding())
@@ -230,10 +235,34 @@ def _seam(
             def unbound(req: func.HttpRequest) -> func.HttpResponse:
                 return handler(req, alone())
 
-            return _named(unbound, handler)
-        return declare(arg_name=parameter, **declaration.binding())(_named(bound(handler), handler))
+            return with_context(_named(unbound, handler))
+        bound_handler = with_context(_named(bound(handler), handler))
+        return declare(arg_name=parameter, **declaration.binding())(bound_handler)
 
     return decorate
+
+
+def with_context(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function``, taking the host's ``context`` too, whose invocation id its span and log
+    records carry (:func:`shared.signals.invoked`); innermost, under any binding's
+    decorator. The worker passes ``context`` to a function that declares it, annotated
+    ``func.Context`` (azure-functions-python-worker, functions.py); a caller that gives none
+    (a benchmark, a test) runs it without an id."""
+
+    def context_bound(*args: Any, context: func.Context | None = None, **kwargs: Any) -> Any:
+        with signals.invoked(None if context is None else context.invocation_id):
+            return function(*args, **kwargs)
+
+    signature = inspect.signature(function)
+    declared = inspect.Parameter(
+        CONTEXT, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=func.Context
+    )
+    wrapper = _named(context_bound, function)
+    wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*signature.parameters.values(), declared]
+    )
+    wrapper.__annotations__ = {**typing.get_type_hints(function), CONTEXT: func.Context}
+    return wrapper
 
 
 def _taking(

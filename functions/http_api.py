@@ -19,7 +19,7 @@ from typing import Any
 import azure.functions as func
 
 from chat.api.routes import ROUTES, Audience, Endpoints, Route, Seam
-from functions.edge import observed, with_negotiator, with_realtime
+from functions.edge import observed, with_context, with_negotiator, with_realtime
 from realtime.backend import Backend
 
 __all__ = ["http_api"]
@@ -65,4 +65,4 @@ def _plain(handler: Callable[..., func.HttpResponse]) -> Callable[..., func.Http
         return handler(req)
 
     plain.__name__ = plain.__qualname__ = handler.__name__
-    return plain
+    return with_context(plain)

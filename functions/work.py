@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import azure.functions as func
 
 from chat.app.realtime import Realtime  # at run time: the worker reads the annotations
-from functions.edge import with_trigger_realtime
+from functions.edge import with_context, with_trigger_realtime
 from realtime.backend import Backend
 from shared import signals
 from storage.queues import OUTBOX_QUEUE, QUEUE_SETTING, WEBHOOKS_QUEUE
@@ -65,6 +65,7 @@ def work(
     @blueprint.queue_trigger(
         arg_name="message", queue_name=WEBHOOKS_QUEUE, connection=QUEUE_SETTING
     )
+    @with_context
     def deliver_webhook(message: func.QueueMessage) -> None:
         with signals.invocation("deliver_webhook", "queue") as call:
             retries = _retries(message)

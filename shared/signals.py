@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
 from typing import Protocol
 
 __all__ = [
@@ -34,6 +35,8 @@ __all__ = [
     "install",
     "installed",
     "invocation",
+    "invocation_id",
+    "invoked",
     "record",
     "trace_id",
 ]
@@ -83,6 +86,8 @@ class _Unobserved:
 
 _UNOBSERVED = _Unobserved()
 _sink: Sink | None = None
+#: The host's id of the invocation under way (func.Context.invocation_id), when known.
+_invocation_id: ContextVar[str | None] = ContextVar("docchat_invocation_id", default=None)
 
 
 def install(sink: Sink | None) -> None:
@@ -93,6 +98,22 @@ def install(sink: Sink | None) -> None:
 
 def installed() -> Sink | None:
     return _sink
+
+
+@contextmanager
+def invoked(invocation_id: str | None) -> Iterator[None]:
+    """Within: the invocation under way is the host's ``invocation_id`` (for its span and
+    its log records)."""
+    token = _invocation_id.set(invocation_id)
+    try:
+        yield
+    finally:
+        _invocation_id.reset(token)
+
+
+def invocation_id() -> str | None:
+    """The host's id of the invocation under way, if the function was given its context."""
+    return _invocation_id.get()
 
 
 @contextmanager

@@ -21,6 +21,7 @@ from typing import Any
 from opentelemetry import metrics, propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from shared import signals
 from shared.signals import Value
 from telemetry.instruments import INSTRUMENTS
 
@@ -54,7 +55,7 @@ class OtelSink:
             name,
             context=context,
             kind=_KINDS[trigger],
-            attributes={"docchat.route": name, "faas.trigger": _TRIGGERS[trigger]},
+            attributes=_started_with(name, trigger),
             record_exception=False,
             set_status_on_exception=False,
         ) as span:
@@ -144,6 +145,16 @@ class _Call:
 
     def annotate(self, attributes: Mapping[str, Value]) -> None:
         self._span.set_attributes(self._sink.attributes(attributes))
+
+
+def _started_with(name: str, trigger: str) -> dict[str, Value]:
+    """What a span says of its invocation from the start: the function, the trigger, and
+    the host's invocation id when the function was given its context."""
+    attributes: dict[str, Value] = {"docchat.route": name, "faas.trigger": _TRIGGERS[trigger]}
+    invocation_id = signals.invocation_id()
+    if invocation_id is not None:
+        attributes["faas.invocation_id"] = invocation_id
+    return attributes
 
 
 def _folded(carrier: Mapping[str, str]) -> dict[str, str]:

@@ -61,6 +61,7 @@ async def test_a_send_is_traced_http_then_the_cosmos_batch_then_the_group_send(
     assert attributes["docchat.seq"] == message["seq"]
     assert attributes["docchat.stored"] == "true"
     assert attributes["docchat.head_conflicts"] == 0
+    assert attributes["faas.invocation_id"]  # the dev host's context, as the worker's
     assert attributes["docchat.user"] not in (ALICE.id, "")
     beneath = _beneath(spans, send)
     names = [span.name for span in beneath]

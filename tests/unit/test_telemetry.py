@@ -9,6 +9,7 @@ import logging
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import azure.functions as func
 import pytest
@@ -19,6 +20,7 @@ from chat.api.http import Request, Response
 from chat.app.events import ClientEvent, Disconnected
 from chat.settings import SettingsError
 from functions.edge import observed as observed_call
+from functions.edge import with_context
 from shared import signals
 from shared.breaker import Breaker
 from telemetry.console import line
@@ -29,6 +31,7 @@ from tests.fixtures.telemetry import Observed
 from tests.unit.test_chat_presence import setup as presence_setup
 
 ROOT = Path(__file__).resolve().parents[2]
+_NOT_FOUND = {"code": "message_not_found", "message": "no such message"}
 TEXT = "the secret plan is tomorrow at noon"
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl"
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -111,6 +114,22 @@ def test_a_refused_send_says_its_code_and_that_its_outcome_is_unknown_and_is_log
     assert record.__dict__["docchat.document_id"] == "d1"
     assert span.context is not None
     assert record.__dict__["docchat.trace_id"] == format(span.context.trace_id, "032x")
+
+
+def test_the_hosts_invocation_id_is_on_the_span_and_on_the_refusals_log_record(
+    observed: Observed, caplog: pytest.LogCaptureFixture
+) -> None:
+    function = with_context(lambda req: _answering(Response(404, {"error": _NOT_FOUND})))
+    context = SimpleNamespace(invocation_id="0b8a4c1e-invocation")
+
+    with caplog.at_level(logging.INFO, logger="functions.edge"):
+        function(req=_request(), context=context)
+
+    span = observed.span("send_message")
+    assert (span.attributes or {})["faas.invocation_id"] == "0b8a4c1e-invocation"
+    (record,) = caplog.records
+    assert record.__dict__["docchat.invocation_id"] == "0b8a4c1e-invocation"
+    assert signals.invocation_id() is None  # only while the invocation runs
 
 
 def test_a_failed_invocation_records_its_exception_type_never_its_message(
