@@ -56,15 +56,19 @@ def observed(
 ) -> func.HttpResponse:
     """The host's answer to ``req``, from ``answer``, run inside the invocation's span
     (continuing the caller's ``traceparent``); a refusal or failure is logged with its
-    stable code, the trace and the document, in fields of the record (never its text)."""
+    stable code, the invocation, the trace, the document and the message, in fields of the
+    record (never its text, nor the user id)."""
     with signals.invocation(name, "http", req.headers) as call:
         request = request_of(req)
         response = answer(request)
         code = _code(response)
-        if signals.installed() is not None:
-            call.annotate(_facts(request.route_params, response))
+        observing = signals.installed() is not None
+        refused = response.status >= 400
+        facts = _facts(request.route_params, response) if observing or refused else {}
+        if observing:
+            call.annotate(facts)
         call.answered(response.status, code)
-        if response.status >= 400:
+        if refused:
             _log.log(
                 logging.WARNING if response.status >= 500 else logging.INFO,
                 "%s answered %d %s",
@@ -75,7 +79,8 @@ def observed(
                     "docchat.route": name,
                     "docchat.status": response.status,
                     "docchat.code": code,
-                    "docchat.document_id": request.route_params.get("documentId"),
+                    "docchat.document_id": facts.get("document_id"),
+                    "docchat.message_id": facts.get("message_id"),
                     "docchat.trace_id": signals.trace_id(),
                     "docchat.invocation_id": signals.invocation_id(),
                 },

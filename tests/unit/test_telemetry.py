@@ -112,6 +112,7 @@ def test_a_refused_send_says_its_code_and_that_its_outcome_is_unknown_and_is_log
     assert record.getMessage() == "send_message answered 503 store_outcome_unknown"
     assert record.__dict__["docchat.code"] == "store_outcome_unknown"
     assert record.__dict__["docchat.document_id"] == "d1"
+    assert record.__dict__["docchat.message_id"] == "m1"
     assert span.context is not None
     assert record.__dict__["docchat.trace_id"] == format(span.context.trace_id, "032x")
 
