@@ -304,3 +304,42 @@ def test_presence_and_typing_events_are_counted_by_kind(observed: Observed) -> N
     assert observed.metric("docchat.realtime.events", event="typing") == 1
     assert observed.metric("docchat.realtime.events", event="other") == 1
     assert observed.metric("docchat.realtime.events", event="disconnected") == 1
+
+
+_CONFIGURED = """
+import function_app
+from azure.core.settings import settings
+from opentelemetry import trace
+from opentelemetry.instrumentation.requests import RequestsInstrumentor
+from shared import signals
+print(type(trace.get_tracer_provider()).__module__, settings.tracing_implementation().__name__,
+      RequestsInstrumentor().is_instrumented_by_opentelemetry, type(signals.installed()).__name__)
+"""
+#: Application Insights as infra/ configures it, with every endpoint on a closed local port
+#: and nothing else the distro would reach (statsbeat, the Azure VM metadata service).
+_AZURE = {
+    "APPLICATIONINSIGHTS_CONNECTION_STRING": "InstrumentationKey=00000000-0000-0000-0000-"
+    "000000000000;IngestionEndpoint=http://127.0.0.1:9/;LiveEndpoint=http://127.0.0.1:9/",
+    "APPLICATIONINSIGHTS_AUTHENTICATION_STRING": "ClientId=1a2b3c4d;Authorization=AAD",
+    "APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL": "true",
+    "OTEL_EXPERIMENTAL_RESOURCE_DETECTORS": "otel",
+}
+
+
+def test_with_application_insights_the_distro_traces_the_azure_sdks_requests_and_docchat() -> None:
+    completed = subprocess.run(  # noqa: S603 - our own interpreter and fixed code
+        [sys.executable, "-c", _CONFIGURED],
+        cwd=ROOT,
+        env={**_ENVIRONMENT, **_AZURE},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+
+    assert completed.stdout.split() == [
+        "opentelemetry.sdk.trace",
+        "OpenTelemetrySpan",
+        "True",
+        "OtelSink",
+    ]
