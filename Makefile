@@ -65,8 +65,8 @@ dev: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy chat shared storage signalr realtime functions webhooks devstack bench tests function_app.py \
-		clients/python/src/docchat_client
+	$(VENV)/bin/mypy chat shared storage signalr realtime functions webhooks telemetry devstack bench \
+		tests function_app.py clients/python/src/docchat_client
 	node_modules/.bin/tsc --project tsconfig.json
 
 # The page's own tests (tests/web) run on Node's test runner, in a second or two: before the rest.

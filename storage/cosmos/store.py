@@ -121,6 +121,7 @@ from chat.domain.happenings import Happening, happening_of
 from chat.domain.messages import RESERVED_ID_PREFIX, Message
 from chat.domain.threads import summary_change
 from chat.domain.users import User
+from shared import signals
 from storage.cosmos.container import PARTITION_FULL, CosmosContainer, left
 
 __all__ = [
@@ -561,6 +562,7 @@ class CosmosMessageStore(MessageStore):
         try:
             placed, ticket = self._commit(document_id, batch, deadline)
         except _Stale:
+            signals.count("docchat.head_conflicts")
             self._heads.forget(document_id)
             self._return(lane, batch)
             self._pause(lane, own.deadline)
@@ -574,7 +576,9 @@ class CosmosMessageStore(MessageStore):
             raise
         else:
             with lane.turn:
-                lane.conflicts = 0
+                conflicts, lane.conflicts = lane.conflicts, 0
+            signals.record("docchat.group_commit.size", len(placed))
+            signals.annotate(head_conflicts=conflicts, group_commit_size=len(placed))
             self._answer(
                 lane,
                 [(write, written, None) for write, written in zip(batch, placed, strict=False)],
@@ -685,7 +689,8 @@ class CosmosMessageStore(MessageStore):
         process that dies right after the commit leaves a message that shows itself."""
         if self._outbox is None:
             return None
-        body = {"documentId": document_id, "outboxId": outbox_id}
+        # The committing invocation's trace goes along, so the outbox's work continues it.
+        body = {"documentId": document_id, "outboxId": outbox_id, **signals.carrier()}
         try:
             return self._outbox.put(body, hidden_for=left(deadline) + OUTBOX_HIDDEN_MARGIN_SECONDS)
         except QueueUnavailable as error:  # nothing was sent: surely not stored
