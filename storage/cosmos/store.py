@@ -660,6 +660,9 @@ class CosmosMessageStore(MessageStore):
             )
 
         ticket = self._reserve(document_id, outbox_id, deadline)
+        if deadline - time.monotonic() < MIN_SEND_SECONDS:  # the queue took the batch's time
+            self._withdraw(ticket)
+            raise StoreUnavailable("the work queue answered too slowly; nothing was stored")
         try:
             results = self._container.call(run, writing=True)
         except StoreOutcomeUnknown:

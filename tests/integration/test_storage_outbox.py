@@ -7,12 +7,14 @@ twin of chat.app.queues (the Azure Storage adapter has its own tests against Azu
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
 
 from chat.app.outbox import OUTBOX_ID_PREFIX, Outbox
+from chat.app.queues import Ticket
 from chat.app.store import MessageStore
 from chat.domain.errors import StoreOutcomeUnknown, StoreUnavailable
 from chat.domain.happenings import (
@@ -223,3 +225,33 @@ def eventually_pending(outbox: Outbox, body: dict[str, Any]) -> list[Happening]:
     )
     assert found is not None
     return found
+
+
+class SlowQueue(MemoryQueue):
+    """A queue that answers a put only after ``delay`` seconds: Azurite or Azure Storage
+    under load."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__()
+        self.delay = delay
+
+    def put(self, body: Mapping[str, Any], *, hidden_for: float = 0.0) -> Ticket:
+        time.sleep(self.delay)  # the fault itself, not a wait for a condition
+        return super().put(body, hidden_for=hidden_for)
+
+
+def test_a_queue_that_takes_the_batch_time_leaves_the_write_unsent_and_surely_unstored(
+    cosmos_server: CosmosServer,
+) -> None:
+    """A batch sent with no time left would only turn "not stored" into "unknown"."""
+    container = open_container(cosmos_settings(cosmos_server.endpoint))
+    container.budget = 0.3
+    queue = SlowQueue(delay=0.4)
+    store = CosmosMessageStore(container, outbox=queue)
+
+    with pytest.raises(StoreUnavailable) as refused:
+        store.append(message(1))
+
+    assert not isinstance(refused.value, StoreOutcomeUnknown)
+    assert queue.messages == {}
+    assert store.get("doc-1", "m001") is None
