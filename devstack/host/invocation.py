@@ -93,6 +93,16 @@ class Invoker:
         self._executor = executor
         self._app_directory = app_directory
 
+    def on(self, executor: Executor) -> Invoker:
+        """This invoker running functions on ``executor`` instead."""
+        return Invoker(
+            inputs=self._inputs,
+            outputs=self._outputs,
+            settings=self._settings,
+            executor=executor,
+            app_directory=self._app_directory,
+        )
+
     async def invoke(
         self, function: HttpFunction, request: func.HttpRequest, data: BindingData
     ) -> web.Response:

@@ -34,12 +34,14 @@ import logging
 import random
 import typing
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.storage.queue import QueueMessage
 from azure.storage.queue.aio import QueueClient, QueueServiceClient
 
+from devstack.host.concurrency import sync_thread_count
 from devstack.host.expressions import BindingExpressionError, resolve_app_settings
 from devstack.host.indexing import TriggerFunction
 from devstack.host.invocation import InvocationError, Invoker
@@ -174,6 +176,7 @@ class QueueListeners:
         self._settings = settings
         self._services: list[QueueServiceClient] = []
         self._listeners: list[_Listener] = []
+        self._executors: list[ThreadPoolExecutor] = []
 
     async def start(self) -> None:
         services: dict[str, QueueServiceClient] = {}
@@ -182,7 +185,17 @@ class QueueListeners:
             assert text is not None  # queue_triggers kept only triggers with a connection
             if text not in services:
                 services[text] = QueueServiceClient.from_connection_string(text)
-            listener = _Listener(trigger, services[text], self._invoker, self._options)
+            # A worker's threads of its own: on Flex Consumption a queue-triggered function
+            # scales on instances of its own, apart from the HTTP functions' (Azure docs,
+            # flex-consumption-plan.md, "Per-function scaling"), so a stuck invocation of
+            # it never holds a thread an HTTP request needs.
+            executor = ThreadPoolExecutor(
+                max_workers=sync_thread_count(self._settings),
+                thread_name_prefix=f"queue-{trigger.function.name}",
+            )
+            self._executors.append(executor)
+            invoker = self._invoker.on(executor)
+            listener = _Listener(trigger, services[text], invoker, self._options)
             listener.start()
             self._listeners.append(listener)
         self._services = list(services.values())
@@ -191,6 +204,8 @@ class QueueListeners:
         await asyncio.gather(*(listener.stop() for listener in self._listeners))
         for service in self._services:
             await service.close()
+        for executor in self._executors:
+            executor.shutdown(wait=False, cancel_futures=True)
 
 
 class _Listener:

@@ -19,6 +19,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import aiohttp
 import pytest
 from azure.storage.queue import QueueClient, QueueServiceClient
 
@@ -44,6 +45,7 @@ class Hosted:
     app: ModuleType
     service: QueueServiceClient
     names: dict[str, str]
+    url: str
 
     def queue(self, setting: str = "WORK_QUEUE") -> QueueClient:
         return self.service.get_queue_client(self.names[setting])
@@ -79,8 +81,8 @@ async def hosting(
     for name in names.values():
         service.create_queue(name)
     every = {"WorkStorage": connection, **names, **settings}
-    async with serving("queue_app", settings=every, queues=options):
-        yield Hosted(sys.modules["queue_app"], service, names)
+    async with serving("queue_app", settings=every, queues=options) as url:
+        yield Hosted(sys.modules["queue_app"], service, names, url)
 
 
 async def test_a_message_reaches_the_function_with_its_metadata_and_is_deleted_after_success(
@@ -183,6 +185,28 @@ async def test_batch_size_plus_new_batch_threshold_messages_run_at_once(
 
     assert most_of_one_batch == 2
     assert hosted.app.MOST_AT_ONCE[0] == 3
+
+
+async def test_http_functions_answer_while_every_queue_invocation_is_stuck(
+    azurite_server: Azurite,
+) -> None:
+    """On Flex Consumption a queue-triggered function scales on instances of its own, apart
+    from the HTTP functions (Azure docs, flex-consumption-plan.md, "Per-function scaling"):
+    the dev host gives each its own pool of the worker's threads, so a receiver that hangs
+    a webhook delivery never holds a thread an HTTP request needs."""
+    async with hosting(azurite_server, PYTHON_THREADPOOL_THREAD_COUNT="2") as hosted:
+        for n in range(4):
+            hosted.send({"n": n, "hold": True})
+        await eventually_async(lambda: hosted.app.RUNNING[0] == 2, what="both threads held")
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session,
+            session.get(f"{hosted.url}/api/ping") as answer,
+        ):
+            pinged = (answer.status, await answer.text())
+        hosted.app.GATE.release(4)
+        await eventually_async(lambda: len(hosted.seen) == 4, what="every message")
+
+    assert pinged == (200, "pong")
 
 
 async def test_base64_encoding_decodes_bodies_and_poisons_one_that_is_not_base64(

@@ -60,6 +60,12 @@ def notify(message: func.QueueMessage, signalr: func.Out[str]) -> None:
     signalr.set(json.dumps({"userId": body["user"], "target": "note", "arguments": [body]}))
 
 
+@app.route(route="ping", auth_level=func.AuthLevel.ANONYMOUS)
+def ping(req: func.HttpRequest) -> func.HttpResponse:
+    """A sync HTTP function: it needs one of the worker's threads for HTTP."""
+    return func.HttpResponse("pong")
+
+
 @app.queue_trigger(arg_name="text", queue_name="%TEXT_QUEUE%", connection="WorkStorage")
 def as_text(text: str) -> None:
     SEEN.append({"text": text})
