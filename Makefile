@@ -85,7 +85,7 @@ e2e: setup
 	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
 
 web: setup
-	node --test tests/web/*.test.mjs
+	node --test tests/web/*.test.mjs tests/clients-js/*.test.mjs
 
 bench: setup
 	$(PY) -m bench

@@ -1,6 +1,6 @@
 """``python -m bench.read_markers``: what ``PUT .../read`` costs Cosmos DB while a document is live.
 
-Every open page reports its reader's newest seen seq at most once a second (web/js/read-marker.js,
+Every open page reports its reader's newest seen seq at most once a second (clients/js/src/read-marker.js,
 REPORT_EVERY_MS), whether or not the reader says anything. This runs docchat's own read
 markers (:class:`~chat.app.reading.ReadingService` over :mod:`storage.cosmos.reading` and
 :mod:`storage.cosmos.store`) on the local Cosmos DB server: ``--listeners`` readers of one

@@ -1,7 +1,7 @@
 // The Azure Web PubSub connection to hub "documents", with LiveConnection's interface (state,
 // connectionId, start, send, stop, onConnected, handlers by event name) and its reconnect
-// policy: the official @azure/web-pubsub-client (bundled for browsers by `npm run bundle`,
-// served at /vendor/web-pubsub-client.js) negotiates through the app for every new
+// policy: the official @azure/web-pubsub-client (the page's is bundled for browsers by `npm run
+// bundle` and served at /vendor/web-pubsub-client.js) negotiates through the app for every new
 // connection, since a client access URL holds a token that expires.
 //
 // The client's own reconnecting is off and the plain JSON subprotocol is used: a dropped
@@ -12,11 +12,13 @@
 import { reconnectDelay, sleep } from './backoff.js';
 import { CONNECTION_STATE } from './live-connection.js';
 
-const CLIENT_URL = '/vendor/web-pubsub-client.js';
-
 /** @typedef {import('./live-connection.js').ConnectionOptions} ConnectionOptions */
 /** @typedef {import('./live-connection.js').ConnectionState} ConnectionState */
 /** @typedef {import('@azure/web-pubsub-client').WebPubSubClient} WebPubSubClient */
+/** @typedef {import('./live-connection.js').WebPubSubModule} WebPubSubModule */
+
+// A negotiate that has not answered by then has failed: the loop tries again.
+const NEGOTIATE_TIMEOUT_MS = 15000;
 
 /**
  * Whether a negotiate answer is Web PubSub's: a client access URL alone (SignalR's also
@@ -34,7 +36,7 @@ export function isWebPubSubNegotiation(negotiated) {
  * @returns {Promise<any>}
  */
 export async function negotiate(url, headers) {
-  const response = await fetch(`${url}/negotiate`, { method: 'POST', headers });
+  const response = await fetch(`${url}/negotiate`, { method: 'POST', headers, signal: AbortSignal.timeout(NEGOTIATE_TIMEOUT_MS) });
   if (!response.ok) throw new Error(`negotiate answered ${response.status}`);
   return response.json();
 }
@@ -53,9 +55,14 @@ export class WebPubSubConnection {
   #stopped = false;
   #onStateChange;
   #onConnected;
+  #library;
 
-  /** @param {ConnectionOptions} options */
-  constructor({ url, headers, handlers, onStateChange, onConnected }) {
+  /**
+   * @param {ConnectionOptions} options
+   * @param {WebPubSubModule} library  the client library
+   */
+  constructor({ url, headers, handlers, onStateChange, onConnected }, library) {
+    this.#library = library;
     this.#url = url;
     this.#headers = headers;
     this.#handlers = handlers;
@@ -111,7 +118,7 @@ export class WebPubSubConnection {
       await sleep(reconnectDelay(attempt, Date.now() - began));
       if (this.#stopped) return;
       try {
-        const client = this.#client ?? (await this.#createClient());
+        const client = this.#client ?? this.#createClient();
         await client.start();
       } catch {
         this.#setState(failedState);
@@ -125,9 +132,8 @@ export class WebPubSubConnection {
     }
   }
 
-  async #createClient() {
-    /** @type {typeof import('@azure/web-pubsub-client')} */
-    const { WebPubSubClient, WebPubSubJsonProtocol } = await import(CLIENT_URL);
+  #createClient() {
+    const { WebPubSubClient, WebPubSubJsonProtocol } = this.#library;
     const client = new WebPubSubClient(
       { getClientAccessUrl: async () => (await negotiate(this.#url, this.#headers)).url },
       { protocol: WebPubSubJsonProtocol(), autoReconnect: false, autoRejoinGroups: false },

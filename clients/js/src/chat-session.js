@@ -14,7 +14,7 @@ import { THREAD_FILTER, ThreadList } from './threads.js';
 
 /** @typedef {import('./api.js').Api} Api */
 /** @typedef {import('./api.js').MessagePage} MessagePage */
-/** @typedef {import('./identity.js').User} User */
+/** @typedef {import('./api.js').User} User */
 /** @typedef {import('./message-store.js').ServerMessage} ServerMessage */
 /** @typedef {import('./message-store.js').ReactionsChange} ReactionsChange */
 /** @typedef {import('./threads.js').ThreadFilter} ThreadFilter */
