@@ -45,7 +45,7 @@ import { RealtimeConnection } from './realtime-connection.js';
  * @property {string} [baseUrl]  the API's root, `/api` by default (the page's own origin)
  * @property {Record<string, string>} [headers]  sent with every request and negotiate: the
  *   caller's credentials (a bearer token, or the dev sign-in's headers)
- * @property {typeof fetch} [fetch]  for the HTTP API; the global one by default
+ * @property {typeof fetch} [fetch]  for the HTTP API and negotiate; the global one by default
  * @property {RealtimeLibraries} [libraries]  the backends' official clients
  * @property {Clock} [clock]  how the sessions wait (tests pass their own)
  */
@@ -68,7 +68,10 @@ function threadOf(message) {
 }
 
 export class DocchatClient extends EventTarget {
-  /** The HTTP API, as this user. */
+  /**
+   * The HTTP API, as this user.
+   * @type {Api}
+   */
   api;
   #options;
   /** @type {RealtimeConnection | null} */
@@ -198,6 +201,7 @@ export class DocchatClient extends EventTarget {
     const connection = new RealtimeConnection({
       url: this.#options.baseUrl ?? HUB_URL,
       headers: this.#options.headers ?? {},
+      ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
       libraries: this.#options.libraries,
       handlers: {
         newMessage: (message) => {

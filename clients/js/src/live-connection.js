@@ -7,8 +7,8 @@
 
 import { reconnectDelay, sleep } from './backoff.js';
 
-/** @typedef {typeof import('@microsoft/signalr')} SignalRModule */
-/** @typedef {typeof import('@azure/web-pubsub-client')} WebPubSubModule */
+/** @typedef {import('./libraries.js').SignalRModule} SignalRModule */
+/** @typedef {import('./libraries.js').WebPubSubModule} WebPubSubModule */
 
 export const CONNECTION_STATE = Object.freeze({
   CONNECTING: 'connecting',
@@ -35,6 +35,8 @@ export const CONNECTION_STATE = Object.freeze({
  * @property {string} url  the API's root, where negotiate is
  * @property {RealtimeLibraries} [libraries]
  * @property {Record<string, string>} headers  sent with every negotiate
+ * @property {typeof fetch} [fetch]  for docchat's negotiate (the global one by default; the
+ *   SignalR client negotiates again with its own)
  * @property {Record<string, (data: any) => void>} handlers  the server's events by name, each
  *   given the event's data as it came (the chat session checks it)
  * @property {(state: ConnectionState) => void} onStateChange

@@ -11,6 +11,14 @@ import { isWebPubSubNegotiation, negotiate, WebPubSubConnection } from './web-pu
 /** @typedef {import('./live-connection.js').ConnectionOptions} ConnectionOptions */
 /** @typedef {import('./live-connection.js').ConnectionState} ConnectionState */
 /** @typedef {import('./live-connection.js').RealtimeLibraries} RealtimeLibraries */
+/** @typedef {import('./libraries.js').SignalRModule} SignalRModule */
+/** @typedef {import('./libraries.js').WebPubSubModule} WebPubSubModule */
+
+// The official clients by their npm names: a browser resolves them through its import map.
+/** @type {() => Promise<SignalRModule>} */
+const importSignalR = () => import('@microsoft/signalr');
+/** @type {() => Promise<WebPubSubModule>} */
+const importWebPubSub = () => import('@azure/web-pubsub-client');
 
 /**
  * The library as given, or as its loader or its npm name brings it.
@@ -64,14 +72,14 @@ export class RealtimeConnection {
   }
 
   async #choose() {
-    const { url, headers, onStateChange } = this.#options;
+    const { url, headers, onStateChange, fetch: send = fetch } = this.#options;
     const began = Date.now();
     for (let attempt = 0; !this.#stopped; attempt += 1) {
       await sleep(reconnectDelay(attempt, Date.now() - began));
       if (this.#stopped) return;
       let chosen;
       try {
-        chosen = await this.#connectionFor(await negotiate(url, headers));
+        chosen = await this.#connectionFor(await negotiate(url, headers, send));
       } catch {
         this.#setState(CONNECTION_STATE.OFFLINE);
         continue;
@@ -92,9 +100,9 @@ export class RealtimeConnection {
   async #connectionFor(negotiated) {
     const { signalR, webPubSub } = this.#options.libraries ?? {};
     if (isWebPubSubNegotiation(negotiated)) {
-      return new WebPubSubConnection(this.#options, await load(webPubSub, () => import('@azure/web-pubsub-client')));
+      return new WebPubSubConnection(this.#options, await load(webPubSub, importWebPubSub));
     }
-    return new LiveConnection(this.#options, await load(signalR, () => import('@microsoft/signalr')));
+    return new LiveConnection(this.#options, await load(signalR, importSignalR));
   }
 
   /** @param {ConnectionState} state */

@@ -14,7 +14,7 @@ import { CONNECTION_STATE } from './live-connection.js';
 
 /** @typedef {import('./live-connection.js').ConnectionOptions} ConnectionOptions */
 /** @typedef {import('./live-connection.js').ConnectionState} ConnectionState */
-/** @typedef {import('@azure/web-pubsub-client').WebPubSubClient} WebPubSubClient */
+/** @typedef {import('./libraries.js').WebPubSubClientLike} WebPubSubClient */
 /** @typedef {import('./live-connection.js').WebPubSubModule} WebPubSubModule */
 
 // A negotiate that has not answered by then has failed: the loop tries again.
@@ -33,10 +33,12 @@ export function isWebPubSubNegotiation(negotiated) {
  * POSTs to `${url}/negotiate` with `headers`; the answer's JSON, or an error.
  * @param {string} url
  * @param {Record<string, string>} headers
+ * @param {typeof fetch} [send]  the fetch to use
  * @returns {Promise<any>}
  */
-export async function negotiate(url, headers) {
-  const response = await fetch(`${url}/negotiate`, { method: 'POST', headers, signal: AbortSignal.timeout(NEGOTIATE_TIMEOUT_MS) });
+export async function negotiate(url, headers, send = fetch) {
+  const signal = AbortSignal.timeout(NEGOTIATE_TIMEOUT_MS);
+  const response = await send(`${url}/negotiate`, { method: 'POST', headers, signal });
   if (!response.ok) throw new Error(`negotiate answered ${response.status}`);
   return response.json();
 }
@@ -55,13 +57,15 @@ export class WebPubSubConnection {
   #stopped = false;
   #onStateChange;
   #onConnected;
+  #fetch;
   #library;
 
   /**
    * @param {ConnectionOptions} options
    * @param {WebPubSubModule} library  the client library
    */
-  constructor({ url, headers, handlers, onStateChange, onConnected }, library) {
+  constructor({ url, headers, handlers, onStateChange, onConnected, fetch: send = fetch }, library) {
+    this.#fetch = send;
     this.#library = library;
     this.#url = url;
     this.#headers = headers;
@@ -135,17 +139,19 @@ export class WebPubSubConnection {
   #createClient() {
     const { WebPubSubClient, WebPubSubJsonProtocol } = this.#library;
     const client = new WebPubSubClient(
-      { getClientAccessUrl: async () => (await negotiate(this.#url, this.#headers)).url },
+      { getClientAccessUrl: async () => (await negotiate(this.#url, this.#headers, this.#fetch)).url },
       { protocol: WebPubSubJsonProtocol(), autoReconnect: false, autoRejoinGroups: false },
     );
-    client.on('connected', ({ connectionId }) => {
+    client.on('connected', (/** @type {{connectionId: string}} */ { connectionId }) => {
       if (this.#stopped) return;
       this.#connectionId = connectionId;
       this.#setState(CONNECTION_STATE.CONNECTED);
       this.#onConnected(connectionId);
     });
-    client.on('group-message', ({ message }) => this.#dispatch(message.data));
-    client.on('server-message', ({ message }) => this.#dispatch(message.data));
+    /** @param {{message: {data: unknown}}} event */
+    const dispatch = ({ message }) => this.#dispatch(message.data);
+    client.on('group-message', dispatch);
+    client.on('server-message', dispatch);
     client.on('disconnected', () => {
       if (!this.#stopped) this.#setState(CONNECTION_STATE.RECONNECTING);
     });
