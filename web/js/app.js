@@ -474,13 +474,10 @@ function openDocument(documentId) {
   if (session?.documentId === documentId) return;
   closeDocument();
   sidebar.close();
-  // Opening syncs at once, which may call back before `open` answers: `created` is null then,
-  // and the render at the end of this function shows that start.
-  /** @type {ChatSession | null} */
-  let created = null;
-  created = client.open(documentId, {
-    onChange: () => created !== null && created === session && scheduleRender(),
-    onNotice: (message) => created !== null && created === session && notice.show(message),
+  /** @type {ChatSession} */
+  const created = client.open(documentId, {
+    onChange: () => created === session && scheduleRender(),
+    onNotice: (message) => created === session && notice.show(message),
   });
   session = created;
   if (pendingJump?.documentId !== documentId) pendingJump = null;

@@ -142,7 +142,8 @@ export class DocchatClient extends EventTarget {
 
   /**
    * Opens `documentId`: a session that joins it on every connection and keeps its messages
-   * gapless (ChatSession). A document opened again gets a new session.
+   * gapless (ChatSession). A document opened again gets a new session. Its first sync starts
+   * right after this returns, so the callbacks never run before the caller has the session.
    * @param {string} documentId
    * @param {OpenOptions} [options]
    */
@@ -162,7 +163,9 @@ export class DocchatClient extends EventTarget {
       ...(this.#options.clock ? { clock: this.#options.clock } : {}),
     });
     this.#sessions.set(documentId, session);
-    session.sync(this.connectionId);
+    queueMicrotask(() => {
+      if (this.#sessions.get(documentId) === session) session.sync(this.connectionId);
+    });
     return session;
   }
 
