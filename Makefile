@@ -12,7 +12,7 @@ help:
 	@echo "make dev    set everything up and run docchat locally (http://localhost:7071;"
 	@echo "            INSTANCES=3 for three app instances behind one front door)"
 	@echo "make test   set everything up and run lint plus every test"
-	@echo "make lint   ruff, mypy (strict on the deployed packages), tsc on the page's scripts"
+	@echo "make lint   ruff, mypy (strict on the deployed packages), tsc on the page and the JS client"
 	@echo "make bench  run the benchmarks in bench/"
 
 CHECKOV_VENV := .venv-checkov
@@ -68,7 +68,8 @@ lint: setup
 	$(VENV)/bin/mypy chat shared storage signalr realtime functions webhooks devstack bench tests function_app.py
 	node_modules/.bin/tsc --project tsconfig.json
 
-# The page's own tests (tests/web) run on Node's test runner, in a second or two: before the rest.
+# The JS client's and the page's own tests (tests/clients-js, tests/web) run on Node's test
+# runner, in seconds (the packed client's type check is the slow one): before the rest.
 test: lint web
 	$(PY) -m pytest $(PYTEST_ARGS)
 
