@@ -2,8 +2,9 @@
 host, the SignalR emulator, the local Cosmos DB server and Azurite's work queues, driven from
 Node (tests/fixtures/docchat_client.mjs): the scenario an app that embeds chat lives through.
 
-Alice and Bob each run a DocchatClient with one document open. Alice mentions Bob: Bob's
-session shows the message and his client the mention's notification. The SignalR service
+Alice and Bob each run a DocchatClient with one document open, on either backend (the
+official SignalR or Web PubSub client, as negotiate names it). Alice mentions Bob: Bob's
+session shows the message and his client the mention's notification. The real-time service
 goes down: both clients say so, and a message Alice sends meanwhile is stored but not
 broadcast (503 ``message_not_delivered``, ``stored: true``), which her store shows as such.
 The service comes back on its port: both clients reconnect, join again and catch up, gapless
@@ -20,11 +21,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from devstack.emulator_core.upstream_rules import parse_upstream_rule
-from devstack.signalr import start_emulator
+from devstack.signalr import start_emulator as start_signalr
+from devstack.webpubsub import start_emulator as start_webpubsub
 from tests.fixtures.functions_host import FUNCTION_KEY, HostedApp
 from tests.fixtures.node_process import NodeProcess
-from tests.integration.conftest import LoadApp
+from tests.integration.conftest import WEBPUBSUB_EVENTS, LoadApp
 
 SCRIPT = Path(__file__).resolve().parents[1] / "fixtures" / "docchat_client.mjs"
 DOCUMENT = "js-client-scenario"
@@ -88,10 +92,22 @@ def texts(shown: Event) -> list[tuple[int | None, str | None, str]]:
     return [(item["seq"], item["text"], item["status"]) for item in shown["timeline"]]
 
 
+def restart_service(host: HostedApp, backend: str, port: int) -> Any:
+    """The app's real-time emulator started again on ``port``, its events going to the app
+    as the first one's did (tests/integration/conftest.py)."""
+    rule = f"{host.base_url}/runtime/webhooks/{backend}?code={FUNCTION_KEY}"
+    if backend == "webpubsub":
+        return start_webpubsub(
+            port=port, upstream=[parse_upstream_rule(f"{rule} event={WEBPUBSUB_EVENTS}")]
+        )
+    return start_signalr(port=port, upstream=[parse_upstream_rule(rule)])
+
+
+@pytest.mark.parametrize("backend", ["signalr", "webpubsub"])
 async def test_the_js_client_sends_mentions_catches_up_after_an_outage_and_threads(
-    load_app: LoadApp,
+    load_app: LoadApp, backend: str
 ) -> None:
-    host = await load_app(queues=True)
+    host = await load_app(queues=True, DOCCHAT_REALTIME=backend)
     async with JsClient.open(host, ALICE) as alice, JsClient.open(host, BOB) as bob:
         await alice.command("send", text="Shall we ship on Friday, @Bob?", mentions=["bob"])
         first = await bob.wait_for("message", lambda event: event["detail"]["seq"] == 1)
@@ -107,8 +123,7 @@ async def test_the_js_client_sends_mentions_catches_up_after_an_outage_and_threa
         await alice.command("send", text="Sent while the service was down")
         await alice.settled(lambda shown: texts(shown)[-1][2] == "stored")
 
-        rule = f"{host.base_url}/runtime/webhooks/signalr?code={FUNCTION_KEY}"
-        restarted = start_emulator(port=port, upstream=[parse_upstream_rule(rule)])
+        restarted = restart_service(host, backend, port)
         try:
             expected = [
                 (1, "Shall we ship on Friday, @Bob?", "sent"),
