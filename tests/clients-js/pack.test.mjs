@@ -1,11 +1,12 @@
 // The JS client as an app installs it: `npm pack` of clients/js (its prepack emits the .d.ts
 // files), unpacked into a consumer's node_modules next to the official clients, then a
 // TypeScript consumer checked by `tsc --noEmit` (strict, Node's own module resolution, the
-// package's `exports` and `types`, no skipLibCheck) and the package imported by Node.
+// package's `exports` and `types`, no skipLibCheck), as is the JavaScript example of the
+// README's "Use docchat from your code", and the package imported by Node.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -66,8 +67,18 @@ async function main(): Promise<void> {
 void main();
 `;
 
+/** The README's JavaScript example: the code block after its "**JavaScript**" paragraph. */
+function readmeExample() {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const example = readme.slice(readme.indexOf('**JavaScript**')).match(/```js\n([\s\S]*?)```/);
+  assert.ok(example, "the README's JavaScript example");
+  return example[1];
+}
+
 const CONSUMER_TSCONFIG = {
   compilerOptions: {
+    allowJs: true,
+    checkJs: true,
     strict: true,
     noEmit: true,
     target: 'ES2022',
@@ -77,7 +88,7 @@ const CONSUMER_TSCONFIG = {
     types: [],
     skipLibCheck: false,
   },
-  files: ['consumer.ts'],
+  files: ['consumer.ts', 'readme-example.mjs'],
 };
 
 let consumer;
@@ -98,6 +109,7 @@ before(() => {
   writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
   writeFileSync(join(consumer, 'tsconfig.json'), JSON.stringify(CONSUMER_TSCONFIG));
   writeFileSync(join(consumer, 'consumer.ts'), CONSUMER);
+  writeFileSync(join(consumer, 'readme-example.mjs'), readmeExample());
 });
 
 after(() => {
@@ -111,7 +123,7 @@ test('the packed package holds its sources, its types and its README, nothing el
   assert.ok(readdirSync(join(installed, 'types')).includes('index.d.ts'));
 });
 
-test("a TypeScript app's use of the packed package type-checks", () => {
+test("a TypeScript app's use of the packed package, and the README's example, type-check", () => {
   try {
     execFileSync(TSC, ['--project', join(consumer, 'tsconfig.json')], { cwd: consumer, stdio: 'pipe' });
   } catch (error) {
