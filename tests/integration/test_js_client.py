@@ -1,34 +1,33 @@
-"""docchat's JS client (clients/js, ``@docchat/client``) against the app served by the dev
-host, the SignalR emulator, the local Cosmos DB server and Azurite's work queues, driven from
-Node (tests/fixtures/docchat_client.mjs): the scenario an app that embeds chat lives through.
+"""docchat's JS client (clients/js, ``@docchat/client``) against the local stack that
+``python -m devstack`` runs (the Cosmos DB server, the real-time emulator, Azurite's work
+queues and the dev host, as child processes), driven from Node
+(tests/fixtures/docchat_client.mjs): the scenario an app that embeds chat lives through.
 
 Alice and Bob each run a DocchatClient with one document open, on either backend (the
-official SignalR or Web PubSub client, as negotiate names it). Alice mentions Bob: Bob's
-session shows the message and his client the mention's notification. The real-time service
-goes down: both clients say so, and a message Alice sends meanwhile is stored but not
+official SignalR or Web PubSub client, as negotiate names it, imported by its npm name).
+Alice mentions Bob: Bob's session shows the message and his client the mention's
+notification. Cosmos DB stalls while Alice sends: her client hears a 503 and tries again
+with the same id once Cosmos DB goes on, so the message is stored once. The real-time
+service goes down: both clients say so, and a message Alice sends meanwhile is stored but not
 broadcast (503 ``message_not_delivered``, ``stored: true``), which her store shows as such.
-The service comes back on its port: both clients reconnect, join again and catch up, gapless
-and in ``seq`` order, Alice's message confirmed with its ``seq``. Bob replies in the thread
-of Alice's first message: her client hears the thread change and the reply's notification,
-and her session loads the thread with his reply.
+The service comes back: both clients reconnect, join again and catch up, gapless and in
+``seq`` order, each message once and confirmed. Bob replies in the thread of Alice's first
+message: her client hears the thread change and the reply's notification, and her session
+loads the thread with his reply.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from devstack.emulator_core.upstream_rules import parse_upstream_rule
-from devstack.signalr import start_emulator as start_signalr
-from devstack.webpubsub import start_emulator as start_webpubsub
-from tests.fixtures.functions_host import FUNCTION_KEY, HostedApp
+from devstack.stack import REALTIME_SETTING, LocalStack
 from tests.fixtures.node_process import NodeProcess
-from tests.integration.conftest import WEBPUBSUB_EVENTS, LoadApp
 
 SCRIPT = Path(__file__).resolve().parents[1] / "fixtures" / "docchat_client.mjs"
 DOCUMENT = "js-client-scenario"
@@ -39,6 +38,18 @@ BOB = {"id": "bob", "name": "Bob"}
 MOST_EVENTS = 500
 
 Event = dict[str, Any]
+
+
+@pytest.fixture(scope="module", params=["signalr", "webpubsub"])
+def stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LocalStack]:
+    """The local stack on one backend, fresh (and empty) for the module."""
+    with LocalStack(
+        log_dir=tmp_path_factory.mktemp("js-client-logs"),
+        settings_overrides={REALTIME_SETTING: request.param},
+    ) as running:
+        yield running
 
 
 class JsClient:
@@ -52,9 +63,9 @@ class JsClient:
 
     @classmethod
     @asynccontextmanager
-    async def open(cls, host: HostedApp, user: dict[str, str]) -> AsyncIterator[JsClient]:
+    async def open(cls, stack: LocalStack, user: dict[str, str]) -> AsyncIterator[JsClient]:
         """A client for ``user`` with the scenario's document open, live."""
-        config = {"baseUrl": f"{host.base_url}/api", "user": user, "documentId": DOCUMENT}
+        config = {"baseUrl": f"{stack.base_url}/api", "user": user, "documentId": DOCUMENT}
         async with NodeProcess.run(SCRIPT, "DOCCHAT_CLIENT", config) as node:
             client = cls(node)
             await client.wait_for("connected")
@@ -81,8 +92,9 @@ class JsClient:
         await self.wait_for("done", lambda event: event["command"] == command)
 
     async def settled(self, check: Callable[[Event], bool], root_id: str | None = None) -> Event:
-        """The session's first snapshot from now on of which ``check`` holds: asked for now,
-        then one after every change."""
+        """The first snapshot of which ``check`` holds among those no wait has looked at (it
+        asks for one now; one comes after every change). Each check here holds only of a
+        state the session reaches later than anything an earlier step waited for."""
         self._taken.update(range(len(self.events)))
         await self._node.write({"command": "snapshot", "rootId": root_id})
         return await self.wait_for("snapshot", check)
@@ -92,23 +104,14 @@ def texts(shown: Event) -> list[tuple[int | None, str | None, str]]:
     return [(item["seq"], item["text"], item["status"]) for item in shown["timeline"]]
 
 
-def restart_service(host: HostedApp, backend: str, port: int) -> Any:
-    """The app's real-time emulator started again on ``port``, its events going to the app
-    as the first one's did (tests/integration/conftest.py)."""
-    rule = f"{host.base_url}/runtime/webhooks/{backend}?code={FUNCTION_KEY}"
-    if backend == "webpubsub":
-        return start_webpubsub(
-            port=port, upstream=[parse_upstream_rule(f"{rule} event={WEBPUBSUB_EVENTS}")]
-        )
-    return start_signalr(port=port, upstream=[parse_upstream_rule(rule)])
+def is_send(answer: Event, text: str, *statuses: int) -> bool:
+    """Whether ``answer`` is to a send (POST .../messages) of ``text``, with one of ``statuses``."""
+    sent: bool = answer["method"] == "POST" and answer["path"].endswith("/messages")
+    return sent and answer["text"] == text and answer["status"] in statuses
 
 
-@pytest.mark.parametrize("backend", ["signalr", "webpubsub"])
-async def test_the_js_client_sends_mentions_catches_up_after_an_outage_and_threads(
-    load_app: LoadApp, backend: str
-) -> None:
-    host = await load_app(queues=True, DOCCHAT_REALTIME=backend)
-    async with JsClient.open(host, ALICE) as alice, JsClient.open(host, BOB) as bob:
+async def test_the_js_client_mentions_retries_catches_up_and_threads(stack: LocalStack) -> None:
+    async with JsClient.open(stack, ALICE) as alice, JsClient.open(stack, BOB) as bob:
         await alice.command("send", text="Shall we ship on Friday, @Bob?", mentions=["bob"])
         first = await bob.wait_for("message", lambda event: event["detail"]["seq"] == 1)
         mention = await bob.wait_for("notification")
@@ -116,44 +119,54 @@ async def test_the_js_client_sends_mentions_catches_up_after_an_outage_and_threa
         assert mention["detail"]["messageId"] == first["detail"]["id"]
         assert mention["detail"]["actor"] == ALICE
 
-        port = host.emulator.port
-        await asyncio.to_thread(host.emulator.stop)
-        for client in (alice, bob):
-            await client.wait_for("sync", lambda event: event["state"] == "offline")
-        await alice.command("send", text="Sent while the service was down")
-        await alice.settled(lambda shown: texts(shown)[-1][2] == "stored")
-
-        restarted = restart_service(host, backend, port)
+        # Cosmos DB stalls: the send fails with a 503 and is tried again once it goes on.
+        cosmos = stack.child("cosmos")
+        stalled = "Sent while Cosmos DB stalled"
+        cosmos.pause()
         try:
-            expected = [
-                (1, "Shall we ship on Friday, @Bob?", "sent"),
-                (2, "Sent while the service was down", "sent"),
-            ]
-            for client in (alice, bob):
-                await client.wait_for("connected")
-                await client.wait_for("sync", lambda event: event["state"] == "live")
-                shown = await client.settled(lambda shown: texts(shown) == expected)
-                assert shown["contiguousSeq"] == 2
-                assert not shown["incomplete"]
-
-            root_id = first["detail"]["id"]
-            await bob.command("reply", rootId=root_id, text="Friday works for me")
-            thread = await alice.wait_for(
-                "thread", lambda event: event["detail"]["message"]["threadId"] == root_id
-            )
-            assert thread["detail"]["rootId"] == root_id
-            reply = await alice.wait_for("notification")
-            assert reply["detail"]["kind"] == "reply"
-            assert reply["detail"]["threadId"] == root_id
-            await alice.command("openThread", rootId=root_id)
-            shown = await alice.settled(lambda shown: shown["threadState"] == "loaded", root_id)
-            assert [(item["seq"], item["text"]) for item in shown["replies"]] == [
-                (3, "Friday works for me")
-            ]
-            # Replies are no part of the timeline, and nothing is missing below them.
-            assert len(shown["timeline"]) == 2
-            assert shown["contiguousSeq"] == 3
-            for client in (alice, bob):
-                await client.command("stop")
+            await alice.command("send", text=stalled)
+            await alice.wait_for("http", lambda event: is_send(event, stalled, 503))
         finally:
-            await asyncio.to_thread(restarted.stop)
+            cosmos.resume()
+        await alice.wait_for("http", lambda event: is_send(event, stalled, 200, 201))
+
+        await asyncio.to_thread(stack.stop_realtime)
+        try:
+            for client in (alice, bob):
+                await client.wait_for("sync", lambda event: event["state"] == "offline")
+            await alice.command("send", text="Sent while the service was down")
+            await alice.settled(lambda shown: texts(shown)[-1][2] == "stored")
+        finally:
+            await asyncio.to_thread(stack.start_realtime)
+
+        expected = [
+            (1, "Shall we ship on Friday, @Bob?", "sent"),
+            (2, "Sent while Cosmos DB stalled", "sent"),
+            (3, "Sent while the service was down", "sent"),
+        ]
+        for client in (alice, bob):
+            await client.wait_for("connected")
+            await client.wait_for("sync", lambda event: event["state"] == "live")
+            shown = await client.settled(lambda shown: texts(shown) == expected)
+            assert shown["contiguousSeq"] == 3
+            assert not shown["incomplete"]
+
+        root_id = first["detail"]["id"]
+        await bob.command("reply", rootId=root_id, text="Friday works for me")
+        thread = await alice.wait_for(
+            "thread", lambda event: event["detail"]["message"]["threadId"] == root_id
+        )
+        assert thread["detail"]["rootId"] == root_id
+        reply = await alice.wait_for("notification")
+        assert reply["detail"]["kind"] == "reply"
+        assert reply["detail"]["threadId"] == root_id
+        await alice.command("openThread", rootId=root_id)
+        shown = await alice.settled(lambda shown: shown["threadState"] == "loaded", root_id)
+        assert [(item["seq"], item["text"]) for item in shown["replies"]] == [
+            (4, "Friday works for me")
+        ]
+        # Replies are no part of the timeline, and nothing is missing below them.
+        assert len(shown["timeline"]) == 3
+        assert shown["contiguousSeq"] == 4
+        for client in (alice, bob):
+            await client.command("stop")
