@@ -6,7 +6,7 @@
 // to listen to them.
 
 import { createApi, HUB_URL } from './api.js';
-import { ChatSession } from './chat-session.js';
+import { ChatSession, SYNC_STATE } from './chat-session.js';
 import { CONNECTION_STATE } from './live-connection.js';
 import { RealtimeConnection } from './realtime-connection.js';
 
@@ -187,7 +187,7 @@ export class DocchatClient extends EventTarget {
    */
   typing(documentId) {
     const session = this.#sessions.get(documentId);
-    return session?.syncState === 'live' && this.#connection !== null && this.#connection.send('typing', documentId);
+    return session?.syncState === SYNC_STATE.LIVE && this.#connection !== null && this.#connection.send('typing', documentId);
   }
 
   /** Closes every session (the connection's end ends their membership) and the connection. */
