@@ -23,7 +23,7 @@ setup: $(VENV)/.installed $(CHECKOV_VENV)/.installed node_modules/.installed
 system-packages:
 	@bash devstack/system_packages.sh
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt | system-packages
+$(VENV)/.installed: requirements.txt requirements-dev.txt clients/python/pyproject.toml | system-packages
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
@@ -65,7 +65,8 @@ dev: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy chat shared storage signalr realtime functions webhooks devstack bench tests function_app.py
+	$(VENV)/bin/mypy chat shared storage signalr realtime functions webhooks telemetry devstack bench \
+		tests function_app.py clients/python/src/docchat_client
 	node_modules/.bin/tsc --project tsconfig.json
 
 # The JS client's and the page's own tests (tests/clients-js, tests/web) run on Node's test

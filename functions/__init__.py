@@ -27,6 +27,7 @@ from functions.work import work
 from realtime import load_backend
 from realtime.upstream_auth import load_upstream_check
 from storage import load_storage
+from telemetry import load_telemetry
 from webhooks import load_network
 
 __all__ = ["create_app"]
@@ -35,6 +36,7 @@ __all__ = ["create_app"]
 def create_app(environ: Mapping[str, str], runtime: Runtime | None = None) -> func.FunctionApp:
     """The function app for ``environ``; a wrong setting raises
     :class:`~chat.settings.SettingsError` naming it, so the app stops at start-up."""
+    load_telemetry(environ)  # first, so that what starts next is traced; nothing if unset
     settings = load_settings(environ)
     storage = load_storage(environ)
     backend = load_backend(environ, settings.auth)

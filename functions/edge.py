@@ -7,13 +7,17 @@ here declare exactly those, and hand the function the seam built from the values
 bound for this invocation: :func:`with_realtime` and :func:`with_negotiator` for an HTTP
 route, :func:`with_trigger_realtime` for a function of any other trigger (a queue, the
 real-time service's reports). No other module knows a binding's name or type.
+
+:func:`observed` runs an invocation inside its span (:mod:`shared.signals`: nothing unless
+telemetry is configured) and logs each refused or failed request with its stable code.
 """
 
 from __future__ import annotations
 
 import inspect
+import logging
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -22,11 +26,15 @@ import azure.functions as func
 from chat.api.http import Request, Response
 from chat.app.realtime import Realtime
 from realtime.backend import Backend, BindingDeclaration
+from shared import signals
 
 __all__ = [
+    "CONTEXT",
     "REALTIME_OUTPUT",
+    "observed",
     "request_of",
     "respond",
+    "with_context",
     "with_negotiator",
     "with_realtime",
     "with_trigger_realtime",
@@ -38,6 +46,81 @@ Decorator = Callable[[HttpHandler], HttpHandler]
 TriggerHandler = Callable[[Any, Realtime], Any]
 #: The parameter the backend's output binding is declared as, on every function that has it.
 REALTIME_OUTPUT = "realtime_output"
+#: The parameter the worker passes the invocation's context as (its id, its trace).
+CONTEXT = "context"
+_log = logging.getLogger(__name__)
+
+
+def observed(
+    name: str, req: func.HttpRequest, answer: Callable[[Request], Response]
+) -> func.HttpResponse:
+    """The host's answer to ``req``, from ``answer``, run inside the invocation's span
+    (continuing the caller's ``traceparent``); a refusal or failure is logged with its
+    stable code, the invocation, the trace, the document and the message, in fields of the
+    record (never its text, nor the user id)."""
+    with signals.invocation(name, "http", req.headers) as call:
+        request = request_of(req)
+        response = answer(request)
+        code = _code(response)
+        observing = signals.installed() is not None
+        refused = response.status >= 400
+        facts = _facts(request.route_params, response) if observing or refused else {}
+        if observing:
+            call.annotate(facts)
+        call.answered(response.status, code)
+        if refused:
+            _log.log(
+                logging.WARNING if response.status >= 500 else logging.INFO,
+                "%s answered %d %s",
+                name,
+                response.status,
+                code,
+                extra={
+                    "docchat.route": name,
+                    "docchat.status": response.status,
+                    "docchat.code": code,
+                    "docchat.document_id": facts.get("document_id"),
+                    "docchat.message_id": facts.get("message_id"),
+                    "docchat.trace_id": signals.trace_id(),
+                    "docchat.invocation_id": signals.invocation_id(),
+                },
+            )
+        return respond(response)
+
+
+def _code(response: Response) -> str | None:
+    """A refusal's stable code (chat.api.failures' body), if the answer is one."""
+    body = response.body
+    if response.status < 400 or not isinstance(body, dict):
+        return None
+    error = body.get("error")
+    return error.get("code") if isinstance(error, dict) else None
+
+
+def _facts(route_params: Mapping[str, str], response: Response) -> dict[str, signals.Value]:
+    """What the answer tells of the invocation: its document, and of a message its id,
+    ``seq``, sender and whether it is stored (a refused send's ``stored``: true, false or
+    unknown)."""
+    facts: dict[str, signals.Value] = {}
+    if "documentId" in route_params:
+        facts["document_id"] = route_params["documentId"]
+    body = response.body if isinstance(response.body, dict) else {}
+    error = body.get("error")
+    if isinstance(error, dict) and "stored" in error:
+        stored = error["stored"]
+        facts["stored"] = "unknown" if stored is None else str(bool(stored)).lower()
+        message = error
+    elif response.status < 300 and isinstance(body.get("seq"), int):
+        facts["stored"] = "true"
+        facts["seq"] = body["seq"]
+        if isinstance(body.get("senderId"), str):
+            facts["user_id"] = body["senderId"]  # hashed by the sink unless allowed
+        message = body
+    else:
+        return facts
+    if isinstance(message.get("id"), str):
+        facts["message_id"] = message["id"]
+    return facts
 
 
 def request_of(req: func.HttpRequest) -> Request:
@@ -118,7 +201,7 @@ def with_trigger_realtime(blueprint: func.Blueprint, backend: Backend) -> Callab
         taken = {trigger: hints.get(trigger, inspect.Parameter.empty)}
         if output is not None:
             taken[REALTIME_OUTPUT] = func.Out[str]
-        wrapper = _taking(_named(trigger_bound, handler), taken, hints)
+        wrapper = with_context(_taking(_named(trigger_bound, handler), taken, hints))
         if output is None:
             return wrapper
         declared = blueprint.generic_output_binding(arg_name=REALTIME_OUTPUT, **output.binding())
@@ -157,10 +240,34 @@ def _seam(
             def unbound(req: func.HttpRequest) -> func.HttpResponse:
                 return handler(req, alone())
 
-            return _named(unbound, handler)
-        return declare(arg_name=parameter, **declaration.binding())(_named(bound(handler), handler))
+            return with_context(_named(unbound, handler))
+        bound_handler = with_context(_named(bound(handler), handler))
+        return declare(arg_name=parameter, **declaration.binding())(bound_handler)
 
     return decorate
+
+
+def with_context(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function``, taking the host's ``context`` too, whose invocation id its span and log
+    records carry (:func:`shared.signals.invoked`); innermost, under any binding's
+    decorator. The worker passes ``context`` to a function that declares it, annotated
+    ``func.Context`` (azure-functions-python-worker, functions.py); a caller that gives none
+    (a benchmark, a test) runs it without an id."""
+
+    def context_bound(*args: Any, context: func.Context | None = None, **kwargs: Any) -> Any:
+        with signals.invoked(None if context is None else context.invocation_id):
+            return function(*args, **kwargs)
+
+    signature = inspect.signature(function)
+    declared = inspect.Parameter(
+        CONTEXT, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=func.Context
+    )
+    wrapper = _named(context_bound, function)
+    wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*signature.parameters.values(), declared]
+    )
+    wrapper.__annotations__ = {**typing.get_type_hints(function), CONTEXT: func.Context}
+    return wrapper
 
 
 def _taking(

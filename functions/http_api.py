@@ -19,7 +19,7 @@ from typing import Any
 import azure.functions as func
 
 from chat.api.routes import ROUTES, Audience, Endpoints, Route, Seam
-from functions.edge import request_of, respond, with_negotiator, with_realtime
+from functions.edge import observed, with_context, with_negotiator, with_realtime
 from realtime.backend import Backend
 
 __all__ = ["http_api"]
@@ -42,7 +42,7 @@ def http_api(endpoints: Endpoints, backend: Backend) -> func.Blueprint:
 
 def _register(api: func.Blueprint, route: Route, endpoints: Endpoints, backend: Backend) -> None:
     def handler(req: func.HttpRequest, *seam: Any) -> func.HttpResponse:
-        return respond(route.endpoint(endpoints)(request_of(req), *seam))
+        return observed(route.name, req, lambda request: route.endpoint(endpoints)(request, *seam))
 
     handler.__name__ = handler.__qualname__ = route.name
     function = _with_seam(api, backend, route.seam)(handler)
@@ -65,4 +65,4 @@ def _plain(handler: Callable[..., func.HttpResponse]) -> Callable[..., func.Http
         return handler(req)
 
     plain.__name__ = plain.__qualname__ = handler.__name__
-    return plain
+    return with_context(plain)

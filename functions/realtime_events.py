@@ -19,6 +19,7 @@ import azure.functions as func
 from chat.app.realtime import Realtime
 from functions.edge import with_trigger_realtime
 from realtime.backend import Backend, BindingDeclaration
+from shared import signals
 
 if TYPE_CHECKING:
     from chat.app.events import EventService
@@ -51,9 +52,10 @@ def _register(
     upstream: UpstreamCheck | None,
 ) -> None:
     def handle(request: str, realtime: Realtime) -> None:
-        if upstream is not None:
-            upstream.check(request)  # a forged report fails here, before it changes anything
-        use_case(realtime).handle(backend.inbound(request))
+        with signals.invocation(name, "realtime"):
+            if upstream is not None:
+                upstream.check(request)  # a forged report fails here, before it changes anything
+            use_case(realtime).handle(backend.inbound(request))
 
     handle.__name__ = handle.__qualname__ = name
     function = with_trigger_realtime(events, backend)(handle)

@@ -26,8 +26,9 @@ from typing import TYPE_CHECKING, Any
 import azure.functions as func
 
 from chat.app.realtime import Realtime  # at run time: the worker reads the annotations
-from functions.edge import with_trigger_realtime
+from functions.edge import with_context, with_trigger_realtime
 from realtime.backend import Backend
+from shared import signals
 from storage.queues import OUTBOX_QUEUE, QUEUE_SETTING, WEBHOOKS_QUEUE
 
 if TYPE_CHECKING:
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from chat.app.webhooks import WebhookService
 
 __all__ = ["outbox_message", "work"]
+
+_TRACE_HEADERS = ("traceparent", "tracestate")
 
 
 def work(
@@ -51,25 +54,42 @@ def work(
     @blueprint.queue_trigger(arg_name="message", queue_name=OUTBOX_QUEUE, connection=QUEUE_SETTING)
     @with_trigger_realtime(blueprint, backend)
     def process_outbox(message: func.QueueMessage, realtime: Realtime) -> None:
-        document_id, outbox_id = outbox_message(message.get_body())
-        outbox(realtime).process(document_id, outbox_id)
+        document_id, outbox_id, trace = outbox_message(message.get_body())
+        with signals.invocation("process_outbox", "queue", trace) as call:
+            retries = _retries(message)
+            call.annotate({"retries": retries, "document_id": document_id})
+            outcome = "done" if outbox(realtime).process(document_id, outbox_id) else "none"
+            signals.count("docchat.outbox.batches", outcome=outcome, retries=retries)
 
     @blueprint.function_name("deliver_webhook")
     @blueprint.queue_trigger(
         arg_name="message", queue_name=WEBHOOKS_QUEUE, connection=QUEUE_SETTING
     )
+    @with_context
     def deliver_webhook(message: func.QueueMessage) -> None:
-        webhooks().deliver(json.loads(message.get_body()))
+        with signals.invocation("deliver_webhook", "queue") as call:
+            retries = _retries(message)
+            call.annotate({"retries": retries})
+            outcome = webhooks().deliver(json.loads(message.get_body())).value
+            call.annotate({"outcome": outcome})
+            signals.count("docchat.webhook.deliveries", outcome=outcome, retries=retries)
 
     return blueprint
 
 
-def outbox_message(body: bytes) -> tuple[str, str]:
-    """The document and outbox ids an outbox queue message names. Only docchat puts
-    messages there; anything else is a bug, which fails the invocation (and, tried again
-    in vain, ends in the poison queue)."""
+def _retries(message: func.QueueMessage) -> int:
+    """How many tries of this message failed before this one (the host's dequeue count)."""
+    return max(0, (message.dequeue_count or 1) - 1)
+
+
+def outbox_message(body: bytes) -> tuple[str, str, dict[str, str]]:
+    """The document and outbox ids an outbox queue message names, and the W3C trace
+    context of the write that committed it (``traceparent``, ``tracestate``; none when that
+    write was not traced). Only docchat puts messages there; anything else is a bug, which
+    fails the invocation (and, tried again in vain, ends in the poison queue)."""
     parsed: Any = json.loads(body)
     document_id, outbox_id = parsed["documentId"], parsed["outboxId"]
     if not isinstance(document_id, str) or not isinstance(outbox_id, str):
         raise ValueError("an outbox message names its document and outbox by string ids")
-    return document_id, outbox_id
+    trace = {key: parsed[key] for key in _TRACE_HEADERS if isinstance(parsed.get(key), str)}
+    return document_id, outbox_id, trace

@@ -334,6 +334,17 @@ module rbac 'app/rbac.bicep' = {
   }
 }
 
+module alerts 'app/alerts.bicep' = {
+  scope: rg
+  name: 'alerts'
+  params: {
+    location: location
+    tags: tags
+    token: token
+    appInsightsName: appInsights.outputs.name
+  }
+}
+
 module signalr 'app/signalr.bicep' = if (realtimeBackend == 'signalr') {
   scope: rg
   name: 'signalr'

@@ -44,7 +44,7 @@ class SignalRRest:
     def __init__(self, connection: ConnectionString) -> None:
         self._connection = connection
         self._hub = Once(self._build_hub_client)
-        self._breaker = Breaker(realtime_outage)
+        self._breaker = Breaker(realtime_outage, name="signalr")
         self._liveness = Liveness()
 
     def realtime(self, output: object = None) -> Realtime:

@@ -63,7 +63,7 @@ class WebPubSubRest:
         self._settings = settings
         self.event_triggers: Mapping[str, BindingDeclaration] = webpubsub_triggers(settings.hub)
         self._client = Once(self._build_client)
-        self._outages = Outages(Breaker(realtime_outage))
+        self._outages = Outages(Breaker(realtime_outage, name="webpubsub"))
         self._liveness = Liveness()
 
     def realtime(self, output: object = None) -> Realtime:

@@ -6,6 +6,8 @@
   (the same format).
 - :mod:`shared.entra`: the Microsoft Entra credential a keyless connection names, and its
   bearer tokens (azure-identity imported on first use).
+- :mod:`shared.signals`: the port docchat reports through (invocations, counts, measures);
+  nothing happens until telemetry installs its sink.
 - :mod:`shared.pooled_http`: an azure-core HTTP transport that pools a connection for every
   worker thread (the Cosmos DB, Web PubSub and storage queue clients share its kind).
 """

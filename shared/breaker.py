@@ -28,6 +28,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from shared import signals
+
 __all__ = ["Breaker"]
 
 #: Long enough to spare a stalled service the next wave of requests, short enough that a
@@ -36,16 +38,19 @@ DEFAULT_COOLDOWN_SECONDS = 1.0
 
 
 class Breaker:
-    """Open for ``cooldown`` seconds after each outage; ``failure`` makes the fast error."""
+    """Open for ``cooldown`` seconds after each outage; ``failure`` makes the fast error.
+    ``name`` (the dependency) labels its opens and fast refusals in telemetry."""
 
     def __init__(
         self,
         failure: Callable[[], Exception],
         *,
+        name: str = "",
         cooldown: float = DEFAULT_COOLDOWN_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._failure = failure
+        self._name = name
         self._cooldown = cooldown
         self._clock = clock
         self._lock = threading.Lock()
@@ -68,7 +73,7 @@ class Breaker:
     def check(self) -> None:
         """Raise ``failure()`` while open; return at once otherwise."""
         if self.is_open:
-            raise self._failure()
+            raise self._refused()
 
     @contextmanager
     def trial(self) -> Iterator[bool]:
@@ -81,7 +86,7 @@ class Breaker:
             probe = self._recovering and not refused
             self._probing = self._probing or probe
         if refused:
-            raise self._failure()
+            raise self._refused()
         try:
             yield probe
         finally:
@@ -94,8 +99,17 @@ class Breaker:
     def opened(self) -> None:
         """An outage was seen: fail fast for the next ``cooldown`` seconds."""
         with self._lock:
-            self._open_until = self._clock() + self._cooldown
+            now = self._clock()
+            was_open = now < self._open_until
+            self._open_until = now + self._cooldown
             self._recovering = True
+        if not was_open:
+            signals.count("docchat.breaker.opens", dependency=self._name)
+
+    def _refused(self) -> Exception:
+        """The fast error, noted on the invocation's span."""
+        signals.annotate(breaker=f"{self._name or 'breaker'} open")
+        return self._failure()
 
     def closed(self) -> None:
         """A call succeeded: the dependency is back."""

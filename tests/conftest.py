@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures.chat",
     "tests.fixtures.cosmos",
     "tests.fixtures.signalr_emulator",
+    "tests.fixtures.telemetry",
 ]

@@ -22,6 +22,11 @@ APP = "import function_app"
 #: What the first negotiate and the first send_message import on top (not in the aim).
 NEGOTIATE_FIRST_CALL = "import chat.api.negotiation"
 SEND_FIRST_CALL = "import chat.api.endpoints, storage.cosmos.store"
+#: With telemetry configured (not in the aim): the app started with DOCCHAT_TRACE=console
+#: (the SDK, the Azure SDKs' plugin, requests' instrumentation), and the Azure Monitor
+#: distro's import on top, which Azure adds (configuring it would start its exporters).
+TRACED = {"DOCCHAT_TRACE": "console"}
+DISTRO = "import azure.monitor.opentelemetry"
 #: A valid configuration; nothing is contacted by an import.
 ENVIRONMENT = {
     "DOCCHAT_AUTH": "dev",
@@ -48,6 +53,8 @@ class ColdStart:
     eager: float
     negotiate_first_call: float
     send_first_call: float
+    app_with_telemetry: float
+    distro_import: float
 
     @property
     def ratio(self) -> float:
@@ -61,25 +68,35 @@ class ColdStart:
             "ratio": self.ratio,
             "negotiate_first_call_s": self.negotiate_first_call,
             "send_first_call_s": self.send_first_call,
+            "app_with_telemetry_s": self.app_with_telemetry,
+            "azure_monitor_distro_import_s": self.distro_import,
         }
 
 
 def measure(runs: int) -> ColdStart:
     """Import each ``runs`` times, alternating, and keep the medians."""
-    cases = [("", APP), ("", EAGER), (APP, NEGOTIATE_FIRST_CALL), (APP, SEND_FIRST_CALL)]
+    plain: dict[str, str] = {}
+    cases = [
+        ("", APP, plain),
+        ("", EAGER, plain),
+        (APP, NEGOTIATE_FIRST_CALL, plain),
+        (APP, SEND_FIRST_CALL, plain),
+        ("", APP, TRACED),
+        (APP, DISTRO, TRACED),
+    ]
     times: list[list[float]] = [[] for _ in cases]
     for _ in range(runs):
-        for (setup, statement), samples in zip(cases, times, strict=True):
-            samples.append(_timed_import(setup, statement))
+        for (setup, statement, settings), samples in zip(cases, times, strict=True):
+            samples.append(_timed_import(setup, statement, settings))
     return ColdStart(*(statistics.median(samples) for samples in times))
 
 
-def _timed_import(setup: str, statement: str) -> float:
+def _timed_import(setup: str, statement: str, settings: dict[str, str]) -> float:
     code = _TIMED.format(setup=setup, statement=statement)
     completed = subprocess.run(  # noqa: S603 - our own interpreter and fixed code
         [sys.executable, "-c", code],
         cwd=ROOT,
-        env={**os.environ, **ENVIRONMENT, "PYTHONDONTWRITEBYTECODE": "1"},
+        env={**os.environ, **ENVIRONMENT, **settings, "PYTHONDONTWRITEBYTECODE": "1"},
         capture_output=True,
         text=True,
         check=True,

@@ -30,7 +30,9 @@ from typing import Any
 
 import azure.functions as func
 from azure.cosmos import ContainerProxy, CosmosClient
+from opentelemetry.sdk.trace.sampling import Sampler
 
+from bench.chat_path.telemetry_switch import DISTRO_DEFAULT, EVERY_TRACE, TelemetrySwitch
 from chat.domain.messages import Message, format_timestamp
 from devstack.cosmos import EMULATOR_KEY, start_cosmos_server
 from devstack.signalr import start_emulator
@@ -61,23 +63,40 @@ class Timings:
     rest_send: list[float]
     send_cpu: list[float]
     negotiate_cpu: list[float]
+    sampled_send: list[float]
+    traced_send: list[float]
 
     @property
     def ratio(self) -> float:
         """p50 of send_message over the p50s of the calls it wraps (aim: at most 1.15)."""
         return _p50(self.send) / (_p50(self.batch) + _p50(self.rest_send))
 
+    @property
+    def telemetry_ratio(self) -> float:
+        """p50 of send_message with telemetry on, sampled as the distro samples by default,
+        over off (aim: at most 1.05)."""
+        return _p50(self.sampled_send) / _p50(self.send)
+
+    @property
+    def every_trace_ratio(self) -> float:
+        """p50 of send_message with every trace recorded over telemetry off."""
+        return _p50(self.traced_send) / _p50(self.send)
+
     def as_json(self) -> dict[str, Any]:
         arms = {
             "send_message": self.send,
             "cosmos_batch": self.batch,
             "rest_send": self.rest_send,
+            "send_message_telemetry_sampled": self.sampled_send,
+            "send_message_telemetry_every_trace": self.traced_send,
         }
         return {
             **{
                 name: {"p50_ms": _p50(t) * 1e3, "p95_ms": _p95(t) * 1e3} for name, t in arms.items()
             },
             "ratio_p50": self.ratio,
+            "telemetry_sampled_over_off_p50": self.telemetry_ratio,
+            "telemetry_every_trace_over_off_p50": self.every_trace_ratio,
             "cpu_per_send_ms": _p50(self.send_cpu) * 1e3,
             "cpu_per_negotiate_ms": _p50(self.negotiate_cpu) * 1e3,
         }
@@ -88,6 +107,8 @@ def measure(iterations: int, warmup: int) -> Timings:
     with start_cosmos_server() as cosmos, start_emulator(port=0) as signalr:
         functions = _function_app(cosmos.endpoint, signalr.connection_string)
         send, negotiate = _send(functions["send_message"]), _negotiate(functions["negotiate"])
+        switch = TelemetrySwitch()
+        sampled, traced = _traced(send, switch, DISTRO_DEFAULT), _traced(send, switch, EVERY_TRACE)
         send()  # creates the container, so the bare arm can use it
         container = (
             CosmosClient(cosmos.endpoint, EMULATOR_KEY, **CLIENT_OPTIONS)
@@ -101,9 +122,11 @@ def measure(iterations: int, warmup: int) -> Timings:
                 lambda: hub.send_to_group(GROUP, "newMessage", [_message().to_json()]),
             ]
             for _ in range(warmup):
-                for arm in [*arms, negotiate]:
+                for arm in [*arms, negotiate, sampled, traced]:
                     arm()
             timings: list[list[float]] = [[], [], []]
+            sampled_times: list[float] = []
+            traced_times: list[float] = []
             send_cpu: list[float] = []
             negotiate_cpu: list[float] = []
             for _ in range(iterations):
@@ -111,8 +134,31 @@ def measure(iterations: int, warmup: int) -> Timings:
                     times.append(_timed(arm))
                 send_cpu.append(_cpu(send))
                 negotiate_cpu.append(_cpu(negotiate))
+                samplings = ((DISTRO_DEFAULT, sampled_times), (EVERY_TRACE, traced_times))
+                for sampler, times in samplings:
+                    switch.on(sampler)
+                    times.append(_timed(send))
+                    switch.off()
     send_times, batch_times, rest_times = timings
-    return Timings(send_times, batch_times, rest_times, send_cpu, negotiate_cpu)
+    return Timings(
+        send_times, batch_times, rest_times, send_cpu, negotiate_cpu, sampled_times, traced_times
+    )
+
+
+def _traced(
+    send: Callable[[], object], switch: TelemetrySwitch, sampler: Sampler
+) -> Callable[[], object]:
+    """``send`` with telemetry on (for the warm-up: the timed rounds switch around the
+    timing alone)."""
+
+    def traced() -> object:
+        switch.on(sampler)
+        try:
+            return send()
+        finally:
+            switch.off()
+
+    return traced
 
 
 def _function_app(cosmos_endpoint: str, signalr: str) -> dict[str, Callable[..., Any]]:

@@ -16,6 +16,7 @@ from chat.app.realtime import Realtime, group_of
 from chat.domain.errors import InvalidRequest, RateLimited
 from chat.domain.messages import check_document_id
 from chat.domain.ratelimit import PostingRate
+from shared import signals
 
 __all__ = ["TYPING", "ClientEvent", "Connected", "Disconnected", "EventService", "InboundEvent"]
 
@@ -71,6 +72,7 @@ class EventService:
 
     def handle(self, event: InboundEvent) -> None:
         """Act on one report of the service."""
+        signals.count("docchat.realtime.events", event=_kind(event))
         if isinstance(event, Connected):
             self.connected(event)
         elif isinstance(event, Disconnected):
@@ -114,6 +116,15 @@ class EventService:
         self._realtime.send_to_group(
             group_of(document_id), TYPING, payload, excluded=[event.connection_id]
         )
+
+
+def _kind(event: InboundEvent) -> str:
+    """The event's kind in telemetry: presence, typing, or another client event."""
+    if isinstance(event, Connected):
+        return "connected"
+    if isinstance(event, Disconnected):
+        return "disconnected"
+    return TYPING if event.name == TYPING else "other"
 
 
 def _document_of(event: ClientEvent) -> str | None:

@@ -30,6 +30,7 @@ from chat.app.store import MessageStore
 from chat.app.webhooks import WebhookService
 from chat.domain.happenings import Happening
 from chat.domain.messages import RESERVED_ID_PREFIX
+from shared import signals
 
 __all__ = [
     "NOTIFICATION",
@@ -103,3 +104,4 @@ class OutboxService:
             item = notification.to_json()
             self._realtime.send_to_user(notification.user_id, NOTIFICATION, item)
             self._webhooks.enqueue(notification.id, NOTIFICATION_CREATED, item)
+            signals.count("docchat.notifications", kind=happening.kind)

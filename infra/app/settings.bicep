@@ -79,6 +79,8 @@ var docchatSettings = {
   DOCCHAT_QUEUE__queueServiceUri: storageQueueEndpoint
   DOCCHAT_QUEUE__credential: 'managedidentity'
   DOCCHAT_QUEUE__clientId: identityClientId
+  // telemetry/: user ids go to Application Insights hashed ('plain' to see them as they are).
+  DOCCHAT_TELEMETRY_USER_IDS: 'hashed'
 }
 
 // The issuer's published keys: no shared secret to keep in app settings.

@@ -257,7 +257,7 @@ class CosmosContainer:
         self._container_name = container
         self._can_create = can_create
         self.budget = budget
-        self._breaker = Breaker(_outage)
+        self._breaker = Breaker(_outage, name="cosmos")
         self._container_lock = threading.Lock()
         #: Bumped each time the container is created again: proxies of an older one are
         #: made anew. ``_checked`` is the generation known to exist (None: not yet looked).

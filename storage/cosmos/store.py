@@ -121,6 +121,7 @@ from chat.domain.happenings import Happening, happening_of
 from chat.domain.messages import RESERVED_ID_PREFIX, Message
 from chat.domain.threads import summary_change
 from chat.domain.users import User
+from shared import signals
 from storage.cosmos.container import PARTITION_FULL, CosmosContainer, left
 
 __all__ = [
@@ -148,9 +149,11 @@ MAX_BATCH_WRITES = 99
 MAX_BATCH_BYTES = 2 * 1024 * 1024 - 64 * 1024
 #: What an operation adds to the batch body besides its item (type, id, precondition).
 OPERATION_OVERHEAD_BYTES = 200
-#: How much a root may grow by the replies of one batch (its summary lists at most five
-#: participants, whatever the replies).
-ROOT_GROWTH_BYTES = 4096
+#: How much a root may grow by the replies of one batch, whatever the replies: its summary
+#: lists at most five participants and keeps at most 50 repliers (MAX_REPLIERS), each a user
+#: id (up to 255 characters, 6 bytes each when JSON escapes them) and a timestamp: ~80 KB at
+#: worst, 96 KiB with the participants and the JSON around them.
+ROOT_GROWTH_BYTES = 96 * 1024
 #: A write with less time left than this waits for the next batch instead: sent now, it
 #: would likely time out on the network and leave its outcome unknown.
 MIN_SEND_SECONDS = 0.05
@@ -559,6 +562,7 @@ class CosmosMessageStore(MessageStore):
         try:
             placed, ticket = self._commit(document_id, batch, deadline)
         except _Stale:
+            signals.count("docchat.head_conflicts")
             self._heads.forget(document_id)
             self._return(lane, batch)
             self._pause(lane, own.deadline)
@@ -572,7 +576,9 @@ class CosmosMessageStore(MessageStore):
             raise
         else:
             with lane.turn:
-                lane.conflicts = 0
+                conflicts, lane.conflicts = lane.conflicts, 0
+            signals.record("docchat.group_commit.size", len(placed))
+            signals.annotate(head_conflicts=conflicts, group_commit_size=len(placed))
             self._answer(
                 lane,
                 [(write, written, None) for write, written in zip(batch, placed, strict=False)],
@@ -683,7 +689,8 @@ class CosmosMessageStore(MessageStore):
         process that dies right after the commit leaves a message that shows itself."""
         if self._outbox is None:
             return None
-        body = {"documentId": document_id, "outboxId": outbox_id}
+        # The committing invocation's trace goes along, so the outbox's work continues it.
+        body = {"documentId": document_id, "outboxId": outbox_id, **signals.carrier()}
         try:
             return self._outbox.put(body, hidden_for=left(deadline) + OUTBOX_HIDDEN_MARGIN_SECONDS)
         except QueueUnavailable as error:  # nothing was sent: surely not stored

@@ -86,8 +86,8 @@ class Template:
                 self.outputs[_text(parts[1])] = parts[-1]
             elif node.type in ("resource_declaration", "module_declaration"):
                 body = parts[-1]
-                if body.type == "if_statement":
-                    body = _named(body)[-1]
+                if body.type in ("if_statement", "for_statement"):
+                    body = _named(body)[-1]  # a loop's body: each element's, checked once
                 kind = str(self._evaluate(parts[2], {}))
                 table = self.resources if node.type == "resource_declaration" else self.modules
                 table[_text(parts[1])] = (kind, body)

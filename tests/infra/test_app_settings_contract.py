@@ -63,6 +63,8 @@ def identity_section(connection: str) -> set[str]:
 PLATFORM = {"WEBSITE_INSTANCE_ID", "WEBSITE_AUTH_ENABLED"}
 #: Keyless: without a key docchat signs in to Cosmos DB with the identity.
 NO_KEY = {"COSMOS_KEY"}
+#: The console trace line is for ``make dev``; in Azure telemetry goes to Application Insights.
+LOCAL_TRACE = {"DOCCHAT_TRACE"}
 #: jwt mode takes the issuer's JWKS URL: no shared secret or copied key in app settings.
 OTHER_JWT_KEYS = {"DOCCHAT_JWT_SECRET", "DOCCHAT_JWT_PUBLIC_KEY"}
 #: SignalR's upstream token is checked against the tenant's JWKS, not a copied key.
@@ -157,7 +159,7 @@ def test_the_template_sets_exactly_what_docchat_reads(
     read = read_by_docchat(template, auth)
     _, connection = BACKENDS[backend]
 
-    not_in_template = PLATFORM | NO_KEY | QUEUE_STRING
+    not_in_template = PLATFORM | NO_KEY | QUEUE_STRING | LOCAL_TRACE
     if auth == "jwt":
         not_in_template |= OTHER_JWT_KEYS
     not_in_template |= OTHER_UPSTREAM_KEYS if backend == "signalr" else NO_UPSTREAM_CHECK

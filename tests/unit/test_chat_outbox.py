@@ -160,10 +160,9 @@ def test_a_happening_whose_message_is_gone_tells_nothing(
 
 
 def test_an_outbox_queue_message_names_its_document_and_outbox_by_string_ids() -> None:
-    assert outbox_message(b'{"documentId": "doc-1", "outboxId": "_outbox.1"}') == (
-        "doc-1",
-        "_outbox.1",
-    )
+    body = b'{"documentId": "doc-1", "outboxId": "_outbox.1", "traceparent": 7}'
+
+    assert outbox_message(body) == ("doc-1", "_outbox.1", {})
 
 
 @pytest.mark.parametrize(

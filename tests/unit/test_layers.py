@@ -4,9 +4,12 @@
     realtime/   the real-time adapters: chat and the backend libraries, not the wiring
     storage/    the storage adapters: chat and the database SDKs, not the wiring
     webhooks/   the webhook delivery adapter: chat, httpx and standardwebhooks, not the wiring
+    telemetry/  OpenTelemetry and the Azure Monitor distro: chat's settings and shared only
     chat/       the domain and use cases: no Azure SDK, no adapter, no wiring
     signalr/    a library: knows nothing of docchat but the neutral helpers
     shared/     the neutral helpers: import nothing of docchat
+Only telemetry/ imports OpenTelemetry; everything else reports through shared.signals, so
+nothing loads it unless telemetry is configured.
 Nothing deployed imports the local stand-ins, the tests or the benchmarks. Inside chat/,
 each layer imports only those below it: the HTTP surface (api) the use cases (app), the
 use cases the domain, and the domain neither (nor pydantic or PyJWT: no I/O, no HTTP).
@@ -62,8 +65,23 @@ FORBIDDEN = {
         "functions",
         "function_app",
     },
-    "functions": {"function_app"},
+    "functions": {"function_app", "opentelemetry"},
+    "telemetry": {
+        "chat.api",
+        "chat.app",
+        "chat.domain",
+        "signalr",
+        "realtime",
+        "storage",
+        "webhooks",
+        "functions",
+        "function_app",
+        "azure.functions",
+    },
 }
+#: Only telemetry/ may use OpenTelemetry (and it alone knows the telemetry package).
+for _package in ("chat", "storage", "signalr", "shared", "realtime", "webhooks"):
+    FORBIDDEN[_package] |= {"opentelemetry", "telemetry"}
 
 
 def imported_by(package: str) -> dict[str, set[str]]:
@@ -132,8 +150,19 @@ ONE_ADAPTER = {
     "azure.cosmos": "storage/cosmos/",
     "httpx": "webhooks/",
     "standardwebhooks": "webhooks/",
+    "opentelemetry": "telemetry/",
+    "azure.monitor": "telemetry/",
 }
-DEPLOYED = ("chat", "functions", "realtime", "shared", "signalr", "storage", "webhooks")
+DEPLOYED = (
+    "chat",
+    "functions",
+    "realtime",
+    "shared",
+    "signalr",
+    "storage",
+    "telemetry",
+    "webhooks",
+)
 
 
 @pytest.mark.parametrize("sdk", sorted(ONE_ADAPTER))

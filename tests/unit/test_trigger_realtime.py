@@ -20,7 +20,7 @@ from azure.functions.decorators.function_app import Function
 from chat.app.realtime import Realtime
 from chat.settings import AuthMode
 from devstack.host.load_rules import check_function, type_hints
-from functions.edge import REALTIME_OUTPUT, with_trigger_realtime
+from functions.edge import CONTEXT, REALTIME_OUTPUT, with_trigger_realtime
 from realtime.backend import Backend
 from realtime.signalr_bindings import BindingOutput, SignalRBindings
 from realtime.signalr_calls import RestRealtime
@@ -104,7 +104,7 @@ def test_in_bindings_mode_a_queue_function_declares_the_output_and_sends_through
         "message": ("queueTrigger", BindingDirection.IN.value),
         REALTIME_OUTPUT: (output_type, BindingDirection.OUT.value),
     }
-    assert loads(function) == ("message", REALTIME_OUTPUT)
+    assert loads(function) == ("message", REALTIME_OUTPUT, CONTEXT)
     out = Out()
     function.get_user_function()(message=func.QueueMessage(body=b"{}"), realtime_output=out)
 
@@ -139,14 +139,14 @@ REST = [
 
 
 @pytest.mark.parametrize(("backend", "seam"), REST)
-def test_in_rest_mode_a_queue_function_takes_only_its_message_and_gets_the_rest_client(
+def test_in_rest_mode_a_queue_function_takes_only_its_message_and_context_and_gets_the_rest_client(
     backend: Any, seam: type
 ) -> None:
     heard: list[tuple[str, Realtime]] = []
     function = queue_function(backend(), heard)
 
     assert [b.type for b in function.get_bindings()] == ["queueTrigger"]
-    assert loads(function) == ("message",)
+    assert loads(function) == ("message", CONTEXT)
     function.get_user_function()(message=func.QueueMessage(body=b"{}"))
 
     assert heard[0][0] == "{}"
