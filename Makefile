@@ -69,7 +69,7 @@ lint: setup
 		tests function_app.py clients/python/src/docchat_client
 	node_modules/.bin/tsc --project tsconfig.json
 
-# The JS client's and the page's own tests (tests/clients-js, tests/web) run on Node's test
+# The JS client's and the page's own tests (tests/clients/js, tests/web) run on Node's test
 # runner, in seconds (the packed client's type check is the slow one): before the rest.
 test: lint web
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -87,7 +87,7 @@ e2e: setup
 	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
 
 web: setup
-	node --test tests/web/*.test.mjs tests/clients-js/*.test.mjs
+	node --test tests/web/*.test.mjs tests/clients/js/*.test.mjs
 
 bench: setup
 	$(PY) -m bench

@@ -16,7 +16,7 @@ import {
   mentionRuns,
 } from '../../web/js/mentions.js';
 import { PEOPLE_FRESH_MS, PEOPLE_RETRY_MS, PeopleDirectory } from '../../web/js/people.js';
-import { ALICE, BOB, CAROL, DOCUMENT_ID, FakeApi, FakeClock, FakeDocument, until } from '../clients-js/fakes.mjs';
+import { ALICE, BOB, CAROL, DOCUMENT_ID, FakeApi, FakeClock, FakeDocument, until } from '../clients/js/fakes.mjs';
 
 const EVA = Object.freeze({ id: 'eva', name: 'Éva Nagy' });
 const AL = Object.freeze({ id: 'al', name: 'Al' });

@@ -5,7 +5,7 @@
 
 import { setImmediate as nextTurn } from 'node:timers/promises';
 
-import { ApiError } from '../../clients/js/src/api.js';
+import { ApiError } from '../../../clients/js/src/api.js';
 
 export const DOCUMENT_ID = 'doc-1';
 export const ALICE = Object.freeze({ id: 'alice', name: 'Alice' });

@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { ApiError } from '../../clients/js/src/api.js';
-import { ChatSession, SYNC_STATE } from '../../clients/js/src/chat-session.js';
-import { STATUS } from '../../clients/js/src/message-store.js';
+import { ApiError } from '../../../clients/js/src/api.js';
+import { ChatSession, SYNC_STATE } from '../../../clients/js/src/chat-session.js';
+import { STATUS } from '../../../clients/js/src/message-store.js';
 import {
   ALICE,
   apiError,

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { Inbox, isNotification } from '../../clients/js/src/inbox.js';
+import { Inbox, isNotification } from '../../../clients/js/src/inbox.js';
 import { apiError, FakeInboxApi, notification, until } from './fakes.mjs';
 
 function openInbox({ pageSize = 3 } = {}) {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { DocchatClient } from '../../clients/js/src/client.js';
+import { DocchatClient } from '../../../clients/js/src/client.js';
 import { ALICE, BOB, DOCUMENT_ID, FakeApi, FakeDocument, notification, until } from './fakes.mjs';
 
 /** A hub connection as @microsoft/signalr's, driven by the test. */

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { MessageStore, STATUS } from '../../clients/js/src/message-store.js';
+import { MessageStore, STATUS } from '../../../clients/js/src/message-store.js';
 import { ALICE, cursorAt, DOCUMENT_ID, reactionsChange, serverMessage, tombstone } from './fakes.mjs';
 
 /** A store started from a history page holding `seqs` (newest first, as the API gives it). */

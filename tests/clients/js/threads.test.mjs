@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { ChatSession, THREAD_STATE } from '../../clients/js/src/chat-session.js';
-import { MessageStore, STATUS } from '../../clients/js/src/message-store.js';
-import { activityOf, anchorQuote, THREAD_FILTER, ThreadList } from '../../clients/js/src/threads.js';
+import { ChatSession, THREAD_STATE } from '../../../clients/js/src/chat-session.js';
+import { MessageStore, STATUS } from '../../../clients/js/src/message-store.js';
+import { activityOf, anchorQuote, THREAD_FILTER, ThreadList } from '../../../clients/js/src/threads.js';
 import {
   ALICE,
   apiError,
