@@ -12,7 +12,7 @@ help:
 	@echo "make dev    set everything up and run docchat locally (http://localhost:7071;"
 	@echo "            INSTANCES=3 for three app instances behind one front door)"
 	@echo "make test   set everything up and run lint plus every test"
-	@echo "make lint   ruff, mypy (strict on the deployed packages), tsc on the page's scripts"
+	@echo "make lint   ruff, mypy (strict on the deployed packages), tsc on the page and the JS client"
 	@echo "make bench  run the benchmarks in bench/"
 
 CHECKOV_VENV := .venv-checkov
@@ -69,7 +69,8 @@ lint: setup
 		tests function_app.py clients/python/src/docchat_client
 	node_modules/.bin/tsc --project tsconfig.json
 
-# The page's own tests (tests/web) run on Node's test runner, in a second or two: before the rest.
+# The JS client's and the page's own tests (tests/clients/js, tests/web) run on Node's test
+# runner, in seconds (the packed client's type check is the slow one): before the rest.
 test: lint web
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -86,10 +87,10 @@ e2e: setup
 	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
 
 web: setup
-	node --test tests/web/*.test.mjs
+	node --test tests/web/*.test.mjs tests/clients/js/*.test.mjs
 
 bench: setup
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) node_modules .pytest_cache .mypy_cache .ruff_cache clients/js/types

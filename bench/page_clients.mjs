@@ -5,7 +5,7 @@
 // new connection, its own reconnect off and a new connection on the page's policy). On every
 // (re)connection each does the page's sync (chat-session.js): join, catch up on everything
 // after its cursor, load who is here; retried on the page's back-off. Presence and typing go
-// through the page's own PresenceState (web/js/presence.js).
+// through the page's own PresenceState (clients/js/src/presence.js).
 //
 // Configuration: JSON in BENCH_CLIENTS: {baseUrl, backend: "signalr"|"webpubsub", document,
 // users: [id...], connectAtOnce, startCursor}. Each user is signed in by dev identity headers;
@@ -22,9 +22,9 @@ import * as readline from "node:readline";
 import { performance } from "node:perf_hooks";
 import * as signalR from "@microsoft/signalr";
 import { WebPubSubClient, WebPubSubJsonProtocol } from "@azure/web-pubsub-client";
-import { CATCH_UP_PAGE_SIZE } from "../web/js/api.js";
-import { backoffDelay, reconnectDelay, sleep } from "../web/js/backoff.js";
-import { PresenceState } from "../web/js/presence.js";
+import { CATCH_UP_PAGE_SIZE } from "../clients/js/src/api.js";
+import { backoffDelay, reconnectDelay, sleep } from "../clients/js/src/backoff.js";
+import { PresenceState } from "../clients/js/src/presence.js";
 
 const config = JSON.parse(process.env.BENCH_CLIENTS);
 const documentPath = `${config.baseUrl}/api/documents/${encodeURIComponent(config.document)}`;

@@ -1,6 +1,6 @@
-// A listener configured like the demo page (web/js/live-connection.js, chat-session.js): the
+// A listener configured like the demo page (clients/js/src/live-connection.js, chat-session.js): the
 // official @microsoft/signalr client negotiating through the dev host, automatic reconnect
-// on the page's own reconnect policy (web/js/backoff.js), and on every (re)connection a sync
+// on the page's own reconnect policy (clients/js/src/backoff.js), and on every (re)connection a sync
 // that joins the document and fetches everything after its cursor, retried as the page does.
 //
 // Configuration: JSON in BENCH_CATCH_UP: {baseUrl, document, user}.
@@ -12,7 +12,7 @@
 import * as readline from "node:readline";
 import { performance } from "node:perf_hooks";
 import * as signalR from "@microsoft/signalr";
-import { backoffDelay, reconnectDelay, sleep } from "../../web/js/backoff.js";
+import { backoffDelay, reconnectDelay, sleep } from "../../clients/js/src/backoff.js";
 
 const config = JSON.parse(process.env.BENCH_CATCH_UP);
 const headers = { "x-ms-client-principal-id": config.user, "x-ms-client-principal-name": config.user };

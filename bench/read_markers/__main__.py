@@ -1,13 +1,13 @@
 """``python -m bench.read_markers``: what ``PUT .../read`` costs Cosmos DB while a document is live.
 
-Every open page reports its reader's newest seen seq at most once a second (web/js/read-marker.js,
-REPORT_EVERY_MS), whether or not the reader says anything. This runs docchat's own read
-markers (:class:`~chat.app.reading.ReadingService` over :mod:`storage.cosmos.reading` and
-:mod:`storage.cosmos.store`) on the local Cosmos DB server: ``--listeners`` readers of one
-document, each reporting as the page does, while one sender posts ``--rate`` messages a
-second for ``--seconds``. Every HTTP request the Cosmos DB client sends is counted by kind,
-so the result is Cosmos DB operations per report and per second, which is what Azure bills
-(the local server charges no RU). Writes bench/results/read_markers.json.
+Every open page reports its reader's newest seen seq at most once a second
+(clients/js/src/read-marker.js, REPORT_EVERY_MS), whether or not the reader says anything. This
+runs docchat's own read markers (:class:`~chat.app.reading.ReadingService` over
+:mod:`storage.cosmos.reading` and :mod:`storage.cosmos.store`) on the local Cosmos DB server:
+``--listeners`` readers of one document, each reporting as the page does, while one sender posts
+``--rate`` messages a second for ``--seconds``. Every HTTP request the Cosmos DB client sends is
+counted by kind, so the result is Cosmos DB operations per report and per second, which is what
+Azure bills (the local server charges no RU). Writes bench/results/read_markers.json.
 """
 
 from __future__ import annotations

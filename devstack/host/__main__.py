@@ -5,8 +5,10 @@ Like ``func start``: the app settings go into the environment (a variable alread
 the app is imported and indexed once, and its HTTP functions are listed with their URLs.
 Next to the app, ``host.json`` gives the route prefix, ``web/`` is served at ``/`` and the
 browser build of the SignalR client at ``/vendor/signalr.min.js`` (and the Web PubSub client's
-bundle, which ``npm run bundle`` makes, at ``/vendor/web-pubsub-client.js``). The app setting
-``FUNCTIONS_REQUEST_BODY_SIZE_LIMIT`` caps request bodies (:mod:`devstack.host.limits`).
+bundle, which ``npm run bundle`` makes, at ``/vendor/web-pubsub-client.js``), and the JS
+client's sources (``clients/js/src``, the page's ``@docchat/client``) at ``/lib/docchat-client/``.
+The app setting ``FUNCTIONS_REQUEST_BODY_SIZE_LIMIT`` caps request bodies
+(:mod:`devstack.host.limits`).
 ``host.json``'s ``extensions.queues`` sets how ``queueTrigger`` functions poll their queues.
 As one Flex Consumption instance, it runs at most ``infra/app/scale.json``'s per-instance HTTP
 concurrency at once, on that many sync threads unless ``PYTHON_THREADPOOL_THREAD_COUNT`` says
@@ -64,6 +66,9 @@ SIGNALR_CLIENT_URL = "/vendor/signalr.min.js"
 #: The official Web PubSub client bundled for browsers (``npm run bundle``; the Makefile runs it).
 WEBPUBSUB_BROWSER_CLIENT = Path("node_modules/.bundles/web-pubsub-client.js")
 WEBPUBSUB_CLIENT_URL = "/vendor/web-pubsub-client.js"
+#: docchat's JS client, which the page imports by name through its import map (web/index.html).
+DOCCHAT_CLIENT_SOURCES = Path("clients/js/src")
+DOCCHAT_CLIENT_URL = "/lib/docchat-client"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,6 +121,7 @@ def _application(args: argparse.Namespace) -> web.Application:
         app_directory=folder,
         web_root=web_root if web_root.is_dir() else None,
         static_files={url: path for url, path in clients.items() if path.is_file()},
+        static_folders={DOCCHAT_CLIENT_URL: folder / DOCCHAT_CLIENT_SOURCES},
         limits=_limits(),
         http_concurrency=http_concurrency,
         queues=read_queue_options(folder / "host.json"),

@@ -102,6 +102,8 @@ class HostOptions:
     web_root: Path | None = None
     #: Single files at fixed URL paths, e.g. ``{"/vendor/x.js": Path(...)}``.
     static_files: Mapping[str, Path] = field(default_factory=dict)
+    #: Folders at fixed URL prefixes, e.g. ``{"/lib/x": Path(...)}`` serves ``/lib/x/a.js``.
+    static_folders: Mapping[str, Path] = field(default_factory=dict)
     limits: RequestLimits = field(default_factory=RequestLimits)
     #: HTTP-triggered invocations run at once (Flex Consumption's perInstanceConcurrency);
     #: more wait for a slot. None runs every request at once, as in-process tests want;
@@ -141,7 +143,7 @@ def create_host_app(function_app: FunctionRegister, options: HostOptions) -> web
         options.route_prefix,
         ((function.route, function.methods, function) for function in index.http_functions),
     )
-    static = StaticFiles(options.web_root, options.static_files)
+    static = StaticFiles(options.web_root, options.static_files, options.static_folders)
     webhooks: dict[str, Webhook] = {
         SIGNALR_WEBHOOK_PATH: SignalRWebhook(
             TriggerTable(index.signalr_functions, options.settings), invoker, options.settings

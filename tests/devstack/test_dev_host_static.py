@@ -1,4 +1,5 @@
-"""The page next to the API: a web folder at /, single files at fixed paths, nothing else."""
+"""The page next to the API: a web folder at /, folders at fixed prefixes (the JS client),
+single files at fixed paths, nothing else."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ import aiohttp
 import pytest
 from yarl import URL
 
-from devstack.host.__main__ import SIGNALR_BROWSER_CLIENT, SIGNALR_CLIENT_URL
+from devstack.host.__main__ import (
+    DOCCHAT_CLIENT_SOURCES,
+    DOCCHAT_CLIENT_URL,
+    SIGNALR_BROWSER_CLIENT,
+    SIGNALR_CLIENT_URL,
+)
 from devstack.stack import PROJECT_ROOT
 from tests.devstack.host_apps.serving import serving
 
@@ -25,8 +31,15 @@ async def site(tmp_path: Path) -> AsyncIterator[str]:
     (web / "css" / "site.css").write_text("body {}")
     (tmp_path / "secret.txt").write_text("outside the web folder")
     (web / "leak.txt").symlink_to(tmp_path / "secret.txt")
+    library = tmp_path / "library"
+    library.mkdir()
+    (library / "index.js").write_text("export const client = 1;")
+    (library / "leak.txt").symlink_to(tmp_path / "secret.txt")
     files = {SIGNALR_CLIENT_URL: SIGNALR_CLIENT}
-    async with serving("routes_app", web_root=web, static_files=files) as base_url:
+    folders = {"/lib/client": library}
+    async with serving(
+        "routes_app", web_root=web, static_files=files, static_folders=folders
+    ) as base_url:
         yield base_url
 
 
@@ -60,6 +73,34 @@ async def test_the_signalr_browser_client_is_served_from_node_modules(site: str)
     assert status == 200
     assert "javascript" in content_type
     assert body == SIGNALR_CLIENT.read_text()
+
+
+async def test_a_mounted_folder_is_served_under_its_prefix(site: str) -> None:
+    status, content_type, body = await fetch(site, "/lib/client/index.js")
+    assert (status, body) == (200, "export const client = 1;")
+    assert "javascript" in content_type
+
+
+async def test_the_dev_host_serves_the_js_client_the_page_imports() -> None:
+    index = (PROJECT_ROOT / "web" / "index.html").read_text()
+    assert f'"@docchat/client": "{DOCCHAT_CLIENT_URL}/index.js"' in index
+    assert (PROJECT_ROOT / DOCCHAT_CLIENT_SOURCES / "index.js").is_file()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/lib/client/../../secret.txt",
+        "/lib/client/%2e%2e/secret.txt",
+        "/lib/client/leak.txt",
+        "/lib/client/",
+        "/lib/client/missing.js",
+    ],
+)
+async def test_nothing_outside_a_mounted_folder_is_served(site: str, path: str) -> None:
+    status, _, body = await fetch(site, path)
+    assert status == 404
+    assert "outside" not in body
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,8 @@
 // expired (default 0): how many of the oldest messages the server no longer has when the
 // session opens (their time to live ran out), so seq no longer starts at 1.
 async ({ before, missed, pushed, sends, expired = 0 }) => {
-  const { ChatSession } = await import('/js/chat-session.js');
-  const { ApiError } = await import('/js/api.js');
+  const { ChatSession } = await import('/lib/docchat-client/chat-session.js');
+  const { ApiError } = await import('/lib/docchat-client/api.js');
   // The stand-in's cursors are its own, as the server's are opaque: the stream position.
   const cursorAt = (position) => `probe-${position}`;
   const cursorPosition = (cursor) => Number(cursor.slice('probe-'.length));

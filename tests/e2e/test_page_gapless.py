@@ -34,7 +34,7 @@ SETTLE_TIMEOUT_S = 120.0
 # Runs `steps` ([method, argument] pairs) on a fresh MessageStore from the page's own module;
 # after each step, what the store shows and knows.
 RUN_STORE_STEPS = """async (steps) => {
-  const { MessageStore } = await import('/js/message-store.js');
+  const { MessageStore } = await import('/lib/docchat-client/message-store.js');
   const store = new MessageStore();
   return steps.map(([method, argument]) => {
     store[method](argument);
@@ -394,8 +394,8 @@ def test_twenty_senders_through_a_realtime_service_restart_leave_the_page_with_e
 # failed to handle this connection's connected event): how long until it asks for a new
 # connection, and how often it tried the join meanwhile.
 STUCK_JOIN_PROBE = """async () => {
-  const { ChatSession } = await import('/js/chat-session.js');
-  const { ApiError } = await import('/js/api.js');
+  const { ChatSession } = await import('/lib/docchat-client/chat-session.js');
+  const { ApiError } = await import('/lib/docchat-client/api.js');
   let joins = 0;
   const api = {
     join: async () => {

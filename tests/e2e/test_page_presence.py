@@ -17,7 +17,7 @@ from tests.e2e.scenario import OpenPage, new_document_id, open_together
 
 pytestmark = pytest.mark.e2e
 
-# The page's constants (web/js/presence.js, web/js/typing-signal.js), in seconds.
+# The page's constants (clients/js/src/presence.js, clients/js/src/typing-signal.js), in seconds.
 TYPING_SHOWN_S = 4.0
 TYPING_EVERY_S = 2.5
 # Timers and the frames' timestamps are a few milliseconds apart at most; allow for a busy machine.

@@ -1,12 +1,12 @@
 // Mentions in the page (web/js/mentions.js, web/js/people.js): which `@` the caret completes,
 // who matches, inserting `@Name`, which chosen people the text still names at send time, where
 // a message's mentions stand in its text; who is offered, read from the people route at most
-// once while fresh; and the send carrying `mentions` (web/js/chat-session.js).
+// once while fresh; and the send carrying `mentions` (clients/js/src/chat-session.js).
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { ChatSession } from '../../web/js/chat-session.js';
+import { ChatSession } from '../../clients/js/src/chat-session.js';
 import {
   insertMention,
   MAX_MENTIONS,
@@ -16,7 +16,7 @@ import {
   mentionRuns,
 } from '../../web/js/mentions.js';
 import { PEOPLE_FRESH_MS, PEOPLE_RETRY_MS, PeopleDirectory } from '../../web/js/people.js';
-import { ALICE, BOB, CAROL, DOCUMENT_ID, FakeApi, FakeClock, FakeDocument, until } from './fakes.mjs';
+import { ALICE, BOB, CAROL, DOCUMENT_ID, FakeApi, FakeClock, FakeDocument, until } from '../clients/js/fakes.mjs';
 
 const EVA = Object.freeze({ id: 'eva', name: 'Éva Nagy' });
 const AL = Object.freeze({ id: 'al', name: 'Al' });

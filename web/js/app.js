@@ -1,17 +1,15 @@
 // Wires the page together: one live connection per dev user, one chat session per open
 // document (or a notice when the link names no valid one), the thread panel beside it, the
 // `@` autocomplete of both message boxes, and the user's notifications (the bell, the inbox
-// panel, a notification's jump to its message or thread).
+// panel, a notification's jump to its message or thread). The chat itself is the JS client's
+// (@docchat/client, clients/js): the page's import map (index.html) resolves it, and the
+// dev host serves it next to the page.
 
-import { createApi, HUB_URL } from './api.js';
-import { ChatSession, SYNC_STATE, THREAD_STATE } from './chat-session.js';
+import { createTypingSignal, DocchatClient, Inbox, isNotification, SYNC_STATE, THREAD_STATE } from '@docchat/client';
+
 import { documentFromHash, documentHash, documentTitle, SAMPLE_DOCUMENTS } from './documents.js';
 import { identityHeaders, loadUser, saveUser } from './identity.js';
-import { Inbox, isNotification } from './inbox.js';
-import { CONNECTION_STATE } from './live-connection.js';
 import { PeopleDirectory } from './people.js';
-import { RealtimeConnection } from './realtime-connection.js';
-import { createTypingSignal } from './typing-signal.js';
 import { fillAvatar } from './views/avatar.js';
 import { createComposer } from './views/composer.js';
 import { renderConnectionState } from './views/connection-pill.js';
@@ -34,12 +32,22 @@ import { createUserPicker } from './views/user-picker.js';
  */
 const byId = (id) => /** @type {Found} */ (document.getElementById(id));
 
+/** @typedef {import('@docchat/client').ChatSession} ChatSession */
+
+/**
+ * The chat client of one dev user: the identity is fixed per connection (it goes into
+ * negotiate), so a new user gets a new client. SignalR's browser client is the classic script
+ * /vendor/signalr.min.js; Web PubSub's comes by its npm name through the import map.
+ * @param {import('./identity.js').User} who
+ */
+function createClient(who) {
+  return new DocchatClient({ user: who, headers: identityHeaders(who), libraries: { signalR: window.signalR } });
+}
+
 let user = loadUser();
-/** @type {RealtimeConnection | null} */
-let connection = null;
+let client = createClient(user);
 /** @type {ChatSession | null} */
 let session = null;
-const api = createApi(() => user);
 // Who can be mentioned in the open document; names for its mentions.
 /** @type {PeopleDirectory | null} */
 let people = null;
@@ -69,9 +77,7 @@ const sidebar = createSidebarToggle({ app: byId('app'), toggle: byId('sidebar-to
 const presenceList = createPresenceList(byId('presence-list'));
 const typingIndicator = createTypingIndicator(byId('typing-indicator'));
 // Only a joined connection's typing reaches anyone; the server drops the rest.
-const typingSignal = createTypingSignal(
-  () => session?.syncState === SYNC_STATE.LIVE && connection !== null && connection.send('typing', session.documentId),
-);
+const typingSignal = createTypingSignal(() => session !== null && client.typing(session.documentId));
 /**
  * The `@` autocomplete of the message box `textarea`.
  * @param {string} textareaId
@@ -244,7 +250,7 @@ function nameOf(id) {
   return id === user.id ? user.name : people?.nameOf(id);
 }
 
-/** @param {readonly import('./message-store.js').ShownMessage[]} messages */
+/** @param {readonly import('@docchat/client').ShownMessage[]} messages */
 function seeSenders(messages) {
   people?.see(messages.map((message) => ({ id: message.senderId, name: message.senderName })));
 }
@@ -306,7 +312,7 @@ function coverForSheets() {
 function createInbox() {
   /** @type {Inbox} */
   const created = new Inbox({
-    api,
+    api: client.api,
     onChange: () => created === inbox && renderInbox(),
     onError: (message) => created === inbox && notice.show(message),
   });
@@ -429,46 +435,22 @@ function showUser() {
   userPicker.show(user);
 }
 
+// Starts the client's live connection; on each new one the client re-joins the open document
+// and catches up itself.
 function connect() {
-  /** @type {RealtimeConnection} */
-  const created = new RealtimeConnection({
-    url: HUB_URL,
-    headers: identityHeaders(user),
-    handlers: {
-      newMessage: (message) => session?.receive(message),
-      messageUpdated: (message) => session?.receiveChange(message),
-      messageDeleted: (message) => session?.receiveChange(message),
-      reactionsChanged: (change) => session?.receiveReactions(change),
-      presence: (event) => session?.receivePresence(event),
-      typing: (event) => session?.receiveTyping(event),
-      notification: (item) => {
-        if (created === connection && inbox.receive(item) && isNotification(item)) announce(item);
-      },
-    },
-    onStateChange: (state) => {
-      if (created !== connection) return;
-      renderConnectionState(pill, state);
-      if (state !== CONNECTION_STATE.CONNECTED) session?.detach();
-    },
-    // A new connection id every time: re-join the open document and catch up.
-    onConnected: (connectionId) => {
-      if (created !== connection) return;
-      session?.sync(connectionId);
-      // Notifications that came while not connected: the count, and the open inbox's items.
-      inbox.refreshCount();
-      if (inboxOpen) inbox.loadFirst();
-    },
+  const created = client;
+  created.on('state', ({ state }) => created === client && renderConnectionState(pill, state));
+  created.on('connected', () => {
+    if (created !== client) return;
+    // Notifications that came while not connected: the count, and the open inbox's items.
+    inbox.refreshCount();
+    if (inboxOpen) inbox.loadFirst();
   });
-  connection = created;
+  created.on('notification', (item) => {
+    if (created === client && inbox.receive(item) && isNotification(item)) announce(item);
+  });
+  created.connect();
   renderConnectionState(pill, created.state);
-  created.start();
-}
-
-// Drops the live connection for a new one; its onConnected re-joins the open document.
-function reconnect() {
-  const old = connection;
-  connect();
-  old?.stop();
 }
 
 // Leaves the open document, if any, and empties what it showed.
@@ -479,7 +461,7 @@ function closeDocument() {
   people = null;
   threadMessages.clear();
   threadPanel.hide();
-  session?.close(connection?.connectionId);
+  if (session) client.close(session.documentId);
   session = null;
   messageList.clear();
   presenceList.render([], user.id);
@@ -493,22 +475,15 @@ function openDocument(documentId) {
   closeDocument();
   sidebar.close();
   /** @type {ChatSession} */
-  const created = new ChatSession({
-    documentId,
-    api,
-    user,
+  const created = client.open(documentId, {
     onChange: () => created === session && scheduleRender(),
     onNotice: (message) => created === session && notice.show(message),
-    // The app never learned whose this connection is: a new one brings a new connected event.
-    onUnknownConnection: (connectionId) => {
-      if (created === session && connection?.connectionId === connectionId) reconnect();
-    },
   });
   session = created;
   if (pendingJump?.documentId !== documentId) pendingJump = null;
   /** @type {PeopleDirectory} */
   const directory = new PeopleDirectory({
-    read: () => api.people(documentId),
+    read: () => client.api.people(documentId),
     onChange: () => {
       if (directory !== people) return;
       composerMentions.update();
@@ -526,7 +501,6 @@ function openDocument(documentId) {
   documentPicker.show(documentId);
   composer.setAvailable(true);
 
-  session.sync(connection?.connectionId ?? null);
   scheduleRender();
 }
 
@@ -539,17 +513,18 @@ async function switchUser(next) {
   // The inbox is the user's: the new user's starts empty and reads its count (again once connected).
   closeInbox(false);
   pendingJump = null;
+  // The identity is fixed per connection (it goes into negotiate): start over as the new user.
+  const previous = client;
+  client = createClient(user);
   inbox = createInbox();
   renderInbox();
   inbox.refreshCount();
-  // The identity is fixed per connection (it goes into negotiate): start over as the new user.
   const documentId = session?.documentId;
-  session?.close(null);
   session = null;
-  const previous = connection;
   connect();
   if (documentId) openDocument(documentId);
-  await previous?.stop();
+  // Its sessions close with its connection, which ends their membership.
+  await previous.stop();
 }
 
 // A link that names no valid document says so, rather than opening some other document.
@@ -579,7 +554,7 @@ function followHash() {
 
 /**
  * Says a live notification aloud (a polite status), as the bell's count changes silently.
- * @param {import('./inbox.js').Notification} item
+ * @param {import('@docchat/client').Notification} item
  */
 function announce(item) {
   byId('inbox-announcer').textContent = `${item.actor.name} ${KIND_TEXT[item.kind]} in ${documentTitle(item.documentId)}`;

@@ -1,6 +1,6 @@
 // The header pill that says whether live updates are flowing.
 
-import { CONNECTION_STATE } from '../live-connection.js';
+import { CONNECTION_STATE } from '@docchat/client';
 
 const LABELS = Object.freeze({
   [CONNECTION_STATE.CONNECTING]: 'Connecting…',
@@ -11,7 +11,7 @@ const LABELS = Object.freeze({
 
 /**
  * @param {HTMLElement} pill  holds the `.pill-label` element
- * @param {import('../live-connection.js').ConnectionState} state
+ * @param {import('@docchat/client').ConnectionState} state
  */
 export function renderConnectionState(pill, state) {
   pill.dataset.state = state;

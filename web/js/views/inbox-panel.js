@@ -9,7 +9,7 @@ import { fillAvatar } from './avatar.js';
 import { element } from './element.js';
 import { dayKey, dayLabel, formatFull, formatTime } from './time-format.js';
 
-/** @typedef {import('../inbox.js').Notification} Notification */
+/** @typedef {import('@docchat/client').Notification} Notification */
 
 /**
  * What the panel shows: render() is given it whole each time.

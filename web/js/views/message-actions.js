@@ -4,7 +4,7 @@
 
 import { button, element } from './element.js';
 
-/** @typedef {import('../message-store.js').ShownMessage} ShownMessage */
+/** @typedef {import('@docchat/client').ShownMessage} ShownMessage */
 
 /**
  * The actions row; `pickerOpen` says whether the reaction picker shows.

@@ -9,7 +9,7 @@
 // is marked (its name read through `nameOf`), a mention of the user more; `reveal` scrolls to
 // a message and gives it focus (a notification's jump).
 
-import { STATUS } from '../message-store.js';
+import { STATUS } from '@docchat/client';
 import { countOf } from '../words.js';
 import { fillAvatar } from './avatar.js';
 import { button, element } from './element.js';
@@ -23,7 +23,7 @@ import { dayKey, dayLabel, formatFull, formatTime } from './time-format.js';
 const CONTINUATION_MS = 5 * 60 * 1000;
 const NEAR_BOTTOM_PX = 80;
 
-/** @typedef {import('../message-store.js').ShownMessage} ShownMessage */
+/** @typedef {import('@docchat/client').ShownMessage} ShownMessage */
 /** @typedef {import('../mentions.js').Person} Person */
 
 /**

@@ -12,7 +12,7 @@ export const QUICK_REACTIONS = Object.freeze([
   ['👀', 'eyes'],
 ]);
 
-/** @typedef {import('../message-store.js').ShownMessage} ShownMessage */
+/** @typedef {import('@docchat/client').ShownMessage} ShownMessage */
 
 /**
  * @param {ShownMessage} message

@@ -3,13 +3,13 @@
 // its replies, a box to reply, and Resolve / Reopen. The messages of a thread are drawn by a
 // message list of their own; the reply box is a composer; app.js wires both.
 
-import { anchorQuote } from '../threads.js';
+import { anchorQuote } from '@docchat/client';
 import { participantAvatars, threadCountLabel } from './thread-summary.js';
 import { element } from './element.js';
 import { formatFull } from './time-format.js';
 
-/** @typedef {import('../message-store.js').ShownMessage} ShownMessage */
-/** @typedef {import('../threads.js').ThreadFilter} ThreadFilter */
+/** @typedef {import('@docchat/client').ShownMessage} ShownMessage */
+/** @typedef {import('@docchat/client').ThreadFilter} ThreadFilter */
 
 /**
  * The list of threads, as render() is given it.

@@ -2,13 +2,13 @@
 // is resolved, as one button that opens the thread; and the anchor's quote, the part of the
 // document the thread is about, above the root's text.
 
-import { anchorQuote } from '../threads.js';
+import { anchorQuote } from '@docchat/client';
 import { countOf } from '../words.js';
 import { fillAvatar } from './avatar.js';
 import { button, element } from './element.js';
 
-/** @typedef {import('../message-store.js').ShownMessage} ShownMessage */
-/** @typedef {import('../message-store.js').Person} Person */
+/** @typedef {import('@docchat/client').ShownMessage} ShownMessage */
+/** @typedef {import('@docchat/client').Person} Person */
 
 /**
  * Overlapping avatars of `people`, most recent first; hidden from screen readers, which read

@@ -1,11 +1,11 @@
-// Stand-ins for what the page's modules reach out through, for unit tests of their logic: a
+// Stand-ins for what the JS client's modules (clients/js/src) reach out through, for unit tests of their logic: a
 // document as the server keeps it (gapless seq, a change stream of positions, history and
-// catch-up pages, threads as the threads issue describes them), the page's API answering from
+// catch-up pages, threads as the threads issue describes them), the client's API answering from
 // it, and a clock that never waits.
 
 import { setImmediate as nextTurn } from 'node:timers/promises';
 
-import { ApiError } from '../../web/js/api.js';
+import { ApiError } from '../../../clients/js/src/api.js';
 
 export const DOCUMENT_ID = 'doc-1';
 export const ALICE = Object.freeze({ id: 'alice', name: 'Alice' });
@@ -236,7 +236,7 @@ export class FakeDocument {
 }
 
 /**
- * The page's API (web/js/api.js) answering from a FakeDocument. `calls` lists every request
+ * The client's API (clients/js/src/api.js) answering from a FakeDocument. `calls` lists every request
  * as [method, ...arguments]. `fail(method, ...errors)` makes its next calls throw those (one
  * whose `stored` is true did what it was asked first, as the server does when only the
  * broadcast failed); `hold(method)` keeps the next call's answer, read from the document at
@@ -392,7 +392,7 @@ export function notification(n, given = {}) {
 }
 
 /**
- * One user's inbox as the server keeps it, with the inbox routes' API (web/js/api.js): pages
+ * One user's inbox as the server keeps it, with the inbox routes' API (clients/js/src/api.js): pages
  * newest first, `pageSize` at a time, the token the index to go on from, every answer with the
  * unread count. `calls` lists every request as [method, ...arguments]; `hold(method)` keeps the
  * next answer, read at once, until `release()`; `fail(method, error)` makes the next call throw.

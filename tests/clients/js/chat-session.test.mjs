@@ -1,13 +1,13 @@
-// The page's ChatSession (web/js/chat-session.js) against a fake API and clock: syncing on
+// The JS client's ChatSession (clients/js/src/chat-session.js) against a fake API and clock: syncing on
 // each connection, filling gaps that live pushes show, catching up while edits, deletions and
 // reactions keep coming, sending in order with retries, and the rules around them.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { ApiError } from '../../web/js/api.js';
-import { ChatSession, SYNC_STATE } from '../../web/js/chat-session.js';
-import { STATUS } from '../../web/js/message-store.js';
+import { ApiError } from '../../../clients/js/src/api.js';
+import { ChatSession, SYNC_STATE } from '../../../clients/js/src/chat-session.js';
+import { STATUS } from '../../../clients/js/src/message-store.js';
 import {
   ALICE,
   apiError,

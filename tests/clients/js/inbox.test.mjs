@@ -1,11 +1,11 @@
-// The page's inbox model (web/js/inbox.js) against a fake of the inbox routes: the unread
+// The JS client's inbox model (clients/js/src/inbox.js) against a fake of the inbox routes: the unread
 // count, live items deduplicated by id, pages newest first with "load more", marking one or
 // all read, and a count read while the page changed it being read again.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { Inbox, isNotification } from '../../web/js/inbox.js';
+import { Inbox, isNotification } from '../../../clients/js/src/inbox.js';
 import { apiError, FakeInboxApi, notification, until } from './fakes.mjs';
 
 function openInbox({ pageSize = 3 } = {}) {

@@ -1,7 +1,7 @@
 // The Azure Web PubSub connection to hub "documents", with LiveConnection's interface (state,
 // connectionId, start, send, stop, onConnected, handlers by event name) and its reconnect
-// policy: the official @azure/web-pubsub-client (bundled for browsers by `npm run bundle`,
-// served at /vendor/web-pubsub-client.js) negotiates through the app for every new
+// policy: the official @azure/web-pubsub-client (the page's is bundled for browsers by `npm run
+// bundle` and served at /vendor/web-pubsub-client.js) negotiates through the app for every new
 // connection, since a client access URL holds a token that expires.
 //
 // The client's own reconnecting is off and the plain JSON subprotocol is used: a dropped
@@ -12,11 +12,13 @@
 import { reconnectDelay, sleep } from './backoff.js';
 import { CONNECTION_STATE } from './live-connection.js';
 
-const CLIENT_URL = '/vendor/web-pubsub-client.js';
-
 /** @typedef {import('./live-connection.js').ConnectionOptions} ConnectionOptions */
 /** @typedef {import('./live-connection.js').ConnectionState} ConnectionState */
-/** @typedef {import('@azure/web-pubsub-client').WebPubSubClient} WebPubSubClient */
+/** @typedef {import('./libraries.js').WebPubSubClientLike} WebPubSubClient */
+/** @typedef {import('./live-connection.js').WebPubSubModule} WebPubSubModule */
+
+// A negotiate that has not answered by then has failed: the loop tries again.
+const NEGOTIATE_TIMEOUT_MS = 15000;
 
 /**
  * Whether a negotiate answer is Web PubSub's: a client access URL alone (SignalR's also
@@ -31,10 +33,12 @@ export function isWebPubSubNegotiation(negotiated) {
  * POSTs to `${url}/negotiate` with `headers`; the answer's JSON, or an error.
  * @param {string} url
  * @param {Record<string, string>} headers
+ * @param {typeof fetch} [send]  the fetch to use
  * @returns {Promise<any>}
  */
-export async function negotiate(url, headers) {
-  const response = await fetch(`${url}/negotiate`, { method: 'POST', headers });
+export async function negotiate(url, headers, send = fetch) {
+  const signal = AbortSignal.timeout(NEGOTIATE_TIMEOUT_MS);
+  const response = await send(`${url}/negotiate`, { method: 'POST', headers, signal });
   if (!response.ok) throw new Error(`negotiate answered ${response.status}`);
   return response.json();
 }
@@ -53,9 +57,16 @@ export class WebPubSubConnection {
   #stopped = false;
   #onStateChange;
   #onConnected;
+  #fetch;
+  #library;
 
-  /** @param {ConnectionOptions} options */
-  constructor({ url, headers, handlers, onStateChange, onConnected }) {
+  /**
+   * @param {ConnectionOptions} options
+   * @param {WebPubSubModule} library  the client library
+   */
+  constructor({ url, headers, handlers, onStateChange, onConnected, fetch: send = fetch }, library) {
+    this.#fetch = send;
+    this.#library = library;
     this.#url = url;
     this.#headers = headers;
     this.#handlers = handlers;
@@ -111,7 +122,7 @@ export class WebPubSubConnection {
       await sleep(reconnectDelay(attempt, Date.now() - began));
       if (this.#stopped) return;
       try {
-        const client = this.#client ?? (await this.#createClient());
+        const client = this.#client ?? this.#createClient();
         await client.start();
       } catch {
         this.#setState(failedState);
@@ -125,21 +136,22 @@ export class WebPubSubConnection {
     }
   }
 
-  async #createClient() {
-    /** @type {typeof import('@azure/web-pubsub-client')} */
-    const { WebPubSubClient, WebPubSubJsonProtocol } = await import(CLIENT_URL);
+  #createClient() {
+    const { WebPubSubClient, WebPubSubJsonProtocol } = this.#library;
     const client = new WebPubSubClient(
-      { getClientAccessUrl: async () => (await negotiate(this.#url, this.#headers)).url },
+      { getClientAccessUrl: async () => (await negotiate(this.#url, this.#headers, this.#fetch)).url },
       { protocol: WebPubSubJsonProtocol(), autoReconnect: false, autoRejoinGroups: false },
     );
-    client.on('connected', ({ connectionId }) => {
+    client.on('connected', (/** @type {{connectionId: string}} */ { connectionId }) => {
       if (this.#stopped) return;
       this.#connectionId = connectionId;
       this.#setState(CONNECTION_STATE.CONNECTED);
       this.#onConnected(connectionId);
     });
-    client.on('group-message', ({ message }) => this.#dispatch(message.data));
-    client.on('server-message', ({ message }) => this.#dispatch(message.data));
+    /** @param {{message: {data: unknown}}} event */
+    const dispatch = ({ message }) => this.#dispatch(message.data);
+    client.on('group-message', dispatch);
+    client.on('server-message', dispatch);
     client.on('disconnected', () => {
       if (!this.#stopped) this.#setState(CONNECTION_STATE.RECONNECTING);
     });

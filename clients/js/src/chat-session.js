@@ -14,7 +14,7 @@ import { THREAD_FILTER, ThreadList } from './threads.js';
 
 /** @typedef {import('./api.js').Api} Api */
 /** @typedef {import('./api.js').MessagePage} MessagePage */
-/** @typedef {import('./identity.js').User} User */
+/** @typedef {import('./api.js').User} User */
 /** @typedef {import('./message-store.js').ServerMessage} ServerMessage */
 /** @typedef {import('./message-store.js').ReactionsChange} ReactionsChange */
 /** @typedef {import('./threads.js').ThreadFilter} ThreadFilter */
@@ -87,7 +87,7 @@ const NOT_YET_KNOWN = 'connection_not_yet_known';
 const NOT_YET_KNOWN_RETRY_MS = [200, 400, 800];
 // The `connected` event usually arrives within milliseconds. If the app failed to handle it
 // (its store timed out under load), it never learns whose the connection is and every join
-// stays not-yet-known: after this long the page connects again, which brings a new event.
+// stays not-yet-known: after this long the client connects again, which brings a new event.
 const NOT_YET_KNOWN_GIVE_UP_MS = 3000;
 
 /**
@@ -112,7 +112,7 @@ function retryDelay(error, attempt) {
 
 // docchat keeps a presence entry 15 minutes after its last join: most disconnects are
 // reported by the service, but not all (a service restart reports none). While live, the
-// page joins again this often, which refreshes its entry and announces nothing.
+// session joins again this often, which refreshes its entry and announces nothing.
 const PRESENCE_REFRESH_MS = 5 * 60 * 1000;
 
 /**
@@ -170,7 +170,7 @@ export class ChatSession {
    * @param {object} options
    * @param {string} options.documentId
    * @param {Api} options.api
-   * @param {User} options.user  who is using the page
+   * @param {User} options.user  who is using the app
    * @param {() => void} options.onChange  hears every change to what the session shows
    * @param {(notice: string | null) => void} options.onNotice  a problem to show, or null once it passed
    * @param {(connectionId: string | null) => void} [options.onUnknownConnection]  the app never learned

@@ -2,11 +2,13 @@
 // automatic reconnect retries forever, and if the connection still closes, a restart loop
 // starts it again. Every (re)connection has a new connection id, reported via onConnected
 // so the caller can re-join its document and catch up. `handlers` receive the server's
-// events by name (newMessage, presence, typing).
+// events by name (newMessage, presence, typing). The official @microsoft/signalr client
+// comes in through the options: the page's browser build (window.signalR) or the npm package.
 
 import { reconnectDelay, sleep } from './backoff.js';
 
-const { HubConnectionBuilder, LogLevel } = window.signalR;
+/** @typedef {import('./libraries.js').SignalRModule} SignalRModule */
+/** @typedef {import('./libraries.js').WebPubSubModule} WebPubSubModule */
 
 export const CONNECTION_STATE = Object.freeze({
   CONNECTING: 'connecting',
@@ -18,11 +20,23 @@ export const CONNECTION_STATE = Object.freeze({
 /** @typedef {(typeof CONNECTION_STATE)[keyof typeof CONNECTION_STATE]} ConnectionState */
 
 /**
+ * The official client of each backend, or a function that loads it (the one the app's
+ * negotiate answer names is loaded, on the first connection). Left out: imported by its npm
+ * name, which a browser resolves through the page's import map.
+ * @typedef {object} RealtimeLibraries
+ * @property {SignalRModule | (() => Promise<SignalRModule>)} [signalR]  the SignalR client
+ * @property {WebPubSubModule | (() => Promise<WebPubSubModule>)} [webPubSub]  the Web PubSub client
+ */
+
+/**
  * What a live connection is given: LiveConnection, WebPubSubConnection and RealtimeConnection
  * take the same.
  * @typedef {object} ConnectionOptions
  * @property {string} url  the API's root, where negotiate is
+ * @property {RealtimeLibraries} [libraries]
  * @property {Record<string, string>} headers  sent with every negotiate
+ * @property {typeof fetch} [fetch]  for docchat's negotiate (the global one by default; the
+ *   SignalR client negotiates again with its own)
  * @property {Record<string, (data: any) => void>} handlers  the server's events by name, each
  *   given the event's data as it came (the chat session checks it)
  * @property {(state: ConnectionState) => void} onStateChange
@@ -37,8 +51,12 @@ export class LiveConnection {
   #onStateChange;
   #onConnected;
 
-  /** @param {ConnectionOptions} options */
-  constructor({ url, headers, handlers, onStateChange, onConnected }) {
+  /**
+   * @param {ConnectionOptions} options
+   * @param {SignalRModule} signalR  the client library
+   */
+  constructor({ url, headers, handlers, onStateChange, onConnected }, signalR) {
+    const { HubConnectionBuilder, LogLevel } = signalR;
     this.#onStateChange = onStateChange;
     this.#onConnected = onConnected;
     this.#hub = new HubConnectionBuilder()

@@ -1,10 +1,10 @@
-// The page's MessageStore (web/js/message-store.js): one document's messages in seq order,
+// The JS client's MessageStore (clients/js/src/message-store.js): one document's messages in seq order,
 // gapless, whatever order history pages, catch-ups, live pushes and our own sends bring them in.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { MessageStore, STATUS } from '../../web/js/message-store.js';
+import { MessageStore, STATUS } from '../../../clients/js/src/message-store.js';
 import { ALICE, cursorAt, DOCUMENT_ID, reactionsChange, serverMessage, tombstone } from './fakes.mjs';
 
 /** A store started from a history page holding `seqs` (newest first, as the API gives it). */

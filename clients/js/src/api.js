@@ -1,14 +1,17 @@
-// docchat's HTTP API, as the page uses it. Every request carries the dev identity headers.
+// docchat's HTTP API for a signed-in user: every route a chat client calls, each answering
+// the body's JSON or throwing an ApiError with the error body's stable code and `stored`.
+// Where it is and who calls come in through createApi: the base URL (the page's own /api, or
+// an absolute one), the headers each request carries (the caller's identity) and fetch.
 
-import { identityHeaders } from './identity.js';
-
+/** Where the page finds the API: the same origin, under /api. */
 export const HUB_URL = '/api';
 export const HISTORY_PAGE_SIZE = 50;
-const NOTIFICATIONS_PATH = `${HUB_URL}/me/notifications`;
+// A request that has not answered by then has failed (as a network error: worth a retry).
+const REQUEST_TIMEOUT_MS = 15000;
 /** The API's largest page: a client that was away catches up in as few round trips as it can. */
 export const CATCH_UP_PAGE_SIZE = 100;
 
-/** @typedef {import('./identity.js').User} User */
+/** @typedef {{id: string, name: string}} User */
 
 /**
  * A page of messages (the store checks each); a continuationToken means more remain.
@@ -40,8 +43,10 @@ export class ApiError extends Error {
  * @param {string} suffix
  */
 function documentPath(documentId, suffix) {
-  return `${HUB_URL}/documents/${encodeURIComponent(documentId)}/${suffix}`;
+  return `/documents/${encodeURIComponent(documentId)}/${suffix}`;
 }
+
+const NOTIFICATIONS_PATH = '/me/notifications';
 
 /**
  * @param {string} documentId
@@ -89,8 +94,16 @@ async function readError(response) {
   return new ApiError(response.status, 'http_error', `${response.status} ${response.statusText}`);
 }
 
-/** @param {() => User} currentUser  whose identity headers each request carries */
-export function createApi(currentUser) {
+/**
+ * How a client reaches docchat.
+ * @typedef {object} ApiOptions
+ * @property {string} [baseUrl]  the API's root, `/api` by default (the page's own origin)
+ * @property {() => Record<string, string>} [headers]  sent with every request: who calls
+ * @property {typeof fetch} [fetch]  the fetch to use; the global one by default
+ */
+
+/** @param {ApiOptions} [options] */
+export function createApi({ baseUrl = HUB_URL, headers = () => ({}), fetch: send = (input, init) => fetch(input, init) } = {}) {
   /**
    * The answer's JSON body (null for 204), as the API describes it.
    * @param {string} method
@@ -101,13 +114,14 @@ export function createApi(currentUser) {
   async function request(method, path, body) {
     let response;
     try {
-      response = await fetch(path, {
+      response = await send(`${baseUrl}${path}`, {
         method,
         headers: {
-          ...identityHeaders(currentUser()),
+          ...headers(),
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
     } catch (error) {
       throw new ApiError(0, 'network_error', `Cannot reach docchat (${error.message})`);
@@ -136,6 +150,7 @@ export function createApi(currentUser) {
     /**
      * The message as stored (the store checks it); `replyTo` makes it a reply in that
      * message's thread; `mentions` names the users it mentions (sent only when there are some).
+     * Sending the same `id` again never stores it twice.
      * @param {string} documentId
      * @param {{id: string, text: string, replyTo?: string, mentions?: string[]}} message
      * @returns {Promise<unknown>}

@@ -1,14 +1,14 @@
-// Threads in the page's MessageStore and ChatSession (web/js): replies keep their seq in the
+// Threads in the JS client's MessageStore and ChatSession (clients/js/src): replies keep their seq in the
 // document's one stream (gapless as every message), the timeline shows roots, a thread shows
 // its replies; opening a thread, replying, resolving and reopening, the thread list of open or
-// resolved threads (web/js/threads.js), live and by catch-up, against the fake API and clock.
+// resolved threads (clients/js/src/threads.js), live and by catch-up, against the fake API and clock.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { ChatSession, THREAD_STATE } from '../../web/js/chat-session.js';
-import { MessageStore, STATUS } from '../../web/js/message-store.js';
-import { activityOf, anchorQuote, THREAD_FILTER, ThreadList } from '../../web/js/threads.js';
+import { ChatSession, THREAD_STATE } from '../../../clients/js/src/chat-session.js';
+import { MessageStore, STATUS } from '../../../clients/js/src/message-store.js';
+import { activityOf, anchorQuote, THREAD_FILTER, ThreadList } from '../../../clients/js/src/threads.js';
 import {
   ALICE,
   apiError,

@@ -6,7 +6,7 @@
 // lost or dropped event without a flicker, and clears soon after they stop.
 export const TYPING_SHOWN_MS = 4000;
 
-/** @typedef {import('./identity.js').User} User */
+/** @typedef {import('./api.js').User} User */
 
 export class PresenceState {
   /** @type {User[]} */
