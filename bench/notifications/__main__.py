@@ -18,10 +18,11 @@ e. ``hanging webhook``: as c, ``--hanging-sends`` of them, with that webhook's r
    (and counted at that time, so the percentiles are then lower bounds); the stack stops
    after, with tries still hanging.
 
-Per arm: send latency p50/p95/p99; after a and b - d, once the work queues are empty, the
-CPU time of each stack process per send, the Cosmos batches and their operations, and the
-queue requests Azurite served, per send. Writes bench/results/notifications.json; see
-bench/README.md.
+First, on the queue stack, a send's two queue calls (put, then reveal) are timed alone
+(``--sends`` pairs, wall and CPU). Per arm: send latency p50/p95/p99; after a and b - d,
+once the work queues are empty, the CPU time of each stack process per send, the Cosmos
+batches and their operations, and the queue requests Azurite served, per send. Writes
+bench/results/notifications.json; see bench/README.md.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from bench.live import (
     stack_cpu_seconds,
 )
 from bench.notifications.receivers import MESSAGE_CREATED, FastReceiver, HangingReceiver
-from bench.notifications.stack import NotificationStack, QueueCalls, settled
+from bench.notifications.stack import NotificationStack, QueueCalls, put_and_reveal, settled
 from devstack.stack import LocalStack
 
 OUTPUT = RESULTS / "notifications.json"
@@ -123,6 +124,7 @@ async def _run(options: argparse.Namespace) -> dict[str, Any]:
         hanging.running(),
         _mentioned_user(run),
     ):
+        report["put_and_reveal"] = await asyncio.to_thread(put_and_reveal, run.stack, options.sends)
         arms["queue"] = await _arm(run, Arm("queue"), options)
         arms["mention"] = await _arm(run, Arm("mention", mention=True), options)
         await _webhook(run, fast.url)
@@ -358,6 +360,10 @@ def _print(report: dict[str, Any]) -> None:
             print(f"{name} queue calls per send: {arm['queue_calls_per_send']}")
         if "cosmos" in arm:
             print(f"{name} Cosmos: {arm['cosmos']}")
+    bare = report["put_and_reveal"]
+    print(
+        f"put + reveal alone: p50 {bare['wall_ms_p50']:.2f} ms, CPU p50 {bare['cpu_ms_p50']:.2f} ms"
+    )
     print(f"wrote {OUTPUT}")
 
 

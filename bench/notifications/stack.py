@@ -5,13 +5,15 @@ queues: without them (``queue=False``) Azurite is not started and the app has no
 ``DOCCHAT_QUEUE``, so it writes no outbox item and puts no queue message; with them,
 Azurite keeps its access log (one line per request) rather than running silent, which is
 what :class:`QueueCalls` counts. :func:`settled` waits until both work queues are empty:
-every outbox processed, every webhook try made.
+every outbox processed, every webhook try made. :func:`put_and_reveal` times the two queue
+calls a send makes, alone.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+import statistics
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,9 +23,18 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.storage.queue import QueueClient, QueueServiceClient
 
 from devstack.stack import ChildProcess, LocalStack
-from storage.queues import OUTBOX_QUEUE, QUEUE_SETTING, WEBHOOKS_QUEUE
+from shared.once import Once
+from shared.pooled_http import pooled_transport
+from storage.queues import (
+    CONNECT_TIMEOUT_SECONDS,
+    OUTBOX_QUEUE,
+    QUEUE_SETTING,
+    READ_TIMEOUT_SECONDS,
+    WEBHOOKS_QUEUE,
+    StorageQueue,
+)
 
-__all__ = ["NotificationStack", "QueueCalls", "settled"]
+__all__ = ["NotificationStack", "QueueCalls", "put_and_reveal", "settled"]
 
 #: One Azurite access log line (its account, queue, and whether it is about messages, or one):
 #: ``"POST /devstoreaccount1/docchat-outbox/messages?visibilitytimeout=10 HTTP/1.1" 201``.
@@ -43,6 +54,8 @@ _OPERATIONS = {
     ("GET", False, False): "properties",
 }
 _SETTLE_POLL_SECONDS = 0.1
+#: A queue of its own for :func:`put_and_reveal`: nothing consumes it.
+_BARE_QUEUE = "bench-put-and-reveal"
 #: Azurite writes a request's line once it has answered; the stack copies it at once.
 _LOG_CATCH_UP_SECONDS = 0.3
 
@@ -119,3 +132,30 @@ def _count(queue: QueueClient) -> int:
         return queue.get_queue_properties().approximate_message_count or 0
     except ResourceNotFoundError:
         return 0
+
+
+def put_and_reveal(stack: LocalStack, count: int, warmup: int = 20) -> dict[str, float]:
+    """What a send's two queue calls cost alone: ``count`` times, a put hidden for 10 s then
+    its reveal, through docchat's adapter (:class:`storage.queues.StorageQueue`, the app's
+    transport), on a queue nothing consumes; p50 wall and thread CPU ms (blocking: call it
+    in a thread)."""
+    client = QueueServiceClient.from_connection_string(
+        stack.settings[QUEUE_SETTING],
+        transport=pooled_transport(
+            connection_timeout=CONNECT_TIMEOUT_SECONDS, read_timeout=READ_TIMEOUT_SECONDS
+        ),
+    ).get_queue_client(_BARE_QUEUE)
+    queue = StorageQueue(Once(lambda: client))
+    body = {"documentId": "bench", "outboxId": "bench"}
+    walls: list[float] = []
+    cpus: list[float] = []
+    for number in range(warmup + count):
+        wall, cpu = time.perf_counter(), time.thread_time()
+        queue.reveal(queue.put(body, hidden_for=10))
+        if number >= warmup:
+            walls.append(time.perf_counter() - wall)
+            cpus.append(time.thread_time() - cpu)
+    return {
+        "wall_ms_p50": statistics.median(walls) * 1e3,
+        "cpu_ms_p50": statistics.median(cpus) * 1e3,
+    }
