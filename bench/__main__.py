@@ -18,6 +18,7 @@ BENCHMARKS = (
     "bench.big_room",
     "bench.reconnect_storm",
     "bench.read_markers",
+    "bench.notifications",
 )
 
 

@@ -89,6 +89,21 @@ def host_cpu_seconds(stack: LocalStack) -> float:
     return sum(_group_cpu_seconds(child.pid) for child in hosts if child.pid)
 
 
+def stack_cpu_seconds(stack: LocalStack) -> dict[str, float]:
+    """The CPU time (user + system) each child of the stack has used so far, by name, whole
+    process groups (the Cosmos child's Node server, Azurite's Node process)."""
+    return {child.name: _group_cpu_seconds(child.pid) for child in stack.children if child.pid}
+
+
+async def batch_counts(session: aiohttp.ClientSession, stack: LocalStack) -> dict[str, Any]:
+    """The local Cosmos server's transactional batch counts so far: committed, their
+    operations, failed by status (devstack/cosmos/patches.js)."""
+    url = f"{stack.cosmos_endpoint}/_devstack/batches"
+    async with session.get(url, ssl=False) as answer:
+        answer.raise_for_status()
+        return dict(await answer.json())
+
+
 def _group_cpu_seconds(group: int) -> float:
     ticks = 0
     for entry in Path("/proc").iterdir():

@@ -31,6 +31,7 @@ import aiohttp
 from bench.live import (
     RESULTS,
     add_stack_options,
+    batch_counts,
     host_cpu_seconds,
     percentiles_ms,
     post_message,
@@ -125,21 +126,13 @@ async def _round(
             reply_to = HOT_THREADS[number // 2 % 5] if options.replies and number % 2 else None
             await _send(session, stack, done, f"s{senders}-{number}", reply_to)
 
-    batches = await _batch_counts(session, stack)
+    batches = await batch_counts(session, stack)
     started, cpu = time.monotonic(), host_cpu_seconds(stack)
     await asyncio.gather(*(sender() for _ in range(senders)))
     done.seconds = time.monotonic() - started
     done.host_cpu_seconds = host_cpu_seconds(stack) - cpu
-    done.batches = _batches_between(batches, await _batch_counts(session, stack))
+    done.batches = _batches_between(batches, await batch_counts(session, stack))
     return done
-
-
-async def _batch_counts(session: aiohttp.ClientSession, stack: LocalStack) -> dict[str, Any]:
-    """The Cosmos server's transactional batch counts so far (devstack/cosmos/patches.js)."""
-    url = f"{stack.cosmos_endpoint}/_devstack/batches"
-    async with session.get(url, ssl=False) as answer:
-        answer.raise_for_status()
-        return dict(await answer.json())
 
 
 def _batches_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
