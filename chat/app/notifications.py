@@ -29,7 +29,7 @@ from typing import Protocol
 
 from chat.app.access import Action, DocumentAccess
 from chat.domain.errors import NotificationNotFound
-from chat.domain.happenings import Happening
+from chat.domain.happenings import MESSAGE_CREATED, Happening
 from chat.domain.messages import Message, format_timestamp
 from chat.domain.notifications import InboxBefore, Notification, recipients
 from chat.domain.users import User
@@ -111,7 +111,10 @@ class NotificationService:
         check per recipient (members mode ~1 RU) and a create each (~7 RU; on a retry, a
         point read more for each one that exists); at most 20 mentions and 51 reply
         recipients (:data:`chat.domain.threads.MAX_REPLIERS`)."""
-        at = format_timestamp(self._clock())
+        # A new message's notifications are as old as it (so the inbox lists them in the
+        # order the messages came, however the outbox work interleaved); an edit's, now.
+        created = happening.kind == MESSAGE_CREATED
+        at = message.created_at if created else format_timestamp(self._clock())
         made = []
         for recipient, kind in recipients(happening, message, root).items():
             if not self._may_read(recipient, message.document_id):

@@ -177,7 +177,7 @@ def test_notify_makes_each_notification_once_and_a_retry_returns_them_as_stored(
         "threadId": "root",
         "actor": {"id": CAROL.id, "name": CAROL.name},
         "excerpt": "x" * 139 + "\u2026",
-        "createdAt": "2026-12-01T00:00:00.000Z",
+        "createdAt": reply.created_at,  # as old as the message it is about
         "readAt": None,
     }
 
