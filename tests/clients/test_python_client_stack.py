@@ -11,7 +11,10 @@ the READMEs' examples as written."""
 from __future__ import annotations
 
 import itertools
+import json
+import os
 import re
+import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -130,11 +133,45 @@ def delivered_ids(receiver: RecordingServer, document: str) -> list[str]:
 
 
 def verified(delivery: RecordedRequest, secret: str) -> WebhookEvent:
-    """The delivery, checked as a receiver checks it; and a tampered copy refused."""
+    """The delivery, checked as a receiver checks it, by this client and by the JS one
+    (clients/js ``verifyWebhook``); and a tampered copy refused by both."""
     event = verify_webhook(delivery.headers, delivery.body, secret)
     with pytest.raises(WebhookVerificationError):
         verify_webhook(delivery.headers, delivery.body + b" ", secret)
+    assert js_verified(delivery, delivery.body, secret) == json.loads(delivery.body)
+    assert js_verified(delivery, delivery.body + b" ", secret) is None
     return event
+
+
+#: Runs the JS client's verifyWebhook on the delivery in JS_DELIVERY: prints the event, or
+#: exits 1 with the refusal.
+JS_VERIFY = f"""
+import {{ verifyWebhook }} from {json.dumps((ROOT / "clients/js/src/webhooks.js").as_uri())};
+const {{ headers, body, secret }} = JSON.parse(process.env.JS_DELIVERY);
+try {{
+  console.log(JSON.stringify(await verifyWebhook(headers, body, secret)));
+}} catch (error) {{
+  if (error.name !== "WebhookVerificationError") throw error;
+  process.exit(1);
+}}
+"""
+
+
+def js_verified(delivery: RecordedRequest, body: bytes, secret: str) -> Any:
+    """What the JS client's ``verifyWebhook`` makes of ``body`` with the delivery's
+    headers: the event, or None when it refuses it."""
+    headers = {name.lower(): value for name, value in delivery.headers.items()}
+    given = {"headers": headers, "body": body.decode(), "secret": secret}
+    ran = subprocess.run(  # noqa: S603 - node with a script of this module
+        ["node", "--input-type=module", "-e", JS_VERIFY],  # noqa: S607 - node as on PATH
+        env={**os.environ, "JS_DELIVERY": json.dumps(given)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert ran.returncode in (0, 1), ran.stderr
+    return json.loads(ran.stdout) if ran.returncode == 0 else None
 
 
 def assert_caught_up(

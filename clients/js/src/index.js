@@ -14,6 +14,7 @@
 // - realtime-connection.js, live-connection.js, web-pubsub-connection.js: the connection on
 //   either backend's official client
 // - backoff.js, typing-signal.js: reconnect delays; when to say the user types
+// - webhooks.js: verifyWebhook, for a backend receiving docchat's webhook deliveries
 
 export { ApiError, createApi, HISTORY_PAGE_SIZE, HUB_URL } from './api.js';
 export { backoffDelay, reconnectDelay } from './backoff.js';
@@ -28,6 +29,7 @@ export { RealtimeConnection } from './realtime-connection.js';
 export { activityOf, anchorQuote, isThreadRoot, THREAD_FILTER, ThreadList } from './threads.js';
 export { createTypingSignal, TYPING_EVERY_MS } from './typing-signal.js';
 export { isWebPubSubNegotiation, negotiate, WebPubSubConnection } from './web-pubsub-connection.js';
+export { verifyWebhook, WEBHOOK_TOLERANCE_SECONDS, WebhookVerificationError } from './webhooks.js';
 
 /** @typedef {import('./api.js').Api} Api */
 /** @typedef {import('./api.js').ApiOptions} ApiOptions */
@@ -38,6 +40,7 @@ export { isWebPubSubNegotiation, negotiate, WebPubSubConnection } from './web-pu
 /** @typedef {import('./chat-session.js').ThreadState} ThreadState */
 /** @typedef {import('./client.js').ClientEvents} ClientEvents */
 /** @typedef {import('./client.js').ClientOptions} ClientOptions */
+/** @typedef {import('./webhooks.js').WebhookEvent} WebhookEvent */
 /** @typedef {import('./client.js').OpenOptions} OpenOptions */
 /** @typedef {import('./inbox.js').Notification} Notification */
 /** @typedef {import('./live-connection.js').ConnectionState} ConnectionState */
