@@ -37,12 +37,11 @@ test('any of several signatures may match, as while a secret is rotated', async 
 });
 
 test('a changed body, id or secret is refused', async () => {
-  const refusals = [
-    verifyWebhook(delivery(), `${body} `, secret, now),
-    verifyWebhook(delivery({ 'webhook-id': 'msg_2' }), body, secret, now),
-    verifyWebhook(delivery(), body, `whsec_${randomBytes(32).toString('base64')}`, now),
-  ];
-  for (const refusal of refusals) await assert.rejects(refusal, WebhookVerificationError);
+  const other = `whsec_${randomBytes(32).toString('base64')}`;
+  await assert.rejects(verifyWebhook(delivery(), `${body} `, secret, now), WebhookVerificationError);
+  const renamed = delivery({ 'webhook-id': 'msg_2' });
+  await assert.rejects(verifyWebhook(renamed, body, secret, now), WebhookVerificationError);
+  await assert.rejects(verifyWebhook(delivery(), body, other, now), WebhookVerificationError);
 });
 
 test('a delivery more than five minutes from now, or with a header missing, is refused', async () => {
