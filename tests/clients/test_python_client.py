@@ -242,11 +242,24 @@ def test_an_outage_that_outlasts_the_deadline_raises_its_last_503_within_it(
 def test_each_try_has_what_is_left_of_the_deadline_at_most(clock: FakeClock) -> None:
     script = Script([failure(503, "store_unavailable", retry_after=3), failure(400, "x")])
     with client_on(script, clock, timeout=10) as client, pytest.raises(InvalidRequest):
-        client.send("doc", "hello", sender_id="bot", deadline=5)
+        client.send("doc", "hello", sender_id="bot", deadline=6)
 
     timeouts = [request.extensions["timeout"]["read"] for request in script.requests]
-    assert timeouts[0] == 5
-    assert 1.4 <= timeouts[1] <= 2  # 5 s less the wait of 3 s and its jitter
+    assert timeouts[0] == 6
+    assert 2.4 <= timeouts[1] <= 3  # 6 s less the wait of 3 s and its jitter
+
+
+def test_no_try_starts_with_too_little_time_to_be_answered(clock: FakeClock) -> None:
+    """A try with less than 2 s left would likely get no answer: the known 503 is raised."""
+    script = Script([failure(503, "message_not_delivered", retry_after=3, stored=True)])
+    with (
+        client_on(script, clock, timeout=10) as client,
+        pytest.raises(ServiceUnavailable) as raised,
+    ):
+        client.send("doc", "hello", sender_id="bot", deadline=4.5)
+
+    assert len(script.requests) == 1
+    assert (raised.value.code, raised.value.stored) == ("message_not_delivered", True)
 
 
 def test_after_a_try_whose_outcome_is_unknown_a_later_refusal_does_not_say_not_stored(

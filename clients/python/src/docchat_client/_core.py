@@ -53,16 +53,20 @@ class RetryPolicy:
     all its tries and waits together, at most ``max_tries`` tries; each wait is the answer's
     ``Retry-After`` (never less) or, without one, ``backoff`` doubling up to ``max_backoff``,
     either lengthened by up to ``jitter`` (a fraction) so that many clients spread out. A
-    wait that would end past the deadline is not waited: the last error is raised at once."""
+    wait that would leave the next try less than ``min_try`` seconds before the deadline is
+    not waited: the last error is raised at once (a try that cannot be answered in time would
+    only turn a known answer into none; docchat's own calls take up to 1.5 s each)."""
 
     deadline: float = 30.0
     max_tries: int = 8
     backoff: float = 0.5
     max_backoff: float = 8.0
     jitter: float = 0.2
+    min_try: float = 2.0
 
     def __post_init__(self) -> None:
-        if self.deadline <= 0 or self.max_tries < 1 or self.backoff < 0 or self.jitter < 0:
+        negative = min(self.backoff, self.jitter, self.min_try) < 0
+        if self.deadline <= 0 or self.max_tries < 1 or negative:
             raise ValueError("a retry policy needs a positive deadline and at least one try")
 
 
@@ -113,7 +117,7 @@ class Tries:
         if base is None:
             base = min(self._policy.backoff * 2 ** (self._tries - 1), self._policy.max_backoff)
         wait = base * (1 + self._policy.jitter * self._rng())
-        if self._now() + wait >= self._ends:
+        if self._now() + wait + self._policy.min_try >= self._ends:
             raise error
         return wait
 
