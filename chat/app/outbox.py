@@ -28,8 +28,9 @@ from chat.app.notifications import NotificationService
 from chat.app.realtime import Realtime
 from chat.app.store import MessageStore
 from chat.app.webhooks import WebhookService
-from chat.domain.happenings import Happening
+from chat.domain.happenings import MESSAGE_CREATED, Happening
 from chat.domain.messages import RESERVED_ID_PREFIX
+from chat.domain.webhooks import Webhook
 from shared import signals
 
 __all__ = [
@@ -86,22 +87,24 @@ class OutboxService:
         happenings = self._outbox.pending(document_id, outbox_id)
         if happenings is None:
             return 0
+        webhooks = self._webhooks.webhooks()  # one registry read for the whole outbox
         for happening in happenings:
-            self._carry_out(happening)
+            self._carry_out(happening, webhooks)
         self._outbox.settle(document_id, outbox_id)
         return len(happenings)
 
-    def _carry_out(self, happening: Happening) -> None:
+    def _carry_out(self, happening: Happening, webhooks: list[Webhook]) -> None:
         message = self._store.get(happening.document_id, happening.message_id)
         if message is None:
             _log.info("a happening's message is gone; nothing to tell")
             return
         root = None
-        if message.thread_id is not None:
+        if happening.kind == MESSAGE_CREATED and message.thread_id is not None:
+            # Only a new reply notifies its thread (chat.domain.notifications.recipients).
             root = self._store.get(happening.document_id, message.thread_id)
-        self._webhooks.enqueue(happening.id, happening.kind, message.to_json())
+        self._webhooks.enqueue(happening.id, happening.kind, message.to_json(), among=webhooks)
         for notification in self._notifications.notify(happening, message, root):
             item = notification.to_json()
             self._realtime.send_to_user(notification.user_id, NOTIFICATION, item)
-            self._webhooks.enqueue(notification.id, NOTIFICATION_CREATED, item)
+            self._webhooks.enqueue(notification.id, NOTIFICATION_CREATED, item, among=webhooks)
             signals.count("docchat.notifications", kind=happening.kind)

@@ -266,11 +266,18 @@ class WebhookService:
         return self._store.failures(webhook, limit, before)
 
     def enqueue(
-        self, event_id: str, type: str, data: Mapping[str, Any], *, at: datetime | None = None
+        self,
+        event_id: str,
+        type: str,
+        data: Mapping[str, Any],
+        *,
+        at: datetime | None = None,
+        among: Sequence[Webhook] | None = None,
     ) -> int:
         """Put the first try of ``event_id``'s delivery to each webhook subscribed to
-        ``type`` on the queue; answer how many. Again for the same event: the same
-        ``webhook-id`` s, so receivers see duplicates as such. Raises
+        ``type`` (of ``among``, :meth:`webhooks` read once for many events; else the
+        registry as it is now) on the queue; answer how many. Again for the same event: the
+        same ``webhook-id`` s, so receivers see duplicates as such. Raises
         :class:`~chat.domain.errors.QueueUnavailable` when a put fails (the caller retries
         the whole event)."""
         if type not in EVENT_TYPES:
@@ -279,7 +286,8 @@ class WebhookService:
             return 0
         timestamp = (at or self._clock()).isoformat().replace("+00:00", "Z")
         payload = {"type": type, "timestamp": timestamp, "data": dict(data)}
-        subscribed = [webhook for webhook in self._store.all() if type in webhook.events]
+        webhooks = self._store.all() if among is None else among
+        subscribed = [webhook for webhook in webhooks if type in webhook.events]
         for webhook in subscribed:
             job = _Job(
                 webhook.name,
