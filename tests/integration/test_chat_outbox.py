@@ -16,14 +16,12 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from azure.core.exceptions import ResourceNotFoundError
-from azure.storage.queue import QueueClient
 from standardwebhooks import Webhook as Verifier
 
 from devstack.frontdoor.proxy import FrontDoor
 from devstack.stack import ChildProcess, free_port
 from storage.queues import OUTBOX_QUEUE
-from tests.fixtures.azurite import Azurite
+from tests.fixtures.azurite import Azurite, messages_in
 from tests.fixtures.chat import ALICE, BOB
 from tests.fixtures.functions_host import HostedApp, wait_until_answering
 from tests.fixtures.waiting import wait_for
@@ -238,13 +236,7 @@ async def test_an_instance_dying_between_the_commit_and_the_fan_out_loses_and_re
 async def _outbox_done(connection_string: str) -> bool:
     """Whether ``docchat-outbox`` holds no message, hidden or not, and none was poisoned."""
 
-    def count(name: str) -> int:
-        with QueueClient.from_connection_string(connection_string, name) as queue:
-            try:
-                return queue.get_queue_properties().approximate_message_count or 0
-            except ResourceNotFoundError:
-                return 0
+    def empty(name: str) -> bool:
+        return messages_in(connection_string, name) == 0
 
-    return await asyncio.to_thread(
-        lambda: count(OUTBOX_QUEUE) == 0 and count(f"{OUTBOX_QUEUE}-poison") == 0
-    )
+    return await asyncio.to_thread(lambda: empty(OUTBOX_QUEUE) and empty(f"{OUTBOX_QUEUE}-poison"))

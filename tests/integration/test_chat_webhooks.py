@@ -18,13 +18,13 @@ from itertools import pairwise
 from typing import TypeVar
 
 import pytest
-from azure.storage.queue import QueueClient
 from standardwebhooks import Webhook as Verifier
 
 from chat.app.webhooks import WebhookService
 from chat.settings import load_settings
 from storage import load_storage
 from storage.queues import WEBHOOKS_QUEUE, load_queues
+from tests.fixtures.azurite import messages_in
 from tests.fixtures.waiting import wait_for
 from tests.integration.conftest import INSTANCES, LoadApp
 from tests.integration.recording_server import RecordingServer, Reply
@@ -210,5 +210,4 @@ def consumer(environment: dict[str, str]) -> WebhookService:
 
 def queue_is_empty(environment: dict[str, str]) -> bool:
     """Whether ``docchat-webhooks`` holds no message, hidden or not."""
-    queue = QueueClient.from_connection_string(environment["DOCCHAT_QUEUE"], WEBHOOKS_QUEUE)
-    return queue.get_queue_properties().approximate_message_count == 0
+    return messages_in(environment["DOCCHAT_QUEUE"], WEBHOOKS_QUEUE) == 0
