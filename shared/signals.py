@@ -7,6 +7,9 @@ facts about the invocation under way. Nothing happens until a sink is installed.
     signals.count("docchat.head_conflicts")
     signals.record("docchat.group_commit.size", 3)
     signals.annotate(message_id=message_id, seq=seq)  # docchat.message_id, docchat.seq
+    with signals.outgoing("POST", url) as call:  # a call to another service
+        response = session.post(url, headers=call.headers())
+        call.answered(response.status_code)
 
 The one sink is OpenTelemetry's (:mod:`telemetry`), installed at start-up only when
 telemetry is configured. Code reports through this port rather than through the
@@ -28,6 +31,7 @@ from typing import Protocol
 
 __all__ = [
     "Call",
+    "Outgoing",
     "Sink",
     "annotate",
     "carrier",
@@ -37,6 +41,7 @@ __all__ = [
     "invocation",
     "invocation_id",
     "invoked",
+    "outgoing",
     "record",
     "trace_id",
 ]
@@ -54,6 +59,17 @@ class Call(Protocol):
         """Facts of this invocation (document id, message id, seq, outcome...)."""
 
 
+class Outgoing(Protocol):
+    """One call docchat makes to another service, under way."""
+
+    def headers(self) -> dict[str, str]:
+        """W3C trace context (``traceparent``) to send with the call, so that the service's
+        side joins the trace."""
+
+    def answered(self, status: int) -> None:
+        """The HTTP status the service answered."""
+
+
 class Sink(Protocol):
     """Where reports go (telemetry.otel.OtelSink)."""
 
@@ -62,6 +78,9 @@ class Sink(Protocol):
     ) -> AbstractContextManager[Call]:
         """A span for the invocation ``name`` of ``trigger`` ("http", "queue", "realtime"),
         continuing the trace a W3C ``traceparent`` in ``carrier`` names."""
+
+    def outgoing(self, method: str, url: str) -> AbstractContextManager[Outgoing]:
+        """A client span for an HTTP call to ``url``, a child of the invocation's."""
 
     def annotate(self, attributes: Mapping[str, Value]) -> None: ...
 
@@ -84,7 +103,18 @@ class _Unobserved:
         pass
 
 
+class _Unsent:
+    """A call to another service nobody observes."""
+
+    def headers(self) -> dict[str, str]:
+        return {}
+
+    def answered(self, status: int) -> None:
+        pass
+
+
 _UNOBSERVED = _Unobserved()
+_UNSENT = _Unsent()
 _sink: Sink | None = None
 #: The host's id of the invocation under way (func.Context.invocation_id), when known.
 _invocation_id: ContextVar[str | None] = ContextVar("docchat_invocation_id", default=None)
@@ -124,6 +154,18 @@ def invocation(name: str, trigger: str, carrier: Mapping[str, str] | None = None
         yield _UNOBSERVED
         return
     with sink.invocation(name, trigger, carrier or {}) as call:
+        yield call
+
+
+@contextmanager
+def outgoing(method: str, url: str) -> Iterator[Outgoing]:
+    """An HTTP call to another service under way (see :meth:`Sink.outgoing`). ``url`` goes
+    into telemetry as it is: the caller leaves out the query and any user id."""
+    sink = _sink
+    if sink is None:
+        yield _UNSENT
+        return
+    with sink.outgoing(method, url) as call:
         yield call
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 from urllib3.exceptions import ConnectTimeoutError
 
+from shared import signals
 from shared.connection_string import ConnectionString
 from signalr.errors import (
     NotFoundError,
@@ -397,9 +399,13 @@ class HubClient:
         params = {k: v for k, v in query.items() if v}
         params.setdefault("api-version", API_VERSION)  # last, unless the caller named one
         auth = _Bearer(self._token_for(url))
-        return self._session.request(
-            method, url, params=params, data=body, headers=headers, auth=auth, timeout=timeout
-        )
+        with signals.outgoing(method, _traced(url)) as call:
+            headers.update(call.headers())
+            response = self._session.request(
+                method, url, params=params, data=body, headers=headers, auth=auth, timeout=timeout
+            )
+            call.answered(response.status_code)
+            return response
 
     def _token_for(self, url: str) -> str:
         if self._entra is not None:
@@ -473,6 +479,14 @@ def _reason(reason: str | None) -> dict[str, str]:
 
 def _path_of(url: str) -> str:
     return url.split("?", 1)[0]
+
+
+_USER_SEGMENT = re.compile(r"/users/[^/]+")
+
+
+def _traced(url: str) -> str:
+    """``url`` as telemetry may keep it: no query, and ``{userId}`` for a user's id."""
+    return _USER_SEGMENT.sub("/users/{userId}", _path_of(url))
 
 
 def _service_error(response: requests.Response) -> ServiceError:

@@ -5,9 +5,9 @@ OpenTelemetry, and imports it only when they ask for telemetry.
 
 - :mod:`telemetry.settings`: which telemetry the environment asks for (no OpenTelemetry).
 - :mod:`telemetry.setup`: starts it once per process: Azure Monitor (managed identity) or
-  a local tracer, the Azure SDKs' tracing plugin and requests' instrumentation (signalr/).
+  a local tracer, and the Azure SDKs' tracing plugin.
 - :mod:`telemetry.sink`: the sink of :mod:`shared.signals` over the OpenTelemetry API:
-  invocation spans, their attributes, the metrics.
+  invocation spans, their attributes, signalr/'s REST calls as client spans, the metrics.
 - :mod:`telemetry.instruments`: the metric instruments docchat reports.
 - :mod:`telemetry.console`: the compact trace line per request (``DOCCHAT_TRACE=console``).
 """

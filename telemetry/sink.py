@@ -8,6 +8,13 @@ reporting learnt (``docchat.document_id``, ``docchat.message_id``, ``docchat.seq
 ``docchat.stored``, ``docchat.breaker``, ``docchat.retries``, ``docchat.head_conflicts``,
 ``docchat.user`` hashed). A failed invocation records its exception's type, never its
 message (which might quote what a caller sent).
+
+A call to another service made by docchat's own clients (signalr/'s REST calls) is a client
+span beneath it, with the HTTP semantic conventions' attributes (``http.request.method``,
+``url.full``, ``server.address``, ``server.port``, ``http.response.status_code``), and its
+``traceparent`` goes with the call. docchat makes that span itself rather than through
+requests' instrumentation, which costs about 0.3 ms of CPU per call (bench/README.md) and
+would put user ids in ``url.full``.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 from opentelemetry import metrics, propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
@@ -69,6 +77,22 @@ class OtelSink:
                 raise
             finally:
                 self._finished(name, trigger, call, (time.perf_counter() - started) * 1e3)
+
+    @contextmanager
+    def outgoing(self, method: str, url: str) -> Iterator[_Outgoing]:
+        with self._tracer.start_as_current_span(
+            method,
+            kind=SpanKind.CLIENT,
+            attributes=_outgoing_to(method, url),
+            record_exception=False,
+            set_status_on_exception=False,
+        ) as span:
+            try:
+                yield _Outgoing(span)
+            except BaseException as error:
+                span.set_status(Status(StatusCode.ERROR, type(error).__name__))
+                span.set_attribute("error.type", type(error).__qualname__)
+                raise
 
     def annotate(self, attributes: Mapping[str, Value]) -> None:
         span = trace.get_current_span()
@@ -145,6 +169,33 @@ class _Call:
 
     def annotate(self, attributes: Mapping[str, Value]) -> None:
         self._span.set_attributes(self._sink.attributes(attributes))
+
+
+class _Outgoing:
+    """One call to another service's client span, as :class:`shared.signals.Outgoing`."""
+
+    def __init__(self, span: trace.Span) -> None:
+        self._span = span
+
+    def headers(self) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        propagate.inject(headers)
+        return headers
+
+    def answered(self, status: int) -> None:
+        self._span.set_attribute("http.response.status_code", status)
+        if status >= 400:  # a client span's error, by the HTTP conventions
+            self._span.set_status(Status(StatusCode.ERROR, str(status)))
+
+
+def _outgoing_to(method: str, url: str) -> dict[str, Value]:
+    parts = urlsplit(url)
+    attributes: dict[str, Value] = {"http.request.method": method, "url.full": url}
+    if parts.hostname:
+        attributes["server.address"] = parts.hostname
+    if parts.port:
+        attributes["server.port"] = parts.port
+    return attributes
 
 
 def _started_with(name: str, trigger: str) -> dict[str, Value]:

@@ -22,7 +22,7 @@ def main() -> None:
     options = _parser().parse_args()
     # The local Cosmos DB server's certificate is self-signed; the SDK skips checking it.
     warnings.filterwarnings("ignore", message="Unverified HTTPS request")
-    timings = send_path.measure(options.iterations, options.warmup)
+    timings = send_path.measure(options.iterations, options.warmup, options.latency_ms)
     imports = cold_start.measure(options.import_runs)
     for name, arm in timings.as_json().items():
         if isinstance(arm, dict):
@@ -44,7 +44,14 @@ def main() -> None:
     print(f"{'then, the Azure Monitor distro':>32}: {imports.distro_import * 1e3:7.1f} ms")
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(
-        json.dumps({"send_path": timings.as_json(), "cold_start": imports.as_json()}, indent=2)
+        json.dumps(
+            {
+                "latency_ms": options.latency_ms,
+                "send_path": timings.as_json(),
+                "cold_start": imports.as_json(),
+            },
+            indent=2,
+        )
     )
 
 
@@ -57,6 +64,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--iterations", type=int, default=300, help="timed rounds per arm")
     parser.add_argument("--warmup", type=int, default=20, help="untimed rounds first")
     parser.add_argument("--import-runs", type=int, default=9, help="fresh interpreters per import")
+    parser.add_argument(
+        "--latency-ms",
+        type=int,
+        default=0,
+        help="added to each answer of the Cosmos DB server and the SignalR emulator",
+    )
     return parser
 
 

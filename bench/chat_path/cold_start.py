@@ -23,7 +23,7 @@ APP = "import function_app"
 NEGOTIATE_FIRST_CALL = "import chat.api.negotiation"
 SEND_FIRST_CALL = "import chat.api.endpoints, storage.cosmos.store"
 #: With telemetry configured (not in the aim): the app started with DOCCHAT_TRACE=console
-#: (the SDK, the Azure SDKs' plugin, requests' instrumentation), and the Azure Monitor
+#: (the SDK and the Azure SDKs' plugin), and the Azure Monitor
 #: distro's import on top, which Azure adds (configuring it would start its exporters).
 TRACED = {"DOCCHAT_TRACE": "console"}
 DISTRO = "import azure.monitor.opentelemetry"

@@ -36,6 +36,7 @@ from bench.chat_path.telemetry_switch import DISTRO_DEFAULT, EVERY_TRACE, Teleme
 from chat.domain.messages import Message, format_timestamp
 from devstack.cosmos import EMULATOR_KEY, start_cosmos_server
 from devstack.signalr import start_emulator
+from devstack.signalr.settings import EmulatorSettings
 from shared.connection_string import parse_connection_string
 from signalr.rest import HubClient
 from storage.cosmos.container import CLIENT_OPTIONS
@@ -102,9 +103,14 @@ class Timings:
         }
 
 
-def measure(iterations: int, warmup: int) -> Timings:
-    """Start the local servers, warm every arm up, then time ``iterations`` rounds."""
-    with start_cosmos_server() as cosmos, start_emulator(port=0) as signalr:
+def measure(iterations: int, warmup: int, latency_ms: int = 0) -> Timings:
+    """Start the local servers (each adding ``latency_ms`` to its answers, as a round trip
+    in Azure would), warm every arm up, then time ``iterations`` rounds."""
+    emulator = EmulatorSettings(latency_ms=latency_ms)
+    with (
+        start_cosmos_server(latency_ms=latency_ms) as cosmos,
+        start_emulator(port=0, settings=emulator) as signalr,
+    ):
         functions = _function_app(cosmos.endpoint, signalr.connection_string)
         send, negotiate = _send(functions["send_message"]), _negotiate(functions["negotiate"])
         switch = TelemetrySwitch()

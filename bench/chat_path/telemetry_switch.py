@@ -4,10 +4,10 @@ alternating rounds on the same machine state.
 On is what Azure runs with telemetry configured, minus the network: the SDK's tracer
 provider with a batch span processor (as the Azure Monitor distro uses) whose exporter
 drops the spans, a meter provider aggregating every instrument, the Azure SDKs' tracing
-plugin and requests' instrumentation, and docchat's sink; sampled either as the distro
-samples by default (:data:`DISTRO_DEFAULT`: at most 5 traces a second, so on a busy
+plugin, and docchat's sink (its spans, signalr/'s REST calls among them); sampled either as
+the distro samples by default (:data:`DISTRO_DEFAULT`: at most 5 traces a second, so on a busy
 instance most sends are not recorded) or every trace recorded (:data:`EVERY_TRACE`). Off is
-what an app without telemetry runs: no sink, neither instrumentation.
+what an app without telemetry runs: no sink, no plugin.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from typing import Any
 from azure.core.settings import settings
 from azure.monitor.opentelemetry.exporter import RateLimitedSampler
 from opentelemetry import metrics, trace
-from opentelemetry.instrumentation.requests import RequestsInstrumentor
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -73,9 +72,7 @@ class TelemetrySwitch:
         self._sampler.current = sampler
         signals.install(self._sink)
         settings.tracing_implementation = "opentelemetry"
-        RequestsInstrumentor().instrument()
 
     def off(self) -> None:
         signals.install(None)
         settings.tracing_implementation = None
-        RequestsInstrumentor().uninstrument()

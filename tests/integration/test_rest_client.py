@@ -12,6 +12,7 @@ import jwt
 import pytest
 from azure.core.credentials import AccessToken
 from azure.core.exceptions import ClientAuthenticationError
+from opentelemetry.trace import SpanKind
 
 from shared.connection_string import ConnectionString, parse_connection_string, replace_port
 from shared.entra import CredentialError
@@ -24,6 +25,7 @@ from signalr.errors import (
     SignalRError,
 )
 from signalr.rest import API_VERSION, MAX_BODY_BYTES, HubClient, RetryPolicy
+from tests.fixtures.telemetry import Observed
 from tests.integration.recording_server import (
     RecordedRequest,
     RecordingServer,
@@ -227,6 +229,22 @@ def test_each_operation_sends_its_method_path_query_and_token(
     assert request.path == call.path
     assert request.query == {**call.query, "api-version": [API_VERSION]}
     assert bearer_audience(request) == audience(server, call.path)
+
+
+def test_a_traced_call_sends_its_traceparent_and_its_span_keeps_no_user_id(
+    server: RecordingServer, hub: HubClient, observed: Observed
+) -> None:
+    hub.send_to_user("alice@contoso", "notification", [])
+
+    [request] = server.requests
+    (span,) = observed.spans()
+    assert span.kind is SpanKind.CLIENT
+    assert span.context is not None
+    assert request.headers["traceparent"].split("-")[2] == f"{span.context.span_id:016x}"
+    attributes = dict(span.attributes or {})
+    assert attributes["url.full"] == (f"{server.url}/api/hubs/chat/users/{{userId}}/:send")
+    assert attributes["http.response.status_code"] == server.default_reply.status
+    assert all("alice" not in str(value) for value in attributes.values())
 
 
 def test_excluded_connections_are_repeated_query_parameters(

@@ -1,8 +1,8 @@
 """A send traced end to end through the dev host, with ``DOCCHAT_TRACE=console`` as
 ``make dev`` sets it: the invocation's span continues the caller's ``traceparent``, and
 beneath it the Cosmos DB batch (the Azure SDK's own span, through
-azure-core-tracing-opentelemetry) and then the group send (signalr/'s REST call, through
-requests' instrumentation); no span carries the text or a key, and the console prints the
+azure-core-tracing-opentelemetry) and then the group send (signalr/'s REST call, a client
+span docchat makes itself); no span carries the text or a key, and the console prints the
 request's line. The outbox's work, taken from the queue, continues the send's trace."""
 
 from __future__ import annotations
