@@ -37,8 +37,6 @@ if TYPE_CHECKING:
 
 __all__ = ["outbox_message", "work"]
 
-_TRACE_HEADERS = ("traceparent", "tracestate")
-
 
 def work(
     outbox: Callable[[Realtime], OutboxService],
@@ -67,10 +65,11 @@ def work(
     )
     @with_context
     def deliver_webhook(message: func.QueueMessage) -> None:
-        with signals.invocation("deliver_webhook", "queue") as call:
+        body = json.loads(message.get_body())
+        with signals.invocation("deliver_webhook", "queue", signals.carried(body)) as call:
             retries = _retries(message)
             call.annotate({"retries": retries})
-            outcome = webhooks().deliver(json.loads(message.get_body())).value
+            outcome = webhooks().deliver(body).value
             call.annotate({"outcome": outcome})
             signals.count("docchat.webhook.deliveries", outcome=outcome, retries=retries)
 
@@ -91,5 +90,4 @@ def outbox_message(body: bytes) -> tuple[str, str, dict[str, str]]:
     document_id, outbox_id = parsed["documentId"], parsed["outboxId"]
     if not isinstance(document_id, str) or not isinstance(outbox_id, str):
         raise ValueError("an outbox message names its document and outbox by string ids")
-    trace = {key: parsed[key] for key in _TRACE_HEADERS if isinstance(parsed.get(key), str)}
-    return document_id, outbox_id, trace
+    return document_id, outbox_id, signals.carried(parsed)

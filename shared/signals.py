@@ -34,6 +34,7 @@ __all__ = [
     "Outgoing",
     "Sink",
     "annotate",
+    "carried",
     "carrier",
     "count",
     "install",
@@ -47,6 +48,8 @@ __all__ = [
 ]
 
 Value = str | int | float | bool
+#: The W3C trace context's fields, as :func:`carrier` gives them and a queue message keeps them.
+TRACE_FIELDS = ("traceparent", "tracestate")
 
 
 class Call(Protocol):
@@ -195,6 +198,12 @@ def carrier() -> dict[str, str]:
     on (a queue message) to continue it; empty when unobserved."""
     sink = _sink
     return {} if sink is None else sink.carrier()
+
+
+def carried(body: Mapping[str, object]) -> dict[str, str]:
+    """The trace context :func:`carrier` put into ``body`` (a queue message's), to continue
+    with :func:`invocation`; empty when it carries none."""
+    return {key: value for key in TRACE_FIELDS if isinstance(value := body.get(key), str)}
 
 
 def trace_id() -> str | None:

@@ -52,6 +52,7 @@ from chat.domain.webhooks import (
     url_problem,
     webhook_name_problem,
 )
+from shared import signals
 
 __all__ = [
     "Answer",
@@ -177,9 +178,12 @@ class _Job:
     type: str
     payload: dict[str, Any]
     attempt: int
+    #: The trace of the work that made the event (W3C fields): every try continues it.
+    trace: dict[str, str] = field(default_factory=dict)
 
     def body(self) -> dict[str, Any]:
         return {
+            **self.trace,
             "webhook": self.webhook,
             "incarnation": self.incarnation,
             "webhookId": self.webhook_id,
@@ -199,6 +203,7 @@ class _Job:
             str(body["type"]),
             dict(body["payload"]),
             int(body["try"]),
+            signals.carried(body),
         )
 
 
@@ -288,6 +293,7 @@ class WebhookService:
         payload = {"type": type, "timestamp": timestamp, "data": dict(data)}
         webhooks = self._store.all() if among is None else among
         subscribed = [webhook for webhook in webhooks if type in webhook.events]
+        trace = signals.carrier()
         for webhook in subscribed:
             job = _Job(
                 webhook.name,
@@ -297,6 +303,7 @@ class WebhookService:
                 type,
                 payload,
                 attempt=1,
+                trace=trace,
             )
             self._queue.put(job.body())
         return len(subscribed)

@@ -15,6 +15,7 @@ from tests.fixtures.telemetry import Observed
 from tests.fixtures.waiting import eventually_async
 from tests.integration.chat_calls import body_of, doc, principal
 from tests.integration.conftest import LoadApp
+from tests.integration.recording_server import RecordingServer, Reply
 
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
 PARENT_ID = "b7ad6b7169203331"
@@ -92,18 +93,27 @@ def _url(span: ReadableSpan) -> object:
 
 
 @pytest.mark.usefixtures("untraced_afterwards")
-async def test_the_outbox_work_continues_the_trace_of_the_send_that_committed_it(
+async def test_the_outbox_work_and_each_webhook_try_continue_the_trace_of_the_send(
     load_app: LoadApp, observed: Observed
 ) -> None:
-    host = await load_app(queues=True, DOCCHAT_TRACE="console")
+    host = await load_app(queues=True, DOCCHAT_TRACE="console", DOCCHAT_WEBHOOK_RETRY_SCHEDULE="1")
     traceparent = f"00-{TRACE_ID}-{PARENT_ID}-01"
-
-    sent = await host.call(
-        "send_message",
-        document_id=doc("traced-outbox"),
-        headers={**principal(ALICE), "traceparent": traceparent},
-        body={"text": TEXT, "mentions": [BOB.id]},
-    )
+    with RecordingServer() as receiver:
+        receiver.answer(Reply(503), Reply(204))
+        hook = {"url": f"{receiver.url}/in", "events": ["message.created"]}
+        created = await host.call("put_webhook", route_params={"name": "crm"}, body=hook)
+        assert created.status_code == 201, created.body
+        sent = await host.call(
+            "send_message",
+            document_id=doc("traced-outbox"),
+            headers={**principal(ALICE), "traceparent": traceparent},
+            body={"text": TEXT, "mentions": [BOB.id]},
+        )
+        tries = await eventually_async(
+            lambda: [s for s in observed.spans() if s.name == "deliver_webhook"][1:],
+            within=60,
+            what="the webhook's second try",
+        )
 
     assert sent.status_code == 201
     (send,) = [span for span in observed.spans() if span.name == "send_message"]
@@ -119,5 +129,15 @@ async def test_the_outbox_work_continues_the_trace_of_the_send_that_committed_it
     assert format(outbox.context.trace_id, "032x") == TRACE_ID
     assert outbox.parent.span_id == send.context.span_id
     assert (outbox.attributes or {})["docchat.retries"] == 0
+    first, second = [s for s in observed.spans() if s.name == "deliver_webhook"]
+    assert tries == [second]
+    for delivery in (first, second):
+        assert delivery.context is not None
+        assert delivery.parent is not None
+        assert format(delivery.context.trace_id, "032x") == TRACE_ID
+        assert delivery.parent.span_id == outbox.context.span_id
+    assert [r.headers["webhook-id"] for r in receiver.requests] == [
+        receiver.requests[0].headers["webhook-id"]
+    ] * 2
     assert observed.metric("docchat.outbox.batches", outcome="done", retries=0) == 1
     assert observed.metric("docchat.notifications", kind="message.created") == 1
