@@ -12,11 +12,14 @@ BOT_ID = "build-bot"
 BOT_NAME = "Build bot"
 
 
-def post_as_service(stack: LocalStack, document_id: str, text: str) -> requests.Response:
-    """``POST /api/service/documents/{id}/messages`` as the build bot, with the function key."""
+def post_as_service(
+    stack: LocalStack, document_id: str, text: str, *, mentions: tuple[str, ...] = ()
+) -> requests.Response:
+    """``POST /api/service/documents/{id}/messages`` as the build bot, with the function key,
+    mentioning these user ids."""
     return requests.post(
         f"{stack.base_url}/api/service/documents/{quote(document_id, safe='')}/messages",
-        json={"text": text, "senderId": BOT_ID, "senderName": BOT_NAME},
+        json={"text": text, "senderId": BOT_ID, "senderName": BOT_NAME, "mentions": list(mentions)},
         headers={"x-functions-key": stack.function_key},
         timeout=30,
     )

@@ -22,6 +22,8 @@ import { dayKey, dayLabel, formatFull, formatTime } from './time-format.js';
 // Consecutive messages from one sender within this window share one header.
 const CONTINUATION_MS = 5 * 60 * 1000;
 const NEAR_BOTTOM_PX = 80;
+// Older messages load once the top of the list comes this close.
+const OLDER_MARGIN_PX = 200;
 
 /** @typedef {import('@docchat/client').ShownMessage} ShownMessage */
 /** @typedef {import('../mentions.js').Person} Person */
@@ -378,6 +380,17 @@ export function createMessageList(parts) {
   }
 
   olderButton?.addEventListener('click', onLoadOlder);
+  // Scrolling up to the top loads older messages by itself; the button stays for the keyboard.
+  // Measured when asked (an observer's last entry may be a frame old).
+  const loadOlderInView = () => {
+    if (!olderButton || olderButton.hidden || olderButton.disabled) return;
+    const near = scroller.getBoundingClientRect().top - OLDER_MARGIN_PX;
+    if (olderButton.getBoundingClientRect().bottom > near) onLoadOlder();
+  };
+  if (olderButton && typeof IntersectionObserver === 'function') {
+    const observer = new IntersectionObserver(loadOlderInView, { root: scroller, rootMargin: `${OLDER_MARGIN_PX}px 0px 0px 0px` });
+    observer.observe(olderButton);
+  }
   jumpButton?.addEventListener('click', () => {
     scroller.scrollTop = scroller.scrollHeight;
     scroller.focus();
@@ -467,6 +480,17 @@ export function createMessageList(parts) {
         scroller.scrollTop = scroller.scrollHeight - fromBottom;
       }
       showJump();
+      // Still at the top after a page came in (a short page): the next one, once this is drawn.
+      if (!loadingOlder) requestAnimationFrame(loadOlderInView);
+    },
+
+    /** Scrolls the "New messages" divider to the top; says whether there is one. */
+    revealDivider() {
+      const node = rendered.get('unread')?.node;
+      if (!node) return false;
+      scroller.scrollTop += node.getBoundingClientRect().top - scroller.getBoundingClientRect().top;
+      showJump();
+      return true;
     },
 
     /**
@@ -493,6 +517,9 @@ export function createMessageList(parts) {
       open = null;
       scroller.scrollTop = 0;
       if (jumpButton) jumpButton.hidden = true;
+      // Nothing of the document closed stays on screen: its history is not there to load.
+      if (olderButton) olderButton.hidden = true;
+      empty.hidden = true;
     },
   };
 }
