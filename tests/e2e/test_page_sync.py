@@ -47,6 +47,11 @@ DIVIDER = """(() => {
   };
 })()"""
 
+# Where message 51's text is on screen.
+TEXT_51_TOP = (
+    "document.querySelector('[data-seq=\"51\"] [data-testid=message-text]')"
+    ".getBoundingClientRect().top"
+)
 HAS_DIVIDER = "document.querySelector('[data-testid=unread-divider]') !== null"
 NOTICE_SHOWN = "!document.querySelector('[data-testid=notice]').hidden"
 
@@ -91,6 +96,15 @@ def mark_read(stack: LocalStack, user_id: str, document_id: str, seq: int) -> No
 def test_messages_watched_as_they_arrive_are_not_marked_new(open_page: OpenPage) -> None:
     document_id = new_document_id("watched")
     alice, bob = open_together(open_page, document_id, "Alice", "Bob")
+    # Who is typing shows in a line of its own, below the messages, never over them.
+    bob.type_text("Morning")
+    alice.wait_for_typing("Bob is typing…")
+    below = alice.evaluate(
+        "document.querySelector('[data-testid=typing-indicator]').getBoundingClientRect().top"
+        " >= document.querySelector('[data-testid=messages]').getBoundingClientRect().bottom"
+    )
+    assert below is True
+
     said = ["Morning! Anyone around?", "Here, reading the plan", "Great, let's start"]
     for speaker, text in zip((alice, bob, alice), said, strict=True):
         speaker.send(text)
@@ -98,15 +112,6 @@ def test_messages_watched_as_they_arrive_are_not_marked_new(open_page: OpenPage)
             page.wait_for_texts(text)
     # Both sat at the bottom: neither marks the other's messages as new.
     assert (divider(alice), divider(bob)) == (None, None)
-
-    # Who is typing shows in a line of its own, below the messages, never over them.
-    bob.type_text("One sec")
-    alice.wait_for_typing("Bob is typing…")
-    below = alice.evaluate(
-        "document.querySelector('[data-testid=typing-indicator]').getBoundingClientRect().top"
-        " >= document.querySelector('[data-testid=messages]').getBoundingClientRect().bottom"
-    )
-    assert below is True
 
     # Bob's tab hidden: what comes meanwhile is new to him, and stays marked once he is back.
     bob.evaluate(HIDE)
@@ -146,23 +151,23 @@ def test_a_document_with_150_unread_opens_at_the_first_of_them(
     carol.evaluate("document.querySelector('[data-testid=messages]').scrollTop = 0")
     assert divider(carol) == {"seq": 1, "text": texts[0], "inView": True}
 
-    # Dan had read the first 100: he opens at 101 (the oldest loaded), without paging back.
+    # Dan had read the first 100: he opens at 101, the oldest of the newest page. Near the
+    # top, the page before comes in by itself, and 101 stays where it was on screen.
     mark_read(stack, "dev-dan", document_id, 100)
     dan = open_page("dan")
     dan.open("Dan", document_id)
     dan.wait_for("the first unread message", HAS_DIVIDER)
     assert divider(dan) == {"seq": 101, "text": texts[100], "inView": True}
-    assert len(dan.texts()) == HISTORY_PAGE_SIZE
+    dan.wait_for_message_count(2 * HISTORY_PAGE_SIZE)
+    assert divider(dan) == {"seq": 101, "text": texts[100], "inView": True}
 
-    # Scrolling to the top loads the older page by itself; 101 stays where it was on screen.
+    # Scrolling to the top loads the oldest page; the text at the top stays put.
     top_before = dan.evaluate(
         "(() => { document.querySelector('[data-testid=messages]').scrollTop = 0;"
-        " return document.querySelector('[data-seq=\"101\"]').getBoundingClientRect().top; })()"
+        f" return {TEXT_51_TOP}; }})()"
     )
-    dan.wait_for_message_count(2 * HISTORY_PAGE_SIZE)
-    top_after = dan.evaluate(
-        "document.querySelector('[data-seq=\"101\"]').getBoundingClientRect().top"
-    )
+    dan.wait_for_message_count(3 * HISTORY_PAGE_SIZE)
+    top_after = dan.evaluate(TEXT_51_TOP)
     assert abs(top_after - top_before) <= 2, (top_before, top_after)
     marked = divider(dan)
     assert marked is not None

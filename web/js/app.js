@@ -285,7 +285,7 @@ function renderStatus() {
 /**
  * Tells the divider what the page holds, once the document's read marker and first page are
  * in, and whether the user is watching the newest messages arrive: the tab shown, the list
- * drawn and at the bottom (where a draw keeps it), and not still opening at the first unread.
+ * at the bottom (where a draw keeps it), and not still opening at the first unread.
  * @param {readonly import('@docchat/client').ShownMessage[]} messages
  */
 function placeDivider(messages) {
@@ -296,8 +296,7 @@ function placeDivider(messages) {
     divider.open({ marker, newest, unread: session.read.unreadIn(messages, user.id) > 0 });
     if (divider.after !== null) openingAtUnread = { olderPages: 0 };
   }
-  const drawn = byId('message-list').childElementCount > 0;
-  const watching = document.visibilityState === 'visible' && drawn && messageList.atBottom() && openingAtUnread === null;
+  const watching = document.visibilityState === 'visible' && messageList.atBottom() && openingAtUnread === null;
   divider.update({ newest, watching });
 }
 

@@ -313,6 +313,18 @@ export function createMessageList(parts) {
     /** @type {HTMLElement} */ (jumpButton.querySelector('.jump-label')).textContent = countOf(unread, 'new message');
   }
 
+  // The first message the reader sees, by id, and where its bottom is.
+  /** @returns {{id: string, bottom: number} | null} */
+  function firstInView() {
+    const top = scroller.getBoundingClientRect().top;
+    for (const row of list.querySelectorAll(rowSelector)) {
+      const { bottom } = row.getBoundingClientRect();
+      const { id } = /** @type {HTMLElement} */ (row).dataset;
+      if (bottom > top && id) return { id, bottom };
+    }
+    return null;
+  }
+
   /**
    * @param {Open | null} next
    * @param {Focus | null} focus
@@ -459,6 +471,7 @@ export function createMessageList(parts) {
       const fromBottom = scroller.scrollHeight - scroller.scrollTop;
       const nearBottom = atBottom();
       const lastBefore = shown?.messages.at(-1)?.id;
+      const anchor = nearBottom ? null : firstInView();
 
       shown = props;
       draw(props);
@@ -476,8 +489,11 @@ export function createMessageList(parts) {
       if (nearBottom || ownNewMessage) {
         scroller.scrollTop = scroller.scrollHeight;
       } else if (firstBefore && list.querySelector(rowSelector) !== firstBefore) {
-        // Older messages went in above: keep what the reader was looking at in place.
-        scroller.scrollTop = scroller.scrollHeight - fromBottom;
+        // Older messages went in above: keep what the reader was looking at in place (its
+        // bottom: the message may lose its header, now continuing the one before).
+        const node = anchor && rendered.get(`message:${anchor.id}`)?.node;
+        if (anchor && node) scroller.scrollTop += node.getBoundingClientRect().bottom - anchor.bottom;
+        else scroller.scrollTop = scroller.scrollHeight - fromBottom;
       }
       showJump();
       // Still at the top after a page came in (a short page): the next one, once this is drawn.
