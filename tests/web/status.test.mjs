@@ -24,7 +24,10 @@ describe('the status', () => {
     // The socket reconnected, and joining answers that the service is unreachable.
     const shown = documentStatus({ connection: 'connected', sync: 'loading', failing: true });
     assert.deepEqual([shown.status, shown.label], [STATUS.OFFLINE, 'Offline — retrying']);
-    assert.equal(documentStatus({ ...live, sync: 'offline' }).status, STATUS.OFFLINE);
+    assert.deepEqual(
+      [documentStatus({ ...live, sync: 'offline' }).status, documentStatus({ ...live, sync: 'offline' }).label],
+      [STATUS.OFFLINE, 'Not in sync'],
+    );
     assert.equal(documentStatus({ ...live, connection: 'offline' }).status, STATUS.OFFLINE);
   });
 

@@ -3,9 +3,9 @@
 // Pure.
 
 // Beyond this many, presence names the first ones and counts the rest.
-export const NAMES_SHOWN = 2;
+const NAMES_SHOWN = 2;
 // Beyond this many typists, the line names none.
-export const TYPISTS_NAMED = 2;
+const TYPISTS_NAMED = 2;
 
 /** @typedef {{id: string, name: string}} Person */
 

@@ -40,9 +40,11 @@ export function documentStatus({ connection, sync, failing }) {
   if (sync === null) {
     return { status: STATUS.CONNECTED, label: 'Connected', title: 'Connected: no document is open' };
   }
-  if (failing || sync === 'offline') {
-    return offline('Not in sync: this document is not receiving new messages yet');
+  if (sync === 'offline') {
+    // Not joined: about to sync, or the document refused (the notice says why).
+    return { status: STATUS.OFFLINE, label: 'Not in sync', title: 'This document is not receiving new messages' };
   }
+  if (failing) return offline('Not in sync: this document is not receiving new messages yet');
   if (sync === 'loading') {
     return { status: STATUS.SYNCING, label: 'Syncing…', title: 'Catching up on this document' };
   }

@@ -7,7 +7,7 @@ import { othersHere, presenceText } from '../people-text.js';
 import { fillAvatar } from './avatar.js';
 
 // Avatars beyond this many would crowd the header: the line counts the rest.
-export const AVATARS_SHOWN = 3;
+const AVATARS_SHOWN = 3;
 
 /** @typedef {import('../identity.js').User} User */
 

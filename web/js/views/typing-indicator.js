@@ -12,7 +12,6 @@ export function createTypingIndicator(element) {
       const text = typingText(typists.map((user) => user.name));
       // Writing the same text again could make a screen reader repeat it.
       if (element.textContent !== text) element.textContent = text;
-      element.dataset.typing = String(text !== '');
     },
   };
 }
