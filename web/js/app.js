@@ -1,7 +1,9 @@
 // Wires the page together: one live connection per dev user, one chat session per open
 // document (or a notice when the link names no valid one), the thread panel beside it, the
 // `@` autocomplete of both message boxes, and the user's notifications (the bell, the inbox
-// panel, a notification's jump to its message or thread). The chat itself is the JS client's
+// panel, a notification's jump to its message or thread); where the document opens and its
+// "New messages" divider (web/js/unread.js), the pill's status (web/js/status.js), and the
+// document list with each document's unread count (web/js/unread-counts.js). The chat itself is the JS client's
 // (@docchat/client, clients/js): the page's import map (index.html) resolves it, and the
 // dev host serves it next to the page.
 

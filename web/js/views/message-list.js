@@ -470,6 +470,8 @@ export function createMessageList(parts) {
       const firstBefore = list.querySelector(rowSelector);
       const fromBottom = scroller.scrollHeight - scroller.scrollTop;
       const nearBottom = atBottom();
+      // Right at the end, not only near it: a draw that adds nothing there keeps it so.
+      const atEnd = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 2;
       const lastBefore = shown?.messages.at(-1)?.id;
       const anchor = nearBottom ? null : firstInView();
 
@@ -485,8 +487,9 @@ export function createMessageList(parts) {
       }
 
       const newest = messages.at(-1);
-      const ownNewMessage = newest && newest.id !== lastBefore && newest.senderId === ownUserId;
-      if (nearBottom || ownNewMessage) {
+      const newAtEnd = newest !== undefined && newest.id !== lastBefore;
+      const ownNewMessage = newAtEnd && newest.senderId === ownUserId;
+      if (atEnd || (nearBottom && newAtEnd) || ownNewMessage) {
         scroller.scrollTop = scroller.scrollHeight;
       } else if (firstBefore && list.querySelector(rowSelector) !== firstBefore) {
         // Older messages went in above: keep what the reader was looking at in place (its
