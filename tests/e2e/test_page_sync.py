@@ -11,7 +11,6 @@ unread counts in the document list, who is here, and whether it is in sync.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -30,8 +29,6 @@ from tests.e2e.service_route import post_as_service
 
 pytestmark = pytest.mark.e2e
 
-# How often post_many tries one message.
-POST_TRIES = 4
 # The page's history page size (clients/js/src/api.js, HISTORY_PAGE_SIZE).
 HISTORY_PAGE_SIZE = 50
 
@@ -86,14 +83,8 @@ def shown(page: Page, test_id: str) -> bool:
 
 
 def post_many(stack: LocalStack, document_id: str, texts: list[str]) -> None:
-    """Posts each text in order; a refusal that stored nothing (503, the store busy on a
-    loaded machine) is tried again after its Retry-After, a few times, as a client does."""
     for text in texts:
-        for _ in range(POST_TRIES):
-            response = post_as_service(stack, document_id, text)
-            if response.status_code != 503 or response.json()["error"]["stored"]:
-                break
-            time.sleep(min(float(response.headers.get("Retry-After", "1")), 2.0))
+        response = post_as_service(stack, document_id, text)
         assert response.status_code == 201, response.text
 
 
