@@ -210,14 +210,23 @@ class Page:
         return started
 
     def presence(self) -> list[dict[str, str]]:
-        """The users shown as here, in order: ``{id, label}`` (the name on hover)."""
+        """The avatars of the others shown as here, in order: ``{id, label}`` (the name on
+        hover); the user is not among them."""
         result: list[dict[str, str]] = self._call("presence")
         return result
 
     def wait_for_presence(self, *user_ids: str) -> float:
-        """Waits until exactly these users show as here; when they did (the driver's clock, ms)."""
+        """Waits until exactly these users (the page's own among them) are known as here; when
+        they were (the driver's clock, ms)."""
         shown: float = self._call("waitForPresence", userIds=list(user_ids))
         return shown
+
+    def presence_line(self) -> str:
+        """The line that says who is here ("Bob and Carol here")."""
+        line: str = self.evaluate(
+            "document.querySelector('[data-testid=presence-summary]').textContent"
+        )
+        return line
 
     def typing_line(self) -> dict[str, str]:
         """The typing line: its ``text``, and how it is announced (``live``)."""

@@ -402,13 +402,14 @@ const operations = {
     return startedAt;
   },
 
-  /** Exactly these users shown as present (in any order); when the page showed them. */
+  /** Exactly these users known as present, the user too (in any order); when the page showed them. */
   async waitForPresence({ page: name, userIds }) {
     await waitInPage(
       tab(name).page,
       `presence of ${JSON.stringify(userIds)}`,
       (wanted) => {
-        const shown = [...document.querySelectorAll('[data-testid=presence-user]')].map((item) => item.dataset.userId);
+        const ids = document.querySelector('[data-testid=presence]').dataset.userIds ?? '';
+        const shown = ids.split(' ').filter(Boolean);
         return JSON.stringify(shown.sort()) === JSON.stringify([...wanted].sort());
       },
       userIds,

@@ -42,12 +42,16 @@ def test_two_users_see_each_other_here_and_typing_and_leaving(open_page: OpenPag
 
     for page in (alice, bob, carol):
         page.wait_for_presence("alice", "bob", "carol")
+    # Named avatars of the others, and a line that names them; never oneself.
     assert alice.presence() == [
-        {"id": "alice", "label": "Alice (you)"},
         {"id": "bob", "label": "Bob"},
         {"id": "carol", "label": "Carol"},
     ]
+    assert alice.presence_line() == "Bob and Carol here"
+    assert bob.presence_line() == "Alice and Carol here"
     dave.wait_for_presence("dev-dave-elsewhere")
+    assert dave.presence() == []
+    assert dave.presence_line() == "Only you here"
 
     assert alice.typing_line() == {"text": "", "live": "polite"}
     bob.type_text("Looks good")

@@ -2,8 +2,9 @@
 
 Chatting both ways, edits, deletions and reactions live and by catch-up, history after a
 reload, outages of the service (twenty senders through a restart among them), presence and
-typing, the thread panel (replies, resolving, live and by catch-up), a mention's notification
-(a user-targeted server message): the same tests as in test_chat_page, test_page_presence,
+typing, no "New messages" divider above what two people watched arrive, the thread panel
+(replies, resolving, live and by catch-up), a mention's notification (a user-targeted server
+message): the same tests as in test_chat_page, test_page_presence, test_page_sync,
 test_page_threads and test_page_notifications, run here against a stack of this module's own
 with ``DOCCHAT_REALTIME=webpubsub``: the Web PubSub emulator instead of SignalR's, the page on
 the official ``@azure/web-pubsub-client`` (it picks the client from what negotiate answers),
@@ -41,6 +42,7 @@ from tests.e2e.test_page_presence import (
     test_two_users_see_each_other_here_and_typing_and_leaving,
     test_typing_is_sent_only_for_text_and_at_most_every_few_seconds,
 )
+from tests.e2e.test_page_sync import test_messages_watched_as_they_arrive_are_not_marked_new
 from tests.e2e.test_page_threads import (
     test_replies_made_while_a_page_is_offline_arrive_with_its_catch_up,
     test_reply_resolve_and_reopen_reach_the_other_page_live,
@@ -52,6 +54,7 @@ __all__ = [
     "test_changes_made_while_a_page_is_offline_arrive_with_its_catch_up",
     "test_edit_delete_and_react_reach_the_other_page_live",
     "test_history_is_there_after_a_reload_and_pages_back",
+    "test_messages_watched_as_they_arrive_are_not_marked_new",
     "test_page_reconnects_rejoins_and_catches_up_after_a_realtime_service_outage",
     "test_replies_made_while_a_page_is_offline_arrive_with_its_catch_up",
     "test_reply_resolve_and_reopen_reach_the_other_page_live",

@@ -1,15 +1,27 @@
 // Wires the page together: one live connection per dev user, one chat session per open
 // document (or a notice when the link names no valid one), the thread panel beside it, the
 // `@` autocomplete of both message boxes, and the user's notifications (the bell, the inbox
-// panel, a notification's jump to its message or thread). The chat itself is the JS client's
+// panel, a notification's jump to its message or thread); where the document opens and its
+// "New messages" divider (web/js/unread.js), the pill's status (web/js/status.js), and the
+// document list with each document's unread count (web/js/unread-counts.js). The chat itself is the JS client's
 // (@docchat/client, clients/js): the page's import map (index.html) resolves it, and the
 // dev host serves it next to the page.
 
 import { createTypingSignal, DocchatClient, Inbox, isNotification, SYNC_STATE, THREAD_STATE } from '@docchat/client';
 
-import { documentFromHash, documentHash, documentTitle, SAMPLE_DOCUMENTS } from './documents.js';
+import {
+  documentFromHash,
+  documentHash,
+  documentTitle,
+  listedDocuments,
+  loadOpenedDocuments,
+  rememberDocument,
+  SAMPLE_DOCUMENTS,
+} from './documents.js';
 import { identityHeaders, loadUser, saveUser } from './identity.js';
 import { PeopleDirectory } from './people.js';
+import { COUNTS_EVERY_MS, UnreadCounts } from './unread-counts.js';
+import { dividerAfter, firstUnreadIsOlder, UnreadDivider } from './unread.js';
 import { fillAvatar } from './views/avatar.js';
 import { createComposer } from './views/composer.js';
 import { renderConnectionState } from './views/connection-pill.js';
@@ -74,7 +86,7 @@ const messageList = createMessageList({
   onOpenThread: (rootId) => openThread(rootId),
 });
 const sidebar = createSidebarToggle({ app: byId('app'), toggle: byId('sidebar-toggle'), sidebar: byId('sidebar') });
-const presenceList = createPresenceList(byId('presence-list'));
+const presenceList = createPresenceList(byId('presence-list'), byId('presence-summary'));
 const typingIndicator = createTypingIndicator(byId('typing-indicator'));
 // Only a joined connection's typing reaches anyone; the server drops the rest.
 const typingSignal = createTypingSignal(() => session !== null && client.typing(session.documentId));
@@ -204,6 +216,27 @@ const documentPicker = createDocumentPicker({
   hint: byId('document-id-hint'),
   onPick: () => sidebar.close(),
 });
+// The documents opened by id, which the list shows after the samples.
+let openedDocuments = loadOpenedDocuments();
+documentPicker.setDocuments(listedDocuments(openedDocuments));
+// Each listed document's unread count; the open one's is the page's own.
+const unreadCounts = new UnreadCounts({
+  read: (documentId) => client.api.readStatus(documentId),
+  onChange: () => documentPicker.setCounts(unreadCounts.counts),
+});
+function refreshUnreadCounts() {
+  const others = listedDocuments(openedDocuments).filter((doc) => doc.id !== session?.documentId);
+  unreadCounts.refresh(others.map((doc) => doc.id));
+}
+
+// Where the open document's "New messages" divider goes (web/js/unread.js).
+let divider = new UnreadDivider();
+// Opening a document with unread messages: it shows at its first unread one, paging back
+// through history for it (up to JUMP_OLDER_PAGES pages).
+/** @type {{olderPages: number} | null} */
+let openingAtUnread = null;
+// The open document's last try to sync failed: its notice says why.
+let syncFailing = false;
 
 // Store changes come in bursts (a history page, a catch-up): draw once per burst.
 let renderQueued = false;
@@ -217,22 +250,26 @@ function scheduleRender() {
 }
 
 function render() {
+  renderStatus();
   if (!session) return;
   chat.dataset.sync = session.syncState;
   const messages = session.store.ordered;
   const unread = session.read.unreadIn(messages, user.id);
   people?.see(session.presence.users);
   seeSenders(messages);
+  placeDivider(messages);
   messageList.render({
     messages,
     ownUserId: user.id,
     loading: session.syncState === SYNC_STATE.LOADING,
     hasOlder: session.hasOlder,
     loadingOlder: session.loadingOlder,
-    dividerAfter: session.read.dividerAfter,
+    dividerAfter: dividerAfter({ messages, after: divider.after, ownUserId: user.id, hasOlder: session.hasOlder }),
     unread,
     nameOf,
   });
+  openAtFirstUnread(messages);
+  unreadCounts.set(session.documentId, unread);
   presenceList.render(session.presence.users, user.id);
   typingIndicator.render(session.presence.typists);
   renderPanel(session);
@@ -240,6 +277,47 @@ function render() {
   document.title = unread > 0 ? `(${unread}) ${title}` : title;
   markSeen();
   tryJump();
+}
+
+// The pill: whether the open document is in sync (web/js/status.js).
+function renderStatus() {
+  renderConnectionState(pill, { connection: client.state, sync: session?.syncState ?? null, failing: syncFailing });
+}
+
+/**
+ * Tells the divider what the page holds, once the document's read marker and first page are
+ * in, and whether the user is watching the newest messages arrive: the tab shown, the list
+ * at the bottom (where a draw keeps it), and not still opening at the first unread.
+ * @param {readonly import('@docchat/client').ShownMessage[]} messages
+ */
+function placeDivider(messages) {
+  if (!session?.read.loaded || !session.store.started) return;
+  const newest = session.store.contiguousSeq ?? 0;
+  if (!divider.opened) {
+    const marker = session.read.dividerAfter ?? 0;
+    divider.open({ marker, newest, unread: session.read.unreadIn(messages, user.id) > 0 });
+    if (divider.after !== null) openingAtUnread = { olderPages: 0 };
+  }
+  const watching = document.visibilityState === 'visible' && messageList.atBottom() && openingAtUnread === null;
+  divider.update({ newest, watching });
+}
+
+/**
+ * Opening a document with unread messages: pages back until its first unread one is loaded,
+ * then shows it at the top, the divider above it.
+ * @param {readonly import('@docchat/client').ShownMessage[]} messages
+ */
+function openAtFirstUnread(messages) {
+  if (!session || openingAtUnread === null) return;
+  const older = firstUnreadIsOlder({ messages, after: divider.after, hasOlder: session.hasOlder });
+  if (older && openingAtUnread.olderPages < JUMP_OLDER_PAGES) {
+    if (session.loadingOlder) return;
+    openingAtUnread.olderPages += 1;
+    session.loadOlder();
+    return;
+  }
+  openingAtUnread = null;
+  messageList.revealDivider();
 }
 
 /**
@@ -423,9 +501,10 @@ function closePanel() {
   back.focus();
 }
 
-// The newest messages are read once they are on screen: the tab shown, scrolled down to them.
+// The newest messages are read once they are on screen: the tab shown, scrolled down to them
+// (not while the document opens at its first unread message).
 function markSeen() {
-  if (!session || document.visibilityState !== 'visible' || !messageList.atBottom()) return;
+  if (!session || openingAtUnread !== null || document.visibilityState !== 'visible' || !messageList.atBottom()) return;
   session.read.saw(session.store.contiguousSeq ?? 0);
 }
 
@@ -439,18 +518,22 @@ function showUser() {
 // and catches up itself.
 function connect() {
   const created = client;
-  created.on('state', ({ state }) => created === client && renderConnectionState(pill, state));
+  created.on('state', () => created === client && renderStatus());
   created.on('connected', () => {
     if (created !== client) return;
+    refreshUnreadCounts();
     // Notifications that came while not connected: the count, and the open inbox's items.
     inbox.refreshCount();
     if (inboxOpen) inbox.loadFirst();
   });
   created.on('notification', (item) => {
     if (created === client && inbox.receive(item) && isNotification(item)) announce(item);
+    if (created === client && typeof item?.documentId === 'string' && item.documentId !== session?.documentId) {
+      unreadCounts.refresh([item.documentId]);
+    }
   });
   created.connect();
-  renderConnectionState(pill, created.state);
+  renderStatus();
 }
 
 // Leaves the open document, if any, and empties what it showed.
@@ -463,6 +546,9 @@ function closeDocument() {
   threadPanel.hide();
   if (session) client.close(session.documentId);
   session = null;
+  divider = new UnreadDivider();
+  openingAtUnread = null;
+  syncFailing = false;
   messageList.clear();
   presenceList.render([], user.id);
   typingIndicator.render([]);
@@ -477,7 +563,13 @@ function openDocument(documentId) {
   /** @type {ChatSession} */
   const created = client.open(documentId, {
     onChange: () => created === session && scheduleRender(),
-    onNotice: (message) => created === session && notice.show(message),
+    onNotice: (message) => {
+      if (created !== session) return;
+      notice.show(message);
+      // Said while syncing: the sync failed and is retrying (or gave up).
+      syncFailing = message !== null && created.syncState !== SYNC_STATE.LIVE;
+      renderStatus();
+    },
   });
   session = created;
   if (pendingJump?.documentId !== documentId) pendingJump = null;
@@ -498,8 +590,11 @@ function openDocument(documentId) {
   byId('document-title').textContent = title;
   // Sample documents show their id under the title; any other document's title is its id.
   byId('document-subtitle').textContent = title === documentId ? '' : documentId;
+  openedDocuments = rememberDocument(openedDocuments, documentId);
+  documentPicker.setDocuments(listedDocuments(openedDocuments));
   documentPicker.show(documentId);
   composer.setAvailable(true);
+  threadsToggle.hidden = false;
 
   scheduleRender();
 }
@@ -519,6 +614,7 @@ async function switchUser(next) {
   inbox = createInbox();
   renderInbox();
   inbox.refreshCount();
+  unreadCounts.clear();
   const documentId = session?.documentId;
   session = null;
   connect();
@@ -537,6 +633,9 @@ function showInvalidLink(problem) {
   document.title = 'Invalid link · docchat';
   documentPicker.show(null);
   composer.setAvailable(false);
+  // No document: none of a document's controls shows.
+  threadsToggle.hidden = true;
+  renderStatus();
   notice.show(`This link does not name a valid document: its id ${problem}. Pick a document from the list, or open one by id.`);
 }
 
@@ -573,5 +672,11 @@ inbox.refreshCount();
 showUser();
 connect();
 window.addEventListener('hashchange', followHash);
-document.addEventListener('visibilitychange', markSeen);
+document.addEventListener('visibilitychange', () => {
+  markSeen();
+  if (document.visibilityState === 'visible') refreshUnreadCounts();
+});
+// Documents the user is not in send nothing live: their counts are asked for now and then.
+setInterval(() => document.visibilityState === 'visible' && refreshUnreadCounts(), COUNTS_EVERY_MS);
 followHash();
+refreshUnreadCounts();

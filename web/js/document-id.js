@@ -3,7 +3,7 @@
 // format (zero-width, bidi), surrogate, private-use, line-separator or U+FFFD character; no
 // percent-escape; in Unicode NFC; and no leading _ (docchat's own partitions start so). The
 // page checks links and the "open by id" box with it, so it never asks for an id the API
-// refuses.
+// refuses; the problems it names are in plain words, for people, not the rule's terms.
 
 export const MAX_DOCUMENT_ID_LENGTH = 255;
 const RESERVED = /[/\\?#]/;
@@ -21,12 +21,12 @@ export function documentIdProblem(id) {
   if (length > MAX_DOCUMENT_ID_LENGTH) {
     return `is ${length} characters long, over the ${MAX_DOCUMENT_ID_LENGTH} allowed`;
   }
-  if (id === '.' || id === '..') return 'is . or ..';
-  if (id.trim() !== id) return 'begins or ends with whitespace';
+  if (id === '.' || id === '..') return 'is only a dot or two';
+  if (id.trim() !== id) return 'begins or ends with a space';
   if (RESERVED.test(id)) return 'contains / \\ ? or #';
-  if (UNPRINTABLE.test(id)) return 'contains an invisible or control character';
-  if (PERCENT_ESCAPE.test(id)) return 'contains a percent-escape (%XX)';
-  if (id.normalize('NFC') !== id) return 'is not in Unicode NFC form';
-  if (id.startsWith('_')) return 'starts with _';
+  if (UNPRINTABLE.test(id)) return 'contains an invisible character';
+  if (PERCENT_ESCAPE.test(id)) return 'contains an encoded character such as %20';
+  if (id.normalize('NFC') !== id) return 'has an accented letter written in an unusual way';
+  if (id.startsWith('_')) return 'starts with an underscore, which docchat keeps for itself';
   return null;
 }

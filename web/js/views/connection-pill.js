@@ -1,23 +1,16 @@
-// The header pill that says whether live updates are flowing.
+// The header pill: whether the open document is in sync (web/js/status.js decides). Its
+// `data-state` keeps the live connection's own state; `data-status` is what it shows.
 
-import { CONNECTION_STATE } from '@docchat/client';
-
-const LABELS = Object.freeze({
-  [CONNECTION_STATE.CONNECTING]: 'Connecting…',
-  [CONNECTION_STATE.CONNECTED]: 'Live',
-  [CONNECTION_STATE.RECONNECTING]: 'Reconnecting…',
-  [CONNECTION_STATE.OFFLINE]: 'Offline, retrying',
-});
+import { documentStatus } from '../status.js';
 
 /**
  * @param {HTMLElement} pill  holds the `.pill-label` element
- * @param {import('@docchat/client').ConnectionState} state
+ * @param {import('../status.js').StatusInputs} inputs
  */
-export function renderConnectionState(pill, state) {
-  pill.dataset.state = state;
-  /** @type {HTMLElement} */ (pill.querySelector('.pill-label')).textContent = LABELS[state];
-  pill.title =
-    state === CONNECTION_STATE.CONNECTED
-      ? 'Connected: new messages appear as they are sent'
-      : 'Not connected: messages sent meanwhile appear once the connection is back';
+export function renderConnectionState(pill, inputs) {
+  const { status, label, title } = documentStatus(inputs);
+  pill.dataset.state = inputs.connection;
+  pill.dataset.status = status;
+  /** @type {HTMLElement} */ (pill.querySelector('.pill-label')).textContent = label;
+  pill.title = title;
 }

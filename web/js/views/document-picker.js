@@ -1,10 +1,15 @@
 // The document list and the "open by id" box. Both only change the URL hash; the app
-// follows the hash.
+// follows the hash. Each listed document shows how many of its messages are unread.
 
 import { documentIdProblem } from '../document-id.js';
-import { documentHash, SAMPLE_DOCUMENTS } from '../documents.js';
+import { documentHash } from '../documents.js';
 
-/** @param {{id: string, title: string, description: string}} doc */
+// A badge says "99+" beyond this.
+const MOST_COUNTED = 99;
+
+/** @typedef {{id: string, title: string, description: string}} ListedDocument */
+
+/** @param {ListedDocument} doc */
 function documentLink(doc) {
   const link = document.createElement('a');
   link.className = 'document-link';
@@ -17,10 +22,28 @@ function documentLink(doc) {
   const description = document.createElement('span');
   description.className = 'document-link-description';
   description.textContent = doc.description;
-  link.append(title, description);
+  const badge = document.createElement('span');
+  badge.className = 'document-unread';
+  badge.dataset.testid = 'document-unread';
+  badge.hidden = true;
+  link.append(title, description, badge);
   const item = document.createElement('li');
   item.append(link);
   return item;
+}
+
+/**
+ * @param {HTMLElement} badge
+ * @param {number} count
+ */
+function showCount(badge, count) {
+  badge.hidden = count === 0;
+  badge.dataset.count = String(count);
+  const shown = count > MOST_COUNTED ? `${MOST_COUNTED}+` : String(count);
+  const words = document.createElement('span');
+  words.className = 'visually-hidden';
+  words.textContent = ' unread';
+  badge.replaceChildren(...(count === 0 ? [] : [shown, words]));
 }
 
 /**
@@ -34,7 +57,8 @@ function documentLink(doc) {
  */
 export function createDocumentPicker({ list, form, input, hint, onPick }) {
   const hintText = hint.textContent;
-  list.append(...SAMPLE_DOCUMENTS.map(documentLink));
+  /** @type {Map<string, HTMLElement>} */
+  const items = new Map();
   list.addEventListener('click', (event) => {
     if (/** @type {Element} */ (event.target).closest('a')) onPick();
   });
@@ -61,6 +85,23 @@ export function createDocumentPicker({ list, form, input, hint, onPick }) {
   });
 
   return {
+    /**
+     * The documents to list, in order; those listed already keep their elements.
+     * @param {readonly ListedDocument[]} docs
+     */
+    setDocuments(docs) {
+      for (const doc of docs) if (!items.has(doc.id)) items.set(doc.id, documentLink(doc));
+      list.replaceChildren(...docs.map((doc) => /** @type {HTMLElement} */ (items.get(doc.id))));
+    },
+
+    /**
+     * How many messages each listed document has unread (one not given: none known).
+     * @param {ReadonlyMap<string, number>} counts
+     */
+    setCounts(counts) {
+      for (const [id, item] of items) showCount(/** @type {HTMLElement} */ (item.querySelector('.document-unread')), counts.get(id) ?? 0);
+    },
+
     /**
      * Marks the open document in the list.
      * @param {string | null} documentId

@@ -22,6 +22,8 @@ import { dayKey, dayLabel, formatFull, formatTime } from './time-format.js';
 // Consecutive messages from one sender within this window share one header.
 const CONTINUATION_MS = 5 * 60 * 1000;
 const NEAR_BOTTOM_PX = 80;
+// Older messages load once the top of the list comes this close.
+const OLDER_MARGIN_PX = 200;
 
 /** @typedef {import('@docchat/client').ShownMessage} ShownMessage */
 /** @typedef {import('../mentions.js').Person} Person */
@@ -311,6 +313,18 @@ export function createMessageList(parts) {
     /** @type {HTMLElement} */ (jumpButton.querySelector('.jump-label')).textContent = countOf(unread, 'new message');
   }
 
+  // The first message the reader sees, by id, and where its bottom is.
+  /** @returns {{id: string, bottom: number} | null} */
+  function firstInView() {
+    const top = scroller.getBoundingClientRect().top;
+    for (const row of list.querySelectorAll(rowSelector)) {
+      const { bottom } = row.getBoundingClientRect();
+      const { id } = /** @type {HTMLElement} */ (row).dataset;
+      if (bottom > top && id) return { id, bottom };
+    }
+    return null;
+  }
+
   /**
    * @param {Open | null} next
    * @param {Focus | null} focus
@@ -378,6 +392,17 @@ export function createMessageList(parts) {
   }
 
   olderButton?.addEventListener('click', onLoadOlder);
+  // Scrolling up to the top loads older messages by itself; the button stays for the keyboard.
+  // Measured when asked (an observer's last entry may be a frame old).
+  const loadOlderInView = () => {
+    if (!olderButton || olderButton.hidden || olderButton.disabled) return;
+    const near = scroller.getBoundingClientRect().top - OLDER_MARGIN_PX;
+    if (olderButton.getBoundingClientRect().bottom > near) onLoadOlder();
+  };
+  if (olderButton && typeof IntersectionObserver === 'function') {
+    const observer = new IntersectionObserver(loadOlderInView, { root: scroller, rootMargin: `${OLDER_MARGIN_PX}px 0px 0px 0px` });
+    observer.observe(olderButton);
+  }
   jumpButton?.addEventListener('click', () => {
     scroller.scrollTop = scroller.scrollHeight;
     scroller.focus();
@@ -445,7 +470,10 @@ export function createMessageList(parts) {
       const firstBefore = list.querySelector(rowSelector);
       const fromBottom = scroller.scrollHeight - scroller.scrollTop;
       const nearBottom = atBottom();
+      // Right at the end, not only near it: a draw that adds nothing there keeps it so.
+      const atEnd = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 2;
       const lastBefore = shown?.messages.at(-1)?.id;
+      const anchor = nearBottom ? null : firstInView();
 
       shown = props;
       draw(props);
@@ -459,14 +487,29 @@ export function createMessageList(parts) {
       }
 
       const newest = messages.at(-1);
-      const ownNewMessage = newest && newest.id !== lastBefore && newest.senderId === ownUserId;
-      if (nearBottom || ownNewMessage) {
+      const newAtEnd = newest !== undefined && newest.id !== lastBefore;
+      const ownNewMessage = newAtEnd && newest.senderId === ownUserId;
+      if (atEnd || (nearBottom && newAtEnd) || ownNewMessage) {
         scroller.scrollTop = scroller.scrollHeight;
       } else if (firstBefore && list.querySelector(rowSelector) !== firstBefore) {
-        // Older messages went in above: keep what the reader was looking at in place.
-        scroller.scrollTop = scroller.scrollHeight - fromBottom;
+        // Older messages went in above: keep what the reader was looking at in place (its
+        // bottom: the message may lose its header, now continuing the one before).
+        const node = anchor && rendered.get(`message:${anchor.id}`)?.node;
+        if (anchor && node) scroller.scrollTop += node.getBoundingClientRect().bottom - anchor.bottom;
+        else scroller.scrollTop = scroller.scrollHeight - fromBottom;
       }
       showJump();
+      // Still at the top after a page came in (a short page): the next one, once this is drawn.
+      if (!loadingOlder) requestAnimationFrame(loadOlderInView);
+    },
+
+    /** Scrolls the "New messages" divider to the top; says whether there is one. */
+    revealDivider() {
+      const node = rendered.get('unread')?.node;
+      if (!node) return false;
+      scroller.scrollTop += node.getBoundingClientRect().top - scroller.getBoundingClientRect().top;
+      showJump();
+      return true;
     },
 
     /**
@@ -493,6 +536,9 @@ export function createMessageList(parts) {
       open = null;
       scroller.scrollTop = 0;
       if (jumpButton) jumpButton.hidden = true;
+      // Nothing of the document closed stays on screen: its history is not there to load.
+      if (olderButton) olderButton.hidden = true;
+      empty.hidden = true;
     },
   };
 }

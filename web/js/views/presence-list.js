@@ -1,33 +1,34 @@
-// Who is here: an avatar for each user present in the open document, the name on hover and
-// for screen readers.
+// Who is here: an avatar for each of the first few others present in the open document (the
+// name on hover), and a line that names them with a count ("Alice, Bob and 3 others here",
+// web/js/people-text.js). The user is not among them. The list keeps every present user's id,
+// the user's too, in `data-user-ids`.
 
+import { othersHere, presenceText } from '../people-text.js';
 import { fillAvatar } from './avatar.js';
+
+// Avatars beyond this many would crowd the header: the line counts the rest.
+const AVATARS_SHOWN = 3;
 
 /** @typedef {import('../identity.js').User} User */
 
-/**
- * @param {User} user
- * @param {boolean} own
- */
-function presentUser(user, own) {
-  const label = own ? `${user.name} (you)` : user.name;
+/** @param {User} user */
+function presentUser(user) {
   const item = document.createElement('li');
   item.className = 'presence-user';
-  item.title = label;
+  item.title = user.name;
   Object.assign(item.dataset, { testid: 'presence-user', userId: user.id });
   const avatar = document.createElement('span');
   avatar.className = 'avatar avatar-small';
-  avatar.setAttribute('aria-hidden', 'true');
   fillAvatar(avatar, user);
-  const name = document.createElement('span');
-  name.className = 'visually-hidden';
-  name.textContent = label;
-  item.append(avatar, name);
+  item.append(avatar);
   return item;
 }
 
-/** @param {HTMLElement} list */
-export function createPresenceList(list) {
+/**
+ * @param {HTMLElement} list  the avatars (hidden from screen readers: the line says it all)
+ * @param {HTMLElement} summary  the line
+ */
+export function createPresenceList(list, summary) {
   let shown = '';
   return {
     /**
@@ -39,7 +40,9 @@ export function createPresenceList(list) {
       const key = JSON.stringify([users, ownUserId]);
       if (key === shown) return;
       shown = key;
-      list.replaceChildren(...users.map((user) => presentUser(user, user.id === ownUserId)));
+      list.dataset.userIds = users.map((user) => user.id).join(' ');
+      list.replaceChildren(...othersHere(users, ownUserId).slice(0, AVATARS_SHOWN).map(presentUser));
+      summary.textContent = presenceText(users, ownUserId);
     },
   };
 }

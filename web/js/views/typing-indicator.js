@@ -1,21 +1,8 @@
-// "Bob is typing…" under the messages; the element is a polite live region, so screen
-// readers say it when it changes without interrupting.
+// "Bob is typing…" under the messages, in a line of its own (it never covers them); the
+// element is a polite live region, so screen readers say it when it changes without
+// interrupting. The words are web/js/people-text.js's.
 
-// Beyond this many names the line says how many others instead.
-const NAMES_SHOWN = 3;
-
-/** @param {string[]} names */
-function listOf(names) {
-  const shown =
-    names.length > NAMES_SHOWN ? [...names.slice(0, NAMES_SHOWN - 1), `${names.length - NAMES_SHOWN + 1} others`] : names;
-  return shown.length === 1 ? shown[0] : `${shown.slice(0, -1).join(', ')} and ${shown.at(-1)}`;
-}
-
-/** @param {string[]} names */
-export function typingText(names) {
-  if (names.length === 0) return '';
-  return `${listOf(names)} ${names.length === 1 ? 'is' : 'are'} typing…`;
-}
+import { typingText } from '../people-text.js';
 
 /** @param {HTMLElement} element */
 export function createTypingIndicator(element) {
