@@ -196,6 +196,12 @@ class Page:
         result: list[dict[str, Any]] = self._call("accessibilityViolations")
         return result
 
+    def platform_fonts(self, selector: str) -> list[dict[str, Any]]:
+        """The fonts Chromium drew the text of what ``selector`` finds with:
+        ``{familyName, glyphCount}`` (the DevTools protocol's CSS.getPlatformFontsForNode)."""
+        result: list[dict[str, Any]] = self._call("platformFonts", selector=selector)
+        return result
+
     def reload(self) -> None:
         self._call("reload")
 

@@ -386,6 +386,26 @@ const operations = {
       .map(({ id, impact, help, nodes }) => ({ id, impact, help, targets: nodes.map((node) => node.target.join(' ')) }));
   },
 
+  /**
+   * The fonts Chromium drew the text of what `selector` finds with ({familyName, glyphCount}),
+   * as its DevTools protocol reports them: which font a fallback really picked.
+   */
+  async platformFonts({ page: name, selector }) {
+    const { page } = tab(name);
+    const session = await page.context().newCDPSession(page);
+    try {
+      await session.send('DOM.enable');
+      await session.send('CSS.enable');
+      const { root } = await session.send('DOM.getDocument', { depth: -1 });
+      const { nodeId } = await session.send('DOM.querySelector', { nodeId: root.nodeId, selector });
+      if (!nodeId) throw new Error(`nothing matches ${selector}`);
+      const { fonts } = await session.send('CSS.getPlatformFontsForNode', { nodeId });
+      return fonts.map(({ familyName, glyphCount }) => ({ familyName, glyphCount }));
+    } finally {
+      await session.detach();
+    }
+  },
+
   async composerState({ page: name, text }) {
     const { page } = tab(name);
     await page.getByTestId('composer-input').fill(text);
