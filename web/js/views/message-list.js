@@ -10,12 +10,13 @@
 // a message and gives it focus (a notification's jump).
 
 import { STATUS } from '@docchat/client';
+import { jumboEmojiCount } from '../emoji.js';
 import { countOf } from '../words.js';
 import { fillAvatar } from './avatar.js';
 import { button, element } from './element.js';
-import { mentionedText } from './mention-text.js';
 import { deleteConfirmation, messageActions, messageEditor } from './message-actions.js';
 import { reactionChips, reactionPicker } from './reactions.js';
+import { richText } from './rich-text.js';
 import { anchorQuoteBlock, threadSummary } from './thread-summary.js';
 import { dayKey, dayLabel, formatFull, formatTime } from './time-format.js';
 
@@ -92,7 +93,7 @@ function statusLine(message) {
  * @param {MessageContext} context
  */
 function messageText(message, { mentioned, ownUserId }) {
-  const text = element('p', 'message-text');
+  const text = element('div', 'message-text');
   text.dataset.testid = 'message-text';
   if (message.deleted) {
     text.classList.add('message-deleted');
@@ -101,7 +102,16 @@ function messageText(message, { mentioned, ownUserId }) {
   }
   text.dir = 'auto';
   // Not deleted, so it has text.
-  text.append(...mentionedText(/** @type {string} */ (message.text), mentioned, ownUserId));
+  const typed = /** @type {string} */ (message.text);
+  // Only emoji (1 to 3): shown large, as they are.
+  const jumbo = jumboEmojiCount(typed);
+  if (jumbo > 0) {
+    text.classList.add('message-jumbo');
+    text.dataset.jumbo = String(jumbo);
+    text.textContent = typed.trim();
+    return text;
+  }
+  text.append(...richText(typed, mentioned, ownUserId));
   return text;
 }
 

@@ -1,16 +1,8 @@
 // A message's reactions as chips ("👍 2"; pressed when one of them is yours: clicking takes
 // it back, else adds yours) and the small picker of common ones.
 
+import { QUICK_REACTIONS } from '../emoji.js';
 import { button, element } from './element.js';
-
-export const QUICK_REACTIONS = Object.freeze([
-  ['👍', 'thumbs up'],
-  ['❤️', 'heart'],
-  ['😂', 'laughing'],
-  ['🎉', 'party popper'],
-  ['😮', 'surprised'],
-  ['👀', 'eyes'],
-]);
 
 /** @typedef {import('@docchat/client').ShownMessage} ShownMessage */
 
