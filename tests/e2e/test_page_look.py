@@ -5,11 +5,20 @@ jumbo emoji and the markdown subset, each accessible (axe-core) with its control
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from devstack.stack import LocalStack
 from tests.e2e.browser import Page
-from tests.e2e.scenario import OpenPage, as_user, document_path, new_document_id
+from tests.e2e.scenario import (
+    DESKTOP,
+    PHONE,
+    OpenPage,
+    as_user,
+    document_path,
+    new_document_id,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -93,3 +102,174 @@ def test_markdown_subset_and_jumbo_emoji_render_safely(
         ".map((text) => parseFloat(getComputedStyle(text).fontSize))"
     )
     assert big >= 2 * normal
+
+
+def in_message(message_id: str, selector: str) -> str:
+    """The selector of what ``selector`` finds in the message with this id."""
+    return f"[data-testid=message][data-id={json.dumps(message_id)}] {selector}"
+
+
+def active(page: Page) -> dict[str, str | None]:
+    """The focused element: its test id and the id of the message it is in."""
+    found: dict[str, str | None] = page.evaluate(
+        "({testid: document.activeElement?.dataset.testid ?? null,"
+        " message: document.activeElement?.closest('[data-testid=message]')?.dataset.id ?? null})"
+    )
+    return found
+
+
+def shown_actions(page: Page, message_id: str) -> list[str]:
+    """The names of a message's action buttons that are on screen."""
+    names: list[str] = page.evaluate(
+        f"[...document.querySelectorAll({json.dumps(in_message(message_id, 'button'))})]"
+        ".filter((b) => b.closest('.message-actions')"
+        " && b.checkVisibility({opacityProperty: true}))"
+        ".map((b) => b.getAttribute('aria-label'))"
+    )
+    return names
+
+
+SHEET_OPEN = "document.querySelector('[data-testid=action-sheet]')?.open === true"
+SHEET_CLOSED = "document.querySelector('[data-testid=action-sheet]')?.open === false"
+PICKER_OPEN = "document.querySelector('[data-testid=emoji-picker]')?.open === true"
+PICKER_CLOSED = "document.querySelector('[data-testid=emoji-picker]')?.open === false"
+SHEET_BUTTONS = (
+    "[...document.querySelectorAll('[data-testid=action-sheet] button')]"
+    ".map((b) => b.getAttribute('aria-label') ?? b.textContent)"
+)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_on_a_touch_phone_a_long_press_or_the_more_button_opens_an_action_sheet(
+    open_page: OpenPage, scheme: str
+) -> None:
+    document_id = new_document_id("sheet")
+    alice = open_page("alice", **PHONE, color_scheme=scheme, touch=True)
+    alice.open("Alice", document_id)
+    assert alice.evaluate("matchMedia('(pointer: coarse)').matches") is True
+    alice.send("Ship on Friday")
+    ship = message_id(alice, "Ship on Friday")
+
+    # No row of text links under the message: one "⋯" button beside it.
+    assert shown_actions(alice, ship) == ["More actions"]
+    assert (
+        alice.evaluate(f"document.querySelector({json.dumps(in_message(ship, '.message-footer'))})")
+        is None
+    )
+
+    alice.long_press(in_message(ship, "[data-testid=message-text]"), SHEET_OPEN)
+    assert alice.evaluate(SHEET_BUTTONS) == [
+        "React with thumbs up",
+        "React with heart",
+        "React with laughing",
+        "React with party popper",
+        "React with surprised",
+        "React with eyes",
+        "More reactions",
+        "Reply in thread",
+        "Edit",
+        "Delete",
+        "Cancel",
+    ]
+    assert active(alice)["testid"] == "sheet-reaction"
+    assert alice.accessibility_violations() == []
+    # Escape closes it, and focus goes back to the message's "⋯".
+    alice.press_keys("Escape")
+    alice.wait_for("the sheet closed", SHEET_CLOSED)
+    assert active(alice) == {"testid": "more-message", "message": ship}
+
+    # The "⋯" button opens it too; a reaction from it reaches the message.
+    alice.click_selector(in_message(ship, "[data-testid=more-message]"))
+    alice.wait_for("the sheet open", SHEET_OPEN)
+    alice.click_selector("[data-testid=sheet-reaction][data-react='🎉']")
+    wait_for_reaction(alice, ship, "🎉")
+
+    # "More reactions" opens the emoji picker: arrow keys move, Enter picks.
+    alice.click_selector(in_message(ship, "[data-testid=more-message]"))
+    alice.click_selector("[data-testid=sheet-more-reactions]")
+    alice.wait_for("the emoji picker open", PICKER_OPEN)
+    assert alice.accessibility_violations() == []
+    alice.press_keys("ArrowDown", "ArrowRight", "ArrowRight", "ArrowLeft", "Enter")
+    # Row 2, column 2 of 8: after the 6 quick reactions, 😀 😄 😁 😅.
+    wait_for_reaction(alice, ship, "😅")
+    assert active(alice) == {"testid": "more-message", "message": ship}
+
+    # Edit from the sheet: the edit box opens with focus, its first line whole.
+    alice.click_selector(in_message(ship, "[data-testid=more-message]"))
+    alice.click_selector("[data-testid=sheet-edit]")
+    alice.wait_for("the edit box focused", "document.activeElement.dataset.testid === 'edit-text'")
+    edit_box = alice.evaluate(
+        "(() => { const box = document.activeElement; const line = parseFloat("
+        "getComputedStyle(box).lineHeight); return {clipped: box.scrollHeight > box.clientHeight,"
+        " room: box.clientHeight >= line, scrolled: box.scrollTop}; })()"
+    )
+    assert edit_box == {"clipped": False, "room": True, "scrolled": 0}
+    alice.press("[data-testid=edit-text]", "Escape")
+
+    # Delete from the sheet asks first, in place.
+    alice.click_selector(in_message(ship, "[data-testid=more-message]"))
+    alice.click_selector("[data-testid=sheet-delete]")
+    alice.wait_for(
+        "the delete question", "document.activeElement.dataset.testid === 'confirm-delete'"
+    )
+    alice.click_selector(in_message(ship, "[data-testid=confirm-delete]"))
+    alice.wait_for_texts("Message deleted")
+
+
+def wait_for_reaction(page: Page, message_id: str, emoji: str) -> None:
+    chip = in_message(message_id, f"[data-testid=reaction][data-react='{emoji}']")
+    page.wait_for(
+        f"my {emoji} on {message_id}",
+        f"document.querySelector({json.dumps(chip)})?.getAttribute('aria-pressed') === 'true'",
+    )
+
+
+def overlap(page: Page, first: str, second: str) -> bool:
+    """Whether what the two selectors find overlap on screen."""
+    result: bool = page.evaluate(
+        f"(() => {{ const a = document.querySelector({json.dumps(first)}).getBoundingClientRect();"
+        f" const b = document.querySelector({json.dumps(second)}).getBoundingClientRect();"
+        " return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom; })()"
+    )
+    return result
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_on_a_desktop_an_icon_toolbar_shows_on_hover_and_focus_beside_the_message(
+    open_page: OpenPage, scheme: str
+) -> None:
+    document_id = new_document_id("toolbar")
+    alice = open_page("alice", **DESKTOP, color_scheme=scheme)
+    alice.open("Alice", document_id)
+    alice.send("A message long enough to fill a good part of the bubble's width, and more")
+    alice.send("Short")
+    long, short = (message["id"] for message in alice.messages())
+
+    # Not shown until the message is pointed at, or holds focus.
+    alice.evaluate("document.querySelector('[data-testid=composer-input]').focus()")
+    assert shown_actions(alice, short) == []
+    alice.evaluate(
+        f"document.querySelector({json.dumps(in_message(short, '[data-testid=react-message]'))})"
+        ".focus()"
+    )
+    assert shown_actions(alice, short) == ["React", "Reply in thread", "Edit", "Delete"]
+    for message in (long, short):
+        for row in (message, long, short):
+            assert not overlap(
+                alice, in_message(message, ".message-actions"), in_message(row, ".message-body")
+            )
+
+    # React opens the quick reactions, "+" the emoji picker; Escape gives focus back.
+    alice.click_in_message(short, "[data-testid=react-message]")
+    alice.click_in_message(short, "[data-testid=more-reactions]")
+    alice.wait_for("the emoji picker open", PICKER_OPEN)
+    assert alice.accessibility_violations() == []
+    alice.press_keys("Escape")
+    alice.wait_for("the emoji picker closed", PICKER_CLOSED)
+    assert active(alice) == {"testid": "more-reactions", "message": short}
+    alice.click_in_message(short, "[data-testid=more-reactions]")
+    alice.press_keys("ArrowRight", "ArrowRight", "ArrowDown", "ArrowLeft", "Enter")
+    # Row 2, column 2 again: 😅.
+    wait_for_reaction(alice, short, "😅")
+    assert active(alice) == {"testid": "react-message", "message": short}
+    assert alice.accessibility_violations() == []
