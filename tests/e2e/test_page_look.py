@@ -273,3 +273,116 @@ def test_on_a_desktop_an_icon_toolbar_shows_on_hover_and_focus_beside_the_messag
     wait_for_reaction(alice, short, "😅")
     assert active(alice) == {"testid": "react-message", "message": short}
     assert alice.accessibility_violations() == []
+
+
+BOX = "document.querySelector('[data-testid=composer-input]')"
+SEND = "document.querySelector('[data-testid=send-button]')"
+
+
+def box_height(page: Page) -> float:
+    height: float = page.evaluate(f"{BOX}.getBoundingClientRect().height")
+    return height
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_composer_is_one_growing_line_with_inline_emoji_and_send_buttons(
+    open_page: OpenPage, scheme: str
+) -> None:
+    alice = open_page("alice", **PHONE, color_scheme=scheme, touch=True)
+    alice.open("Alice", new_document_id("composer-look"))
+    looks = alice.evaluate(
+        f"""(() => {{
+          const form = document.querySelector('[data-testid=composer]');
+          const box = {BOX}, send = {SEND}, emoji = form.querySelector('.composer-emoji');
+          const middle = (node) => {{ const r = node.getBoundingClientRect();
+            return (r.top + r.bottom) / 2; }};
+          const inside = (node) => {{ const r = box.getBoundingClientRect(), m = middle(node);
+            return m > r.top && m < r.bottom; }};
+          return {{
+            height: form.getBoundingClientRect().height,
+            resize: getComputedStyle(box).resize,
+            placeholder: box.placeholder,
+            hint: document.querySelector('[data-testid=composer-hint]').textContent,
+            send: [send.getAttribute('aria-label'), send.getAttribute('aria-disabled'),
+                   getComputedStyle(send).cursor],
+            emoji: emoji.getAttribute('aria-label'),
+            inline: inside(send) && inside(emoji),
+          }};
+        }})()"""
+    )
+    # One line between its two buttons, well under a quarter of the phone's 844 px.
+    assert looks.pop("height") <= 64
+    assert looks == {
+        "resize": "none",
+        "placeholder": "Message… (@ to mention)",
+        "hint": "",
+        "send": ["Send", "true", "not-allowed"],
+        "emoji": "Insert an emoji",
+        "inline": True,
+    }
+    one_line = box_height(alice)
+
+    # It grows as lines are added (Shift+Enter), up to a cap, then scrolls.
+    alice.type_text("first line")
+    alice.press_keys("Shift+Enter")
+    alice.type_text("second line")
+    two_lines = box_height(alice)
+    assert two_lines > one_line
+    assert alice.evaluate(f"{SEND}.getAttribute('aria-disabled')") == "false"
+    for number in range(3, 13):
+        alice.press_keys("Shift+Enter")
+        alice.type_text(f"line {number}")
+    capped = alice.evaluate(
+        f"({{height: {BOX}.getBoundingClientRect().height,"
+        f" scrolls: {BOX}.scrollHeight > {BOX}.clientHeight}})"
+    )
+    assert two_lines < capped["height"] <= 200
+    assert capped["scrolls"] is True
+    # Enter sends it whole, and the box is one line again.
+    alice.press_keys("Enter")
+    alice.wait_for_message_count(1)
+    assert alice.texts()[0].startswith("first line\nsecond line\nline 3")
+    alice.wait_for("the box empty", f"{BOX}.value === ''")
+    assert box_height(alice) == one_line
+
+    # The emoji button inserts at the caret, and gives focus back to the box.
+    alice.type_text("Nice ")
+    alice.click_selector("[data-testid=composer-emoji]")
+    alice.wait_for("the emoji picker open", PICKER_OPEN)
+    assert alice.evaluate("document.querySelector('#emoji-picker-title').textContent") == (
+        "Insert an emoji"
+    )
+    assert alice.accessibility_violations() == []
+    alice.press_keys("ArrowRight", "Enter")
+    alice.wait_for("the emoji in the box", f"{BOX}.value === 'Nice ❤️'")
+    assert alice.evaluate("document.activeElement.dataset.testid") == "composer-input"
+
+    # The thread's reply box is the same composer.
+    reply_parts = alice.evaluate(
+        "(() => { const form = document.querySelector('[data-testid=reply-composer]');"
+        " return [form.querySelector('.composer-emoji').getAttribute('aria-label'),"
+        " form.querySelector('[data-testid=reply-button]').getAttribute('aria-label'),"
+        " form.querySelector('textarea').rows]; })()"
+    )
+    assert reply_parts == ["Insert an emoji", "Send reply", 1]
+
+    # With no document to send to, everything in it looks and says disabled.
+    alice.goto("#doc=_private")
+    alice.wait_for("the invalid link notice", f"{BOX}.disabled")
+    disabled = alice.evaluate(
+        f"""(() => {{
+          const emoji = document.querySelector('[data-testid=composer-emoji]');
+          return {{
+            box: getComputedStyle({BOX}).cursor,
+            emoji: [emoji.disabled, getComputedStyle(emoji).cursor],
+            send: [{SEND}.getAttribute('aria-disabled'), getComputedStyle({SEND}).cursor],
+            hint: document.querySelector('[data-testid=composer-hint]').textContent,
+          }};
+        }})()"""
+    )
+    assert disabled == {
+        "box": "not-allowed",
+        "emoji": [True, "not-allowed"],
+        "send": ["true", "not-allowed"],
+        "hint": "Open a document to chat",
+    }
