@@ -455,7 +455,8 @@ export function createMessageList(parts) {
   }
 
   // Focus goes back to the control `focus` of message `id`, or else to its "⋯" or React button
-  // (what it was opened from may be gone: the message was drawn again).
+  // (what it was opened from may be gone: the message was drawn again), or to the list when
+  // the message itself is gone.
   /**
    * @param {string} id
    * @param {string} focus
@@ -465,6 +466,7 @@ export function createMessageList(parts) {
       focusIn({ id, focus: name });
       if (document.activeElement instanceof HTMLElement && document.activeElement.dataset.focus === name) return;
     }
+    scroller.focus();
   }
 
   /**
