@@ -52,6 +52,21 @@ def test_reaction_picker_draws_every_emoji_with_the_colour_emoji_font(
     assert {emoji: [font["familyName"] for font in fonts] for emoji, fonts in drawn.items()} == {
         emoji: [COLOUR_EMOJI_FONT] for emoji in choices
     }
+    # And every emoji of the larger picker (symbols such as ☕, ⭐ and ⚠️ among them).
+    alice.click_in_message(message_id(alice, "Pick a face"), "[data-testid=more-reactions]")
+    offered: list[str] = alice.evaluate(
+        "[...document.querySelectorAll('[data-testid=emoji-choice]')]"
+        ".map((cell) => cell.dataset.emoji)"
+    )
+    assert len(offered) > 60
+    fonts = {
+        emoji: {
+            font["familyName"]
+            for font in alice.platform_fonts(f"[data-testid=emoji-choice][data-emoji='{emoji}']")
+        }
+        for emoji in offered
+    }
+    assert {emoji: found for emoji, found in fonts.items() if found != {COLOUR_EMOJI_FONT}} == {}
 
 
 def test_markdown_subset_and_jumbo_emoji_render_safely(

@@ -18,6 +18,7 @@ import { openActionSheet } from './action-sheet.js';
 import { fillAvatar } from './avatar.js';
 import { button, element } from './element.js';
 import { openEmojiPicker } from './emoji-picker.js';
+import { listenForLongPress } from './long-press.js';
 import { allowedActions, deleteConfirmation, messageActions, messageEditor } from './message-actions.js';
 import { reactedBy, reactionChips, reactionPicker } from './reactions.js';
 import { richText } from './rich-text.js';
@@ -27,9 +28,6 @@ import { dayKey, dayLabel, formatFull, formatTime } from './time-format.js';
 // Consecutive messages from one sender within this window share one header.
 const CONTINUATION_MS = 5 * 60 * 1000;
 const NEAR_BOTTOM_PX = 80;
-// A press this long on a message opens its action sheet, unless it moved this far (a scroll).
-const LONG_PRESS_MS = 500;
-const PRESS_SLOP_PX = 10;
 
 /** @typedef {import('@docchat/client').ShownMessage} ShownMessage */
 /** @typedef {import('../mentions.js').Person} Person */
@@ -512,40 +510,7 @@ export function createMessageList(parts) {
     });
   }
 
-  // A long press on a message (a finger or a pen, not a mouse) opens its sheet; moving the
-  // finger (a scroll) or lifting it first does not.
-  /** @type {{timer: number, x: number, y: number} | null} */
-  let press = null;
-  // Whether the last press opened the sheet: the browser's own menu for it stays closed.
-  let pressed = false;
-  const endPress = () => {
-    if (press) clearTimeout(press.timer);
-    press = null;
-  };
-  list.addEventListener('pointerdown', (event) => {
-    const row = /** @type {Element} */ (event.target).closest(rowSelector);
-    const id = row instanceof HTMLElement ? row.dataset.id : undefined;
-    if (event.pointerType === 'mouse' || id === undefined || /** @type {Element} */ (event.target).closest('button, a, textarea')) return;
-    endPress();
-    const finger = event.pointerType === 'touch';
-    const timer = window.setTimeout(() => {
-      press = null;
-      pressed = true;
-      // Lifting the finger is no tap on what the sheet put under it: no click, no focus.
-      if (finger) window.addEventListener('touchend', (lift) => lift.preventDefault(), { capture: true, once: true, passive: false });
-      openSheet(id);
-    }, LONG_PRESS_MS);
-    press = { timer, x: event.clientX, y: event.clientY };
-  });
-  list.addEventListener('pointermove', (event) => {
-    if (press && Math.hypot(event.clientX - press.x, event.clientY - press.y) > PRESS_SLOP_PX) endPress();
-  });
-  for (const ending of ['pointerup', 'pointercancel']) list.addEventListener(ending, endPress);
-  scroller.addEventListener('scroll', endPress);
-  list.addEventListener('contextmenu', (event) => {
-    if (press || pressed) event.preventDefault();
-    pressed = false;
-  });
+  listenForLongPress({ list, scroller, rowSelector, onLongPress: openSheet });
 
   list.addEventListener('submit', (event) => {
     event.preventDefault();
