@@ -5,11 +5,12 @@
 // close it. Once closed, `restoreFocus` puts focus back and `onChoose` hears the choice, if
 // any, so that what it opens (an edit box, the emoji picker) takes focus after.
 
-import { button, element } from './element.js';
+import { button, element, placeBeside } from './element.js';
 
 /**
  * @typedef {{react: string, on: boolean} | {action: string}} Choice
  * @typedef {object} SheetRequest
+ * @property {Element} near  the message's list: the dialog goes into its document or shadow root
  * @property {string} title  the message, in short
  * @property {readonly {emoji: string, name: string, mine: boolean}[]} reactions
  * @property {readonly {action: string, label: string}[]} actions
@@ -24,7 +25,8 @@ let request = null;
 /** @type {Choice | null} */
 let chosen = null;
 
-function build() {
+/** @param {Element} near  a part of the page (of a shadow root, for an embedded panel) */
+function build(near) {
   const built = element('dialog', 'action-sheet');
   built.dataset.testid = 'action-sheet';
   built.setAttribute('aria-labelledby', 'action-sheet-title');
@@ -50,7 +52,7 @@ function build() {
     closed?.restoreFocus();
     if (choice) closed?.onChoose(choice);
   });
-  document.body.append(built);
+  placeBeside(built, near);
   return built;
 }
 
@@ -85,7 +87,7 @@ function content(asked) {
  * @param {SheetRequest} asked
  */
 export function openActionSheet(asked) {
-  dialog ??= build();
+  dialog ??= build(asked.near);
   if (dialog.open) return;
   request = asked;
   dialog.replaceChildren(...content(asked));

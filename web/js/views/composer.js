@@ -91,7 +91,7 @@ export function createComposer({ form, textarea, button, hint, mentions, onSend,
     submit();
   });
   emojiButton.addEventListener('click', () =>
-    openEmojiPicker({ title: 'Insert an emoji', onPick: insert, restoreFocus: () => textarea.focus() }),
+    openEmojiPicker({ near: form, title: 'Insert an emoji', onPick: insert, restoreFocus: () => textarea.focus() }),
   );
 
   refresh();

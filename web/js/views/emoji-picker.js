@@ -6,12 +6,13 @@
 // Built on <dialog>'s showModal, which keeps focus inside and the page behind inert.
 
 import { PICKER_EMOJI } from '../emoji.js';
-import { element } from './element.js';
+import { element, placeBeside } from './element.js';
 
 const COLUMNS = 8;
 
 /**
  * @typedef {object} PickRequest
+ * @property {Element} near  what it is opened from: the dialog goes into its document or shadow root
  * @property {string} title  what the picker is for ("Add a reaction")
  * @property {(emoji: string) => void} onPick
  * @property {() => void} restoreFocus  called once the picker closed, picked or not
@@ -41,7 +42,7 @@ function focusCell(index) {
 /** @param {KeyboardEvent} event */
 function onKey(event) {
   const all = cells();
-  const index = all.indexOf(/** @type {HTMLButtonElement} */ (document.activeElement));
+  const index = all.indexOf(/** @type {HTMLButtonElement} */ (event.target));
   if (index < 0) return;
   const rowStart = index - (index % COLUMNS);
   /** @type {Record<string, number>} */
@@ -58,7 +59,8 @@ function onKey(event) {
   focusCell(moves[event.key]);
 }
 
-function build() {
+/** @param {Element} near  a part of the page (of a shadow root, for an embedded panel) */
+function build(near) {
   const built = element('dialog', 'emoji-picker');
   built.dataset.testid = 'emoji-picker';
   built.setAttribute('aria-labelledby', 'emoji-picker-title');
@@ -104,7 +106,7 @@ function build() {
     if (emoji !== null) closed?.onPick(emoji);
   });
   built.append(header, grid);
-  document.body.append(built);
+  placeBeside(built, near);
   return built;
 }
 
@@ -113,7 +115,7 @@ function build() {
  * @param {PickRequest} asked
  */
 export function openEmojiPicker(asked) {
-  dialog ??= build();
+  dialog ??= build(asked.near);
   if (dialog.open) return;
   request = asked;
   /** @type {HTMLElement} */ (dialog.querySelector('.emoji-picker-title')).textContent = asked.title;

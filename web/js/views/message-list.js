@@ -477,6 +477,7 @@ export function createMessageList(parts) {
     const ownUserId = shown?.ownUserId ?? '';
     if (!message) return;
     openEmojiPicker({
+      near: list,
       title: 'Add a reaction',
       pressed: (emoji) => reactedBy(message, emoji, ownUserId),
       restoreFocus: () => focusBack(id, from),
@@ -498,6 +499,7 @@ export function createMessageList(parts) {
     const own = message.senderId === ownUserId;
     const canReply = threads && message.threadId == null;
     openActionSheet({
+      near: list,
       title: `${message.senderName}: ${message.text ?? ''}`.slice(0, 120),
       reactions: QUICK_REACTIONS.map(([emoji, name]) => ({ emoji, name, mine: reactedBy(message, emoji, ownUserId) })),
       actions: allowedActions({ own, canReply }),
