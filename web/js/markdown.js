@@ -6,8 +6,9 @@
 //            a backslash before a marker keeps it as text.
 // Anything else stays text as typed: HTML tags, unclosed markers, a link to any other scheme.
 // Inside code nothing is formatted. Bare web addresses and mentions are found later, in the
-// text nodes (views/linked-text.js, views/mention-text.js). Parsing is linear in the text's
-// length: each kind of marker is looked for to the end at most once per run of text.
+// text nodes (views/linked-text.js, views/mention-text.js). Hostile text costs little: a
+// marker with no closer is looked for to the end once per run of text, not once per marker,
+// and nesting stops at MAX_DEPTH.
 
 /**
  * @typedef {{type: 'text', text: string}
