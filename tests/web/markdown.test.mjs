@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import { jumboEmojiCount, MAX_JUMBO_EMOJI, PICKER_EMOJI, QUICK_REACTIONS } from '../../web/js/emoji.js';
-import { parseInline, parseMarkdown } from '../../web/js/markdown.js';
+import { parseInline, parseMarkdown, plainText } from '../../web/js/markdown.js';
 
 const text = (value) => ({ type: 'text', text: value });
 const strong = (...children) => ({ type: 'strong', children });
@@ -133,6 +133,16 @@ describe('blocks', () => {
     assert.deepEqual(parseMarkdown('1.5 litres\n-1 degrees\n*not* a list'), [
       paragraph(text('1.5 litres\n-1 degrees\n'), em(text('not')), text(' a list')),
     ]);
+  });
+});
+
+describe('previews', () => {
+  test('read as the message shows, markers gone', () => {
+    assert.equal(plainText('**Ship** *it* `now`, see [the brief](https://example.org)'), 'Ship it now, see the brief');
+    assert.equal(plainText('Plan:\n- one\n- **two**\n```\nx *y*\n```'), 'Plan:\none\ntwo\nx *y*');
+    // A server's excerpt, cut mid-marker, stays as cut.
+    assert.equal(plainText('**unfinished bo'), '**unfinished bo');
+    assert.equal(plainText('<b>x</b>'), '<b>x</b>');
   });
 });
 

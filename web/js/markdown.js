@@ -33,6 +33,23 @@ const NUMBERED = /^ {0,3}(\d{1,9})[.)][ \t]+(.*)$/;
 const WEB_ADDRESS = /^https?:\/\/[^\s<>"]+/i;
 
 /**
+ * What `text` reads as, its markers gone: for a one-line preview (a thread's card, a
+ * notification's excerpt). Blocks and list items go on lines of their own.
+ * @param {string} text
+ */
+export function plainText(text) {
+  /** @param {readonly Inline[]} nodes @returns {string} */
+  const inline = (nodes) => nodes.map((node) => ('text' in node ? node.text : inline(node.children))).join('');
+  return parseMarkdown(text)
+    .map((block) => {
+      if (block.type === 'code-block') return block.text;
+      if (block.type === 'list') return block.items.map(inline).join('\n');
+      return inline(block.children);
+    })
+    .join('\n');
+}
+
+/**
  * `text` as blocks.
  * @param {string} text
  * @returns {Block[]}

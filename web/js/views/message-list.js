@@ -13,6 +13,7 @@
 
 import { STATUS } from '@docchat/client';
 import { jumboEmojiCount, QUICK_REACTIONS } from '../emoji.js';
+import { plainText } from '../markdown.js';
 import { countOf } from '../words.js';
 import { openActionSheet } from './action-sheet.js';
 import { fillAvatar } from './avatar.js';
@@ -500,7 +501,7 @@ export function createMessageList(parts) {
     const canReply = threads && message.threadId == null;
     openActionSheet({
       near: list,
-      title: `${message.senderName}: ${message.text ?? ''}`.slice(0, 120),
+      title: `${message.senderName}: ${plainText(message.text ?? '')}`.slice(0, 120),
       reactions: QUICK_REACTIONS.map(([emoji, name]) => ({ emoji, name, mine: reactedBy(message, emoji, ownUserId) })),
       actions: allowedActions({ own, canReply }),
       restoreFocus: () => focusBack(id, 'more'),
