@@ -97,11 +97,20 @@ class Browser:
         return reply["result"]
 
     def page(
-        self, name: str, *, width: int = 1120, height: int = 660, color_scheme: str = "light"
+        self,
+        name: str,
+        *,
+        width: int = 1120,
+        height: int = 660,
+        color_scheme: str = "light",
+        touch: bool = False,
     ) -> Page:
         """A new tab in its own browser context (its own localStorage: one user per tab), with
-        this viewport and ``prefers-color-scheme`` ("light" or "dark")."""
-        self.call("newPage", page=name, width=width, height=height, colorScheme=color_scheme)
+        this viewport and ``prefers-color-scheme`` ("light" or "dark"); ``touch``: a touch
+        screen (``pointer: coarse``, ``hover: none``) as a phone has."""
+        self.call(
+            "newPage", page=name, width=width, height=height, colorScheme=color_scheme, touch=touch
+        )
         return Page(self, name)
 
     def close(self) -> None:
@@ -172,6 +181,10 @@ class Page:
         """Clicks what ``selector`` finds in the message with this id, pointing at it first."""
         self._call("clickInMessage", messageId=message_id, selector=selector)
 
+    def long_press(self, selector: str, until: str) -> None:
+        """Presses a finger on what ``selector`` finds until the JavaScript ``until`` holds."""
+        self._call("longPress", selector=selector, until=until)
+
     def click_selector(self, selector: str) -> None:
         """Clicks the one element ``selector`` finds."""
         self._call("clickSelector", selector=selector)
@@ -182,6 +195,10 @@ class Page:
     def press(self, selector: str, key: str) -> None:
         """Presses ``key`` (a Playwright key name) in what ``selector`` finds."""
         self._call("press", selector=selector, key=key)
+
+    def press_keys(self, *keys: str) -> None:
+        """Presses these keys (Playwright key names) in turn wherever focus is."""
+        self._call("pressKeys", keys=list(keys))
 
     def wait_for(self, what: str, expression: str) -> None:
         """Waits until the JavaScript ``expression`` holds in the page; ``what`` names it."""
@@ -194,6 +211,12 @@ class Page:
     def accessibility_violations(self) -> list[dict[str, Any]]:
         """axe-core's serious and critical violations: ``{id, impact, help, targets}``."""
         result: list[dict[str, Any]] = self._call("accessibilityViolations")
+        return result
+
+    def platform_fonts(self, selector: str) -> list[dict[str, Any]]:
+        """The fonts Chromium drew the text of what ``selector`` finds with:
+        ``{familyName, glyphCount}`` (the DevTools protocol's CSS.getPlatformFontsForNode)."""
+        result: list[dict[str, Any]] = self._call("platformFonts", selector=selector)
         return result
 
     def reload(self) -> None:

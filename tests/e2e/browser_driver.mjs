@@ -160,7 +160,7 @@ function readMessages(page) {
         target: link.target,
         rel: link.rel,
       })),
-      actions: [...item.querySelectorAll('.message-actions button')].map((button) => button.textContent),
+      actions: [...item.querySelectorAll('.message-actions button')].map((button) => button.getAttribute('aria-label')),
       senderId: item.dataset.senderId,
       sender: item.querySelector('[data-testid=message-sender]').textContent,
       text: item.querySelector('[data-testid=message-text]').textContent,
@@ -204,8 +204,9 @@ async function showSettings(page) {
 }
 
 const operations = {
-  async newPage({ page: name, width, height, colorScheme }) {
-    const context = await browser.newContext({ baseURL: BASE_URL, viewport: { width, height }, colorScheme });
+  async newPage({ page: name, width, height, colorScheme, touch = false }) {
+    // A touch screen (a phone's): `pointer: coarse` and `hover: none`, touch events.
+    const context = await browser.newContext({ baseURL: BASE_URL, viewport: { width, height }, colorScheme, hasTouch: touch });
     const page = await context.newPage();
     const entry = {
       context,
@@ -357,6 +358,25 @@ const operations = {
     await message.locator(selector).click();
   },
 
+  /**
+   * A finger pressed on what `selector` finds and held there until `until` (a JavaScript
+   * expression) holds in the page, then lifted: a long press, with no fixed length.
+   */
+  async longPress({ page: name, selector, until }) {
+    const { page } = tab(name);
+    const box = await page.locator(selector).boundingBox();
+    if (!box) throw new Error(`${selector} is not on screen`);
+    const point = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+    const session = await page.context().newCDPSession(page);
+    try {
+      await session.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [point] });
+      await waitInPage(page, until, until);
+      await session.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+    } finally {
+      await session.detach();
+    }
+  },
+
   /** Clicks what `selector` finds (one element), pointing at it first. */
   async clickSelector({ page: name, selector }) {
     await tab(name).page.locator(selector).click();
@@ -364,6 +384,12 @@ const operations = {
 
   async fill({ page: name, selector, text }) {
     await tab(name).page.locator(selector).fill(text);
+  },
+
+  /** Presses these keys one after another wherever focus is, as a keyboard user does. */
+  async pressKeys({ page: name, keys }) {
+    const { page } = tab(name);
+    for (const key of keys) await page.keyboard.press(key);
   },
 
   /** Presses `key` in what `selector` finds (focusing it first). */
@@ -386,11 +412,31 @@ const operations = {
       .map(({ id, impact, help, nodes }) => ({ id, impact, help, targets: nodes.map((node) => node.target.join(' ')) }));
   },
 
+  /**
+   * The fonts Chromium drew the text of what `selector` finds with ({familyName, glyphCount}),
+   * as its DevTools protocol reports them: which font a fallback really picked.
+   */
+  async platformFonts({ page: name, selector }) {
+    const { page } = tab(name);
+    const session = await page.context().newCDPSession(page);
+    try {
+      await session.send('DOM.enable');
+      await session.send('CSS.enable');
+      const { root } = await session.send('DOM.getDocument', { depth: -1 });
+      const { nodeId } = await session.send('DOM.querySelector', { nodeId: root.nodeId, selector });
+      if (!nodeId) throw new Error(`nothing matches ${selector}`);
+      const { fonts } = await session.send('CSS.getPlatformFontsForNode', { nodeId });
+      return fonts.map(({ familyName, glyphCount }) => ({ familyName, glyphCount }));
+    } finally {
+      await session.detach();
+    }
+  },
+
   async composerState({ page: name, text }) {
     const { page } = tab(name);
     await page.getByTestId('composer-input').fill(text);
     return {
-      sendDisabled: await page.getByTestId('send-button').isDisabled(),
+      sendDisabled: await page.getByTestId('send-button').evaluate((button) => button.getAttribute('aria-disabled') === 'true'),
       hint: await page.getByTestId('composer-hint').textContent(),
     };
   },

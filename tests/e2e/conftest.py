@@ -35,9 +35,16 @@ def open_page(browser: Browser) -> Iterator[OpenPage]:
     opened: list[Page] = []
 
     def open_one(
-        name: str, *, width: int = 1120, height: int = 660, color_scheme: str = "light"
+        name: str,
+        *,
+        width: int = 1120,
+        height: int = 660,
+        color_scheme: str = "light",
+        touch: bool = False,
     ) -> Page:
-        page = browser.page(name, width=width, height=height, color_scheme=color_scheme)
+        page = browser.page(
+            name, width=width, height=height, color_scheme=color_scheme, touch=touch
+        )
         opened.append(page)
         return page
 

@@ -34,7 +34,13 @@ class OpenPage(Protocol):
     """The ``open_page`` fixture: opens a named tab (its own browser context)."""
 
     def __call__(
-        self, name: str, *, width: int = ..., height: int = ..., color_scheme: str = ...
+        self,
+        name: str,
+        *,
+        width: int = ...,
+        height: int = ...,
+        color_scheme: str = ...,
+        touch: bool = ...,
     ) -> Page: ...
 
 

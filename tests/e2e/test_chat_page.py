@@ -109,7 +109,8 @@ def test_composer_refuses_empty_and_overlong_text(open_page: OpenPage) -> None:
     alice.open("Alice", new_document_id("composer"))
 
     blank = alice.composer_state("  \n ")
-    assert blank == {"sendDisabled": True, "hint": "Type a message"}
+    # The placeholder asks for a message: no hint repeats it.
+    assert blank == {"sendDisabled": True, "hint": ""}
     too_long = alice.composer_state("x" * (MAX_MESSAGE_LENGTH + 1))
     assert too_long["sendDisabled"] is True
     assert too_long["hint"].startswith("1 character over")

@@ -94,8 +94,14 @@ def test_edit_delete_and_react_reach_the_other_page_live(open_page: OpenPage) ->
     plan, ship, markup = (message["id"] for message in bob.messages())
 
     # Only the author may edit and delete; anyone may react and reply (in the thread).
-    assert shown(alice, "Ship on Friday")["actions"] == ["React", "Reply", "Edit", "Delete"]
-    assert shown(bob, "Ship on Friday")["actions"] == ["React", "Reply"]
+    assert shown(alice, "Ship on Friday")["actions"] == [
+        "React",
+        "Reply in thread",
+        "Edit",
+        "Delete",
+        "More actions",
+    ]
+    assert shown(bob, "Ship on Friday")["actions"] == ["React", "Reply in thread", "More actions"]
 
     edit(alice, ship, "Ship on Monday")
     wait_for_text(bob, ship, "Ship on Monday")

@@ -1,4 +1,5 @@
-// Small DOM builders for the message views: user text only ever goes in through textContent.
+// Small DOM builders for the message views: user text only ever goes in through textContent;
+// where a dialog goes.
 
 /**
  * @template {keyof HTMLElementTagNameMap} Tag
@@ -26,4 +27,15 @@ export function button(label, className, data) {
   node.type = 'button';
   Object.assign(node.dataset, data);
   return node;
+}
+
+/**
+ * Puts a dialog into the page that `near` is part of: its shadow root (a panel embedded as a
+ * web component, whose styles reach only its own tree), or else the document's body.
+ * @param {HTMLElement} dialog
+ * @param {Element} near
+ */
+export function placeBeside(dialog, near) {
+  const root = near.getRootNode();
+  (root instanceof ShadowRoot ? root : document.body).append(dialog);
 }

@@ -4,6 +4,7 @@
 // "Mark all read". Picking one, Escape and Close are the app's to act on. User text only
 // ever goes in through textContent.
 
+import { plainText } from '../markdown.js';
 import { countOf } from '../words.js';
 import { fillAvatar } from './avatar.js';
 import { element } from './element.js';
@@ -49,7 +50,7 @@ function inboxItem(item, documentTitle) {
   const line = element('span', 'inbox-item-line');
   if (unread) line.append(element('span', 'visually-hidden', 'Unread: '));
   line.append(element('strong', '', item.actor.name), ` ${KIND_TEXT[item.kind]}`);
-  const excerpt = element('span', 'inbox-item-excerpt', item.excerpt ?? 'Message deleted');
+  const excerpt = element('span', 'inbox-item-excerpt', item.excerpt == null ? 'Message deleted' : plainText(item.excerpt));
   excerpt.classList.toggle('inbox-item-deleted', item.excerpt == null);
   excerpt.dir = 'auto';
   const meta = element('span', 'inbox-item-meta');

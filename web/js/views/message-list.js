@@ -7,15 +7,22 @@
 // resolved) and a Reply action, which open the thread panel; the panel shows a thread with a
 // list of its own. A root's anchor quote shows above its text. Each `@Name` a message mentions
 // is marked (its name read through `nameOf`), a mention of the user more; `reveal` scrolls to
-// a message and gives it focus (a notification's jump).
+// a message and gives it focus (a notification's jump). A message's actions are a toolbar
+// beside it (message-actions.js); on a touch screen its "⋯" button or a long press opens its
+// action sheet, and "More reactions" the emoji picker, both dialogs that give focus back.
 
 import { STATUS } from '@docchat/client';
+import { jumboEmojiCount, QUICK_REACTIONS } from '../emoji.js';
+import { plainText } from '../markdown.js';
 import { countOf } from '../words.js';
+import { openActionSheet } from './action-sheet.js';
 import { fillAvatar } from './avatar.js';
 import { button, element } from './element.js';
-import { mentionedText } from './mention-text.js';
-import { deleteConfirmation, messageActions, messageEditor } from './message-actions.js';
-import { reactionChips, reactionPicker } from './reactions.js';
+import { openEmojiPicker } from './emoji-picker.js';
+import { listenForLongPress } from './long-press.js';
+import { allowedActions, deleteConfirmation, messageActions, messageEditor } from './message-actions.js';
+import { reactedBy, reactionChips, reactionPicker } from './reactions.js';
+import { richText } from './rich-text.js';
 import { anchorQuoteBlock, threadSummary } from './thread-summary.js';
 import { dayKey, dayLabel, formatFull, formatTime } from './time-format.js';
 
@@ -94,7 +101,7 @@ function statusLine(message) {
  * @param {MessageContext} context
  */
 function messageText(message, { mentioned, ownUserId }) {
-  const text = element('p', 'message-text');
+  const text = element('div', 'message-text');
   text.dataset.testid = 'message-text';
   if (message.deleted) {
     text.classList.add('message-deleted');
@@ -103,7 +110,16 @@ function messageText(message, { mentioned, ownUserId }) {
   }
   text.dir = 'auto';
   // Not deleted, so it has text.
-  text.append(...mentionedText(/** @type {string} */ (message.text), mentioned, ownUserId));
+  const typed = /** @type {string} */ (message.text);
+  // Only emoji (1 to 3): shown large, as they are.
+  const jumbo = jumboEmojiCount(typed);
+  if (jumbo > 0) {
+    text.classList.add('message-jumbo');
+    text.dataset.jumbo = String(jumbo);
+    text.textContent = typed.trim();
+    return text;
+  }
+  text.append(...richText(typed, mentioned, ownUserId));
   return text;
 }
 
@@ -115,19 +131,19 @@ function editedMarker(editedAt) {
   return marker;
 }
 
-// Reactions, the picker, and the actions or the delete question, for a message the server has.
+// Reactions, the picker, and the edited mark or the delete question, for a message the server has.
 /**
  * @param {ShownMessage} message
  * @param {MessageContext} context
  */
-function messageExtras(message, { own, ownUserId, open, threads }) {
+function messageExtras(message, { ownUserId, open }) {
   const extras = [reactionChips(message, ownUserId)];
   if (open === 'react') extras.push(reactionPicker(message, ownUserId));
   const footer = element('div', 'message-footer');
   if (message.editedAt) footer.append(editedMarker(message.editedAt));
   if (open === 'delete') footer.append(deleteConfirmation(message));
-  else if (open !== 'edit') footer.append(messageActions(message, { own, pickerOpen: open === 'react', canReply: threads }));
-  return [...extras, footer].filter((extra) => extra !== null);
+  if (footer.hasChildNodes()) extras.push(footer);
+  return extras.filter((extra) => extra !== null);
 }
 
 /**
@@ -178,6 +194,10 @@ function renderMessage(message, context, rowTestId) {
   if (threads && message.thread) body.append(threadSummary(message));
 
   item.append(avatar, body);
+  // Beside the bubble, never over its text; not while it is being edited or deleted.
+  if (message.status === STATUS.SENT && !message.deleted && open !== 'edit' && open !== 'delete') {
+    item.append(messageActions(message, { own, pickerOpen: open === 'react', canReply: threads }));
+  }
   return item;
 }
 
@@ -426,6 +446,21 @@ export function createMessageList(parts) {
       setOpen(null, { id, focus: 'react' });
       onReact(id, react, on === 'true');
     }
+    if (action === 'more') {
+      openSheet(id);
+    } else if (action === 'more-reactions') {
+      pickReaction(id, 'more-reactions');
+    } else {
+      act(action, id);
+    }
+  });
+
+  /**
+   * Does `action` to the message `id`: from its toolbar, its delete question or its sheet.
+   * @param {string | undefined} action
+   * @param {string} id
+   */
+  function act(action, id) {
     if (action === 'thread' || action === 'reply') {
       onOpenThread?.(id);
     } else if (action === 'react') {
@@ -441,7 +476,69 @@ export function createMessageList(parts) {
       // Cancel shows only while something is open.
       setOpen(null, { id, focus: /** @type {Open} */ (open).kind });
     }
-  });
+  }
+
+  // Focus goes back to the control `focus` of message `id`, or else to its "⋯" or React button
+  // (what it was opened from may be gone: the message was drawn again), or to the list when
+  // the message itself is gone.
+  /**
+   * @param {string} id
+   * @param {string} focus
+   */
+  function focusBack(id, focus) {
+    for (const name of [focus, 'more', 'react']) {
+      focusIn({ id, focus: name });
+      if (document.activeElement instanceof HTMLElement && document.activeElement.dataset.focus === name) return;
+    }
+    scroller.focus();
+  }
+
+  /**
+   * Opens the emoji picker for a reaction to message `id`; focus goes back to `from` after.
+   * @param {string} id
+   * @param {string} from
+   */
+  function pickReaction(id, from) {
+    const message = shownMessage(id);
+    const ownUserId = shown?.ownUserId ?? '';
+    if (!message) return;
+    openEmojiPicker({
+      near: list,
+      title: 'Add a reaction',
+      pressed: (emoji) => reactedBy(message, emoji, ownUserId),
+      restoreFocus: () => focusBack(id, from),
+      onPick: (emoji) => {
+        setOpen(null, { id, focus: from === 'more-reactions' ? 'react' : from });
+        onReact(id, emoji, !reactedBy(message, emoji, ownUserId));
+      },
+    });
+  }
+
+  /**
+   * Opens the action sheet of message `id` (its "⋯" button, or a long press).
+   * @param {string} id
+   */
+  function openSheet(id) {
+    const message = shownMessage(id);
+    const ownUserId = shown?.ownUserId ?? '';
+    if (!message || message.deleted || message.status !== STATUS.SENT) return;
+    const own = message.senderId === ownUserId;
+    const canReply = threads && message.threadId == null;
+    openActionSheet({
+      near: list,
+      title: `${message.senderName}: ${plainText(message.text ?? '')}`.slice(0, 120),
+      reactions: QUICK_REACTIONS.map(([emoji, name]) => ({ emoji, name, mine: reactedBy(message, emoji, ownUserId) })),
+      actions: allowedActions({ own, canReply }),
+      restoreFocus: () => focusBack(id, 'more'),
+      onChoose: (choice) => {
+        if ('react' in choice) onReact(id, choice.react, choice.on);
+        else if (choice.action === 'more-reactions') pickReaction(id, 'more');
+        else act(choice.action, id);
+      },
+    });
+  }
+
+  listenForLongPress({ list, scroller, rowSelector, onLongPress: openSheet });
 
   list.addEventListener('submit', (event) => {
     event.preventDefault();

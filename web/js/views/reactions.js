@@ -1,16 +1,9 @@
 // A message's reactions as chips ("👍 2"; pressed when one of them is yours: clicking takes
-// it back, else adds yours) and the small picker of common ones.
+// it back, else adds yours) and the small picker of common ones, with a button that opens the
+// emoji picker for any other.
 
+import { QUICK_REACTIONS } from '../emoji.js';
 import { button, element } from './element.js';
-
-export const QUICK_REACTIONS = Object.freeze([
-  ['👍', 'thumbs up'],
-  ['❤️', 'heart'],
-  ['😂', 'laughing'],
-  ['🎉', 'party popper'],
-  ['😮', 'surprised'],
-  ['👀', 'eyes'],
-]);
 
 /** @typedef {import('@docchat/client').ShownMessage} ShownMessage */
 
@@ -19,7 +12,7 @@ export const QUICK_REACTIONS = Object.freeze([
  * @param {string} emoji
  * @param {string} userId
  */
-function reactedBy(message, emoji, userId) {
+export function reactedBy(message, emoji, userId) {
   return (message.reactions?.[emoji] ?? []).includes(userId);
 }
 
@@ -92,5 +85,15 @@ export function reactionPicker(message, ownUserId) {
       return node;
     }),
   );
+  // Any other emoji: the emoji picker's grid.
+  const more = button('+', 'reaction-choice reaction-more', {
+    action: 'more-reactions',
+    messageId: message.id,
+    testid: 'more-reactions',
+    focus: 'more-reactions',
+  });
+  more.setAttribute('aria-label', 'More reactions');
+  more.setAttribute('aria-haspopup', 'dialog');
+  picker.append(more);
   return picker;
 }

@@ -4,6 +4,7 @@
 // message list of their own; the reply box is a composer; app.js wires both.
 
 import { anchorQuote } from '@docchat/client';
+import { plainText } from '../markdown.js';
 import { participantAvatars, threadCountLabel } from './thread-summary.js';
 import { element } from './element.js';
 import { formatFull } from './time-format.js';
@@ -43,7 +44,7 @@ function threadCard(root) {
     quoted.dir = 'auto';
     card.append(quoted);
   }
-  const text = element('span', 'thread-card-text', root.deleted ? 'Message deleted' : root.text);
+  const text = element('span', 'thread-card-text', root.deleted ? 'Message deleted' : plainText(root.text ?? ''));
   text.dir = 'auto';
   const meta = element('span', 'thread-card-meta');
   meta.append(participantAvatars(root.thread?.participants ?? []), element('span', '', threadCountLabel(root)));
