@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup dev test lint unit integration devstack e2e web bench clean system-packages
+.PHONY: help setup dev-setup dev test lint unit integration devstack e2e web bench clean system-packages
 
 help:
 	@echo "make dev    set everything up and run docchat locally (http://localhost:7071;"
@@ -17,7 +17,10 @@ help:
 
 CHECKOV_VENV := .venv-checkov
 
-setup: $(VENV)/.installed $(CHECKOV_VENV)/.installed node_modules/.installed
+# `make dev` needs only the app's venv and the npm packages; checkov's venv (about half of a
+# fresh clone's set-up) is for the Bicep checks of `make test` alone.
+dev-setup: $(VENV)/.installed node_modules/.installed
+setup: dev-setup $(CHECKOV_VENV)/.installed
 
 # Debian packages: the venv module for Python, Chromium for the browser tests.
 system-packages:
@@ -34,11 +37,10 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt | system-packages
 	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
 	@touch $@
 
-# Then the browser bundle of @azure/web-pubsub-client (its dist has bare imports), which the
-# dev host serves at /vendor/web-pubsub-client.js; npm ci empties node_modules, so both go together.
+# The page's browser bundles and JS client are copied into web/ by scripts/build-web.mjs,
+# which the local stack runs each time it starts (and azd before packaging).
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
-	npm run --silent bundle
 	@touch $@
 
 # `make dev PORT=8071 SIGNALR_PORT=8889 COSMOS_PORT=8082 WEBPUBSUB_PORT=8090` moves the
@@ -59,7 +61,7 @@ LATENCY_MS :=
 DEV_TOPOLOGY = $(if $(INSTANCES),--instances $(INSTANCES)) $(if $(LATENCY_MS),--latency-ms $(LATENCY_MS))
 
 # python -m devstack creates local.settings.json when missing, with the ports it was given.
-dev: setup
+dev: dev-setup
 	$(PY) -m devstack $(DEV_PORTS) $(DEV_TOPOLOGY)
 
 lint: setup
