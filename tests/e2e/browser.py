@@ -278,3 +278,25 @@ class Page:
         """Closes the tab; when closing began (the driver's clock, ms), None if it was closed."""
         closed_at: float | None = self._call("closePage")
         return closed_at
+
+    def goto_url(self, url: str) -> None:
+        """Loads an absolute URL: a page of another origin, such as one embedding the panel."""
+        self._call("gotoUrl", url=url)
+
+    def frame_evaluate(self, frame: str, expression: str) -> Any:
+        """The value of ``expression`` in the frame of this page's iframe ``frame`` (a CSS
+        selector), once it has loaded."""
+        return self._call("frameEvaluate", frame=frame, expression=expression)
+
+    def frame_wait_for(self, frame: str, what: str, expression: str) -> None:
+        """Waits until ``expression`` holds in the frame; ``what`` names it."""
+        self._call("frameWaitFor", frame=frame, what=what, expression=expression)
+
+    def frame_send(self, frame: str, text: str) -> None:
+        """Sends ``text`` from the framed page's composer and waits until it is confirmed."""
+        self._call("frameSend", frame=frame, text=text)
+
+    def frame_accessibility_violations(self, frame: str) -> list[dict[str, Any]]:
+        """axe-core's serious and critical violations in the frame."""
+        result: list[dict[str, Any]] = self._call("frameAccessibilityViolations", frame=frame)
+        return result

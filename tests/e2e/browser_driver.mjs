@@ -9,11 +9,15 @@
 // Environment: DOCCHAT_BASE_URL (the dev host), DOCCHAT_CHROMIUM (the browser executable).
 
 import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { chromium } from 'playwright-core';
 
 const AXE_SCRIPT = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+// Evaluated through the DevTools protocol, which the page's Content-Security-Policy does not
+// govern (an added <script> element would be an inline script, which it refuses).
+const AXE_SOURCE = readFileSync(AXE_SCRIPT, 'utf8');
 // What the accessibility checks fail on: axe-core's two worst impacts.
 const BLOCKING_IMPACTS = new Set(['serious', 'critical']);
 
@@ -197,6 +201,23 @@ function waitForTexts(page, texts) {
   );
 }
 
+/** axe-core's serious and critical violations in a page or a frame as it is now. */
+async function axeViolations(scope) {
+  await scope.evaluate(AXE_SOURCE);
+  const { violations } = await scope.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  return violations
+    .filter((violation) => BLOCKING_IMPACTS.has(violation.impact))
+    .map(({ id, impact, help, nodes }) => ({ id, impact, help, targets: nodes.map((node) => node.target.join(' ')) }));
+}
+
+/** The frame of the page's `iframe` element `selector`, once it has loaded. */
+async function frameOf(name, selector) {
+  const element = await tab(name).page.waitForSelector(selector, { timeout: WAIT_MS });
+  const frame = await element.contentFrame();
+  if (!frame) throw new Error(`${selector} has no frame`);
+  return frame;
+}
+
 /** On a phone the settings fold away behind a button: opens them if they are folded. */
 async function showSettings(page) {
   const toggle = page.getByTestId('sidebar-toggle');
@@ -205,7 +226,14 @@ async function showSettings(page) {
 
 const operations = {
   async newPage({ page: name, width, height, colorScheme }) {
-    const context = await browser.newContext({ baseURL: BASE_URL, viewport: { width, height }, colorScheme });
+    // The tests' waits evaluate strings in the page, which its Content-Security-Policy refuses
+    // (no 'unsafe-eval'); tests/integration/test_web_page.py holds the policy itself.
+    const context = await browser.newContext({
+      baseURL: BASE_URL,
+      viewport: { width, height },
+      colorScheme,
+      bypassCSP: true,
+    });
     const page = await context.newPage();
     const entry = {
       context,
@@ -378,12 +406,7 @@ const operations = {
 
   /** axe-core's serious and critical violations in the page as it is now. */
   async accessibilityViolations({ page: name }) {
-    const { page } = tab(name);
-    await page.addScriptTag({ path: AXE_SCRIPT });
-    const { violations } = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-    return violations
-      .filter((violation) => BLOCKING_IMPACTS.has(violation.impact))
-      .map(({ id, impact, help, nodes }) => ({ id, impact, help, targets: nodes.map((node) => node.target.join(' ')) }));
+    return axeViolations(tab(name).page);
   },
 
   async composerState({ page: name, text }) {
@@ -460,6 +483,43 @@ const operations = {
   liveEvents: ({ page: name, target }) => eventsFor(tab(name).received, target),
   sentEvents: ({ page: name, target }) => eventsFor(tab(name).sent, target),
   pageErrors: ({ page: name }) => tab(name).pageErrors,
+
+  /** Loads an absolute URL (a page of another origin, such as one embedding the panel). */
+  async gotoUrl({ page: name, url }) {
+    await tab(name).page.goto(url);
+  },
+
+  /** The value of `expression` in the frame of the page's iframe `frame` (a selector). */
+  async frameEvaluate({ page: name, frame, expression }) {
+    return (await frameOf(name, frame)).evaluate(expression);
+  },
+
+  async frameWaitFor({ page: name, frame, what, expression }) {
+    await waitInPage(await frameOf(name, frame), what, expression);
+  },
+
+  /** Sends `text` from the framed page's composer (Enter) and waits for its confirmation. */
+  async frameSend({ page: name, frame, text }) {
+    const scope = await frameOf(name, frame);
+    const box = scope.getByTestId('composer-input');
+    await box.fill(text);
+    await box.press('Enter');
+    await waitInPage(
+      scope,
+      `confirmation of ${JSON.stringify(text)}`,
+      (wanted) =>
+        [...document.querySelectorAll('[data-testid=message]')].some(
+          (item) =>
+            item.dataset.status === 'sent' &&
+            item.querySelector('[data-testid=message-text]').textContent === wanted,
+        ),
+      text,
+    );
+  },
+
+  async frameAccessibilityViolations({ page: name, frame }) {
+    return axeViolations(await frameOf(name, frame));
+  },
 
   async screenshot({ page: name, path }) {
     await tab(name).page.screenshot({ path });

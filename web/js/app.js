@@ -8,7 +8,8 @@
 import { createTypingSignal, DocchatClient, Inbox, isNotification, SYNC_STATE, THREAD_STATE } from '@docchat/client';
 
 import { documentFromHash, documentHash, documentTitle, SAMPLE_DOCUMENTS } from './documents.js';
-import { identityHeaders, loadUser, saveUser } from './identity.js';
+import { account, accountHeaders } from './account.js';
+import { loadUser, saveUser } from './identity.js';
 import { PeopleDirectory } from './people.js';
 import { fillAvatar } from './views/avatar.js';
 import { createComposer } from './views/composer.js';
@@ -41,10 +42,11 @@ const byId = (id) => /** @type {Found} */ (document.getElementById(id));
  * @param {import('./identity.js').User} who
  */
 function createClient(who) {
-  return new DocchatClient({ user: who, headers: identityHeaders(who), libraries: { signalR: window.signalR } });
+  return new DocchatClient({ user: who, headers: accountHeaders(who), libraries: { signalR: window.signalR } });
 }
 
-let user = loadUser();
+// Signed in before this module loads (boot.js): App Service's user, or the dev user.
+let user = account.user ?? loadUser();
 let client = createClient(user);
 /** @type {ChatSession | null} */
 let session = null;
