@@ -97,11 +97,26 @@ class Browser:
         return reply["result"]
 
     def page(
-        self, name: str, *, width: int = 1120, height: int = 660, color_scheme: str = "light"
+        self,
+        name: str,
+        *,
+        width: int = 1120,
+        height: int = 660,
+        color_scheme: str = "light",
+        enforce_csp: bool = False,
     ) -> Page:
         """A new tab in its own browser context (its own localStorage: one user per tab), with
-        this viewport and ``prefers-color-scheme`` ("light" or "dark")."""
-        self.call("newPage", page=name, width=width, height=height, colorScheme=color_scheme)
+        this viewport and ``prefers-color-scheme`` ("light" or "dark"). The page's
+        Content-Security-Policy is bypassed (the driver's waits evaluate strings) unless
+        ``enforce_csp``: then wait with :meth:`Page.wait_for_selector` alone."""
+        self.call(
+            "newPage",
+            page=name,
+            width=width,
+            height=height,
+            colorScheme=color_scheme,
+            enforceCsp=enforce_csp,
+        )
         return Page(self, name)
 
     def close(self) -> None:
@@ -299,4 +314,14 @@ class Page:
     def frame_accessibility_violations(self, frame: str) -> list[dict[str, Any]]:
         """axe-core's serious and critical violations in the frame."""
         result: list[dict[str, Any]] = self._call("frameAccessibilityViolations", frame=frame)
+        return result
+
+    def wait_for_selector(self, selector: str, frame: str | None = None) -> None:
+        """Waits for ``selector`` in the page, or in its iframe ``frame``; needs no evaluation,
+        so it works under the page's Content-Security-Policy."""
+        self._call("waitForSelector", selector=selector, frame=frame)
+
+    def csp_violations(self) -> list[str]:
+        """What the browser reported the page's Content-Security-Policy refused."""
+        result: list[str] = self._call("cspViolations")
         return result

@@ -225,14 +225,15 @@ async function showSettings(page) {
 }
 
 const operations = {
-  async newPage({ page: name, width, height, colorScheme }) {
+  async newPage({ page: name, width, height, colorScheme, enforceCsp = false }) {
     // The tests' waits evaluate strings in the page, which its Content-Security-Policy refuses
-    // (no 'unsafe-eval'); tests/integration/test_web_page.py holds the policy itself.
+    // (no 'unsafe-eval'): the policy is bypassed unless a test asks for it (and then waits on
+    // selectors only, and reads the violations the browser reports).
     const context = await browser.newContext({
       baseURL: BASE_URL,
       viewport: { width, height },
       colorScheme,
-      bypassCSP: true,
+      bypassCSP: !enforceCsp,
     });
     const page = await context.newPage();
     const entry = {
@@ -246,6 +247,10 @@ const operations = {
       closed: false,
     };
     page.on('pageerror', (error) => entry.pageErrors.push(String(error)));
+    entry.cspViolations = [];
+    page.on('console', (message) => {
+      if (message.text().includes('Content Security Policy')) entry.cspViolations.push(message.text());
+    });
     recordLiveEvents(page, entry);
     recordApiCalls(page, entry);
     pages.set(name, entry);
@@ -483,6 +488,16 @@ const operations = {
   liveEvents: ({ page: name, target }) => eventsFor(tab(name).received, target),
   sentEvents: ({ page: name, target }) => eventsFor(tab(name).sent, target),
   pageErrors: ({ page: name }) => tab(name).pageErrors,
+
+  /** Waits for `selector` in the page, or in the frame of its iframe `frame` (no evaluation:
+   * works under the page's Content-Security-Policy). */
+  async waitForSelector({ page: name, selector, frame = null }) {
+    const scope = frame ? await frameOf(name, frame) : tab(name).page;
+    await scope.waitForSelector(selector, { timeout: WAIT_MS });
+  },
+
+  /** What the browser's console said the page's Content-Security-Policy refused. */
+  cspViolations: ({ page: name }) => tab(name).cspViolations,
 
   /** Loads an absolute URL (a page of another origin, such as one embedding the panel). */
   async gotoUrl({ page: name, url }) {

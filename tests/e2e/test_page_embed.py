@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 import pytest
 
 from devstack.stack import LocalStack, free_port
-from tests.e2e.browser import Page
+from tests.e2e.browser import Browser, Page
 from tests.e2e.scenario import DESKTOP, PHONE, OpenPage, new_document_id, screenshot_path
 
 FRAME = "iframe#docchat"
@@ -223,3 +223,22 @@ def test_readme_screenshot_of_the_panel(
     )
     host.frame_send(FRAME, "Great, I'll update the plan.")
     host.screenshot(screenshot_path("demo-embed.png"))
+
+
+def test_the_page_and_the_panel_work_under_their_content_security_policy(
+    stack: LocalStack, site: EmbeddingSite, browser: Browser
+) -> None:
+    """Scripts from the app only, the import map by its hash, the real-time service by
+    connect-src: the page goes live, and the browser reports nothing refused."""
+    site.close()
+    site.serve(panel_url(stack, new_document_id("csp"), user="Alice"))
+    full, framed = (browser.page(name, enforce_csp=True) for name in ("csp-page", "csp-site"))
+    try:
+        full.goto("#doc=" + new_document_id("csp"))
+        full.wait_for_selector("[data-testid=chat][data-sync=live]")
+        framed.goto_url(site.origin + "/")
+        framed.wait_for_selector("[data-testid=chat][data-sync=live]", frame=FRAME)
+        assert (full.csp_violations(), framed.csp_violations()) == ([], [])
+    finally:
+        full.close()
+        framed.close()
