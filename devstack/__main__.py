@@ -194,8 +194,7 @@ def _summary(stack: LocalStack, root: Path) -> str:
         ports = ", ".join(map(str, stack.instance_ports))
         host = f"front door, round robin over {stack.instances} dev hosts on ports {ports}"
     rows = [
-        ("Page", f"{stack.base_url}/"),
-        ("Panel", f"{stack.base_url}/embed?document=launch-plan"),
+        ("Page", f"{stack.base_url}/ (a panel: {stack.base_url}/embed?document=launch-plan)"),
         ("API", f"{api} ({host}; function key {stack.function_key})"),
         *_realtime_rows(stack),
         ("Cosmos DB", stack.cosmos_endpoint),
