@@ -17,17 +17,22 @@ help:
 
 CHECKOV_VENV := .venv-checkov
 
-# `make dev` needs only the app's venv and the npm packages; checkov's venv (about half of a
-# fresh clone's set-up) is for the Bicep checks of `make test` alone.
-dev-setup: $(VENV)/.installed node_modules/.installed
-setup: dev-setup $(CHECKOV_VENV)/.installed
+# `make dev` needs only the app's and the stand-ins' packages (requirements-devstack.txt) and
+# the npm packages; the test and lint tools and checkov's venv (about half of a fresh clone's
+# set-up) are for `make test`.
+dev-setup: $(VENV)/.devstack-installed node_modules/.installed
+setup: dev-setup $(VENV)/.installed $(CHECKOV_VENV)/.installed
 
 # Debian packages: the venv module for Python, Chromium for the browser tests.
 system-packages:
 	@bash devstack/system_packages.sh
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt clients/python/pyproject.toml | system-packages
-	$(PYTHON) -m venv $(VENV)
+$(VENV)/.devstack-installed: requirements.txt requirements-devstack.txt | system-packages
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-devstack.txt
+	@touch $@
+
+$(VENV)/.installed: $(VENV)/.devstack-installed requirements-dev.txt clients/python/pyproject.toml
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 

@@ -1,5 +1,5 @@
 // Fills web/ with what the page loads besides its own files, so that the deployment package
-// (and the app's web_page function, locally too) has everything: `npm run build:web`.
+// (and the app's web_page function, locally too) has everything: `node scripts/build-web.mjs`.
 //   web/vendor/signalr.min.js          the official SignalR client's browser build
 //   web/vendor/web-pubsub-client.js    the official Web PubSub client, bundled for browsers
 //   web/lib/docchat-client/            docchat's JS client (clients/js/src), as the import map names it
