@@ -20,7 +20,7 @@ CHECKOV_VENV := .venv-checkov
 # `make dev` needs only the app's and the stand-ins' packages (requirements-devstack.txt) and
 # the npm packages; the test and lint tools and checkov's venv (about half of a fresh clone's
 # set-up) are for `make test`.
-dev-setup: $(VENV)/.devstack-installed node_modules/.installed
+dev-setup: $(VENV)/.devstack-installed node_modules/.installed $(AZURITE)/node_modules/.installed
 setup: dev-setup $(VENV)/.installed $(CHECKOV_VENV)/.installed
 
 # Debian packages: the venv module for Python, Chromium for the browser tests.
@@ -40,6 +40,13 @@ $(VENV)/.installed: $(VENV)/.devstack-installed requirements-dev.txt clients/pyt
 $(CHECKOV_VENV)/.installed: requirements-checkov.txt | system-packages
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	@touch $@
+
+# Azurite, for the work queues, from its own lockfile: the stack would install it on its first
+# start (devstack/azurite), one step after another; here it installs beside the rest.
+AZURITE := devstack/azurite
+$(AZURITE)/node_modules/.installed: $(AZURITE)/package.json $(AZURITE)/package-lock.json
+	cd $(AZURITE) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 # The page's browser bundles and JS client are copied into web/ by scripts/build-web.mjs,
@@ -66,7 +73,9 @@ LATENCY_MS :=
 DEV_TOPOLOGY = $(if $(INSTANCES),--instances $(INSTANCES)) $(if $(LATENCY_MS),--latency-ms $(LATENCY_MS))
 
 # python -m devstack creates local.settings.json when missing, with the ports it was given.
-dev: dev-setup
+# The three installs of a fresh clone run side by side (-j3): pip and two npm ci.
+dev:
+	@$(MAKE) --no-print-directory -j3 dev-setup
 	$(PY) -m devstack $(DEV_PORTS) $(DEV_TOPOLOGY)
 
 lint: setup
