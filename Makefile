@@ -16,6 +16,7 @@ help:
 	@echo "make bench  run the benchmarks in bench/"
 
 CHECKOV_VENV := .venv-checkov
+AZURITE := devstack/azurite
 
 # `make dev` needs only the app's and the stand-ins' packages (requirements-devstack.txt) and
 # the npm packages; the test and lint tools and checkov's venv (about half of a fresh clone's
@@ -44,7 +45,6 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt | system-packages
 
 # Azurite, for the work queues, from its own lockfile: the stack would install it on its first
 # start (devstack/azurite), one step after another; here it installs beside the rest.
-AZURITE := devstack/azurite
 $(AZURITE)/node_modules/.installed: $(AZURITE)/package.json $(AZURITE)/package-lock.json
 	cd $(AZURITE) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
