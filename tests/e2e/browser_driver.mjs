@@ -201,6 +201,13 @@ function waitForTexts(page, texts) {
   );
 }
 
+/** Waits until the page has started (web/js/boot.js marks the root once it shows the chat
+ * or the sign-in), which comes after the load event: it first asks how users sign in. A
+ * selector, not an evaluation, so it works under the page's Content-Security-Policy. */
+async function started(scope) {
+  await scope.waitForSelector('html[data-started]', { state: 'attached', timeout: WAIT_MS });
+}
+
 /** axe-core's serious and critical violations in a page or a frame as it is now. */
 async function axeViolations(scope) {
   await scope.evaluate(AXE_SOURCE);
@@ -258,10 +265,12 @@ const operations = {
 
   async goto({ page: name, hash = '' }) {
     await tab(name).page.goto(`/${hash}`);
+    await started(tab(name).page);
   },
 
   async reload({ page: name }) {
     await tab(name).page.reload();
+    await started(tab(name).page);
   },
 
   async chooseUser({ page: name, user }) {

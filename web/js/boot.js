@@ -14,6 +14,7 @@ function offerSignIn() {
   const screen = /** @type {HTMLElement} */ (document.getElementById('sign-in'));
   const link = /** @type {HTMLAnchorElement} */ (document.getElementById('sign-in-link'));
   screen.hidden = false;
+  document.documentElement.dataset.started = 'sign-in';
   if (account.mode !== 'appservice') {
     link.hidden = true;
     /** @type {HTMLElement} */ (document.getElementById('sign-in-text')).textContent =
@@ -38,6 +39,8 @@ async function start() {
   document.getElementById('sign-in')?.setAttribute('hidden', '');
   document.getElementById('app')?.removeAttribute('hidden');
   await import('./app.js');
+  // What waits for the page (a test, an embedding site's script) can tell it is up.
+  document.documentElement.dataset.started = 'chat';
 }
 
 await start();
