@@ -6,7 +6,10 @@ serves its HTTP functions below the route prefix, its ``signalRTrigger`` functio
 functions at ``/runtime/webhooks/webpubsub`` (:mod:`devstack.host.webpubsub_webhook`), runs
 its ``queueTrigger`` functions from their storage queues while it serves
 (:mod:`devstack.host.queue_listener`), ``/admin/host/ping``
-for health checks (as the Functions host does), and static files everywhere else;
+for health checks (as the Functions host does; the rest of ``/admin`` and ``/runtime`` is
+404, never a function's, whatever its route), and static files where no function's route
+matches (``--web``); with ``DEVSTACK_AUTH_ME=signed-out`` it answers ``/.auth/me`` as App
+Service Authentication does for a reader without a session;
 :func:`host_runner` serves it with the header timeout of :mod:`devstack.host.limits`. Every
 answer carries ``x-request-id``, the id in every log line written while serving it.
 """
