@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup dev test lint unit integration devstack e2e web bench clean system-packages
+.PHONY: help setup dev-setup dev test lint unit integration devstack e2e web bench clean system-packages
 
 help:
 	@echo "make dev    set everything up and run docchat locally (http://localhost:7071;"
@@ -16,15 +16,24 @@ help:
 	@echo "make bench  run the benchmarks in bench/"
 
 CHECKOV_VENV := .venv-checkov
+AZURITE := devstack/azurite
 
-setup: $(VENV)/.installed $(CHECKOV_VENV)/.installed node_modules/.installed
+# `make dev` needs only the app's and the stand-ins' packages (requirements-devstack.txt) and
+# the npm packages; the test and lint tools and checkov's venv (about half of a fresh clone's
+# set-up) are for `make test`.
+dev-setup: $(VENV)/.devstack-installed node_modules/.installed $(AZURITE)/node_modules/.installed
+setup: dev-setup $(VENV)/.installed $(CHECKOV_VENV)/.installed
 
 # Debian packages: the venv module for Python, Chromium for the browser tests.
 system-packages:
 	@bash devstack/system_packages.sh
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt clients/python/pyproject.toml | system-packages
-	$(PYTHON) -m venv $(VENV)
+$(VENV)/.devstack-installed: requirements.txt requirements-devstack.txt | system-packages
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-devstack.txt
+	@touch $@
+
+$(VENV)/.installed: $(VENV)/.devstack-installed requirements-dev.txt clients/python/pyproject.toml
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
@@ -34,11 +43,16 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt | system-packages
 	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
 	@touch $@
 
-# Then the browser bundle of @azure/web-pubsub-client (its dist has bare imports), which the
-# dev host serves at /vendor/web-pubsub-client.js; npm ci empties node_modules, so both go together.
+# Azurite, for the work queues, from its own lockfile: the stack would install it on its first
+# start (devstack/azurite), one step after another; here it installs beside the rest.
+$(AZURITE)/node_modules/.installed: $(AZURITE)/package.json $(AZURITE)/package-lock.json
+	cd $(AZURITE) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# The page's browser bundles and JS client are copied into web/ by scripts/build-web.mjs,
+# which the local stack runs each time it starts (and azd before packaging).
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
-	npm run --silent bundle
 	@touch $@
 
 # `make dev PORT=8071 SIGNALR_PORT=8889 COSMOS_PORT=8082 WEBPUBSUB_PORT=8090` moves the
@@ -59,7 +73,9 @@ LATENCY_MS :=
 DEV_TOPOLOGY = $(if $(INSTANCES),--instances $(INSTANCES)) $(if $(LATENCY_MS),--latency-ms $(LATENCY_MS))
 
 # python -m devstack creates local.settings.json when missing, with the ports it was given.
-dev: setup
+# The three installs of a fresh clone run side by side (-j3): pip and two npm ci.
+dev:
+	@$(MAKE) --no-print-directory -j3 dev-setup
 	$(PY) -m devstack $(DEV_PORTS) $(DEV_TOPOLOGY)
 
 lint: setup

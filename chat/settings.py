@@ -11,6 +11,7 @@ helpers.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -23,6 +24,7 @@ __all__ = [
     "JwtSettings",
     "Settings",
     "SettingsError",
+    "frame_ancestors_setting",
     "load_settings",
     "optional_setting",
     "required_setting",
@@ -49,6 +51,11 @@ MAX_WEBHOOK_RETRY_DELAY = 7 * 24 * 3600
 MAX_WEBHOOK_RETRIES = 20
 #: HS256 keys shorter than the hash are guessable; PyJWT warns below this too.
 MIN_JWT_SECRET_BYTES = 32
+#: Who may show the embeddable panel (``/embed``) in a frame, by default: the app's own pages.
+DEFAULT_FRAME_ANCESTORS = ("'self'",)
+#: A source of CSP's frame-ancestors that docchat accepts: an http(s) origin, a host's
+#: subdomains written ``*.``, with an optional port; nothing with a path, a quote or a ``;``.
+_FRAME_ANCESTOR = re.compile(r"https?://(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?")
 
 _Choice = TypeVar("_Choice", bound=enum.StrEnum)
 #: Hosts on this machine: the only ones plain http may carry keys or tokens to.
@@ -101,6 +108,8 @@ class Settings:
     post_burst: int = DEFAULT_POST_BURST
     jwt: JwtSettings | None = None
     webhook_retry_schedule: tuple[float, ...] = DEFAULT_WEBHOOK_RETRY_SCHEDULE
+    #: The sources of the panel's CSP ``frame-ancestors`` (``DOCCHAT_FRAME_ANCESTORS``).
+    frame_ancestors: tuple[str, ...] = DEFAULT_FRAME_ANCESTORS
 
     @property
     def dev(self) -> bool:
@@ -132,6 +141,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         webhook_retry_schedule=retry_schedule_setting(
             environ, "DOCCHAT_WEBHOOK_RETRY_SCHEDULE", DEFAULT_WEBHOOK_RETRY_SCHEDULE
         ),
+        frame_ancestors=frame_ancestors_setting(environ, "DOCCHAT_FRAME_ANCESTORS"),
     )
 
 
@@ -227,6 +237,24 @@ def retry_schedule_setting(
             f"each from 0 to {MAX_WEBHOOK_RETRY_DELAY}, got {environ[name]!r}"
         )
     return tuple(delay for delay in delays if delay is not None)
+
+
+def frame_ancestors_setting(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Space-separated sources of CSP's ``frame-ancestors``: ``'self'``, ``'none'`` alone, or
+    origins (``https://app.example.com``, ``https://*.example.com:8443``); unset: ``'self'``."""
+    value = optional_setting(environ, name)
+    if value is None:
+        return DEFAULT_FRAME_ANCESTORS
+    sources = tuple(value.split())
+    if sources == ("'none'",):
+        return sources
+    wrong = [s for s in sources if s != "'self'" and not _FRAME_ANCESTOR.fullmatch(s)]
+    if wrong or not sources:
+        raise SettingsError(
+            f"{name} must be 'self', 'none' alone, or http(s) origins separated by spaces "
+            f"(such as https://app.example.com), not {' '.join(wrong) or 'nothing'}"
+        )
+    return sources
 
 
 def _delay(text: str) -> float | None:

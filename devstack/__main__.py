@@ -185,14 +185,17 @@ def _with_endpoint_port(connection_string: str, port: int) -> str:
 
 
 def _summary(stack: LocalStack, root: Path) -> str:
-    prefix = read_route_prefix(root / "host.json")
+    # host.json's routePrefix is empty (the page is at /): the API's routes say api/ themselves.
+    api = "/".join(
+        part for part in (stack.base_url, read_route_prefix(root / "host.json"), "api") if part
+    )
     host = "func start" if stack.use_func else "dev host"
     if stack.instances > 1:
         ports = ", ".join(map(str, stack.instance_ports))
         host = f"front door, round robin over {stack.instances} dev hosts on ports {ports}"
     rows = [
-        ("Page", f"{stack.base_url}/"),
-        ("API", f"{stack.base_url}/{prefix} ({host}; function key {stack.function_key})"),
+        ("Page", f"{stack.base_url}/ (a panel: {stack.base_url}/embed?document=launch-plan)"),
+        ("API", f"{api} ({host}; function key {stack.function_key})"),
         *_realtime_rows(stack),
         ("Cosmos DB", stack.cosmos_endpoint),
         *_latency_rows(stack),

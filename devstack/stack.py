@@ -46,7 +46,6 @@ from urllib.parse import quote, urlsplit
 from devstack import azurite
 from devstack.azure_guard import refusal_in_azure
 from devstack.emulator_core.running import connection_string as signalr_connection_string
-from devstack.host.__main__ import WEBPUBSUB_BROWSER_CLIENT
 from devstack.host.keys import FUNCTION_KEY_SETTING
 from devstack.host.server import PING_PATH, SIGNALR_WEBHOOK_PATH, WEBPUBSUB_WEBHOOK_PATH
 from devstack.host.settings import read_local_settings
@@ -86,7 +85,9 @@ STORAGE_SETTING = "AzureWebJobsStorage"
 #: The app's work queues (storage/queues.py), on Azurite's development account.
 QUEUE_SETTING = "DOCCHAT_QUEUE"
 #: npm packages the stack runs or serves; missing means ``npm ci`` did not run or failed.
-NODE_PACKAGES = ("@vercel/cosmosdb-server", "@microsoft/signalr")
+NODE_PACKAGES = ("@vercel/cosmosdb-server", "@microsoft/signalr", "esbuild")
+#: Fills web/ with the browser bundles and the JS client, as the deployment package has them.
+WEB_BUILD = Path("scripts/build-web.mjs")
 
 _COSMOS_READY = re.compile(rf"{COSMOS_SETTING}=(\S+)")
 _SIGNALR_READY = re.compile(rf"{SIGNALR_SETTING}=(\S+)")
@@ -146,10 +147,8 @@ def missing_prerequisites(
         if not (root / "node_modules" / package / "package.json").is_file():
             problems.append(f"node_modules lacks {package}: run `npm ci` in {root}")
             break
-    if webpubsub and not (root / WEBPUBSUB_BROWSER_CLIENT).is_file():
-        problems.append(
-            f"the page's Web PubSub client is not bundled: run `npm run bundle` in {root}"
-        )
+    if webpubsub and not (root / "node_modules" / "@azure/web-pubsub-client").is_dir():
+        problems.append(f"node_modules lacks @azure/web-pubsub-client: run `npm ci` in {root}")
     problems.extend(
         f"port {port} ({name}) is in use: stop what listens there (`ss -ltnp 'sport = :{port}'`)"
         " or choose another port"
@@ -163,6 +162,24 @@ def missing_prerequisites(
             "npm is not on PATH: Azurite (the work queues) installs with it on first use"
         )
     return problems
+
+
+def build_web(root: Path, timeout: float) -> None:
+    """Fill web/vendor and web/lib (:data:`WEB_BUILD`, a fraction of a second), so the app's
+    page serves the JS client as it is now, and what the deployment package would hold."""
+    try:
+        done = subprocess.run(  # noqa: S603 (argv built by this module)
+            [shutil.which("node") or "node", str(root / WEB_BUILD)],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise StackError(f"node {WEB_BUILD} took more than {timeout:g} s") from None
+    if done.returncode != 0:
+        raise StackError(f"node {WEB_BUILD} failed: {done.stderr.strip()[-800:]}")
 
 
 @dataclass(frozen=True)
@@ -487,6 +504,7 @@ class LocalStack:
         )
         if problems:
             raise StackError("\n".join(problems))
+        build_web(self.root, self.timeout)
         self._stopped = False
         atexit.register(self.stop)
         try:

@@ -7,6 +7,8 @@ a Blueprint built for them.
 - :mod:`functions.realtime_events`: the real-time service's reports (connections, typing).
 - :mod:`functions.work`: work taken from the queues (``process_outbox``,
   ``deliver_webhook``), registered when a work queue is configured.
+- :mod:`functions.web`: the page and the embeddable panel (``/``, ``/embed``), with their
+  files and config, served by the app itself.
 - :mod:`functions.edge`: the host's requests and responses, and the backend's bindings.
 
 :func:`create_app` builds the app function_app.py exposes to the host.
@@ -23,6 +25,7 @@ from chat.app.runtime import Runtime
 from chat.settings import load_settings
 from functions.http_api import http_api
 from functions.realtime_events import realtime_events
+from functions.web import web_pages
 from functions.work import work
 from realtime import load_backend
 from realtime.upstream_auth import load_upstream_check
@@ -45,6 +48,7 @@ def create_app(environ: Mapping[str, str], runtime: Runtime | None = None) -> fu
     app.register_functions(http_api(Endpoints(runtime), backend))
     upstream = load_upstream_check(environ)
     app.register_functions(realtime_events(runtime.events, backend, upstream))
+    app.register_functions(web_pages(settings))
     if runtime.works_after_commits:
         app.register_functions(work(runtime.outbox, lambda: runtime.webhooks, backend))
     return app

@@ -9,6 +9,9 @@ short.
 
 User routes are anonymous to the host because docchat establishes identity itself
 (``DOCCHAT_AUTH``); the ``service/`` routes for backends need a function key.
+
+host.json's ``routePrefix`` is empty, so that the page is served at ``/`` (:mod:`functions.web`):
+each API route says ``api/`` itself (:data:`API_PREFIX`), and stays where it was.
 """
 
 from __future__ import annotations
@@ -22,7 +25,10 @@ from chat.api.routes import ROUTES, Audience, Endpoints, Route, Seam
 from functions.edge import observed, with_context, with_negotiator, with_realtime
 from realtime.backend import Backend
 
-__all__ = ["http_api"]
+__all__ = ["API_PREFIX", "http_api"]
+
+#: Where the API lives: every route of :data:`~chat.api.routes.ROUTES` below it.
+API_PREFIX = "api"
 
 _AUTH_LEVELS = {
     Audience.USER: func.AuthLevel.ANONYMOUS,
@@ -47,7 +53,9 @@ def _register(api: func.Blueprint, route: Route, endpoints: Endpoints, backend: 
     handler.__name__ = handler.__qualname__ = route.name
     function = _with_seam(api, backend, route.seam)(handler)
     declared = api.route(
-        route=route.route, methods=list(route.methods), auth_level=_AUTH_LEVELS[route.audience]
+        route=f"{API_PREFIX}/{route.route}",
+        methods=list(route.methods),
+        auth_level=_AUTH_LEVELS[route.audience],
     )
     api.function_name(route.name)(declared(function))
 

@@ -78,6 +78,9 @@ param realtimeUnits int = 1
 @description('Comma-separated browser origins allowed to call the app and the real-time service, e.g. https://chat.example.com.')
 param webOrigins string = ''
 
+@description('Space-separated origins allowed to frame the chat panel (/embed), e.g. https://docs.example.com; empty: only the app itself (DOCCHAT_FRAME_ANCESTORS).')
+param frameAncestors string = ''
+
 @description('authMode=appservice: the Entra app registration (client) id users sign in with.')
 param authClientId string = ''
 
@@ -291,6 +294,7 @@ module settings 'app/settings.bicep' = {
     postBurst: postBurst
     messageTtlDays: messageTtlDays
     webhookRetrySchedule: webhookRetrySchedule
+    frameAncestors: frameAncestors
   }
 }
 

@@ -3,10 +3,9 @@
 
 Like ``func start``: the app settings go into the environment (a variable already set wins),
 the app is imported and indexed once, and its HTTP functions are listed with their URLs.
-Next to the app, ``host.json`` gives the route prefix, ``web/`` is served at ``/`` and the
-browser build of the SignalR client at ``/vendor/signalr.min.js`` (and the Web PubSub client's
-bundle, which ``npm run bundle`` makes, at ``/vendor/web-pubsub-client.js``), and the JS
-client's sources (``clients/js/src``, the page's ``@docchat/client``) at ``/lib/docchat-client/``.
+Next to the app, ``host.json`` gives the route prefix. The page is the app's own (its
+``web_page`` function serves ``web/``, as in Azure); ``--web DIR`` serves a folder at ``/``
+where no function's route matches, for an app without one.
 The app setting ``FUNCTIONS_REQUEST_BODY_SIZE_LIMIT`` caps request bodies
 (:mod:`devstack.host.limits`).
 ``host.json``'s ``extensions.queues`` sets how ``queueTrigger`` functions poll their queues.
@@ -42,6 +41,7 @@ from devstack.host.logs import configure_logging
 from devstack.host.queue_options import read_queue_options
 from devstack.host.routing import RouteError
 from devstack.host.server import (
+    AUTH_ME_SETTING,
     FUNCTION_INDEX,
     FUNCTION_THREADS,
     HOST_OPTIONS,
@@ -59,16 +59,6 @@ from devstack.host.settings import (
 )
 
 logger = logging.getLogger("devstack.host")
-
-#: The browser build of the official SignalR client, as installed by npm.
-SIGNALR_BROWSER_CLIENT = Path("node_modules/@microsoft/signalr/dist/browser/signalr.min.js")
-SIGNALR_CLIENT_URL = "/vendor/signalr.min.js"
-#: The official Web PubSub client bundled for browsers (``npm run bundle``; the Makefile runs it).
-WEBPUBSUB_BROWSER_CLIENT = Path("node_modules/.bundles/web-pubsub-client.js")
-WEBPUBSUB_CLIENT_URL = "/vendor/web-pubsub-client.js"
-#: docchat's JS client, which the page imports by name through its import map (web/index.html).
-DOCCHAT_CLIENT_SOURCES = Path("clients/js/src")
-DOCCHAT_CLIENT_URL = "/lib/docchat-client"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,7 +84,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--app", type=Path, default=Path("function_app.py"))
     parser.add_argument("--settings", type=Path, default=Path("local.settings.json"))
-    parser.add_argument("--web", type=Path, help="folder served at / (default: web/ by the app)")
+    parser.add_argument(
+        "--web", type=Path, help="a folder served where no function's route matches"
+    )
     return parser.parse_args(argv)
 
 
@@ -108,23 +100,17 @@ def _application(args: argparse.Namespace) -> web.Application:
         logger.info("Skipping '%s' from local settings: it is set in the environment", name)
     folder = args.app.resolve().parent
     http_concurrency = _http_concurrency(folder)
-    web_root = args.web or folder / "web"
-    clients = {
-        SIGNALR_CLIENT_URL: folder / SIGNALR_BROWSER_CLIENT,
-        WEBPUBSUB_CLIENT_URL: folder / WEBPUBSUB_BROWSER_CLIENT,
-    }
     options = HostOptions(
         route_prefix=read_route_prefix(folder / "host.json"),
         function_key=os.environ.get(FUNCTION_KEY_SETTING),
         cors=CorsPolicy.of(settings.cors_origins, settings.cors_credentials),
         settings=os.environ,
         app_directory=folder,
-        web_root=web_root if web_root.is_dir() else None,
-        static_files={url: path for url, path in clients.items() if path.is_file()},
-        static_folders={DOCCHAT_CLIENT_URL: folder / DOCCHAT_CLIENT_SOURCES},
+        web_root=args.web,
         limits=_limits(),
         http_concurrency=http_concurrency,
         queues=read_queue_options(folder / "host.json"),
+        signed_out_auth_me=os.environ.get(AUTH_ME_SETTING) == "signed-out",
     )
     return create_host_app(load_function_app(args.app), options)
 

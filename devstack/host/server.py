@@ -6,7 +6,10 @@ serves its HTTP functions below the route prefix, its ``signalRTrigger`` functio
 functions at ``/runtime/webhooks/webpubsub`` (:mod:`devstack.host.webpubsub_webhook`), runs
 its ``queueTrigger`` functions from their storage queues while it serves
 (:mod:`devstack.host.queue_listener`), ``/admin/host/ping``
-for health checks (as the Functions host does), and static files everywhere else;
+for health checks (as the Functions host does; the rest of ``/admin`` and ``/runtime`` is
+404, never a function's, whatever its route), and static files where no function's route
+matches (``--web``); with ``DEVSTACK_AUTH_ME=signed-out`` it answers ``/.auth/me`` as App
+Service Authentication does for a reader without a session;
 :func:`host_runner` serves it with the header timeout of :mod:`devstack.host.limits`. Every
 answer carries ``x-request-id``, the id in every log line written while serving it.
 """
@@ -38,7 +41,7 @@ from devstack.host.limits import BodyRefused, RequestLimits
 from devstack.host.logs import install_request_ids, new_request_id
 from devstack.host.queue_listener import QueueListeners, queue_triggers
 from devstack.host.queue_options import QueueOptions
-from devstack.host.routing import MethodNotAllowed, RouteTable, has_null
+from devstack.host.routing import MethodNotAllowed, RouteTable, decode_segment, has_null
 from devstack.host.signalr_bindings import (
     CONNECTION_INFO_TYPE,
     OUTPUT_TYPE,
@@ -62,6 +65,8 @@ from devstack.host.webpubsub_bindings import (
 from devstack.host.webpubsub_webhook import WebPubSubWebhook
 
 __all__ = [
+    "AUTH_ME_PATH",
+    "AUTH_ME_SETTING",
     "FUNCTION_INDEX",
     "FUNCTION_THREADS",
     "HOST_OPTIONS",
@@ -77,6 +82,10 @@ __all__ = [
 logger = logging.getLogger("devstack.host")
 
 PING_PATH = "/admin/host/ping"
+#: App Service Authentication's "who is signed in" endpoint, which the page asks.
+AUTH_ME_PATH = "/.auth/me"
+#: The setting that makes the dev host stand in for it with nobody signed in.
+AUTH_ME_SETTING = "DEVSTACK_AUTH_ME"
 #: Where the SignalR extension's webhook is (the host's ``runtime/webhooks/{extensionName}``).
 SIGNALR_WEBHOOK_PATH = "/runtime/webhooks/signalr"
 WEBPUBSUB_WEBHOOK_PATH = "/runtime/webhooks/webpubsub"
@@ -111,6 +120,10 @@ class HostOptions:
     http_concurrency: int | None = None
     #: host.json's ``extensions.queues`` (:func:`devstack.host.queue_options.read_queue_options`).
     queues: QueueOptions = field(default_factory=QueueOptions)
+    #: Stand in for App Service Authentication's ``/.auth/me`` with nobody signed in (a test
+    #: of the page's sign-in asks for it with ``DEVSTACK_AUTH_ME=signed-out``); off, the path
+    #: goes to the app's functions, as on a host without Authentication.
+    signed_out_auth_me: bool = False
 
 
 HOST_OPTIONS = web.AppKey("host_options", HostOptions)
@@ -203,6 +216,7 @@ class _Dispatcher:
         self._function_key = options.function_key
         self._limits = options.limits
         self._slots = HttpSlots(options.http_concurrency)
+        self._signed_out_auth_me = options.signed_out_auth_me
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         if not _valid_host(request):
@@ -219,6 +233,17 @@ class _Dispatcher:
         webhook = _webhook_path(raw_path, self._webhooks)
         if webhook is not None:
             return await self._webhook(request, webhook)
+        if self._signed_out_auth_me and raw_path.partition("?")[0] == AUTH_ME_PATH:
+            # App Service Authentication answers /.auth/me with 401 when no session cookie
+            # names a user (learn.microsoft.com, "Work with OAuth tokens in App Service
+            # authentication": signed in, a JSON array of {provider_name, user_id,
+            # user_claims, ...}).
+            return _error(401, "no user is signed in")
+        if _reserved(raw_path):
+            # The host keeps /admin and /runtime for itself: what its own controllers do not
+            # answer there is a 404 before any function's route is tried, even a catch-all
+            # at an empty route prefix (azure-functions-host ReservedRouteGuardMiddleware).
+            return _error(404, f"{request.path} is reserved by the Functions host")
         found = self._routes.resolve(request.method, raw_path)
         if isinstance(found, MethodNotAllowed):
             allowed = ", ".join(sorted(found.allowed))
@@ -315,6 +340,15 @@ def _valid_host(request: web.Request) -> bool:
     except ValueError:
         return False
     return True
+
+
+#: The first path segments the Functions host keeps (ScriptConstants' reserved routes).
+_RESERVED_SEGMENTS = frozenset({"admin", "runtime"})
+
+
+def _reserved(raw_path: str) -> bool:
+    first = raw_path.lstrip("/").partition("/")[0].partition("?")[0]
+    return decode_segment(first).lower() in _RESERVED_SEGMENTS
 
 
 def _webhook_path(raw_path: str, webhooks: Mapping[str, Webhook]) -> str | None:

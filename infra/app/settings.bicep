@@ -36,6 +36,8 @@ param messageTtlDays int
 param cosmosNotificationsContainer string
 param notificationTtlDays int
 param webhookRetrySchedule string
+@description('Who may frame the panel (/embed): space-separated origins; empty: the app itself.')
+param frameAncestors string
 
 var httpPerInstanceConcurrency = loadJsonContent('scale.json', '$.httpPerInstanceConcurrency')
 
@@ -69,6 +71,8 @@ var docchatSettings = {
   DOCCHAT_POST_BURST: string(postBurst)
   DOCCHAT_MESSAGE_TTL_DAYS: string(messageTtlDays)
   DOCCHAT_WEBHOOK_RETRY_SCHEDULE: webhookRetrySchedule
+  // The panel's CSP frame-ancestors (functions/web.py); the full page may never be framed.
+  DOCCHAT_FRAME_ANCESTORS: empty(frameAncestors) ? '\'self\'' : frameAncestors
   COSMOS_ENDPOINT: cosmosEndpoint
   COSMOS_DATABASE: cosmosDatabase
   COSMOS_CONTAINER: cosmosContainer

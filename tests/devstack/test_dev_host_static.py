@@ -1,5 +1,6 @@
-"""The page next to the API: a web folder at /, folders at fixed prefixes (the JS client),
-single files at fixed paths, nothing else."""
+"""The dev host's own static files (``--web DIR``, for an app without a page of its own): a
+web folder at /, folders at fixed prefixes, single files at fixed paths, nothing else.
+docchat's page is its app's (functions/web.py, tests/integration/test_web_page.py)."""
 
 from __future__ import annotations
 
@@ -10,16 +11,11 @@ import aiohttp
 import pytest
 from yarl import URL
 
-from devstack.host.__main__ import (
-    DOCCHAT_CLIENT_SOURCES,
-    DOCCHAT_CLIENT_URL,
-    SIGNALR_BROWSER_CLIENT,
-    SIGNALR_CLIENT_URL,
-)
 from devstack.stack import PROJECT_ROOT
 from tests.devstack.host_apps.serving import serving
 
-SIGNALR_CLIENT = PROJECT_ROOT / SIGNALR_BROWSER_CLIENT
+SIGNALR_CLIENT = PROJECT_ROOT / "node_modules/@microsoft/signalr/dist/browser/signalr.min.js"
+SIGNALR_CLIENT_URL = "/vendor/signalr.min.js"
 
 
 @pytest.fixture
@@ -68,7 +64,7 @@ async def test_files_in_the_web_folder_are_served(
     assert kind in content_type
 
 
-async def test_the_signalr_browser_client_is_served_from_node_modules(site: str) -> None:
+async def test_a_single_file_is_served_at_its_path(site: str) -> None:
     status, content_type, body = await fetch(site, SIGNALR_CLIENT_URL)
     assert status == 200
     assert "javascript" in content_type
@@ -79,12 +75,6 @@ async def test_a_mounted_folder_is_served_under_its_prefix(site: str) -> None:
     status, content_type, body = await fetch(site, "/lib/client/index.js")
     assert (status, body) == (200, "export const client = 1;")
     assert "javascript" in content_type
-
-
-async def test_the_dev_host_serves_the_js_client_the_page_imports() -> None:
-    index = (PROJECT_ROOT / "web" / "index.html").read_text()
-    assert f'"@docchat/client": "{DOCCHAT_CLIENT_URL}/index.js"' in index
-    assert (PROJECT_ROOT / DOCCHAT_CLIENT_SOURCES / "index.js").is_file()
 
 
 @pytest.mark.parametrize(

@@ -87,13 +87,13 @@ def test_the_webpubsub_upstream_is_the_host_webhook_with_the_function_key() -> N
     )
 
 
-def test_a_missing_browser_bundle_is_named_with_its_fix(tmp_path: Path) -> None:
-    packages = ("@vercel/cosmosdb-server", "@microsoft/signalr")
+def test_a_missing_web_pubsub_client_is_named_with_its_fix(tmp_path: Path) -> None:
+    packages = ("@vercel/cosmosdb-server", "@microsoft/signalr", "esbuild")
     for package in packages:
         folder = tmp_path / "node_modules" / package
         folder.mkdir(parents=True)
         (folder / "package.json").write_text("{}")
     assert missing_prerequisites(tmp_path, {}) == []
     assert missing_prerequisites(tmp_path, {"dev host": free_port()}, webpubsub=True) == [
-        f"the page's Web PubSub client is not bundled: run `npm run bundle` in {tmp_path}"
+        f"node_modules lacks @azure/web-pubsub-client: run `npm ci` in {tmp_path}"
     ]

@@ -104,12 +104,21 @@ class Browser:
         height: int = 660,
         color_scheme: str = "light",
         touch: bool = False,
+        enforce_csp: bool = False,
     ) -> Page:
         """A new tab in its own browser context (its own localStorage: one user per tab), with
         this viewport and ``prefers-color-scheme`` ("light" or "dark"); ``touch``: a touch
-        screen (``pointer: coarse``, ``hover: none``) as a phone has."""
+        screen (``pointer: coarse``, ``hover: none``) as a phone has. The page's
+        Content-Security-Policy is bypassed (the driver's waits evaluate strings) unless
+        ``enforce_csp``: then wait with :meth:`Page.wait_for_selector` alone."""
         self.call(
-            "newPage", page=name, width=width, height=height, colorScheme=color_scheme, touch=touch
+            "newPage",
+            page=name,
+            width=width,
+            height=height,
+            colorScheme=color_scheme,
+            touch=touch,
+            enforceCsp=enforce_csp,
         )
         return Page(self, name)
 
@@ -310,3 +319,35 @@ class Page:
         """Closes the tab; when closing began (the driver's clock, ms), None if it was closed."""
         closed_at: float | None = self._call("closePage")
         return closed_at
+
+    def goto_url(self, url: str) -> None:
+        """Loads an absolute URL: a page of another origin, such as one embedding the panel."""
+        self._call("gotoUrl", url=url)
+
+    def frame_evaluate(self, frame: str, expression: str) -> Any:
+        """The value of ``expression`` in the frame of this page's iframe ``frame`` (a CSS
+        selector), once it has loaded."""
+        return self._call("frameEvaluate", frame=frame, expression=expression)
+
+    def frame_wait_for(self, frame: str, what: str, expression: str) -> None:
+        """Waits until ``expression`` holds in the frame; ``what`` names it."""
+        self._call("frameWaitFor", frame=frame, what=what, expression=expression)
+
+    def frame_send(self, frame: str, text: str) -> None:
+        """Sends ``text`` from the framed page's composer and waits until it is confirmed."""
+        self._call("frameSend", frame=frame, text=text)
+
+    def frame_accessibility_violations(self, frame: str) -> list[dict[str, Any]]:
+        """axe-core's serious and critical violations in the frame."""
+        result: list[dict[str, Any]] = self._call("frameAccessibilityViolations", frame=frame)
+        return result
+
+    def wait_for_selector(self, selector: str, frame: str | None = None) -> None:
+        """Waits for ``selector`` in the page, or in its iframe ``frame``; needs no evaluation,
+        so it works under the page's Content-Security-Policy."""
+        self._call("waitForSelector", selector=selector, frame=frame)
+
+    def csp_violations(self) -> list[str]:
+        """What the browser reported the page's Content-Security-Policy refused."""
+        result: list[str] = self._call("cspViolations")
+        return result

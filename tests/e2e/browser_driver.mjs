@@ -9,11 +9,15 @@
 // Environment: DOCCHAT_BASE_URL (the dev host), DOCCHAT_CHROMIUM (the browser executable).
 
 import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { chromium } from 'playwright-core';
 
 const AXE_SCRIPT = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+// Evaluated through the DevTools protocol, which the page's Content-Security-Policy does not
+// govern (an added <script> element would be an inline script, which it refuses).
+const AXE_SOURCE = readFileSync(AXE_SCRIPT, 'utf8');
 // What the accessibility checks fail on: axe-core's two worst impacts.
 const BLOCKING_IMPACTS = new Set(['serious', 'critical']);
 
@@ -197,6 +201,30 @@ function waitForTexts(page, texts) {
   );
 }
 
+/** Waits until the page has started (web/js/boot.js marks the root once it shows the chat
+ * or the sign-in), which comes after the load event: it first asks how users sign in. A
+ * selector, not an evaluation, so it works under the page's Content-Security-Policy. */
+async function started(scope) {
+  await scope.waitForSelector('html[data-started]', { state: 'attached', timeout: WAIT_MS });
+}
+
+/** axe-core's serious and critical violations in a page or a frame as it is now. */
+async function axeViolations(scope) {
+  await scope.evaluate(AXE_SOURCE);
+  const { violations } = await scope.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  return violations
+    .filter((violation) => BLOCKING_IMPACTS.has(violation.impact))
+    .map(({ id, impact, help, nodes }) => ({ id, impact, help, targets: nodes.map((node) => node.target.join(' ')) }));
+}
+
+/** The frame of the page's `iframe` element `selector`, once it has loaded. */
+async function frameOf(name, selector) {
+  const element = await tab(name).page.waitForSelector(selector, { timeout: WAIT_MS });
+  const frame = await element.contentFrame();
+  if (!frame) throw new Error(`${selector} has no frame`);
+  return frame;
+}
+
 /** On a phone the settings fold away behind a button: opens them if they are folded. */
 async function showSettings(page) {
   const toggle = page.getByTestId('sidebar-toggle');
@@ -204,9 +232,18 @@ async function showSettings(page) {
 }
 
 const operations = {
-  async newPage({ page: name, width, height, colorScheme, touch = false }) {
+  async newPage({ page: name, width, height, colorScheme, touch = false, enforceCsp = false }) {
     // A touch screen (a phone's): `pointer: coarse` and `hover: none`, touch events.
-    const context = await browser.newContext({ baseURL: BASE_URL, viewport: { width, height }, colorScheme, hasTouch: touch });
+    // The tests' waits evaluate strings in the page, which its Content-Security-Policy refuses
+    // (no 'unsafe-eval'): the policy is bypassed unless a test asks for it (and then waits on
+    // selectors only, and reads the violations the browser reports).
+    const context = await browser.newContext({
+      baseURL: BASE_URL,
+      viewport: { width, height },
+      colorScheme,
+      hasTouch: touch,
+      bypassCSP: !enforceCsp,
+    });
     const page = await context.newPage();
     const entry = {
       context,
@@ -219,6 +256,10 @@ const operations = {
       closed: false,
     };
     page.on('pageerror', (error) => entry.pageErrors.push(String(error)));
+    entry.cspViolations = [];
+    page.on('console', (message) => {
+      if (message.text().includes('Content Security Policy')) entry.cspViolations.push(message.text());
+    });
     recordLiveEvents(page, entry);
     recordApiCalls(page, entry);
     pages.set(name, entry);
@@ -226,10 +267,12 @@ const operations = {
 
   async goto({ page: name, hash = '' }) {
     await tab(name).page.goto(`/${hash}`);
+    await started(tab(name).page);
   },
 
   async reload({ page: name }) {
     await tab(name).page.reload();
+    await started(tab(name).page);
   },
 
   async chooseUser({ page: name, user }) {
@@ -404,12 +447,7 @@ const operations = {
 
   /** axe-core's serious and critical violations in the page as it is now. */
   async accessibilityViolations({ page: name }) {
-    const { page } = tab(name);
-    await page.addScriptTag({ path: AXE_SCRIPT });
-    const { violations } = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-    return violations
-      .filter((violation) => BLOCKING_IMPACTS.has(violation.impact))
-      .map(({ id, impact, help, nodes }) => ({ id, impact, help, targets: nodes.map((node) => node.target.join(' ')) }));
+    return axeViolations(tab(name).page);
   },
 
   /**
@@ -507,6 +545,53 @@ const operations = {
   liveEvents: ({ page: name, target }) => eventsFor(tab(name).received, target),
   sentEvents: ({ page: name, target }) => eventsFor(tab(name).sent, target),
   pageErrors: ({ page: name }) => tab(name).pageErrors,
+
+  /** Waits for `selector` in the page, or in the frame of its iframe `frame` (no evaluation:
+   * works under the page's Content-Security-Policy). */
+  async waitForSelector({ page: name, selector, frame = null }) {
+    const scope = frame ? await frameOf(name, frame) : tab(name).page;
+    await scope.waitForSelector(selector, { timeout: WAIT_MS });
+  },
+
+  /** What the browser's console said the page's Content-Security-Policy refused. */
+  cspViolations: ({ page: name }) => tab(name).cspViolations,
+
+  /** Loads an absolute URL (a page of another origin, such as one embedding the panel). */
+  async gotoUrl({ page: name, url }) {
+    await tab(name).page.goto(url);
+  },
+
+  /** The value of `expression` in the frame of the page's iframe `frame` (a selector). */
+  async frameEvaluate({ page: name, frame, expression }) {
+    return (await frameOf(name, frame)).evaluate(expression);
+  },
+
+  async frameWaitFor({ page: name, frame, what, expression }) {
+    await waitInPage(await frameOf(name, frame), what, expression);
+  },
+
+  /** Sends `text` from the framed page's composer (Enter) and waits for its confirmation. */
+  async frameSend({ page: name, frame, text }) {
+    const scope = await frameOf(name, frame);
+    const box = scope.getByTestId('composer-input');
+    await box.fill(text);
+    await box.press('Enter');
+    await waitInPage(
+      scope,
+      `confirmation of ${JSON.stringify(text)}`,
+      (wanted) =>
+        [...document.querySelectorAll('[data-testid=message]')].some(
+          (item) =>
+            item.dataset.status === 'sent' &&
+            item.querySelector('[data-testid=message-text]').textContent === wanted,
+        ),
+      text,
+    );
+  },
+
+  async frameAccessibilityViolations({ page: name, frame }) {
+    return axeViolations(await frameOf(name, frame));
+  },
 
   async screenshot({ page: name, path }) {
     await tab(name).page.screenshot({ path });

@@ -5,7 +5,8 @@ read with gitignore rules (azd uses a gitignore library for it: Azure/azure-dev 
 #5383). This lists the package the same way, with pathspec's gitignore rules, from the
 folder as it stands (virtualenvs, caches and symlinks included), and holds it to the app:
 function_app.py, host.json, requirements.txt and every module function_app.py imports at
-run time, through its imports.
+run time, through its imports, and the page its ``web_page`` function serves (web/, with the
+browser bundles and the JS client that scripts/build-web.mjs copies in before packaging).
 """
 
 from __future__ import annotations
@@ -17,13 +18,36 @@ from pathlib import Path
 import pathspec
 import pytest
 
+from devstack.stack import build_web
+
 ROOT = Path(__file__).resolve().parents[2]
 #: The files the platform reads besides the code: the host's settings, and the dependencies
 #: the remote build installs.
 PLATFORM_FILES = {"host.json", "requirements.txt"}
 ENTRY = "function_app.py"
-#: docchat's code is about 0.5 MB; a package far past that carries something it should not.
+#: docchat's code is about 0.5 MB and its page 0.3 MB; a package far past that carries
+#: something it should not.
 MAX_BYTES = 2_000_000
+#: The page's folder, served by functions/web.py: it ships whole but for its tooling.
+WEB = "web"
+#: What the page loads (web/index.html names them), which must all be in the package.
+PAGE_FILES = {
+    "web/index.html",
+    "web/styles.css",
+    "web/favicon.svg",
+    "web/js/app.js",
+    "web/vendor/signalr.min.js",
+    "web/vendor/web-pubsub-client.js",
+    "web/lib/docchat-client/index.js",
+}
+#: web/'s tooling, which stays behind: Node's module marker for tests/web, TypeScript's types.
+WEB_TOOLING = ("web/package.json", "web/js/globals.d.ts")
+
+
+@pytest.fixture(scope="module")
+def built() -> None:
+    """web/vendor and web/lib, as azd's prepackage hook fills them."""
+    build_web(ROOT, timeout=60)
 
 
 def ignore_rules(root: Path) -> pathspec.GitIgnoreSpec:
@@ -82,14 +106,24 @@ def _module_file(root: Path, dotted: str) -> str | None:
     return None
 
 
-def test_the_package_is_the_app_and_everything_it_imports() -> None:
+def test_the_package_is_the_app_and_everything_it_imports(built: None) -> None:
     shipped = set(package(ROOT))
     needed = local_imports(ROOT, ENTRY) | PLATFORM_FILES
     assert needed <= shipped, sorted(needed - shipped)
     # A module of one of those packages that nothing imports may ship with its package.
     packages = {path.split("/")[0] for path in needed if "/" in path}
     whole = {path for path in shipped if path.split("/")[0] in packages and path.endswith(".py")}
-    assert shipped <= needed | whole, sorted(shipped - needed - whole)
+    page = {path for path in shipped if path.split("/")[0] == WEB}
+    assert shipped <= needed | whole | page, sorted(shipped - needed - whole - page)
+
+
+def test_the_package_holds_the_page_and_what_it_loads_but_not_its_tooling(built: None) -> None:
+    shipped = set(package(ROOT))
+    assert shipped >= PAGE_FILES, sorted(PAGE_FILES - shipped)
+    assert not shipped & set(WEB_TOOLING)
+    page = (ROOT / "web" / "index.html").read_text()
+    for loaded in ("/styles.css", "/vendor/signalr.min.js", "/js/", "/lib/docchat-client/"):
+        assert f'"{loaded}' in page, loaded
 
 
 def test_the_app_spans_the_eight_packages() -> None:
@@ -107,7 +141,7 @@ def test_the_app_spans_the_eight_packages() -> None:
     }
 
 
-def test_the_package_stays_small() -> None:
+def test_the_package_stays_small(built: None) -> None:
     size = sum((ROOT / path).stat().st_size for path in package(ROOT))
     assert 0 < size < MAX_BYTES, size
 

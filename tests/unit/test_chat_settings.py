@@ -142,3 +142,43 @@ def test_invalid_settings_fail_with_a_message_naming_the_setting(
     assert says in message
     for secret in (ACCESS_KEY, JWT_SECRET, "short"):
         assert secret not in message
+
+
+@pytest.mark.parametrize(
+    ("value", "sources"),
+    [
+        (None, ("'self'",)),
+        ("'none'", ("'none'",)),
+        (
+            "'self'  https://docs.example.com http://127.0.0.1:8000 https://*.example.org:8443",
+            (
+                "'self'",
+                "https://docs.example.com",
+                "http://127.0.0.1:8000",
+                "https://*.example.org:8443",
+            ),
+        ),
+    ],
+)
+def test_the_panel_s_framers_are_read_as_csp_sources(
+    value: str | None, sources: tuple[str, ...]
+) -> None:
+    environ = VALID if value is None else {**VALID, "DOCCHAT_FRAME_ANCESTORS": value}
+
+    assert load_settings(environ).frame_ancestors == sources
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "*",
+        "https:",
+        "docs.example.com",
+        "https://a.example.com/",
+        "'self';script-src *",
+        "'unsafe-inline'",
+    ],
+)
+def test_a_framer_that_is_no_origin_is_refused_by_name(value: str) -> None:
+    with pytest.raises(SettingsError, match="DOCCHAT_FRAME_ANCESTORS must be"):
+        load_settings({**VALID, "DOCCHAT_FRAME_ANCESTORS": value})

@@ -18,7 +18,8 @@ import {
   rememberDocument,
   SAMPLE_DOCUMENTS,
 } from './documents.js';
-import { identityHeaders, loadUser, saveUser } from './identity.js';
+import { account, accountHeaders } from './account.js';
+import { loadUser, saveUser } from './identity.js';
 import { PeopleDirectory } from './people.js';
 import { COUNTS_EVERY_MS, UnreadCounts } from './unread-counts.js';
 import { dividerAfter, firstUnreadIsOlder, UnreadDivider } from './unread.js';
@@ -53,10 +54,11 @@ const byId = (id) => /** @type {Found} */ (document.getElementById(id));
  * @param {import('./identity.js').User} who
  */
 function createClient(who) {
-  return new DocchatClient({ user: who, headers: identityHeaders(who), libraries: { signalR: window.signalR } });
+  return new DocchatClient({ user: who, headers: accountHeaders(who), libraries: { signalR: window.signalR } });
 }
 
-let user = loadUser();
+// Signed in before this module loads (boot.js): App Service's user, or the dev user.
+let user = account.user ?? loadUser();
 let client = createClient(user);
 /** @type {ChatSession | null} */
 let session = null;

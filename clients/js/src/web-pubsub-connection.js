@@ -1,8 +1,8 @@
 // The Azure Web PubSub connection to hub "documents", with LiveConnection's interface (state,
 // connectionId, start, send, stop, onConnected, handlers by event name) and its reconnect
-// policy: the official @azure/web-pubsub-client (the page's is bundled for browsers by `npm run
-// bundle` and served at /vendor/web-pubsub-client.js) negotiates through the app for every new
-// connection, since a client access URL holds a token that expires.
+// policy: the official @azure/web-pubsub-client (the page's is bundled for browsers by
+// scripts/build-web.mjs and served at /vendor/web-pubsub-client.js) negotiates through the
+// app for every new connection, since a client access URL holds a token that expires.
 //
 // The client's own reconnecting is off and the plain JSON subprotocol is used: a dropped
 // connection becomes a new one with a new connection id, reported through onConnected, so
