@@ -242,3 +242,17 @@ def test_the_page_and_the_panel_work_under_their_content_security_policy(
     finally:
         full.close()
         framed.close()
+
+
+def test_a_panel_given_an_invalid_document_asks_its_site_not_the_reader_for_another(
+    stack: LocalStack, open_page: OpenPage
+) -> None:
+    panel = open_page("invalid")
+    panel.goto_url(panel_url(stack, "_reserved", user="Dan"))
+    panel.wait_for(
+        "the invalid link's notice",
+        "document.querySelector('[data-testid=notice]').textContent.includes('valid document')",
+    )
+    notice = panel.evaluate("document.querySelector('[data-testid=notice]').textContent")
+    assert "The site showing this panel needs to name a valid document." in notice
+    assert "list" not in notice

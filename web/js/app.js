@@ -19,6 +19,7 @@ import {
   SAMPLE_DOCUMENTS,
 } from './documents.js';
 import { account, accountHeaders } from './account.js';
+import { isEmbedded } from './embed.js';
 import { loadUser, saveUser } from './identity.js';
 import { PeopleDirectory } from './people.js';
 import { COUNTS_EVERY_MS, UnreadCounts } from './unread-counts.js';
@@ -638,7 +639,11 @@ function showInvalidLink(problem) {
   // No document: none of a document's controls shows.
   threadsToggle.hidden = true;
   renderStatus();
-  notice.show(`This link does not name a valid document: its id ${problem}. Pick a document from the list, or open one by id.`);
+  // The panel has no document list: its embedding site set the id, so the fix is theirs.
+  const next = isEmbedded(window.location)
+    ? 'The site showing this panel needs to name a valid document.'
+    : 'Pick a document from the list, or open one by id.';
+  notice.show(`This link does not name a valid document: its id ${problem}. ${next}`);
 }
 
 function followHash() {
