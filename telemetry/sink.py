@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
-from opentelemetry import metrics, propagate, trace
+from opentelemetry import context, metrics, propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from shared import signals
@@ -80,8 +80,11 @@ class OtelSink:
 
     @contextmanager
     def outgoing(self, method: str, url: str) -> Iterator[_Outgoing]:
+        # The parent named outright: the distro's sampler then follows its decision, where
+        # with none named it hashes the trace id again for every span.
         with self._tracer.start_as_current_span(
             method,
+            context=context.get_current(),
             kind=SpanKind.CLIENT,
             attributes=_outgoing_to(method, url),
             record_exception=False,

@@ -9,8 +9,8 @@ p50(batch) + p50(REST send).
 
 It also takes the CPU time of the calling thread for each send and for each negotiate (a
 REST-mode negotiate signs a client token: CPU only) — the figures docs/capacity.md prices
-executions with. The SignalR emulator runs on threads of its own and the Cosmos DB server
-in its own process, so their work is not counted.
+executions with. The SignalR emulator and the Cosmos DB server run in processes of their
+own, as the services are other machines in Azure, so their work is not counted.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ import importlib.util
 import json
 import os
 import statistics
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -35,8 +37,8 @@ from opentelemetry.sdk.trace.sampling import Sampler
 from bench.chat_path.telemetry_switch import DISTRO_DEFAULT, EVERY_TRACE, TelemetrySwitch
 from chat.domain.messages import Message, format_timestamp
 from devstack.cosmos import EMULATOR_KEY, start_cosmos_server
-from devstack.signalr import start_emulator
-from devstack.signalr.settings import EmulatorSettings
+from devstack.emulator_core.running import connection_string
+from devstack.signalr.settings import ACCESS_KEY_VARIABLE, DEFAULT_ACCESS_KEY
 from shared.connection_string import parse_connection_string
 from signalr.rest import HubClient
 from storage.cosmos.container import CLIENT_OPTIONS
@@ -106,12 +108,11 @@ class Timings:
 def measure(iterations: int, warmup: int, latency_ms: int = 0) -> Timings:
     """Start the local servers (each adding ``latency_ms`` to its answers, as a round trip
     in Azure would), warm every arm up, then time ``iterations`` rounds."""
-    emulator = EmulatorSettings(latency_ms=latency_ms)
     with (
         start_cosmos_server(latency_ms=latency_ms) as cosmos,
-        start_emulator(port=0, settings=emulator) as signalr,
+        _signalr_emulator(latency_ms) as signalr,
     ):
-        functions = _function_app(cosmos.endpoint, signalr.connection_string)
+        functions = _function_app(cosmos.endpoint, signalr)
         send, negotiate = _send(functions["send_message"]), _negotiate(functions["negotiate"])
         switch = TelemetrySwitch()
         sampled, traced = _traced(send, switch, DISTRO_DEFAULT), _traced(send, switch, EVERY_TRACE)
@@ -121,7 +122,7 @@ def measure(iterations: int, warmup: int, latency_ms: int = 0) -> Timings:
             .get_database_client("docchat")
             .get_container_client(CONTAINER)
         )
-        with HubClient(parse_connection_string(signalr.connection_string), "documents") as hub:
+        with HubClient(parse_connection_string(signalr), "documents") as hub:
             arms: list[Callable[[], object]] = [
                 send,
                 _BareAppend(container),
@@ -244,6 +245,30 @@ class _BareAppend:
             partition_key=BARE_DOCUMENT,
         )
         self._etag = results[1]["eTag"]
+
+
+@contextmanager
+def _signalr_emulator(latency_ms: int) -> Iterator[str]:
+    """The SignalR emulator in a process of its own, as the service is another machine's
+    (in this process its threads would take the interpreter's lock from the send, which
+    Azure's worker never shares with the service): its connection string."""
+    command = [sys.executable, "-m", "devstack.signalr", "--port", "0"]
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    environment.pop(ACCESS_KEY_VARIABLE, None)  # the public local key
+    with subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [*command, f"--latency-ms={latency_ms}"],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ) as process:
+        try:
+            assert process.stdout is not None
+            banner = parse_connection_string(process.stdout.readline().partition("=")[2])
+            yield connection_string(banner.endpoint, DEFAULT_ACCESS_KEY)
+        finally:
+            process.terminate()
 
 
 @contextmanager
