@@ -118,6 +118,13 @@ class DocumentMembership:
         return Response(204)
 
     @endpoint
+    def watch(self, request: Request, realtime: Realtime) -> Response:
+        """``POST documents/{documentId}/watch`` ``{"connectionId"}`` -> 204."""
+        user, document_id, body = self._membership_request(request)
+        self._membership(realtime).watch(user, document_id, body.connection_id)
+        return Response(204)
+
+    @endpoint
     def leave(self, request: Request, realtime: Realtime) -> Response:
         """``POST documents/{documentId}/leave`` ``{"connectionId"}`` -> 204."""
         user, document_id, body = self._membership_request(request)

@@ -215,8 +215,8 @@ _MESSAGE_LINKS = (
 
 
 def _connection_route(step: str, endpoint: Callable[[Endpoints], Handler], summary: str) -> Route:
-    """``join_document`` or ``leave_document``: a connection joins or leaves the document's
-    group; they differ in nothing else."""
+    """``join_document``, ``watch_document`` or ``leave_document``: a connection joins,
+    hears or leaves the document's group; they differ in nothing else."""
     return Route(
         f"{step}_document",
         f"{DOCUMENT}/{step}",
@@ -271,6 +271,12 @@ ROUTES = (
         "join",
         lambda api: api.membership.join,
         "Add a real-time connection to the document's group.",
+    ),
+    _connection_route(
+        "watch",
+        lambda api: api.membership.watch,
+        "Add a real-time connection to the document's group without being present in it "
+        "(to count a listed document's unread messages live); leave ends it.",
     ),
     _connection_route(
         "leave",

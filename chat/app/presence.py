@@ -63,6 +63,13 @@ class Connections(Protocol):
         raced a disconnect leaves no ghost."""
         ...
 
+    def hear(self, document_id: str, present: Present) -> None:
+        """The connection hears the document without being present in it (it watches a
+        listed document): :meth:`of_user` finds it, so a revocation stops it hearing, but
+        :meth:`entry` and :meth:`present` do not, and its disconnect announces nothing.
+        :meth:`enter` makes it present; :meth:`leave` ends it; it expires as an entry does."""
+        ...
+
     def leave(self, document_id: str, connection_id: str) -> None:
         """The connection no longer hears the document (fine if it did not)."""
         ...

@@ -143,6 +143,30 @@ class MembershipService:
         if not refresh:
             self._announcer.announce(self._connections, self._realtime, document_id)
 
+    def watch(self, user: User, document_id: str, connection_id: str) -> None:
+        """Let the user's connection hear the document without being present in it (a list
+        of documents counting their unread messages live). A revocation stops it hearing as
+        it does a joined connection (the user's connections leave the group, or close), and
+        access is checked again after the connection is added, as :meth:`join` does.
+
+        The connection is noted as hearing (:meth:`Connections.hear`) so that a revocation
+        in bindings mode, which takes the user's connections out one by one, finds it; a
+        connection present in the document already hears it, and stays present.
+
+        Cost: two role checks (~1 RU each, members mode), the owner's and the entry's point
+        reads (~2 RU), the upsert (~6 RU); one group add. :meth:`leave` ends it.
+        """
+        _require(self._access, user, Action.READ, document_id)
+        self._require_owner(user, connection_id, self._owner_now(connection_id))
+        if self._connections.entry(document_id, connection_id) is None:
+            self._connections.hear(document_id, Present(connection_id, user))
+        group = group_of(document_id)
+        self._realtime.add_to_group(group, connection_id)
+        if not self._access.allows(user, Action.READ, document_id):
+            self._realtime.remove_from_group(group, connection_id)
+            self._connections.leave(document_id, connection_id)
+            raise Forbidden(f"you may not {Action.READ} in this document")
+
     def leave(self, user: User, document_id: str, connection_id: str) -> None:
         """Stop the user's connection hearing the document. A connection docchat does not
         know (gone, or never connected) hears nothing to stop."""

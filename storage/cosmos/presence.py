@@ -11,6 +11,9 @@
   a document's presence is one single-partition query on the indexed ``/connectionId``.
   A revocation marks its user's entries ``revoked`` (hidden from presence, still found by
   :meth:`CosmosConnections.of_user`, so a retried revocation reaches the same connections).
+  A connection that watches a document (hears it without being present) has the same item
+  marked ``hearsOnly``: hidden from presence, found by ``of_user``, and not noted on the
+  owner, so its disconnect announces nothing for it.
 
 Both expire (``ttl``) after their last write, an owner after a day and a presence entry
 after 15 minutes (a connected page joins again every 5): the service does not promise to
@@ -19,7 +22,8 @@ never returned, even before Cosmos DB removes them.
 
 Expected RU (1 KB items): connect ~6 (one upsert); join ~1 (owner read) + ~1 (is the
 connection present already?) + ~6 (presence upsert) + ~7 (patching the owner) + the
-presence query ~3 (once per coalesced announcement); typing ~1 (a point read of the
+presence query ~3 (once per coalesced announcement); watch ~1 (owner read) + ~1 (present
+already?) + ~6 (the upsert); typing ~1 (a point read of the
 typist's entry); a presence read ~3; disconnect ~1 + ~6 + ~6 per document joined (+ ~1
 per retry when a join changed the owner meanwhile); a revocation ~3 (the user's entries)
 + ~7 per entry marked.
@@ -52,7 +56,7 @@ MAX_PRESENT = 1000
 OWNER_ID = "owner"
 PRESENT = (
     "SELECT * FROM c WHERE c.documentId = @documentId AND IS_DEFINED(c.connectionId)"
-    " AND NOT IS_DEFINED(c.revoked)"
+    " AND NOT IS_DEFINED(c.revoked) AND NOT IS_DEFINED(c.hearsOnly)"
 )
 OF_USER = (
     "SELECT c.connectionId FROM c WHERE c.documentId = @documentId"
@@ -91,17 +95,11 @@ class CosmosConnections:
         return []
 
     def enter(self, document_id: str, present: Present) -> bool:
-        self._upsert(
-            {
-                "id": _presence_id(present.connection_id),
-                "documentId": document_id,
-                "connectionId": present.connection_id,
-                "userId": present.user.id,
-                "userName": present.user.name,
-                "ttl": PRESENCE_TTL_SECONDS,
-            }
-        )
+        self._upsert(_entry(document_id, present))
         return self._patch_joined(present.connection_id, document_id, joined=True)
+
+    def hear(self, document_id: str, present: Present) -> None:
+        self._upsert({**_entry(document_id, present), "hearsOnly": True})
 
     def leave(self, document_id: str, connection_id: str) -> None:
         self._delete(document_id, _presence_id(connection_id))
@@ -110,7 +108,8 @@ class CosmosConnections:
     def entry(self, document_id: str, connection_id: str) -> Present | None:
         deadline = self._container.deadline()
         item = self._container.read_item(document_id, _presence_id(connection_id), deadline)
-        return None if item is None or "revoked" in item else _present(item)
+        hidden = item is None or "revoked" in item or "hearsOnly" in item
+        return None if hidden else _present(item)
 
     def present(self, document_id: str) -> list[Present]:
         items = self._container.query(document_id, PRESENT, {}, MAX_PRESENT)
@@ -206,6 +205,17 @@ def _present(item: dict[str, Any]) -> Present:
 
 def _partition_of(connection_id: str) -> str:
     return f"{RESERVED_ID_PREFIX}connection:{connection_id}"
+
+
+def _entry(document_id: str, present: Present) -> dict[str, object]:
+    return {
+        "id": _presence_id(present.connection_id),
+        "documentId": document_id,
+        "connectionId": present.connection_id,
+        "userId": present.user.id,
+        "userName": present.user.name,
+        "ttl": PRESENCE_TTL_SECONDS,
+    }
 
 
 def _presence_id(connection_id: str) -> str:

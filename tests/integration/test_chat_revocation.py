@@ -121,6 +121,45 @@ async def test_once_a_revocation_answered_no_instance_admits_the_user_nor_does_t
         assert refused(await join(first, ALICE, document, again))
 
 
+@pytest.mark.parametrize("setup", BACKEND_MODES)
+async def test_a_connection_that_only_watches_a_document_stops_hearing_it_when_revoked(
+    load_app: LoadApp, clients: AsyncExitStack, tmp_path: Path, setup: dict[str, str]
+) -> None:
+    """A watch (a listed document's live unread count) hears the document as a join does,
+    is refused to a non-member, and ends with the membership, on every instance."""
+    document = doc(f"watched-{'-'.join(setup.values()) or 'signalr'}")
+    first = await load_app(DOCCHAT_ACCESS="members", **setup)
+    await grant(first, document, ALICE)
+    async with second_process(first, tmp_path) as other:
+        alice, bob = await connect(clients, first, ALICE), await connect(clients, other, BOB)
+        assert refused(await watch(other, BOB, document, bob))
+        assert (await watch(other, ALICE, document, alice)).status_code == 204
+        assert (await post(first, ALICE, document, "heard while watching")).status_code == 201
+        assert NEW in await alice.heard_before_marker()
+        assert NEW not in await bob.heard_before_marker()
+
+        revoked = await other.call(
+            "remove_member",
+            method="DELETE",
+            document_id=document,
+            route_params={"userId": ALICE.id},
+        )
+        assert revoked.status_code == 204, revoked.get_body()
+
+        await grant(first, document, BOB)
+        assert (await post(first, BOB, document, "after the revocation")).status_code == 201
+        assert NEW not in await alice.heard_before_marker()
+        again = await connect(clients, first, ALICE)
+        assert refused(await watch(first, ALICE, document, again))
+
+
+async def watch(host: HostedApp, user: User, document: str, listener: Listener) -> Answer:
+    """Watch ``document`` with ``listener``'s connection."""
+    return await membership(
+        host, "watch_document", document, listener.connection_id, principal(user)
+    )
+
+
 @pytest.mark.parametrize("setup", BACKEND_MODES[::2], ids=["signalr-rest", "webpubsub-rest"])
 async def test_a_revocation_the_service_fails_is_kept_answered_503_and_a_retry_finishes_it(
     load_app: LoadApp, clients: AsyncExitStack, tmp_path: Path, setup: dict[str, str]

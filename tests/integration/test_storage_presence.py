@@ -162,3 +162,26 @@ def test_a_revoked_entry_leaves_presence_but_is_still_found_for_its_user(
     connections.enter("doc-1", Present("a-2", ALICE))  # a member again, joined again
     assert connections.entry("doc-1", "a-2") == Present("a-2", ALICE)
     assert sorted(p.connection_id for p in connections.present("doc-1")) == ["a-2", "b-1"]
+
+
+def test_a_hearing_entry_is_found_for_its_user_but_is_not_present_nor_noted_on_the_owner(
+    connections: Connections,
+) -> None:
+    """A watch: a revocation finds it, presence does not show it, its disconnect has no
+    document to announce; joining makes it present, leaving ends it."""
+    for connection, user in (("a-1", ALICE), ("b-1", BOB)):
+        connections.own(connection, user.id)
+    connections.enter("doc-1", Present("b-1", BOB))
+
+    connections.hear("doc-1", Present("a-1", ALICE))
+
+    assert [p.connection_id for p in connections.present("doc-1")] == ["b-1"]
+    assert connections.entry("doc-1", "a-1") is None
+    assert connections.of_user("doc-1", ALICE.id) == ["a-1"]
+    connections.enter("doc-1", Present("a-1", ALICE))
+    assert connections.entry("doc-1", "a-1") == Present("a-1", ALICE)
+    connections.leave("doc-1", "a-1")
+    connections.hear("doc-1", Present("a-1", ALICE))
+    assert connections.forget("a-1") == []
+    connections.leave("doc-1", "a-1")
+    assert connections.of_user("doc-1", ALICE.id) == []

@@ -255,6 +255,36 @@ def test_a_join_that_races_a_revocation_takes_the_connection_back_out() -> None:
     assert connections.present("doc-1") == []
 
 
+def test_a_watching_connection_hears_the_document_without_being_present_or_announced() -> None:
+    connections, realtime, members, _ = setup()
+
+    members.watch(ALICE, "doc-1", "a-1")
+
+    assert realtime.groups == {"document:doc-1": {"a-1"}}
+    assert members.who(BOB, "doc-1") == []
+    assert connections.present("doc-1") == []
+    assert connections.of_user("doc-1", ALICE.id) == ["a-1"]  # what a revocation stops
+    assert realtime.sent_events("presence") == []
+    with pytest.raises(Forbidden):
+        members.watch(BOB, "doc-1", "a-2")
+    members.leave(ALICE, "doc-1", "a-1")
+    assert realtime.groups == {"document:doc-1": set()}
+    members.join(BOB, "doc-1", "b-1")
+    members.watch(BOB, "doc-1", "b-1")  # joined already: stays present
+    assert members.who(ALICE, "doc-1") == [BOB]
+
+
+def test_a_watch_that_races_a_revocation_takes_the_connection_back_out() -> None:
+    connections, realtime, _, _ = setup()
+    members = MembershipService(RevokedDuringJoin(), realtime, connections, Announcer())
+
+    with pytest.raises(Forbidden):
+        members.watch(ALICE, "doc-1", "a-1")
+
+    assert realtime.groups == {"document:doc-1": set()}
+    assert connections.of_user("doc-1", ALICE.id) == []
+
+
 def test_a_failed_announcement_leaves_the_next_one_free_to_run() -> None:
     connections, realtime, members, _ = setup()
     members.join(ALICE, "doc-1", "a-1")
