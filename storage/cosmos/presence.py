@@ -108,8 +108,9 @@ class CosmosConnections:
     def entry(self, document_id: str, connection_id: str) -> Present | None:
         deadline = self._container.deadline()
         item = self._container.read_item(document_id, _presence_id(connection_id), deadline)
-        hidden = item is None or "revoked" in item or "hearsOnly" in item
-        return None if hidden else _present(item)
+        if item is None or "revoked" in item or "hearsOnly" in item:
+            return None
+        return _present(item)
 
     def present(self, document_id: str) -> list[Present]:
         items = self._container.query(document_id, PRESENT, {}, MAX_PRESENT)
