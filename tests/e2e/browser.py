@@ -320,6 +320,10 @@ class Page:
         closed_at: float | None = self._call("closePage")
         return closed_at
 
+    def block_path(self, path: str) -> None:
+        """From now on every request of the page to ``path`` fails, as with no network."""
+        self._call("blockPath", path=path)
+
     def goto_url(self, url: str) -> None:
         """Loads an absolute URL: a page of another origin, such as one embedding the panel."""
         self._call("gotoUrl", url=url)

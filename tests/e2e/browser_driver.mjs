@@ -556,6 +556,11 @@ const operations = {
   /** What the browser's console said the page's Content-Security-Policy refused. */
   cspViolations: ({ page: name }) => tab(name).cspViolations,
 
+  /** From now on every request of the page to the path `path` fails (no answer). */
+  async blockPath({ page: name, path }) {
+    await tab(name).page.route((url) => url.pathname === path, (route) => route.abort());
+  },
+
   /** Loads an absolute URL (a page of another origin, such as one embedding the panel). */
   async gotoUrl({ page: name, url }) {
     await tab(name).page.goto(url);

@@ -207,9 +207,11 @@ def test_an_invalid_link_says_so_and_opens_nothing(
     assert (shown["documentTitle"], shown["hash"]) == ("No document open", link)
     assert page.evaluate("document.querySelector('[data-testid=composer-input]').disabled") is True
     # Nothing was asked of the API for the link's document: only the listed documents'
-    # unread counts.
+    # unread counts (read, and watched to count live).
     asked = "performance.getEntriesByType('resource').map((entry) => entry.name)"
-    listed = {f"/api/documents/{doc}/read" for doc in SAMPLE_DOCUMENT_IDS}
+    listed = {
+        f"/api/documents/{doc}/{step}" for doc in SAMPLE_DOCUMENT_IDS for step in ("read", "watch")
+    }
     documents_asked = {
         urlsplit(url).path for url in page.evaluate(asked) if "/api/documents/" in url
     }

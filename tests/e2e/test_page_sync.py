@@ -222,6 +222,32 @@ def test_documents_opened_by_id_join_the_list_with_their_unread_count(
     assert frank.evaluate(f"{count}.hidden") is True
 
 
+def test_a_listed_documents_count_rises_live_as_its_messages_arrive(
+    stack: LocalStack, open_page: OpenPage
+) -> None:
+    watched, opened = new_document_id("watched"), new_document_id("opened")
+    gina = open_page("gina-list")
+    gina.open("Gina", watched)
+    gina.open("Gina", opened)
+    # Left for the other document, the first is heard again: watched on this connection.
+    gina.wait_for(
+        "the first document watched",
+        "performance.getEntriesByType('resource')"
+        f".some((entry) => new URL(entry.name).pathname === '/api/documents/{watched}/watch')",
+    )
+    # Only the live path can count from here: the list's reads of that document fail.
+    gina.block_path(f"/api/documents/{watched}/read")
+    count = (
+        f"document.querySelector('[data-testid=document-link-{watched}] "
+        "[data-testid=document-unread]')?.dataset.count"
+    )
+
+    for n in (1, 2):
+        assert post_as_service(stack, watched, f"news {n}").status_code == 201
+        gina.wait_for(f"{n} unread, counted live", f"{count} === '{n}'")
+    assert gina.snapshot()["documentTitle"] == opened
+
+
 # Records every (connection, pill, sync, notice) the page shows, as it changes.
 RECORD_STATUS = """(() => {
   window.statusLog = [];

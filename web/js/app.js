@@ -3,7 +3,8 @@
 // `@` autocomplete of both message boxes, and the user's notifications (the bell, the inbox
 // panel, a notification's jump to its message or thread); where the document opens and its
 // "New messages" divider (web/js/unread.js), the pill's status (web/js/status.js), and the
-// document list with each document's unread count (web/js/unread-counts.js). The chat itself is the JS client's
+// document list with each document's unread count (web/js/unread-counts.js: live, as the
+// client watches the listed documents). The chat itself is the JS client's
 // (@docchat/client, clients/js): the page's import map (index.html) resolves it, and the
 // dev host serves it next to the page.
 
@@ -219,15 +220,25 @@ const documentPicker = createDocumentPicker({
   hint: byId('document-id-hint'),
   onPick: () => sidebar.close(),
 });
+// The panel shows no document list: it counts nothing.
+const listsDocuments = !isEmbedded(window.location);
 // The documents opened by id, which the list shows after the samples.
 let openedDocuments = loadOpenedDocuments();
-documentPicker.setDocuments(listedDocuments(openedDocuments));
+showDocuments();
 // Each listed document's unread count; the open one's is the page's own.
 const unreadCounts = new UnreadCounts({
   read: (documentId) => client.api.readStatus(documentId),
   onChange: () => documentPicker.setCounts(unreadCounts.counts),
 });
+// The list, and the documents the client hears for it (their new messages count live).
+function showDocuments() {
+  const listed = listedDocuments(openedDocuments);
+  documentPicker.setDocuments(listed);
+  client.watch(listsDocuments ? listed.map((doc) => doc.id) : []);
+}
+
 function refreshUnreadCounts() {
+  if (!listsDocuments) return;
   const others = listedDocuments(openedDocuments).filter((doc) => doc.id !== session?.documentId);
   unreadCounts.refresh(others.map((doc) => doc.id));
 }
@@ -529,6 +540,10 @@ function connect() {
     inbox.refreshCount();
     if (inboxOpen) inbox.loadFirst();
   });
+  created.on('message', (message) => {
+    const elsewhere = message.documentId !== session?.documentId;
+    if (created === client && elsewhere && message.senderId !== user.id) unreadCounts.arrived(message.documentId);
+  });
   created.on('notification', (item) => {
     if (created === client && inbox.receive(item) && isNotification(item)) announce(item);
     if (created === client && typeof item?.documentId === 'string' && item.documentId !== session?.documentId) {
@@ -594,7 +609,7 @@ function openDocument(documentId) {
   // Sample documents show their id under the title; any other document's title is its id.
   byId('document-subtitle').textContent = title === documentId ? '' : documentId;
   openedDocuments = rememberDocument(openedDocuments, documentId);
-  documentPicker.setDocuments(listedDocuments(openedDocuments));
+  showDocuments();
   documentPicker.show(documentId);
   composer.setAvailable(true);
   threadsToggle.hidden = false;
@@ -620,6 +635,7 @@ async function switchUser(next) {
   unreadCounts.clear();
   const documentId = session?.documentId;
   session = null;
+  showDocuments();
   connect();
   if (documentId) openDocument(documentId);
   // Its sessions close with its connection, which ends their membership.

@@ -2,10 +2,12 @@
 // document's count is the page's own (it holds its messages); every other one is the API's
 // read status (`GET /api/documents/{id}/read`: the user's marker and the unread count after
 // it), asked when the page starts or connects again, when the tab is shown again, when a
-// notification names the document, and every COUNTS_EVERY_MS while the tab is shown. One
-// question per document at a time; a failed one keeps what was known.
+// notification names the document, and every COUNTS_EVERY_MS while the tab is shown, and
+// counted up live as the client hears each new message of a listed document (it watches
+// them). One question per document at a time; a failed one keeps what was known.
 
-// A document the user is not in hears of new messages only through these reads.
+// The reads correct what the live count cannot know: messages read in another tab, a watch
+// that failed, messages deleted.
 export const COUNTS_EVERY_MS = 30_000;
 
 export class UnreadCounts {
@@ -41,6 +43,20 @@ export class UnreadCounts {
     if (this.#counts.get(documentId) === count) return;
     this.#counts.set(documentId, count);
     this.#onChange();
+  }
+
+  /**
+   * Someone else's new message in `documentId`, heard live: one more unread (asked for when
+   * the count is not known yet).
+   * @param {string} documentId
+   */
+  arrived(documentId) {
+    const known = this.#counts.get(documentId);
+    if (known === undefined || this.#asking.has(documentId)) {
+      this.refresh([documentId]);
+      return;
+    }
+    this.set(documentId, known + 1);
   }
 
   /**

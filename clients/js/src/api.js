@@ -140,6 +140,15 @@ export function createApi({ baseUrl = HUB_URL, headers = () => ({}), fetch: send
       request('POST', documentPath(documentId, 'join'), { connectionId }),
 
     /**
+     * Hear the document's events on the connection without being present in it.
+     * @param {string} documentId
+     * @param {string} connectionId
+     * @returns {Promise<unknown>}
+     */
+    watch: (documentId, connectionId) =>
+      request('POST', documentPath(documentId, 'watch'), { connectionId }),
+
+    /**
      * @param {string} documentId
      * @param {string} connectionId
      * @returns {Promise<unknown>}

@@ -44,7 +44,7 @@ const isServerCopy = (message) => message?.cursor !== undefined;
  */
 
 /** @type {Clock} */
-const REAL_CLOCK = Object.freeze({
+export const REAL_CLOCK = Object.freeze({
   now: () => Date.now(),
   sleep,
   every(ms, callback) {
@@ -83,8 +83,8 @@ function isTransient(error) {
 
 // The service's `connected` event for a new connection is on its way: the server answers at
 // once rather than hold a worker waiting for it, so the join is tried again soon.
-const NOT_YET_KNOWN = 'connection_not_yet_known';
-const NOT_YET_KNOWN_RETRY_MS = [200, 400, 800];
+export const NOT_YET_KNOWN = 'connection_not_yet_known';
+export const NOT_YET_KNOWN_RETRY_MS = [200, 400, 800];
 // The `connected` event usually arrives within milliseconds. If the app failed to handle it
 // (its store timed out under load), it never learns whose the connection is and every join
 // stays not-yet-known: after this long the client connects again, which brings a new event.
@@ -113,7 +113,7 @@ function retryDelay(error, attempt) {
 // docchat keeps a presence entry 15 minutes after its last join: most disconnects are
 // reported by the service, but not all (a service restart reports none). While live, the
 // session joins again this often, which refreshes its entry and announces nothing.
-const PRESENCE_REFRESH_MS = 5 * 60 * 1000;
+export const PRESENCE_REFRESH_MS = 5 * 60 * 1000;
 
 /**
  * The items of each page of a paged read, first page first: `fetch(token)` asks for the page

@@ -6,9 +6,10 @@
 // to listen to them.
 
 import { createApi, HUB_URL } from './api.js';
-import { ChatSession, SYNC_STATE } from './chat-session.js';
+import { ChatSession, PRESENCE_REFRESH_MS, REAL_CLOCK, SYNC_STATE } from './chat-session.js';
 import { CONNECTION_STATE } from './live-connection.js';
 import { RealtimeConnection } from './realtime-connection.js';
+import { Watches } from './watches.js';
 
 /** @typedef {import('./api.js').Api} Api */
 /** @typedef {import('./api.js').User} User */
@@ -78,6 +79,9 @@ export class DocchatClient extends EventTarget {
   #connection = null;
   /** @type {Map<string, ChatSession>} */
   #sessions = new Map();
+  #watches;
+  /** @type {() => void} */
+  #stopRewatching = () => {};
 
   /** @param {ClientOptions} options */
   constructor(options) {
@@ -85,6 +89,11 @@ export class DocchatClient extends EventTarget {
     this.#options = options;
     const { baseUrl = HUB_URL, headers = {}, fetch } = options;
     this.api = createApi({ baseUrl, headers: () => headers, fetch });
+    this.#watches = new Watches({
+      api: this.api,
+      clock: options.clock ?? REAL_CLOCK,
+      joined: (documentId) => this.#sessions.has(documentId),
+    });
   }
 
   /** The user the client calls as. */
@@ -170,14 +179,27 @@ export class DocchatClient extends EventTarget {
   }
 
   /**
-   * Closes the document's session and leaves its group (best effort).
+   * Closes the document's session and leaves its group (best effort); a watched document
+   * is then watched again.
    * @param {string} documentId
    */
   async close(documentId) {
     const session = this.#sessions.get(documentId);
     if (!session) return;
     this.#sessions.delete(documentId);
-    await session.close(this.connectionId);
+    const connectionId = this.connectionId;
+    await session.close(connectionId);
+    if (connectionId && connectionId === this.connectionId) await this.#watches.watch(documentId, connectionId);
+  }
+
+  /**
+   * Hears the new messages of `documentIds` (as `message` events) without opening them: a
+   * document list's unread counts, live. It replaces the documents watched before; an open
+   * document is joined, not watched.
+   * @param {Iterable<string>} documentIds
+   */
+  watch(documentIds) {
+    this.#watches.set(documentIds, this.connectionId);
   }
 
   /**
@@ -192,6 +214,7 @@ export class DocchatClient extends EventTarget {
 
   /** Closes every session (the connection's end ends their membership) and the connection. */
   async stop() {
+    this.#stopRewatching();
     for (const session of this.#sessions.values()) session.close(null);
     this.#sessions.clear();
     const connection = this.#connection;
@@ -237,11 +260,22 @@ export class DocchatClient extends EventTarget {
       onConnected: (connectionId) => {
         if (connection !== this.#connection) return;
         for (const session of this.#sessions.values()) session.sync(connectionId);
+        this.#watchOn(connectionId);
         this.#emit('connected', { connectionId });
       },
     });
     connection.start();
     return connection;
+  }
+
+  /** @param {string} connectionId */
+  #watchOn(connectionId) {
+    this.#stopRewatching();
+    this.#watches.watchAll(connectionId);
+    const clock = this.#options.clock ?? REAL_CLOCK;
+    this.#stopRewatching = clock.every(PRESENCE_REFRESH_MS, () => {
+      if (this.connectionId === connectionId) this.#watches.watchAll(connectionId);
+    });
   }
 
   /** @param {ServerMessage} message */

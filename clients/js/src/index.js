@@ -11,6 +11,7 @@
 // - message-store.js: MessageStore (gapless, ordered by seq, the latest state of each message)
 // - threads.js, presence.js, read-marker.js, inbox.js: the thread list, who is here and
 //   typing, how far the user has read, the notifications inbox
+// - watches.js: the documents heard without being opened (a list's unread counts, live)
 // - realtime-connection.js, live-connection.js, web-pubsub-connection.js: the connection on
 //   either backend's official client
 // - backoff.js, typing-signal.js: reconnect delays; when to say the user types

@@ -6,8 +6,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
+import { ApiError } from '../../../clients/js/src/api.js';
 import { DocchatClient } from '../../../clients/js/src/client.js';
-import { ALICE, BOB, DOCUMENT_ID, FakeApi, FakeDocument, notification, until } from './fakes.mjs';
+import { ALICE, BOB, DOCUMENT_ID, FakeApi, FakeClock, FakeDocument, notification, until } from './fakes.mjs';
 
 /** A hub connection as @microsoft/signalr's, driven by the test. */
 class FakeHub {
@@ -82,8 +83,15 @@ function fakeFetch(api) {
     const { pathname, searchParams } = new URL(url, 'http://docchat.test');
     const json = body ? JSON.parse(body) : undefined;
     const route = pathname.replace(`/api/documents/${DOCUMENT_ID}`, '');
+    const watched = /^\/api\/documents\/([^/]+)\/watch$/.exec(pathname);
     let answer;
-    if (pathname === '/api/negotiate') answer = { url: 'http://service.test/client', accessToken: 'token' };
+    if (watched) {
+      try {
+        answer = await api.watch(decodeURIComponent(watched[1]), json.connectionId);
+      } catch (error) {
+        return Response.json({ error: { code: error.code, message: error.message } }, { status: error.status });
+      }
+    } else if (pathname === '/api/negotiate') answer = { url: 'http://service.test/client', accessToken: 'token' };
     else if (route === '/join') answer = await api.join(DOCUMENT_ID, json.connectionId);
     else if (route === '/leave') answer = await api.leave(DOCUMENT_ID, json.connectionId);
     else if (route === '/read') answer = await api.readStatus(DOCUMENT_ID);
@@ -97,7 +105,7 @@ function fakeFetch(api) {
 }
 
 /** A client for Alice, connected, with the document open; what it heard, by event. */
-async function connectedClient(document = new FakeDocument()) {
+async function connectedClient(document = new FakeDocument(), clock = undefined) {
   const api = new FakeApi(document);
   const hub = new FakeHub();
   const client = new DocchatClient({
@@ -105,6 +113,7 @@ async function connectedClient(document = new FakeDocument()) {
     user: ALICE,
     fetch: fakeFetch(api),
     libraries: { signalR: fakeSignalR(hub) },
+    ...(clock ? { clock } : {}),
   });
   const heard = new Map();
   for (const type of ['state', 'connected', 'message', 'messageChanged', 'presence', 'typing', 'thread', 'notification']) {
@@ -199,6 +208,32 @@ describe('the client', () => {
     );
     assert.equal(client.typing(DOCUMENT_ID), true);
     assert.deepEqual(hub.sent, [['typing', DOCUMENT_ID]]);
+    await client.stop();
+  });
+
+  test('watches listed documents on every connection and after closing one, never the open one', async () => {
+    const clock = new FakeClock();
+    const { client, session, hub, api, heard } = await connectedClient(new FakeDocument(), clock);
+    api.fail('watch', new ApiError(503, 'connection_not_yet_known', 'not yet'));
+    client.watch(['other', DOCUMENT_ID]);
+    await until(() => api.callsOf('watch').length === 2, 'the watch tried again');
+    assert.deepEqual(api.callsOf('watch'), [['other', 'connection-1'], ['other', 'connection-1']]);
+    assert.equal(clock.sleeps.at(-1), 200); // soon, as a join is
+    const elsewhere = { ...new FakeDocument().store('elsewhere'), documentId: 'other' };
+    hub.push('newMessage', elsewhere);
+    assert.deepEqual(heard.get('message').at(-1), elsewhere);
+    assert.equal(session.store.ordered.length, 0);
+
+    hub.drop();
+    hub.reconnect();
+    await until(() => session.syncState === 'live', 'live again');
+    await until(() => api.callsOf('watch').length === 3, 'watched on the new connection');
+    assert.deepEqual(api.callsOf('watch').at(-1), ['other', 'connection-2']);
+    clock.repeat(); // the note that lets a revocation find it expires as presence does
+    await until(() => api.callsOf('watch').length === 4, 'watched again in time');
+    await client.close(DOCUMENT_ID);
+    assert.deepEqual(api.callsOf('leave').at(-1), [DOCUMENT_ID, 'connection-2']);
+    assert.deepEqual(api.callsOf('watch').at(-1), [DOCUMENT_ID, 'connection-2']);
     await client.stop();
   });
 

@@ -289,6 +289,10 @@ export class FakeApi {
     return this.#answer('leave', [documentId, connectionId], () => null);
   }
 
+  watch(documentId, connectionId) {
+    return this.#answer('watch', [documentId, connectionId], () => null);
+  }
+
   readStatus(documentId) {
     return this.#answer('readStatus', [documentId], () => ({ seq: this.readSeq, unread: 0 }));
   }
