@@ -25,7 +25,7 @@ from tests.e2e.scenario import OpenPage, new_document_id
 from tests.e2e.test_chat_page import (
     test_history_is_there_after_a_reload_and_pages_back,
     test_page_reconnects_rejoins_and_catches_up_after_a_realtime_service_outage,
-    test_two_users_chat_both_ways_and_another_document_hears_nothing,
+    test_two_users_chat_both_ways_and_another_documents_chat_shows_nothing_of_it,
 )
 from tests.e2e.test_page_gapless import (
     test_a_message_stored_but_not_broadcast_shows_as_saved_then_arrives,
@@ -59,7 +59,7 @@ __all__ = [
     "test_replies_made_while_a_page_is_offline_arrive_with_its_catch_up",
     "test_reply_resolve_and_reopen_reach_the_other_page_live",
     "test_twenty_senders_through_a_realtime_service_restart_leave_the_page_with_every_message_once",
-    "test_two_users_chat_both_ways_and_another_document_hears_nothing",
+    "test_two_users_chat_both_ways_and_another_documents_chat_shows_nothing_of_it",
     "test_two_users_see_each_other_here_and_typing_and_leaving",
     "test_typing_is_sent_only_for_text_and_at_most_every_few_seconds",
 ]
