@@ -231,6 +231,29 @@ async function showSettings(page) {
   if ((await toggle.isVisible()) && (await toggle.getAttribute('aria-expanded')) === 'false') await toggle.click();
 }
 
+/**
+ * Types `text` into the composer of `scope` (a page or a frame), sends it with Enter, and
+ * waits until the server has confirmed it.
+ * @param {import('playwright-core').Page | import('playwright-core').Frame} scope
+ * @param {string} text
+ */
+async function sendConfirmed(scope, text) {
+  const box = scope.getByTestId('composer-input');
+  await box.fill(text);
+  await box.press('Enter');
+  await waitInPage(
+    scope,
+    `confirmation of ${JSON.stringify(text)}`,
+    (wanted) =>
+      [...document.querySelectorAll('[data-testid=message]')].some(
+        (item) =>
+          item.dataset.status === 'sent' &&
+          item.querySelector('[data-testid=message-text]').textContent === wanted,
+      ),
+    text,
+  );
+}
+
 const operations = {
   async newPage({ page: name, width, height, colorScheme, touch = false, enforceCsp = false }) {
     // A touch screen (a phone's): `pointer: coarse` and `hover: none`, touch events.
@@ -325,21 +348,7 @@ const operations = {
 
   /** Types and sends a message with Enter; resolves once the server has confirmed it. */
   async send({ page: name, text }) {
-    const { page } = tab(name);
-    const box = page.getByTestId('composer-input');
-    await box.fill(text);
-    await box.press('Enter');
-    await waitInPage(
-      page,
-      `confirmation of ${JSON.stringify(text)}`,
-      (wanted) =>
-        [...document.querySelectorAll('[data-testid=message]')].some(
-          (item) =>
-            item.dataset.status === 'sent' &&
-            item.querySelector('[data-testid=message-text]').textContent === wanted,
-        ),
-      text,
-    );
+    await sendConfirmed(tab(name).page, text);
   },
 
   /** Types and sends a message with Enter, without waiting for the server. */
@@ -577,21 +586,7 @@ const operations = {
 
   /** Sends `text` from the framed page's composer (Enter) and waits for its confirmation. */
   async frameSend({ page: name, frame, text }) {
-    const scope = await frameOf(name, frame);
-    const box = scope.getByTestId('composer-input');
-    await box.fill(text);
-    await box.press('Enter');
-    await waitInPage(
-      scope,
-      `confirmation of ${JSON.stringify(text)}`,
-      (wanted) =>
-        [...document.querySelectorAll('[data-testid=message]')].some(
-          (item) =>
-            item.dataset.status === 'sent' &&
-            item.querySelector('[data-testid=message-text]').textContent === wanted,
-        ),
-      text,
-    );
+    await sendConfirmed(await frameOf(name, frame), text);
   },
 
   async frameAccessibilityViolations({ page: name, frame }) {
