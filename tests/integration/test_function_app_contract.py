@@ -40,6 +40,7 @@ SIGNALR = {"hubName": "documents", "connectionStringSetting": "AzureSignalRConne
 #: The functions that reach connected clients, and so carry the output binding in bindings mode.
 REACHING_CLIENTS = {
     "join_document",
+    "watch_document",
     "leave_document",
     "send_message",
     "send_service_message",
