@@ -71,8 +71,7 @@ class OtelSink:
             try:
                 yield call
             except BaseException as error:
-                span.set_status(Status(StatusCode.ERROR, type(error).__name__))
-                span.set_attribute("error.type", type(error).__qualname__)
+                _failed(span, error)
                 call.failed(trigger)
                 raise
             finally:
@@ -93,8 +92,7 @@ class OtelSink:
             try:
                 yield _Outgoing(span)
             except BaseException as error:
-                span.set_status(Status(StatusCode.ERROR, type(error).__name__))
-                span.set_attribute("error.type", type(error).__qualname__)
+                _failed(span, error)
                 raise
 
     def annotate(self, attributes: Mapping[str, Value]) -> None:
@@ -113,9 +111,7 @@ class OtelSink:
         return format(context.trace_id, "032x") if context.is_valid else None
 
     def carrier(self) -> dict[str, str]:
-        headers: dict[str, str] = {}
-        propagate.inject(headers)
-        return headers
+        return _injected()
 
     def attributes(self, facts: Mapping[str, Value]) -> dict[str, Value]:
         """``facts`` as span attributes: prefixed, the user id hashed unless allowed."""
@@ -181,14 +177,25 @@ class _Outgoing:
         self._span = span
 
     def headers(self) -> dict[str, str]:
-        headers: dict[str, str] = {}
-        propagate.inject(headers)
-        return headers
+        return _injected()
 
     def answered(self, status: int) -> None:
         self._span.set_attribute("http.response.status_code", status)
         if status >= 400:  # a client span's error, by the HTTP conventions
             self._span.set_status(Status(StatusCode.ERROR, str(status)))
+
+
+def _failed(span: trace.Span, error: BaseException) -> None:
+    """The span's invocation or call raised: its exception's type, never its message."""
+    span.set_status(Status(StatusCode.ERROR, type(error).__name__))
+    span.set_attribute("error.type", type(error).__qualname__)
+
+
+def _injected() -> dict[str, str]:
+    """The trace under way as W3C headers."""
+    headers: dict[str, str] = {}
+    propagate.inject(headers)
+    return headers
 
 
 def _outgoing_to(method: str, url: str) -> dict[str, Value]:
