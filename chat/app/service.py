@@ -130,16 +130,7 @@ class MembershipService:
         if not self._connections.enter(document_id, Present(connection_id, user)):
             self._connections.leave(document_id, connection_id)
             raise ConnectionNotFound("that connection closed while it joined: connect again")
-        group = group_of(document_id)
-        try:
-            self._realtime.add_to_group(group, connection_id)
-        except ConnectionNotFound:
-            self._connections.leave(document_id, connection_id)
-            raise
-        if not self._access.allows(user, Action.JOIN, document_id):
-            self._realtime.remove_from_group(group, connection_id)
-            self._connections.leave(document_id, connection_id)
-            raise Forbidden(f"you may not {Action.JOIN} in this document")
+        self._add_checked(user, Action.JOIN, document_id, connection_id)
         if not refresh:
             self._announcer.announce(self._connections, self._realtime, document_id)
 
@@ -160,12 +151,25 @@ class MembershipService:
         self._require_owner(user, connection_id, self._owner_now(connection_id))
         if self._connections.entry(document_id, connection_id) is None:
             self._connections.hear(document_id, Present(connection_id, user))
+        self._add_checked(user, Action.READ, document_id, connection_id)
+
+    def _add_checked(
+        self, user: User, action: Action, document_id: str, connection_id: str
+    ) -> None:
+        """Add the connection, whose entry is written, to the document's group, then check
+        access again: a revocation that landed meanwhile either found the entry or is seen
+        here, and the connection is taken back out. A connection the service no longer has
+        leaves its entry behind it."""
         group = group_of(document_id)
-        self._realtime.add_to_group(group, connection_id)
-        if not self._access.allows(user, Action.READ, document_id):
+        try:
+            self._realtime.add_to_group(group, connection_id)
+        except ConnectionNotFound:
+            self._connections.leave(document_id, connection_id)
+            raise
+        if not self._access.allows(user, action, document_id):
             self._realtime.remove_from_group(group, connection_id)
             self._connections.leave(document_id, connection_id)
-            raise Forbidden(f"you may not {Action.READ} in this document")
+            raise Forbidden(f"you may not {action} in this document")
 
     def leave(self, user: User, document_id: str, connection_id: str) -> None:
         """Stop the user's connection hearing the document. A connection docchat does not
