@@ -80,6 +80,7 @@ export class DocchatClient extends EventTarget {
   /** @type {Map<string, ChatSession>} */
   #sessions = new Map();
   #watches;
+  #clock;
   /** @type {() => void} */
   #stopRewatching = () => {};
 
@@ -89,9 +90,10 @@ export class DocchatClient extends EventTarget {
     this.#options = options;
     const { baseUrl = HUB_URL, headers = {}, fetch } = options;
     this.api = createApi({ baseUrl, headers: () => headers, fetch });
+    this.#clock = options.clock ?? REAL_CLOCK;
     this.#watches = new Watches({
       api: this.api,
-      clock: options.clock ?? REAL_CLOCK,
+      clock: this.#clock,
       joined: (documentId) => this.#sessions.has(documentId),
     });
   }
@@ -169,7 +171,7 @@ export class DocchatClient extends EventTarget {
       onUnknownConnection: (connectionId) => {
         if (this.#sessions.get(documentId) === session && this.connectionId === connectionId) this.reconnect();
       },
-      ...(this.#options.clock ? { clock: this.#options.clock } : {}),
+      clock: this.#clock,
     });
     this.#sessions.set(documentId, session);
     queueMicrotask(() => {
@@ -272,8 +274,7 @@ export class DocchatClient extends EventTarget {
   #watchOn(connectionId) {
     this.#stopRewatching();
     this.#watches.watchAll(connectionId);
-    const clock = this.#options.clock ?? REAL_CLOCK;
-    this.#stopRewatching = clock.every(PRESENCE_REFRESH_MS, () => {
+    this.#stopRewatching = this.#clock.every(PRESENCE_REFRESH_MS, () => {
       if (this.connectionId === connectionId) this.#watches.watchAll(connectionId);
     });
   }
