@@ -63,6 +63,13 @@ async def grant(host: HostedApp, document: str, user: User) -> None:
     assert granted.status_code == 201, granted.get_body()
 
 
+async def revoke(host: HostedApp, document: str, user: User) -> None:
+    revoked = await host.call(
+        "remove_member", method="DELETE", document_id=document, route_params={"userId": user.id}
+    )
+    assert revoked.status_code == 204, revoked.get_body()
+
+
 def refused(answer: Answer) -> bool:
     return answer.status_code == 403 and body_of(answer)["error"]["code"] == "forbidden"
 
@@ -103,13 +110,7 @@ async def test_once_a_revocation_answered_no_instance_admits_the_user_nor_does_t
         ]
         assert NEW in await alice.heard_before_marker()
 
-        revoked = await first.call(
-            "remove_member",
-            method="DELETE",
-            document_id=document,
-            route_params={"userId": ALICE.id},
-        )
-        assert revoked.status_code == 204, revoked.get_body()
+        await revoke(first, document, ALICE)
 
         assert all(map(refused, await users_requests(other, ALICE, document)))
         assert refused(await join(other, ALICE, document, alice))
@@ -138,13 +139,7 @@ async def test_a_connection_that_only_watches_a_document_stops_hearing_it_when_r
         assert NEW in await alice.heard_before_marker()
         assert NEW not in await bob.heard_before_marker()
 
-        revoked = await other.call(
-            "remove_member",
-            method="DELETE",
-            document_id=document,
-            route_params={"userId": ALICE.id},
-        )
-        assert revoked.status_code == 204, revoked.get_body()
+        await revoke(other, document, ALICE)
 
         await grant(first, document, BOB)
         assert (await post(first, BOB, document, "after the revocation")).status_code == 201
