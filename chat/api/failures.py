@@ -18,6 +18,7 @@ from chat.domain.errors import (
     ChatError,
     ConnectionNotFound,
     ConnectionNotYetKnown,
+    DocumentBusy,
     Forbidden,
     HistoryFull,
     IdentityProviderUnavailable,
@@ -79,6 +80,7 @@ ANSWERS: dict[type[ChatError], tuple[int, str]] = {
     RateLimited: (429, "rate_limited"),
     Unavailable: (503, "unavailable"),
     StoreUnavailable: (503, "store_unavailable"),
+    DocumentBusy: (503, "document_busy"),
     StoreOutcomeUnknown: (503, "store_outcome_unknown"),
     RealtimeUnavailable: (503, "realtime_unavailable"),
     ConnectionNotYetKnown: (503, "connection_not_yet_known"),
@@ -94,7 +96,7 @@ ANSWERS: dict[type[ChatError], tuple[int, str]] = {
 
 def answer(error: ChatError) -> Response:
     """The answer to ``error``: its status, JSON error body and headers."""
-    status, code = next(ANSWERS[kind] for kind in type(error).__mro__ if kind in ANSWERS)
+    status, code = next(ANSWERS[kind] for kind in _kinds(error) if kind in ANSWERS)
     detail: dict[str, Any] = {"code": code, "message": error.message, **_facts(error)}
     return Response(status, {"error": detail}, _headers(error))
 
@@ -111,6 +113,14 @@ def endpoint(handler: Callable[_Params, Response]) -> Callable[_Params, Response
             return answer(error)
 
     return answered
+
+
+def _kinds(error: ChatError) -> tuple[type, ...]:
+    """The classes whose answer ``error`` may take, the nearest first: a send refused for a
+    busy document answers ``document_busy``, with the send's ``stored``."""
+    if isinstance(error, SendFailed) and error.busy:
+        return DocumentBusy.__mro__
+    return type(error).__mro__
 
 
 def _facts(error: ChatError) -> dict[str, Any]:

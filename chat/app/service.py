@@ -25,6 +25,7 @@ from chat.app.writing import MessageWriting
 from chat.domain.errors import (
     ConnectionNotFound,
     ConnectionNotYetKnown,
+    DocumentBusy,
     Forbidden,
     HistoryFull,
     InvalidRequest,
@@ -444,7 +445,8 @@ def _unstored(message: Message, error: StoreUnavailable, *, id_is_new: bool) -> 
     """The answer when the store could not be reached before ``message`` was written: not
     stored, if this request made its id; else an earlier try may have stored it."""
     failure = NotStored if id_is_new else MaybeStoredBefore
-    return failure(message.id, retry_after=error.retry_after)
+    busy = isinstance(error, DocumentBusy)
+    return failure(message.id, retry_after=error.retry_after, busy=busy)
 
 
 def _as_sent(message: Message) -> tuple[object, ...]:

@@ -17,10 +17,11 @@ Messages are written for the caller and never hold secrets.
         ├── RateLimited
         └── Unavailable
             ├── StoreUnavailable ── StoreOutcomeUnknown       raised by the store
+            │                    └── DocumentBusy           (the store is up)
             ├── RealtimeUnavailable, IdentityProviderUnavailable, ConnectionNotYetKnown
             ├── QueueUnavailable                              raised by a work queue
             ├── RevocationIncomplete (the membership is removed all the same)
-            └── SendFailed (+ ``stored``: true, false or null)  what a sender is told
+            └── SendFailed (+ ``stored``: true, false or null, ``busy``)  what a sender is told
                 ├── NotStored, MaybeStored, MaybeStoredBefore
                 └── NotDelivered
     Misconfigured (RuntimeError)   a dependency refused docchat itself: a failed invocation
@@ -34,6 +35,7 @@ __all__ = [
     "ChatError",
     "ConnectionNotFound",
     "ConnectionNotYetKnown",
+    "DocumentBusy",
     "Forbidden",
     "HistoryFull",
     "IdentityProviderUnavailable",
@@ -69,6 +71,10 @@ __all__ = [
 
 #: How long a caller should wait before retrying after a 503, when the cause gives no hint.
 DEFAULT_RETRY_AFTER_SECONDS = 1
+#: Why a send found the store failing, or its document too busy (``{why}`` of a
+#: :class:`SendFailed`'s explanation).
+_STORE_FAILED = "the message store is unavailable"
+_DOCUMENT_BUSY = "the document is busy with other writers"
 
 
 class ChatError(Exception):
@@ -185,6 +191,12 @@ class StoreUnavailable(Unavailable):
     """The message store failed: nothing was stored or nothing could be read."""
 
 
+class DocumentBusy(StoreUnavailable):
+    """The store is up, but the document's writes queued past their time budget (a hot
+    document, or contention between instances): this one was never sent, so nothing of it
+    is stored. An operator reads it apart from an outage; a client retries it the same."""
+
+
 class RealtimeUnavailable(Unavailable):
     """SignalR failed: no group was changed, or no message was delivered."""
 
@@ -237,9 +249,18 @@ class SendFailed(Unavailable):
     stored: ClassVar[bool | None]
     explanation: ClassVar[str]
 
-    def __init__(self, message_id: str, *, retry_after: int = DEFAULT_RETRY_AFTER_SECONDS) -> None:
-        super().__init__(self.explanation, retry_after=retry_after)
+    def __init__(
+        self,
+        message_id: str,
+        *,
+        retry_after: int = DEFAULT_RETRY_AFTER_SECONDS,
+        busy: bool = False,
+    ) -> None:
+        why = _DOCUMENT_BUSY if busy else _STORE_FAILED
+        super().__init__(self.explanation.format(why=why), retry_after=retry_after)
         self.message_id = message_id
+        #: Refused for a busy document (:class:`DocumentBusy`), not for a failing store.
+        self.busy = busy
 
 
 class NotStored(SendFailed):
@@ -247,7 +268,7 @@ class NotStored(SendFailed):
     kept under that id, and nothing will be."""
 
     stored = False
-    explanation = "the message store is unavailable and nothing was stored; try again shortly"
+    explanation = "{why} and nothing was stored; try again shortly"
 
 
 class MaybeStored(SendFailed):
@@ -266,9 +287,8 @@ class MaybeStoredBefore(SendFailed):
 
     stored = None
     explanation = (
-        "the message store is unavailable and this request stored nothing, but an earlier "
-        "send with this id may be stored; send it again with the same id: it is never "
-        "stored twice"
+        "{why} and this request stored nothing, but an earlier send with this id "
+        "may be stored; send it again with the same id: it is never stored twice"
     )
 
 

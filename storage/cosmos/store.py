@@ -111,6 +111,7 @@ from chat.app.outbox import OUTBOX_ID_PREFIX
 from chat.app.queues import Ticket, WorkQueue
 from chat.app.store import MessageStore
 from chat.domain.errors import (
+    DocumentBusy,
     HistoryFull,
     MessageNotFound,
     QueueUnavailable,
@@ -848,8 +849,8 @@ def _sub_status(response: dict[str, Any]) -> int:
     return int(response.get("subStatusCode", 0))
 
 
-def _busy() -> StoreUnavailable:
-    return StoreUnavailable("the document is busy with other writers; try again shortly")
+def _busy() -> DocumentBusy:
+    return DocumentBusy("the document is busy with other writers; try again shortly")
 
 
 def _unconfirmed() -> StoreOutcomeUnknown:

@@ -154,14 +154,16 @@ def test_a_batch_of_waiting_writes_leaves_one_outbox_listing_them_in_order(
     queue = MemoryQueue()
     store, held = held_store(cosmos_settings(cosmos_server.endpoint), outbox=queue)
 
-    appended_while_one_batch_is_held(store, held, [message(n) for n in range(1, 31)])
+    placed = appended_while_one_batch_is_held(store, held, [message(n) for n in range(1, 31)])
 
     assert held.sizes == [2, 31]  # each batch: its writes and the outbox item
     outbox = CosmosOutbox(store._container)
     first, second = queue.visible()
     assert [h.message_id for h in outbox.pending("doc-1", first["outboxId"]) or []] == ["m900"]
     batched = outbox.pending("doc-1", second["outboxId"]) or []
-    assert [h.message_id for h in batched] == [f"m{n:03d}" for n in range(1, 31)]
+    in_seq_order = sorted((m for m in placed if m is not None), key=lambda m: m.seq)
+    assert [h.message_id for h in batched] == [m.id for m in in_seq_order]
+    assert len(batched) == 30
     assert [h.id for h in batched] == [f"{second['outboxId']}.{n}" for n in range(30)]
 
 

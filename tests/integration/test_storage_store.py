@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from chat.api.failures import answer
 from chat.app.store import MessageStore
-from chat.domain.errors import StoreOutcomeUnknown, StoreUnavailable
+from chat.domain.errors import DocumentBusy, StoreOutcomeUnknown, StoreUnavailable
 from chat.domain.messages import Message, message_id_problem
 from devstack.cosmos import EMULATOR_KEY, CosmosServer, start_cosmos_server
 from storage.cosmos.container import (
@@ -452,7 +452,8 @@ def appended_while_one_batch_is_held(
     store: CosmosMessageStore, held: HeldBatches, messages: list[Message]
 ) -> list[Message | None]:
     """Append ``messages`` at once while a first batch (of one message) is on the network,
-    so that they all wait for the next; the answers, first message's left out."""
+    so that they all wait for the next; the answers, first message's left out. The appends
+    race into the lane, so the order they wait in (and take their seqs in) is theirs."""
     held.gate.clear()
     with ThreadPoolExecutor(max_workers=len(messages) + 1) as pool:
         first = pool.submit(store.append, message(900))
@@ -468,6 +469,27 @@ def appended_while_one_batch_is_held(
         return [answer.result() for answer in waiting]
 
 
+def test_a_write_that_waits_past_its_budget_behind_a_batch_hears_the_document_is_busy(
+    cosmos_server: CosmosServer,
+) -> None:
+    """Not an outage: the store answered every request, this write was never sent (so it
+    is not stored), and nothing refuses the next write."""
+    store, held = held_store(cosmos_settings(cosmos_server.endpoint))
+    held.gate.clear()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        first = pool.submit(store.append, message(1))
+        eventually(lambda: held.sizes, until=bool, what="the first batch to be sent")
+        store._container.budget = 0.3  # the second writer has less time than the batch takes
+        with pytest.raises(DocumentBusy):
+            store.append(message(2))
+        held.gate.set()
+        assert first.result() is not None
+
+    assert store._container.refusal() is None
+    assert store.get("doc-1", message(2).id) is None
+    assert store.append(message(3)) is not None
+
+
 def test_appends_waiting_for_one_document_are_committed_in_one_batch(
     cosmos_server: CosmosServer,
 ) -> None:
@@ -476,7 +498,7 @@ def test_appends_waiting_for_one_document_are_committed_in_one_batch(
     placed = appended_while_one_batch_is_held(store, held, [message(n) for n in range(1, 41)])
 
     assert held.sizes == [1, 40]
-    assert [m.seq for m in placed if m is not None] == list(range(2, 42))
+    assert sorted(m.seq for m in placed if m is not None) == list(range(2, 42))
     assert seqs(store.after("doc-1", 0, 100)) == list(range(1, 42))
 
 
@@ -501,7 +523,7 @@ def test_a_taken_id_in_a_batch_is_stored_before_and_does_not_fail_its_batch_mate
     placed = appended_while_one_batch_is_held(store, held, [message(n) for n in range(1, 11)])
 
     assert placed[4] is None
-    assert [m.seq for m in placed if m is not None] == list(range(3, 12))
+    assert sorted(m.seq for m in placed if m is not None) == list(range(3, 12))
     assert held.sizes == [1, 10, 9]  # the 409 at m005, then the others again
     stored = store.after("doc-1", 0, 100)
     assert seqs(stored) == list(range(1, 12))

@@ -415,6 +415,28 @@ def test_a_store_outage_with_the_clients_own_id_is_503_saying_an_earlier_try_may
     assert realtime.sent == []
 
 
+@pytest.mark.parametrize(("body", "stored"), [({}, False), ({"id": "c-1"}, None)])
+def test_a_send_timed_out_behind_a_busy_document_is_503_document_busy_not_a_store_outage(
+    runtime: Runtime,
+    store: InMemoryMessageStore,
+    realtime: RecordingRealtime,
+    body: dict[str, str],
+    stored: bool | None,
+) -> None:
+    """Found with two hosts on a loaded machine: a hot document's writers ran out of their
+    budget in the queue, and each heard "the message store is unavailable" although Cosmos
+    DB answered every request. ``stored`` keeps the send's rule."""
+    store.busy = True
+
+    response = post(runtime, realtime, {"text": "hello", **body})
+
+    assert error_of(response)[:2] == (503, "document_busy")
+    assert response.body["error"]["message"].startswith("the document is busy")
+    assert response.body["error"]["stored"] is stored
+    assert response.headers == {"Retry-After": "1"}
+    assert realtime.sent == []
+
+
 def test_a_write_with_no_answer_is_503_saying_the_outcome_is_unknown(
     runtime: Runtime, store: InMemoryMessageStore, realtime: RecordingRealtime
 ) -> None:
