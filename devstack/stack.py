@@ -27,6 +27,7 @@ import atexit
 import contextlib
 import http.client
 import os
+import random
 import re
 import shutil
 import signal
@@ -99,12 +100,47 @@ _TAIL_LINES = 20
 _PORT_RELEASE_TIMEOUT = 5.0
 
 
+#: Where :func:`free_port` picks from: above the ports well-known services take, up to the
+#: kernel's ephemeral range (read from here).
+FIRST_FREE_PORT = 20000
+EPHEMERAL_PORT_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+_handed_out: set[int] = set()
+_handed_out_lock = threading.Lock()
+
+
 class StackError(RuntimeError):
     """The stack cannot start; the message is one line per problem, each with its fix."""
 
 
 def free_port() -> int:
-    """A loopback port free right now (the OS picks it)."""
+    """A loopback port free right now, for a child to listen on: one below the kernel's
+    ephemeral range, and never one this process handed out before. A port the kernel
+    picks from that range is free only until an outgoing connection takes it as its local
+    port, which on a busy machine happened before the child bound it (a stack failed to
+    start in CI with "address already in use")."""
+    ceiling = _ephemeral_ports_start()
+    with _handed_out_lock:
+        for _ in range(100):
+            if ceiling > FIRST_FREE_PORT:
+                port = random.randrange(FIRST_FREE_PORT, ceiling)  # noqa: S311 (a port, no secret)
+            else:  # a machine whose ephemeral range starts lower: the kernel's pick it is
+                port = _kernel_picked_port()
+            if port not in _handed_out and port_is_free(port):
+                _handed_out.add(port)
+                return port
+    raise StackError("no free loopback port to listen on")
+
+
+def _ephemeral_ports_start() -> int:
+    """The first port of the range the kernel picks local ports from (Linux's default
+    32768 where it cannot be read)."""
+    try:
+        return int(EPHEMERAL_PORT_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def _kernel_picked_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])

