@@ -57,6 +57,7 @@ from chat.domain.webhooks import EVENT_TYPES, MAX_URL_LENGTH, MAX_WEBHOOK_NAME_L
 __all__ = [
     "DEFAULT_PAGE_SIZE",
     "ID_RULE",
+    "MAX_HISTORY_PAGE_SIZE",
     "MAX_PAGE_SIZE",
     "PATH_PARAMETERS",
     "Anchor",
@@ -85,6 +86,10 @@ DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
 #: Members come in larger pages: a backend reconciling its list reads them all.
 MAX_MEMBERS_PAGE_SIZE = 1000
+#: So do a document's messages: a client back after a while catches up in a few requests
+#: instead of one per 100 messages (each request has a fixed cost: a query, an invocation;
+#: in a reconnect storm they were half of all requests). 500 messages of ~1 KB are ~500 KB.
+MAX_HISTORY_PAGE_SIZE = 500
 #: Connection ids are service-issued printable ASCII; nothing else can name one. They reach
 #: the services' ``connections/{id}`` paths, so the path rule applies too.
 _CONNECTION_ID = re.compile(r"[!-~]{1,256}")
@@ -380,6 +385,7 @@ class _PageQuery(BaseModel):
 class HistoryQuery(_PageQuery):
     """``?limit=&continuationToken=`` (newest first) or ``?limit=&after=`` (catch-up)."""
 
+    limit: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_HISTORY_PAGE_SIZE)
     after: str | None = Field(default=None, min_length=1, max_length=MAX_TOKEN_LENGTH)
 
     @field_validator("after")

@@ -388,8 +388,7 @@ class HistoryService:
         _require(self._access, user, Action.READ, document_id)
         before = older_than.seq if older_than else None
         items = self._store.newest_first(document_id, limit + 1, before)
-        more = len(items) > limit
-        return Page(items[:limit], OlderThan(items[limit - 1].seq).encode() if more else None)
+        return _page(items, limit, lambda last: OlderThan(last.seq).encode())
 
     def thread(
         self, user: User, document_id: str, root_id: str, limit: int, after: RepliesAfter | None
@@ -403,9 +402,8 @@ class HistoryService:
         if root.thread_id is not None:
             raise InvalidRequest("rootId names a reply: read its thread's root")
         replies = self._store.replies(document_id, root_id, limit + 1, after.seq if after else 0)
-        more = len(replies) > limit
-        token = RepliesAfter(replies[limit - 1].seq).encode() if more else None
-        return Page(([] if after else [root]) + replies[:limit], token)
+        page = _page(replies, limit, lambda last: RepliesAfter(last.seq).encode())
+        return Page(([] if after else [root]) + page.items, page.continuation_token)
 
     def threads(
         self,
@@ -421,9 +419,7 @@ class HistoryService:
         _require(self._access, user, Action.READ, document_id)
         position = before.position if before else None
         roots = self._store.threads(document_id, listings, limit + 1, position)
-        more = len(roots) > limit
-        token = ThreadsBefore(roots[limit - 1].position).encode() if more else None
-        return Page(roots[:limit], token)
+        return _page(roots, limit, lambda last: ThreadsBefore(last.position).encode())
 
     def catch_up(self, user: User, document_id: str, after: Cursor, limit: int) -> Page:
         """The messages after ``after``, in stream order (replies, and roots in their
@@ -433,8 +429,28 @@ class HistoryService:
         """
         _require(self._access, user, Action.READ, document_id)
         items = self._store.after(document_id, after.position, limit + 1)
-        more = len(items) > limit
-        return Page(items[:limit], items[limit - 1].cursor.encode() if more else None)
+        return _page(items, limit, lambda last: last.cursor.encode())
+
+
+#: The most text one page carries, whatever its ``limit``: 500 messages of the longest text
+#: a deployment allows (``DOCCHAT_MAX_MESSAGE_LENGTH``, up to 100,000) would be a response of
+#: hundreds of megabytes. A page stops before the message that passes it (one at least);
+#: with the default 4,000 characters, a full page of the longest messages is 250 of them.
+MAX_PAGE_TEXT_CHARACTERS = 1_000_000
+
+
+def _page(items: list[Message], limit: int, token_of: Callable[[Message], str]) -> Page:
+    """The page of ``items`` (read one past ``limit``, to know whether more follow): at
+    most ``limit`` of them, and fewer when their text passes
+    :data:`MAX_PAGE_TEXT_CHARACTERS`; the token is ``token_of`` its last, if more follow."""
+    count, text = 0, 0
+    for message in items[:limit]:
+        text += len(message.text)
+        if count and text > MAX_PAGE_TEXT_CHARACTERS:
+            break
+        count += 1
+    more = len(items) > count
+    return Page(items[:count], token_of(items[count - 1]) if more else None)
 
 
 #: A ``replyTo`` that names no message of the document.

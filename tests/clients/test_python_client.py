@@ -353,7 +353,9 @@ def test_history_follows_continuation_tokens_as_the_identity(clock: FakeClock) -
     assert "x-functions-key" not in first.headers  # the key goes to service routes only
 
 
-def test_catch_up_passes_each_continuation_token_as_the_next_after(clock: FakeClock) -> None:
+def test_catch_up_passes_each_continuation_token_as_the_next_after_in_the_largest_pages(
+    clock: FakeClock,
+) -> None:
     script = Script(
         [
             httpx.Response(200, json={"items": [message_json("m2", 2)], "continuationToken": "c2"}),
@@ -366,6 +368,7 @@ def test_catch_up_passes_each_continuation_token_as_the_next_after(clock: FakeCl
     assert [message.id for message in caught] == ["m2"]
     assert [request.url.params["after"] for request in script.requests] == ["c1", "c2"]
     assert all("continuationToken" not in request.url.params for request in script.requests)
+    assert {request.url.params["limit"] for request in script.requests} == {"500"}
 
 
 def test_threads_filters_and_the_thread_route(clock: FakeClock) -> None:

@@ -288,7 +288,7 @@ def test_joining_with_a_connection_the_service_no_longer_has_is_404(
     ("params", "says"),
     [
         ({"limit": "0"}, "limit: input should be greater than or equal to 1"),
-        ({"limit": "101"}, "limit: input should be less than or equal to 100"),
+        ({"limit": "501"}, "limit: input should be less than or equal to 500"),
         ({"limit": "ten"}, "limit: input should be a valid integer"),
         ({"limit": "9" * 5000}, "limit: unable to parse input string as an integer"),
         ({"after": "not-a-cursor"}, "after is not a cursor docchat issued"),

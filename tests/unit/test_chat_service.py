@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from chat.api.failures import answer
+from chat.app import service as chat_service
 from chat.app.access import AllowAll, DocumentAccess
 from chat.app.presence import Announcer
 from chat.app.service import Draft, HistoryService, MembershipService, PostingService
@@ -330,3 +331,29 @@ def test_catch_up_returns_exactly_the_messages_after_the_cursor_whatever_their_t
         cursor = Cursor.decode(page.continuation_token)
 
     assert caught_up == posted[2:]
+
+
+def test_a_page_stops_before_the_message_whose_text_passes_the_pages_most(
+    store: InMemoryMessageStore, realtime: RecordingRealtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With 500 messages a page and texts of up to 100,000 characters, a page could be
+    hundreds of megabytes: it ends at the text bound, and the token goes on from there."""
+    monkeypatch.setattr(chat_service, "MAX_PAGE_TEXT_CHARACTERS", 25)
+    service = posting_service(store, realtime)
+    posted = [service.post(ALICE, "doc-1", Draft(f"text {n:05}")).message for n in range(5)]
+    service.post(ALICE, "doc-1", Draft("x" * 40))  # longer than a page holds: alone
+    history = HistoryService(AllowAll(), store)
+
+    pages, cursor = [], Cursor(0)
+    while True:
+        page = history.catch_up(ALICE, "doc-1", cursor, 500)
+        pages.append([message.seq for message in page.items])
+        if page.continuation_token is None:
+            break
+        cursor = Cursor.decode(page.continuation_token)
+    newest = history.newest_first(ALICE, "doc-1", 500, None)
+
+    assert [len(message.text) for message in posted] == [10] * 5
+    assert pages == [[1, 2], [3, 4], [5], [6]]
+    assert [message.seq for message in newest.items] == [6]
+    assert newest.continuation_token is not None

@@ -9,7 +9,7 @@ export const HISTORY_PAGE_SIZE = 50;
 // A request that has not answered by then has failed (as a network error: worth a retry).
 const REQUEST_TIMEOUT_MS = 15000;
 /** The API's largest page: a client that was away catches up in as few round trips as it can. */
-export const CATCH_UP_PAGE_SIZE = 100;
+export const CATCH_UP_PAGE_SIZE = 500;
 
 /** @typedef {{id: string, name: string}} User */
 

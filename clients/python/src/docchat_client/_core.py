@@ -153,6 +153,11 @@ class Paging(Generic[_Item]):
         return replace(call, params={**call.params, self.next_param: token})
 
 
+#: The API's largest page of messages: a client that was away catches up in as few
+#: requests as it can.
+CATCH_UP_PAGE_SIZE = 500
+
+
 def _segment(value: str) -> str:
     """A path parameter, escaped whole: a ``/`` in an id stays inside its segment."""
     if not value:
@@ -301,7 +306,8 @@ class Core:
 
     def catch_up(self, document_id: str, after: str, limit: int | None) -> Paging[Message]:
         path = f"documents/{_segment(document_id)}/messages"
-        call = Call("GET", path, "user", _page_params(limit, after=after))
+        page = CATCH_UP_PAGE_SIZE if limit is None else limit
+        call = Call("GET", path, "user", _page_params(page, after=after))
         return Paging(call, Message.from_json, next_param="after")
 
     def thread(self, document_id: str, root_id: str, limit: int | None) -> Paging[Message]:
