@@ -17,7 +17,7 @@ Messages are written for the caller and never hold secrets.
         ├── RateLimited
         └── Unavailable
             ├── StoreUnavailable ── StoreOutcomeUnknown       raised by the store
-            │                    └── DocumentBusy           (the store is up)
+            │   └── DocumentBusy (the store is up; the document's queue is long)
             ├── RealtimeUnavailable, IdentityProviderUnavailable, ConnectionNotYetKnown
             ├── QueueUnavailable                              raised by a work queue
             ├── RevocationIncomplete (the membership is removed all the same)
