@@ -5,9 +5,10 @@ Each change is written as the document's newest change (:meth:`MessageStore.chan
 client catching up hears it once, then told to the document live: ``messageUpdated`` with
 the whole message, ``messageDeleted``, or for a reaction ``reactionsChanged`` with the
 message's reactions alone (:meth:`~chat.domain.messages.Message.reactions_json`): a popular
-message is not sent whole again for every reaction. Deleting a reply changes its thread's
-root in the same write, whose new state follows as ``messageUpdated``. Changes count against
-the posting rate.
+message is not sent whole again for every reaction. A change that changes nothing (a retry,
+or a reaction already there) is told all the same, so that a retry delivers. Deleting a
+reply changes its thread's root in the same write, whose new state follows as
+``messageUpdated``. Changes count against the posting rate.
 """
 
 from __future__ import annotations
@@ -88,22 +89,14 @@ class EditingService:
         reaction: bool = False,
     ) -> Message:
         self._writing.allow(user, document_id, "you may not change messages in this document")
-        did_change = False
-
-        def tracked(message: Message) -> Message:
-            # The store may apply the change more than once (another writer came first);
-            # the last application is the one written.
-            nonlocal did_change
-            result = change(message)
-            did_change = result != message
-            return result
-
-        written = self._writing.store.change_with_root(document_id, message_id, tracked, actor=user)
+        written = self._writing.store.change_with_root(document_id, message_id, change, actor=user)
         if written is None:
             raise MessageNotFound("this document has no message with that id")
         stored, root = written
-        if did_change:
-            self._tell(stored, reaction=reaction)
+        # Told even when this request changed nothing: a change whose telling failed (503
+        # message_not_delivered, stored: true) is delivered by sending it again, as a send
+        # is. Listeners take a message's state as often as they hear it.
+        self._tell(stored, reaction=reaction)
         if root is not None:
             self._writing.tell(root, MESSAGE_UPDATED, root.to_json(), about=stored)
         return stored

@@ -161,6 +161,7 @@ async def test_a_thread_is_heard_live_and_caught_up_exactly(
     assert body_of(again) == body_of(resolved)
     assert body_of(resolved)["thread"]["resolvedBy"] == {"id": BOB.id, "name": BOB.name}
     assert await carol.next() == ("messageUpdated", body_of(resolved))
+    assert await carol.next() == ("messageUpdated", body_of(again))  # a retry delivers
 
     deleted = await call(
         host, "delete_message", document, BOB, route_params={"messageId": reply["id"]}

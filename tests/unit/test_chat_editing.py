@@ -14,7 +14,13 @@ from chat.app.reading import ReadingService
 from chat.app.service import Draft, PostingService
 from chat.app.writing import MessageWriting
 from chat.domain.changes import MAX_REACTING_USERS, MAX_REACTIONS, MAX_REACTIONS_BYTES
-from chat.domain.errors import Forbidden, MessageDeleted, MessageNotFound, TooManyReactions
+from chat.domain.errors import (
+    Forbidden,
+    MessageDeleted,
+    MessageNotFound,
+    NotDelivered,
+    TooManyReactions,
+)
 from chat.domain.messages import Message
 from chat.domain.users import User
 from tests.fixtures.chat import (
@@ -82,7 +88,7 @@ def test_only_the_author_edits_or_deletes() -> None:
 
 
 def test_a_deletion_leaves_a_tombstone_once() -> None:
-    _, realtime, editing, posting = setup()
+    store, realtime, editing, posting = setup()
     message = post(posting, "oops")
     editing.react(BOB, "doc-1", message.id, "👍")
 
@@ -93,7 +99,9 @@ def test_a_deletion_leaves_a_tombstone_once() -> None:
     assert tombstone.to_json()["deleted"] is True
     assert "text" not in tombstone.to_json()
     assert tombstone.reactions == ()
-    assert [target for _, target, _ in realtime.sent].count("messageDeleted") == 1
+    assert store.after("doc-1", message.position, 10) == [tombstone]  # written once
+    told = [(target, payload) for _, target, payload in realtime.sent[-2:]]
+    assert told == [("messageDeleted", tombstone.to_json())] * 2  # told each time
     with pytest.raises(MessageDeleted):
         editing.edit(ALICE, "doc-1", message.id, "back")
     with pytest.raises(MessageDeleted):
@@ -114,7 +122,7 @@ def test_reactions_list_who_reacted_with_what_and_come_and_go() -> None:
     assert after.to_json()["reactions"] == {"👍": ["bob-id"], "🎉": ["bob-id"]}
     # Issue 26, finding 7: a reaction is told as the reactions alone, not the whole message.
     told = [(target, payload) for _, target, payload in realtime.sent[1:]]
-    assert [target for target, _ in told] == ["reactionsChanged"] * 4
+    assert [target for target, _ in told] == ["reactionsChanged"] * 5  # "again" too
     assert told[-1][1] == {
         "id": message.id,
         "documentId": "doc-1",
@@ -124,6 +132,34 @@ def test_reactions_list_who_reacted_with_what_and_come_and_go() -> None:
         "threadId": None,
         "reactions": {"👍": ["bob-id"], "🎉": ["bob-id"]},
     }
+
+
+@pytest.mark.parametrize("kind", ["edit", "react", "delete"])
+def test_a_change_whose_telling_failed_is_delivered_by_sending_it_again(kind: str) -> None:
+    """The 503 says "stored: true ... send it again to deliver it". The retry changes
+    nothing, and was once told to nobody: listeners never heard the change live."""
+    _, realtime, editing, posting = setup()
+    message = post(posting, "helo")
+    change = {
+        "edit": lambda: editing.edit(ALICE, "doc-1", message.id, "hello"),
+        "react": lambda: editing.react(BOB, "doc-1", message.id, "👍"),
+        "delete": lambda: editing.delete(ALICE, "doc-1", message.id),
+    }[kind]
+    realtime.down = True
+    with pytest.raises(NotDelivered) as failed:
+        change()
+    assert (failed.value.stored, failed.value.message_id) == (True, message.id)
+    realtime.down = False
+
+    stored = change()
+
+    event, payload = realtime.sent[-1][1:]
+    expected = {
+        "edit": ("messageUpdated", stored.to_json()),
+        "react": ("reactionsChanged", stored.reactions_json()),
+        "delete": ("messageDeleted", stored.to_json()),
+    }[kind]
+    assert (event, payload) == expected
 
 
 def test_reactions_are_bounded() -> None:
