@@ -4,6 +4,7 @@ what the document hears, what catch-up returns, and what unread counts."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -140,11 +141,12 @@ def test_a_change_whose_telling_failed_is_delivered_by_sending_it_again(kind: st
     nothing, and was once told to nobody: listeners never heard the change live."""
     _, realtime, editing, posting = setup()
     message = post(posting, "helo")
-    change = {
+    changes: dict[str, Callable[[], Message]] = {
         "edit": lambda: editing.edit(ALICE, "doc-1", message.id, "hello"),
         "react": lambda: editing.react(BOB, "doc-1", message.id, "👍"),
         "delete": lambda: editing.delete(ALICE, "doc-1", message.id),
-    }[kind]
+    }
+    change = changes[kind]
     realtime.down = True
     with pytest.raises(NotDelivered) as failed:
         change()
