@@ -196,6 +196,9 @@ class DocumentBusy(StoreUnavailable):
     document, or contention between instances): this one was never sent, so nothing of it
     is stored. An operator reads it apart from an outage; a client retries it the same."""
 
+    def __init__(self, *, retry_after: int = DEFAULT_RETRY_AFTER_SECONDS) -> None:
+        super().__init__(f"{_DOCUMENT_BUSY}; try again shortly", retry_after=retry_after)
+
 
 class RealtimeUnavailable(Unavailable):
     """SignalR failed: no group was changed, or no message was delivered."""

@@ -450,7 +450,7 @@ class CosmosMessageStore(MessageStore):
                 return self._write(write)
             except _Stale:
                 continue  # another change came first: apply this one to what it made
-        raise _busy()
+        raise DocumentBusy()
 
     def waiting(self, document_id: str) -> int:
         """How many writes to the document wait in this process for their batch to be sent
@@ -540,7 +540,7 @@ class CosmosMessageStore(MessageStore):
                         lane.turn.wait(write.deadline + ANSWER_GRACE_SECONDS - now)
                 elif now >= write.deadline:
                     lane.waiting.remove(write)
-                    write.answer(failure=_busy())
+                    write.answer(failure=DocumentBusy())
                 elif (refusal := container.refusal()) is not None:
                     lane.waiting.remove(write)
                     write.answer(failure=refusal)
@@ -847,10 +847,6 @@ def _failure_of(error: CosmosBatchOperationError, batch: list[_Write]) -> Except
 
 def _sub_status(response: dict[str, Any]) -> int:
     return int(response.get("subStatusCode", 0))
-
-
-def _busy() -> DocumentBusy:
-    return DocumentBusy("the document is busy with other writers; try again shortly")
 
 
 def _unconfirmed() -> StoreOutcomeUnknown:
