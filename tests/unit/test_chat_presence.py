@@ -244,15 +244,17 @@ class RevokedDuringJoin:
         return self.checks == 1
 
 
-def test_a_join_that_races_a_revocation_takes_the_connection_back_out() -> None:
+@pytest.mark.parametrize("add", ["join", "watch"])
+def test_a_join_or_watch_that_races_a_revocation_takes_the_connection_back_out(add: str) -> None:
     connections, realtime, _, _ = setup()
     members = MembershipService(RevokedDuringJoin(), realtime, connections, Announcer())
 
     with pytest.raises(Forbidden):
-        members.join(ALICE, "doc-1", "a-1")
+        getattr(members, add)(ALICE, "doc-1", "a-1")
 
     assert realtime.groups == {"document:doc-1": set()}
     assert connections.present("doc-1") == []
+    assert connections.of_user("doc-1", ALICE.id) == []
 
 
 def test_a_watching_connection_hears_the_document_without_being_present_or_announced() -> None:
@@ -272,17 +274,6 @@ def test_a_watching_connection_hears_the_document_without_being_present_or_annou
     members.join(BOB, "doc-1", "b-1")
     members.watch(BOB, "doc-1", "b-1")  # joined already: stays present
     assert members.who(ALICE, "doc-1") == [BOB]
-
-
-def test_a_watch_that_races_a_revocation_takes_the_connection_back_out() -> None:
-    connections, realtime, _, _ = setup()
-    members = MembershipService(RevokedDuringJoin(), realtime, connections, Announcer())
-
-    with pytest.raises(Forbidden):
-        members.watch(ALICE, "doc-1", "a-1")
-
-    assert realtime.groups == {"document:doc-1": set()}
-    assert connections.of_user("doc-1", ALICE.id) == []
 
 
 def test_a_failed_announcement_leaves_the_next_one_free_to_run() -> None:
