@@ -199,7 +199,7 @@ class Messages:
             token = query.continuation_token
             older_than = OlderThan.decode(token) if token is not None else None
             page = history.newest_first(user, document_id, query.limit, older_than)
-        return Response(200, outputs.Page.of(page).body())
+        return Response(200, outputs.Page.body_of(page))
 
     @endpoint
     def thread(self, request: Request) -> Response:
@@ -212,7 +212,7 @@ class Messages:
         token = query.continuation_token
         after = RepliesAfter.decode(token) if token is not None else None
         page = self._history().thread(user, document_id, root_id, query.limit, after)
-        return Response(200, outputs.Page.of(page).body())
+        return Response(200, outputs.Page.body_of(page))
 
     @endpoint
     def threads(self, request: Request) -> Response:
@@ -225,7 +225,7 @@ class Messages:
         before = ThreadsBefore.decode(token) if token is not None else None
         listings = Listing.matching(query.resolved, query.anchored)
         page = self._history().threads(user, document_id, listings, query.limit, before)
-        return Response(200, outputs.Page.of(page).body())
+        return Response(200, outputs.Page.body_of(page))
 
 
 class MessageChanges:

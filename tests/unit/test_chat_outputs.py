@@ -25,7 +25,7 @@ from chat.domain.errors import (
     RevocationIncomplete,
     Unauthenticated,
 )
-from chat.domain.messages import Message
+from chat.domain.messages import Message, Page, Thread
 from chat.domain.users import User
 from chat.settings import AuthMode
 from realtime.signalr_tokens import SignedTokens
@@ -37,6 +37,40 @@ ALICE = User("alice-id", "Alice")
 ACCESS_KEY = "outputs-test-access-key-0123456789abcdef"
 ENDPOINT = f"Endpoint=http://127.0.0.1:8888;AccessKey={ACCESS_KEY};"
 POSTED = Message("m-1", "doc-1", "alice-id", "Alice", "hi", "2026-01-01T00:00:00.000Z", 1, 1)
+RESOLVED = Thread(
+    reply_count=2,
+    last_reply_at="2026-01-01T00:00:02.000Z",
+    participants=(("bob-id", "Bob"), ("alice-id", "Alice")),
+    resolved=True,
+    resolved_by=("alice-id", "Alice"),
+    resolved_at="2026-01-01T00:00:03.000Z",
+    repliers=(("bob-id", "2026-01-01T00:00:02.000Z"),),
+)
+ROOT = Message(
+    "m-2",
+    "doc-1",
+    "alice-id",
+    "Alice",
+    "see @bob",
+    "2026-01-01T00:00:00.000Z",
+    2,
+    5,
+    thread=RESOLVED,
+    anchor={"quote": "a line", "offset": 12},
+    mentions=("bob-id",),
+)
+REPLY = Message(
+    "m-3", "doc-1", "bob-id", "Bob", "ok", "2026-01-01T00:00:02.000Z", 3, 3, thread_id="m-2"
+)
+FORMS = [
+    POSTED,
+    edited(POSTED, ALICE, "hello", "2026-01-01T00:00:01.000Z"),
+    with_reaction(POSTED, ALICE, "👍"),
+    deleted(POSTED, ALICE),
+    ROOT,
+    REPLY,
+]
+FORM_NAMES = ["posted", "edited", "reacted", "tombstone", "root", "reply"]
 
 
 def same_bytes(model: type[BaseModel], body: Any) -> bool:
@@ -45,19 +79,18 @@ def same_bytes(model: type[BaseModel], body: Any) -> bool:
     return json.dumps(read.body()) == json.dumps(body)
 
 
-@pytest.mark.parametrize(
-    "message",
-    [
-        POSTED,
-        edited(POSTED, ALICE, "hello", "2026-01-01T00:00:01.000Z"),
-        with_reaction(POSTED, ALICE, "👍"),
-        deleted(POSTED, ALICE),
-    ],
-    ids=["posted", "edited", "reacted", "tombstone"],
-)
+@pytest.mark.parametrize("message", FORMS, ids=FORM_NAMES)
 def test_every_form_of_a_message_is_its_model_to_the_byte(message: Message) -> None:
     assert same_bytes(outputs.Message, message.to_json())
     assert outputs.Message.of(message).body() == message.to_json()
+
+
+@pytest.mark.parametrize("token", [None, "next-page"])
+def test_a_page_made_without_the_models_is_its_model_to_the_byte(token: str | None) -> None:
+    body = outputs.Page.body_of(Page(FORMS, token))
+
+    assert same_bytes(outputs.Page, body)
+    assert [item["id"] for item in body["items"]] == [message.id for message in FORMS]
 
 
 def test_a_user_is_its_model() -> None:
