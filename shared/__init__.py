@@ -8,6 +8,8 @@
   bearer tokens (azure-identity imported on first use).
 - :mod:`shared.signals`: the port docchat reports through (invocations, counts, measures);
   nothing happens until telemetry installs its sink.
+- :mod:`shared.settled_session`: a requests session that reads the environment's proxies and
+  CA bundle once per origin, not on every call (signalr/'s REST client, and the transport below).
 - :mod:`shared.pooled_http`: an azure-core HTTP transport that pools a connection for every
   worker thread (the Cosmos DB, Web PubSub and storage queue clients share its kind).
 """

@@ -1,4 +1,5 @@
-"""An HTTP transport for azure-core clients that keeps a connection per worker thread.
+"""An HTTP transport for azure-core clients that keeps a connection per worker thread, over
+a :class:`shared.settled_session.Session` (the environment read once).
 
 azure-core's own requests session pools 10 connections per host, fewer than the
 invocations one instance runs at once (16, infra/app/scale.json). Past the pool, each
@@ -11,9 +12,10 @@ concurrency; unset, it is at most 32), so :data:`POOLED_CONNECTIONS` keeps one f
 
 from __future__ import annotations
 
-import requests
 from azure.core.pipeline.transport import RequestsTransport
 from requests.adapters import HTTPAdapter
+
+from shared.settled_session import Session
 
 __all__ = ["POOLED_CONNECTIONS", "pooled_transport"]
 
@@ -28,7 +30,7 @@ def pooled_transport(*, connection_timeout: float, read_timeout: float) -> Reque
     from its ``connection_timeout`` and ``read_timeout`` options (azure-core's
     ``PipelineClient``), so without them a call would wait azure-core's 300 s defaults."""
     adapter = HTTPAdapter(pool_maxsize=POOLED_CONNECTIONS, max_retries=0)
-    session = requests.Session()
+    session = Session()
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return RequestsTransport(

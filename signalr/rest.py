@@ -27,6 +27,7 @@ from urllib3.exceptions import ConnectTimeoutError
 
 from shared import signals
 from shared.connection_string import ConnectionString
+from shared.settled_session import Session
 from signalr.errors import (
     NotFoundError,
     PayloadTooLargeError,
@@ -151,7 +152,7 @@ class HubClient:
         self._entra = _entra_tokens(connection, credential)
         # Lower-cased as the SDK sends it (RestApiProvider.cs): hub names ignore case.
         self._base = f"{connection.server_url}/api/hubs/{quote(self.hub.lower(), safe='')}"
-        self._session = requests.Session()
+        self._session = Session()
         # No retries inside urllib3: _request retries, by the operation's own rule.
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
         self._session.mount("http://", adapter)
