@@ -22,7 +22,11 @@ import requests
 if TYPE_CHECKING:
     from requests.sessions import _Settings  # the stubs' name for what requests returns
 
-__all__ = ["Session"]
+__all__ = ["ORIGINS_REMEMBERED", "Session"]
+
+#: Far more origins than one worker calls (its Cosmos DB account and regions, its storage,
+#: its real-time service), and a bound all the same.
+ORIGINS_REMEMBERED = 64
 
 
 class Session(requests.Session):
@@ -53,7 +57,7 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-@functools.cache
+@functools.lru_cache(maxsize=ORIGINS_REMEMBERED)
 def _environment_proxies(origin: str) -> dict[str, str]:
     """The proxies the environment names for ``origin``: none if ``NO_PROXY`` covers it."""
     return requests.utils.get_environ_proxies(origin)
