@@ -17,6 +17,7 @@ BENCHMARKS = (
     "bench.hot_document",
     "bench.big_room",
     "bench.reconnect_storm",
+    "bench.request_costs",
     "bench.read_markers",
     "bench.notifications",
 )

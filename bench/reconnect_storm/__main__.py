@@ -123,7 +123,7 @@ async def _storm(stack: LocalStack, backend: str, options: argparse.Namespace) -
         sending = asyncio.Event()
         sending.set()
         senders = [
-            asyncio.create_task(_sender(session, stack, answers, sending, number))
+            asyncio.create_task(_sender(session, stack, answers, sending, number, options.rate))
             for number in range(options.senders)
         ]
         try:
@@ -205,8 +205,13 @@ async def _sender(
     answers: Answers,
     sending: asyncio.Event,
     number: int,
+    rate: float,
 ) -> None:
+    began = time.monotonic()
     for count in itertools.count():
+        if rate:
+            # A paced sender starts each message on its schedule, or at once when behind it.
+            await asyncio.sleep(max(0.0, began + count / rate - time.monotonic()))
         if not sending.is_set():
             return
         try:
@@ -293,6 +298,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--backends", nargs="+", choices=BACKENDS, default=list(BACKENDS))
     parser.add_argument("--listeners", type=int, default=100)
     parser.add_argument("--senders", type=int, default=20, help="sends in flight")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="messages/s each sender starts (0: flat out, the next as soon as one answers)",
+    )
     parser.add_argument("--processes", type=int, default=2, help="Node processes for the clients")
     parser.add_argument(
         "--connect-at-once", type=int, default=10, help="clients connecting at once per process"
