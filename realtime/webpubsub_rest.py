@@ -13,7 +13,7 @@ import logging
 import math
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -71,8 +71,13 @@ class WebPubSubRest:
         return WebPubSubCalls(self._client.get(), self._outages, self._liveness)
 
     def negotiator(self, connection_input: object = None) -> Negotiator:
-        """Client access URLs the SDK signs (or, keyless, asks the service for)."""
-        return ClientAccessUrls(self._client.get(), self._outages)
+        """Client access URLs the SDK signs with the key, or, keyless, asks the service for
+        (``:generateToken``, a call behind the breaker). Signing calls nothing, so no breaker
+        refuses it: after an outage every client negotiates again at once, and an open
+        breaker would turn them away for a second after the service was back."""
+        connection = self._settings.connection
+        signs = connection is not None and connection.access_key is not None
+        return ClientAccessUrls(self._client.get(), None if signs else self._outages)
 
     def inbound(self, trigger_value: str) -> InboundEvent:
         """The service's report, as the Web PubSub extension passes it on."""
@@ -100,9 +105,10 @@ class WebPubSubRest:
 
 
 class ClientAccessUrls:
-    """``{"url"}``: the client access URL with its token, as ``getClientAccessUrl`` wants."""
+    """``{"url"}``: the client access URL with its token, as ``getClientAccessUrl`` wants;
+    ``outages`` reports the service's failures when making one calls it (None: it does not)."""
 
-    def __init__(self, client: WebPubSubServiceClient, outages: Outages) -> None:
+    def __init__(self, client: WebPubSubServiceClient, outages: Outages | None) -> None:
         self._client = client
         self._outages = outages
 
@@ -111,7 +117,7 @@ class ClientAccessUrls:
         if user.signed_in_until is not None:
             left = user.signed_in_until - time.time()
             minutes = max(1, min(TOKEN_MINUTES, math.floor(left / 60)))
-        with self._outages.reported():
+        with self._outages.reported() if self._outages else nullcontext():
             token = self._client.get_client_access_token(user_id=user.id, minutes_to_expire=minutes)
         return {"url": str(token["url"])}
 

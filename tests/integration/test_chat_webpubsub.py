@@ -157,6 +157,23 @@ async def test_hostile_typing_events_are_ignored_and_a_good_one_still_arrives(
     }
 
 
+async def test_a_keyed_negotiate_is_answered_while_the_breaker_is_open(load_app: LoadApp) -> None:
+    # Signed with the key, a client access URL calls nothing, so the breaker a failed call
+    # opened must not refuse it: after an outage every client negotiates again at once, and
+    # it would turn them away for a second after the service was back.
+    healthy = await load_app(DOCCHAT_REALTIME="webpubsub")
+    emulator = healthy.emulator
+    dead = emulator.connection_string.replace(f":{emulator.port}", f":{closed_port()}")
+    down = await load_app(DOCCHAT_REALTIME="webpubsub", WebPubSubConnectionString=dead)
+
+    refused = await post(down, ALICE, doc("webpubsub-breaker"), "opens the breaker")
+    negotiated = await down.call("negotiate", headers=principal(ALICE))
+
+    assert body_of(refused)["error"]["code"] == "message_not_delivered"
+    assert negotiated.status_code == 200, negotiated.get_body()
+    assert set(body_of(negotiated)) == {"url"}
+
+
 async def test_while_web_pubsub_is_down_a_message_is_stored_and_a_retry_delivers_it(
     load_app: LoadApp, clients: AsyncExitStack
 ) -> None:
