@@ -16,7 +16,8 @@
 //   {"command": "expect", "seq": n}              emit caughtUp once every client holds 1..n
 //   {"command": "stats"}                         emit stats
 // stdout events (JSON lines, times in wall-clock ms): ready {at, clients}, presence {at},
-// caughtUp {at, times: [when each client came to hold 1..n]}, stats {...}.
+// caughtUp {at, times: [when each client came to hold 1..n]}, stats {..., lastSyncs: [each
+// client's latest sync: when it started, its join answered and its catch-up ended]}.
 
 import * as readline from "node:readline";
 import { performance } from "node:perf_hooks";
@@ -49,7 +50,7 @@ function retryDelay(error, attempt) {
   return Math.round(base * (0.8 + Math.random() * 0.4));
 }
 
-const counts = { stuckRestarts: 0, joins: 0, syncFailures: 0, syncs: 0, connections: 0, typingHeard: 0, typingSent: 0, messagesHeard: 0 };
+const counts = { stuckRestarts: 0, joins: 0, syncFailures: 0, notYetKnown: 0, syncs: 0, connections: 0, typingHeard: 0, typingSent: 0, messagesHeard: 0 };
 let presenceWanted = null;
 let seqWanted = null;
 
@@ -58,6 +59,8 @@ class PageClient {
   held = new Map();
   contiguous = 0;
   connectionId = null;
+  // The latest sync's steps (wall-clock ms): started, joined (its join answered), caughtUp.
+  lastSync = null;
   #generation = 0;
   #synced;
   // Settles once the first sync has succeeded: start() waits for it.
@@ -106,6 +109,7 @@ class PageClient {
     this.connectionId = connectionId;
     const mine = ++this.#generation;
     const began = Date.now();
+    this.lastSync = { started: now(), joined: null, caughtUp: null };
     let delay = 0;
     for (let attempt = 0; mine === this.#generation; attempt += 1) {
       await sleep(delay);
@@ -113,10 +117,13 @@ class PageClient {
       try {
         await this.call("POST", `${documentPath}/join`, { connectionId });
         counts.joins += 1;
+        this.lastSync.joined = now();
         await this.catchUp();
+        this.lastSync.caughtUp = now();
         await this.presence.load(async () => (await this.call("GET", `${documentPath}/presence`)).users ?? []);
       } catch (error) {
         counts.syncFailures += 1;
+        if (error.code === NOT_YET_KNOWN) counts.notYetKnown += 1;
         if (error.code === NOT_YET_KNOWN && Date.now() - began > STUCK_MS) {
           // As the page does: see STUCK_MS.
           counts.stuckRestarts += 1;
@@ -292,6 +299,7 @@ readline.createInterface({ input: process.stdin }).on("line", (line) => {
       presenceMin: Math.min(...presenceSizes),
       presenceMax: Math.max(...presenceSizes),
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      lastSyncs: clients.map((client) => client.lastSync),
     });
   }
 });

@@ -51,6 +51,22 @@ CAUGHT_UP_AIM_S = 3.0
 RATE_AIM = 0.5  # of the steady rate, while the storm lasts
 CONNECT_TIMEOUT = 120.0
 CAUGHT_UP_TIMEOUT = 60.0
+#: The steps of a listener's sync the report shows (see _sync_steps).
+SYNC_STEPS = (
+    ("began_after_back", "began after the emulator answered"),
+    ("join", "join"),
+    ("catch_up", "catch-up"),
+)
+#: The clients' counts the report sums (page_clients.mjs's stats).
+COUNTED = (
+    "joins",
+    "syncFailures",
+    "notYetKnown",
+    "syncs",
+    "connections",
+    "connected",
+    "stuckRestarts",
+)
 SEND_TIMEOUT = 10.0
 
 
@@ -131,12 +147,13 @@ async def _storm(stack: LocalStack, backend: str, options: argparse.Namespace) -
         finally:
             sending.clear()
             await asyncio.gather(*senders)
-        stats = await _stats(processes)
+        stats, last_syncs = await _stats(processes)
     started, killed, back, caught_up, ended = timeline["moments"]
     return {
         "caught_up_s": None if caught_up is None else caught_up - back,
         "newest_seq_when_back": timeline["newest_seq"],
         "listeners_caught_up_s": timeline["listeners_caught_up_s"],
+        "sync_steps_s": _sync_steps(last_syncs, back),
         "rates": {
             "before": answers.rates(started, killed),
             "down": answers.rates(killed, back),
@@ -235,14 +252,28 @@ async def _newest_seq(session: aiohttp.ClientSession, stack: LocalStack) -> int:
     return int(page["items"][0]["seq"])
 
 
-async def _stats(processes: list[NodeProcess]) -> dict[str, int]:
+async def _stats(processes: list[NodeProcess]) -> tuple[dict[str, int], list[dict[str, Any]]]:
+    """The clients' counts, summed, and each client's latest sync (see page_clients.mjs)."""
     combined: dict[str, int] = {}
+    last_syncs: list[dict[str, Any]] = []
     for node in processes:
         await node.send({"command": "stats"})
         event = await node.expect("stats", CONNECT_TIMEOUT)
-        for key in ("joins", "syncFailures", "syncs", "connections", "connected", "stuckRestarts"):
+        for key in COUNTED:
             combined[key] = combined.get(key, 0) + event[key]
-    return combined
+        last_syncs.extend(sync for sync in event["lastSyncs"] if sync is not None)
+    return combined, last_syncs
+
+
+def _sync_steps(last_syncs: list[dict[str, Any]], back: float) -> dict[str, Any]:
+    """Where the listeners' storm syncs spent their time: when each began after the emulator
+    answered (its connection was made), then how long its join and its catch-up took."""
+    done = [sync for sync in last_syncs if sync["caughtUp"] is not None]
+    return {
+        "began_after_back": _spread([sync["started"] / 1000 - back for sync in done]),
+        "join": _spread([(sync["joined"] - sync["started"]) / 1000 for sync in done]),
+        "catch_up": _spread([(sync["caughtUp"] - sync["joined"]) / 1000 for sync in done]),
+    }
 
 
 def _config(
@@ -276,6 +307,13 @@ def _print(backend: str, report: dict[str, Any]) -> None:
             f"  listeners caught up after p50 {spread['p50']:.2f} s, p90 {spread['p90']:.2f} s, "
             f"last {spread['last']:.2f} s"
         )
+    steps = report["sync_steps_s"]
+    if steps["join"]:
+        shown = ", ".join(
+            f"{label} p50 {steps[step]['p50']:.2f} s (p90 {steps[step]['p90']:.2f})"
+            for step, label in SYNC_STEPS
+        )
+        print(f"  each listener's sync: {shown}")
     rates = report["rates"]
     for window, figures in rates.items():
         print(
