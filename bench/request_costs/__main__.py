@@ -68,11 +68,19 @@ async def _measure(stack: LocalStack, messages: int, repeats: int) -> dict[str, 
         for number in range(messages):
             await _send(session, stack, DOCUMENT, f"fill-{number}")
         numbers = count()
+        document = f"{stack.base_url}/api/documents/{quote(DOCUMENT, safe='')}"
         kinds: dict[str, Request] = {
-            "catch-up page of 500": _page(session, stack, 500),
-            "catch-up page of 100": _page(session, stack, 100),
-            "presence read": _presence(session, stack),
-            "negotiate": _negotiate(session, stack),
+            **{
+                f"catch-up page of {limit}": _read(
+                    session,
+                    "GET",
+                    f"{document}/messages",
+                    {"after": FIRST_CURSOR, "limit": str(limit)},
+                )
+                for limit in (500, 100)
+            },
+            "presence read": _read(session, "GET", f"{document}/presence"),
+            "negotiate": _read(session, "POST", f"{stack.base_url}/api/negotiate"),
             "send (with its outbox work)": lambda: _send(
                 session, stack, SENT_TO, f"timed-{next(numbers)}"
             ),
@@ -115,33 +123,16 @@ def _drained(outbox: QueueClient) -> Callable[[], Awaitable[None]]:
     return drained
 
 
-def _page(session: aiohttp.ClientSession, stack: LocalStack, limit: int) -> Request:
-    url = f"{stack.base_url}/api/documents/{quote(DOCUMENT, safe='')}/messages"
-    params = {"after": FIRST_CURSOR, "limit": str(limit)}
+def _read(
+    session: aiohttp.ClientSession, method: str, url: str, params: dict[str, str] | None = None
+) -> Request:
+    """One request the reader makes, answered 200."""
 
-    async def page() -> None:
-        async with session.get(url, params=params, headers=READER) as response:
+    async def read() -> None:
+        async with session.request(method, url, params=params, headers=READER) as response:
             _expect(200, response.status, await response.read())
 
-    return page
-
-
-def _presence(session: aiohttp.ClientSession, stack: LocalStack) -> Request:
-    url = f"{stack.base_url}/api/documents/{quote(DOCUMENT, safe='')}/presence"
-
-    async def presence() -> None:
-        async with session.get(url, headers=READER) as response:
-            _expect(200, response.status, await response.read())
-
-    return presence
-
-
-def _negotiate(session: aiohttp.ClientSession, stack: LocalStack) -> Request:
-    async def negotiate() -> None:
-        async with session.post(f"{stack.base_url}/api/negotiate", headers=READER) as response:
-            _expect(200, response.status, await response.read())
-
-    return negotiate
+    return read
 
 
 async def _send(
