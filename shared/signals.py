@@ -24,6 +24,7 @@ hashes unless a setting allows them as they are.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
@@ -45,11 +46,14 @@ __all__ = [
     "outgoing",
     "record",
     "trace_id",
+    "without_user_ids",
 ]
 
 Value = str | int | float | bool
 #: The W3C trace context's fields, as :func:`carrier` gives them and a queue message keeps them.
 TRACE_FIELDS = ("traceparent", "tracestate")
+#: A user's path segment in the services' REST APIs (``…/users/<id>/…``).
+_USER_SEGMENT = re.compile(r"/users/[^/?#]+")
 
 
 class Call(Protocol):
@@ -170,6 +174,12 @@ def outgoing(method: str, url: str) -> Iterator[Outgoing]:
         return
     with sink.outgoing(method, url) as call:
         yield call
+
+
+def without_user_ids(url: str) -> str:
+    """``url`` with ``{userId}`` for each user id in its path (``/users/{userId}/:send``):
+    the form in which a service call's URL may go into telemetry."""
+    return _USER_SEGMENT.sub("/users/{userId}", url)
 
 
 def annotate(**attributes: Value | None) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import random
-import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -482,12 +481,9 @@ def _path_of(url: str) -> str:
     return url.split("?", 1)[0]
 
 
-_USER_SEGMENT = re.compile(r"/users/[^/]+")
-
-
 def _traced(url: str) -> str:
     """``url`` as telemetry may keep it: no query, and ``{userId}`` for a user's id."""
-    return _USER_SEGMENT.sub("/users/{userId}", _path_of(url))
+    return signals.without_user_ids(_path_of(url))
 
 
 def _service_error(response: requests.Response) -> ServiceError:

@@ -4,8 +4,9 @@ the sink of :mod:`shared.signals` (which also traces signalr/'s REST calls).
 In Azure (``APPLICATIONINSIGHTS_CONNECTION_STRING``) the Azure Monitor distro sets up all
 three signals, signed in with the app's managed identity, and instruments the Azure SDKs
 (Cosmos DB, Storage queues, Web PubSub). Locally, a tracer provider of the SDK (or the one
-already in place: a test's, with its in-memory exporter) gets the console line, and the
-Azure SDKs' plugin is switched on here.
+already in place: a test's, with its in-memory exporter) gets the console line. Either way
+the Azure SDKs' plugin traces with the span class of :mod:`telemetry.sdk_spans`, which keeps
+user ids out of the URLs it records.
 
 The distro's HTTP library instrumentations (requests, urllib, urllib3) stay off: the Azure
 SDKs' plugin already makes their HTTP spans, the sink makes signalr/'s, and requests'
@@ -45,6 +46,7 @@ def start(settings: TelemetrySettings) -> None:
         if settings.console and "console" not in _started:
             _console()
             _started.add("console")
+        _trace_the_sdks(plain_user_ids=settings.plain_user_ids)
         signals.install(OtelSink(plain_user_ids=settings.plain_user_ids))
 
 
@@ -65,14 +67,20 @@ def _azure_monitor(connection_string: str, client_id: str | None) -> None:
 
 
 def _local() -> None:
-    """The SDK's tracer provider (unless one is in place) and the Azure SDKs' tracing
-    plugin."""
+    """The SDK's tracer provider, unless one is in place."""
     if not isinstance(trace.get_tracer_provider(), TracerProvider):
         provider = TracerProvider(resource=Resource.create({"service.name": SERVICE}))
         trace.set_tracer_provider(provider)
+
+
+def _trace_the_sdks(*, plain_user_ids: bool) -> None:
+    """The Azure SDKs' tracing plugin on, with the span class for ``plain_user_ids`` (in
+    Azure this replaces the distro's)."""
     from azure.core.settings import settings
 
-    settings.tracing_implementation = "opentelemetry"
+    from telemetry.sdk_spans import sdk_spans
+
+    settings.tracing_implementation = sdk_spans(plain_user_ids=plain_user_ids)
 
 
 def _console() -> None:

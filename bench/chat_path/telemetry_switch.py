@@ -25,6 +25,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, Spa
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON, Sampler, SamplingResult
 
 from shared import signals
+from telemetry.sdk_spans import sdk_spans
 from telemetry.settings import TelemetrySettings
 from telemetry.setup import start
 
@@ -71,7 +72,7 @@ class TelemetrySwitch:
     def on(self, sampler: Sampler) -> None:
         self._sampler.current = sampler
         signals.install(self._sink)
-        settings.tracing_implementation = "opentelemetry"
+        settings.tracing_implementation = sdk_spans(plain_user_ids=False)
 
     def off(self) -> None:
         signals.install(None)

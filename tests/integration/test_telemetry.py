@@ -141,3 +141,32 @@ async def test_the_outbox_work_and_each_webhook_try_continue_the_trace_of_the_se
     ] * 2
     assert observed.metric("docchat.outbox.batches", outcome="done", retries=0) == 1
     assert observed.metric("docchat.notifications", kind="message.created") == 1
+
+
+@pytest.mark.usefixtures("untraced_afterwards")
+async def test_the_web_pubsub_sdks_call_to_a_user_names_no_user_in_its_span(
+    load_app: LoadApp, observed: Observed
+) -> None:
+    # A mention tells Bob live through the Web PubSub SDK's send_to_user
+    # (POST /api/hubs/documents/users/<id>/:send): the plugin records that URL as url.full,
+    # and user ids go into telemetry only hashed unless a setting allows them.
+    host = await load_app(queues=True, DOCCHAT_REALTIME="webpubsub", DOCCHAT_TRACE="console")
+
+    sent = await host.call(
+        "send_message",
+        document_id=doc("traced-mention"),
+        headers=principal(ALICE),
+        body={"text": TEXT, "mentions": [BOB.id]},
+    )
+    (to_bob,) = await eventually_async(
+        lambda: [span for span in observed.spans() if "/users/" in str(_url(span))],
+        within=60,
+        what="the notification's send to Bob",
+    )
+
+    assert sent.status_code == 201
+    assert "/users/{userId}/:send" in str(_url(to_bob))
+    for span in observed.spans():
+        for value in (span.attributes or {}).values():
+            assert BOB.id not in str(value), span.name
+            assert ALICE.id not in str(value), span.name

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 
 import azure.functions as func
 import pytest
+from azure.core.tracing.ext.opentelemetry_span import OpenTelemetrySpan
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
 
@@ -24,6 +25,7 @@ from functions.edge import with_context
 from shared import signals
 from shared.breaker import Breaker
 from telemetry.console import line
+from telemetry.sdk_spans import UserIdsHidden, sdk_spans
 from telemetry.settings import read_telemetry_settings
 from telemetry.sink import OtelSink
 from tests.fixtures.chat import ALICE
@@ -172,6 +174,9 @@ def test_user_ids_are_hashed_unless_the_setting_allows_them() -> None:
     assert hashed != "alice"
     assert len(str(hashed)) == 16
     assert plain == "alice"
+    # The Azure SDKs' URLs likewise (tests/integration/test_telemetry.py shows a real call).
+    assert sdk_spans(plain_user_ids=False) is UserIdsHidden
+    assert sdk_spans(plain_user_ids=True) is OpenTelemetrySpan
 
 
 def test_a_breaker_counts_each_opening_once_and_marks_the_calls_it_refuses(
@@ -370,7 +375,7 @@ _AZURE = {
 }
 
 
-def test_with_application_insights_the_distro_traces_the_sdks_and_docchat_not_http_twice() -> None:
+def test_with_application_insights_the_sdks_are_traced_with_user_ids_hidden_http_once() -> None:
     completed = subprocess.run(  # noqa: S603 - our own interpreter and fixed code
         [sys.executable, "-c", _CONFIGURED],
         cwd=ROOT,
@@ -383,7 +388,7 @@ def test_with_application_insights_the_distro_traces_the_sdks_and_docchat_not_ht
 
     assert completed.stdout.split() == [
         "opentelemetry.sdk.trace",
-        "OpenTelemetrySpan",
+        "UserIdsHidden",
         "False",
         "False",
         "OtelSink",
