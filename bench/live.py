@@ -95,6 +95,12 @@ def stack_cpu_seconds(stack: LocalStack) -> dict[str, float]:
     return {child.name: _group_cpu_seconds(child.pid) for child in stack.children if child.pid}
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """The CPU time (user + system) one process has used so far, all its threads."""
+    fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+
+
 async def batch_counts(session: aiohttp.ClientSession, stack: LocalStack) -> dict[str, Any]:
     """The local Cosmos server's transactional batch counts so far: committed, their
     operations, failed by status (devstack/cosmos/patches.js)."""
@@ -253,6 +259,10 @@ class NodeProcess:
 
     def __init__(self, process: asyncio.subprocess.Process) -> None:
         self._process = process
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
 
     @classmethod
     @asynccontextmanager

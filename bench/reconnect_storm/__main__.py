@@ -40,8 +40,10 @@ from bench.live import (
     add_stack_options,
     all_ready,
     post_message,
+    process_cpu_seconds,
     realtime_answers_again,
     running_stack,
+    stack_cpu_seconds,
 )
 from devstack.stack import LocalStack
 
@@ -153,6 +155,7 @@ async def _storm(stack: LocalStack, backend: str, options: argparse.Namespace) -
         "caught_up_s": None if caught_up is None else caught_up - back,
         "newest_seq_when_back": timeline["newest_seq"],
         "listeners_caught_up_s": timeline["listeners_caught_up_s"],
+        "storm_cpu_s": timeline["storm_cpu_s"],
         "sync_steps_s": _sync_steps(last_syncs, back),
         "rates": {
             "before": answers.rates(started, killed),
@@ -182,6 +185,7 @@ async def _outage(
     answering = asyncio.create_task(realtime_answers_again(session, stack))
     await asyncio.to_thread(stack.start_realtime)
     back = await answering
+    cpu_at_back = _cpu_seconds(stack, processes)
     newest = await _newest_seq(session, stack)
     for node in processes:
         await node.send({"command": "expect", "seq": newest})
@@ -195,13 +199,24 @@ async def _outage(
         each = [at / 1000 - back for event in done for at in event["times"]]
     except TimeoutError:
         caught_up = None
+    cpu_caught_up = _cpu_seconds(stack, processes)
     await asyncio.sleep(max(0.0, (caught_up or time.time()) + options.after - time.time()))
     ended = time.time()
     return {
         "moments": (started, killed, back, caught_up, ended),
         "newest_seq": newest,
         "listeners_caught_up_s": _spread(each),
+        "storm_cpu_s": {name: cpu_caught_up[name] - cpu_at_back[name] for name in cpu_at_back},
     }
+
+
+def _cpu_seconds(stack: LocalStack, processes: list[NodeProcess]) -> dict[str, float]:
+    """The CPU time each process of the run has used so far: the stack's children, the
+    clients' Node processes together, and this benchmark (its senders)."""
+    used = stack_cpu_seconds(stack)
+    used["clients"] = sum(process_cpu_seconds(node.pid) for node in processes)
+    used["benchmark"] = time.process_time()
+    return used
 
 
 def _spread(seconds: list[float]) -> dict[str, float] | None:
@@ -314,6 +329,9 @@ def _print(backend: str, report: dict[str, Any]) -> None:
             for step, label in SYNC_STEPS
         )
         print(f"  each listener's sync: {shown}")
+    cpu = report["storm_cpu_s"]
+    shown = ", ".join(f"{name} {seconds:.2f}" for name, seconds in sorted(cpu.items()))
+    print(f"  CPU-s used from the emulator answering until caught up: {shown}")
     rates = report["rates"]
     for window, figures in rates.items():
         print(
