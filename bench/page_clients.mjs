@@ -158,6 +158,13 @@ class PageClient {
     this.sendTyping();
   }
 
+  // The connection is gone, and with it the group: its sync stops, as the page's does
+  // (chat-session.js detach), rather than joining a connection the service no longer has.
+  lost() {
+    this.connectionId = null;
+    this.#generation += 1;
+  }
+
   holdsUpTo(seq) {
     return this.contiguous >= seq;
   }
@@ -174,7 +181,7 @@ class SignalRClient extends PageClient {
       .configureLogging(signalR.LogLevel.None)
       .build();
     for (const name of ["newMessage", "presence", "typing"]) this.hub.on(name, (data) => this.onEvent(name, data));
-    this.hub.onreconnecting(() => (this.connectionId = null));
+    this.hub.onreconnecting(() => this.lost());
     this.hub.onreconnected((connectionId) => this.connected(connectionId));
     this.hub.onclose(() => this.startLoop());
     this.startLoop();
@@ -224,7 +231,7 @@ class WebPubSubPageClient extends PageClient {
     const dispatch = ({ message }) => message.data && this.onEvent(message.data.event, message.data.data);
     this.client.on("group-message", dispatch);
     this.client.on("server-message", dispatch);
-    this.client.on("disconnected", () => (this.connectionId = null));
+    this.client.on("disconnected", () => this.lost());
     this.client.on("stopped", () => this.startLoop());
     this.startLoop();
     await this.firstSync;

@@ -80,7 +80,10 @@ const hub = new signalR.HubConnectionBuilder()
   .configureLogging(signalR.LogLevel.None)
   .build();
 hub.on("newMessage", hold);
-hub.onreconnecting(() => emit("reconnecting"));
+hub.onreconnecting(() => {
+  generation += 1; // the lost connection's sync stops, as the page's does (chat-session.js)
+  emit("reconnecting");
+});
 hub.onreconnected((connectionId) => {
   emit("reconnected");
   sync(connectionId);
