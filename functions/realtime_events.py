@@ -3,8 +3,11 @@
 The backend names a trigger for each report docchat handles (a connection opened or closed,
 a client said it is typing); each function turns its trigger's value into chat's event
 (:meth:`realtime.backend.Backend.inbound`) and hands it to :mod:`chat.app.events`, with the
-invocation's real-time seam for what it tells the clients. The host checks the service's
-signature before any of this runs when the connection has an AccessKey; with an
+invocation's real-time seam for what it tells the clients. A report is also news that the
+service is up (:meth:`realtime.backend.Backend.reported`): a REST backend's breaker closes,
+so the join of a connection made after an outage is not refused for an outage that is over.
+The host checks the service's signature before any of this runs when the connection has an
+AccessKey; with an
 identity-based one it checks nothing, and the service's bearer token is checked here
 (:mod:`realtime.upstream_auth`) when the settings ask for it.
 """
@@ -55,6 +58,7 @@ def _register(
         with signals.invocation(name, "realtime"):
             if upstream is not None:
                 upstream.check(request)  # a forged report fails here, before it changes anything
+            backend.reported()
             use_case(realtime).handle(backend.inbound(request))
 
     handle.__name__ = handle.__qualname__ = name

@@ -51,3 +51,9 @@ class Backend(Protocol):
     def inbound(self, trigger_value: str) -> InboundEvent:
         """The report a trigger function was invoked with, as chat's event."""
         ...
+
+    def reported(self) -> None:
+        """The service has just reported an event, so it is up: calls to it need not wait
+        out a breaker an earlier failure opened (the first join of a connection made after
+        an outage would be refused for up to its cooldown)."""
+        ...

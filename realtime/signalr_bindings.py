@@ -57,6 +57,9 @@ class SignalRBindings:
         """The service's report, as the SignalR extension passes it on."""
         return inbound_event(trigger_value)
 
+    def reported(self) -> None:
+        """Nothing to do: the host's SignalR extension makes the calls, with no breaker here."""
+
     def negotiator(self, connection_input: str | None = None) -> Negotiator:
         """What the host issued for this invocation's principal."""
         if connection_input is None:

@@ -57,6 +57,10 @@ class SignalRRest:
         """The service's report, as the SignalR extension passes it on."""
         return inbound_event(trigger_value)
 
+    def reported(self) -> None:
+        """The service is up: close the breaker."""
+        self._breaker.closed()
+
     def negotiator(self, connection_input: object = None) -> Negotiator:
         """Tokens signed here with the AccessKey, or made by the service without one."""
         from realtime.signalr_tokens import ServiceTokens, SignedTokens

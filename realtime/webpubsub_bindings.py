@@ -57,6 +57,9 @@ class WebPubSubBindings:
         """The service's report, as the Web PubSub extension passes it on."""
         return inbound_event(trigger_value)
 
+    def reported(self) -> None:
+        """Nothing to do: the host's Web PubSub extension makes the calls, with no breaker here."""
+
 
 class ConnectionUrl:
     """The ``webPubSubConnection`` input's ``url``, as the negotiate response."""

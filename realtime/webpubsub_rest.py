@@ -63,7 +63,8 @@ class WebPubSubRest:
         self._settings = settings
         self.event_triggers: Mapping[str, BindingDeclaration] = webpubsub_triggers(settings.hub)
         self._client = Once(self._build_client)
-        self._outages = Outages(Breaker(realtime_outage, name="webpubsub"))
+        self._breaker = Breaker(realtime_outage, name="webpubsub")
+        self._outages = Outages(self._breaker)
         self._liveness = Liveness()
 
     def realtime(self, output: object = None) -> Realtime:
@@ -82,6 +83,10 @@ class WebPubSubRest:
     def inbound(self, trigger_value: str) -> InboundEvent:
         """The service's report, as the Web PubSub extension passes it on."""
         return inbound_event(trigger_value)
+
+    def reported(self) -> None:
+        """The service is up: close the breaker."""
+        self._breaker.closed()
 
     def _build_client(self) -> WebPubSubServiceClient:
         """One client for every invocation (it keeps no per-request state), over a session

@@ -258,3 +258,29 @@ def test_in_rest_mode_a_failing_service_is_realtime_unavailable(
 
     with pytest.raises(RealtimeUnavailable):
         realtime.send_to_user(ALICE.id, NOTIFICATION, ITEM)
+
+
+@pytest.mark.parametrize("adapter", REST_ADAPTERS)
+def test_in_rest_mode_a_report_from_the_service_closes_the_breaker_an_outage_opened(
+    recording_server: RecordingServer,  # noqa: F811
+    adapter: Callable[[str], Backend],
+) -> None:
+    # After an outage the calls that failed leave the breaker open for its cooldown, and the
+    # first join of a connection made once the service is back would be refused for it
+    # (bench.catch_up: a second more to catch up). The service reporting that connection is
+    # proof that it is up.
+    backend = adapter(f"Endpoint={recording_server.url};AccessKey={KEY};Version=1.0;")
+    realtime = backend.realtime()
+    recording_server.default_reply = Reply(503)
+    with pytest.raises(RealtimeUnavailable):
+        realtime.add_to_group(group_of("doc"), "lost")
+    tried = len(recording_server.requests)
+    recording_server.default_reply = Reply(200)
+    with pytest.raises(RealtimeUnavailable):
+        realtime.add_to_group(group_of("doc"), "refused")  # the breaker: no call made
+    assert len(recording_server.requests) == tried
+
+    backend.reported()
+    realtime.add_to_group(group_of("doc"), "reported")
+
+    assert recording_server.requests[-1].path.endswith("/connections/reported")

@@ -17,10 +17,14 @@ import pytest
 from azure.functions.decorators.core import BindingDirection
 from azure.functions.decorators.function_app import Function
 
+from chat.app.events import EventService
+from chat.app.presence import Announcer
 from chat.app.realtime import Realtime
+from chat.domain.ratelimit import PostingRate
 from chat.settings import AuthMode
 from devstack.host.load_rules import check_function, type_hints
 from functions.edge import CONTEXT, REALTIME_OUTPUT, with_trigger_realtime
+from functions.realtime_events import realtime_events
 from realtime.backend import Backend
 from realtime.signalr_bindings import BindingOutput, SignalRBindings
 from realtime.signalr_calls import RestRealtime
@@ -29,6 +33,7 @@ from realtime.webpubsub_bindings import OutputActions, WebPubSubBindings
 from realtime.webpubsub_rest import WebPubSubCalls, WebPubSubRest
 from realtime.webpubsub_settings import load_webpubsub_settings
 from shared.connection_string import parse_connection_string
+from tests.fixtures.chat import InMemoryConnections
 
 CONNECTION = "Endpoint=http://127.0.0.1:1;AccessKey=ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn0123=;"
 WEBPUBSUB = {"WebPubSubConnectionString": CONNECTION}
@@ -151,3 +156,55 @@ def test_in_rest_mode_a_queue_function_takes_only_its_message_and_context_and_ge
 
     assert heard[0][0] == "{}"
     assert isinstance(heard[0][1], seam)
+
+
+class Reporting(SignalRRest):
+    """The REST backend, counting the reports it was told the service made."""
+
+    def __init__(self) -> None:
+        super().__init__(parse_connection_string(CONNECTION))
+        self.reports = 0
+
+    def reported(self) -> None:
+        self.reports += 1
+        super().reported()
+
+
+class Owners(InMemoryConnections):
+    """Connections that note, for each owner they record, how many reports the backend had
+    been told of by then."""
+
+    def __init__(self, backend: Reporting) -> None:
+        super().__init__()
+        self.backend = backend
+        self.reports_when_owned: list[int] = []
+
+    def own(self, connection_id: str, user_id: str) -> None:
+        self.reports_when_owned.append(self.backend.reports)
+        super().own(connection_id, user_id)
+
+
+def test_each_report_of_the_service_tells_the_backend_before_it_is_handled() -> None:
+    # The service reporting an event is up: the REST backend closes its breaker then
+    # (tests/integration/test_send_to_user.py shows what that changes).
+    backend = Reporting()
+    owners = Owners(backend)
+    app = func.FunctionApp()
+    app.register_functions(
+        realtime_events(
+            lambda realtime: EventService(owners, realtime, PostingRate(1, burst=1), Announcer()),
+            backend,
+        )
+    )
+    (connected,) = [f for f in app.get_functions() if f.get_function_name() == "on_connected"]
+    report = {
+        "ConnectionId": "c-1",
+        "UserId": "alice",
+        "Category": "connections",
+        "Event": "connected",
+    }
+
+    connected.get_user_function()(request=json.dumps(report))
+
+    assert owners.owner("c-1") == "alice"
+    assert owners.reports_when_owned == [1]
