@@ -7,9 +7,8 @@ invocation's real-time seam for what it tells the clients. A report is also news
 service is up (:meth:`realtime.backend.Backend.reported`): a REST backend's breaker closes,
 so the join of a connection made after an outage is not refused for an outage that is over.
 The host checks the service's signature before any of this runs when the connection has an
-AccessKey; with an
-identity-based one it checks nothing, and the service's bearer token is checked here
-(:mod:`realtime.upstream_auth`) when the settings ask for it.
+AccessKey; with an identity-based one it checks nothing, and the service's bearer token is
+checked here (:mod:`realtime.upstream_auth`) when the settings ask for it.
 """
 
 from __future__ import annotations
