@@ -24,7 +24,8 @@ import { performance } from "node:perf_hooks";
 import * as signalR from "@microsoft/signalr";
 import { WebPubSubClient, WebPubSubJsonProtocol } from "@azure/web-pubsub-client";
 import { CATCH_UP_PAGE_SIZE } from "../clients/js/src/api.js";
-import { backoffDelay, reconnectDelay, sleep } from "../clients/js/src/backoff.js";
+import { reconnectDelay, sleep } from "../clients/js/src/backoff.js";
+import { NOT_YET_KNOWN, syncRetryDelay } from "../clients/js/src/chat-session.js";
 import { PresenceState } from "../clients/js/src/presence.js";
 
 const config = JSON.parse(process.env.BENCH_CLIENTS);
@@ -37,18 +38,7 @@ const emit = (event, fields = {}) => process.stdout.write(JSON.stringify({ event
 // Cosmos DB timed out under load) stays unknown to the app for good: every join answers
 // connection_not_yet_known. Like the page (chat-session.js NOT_YET_KNOWN_GIVE_UP_MS), these
 // clients connect again after STUCK_MS of it, and count it (stuckRestarts).
-const NOT_YET_KNOWN = "connection_not_yet_known";
 const STUCK_MS = 3_000;
-
-// The page's retry of a failed sync (chat-session.js retryDelay): a join whose connection is
-// not yet known again soon, anything else on the back-off of backoff.js.
-const NOT_YET_KNOWN_RETRY_MS = [200, 400, 800];
-
-function retryDelay(error, attempt) {
-  if (error.code !== NOT_YET_KNOWN) return backoffDelay(attempt);
-  const base = NOT_YET_KNOWN_RETRY_MS[Math.min(attempt, NOT_YET_KNOWN_RETRY_MS.length) - 1];
-  return Math.round(base * (0.8 + Math.random() * 0.4));
-}
 
 const counts = { stuckRestarts: 0, joins: 0, syncFailures: 0, notYetKnown: 0, syncs: 0, connections: 0, typingHeard: 0, typingSent: 0, messagesHeard: 0 };
 let presenceWanted = null;
@@ -131,7 +121,7 @@ class PageClient {
           this.restart();
           return;
         }
-        delay = retryDelay(error, attempt + 1);
+        delay = syncRetryDelay(error.code, attempt + 1);
         continue;
       }
       counts.syncs += 1;

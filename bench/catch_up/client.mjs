@@ -12,7 +12,8 @@
 import * as readline from "node:readline";
 import { performance } from "node:perf_hooks";
 import * as signalR from "@microsoft/signalr";
-import { backoffDelay, reconnectDelay, sleep } from "../../clients/js/src/backoff.js";
+import { reconnectDelay, sleep } from "../../clients/js/src/backoff.js";
+import { syncRetryDelay } from "../../clients/js/src/chat-session.js";
 
 const config = JSON.parse(process.env.BENCH_CATCH_UP);
 const headers = { "x-ms-client-principal-id": config.user, "x-ms-client-principal-name": config.user };
@@ -45,15 +46,20 @@ async function call(method, url, body) {
     headers: { ...headers, ...(body ? { "content-type": "application/json" } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
-  if (!response.ok) throw new Error(`${method} ${url} answered ${response.status}`);
+  if (!response.ok) {
+    const code = (await response.json().catch(() => null))?.error?.code;
+    throw Object.assign(new Error(`${method} ${url} answered ${response.status} ${code}`), { code });
+  }
   return response.status === 204 ? null : response.json();
 }
 
-// The page's sync: join, then page through everything after the cursor; retry on failure.
+// The page's sync: join, then page through everything after the cursor; retried as the
+// page retries it (chat-session.js syncRetryDelay).
 async function sync(connectionId) {
   const mine = ++generation;
+  let delay = 0;
   for (let attempt = 0; mine === generation; attempt += 1) {
-    await sleep(backoffDelay(attempt));
+    await sleep(delay);
     try {
       await call("POST", `${documentPath}/join`, { connectionId });
       for (;;) {
@@ -63,7 +69,8 @@ async function sync(connectionId) {
         items.forEach(hold);
         if (!page.continuationToken || !items.length || !cursor) break;
       }
-    } catch {
+    } catch (error) {
+      delay = syncRetryDelay(error.code, attempt + 1);
       continue;
     }
     emit("synced", { attempts: attempt + 1 });

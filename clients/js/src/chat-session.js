@@ -99,11 +99,13 @@ function isStuck(error, waited) {
 }
 
 /**
- * @param {Error} error
+ * How long a failed sync waits before trying again: soon for a connection not yet known,
+ * on the back-off of backoff.js for anything else.
+ * @param {string | null | undefined} code  the error's stable code, if the API gave one
  * @param {number} attempt  1 for the first retry
  */
-function retryDelay(error, attempt) {
-  if (error instanceof ApiError && error.code === NOT_YET_KNOWN) {
+export function syncRetryDelay(code, attempt) {
+  if (code === NOT_YET_KNOWN) {
     const base = NOT_YET_KNOWN_RETRY_MS[Math.min(attempt, NOT_YET_KNOWN_RETRY_MS.length) - 1];
     return Math.round(base * (0.8 + Math.random() * 0.4));
   }
@@ -240,7 +242,7 @@ export class ChatSession {
         }
         if (isTransient(error)) {
           this.#onNotice(`Couldn't update this document: ${error.message}. Retrying…`);
-          delay = retryDelay(error, attempt + 1);
+          delay = syncRetryDelay(error instanceof ApiError ? error.code : null, attempt + 1);
           continue;
         }
         this.#onNotice(`Couldn't open this document: ${error.message}`);
