@@ -7,10 +7,10 @@ const JITTER = 0.2;
 
 // While an outage is young, reconnect promptly: a service that restarts is back within
 // seconds, and each moment of waiting is one the page is behind. Twice a second for the first
-// ten seconds (bench.reconnect_storm: 100 clients caught up 0.5 - 0.8 s sooner than at once a
-// second, the wait after the service answers being half as long), then once a second (with
-// 1, 2, 4, 8 s back-off a 3 s outage took 3.8 s to catch up from). Past a minute the outage
-// is a long one, and the page backs off to spare the service.
+// ten seconds (bench.reconnect_storm: the last of 100 clients caught up about half a second
+// sooner than at once a second), then once a second (with 1, 2, 4, 8 s back-off a 3 s outage
+// took 3.8 s to catch up from). Each try is a negotiate with the app and a connection attempt
+// to the service. Past a minute the outage is a long one, and the page backs off to spare both.
 const RECONNECT_SCHEDULE = [
   { untilMs: 10000, delayMs: 500 },
   { untilMs: 60000, delayMs: 1000 },
