@@ -11,8 +11,8 @@ emulator answers its health check again until every listener holds every message
 until then (its newest seq, read at that moment); the senders go on for ``--after`` seconds
 once that is done. Reports that time and accepted (201) and stored (201, or 503 with
 ``stored: true``) messages/s before the kill, while the emulator is down, during the storm
-(back until caught up) and after. Writes bench/results/reconnect_storm.json. See
-bench/README.md.
+(back until caught up) and after, and the CPU time each process of the run used during the
+storm. Writes bench/results/reconnect_storm.json. See bench/README.md.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@ invocation's Realtime from functions.edge.with_trigger_realtime, in each backend
 the bindings the worker indexes, its load rules (devstack.host.load_rules follows
 azure-functions-python-worker functions.py) and, in bindings mode, what the function sets on
 its output binding. The annotations here are strings (``from __future__ import annotations``),
-as in every module of docchat's: the helper evaluates them in the handler's module.
+as in every module of docchat's: the helper evaluates them in the handler's module. A
+function of a real-time trigger also tells its backend that the service reported something.
 """
 
 from __future__ import annotations
