@@ -97,8 +97,7 @@ def stack_cpu_seconds(stack: LocalStack) -> dict[str, float]:
 
 def process_cpu_seconds(pid: int) -> float:
     """The CPU time (user + system) one process has used so far, all its threads."""
-    fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+    return _cpu_ticks(_stat_fields(Path("/proc") / str(pid))) / _CLOCK_TICKS
 
 
 async def batch_counts(session: aiohttp.ClientSession, stack: LocalStack) -> dict[str, Any]:
@@ -116,13 +115,22 @@ def _group_cpu_seconds(group: int) -> float:
         if not entry.name.isdigit():
             continue
         try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            fields = _stat_fields(entry)
         except (OSError, IndexError):
             continue  # it ended while we looked
-        # After the command: state, ppid, pgrp, ... utime and stime are the 12th and 13th.
         if int(fields[2]) == group:
-            ticks += int(fields[11]) + int(fields[12])
+            ticks += _cpu_ticks(fields)
     return ticks / _CLOCK_TICKS
+
+
+def _stat_fields(process: Path) -> list[str]:
+    """The fields of ``/proc/<pid>/stat`` after the command: state, ppid, pgrp, ..."""
+    return (process / "stat").read_text().rsplit(")", 1)[1].split()
+
+
+def _cpu_ticks(fields: list[str]) -> int:
+    """utime + stime: the 12th and 13th of :func:`_stat_fields`."""
+    return int(fields[11]) + int(fields[12])
 
 
 class RestCalls:
