@@ -9,6 +9,7 @@ OpenTelemetry, and imports it only when they ask for telemetry.
 - :mod:`telemetry.sink`: the sink of :mod:`shared.signals` over the OpenTelemetry API:
   invocation spans, their attributes, signalr/'s REST calls as client spans, the metrics.
 - :mod:`telemetry.sdk_spans`: the Azure SDKs' spans, with no user id in their URLs.
+- :mod:`telemetry.dropped`: no span started under one the sampler dropped.
 - :mod:`telemetry.instruments`: the metric instruments docchat reports.
 - :mod:`telemetry.console`: the compact trace line per request (``DOCCHAT_TRACE=console``).
 """

@@ -13,7 +13,8 @@ from types import SimpleNamespace
 
 import azure.functions as func
 import pytest
-from azure.core.tracing.ext.opentelemetry_span import OpenTelemetrySpan
+from azure.core.tracing import SpanKind as AzureSpanKind
+from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
 
@@ -25,7 +26,7 @@ from functions.edge import with_context
 from shared import signals
 from shared.breaker import Breaker
 from telemetry.console import line
-from telemetry.sdk_spans import UserIdsHidden, sdk_spans
+from telemetry.sdk_spans import SdkSpan, UserIdsHidden, sdk_spans
 from telemetry.settings import read_telemetry_settings
 from telemetry.sink import OtelSink
 from tests.fixtures.chat import ALICE
@@ -176,7 +177,7 @@ def test_user_ids_are_hashed_unless_the_setting_allows_them() -> None:
     assert plain == "alice"
     # The Azure SDKs' URLs likewise (tests/integration/test_telemetry.py shows a real call).
     assert sdk_spans(plain_user_ids=False) is UserIdsHidden
-    assert sdk_spans(plain_user_ids=True) is OpenTelemetrySpan
+    assert sdk_spans(plain_user_ids=True) is SdkSpan
 
 
 def test_a_breaker_counts_each_opening_once_and_marks_the_calls_it_refuses(
@@ -243,6 +244,51 @@ def test_a_call_to_another_service_is_a_client_span_whose_traceparent_goes_with_
     assert (failed.attributes or {})["error.type"] == "TimeoutError"
     assert failed.status.status_code is StatusCode.ERROR
     assert refused.status.status_code is StatusCode.ERROR
+
+
+def test_under_an_invocation_the_sampler_dropped_no_child_is_started_but_its_context_goes_on(
+    observed: Observed,
+) -> None:
+    # A caller's traceparent flagged "not sampled": the parent-based sampler drops the
+    # invocation, and would drop every child (as the distro's does: telemetry.dropped).
+    unsampled = {"traceparent": f"00-{TRACE_ID}-{PARENT_ID}-00"}
+    url = "https://signalr.example/api/hubs/documents/users/alice/:send"
+    with signals.invocation("send_message", "http", unsampled):
+        invocation = trace.get_current_span().get_span_context()
+        with signals.outgoing("POST", url) as call:
+            headers = call.headers()
+            call.answered(202)
+        with UserIdsHidden(name="POST", kind=AzureSpanKind.CLIENT) as sdk_span:
+            sdk_span.add_attribute("url.full", url)
+            sdk_headers = sdk_span.to_header()
+
+    assert not invocation.trace_flags.sampled
+    assert observed.spans() == []
+    # The stand-ins carry the invocation's own context: no span of their own was started.
+    expected = f"00-{TRACE_ID}-{invocation.span_id:016x}-00"
+    assert headers["traceparent"] == sdk_headers["traceparent"] == expected
+    # Metrics are not sampled: the invocation still counts.
+    counted = {"function": "send_message", "trigger": "http", "status_class": "ok"}
+    assert observed.metric("docchat.invocations", **counted) == 1
+
+
+def test_an_sdk_span_under_a_recorded_invocation_is_its_child_with_the_user_id_hidden(
+    observed: Observed,
+) -> None:
+    url = "https://wps.example/api/hubs/documents/users/alice/:send"
+    with (
+        signals.invocation("notify", "queue"),
+        UserIdsHidden(name="POST", kind=AzureSpanKind.CLIENT) as sdk_span,
+    ):
+        sdk_span.add_attribute("url.full", url)
+
+    sent, invocation = observed.span("POST"), observed.span("notify")
+    assert sent.parent is not None
+    assert invocation.context is not None
+    assert sent.parent.span_id == invocation.context.span_id
+    assert dict(sent.attributes or {}) == {
+        "url.full": "https://wps.example/api/hubs/documents/users/{userId}/:send"
+    }
 
 
 def test_nothing_is_reported_without_a_sink() -> None:
