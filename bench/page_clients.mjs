@@ -25,7 +25,7 @@ import * as signalR from "@microsoft/signalr";
 import { WebPubSubClient, WebPubSubJsonProtocol } from "@azure/web-pubsub-client";
 import { CATCH_UP_PAGE_SIZE } from "../clients/js/src/api.js";
 import { reconnectDelay, sleep } from "../clients/js/src/backoff.js";
-import { NOT_YET_KNOWN, syncRetryDelay } from "../clients/js/src/chat-session.js";
+import { NOT_YET_KNOWN, PRESENCE_ANNOUNCED_WITHIN_MS, syncRetryDelay } from "../clients/js/src/chat-session.js";
 import { PresenceState } from "../clients/js/src/presence.js";
 
 const config = JSON.parse(process.env.BENCH_CLIENTS);
@@ -40,7 +40,7 @@ const emit = (event, fields = {}) => process.stdout.write(JSON.stringify({ event
 // clients connect again after STUCK_MS of it, and count it (stuckRestarts).
 const STUCK_MS = 3_000;
 
-const counts = { stuckRestarts: 0, joins: 0, syncFailures: 0, notYetKnown: 0, syncs: 0, connections: 0, typingHeard: 0, typingSent: 0, messagesHeard: 0 };
+const counts = { presenceAsked: 0, stuckRestarts: 0, joins: 0, syncFailures: 0, notYetKnown: 0, syncs: 0, connections: 0, typingHeard: 0, typingSent: 0, messagesHeard: 0 };
 let presenceWanted = null;
 let seqWanted = null;
 
@@ -94,11 +94,13 @@ class PageClient {
     checkCaughtUp();
   }
 
-  // The page's sync: join, catch up after the cursor, load who is here; retried.
+  // The page's sync: join (which announces who is here), catch up after the cursor; retried.
+  // As the page, it asks who is here only if no presence event came soon after.
   async sync(connectionId) {
     this.connectionId = connectionId;
     const mine = ++this.#generation;
     const began = Date.now();
+    const announcements = this.presence.heard;
     this.lastSync = { started: now(), joined: null, caughtUp: null };
     let delay = 0;
     for (let attempt = 0; mine === this.#generation; attempt += 1) {
@@ -110,7 +112,6 @@ class PageClient {
         this.lastSync.joined = now();
         await this.catchUp();
         this.lastSync.caughtUp = now();
-        await this.presence.load(async () => (await this.call("GET", `${documentPath}/presence`)).users ?? []);
       } catch (error) {
         counts.syncFailures += 1;
         if (error.code === NOT_YET_KNOWN) counts.notYetKnown += 1;
@@ -126,8 +127,17 @@ class PageClient {
       }
       counts.syncs += 1;
       this.#synced();
+      this.awaitAnnouncement(announcements, mine);
       return;
     }
+  }
+
+  async awaitAnnouncement(heardBefore, generation) {
+    await sleep(PRESENCE_ANNOUNCED_WITHIN_MS);
+    if (generation !== this.#generation || this.presence.heard > heardBefore) return;
+    counts.presenceAsked += 1;
+    const fetchUsers = async () => (await this.call("GET", `${documentPath}/presence`)).users ?? [];
+    await this.presence.load(fetchUsers).catch(() => {});
   }
 
   // Everything after the last contiguous message, as the page's catch-up (and gap filling)

@@ -112,6 +112,12 @@ export function syncRetryDelay(code, attempt) {
   return backoffDelay(attempt);
 }
 
+// A join announces the document's presence to its group, the joining connection included
+// (chat/app/presence.py): that event tells a joined page who is here, at no cost that grows
+// with the room. Should none come within this long (its send failed, or a retried join only
+// refreshed the entry), the page asks.
+export const PRESENCE_ANNOUNCED_WITHIN_MS = 3000;
+
 // docchat keeps a presence entry 15 minutes after its last join: most disconnects are
 // reported by the service, but not all (a service restart reports none). While live, the
 // session joins again this often, which refreshes its entry and announces nothing.
@@ -207,8 +213,9 @@ export class ChatSession {
   /**
    * Brings the document up to date: joins its group on `connectionId` (when given), then
    * loads the newest page the first time or catches up on everything after the last
-   * contiguous message, and loads who is here (presence events may have been missed while
-   * not joined). Retries until it succeeds or a newer sync/detach supersedes it.
+   * contiguous message. Who is here (presence events may have been missed while not joined)
+   * comes with the join's announcement, or is loaded without a connection. Retries until it
+   * succeeds or a newer sync/detach supersedes it.
    * @param {string | null} connectionId  null while there is no live connection
    */
   async sync(connectionId) {
@@ -217,6 +224,7 @@ export class ChatSession {
     this.#setSyncState(SYNC_STATE.LOADING);
     let delay = 0;
     const began = this.#clock.now();
+    const announcements = this.presence.heard;
     for (let attempt = 0; current(); attempt += 1) {
       await this.#clock.sleep(delay);
       if (!current()) return;
@@ -230,10 +238,7 @@ export class ChatSession {
         // Before the messages show, so the page never reports one read before the divider is placed.
         if (!this.read.loaded) this.read.opened((await this.#api.readStatus(this.documentId)).seq);
         await this.#catchUp();
-        await this.presence.load(async () => {
-          const { users } = await this.#api.presence(this.documentId);
-          return users ?? [];
-        });
+        if (!connectionId) await this.#loadPresence();
       } catch (error) {
         if (!current()) return;
         if (isStuck(error, this.#clock.now() - began)) {
@@ -252,7 +257,10 @@ export class ChatSession {
       if (!current()) return;
       this.#onNotice(null);
       this.#setSyncState(connectionId ? SYNC_STATE.LIVE : SYNC_STATE.OFFLINE);
-      if (connectionId) this.#keepPresent(connectionId);
+      if (connectionId) {
+        this.#keepPresent(connectionId);
+        void this.#awaitAnnouncement(announcements, current);
+      }
       // Live pushes that came during the catch-up may have left a gap behind them.
       this.#fillGaps();
       return;
@@ -644,6 +652,22 @@ export class ChatSession {
     const all = [];
     for await (const items of pagesOf((token) => this.#api.history(this.documentId, token))) all.push(...items);
     this.store.addCaughtUp(all);
+  }
+
+  async #loadPresence() {
+    await this.presence.load(async () => (await this.#api.presence(this.documentId)).users ?? []);
+  }
+
+  /**
+   * Loads who is here unless a presence event comes soon after the join.
+   * @param {number} heardBefore  the presence events heard when the sync began
+   * @param {() => boolean} current  whether the sync is still the session's latest
+   */
+  async #awaitAnnouncement(heardBefore, current) {
+    await this.#clock.sleep(PRESENCE_ANNOUNCED_WITHIN_MS);
+    if (!current() || this.presence.heard > heardBefore) return;
+    // Best effort: the next presence event brings the list too.
+    await this.#loadPresence().catch(() => {});
   }
 
   /** @param {string} connectionId */

@@ -23,6 +23,11 @@ export class PresenceState {
     this.#onChange = onChange;
   }
 
+  /** How many presence events have come. */
+  get heard() {
+    return this.#events;
+  }
+
   /** The users present: [{id, name}]. */
   get users() {
     return this.#users;

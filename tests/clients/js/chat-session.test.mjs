@@ -36,6 +36,7 @@ function openSession({ document = new FakeDocument(), user = ALICE } = {}) {
     onNotice: (notice) => notices.push(notice),
     onUnknownConnection: (connectionId) => unknownConnections.push(connectionId),
   });
+  api.announceTo = (event) => session.receivePresence(event);
   return { session, document, api, clock, notices, unknownConnections };
 }
 
@@ -54,17 +55,19 @@ async function settled({ session, api, document }) {
 }
 
 describe('sync', () => {
-  test('joins, reads the read marker, loads the newest page and who is here, then is live', async () => {
+  test('joins, reads the read marker and loads the newest page, then is live; the join announces who is here', async () => {
     const opened = openSession();
     const { session, api, document, notices } = opened;
     document.storeMany(5);
     api.readSeq = 4;
 
     await session.sync('connection-1');
+    await settled(opened);
 
+    // No presence request: the join's own announcement named everyone, at no cost that grows with the room.
     assert.deepEqual(
       api.calls.map(([method]) => method),
-      ['join', 'readStatus', 'history', 'presence'],
+      ['join', 'readStatus', 'history'],
     );
     assert.deepEqual(api.callsOf('join'), [[DOCUMENT_ID, 'connection-1']]);
     assert.equal(session.syncState, SYNC_STATE.LIVE);
@@ -76,13 +79,29 @@ describe('sync', () => {
     assert.deepEqual(notices, [null]);
   });
 
-  test('without a connection loads the same but stays offline, joining nothing', async () => {
+  test('without the join\'s announcement (its send failed), asks who is here 3 s after the join', async () => {
+    const opened = openSession();
+    const { session, api, clock } = opened;
+    api.announceTo = null;
+    api.presentUsers = [ALICE, BOB];
+
+    await session.sync('connection-1');
+    assert.deepEqual(api.callsOf('presence'), []);
+    await until(() => api.callsOf('presence').length === 1, 'who is here is asked for');
+
+    assert.ok(clock.sleeps.includes(3000), `waited ${clock.sleeps}`);
+    await until(() => api.idle, 'the answer is in');
+    assert.deepEqual(session.presence.users, [ALICE, BOB]);
+  });
+
+  test('without a connection loads the same and who is here, but stays offline, joining nothing', async () => {
     const { session, api, document } = openSession();
     document.storeMany(2);
 
     await session.sync(null);
 
     assert.deepEqual(api.callsOf('join'), []);
+    assert.deepEqual(api.callsOf('presence'), [[DOCUMENT_ID]]);
     assert.deepEqual(seqsOf(session), [1, 2]);
     assert.equal(session.syncState, SYNC_STATE.OFFLINE);
   });
@@ -392,7 +411,7 @@ describe('filling gaps', () => {
     session.receiveChange({ ...message, documentId: 'another' });
     session.receive(null);
     assert.deepEqual(seqsOf(session), []);
-    assert.equal(api.calls.length, 4);
+    assert.equal(api.calls.length, 3);
   });
 
   test('waits for no message that expired: shows what is left', async () => {
@@ -744,7 +763,7 @@ describe('presence and typing', () => {
     const opened = openSession();
     const { session, api } = opened;
     const loading = api.hold('presence');
-    const syncing = session.sync('connection-1');
+    const syncing = session.sync(null);
     await loading.reached;
     session.receivePresence({ documentId: DOCUMENT_ID, users: [ALICE, BOB] });
     loading.release();

@@ -248,6 +248,11 @@ export class FakeApi {
   mostAtOnce = new Map();
   presentUsers = [ALICE];
   readSeq = 0;
+  // Hears the `presence` event a join announces, as the server sends it to the document's
+  // group (the joining connection included) before the join answers; a join that only
+  // refreshes a connection's entry announces nothing (chat/app/service.py). null: lost.
+  announceTo = null;
+  #joined = new Set();
   #underWay = new Map();
   #failures = new Map();
   #holds = new Map();
@@ -282,11 +287,18 @@ export class FakeApi {
   }
 
   join(documentId, connectionId) {
-    return this.#answer('join', [documentId, connectionId], () => null);
+    return this.#answer('join', [documentId, connectionId], () => {
+      if (!this.#joined.has(connectionId)) this.announceTo?.({ documentId, users: this.presentUsers });
+      this.#joined.add(connectionId);
+      return null;
+    });
   }
 
   leave(documentId, connectionId) {
-    return this.#answer('leave', [documentId, connectionId], () => null);
+    return this.#answer('leave', [documentId, connectionId], () => {
+      this.#joined.delete(connectionId);
+      return null;
+    });
   }
 
   watch(documentId, connectionId) {
