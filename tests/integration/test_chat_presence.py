@@ -74,6 +74,8 @@ async def test_each_user_sees_who_is_in_the_document_and_who_is_typing(
     host = await load_app(instances=instances, DOCCHAT_SIGNALR_MODE=mode)
     hears = (PRESENCE, TYPING)
     alice = await listen(host, ALICE, document, targets=hears, protocol=protocol)
+    # A join's announcement reaches the joining connection too: the page learns who is here
+    # from it, with no presence read of its own (clients/js/src/chat-session.js).
     assert await next_of(alice, PRESENCE) == {"documentId": document, "users": users(ALICE)}
     bob = await listen(host, BOB, document, targets=hears, protocol=protocol)
 
