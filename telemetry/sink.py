@@ -173,7 +173,8 @@ class _Call:
             self._span.set_attribute("http.response.status_code", self.status)
 
     def annotate(self, attributes: Mapping[str, Value]) -> None:
-        self._span.set_attributes(self._sink.attributes(attributes))
+        if self._span.is_recording():  # a dropped span's would go nowhere (the user id hashed)
+            self._span.set_attributes(self._sink.attributes(attributes))
 
 
 class _Outgoing:
