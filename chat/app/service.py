@@ -98,8 +98,9 @@ class MembershipService:
     Cost of a join: two role checks (~1 RU each, members mode), the owner and presence
     point reads (~2 RU), the presence upsert and owner patch (~13 RU); service calls: one
     group add plus at most one presence send, coalesced per document
-    (:class:`~chat.app.presence.Announcer`) and none for a refresh, and one HEAD only when the
-    owner is not yet known.
+    (:class:`~chat.app.presence.Announcer`) and none for a refresh. Only when the owner is
+    not yet known: one HEAD, then the owner read again (~1 RU; the ``connected`` event often
+    lands meanwhile, which spares the page a retry).
     """
 
     def __init__(
@@ -197,6 +198,9 @@ class MembershipService:
             raise ConnectionNotFound(
                 "that connection is not connected: negotiate and connect first"
             )
+        owner = self._connections.owner(connection_id)
+        if owner is not None:
+            return owner
         raise ConnectionNotYetKnown(
             "the realtime service has not yet reported this connection: try again"
         )

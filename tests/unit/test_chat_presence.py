@@ -89,6 +89,24 @@ def test_a_join_before_the_connected_event_asks_for_a_retry_at_once_without_wait
     assert realtime.groups == {"document:doc-1": {"new"}}
 
 
+def test_a_connected_event_that_lands_while_the_service_is_asked_lets_the_join_through(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The owner is read again once the service says the connection is live: a join that
+    overtook its ``connected`` event by less than that round trip needs no retry."""
+    connections, realtime, members, _ = setup()
+    realtime.connected.add("new")
+
+    def connected_meanwhile(connection_id: str) -> bool:
+        connections.own(connection_id, ALICE.id)  # the event lands during the call
+        return True
+
+    monkeypatch.setattr(realtime, "is_connected", connected_meanwhile)
+    members.join(ALICE, "doc-1", "new")
+
+    assert realtime.groups == {"document:doc-1": {"new"}}
+
+
 def test_a_user_with_two_connections_shows_once_and_stays_until_both_are_gone() -> None:
     _, realtime, members, events = setup()
     members.join(ALICE, "doc-1", "a-1")
