@@ -192,18 +192,18 @@ class MembershipService:
 
     def _owner_now(self, connection_id: str) -> str:
         owner = self._connections.owner(connection_id)
-        if owner is not None:
-            return owner
-        if self._realtime.is_connected(connection_id) is False:
-            raise ConnectionNotFound(
-                "that connection is not connected: negotiate and connect first"
+        if owner is None:
+            if self._realtime.is_connected(connection_id) is False:
+                raise ConnectionNotFound(
+                    "that connection is not connected: negotiate and connect first"
+                )
+            # The connection is live, and its connected event often lands during that call.
+            owner = self._connections.owner(connection_id)
+        if owner is None:
+            raise ConnectionNotYetKnown(
+                "the realtime service has not yet reported this connection: try again"
             )
-        owner = self._connections.owner(connection_id)
-        if owner is not None:
-            return owner
-        raise ConnectionNotYetKnown(
-            "the realtime service has not yet reported this connection: try again"
-        )
+        return owner
 
     @staticmethod
     def _require_owner(user: User, connection_id: str, owner: str) -> None:
