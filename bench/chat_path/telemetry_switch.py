@@ -25,7 +25,6 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, Spa
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON, Sampler, SamplingResult
 
 from shared import signals
-from telemetry.sdk_spans import sdk_spans
 from telemetry.settings import TelemetrySettings
 from telemetry.setup import start
 
@@ -66,13 +65,15 @@ class TelemetrySwitch:
         trace.set_tracer_provider(provider)
         metrics.set_meter_provider(MeterProvider(metric_readers=[InMemoryMetricReader()]))
         start(TelemetrySettings(None, None, console=False, plain_user_ids=False))
+        # What start() switched on, to switch back on after each off().
         self._sink = signals.installed()
+        self._sdk_spans = settings.tracing_implementation()
         self.off()
 
     def on(self, sampler: Sampler) -> None:
         self._sampler.current = sampler
         signals.install(self._sink)
-        settings.tracing_implementation = sdk_spans(plain_user_ids=False)
+        settings.tracing_implementation = self._sdk_spans
 
     def off(self) -> None:
         signals.install(None)
