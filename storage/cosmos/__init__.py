@@ -8,6 +8,7 @@ by ``/documentId``, and the users' notifications in a second, partitioned by ``/
 - :mod:`storage.cosmos.container`: the container and its clients (one per thread), time
   budgets, the breaker, and Cosmos DB's failures as chat's errors.
 - :mod:`storage.cosmos.store`: messages, with a gapless per-document ``seq`` (group commit).
+- :mod:`storage.cosmos.tail`: each hot document's newest messages, kept for catch-ups.
 - :mod:`storage.cosmos.presence`: connection owners and presence, expiring by TTL.
 - :mod:`storage.cosmos.members`: document members and roles.
 - :mod:`storage.cosmos.reading`: read markers.

@@ -64,7 +64,9 @@ head conflict (412)         a few RU for the failed batch, + 1 RU to read the he
 ``latest_seq``              1 RU: a point read of the head (never the remembered one)
 timeline page               1 RU (head) + one query on a composite index, ~3-8 RU; the
                             page that reaches the oldest roots one query more
-catch-up page               one single-partition query, ~3-8 RU
+catch-up page               one single-partition query, ~3-8 RU; from a position in the
+                            range this process keeps (:mod:`storage.cosmos.tail`), only
+                            what is past that range: usually a few items or none
 thread page                 one single-partition query on a composite index, ~3-8 RU
 thread-list page            one such query per listing asked for (at most four)
 ==========================  ==============================================================
@@ -124,6 +126,7 @@ from chat.domain.threads import summary_change
 from chat.domain.users import User
 from shared import signals
 from storage.cosmos.container import PARTITION_FULL, CosmosContainer, left
+from storage.cosmos.tail import RecentTail
 
 __all__ = [
     "HEAD_ID",
@@ -209,6 +212,9 @@ AFTER_POSITION = (
     "SELECT * FROM c WHERE c.documentId = @documentId AND c.position > @position"
     " ORDER BY c.position ASC"
 )
+#: The share of a request's budget that a catch-up waits for another's read of the same
+#: document (:mod:`storage.cosmos.tail`) before it reads itself.
+TAIL_WAIT_SHARE = 1 / 3
 _log = logging.getLogger(__name__)
 #: Larger than any seq: "before this" means "from the newest".
 _NO_UPPER_BOUND = 2**53
@@ -414,9 +420,11 @@ class CosmosMessageStore(MessageStore):
         self._max_writes = MAX_BATCH_WRITES - (outbox is not None)
         self._heads = _Heads()
         self._lanes = _Lanes()
+        self._tail = RecentTail()
         self._sleep = sleep
         self._draw = draw
         container.on_recreate(self._heads.forget)
+        container.on_recreate(self._tail.forget)
 
     def append_with_root(self, message: Message) -> tuple[Message, Message | None] | None:
         effect = summary_change(None, message)
@@ -498,7 +506,11 @@ class CosmosMessageStore(MessageStore):
         return _newest(limit, *pages, key=lambda m: m.position)
 
     def after(self, document_id: str, position: int, limit: int) -> list[Message]:
-        return self._messages(document_id, AFTER_POSITION, {"@position": position}, limit)
+        def query(past: int, count: int) -> list[Message]:
+            return self._messages(document_id, AFTER_POSITION, {"@position": past}, count)
+
+        wait = self._container.budget * TAIL_WAIT_SHARE
+        return self._tail.after(document_id, position, limit, query, wait)
 
     def _messages(
         self, document_id: str, query: str, bounds: dict[str, object], limit: int

@@ -87,6 +87,61 @@ async def test_an_edit_a_reaction_and_a_deletion_are_heard_live_and_found_by_cat
     assert "text" not in items[1]
 
 
+async def catch_up(host: HostedApp, document: str, after: str) -> list[dict[str, Any]]:
+    """Bob's whole catch-up after ``after``, in pages of two."""
+    items: list[dict[str, Any]] = []
+    token: str | None = after
+    while token is not None:
+        params = {"after": token, "limit": "2"}
+        answer = await host.call(
+            "list_messages",
+            method="GET",
+            document_id=document,
+            headers=principal(BOB),
+            params=params,
+        )
+        items += body_of(answer)["items"]
+        token = body_of(answer)["continuationToken"]
+    return items
+
+
+async def test_an_instance_that_kept_a_catch_up_finds_what_another_changed_since(
+    load_app: LoadApp,
+) -> None:
+    """Instance 0 keeps what its catch-ups read (storage/cosmos/tail.py); messages edited,
+    deleted and posted through instance 1 since then still come, each once, in its latest
+    version and place."""
+    document = doc("kept-catch-up")
+    host = await load_app(instances=2)
+    keeper, changer = host.instance(0), host.instance(1)
+    first, second, third = [
+        body_of(await post(keeper, ALICE, document, text)) for text in ("one", "two", "three")
+    ]
+    assert [m["id"] for m in await catch_up(keeper, document, first["cursor"])] == [
+        second["id"],
+        third["id"],
+    ]
+
+    await on_message(
+        changer,
+        "edit_message",
+        document,
+        second["id"],
+        headers=principal(ALICE),
+        body={"text": "2"},
+    )
+    fourth = body_of(await post(changer, ALICE, document, "four"))
+    await on_message(changer, "delete_message", document, third["id"], headers=principal(ALICE))
+    again = await catch_up(keeper, document, first["cursor"])
+
+    assert [(m["id"], m.get("text"), m["deleted"]) for m in again] == [
+        (second["id"], "2", False),
+        (fourth["id"], "four", False),
+        (third["id"], None, True),
+    ]
+    assert again == await catch_up(changer, document, first["cursor"])
+
+
 async def test_a_reaction_must_be_one_emoji(load_app: LoadApp) -> None:
     document = doc("emoji")
     host = await load_app()
