@@ -12,11 +12,11 @@ document wait for the one read in flight instead of each sending its own.
 **Why this is never wrong, on any number of instances.** Positions are committed in order
 (each batch moves the document's head by its ETag; :mod:`storage.cosmos.store`), so a query
 that found items up to position ``t`` saw every item at or below ``t``, and anything
-written later lands past it. A message changed since it was kept has moved past ``top``:
-the query past ``top`` brings its new version, and the kept one is dropped. Only if that
-query's page ends before the new version does the kept one go out, in its old place, with
-the new one in a later page: the order a live listener heard them in. The query past ``top``
-is always as long as the caller asked for, so a page is short only when nothing follows it.
+written later lands past it. A message changed since it was kept has moved past ``top``.
+When the query past ``top`` finds fewer than it asked for, it found everything past ``top``,
+those new versions included: the kept ones they replace are dropped, and the answer is the
+document as it is now. When it finds a whole page, a change may lie beyond it, so the
+catch-up reads from its own position instead, as if nothing were kept.
 
 **What it may show late:** a message that the messages' time to live removed, for at most
 :data:`MAX_AGE_SECONDS` (the time to live is set in days). A recreated container empties it.
@@ -102,6 +102,10 @@ class RecentTail:
         top, items = kept
         found = query(top, limit)
         self._learn(document_id, top, found)
+        if len(found) == limit:  # a page or more since: a kept one's change may lie past it
+            found = query(position, limit)
+            self._learn(document_id, position, found)
+            return found
         newer = {message.id for message in found}
         held = [m for m in items if m.position > position and m.id not in newer]
         return (held + found)[:limit]

@@ -88,11 +88,11 @@ async def test_an_edit_a_reaction_and_a_deletion_are_heard_live_and_found_by_cat
 
 
 async def catch_up(host: HostedApp, document: str, after: str) -> list[dict[str, Any]]:
-    """Bob's whole catch-up after ``after``, in pages of two."""
+    """Bob's whole catch-up after ``after``, in pages of ten."""
     items: list[dict[str, Any]] = []
     token: str | None = after
     while token is not None:
-        params = {"after": token, "limit": "2"}
+        params = {"after": token, "limit": "10"}
         answer = await host.call(
             "list_messages",
             method="GET",
