@@ -21,8 +21,9 @@ catch-up reads from its own position instead, as if nothing were kept.
 **What it may show late:** a message that the messages' time to live removed, for at most
 :data:`MAX_AGE_SECONDS` (the time to live is set in days). A recreated container empties it.
 
-**Its cost:** at most :data:`MAX_DOCUMENTS` documents of :data:`MAX_MESSAGES` messages
-(the least recently read go first), each lock held only while lists are joined in memory.
+**Its cost:** at most :data:`MAX_DOCUMENTS` documents (the least recently read go first),
+each of at most :data:`MAX_MESSAGES` messages and :data:`MAX_TEXT_CHARACTERS` of text (the
+oldest go first); its lock is held only while lists are joined in memory.
 """
 
 from __future__ import annotations
@@ -35,14 +36,17 @@ from collections.abc import Callable
 
 from chat.domain.messages import Message
 
-__all__ = ["MAX_AGE_SECONDS", "MAX_DOCUMENTS", "MAX_MESSAGES", "RecentTail"]
+__all__ = ["MAX_AGE_SECONDS", "MAX_DOCUMENTS", "MAX_MESSAGES", "MAX_TEXT_CHARACTERS", "RecentTail"]
 
 #: How long a document's kept range lives from its first read, however often it is extended.
 MAX_AGE_SECONDS = 30.0
 #: The documents kept at once, and the newest messages kept of each: a storm's missed
 #: messages at hundreds a second.
-MAX_DOCUMENTS = 32
+MAX_DOCUMENTS = 16
 MAX_MESSAGES = 2000
+#: Two full catch-up pages' worth (chat.app.service.MAX_PAGE_TEXT_CHARACTERS), the bound
+#: that holds when messages are long.
+MAX_TEXT_CHARACTERS = 2_000_000
 
 #: A query of one document's messages past a position: ``(position, limit)`` -> at most
 #: ``limit`` of them, in position order.
@@ -74,6 +78,7 @@ class RecentTail:
         *,
         max_documents: int = MAX_DOCUMENTS,
         max_messages: int = MAX_MESSAGES,
+        max_text: int = MAX_TEXT_CHARACTERS,
         max_age: float = MAX_AGE_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -81,6 +86,7 @@ class RecentTail:
         self._reading: set[str] = set()
         self._changed = threading.Condition()
         self._max_documents, self._max_messages = max_documents, max_messages
+        self._max_text = max_text
         self._max_age, self._clock = max_age, clock
 
     def after(
@@ -150,17 +156,24 @@ class RecentTail:
             elif not kept.touches(after, top):
                 return  # older than what is kept, with a gap between: keep the newer
             kept.floor, kept.top = min(kept.floor, after), max(kept.top, top)
-            kept.items = _newest_versions(kept.items, found)
-            self._trim(kept)
+            if found:
+                kept.items = _newest_versions(kept.items, found)
+                self._trim(kept)
             self._ranges[document_id] = kept
             self._ranges.move_to_end(document_id)
             while len(self._ranges) > self._max_documents:
                 self._ranges.popitem(last=False)
 
     def _trim(self, kept: _Range) -> None:
-        """Keep at most the newest :data:`MAX_MESSAGES`; the range then starts at the last
+        """Keep the newest messages within the bounds; the range then starts at the last
         one dropped."""
-        excess = len(kept.items) - self._max_messages
+        count, text = 0, 0
+        for message in reversed(kept.items):
+            text += len(message.text)
+            if count == self._max_messages or text > self._max_text:
+                break
+            count += 1
+        excess = len(kept.items) - count
         if excess > 0:
             kept.floor = kept.items[excess - 1].position
             kept.items = kept.items[excess:]

@@ -177,6 +177,15 @@ def test_only_the_newest_messages_and_documents_are_kept() -> None:
     assert stream.queried == [0, 5, 0, 2]
 
 
+def test_long_texts_are_kept_only_up_to_the_text_bound() -> None:
+    stream, tail = stream_of(5), RecentTail(max_text=5)  # each text is "mN": 2 characters
+    read(tail, stream, 0, 10)
+    read(tail, stream, 3, 10)  # m4, m5 kept
+    read(tail, stream, 2, 10)  # m3 would pass the bound: read again
+
+    assert stream.queried == [0, 5, 2]
+
+
 def test_an_older_read_with_a_gap_below_the_kept_range_leaves_it_kept() -> None:
     stream, tail = stream_of(9), RecentTail()
     read(tail, stream, 6, 10)
