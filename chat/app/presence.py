@@ -25,6 +25,7 @@ __all__ = [
     "PRESENCE",
     "Announcer",
     "Connections",
+    "Owner",
     "Present",
     "user_json",
     "users_of",
@@ -42,6 +43,16 @@ class Present:
     user: User
 
 
+@dataclass(frozen=True)
+class Owner:
+    """Whose a connection is, and the documents it had entered when that was read (a join
+    notes its document after writing the entry; a leave takes the note away after removing
+    it): only a connection whose owner notes a document can be present in it."""
+
+    user_id: str
+    entered: frozenset[str] = frozenset()
+
+
 class Connections(Protocol):
     """Connection owners, and the connections present in each document."""
 
@@ -49,8 +60,8 @@ class Connections(Protocol):
         """Record that ``user_id`` owns the connection (it just connected)."""
         ...
 
-    def owner(self, connection_id: str) -> str | None:
-        """The user who owns the connection, or None if docchat has not heard of it."""
+    def owner(self, connection_id: str) -> Owner | None:
+        """Who owns the connection, or None if docchat has not heard of it."""
         ...
 
     def forget(self, connection_id: str) -> list[str]:

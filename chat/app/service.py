@@ -18,7 +18,7 @@ from typing import Any
 
 from chat.app.access import Action, DocumentAccess, MemberPage, Memberships, MembersOnly, Role
 from chat.app.editing import MESSAGE_UPDATED
-from chat.app.presence import Announcer, Connections, Present, users_of
+from chat.app.presence import Announcer, Connections, Owner, Present, users_of
 from chat.app.realtime import Realtime, group_of
 from chat.app.store import MessageStore
 from chat.app.writing import MessageWriting
@@ -127,8 +127,9 @@ class MembershipService:
         unreported disconnects expire) and announces nothing.
         """
         _require(self._access, user, Action.JOIN, document_id)
-        self._require_owner(user, connection_id, self._owner_now(connection_id))
-        refresh = self._connections.entry(document_id, connection_id) is not None
+        owner = self._owner_now(connection_id)
+        self._require_owner(user, connection_id, owner)
+        refresh = self._is_present(owner, document_id, connection_id)
         if not self._connections.enter(document_id, Present(connection_id, user)):
             self._connections.leave(document_id, connection_id)
             raise ConnectionNotFound("that connection closed while it joined: connect again")
@@ -146,12 +147,14 @@ class MembershipService:
         in bindings mode, which takes the user's connections out one by one, finds it; a
         connection present in the document already hears it, and stays present.
 
-        Cost: two role checks (~1 RU each, members mode), the owner's and the entry's point
-        reads (~2 RU), the upsert (~6 RU); one group add. :meth:`leave` ends it.
+        Cost: two role checks (~1 RU each, members mode), the owner's point read (~1 RU; the
+        entry's too when the connection joined the document), the upsert (~6 RU); one group
+        add. :meth:`leave` ends it.
         """
         _require(self._access, user, Action.READ, document_id)
-        self._require_owner(user, connection_id, self._owner_now(connection_id))
-        if self._connections.entry(document_id, connection_id) is None:
+        owner = self._owner_now(connection_id)
+        self._require_owner(user, connection_id, owner)
+        if not self._is_present(owner, document_id, connection_id):
             self._connections.hear(document_id, Present(connection_id, user))
         self._add_checked(user, Action.READ, document_id, connection_id)
 
@@ -190,7 +193,15 @@ class MembershipService:
         _require(self._access, user, Action.READ, document_id)
         return users_of(self._connections.present(document_id))
 
-    def _owner_now(self, connection_id: str) -> str:
+    def _is_present(self, owner: Owner, document_id: str, connection_id: str) -> bool:
+        """Whether the connection is present in the document. Its entry is read only if the
+        owner notes the document: a connection just connected (each after a reconnect) has
+        entered none, and its join spares a point read."""
+        if document_id not in owner.entered:
+            return False
+        return self._connections.entry(document_id, connection_id) is not None
+
+    def _owner_now(self, connection_id: str) -> Owner:
         owner = self._connections.owner(connection_id)
         if owner is None:
             if self._realtime.is_connected(connection_id) is False:
@@ -206,8 +217,8 @@ class MembershipService:
         return owner
 
     @staticmethod
-    def _require_owner(user: User, connection_id: str, owner: str) -> None:
-        if owner != user.id:
+    def _require_owner(user: User, connection_id: str, owner: Owner) -> None:
+        if owner.user_id != user.id:
             raise Forbidden("that connection is not yours: join and leave with your own")
 
 

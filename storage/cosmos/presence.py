@@ -38,7 +38,7 @@ from azure.core import MatchConditions
 from azure.cosmos import ContainerProxy
 from azure.cosmos.exceptions import CosmosAccessConditionFailedError, CosmosResourceNotFoundError
 
-from chat.app.presence import Present
+from chat.app.presence import Owner, Present
 from chat.domain.messages import RESERVED_ID_PREFIX
 from chat.domain.users import User
 from storage.cosmos.container import CosmosContainer, left, raise_if_container_missing
@@ -80,18 +80,18 @@ class CosmosConnections:
         }
         self._upsert(item)
 
-    def owner(self, connection_id: str) -> str | None:
+    def owner(self, connection_id: str) -> Owner | None:
         item = self._read_owner(connection_id)
-        return None if item is None else str(item["userId"])
+        if item is None:
+            return None
+        return Owner(str(item["userId"]), frozenset(_entered(item)))
 
     def forget(self, connection_id: str) -> list[str]:
         """Delete the owner as read: if a join noted a document on it meanwhile, read again,
         so that document is in the list too."""
         while (item := self._read_owner(connection_id)) is not None:
             if self._deleted_unchanged(connection_id, item["_etag"]):
-                return sorted(
-                    document for document, hears in item.get("joined", {}).items() if hears
-                )
+                return sorted(_entered(item))
         return []
 
     def enter(self, document_id: str, present: Present) -> bool:
@@ -198,6 +198,11 @@ class CosmosConnections:
             return True
 
         return self._container.call(patch, writing=True)
+
+
+def _entered(owner: dict[str, Any]) -> list[str]:
+    """The documents an owner item notes its connection as having entered."""
+    return [document for document, hears in owner.get("joined", {}).items() if hears]
 
 
 def _present(item: dict[str, Any]) -> Present:

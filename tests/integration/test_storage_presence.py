@@ -8,7 +8,7 @@ import itertools
 import pytest
 from azure.cosmos import CosmosClient
 
-from chat.app.presence import Connections, Present
+from chat.app.presence import Connections, Owner, Present
 from chat.domain.users import User
 from devstack.cosmos import EMULATOR_KEY, CosmosServer
 from storage.cosmos.container import open_container
@@ -42,7 +42,7 @@ def test_an_owner_is_remembered_until_the_connection_is_forgotten(
 ) -> None:
     connections.own(ODD_CONNECTION, ALICE.id)
 
-    assert connections.owner(ODD_CONNECTION) == ALICE.id
+    assert connections.owner(ODD_CONNECTION) == Owner(ALICE.id)
     assert connections.owner("other") is None
     assert connections.forget(ODD_CONNECTION) == []
     assert connections.owner(ODD_CONNECTION) is None

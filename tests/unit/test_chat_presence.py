@@ -14,7 +14,7 @@ import pytest
 from chat.api.failures import answer
 from chat.app.access import AllowAll
 from chat.app.events import ClientEvent, Connected, Disconnected, EventService
-from chat.app.presence import Announcer
+from chat.app.presence import Announcer, Owner, Present
 from chat.app.service import MembershipService
 from chat.domain.errors import (
     ConnectionNotFound,
@@ -121,6 +121,31 @@ def test_a_user_with_two_connections_shows_once_and_stays_until_both_are_gone() 
     assert realtime.sent_events("presence")[-1] == {"documentId": "doc-1", "users": []}
 
 
+def test_only_a_connection_that_joined_the_document_has_its_entry_read_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A join or a watch of a document the owner does not note (a connection just made,
+    as after each reconnect) is a first one: no point read to find out."""
+    connections, realtime, members, _ = setup()
+    read: list[tuple[str, str]] = []
+    entry = connections.entry
+
+    def counted(document_id: str, connection_id: str) -> Present | None:
+        read.append((document_id, connection_id))
+        return entry(document_id, connection_id)
+
+    monkeypatch.setattr(connections, "entry", counted)
+    members.join(ALICE, "doc-1", "a-1")
+    members.watch(ALICE, "doc-2", "a-1")
+    announced = len(realtime.sent_events("presence"))
+    members.join(ALICE, "doc-1", "a-1")  # the page's refresh: present already
+    members.watch(ALICE, "doc-1", "a-1")  # present, so it stays present
+
+    assert read == [("doc-1", "a-1"), ("doc-1", "a-1")]
+    assert len(realtime.sent_events("presence")) == announced
+    assert members.who(BOB, "doc-1") == [ALICE]
+
+
 def test_presence_never_asks_the_service_about_each_present_connection() -> None:
     """Liveness comes from the service's events and expiry: a room's size costs no calls."""
     _, realtime, members, events = setup()
@@ -145,7 +170,7 @@ def test_a_join_that_races_a_disconnect_leaves_no_ghost() -> None:
     connections, _, members, _ = setup()
     owner_of = connections.owner
 
-    def owner_then_disconnected(connection_id: str) -> str | None:
+    def owner_then_disconnected(connection_id: str) -> Owner | None:
         owner = owner_of(connection_id)
         connections.forget(connection_id)  # the disconnect event, on another instance
         return owner

@@ -19,7 +19,7 @@ from azure.functions.decorators.core import BindingDirection
 from azure.functions.decorators.function_app import Function
 
 from chat.app.events import EventService
-from chat.app.presence import Announcer
+from chat.app.presence import Announcer, Owner
 from chat.app.realtime import Realtime
 from chat.domain.ratelimit import PostingRate
 from chat.settings import AuthMode
@@ -207,5 +207,5 @@ def test_each_report_of_the_service_tells_the_backend_before_it_is_handled() -> 
 
     connected.get_user_function()(request=json.dumps(report))
 
-    assert owners.owner("c-1") == "alice"
+    assert owners.owner("c-1") == Owner("alice")
     assert owners.reports_when_owned == [1]
