@@ -26,6 +26,13 @@ async def on_message(
     return await host.call(name, document_id=document, route_params=route, **request)
 
 
+async def alice_edits(host: HostedApp, document: str, message_id: str, text: str) -> Answer:
+    body = {"text": text}
+    return await on_message(
+        host, "edit_message", document, message_id, headers=principal(ALICE), body=body
+    )
+
+
 async def heard(listener: Any) -> tuple[str, dict[str, Any]]:
     target, (argument,) = await listener.next_message()
     return target, argument
@@ -41,14 +48,7 @@ async def test_an_edit_a_reaction_and_a_deletion_are_heard_live_and_found_by_cat
     await post(host, ALICE, document, "second")
     assert [(await heard(bob))[0] for _ in range(2)] == ["newMessage", "newMessage"]
 
-    edited = await on_message(
-        host,
-        "edit_message",
-        document,
-        first["id"],
-        headers=principal(ALICE),
-        body={"text": "hello"},
-    )
+    edited = await alice_edits(host, document, first["id"], "hello")
     reacted = await on_message(
         host, "add_reaction", document, first["id"], headers=principal(BOB), route={"emoji": "👍"}
     )
@@ -122,14 +122,7 @@ async def test_an_instance_that_kept_a_catch_up_finds_what_another_changed_since
         third["id"],
     ]
 
-    await on_message(
-        changer,
-        "edit_message",
-        document,
-        second["id"],
-        headers=principal(ALICE),
-        body={"text": "2"},
-    )
+    await alice_edits(changer, document, second["id"], "2")
     fourth = body_of(await post(changer, ALICE, document, "four"))
     await on_message(changer, "delete_message", document, third["id"], headers=principal(ALICE))
     again = await catch_up(keeper, document, first["cursor"])
