@@ -16,6 +16,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import TypeVar
 
 import pytest
@@ -27,6 +28,7 @@ from devstack.cosmos import EMULATOR_KEY, CosmosServer, start_cosmos_server
 from storage.cosmos.container import CosmosContainer, open_container
 from storage.cosmos.settings import CosmosSettings
 from storage.cosmos.store import CosmosMessageStore
+from tests.fixtures.chat import ALICE
 from tests.fixtures.waiting import eventually
 
 #: As many threads as the dev host and infra/ give one instance (infra/app/scale.json).
@@ -43,11 +45,10 @@ def slow_cosmos_server() -> Iterator[CosmosServer]:
         yield server
 
 
-def container_on(server: CosmosServer) -> CosmosContainer:
+def container_on(server: CosmosServer, name: str | None = None) -> CosmosContainer:
+    name = name or f"threads-{next(_containers)}"
     return open_container(
-        CosmosSettings(
-            endpoint=server.endpoint, key=EMULATOR_KEY, container=f"threads-{next(_containers)}"
-        )
+        CosmosSettings(endpoint=server.endpoint, key=EMULATOR_KEY, container=name)
     )
 
 
@@ -110,3 +111,69 @@ def test_concurrent_reads_and_queries_keep_their_connections(
 
     assert answers == [[1, 1] * 3] * THREADS
     assert not [record for record in caplog.records if "pool is full" in record.getMessage()]
+
+
+def test_catch_ups_on_every_thread_while_another_process_writes_end_in_the_latest_versions(
+    slow_cosmos_server: CosmosServer,
+) -> None:
+    """storage.cosmos.tail under load: one process's threads page through catch-ups (served
+    from, and extending, what it keeps) while another process posts and edits. Every page
+    goes forward and no message comes back in an older version than one already seen. Then,
+    with more than a page written since (old messages changed too), every thread's catch-up
+    from the start brings exactly what Cosmos DB holds, each message once."""
+    name = f"threads-{next(_containers)}"
+    keeper, writer, fresh = (
+        CosmosMessageStore(container_on(slow_cosmos_server, name)) for _ in "abc"
+    )
+    for n in range(1, 11):
+        writer.append(posted(n))
+    writes_over = threading.Event()
+
+    def write() -> None:
+        for n in range(11, 31):
+            writer.append(posted(n))
+            writer.change("doc-1", f"m{n // 2}", edited_to(f"v{n}"), actor=ALICE)
+        writes_over.set()
+
+    def caught_up_from_the_start() -> list[Message]:
+        """Every page after 0, in order: each goes forward, no message comes back older."""
+        held: dict[str, Message] = {}
+        brought: list[Message] = []
+        after = 0
+        while True:
+            page = keeper.after("doc-1", after, 8)
+            assert [m.position for m in page] == sorted({m.position for m in page})
+            assert all(m.position > after for m in page)
+            for message in page[:7]:
+                seen = held.get(message.id)
+                assert seen is None or message.position > seen.position
+                held[message.id] = message
+            brought += page[:7]
+            if len(page) <= 7:
+                return brought
+            after = page[6].position
+
+    def while_writing() -> None:
+        while not writes_over.is_set():
+            caught_up_from_the_start()
+
+    writer_thread = threading.Thread(target=write)
+    writer_thread.start()
+    on_threads(THREADS, lambda: keeper.after("doc-1", 0, 1), while_writing)
+    writer_thread.join(60)
+    for n in range(1, 11):  # more than a page past what the keeper keeps, old ones changed
+        writer.change("doc-1", f"m{n}", edited_to("last"), actor=ALICE)
+        writer.append(posted(30 + n))
+    brought_by_thread = on_threads(THREADS, lambda: None, caught_up_from_the_start)
+
+    truth = fresh.after("doc-1", 0, 100)  # one page: read, not kept
+    assert len(truth) == 40
+    assert all(brought == truth for brought in brought_by_thread)
+
+
+def edited_to(text: str) -> Callable[[Message], Message]:
+    return lambda message: replace(message, text=text)
+
+
+def posted(n: int) -> Message:
+    return Message(f"m{n}", "doc-1", "alice-id", "Alice", "v0", "2026-12-08T01:00:00.000Z")
