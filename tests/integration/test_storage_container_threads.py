@@ -130,10 +130,12 @@ def test_catch_ups_on_every_thread_while_another_process_writes_end_in_the_lates
     writes_over = threading.Event()
 
     def write() -> None:
-        for n in range(11, 31):
-            writer.append(posted(n))
-            writer.change("doc-1", f"m{n // 2}", edited_to(f"v{n}"), actor=ALICE)
-        writes_over.set()
+        try:
+            for n in range(11, 31):
+                writer.append(posted(n))
+                writer.change("doc-1", f"m{n // 2}", edited_to(f"v{n}"), actor=ALICE)
+        finally:  # a failed write ends the readers' loop too; the count below tells
+            writes_over.set()
 
     def caught_up_from_the_start() -> list[Message]:
         """Every page after 0, in order: each goes forward, no message comes back older."""
