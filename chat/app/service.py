@@ -95,8 +95,9 @@ class MembershipService:
     (the page retries within a fraction of a second), never held on a sleep, so a reconnect
     storm leaves the workers free to handle the ``connected`` events it waits for.
 
-    Cost of a join: two role checks (~1 RU each, members mode), the owner and presence
-    point reads (~2 RU), the presence upsert and owner patch (~13 RU); service calls: one
+    Cost of a join: two role checks (~1 RU each, members mode), the owner's point read
+    (~1 RU; the presence entry's too, ~1 RU, only when the owner notes the document: a
+    refresh), the presence upsert and owner patch (~13 RU); service calls: one
     group add plus at most one presence send, coalesced per document
     (:class:`~chat.app.presence.Announcer`) and none for a refresh. Only when the owner is
     not yet known: one HEAD, then the owner read again (~1 RU; the ``connected`` event often
